@@ -1,0 +1,95 @@
+"""Errors and exit codes shared by the library and the command line.
+
+Library code raises these exceptions; only :mod:`unsim.cli` turns them into exit codes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of ``python -m unsim``."""
+
+    OK = 0
+    FAILURE = 1
+    INVALID_INPUT = 2
+    INTERRUPTED = 130
+
+
+def did_you_mean(value: object, choices: Iterable[str], n: int = 1) -> str | None:
+    """Return the closest valid choice to ``value``, or None when nothing is close."""
+    text = str(value)
+    pool = list(choices)
+    hits = difflib.get_close_matches(text, pool, n=n, cutoff=0.6)
+    if not hits:
+        lower = {c.lower(): c for c in pool}
+        hits = difflib.get_close_matches(text.lower(), list(lower), n=n, cutoff=0.6)
+        hits = [lower[h] for h in hits]
+    return hits[0] if hits else None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a scenario, world or calibration file."""
+
+    path: str
+    message: str
+    value: Any = None
+    has_value: bool = False
+    allowed: str | None = None
+    suggestion: str | None = None
+
+    def render(self) -> str:
+        parts = [f"{self.path or '(top level)'}: {self.message}"]
+        if self.has_value:
+            parts.append(f"got {_short(self.value)}")
+        if self.allowed:
+            parts.append(f"allowed: {self.allowed}")
+        text = "; ".join(parts)
+        if self.suggestion:
+            text += f"; did you mean {self.suggestion!r}?"
+        return text
+
+
+class UnsimError(Exception):
+    """Base class of errors that the command line reports without a traceback."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+
+class ScenarioError(UnsimError):
+    """A scenario (or a file it references) is invalid; carries every problem found."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, source: str, problems: Sequence[Problem]):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        n = len(self.problems)
+        head = f"{self.source}: {n} problem{'s' if n != 1 else ''}"
+        return "\n".join([head, *(f"- {p.render()}" for p in self.problems)])
+
+
+class InputError(UnsimError):
+    """A malformed input file other than a scenario (an actual-vote file, a results folder)."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class DataNotFoundError(UnsimError):
+    """The real UN data files are not where they were expected."""
+
+    exit_code = ExitCode.INVALID_INPUT

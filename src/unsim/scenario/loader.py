@@ -1,0 +1,409 @@
+"""Reading scenario, world and calibration files, with every problem reported at once."""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from unsim.errors import Problem, ScenarioError, did_you_mean
+from unsim.scenario.schema import Calibration, Scenario, World
+
+__all__ = [
+    "apply_overrides",
+    "load_calibration",
+    "load_scenario",
+    "load_world",
+    "parse_override",
+    "scenario_from_dict",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# YAML
+# --------------------------------------------------------------------------------------------
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), [Problem("", "file not found")]) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), [Problem("", f"cannot read the file: {exc}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(str(path), [Problem("", f"not valid YAML at {where}: {what}")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            str(path),
+            [Problem("", "expected a mapping of keys at the top level", data, True)],
+        )
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Turning pydantic's errors into problems a person can act on
+# --------------------------------------------------------------------------------------------
+def _unwrap(tp: Any) -> list[Any]:
+    """Candidate model/container types behind an annotation."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        out: list[Any] = []
+        for a in typing.get_args(tp):
+            out += _unwrap(a)
+        return out
+    return [tp]
+
+
+def _model_at(model: type[BaseModel], loc: Iterable[Any]) -> type[BaseModel] | None:
+    """The pydantic model class found by following ``loc`` from ``model``."""
+    current: list[Any] = [model]
+    for part in loc:
+        nxt: list[Any] = []
+        for tp in current:
+            origin = typing.get_origin(tp)
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                if isinstance(part, str) and part in tp.model_fields:
+                    nxt += _unwrap(tp.model_fields[part].annotation)
+            elif origin in (list, tuple) and isinstance(part, int):
+                nxt += _unwrap(typing.get_args(tp)[0])
+            elif origin is dict:
+                nxt += _unwrap(typing.get_args(tp)[1])
+        # a discriminated union puts the tag in the location: pick that member
+        if isinstance(part, str) and not nxt:
+            tagged = [
+                tp
+                for tp in current
+                if isinstance(tp, type)
+                and issubclass(tp, BaseModel)
+                and getattr(tp.model_fields.get("type"), "default", None) == part
+            ]
+            nxt = tagged
+        if not nxt:
+            return None
+        current = nxt
+    models = [tp for tp in current if isinstance(tp, type) and issubclass(tp, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
+    """Dotted path for people, and the location without union tags for schema lookup."""
+    from unsim.strategies import registered
+
+    tags = registered()
+    text = ""
+    clean: list[Any] = []
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part == "[key]":
+            continue  # the key of a mapping was invalid: the path already names it
+        elif part in tags and clean and isinstance(clean[-1], int):
+            pass  # a discriminator tag: kept for schema look-up, not a key of the file
+        else:
+            text += f".{part}" if text else str(part)
+        clean.append(part)
+    return text, clean
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def problems_from_validation(model: type[BaseModel], err: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    for e in err.errors(include_url=False):
+        loc = tuple(e.get("loc", ()))
+        kind = e.get("type", "")
+        ctx = e.get("ctx") or {}
+        value = e.get("input")
+        path, clean = _display_loc(loc)
+        if kind == "extra_forbidden":
+            parent = _model_at(model, clean[:-1])
+            allowed = sorted(parent.model_fields) if parent else []
+            problems.append(
+                Problem(
+                    path,
+                    "unknown key",
+                    allowed=", ".join(allowed) or None,
+                    suggestion=did_you_mean(clean[-1], allowed) if allowed else None,
+                )
+            )
+        elif kind == "missing":
+            problems.append(Problem(path, "required key is missing"))
+        elif kind == "literal_error":
+            choices = _QUOTED.findall(str(ctx.get("expected", "")))
+            problems.append(
+                Problem(
+                    path,
+                    "value not allowed",
+                    value,
+                    True,
+                    ", ".join(choices) or str(ctx.get("expected")),
+                    did_you_mean(value, choices) if choices else None,
+                )
+            )
+        elif kind == "union_tag_invalid":
+            choices = _QUOTED.findall(str(ctx.get("expected_tags", "")))
+            problems.append(
+                Problem(
+                    f"{path}.type" if path else "type",
+                    "unknown strategy type",
+                    ctx.get("tag", value),
+                    True,
+                    ", ".join(choices),
+                    did_you_mean(ctx.get("tag", ""), choices),
+                )
+            )
+        elif kind == "union_tag_not_found":
+            problems.append(Problem(f"{path}.type", "required key is missing"))
+        elif kind == "unknown_reference":
+            problems.append(
+                Problem(
+                    path,
+                    f"unknown {ctx.get('kind', 'name')}",
+                    value,
+                    True,
+                    ctx.get("allowed") or None,
+                    ctx.get("suggestion") or None,
+                )
+            )
+        else:
+            msg = e.get("msg", "invalid value")
+            msg = msg.removeprefix("Value error, ")
+            problems.append(Problem(path, msg[0].lower() + msg[1:] if msg else msg, value, True))
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Overrides: --set dotted.path=value
+# --------------------------------------------------------------------------------------------
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _split_path(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for name, index in _TOKEN.findall(path):
+        if index:
+            parts.append(int(index))
+        elif name.isdigit():
+            parts.append(int(name))
+        else:
+            parts.append(name)
+    return parts
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``"a.b[0].c=value"`` into the path and the YAML-parsed value."""
+    if "=" not in text:
+        raise ScenarioError(
+            "--set", [Problem(text, "expected dotted.path=value", text, True)]
+        )
+    path, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return path.strip(), value
+
+
+def apply_overrides(
+    raw: dict[str, Any], overrides: Mapping[str, Any] | Iterable[str] | None
+) -> dict[str, Any]:
+    """A copy of ``raw`` with each ``path: value`` set (creating mappings where needed)."""
+    import copy
+
+    out = copy.deepcopy(raw)
+    if not overrides:
+        return out
+    items = (
+        list(overrides.items())
+        if isinstance(overrides, Mapping)
+        else [parse_override(t) for t in overrides]
+    )
+    problems = []
+    for path, value in items:
+        parts = _split_path(path)
+        if not parts:
+            problems.append(Problem(path, "empty path"))
+            continue
+        node: Any = out
+        ok = True
+        for depth, part in enumerate(parts[:-1]):
+            nxt_is_index = isinstance(parts[depth + 1], int)
+            if isinstance(part, int):
+                if not isinstance(node, list) or part >= len(node):
+                    size = len(node) if isinstance(node, list) else 0
+                    problems.append(
+                        Problem(path, f"index [{part}] out of range (the list has {size})")
+                    )
+                    ok = False
+                    break
+                node = node[part]
+            else:
+                if not isinstance(node, dict):
+                    problems.append(Problem(path, f"{part!r} is not inside a mapping"))
+                    ok = False
+                    break
+                if node.get(part) is None:
+                    node[part] = [] if nxt_is_index else {}
+                node = node[part]
+        if not ok:
+            continue
+        last = parts[-1]
+        if isinstance(last, int):
+            if not isinstance(node, list) or last >= len(node):
+                problems.append(Problem(path, f"index [{last}] out of range"))
+                continue
+            node[last] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            problems.append(Problem(path, "cannot set a key inside a non-mapping"))
+    if problems:
+        raise ScenarioError("--set", problems)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+def _validate(model: type[BaseModel], raw: Any, source: str, context: Any = None) -> Any:
+    try:
+        return model.model_validate(raw, context=context)
+    except ValidationError as err:
+        raise ScenarioError(source, problems_from_validation(model, err)) from None
+
+
+def load_world(path: str | Path) -> World:
+    world: World = _validate(World, read_yaml(path), str(path))
+    return world
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    cal: Calibration = _validate(Calibration, read_yaml(path), str(path))
+    return cal
+
+
+def scenario_from_dict(
+    raw: Mapping[str, Any],
+    base_dir: str | Path = ".",
+    source: str = "<scenario>",
+    overrides: Mapping[str, Any] | Iterable[str] | None = None,
+) -> Scenario:
+    """Validate a scenario given as a mapping; world and calibration paths resolve from base_dir."""
+    data = apply_overrides(dict(raw), overrides)
+    base = Path(base_dir)
+    problems: list[Problem] = []
+    world: World | None = None
+    w = data.get("world")
+    if isinstance(w, str):
+        wpath = (base / w).resolve() if not Path(w).is_absolute() else Path(w)
+        try:
+            world = load_world(wpath)
+        except ScenarioError as err:
+            if err.problems and err.problems[0].message == "file not found":
+                problems.append(Problem("world", "world file not found", w, True))
+            else:
+                raise
+        else:
+            data["world"] = world
+    elif isinstance(w, dict):
+        try:
+            world = _validate(World, w, f"{source} (world)")
+        except ScenarioError as err:
+            problems += [
+                Problem(f"world.{p.path}", p.message, p.value, p.has_value, p.allowed, p.suggestion)
+                for p in err.problems
+            ]
+        else:
+            data["world"] = world
+    c = data.get("calibration")
+    if isinstance(c, str):
+        cpath = (base / c).resolve() if not Path(c).is_absolute() else Path(c)
+        if not cpath.exists():
+            problems.append(Problem("calibration", "calibration file not found", c, True))
+        else:
+            data["calibration"] = load_calibration(cpath)
+    try:
+        scenario: Scenario = Scenario.model_validate(data, context={"world": world})
+    except ValidationError as err:
+        problems += problems_from_validation(Scenario, err)
+    else:
+        if not problems:
+            problems += _semantic_problems(scenario)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def _semantic_problems(s: Scenario) -> list[Problem]:
+    """Checks that need the whole scenario (after each part validated)."""
+    world = s.world
+    assert isinstance(world, World)
+    out: list[Problem] = []
+    names = set(world.blocs)
+    for bloc in s.behaviour.bloc_effects:
+        if bloc not in names:
+            out.append(
+                Problem(
+                    f"behaviour.bloc_effects.{bloc}",
+                    "unknown bloc",
+                    bloc,
+                    True,
+                    ", ".join(sorted(names)),
+                    did_you_mean(bloc, names),
+                )
+            )
+    target = s.resolution.target
+    sponsors = {c for r in s.resolution.sponsors for c in world.members_of(r)}
+    if target in sponsors:
+        out.append(Problem("resolution.sponsors", "the target cannot sponsor the draft", target, True))
+    allies = {c for r in s.actors.allies.members for c in world.members_of(r)}
+    both = sorted(allies & sponsors)
+    if both:
+        out.append(
+            Problem("actors.allies.members", "states both sponsor and ally", ", ".join(both), True)
+        )
+    if isinstance(s.calibration, Calibration):
+        missing = [c for c in world.codes if c not in s.calibration.states and c != target]
+        if len(missing) > len(world.codes) // 2:
+            out.append(
+                Problem(
+                    "calibration",
+                    f"the calibration covers too few of the world's states ({len(missing)} missing)",
+                )
+            )
+        from unsim.scenario.schema import Behaviour
+
+        for key in s.calibration.behaviour:
+            if key not in Behaviour.model_fields:
+                out.append(
+                    Problem(
+                        f"calibration.behaviour.{key}",
+                        "unknown behaviour parameter",
+                        allowed=", ".join(sorted(Behaviour.model_fields)),
+                        suggestion=did_you_mean(key, Behaviour.model_fields),
+                    )
+                )
+    return out
+
+
+def load_scenario(
+    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
+) -> Scenario:
+    """Read, resolve (world, calibration) and validate a scenario file."""
+    path = Path(path)
+    raw = read_yaml(path)
+    return scenario_from_dict(raw, base_dir=path.parent, source=str(path), overrides=overrides)

@@ -1,0 +1,361 @@
+"""The scenario format: strict pydantic models read from YAML.
+
+A scenario names a *world* (member states, regional groups, blocs, the Security Council of a year;
+usually a separate file that several scenarios share), an optional *calibration* (per-state
+positions and fitted behaviour parameters), the *resolution* and its path through procedure, the
+*actors* (target state and its strategies, sponsors, allies and patrons, per-state overrides), the
+global *behaviour* parameters and the *simulation* settings.
+
+Every model forbids unknown keys and is frozen; every file carries ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from unsim.scenario.refs import ActorRef, StateRef
+from unsim.strategies import Strategy, registered
+
+SCHEMA_VERSION = 1
+
+RegionalGroup = Literal["African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG"]
+REGIONAL_GROUPS: tuple[str, ...] = ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
+
+Stage = Literal[
+    "no_action_motion", "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
+]
+#: Stages in the order procedure takes them.
+STAGES: tuple[str, ...] = (
+    "no_action_motion",
+    "amendment",
+    "third_committee",
+    "plenary",
+    "sc_agenda",
+    "sc_referral",
+)
+GA_STAGES: tuple[str, ...] = STAGES[:4]
+SC_STAGES: tuple[str, ...] = STAGES[4:]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------
+# World
+# --------------------------------------------------------------------------------------------
+class MemberState(Strict):
+    iso3: str = Field(..., pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code")
+    name: str
+    group: RegionalGroup = Field(..., description="UN regional group")
+    also_in_group: RegionalGroup | None = Field(
+        None, description="a second regional group (Turkey votes with WEOG, sits in Asia-Pacific)"
+    )
+
+
+class Bloc(Strict):
+    name: str = Field(..., description="full name")
+    members: list[str] = Field(..., min_length=1, description="ISO3 codes")
+    note: str | None = None
+
+
+class SecurityCouncil(Strict):
+    permanent: list[str] = Field(..., min_length=5, max_length=5)
+    elected: list[str] = Field(..., min_length=10, max_length=10)
+
+
+class World(Strict):
+    """Member states, blocs and the Security Council as of ``date``."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["world"] = "world"
+    name: str
+    date: dt.date
+    description: str | None = None
+    states: list[MemberState] = Field(..., min_length=2)
+    blocs: dict[str, Bloc] = Field(default_factory=dict)
+    security_council: SecurityCouncil
+
+    @cached_property
+    def codes(self) -> list[str]:
+        return [s.iso3 for s in self.states]
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.codes)}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> World:
+        codes = [s.iso3 for s in self.states]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"states listed twice: {', '.join(dupes)}")
+        known = set(codes)
+        bad = []
+        for name, bloc in self.blocs.items():
+            bad += [f"blocs.{name}.members: {c}" for c in bloc.members if c not in known]
+        sc = self.security_council
+        bad += [f"security_council: {c}" for c in sc.permanent + sc.elected if c not in known]
+        if bad:
+            raise ValueError("unknown ISO3 codes (not among the world's states): " + "; ".join(bad))
+        if len(set(sc.permanent + sc.elected)) != 15:
+            raise ValueError("the Security Council must have 15 distinct members")
+        return self
+
+    def members_of(self, ref: str) -> list[str]:
+        """ISO3 codes named by a state code or a bloc name."""
+        if ref in self.blocs:
+            return list(self.blocs[ref].members)
+        return [ref]
+
+
+# --------------------------------------------------------------------------------------------
+# Calibration (written by ``python -m unsim calibrate``)
+# --------------------------------------------------------------------------------------------
+class CalibratedState(Strict):
+    position: float = Field(..., description="ideal point on the human-rights dimension")
+    absence: float | None = Field(None, ge=0, le=1, description="probability of being absent")
+
+
+class Calibration(Strict):
+    """Per-state positions and fitted behaviour parameters, with their provenance."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["calibration"] = "calibration"
+    name: str
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    behaviour: dict[str, float] = Field(
+        default_factory=dict, description="fitted values of behaviour parameters"
+    )
+    states: dict[str, CalibratedState]
+    diagnostics: dict[str, Any] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Resolution and procedure
+# --------------------------------------------------------------------------------------------
+class Clauses(Strict):
+    icc_referral: bool = Field(
+        True, description="the draft encourages the Security Council to refer the situation to the ICC"
+    )
+    targeted_sanctions: bool = Field(
+        False, description="the draft encourages sanctions on those most responsible"
+    )
+
+
+class Resolution(Strict):
+    title: str
+    target: StateRef = Field(..., description="the state whose conduct the draft addresses")
+    sponsors: list[ActorRef] = Field(..., min_length=1, description="main sponsors (states/blocs)")
+    cosponsors: list[ActorRef] = Field(default_factory=list)
+    clauses: Clauses = Field(default_factory=Clauses)
+    majority: Literal["simple", "two_thirds"] = Field(
+        "simple", description="majority of present and voting needed in the General Assembly"
+    )
+    stages: list[Stage] = Field(
+        default_factory=lambda: list(STAGES),
+        description="stages of procedure the draft goes through (taken in procedural order)",
+    )
+
+    @field_validator("stages")
+    @classmethod
+    def _unique_stages(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("a stage is listed twice")
+        return sorted(v, key=STAGES.index)
+
+
+class NoActionMotion(Strict):
+    move: Literal["never", "always", "if_expected_to_pass"] = "if_expected_to_pass"
+    mover: StateRef | None = Field(None, description="the state that moves it (for the record)")
+
+
+class Amendment(Strict):
+    move: Literal["never", "always", "if_icc_retained"] = "if_icc_retained"
+    mover: StateRef | None = None
+    deletes: Literal["icc_referral"] = "icc_referral"
+
+
+class Council(Strict):
+    requires_plenary_adoption: bool = Field(
+        True, description="the Council takes the matter up only if the plenary adopted the draft"
+    )
+    referral_requires_icc_language: bool = Field(
+        True, description="a referral draft is tabled only if the adopted text kept the ICC language"
+    )
+    table_referral: Literal["never", "always", "if_nine_votes", "if_no_veto_expected"] = Field(
+        "if_nine_votes",
+        description="when the Council's sponsors table a referral draft, judged on expected votes",
+    )
+
+
+class Procedure(Strict):
+    no_action_motion: NoActionMotion = Field(default_factory=NoActionMotion)
+    amendment: Amendment = Field(default_factory=Amendment)
+    council: Council = Field(default_factory=Council)
+
+
+# --------------------------------------------------------------------------------------------
+# Actors
+# --------------------------------------------------------------------------------------------
+#: A response strategy: the union of every registered strategy type, told apart by ``type``.
+StrategyEntry = Annotated[
+    Union[tuple(registered().values())],  # type: ignore[valid-type]  # noqa: UP007
+    Field(discriminator="type"),
+]
+
+
+class Target(Strict):
+    strategies: list[StrategyEntry] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="response strategies, each a typed entry"
+    )
+
+
+class Lobbying(Strict):
+    budget: float = Field(
+        1.0, ge=0, description="pressure per round, summed over the states lobbied (latent scale)"
+    )
+    efficacy: float = Field(1.0, ge=0, le=10, description="multiplier on the budget's effect")
+
+
+class Bargaining(Strict):
+    type: Literal["threshold"] = "threshold"
+    action: Literal["drop", "soften"] = Field(
+        "drop", description="what the sponsors do to the ICC language when they give way"
+    )
+    accept_offer_min_credibility: float = Field(
+        0.7,
+        ge=0,
+        le=1.01,
+        description="the sponsors drop the language for a conditional offer they judge at least "
+        "this credible (their judgement = credibility + noise)",
+    )
+    credibility_noise: float = Field(0.15, ge=0, le=1, description="sd of their judgement")
+    unmet_terms_discount: float = Field(
+        0.5, ge=0, le=1, description="factor on credibility if a sponsor's demanded terms are unmet"
+    )
+    drop_if_expected_yes_share_below: float = Field(
+        0.5, ge=0, le=1, description="the sponsors give way if the expected yes share looks short"
+    )
+    from_round: int = Field(1, ge=1, description="first round in which they may give way")
+
+
+class Sponsors(Strict):
+    lobbying: Lobbying = Field(default_factory=Lobbying)
+    bargaining: Bargaining = Field(default_factory=Bargaining)
+
+
+class Allies(Strict):
+    members: list[ActorRef] = Field(default_factory=list, description="the target's allies")
+    patrons: list[StateRef] = Field(
+        default_factory=list, description="powerful protectors (usually veto holders)"
+    )
+    tie: float = Field(2.0, ge=0, le=10, description="how far allies lean against the draft")
+    patron_tie: float = Field(2.0, ge=0, le=10, description="how far patrons lean against it")
+    counter_lobbying: Lobbying = Field(default_factory=lambda: Lobbying(budget=0.5))
+
+
+class StateOverride(Strict):
+    """Per-state parameters; any left out come from the calibration and behaviour defaults."""
+
+    position: float | None = Field(None, description="ideal point on the human-rights dimension")
+    support_shift: float = Field(0.0, description="added to the state's support (latent scale)")
+    icc_aversion: float | None = Field(None, ge=-5, le=10)
+    receptiveness: float | None = Field(None, ge=0, le=5)
+    absence: float | None = Field(None, ge=0, le=1, description="probability of being absent")
+    council_shift: float = Field(0.0, description="added in Security Council votes")
+
+
+class Actors(Strict):
+    target: Target = Field(default_factory=Target)
+    sponsors: Sponsors = Field(default_factory=Sponsors)
+    allies: Allies = Field(default_factory=Allies)
+    states: dict[StateRef, StateOverride] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Behaviour and simulation
+# --------------------------------------------------------------------------------------------
+class Behaviour(Strict):
+    """Global parameters of how states decide. A calibration file replaces the fitted ones."""
+
+    intercept: float = Field(0.0, description="support of a state at position 0")
+    position_weight: float = Field(1.5, description="support per unit of position")
+    abstention_band: float = Field(
+        1.0, ge=0, description="half-width of the latent band in which a state abstains"
+    )
+    vote_noise: float = Field(1.0, gt=0, description="scale of the logistic noise of each vote")
+    state_noise: float = Field(
+        0.5, ge=0, description="sd of a state's run-level deviation from its expected support"
+    )
+    icc_aversion: float = Field(0.5, description="default cost of the ICC language")
+    receptiveness: float = Field(1.0, ge=0, description="default receptiveness to pressure")
+    absence: float = Field(0.06, ge=0, le=1, description="default probability of being absent")
+    bloc_pull: float = Field(
+        0.2, ge=0, le=1, description="per round, share of the gap to its groups' shift a state closes"
+    )
+    regional_weight: float = Field(1.0, ge=0, description="weight of the regional group in the pull")
+    bloc_weight: float = Field(1.0, ge=0, description="weight of each bloc in the pull")
+    no_action_bias: float = Field(
+        -1.0, description="added to support for a no-action motion (reluctance to block debate)"
+    )
+    amendment_bias: float = Field(-0.5, description="added to support for a hostile amendment")
+    council_shift: float = Field(0.5, description="added to support in Security Council votes")
+    procedural_shift: float = Field(
+        0.5, description="further added for the Council's procedural (agenda) vote"
+    )
+    bloc_effects: dict[str, float] = Field(
+        default_factory=dict, description="support added for members of a bloc (by bloc name)"
+    )
+
+
+class Rounds(Strict):
+    third_committee: int = Field(8, ge=0, le=100, description="diplomatic rounds before it")
+    plenary: int = Field(3, ge=0, le=100)
+    security_council: int = Field(1, ge=0, le=100)
+
+
+class Simulation(Strict):
+    runs: int = Field(10_000, ge=1, le=100_000_000)
+    seed: int | None = Field(
+        None, ge=0, description="master seed; drawn and recorded if left out"
+    )
+    rounds: Rounds = Field(default_factory=Rounds)
+    block_size: int = Field(
+        4096, ge=1, le=1_000_000, description="replicates advanced together in one model"
+    )
+
+
+class Scenario(Strict):
+    """A question to put to the model: a world, a draft, the actors and how to simulate."""
+
+    schema_version: Literal[1] = 1
+    kind: Literal["scenario"] = "scenario"
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="used for the results folder")
+    description: str | None = None
+    date: dt.date | None = Field(None, description="the date the scenario stands at")
+    world: str | World = Field(..., description="path of a world file (relative to this file)")
+    calibration: str | Calibration | None = Field(
+        None, description="path of a calibration file (relative to this file)"
+    )
+    resolution: Resolution
+    procedure: Procedure = Field(default_factory=Procedure)
+    actors: Actors = Field(default_factory=Actors)
+    behaviour: Behaviour = Field(default_factory=Behaviour)
+    simulation: Simulation = Field(default_factory=Simulation)
+
+
+__all__ = [
+    "GA_STAGES",
+    "REGIONAL_GROUPS",
+    "SCHEMA_VERSION",
+    "SC_STAGES",
+    "STAGES",
+    "Scenario",
+    "Strategy",
+    "World",
+]

@@ -1,0 +1,184 @@
+"""The built-in response strategies of the target state.
+
+Effects are on the latent scale of the vote model (see ``unsim.model.rules``): ``support`` is a
+state's general support for the draft, ``icc_aversion`` what the ICC-referral language costs it.
+"Undecided" weights each state by ``swing`` (4 p (1 - p), with p its probability of voting yes),
+and "receptive" by its ``receptiveness`` parameter, so pressure lands where minds can change.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from unsim.scenario.refs import ActorRef, StateRef
+from unsim.strategies.base import BoolArray, Strategy, StrategyContext
+
+Term = Literal["transparent", "prison_camp_access", "unrestricted_access", "follow_up_visits"]
+
+
+def _undecided(ctx: StrategyContext, exclude_allies: bool = True) -> np.ndarray:
+    w = ctx.swing() * ctx.receptiveness
+    if exclude_allies:
+        w = w * (~ctx.allies)[:, None]
+    return w
+
+
+class CharmOffensive(Strategy):
+    """Engagement and talk of dialogue that lowers undecided states' appetite for punitive clauses.
+
+    Each active round, an undecided receptive state's ICC aversion rises by
+    ``intensity * icc_share`` and its general support falls by ``intensity * (1 - icc_share)``.
+    """
+
+    type: Literal["charm_offensive"] = "charm_offensive"
+    intensity: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
+    icc_share: float = Field(
+        0.7, ge=0, le=1, description="share of the effect on appetite for the ICC language"
+    )
+
+    def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        w = _undecided(ctx) * active
+        ctx.icc_aversion += (self.intensity * self.icc_share) * w
+        ctx.support -= (self.intensity * (1.0 - self.icc_share)) * w
+        ctx.event("charm_offensive", active)
+
+
+class Invitation(Strategy):
+    """An offered visit by a UN human-rights mandate holder, optionally conditional on dropping the
+    ICC language.
+
+    When first offered, an undecided receptive state whose demanded terms are all offered raises its
+    ICC aversion by ``effect * credibility``. The offer is genuine with probability ``credibility``
+    (drawn once per run). If conditional, the sponsors weigh it in their bargaining rule; the target
+    withdraws it if the ICC language is still in the draft at the first General Assembly vote. The
+    visit is held if the offer is genuine and still stands (and, if conditional, the language went).
+    """
+
+    type: Literal["invitation"] = "invitation"
+    visitor: Literal["special_rapporteur", "high_commissioner", "commission_of_inquiry"] = (
+        "special_rapporteur"
+    )
+    conditional_on_dropping_icc: bool = True
+    credibility: float = Field(0.5, ge=0, le=1, description="probability the offer is genuine")
+    terms: list[Term] = Field(default_factory=list, description="terms the target offers")
+    demanded_terms: dict[StateRef, list[Term]] = Field(
+        default_factory=dict,
+        description="states that take the offer seriously only if all these terms are offered",
+    )
+    effect: float = Field(0.5, ge=0, le=10, description="one-off rise in ICC aversion")
+
+    def _met(self, ctx: StrategyContext) -> np.ndarray:
+        unmet = [s for s, want in self.demanded_terms.items() if not set(want) <= set(self.terms)]
+        return ~ctx.state_mask(unmet)
+
+    def sponsors_discount(self, sponsors: list[str]) -> bool:
+        """Whether a sponsor demands terms the offer lacks."""
+        return any(
+            s in sponsors and not set(want) <= set(self.terms)
+            for s, want in self.demanded_terms.items()
+        )
+
+    def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        offered = ctx.has_event("invitation_offered")
+        new = active & ~offered
+        genuine = ctx.memory(f"{self.key}:genuine")
+        draw = ctx.draw(f"{self.key}:genuine", per_round=False)
+        genuine[new] = (draw[new] < self.credibility).astype(genuine.dtype)
+        standing = ctx.memory(f"{self.key}:standing")
+        standing[new] = 1.0
+        ctx.event("invitation_offered", new)
+        if self.effect and new.any():
+            w = _undecided(ctx) * self._met(ctx)[:, None]
+            ctx.icc_aversion += (self.effect * self.credibility) * w * new
+
+    def conditional_offer(self, ctx: StrategyContext) -> np.ndarray | None:
+        if not self.conditional_on_dropping_icc:
+            return None
+        return ctx.memory(f"{self.key}:standing") > 0
+
+    def on_icc_dropped(self, ctx: StrategyContext, mask: BoolArray) -> None:
+        if self.conditional_on_dropping_icc:
+            ctx.event("invitation_accepted", mask & (ctx.memory(f"{self.key}:standing") > 0))
+
+    def on_vote(self, ctx: StrategyContext, stage: str, adopted: BoolArray) -> None:
+        if not self.conditional_on_dropping_icc or stage not in ("third_committee", "plenary"):
+            return
+        standing = ctx.memory(f"{self.key}:standing")
+        withdraw = (standing > 0) & ctx.icc_retained
+        standing[withdraw] = 0.0
+        ctx.event("invitation_withdrawn", withdraw)
+
+    def finish(self, ctx: StrategyContext) -> None:
+        held = (ctx.memory(f"{self.key}:standing") > 0) & (ctx.memory(f"{self.key}:genuine") > 0)
+        if self.conditional_on_dropping_icc:
+            held &= ~ctx.icc_retained
+        ctx.event("visit_held", held)
+
+
+class Threats(Strategy):
+    """Threats to halt cooperation, weapons tests, pressure on defectors.
+
+    Each active round allies harden (support falls by ``intensity``), and undecided non-allied states
+    move by ``(backfire - intimidation) * intensity``: toward yes when the threat backfires more than
+    it intimidates. With ``halt_cooperation``, the target halts cooperation on human rights in the
+    runs where it threatened and the General Assembly then adopted the draft.
+    """
+
+    type: Literal["threats"] = "threats"
+    intensity: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
+    backfire: float = Field(0.6, ge=0, le=1, description="pull of undecided states toward yes")
+    intimidation: float = Field(0.2, ge=0, le=1, description="push of undecided states toward no")
+    halt_cooperation: bool = True
+
+    def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        allies = ctx.allies[:, None]
+        ctx.support -= (self.intensity * allies) * active
+        ctx.support += ((self.backfire - self.intimidation) * self.intensity) * (
+            _undecided(ctx) * active
+        )
+        ctx.event("threats_made", active)
+
+    def on_vote(self, ctx: StrategyContext, stage: str, adopted: BoolArray) -> None:
+        if self.halt_cooperation and stage in ("third_committee", "plenary"):
+            ctx.event("cooperation_halted", adopted & ctx.has_event("threats_made"))
+
+
+class Deception(Strategy):
+    """Cosmetic concessions (closing one camp while moving its inmates) that help until exposed.
+
+    While unexposed, undecided receptive states' support falls by ``intensity`` each active round.
+    Each active round the deception is exposed with probability ``exposure_hazard``; on exposure every
+    receptive non-allied state's support rises by ``exposure_penalty`` once.
+    """
+
+    type: Literal["deception"] = "deception"
+    intensity: float = Field(0.1, ge=0, le=5, description="shift per active round while unexposed")
+    exposure_hazard: float = Field(0.1, ge=0, le=1, description="chance of exposure per round")
+    exposure_penalty: float = Field(0.5, ge=0, le=10, description="one-off backlash on exposure")
+
+    def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        act = active & ~ctx.has_event("deception_exposed")
+        ctx.support -= self.intensity * (_undecided(ctx) * act)
+        exposed = act & (ctx.draw(f"{self.key}:exposure") < self.exposure_hazard)
+        ctx.event("deception_exposed", exposed)
+        if exposed.any():
+            ctx.support += self.exposure_penalty * (
+                (ctx.receptiveness * (~ctx.allies)[:, None]) * exposed
+            )
+
+
+class Inducements(Strategy):
+    """Aid or trade promises to chosen states: their support falls by ``amount`` per active round
+    (scaled by receptiveness)."""
+
+    type: Literal["inducements"] = "inducements"
+    recipients: list[ActorRef] = Field(..., min_length=1, description="states or blocs courted")
+    amount: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
+
+    def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        mask = ctx.state_mask(self.recipients)[:, None]
+        ctx.support -= (self.amount * mask) * (ctx.receptiveness * active)
+        ctx.event("inducements", active)
