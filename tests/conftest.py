@@ -1,0 +1,26 @@
+"""Shared fixtures: paths to the scenarios and to the real UN data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+DEFAULT_SCENARIO = SCENARIOS / "icc_referral.yaml"
+
+
+def _data_dir() -> Path:
+    env = os.environ.get("UNSIM_DATA_DIR")
+    return Path(env) if env else (ROOT.parent / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real UN data (see README, "Real data"); tests that need it skip when it is absent."""
+    d = _data_dir()
+    if not (d / "un_member_states_2014.csv").exists():
+        pytest.skip(f"real UN data not found at {d} (set UNSIM_DATA_DIR)")
+    return d
