@@ -1,0 +1,128 @@
+"""One block of runs: build the model for ``size`` replicates, simulate, reduce to aggregates.
+
+This is what a worker executes. Its result is small (counts and histograms) unless the run table
+is requested, so memory does not grow with the number of runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from unsim.model import UNModel
+from unsim.model.rules import Vote
+from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
+
+TALLY_CATEGORIES = ("yes", "no", "abstain", "absent")
+
+
+@dataclass
+class BlockResult:
+    """Aggregates of one block (or of several, once merged)."""
+
+    n: int = 0
+    sums: dict[str, int] = field(default_factory=dict)
+    hists: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    state_counts: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    pivotal: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    runs: dict[str, NDArray[Any]] | None = None
+    seconds: float = 0.0
+
+    def merge(self, other: BlockResult) -> None:
+        self.n += other.n
+        self.seconds += other.seconds
+        for k, v in other.sums.items():
+            self.sums[k] = self.sums.get(k, 0) + v
+        for target, source in (
+            (self.hists, other.hists),
+            (self.state_counts, other.state_counts),
+            (self.pivotal, other.pivotal),
+        ):
+            for k, arr in source.items():
+                if k in target:
+                    target[k] = target[k] + arr
+                else:
+                    target[k] = arr.copy()
+
+
+def _pivotal(
+    stage: str,
+    votes: NDArray[np.int8],
+    outcomes: dict[str, NDArray[Any]],
+    model: UNModel,
+) -> NDArray[np.bool_]:
+    """(states, replicates): whether the state's vote decided the outcome of a held vote."""
+    held = outcomes[f"{stage}_held"]
+    adopted = outcomes[f"{stage}_adopted"]
+    yes = outcomes[f"{stage}_yes"].astype(np.int32)
+    no = outcomes[f"{stage}_no"].astype(np.int32)
+    if stage in GA_STAGES:
+        majority = model.scenario.resolution.majority if stage == "plenary" else "simple"
+        if majority == "simple":
+            margin = yes - no
+            flip_yes = adopted & (margin <= 2) & (votes == Vote.YES)
+            flip_no = ~adopted & (margin >= -1) & (votes == Vote.NO)
+        else:
+            # two-thirds: switching one yes to no / one no to yes flips the result
+            flip_yes = adopted & (3 * (yes - 1) < 2 * (yes + no)) & (votes == Vote.YES)
+            flip_no = ~adopted & (3 * (yes + 1) >= 2 * (yes + no)) & (votes == Vote.NO)
+        return (flip_yes | flip_no) & held  # type: ignore[no-any-return]
+    council = model.council[:, None]
+    perm = model.permanent[:, None]
+    if stage == "sc_referral":
+        perm_no = ((votes == Vote.NO) & perm).sum(axis=0)
+        veto_decides = (votes == Vote.NO) & perm & (yes >= 9) & (perm_no == 1)
+        ninth_yes = adopted & (yes == 9) & (votes == Vote.YES)
+        return (veto_decides | ninth_yes) & council & held  # type: ignore[no-any-return]
+    ninth = (adopted & (yes == 9) & (votes == Vote.YES)) | (
+        ~adopted & (yes == 8) & (votes != Vote.YES)
+    )
+    return ninth & council & held  # type: ignore[no-any-return]
+
+
+def simulate_block(
+    scenario: Scenario, seed: int, block: int, size: int, keep_runs: bool = True
+) -> BlockResult:
+    """Simulate block ``block`` of ``size`` runs and reduce it to aggregates."""
+    import time
+
+    t0 = time.perf_counter()
+    model = UNModel(scenario, replicates=size, seed=seed, block=block)
+    out = model.simulate()
+    res = BlockResult(n=size)
+    for k, v in out.items():
+        if v.dtype == np.bool_:
+            res.sums[k] = int(v.sum())
+    status = out["icc_status"]
+    reason = out["icc_reason"]
+    res.sums["icc_softened"] = int((status == 1).sum())
+    res.sums["icc_dropped"] = int((status == 2).sum())
+    for code, name in ((1, "bargain"), (2, "support_short"), (3, "amendment")):
+        res.sums[f"icc_dropped_{name}"] = int((reason == code).sum())
+    n_states = model.n_states
+    for stage in STAGES:
+        held = out[f"{stage}_held"]
+        for cat in TALLY_CATEGORIES:
+            values = out[f"{stage}_{cat}"][held].astype(np.int64)
+            res.hists[f"{stage}_{cat}"] = np.bincount(values, minlength=n_states + 1)
+        votes = model.votes.get(stage)
+        if votes is None:
+            continue
+        counts = np.zeros((n_states, 4), dtype=np.int64)
+        v = votes[:, held]
+        for code in Vote:
+            counts[:, int(code)] = (v == code).sum(axis=1)
+        res.state_counts[stage] = counts
+        res.pivotal[stage] = _pivotal(stage, votes, out, model).sum(axis=1).astype(np.int64)
+    if keep_runs:
+        res.runs = {k: v for k, v in out.items()}
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def block_task(args: tuple[Scenario, int, int, int, bool]) -> BlockResult:
+    """Picklable entry point for process pools and Dask."""
+    return simulate_block(*args)

@@ -1,0 +1,174 @@
+"""The Monte Carlo engine: blocks of replicates, run locally or on a Dask cluster.
+
+Runs are split into fixed-size blocks (``simulation.block_size``); block ``b`` always draws from
+the streams of (master seed, ``b``), so the results do not depend on the number of workers or on
+the order in which blocks finish. Blocks are reduced to aggregates as they arrive.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import multiprocessing as mp
+import platform
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from unsim._version import __version__
+from unsim.engine.blocks import BlockResult, block_task
+from unsim.engine.results import Results, build_per_state, build_summary, runs_frame
+from unsim.engine.rng import new_master_seed
+from unsim.scenario.schema import Scenario
+
+Task = tuple[Scenario, int, int, int, bool]
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _local_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool kept alive across calls (sweeps run many scenarios)."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        # spawn: safe with threads in the parent; the context is local, nothing is set globally
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+        _POOLS[workers] = pool
+    return pool
+
+
+@atexit.register
+def shutdown_pools() -> None:
+    for pool in _POOLS.values():
+        pool.shutdown(wait=False, cancel_futures=True)
+    _POOLS.clear()
+
+
+def _map(tasks: list[Task], workers: int, executor: Any) -> Iterator[BlockResult]:
+    """Results of the tasks, in task order."""
+    if executor is not None:
+        if hasattr(executor, "map_blocks"):
+            yield from executor.map_blocks(block_task, tasks)
+            return
+        if isinstance(executor, Executor):
+            yield from executor.map(block_task, tasks)
+            return
+        raise TypeError("executor must be a concurrent.futures.Executor or a DaskExecutor")
+    if workers <= 1 or len(tasks) <= 1:
+        for t in tasks:
+            yield block_task(t)
+        return
+    yield from _local_pool(workers).map(block_task, tasks)
+
+
+def plan_blocks(runs: int, block_size: int) -> list[int]:
+    """Sizes of the blocks that make up ``runs`` (all ``block_size`` but maybe the last)."""
+    n = math.ceil(runs / block_size)
+    return [min(block_size, runs - b * block_size) for b in range(n)]
+
+
+def run(
+    scenario: Scenario,
+    runs: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    *,
+    executor: Any = None,
+    keep_runs: bool = True,
+    progress: bool | Callable[[Iterable[Any], int], Iterable[Any]] = False,
+) -> Results:
+    """Run a scenario's Monte Carlo and return its results.
+
+    Parameters
+    ----------
+    scenario: a loaded scenario (``unsim.load_scenario``).
+    runs: number of runs (default: the scenario's ``simulation.runs``).
+    seed: master seed (default: the scenario's, else a fresh one; always recorded).
+    workers: local worker processes (results are identical for any number).
+    executor: a ``DaskExecutor`` (or any ``concurrent.futures.Executor``) to run blocks on.
+    keep_runs: keep the run table (one row per run); without it memory stays flat in ``runs``.
+    progress: show a progress bar (True) or wrap the block iterator with a callable.
+    """
+    t0 = time.perf_counter()
+    sim = scenario.simulation
+    runs = int(runs if runs is not None else sim.runs)
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    if seed is None:
+        seed = sim.seed if sim.seed is not None else new_master_seed()
+    sizes = plan_blocks(runs, sim.block_size)
+    tasks: list[Task] = [(scenario, int(seed), b, size, keep_runs) for b, size in enumerate(sizes)]
+    stream: Iterable[BlockResult] = _map(tasks, workers, executor)
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        stream = tqdm(stream, total=len(tasks), unit="block", leave=False)
+    elif callable(progress):
+        stream = progress(stream, len(tasks))
+    agg = BlockResult()
+    chunks = []
+    for res in stream:
+        if res.runs is not None:
+            chunks.append(res.runs)
+            res.runs = None
+        agg.merge(res)
+    wall = time.perf_counter() - t0
+    summary = build_summary(agg, scenario)
+    summary["seed"] = int(seed)
+    per_state = build_per_state(agg, scenario)
+    table = runs_frame(chunks, scenario) if chunks else None
+    metadata = {
+        "scenario": scenario.model_dump(mode="json"),
+        "seed": int(seed),
+        "runs": runs,
+        "block_size": sim.block_size,
+        "blocks": len(sizes),
+        "workers": workers if executor is None else type(executor).__name__,
+        "timings": {"wall_seconds": wall, "block_seconds": agg.seconds},
+        "versions": versions(),
+        "git_revision": git_revision(),
+    }
+    return Results(
+        scenario=scenario,
+        seed=int(seed),
+        summary=summary,
+        per_state=per_state,
+        runs=table,
+        metadata=metadata,
+    )
+
+
+def versions() -> dict[str, str]:
+    import mesa
+    import numpy
+    import pandas
+    import pydantic
+
+    return {
+        "unsim": __version__,
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "pydantic": pydantic.__version__,
+    }
+
+
+def git_revision() -> str | None:
+    """The revision of the source tree unsim runs from, when it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    rev = out.stdout.strip()
+    return rev or None

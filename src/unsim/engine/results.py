@@ -1,0 +1,258 @@
+"""Results of a Monte Carlo run: tables, summary, metadata, and saving them atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
+from unsim.engine.stats import hist_quantiles, proportion
+from unsim.errors import InputError
+from unsim.model.rules import Vote
+from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+#: The outcomes a summary reports: (name, label, key in the aggregated sums).
+OUTCOMES: tuple[tuple[str, str, str], ...] = (
+    ("no_action_moved", "no-action motion moved", "no_action_motion_held"),
+    ("no_action_adopted", "no-action motion adopted", "no_action_motion_adopted"),
+    ("amendment_moved", "amendment deleting the ICC paragraphs moved", "amendment_held"),
+    ("amendment_adopted", "amendment adopted", "amendment_adopted"),
+    ("icc_retained", "ICC language retained", "icc_retained"),
+    ("icc_dropped_bargain", "ICC language dropped in a bargain", "icc_dropped_bargain"),
+    ("icc_dropped_support_short", "ICC language dropped, support short", "icc_dropped_support_short"),
+    ("committee_adopted", "Third Committee adopts", "third_committee_adopted"),
+    ("plenary_adopted", "plenary adopts", "plenary_adopted"),
+    ("sc_agenda_adopted", "Council puts it on its agenda", "sc_agenda_adopted"),
+    ("referral_tabled", "referral draft tabled", "sc_referral_held"),
+    ("referral_vetoed", "referral vetoed", "sc_referral_vetoed"),
+    ("referral_adopted", "Council refers to the ICC", "sc_referral_adopted"),
+    ("invitation_offered", "invitation offered", "event_invitation_offered"),
+    ("invitation_accepted", "invitation accepted (ICC dropped for it)", "event_invitation_accepted"),
+    ("invitation_withdrawn", "invitation withdrawn", "event_invitation_withdrawn"),
+    ("visit_held", "visit held", "event_visit_held"),
+    ("cooperation_halted", "cooperation halted", "event_cooperation_halted"),
+    ("deception_exposed", "deception exposed", "event_deception_exposed"),
+)
+
+
+def threshold_text(stage: str, majority: str) -> str:
+    if stage == "sc_agenda":
+        return "9 of 15"
+    if stage == "sc_referral":
+        return "9 of 15, no permanent no"
+    if stage == "plenary" and majority == "two_thirds":
+        return "2/3 of present and voting"
+    return "more yes than no"
+
+
+def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
+    n = agg.n
+    outcomes = {}
+    for name, label, key in OUTCOMES:
+        outcomes[name] = {"label": label, **proportion(agg.sums.get(key, 0), n)}
+    world = scenario.world
+    assert isinstance(world, World)
+    for code in world.security_council.permanent:
+        outcomes[f"veto_{code}"] = {
+            "label": f"{code} vetoes",
+            **proportion(agg.sums.get(f"veto_{code}", 0), n),
+        }
+    tallies: dict[str, Any] = {}
+    for stage in STAGES:
+        held = agg.sums.get(f"{stage}_held", 0)
+        if not held:
+            continue
+        entry: dict[str, Any] = {
+            "held": held,
+            "threshold": threshold_text(stage, scenario.resolution.majority),
+        }
+        for cat in TALLY_CATEGORIES:
+            if stage in SC_STAGES and cat == "absent":
+                continue
+            hist = agg.hists[f"{stage}_{cat}"]
+            entry[cat] = dict(
+                zip([f"q{int(q * 100):02d}" for q in QUANTILES], hist_quantiles(hist, QUANTILES), strict=True)
+            )
+            entry[cat]["mean"] = float((hist * np.arange(len(hist))).sum() / max(hist.sum(), 1))
+        if stage not in SC_STAGES:
+            yes = agg.hists[f"{stage}_yes"]
+            no = agg.hists[f"{stage}_no"]
+            mean_pv = float(
+                ((yes * np.arange(len(yes))).sum() + (no * np.arange(len(no))).sum()) / held
+            )
+            entry["median_needed_yes"] = (
+                math.floor(mean_pv / 2) + 1
+                if scenario.resolution.majority == "simple" or stage != "plenary"
+                else math.ceil(2 * mean_pv / 3)
+            )
+        else:
+            entry["median_needed_yes"] = 9
+        tallies[stage] = entry
+    pivotal = []
+    for stage, counts in agg.pivotal.items():
+        for i in np.argsort(-counts)[:10]:
+            if counts[i] > 0:
+                pivotal.append(
+                    {
+                        "stage": stage,
+                        "iso3": world.codes[i],
+                        "name": world.states[i].name,
+                        **proportion(int(counts[i]), n),
+                    }
+                )
+    return {"runs": n, "outcomes": outcomes, "tallies": tallies, "pivotal": pivotal}
+
+
+def build_per_state(agg: BlockResult, scenario: Scenario) -> pd.DataFrame:
+    world = scenario.world
+    assert isinstance(world, World)
+    council = set(world.security_council.permanent + world.security_council.elected)
+    frames = []
+    for stage, counts in agg.state_counts.items():
+        held = agg.sums.get(f"{stage}_held", 0)
+        if not held:
+            continue
+        p = counts / held
+        df = pd.DataFrame(
+            {
+                "stage": stage,
+                "iso3": world.codes,
+                "name": [s.name for s in world.states],
+                "group": [s.group for s in world.states],
+                "p_yes": p[:, Vote.YES],
+                "p_no": p[:, Vote.NO],
+                "p_abstain": p[:, Vote.ABSTAIN],
+                "p_absent": p[:, Vote.ABSENT],
+                "p_pivotal": agg.pivotal[stage] / held,
+                "runs_held": held,
+            }
+        )
+        if stage in SC_STAGES:
+            df = df[df.iso3.isin(council)]
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(
+            columns=["stage", "iso3", "name", "group", "p_yes", "p_no", "p_abstain", "p_absent"]
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out["stage"] = pd.Categorical(out["stage"], categories=list(STAGES), ordered=True)
+    return out
+
+
+@dataclass
+class Results:
+    """What a run returns: the run table, the per-state table, the summary and the metadata."""
+
+    scenario: Scenario
+    seed: int
+    summary: dict[str, Any]
+    per_state: pd.DataFrame
+    runs: pd.DataFrame | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def outcome(self, name: str) -> dict[str, float]:
+        """Probability and 95 % interval of an outcome by name (see ``OUTCOMES``)."""
+        return dict(self.summary["outcomes"][name])
+
+    def outcome_table(self) -> pd.DataFrame:
+        rows = [{"outcome": k, **v} for k, v in self.summary["outcomes"].items()]
+        return pd.DataFrame(rows)
+
+    # -- saving -------------------------------------------------------------------------------
+    def save(self, out_dir: str | Path, table_format: str = "parquet", plots: bool = True) -> Path:
+        """Write the results folder atomically: built in a temporary folder, then renamed."""
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            self._write(tmp, table_format, plots)
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+    def _write(self, folder: Path, table_format: str, plots: bool) -> None:
+        def table(df: pd.DataFrame, name: str) -> None:
+            if table_format == "csv":
+                df.to_csv(folder / f"{name}.csv", index=False)
+            else:
+                df.to_parquet(folder / f"{name}.parquet", index=False)
+
+        if self.runs is not None:
+            table(self.runs, "runs")
+        table(self.per_state, "per_state")
+        (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2))
+        (folder / "metadata.json").write_text(json.dumps(_jsonable(self.metadata), indent=2))
+        if plots:
+            from unsim.plots import save_standard_plots
+
+            save_standard_plots(self, folder)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Results:
+        folder = Path(folder)
+        try:
+            summary = json.loads((folder / "summary.json").read_text())
+            metadata = json.loads((folder / "metadata.json").read_text())
+        except FileNotFoundError as exc:
+            raise InputError(f"{folder}: not a results folder ({exc.filename} missing)") from None
+
+        def table(name: str) -> pd.DataFrame | None:
+            for ext, reader in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
+                p = folder / f"{name}.{ext}"
+                if p.exists():
+                    return reader(p)
+            return None
+
+        per_state = table("per_state")
+        if per_state is None:
+            raise InputError(f"{folder}: per_state table missing")
+        from unsim.scenario.loader import scenario_from_dict
+
+        scenario = scenario_from_dict(metadata["scenario"], source=f"{folder}/metadata.json")
+        return cls(
+            scenario=scenario,
+            seed=int(metadata["seed"]),
+            summary=summary,
+            per_state=per_state,
+            runs=table("runs"),
+            metadata=metadata,
+        )
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    return obj
+
+
+def runs_frame(chunks: list[dict[str, np.ndarray]], scenario: Scenario) -> pd.DataFrame:
+    """The run table from per-block arrays (in block order)."""
+    from unsim.model.model import ICC_REASON, ICC_STATUS
+
+    cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    df = pd.DataFrame(cols)
+    df.insert(0, "run", np.arange(len(df), dtype=np.int64))
+    df["icc_status"] = pd.Categorical.from_codes(df["icc_status"].astype(int), list(ICC_STATUS))
+    df["icc_reason"] = pd.Categorical.from_codes(df["icc_reason"].astype(int), list(ICC_REASON))
+    return df

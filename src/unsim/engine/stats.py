@@ -1,0 +1,62 @@
+"""Statistics over runs: proportions with confidence intervals, quantiles from histograms.
+
+Each run is one independent history, so a probability is a proportion over runs and its interval
+is a binomial one over runs (never over the agents of one run).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import norm
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (good near 0 and 1)."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    z = float(norm.ppf(0.5 + level / 2))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def proportion(successes: int, n: int, level: float = 0.95) -> dict[str, float]:
+    lo, hi = wilson_interval(successes, n, level)
+    return {"p": successes / n if n else math.nan, "ci_low": lo, "ci_high": hi, "n": n}
+
+
+def paired_difference(
+    a: NDArray[np.bool_], b: NDArray[np.bool_], level: float = 0.95
+) -> dict[str, float]:
+    """Difference of two proportions measured on the same runs (common random numbers).
+
+    The interval is a normal one on the per-run differences (b - a), which is what pairing buys:
+    its width reflects only the runs where the two scenarios disagree."""
+    n = len(a)
+    d = b.astype(np.float64) - a.astype(np.float64)
+    mean = float(d.mean()) if n else math.nan
+    sd = float(d.std(ddof=1)) if n > 1 else math.nan
+    z = float(norm.ppf(0.5 + level / 2))
+    half = z * sd / math.sqrt(n) if n > 1 else math.nan
+    return {
+        "p_a": float(a.mean()) if n else math.nan,
+        "p_b": float(b.mean()) if n else math.nan,
+        "diff": mean,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "n": n,
+    }
+
+
+def hist_quantiles(hist: NDArray[np.int64], qs: tuple[float, ...]) -> list[float]:
+    """Quantiles (lower, as integers) of a distribution given as counts per value 0..len-1."""
+    total = int(hist.sum())
+    if total == 0:
+        return [math.nan for _ in qs]
+    cdf = np.cumsum(hist)
+    return [float(np.searchsorted(cdf, q * total, side="left")) for q in qs]

@@ -1,0 +1,616 @@
+"""The Mesa model: member states, veto holders, sponsors, the target and its allies, and procedure.
+
+One ``UNModel`` advances ``replicates`` independent histories at once: every state variable is an
+array whose last axis is replicates, and every agent acts on its slice. With ``replicates=1`` it is
+the plain one-history model, convenient to inspect; with thousands it is how the Monte Carlo engine
+runs. The rules (``unsim.model.rules`` and the strategies) are the same in both cases.
+
+A run: ``rounds.third_committee`` diplomatic rounds, the committee session (no-action motion,
+amendment, the draft), ``rounds.plenary`` rounds, the plenary vote, ``rounds.security_council``
+rounds, the Council's agenda vote and referral draft.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from unsim.engine.rng import Streams
+from unsim.model import rules
+from unsim.model.rules import ICC_FACTOR, Vote
+from unsim.scenario.schema import GA_STAGES, STAGES, Calibration, Scenario, World
+from unsim.strategies import Strategy
+
+F = NDArray[np.float32]
+B = NDArray[np.bool_]
+
+ICC_STATUS = ("retained", "softened", "dropped")
+ICC_REASON = ("none", "bargain", "support_short", "amendment")
+#: Events every run reports (strategies may add their own).
+EVENTS = (
+    "charm_offensive",
+    "invitation_offered",
+    "invitation_accepted",
+    "invitation_withdrawn",
+    "visit_held",
+    "threats_made",
+    "cooperation_halted",
+    "deception_exposed",
+    "inducements",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Agents
+# --------------------------------------------------------------------------------------------
+class MemberState(mesa.Agent):
+    """A member state. Its support for the draft is a row of the model's arrays (one value per
+    replicate); each round it takes the pressure it received and moves toward its groups' shift."""
+
+    model: UNModel
+
+    def __init__(self, model: UNModel, index: int, iso3: str, name: str, group: str):
+        super().__init__(model)
+        self.index = index
+        self.iso3 = iso3
+        self.name = name
+        self.group = group
+
+    @property
+    def support(self) -> F:
+        return self.model.support[self.index]
+
+    @property
+    def icc_aversion(self) -> F:
+        return self.model.icc_aversion[self.index]
+
+    @property
+    def mean_support(self) -> float:
+        return float(self.model.support[self.index].mean())
+
+    def deliberate(self) -> None:
+        m, i = self.model, self.index
+        m.support[i] = rules.deliberate(
+            m.support[i], m.baseline[i], m.pressure[i], m.pull[i], m.behaviour.bloc_pull
+        )
+
+    def stance(self, stage: str) -> F:
+        """This state's latent stance on the item voted at ``stage`` (per replicate)."""
+        return self.model.stances(stage)[self.index]
+
+    def council_stance(self, stage: str) -> F:
+        m, i = self.model, self.index
+        base = m.support[i] + m.council_shift[i]
+        if stage == "sc_agenda":
+            return base + np.float32(m.behaviour.procedural_shift)  # type: ignore[no-any-return]
+        return rules.draft_stance(base, m.icc_aversion[i], 1.0)
+
+    def council_vote(self, stage: str, u: F) -> NDArray[np.int8]:
+        zero = np.zeros(1, dtype=np.float32)  # no absences in the Council
+        b = self.model.behaviour
+        return rules.cast_votes(self.council_stance(stage), b.abstention_band, b.vote_noise, zero, u)
+
+
+class VetoHolder(MemberState):
+    """A permanent member of the Security Council: its negative vote on a substantive draft is a
+    veto. A patron of the target defends it harder in the Council than in the Assembly."""
+
+    def council_stance(self, stage: str) -> F:
+        stance = super().council_stance(stage)
+        if self.model.patrons[self.index] and stage == "sc_referral":
+            stance = stance - np.float32(self.model.scenario.actors.allies.patron_tie)
+        return stance
+
+
+class TargetState(MemberState):
+    """The state the draft addresses; it answers pressure with its response strategies."""
+
+    def respond(self) -> None:
+        m = self.model
+        share = m.expected_yes_share()
+        for strategy in m.strategies:
+            active = strategy.active_mask(m, share)
+            if active.any():
+                strategy.apply(m, active)
+
+
+class SponsorCoalition(mesa.Agent):
+    """The draft's main sponsors: they lobby undecided states, decide whether to give way on the ICC
+    language, and (as the Council's referral sponsors) whether to table a referral."""
+
+    model: UNModel
+
+    def lobby(self) -> None:
+        m = self.model
+        lob = m.scenario.actors.sponsors.lobbying
+        if lob.budget and lob.efficacy:
+            w = m.swing() * m.receptiveness * m.lobbied_by_sponsors
+            m.pressure += rules.allocate(lob.budget * lob.efficacy, w)
+
+    def bargain(self) -> None:
+        m = self.model
+        rule = m.scenario.actors.sponsors.bargaining
+        if m.round < rule.from_round or not m.scenario.resolution.clauses.icc_referral:
+            return
+        retained = m.icc_retained
+        if not retained.any():
+            return
+        accept = np.zeros(m.n_replicates, dtype=bool)
+        for s in m.strategies:
+            offer = s.conditional_offer(m)
+            if offer is None:
+                continue
+            credibility = float(getattr(s, "credibility", 1.0))
+            discount = getattr(s, "sponsors_discount", None)
+            if callable(discount) and discount(m.sponsor_codes):
+                credibility *= rule.unmet_terms_discount
+            judged = credibility + rule.credibility_noise * m.sponsor_judgement
+            accept |= offer & (judged >= rule.accept_offer_min_credibility)
+        short = m.expected_yes_share() < rule.drop_if_expected_yes_share_below
+        give = retained & (accept | short)
+        if give.any():
+            status = 2 if rule.action == "drop" else 1
+            m.icc_status[give] = status
+            m.icc_reason[give & accept] = ICC_REASON.index("bargain")
+            m.icc_reason[give & ~accept] = ICC_REASON.index("support_short")
+            for s in m.strategies:
+                s.on_icc_dropped(m, give)
+
+    def table_referral(self, expected_yes: F, veto_probability: F) -> B:
+        rule = self.model.scenario.procedure.council.table_referral
+        n = self.model.n_replicates
+        if rule == "always":
+            return np.ones(n, dtype=bool)
+        if rule == "never":
+            return np.zeros(n, dtype=bool)
+        if rule == "if_nine_votes":
+            return expected_yes >= 9  # type: ignore[no-any-return]
+        return (expected_yes >= 9) & (veto_probability < 0.5)  # type: ignore[no-any-return]
+
+
+class AllyCoalition(mesa.Agent):
+    """The target's allies and patrons: they counter-lobby undecided states and use procedure."""
+
+    model: UNModel
+
+    def counter_lobby(self) -> None:
+        m = self.model
+        lob = m.scenario.actors.allies.counter_lobbying
+        if lob.budget and lob.efficacy and m.allies.any():
+            w = m.swing() * m.receptiveness * m.lobbied_by_allies
+            m.pressure -= rules.allocate(lob.budget * lob.efficacy, w)
+
+    def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
+        rule = self.model.scenario.procedure.no_action_motion.move
+        n = self.model.n_replicates
+        if rule == "always":
+            return np.ones(n, dtype=bool)
+        if rule == "never":
+            return np.zeros(n, dtype=bool)
+        return expected_yes > expected_no  # type: ignore[no-any-return]
+
+    def moves_amendment(self) -> B:
+        rule = self.model.scenario.procedure.amendment.move
+        m = self.model
+        if rule == "never" or not m.scenario.resolution.clauses.icc_referral:
+            return np.zeros(m.n_replicates, dtype=bool)
+        if rule == "always":
+            return np.ones(m.n_replicates, dtype=bool)
+        return m.icc_retained.copy()
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+class UNModel(mesa.Model):
+    """Member states, the Security Council, sponsors, target and allies, over ``replicates``
+    independent histories advanced together.
+
+    Parameters
+    ----------
+    scenario: a resolved :class:`~unsim.scenario.schema.Scenario` (world and calibration loaded).
+    replicates: how many histories to advance at once.
+    seed: master seed of the named random streams.
+    block: which block of runs this model is (selects its random streams).
+    collect: record per-round trajectories with Mesa's DataCollector.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        replicates: int = 1,
+        seed: int = 0,
+        block: int = 0,
+        collect: bool = False,
+    ):
+        streams = Streams(seed, block)
+        super().__init__(rng=streams.generator("mesa"))
+        if not isinstance(scenario.world, World):
+            raise TypeError("the scenario's world is not loaded: use unsim.load_scenario")
+        self.scenario = scenario
+        self.world: World = scenario.world
+        self.behaviour = scenario.behaviour
+        self.streams = streams
+        self.n_states = len(self.world.states)
+        self.n_replicates = int(replicates)
+        self.round = 0
+        self._build_parameters()
+        self._build_agents()
+        self._build_state()
+        self.strategies: list[Strategy] = list(scenario.actors.target.strategies)
+        self.datacollector: mesa.DataCollector | None = None
+        if collect:
+            self.datacollector = mesa.DataCollector(
+                model_reporters={
+                    "round": "round",
+                    "expected_yes_share": lambda m: float(m.expected_yes_share().mean()),
+                    "icc_retained": lambda m: float(m.icc_retained.mean()),
+                },
+                agent_reporters={"support": lambda a: getattr(a, "mean_support", None)},
+            )
+
+    # -- construction -------------------------------------------------------------------------
+    def _build_parameters(self) -> None:
+        s, w, b = self.scenario, self.world, self.scenario.behaviour
+        n = self.n_states
+        idx = w.index
+        cal = s.calibration if isinstance(s.calibration, Calibration) else None
+        if cal is not None:
+            fitted = {k: v for k, v in cal.behaviour.items() if k not in b.model_fields_set}
+            b = b.model_copy(update=fitted)
+            self.behaviour = b
+
+        def mask(refs: list[str]) -> B:
+            out = np.zeros(n, dtype=bool)
+            for r in refs:
+                for c in w.members_of(r):
+                    out[idx[c]] = True
+            return out
+
+        self._mask = mask
+        position = np.zeros(n, dtype=np.float32)
+        absence = np.full(n, b.absence, dtype=np.float32)
+        if cal is not None:
+            for code, cs in cal.states.items():
+                if code in idx:
+                    position[idx[code]] = cs.position
+                    if cs.absence is not None:
+                        absence[idx[code]] = cs.absence
+        icc = np.full(n, b.icc_aversion, dtype=np.float32)
+        recept = np.full(n, b.receptiveness, dtype=np.float32)
+        shift = np.zeros(n, dtype=np.float32)
+        council = np.full(n, b.council_shift, dtype=np.float32)
+        for code, o in s.actors.states.items():
+            i = idx[code]
+            if o.position is not None:
+                position[i] = o.position
+            if o.icc_aversion is not None:
+                icc[i] = o.icc_aversion
+            if o.receptiveness is not None:
+                recept[i] = o.receptiveness
+            if o.absence is not None:
+                absence[i] = o.absence
+            shift[i] += o.support_shift
+            council[i] += o.council_shift
+        target = idx[s.resolution.target]
+        self.target = target
+        self.allies = mask(s.actors.allies.members)
+        self.patrons = mask(s.actors.allies.patrons)
+        self.allies[target] = False
+        self.sponsors = mask(s.resolution.sponsors)
+        self.sponsor_codes = [c for r in s.resolution.sponsors for c in w.members_of(r)]
+        cosponsors = mask(s.resolution.cosponsors) | self.sponsors
+        support = b.intercept + b.position_weight * position + shift
+        for bloc, effect in b.bloc_effects.items():
+            support = support + effect * mask([bloc])
+        support = support - s.actors.allies.tie * self.allies - s.actors.allies.patron_tie * (
+            self.patrons & ~self.allies
+        )
+        support[target] = -50.0  # the target votes against the draft on itself
+        absence[target] = 0.0
+        self.expected_support = support.astype(np.float32)[:, None]
+        self.icc_base = icc[:, None]
+        self.receptiveness = recept[:, None]
+        self.receptiveness[target] = 0.0
+        self.absence = absence[:, None]
+        self.council_shift = council[:, None]
+        self.lobbied_by_sponsors = (~cosponsors & ~self.allies & ~self.patrons)[:, None].astype(
+            np.float32
+        )
+        self.lobbied_by_sponsors[target] = 0.0
+        self.lobbied_by_allies = (~self.allies & ~self.patrons & ~cosponsors)[:, None].astype(
+            np.float32
+        )
+        self.lobbied_by_allies[target] = 0.0
+        # influence groups: regional groups, blocs, and the target's camp
+        groups: list[B] = []
+        weights: list[float] = []
+        for g in ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG"):
+            groups.append(np.array([st.group == g or st.also_in_group == g for st in w.states]))
+            weights.append(b.regional_weight)
+        for name in w.blocs:
+            groups.append(mask([name]))
+            weights.append(b.bloc_weight)
+        groups.append(self.allies | self.patrons)
+        weights.append(b.bloc_weight)
+        member = np.stack(groups, axis=1).astype(np.float32)
+        member[target] = 0.0
+        wts = member * np.asarray(weights, dtype=np.float32)[None, :]
+        rows = wts.sum(axis=1, keepdims=True)
+        self.membership = member
+        self.group_weights = np.where(rows > 0, wts / np.maximum(rows, 1e-9), 0.0).astype(
+            np.float32
+        )
+        council_codes = w.security_council.permanent + w.security_council.elected
+        self.council = mask(council_codes)
+        self.permanent = mask(w.security_council.permanent)
+
+    def _build_agents(self) -> None:
+        w = self.world
+        perm = set(w.security_council.permanent)
+        for i, st in enumerate(w.states):
+            cls: type[MemberState] = MemberState
+            if i == self.target:
+                cls = TargetState
+            elif st.iso3 in perm:
+                cls = VetoHolder
+            cls(self, i, st.iso3, st.name, st.group)
+        self.sponsor_agent = SponsorCoalition(self)
+        self.ally_agent = AllyCoalition(self)
+        self.member_states = self.agents.select(agent_type=MemberState)
+        self.target_agent = next(iter(self.agents.select(agent_type=TargetState)))
+        order = {c: k for k, c in enumerate(w.codes)}
+        council = [a for a in self.member_states if self.council[a.index]]
+        self.council_agents: list[MemberState] = sorted(council, key=lambda a: order[a.iso3])
+
+    def _build_state(self) -> None:
+        n, r, b = self.n_states, self.n_replicates, self.behaviour
+        noise = self.streams.normal("state_noise", (n, r))
+        self.baseline = self.expected_support + np.float32(b.state_noise) * noise
+        self.support = self.baseline.copy()
+        self.icc_aversion = np.repeat(self.icc_base, r, axis=1)
+        self.pressure = np.zeros((n, r), dtype=np.float32)
+        self.pull = np.zeros((n, r), dtype=np.float32)
+        self.icc_status = np.zeros(r, dtype=np.int8)
+        if not self.scenario.resolution.clauses.icc_referral:
+            self.icc_status[:] = ICC_STATUS.index("dropped")
+        self.icc_reason = np.zeros(r, dtype=np.int8)
+        self.sponsor_judgement = self.streams.normal("sponsors:judgement", r)
+        self.events: dict[str, B] = {e: np.zeros(r, dtype=bool) for e in EVENTS}
+        self._memory: dict[str, F] = {}
+        self.votes: dict[str, NDArray[np.int8]] = {}
+        self.outcomes: dict[str, NDArray[Any]] = {}
+        self._cache: dict[str, Any] = {}
+
+    # -- the StrategyContext interface ----------------------------------------------------------
+    @property
+    def icc_retained(self) -> B:
+        return self.icc_status == 0  # type: ignore[no-any-return]
+
+    def icc_factor(self) -> F:
+        return np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)[self.icc_status]
+
+    def _draft_probabilities(self) -> tuple[F, F]:
+        if "p" not in self._cache:
+            b = self.behaviour
+            stance = rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
+            self._cache["p"] = rules.present_probabilities(stance, b.abstention_band, b.vote_noise)
+        return self._cache["p"]  # type: ignore[no-any-return]
+
+    def swing(self) -> F:
+        if "swing" not in self._cache:
+            self._cache["swing"] = rules.swing(self._draft_probabilities()[0])
+        return self._cache["swing"]  # type: ignore[no-any-return]
+
+    def expected_yes_share(self) -> F:
+        if "share" not in self._cache:
+            p_yes, p_no = self._draft_probabilities()
+            present = np.float32(1.0) - self.absence
+            ey = (p_yes * present).sum(axis=0)
+            en = (p_no * present).sum(axis=0)
+            self._cache["share"] = ey / np.maximum(ey + en, np.float32(1e-9))
+        return self._cache["share"]  # type: ignore[no-any-return]
+
+    def state_mask(self, refs: list[str]) -> B:
+        return self._mask(refs)
+
+    def draw(self, stream: str, per_round: bool = True) -> F:
+        return self.streams.uniform(
+            f"strategy:{stream}", self.n_replicates, self.round if per_round else None
+        )
+
+    def event(self, name: str, mask: B) -> None:
+        cur = self.events.get(name)
+        self.events[name] = mask.copy() if cur is None else (cur | mask)
+
+    def has_event(self, name: str) -> B:
+        ev = self.events.get(name)
+        return np.zeros(self.n_replicates, dtype=bool) if ev is None else ev
+
+    def memory(self, key: str, initial: float = 0.0) -> F:
+        if key not in self._memory:
+            self._memory[key] = np.full(self.n_replicates, initial, dtype=np.float32)
+        return self._memory[key]
+
+    # -- a diplomatic round ---------------------------------------------------------------------
+    def step(self) -> None:
+        """One round of diplomacy: the target responds, sponsors and allies lobby, every state
+        deliberates, the sponsors weigh the ICC language."""
+        self.round += 1
+        self._cache.clear()
+        self.pressure.fill(0.0)
+        self.target_agent.respond()
+        self.sponsor_agent.lobby()
+        self.ally_agent.counter_lobby()
+        self.pull = rules.group_pull(
+            self.support - self.baseline, self.membership, self.group_weights
+        )
+        self.member_states.do("deliberate")
+        self._cache.clear()
+        self.sponsor_agent.bargain()
+        self._cache.clear()
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+
+    # -- procedure ----------------------------------------------------------------------------
+    def stances(self, stage: str) -> F:
+        b = self.behaviour
+        if stage == "no_action_motion":
+            return rules.no_action_stance(self.support, b.no_action_bias)
+        if stage == "amendment":
+            return rules.amendment_stance(self.support, self.icc_aversion, b.amendment_bias)
+        return rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
+
+    def _record(self, stage: str, held: B, votes: NDArray[np.int8], adopted: B) -> None:
+        counts = rules.tally(votes, self.council if stage.startswith("sc_") else None)
+        counts[:, ~held] = 0
+        self.votes[stage] = votes
+        o = self.outcomes
+        o[f"{stage}_held"] = held
+        for k, name in enumerate(("yes", "no", "abstain", "absent")):
+            o[f"{stage}_{name}"] = counts[k].astype(np.int16)
+        o[f"{stage}_adopted"] = adopted & held
+
+    def _assembly_vote(self, stage: str, held: B, majority: str) -> B:
+        b = self.behaviour
+        u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
+        votes = rules.cast_votes(self.stances(stage), b.abstention_band, b.vote_noise, self.absence, u)
+        counts = rules.tally(votes)
+        adopted = rules.majority_adopted(counts[0], counts[1], majority) & held
+        self._record(stage, held, votes, adopted)
+        return adopted
+
+    def _council_vote(self, stage: str, held: B) -> NDArray[np.int8]:
+        u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
+        votes = np.full((self.n_states, self.n_replicates), Vote.ABSENT, dtype=np.int8)
+        for a in self.council_agents:
+            votes[a.index] = a.council_vote(stage, u[a.index])
+        return votes
+
+    def _expected_council(self, stage: str) -> tuple[F, F]:
+        b = self.behaviour
+        ey = np.zeros(self.n_replicates, dtype=np.float32)
+        no_veto = np.ones(self.n_replicates, dtype=np.float32)
+        for a in self.council_agents:
+            p_yes, p_no = rules.present_probabilities(
+                a.council_stance(stage), b.abstention_band, b.vote_noise
+            )
+            ey += p_yes
+            if self.permanent[a.index]:
+                no_veto *= np.float32(1.0) - p_no
+        return ey, np.float32(1.0) - no_veto
+
+    def _diplomacy(self, rounds: int) -> None:
+        for _ in range(rounds):
+            self.step()
+
+    def simulate(self) -> dict[str, NDArray[Any]]:
+        """Run every round and stage; return per-replicate outcome arrays."""
+        s = self.scenario
+        stages = set(s.resolution.stages)
+        rounds = s.simulation.rounds
+        r = self.n_replicates
+        alive = np.ones(r, dtype=bool)
+        none = np.zeros(r, dtype=bool)
+
+        self._diplomacy(rounds.third_committee)
+        # Third Committee session ------------------------------------------------------------
+        if "no_action_motion" in stages:
+            b = self.behaviour
+            p_yes, p_no = rules.present_probabilities(
+                self.stances("no_action_motion"), b.abstention_band, b.vote_noise
+            )
+            present = np.float32(1.0) - self.absence
+            moved = self.ally_agent.moves_no_action(
+                (p_yes * present).sum(axis=0), (p_no * present).sum(axis=0)
+            )
+            killed = self._assembly_vote("no_action_motion", moved, "simple")
+            alive &= ~killed
+        if "amendment" in stages:
+            moved = self.ally_agent.moves_amendment() & alive
+            deleted = self._assembly_vote("amendment", moved, "simple")
+            self.icc_reason[deleted & self.icc_retained] = ICC_REASON.index("amendment")
+            self.icc_status[deleted] = ICC_STATUS.index("dropped")
+        if "third_committee" in stages:
+            adopted = self._assembly_vote("third_committee", alive.copy(), "simple")
+            for st in self.strategies:
+                st.on_vote(self, "third_committee", adopted)
+            alive &= adopted
+        # Plenary ------------------------------------------------------------------------------
+        if "plenary" in stages:
+            self._diplomacy(rounds.plenary)
+            adopted = self._assembly_vote("plenary", alive.copy(), s.resolution.majority)
+            for st in self.strategies:
+                st.on_vote(self, "plenary", adopted)
+            alive &= adopted
+        # Security Council ---------------------------------------------------------------------
+        council = s.procedure.council
+        on_agenda = alive.copy() if council.requires_plenary_adoption else np.ones(r, dtype=bool)
+        if stages & {"sc_agenda", "sc_referral"}:
+            self._diplomacy(rounds.security_council)
+        if "sc_agenda" in stages:
+            votes = self._council_vote("sc_agenda", on_agenda)
+            counts = rules.tally(votes, self.council)
+            adopted = rules.council_adopted(counts[0], counts[1], procedural=True) & on_agenda
+            self._record("sc_agenda", on_agenda, votes, adopted)
+            on_agenda = adopted
+        if "sc_referral" in stages:
+            ey, p_veto = self._expected_council("sc_referral")
+            tabled = on_agenda & self.sponsor_agent.table_referral(ey, p_veto)
+            if council.referral_requires_icc_language:
+                tabled &= self.icc_retained
+            votes = self._council_vote("sc_referral", tabled)
+            counts = rules.tally(votes, self.council)
+            perm_no = rules.tally(votes, self.permanent)[1]
+            adopted = rules.council_adopted(counts[0], perm_no, procedural=False) & tabled
+            self._record("sc_referral", tabled, votes, adopted)
+            for code in self.world.security_council.permanent:
+                i = self.world.index[code]
+                self.outcomes[f"veto_{code}"] = tabled & (votes[i] == Vote.NO)
+            self.outcomes["sc_referral_vetoed"] = tabled & (perm_no > 0)
+        for st in self.strategies:
+            st.finish(self)
+        # stages not in the scenario are reported as not held
+        for stage in STAGES:
+            if f"{stage}_held" not in self.outcomes:
+                zeros = np.zeros(r, dtype=np.int16)
+                self.outcomes.update(
+                    {
+                        f"{stage}_held": none,
+                        f"{stage}_yes": zeros,
+                        f"{stage}_no": zeros,
+                        f"{stage}_abstain": zeros,
+                        f"{stage}_absent": zeros,
+                        f"{stage}_adopted": none,
+                    }
+                )
+        if "sc_referral_vetoed" not in self.outcomes:
+            self.outcomes["sc_referral_vetoed"] = none
+            for code in self.world.security_council.permanent:
+                self.outcomes[f"veto_{code}"] = none
+        self.outcomes["icc_status"] = self.icc_status.copy()
+        self.outcomes["icc_reason"] = self.icc_reason.copy()
+        self.outcomes["icc_retained"] = self.icc_retained.copy()
+        for name, ev in self.events.items():
+            self.outcomes[f"event_{name}"] = ev.copy()
+        self.running = False
+        return self.outcomes
+
+
+ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
+
+__all__ = [
+    "EVENTS",
+    "GA_STAGES",
+    "ICC_REASON",
+    "ICC_STATUS",
+    "AllyCoalition",
+    "MemberState",
+    "SponsorCoalition",
+    "TargetState",
+    "UNModel",
+    "VetoHolder",
+]

@@ -1,0 +1,151 @@
+"""Decision rules as pure functions: (state, parameters, random numbers) -> value.
+
+Every function works on arrays of any shape whose last axis is replicates, so the same rule serves
+one replicate or a block of thousands. Nothing here draws random numbers itself: the caller passes
+uniforms from a named stream (see ``unsim.engine.rng``), which keeps runs reproducible and scenarios
+paired on common random numbers.
+
+The vote model. A state's *support* for the draft is a latent number. For a vote, its *stance* is
+support plus what the item adds (the cost of the ICC language on the draft, a bias against blocking
+debate for a no-action motion...). Conditional on being present, it votes
+
+    yes      with probability  sigmoid((stance - band) / noise)
+    no       with probability  sigmoid((-band - stance) / noise)
+    abstain  otherwise,
+
+and it is absent with probability ``absence``. One uniform per state and vote decides all four
+outcomes (monotone in the uniform, so paired scenarios differ only where their stances differ).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+F = NDArray[np.float32]
+B = NDArray[np.bool_]
+
+
+class Vote(IntEnum):
+    YES = 0
+    NO = 1
+    ABSTAIN = 2
+    ABSENT = 3
+
+
+VOTE_LETTERS = {Vote.YES: "Y", Vote.NO: "N", Vote.ABSTAIN: "A", Vote.ABSENT: "X"}
+ICC_FACTOR = {"retained": 1.0, "softened": 0.5, "dropped": 0.0}
+
+
+def sigmoid(x: NDArray[np.floating]) -> NDArray[np.floating]:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def present_probabilities(stance: F, band: float, noise: float) -> tuple[F, F]:
+    """P(yes), P(no) for a present state (abstain is the rest)."""
+    inv = np.float32(1.0 / noise)
+    b = np.float32(band)
+    return sigmoid((stance - b) * inv), sigmoid((-b - stance) * inv)  # type: ignore[return-value]
+
+
+def draft_stance(support: F, icc_aversion: F, icc_factor: F | float) -> F:
+    """Stance on the draft: support less what its ICC language (retained, softened) costs."""
+    return support - icc_aversion * icc_factor  # type: ignore[no-any-return]
+
+
+def no_action_stance(support: F, bias: float) -> F:
+    """Stance on a motion not to act on the draft (yes = kill it)."""
+    return -support + np.float32(bias)  # type: ignore[no-any-return]
+
+
+def amendment_stance(support: F, icc_aversion: F, bias: float) -> F:
+    """Stance on an amendment deleting the ICC paragraphs (yes = delete)."""
+    return icc_aversion - support + np.float32(bias)  # type: ignore[no-any-return]
+
+
+def cast_votes(stance: F, band: float, noise: float, absence: F, u: F) -> NDArray[np.int8]:
+    """Votes (``Vote`` codes) from stances, absence probabilities and uniforms of the same shape."""
+    p_yes, p_no = present_probabilities(stance, band, noise)
+    present = np.float32(1.0) - absence
+    t_no = absence + present * p_no
+    t_yes = np.float32(1.0) - present * p_yes
+    votes = np.full(np.broadcast_shapes(stance.shape, u.shape), Vote.ABSTAIN, dtype=np.int8)
+    votes[u >= t_yes] = Vote.YES
+    votes[u < t_no] = Vote.NO
+    votes[u < absence] = Vote.ABSENT
+    return votes
+
+
+def vote_probabilities(stance: F, band: float, noise: float, absence: F) -> NDArray[np.float32]:
+    """(4, ...) probabilities of yes, no, abstain, absent (the distribution ``cast_votes`` draws)."""
+    p_yes, p_no = present_probabilities(stance, band, noise)
+    present = np.float32(1.0) - absence
+    py, pn = present * p_yes, present * p_no
+    return np.stack([py, pn, present - py - pn, np.broadcast_to(absence, py.shape)])
+
+
+def tally(votes: NDArray[np.int8], members: B | None = None) -> NDArray[np.int32]:
+    """(4, replicates) counts of yes, no, abstain, absent over the states axis (axis 0).
+
+    ``members`` restricts the count to some states (e.g. the Security Council)."""
+    v = votes if members is None else votes[members]
+    return np.stack([(v == code).sum(axis=0, dtype=np.int32) for code in Vote])
+
+
+def majority_adopted(yes: NDArray[np.integer], no: NDArray[np.integer], majority: str) -> B:
+    """General Assembly rule: a majority of members present and voting (yes against no).
+
+    Abstentions and absences do not count; a tie fails. Two-thirds: yes >= 2/3 of yes + no (and
+    at least one yes)."""
+    if majority == "two_thirds":
+        return (3 * yes >= 2 * (yes + no)) & (yes > 0)  # type: ignore[no-any-return]
+    return yes > no  # type: ignore[no-any-return]
+
+
+def council_adopted(
+    yes: NDArray[np.integer], permanent_no: NDArray[np.integer], procedural: bool
+) -> B:
+    """Security Council rule (Charter art. 27): nine affirmative votes; on a substantive matter
+    also no negative vote of a permanent member (an abstention does not block)."""
+    ok = yes >= 9
+    if not procedural:
+        ok = ok & (permanent_no == 0)
+    return ok  # type: ignore[no-any-return]
+
+
+def swing(p_yes: F) -> F:
+    """How undecided a state is between yes and not-yes: 4 p (1 - p), in [0, 1]."""
+    return np.float32(4.0) * p_yes * (np.float32(1.0) - p_yes)  # type: ignore[no-any-return]
+
+
+def allocate(budget: float, weights: F) -> F:
+    """Share ``budget`` over states (axis 0) in proportion to ``weights``, per replicate."""
+    total = weights.sum(axis=0, keepdims=True)
+    return weights * (np.float32(budget) / np.maximum(total, np.float32(1e-9)))  # type: ignore[no-any-return]
+
+
+def group_pull(deviation: F, membership: F, weights: F) -> F:
+    """Weighted mean, over each state's groups, of the groups' mean deviation.
+
+    ``membership``: (states, groups) 0/1; ``weights``: (states, groups) rows summing to 1 over the
+    groups a state belongs to (zero rows for states in no group)."""
+    sizes = np.maximum(membership.sum(axis=0), 1.0)[:, None]
+    group_mean = (membership.T @ deviation) / sizes
+    return weights @ group_mean  # type: ignore[no-any-return]
+
+
+def deliberate(support: F, baseline: F, pressure: F, pull: F, rate: float) -> F:
+    """A state's new support after a round: pressure received, then a step of ``rate`` toward the
+    shift its groups made (influence spreads shifts, it does not erase positions)."""
+    moved = support + pressure
+    return moved + np.float32(rate) * (pull - (moved - baseline))  # type: ignore[no-any-return]
+
+
+def pivotal(votes: NDArray[np.int8], adopted: B, margin_ok: NDArray[np.integer]) -> B:
+    """Whether each state's vote decided the outcome: switching a yes to no (when adopted) or a no
+    to yes (when not) would flip it. ``margin_ok`` is yes - no (GA simple majority)."""
+    flip_yes = adopted & (margin_ok <= 2) & (votes == Vote.YES)
+    flip_no = ~adopted & (margin_ok >= -1) & (votes == Vote.NO)
+    return flip_yes | flip_no  # type: ignore[no-any-return]
