@@ -25,6 +25,11 @@ def did_you_mean(value: object, choices: Iterable[str], n: int = 1) -> str | Non
     """Return the closest valid choice to ``value``, or None when nothing is close."""
     text = str(value)
     pool = list(choices)
+    if not text:
+        return None
+    prefixed = [c for c in pool if c.lower().startswith(text.lower())]
+    if len(prefixed) == 1:
+        return prefixed[0]
     hits = difflib.get_close_matches(text, pool, n=n, cutoff=0.6)
     if not hits:
         lower = {c.lower(): c for c in pool}

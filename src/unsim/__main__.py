@@ -1,0 +1,3 @@
+from unsim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,269 @@
+"""Command line: ``python -m unsim SCENARIO.yaml`` and its subcommands.
+
+    unsim SCENARIO.yaml [flags]        run a scenario (same as ``unsim run``)
+    unsim validate FILE...             check scenario files
+    unsim schema                       print the scenario JSON Schema
+    unsim plot RESULTS_DIR             redraw the plots of saved results
+    unsim calibrate / backtest / sweep see ``unsim COMMAND --help``
+
+Exit codes come from :class:`unsim.errors.ExitCode`; errors print without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from unsim._version import __version__
+from unsim.errors import ExitCode, ScenarioError, UnsimError
+
+COMMANDS = ("run", "validate", "schema", "plot", "calibrate", "backtest", "sweep")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a seed is a non-negative whole number")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# run
+# --------------------------------------------------------------------------------------------
+def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("run", help="run a scenario's Monte Carlo and summarise it")
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument("--runs", type=_positive, help="number of runs (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or fresh)")
+    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--dask", metavar="ADDRESS", help="run blocks on a Dask scheduler")
+    p.add_argument("--out", type=Path, help="results folder (default results/<name>/<run id>)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override any scenario value, e.g. --set simulation.rounds.plenary=5 (repeatable)",
+    )
+    p.add_argument("--compare", type=Path, metavar="OTHER.yaml", help="paired comparison")
+    p.add_argument("--csv", action="store_true", help="write tables as CSV instead of Parquet")
+    p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")
+    p.set_defaults(handler=cmd_run)
+
+
+def _progress(enabled: bool) -> bool:
+    return enabled and sys.stderr.isatty()
+
+
+def _results_dir(args: argparse.Namespace, name: str) -> Path:
+    if args.out is not None:
+        return Path(args.out)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / name / f"{stamp}-seed{args.seed_used}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from unsim.engine import DaskExecutor, run
+    from unsim.engine.rng import new_master_seed
+    from unsim.report import compare, format_comparison, format_summary
+    from unsim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, overrides=args.overrides)
+    other = load_scenario(args.compare, overrides=args.overrides) if args.compare else None
+    seed = args.seed if args.seed is not None else scenario.simulation.seed
+    args.seed_used = seed if seed is not None else new_master_seed()
+    executor = DaskExecutor(args.dask) if args.dask else None
+    try:
+        t0 = time.perf_counter()
+        results = run(
+            scenario,
+            runs=args.runs,
+            seed=args.seed_used,
+            workers=args.workers,
+            executor=executor,
+            progress=_progress(not args.quiet),
+        )
+        elapsed = time.perf_counter() - t0
+        other_results = None
+        if other is not None:
+            other_results = run(
+                other,
+                runs=results.summary["runs"],
+                seed=args.seed_used,
+                workers=args.workers,
+                executor=executor,
+                progress=_progress(not args.quiet),
+            )
+    finally:
+        if executor is not None:
+            executor.close()
+    out = _results_dir(args, scenario.name)
+    results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
+    results.metadata["timings"]["cli_seconds"] = elapsed
+    written = results.save(out, table_format="csv" if args.csv else "parquet", plots=not args.no_plots)
+    comparison_text = None
+    if other_results is not None:
+        table = compare(results, other_results)
+        _save_comparison(written, table, scenario.name, other_results, args)
+        comparison_text = format_comparison(table, scenario.name, other_results.scenario.name)
+    if args.quiet:
+        print(written)
+    else:
+        print(format_summary(results, elapsed, str(written)))
+        if comparison_text:
+            print()
+            print(comparison_text)
+    return ExitCode.OK
+
+
+def _save_comparison(folder: Path, table: object, name_a: str, other: object, args: object) -> None:
+    """Add the comparison table (and its plot) to a written results folder, atomically per file."""
+    import os
+    import tempfile
+
+    import pandas as pd
+
+    assert isinstance(table, pd.DataFrame)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".csv.tmp")
+    os.close(fd)
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, folder / "comparison.csv")
+    try:
+        from unsim.plots import plot_comparison
+    except ImportError:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    other_name = getattr(getattr(other, "scenario", None), "name", "other")
+    ax = plot_comparison(table, names=(name_a, other_name))
+    fig = ax.figure
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".png.tmp")
+    os.close(fd)
+    fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    plt.close(fig)  # type: ignore[arg-type]
+    os.replace(tmp, folder / "comparison.png")
+
+
+# --------------------------------------------------------------------------------------------
+# validate, schema, plot
+# --------------------------------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    from unsim.scenario import load_scenario
+
+    failed = 0
+    for path in args.files:
+        try:
+            s = load_scenario(path, overrides=args.overrides)
+        except ScenarioError as err:
+            failed += 1
+            print(err.render(), file=sys.stderr)
+        else:
+            n = len(s.world.states) if not isinstance(s.world, str) else 0
+            print(f"{path}: ok ({s.name}: {n} states, {len(s.resolution.stages)} stages)")
+    return ExitCode.INVALID_INPUT if failed else ExitCode.OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from unsim.scenario.schema import Scenario
+
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "unsim scenario"
+    print(json.dumps(schema, indent=2))
+    return ExitCode.OK
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from unsim.engine.results import Results
+    from unsim.plots import save_standard_plots
+
+    results = Results.load(args.results)
+    written = save_standard_plots(results, Path(args.results))
+    for p in written:
+        print(p)
+    return ExitCode.OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unsim",
+        description="Simulate UN votes and the diplomacy around them. "
+        "`unsim SCENARIO.yaml` runs a scenario.",
+    )
+    parser.add_argument("--version", action="version", version=f"unsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(sub)
+    p = sub.add_parser("validate", help="check scenario files and report every problem")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    p.set_defaults(handler=cmd_validate)
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.set_defaults(handler=cmd_schema)
+    p = sub.add_parser("plot", help="redraw the plots of a results folder")
+    p.add_argument("results", type=Path)
+    p.set_defaults(handler=cmd_plot)
+    _add_optional(sub)
+    return parser
+
+
+def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Subcommands that live in their own modules."""
+    try:
+        from unsim.calibration.cli import add_backtest_parser, add_calibrate_parser
+    except ImportError:
+        pass
+    else:
+        add_calibrate_parser(sub)
+        add_backtest_parser(sub)
+    try:
+        from unsim.sweep_cli import add_sweep_parser
+    except ImportError:
+        pass
+    else:
+        add_sweep_parser(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "run")  # `unsim SCENARIO.yaml` means `unsim run SCENARIO.yaml`
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return ExitCode.INVALID_INPUT
+    try:
+        return int(args.handler(args))
+    except UnsimError as err:
+        print(str(err), file=sys.stderr)
+        return int(err.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted: no results were written", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""Readable text summaries of results, and paired comparisons of two scenarios."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from unsim.engine.results import OUTCOMES, Results
+from unsim.engine.stats import paired_difference
+from unsim.scenario.schema import SC_STAGES
+
+STAGE_LABELS = {
+    "no_action_motion": "No-action motion",
+    "amendment": "Amendment (delete ICC)",
+    "third_committee": "Third Committee",
+    "plenary": "Plenary",
+    "sc_agenda": "Council agenda",
+    "sc_referral": "Council referral",
+}
+
+
+def _pct(x: float) -> str:
+    return "  n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
+
+
+def format_summary(results: Results, elapsed: float | None = None, out: str | None = None) -> str:
+    s = results.summary
+    sc = results.scenario
+    lines = [
+        f"unsim · {sc.name}: {sc.resolution.title}",
+        f"{s['runs']:,} runs · seed {results.seed}"
+        + (f" · {elapsed:.1f} s ({s['runs'] / elapsed:,.0f} runs/s)" if elapsed else ""),
+        "",
+        "Outcome                                         P      95% interval",
+    ]
+    for name, o in s["outcomes"].items():
+        if name.startswith("veto_") and o["p"] == 0:
+            continue
+        lines.append(
+            f"  {o['label']:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
+        )
+    lines += ["", "Tallies when held: median [5%-95%]", "  stage                     runs held    "
+              "yes            no             abstain        absent     needed"]
+    for stage, t in s["tallies"].items():
+        held = t["held"] / s["runs"]
+
+        def q(cat: str, t: dict[str, Any] = t) -> str:
+            if cat not in t:
+                return " " * 15
+            c = t[cat]
+            return f"{c['q50']:>4.0f} [{c['q05']:.0f}-{c['q95']:.0f}]".ljust(15)
+
+        need = (
+            f"{t['median_needed_yes']} yes" + (", no veto" if stage == "sc_referral" else "")
+            if stage in SC_STAGES
+            else f"~{t['median_needed_yes']} yes"
+        )
+        lines.append(
+            f"  {STAGE_LABELS.get(stage, stage):<26}{_pct(held)}     "
+            f"{q('yes')}{q('no')}{q('abstain')}{q('absent')}{need}"
+        )
+    if s.get("pivotal"):
+        lines += ["", "States most often pivotal (their vote decided the result)"]
+        top = sorted(s["pivotal"], key=lambda r: -r["p"])[:8]
+        for r in top:
+            lines.append(
+                f"  {r['iso3']} {r['name'][:28]:<28} {STAGE_LABELS.get(r['stage'], r['stage']):<24}"
+                f"{_pct(r['p'])} of runs"
+            )
+    if out:
+        lines += ["", f"Results written to {out}"]
+    return "\n".join(lines)
+
+
+def compare(a: Results, b: Results) -> pd.DataFrame:
+    """Each outcome's probability in both and the paired difference (b - a) with its interval.
+
+    Both results must come from the same seed and number of runs, so that run i of one and run i
+    of the other share their random numbers (common random numbers)."""
+    if a.runs is None or b.runs is None:
+        raise ValueError("a paired comparison needs the run tables (keep_runs=True)")
+    if len(a.runs) != len(b.runs) or a.seed != b.seed:
+        raise ValueError("a paired comparison needs the same seed and number of runs")
+    rows = []
+    for name, label, key in OUTCOMES:
+        if key not in a.runs or key not in b.runs:
+            continue
+        x = a.runs[key].to_numpy(dtype=bool)
+        y = b.runs[key].to_numpy(dtype=bool)
+        rows.append({"outcome": name, "label": label, **paired_difference(x, y)})
+    for stage in ("third_committee", "plenary"):
+        col = f"{stage}_yes"
+        if col in a.runs and a.runs[f"{stage}_held"].any():
+            x = a.runs[col].to_numpy(dtype=np.float64)
+            y = b.runs[col].to_numpy(dtype=np.float64)
+            d = y - x
+            half = 1.96 * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
+            rows.append(
+                {
+                    "outcome": f"{stage}_yes_mean",
+                    "label": f"{STAGE_LABELS[stage]}: mean yes votes",
+                    "p_a": float(x.mean()),
+                    "p_b": float(y.mean()),
+                    "diff": float(d.mean()),
+                    "ci_low": float(d.mean() - half),
+                    "ci_high": float(d.mean() + half),
+                    "n": len(d),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def format_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> str:
+    lines = [
+        f"Paired comparison on common random numbers: {name_b} minus {name_a}",
+        f"  {'outcome':<44}{name_a[:10]:>10}{name_b[:10]:>10}   difference [95% interval]",
+    ]
+    for r in table.itertuples():
+        if str(r.outcome).endswith("_yes_mean"):
+            lines.append(
+                f"  {r.label:<44}{r.p_a:>10.1f}{r.p_b:>10.1f}   "
+                f"{r.diff:+.2f} [{r.ci_low:+.2f}, {r.ci_high:+.2f}]"
+            )
+        else:
+            lines.append(
+                f"  {r.label:<44}{_pct(r.p_a):>10}{_pct(r.p_b):>10}   "
+                f"{100 * r.diff:+.1f} pts [{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]"
+            )
+    return "\n".join(lines)
