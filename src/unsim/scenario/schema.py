@@ -330,6 +330,47 @@ class Simulation(Strict):
     )
 
 
+class SweepSpec(Strict):
+    """A parameter sweep declared in the scenario file (``python -m unsim sweep`` runs it)."""
+
+    params: dict[str, list[float | int | str | bool]] = Field(
+        ...,
+        min_length=1,
+        description="dotted path of a scenario value -> the values to sweep (grid), or "
+        "[low, high] (Latin hypercube)",
+    )
+    design: Literal["grid", "lhs"] = Field(
+        "grid", description="full grid over the values, or a Latin hypercube over the ranges"
+    )
+    samples: int | None = Field(
+        None, ge=1, le=1_000_000, description="number of points of a Latin hypercube"
+    )
+    runs: int | None = Field(
+        None, ge=1, le=100_000_000, description="runs per point (default: simulation.runs)"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepSpec:
+        for path, values in self.params.items():
+            if not values:
+                raise ValueError(f"params.{path}: no values to sweep")
+        if self.design == "lhs":
+            if self.samples is None:
+                raise ValueError("a Latin hypercube (design: lhs) needs samples")
+            bad = [
+                path
+                for path, values in self.params.items()
+                if len(values) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int | float) for v in values)
+            ]
+            if bad:
+                raise ValueError(
+                    "a Latin hypercube needs a [low, high] range for every parameter: "
+                    + ", ".join(bad)
+                )
+        return self
+
+
 class Scenario(Strict):
     """A question to put to the model: a world, a draft, the actors and how to simulate."""
 
@@ -347,6 +388,9 @@ class Scenario(Strict):
     actors: Actors = Field(default_factory=Actors)
     behaviour: Behaviour = Field(default_factory=Behaviour)
     simulation: Simulation = Field(default_factory=Simulation)
+    sweep: SweepSpec | None = Field(
+        None, description="a parameter sweep over this scenario (python -m unsim sweep)"
+    )
 
 
 __all__ = [
@@ -357,5 +401,6 @@ __all__ = [
     "STAGES",
     "Scenario",
     "Strategy",
+    "SweepSpec",
     "World",
 ]
