@@ -315,6 +315,7 @@ class UNModel(mesa.Model):
         self.icc_base = icc[:, None]
         self.receptiveness = recept[:, None]
         self.receptiveness[target] = 0.0
+        self.receptiveness_not_allied = self.receptiveness * (~self.allies)[:, None]
         self.absence = absence[:, None]
         self.council_shift = council[:, None]
         self.lobbied_by_sponsors = (~cosponsors & ~self.allies & ~self.patrons)[:, None].astype(
@@ -405,6 +406,11 @@ class UNModel(mesa.Model):
             self._cache["swing"] = rules.swing(self._draft_probabilities()[0])
         return self._cache["swing"]  # type: ignore[no-any-return]
 
+    def undecided(self) -> F:
+        if "undecided" not in self._cache:
+            self._cache["undecided"] = self.swing() * self.receptiveness_not_allied
+        return self._cache["undecided"]  # type: ignore[no-any-return]
+
     def expected_yes_share(self) -> F:
         if "share" not in self._cache:
             p_yes, p_no = self._draft_probabilities()
@@ -449,7 +455,7 @@ class UNModel(mesa.Model):
             self.support - self.baseline, self.membership, self.group_weights
         )
         self.member_states.do("deliberate")
-        self._cache.clear()
+        # the sponsors judge on what they saw at the start of the round (cached share)
         self.sponsor_agent.bargain()
         self._cache.clear()
         if self.datacollector is not None:

@@ -74,6 +74,10 @@ class StrategyContext(Protocol):
         """(states, replicates) weight in [0, 1]: how undecided each state is on the draft."""
         ...
 
+    def undecided(self) -> FloatArray:
+        """(states, replicates): swing x receptiveness, zero for the target's allies."""
+        ...
+
     def state_mask(self, refs: list[str]) -> BoolArray:
         """(states,) mask of states named by ISO3 codes or bloc names."""
         ...

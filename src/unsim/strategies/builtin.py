@@ -19,11 +19,9 @@ from unsim.strategies.base import BoolArray, Strategy, StrategyContext
 Term = Literal["transparent", "prison_camp_access", "unrestricted_access", "follow_up_visits"]
 
 
-def _undecided(ctx: StrategyContext, exclude_allies: bool = True) -> np.ndarray:
-    w = ctx.swing() * ctx.receptiveness
-    if exclude_allies:
-        w = w * (~ctx.allies)[:, None]
-    return w
+def _undecided(ctx: StrategyContext) -> np.ndarray:
+    """(states, replicates): swing x receptiveness, zero for the target's allies."""
+    return ctx.undecided()
 
 
 class CharmOffensive(Strategy):
