@@ -119,6 +119,7 @@ def simulate_block(
         res.pivotal[stage] = _pivotal(stage, votes, out, model).sum(axis=1).astype(np.int64)
     if keep_runs:
         res.runs = {k: v for k, v in out.items()}
+    model.release()
     res.seconds = time.perf_counter() - t0
     return res
 

@@ -18,7 +18,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.engine.rng import Streams
+from unsim.streams import Streams
 from unsim.model import rules
 from unsim.model.rules import ICC_FACTOR, Vote
 from unsim.scenario.schema import GA_STAGES, STAGES, Calibration, Scenario, World
@@ -604,6 +604,15 @@ class UNModel(mesa.Model):
             self.outcomes[f"event_{name}"] = ev.copy()
         self.running = False
         return self.outcomes
+
+    def release(self) -> None:
+        """Drop the large per-replicate arrays and the agents (a block is done with them)."""
+        for name in ("baseline", "support", "icc_aversion", "pressure", "pull"):
+            setattr(self, name, None)
+        self.votes = {}
+        self._cache.clear()
+        self._memory.clear()
+        self.remove_all_agents()
 
 
 ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]

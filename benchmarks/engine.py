@@ -1,0 +1,148 @@
+"""Benchmark of the Monte Carlo engine on the default scenario, reported as ratios.
+
+Measured in one run, on this machine:
+  * throughput (runs/s) of the engine with 1 and 2 workers;
+  * the baseline: the same model run the idiomatic Mesa way, one Model per run (``UNModel`` with
+    one replicate, same agents and rules);
+  * the time just to draw the random numbers the model consumes (same streams, same shapes);
+  * peak memory (max RSS of a fresh process) for 10,000, 100,000 and 1,000,000 runs without the
+    run table.
+
+    python benchmarks/engine.py            # full (a few minutes)
+    python benchmarks/engine.py --quick    # smaller counts, for a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "icc_referral.yaml"
+
+
+def load():
+    from unsim.scenario import load_scenario
+
+    return load_scenario(SCENARIO)
+
+
+def throughput(runs: int, workers: int) -> float:
+    from unsim.engine import run
+
+    s = load()
+    run(s, runs=min(runs, 2 * s.simulation.block_size * workers), seed=1, workers=workers)  # warm
+    t = time.perf_counter()
+    run(s, runs=runs, seed=2, workers=workers, keep_runs=False)
+    return runs / (time.perf_counter() - t)
+
+
+def idiomatic(runs: int) -> tuple[float, dict[str, float]]:
+    """One Mesa Model per run, as a Mesa user would write the loop."""
+    from unsim.model import UNModel
+
+    s = load()
+    adopted = []
+    t = time.perf_counter()
+    for i in range(runs):
+        m = UNModel(s, replicates=1, seed=3, block=i)
+        out = m.simulate()
+        adopted.append(bool(out["plenary_adopted"][0]))
+    rate = runs / (time.perf_counter() - t)
+    return rate, {"plenary_adopted": float(np.mean(adopted))}
+
+
+def draws_only(runs: int) -> float:
+    """Draw exactly the random numbers a block consumes, from the same named streams."""
+    from unsim.engine.rng import Streams
+
+    s = load()
+    n = len(s.world.states)  # type: ignore[union-attr]
+    size = s.simulation.block_size
+    rounds = s.simulation.rounds
+    total_rounds = rounds.third_committee + rounds.plenary + rounds.security_council
+    n_strategy_streams = sum(
+        1 for st in s.actors.target.strategies if st.type in ("deception", "invitation")
+    )
+    t = time.perf_counter()
+    done = 0
+    b = 0
+    while done < runs:
+        st = Streams(4, b)
+        st.normal("state_noise", (n, size))
+        st.normal("sponsors:judgement", size)
+        for stage in s.resolution.stages:
+            st.uniform(f"vote:{stage}", (n, size))
+        for r in range(total_rounds):
+            for k in range(n_strategy_streams):
+                st.uniform(f"strategy:{k}", size, r)
+        done += size
+        b += 1
+    return done / (time.perf_counter() - t)
+
+
+def peak_memory(runs: int) -> float:
+    """Max RSS (MiB) of a fresh process that runs ``runs`` runs without keeping the run table."""
+    code = (
+        "import resource, sys; sys.path.insert(0, %r)\n"
+        "from benchmarks.engine import load\n"
+        "from unsim.engine import run\n"
+        "r = run(load(), runs=%d, seed=5, keep_runs=False)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    ) % (str(ROOT), runs)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = ap.parse_args()
+    n_engine = 40_000 if args.quick else 400_000
+    n_idiom = 20 if args.quick else 200
+    mem_runs = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+
+    print(f"default scenario: {SCENARIO.relative_to(ROOT)}")
+    base, base_out = idiomatic(n_idiom)
+    print(f"idiomatic Mesa, one Model per run ({n_idiom} runs): {base:,.0f} runs/s  (baseline)")
+    e1 = throughput(n_engine, 1)
+    e2 = throughput(n_engine, 2)
+    d = draws_only(n_engine)
+    print(f"engine, 1 worker  ({n_engine:,} runs): {e1:,.0f} runs/s  = {e1 / base:,.0f} x baseline")
+    print(f"engine, 2 workers ({n_engine:,} runs): {e2:,.0f} runs/s  = {e2 / base:,.0f} x baseline")
+    print(f"drawing the random numbers only: {d:,.0f} runs/s  -> model costs {d / e1:.1f} x its draws")
+    mems = {}
+    for n in mem_runs:
+        mems[n] = peak_memory(n)
+        print(f"peak memory, {n:>9,} runs (no run table): {mems[n]:7.1f} MiB")
+    ratio = mems[mem_runs[-1]] / mems[mem_runs[0]]
+    print(f"peak memory ratio {mem_runs[-1]:,} / {mem_runs[0]:,} runs: {ratio:.2f}")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "idiomatic_runs_per_s": base,
+                    "engine_1_worker_runs_per_s": e1,
+                    "engine_2_workers_runs_per_s": e2,
+                    "draws_only_runs_per_s": d,
+                    "peak_memory_mib": mems,
+                    "idiomatic_plenary_adopted": base_out,
+                },
+                indent=2,
+            )
+        )
+    _ = resource
+
+
+if __name__ == "__main__":
+    main()

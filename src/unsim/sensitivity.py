@@ -1,0 +1,359 @@
+"""Global sensitivity analysis of outcome probabilities: Sobol and Morris indices through SALib.
+
+Which scenario values move the chance that the plenary adopts the draft, that the ICC language
+survives, that the Council refers the situation? Each parameter gets a range; SALib draws the
+design (Saltelli's scheme for Sobol indices, one-at-a-time trajectories for Morris screening); every
+design point is one sweep point (modest runs, the same master seed for all, so the noise of the
+Monte Carlo is common to the points and does not masquerade as sensitivity); SALib then computes the
+indices from the outcome probabilities.
+
+- Sobol: ``S1`` is the share of the outcome's variance due to the parameter alone, ``ST`` the share
+  it has a hand in (with interactions); ``ST - S1`` measures interactions.
+- Morris: ``mu_star`` is the mean absolute elementary effect (overall influence), ``sigma`` its
+  spread (non-linearity or interactions). Cheaper than Sobol; good for screening many parameters.
+
+The generic :func:`sobol_analysis` and :func:`morris_analysis` take any function of a design
+matrix, so the same code path can be checked on test functions whose indices are known.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from unsim.scenario.schema import Scenario
+from unsim.sweep import outcome_column, parse_range, prepare, run_points
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "MAIN_OUTCOMES",
+    "morris",
+    "morris_analysis",
+    "plot_sensitivity",
+    "sobol",
+    "sobol_analysis",
+]
+
+#: The outcomes analysed by default.
+MAIN_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_adopted")
+
+Bounds = Mapping[str, Sequence[float]]
+Model = Callable[[NDArray[np.float64]], Any]
+
+
+def _problem(bounds: Bounds) -> dict[str, Any]:
+    if not bounds:
+        raise ValueError("no parameters to analyse")
+    names = list(bounds)
+    ranges = [parse_range(name, b) for name, b in bounds.items()]
+    for name, (low, high, _) in zip(names, ranges, strict=True):
+        if not high > low:
+            raise ValueError(f"{name}: the range must have low < high")
+    return {
+        "num_vars": len(names),
+        "names": names,
+        "bounds": [[low, high] for low, high, _ in ranges],
+    }
+
+
+def _outputs(y: Any, names: Sequence[str] | None) -> pd.DataFrame:
+    """The model's outputs as a frame, one column per output."""
+    if isinstance(y, pd.DataFrame):
+        return y.reset_index(drop=True)
+    arr = np.asarray(y, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    cols = list(names) if names else [f"y{i}" for i in range(arr.shape[1])]
+    if len(cols) != arr.shape[1]:
+        raise ValueError(f"the model returned {arr.shape[1]} outputs for {len(cols)} names")
+    return pd.DataFrame(arr, columns=cols)
+
+
+def _power_of_two(n: int) -> int:
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    return 1 << (n - 1).bit_length()
+
+
+def sobol_analysis(
+    model: Model,
+    bounds: Bounds,
+    n: int = 64,
+    *,
+    seed: int = 0,
+    outputs: Sequence[str] | None = None,
+    num_resamples: int = 100,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """First-order and total Sobol indices of ``model`` over ``bounds`` (Saltelli sampling).
+
+    ``model`` maps the (N, d) design matrix to its outputs: an array (N,) or (N, k), or a DataFrame
+    with one column per output. ``n`` (rounded up to a power of two) is the base sample: the model
+    is evaluated on ``n * (d + 2)`` points. Returns one row per (output, parameter) with ``S1``,
+    ``S1_conf``, ``ST``, ``ST_conf`` (half-widths of bootstrap intervals at ``conf_level``)."""
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    problem = _problem(bounds)
+    x = sobol_sample.sample(problem, _power_of_two(n), calc_second_order=False, seed=seed)
+    ys = _outputs(model(x), outputs)
+    rows = []
+    for name in ys.columns:
+        y = ys[name].to_numpy(dtype=float)
+        if not np.isfinite(y).all() or np.var(y) == 0:
+            res = {
+                k: np.full(problem["num_vars"], math.nan)
+                for k in ("S1", "S1_conf", "ST", "ST_conf")
+            }
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                res = sobol_analyze.analyze(
+                    problem,
+                    y,
+                    calc_second_order=False,
+                    num_resamples=num_resamples,
+                    conf_level=conf_level,
+                    seed=seed,
+                )
+        for i, param in enumerate(problem["names"]):
+            rows.append(
+                {
+                    "outcome": name,
+                    "parameter": param,
+                    **{k: float(res[k][i]) for k in ("S1", "S1_conf", "ST", "ST_conf")},
+                }
+            )
+    table = pd.DataFrame(rows)
+    table.attrs = {"method": "sobol", "evaluations": len(x)}
+    return table
+
+
+def morris_analysis(
+    model: Model,
+    bounds: Bounds,
+    trajectories: int = 10,
+    *,
+    levels: int = 4,
+    seed: int = 0,
+    outputs: Sequence[str] | None = None,
+    num_resamples: int = 100,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Morris elementary-effect indices of ``model`` over ``bounds``.
+
+    The model is evaluated on ``trajectories * (d + 1)`` points. Returns one row per (output,
+    parameter) with ``mu``, ``mu_star``, ``mu_star_conf`` and ``sigma``."""
+    from SALib.analyze import morris as morris_analyze
+    from SALib.sample import morris as morris_sample
+
+    problem = _problem(bounds)
+    x = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
+    ys = _outputs(model(x), outputs)
+    keys = ("mu", "mu_star", "mu_star_conf", "sigma")
+    rows = []
+    for name in ys.columns:
+        y = ys[name].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            res = morris_analyze.analyze(
+                problem,
+                x,
+                y,
+                num_resamples=num_resamples,
+                conf_level=conf_level,
+                num_levels=levels,
+                seed=seed,
+            )
+        for i, param in enumerate(problem["names"]):
+            rows.append(
+                {"outcome": name, "parameter": param, **{k: float(res[k][i]) for k in keys}}
+            )
+    table = pd.DataFrame(rows)
+    table.attrs = {"method": "morris", "evaluations": len(x)}
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# On a scenario
+# --------------------------------------------------------------------------------------------
+def scenario_model(
+    scenario: str | Path | Mapping[str, Any] | Scenario,
+    params: Bounds,
+    outcomes: Sequence[str] = MAIN_OUTCOMES,
+    runs: int = 500,
+    seed: int | None = None,
+    *,
+    workers: int = 1,
+    executor: Any = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    base_dir: str | Path | None = None,
+) -> Callable[[NDArray[np.float64]], pd.DataFrame]:
+    """A model for SALib: design matrix -> outcome probabilities, one sweep point per row.
+
+    Parameters whose range has whole-number bounds are rounded to whole numbers."""
+    base = prepare(scenario, base_dir)
+    names = list(params)
+    integer = [parse_range(name, b)[2] for name, b in params.items()]
+    if seed is None and base.scenario.simulation.seed is None:
+        from unsim.engine.rng import new_master_seed
+
+        seed = new_master_seed()
+
+    def model(x: NDArray[np.float64]) -> pd.DataFrame:
+        points = [
+            {
+                name: int(np.rint(v)) if whole else float(v)
+                for name, v, whole in zip(names, row, integer, strict=True)
+            }
+            for row in x
+        ]
+        table = run_points(
+            base,
+            points,
+            runs=runs,
+            seed=seed,
+            workers=workers,
+            executor=executor,
+            out=out,
+            resume=resume,
+            progress=progress,
+            metadata={"design": "sensitivity", "params": {k: list(v) for k, v in params.items()}},
+        )
+        return pd.DataFrame({o: table[outcome_column(table, o)].to_numpy() for o in outcomes})
+
+    return model
+
+
+def sobol(
+    scenario: str | Path | Mapping[str, Any] | Scenario,
+    params: Bounds,
+    outcomes: Sequence[str] = MAIN_OUTCOMES,
+    n: int = 32,
+    runs: int = 500,
+    seed: int | None = None,
+    *,
+    workers: int = 1,
+    executor: Any = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    base_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Sobol indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``).
+
+    ``n * (len(params) + 2)`` sweep points of ``runs`` runs each, all on the same seed; ``out`` and
+    ``resume`` work as for :func:`unsim.sweep.sweep`. See :func:`sobol_analysis` for the table."""
+    model = scenario_model(
+        scenario,
+        params,
+        outcomes,
+        runs,
+        seed,
+        workers=workers,
+        executor=executor,
+        out=out,
+        resume=resume,
+        progress=progress,
+        base_dir=base_dir,
+    )
+    table = sobol_analysis(model, params, n, seed=seed or 0, outputs=list(outcomes))
+    table.attrs["runs"] = runs
+    return table
+
+
+def morris(
+    scenario: str | Path | Mapping[str, Any] | Scenario,
+    params: Bounds,
+    outcomes: Sequence[str] = MAIN_OUTCOMES,
+    trajectories: int = 10,
+    levels: int = 4,
+    runs: int = 500,
+    seed: int | None = None,
+    *,
+    workers: int = 1,
+    executor: Any = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = False,
+    base_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Morris indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``).
+
+    ``trajectories * (len(params) + 1)`` sweep points of ``runs`` runs each, on the same seed. See
+    :func:`morris_analysis` for the table."""
+    model = scenario_model(
+        scenario,
+        params,
+        outcomes,
+        runs,
+        seed,
+        workers=workers,
+        executor=executor,
+        out=out,
+        resume=resume,
+        progress=progress,
+        base_dir=base_dir,
+    )
+    table = morris_analysis(
+        model, params, trajectories, levels=levels, seed=seed or 0, outputs=list(outcomes)
+    )
+    table.attrs["runs"] = runs
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Plot
+# --------------------------------------------------------------------------------------------
+def plot_sensitivity(
+    table: pd.DataFrame, outcome: str | None = None, ax: Axes | None = None
+) -> Axes:
+    """Bars of the indices per parameter: ``S1`` and ``ST`` (Sobol) or ``mu_star`` and ``sigma``
+    (Morris) for one outcome; the total index (``ST`` / ``mu_star``) per outcome for several."""
+    from unsim.sweep import axes_or_new, param_label
+
+    ax = axes_or_new(ax)
+    if outcome is not None:
+        table = table[table["outcome"] == outcome]
+        if table.empty:
+            raise ValueError(f"no indices for outcome {outcome!r}")
+    sobol_table = "ST" in table.columns
+    params = list(dict.fromkeys(table["parameter"]))
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    if len(outcomes) == 1:
+        series = (
+            [("S1", "S1", "S1_conf"), ("ST", "ST", "ST_conf")]
+            if sobol_table
+            else [("mu*", "mu_star", "mu_star_conf"), ("sigma", "sigma", None)]
+        )
+        bars = [(label, table.set_index("parameter"), col, conf) for label, col, conf in series]
+    else:
+        main, main_conf = ("ST", "ST_conf") if sobol_table else ("mu_star", "mu_star_conf")
+        bars = [
+            (f"{o} ({main})", table[table["outcome"] == o].set_index("parameter"), main, main_conf)
+            for o in outcomes
+        ]
+    width = 0.8 / len(bars)
+    x = np.arange(len(params))
+    for k, (label, part, column, conf) in enumerate(bars):
+        values = part.loc[params, column].to_numpy(dtype=float)
+        err = part.loc[params, conf].to_numpy(dtype=float) if conf else None
+        ax.bar(
+            x + (k - (len(bars) - 1) / 2) * width, values, width, yerr=err, capsize=2, label=label
+        )
+    ax.set_xticks(x, [param_label(p) for p in params], rotation=30, ha="right")
+    ax.set_ylabel("Sobol index" if sobol_table else "elementary effect")
+    title = outcomes[0].replace("_", " ") if len(outcomes) == 1 else None
+    if title:
+        ax.set_title(title)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.legend(fontsize="small")
+    return ax
