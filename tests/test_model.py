@@ -1,0 +1,386 @@
+"""The Mesa model: its agents, UN procedure end to end, known answers and stylised facts.
+
+Known answers use worlds in which every vote is certain (latent stances of +-50 or more on a
+logistic scale of 1: the float32 probabilities are exactly 0 or 1), so they hold in every replicate.
+Stylised facts are measured over 4,000 runs with fixed seeds on common random numbers; each
+tolerance is stated where it is used.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import DEFAULT_SCENARIO
+from unsim.engine import run
+from unsim.model import (
+    AllyCoalition,
+    MemberState,
+    SponsorCoalition,
+    TargetState,
+    UNModel,
+    VetoHolder,
+    Vote,
+)
+from unsim.scenario import load_scenario
+from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
+
+N_STATES = 193
+TOTAL_ROUNDS = 8 + 3 + 1  # rounds.third_committee + plenary + security_council (default scenario)
+
+#: no bargaining can take the ICC language out (offers never judged credible enough, support
+#: never judged short) and the target has no strategies.
+NO_BARGAIN: dict[str, Any] = {
+    "actors.target.strategies": [],
+    "actors.sponsors.bargaining.accept_offer_min_credibility": 1.01,
+    "actors.sponsors.bargaining.drop_if_expected_yes_share_below": 0.0,
+}
+
+#: every state surely supports the draft: a very high intercept, no calibration (whose per-state
+#: absences would otherwise apply), nobody absent, no ICC clause, no strategies, no allies or
+#: patrons; the Council takes up a referral whatever the General Assembly did.
+SURE_YES: dict[str, Any] = {
+    "calibration": None,
+    "behaviour.intercept": 50.0,
+    "behaviour.absence": 0.0,
+    "resolution.clauses.icc_referral": False,
+    "actors.target.strategies": [],
+    "actors.allies.members": [],
+    "actors.allies.patrons": [],
+    "actors.allies.counter_lobbying.budget": 0.0,
+    "procedure.council.referral_requires_icc_language": False,
+    "procedure.council.table_referral": "always",
+}
+
+
+def scenario(**overrides: Any):
+    return load_scenario(DEFAULT_SCENARIO, overrides=overrides)
+
+
+def scenario_with(overrides: dict[str, Any]):
+    return load_scenario(DEFAULT_SCENARIO, overrides=overrides)
+
+
+@pytest.fixture(scope="module")
+def default_scenario():
+    return load_scenario(DEFAULT_SCENARIO)
+
+
+@pytest.fixture(scope="module")
+def default_block(default_scenario):
+    model = UNModel(default_scenario, replicates=2000, seed=11)
+    return model, model.simulate()
+
+
+# -- the package ------------------------------------------------------------------------------
+def test_unsim_model_imports_on_its_own():
+    """``import unsim.model`` in a fresh interpreter (at 08e2a69 it failed with a circular import:
+    model.py imported unsim.engine.rng, whose package imported the model back)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", "import unsim.model; import unsim.model.rules"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+# -- it is real Mesa --------------------------------------------------------------------------
+def test_agents(default_scenario):
+    model = UNModel(default_scenario, replicates=3, seed=1)
+    world = default_scenario.world
+    states = model.agents.select(agent_type=MemberState)
+    assert len(states) == N_STATES
+    assert sorted(a.index for a in states) == list(range(N_STATES))
+    assert all(world.codes[a.index] == a.iso3 for a in states)
+    vetoes = model.agents.select(agent_type=VetoHolder)
+    assert len(vetoes) == 5
+    assert {a.iso3 for a in vetoes} == {"CHN", "FRA", "GBR", "RUS", "USA"}
+    targets = model.agents.select(agent_type=TargetState)
+    assert [a.iso3 for a in targets] == ["PRK"]
+    assert len(model.agents.select(agent_type=SponsorCoalition)) == 1
+    assert len(model.agents.select(agent_type=AllyCoalition)) == 1
+    assert len(model.agents) == N_STATES + 2
+    # an agent's state is its row of the model's arrays, one value per replicate
+    usa = next(a for a in states if a.iso3 == "USA")
+    assert usa.support.shape == (3,)
+    assert np.shares_memory(usa.support, model.support)
+
+
+def test_step_is_a_round_of_diplomacy(default_scenario):
+    model = UNModel(default_scenario, replicates=4, seed=2)
+    before = model.support.copy()
+    model.step()
+    assert model.round == 1
+    assert not np.array_equal(model.support, before)
+    # the target does not move: it votes against the draft on itself
+    assert np.array_equal(model.support[model.target], before[model.target])
+    model.step()
+    assert model.round == 2
+
+
+def test_trajectories_one_row_per_round(default_scenario):
+    model = UNModel(default_scenario, replicates=20, seed=3, collect=True)
+    model.simulate()
+    dc = model.datacollector
+    assert dc is not None
+    per_round = dc.get_model_vars_dataframe()
+    assert len(per_round) == TOTAL_ROUNDS
+    assert per_round["round"].tolist() == list(range(1, TOTAL_ROUNDS + 1))
+    agents = dc.get_agent_vars_dataframe()["support"].dropna()
+    counts = agents.groupby(level="Step").size()
+    assert counts.index.tolist() == list(range(1, TOTAL_ROUNDS + 1))
+    assert (counts == N_STATES).all()
+    # the last row is the states' final support (mean over replicates)
+    last = agents.xs(TOTAL_ROUNDS, level="Step")
+    by_id = {a.unique_id: a for a in model.agents.select(agent_type=MemberState)}
+    for uid, value in last.items():
+        assert value == pytest.approx(by_id[uid].mean_support, rel=1e-6)
+    # and support moves over the rounds
+    first = agents.xs(1, level="Step")
+    assert (np.abs(last - first) > 1e-3).sum() > N_STATES // 2
+
+
+def test_no_collector_by_default(default_scenario):
+    assert UNModel(default_scenario, replicates=1).datacollector is None
+
+
+# -- tallies and records ----------------------------------------------------------------------
+def test_tallies_add_up_and_match_the_recorded_votes(default_block):
+    model, out = default_block
+    council = model.council
+    for stage in STAGES:
+        held = out[f"{stage}_held"]
+        total = sum(out[f"{stage}_{c}"].astype(int) for c in ("yes", "no", "abstain", "absent"))
+        expected = 15 if stage in SC_STAGES else N_STATES
+        assert (total[held] == expected).all(), stage
+        assert (total[~held] == 0).all(), stage
+        if stage in SC_STAGES:
+            assert (out[f"{stage}_absent"] == 0).all()
+        votes = model.votes.get(stage)
+        if votes is None:
+            assert not held.any()
+            continue
+        sub = votes[council] if stage in SC_STAGES else votes
+        for code, name in ((Vote.YES, "yes"), (Vote.NO, "no"), (Vote.ABSTAIN, "abstain")):
+            counted = (sub == code).sum(axis=0)
+            assert (counted[held] == out[f"{stage}_{name}"][held]).all(), (stage, name)
+    # the default scenario does reach the Council in some runs
+    assert out["sc_agenda_held"].any()
+
+
+def test_results_follow_the_rules(default_block):
+    _, out = default_block
+    for stage in GA_STAGES:
+        held = out[f"{stage}_held"]
+        yes, no = out[f"{stage}_yes"], out[f"{stage}_no"]
+        assert (out[f"{stage}_adopted"] == (held & (yes > no))).all(), stage
+    held = out["sc_agenda_held"]
+    assert (out["sc_agenda_adopted"] == (held & (out["sc_agenda_yes"] >= 9))).all()
+    # procedure: each stage is held only if the previous one let the draft through
+    assert (out["plenary_held"] == out["third_committee_adopted"]).all()
+    assert (out["sc_agenda_held"] == out["plenary_adopted"]).all()
+    assert not (out["sc_referral_held"] & ~out["sc_agenda_adopted"]).any()
+    assert not (out["sc_referral_held"] & ~out["icc_retained"]).any()
+
+
+# -- known answers ----------------------------------------------------------------------------
+def test_a_world_that_surely_votes_yes_adopts_with_every_vote_but_the_target():
+    """Every state surely votes yes, except the target, which by design always votes no on the
+    draft about itself (``support[target] = -50``, never absent). A target is a member of every
+    world, so the certain tally is 192 yes and 1 no, at both Assembly stages; the Council (which
+    does not include the target) is unanimous, 15-0-0."""
+    model = UNModel(scenario_with(SURE_YES), replicates=200, seed=5)
+    out = model.simulate()
+    for stage in ("third_committee", "plenary"):
+        assert out[f"{stage}_held"].all()
+        assert (out[f"{stage}_yes"] == N_STATES - 1).all(), stage
+        assert (out[f"{stage}_no"] == 1).all()
+        assert (out[f"{stage}_abstain"] == 0).all()
+        assert (out[f"{stage}_absent"] == 0).all()
+        assert out[f"{stage}_adopted"].all()
+        assert (model.votes[stage][model.target] == Vote.NO).all()
+    # no one moves a no-action motion that would fail; no ICC clause, no amendment against it
+    assert not out["no_action_motion_held"].any()
+    assert not out["amendment_held"].any()
+    for stage in SC_STAGES:
+        assert out[f"{stage}_held"].all()
+        assert (out[f"{stage}_yes"] == 15).all()
+        assert out[f"{stage}_adopted"].all()
+    assert not out["sc_referral_vetoed"].any()
+
+
+def test_a_patron_that_surely_votes_no_never_refers():
+    """China as the target's patron with a council shift of -200 (its stance on the referral is
+    about -150: a certain no). The referral is tabled in every run and never adopted; the agenda
+    vote is procedural, so China's no there does not block it."""
+    overrides = {
+        **SURE_YES,
+        "actors.allies.patrons": ["CHN"],
+        "actors.states.CHN.council_shift": -200.0,
+    }
+    out = UNModel(scenario_with(overrides), replicates=300, seed=6).simulate()
+    assert out["plenary_adopted"].all()
+    assert out["sc_agenda_adopted"].all()
+    assert (out["sc_agenda_yes"] == 14).all() and (out["sc_agenda_no"] == 1).all()
+    assert out["sc_referral_held"].all()
+    assert (out["sc_referral_yes"] == 14).all()
+    assert not out["sc_referral_adopted"].any()
+    assert out["veto_CHN"].all() and out["sc_referral_vetoed"].all()
+    assert not any(out[f"veto_{c}"].any() for c in ("FRA", "GBR", "RUS", "USA"))
+
+
+def test_an_adopted_no_action_motion_ends_the_draft():
+    """A no-action motion moved always and surely supported: the draft dies in every run and no
+    later stage is held."""
+    overrides = {
+        **SURE_YES,
+        "procedure.no_action_motion.move": "always",
+        "behaviour.no_action_bias": 150.0,
+    }
+    out = UNModel(scenario_with(overrides), replicates=200, seed=7).simulate()
+    assert out["no_action_motion_held"].all()
+    assert (out["no_action_motion_yes"] == N_STATES).all()
+    assert out["no_action_motion_adopted"].all()
+    for stage in ("amendment", "third_committee", "plenary", *SC_STAGES):
+        assert not out[f"{stage}_held"].any(), stage
+        assert not out[f"{stage}_adopted"].any(), stage
+        assert (out[f"{stage}_yes"] == 0).all(), stage
+
+
+@settings(max_examples=6, deadline=None)
+@given(bias=st.floats(0.8, 1.4), seed=st.integers(0, 2**32 - 1))
+def test_no_action_motion_property(bias, seed):
+    """Moved always, with a stance that makes its adoption uncertain: in every replicate where it
+    is adopted, nothing after it is held; where it is rejected, the committee votes on the draft."""
+    s = scenario(
+        **{"procedure.no_action_motion.move": "always", "behaviour.no_action_bias": bias}
+    )
+    out = UNModel(s, replicates=300, seed=seed).simulate()
+    killed = out["no_action_motion_adopted"]
+    assert out["no_action_motion_held"].all()
+    for stage in ("amendment", "third_committee", "plenary", *SC_STAGES):
+        assert not out[f"{stage}_held"][killed].any(), stage
+    assert out["third_committee_held"][~killed].all()
+
+
+@settings(max_examples=6, deadline=None)
+@given(bias=st.floats(0.3, 0.9), seed=st.integers(0, 2**32 - 1))
+def test_a_rejected_amendment_leaves_the_icc_language_in(bias, seed):
+    """An amendment deleting the ICC paragraphs, moved always, in a world where nothing else can
+    take them out: rejected -> the language is retained; adopted -> dropped, by the amendment."""
+    overrides = {
+        **NO_BARGAIN,
+        "procedure.amendment.move": "always",
+        "procedure.no_action_motion.move": "never",
+        "behaviour.amendment_bias": bias,
+    }
+    model = UNModel(scenario_with(overrides), replicates=300, seed=seed)
+    out = model.simulate()
+    adopted = out["amendment_adopted"]
+    assert out["amendment_held"].all()
+    assert out["icc_retained"][~adopted].all()
+    assert (out["icc_status"][~adopted] == 0).all()
+    assert (out["icc_reason"][~adopted] == 0).all()  # "none"
+    assert not out["icc_retained"][adopted].any()
+    assert (out["icc_status"][adopted] == 2).all()  # "dropped"
+    assert (out["icc_reason"][adopted] == 3).all()  # "amendment"
+
+
+def test_rejected_amendment_with_mixed_outcomes_is_exercised():
+    """The amendment property above is not vacuous: at a bias of 0.5 some amendments pass and
+    some fail (seed fixed)."""
+    overrides = {
+        **NO_BARGAIN,
+        "procedure.amendment.move": "always",
+        "behaviour.amendment_bias": 0.5,
+    }
+    out = UNModel(scenario_with(overrides), replicates=1000, seed=2).simulate()
+    share = out["amendment_adopted"].mean()
+    assert 0.05 < share < 0.95
+
+
+def test_certain_absence_and_presence():
+    """A state with absence 1 is absent at every Assembly vote; the target is never absent."""
+    overrides = {"actors.states.FRA": {"absence": 1.0}}
+    model = UNModel(scenario_with(overrides), replicates=300, seed=8)
+    model.simulate()
+    fra = model.world.index["FRA"]
+    assert (model.votes["third_committee"][fra] == Vote.ABSENT).all()
+    assert (model.votes["third_committee"][model.target] == Vote.NO).all()
+
+
+# -- stylised facts over many runs -------------------------------------------------------------
+RUNS = 4000
+SEED = 20141118
+
+
+def test_more_sponsor_lobbying_never_lowers_the_expected_yes_count():
+    """Budgets 0 < 1 < 3 < 8 on common random numbers (same seed), bargaining disabled so the
+    language cannot be dropped. Each step's paired mean difference in committee yes must be
+    >= -3 standard errors (never lower), and 0 -> 8 must raise it by more than 2 votes."""
+    means, tables = [], []
+    for budget in (0.0, 1.0, 3.0, 8.0):
+        s = scenario_with({**NO_BARGAIN, "actors.sponsors.lobbying.budget": budget})
+        res = run(s, runs=RUNS, seed=SEED)
+        yes = res.runs["third_committee_yes"].to_numpy(dtype=float)
+        tables.append(yes)
+        means.append(yes.mean())
+    for lo, hi in itertools.pairwise(tables):
+        d = hi - lo
+        se = d.std(ddof=1) / np.sqrt(len(d))
+        assert d.mean() >= -3 * se, (means, d.mean(), se)
+    assert means[-1] - means[0] > 2.0, means
+
+
+def test_a_credible_conditional_invitation_raises_the_chance_the_icc_language_is_dropped():
+    """The default invitation (conditional on dropping the ICC language) at credibility 0.9
+    against 0.1: P(language dropped) must be higher, with disjoint 95 % Wilson intervals and a
+    difference of at least 0.2."""
+    p = {}
+    for cred in (0.1, 0.9):
+        s = scenario(**{"actors.target.strategies[1].credibility": cred})
+        assert s.actors.target.strategies[1].type == "invitation"
+        res = run(s, runs=RUNS, seed=SEED)
+        retained = res.outcome("icc_retained")
+        p[cred] = (1 - retained["p"], 1 - retained["ci_high"], 1 - retained["ci_low"])
+        if cred == 0.9:
+            assert res.outcome("icc_dropped_bargain")["p"] > 0.5
+    assert p[0.9][0] - p[0.1][0] >= 0.2, p
+    assert p[0.9][1] > p[0.1][2], p  # lower bound at 0.9 above upper bound at 0.1
+
+
+def _referral_runs(chn_shift: float, rus_shift: float = -1.0):
+    """The default scenario with a referral tabled whatever the General Assembly did."""
+    s = scenario(
+        **{
+            "actors.states.CHN.council_shift": chn_shift,
+            "actors.states.RUS.council_shift": rus_shift,
+            "procedure.council.table_referral": "always",
+            "procedure.council.requires_plenary_adoption": False,
+            "procedure.council.referral_requires_icc_language": False,
+        }
+    )
+    return run(s, runs=RUNS, seed=SEED).runs
+
+
+def test_a_veto_holders_certain_no_makes_a_referral_impossible():
+    runs = _referral_runs(-50.0)
+    tabled = runs["sc_referral_held"].to_numpy()
+    plenary = runs["plenary_adopted"].to_numpy()
+    # the referral is voted on both after an adopted and after a failed (or never held) plenary
+    assert (tabled & plenary).sum() > 100
+    assert (tabled & ~plenary).sum() > 100
+    assert not runs["sc_referral_adopted"].any()
+    assert (runs["veto_CHN"] == tabled).all()
+    # control (same seed): without China's certain no, some referrals pass
+    control = _referral_runs(5.0, 5.0)
+    assert control["sc_referral_adopted"].sum() > 50
