@@ -1,0 +1,193 @@
+"""The scenario format: strict validation, every problem reported, overrides, JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from unsim.cli import main
+from unsim.errors import ScenarioError
+from unsim.scenario import load_scenario, scenario_from_dict
+from unsim.scenario.loader import apply_overrides, read_yaml
+
+from .conftest import DEFAULT_SCENARIO, SCENARIOS
+
+ALL_SCENARIOS = sorted(p for p in SCENARIOS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", ALL_SCENARIOS, ids=lambda p: p.name)
+def test_every_scenario_file_validates(path: Path) -> None:
+    s = load_scenario(path)
+    assert s.schema_version == 1
+    assert len(s.world.states) == 193  # type: ignore[union-attr]
+
+
+def test_default_scenario_expresses_the_2014_situation() -> None:
+    s = load_scenario(DEFAULT_SCENARIO)
+    assert s.resolution.target == "PRK"
+    assert s.resolution.sponsors == ["EU", "JPN"]
+    assert s.resolution.clauses.icc_referral is True
+    types = [x.type for x in s.actors.target.strategies]
+    assert {"charm_offensive", "invitation", "threats", "deception"} <= set(types)
+    inv = next(x for x in s.actors.target.strategies if x.type == "invitation")
+    assert inv.conditional_on_dropping_icc
+    assert inv.demanded_terms["USA"] == ["transparent", "prison_camp_access"]
+    assert {"CHN", "RUS"} == set(s.actors.allies.patrons)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "s.yaml"
+    world = (SCENARIOS / "worlds" / "un_2014.yaml").resolve()
+    p.write_text(text.replace("WORLD", str(world)))
+    return p
+
+
+BAD = """
+schema_version: 1
+kind: scenario
+name: bad
+world: WORLD
+resolution:
+  title: x
+  target: PRKK
+  sponsors: [EU, JPM]
+  majorty: simple
+  stages: [plenary, thrid_committee]
+actors:
+  target:
+    strategies:
+      - type: charm
+      - type: threats
+        intensty: 3
+  states:
+    CHNA: {support_shift: 1}
+simulation: {runs: -5}
+"""
+
+
+def test_bad_scenario_reports_every_problem_with_path_value_allowed_and_suggestion(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_write(tmp_path, BAD))
+    err = info.value
+    text = err.render()
+    assert text.startswith(f"{tmp_path / 's.yaml'}: 8 problems")
+    by_path = {p.path: p for p in err.problems}
+    assert by_path["resolution.target"].suggestion == "PRK"
+    assert by_path["resolution.target"].value == "PRKK"
+    assert by_path["resolution.sponsors[1]"].suggestion == "JPN"
+    assert by_path["resolution.majorty"].suggestion == "majority"
+    assert "majority" in (by_path["resolution.majorty"].allowed or "")
+    assert by_path["resolution.stages[1]"].suggestion == "third_committee"
+    assert by_path["actors.target.strategies[0].type"].suggestion == "charm_offensive"
+    assert "invitation" in (by_path["actors.target.strategies[0].type"].allowed or "")
+    assert by_path["actors.target.strategies[1].intensty"].suggestion == "intensity"
+    assert by_path["actors.states.CHNA"].suggestion == "CHN"
+    assert by_path["simulation.runs"].value == -5
+    assert "did you mean 'PRK'?" in text
+
+
+def test_cli_validate_prints_problems_without_traceback_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["validate", str(_write(tmp_path, BAD))])
+    out = capsys.readouterr()
+    assert code == 2
+    assert "8 problems" in out.err
+    assert "Traceback" not in out.err + out.out
+    assert main(["validate", str(DEFAULT_SCENARIO)]) == 0
+
+
+def test_yaml_syntax_error_is_reported_with_line(tmp_path: Path) -> None:
+    p = tmp_path / "broken.yaml"
+    p.write_text("name: [unclosed\nworld: x\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(p)
+    assert "not valid YAML at line" in info.value.render()
+
+
+def test_missing_world_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    raw = read_yaml(DEFAULT_SCENARIO)
+    raw["world"] = "nowhere/world.yaml"
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(raw, base_dir=tmp_path, source="s.yaml")
+    assert any(p.path == "world" and "not found" in p.message for p in info.value.problems)
+
+
+def test_overrides_set_values_and_bad_paths_are_validated() -> None:
+    s = load_scenario(
+        DEFAULT_SCENARIO,
+        overrides=["simulation.rounds.plenary=5", "actors.target.strategies[0].intensity=0.3"],
+    )
+    assert s.simulation.rounds.plenary == 5
+    assert s.actors.target.strategies[0].intensity == 0.3  # type: ignore[union-attr]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(DEFAULT_SCENARIO, overrides=["simulation.rouns.plenary=5"])
+    assert info.value.problems[0].suggestion == "rounds"
+    with pytest.raises(ScenarioError):
+        load_scenario(DEFAULT_SCENARIO, overrides=["simulation.runs=many"])
+
+
+def test_another_target_needs_no_code_change(tmp_path: Path) -> None:
+    """A comparable case: Iran as target, other sponsors, allies and a user-defined bloc."""
+    raw = read_yaml(DEFAULT_SCENARIO)
+    raw.update(name="iran_case", calibration=None)
+    raw["resolution"] = {
+        "title": "Situation of human rights in the Islamic Republic of Iran",
+        "target": "IRN",
+        "sponsors": ["CAN"],
+        "cosponsors": ["EU", "USA"],
+        "clauses": {"icc_referral": False},
+        "stages": ["no_action_motion", "third_committee", "plenary"],
+    }
+    raw["procedure"] = {"no_action_motion": {"move": "always", "mover": "IRN"}}
+    raw["actors"] = {
+        "target": {"strategies": [{"type": "inducements", "recipients": ["like_minded"]}]},
+        "allies": {"members": ["SYR", "CUB", "VEN"], "patrons": ["RUS"]},
+    }
+    world = read_yaml(SCENARIOS / "worlds" / "un_2014.yaml")
+    world["blocs"]["like_minded"] = {"name": "user bloc", "members": ["BLR", "PRK", "MMR"]}
+    raw["world"] = world
+    s = scenario_from_dict(raw, base_dir=SCENARIOS)
+    assert s.resolution.target == "IRN"
+    from unsim.engine import run
+
+    r = run(s, runs=200, seed=1)
+    assert r.summary["tallies"]["no_action_motion"]["held"] == 200
+
+
+def test_json_schema_lists_strategies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    text = json.dumps(schema)
+    for name in ("charm_offensive", "invitation", "threats", "deception", "inducements"):
+        assert name in text
+    assert schema["additionalProperties"] is False
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    plenary=st.integers(min_value=0, max_value=20),
+    runs=st.integers(min_value=1, max_value=10**6),
+)
+def test_yaml_round_trip_of_resolved_scenario(plenary: int, runs: int) -> None:
+    s = load_scenario(
+        DEFAULT_SCENARIO,
+        overrides={"simulation.rounds.plenary": plenary, "simulation.runs": runs},
+    )
+    dumped = yaml.safe_load(yaml.safe_dump(s.model_dump(mode="json")))
+    again = scenario_from_dict(dumped)
+    assert again == s
+
+
+def test_apply_overrides_does_not_touch_the_input() -> None:
+    raw = {"a": {"b": 1}}
+    out = apply_overrides(raw, {"a.b": 2, "a.d.e": 3})
+    assert raw == {"a": {"b": 1}}
+    assert out == {"a": {"b": 2, "d": {"e": 3}}}
