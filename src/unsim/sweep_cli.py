@@ -1,0 +1,181 @@
+"""``unsim sweep``: a parameter sweep from the command line.
+
+    unsim sweep SCENARIO.yaml --param PATH=V1,V2,... [--param ...]        full grid
+    unsim sweep SCENARIO.yaml --param PATH=LOW,HIGH [--param ...] --lhs N Latin hypercube
+    unsim sweep SCENARIO.yaml                                           the scenario's sweep section
+
+Values are read as YAML (``0.1``, ``true``, ``always``); ``START:STOP:NUM`` is NUM evenly spaced
+numbers. Every point runs on the same master seed. The table (``sweep.parquet``),
+``metadata.json`` and one file per finished point go to ``--out`` (default
+``results/<name>/sweep-<time>-seed<seed>``); ``--resume`` with the same ``--out`` skips the points
+already done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from unsim.errors import InputError
+
+__all__ = ["add_sweep_parser", "cmd_sweep", "parse_param"]
+
+_LINSPACE = re.compile(r"^\s*(-?[\d.eE+-]+)\s*:\s*(-?[\d.eE+-]+)\s*:\s*(\d+)\s*$")
+DEFAULT_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_adopted")
+
+
+def _positive(text: str) -> int:
+    from unsim.cli import _positive as positive
+
+    return positive(text)
+
+
+def _seed(text: str) -> int:
+    from unsim.cli import _seed as seed
+
+    return seed(text)
+
+
+def _value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError:
+        return text.strip()
+
+
+def parse_param(text: str) -> tuple[str, list[Any]]:
+    """``"a.b[0].c=0.1,0.2"`` -> ``("a.b[0].c", [0.1, 0.2])``; ``START:STOP:NUM`` spaces evenly."""
+    if "=" not in text:
+        raise InputError(f"--param {text!r}: expected dotted.path=v1,v2,...")
+    path, raw = (s.strip() for s in text.split("=", 1))
+    if not path or not raw:
+        raise InputError(f"--param {text!r}: expected dotted.path=v1,v2,...")
+    m = _LINSPACE.match(raw)
+    if m:
+        import numpy as np
+
+        start, stop, num = float(m.group(1)), float(m.group(2)), int(m.group(3))
+        if num < 1:
+            raise InputError(f"--param {text!r}: the number of values must be at least 1")
+        return path, [round(float(v), 12) for v in np.linspace(start, stop, num)]
+    if raw.startswith("["):
+        values = _value(raw)
+        if not isinstance(values, list) or not values:
+            raise InputError(f"--param {text!r}: expected a non-empty list of values")
+        return path, values
+    return path, [_value(v) for v in raw.split(",")]
+
+
+def add_sweep_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``sweep`` command to the main command line's subparsers."""
+    p = subparsers.add_parser(
+        "sweep",
+        help="sweep scenario values over a grid or a Latin hypercube",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        help="a scenario value and the values to sweep (with --lhs: PATH=LOW,HIGH); repeatable",
+    )
+    p.add_argument("--lhs", type=_positive, metavar="N", help="Latin hypercube of N points")
+    p.add_argument("--runs", type=_positive, help="runs per point (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, help="master seed shared by every point")
+    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--dask", metavar="ADDRESS", help="run the points on a Dask scheduler")
+    p.add_argument("--out", type=Path, help="output folder")
+    p.add_argument("--resume", action="store_true", help="skip the points already in --out")
+    p.add_argument(
+        "--outcome",
+        dest="outcomes",
+        action="append",
+        metavar="NAME",
+        help=f"outcome to print (repeatable; default: {', '.join(DEFAULT_OUTCOMES)})",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")
+    p.set_defaults(handler=cmd_sweep)
+    return p
+
+
+def _format(table: Any, outcomes: list[str]) -> str:
+    from unsim.sweep import outcome_column, param_columns
+
+    params = param_columns(table)
+    shown = table[params].copy()
+    shown.columns = [c.rsplit(".", 1)[-1] for c in params]
+    for outcome in outcomes:
+        col = outcome_column(table, outcome)
+        if col.endswith("_p"):
+            stem = col[:-2]
+            shown[outcome] = [
+                f"{p:.3f} [{lo:.3f}, {hi:.3f}]"
+                for p, lo, hi in zip(
+                    table[col], table[f"{stem}_ci_low"], table[f"{stem}_ci_high"], strict=True
+                )
+            ]
+        else:
+            shown[outcome] = table[col].round(2)
+    return shown.to_string(index=False)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from unsim.engine import DaskExecutor
+    from unsim.sweep import choose_seed, prepare, sweep
+
+    params: dict[str, list[Any]] = {}
+    for text in args.params:
+        path, values = parse_param(text)
+        if path in params:
+            raise InputError(f"--param {path} given twice")
+        params[path] = values
+    if args.resume and args.out is None:
+        raise InputError("--resume needs --out (the folder of the sweep to resume)")
+    base = prepare(args.scenario, None)
+    if not params and base.scenario.sweep is None:
+        raise InputError(
+            f"{args.scenario}: no --param given and the scenario declares no sweep section"
+        )
+    seed = choose_seed(base, args.seed, args.out if args.resume else None)
+    out = args.out
+    if out is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("results") / base.scenario.name / f"sweep-{stamp}-seed{seed}"
+    executor = DaskExecutor(args.dask) if args.dask else None
+    try:
+        table = sweep(
+            args.scenario,
+            params or None,
+            runs=args.runs,
+            seed=seed,
+            design="lhs" if args.lhs else None,
+            samples=args.lhs,
+            workers=args.workers,
+            executor=executor,
+            out=out,
+            resume=args.resume,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    finally:
+        if executor is not None:
+            executor.close()
+    if args.quiet:
+        print(out)
+        return 0
+    runs = int(table["runs"].iloc[0]) if len(table) else 0
+    print(f"sweep of {base.scenario.name}: {len(table)} points x {runs} runs, seed {seed}")
+    print(_format(table, list(args.outcomes or DEFAULT_OUTCOMES)))
+    print(f"\nresults: {out}")
+    return 0
