@@ -91,12 +91,12 @@ def draws_only(runs: int) -> float:
 def peak_memory(runs: int) -> float:
     """Max RSS (MiB) of a fresh process that runs ``runs`` runs without keeping the run table."""
     code = (
-        "import resource, sys; sys.path.insert(0, %r)\n"
+        f"import resource, sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from benchmarks.engine import load\n"
         "from unsim.engine import run\n"
-        "r = run(load(), runs=%d, seed=5, keep_runs=False)\n"
+        f"r = run(load(), runs={runs}, seed=5, keep_runs=False)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
-    ) % (str(ROOT), runs)
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
@@ -120,7 +120,9 @@ def main() -> None:
     d = draws_only(n_engine)
     print(f"engine, 1 worker  ({n_engine:,} runs): {e1:,.0f} runs/s  = {e1 / base:,.0f} x baseline")
     print(f"engine, 2 workers ({n_engine:,} runs): {e2:,.0f} runs/s  = {e2 / base:,.0f} x baseline")
-    print(f"drawing the random numbers only: {d:,.0f} runs/s  -> model costs {d / e1:.1f} x its draws")
+    print(
+        f"drawing the random numbers only: {d:,.0f} runs/s  -> model costs {d / e1:.1f} x its draws"
+    )
     mems = {}
     for n in mem_runs:
         mems[n] = peak_memory(n)

@@ -22,8 +22,18 @@ RUNS = 600
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("cli") / "res"
     proc = subprocess.run(
-        [sys.executable, "-m", "unsim", str(DEFAULT_SCENARIO), "--runs", str(RUNS),
-         "--seed", "7", "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "unsim",
+            str(DEFAULT_SCENARIO),
+            "--runs",
+            str(RUNS),
+            "--seed",
+            "7",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -69,7 +79,9 @@ def test_results_folder_content(run_dir: tuple[Path, str]) -> None:
     assert (sc[["sc_agenda_yes", "sc_agenda_no", "sc_agenda_abstain"]].sum(axis=1) == 15).all()
     # adoption follows the rule from the tallies
     tc = runs[runs["third_committee_held"]]
-    assert (tc["third_committee_adopted"] == (tc["third_committee_yes"] > tc["third_committee_no"])).all()
+    assert (
+        tc["third_committee_adopted"] == (tc["third_committee_yes"] > tc["third_committee_no"])
+    ).all()
     per_state = pd.read_parquet(out / "per_state.parquet")
     probs = per_state[["p_yes", "p_no", "p_abstain", "p_absent"]]
     assert ((probs >= 0) & (probs <= 1)).all().all()
@@ -97,8 +109,19 @@ def test_bad_set_gives_validation_error_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "never"
-    code = main([str(DEFAULT_SCENARIO), "--runs", "10", "--out", str(out),
-                 "--set", "simulation.rouns.plenary=3", "--set", "resolution.majority=most"])
+    code = main(
+        [
+            str(DEFAULT_SCENARIO),
+            "--runs",
+            "10",
+            "--out",
+            str(out),
+            "--set",
+            "simulation.rouns.plenary=3",
+            "--set",
+            "resolution.majority=most",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "did you mean 'rounds'?" in err
@@ -111,8 +134,20 @@ def test_compare_with_itself_shows_zero_difference(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cmp"
-    code = main([str(DEFAULT_SCENARIO), "--runs", "300", "--seed", "3", "--out", str(out),
-                 "--compare", str(DEFAULT_SCENARIO), "--no-plots"])
+    code = main(
+        [
+            str(DEFAULT_SCENARIO),
+            "--runs",
+            "300",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--compare",
+            str(DEFAULT_SCENARIO),
+            "--no-plots",
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert "Paired comparison on common random numbers" in text
@@ -141,8 +176,21 @@ def test_interrupted_run_leaves_no_results_folder(
 
 def test_quiet_and_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "q"
-    assert main([str(DEFAULT_SCENARIO), "--runs", "50", "--out", str(out), "--quiet",
-                 "--no-plots", "--csv"]) == 0
+    assert (
+        main(
+            [
+                str(DEFAULT_SCENARIO),
+                "--runs",
+                "50",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-plots",
+                "--csv",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.strip() == str(out)
     assert (out / "runs.csv").exists()
     with pytest.raises(SystemExit) as exc:

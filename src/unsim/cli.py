@@ -120,7 +120,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = _results_dir(args, scenario.name)
     results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
     results.metadata["timings"]["cli_seconds"] = elapsed
-    written = results.save(out, table_format="csv" if args.csv else "parquet", plots=not args.no_plots)
+    written = results.save(
+        out, table_format="csv" if args.csv else "parquet", plots=not args.no_plots
+    )
     comparison_text = None
     if other_results is not None:
         table = compare(results, other_results)
@@ -159,7 +161,11 @@ def _save_comparison(folder: Path, table: object, name_a: str, other: object, ar
 
     other_name = getattr(getattr(other, "scenario", None), "name", "other")
     ax = plot_comparison(table, names=(name_a, other_name))
+    from matplotlib.figure import Figure
+
     fig = ax.figure
+    if not isinstance(fig, Figure):
+        return
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".png.tmp")
     os.close(fd)
     fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")

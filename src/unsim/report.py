@@ -42,8 +42,12 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
         lines.append(
             f"  {o['label']:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
         )
-    lines += ["", "Tallies when held: median [5%-95%]", "  stage                     runs held    "
-              "yes            no             abstain        absent     needed"]
+    lines += [
+        "",
+        "Tallies when held: median [5%-95%]",
+        "  stage                     runs held    "
+        "yes            no             abstain        absent     needed",
+    ]
     for stage, t in s["tallies"].items():
         held = t["held"] / s["runs"]
 

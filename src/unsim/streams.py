@@ -33,7 +33,9 @@ class Streams:
 
     def generator(self, name: str, round_: int | None = None) -> np.random.Generator:
         key = (self.block, stream_key(name), 0 if round_ is None else round_ + 1)
-        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
+        return np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key))
+        )
 
     def uniform(
         self, name: str, shape: int | tuple[int, ...], round_: int | None = None

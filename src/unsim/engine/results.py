@@ -30,7 +30,11 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ("amendment_adopted", "amendment adopted", "amendment_adopted"),
     ("icc_retained", "ICC language retained", "icc_retained"),
     ("icc_dropped_bargain", "ICC language dropped in a bargain", "icc_dropped_bargain"),
-    ("icc_dropped_support_short", "ICC language dropped, support short", "icc_dropped_support_short"),
+    (
+        "icc_dropped_support_short",
+        "ICC language dropped, support short",
+        "icc_dropped_support_short",
+    ),
     ("committee_adopted", "Third Committee adopts", "third_committee_adopted"),
     ("plenary_adopted", "plenary adopts", "plenary_adopted"),
     ("sc_agenda_adopted", "Council puts it on its agenda", "sc_agenda_adopted"),
@@ -38,7 +42,11 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
     ("referral_vetoed", "referral vetoed", "sc_referral_vetoed"),
     ("referral_adopted", "Council refers to the ICC", "sc_referral_adopted"),
     ("invitation_offered", "invitation offered", "event_invitation_offered"),
-    ("invitation_accepted", "invitation accepted (ICC dropped for it)", "event_invitation_accepted"),
+    (
+        "invitation_accepted",
+        "invitation accepted (ICC dropped for it)",
+        "event_invitation_accepted",
+    ),
     ("invitation_withdrawn", "invitation withdrawn", "event_invitation_withdrawn"),
     ("visit_held", "visit held", "event_visit_held"),
     ("cooperation_halted", "cooperation halted", "event_cooperation_halted"),
@@ -82,7 +90,11 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
                 continue
             hist = agg.hists[f"{stage}_{cat}"]
             entry[cat] = dict(
-                zip([f"q{int(q * 100):02d}" for q in QUANTILES], hist_quantiles(hist, QUANTILES), strict=True)
+                zip(
+                    [f"q{int(q * 100):02d}" for q in QUANTILES],
+                    hist_quantiles(hist, QUANTILES),
+                    strict=True,
+                )
             )
             entry[cat]["mean"] = float((hist * np.arange(len(hist))).sum() / max(hist.sum(), 1))
         if stage not in SC_STAGES:

@@ -18,11 +18,11 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.streams import Streams
 from unsim.model import rules
 from unsim.model.rules import ICC_FACTOR, Vote
 from unsim.scenario.schema import GA_STAGES, STAGES, Calibration, Scenario, World
 from unsim.strategies import Strategy
+from unsim.streams import Streams
 
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
@@ -91,7 +91,9 @@ class MemberState(mesa.Agent):
     def council_vote(self, stage: str, u: F) -> NDArray[np.int8]:
         zero = np.zeros(1, dtype=np.float32)  # no absences in the Council
         b = self.model.behaviour
-        return rules.cast_votes(self.council_stance(stage), b.abstention_band, b.vote_noise, zero, u)
+        return rules.cast_votes(
+            self.council_stance(stage), b.abstention_band, b.vote_noise, zero, u
+        )
 
 
 class VetoHolder(MemberState):
@@ -306,8 +308,10 @@ class UNModel(mesa.Model):
         support = b.intercept + b.position_weight * position + shift
         for bloc, effect in b.bloc_effects.items():
             support = support + effect * mask([bloc])
-        support = support - s.actors.allies.tie * self.allies - s.actors.allies.patron_tie * (
-            self.patrons & ~self.allies
+        support = (
+            support
+            - s.actors.allies.tie * self.allies
+            - s.actors.allies.patron_tie * (self.patrons & ~self.allies)
         )
         support[target] = -50.0  # the target votes against the draft on itself
         absence[target] = 0.0
@@ -483,7 +487,9 @@ class UNModel(mesa.Model):
     def _assembly_vote(self, stage: str, held: B, majority: str) -> B:
         b = self.behaviour
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
-        votes = rules.cast_votes(self.stances(stage), b.abstention_band, b.vote_noise, self.absence, u)
+        votes = rules.cast_votes(
+            self.stances(stage), b.abstention_band, b.vote_noise, self.absence, u
+        )
         counts = rules.tally(votes)
         adopted = rules.majority_adopted(counts[0], counts[1], majority) & held
         self._record(stage, held, votes, adopted)

@@ -93,7 +93,7 @@ def cast_votes(stance: F, band: float, noise: float, absence: F, u: F) -> NDArra
 
 
 def vote_probabilities(stance: F, band: float, noise: float, absence: F) -> NDArray[np.float32]:
-    """(4, ...) probabilities of yes, no, abstain, absent (the distribution ``cast_votes`` draws)."""
+    """(4, ...) probabilities of yes, no, abstain, absent: what ``cast_votes`` draws from."""
     p_yes, p_no = present_probabilities(stance, band, noise)
     present = np.float32(1.0) - absence
     py, pn = present * p_yes, present * p_no
@@ -154,7 +154,7 @@ def deliberate(support: F, baseline: F, pressure: F, pull: F, rate: float) -> F:
     """A state's new support after a round: pressure received, then a step of ``rate`` toward the
     shift its groups made (influence spreads shifts, it does not erase positions)."""
     moved = support + pressure
-    return moved + np.float32(rate) * (pull - (moved - baseline))  # type: ignore[no-any-return]
+    return moved + np.float32(rate) * (pull - (moved - baseline))  # type: ignore[no-any-return,return-value]
 
 
 def pivotal(votes: NDArray[np.int8], adopted: B, margin_ok: NDArray[np.integer]) -> B:

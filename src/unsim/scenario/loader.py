@@ -42,7 +42,9 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
         what = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(str(path), [Problem("", f"not valid YAML at {where}: {what}")]) from None
+        raise ScenarioError(
+            str(path), [Problem("", f"not valid YAML at {where}: {what}")]
+        ) from None
     if not isinstance(data, dict):
         raise ScenarioError(
             str(path),
@@ -207,9 +209,7 @@ def _split_path(path: str) -> list[str | int]:
 def parse_override(text: str) -> tuple[str, Any]:
     """Split ``"a.b[0].c=value"`` into the path and the YAML-parsed value."""
     if "=" not in text:
-        raise ScenarioError(
-            "--set", [Problem(text, "expected dotted.path=value", text, True)]
-        )
+        raise ScenarioError("--set", [Problem(text, "expected dotted.path=value", text, True)])
     path, raw = text.split("=", 1)
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
@@ -369,7 +369,9 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
     target = s.resolution.target
     sponsors = {c for r in s.resolution.sponsors for c in world.members_of(r)}
     if target in sponsors:
-        out.append(Problem("resolution.sponsors", "the target cannot sponsor the draft", target, True))
+        out.append(
+            Problem("resolution.sponsors", "the target cannot sponsor the draft", target, True)
+        )
     allies = {c for r in s.actors.allies.members for c in world.members_of(r)}
     both = sorted(allies & sponsors)
     if both:
@@ -382,7 +384,7 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
             out.append(
                 Problem(
                     "calibration",
-                    f"the calibration covers too few of the world's states ({len(missing)} missing)",
+                    f"the calibration covers too few states ({len(missing)} missing)",
                 )
             )
         from unsim.scenario.schema import Behaviour

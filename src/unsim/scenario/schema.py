@@ -140,7 +140,8 @@ class Calibration(Strict):
 # --------------------------------------------------------------------------------------------
 class Clauses(Strict):
     icc_referral: bool = Field(
-        True, description="the draft encourages the Security Council to refer the situation to the ICC"
+        True,
+        description="the draft encourages the Security Council to refer the situation to the ICC",
     )
     targeted_sanctions: bool = Field(
         False, description="the draft encourages sanctions on those most responsible"
@@ -157,7 +158,7 @@ class Resolution(Strict):
         "simple", description="majority of present and voting needed in the General Assembly"
     )
     stages: list[Stage] = Field(
-        default_factory=lambda: list(STAGES),
+        default_factory=lambda: list(STAGES),  # type: ignore[arg-type]
         description="stages of procedure the draft goes through (taken in procedural order)",
     )
 
@@ -185,7 +186,8 @@ class Council(Strict):
         True, description="the Council takes the matter up only if the plenary adopted the draft"
     )
     referral_requires_icc_language: bool = Field(
-        True, description="a referral draft is tabled only if the adopted text kept the ICC language"
+        True,
+        description="a referral draft is tabled only if the adopted text kept the ICC language",
     )
     table_referral: Literal["never", "always", "if_nine_votes", "if_no_veto_expected"] = Field(
         "if_nine_votes",
@@ -203,8 +205,8 @@ class Procedure(Strict):
 # Actors
 # --------------------------------------------------------------------------------------------
 #: A response strategy: the union of every registered strategy type, told apart by ``type``.
-StrategyEntry = Annotated[
-    Union[tuple(registered().values())],  # type: ignore[valid-type]  # noqa: UP007
+StrategyEntry = Annotated[  # type: ignore[valid-type]
+    Union[tuple(registered().values())],  # noqa: UP007
     Field(discriminator="type"),
 ]
 
@@ -296,9 +298,14 @@ class Behaviour(Strict):
     receptiveness: float = Field(1.0, ge=0, description="default receptiveness to pressure")
     absence: float = Field(0.06, ge=0, le=1, description="default probability of being absent")
     bloc_pull: float = Field(
-        0.2, ge=0, le=1, description="per round, share of the gap to its groups' shift a state closes"
+        0.2,
+        ge=0,
+        le=1,
+        description="per round, share of the gap to its groups' shift a state closes",
     )
-    regional_weight: float = Field(1.0, ge=0, description="weight of the regional group in the pull")
+    regional_weight: float = Field(
+        1.0, ge=0, description="weight of the regional group in the pull"
+    )
     bloc_weight: float = Field(1.0, ge=0, description="weight of each bloc in the pull")
     no_action_bias: float = Field(
         -1.0, description="added to support for a no-action motion (reluctance to block debate)"
@@ -321,9 +328,7 @@ class Rounds(Strict):
 
 class Simulation(Strict):
     runs: int = Field(10_000, ge=1, le=100_000_000)
-    seed: int | None = Field(
-        None, ge=0, description="master seed; drawn and recorded if left out"
-    )
+    seed: int | None = Field(None, ge=0, description="master seed; drawn and recorded if left out")
     rounds: Rounds = Field(default_factory=Rounds)
     block_size: int = Field(
         4096, ge=1, le=1_000_000, description="replicates advanced together in one model"

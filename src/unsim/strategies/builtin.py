@@ -119,10 +119,10 @@ class Invitation(Strategy):
 class Threats(Strategy):
     """Threats to halt cooperation, weapons tests, pressure on defectors.
 
-    Each active round allies harden (support falls by ``intensity``), and undecided non-allied states
-    move by ``(backfire - intimidation) * intensity``: toward yes when the threat backfires more than
-    it intimidates. With ``halt_cooperation``, the target halts cooperation on human rights in the
-    runs where it threatened and the General Assembly then adopted the draft.
+    Each active round allies harden (support falls by ``intensity``), and undecided non-allied
+    states move by ``(backfire - intimidation) * intensity``: toward yes when the threat backfires
+    more than it intimidates. With ``halt_cooperation``, the target halts cooperation on human
+    rights in the runs where it threatened and the General Assembly then adopted the draft.
     """
 
     type: Literal["threats"] = "threats"
@@ -148,8 +148,8 @@ class Deception(Strategy):
     """Cosmetic concessions (closing one camp while moving its inmates) that help until exposed.
 
     While unexposed, undecided receptive states' support falls by ``intensity`` each active round.
-    Each active round the deception is exposed with probability ``exposure_hazard``; on exposure every
-    receptive non-allied state's support rises by ``exposure_penalty`` once.
+    Each active round the deception is exposed with probability ``exposure_hazard``; on exposure
+    every receptive non-allied state's support rises by ``exposure_penalty`` once.
     """
 
     type: Literal["deception"] = "deception"
