@@ -1,0 +1,106 @@
+"""Global sensitivity analysis: known indices of test functions, and the scenario path."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+
+from unsim.sensitivity import morris, morris_analysis, plot_sensitivity, sobol, sobol_analysis
+
+from .conftest import DEFAULT_SCENARIO
+
+matplotlib.use("Agg")
+
+PI = math.pi
+ISHIGAMI_BOUNDS = {"x1": (-PI, PI), "x2": (-PI, PI), "x3": (-PI, PI)}
+
+
+def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
+    return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def ishigami_indices(a: float = 7.0, b: float = 0.1) -> tuple[list[float], list[float]]:
+    """Analytical first-order and total Sobol indices of the Ishigami function."""
+    v1 = 0.5 * (1 + b * PI**4 / 5) ** 2
+    v2 = a**2 / 8
+    v13 = b**2 * PI**8 * (1 / 18 - 1 / 50)
+    var = v1 + v2 + v13
+    return [v1 / var, v2 / var, 0.0], [(v1 + v13) / var, v2 / var, v13 / var]
+
+
+def test_sobol_recovers_ishigami_indices() -> None:
+    table = sobol_analysis(ishigami, ISHIGAMI_BOUNDS, n=2048, seed=12, outputs=["y"])
+    assert list(table["parameter"]) == ["x1", "x2", "x3"]
+    assert table.attrs["evaluations"] == 2048 * 5
+    s1, st = ishigami_indices()
+    assert np.allclose(table["S1"], s1, atol=0.05), table
+    assert np.allclose(table["ST"], st, atol=0.05), table
+    # the bootstrap intervals are honest about the sampling error
+    assert (table["S1_conf"] > 0).all() and (table["S1_conf"] < 0.1).all()
+
+
+def test_sobol_of_several_outputs_and_a_constant() -> None:
+    def model(x: np.ndarray) -> np.ndarray:
+        return np.column_stack([x[:, 0], 2 * x[:, 1] + 0 * x[:, 0], np.ones(len(x))])
+
+    table = sobol_analysis(model, {"a": (0, 1), "b": (0, 1)}, n=500, seed=1)  # rounded up to 512
+    assert table.attrs["evaluations"] == 512 * 4
+    y0 = table[table["outcome"] == "y0"].set_index("parameter")
+    assert y0.loc["a", "S1"] == pytest.approx(1, abs=0.05)
+    assert y0.loc["b", "ST"] == pytest.approx(0, abs=0.01)
+    y1 = table[table["outcome"] == "y1"].set_index("parameter")
+    assert y1.loc["b", "S1"] == pytest.approx(1, abs=0.05)
+    assert table[table["outcome"] == "y2"][["S1", "ST"]].isna().all().all()
+
+
+def test_morris_ranks_linear_effects() -> None:
+    def model(x: np.ndarray) -> np.ndarray:
+        return 3 * x[:, 0] + 1 * x[:, 1] + 0 * x[:, 2]
+
+    table = morris_analysis(model, {"a": (0, 1), "b": (0, 1), "c": (0, 1)}, 12, seed=2)
+    t = table.set_index("parameter")
+    assert t.loc["a", "mu_star"] == pytest.approx(3)
+    assert t.loc["b", "mu_star"] == pytest.approx(1)
+    assert t.loc["c", "mu_star"] == pytest.approx(0)
+    assert t["sigma"].max() == pytest.approx(0, abs=1e-9)  # linear: no spread of the effects
+
+
+def test_bounds_are_checked() -> None:
+    with pytest.raises(ValueError, match="low < high"):
+        sobol_analysis(ishigami, {"x1": (1.0, 1.0)}, n=8)
+    with pytest.raises(ValueError, match="range"):
+        sobol_analysis(ishigami, {"x1": (0.0, 1.0, 2.0)}, n=8)
+
+
+def test_scenario_indices_and_plot(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import matplotlib.pyplot as plt
+
+    params = {
+        "actors.target.strategies[0].intensity": (0.0, 0.3),
+        "simulation.rounds.third_committee": (2, 10),  # whole-number bounds: rounded points
+    }
+    table = sobol(DEFAULT_SCENARIO, params, n=4, runs=60, seed=3, out=tmp_path / "sobol")
+    assert len(table) == 3 * 2
+    assert set(table["outcome"]) == {"plenary_adopted", "icc_retained", "referral_adopted"}
+    assert (tmp_path / "sobol" / "sweep.parquet").exists()
+    ax = plot_sensitivity(table, "icc_retained")
+    assert len(ax.patches) == 2 * 2  # S1 and ST for each parameter
+    ax = plot_sensitivity(table)
+    table = morris(
+        DEFAULT_SCENARIO,
+        params,
+        outcomes=["icc_retained", "plenary_yes_mean"],
+        trajectories=3,
+        runs=60,
+        seed=3,
+    )
+    assert table.attrs["evaluations"] == 3 * 3
+    charm = table.set_index(["outcome", "parameter"]).loc[
+        ("icc_retained", "actors.target.strategies[0].intensity")
+    ]
+    assert charm["mu_star"] > 0
+    assert plot_sensitivity(table, "plenary_yes_mean") is not None
+    plt.close("all")
