@@ -18,7 +18,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DEFAULT_SCENARIO
 from unsim.engine import run
 from unsim.model import (
     AllyCoalition,
@@ -31,6 +30,8 @@ from unsim.model import (
 )
 from unsim.scenario import load_scenario
 from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
+
+from .conftest import DEFAULT_SCENARIO
 
 N_STATES = 193
 TOTAL_ROUNDS = 8 + 3 + 1  # rounds.third_committee + plenary + security_council (default scenario)
