@@ -299,3 +299,30 @@ def test_the_summary_interval_covers_a_known_probability(reference):
     out = reference.outcome("deception_exposed")
     assert out["ci_low"] <= p <= out["ci_high"], (out, p)
     assert out["ci_high"] - out["ci_low"] < 0.06
+
+
+# -- the per-state table ----------------------------------------------------------------------
+def test_per_state_table(reference):
+    """One row per state and General Assembly stage held (193), one per Council member at a
+    Council stage (15); each row's probabilities sum to 1; the target always votes no; Council
+    members are never absent."""
+    ps = reference.per_state
+    sums = ps[["p_yes", "p_no", "p_abstain", "p_absent"]].sum(axis=1)
+    np.testing.assert_allclose(sums, 1.0, atol=1e-9)
+    committee = ps[ps["stage"] == "third_committee"]
+    assert len(committee) == 193
+    prk = committee.set_index("iso3").loc["PRK"]
+    assert prk["p_no"] == 1.0
+    assert prk["runs_held"] == reference.runs["third_committee_held"].sum()
+    agenda = ps[ps["stage"] == "sc_agenda"]
+    assert len(agenda) == 15
+    assert (agenda["p_absent"] == 0).all()
+    # summed over states, the per-state probabilities give back the tallies of the run table
+    runs = reference.runs
+    for stage in ("third_committee", "plenary", "sc_agenda"):
+        rows = ps[ps["stage"] == stage]
+        held = runs[f"{stage}_held"]
+        for cat in ("yes", "no", "abstain"):
+            expected = runs.loc[held, f"{stage}_{cat}"].sum()
+            got = (rows[f"p_{cat}"] * rows["runs_held"]).sum()
+            assert got == pytest.approx(expected, abs=1e-6), (stage, cat)
