@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,6 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from numpy.typing import NDArray
@@ -91,6 +92,7 @@ _FUNNEL_BODY = {
 }
 
 _TALLY_CATS = ("yes", "no", "abstain")
+_ZORDER = {"yes": 2.3, "no": 2.2, "abstain": 2.1}  # yes drawn over the others
 _SUPPORT_CATS = ("yes", "abstain", "absent", "no")  # left to right: yes anchored left, no right
 _COUNCIL_SIZE = 15
 _ROWS_PER_COLUMN = 56  # states per panel column in the state-support figure
@@ -111,13 +113,17 @@ def _stage_majority(stage: str, majority: str) -> str:
     return majority if stage == "plenary" else "simple"
 
 
-def _needed_yes(stage: str, no: NDArray[np.int64], majority: str) -> NDArray[np.int64]:
-    """Yes votes a stage needed in each run, given that run's no votes."""
+def _needed_yes(
+    stage: str, yes: NDArray[np.int64], no: NDArray[np.int64], majority: str
+) -> NDArray[np.int64]:
+    """The required majority of each run, as UN voting records give it: the yes votes needed out
+    of that run's members present and voting (yes + no); nine in the Council."""
     if stage in SC_STAGES:
         return np.full_like(no, 9)
+    voting = yes + no
     if _stage_majority(stage, majority) == "two_thirds":
-        return np.maximum(2 * no, 1)  # 3 yes >= 2 (yes + no), and at least one yes
-    return no + 1  # more yes than no
+        return np.maximum(-((-2 * voting) // 3), 1)  # ceil(2/3 of present and voting), at least 1
+    return voting // 2 + 1  # more yes than no
 
 
 def _percent_axis(axis: Any) -> None:
@@ -138,7 +144,9 @@ def _new_axes(figsize: tuple[float, float]) -> Axes:
 
 
 def _new_figure(
-    fig: Figure | None, figsize: tuple[float, float], layout: str | None = "constrained"
+    fig: Figure | None,
+    figsize: tuple[float, float],
+    layout: Literal["constrained"] | None = "constrained",
 ) -> Figure:
     if fig is None:
         return plt.figure(figsize=figsize, layout=layout)
@@ -155,6 +163,24 @@ def _number(x: Any) -> float:
 # ------------------------------------------------------------------------------------------------
 # tallies
 # ------------------------------------------------------------------------------------------------
+@overload
+def plot_tallies(
+    runs: pd.DataFrame,
+    stage: None = None,
+    majority: str = "simple",
+    ax: None = None,
+    *,
+    fig: Figure | None = None,
+) -> Figure: ...
+@overload
+def plot_tallies(
+    runs: pd.DataFrame,
+    stage: str,
+    majority: str = "simple",
+    ax: Axes | None = None,
+    *,
+    fig: Figure | None = None,
+) -> Axes: ...
 def plot_tallies(
     runs: pd.DataFrame,
     stage: str | None = None,
@@ -166,22 +192,25 @@ def plot_tallies(
     """Distribution over runs of the yes, no and abstain votes at a stage, threshold marked.
 
     General Assembly stages: histograms of the three counts over the runs where the vote was held,
-    with the yes votes the draft needed (median line, 5-95 % band: the number depends on each
-    run's no votes; ``majority`` applies at the plenary). Council stages: bars per count 0-15
-    with the line of nine yes votes. The title gives how often the vote carried.
+    with the required majority, the yes votes needed out of those present and voting (median
+    line and 5-95 % range: it varies with turnout; ``majority`` applies at the plenary).
+    Council stages: bars per count 0-15 with the line of nine yes votes. The title gives how
+    often the vote carried.
 
     ``stage=None`` draws every stage held in some run as small multiples and returns the Figure
     (into ``fig`` if given); with a stage it returns the Axes (drawn into ``ax`` if given).
     """
     if stage is None:
         if ax is not None:
-            raise ValueError("plot_tallies: give a stage to draw into one Axes (stage=None draws a "
-                             "figure of every stage held)")
+            raise ValueError(
+                "plot_tallies: give a stage to draw into one Axes (stage=None draws a "
+                "figure of every stage held)"
+            )
         return _tallies_grid(runs, majority, fig)
     _check_stage(stage)
     _stage_majority(stage, majority)
     if ax is None:
-        ax = _new_axes((7.5, 4.4))
+        ax = _new_axes((8.0, 5.6))
     _draw_tally(ax, runs, stage, majority, compact=False)
     return ax
 
@@ -194,17 +223,37 @@ def _tallies_grid(runs: pd.DataFrame, majority: str, fig: Figure | None) -> Figu
     stages = _held_stages(runs)
     ncols = 2 if len(stages) > 1 else 1
     nrows = max(1, math.ceil(len(stages) / ncols))
-    fig = _new_figure(fig, (6.2 * ncols, 3.5 * nrows + 0.6))
+    fig = _new_figure(fig, (6.4 * ncols, 3.4 * nrows + 1.0))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, stage in zip(axes, stages, strict=False):
         _draw_tally(ax, runs, stage, majority, compact=True)
     for ax in axes[len(stages) :]:
         ax.set_axis_off()
     if not stages:
-        axes[0].text(0.5, 0.5, "no vote was held in any run", ha="center", va="center",
-                     transform=axes[0].transAxes)
-    fig.suptitle(f"Votes at each stage: distribution of yes, no and abstain over {len(runs):,} runs",
-                 fontsize="large", fontweight="bold")
+        axes[0].text(
+            0.5,
+            0.5,
+            "no vote was held in any run",
+            ha="center",
+            va="center",
+            transform=axes[0].transAxes,
+        )
+    else:
+        handles: list[Any] = [
+            Patch(facecolor=to_rgba(COLORS[c], 0.3), edgecolor=COLORS[c]) for c in _TALLY_CATS
+        ]
+        labels = list(_TALLY_CATS)
+        handles.append(Line2D([], [], color=_THRESHOLD_COLOR, ls="--", lw=1.3))
+        labels.append("yes needed to adopt (GA: median required majority; Council: 9)")
+        if any(s in GA_STAGES for s in stages):
+            handles.append(Line2D([], [], color=_THRESHOLD_COLOR, lw=1.2, marker="|", ms=9))
+            labels.append("required majority, 5-95 % of runs")
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), frameon=False)
+    fig.suptitle(
+        f"Votes at each stage: distribution of yes, no and abstain in {len(runs):,} runs",
+        fontsize="large",
+        fontweight="bold",
+    )
     return fig
 
 
@@ -212,24 +261,30 @@ def _draw_tally(ax: Axes, runs: pd.DataFrame, stage: str, majority: str, compact
     label = STAGE_LABELS[stage]
     held = runs[f"{stage}_held"].to_numpy(dtype=bool) if f"{stage}_held" in runs else None
     n = int(held.sum()) if held is not None else 0
-    council = stage in SC_STAGES
     ax.set_xlabel("votes (number of states)")
     ax.set_ylabel("share of runs where held")
     if held is None or n == 0:
         ax.set_title(f"{label}: not held in any of {len(runs):,} runs")
-        ax.text(0.5, 0.5, "not held in any run", ha="center", va="center", color="0.4",
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "not held in any run",
+            ha="center",
+            va="center",
+            color="0.4",
+            transform=ax.transAxes,
+        )
         return
     counts = {c: runs.loc[held, f"{stage}_{c}"].to_numpy(dtype=np.int64) for c in _TALLY_CATS}
-    needed = _needed_yes(stage, counts["no"], majority)
+    needed = _needed_yes(stage, counts["yes"], counts["no"], majority)
     adopted = float(runs.loc[held, f"{stage}_adopted"].mean())
-    if council:
-        _council_bars(ax, counts, n)
+    if stage in SC_STAGES:
+        peak = _council_bars(ax, counts, n)
     else:
-        _ga_histograms(ax, counts, needed, n)
-    _threshold(ax, stage, needed, majority)
+        peak = _ga_histograms(ax, counts, needed, n)
+    ax.set_ylim(0, peak * 1.2 if stage in GA_STAGES else min(peak * 1.15, 1.0))
+    _threshold(ax, stage, needed, majority, peak * 1.1)
     _percent_axis(ax.yaxis)
-    ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="0.9", lw=0.8)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -237,61 +292,117 @@ def _draw_tally(ax: Axes, runs: pd.DataFrame, stage: str, majority: str, compact
     if stage == "sc_referral" and "sc_referral_vetoed" in runs:
         outcome += f", vetoed in {_pct(float(runs.loc[held, 'sc_referral_vetoed'].mean()))}"
     if compact:
-        ax.set_title(f"{label}\nheld in {n:,} runs, {outcome}", fontsize="medium")
+        medians = ", ".join(f"{c} {np.median(counts[c]):.0f}" for c in _TALLY_CATS)
+        runs_txt = f"{n:,} run{'s' if n > 1 else ''}"
+        ax.set_title(
+            f"{label}\nheld in {runs_txt}, {outcome}; medians: {medians}", fontsize="medium"
+        )
     else:
-        ax.set_title(f"{label}: yes, no and abstain votes\nover the {n:,} runs where it was held "
-                     f"({outcome})")
-    ax.legend(fontsize="small" if compact else "medium", frameon=False, loc="upper left",
-              bbox_to_anchor=(1.0, 1.0) if compact else None)
+        runs_txt = f"{n:,} run{'s' if n > 1 else ''}"
+        ax.set_title(
+            f"{label}: yes, no and abstain votes\nin the {runs_txt} where it was held ({outcome})"
+        )
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
 
 
 def _ga_histograms(
     ax: Axes, counts: dict[str, NDArray[np.int64]], needed: NDArray[np.int64], n: int
-) -> None:
+) -> float:
     lo = int(min(min(v.min() for v in counts.values()), needed.min()))
     hi = int(max(max(v.max() for v in counts.values()), needed.max()))
     width = max(1, math.ceil((hi - lo + 1) / 45))
     edges = np.arange(lo - 0.5, hi + width + 0.5, width)
+    peak = 0.0
     for cat in _TALLY_CATS:
         hist, _ = np.histogram(counts[cat], bins=edges)
-        ax.stairs(hist / n, edges, fill=True, facecolor=to_rgba(COLORS[cat], 0.28),
-                  edgecolor=COLORS[cat], lw=1.4, gid=f"tally_{cat}",
-                  label=f"{cat} (median {np.median(counts[cat]):.0f})")
+        ax.stairs(
+            hist / n,
+            edges,
+            fill=True,
+            facecolor=to_rgba(COLORS[cat], 0.28),
+            edgecolor=COLORS[cat],
+            lw=1.4,
+            gid=f"tally_{cat}",
+            zorder=_ZORDER[cat],
+            label=f"{cat} (median {np.median(counts[cat]):.0f})",
+        )
+        peak = max(peak, float(hist.max()) / n)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return peak
 
 
-def _council_bars(ax: Axes, counts: dict[str, NDArray[np.int64]], n: int) -> None:
+def _council_bars(ax: Axes, counts: dict[str, NDArray[np.int64]], n: int) -> float:
     top = max(_COUNCIL_SIZE, *(int(v.max()) for v in counts.values()))
     x = np.arange(top + 1)
     width = 0.28
+    peak = 0.0
     for i, cat in enumerate(_TALLY_CATS):
         share = np.bincount(counts[cat], minlength=top + 1)[: top + 1] / n
-        ax.bar(x + (i - 1) * width, share, width=width, color=COLORS[cat], gid=f"tally_{cat}",
-               label=f"{cat} (median {np.median(counts[cat]):.0f})")
+        ax.bar(
+            x + (i - 1) * width,
+            share,
+            width=width,
+            color=COLORS[cat],
+            gid=f"tally_{cat}",
+            label=f"{cat} (median {np.median(counts[cat]):.0f})",
+        )
+        peak = max(peak, float(share.max()))
     ax.set_xticks(x)
     ax.set_xlim(-0.6, top + 0.6)
+    return peak
 
 
-def _threshold(ax: Axes, stage: str, needed: NDArray[np.int64], majority: str) -> None:
+def _threshold(
+    ax: Axes, stage: str, needed: NDArray[np.int64], majority: str, y_range: float
+) -> None:
+    """The yes votes needed: a dashed line at the median (nine in the Council) and, in the
+    General Assembly, where it depends on the number present and voting, its 5-95 % range."""
     if stage in SC_STAGES:
         rule = "9 yes needed" + (", and no permanent-member no" if stage == "sc_referral" else "")
         ax.axvline(8.5, color=_THRESHOLD_COLOR, ls="--", lw=1.3, gid="threshold", label=rule)
         return
-    q05, q50, q95 = np.quantile(needed, [0.05, 0.5, 0.95], method="lower")
-    rule = ("2/3 of present and voting" if _stage_majority(stage, majority) == "two_thirds"
-            else "more yes than no")
-    if q95 > q05:
-        ax.axvspan(q05 - 0.5, q95 + 0.5, color=_BAND_COLOR, alpha=0.25, lw=0, gid="threshold_band",
-                   label=f"yes needed, 5-95 % of runs ({q05}-{q95})")
-    ax.axvline(q50, color=_THRESHOLD_COLOR, ls="--", lw=1.3, gid="threshold",
-               label=f"yes needed ({rule}): median {q50}")
+    q05, q50, q95 = (int(q) for q in np.quantile(needed, [0.05, 0.5, 0.95], method="lower"))
+    rule = (
+        "2/3 of present and voting"
+        if _stage_majority(stage, majority) == "two_thirds"
+        else "more yes than no"
+    )
+    ax.axvline(
+        q50,
+        color=_THRESHOLD_COLOR,
+        ls="--",
+        lw=1.3,
+        gid="threshold",
+        label=f"required majority ({rule}): median {q50}",
+    )
+    ax.errorbar(
+        [q50],
+        [y_range],
+        xerr=[[q50 - q05], [q95 - q50]],
+        fmt="none",
+        ecolor=_THRESHOLD_COLOR,
+        elinewidth=1.2,
+        capsize=4,
+        gid="threshold_range",
+        label=f"required majority, 5-95 % of runs: {q05}-{q95}",
+    )
+    ax.annotate(
+        f"required {q50}",
+        (q50, y_range),
+        xytext=(4, 3),
+        textcoords="offset points",
+        fontsize="small",
+        ha="left",
+        va="bottom",
+    )
 
 
 def plot_tally_summary(summary: Mapping[str, Any], *, fig: Figure | None = None) -> Figure:
     """Each held stage's tallies from the summary alone (no run table needed).
 
     Per stage and vote: the 5-95 % range (thin bar), the 25-75 % range (thick bar) and the median
-    (dot) over the runs where the vote was held, with the yes votes needed marked. One panel for
+    (dot) over the runs where the vote was held, with the yes votes needed marked (median
+    required majority; nine in the Council). One panel for
     the General Assembly, one for the Council.
     """
     tallies: Mapping[str, Any] = summary.get("tallies", {})
@@ -312,20 +423,30 @@ def plot_tally_summary(summary: Mapping[str, Any], *, fig: Figure | None = None)
                 if not q:
                     continue
                 y = i + (j - 1) * 0.22
-                q05, q25, q50, q75, q95 = (_number(q[k]) for k in ("q05", "q25", "q50", "q75",
-                                                                     "q95"))
+                q05, q25, q50, q75, q95 = (
+                    _number(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")
+                )
                 ax.plot([q05, q95], [y, y], color=COLORS[cat], lw=1.2, solid_capstyle="butt")
                 ax.plot([q25, q75], [y, y], color=COLORS[cat], lw=5, solid_capstyle="butt")
-                handles[cat] = ax.plot([q50], [y], "o", color="white", mec=COLORS[cat], ms=5,
-                                       label=cat)[0]
+                handles[cat] = ax.plot(
+                    [q50], [y], "o", color="white", mec=COLORS[cat], ms=5, label=cat
+                )[0]
             need = _number(entry.get("median_needed_yes"))
             if not math.isnan(need):
-                handles["needed"] = ax.plot(
-                    [need, need], [i - 0.42, i + 0.42], color=_THRESHOLD_COLOR, ls="--", lw=1.3,
-                    gid="threshold", label="yes needed (median)")[0]
-        ax.set_yticks(range(len(stages)),
-                      [f"{STAGE_LABELS[s]}\n(held in {int(tallies[s]['held']):,} runs)"
-                       for s in stages], fontsize="small")
+                handles["yes needed (median)"] = ax.plot(
+                    [need, need],
+                    [i - 0.42, i + 0.42],
+                    color=_THRESHOLD_COLOR,
+                    ls="--",
+                    lw=1.3,
+                    gid="threshold",
+                    label="yes needed (median)",
+                )[0]
+        ax.set_yticks(
+            range(len(stages)),
+            [f"{STAGE_LABELS[s]}\n(held in {int(tallies[s]['held']):,} runs)" for s in stages],
+            fontsize="small",
+        )
         ax.set_ylim(len(stages) - 0.5, -0.5)
         ax.set_title(title, loc="left", fontsize="medium")
         ax.set_xlabel("votes (number of states)")
@@ -334,14 +455,28 @@ def plot_tally_summary(summary: Mapping[str, Any], *, fig: Figure | None = None)
         ax.spines[["top", "right"]].set_visible(False)
     if not panels:
         axes[0].set_axis_off()
-        axes[0].text(0.5, 0.5, "no vote was held in any run", ha="center", va="center",
-                     transform=axes[0].transAxes)
+        axes[0].text(
+            0.5,
+            0.5,
+            "no vote was held in any run",
+            ha="center",
+            va="center",
+            transform=axes[0].transAxes,
+        )
     if handles:
-        fig.legend(handles.values(), handles.keys(), loc="outside lower center",
-                   ncol=len(handles), frameon=False)
+        fig.legend(
+            handles.values(),
+            handles.keys(),
+            loc="outside lower center",
+            ncol=len(handles),
+            frameon=False,
+        )
     n = summary.get("runs")
-    fig.suptitle("Votes at each stage: median, 25-75 % and 5-95 % of runs"
-                 + (f" ({int(n):,} runs)" if n else ""), fontweight="bold")
+    fig.suptitle(
+        "Votes at each stage: median, 25-75 % and 5-95 % of runs"
+        + (f" ({int(n):,} runs)" if n else ""),
+        fontweight="bold",
+    )
     return fig
 
 
@@ -366,33 +501,71 @@ def plot_funnel(summary: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     colors = [_BODY_COLORS[_FUNNEL_BODY[k]] for k in keys]
     ax.barh(y, np.nan_to_num(p), height=0.62, color=colors, gid="funnel")
     err = np.vstack([np.clip(p - lo, 0, None), np.clip(hi - p, 0, None)])
-    ax.errorbar(p, y, xerr=err, fmt="none", ecolor="black", elinewidth=1, capsize=3,
-                gid="interval")
+    ax.errorbar(p, y, xerr=err, fmt="none", ecolor="black", elinewidth=1, capsize=3, gid="interval")
     trans = ax.get_yaxis_transform()
-    ax.text(1.03, -0.75, "p  [95 % interval]", transform=trans, fontsize="small", color="0.3",
-            va="center")
     for yi, (pi, li, hi_) in enumerate(zip(p, lo, hi, strict=True)):
-        text = _pct(pi) if math.isnan(li) else f"{_pct(pi)}  [{_pct(li)}, {_pct(hi_)}]"
-        ax.text(1.03, yi, text, transform=trans, va="center", fontsize="small")
+        text = "n/a" if math.isnan(pi) else f"{pi:.1%}"
+        if not (math.isnan(li) or math.isnan(hi_)):
+            text += f"  [{li:.1%}, {hi_:.1%}]"
+        ax.text(1.03, yi, text, transform=trans, va="center", fontsize="small", gid="value")
     ax.set_yticks(y, [str(outcomes[k].get("label", k)) for k in keys])
     ax.set_ylim(len(keys) - 0.5, -0.5)
     ax.set_xlim(0, 1)
     _percent_axis(ax.xaxis)
-    ax.set_xlabel("probability (share of all runs" + (f", n = {int(n):,}" if n else "") + ")")
+    ax.set_xlabel(
+        "probability, share of all runs"
+        + (f" (n = {int(n):,})" if n else "")
+        + "; whiskers and brackets: 95 % interval"
+    )
     ax.set_title("From committee to Council referral: probability of each outcome")
     ax.grid(axis="x", color="0.9", lw=0.8)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     bodies = dict.fromkeys(_FUNNEL_BODY[k] for k in keys)
     names = {"ga": "General Assembly", "sc": "Security Council", "veto": "veto"}
-    ax.legend([Patch(color=_BODY_COLORS[b]) for b in bodies], [names[b] for b in bodies],
-              loc="lower right", frameon=False, fontsize="small")
+    ax.legend(
+        [Patch(color=_BODY_COLORS[b]) for b in bodies],
+        [names[b] for b in bodies],
+        loc="lower right",
+        frameon=False,
+        fontsize="small",
+    )
     return ax
 
 
 # ------------------------------------------------------------------------------------------------
 # state support
 # ------------------------------------------------------------------------------------------------
+@overload
+def plot_state_support(
+    per_state: pd.DataFrame,
+    stage: str = "plenary",
+    by: str = "group",
+    world: World | None = None,
+    ax: None = None,
+    *,
+    fig: Figure | None = None,
+) -> Figure: ...
+@overload
+def plot_state_support(
+    per_state: pd.DataFrame,
+    stage: str = "plenary",
+    by: str = "group",
+    world: World | None = None,
+    *,
+    ax: Axes,
+    fig: Figure | None = None,
+) -> Axes: ...
+@overload
+def plot_state_support(
+    per_state: pd.DataFrame,
+    stage: str,
+    by: str,
+    world: World | None,
+    ax: Axes,
+    *,
+    fig: Figure | None = None,
+) -> Axes: ...
 def plot_state_support(
     per_state: pd.DataFrame,
     stage: str = "plenary",
@@ -416,19 +589,33 @@ def plot_state_support(
     df = per_state[per_state["stage"].astype(str) == stage]
     if df.empty:
         held = sorted(set(per_state["stage"].astype(str)), key=STAGES.index)
-        raise ValueError(f"no per-state results for stage {stage!r} (it was never held); "
-                         f"stages with results: {', '.join(held) or 'none'}")
+        raise ValueError(
+            f"no per-state results for stage {stage!r} (it was never held); "
+            f"stages with results: {', '.join(held) or 'none'}"
+        )
     groups = _support_groups(df, by, world)
     n_runs = int(df["runs_held"].iloc[0]) if "runs_held" in df else None
     grouping = "regional group" if by == "group" else f"membership of the {by}"
-    held_txt = f" ({n_runs:,} runs where it was held)" if n_runs else ""
-    title = (f"{STAGE_LABELS[stage]}: each state's probability of voting yes, abstaining, "
-             f"being absent or voting no,\nby {grouping}, most likely yes first{held_txt}")
+    head = f"{STAGE_LABELS[stage]}: each state's probability of voting yes, abstaining, "
+    head += "being absent"
+    tail = f"by {grouping}, most likely yes first"
+    if n_runs:
+        tail += f" ({n_runs:,} runs where it was held)"
+    title = f"{head} or voting no,\n{tail}"
     if ax is not None:
         _support_single(ax, groups)
-        ax.set_title(title, fontsize="medium")
-        ax.legend(*_support_legend(), loc="lower center", bbox_to_anchor=(0.5, 1.0 + 0.6 / len(df)),
-                  ncol=4, frameon=False, fontsize="small")
+        ax.tick_params(axis="x", labeltop=False)
+        ax.set_title(
+            f"{head}\nor voting no, {tail}".replace(" (", "\n("), fontsize="medium", pad=24
+        )
+        ax.legend(
+            *_support_legend(),
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=4,
+            frameon=False,
+            fontsize="small",
+        )
         return ax
     columns: list[tuple[str, pd.DataFrame]] = []
     for name, rows in groups:
@@ -446,20 +633,30 @@ def plot_state_support(
     fig = _new_figure(fig, (width, fig_h), layout=None)
     for i, (name, rows) in enumerate(columns):
         x0 = i * (label_w + bar_w + gap) + label_w
-        axi = fig.add_axes((x0 / width, bottom / fig_h, bar_w / width, height * row_h / fig_h))
+        y0 = bottom + (height - len(rows)) * row_h  # short panels hang from the top
+        axi = fig.add_axes((x0 / width, y0 / fig_h, bar_w / width, len(rows) * row_h / fig_h))
         _support_bars(axi, rows, np.arange(len(rows), dtype=float))
-        axi.set_ylim(height - 0.5, -0.5)
-        axi.set_title(name, fontsize="small", fontweight="bold", loc="left", x=-0.6 * label_w
-                      / bar_w, pad=16)
-    fig.legend(*_support_legend(), loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=4,
-               frameon=False)
-    fig.text(0.5, 0.35 / fig_h, "probability over the runs where the vote was held",
-             ha="center", va="bottom")
+        axi.set_ylim(len(rows) - 0.5, -0.5)
+        axi.set_title(
+            name, fontsize="small", fontweight="bold", loc="left", x=-0.6 * label_w / bar_w, pad=16
+        )
+    fig.legend(
+        *_support_legend(), loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=4, frameon=False
+    )
+    fig.text(
+        0.5,
+        0.35 / fig_h,
+        "probability over the runs where the vote was held",
+        ha="center",
+        va="bottom",
+    )
     fig.suptitle(title, fontsize="large", y=1 - 0.12 / fig_h, va="top")
     return fig
 
 
-def _support_groups(df: pd.DataFrame, by: str, world: World | None) -> list[tuple[str, pd.DataFrame]]:
+def _support_groups(
+    df: pd.DataFrame, by: str, world: World | None
+) -> list[tuple[str, pd.DataFrame]]:
     def order(rows: pd.DataFrame) -> pd.DataFrame:
         return rows.sort_values(["p_yes", "p_no", "name"], ascending=[False, True, True])
 
@@ -468,11 +665,15 @@ def _support_groups(df: pd.DataFrame, by: str, world: World | None) -> list[tupl
         others = sorted(set(df["group"]) - set(known))
         return [(GROUP_LABELS.get(g, str(g)), order(df[df["group"] == g])) for g in known + others]
     if world is None:
-        raise ValueError(f"plot_state_support: by={by!r} is not 'group', so it names a bloc and "
-                         "needs world= (the scenario's World) for the bloc's members")
+        raise ValueError(
+            f"plot_state_support: by={by!r} is not 'group', so it names a bloc and "
+            "needs world= (the scenario's World) for the bloc's members"
+        )
     if by not in world.blocs:
-        raise ValueError(f"plot_state_support: by must be 'group' or a bloc of the world "
-                         f"({', '.join(world.blocs) or 'none'}), not {by!r}")
+        raise ValueError(
+            f"plot_state_support: by must be 'group' or a bloc of the world "
+            f"({', '.join(world.blocs) or 'none'}), not {by!r}"
+        )
     inside = df["iso3"].isin(set(world.blocs[by].members))
     return [(f"{by} members", order(df[inside])), (f"not in the {by}", order(df[~inside]))]
 
@@ -487,13 +688,24 @@ def _support_bars(ax: Axes, rows: pd.DataFrame, y: NDArray[np.float64]) -> None:
             [(x0, yi - half), (x0 + w, yi - half), (x0 + w, yi + half), (x0, yi + half)]
             for x0, w, yi in zip(left, width, y, strict=True)
         ]
-        ax.add_collection(PolyCollection(boxes, facecolors=COLORS[cat], linewidths=0,
-                                         gid=f"support_{cat}", label=cat))
+        ax.add_collection(
+            PolyCollection(
+                boxes, facecolors=COLORS[cat], linewidths=0, gid=f"support_{cat}", label=cat
+            )
+        )
         left += width
     trans = ax.get_yaxis_transform()
     for yi, name in zip(y, rows["name"], strict=True):
-        ax.text(-0.03, yi, str(name), transform=trans, ha="right", va="center", fontsize=6.5,
-                gid="state_name")
+        ax.text(
+            -0.03,
+            yi,
+            str(name),
+            transform=trans,
+            ha="right",
+            va="center",
+            fontsize=6.5,
+            gid="state_name",
+        )
     ax.set_yticks([])
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.5, 1])
@@ -516,8 +728,17 @@ def _support_single(ax: Axes, groups: Sequence[tuple[str, pd.DataFrame]]) -> Non
         ys.append(y)
         frames.append(rows)
         mid = start + (len(rows) - 1) / 2
-        ax.text(1.02, mid, name, transform=ax.get_yaxis_transform(), rotation=270, va="center",
-                ha="left", fontsize="small", fontweight="bold")
+        ax.text(
+            1.02,
+            mid,
+            name,
+            transform=ax.get_yaxis_transform(),
+            rotation=270,
+            va="center",
+            ha="left",
+            fontsize="small",
+            fontweight="bold",
+        )
         if start > 0:
             ax.axhline(start - gap / 2 - 0.5, color="0.5", lw=0.8)
         start = y[-1] + 1 + gap if len(rows) else start
@@ -556,7 +777,7 @@ def plot_comparison(
         dropped = int(never.sum())
         df = df[~never].reset_index(drop=True)
     if ax is None:
-        ax = _new_axes((8.5, 0.34 * max(len(df), 1) + 1.9))
+        ax = _new_axes((9.5, 0.34 * max(len(df), 1) + 1.9))
     label_col = "label" if "label" in df else "outcome"
     labels = df[label_col].astype(str).tolist() if label_col in df else [""] * len(df)
     y = np.arange(len(df), dtype=float)
@@ -573,28 +794,53 @@ def plot_comparison(
         if not mask.any():
             continue
         err = np.vstack([np.clip(diff - lo, 0, None), np.clip(hi - diff, 0, None)])[:, mask]
-        ax.errorbar(diff[mask], y[mask], xerr=np.nan_to_num(err), fmt="o", ms=5, mfc=face,
-                    mec=edge, ecolor=edge, elinewidth=1.2, capsize=2.5, gid="difference")
+        ax.errorbar(
+            diff[mask],
+            y[mask],
+            xerr=np.nan_to_num(err),
+            fmt="o",
+            ms=5,
+            mfc=face,
+            mec=edge,
+            ecolor=edge,
+            elinewidth=1.2,
+            capsize=2.5,
+            gid="difference",
+        )
     trans = ax.get_yaxis_transform()
-    ax.text(1.03, -0.9, f"{a_name} → {b_name}", transform=trans, fontsize="small", color="0.3",
-            va="center")
     for yi, pa, pb in zip(y, df["p_a"], df["p_b"], strict=True):
-        ax.text(1.03, yi, f"{_pct(float(pa))} → {_pct(float(pb))}", transform=trans,
-                va="center", fontsize="small")
+        ax.text(
+            1.03,
+            yi,
+            f"{float(pa):.1%} → {float(pb):.1%}",
+            transform=trans,
+            va="center",
+            fontsize="small",
+        )
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_ylim(max(len(df), 1) - 0.5, -0.5)
     span = np.nanmax(np.abs(np.concatenate([lo, hi, [1.0]])))
     ax.set_xlim(-1.08 * span, 1.08 * span)
-    ax.set_xlabel(f"difference in probability, {b_name} − {a_name} (percentage points; "
-                  "95 % paired intervals)")
-    ax.set_title(f"Effect of {b_name} relative to {a_name} on each outcome's probability")
+    ax.set_xlabel(f"difference in probability, {b_name} − {a_name} (percentage points)")
+    ax.set_title(
+        f"Effect of {b_name} relative to {a_name} on each outcome's probability\n"
+        f"paired differences with 95 % intervals; right: {a_name} → {b_name}",
+        fontsize="medium",
+    )
     ax.grid(axis="x", color="0.9", lw=0.8)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     if dropped:
-        ax.annotate(f"{dropped} outcome{'s' if dropped > 1 else ''} that occurred in neither "
-                    "scenario not shown", xy=(0, 0), xycoords="figure fraction", xytext=(6, 4),
-                    textcoords="offset points", fontsize="x-small", color="0.4")
+        ax.annotate(
+            f"{dropped} outcome{'s' if dropped > 1 else ''} that occurred in neither "
+            "scenario not shown",
+            xy=(0, 0),
+            xycoords="figure fraction",
+            xytext=(6, 4),
+            textcoords="offset points",
+            fontsize="x-small",
+            color="0.4",
+        )
     return ax
 
 
@@ -636,8 +882,11 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
     if per_state is not None and len(per_state):
         present = set(per_state["stage"].astype(str))
         ga = [s for s in GA_STAGES if s in present]
-        stage = "plenary" if "plenary" in present else (ga[-1] if ga else min(present,
-                                                                               key=STAGES.index))
+        stage = (
+            "plenary"
+            if "plenary" in present
+            else (ga[-1] if ga else min(present, key=STAGES.index))
+        )
         fig = Figure()
         plot_state_support(per_state, stage=stage, fig=fig)
         save(fig, "state_support.png")
