@@ -193,6 +193,45 @@ def test_results_follow_the_rules(default_block):
     assert not (out["sc_referral_held"] & ~out["icc_retained"]).any()
 
 
+def test_two_thirds_and_the_veto_are_applied_per_replicate():
+    """Plenary by two thirds of present and voting; a referral tabled whatever happened before
+    and whatever the patrons (with a weaker patron tie so that some referrals pass): each
+    replicate's result is the rule applied to its own tally, and a veto is a permanent member's
+    no."""
+    s = scenario(
+        **{
+            "resolution.majority": "two_thirds",
+            "procedure.council.table_referral": "always",
+            "procedure.council.requires_plenary_adoption": False,
+            "procedure.council.referral_requires_icc_language": False,
+            "actors.allies.patron_tie": 0.0,
+            "actors.states.CHN.council_shift": 2.0,
+            "actors.states.RUS.council_shift": 2.0,
+        }
+    )
+    model = UNModel(s, replicates=2000, seed=12)
+    out = model.simulate()
+    held = out["plenary_held"]
+    yes, no = out["plenary_yes"].astype(int), out["plenary_no"].astype(int)
+    assert (out["plenary_adopted"] == (held & (3 * yes >= 2 * (yes + no)) & (yes > 0))).all()
+    # the two-thirds rule bites: some plenaries have a simple but not a two-thirds majority
+    assert (held & (yes > no) & ~out["plenary_adopted"]).any()
+    tabled = out["sc_referral_held"]
+    assert (tabled == out["sc_agenda_adopted"]).all()
+    votes = model.votes["sc_referral"]
+    perm_no = np.zeros(model.n_replicates, dtype=bool)
+    for code in ("CHN", "FRA", "GBR", "RUS", "USA"):
+        no_vote = tabled & (votes[model.world.index[code]] == Vote.NO)
+        assert (out[f"veto_{code}"] == no_vote).all(), code
+        perm_no |= no_vote
+    assert (out["sc_referral_vetoed"] == perm_no).all()
+    expected = tabled & (out["sc_referral_yes"] >= 9) & ~perm_no
+    assert (out["sc_referral_adopted"] == expected).all()
+    # both outcomes occur, and some drafts with nine yes are vetoed
+    assert out["sc_referral_adopted"].any()
+    assert (tabled & (out["sc_referral_yes"] >= 9) & perm_no).any()
+
+
 # -- known answers ----------------------------------------------------------------------------
 def test_a_world_that_surely_votes_yes_adopts_with_every_vote_but_the_target():
     """Every state surely votes yes, except the target, which by design always votes no on the
