@@ -24,8 +24,8 @@ __all__ = [
     "ABSTAIN",
     "DATA_ENV",
     "MEMBERS_FILE",
-    "NOT_MEMBER",
     "NO",
+    "NOT_MEMBER",
     "ROLL_CALLS_FILE",
     "VOTES_FILE",
     "VOTE_CODES",
@@ -78,7 +78,7 @@ def default_data_dir() -> Path:
     looked = ", ".join(str(c) for c in candidates)
     raise DataNotFoundError(
         f"real UN data not found (looked in {looked}); download it as the README says "
-        f"(\"Real data\") and set ${DATA_ENV} to its folder"
+        f'("Real data") and set ${DATA_ENV} to its folder'
     )
 
 
@@ -93,7 +93,9 @@ def resolve_data_file(path: str | Path | None, name: str, near: str | Path | Non
     return default_data_dir() / name
 
 
-def _read_csv(path: str | Path, required: Iterable[str], what: str, **kwargs: object) -> pd.DataFrame:
+def _read_csv(
+    path: str | Path, required: Iterable[str], what: str, **kwargs: object
+) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise DataNotFoundError(f"{path}: {what} file not found")

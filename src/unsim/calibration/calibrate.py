@@ -11,8 +11,11 @@ and the state is absent with probability ``absence_i``. The positions and absenc
 the ideal-point estimate on the window before the cut date (:mod:`.idealpoint`). The four global
 parameters ``intercept``, ``position_weight``, ``abstention_band >= 0`` and ``state_noise >= 0``
 are fitted by maximum likelihood to every recorded plenary vote on a DPRK human-rights resolution
-dated before the cut (the target's own votes left out), ``eps`` integrated out by Gauss-Hermite
-quadrature (one draw per state and vote, as the engine draws one per state and run);
+dated before the cut (the target's own votes left out). The recorded resolutions are one item
+voted year after year, so a state's deviation ``eps_i`` from what its position predicts is shared
+by its votes on them: a random effect, integrated out by Gauss-Hermite quadrature. That is what
+identifies ``state_noise`` apart from the logistic vote noise; in the engine each run draws a
+fresh ``eps_i``, the uncertainty about a state's deviation on a new vote of the item.
 ``vote_noise`` is fixed at 1, the scale of the latent support. Absences do not depend on support
 in the model, so they add a constant to this likelihood and do not enter the fit.
 
@@ -101,6 +104,10 @@ class BehaviourFit:
     n_votes: int
     converged: bool
     starts: int
+    deviation_mean: pd.Series
+    """posterior mean of each state's ``eps`` given its recorded votes (by ISO3)"""
+    deviation_sd: pd.Series
+    """posterior sd of each state's ``eps``"""
 
 
 def file_sha256(path: str | Path) -> str:
@@ -149,35 +156,77 @@ def _category_probabilities(support: FloatArray, band: float) -> tuple[FloatArra
     return p_yes, p_no, np.clip(1.0 - p_yes - p_no, 0.0, 1.0)
 
 
-def _negative_log_likelihood(
-    theta: FloatArray,
-    position: FloatArray,
-    category: NDArray[np.int8],
-    nodes: FloatArray,
-    weights: FloatArray,
-) -> float:
+def _quadrature() -> tuple[FloatArray, FloatArray]:
+    """Nodes and log-weights of Gauss-Hermite quadrature for a standard normal."""
+    x, w = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
+    return np.sqrt(2.0) * x, np.log(w / np.sqrt(np.pi))
+
+
+@dataclass(frozen=True)
+class _FitData:
+    position: FloatArray
+    category: NDArray[np.int8]
+    """0 yes, 1 no, 2 abstain (rows sorted by state)"""
+    starts: NDArray[np.intp]
+    """first row of each state"""
+    states: NDArray[np.str_]
+    nodes: FloatArray
+    log_weights: FloatArray
+
+
+def _fit_data(recorded: RecordedVotes) -> _FitData:
+    data = recorded.present.sort_values(["iso3", "rcid"], kind="stable")
+    codes = data["iso3"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    nodes, log_weights = _quadrature()
+    return _FitData(
+        position=data["position"].to_numpy(dtype=np.float64),
+        category=data["vote"].map({"Y": 0, "N": 1, "A": 2}).to_numpy(dtype=np.int8),
+        starts=starts,
+        states=codes[starts],
+        nodes=nodes,
+        log_weights=log_weights,
+    )
+
+
+def _log_joint(theta: FloatArray, data: _FitData) -> FloatArray:
+    """(states, nodes) log of weight x likelihood of each state's votes at each node of eps."""
     intercept, slope, band, noise = theta
-    support = (intercept + slope * position)[:, None] + noise * nodes[None, :]
+    support = (intercept + slope * data.position)[:, None] + noise * data.nodes[None, :]
     probs = _category_probabilities(support, band)
-    chosen = np.choose(category[:, None], probs)  # (votes, nodes)
-    likelihood = chosen @ weights
-    return float(-np.log(np.maximum(likelihood, 1e-300)).sum())
+    chosen = np.choose(data.category[:, None], probs)  # (votes, nodes)
+    log_chosen = np.log(np.maximum(chosen, 1e-300))
+    per_state = np.add.reduceat(log_chosen, data.starts, axis=0)
+    return per_state + data.log_weights[None, :]  # type: ignore[no-any-return]
+
+
+def _negative_log_likelihood(theta: FloatArray, data: _FitData) -> float:
+    """Minus the log-likelihood, a state's deviation ``eps`` shared by all its recorded votes."""
+    return float(-special.logsumexp(_log_joint(theta, data), axis=1).sum())
+
+
+def _posterior(theta: FloatArray, data: _FitData) -> tuple[pd.Series, pd.Series]:
+    """Posterior mean and sd of each state's ``eps`` given its recorded votes."""
+    joint = _log_joint(theta, data)
+    post = np.exp(joint - special.logsumexp(joint, axis=1, keepdims=True))
+    mean = post @ data.nodes
+    var = np.maximum(post @ data.nodes**2 - mean**2, 0.0)
+    index = pd.Index(data.states, name="iso3")
+    return pd.Series(mean, index=index), pd.Series(np.sqrt(var), index=index)
 
 
 def fit_behaviour(recorded: RecordedVotes, seed: int = 0, starts: int = 4) -> BehaviourFit:
     """Maximum-likelihood ``intercept, position_weight, abstention_band, state_noise``.
 
-    Multi-start L-BFGS-B (bounds: band and noise non-negative); the first start is fixed, the
-    others drawn from ``seed``, so the result is deterministic for a seed.
+    A state's deviation ``state_noise * eps`` is shared by its votes on the recorded resolutions
+    (they are the same item, year after year), which is what identifies ``state_noise`` apart
+    from the vote noise; ``eps`` is integrated out by Gauss-Hermite quadrature. Multi-start
+    L-BFGS-B (bounds: band and noise non-negative); the first start is fixed, the others drawn
+    from ``seed``, so the result is deterministic for a seed.
     """
-    data = recorded.present
-    if data.empty:
+    if recorded.present.empty:
         raise InputError("no recorded (present) votes to calibrate on")
-    position = data["position"].to_numpy(dtype=np.float64)
-    category = data["vote"].map({"Y": 0, "N": 1, "A": 2}).to_numpy(dtype=np.int8)
-    x, w = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
-    nodes, weights = np.sqrt(2.0) * x, w / np.sqrt(np.pi)
-    args = (position, category, nodes, weights)
+    data = _fit_data(recorded)
     bounds = [(-10.0, 10.0), (-10.0, 10.0), (0.0, 10.0), (0.0, 10.0)]
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
     inits = [np.array([0.5, 1.5, 1.0, 0.5])]
@@ -188,7 +237,7 @@ def fit_behaviour(recorded: RecordedVotes, seed: int = 0, starts: int = 4) -> Be
         res = optimize.minimize(
             _negative_log_likelihood,
             init,
-            args=args,
+            args=(data,),
             method="L-BFGS-B",
             bounds=bounds,
             options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-8},
@@ -196,19 +245,22 @@ def fit_behaviour(recorded: RecordedVotes, seed: int = 0, starts: int = 4) -> Be
         if best is None or res.fun < best.fun - 1e-9:
             best = res
     theta = best.x
-    errors = _standard_errors(theta, args, bounds)
+    errors = _standard_errors(theta, data, bounds)
+    mean, sd = _posterior(theta, data)
     return BehaviourFit(
         params={k: float(v) for k, v in zip(PARAMETERS, theta, strict=True)},
         standard_errors=dict(zip(PARAMETERS, errors, strict=True)),
         log_likelihood=-float(best.fun),
-        n_votes=len(data),
+        n_votes=len(data.position),
         converged=bool(best.success),
         starts=len(inits),
+        deviation_mean=mean,
+        deviation_sd=sd,
     )
 
 
 def _standard_errors(
-    theta: FloatArray, args: tuple[Any, ...], bounds: list[tuple[float, float]]
+    theta: FloatArray, data: _FitData, bounds: list[tuple[float, float]]
 ) -> list[float | None]:
     """Asymptotic standard errors from a finite-difference Hessian (None at a bound)."""
     k = len(theta)
@@ -217,7 +269,7 @@ def _standard_errors(
     free = [i for i in range(k) if not at_bound[i]]
 
     def f(t: FloatArray) -> float:
-        return _negative_log_likelihood(t, *args)
+        return _negative_log_likelihood(t, data)
 
     hess = np.zeros((len(free), len(free)))
     for a, i in enumerate(free):
@@ -240,13 +292,15 @@ def _standard_errors(
 
 def _expected_tallies(recorded: RecordedVotes, params: dict[str, float]) -> pd.DataFrame:
     """Expected and recorded yes/no/abstain/absent per roll call at the fitted parameters."""
-    x, w = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
-    nodes, weights = np.sqrt(2.0) * x, w / np.sqrt(np.pi)
+    nodes, log_weights = _quadrature()
+    weights = np.exp(log_weights)
     t = recorded.table
     support = (params["intercept"] + params["position_weight"] * t["position"].to_numpy())[
         :, None
     ] + params["state_noise"] * nodes[None, :]
-    p_yes, p_no, p_abs = (p @ weights for p in _category_probabilities(support, params["abstention_band"]))
+    p_yes, p_no, p_abs = (
+        p @ weights for p in _category_probabilities(support, params["abstention_band"])
+    )
     present = 1.0 - t["absence"].to_numpy()
     frame = pd.DataFrame(
         {
@@ -300,15 +354,32 @@ def build_calibration(
     fit: BehaviourFit,
     name: str,
     provenance: dict[str, Any],
+    item_effects: bool = True,
 ) -> Calibration:
-    """The :class:`~unsim.scenario.schema.Calibration` of a fit (values rounded for the file)."""
+    """The :class:`~unsim.scenario.schema.Calibration` of a fit (values rounded for the file).
+
+    With ``item_effects`` (empirical Bayes), each state's position becomes its position *on the
+    item*: the ideal point plus its estimated deviation on the recorded DPRK votes,
+    ``state_noise * E[eps_i | votes] / position_weight``, and ``state_noise`` becomes the
+    deviation left uncertain after those votes, ``state_noise * sqrt(mean Var[eps_i | votes])``
+    (states without recorded votes keep their ideal point and a variance of 1). Without it the
+    positions are the ideal points and ``state_noise`` the spread of deviations between states.
+    """
     mean_absence = float(ideal.absence.mean())
     behaviour = {k: _r(v) for k, v in fit.params.items()}
     behaviour["vote_noise"] = 1.0
     behaviour["absence"] = _r(mean_absence)
+    noise, slope = fit.params["state_noise"], fit.params["position_weight"]
+    position = ideal.positions.copy()
+    use_effects = item_effects and noise > 1e-6 and abs(slope) > 1e-6
+    if use_effects:
+        shift = (noise * fit.deviation_mean / slope).reindex(position.index).fillna(0.0)
+        position = position + shift
+        var = (fit.deviation_sd**2).reindex(position.index).fillna(1.0)
+        behaviour["state_noise"] = _r(noise * float(np.sqrt(var.mean())))
     states = {
-        code: {"position": _r(ideal.positions[code]), "absence": _r(ideal.absence[code])}
-        for code in sorted(ideal.positions.index)
+        code: {"position": _r(position[code]), "absence": _r(ideal.absence[code])}
+        for code in sorted(position.index)
     }
     tallies = _expected_tallies(recorded, fit.params)
     dates = recorded.table.groupby("rcid")["date"].first()
@@ -332,6 +403,14 @@ def build_calibration(
         "converged": fit.converged,
         "optimiser_starts": fit.starts,
         "fixed": {"vote_noise": "1 (the scale of the latent support)"},
+        "state_noise_between_states": _r(noise),
+        "positions": (
+            "ideal point plus the state's estimated deviation on the recorded DPRK votes "
+            "(empirical Bayes); behaviour.state_noise is the deviation left uncertain"
+            if use_effects
+            else "ideal points (standardised); behaviour.state_noise is the spread of "
+            "deviations between states"
+        ),
         "not_identified": {"icc_aversion": ICC_NOTE, "tie": TIE_NOTE},
         "per_vote_tallies": per_vote,
         "ideal_points": ideal.diagnostics,
@@ -388,7 +467,9 @@ def provenance_for(
     }
 
 
-def write_calibration(calibration: Calibration, path: str | Path, header: str | None = None) -> Path:
+def write_calibration(
+    calibration: Calibration, path: str | Path, header: str | None = None
+) -> Path:
     """Write a calibration file atomically (a temporary file in the same folder, then replace)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -122,7 +122,7 @@ class IdealPoints:
     absence: pd.Series
     """absence rate by the same index"""
     coordinates: pd.DataFrame
-    """the raw coordinates (one column per dimension), rotated so that dimension 1 is ``position``"""
+    """raw coordinates (a column per dimension), rotated so that dimension 1 is ``position``"""
     before: dt.date
     sessions: tuple[int, int]
     rcids: tuple[int, ...]
@@ -185,12 +185,21 @@ def _matrix(window: pd.DataFrame) -> _Matrix:
 # --------------------------------------------------------------------------------------------
 # The estimator
 # --------------------------------------------------------------------------------------------
-def _log_sigmoid(z: FloatArray) -> FloatArray:
-    return -np.logaddexp(0.0, -z)  # type: ignore[no-any-return]
+def _outer(x: FloatArray, b: FloatArray) -> FloatArray:
+    """``x @ b.T`` for a few dimensions, without BLAS: its threads spin on such small products
+    and slow everything else down on a busy machine."""
+    out = np.multiply.outer(x[:, 0], b[:, 0])
+    for k in range(1, x.shape[1]):
+        out += np.multiply.outer(x[:, k], b[:, k])
+    return out
 
 
 class _Objective:
-    """Negative penalised weighted log-likelihood of the ordered model and its gradient."""
+    """Negative penalised weighted log-likelihood of the ordered model and its gradient.
+
+    Each observed cell only needs the terms of the category it holds, so the cells are kept as
+    flat index vectors per category and every transcendental is computed only where needed.
+    """
 
     def __init__(
         self,
@@ -201,11 +210,13 @@ class _Objective:
     ):
         self.n, self.j = y.shape
         self.d = dims
-        self.w = np.where(y >= 0, weights[None, :], 0.0)
-        self.is_no = y == CAT_NO
-        self.is_abs = y == CAT_ABSTAIN
-        self.is_yes = y == CAT_YES
         self.cfg = config
+        self.cells: dict[int, tuple[NDArray[np.intp], NDArray[np.intp], FloatArray]] = {}
+        for cat in (CAT_NO, CAT_ABSTAIN, CAT_YES):
+            i, j = np.nonzero(y == cat)
+            self.cells[cat] = (i, j, weights[j])
+        _, j_abs, w_abs = self.cells[CAT_ABSTAIN]
+        self.abstain_weight = np.bincount(j_abs, weights=w_abs, minlength=self.j)
 
     def unpack(self, theta: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         n, j, d = self.n, self.j, self.d
@@ -216,22 +227,33 @@ class _Objective:
         return x, b, a, delta
 
     def log_likelihood(self, theta: FloatArray) -> tuple[float, FloatArray, FloatArray]:
-        """Weighted log-likelihood and its derivatives with respect to z1 and z2 (and the gap)."""
+        """Weighted log-likelihood and its derivatives (states x roll calls) with respect to
+        ``z1 = tau1 - eta`` and ``z2 = tau2 - eta``."""
         x, b, a, delta = self.unpack(theta)
-        eta = x @ b.T
+        eta = _outer(x, b)
         gap = np.exp(delta)
-        z1 = a[None, :] - eta
-        z2 = (a + gap)[None, :] - eta
-        # log-probabilities (stable: the abstain one uses log(1 - exp(-gap)))
+        tau2 = a + gap
+        d1 = np.zeros((self.n, self.j))
+        d2 = np.zeros((self.n, self.j))
+        total = 0.0
+        tiny = 1e-300  # sigmoid(-z) underflows only for |z| > 700, far outside the priors
+        i, j, w = self.cells[CAT_NO]  # log sigmoid(z1)
+        s1 = special.expit(a[j] - eta[i, j])
+        total += float((w * np.log(np.maximum(s1, tiny))).sum())
+        d1[i, j] = w * (1.0 - s1)
+        i, j, w = self.cells[CAT_YES]  # log sigmoid(-z2)
+        s2 = special.expit(eta[i, j] - tau2[j])
+        total += float((w * np.log(np.maximum(s2, tiny))).sum())
+        d2[i, j] = -w * (1.0 - s2)
+        i, j, w = self.cells[CAT_ABSTAIN]  # log sigmoid(z2) + log sigmoid(-z1) + log(1 - e^-gap)
+        e = eta[i, j]
+        s2, s1 = special.expit(tau2[j] - e), special.expit(e - a[j])
         log_gap = np.log(-np.expm1(-gap))
-        ll = np.where(self.is_no, _log_sigmoid(z1), 0.0)
-        ll += np.where(self.is_yes, _log_sigmoid(-z2), 0.0)
-        ll += np.where(self.is_abs, _log_sigmoid(z2) + _log_sigmoid(-z1) + log_gap[None, :], 0.0)
-        total = float((self.w * ll).sum())
-        s1, s2 = special.expit(z1), special.expit(z2)
-        d1 = np.where(self.is_no, 1.0 - s1, 0.0) - np.where(self.is_abs, s1, 0.0)
-        d2 = np.where(self.is_abs, 1.0 - s2, 0.0) - np.where(self.is_yes, s2, 0.0)
-        return total, self.w * d1, self.w * d2
+        terms = np.log(np.maximum(s2, tiny)) + np.log(np.maximum(s1, tiny)) + log_gap[j]
+        total += float((w * terms).sum())
+        d1[i, j] = -w * (1.0 - s1)
+        d2[i, j] = w * (1.0 - s2)
+        return total, d1, d2
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
         cfg = self.cfg
@@ -239,13 +261,16 @@ class _Objective:
         ll, d1, d2 = self.log_likelihood(theta)
         gap = np.exp(delta)
         d_eta = -(d1 + d2)
-        g_x = d_eta @ b
-        g_b = d_eta.T @ x
+        g_x = np.stack([(d_eta * b[:, k]).sum(axis=1) for k in range(self.d)], axis=1)
+        g_b = np.stack([(d_eta * x[:, k, None]).sum(axis=0) for k in range(self.d)], axis=1)
         g_a = d1.sum(axis=0) + d2.sum(axis=0)
-        abstain_weight = (self.w * self.is_abs).sum(axis=0)
-        g_delta = gap * (d2.sum(axis=0) + abstain_weight / np.expm1(gap))
+        g_delta = gap * (d2.sum(axis=0) + self.abstain_weight / np.expm1(gap))
         # priors
-        px, pb, pa = cfg.prior_sd_position**-2, cfg.prior_sd_discrimination**-2, cfg.prior_sd_cut**-2
+        px, pb, pa = (
+            cfg.prior_sd_position**-2,
+            cfg.prior_sd_discrimination**-2,
+            cfg.prior_sd_cut**-2,
+        )
         pd_ = 1.0  # log-gap ~ N(0, 1)
         penalty = 0.5 * (px * (x**2).sum() + pb * (b**2).sum() + pa * (a**2).sum())
         penalty += 0.5 * pd_ * (delta**2).sum()
@@ -359,9 +384,11 @@ def estimate_ideal_points(
     mean, sd = raw.mean(), raw.std()
     position = (raw - mean) / (sd if sd > 0 else 1.0)
     iso = _iso3_index(m.ccodes, members)
-    anchor = np.nonzero(iso == ANCHOR_ISO3)[0] if members is not None else np.nonzero(
-        m.ccodes == ANCHOR_COW
-    )[0]
+    anchor = (
+        np.nonzero(iso == ANCHOR_ISO3)[0]
+        if members is not None
+        else np.nonzero(m.ccodes == ANCHOR_COW)[0]
+    )
     if anchor.size and position[anchor[0]] < 0:
         position, axis = -position, -axis
     coords = fit.x.copy()

@@ -1,0 +1,255 @@
+"""``unsim calibrate`` and ``unsim backtest``: argparse parsers and their handlers.
+
+The main command line (:mod:`unsim.cli`) calls :func:`add_calibrate_parser` and
+:func:`add_backtest_parser` and dispatches to ``args.handler(args)``; handlers return an exit code
+and raise :mod:`unsim.errors` exceptions for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from unsim.errors import ExitCode, InputError
+
+__all__ = ["add_backtest_parser", "add_calibrate_parser", "cmd_backtest", "cmd_calibrate"]
+
+SubParsers = Any  # argparse._SubParsersAction (private type)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _dims(text: str) -> int:
+    value = _positive(text)
+    if value > 2:
+        raise argparse.ArgumentTypeError("the ideal-point model has 1 or 2 dimensions")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# calibrate
+# --------------------------------------------------------------------------------------------
+def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
+    """Register ``calibrate``: fit positions and behaviour parameters, write a calibration file."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "calibrate",
+        help="fit state positions and behaviour parameters to real roll calls",
+        description="Estimate each state's position from General Assembly roll calls before a "
+        "date and fit the model's behaviour parameters to the recorded DPRK human-rights "
+        "votes before it; write a calibration file that scenarios reference.",
+    )
+    p.add_argument("--votes", type=Path, required=True, help="roll-call votes (.csv.gz)")
+    p.add_argument("--before", type=_date, required=True, help="cut date YYYY-MM-DD (excluded)")
+    p.add_argument("--out", type=Path, required=True, help="calibration YAML to write")
+    p.add_argument("--members", type=Path, help="member states CSV (default: next to --votes)")
+    p.add_argument("--roll-calls", type=Path, help="roll calls CSV (default: next to --votes)")
+    p.add_argument("--seed", type=_count, default=0, help="seed of the optimiser starts")
+    p.add_argument("--sessions", type=_positive, default=10, help="sessions in the window")
+    p.add_argument("--dims", type=_dims, default=2, help="ideal-point dimensions (1 or 2)")
+    p.add_argument("--hr-weight", type=float, default=2.0, help="weight of human-rights votes")
+    p.add_argument("--name", help="calibration name (default: the output file's stem)")
+    p.set_defaults(handler=cmd_calibrate)
+    return p
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command as a user would type it again (options in a fixed order)."""
+    parts = ["python", "-m", "unsim", "calibrate", "--votes", str(args.votes)]
+    parts += ["--before", args.before.isoformat(), "--out", str(args.out)]
+    if args.members is not None:
+        parts += ["--members", str(args.members)]
+    if args.roll_calls is not None:
+        parts += ["--roll-calls", str(args.roll_calls)]
+    defaults = {"seed": 0, "sessions": 10, "dims": 2, "hr_weight": 2.0}
+    for key, default in defaults.items():
+        value = getattr(args, key)
+        if value != default:
+            parts += [
+                f"--{key.replace('_', '-')}",
+                f"{value:g}" if isinstance(value, float) else str(value),
+            ]
+    if args.name:
+        parts += ["--name", args.name]
+    return shlex.join(parts)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from unsim.calibration.calibrate import (
+        build_calibration,
+        calibrate,
+        provenance_for,
+        write_calibration,
+    )
+    from unsim.calibration.idealpoint import IdealPointConfig
+    from unsim.data import (
+        MEMBERS_FILE,
+        ROLL_CALLS_FILE,
+        load_members,
+        load_roll_calls,
+        load_votes,
+        resolve_data_file,
+    )
+
+    if not args.hr_weight > 0:
+        raise InputError(f"--hr-weight must be positive, got {args.hr_weight}")
+    members_path = resolve_data_file(args.members, MEMBERS_FILE, near=args.votes)
+    roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=args.votes)
+    votes = load_votes(args.votes)
+    members = load_members(members_path)
+    roll_calls = load_roll_calls(roll_calls_path)
+    config = IdealPointConfig(sessions=args.sessions, dims=args.dims, hr_weight=args.hr_weight)
+    ideal, recorded, fit = calibrate(votes, roll_calls, members, args.before, config, args.seed)
+    provenance = provenance_for(
+        ideal, _command(args), args.votes, roll_calls_path, members_path, args.seed
+    )
+    name = args.name or args.out.stem
+    cal = build_calibration(ideal, recorded, fit, name, provenance)
+    header = (
+        f"Calibration written by `{provenance['command']}`.\n"
+        "Positions from General Assembly roll calls before the cut date, behaviour parameters\n"
+        "fitted to the recorded DPRK human-rights plenary votes before it (see provenance and\n"
+        "diagnostics). Do not edit by hand: rerun the command."
+    )
+    write_calibration(cal, args.out, header=header)
+    b = cal.behaviour
+    print(
+        f"wrote {args.out}: {len(cal.states)} states; intercept {b['intercept']:.3f}, "
+        f"position_weight {b['position_weight']:.3f}, abstention_band {b['abstention_band']:.3f}, "
+        f"state_noise {b['state_noise']:.3f}; log-likelihood "
+        f"{cal.diagnostics['log_likelihood']:.1f} on {cal.diagnostics['n_votes']} votes"
+    )
+    return int(ExitCode.OK)
+
+
+# --------------------------------------------------------------------------------------------
+# backtest
+# --------------------------------------------------------------------------------------------
+def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
+    """Register ``backtest``: score a scenario's forecast against a recorded vote, or run the
+    time-split validation (``--timesplit``)."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "backtest",
+        help="score a forecast against a recorded vote, with naive baselines",
+        description="Run SCENARIO and score its forecast of each stage in --actual (per-state "
+        "accuracy, Brier score, log loss, 50 %% and 90 %% interval coverage of the tallies) "
+        "next to naive baselines. With --timesplit, forecast each recorded DPRK plenary vote "
+        "2006-2011 from data before it and print the table.",
+    )
+    p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file")
+    p.add_argument("--actual", type=Path, help="recorded votes CSV (see the README)")
+    p.add_argument(
+        "--runs", type=_positive, help="runs (default: the scenario's; 2000 for --timesplit)"
+    )
+    p.add_argument("--seed", type=_count, help="master seed (default: the scenario's, or 0)")
+    p.add_argument("--data", type=Path, help="real UN data folder (default: ../shared/data)")
+    p.add_argument("--timesplit", action="store_true", help="run the time-split validation")
+    p.add_argument("--years", default="2006-2011", help="years of the time split (e.g. 2009-2011)")
+    p.add_argument("--out", type=Path, help="also write the scores as CSV")
+    p.set_defaults(handler=cmd_backtest)
+    return p
+
+
+def _years(text: str) -> range:
+    try:
+        if "-" in text:
+            a, b = (int(t) for t in text.split("-", 1))
+        else:
+            a = b = int(text)
+    except ValueError:
+        raise InputError(f"--years: expected YEAR or FIRST-LAST, got {text!r}") from None
+    if b < a:
+        raise InputError(f"--years: {b} is before {a}")
+    return range(a, b + 1)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from unsim.calibration.backtest import read_actual
+    from unsim.calibration.validation import (
+        load_real_data,
+        score_scenario,
+        timesplit,
+        timesplit_markdown,
+    )
+
+    data = load_real_data(args.data) if (args.timesplit or args.data) else None
+    if args.timesplit:
+        if args.scenario is not None or args.actual is not None:
+            raise InputError("--timesplit builds its own scenarios: give no SCENARIO or --actual")
+        table = timesplit(
+            data,
+            years=_years(args.years),
+            runs=args.runs or 2000,
+            seed=args.seed or 0,
+            progress=lambda m: print(m, file=sys.stderr),
+        )
+        print(timesplit_markdown(table))
+    else:
+        from unsim.scenario import load_scenario
+
+        if args.scenario is None or args.actual is None:
+            raise InputError("backtest needs SCENARIO and --actual FILE (or --timesplit)")
+        actual = read_actual(args.actual)
+        scenario = load_scenario(args.scenario)
+        table, notes = score_scenario(scenario, actual, args.runs, args.seed, data)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        print(_scores_markdown(table))
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False)
+    return int(ExitCode.OK)
+
+
+def _scores_markdown(table: Any) -> str:
+    cols = [
+        c
+        for c in (
+            "stage",
+            "method",
+            "n_states",
+            "accuracy",
+            "brier",
+            "log_loss",
+            "yes_median",
+            "yes_actual",
+            "in50",
+            "in90",
+        )
+        if c in table.columns
+    ]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for _, row in table.iterrows():
+        cells = []
+        for c in cols:
+            v = row[c]
+            cells.append(
+                f"{v:.3f}" if isinstance(v, float) and c not in ("yes_median",) else str(v)
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,334 @@
+"""Out-of-sample validation: forecasts of recorded votes the model never saw.
+
+Time split. For each recorded plenary vote on a DPRK human-rights resolution (2006-2011 by
+default), everything is refitted on data dated strictly before that vote: the ideal points on the
+sessions before it, the behaviour parameters on the earlier DPRK votes. The forecast scenario is
+the 2014 world restricted to the states that were members at that vote, a plenary-only draft with
+no ICC language, no response strategies, no lobbying and no diplomatic rounds; the engine
+forecasts it and the forecast is scored against the recorded vote, next to the naive baselines
+built from the earlier votes (see :mod:`.backtest`).
+
+Backtest of a scenario. ``python -m unsim backtest SCENARIO.yaml --actual FILE`` runs the scenario
+and scores each stage the file records; the baselines come from the DPRK plenary votes recorded
+before the scenario's date, with the positions of its calibration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from unsim.calibration.backtest import (
+    ActualVote,
+    Forecast,
+    baseline_forecasts,
+    forecast_from_results,
+    score,
+    tally_counts,
+)
+from unsim.calibration.calibrate import (
+    TARGET,
+    build_calibration,
+    calibrate,
+    method_text,
+    recorded_votes,
+)
+from unsim.calibration.idealpoint import IdealPointConfig
+from unsim.data import (
+    MEMBERS_FILE,
+    ROLL_CALLS_FILE,
+    VOTES_FILE,
+    default_data_dir,
+    dprk_plenary_roll_calls,
+    load_members,
+    load_roll_calls,
+    load_votes,
+)
+from unsim.errors import DataNotFoundError, InputError
+from unsim.scenario import Calibration, Scenario, World, load_world, scenario_from_dict
+
+__all__ = [
+    "DEFAULT_WORLD",
+    "RealData",
+    "backtest_scenario",
+    "load_real_data",
+    "previous_votes",
+    "restrict_world",
+    "score_scenario",
+    "timesplit",
+    "timesplit_markdown",
+]
+
+DEFAULT_WORLD = Path(__file__).resolve().parents[3] / "scenarios" / "worlds" / "un_2014.yaml"
+#: The model's forecasts in the time split: with the states' item effects, and without them.
+MODEL_VARIANTS = {"model": True, "model_ideal_points_only": False}
+DPRK_TITLE = "Situation of human rights in the Democratic People's Republic of Korea"
+
+
+class RealData:
+    """The real UN data the validation reads (votes, roll calls, member states)."""
+
+    def __init__(self, votes: pd.DataFrame, roll_calls: pd.DataFrame, members: pd.DataFrame):
+        self.votes = votes
+        self.roll_calls = roll_calls
+        self.members = members
+
+    @property
+    def dprk(self) -> pd.DataFrame:
+        return dprk_plenary_roll_calls(self.roll_calls)
+
+
+def load_real_data(data_dir: str | Path | None = None) -> RealData:
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    return RealData(
+        load_votes(folder / VOTES_FILE),
+        load_roll_calls(folder / ROLL_CALLS_FILE),
+        load_members(folder / MEMBERS_FILE),
+    )
+
+
+def previous_votes(data: RealData, before: dt.date | str) -> list[pd.Series]:
+    """Letters by ISO3 of each DPRK plenary vote dated before ``before``, oldest first."""
+    cut = pd.Timestamp(before)
+    dprk = data.dprk[data.dprk["date"] < cut]
+    table = recorded_votes(data.votes, data.members, dprk["rcid"].tolist()).table
+    return [
+        table[table["rcid"] == r].set_index("iso3")["vote"].rename(str(r)) for r in dprk["rcid"]
+    ]
+
+
+def restrict_world(world: World, codes: Iterable[str]) -> dict[str, Any]:
+    """The world as a mapping, keeping only the states in ``codes`` (and their bloc seats)."""
+    keep = set(codes)
+    raw = world.model_dump(mode="json")
+    raw["states"] = [s for s in raw["states"] if s["iso3"] in keep]
+    blocs = {}
+    for name, bloc in raw["blocs"].items():
+        members = [c for c in bloc["members"] if c in keep]
+        if members:
+            blocs[name] = {**bloc, "members": members}
+    raw["blocs"] = blocs
+    council = world.security_council
+    missing = [c for c in council.permanent + council.elected if c not in keep]
+    if missing:
+        raise InputError(
+            f"cannot restrict the world {world.name!r}: its Security Council members "
+            f"{', '.join(missing)} would be left out"
+        )
+    return raw
+
+
+def backtest_scenario(
+    world: World,
+    calibration: Calibration,
+    states: Iterable[str],
+    date: dt.date,
+    runs: int,
+    seed: int,
+    name: str = "dprk_backtest",
+) -> Scenario:
+    """A plenary-only DPRK draft without ICC language, strategies, lobbying or rounds."""
+    raw = {
+        "schema_version": 1,
+        "kind": "scenario",
+        "name": name,
+        "description": "time-split backtest: the recorded draft as the model saw it beforehand",
+        "date": date.isoformat(),
+        "world": restrict_world(world, states),
+        "calibration": calibration.model_dump(mode="json"),
+        "resolution": {
+            "title": DPRK_TITLE,
+            "target": TARGET,
+            "sponsors": ["EU", "JPN"],
+            "clauses": {"icc_referral": False},
+            "stages": ["plenary"],
+        },
+        "procedure": {"no_action_motion": {"move": "never"}, "amendment": {"move": "never"}},
+        "actors": {
+            "target": {"strategies": []},
+            "sponsors": {"lobbying": {"budget": 0}},
+            "allies": {"members": [], "patrons": [], "counter_lobbying": {"budget": 0}},
+        },
+        "simulation": {
+            "runs": runs,
+            "seed": seed,
+            "rounds": {"third_committee": 0, "plenary": 0, "security_council": 0},
+        },
+    }
+    return scenario_from_dict(raw, source=f"<{name}>")
+
+
+def _groups(world: World) -> pd.Series:
+    return pd.Series({s.iso3: s.group for s in world.states}, name="group")
+
+
+def _engine() -> Callable[..., Any]:
+    try:
+        from unsim.engine import run
+    except ImportError as exc:  # pragma: no cover - the engine ships with the package
+        raise InputError(f"the simulation engine is not available: {exc}") from None
+    return run
+
+
+def timesplit(
+    data: RealData | None = None,
+    years: Iterable[int] = range(2006, 2012),
+    runs: int = 2000,
+    seed: int = 0,
+    config: IdealPointConfig | None = None,
+    world: World | str | Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Forecast each recorded DPRK plenary vote of ``years`` from data before it; score it.
+
+    One row per vote and method (``model`` and the baselines): year, date, rcid, method,
+    n_states, accuracy, brier, log_loss, the median and recorded tallies, and how many of the
+    four recorded tallies fall inside the 50 % and 90 % predictive intervals (in50, in90).
+    """
+    data = data or load_real_data()
+    w = world if isinstance(world, World) else load_world(world or DEFAULT_WORLD)
+    run = _engine()
+    wanted = set(years)
+    rows: list[dict[str, Any]] = []
+    for _, rc in data.dprk.iterrows():
+        date = pd.Timestamp(rc["date"]).date()
+        if date.year not in wanted:
+            continue
+        rcid = int(rc["rcid"])
+        if progress:
+            progress(f"{date}: calibrating on data before it")
+        ideal, recorded, fit = calibrate(
+            data.votes, data.roll_calls, data.members, date, config, seed=seed
+        )
+        provenance = {"before": str(date), "method": method_text(ideal.config)}
+        actual = recorded_votes(data.votes, data.members, [rcid]).table.set_index("iso3")["vote"]
+        states = [c for c in actual.index if c in w.index]
+        forecasts: list[Forecast] = []
+        for method, effects in MODEL_VARIANTS.items():
+            cal = build_calibration(
+                ideal, recorded, fit, f"dprk_before_{date}", provenance, item_effects=effects
+            )
+            scenario = backtest_scenario(w, cal, states, date, runs, seed, f"dprk_{date.year}")
+            if progress:
+                progress(f"{date}: forecasting ({method}) with {runs} runs")
+            results = run(scenario, runs=runs, seed=seed, workers=1)
+            forecasts.append(forecast_from_results(results, "plenary", method))
+        forecasts += baseline_forecasts(
+            previous_votes(data, date),
+            states,
+            _groups(w),
+            ideal.positions,
+            ideal.absence,
+            draws=runs,
+            seed=seed,
+        )
+        votes = actual.reindex(states)
+        tallies = tally_counts(votes)
+        for f in forecasts:
+            rows.append(
+                {"year": date.year, "date": str(date), "rcid": rcid, **score(f, votes, tallies)}
+            )
+    if not rows:
+        raise InputError(f"no recorded DPRK plenary vote in the years {sorted(wanted)}")
+    return pd.DataFrame(rows)
+
+
+def timesplit_markdown(table: pd.DataFrame) -> str:
+    """The time-split table as markdown: one row per vote and method."""
+    lines = [
+        "| year | method | accuracy | Brier | log loss | tallies in 50 % PI | in 90 % PI |"
+        " yes: median (recorded) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for _, r in table.iterrows():
+        n = int(r.get("tallies_checked", 4))
+        lines.append(
+            f"| {r['year']} | {r['method']} | {r['accuracy']:.3f} | {r['brier']:.3f} | "
+            f"{r['log_loss']:.3f} | {int(r['in50'])}/{n} | {int(r['in90'])}/{n} | "
+            f"{r['yes_median']:.0f} ({int(r['yes_actual'])}) |"
+        )
+    means = table.groupby("method", sort=False)[["accuracy", "brier", "log_loss", "in50", "in90"]]
+    lines.append("")
+    lines.append(
+        "| method (mean over years) | accuracy | Brier | log loss | in 50 % PI | in 90 % PI |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for method, m in means.mean().iterrows():
+        lines.append(
+            f"| {method} | {m['accuracy']:.3f} | {m['brier']:.3f} | {m['log_loss']:.3f} | "
+            f"{m['in50'] / 4:.0%} | {m['in90'] / 4:.0%} |"
+        )
+    return "\n".join(lines)
+
+
+def score_scenario(
+    scenario: Scenario,
+    actual: ActualVote,
+    runs: int | None = None,
+    seed: int | None = None,
+    data: RealData | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Run a scenario and score each stage of ``actual`` that it holds, with the baselines.
+
+    Returns the scores (one row per stage and method) and notes (e.g. why baselines are missing).
+    """
+    if not isinstance(scenario.world, World):
+        raise InputError("the scenario's world is not loaded")
+    run = _engine()
+    results = run(scenario, runs=runs, seed=seed, workers=1)
+    notes: list[str] = []
+    baselines: list[Forecast] = []
+    states = scenario.world.codes
+    if scenario.date is None:
+        notes.append("baselines left out: the scenario has no date to take earlier votes from")
+    else:
+        try:
+            data = data or load_real_data()
+        except DataNotFoundError as err:
+            notes.append(f"baselines left out: {err}")
+        else:
+            previous = previous_votes(data, scenario.date)
+            if not previous:
+                notes.append(f"baselines left out: no recorded DPRK vote before {scenario.date}")
+            else:
+                cal = (
+                    scenario.calibration if isinstance(scenario.calibration, Calibration) else None
+                )
+                positions = absence = None
+                if cal is not None:
+                    positions = pd.Series({c: s.position for c, s in cal.states.items()})
+                    absence = pd.Series(
+                        {c: s.absence for c, s in cal.states.items() if s.absence is not None},
+                        dtype=float,
+                    )
+                else:
+                    notes.append("cut_points baseline left out: the scenario has no calibration")
+                baselines = baseline_forecasts(
+                    previous,
+                    states,
+                    _groups(scenario.world),
+                    positions,
+                    absence,
+                    draws=max(results.summary.get("runs", 2000), 1000),
+                    seed=results.seed,
+                )
+    rows = []
+    for stage in actual.stages:
+        held = results.per_state[results.per_state["stage"] == stage]
+        if held.empty:
+            notes.append(f"{stage}: the scenario never held this stage in its runs; not scored")
+            continue
+        votes = actual.votes.get(stage)
+        tallies = actual.tallies.get(stage)
+        for f in [forecast_from_results(results, stage), *baselines]:
+            rows.append({"stage": stage, **score(f, votes, tallies)})
+    if not rows:
+        raise InputError(
+            f"{actual.source}: none of its stages ({', '.join(actual.stages)}) was held in the "
+            "scenario's runs"
+        )
+    return pd.DataFrame(rows), notes
