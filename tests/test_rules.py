@@ -14,9 +14,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-# ``unsim.model`` cannot be imported before ``unsim.engine`` (circular import, see
-# tests/test_model.py::test_unsim_model_imports_on_its_own): import the engine first.
-import unsim.engine  # noqa: F401
 from unsim.model import rules
 from unsim.model.rules import Vote
 
