@@ -460,8 +460,8 @@ def provenance_for(
         "window": {
             "sessions": list(ideal.sessions),
             "roll_calls": len(ideal.rcids),
-            **ideal.config.as_dict(),
         },
+        "ideal_points": ideal.config.as_dict(),
         "seed": seed,
         "software": f"unsim {__version__}",
     }
