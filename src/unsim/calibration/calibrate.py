@@ -313,7 +313,7 @@ def _expected_tallies(recorded: RecordedVotes, params: dict[str, float]) -> pd.D
     )
     expected = frame.groupby("rcid").sum()
     observed = pd.crosstab(t["rcid"], t["vote"]).reindex(columns=list("YNAX"), fill_value=0)
-    return expected.join(observed, lsuffix="_expected", rsuffix="_recorded")
+    return expected.add_suffix("_expected").join(observed.add_suffix("_recorded"))
 
 
 # --------------------------------------------------------------------------------------------
