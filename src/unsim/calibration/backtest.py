@@ -35,7 +35,7 @@ Tallies alone, for stages where the per-state votes are unknown: columns ``stage
 ``abstain`` and optionally ``absent``, one row per stage::
 
     stage,yes,no,abstain,absent
-    third_committee,111,19,55,8
+    third_committee,100,20,60,13
 """
 
 from __future__ import annotations
