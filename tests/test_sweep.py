@@ -216,9 +216,20 @@ def test_sweep_declared_in_the_scenario(tmp_path: Path) -> None:
     path = _scenario_with_sweep(
         tmp_path, {"params": {CHARM: [0.0, 0.3], CREDIBILITY: [0.2, 0.9]}, "runs": 40}
     )
-    df = sweep(path, seed=3)
+    out = tmp_path / "declared"
+    df = sweep(path, seed=3, out=out)
     assert len(df) == 4 and (df["runs"] == 40).all()
     assert param_columns(df) == [CHARM, CREDIBILITY]
+    # widening the declared grid and resuming runs only the new points
+    path = _scenario_with_sweep(
+        tmp_path, {"params": {CHARM: [0.0, 0.3, 0.5], CREDIBILITY: [0.2, 0.9]}, "runs": 40}
+    )
+    wider = sweep(path, seed=3, out=out, resume=True)
+    assert len(wider) == 6
+    assert json.loads((out / "metadata.json").read_text())["computed"] == 2
+    pd.testing.assert_frame_equal(
+        wider.iloc[:4].drop(columns="point"), df.drop(columns="point"), check_like=True
+    )
     lhs = _scenario_with_sweep(
         tmp_path, {"params": {CHARM: [0.0, 0.3]}, "design": "lhs", "samples": 3, "runs": 20}
     )

@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,7 +186,9 @@ def prepare(
         raise TypeError("scenario must be a path, a mapping or a Scenario")
     raw = _inline(raw, folder)
     validated = scenario_from_dict(raw, base_dir=folder, source=source)
-    digest = hashlib.sha256(_canonical(raw).encode()).hexdigest()
+    # what the points' results depend on: not the sweep section (resume after widening a grid)
+    content = {k: v for k, v in raw.items() if k != "sweep"}
+    digest = hashlib.sha256(_canonical(content).encode()).hexdigest()
     return Base(raw=raw, base_dir=folder, source=source, scenario=validated, digest=digest)
 
 
@@ -269,15 +271,19 @@ def _local_pool(workers: int) -> Executor:
 def _futures(executor: Executor, tasks: Iterator[Task], window: int) -> Iterator[Any]:
     """Results of a concurrent.futures executor as they complete, ``window`` tasks in flight."""
     pending: set[Future[Any]] = set()
-    for task in itertools.islice(tasks, window):
-        pending.add(executor.submit(evaluate, task))
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for fut in done:
-            nxt = next(tasks, None)
-            if nxt is not None:
-                pending.add(executor.submit(evaluate, nxt))
-            yield fut.result()
+    try:
+        for task in itertools.islice(tasks, window):
+            pending.add(executor.submit(evaluate, task))
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                nxt = next(tasks, None)
+                if nxt is not None:
+                    pending.add(executor.submit(evaluate, nxt))
+                yield fut.result()
+    finally:  # interrupted: do not leave queued points running for nobody
+        for fut in pending:
+            fut.cancel()
 
 
 def _dask(client: Any, tasks: Iterator[Task], window: int) -> Iterator[Any]:
@@ -285,13 +291,19 @@ def _dask(client: Any, tasks: Iterator[Task], window: int) -> Iterator[Any]:
     from distributed import as_completed
 
     queue = as_completed()
-    for task in itertools.islice(tasks, window):
-        queue.add(client.submit(evaluate, task, pure=False))
-    for fut in queue:
-        nxt = next(tasks, None)
-        if nxt is not None:
-            queue.add(client.submit(evaluate, nxt, pure=False))
-        yield fut.result()
+    submitted = []
+    try:
+        for task in itertools.islice(tasks, window):
+            submitted.append(client.submit(evaluate, task, pure=False))
+            queue.add(submitted[-1])
+        for fut in queue:
+            nxt = next(tasks, None)
+            if nxt is not None:
+                submitted.append(client.submit(evaluate, nxt, pure=False))
+                queue.add(submitted[-1])
+            yield fut.result()
+    finally:
+        client.cancel([f for f in submitted if not f.done()])
 
 
 def execute(
@@ -321,26 +333,24 @@ def execute(
 # --------------------------------------------------------------------------------------------
 # Storage
 # --------------------------------------------------------------------------------------------
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+def _atomic(path: Path, write: Callable[[str], object]) -> None:
+    """Write ``path`` through a temporary file in the same folder, then rename it into place."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
-        _parquet_safe(df).to_parquet(tmp, index=False)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    _atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+    _atomic(path, lambda tmp: _parquet_safe(df).to_parquet(tmp, index=False))
 
 
 def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:
