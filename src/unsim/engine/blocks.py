@@ -6,11 +6,14 @@ is requested, so memory does not grow with the number of runs.
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from unsim.model import UNModel
 from unsim.model.rules import Vote
@@ -86,9 +89,35 @@ def _pivotal(
 def simulate_block(
     scenario: Scenario, seed: int, block: int, size: int, keep_runs: bool = True
 ) -> BlockResult:
-    """Simulate block ``block`` of ``size`` runs and reduce it to aggregates."""
-    import time
+    """Simulate block ``block`` of ``size`` runs and reduce it to aggregates.
 
+    BLAS runs single-threaded (see ``single_threaded_blas``)."""
+    single_threaded_blas()
+    return _simulate_block(scenario, seed, block, size, keep_runs)
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_LIMITED = False
+
+
+def single_threaded_blas() -> None:
+    """Limit BLAS to one thread in this process, once, before the first block computes.
+
+    Blocks are the unit of parallelism; a multi-threaded BLAS competing with the other workers
+    is many times slower. The limit is set once and never restored: OpenBLAS is not safe against
+    changing its thread count while another thread (a Dask worker thread) is inside it."""
+    global _BLAS_LIMITED
+    if _BLAS_LIMITED:
+        return
+    with _BLAS_LOCK:
+        if not _BLAS_LIMITED:
+            threadpool_limits(limits=1, user_api="blas")
+            _BLAS_LIMITED = True
+
+
+def _simulate_block(
+    scenario: Scenario, seed: int, block: int, size: int, keep_runs: bool
+) -> BlockResult:
     t0 = time.perf_counter()
     model = UNModel(scenario, replicates=size, seed=seed, block=block)
     out = model.simulate()

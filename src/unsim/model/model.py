@@ -48,7 +48,9 @@ EVENTS = (
 # --------------------------------------------------------------------------------------------
 class MemberState(mesa.Agent):
     """A member state. Its support for the draft is a row of the model's arrays (one value per
-    replicate); each round it takes the pressure it received and moves toward its groups' shift."""
+    replicate). Each round the member states deliberate together (``UNModel.deliberate``): each
+    takes the pressure it received and moves toward its groups' shift; in the Council each votes
+    by its own rule."""
 
     model: UNModel
 
@@ -70,12 +72,6 @@ class MemberState(mesa.Agent):
     @property
     def mean_support(self) -> float:
         return float(self.model.support[self.index].mean())
-
-    def deliberate(self) -> None:
-        m, i = self.model, self.index
-        m.support[i] = rules.deliberate(
-            m.support[i], m.baseline[i], m.pressure[i], m.pull[i], m.behaviour.bloc_pull
-        )
 
     def stance(self, stage: str) -> F:
         """This state's latent stance on the item voted at ``stage`` (per replicate)."""
@@ -126,11 +122,11 @@ class SponsorCoalition(mesa.Agent):
     model: UNModel
 
     def lobby(self) -> None:
+        """Share the lobbying budget over undecided states (see ``rules.allocate``)."""
         m = self.model
         lob = m.scenario.actors.sponsors.lobbying
         if lob.budget and lob.efficacy:
-            w = m.swing() * m.receptiveness * m.lobbied_by_sponsors
-            m.pressure += rules.allocate(lob.budget * lob.efficacy, w)
+            m.shift("support", "lobbied", m.lobby_share(lob.budget * lob.efficacy))
 
     def bargain(self) -> None:
         m = self.model
@@ -182,8 +178,7 @@ class AllyCoalition(mesa.Agent):
         m = self.model
         lob = m.scenario.actors.allies.counter_lobbying
         if lob.budget and lob.efficacy and m.allies.any():
-            w = m.swing() * m.receptiveness * m.lobbied_by_allies
-            m.pressure -= rules.allocate(lob.budget * lob.efficacy, w)
+            m.shift("support", "lobbied", -m.lobby_share(lob.budget * lob.efficacy))
 
     def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
         rule = self.model.scenario.procedure.no_action_motion.move
@@ -320,16 +315,14 @@ class UNModel(mesa.Model):
         self.receptiveness = recept[:, None]
         self.receptiveness[target] = 0.0
         self.receptiveness_not_allied = self.receptiveness * (~self.allies)[:, None]
+        self.allies_basis = self.allies[:, None].astype(np.float32)
         self.absence = absence[:, None]
+        self.presence = (np.float32(1.0) - absence).astype(np.float32)  # (states,)
         self.council_shift = council[:, None]
-        self.lobbied_by_sponsors = (~cosponsors & ~self.allies & ~self.patrons)[:, None].astype(
-            np.float32
-        )
-        self.lobbied_by_sponsors[target] = 0.0
-        self.lobbied_by_allies = (~self.allies & ~self.patrons & ~cosponsors)[:, None].astype(
-            np.float32
-        )
-        self.lobbied_by_allies[target] = 0.0
+        # both camps lobby the states in neither camp
+        lobbied = (~cosponsors & ~self.allies & ~self.patrons)[:, None].astype(np.float32)
+        lobbied[target] = 0.0
+        self.lobbied_receptiveness = lobbied * self.receptiveness
         # influence groups: regional groups, blocs, and the target's camp
         groups: list[B] = []
         weights: list[float] = []
@@ -377,8 +370,8 @@ class UNModel(mesa.Model):
         self.baseline = self.expected_support + np.float32(b.state_noise) * noise
         self.support = self.baseline.copy()
         self.icc_aversion = np.repeat(self.icc_base, r, axis=1)
-        self.pressure = np.zeros((n, r), dtype=np.float32)
-        self.pull = np.zeros((n, r), dtype=np.float32)
+        self._ledger: dict[tuple[str, str], Any] = {}
+        self._custom: list[tuple[str, NDArray[Any], Any]] = []
         self.icc_status = np.zeros(r, dtype=np.int8)
         if not self.scenario.resolution.clauses.icc_referral:
             self.icc_status[:] = ICC_STATUS.index("dropped")
@@ -415,12 +408,63 @@ class UNModel(mesa.Model):
             self._cache["undecided"] = self.swing() * self.receptiveness_not_allied
         return self._cache["undecided"]  # type: ignore[no-any-return]
 
+    def lobbied(self) -> F:
+        """(states, replicates) lobbying weight: swing x receptiveness of states in neither camp."""
+        if "lobbied" not in self._cache:
+            self._cache["lobbied"] = self.swing() * self.lobbied_receptiveness
+        return self._cache["lobbied"]  # type: ignore[no-any-return]
+
+    def lobby_share(self, budget: float) -> F:
+        """Per-replicate coefficient that spreads ``budget`` over the ``lobbied`` weights."""
+        if "lobbied_total" not in self._cache:
+            total = self.lobbied().sum(axis=0)
+            self._cache["lobbied_total"] = np.maximum(total, np.float32(1e-9))
+        return np.float32(budget) / self._cache["lobbied_total"]  # type: ignore[no-any-return]
+
+    def shift(self, quantity: str, basis: Any, coefficient: Any) -> None:
+        if isinstance(basis, str):
+            key = (quantity, basis)
+            prev = self._ledger.get(key)
+            self._ledger[key] = coefficient if prev is None else prev + coefficient
+        else:
+            self._custom.append((quantity, basis, coefficient))
+
+    def _basis(self, name: str) -> F:
+        if name == "undecided":
+            return self.undecided()
+        if name == "lobbied":
+            return self.lobbied()
+        if name == "receptive":
+            return self.receptiveness_not_allied
+        if name == "allies":
+            return self.allies_basis
+        raise ValueError(f"unknown basis {name!r}; allowed: undecided, lobbied, receptive, allies")
+
+    def pressure(self, quantity: str) -> F | None:
+        """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
+        total: F | None = None
+        tmp: F | None = None
+        terms = [(self._basis(b), c) for (q, b), c in self._ledger.items() if q == quantity]
+        terms += [(b, c) for q, b, c in self._custom if q == quantity]
+        for basis, coef in terms:
+            coef = np.asarray(coef, dtype=np.float32)
+            if not coef.any():
+                continue
+            if total is None:
+                total = np.empty(self.support.shape, dtype=np.float32)
+                np.multiply(basis, coef, out=total)
+            else:
+                if tmp is None:
+                    tmp = np.empty(self.support.shape, dtype=np.float32)
+                np.multiply(basis, coef, out=tmp)
+                total += tmp
+        return total
+
     def expected_yes_share(self) -> F:
         if "share" not in self._cache:
             p_yes, p_no = self._draft_probabilities()
-            present = np.float32(1.0) - self.absence
-            ey = (p_yes * present).sum(axis=0)
-            en = (p_no * present).sum(axis=0)
+            ey = self.presence @ p_yes
+            en = self.presence @ p_no
             self._cache["share"] = ey / np.maximum(ey + en, np.float32(1e-9))
         return self._cache["share"]  # type: ignore[no-any-return]
 
@@ -451,19 +495,34 @@ class UNModel(mesa.Model):
         deliberates, the sponsors weigh the ICC language."""
         self.round += 1
         self._cache.clear()
-        self.pressure.fill(0.0)
+        self._ledger.clear()
+        self._custom.clear()
         self.target_agent.respond()
         self.sponsor_agent.lobby()
         self.ally_agent.counter_lobby()
-        self.pull = rules.group_pull(
-            self.support - self.baseline, self.membership, self.group_weights
-        )
-        self.member_states.do("deliberate")
+        self.deliberate()
         # the sponsors judge on what they saw at the start of the round (cached share)
         self.sponsor_agent.bargain()
         self._cache.clear()
         if self.datacollector is not None:
             self.datacollector.collect(self)
+
+    def deliberate(self) -> None:
+        """The member states take this round's pressure and move toward their groups' shift
+        (``rules.deliberate``, applied to every state and replicate at once)."""
+        icc = self.pressure("icc_aversion")
+        if icc is not None:
+            self.icc_aversion += icc
+        pressure = self.pressure("support")
+        pull = rules.group_pull(self.support - self.baseline, self.membership, self.group_weights)
+        rules.deliberate(
+            self.support,
+            self.baseline,
+            pressure if pressure is not None else 0.0,
+            pull,
+            self.behaviour.bloc_pull,
+            out=self.support,
+        )
 
     # -- procedure ----------------------------------------------------------------------------
     def stances(self, stage: str) -> F:
@@ -613,7 +672,7 @@ class UNModel(mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "support", "icc_aversion", "pressure", "pull"):
+        for name in ("baseline", "support", "icc_aversion"):
             setattr(self, name, None)
         self.votes = {}
         self._cache.clear()

@@ -150,11 +150,19 @@ def group_pull(deviation: F, membership: F, weights: F) -> F:
     return weights @ group_mean  # type: ignore[no-any-return]
 
 
-def deliberate(support: F, baseline: F, pressure: F, pull: F, rate: float) -> F:
+def deliberate(
+    support: F, baseline: F, pressure: F | float, pull: F, rate: float, out: F | None = None
+) -> F:
     """A state's new support after a round: pressure received, then a step of ``rate`` toward the
-    shift its groups made (influence spreads shifts, it does not erase positions)."""
-    moved = support + pressure
-    return moved + np.float32(rate) * (pull - (moved - baseline))  # type: ignore[no-any-return,return-value]
+    shift its groups made (influence spreads shifts, it does not erase positions).
+
+    ``out`` may be ``support`` itself (updated in place)."""
+    moved = np.add(support, pressure, out=out, dtype=np.float32)
+    step = np.subtract(moved, baseline, dtype=np.float32)
+    np.subtract(pull, step, out=step)
+    step *= np.float32(rate)
+    moved += step
+    return moved
 
 
 def pivotal(votes: NDArray[np.int8], adopted: B, margin_ok: NDArray[np.integer]) -> B:

@@ -11,7 +11,7 @@ once and runs unchanged for one replicate or for a block of thousands.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,6 +76,18 @@ class StrategyContext(Protocol):
 
     def undecided(self) -> FloatArray:
         """(states, replicates): swing x receptiveness, zero for the target's allies."""
+        ...
+
+    def shift(
+        self,
+        quantity: Literal["support", "icc_aversion"],
+        basis: str | NDArray[Any],
+        coefficient: FloatArray | BoolArray | float,
+    ) -> None:
+        """Push a change of ``basis * coefficient`` to ``quantity`` for this round.
+
+        ``basis``: ``"undecided"``, ``"receptive"``, ``"allies"`` or an array over states (and
+        replicates); ``coefficient``: per replicate (e.g. an intensity times the active mask)."""
         ...
 
     def state_mask(self, refs: list[str]) -> BoolArray:

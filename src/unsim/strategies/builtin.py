@@ -2,8 +2,12 @@
 
 Effects are on the latent scale of the vote model (see ``unsim.model.rules``): ``support`` is a
 state's general support for the draft, ``icc_aversion`` what the ICC-referral language costs it.
-"Undecided" weights each state by ``swing`` (4 p (1 - p), with p its probability of voting yes),
-and "receptive" by its ``receptiveness`` parameter, so pressure lands where minds can change.
+A strategy pushes an effect as ``ctx.shift(quantity, basis, coefficient)``: the change is the
+basis (which states, how much each) times a per-replicate coefficient. Bases: ``"undecided"``
+(``swing`` = 4 p (1 - p), with p the state's probability of voting yes, times its
+``receptiveness``; zero for the target's allies), ``"receptive"`` (receptiveness, zero for
+allies), ``"allies"`` (1 for the target's allies) or any array over states. Pressure thus lands
+where minds can change; the model adds up every push of a round in one pass.
 """
 
 from __future__ import annotations
@@ -17,11 +21,6 @@ from unsim.scenario.refs import ActorRef, StateRef
 from unsim.strategies.base import BoolArray, Strategy, StrategyContext
 
 Term = Literal["transparent", "prison_camp_access", "unrestricted_access", "follow_up_visits"]
-
-
-def _undecided(ctx: StrategyContext) -> np.ndarray:
-    """(states, replicates): swing x receptiveness, zero for the target's allies."""
-    return ctx.undecided()
 
 
 class CharmOffensive(Strategy):
@@ -38,9 +37,8 @@ class CharmOffensive(Strategy):
     )
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
-        w = _undecided(ctx) * active
-        ctx.icc_aversion += (self.intensity * self.icc_share) * w
-        ctx.support -= (self.intensity * (1.0 - self.icc_share)) * w
+        ctx.shift("icc_aversion", "undecided", (self.intensity * self.icc_share) * active)
+        ctx.shift("support", "undecided", -(self.intensity * (1.0 - self.icc_share)) * active)
         ctx.event("charm_offensive", active)
 
 
@@ -89,8 +87,8 @@ class Invitation(Strategy):
         standing[new] = 1.0
         ctx.event("invitation_offered", new)
         if self.effect and new.any():
-            w = _undecided(ctx) * self._met(ctx)[:, None]
-            ctx.icc_aversion += (self.effect * self.credibility) * w * new
+            basis = ctx.undecided() * self._met(ctx)[:, None]
+            ctx.shift("icc_aversion", basis, (self.effect * self.credibility) * new)
 
     def conditional_offer(self, ctx: StrategyContext) -> np.ndarray | None:
         if not self.conditional_on_dropping_icc:
@@ -132,10 +130,9 @@ class Threats(Strategy):
     halt_cooperation: bool = True
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
-        allies = ctx.allies[:, None]
-        ctx.support -= (self.intensity * allies) * active
-        ctx.support += ((self.backfire - self.intimidation) * self.intensity) * (
-            _undecided(ctx) * active
+        ctx.shift("support", "allies", -self.intensity * active)
+        ctx.shift(
+            "support", "undecided", ((self.backfire - self.intimidation) * self.intensity) * active
         )
         ctx.event("threats_made", active)
 
@@ -159,13 +156,11 @@ class Deception(Strategy):
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
         act = active & ~ctx.has_event("deception_exposed")
-        ctx.support -= self.intensity * (_undecided(ctx) * act)
+        ctx.shift("support", "undecided", -self.intensity * act)
         exposed = act & (ctx.draw(f"{self.key}:exposure") < self.exposure_hazard)
         ctx.event("deception_exposed", exposed)
         if exposed.any():
-            ctx.support += self.exposure_penalty * (
-                (ctx.receptiveness * (~ctx.allies)[:, None]) * exposed
-            )
+            ctx.shift("support", "receptive", self.exposure_penalty * exposed)
 
 
 class Inducements(Strategy):
@@ -177,6 +172,6 @@ class Inducements(Strategy):
     amount: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
-        mask = ctx.state_mask(self.recipients)[:, None]
-        ctx.support -= (self.amount * mask) * (ctx.receptiveness * active)
+        basis = ctx.state_mask(self.recipients)[:, None] * ctx.receptiveness
+        ctx.shift("support", basis, -self.amount * active)
         ctx.event("inducements", active)
