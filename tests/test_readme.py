@@ -16,7 +16,7 @@ def test_readme_library_example_runs(monkeypatch) -> None:  # type: ignore[no-un
     code = text.split("### In a notebook", 1)[1].split("```python", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(ROOT)
     namespace: dict[str, object] = {}
-    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(code, "README.md", "exec"), namespace)
     results = namespace["results"]
     p = results.outcome("plenary_adopted")  # type: ignore[attr-defined]
     assert 0 <= p["ci_low"] <= p["p"] <= p["ci_high"] <= 1 and p["n"] == 2000
