@@ -157,7 +157,7 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "backtest",
         help="score a forecast against a recorded vote, with naive baselines",
         description="Run SCENARIO and score its forecast of each stage in --actual (per-state "
-        "accuracy, Brier score, log loss, 50 %% and 90 %% interval coverage of the tallies) "
+        "accuracy, Brier score, log loss, 50 % and 90 % interval coverage of the tallies) "
         "next to naive baselines. With --timesplit, forecast each recorded DPRK plenary vote "
         "2006-2011 from data before it and print the table.",
     )
