@@ -429,35 +429,47 @@ class UNModel(mesa.Model):
         else:
             self._custom.append((quantity, basis, coefficient))
 
-    def _basis(self, name: str) -> F:
+    def _basis(self, name: str) -> tuple[F, bool]:
+        """A named basis as (per-state weights, whether it is also weighted by ``swing``)."""
         if name == "undecided":
-            return self.undecided()
+            return self.receptiveness_not_allied[:, 0], True
         if name == "lobbied":
-            return self.lobbied()
+            return self.lobbied_receptiveness[:, 0], True
         if name == "receptive":
-            return self.receptiveness_not_allied
+            return self.receptiveness_not_allied[:, 0], False
         if name == "allies":
-            return self.allies_basis
+            return self.allies_basis[:, 0], False
         raise ValueError(f"unknown basis {name!r}; allowed: undecided, lobbied, receptive, allies")
 
     def pressure(self, quantity: str) -> F | None:
-        """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
-        total: F | None = None
-        tmp: F | None = None
-        terms = [(self._basis(b), c) for (q, b), c in self._ledger.items() if q == quantity]
-        terms += [(b, c) for q, b, c in self._custom if q == quantity]
-        for basis, coef in terms:
-            coef = np.asarray(coef, dtype=np.float32)
-            if not coef.any():
+        """Everything pushed to ``quantity`` this round, as one (states, replicates) array.
+
+        Named bases are per-state weights, some times ``swing``: the pushes add up as
+        ``swing * (W_s @ C_s) + W @ C`` (two small matrix products) whatever their number."""
+        shape = self.support.shape
+        groups: dict[bool, tuple[list[F], list[F]]] = {True: ([], []), False: ([], [])}
+        for (q, name), coef in self._ledger.items():
+            if q != quantity:
                 continue
-            if total is None:
-                total = np.empty(self.support.shape, dtype=np.float32)
-                np.multiply(basis, coef, out=total)
-            else:
-                if tmp is None:
-                    tmp = np.empty(self.support.shape, dtype=np.float32)
-                np.multiply(basis, coef, out=tmp)
-                total += tmp
+            c = np.broadcast_to(np.asarray(coef, dtype=np.float32), (shape[1],))
+            if not c.any():
+                continue
+            weights, swung = self._basis(name)
+            groups[swung][0].append(weights)
+            groups[swung][1].append(c)
+        total: F | None = None
+        for swung, (ws, cs) in groups.items():
+            if not ws:
+                continue
+            # a sum of a few outer products (einsum: faster than BLAS for so few terms)
+            part = np.einsum("nk,kr->nr", np.stack(ws, axis=1), np.stack(cs, axis=0))
+            if swung:
+                part *= self.swing()
+            total = part if total is None else np.add(total, part, out=total)
+        for q, basis, coef in self._custom:
+            if q == quantity:
+                term = np.broadcast_to(basis * np.asarray(coef, dtype=np.float32), shape)
+                total = term.copy() if total is None else np.add(total, term, out=total)
         return total
 
     def expected_yes_share(self) -> F:
