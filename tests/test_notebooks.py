@@ -68,8 +68,10 @@ def test_parameter_sweeps_notebook(kernel: str) -> None:
     checks = execute("parameter_sweeps.ipynb", kernel)
     assert checks["runs"] == 150
     assert checks["grid_points"] == 9
-    assert checks["icc_retained_strongest_charm"] < checks["icc_retained_no_campaign"]
+    assert 0 <= checks["icc_retained_no_campaign"] <= 1
+    assert checks["yes_strongest_charm"] < checks["yes_no_campaign"]
     assert checks["bargain_highest_threshold"] <= checks["bargain_lowest_threshold"]
+    assert checks["support_short_highest_threshold"] >= checks["support_short_lowest_threshold"]
     assert checks["morris_rows"] == 2 * 4
 
 
@@ -79,4 +81,5 @@ def test_strategy_comparison_notebook(kernel: str) -> None:
     assert checks["variants"] == 23
     assert checks["timing_rows"] == 4 * 5
     assert checks["best_gain"] >= checks["best_gain_low"]
-    assert checks["best_gain"] > 0  # some strategy gets the ICC language dropped more often
+    # the charm offensive costs the draft plenary votes, and the runs are enough to tell
+    assert checks["best_gain"] > 0 and checks["charm_alone_gain_low"] > 0

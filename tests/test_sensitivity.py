@@ -99,8 +99,8 @@ def test_scenario_indices_and_plot(tmp_path) -> None:  # type: ignore[no-untyped
     )
     assert table.attrs["evaluations"] == 3 * 3
     charm = table.set_index(["outcome", "parameter"]).loc[
-        ("icc_retained", "actors.target.strategies[0].intensity")
+        ("plenary_yes_mean", "actors.target.strategies[0].intensity")
     ]
-    assert charm["mu_star"] > 0
+    assert charm["mu"] < 0 and charm["mu_star"] > 0  # the charm offensive costs yes votes
     assert plot_sensitivity(table, "plenary_yes_mean") is not None
     plt.close("all")

@@ -342,11 +342,13 @@ def test_strategy_comparison_is_paired_and_ranked() -> None:
 
     raw = read_yaml(DEFAULT_SCENARIO)
     strategies = raw["actors"]["target"]["strategies"]
+    # an invitation the sponsors cannot refuse: fully credible, on every term they demand
+    generous = {**strategies[1], "credibility": 1.0, "terms": ["transparent", "prison_camp_access"]}
     variants = {
         "nothing": [],
         "charm offensive": [strategies[0]],
-        "strong charm offensive": [{**strategies[0], "intensity": 0.4}],
-        "threats": [strategies[2]],
+        "strong charm offensive": [{**strategies[0], "intensity": 2.0}],
+        "generous invitation": [generous],
     }
     table = compare_strategies(DEFAULT_SCENARIO, variants, runs=200, seed=9)
     assert set(table["metric"]) == {
@@ -365,11 +367,13 @@ def test_strategy_comparison_is_paired_and_ranked() -> None:
         assert list(part["rank"]) == sorted(part["rank"])
         assert part["gain"].is_monotonic_decreasing
     icc = table[table["metric"] == "icc_dropped"].set_index("variant")
-    assert icc.loc["strong charm offensive", "gain"] > 0
-    assert icc.loc["strong charm offensive", "gain_low"] > 0
+    assert icc.loc["generous invitation", "gain_low"] > 0.5
+    assert icc["rank"].idxmin() == "generous invitation"
     assert (icc["n"] == 200).all()
     yes = table[table["metric"] == "plenary_yes"].set_index("variant")
     assert (yes["gain"] == -yes["diff"]).all()
+    # the charm offensive lowers support: fewer yes votes, the more so the stronger it is
+    assert yes.loc["strong charm offensive", "gain_low"] > yes.loc["charm offensive", "gain"] > 0
     ax = plot_strategies(table, "icc_dropped")
     assert len(ax.get_yticklabels()) == len(variants)
     plt.close("all")
