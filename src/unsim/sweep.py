@@ -621,9 +621,14 @@ def axes_or_new(ax: Axes | None) -> Axes:
     return new
 
 
+def short_name(path: str) -> str:
+    """The last two parts of a dotted path: ``strategies[0].intensity``."""
+    return ".".join(path.split(".")[-2:])
+
+
 def param_label(col: str) -> str:
     """A short axis label for a dotted path."""
-    return col.rsplit(".", 1)[-1].replace("_", " ")
+    return short_name(col).replace("_", " ")
 
 
 def plot_outcome(

@@ -109,11 +109,11 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def _format(table: Any, outcomes: list[str]) -> str:
-    from unsim.sweep import outcome_column, param_columns
+    from unsim.sweep import outcome_column, param_columns, short_name
 
     params = param_columns(table)
     shown = table[params].copy()
-    shown.columns = [c.rsplit(".", 1)[-1] for c in params]
+    shown.columns = [short_name(c) for c in params]
     for outcome in outcomes:
         col = outcome_column(table, outcome)
         if col.endswith("_p"):
