@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 import yaml
 
-import unsim.sweep as sweep_mod
+import unsim.sweeps as sweep_mod
 from unsim.errors import ScenarioError
 from unsim.scenario.loader import read_yaml
 from unsim.strategy_compare import compare_strategies, default_variants, plot_strategies
-from unsim.sweep import (
+from unsim.sweep_cli import parse_param
+from unsim.sweeps import (
     grid_points,
     lhs_points,
     load_sweep,
@@ -25,7 +26,6 @@ from unsim.sweep import (
     plot_outcome,
     sweep,
 )
-from unsim.sweep_cli import parse_param
 
 from .conftest import DEFAULT_SCENARIO, SCENARIOS
 

@@ -13,7 +13,7 @@ __all__ = ["DaskExecutor", "Results", "__version__", "load_scenario", "run", "sc
 
 def __getattr__(name: str) -> object:
     if name == "sweep":  # imported on first use: it pulls in SALib
-        from unsim.sweep import sweep
+        from unsim.sweeps import sweep
 
         return sweep
     raise AttributeError(name)

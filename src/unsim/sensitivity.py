@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from unsim.scenario.schema import Scenario
-from unsim.sweep import outcome_column, parse_range, prepare, run_points
+from unsim.sweeps import outcome_column, parse_range, prepare, run_points
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -251,7 +251,7 @@ def sobol(
     """Sobol indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``).
 
     ``n * (len(params) + 2)`` sweep points of ``runs`` runs each, all on the same seed; ``out`` and
-    ``resume`` work as for :func:`unsim.sweep.sweep`. See :func:`sobol_analysis` for the table."""
+    ``resume`` work as for :func:`unsim.sweeps.sweep`. See :func:`sobol_analysis` for the table."""
     model = scenario_model(
         scenario,
         params,
@@ -318,7 +318,7 @@ def plot_sensitivity(
 ) -> Axes:
     """Bars of the indices per parameter: ``S1`` and ``ST`` (Sobol) or ``mu_star`` and ``sigma``
     (Morris) for one outcome; the total index (``ST`` / ``mu_star``) per outcome for several."""
-    from unsim.sweep import axes_or_new, param_label
+    from unsim.sweeps import axes_or_new, param_label
 
     ax = axes_or_new(ax)
     if outcome is not None:

@@ -32,7 +32,7 @@ import pandas as pd
 
 from unsim.engine.stats import paired_difference
 from unsim.scenario.schema import Scenario
-from unsim.sweep import axes_or_new, check_points, choose_seed, execute, prepare
+from unsim.sweeps import axes_or_new, check_points, choose_seed, execute, prepare
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -109,7 +109,7 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def _format(table: Any, outcomes: list[str]) -> str:
-    from unsim.sweep import outcome_column, param_columns, short_name
+    from unsim.sweeps import outcome_column, param_columns, short_name
 
     params = param_columns(table)
     shown = table[params].copy()
@@ -131,7 +131,7 @@ def _format(table: Any, outcomes: list[str]) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor
-    from unsim.sweep import choose_seed, prepare, sweep
+    from unsim.sweeps import choose_seed, prepare, sweep
 
     params: dict[str, list[Any]] = {}
     for text in args.params:
