@@ -65,7 +65,7 @@ def _pivotal(
     yes = outcomes[f"{stage}_yes"].astype(np.int32)
     no = outcomes[f"{stage}_no"].astype(np.int32)
     if stage in GA_STAGES:
-        majority = model.scenario.resolution.majority if stage == "plenary" else "simple"
+        majority = model.spec.resolution.majority if stage == "plenary" else "simple"
         if majority == "simple":
             margin = yes - no
             flip_yes = adopted & (margin <= 2) & (votes == Vote.YES)

@@ -99,7 +99,7 @@ class VetoHolder(MemberState):
     def council_stance(self, stage: str) -> F:
         stance = super().council_stance(stage)
         if self.model.patrons[self.index] and stage == "sc_referral":
-            stance = stance - np.float32(self.model.scenario.actors.allies.patron_tie)
+            stance = stance - np.float32(self.model.spec.actors.allies.patron_tie)
         return stance
 
 
@@ -124,14 +124,14 @@ class SponsorCoalition(mesa.Agent):
     def lobby(self) -> None:
         """Share the lobbying budget over undecided states (see ``rules.allocate``)."""
         m = self.model
-        lob = m.scenario.actors.sponsors.lobbying
+        lob = m.spec.actors.sponsors.lobbying
         if lob.budget and lob.efficacy:
             m.shift("support", "lobbied", m.lobby_share(lob.budget * lob.efficacy))
 
     def bargain(self) -> None:
         m = self.model
-        rule = m.scenario.actors.sponsors.bargaining
-        if m.round < rule.from_round or not m.scenario.resolution.clauses.icc_referral:
+        rule = m.spec.actors.sponsors.bargaining
+        if m.round < rule.from_round or not m.spec.resolution.clauses.icc_referral:
             return
         retained = m.icc_retained
         if not retained.any():
@@ -158,7 +158,7 @@ class SponsorCoalition(mesa.Agent):
                 s.on_icc_dropped(m, give)
 
     def table_referral(self, expected_yes: F, veto_probability: F) -> B:
-        rule = self.model.scenario.procedure.council.table_referral
+        rule = self.model.spec.procedure.council.table_referral
         n = self.model.n_replicates
         if rule == "always":
             return np.ones(n, dtype=bool)
@@ -176,12 +176,12 @@ class AllyCoalition(mesa.Agent):
 
     def counter_lobby(self) -> None:
         m = self.model
-        lob = m.scenario.actors.allies.counter_lobbying
+        lob = m.spec.actors.allies.counter_lobbying
         if lob.budget and lob.efficacy and m.allies.any():
             m.shift("support", "lobbied", -m.lobby_share(lob.budget * lob.efficacy))
 
     def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
-        rule = self.model.scenario.procedure.no_action_motion.move
+        rule = self.model.spec.procedure.no_action_motion.move
         n = self.model.n_replicates
         if rule == "always":
             return np.ones(n, dtype=bool)
@@ -190,9 +190,9 @@ class AllyCoalition(mesa.Agent):
         return expected_yes > expected_no  # type: ignore[no-any-return]
 
     def moves_amendment(self) -> B:
-        rule = self.model.scenario.procedure.amendment.move
+        rule = self.model.spec.procedure.amendment.move
         m = self.model
-        if rule == "never" or not m.scenario.resolution.clauses.icc_referral:
+        if rule == "never" or not m.spec.resolution.clauses.icc_referral:
             return np.zeros(m.n_replicates, dtype=bool)
         if rule == "always":
             return np.ones(m.n_replicates, dtype=bool)
@@ -227,7 +227,8 @@ class UNModel(mesa.Model):
         super().__init__(rng=streams.generator("mesa"))
         if not isinstance(scenario.world, World):
             raise TypeError("the scenario's world is not loaded: use unsim.load_scenario")
-        self.scenario = scenario
+        # ``spec``, not ``scenario``: Mesa 3.5 models have a ``scenario`` property of their own
+        self.spec = scenario
         self.world: World = scenario.world
         self.behaviour = scenario.behaviour
         self.streams = streams
@@ -251,7 +252,7 @@ class UNModel(mesa.Model):
 
     # -- construction -------------------------------------------------------------------------
     def _build_parameters(self) -> None:
-        s, w, b = self.scenario, self.world, self.scenario.behaviour
+        s, w, b = self.spec, self.world, self.spec.behaviour
         n = self.n_states
         idx = w.index
         cal = s.calibration if isinstance(s.calibration, Calibration) else None
@@ -373,7 +374,7 @@ class UNModel(mesa.Model):
         self._ledger: dict[tuple[str, str], Any] = {}
         self._custom: list[tuple[str, NDArray[Any], Any]] = []
         self.icc_status = np.zeros(r, dtype=np.int8)
-        if not self.scenario.resolution.clauses.icc_referral:
+        if not self.spec.resolution.clauses.icc_referral:
             self.icc_status[:] = ICC_STATUS.index("dropped")
         self.icc_reason = np.zeros(r, dtype=np.int8)
         self.sponsor_judgement = self.streams.normal("sponsors:judgement", r)
@@ -592,7 +593,7 @@ class UNModel(mesa.Model):
 
     def simulate(self) -> dict[str, NDArray[Any]]:
         """Run every round and stage; return per-replicate outcome arrays."""
-        s = self.scenario
+        s = self.spec
         stages = set(s.resolution.stages)
         rounds = s.simulation.rounds
         r = self.n_replicates
