@@ -431,3 +431,25 @@ def test_a_veto_holders_certain_no_makes_a_referral_impossible():
     # control (same seed): without China's certain no, some referrals pass
     control = _referral_runs(30.0, 30.0)
     assert control["sc_referral_adopted"].sum() > 50
+
+
+def test_inspect_run_reports_every_vote_and_the_trajectories(default_scenario):
+    from unsim.model import inspect_run
+
+    r = inspect_run(default_scenario, seed=4)
+    votes, outcomes = r["votes"], r["outcomes"]
+    assert len(votes) == 193
+    for stage in ("third_committee", "plenary"):
+        if outcomes[f"{stage}_held"]:
+            counts = votes[stage].value_counts()
+            assert counts.get("Y", 0) == outcomes[f"{stage}_yes"]
+            assert counts.get("N", 0) == outcomes[f"{stage}_no"]
+            assert counts.get("A", 0) + counts.get("Y", 0) + counts.get("N", 0) + counts.get(
+                "X", 0
+            ) == 193
+    if not outcomes["no_action_motion_held"]:
+        assert (votes["no_action_motion"] == "").all()
+    rounds = default_scenario.simulation.rounds
+    assert len(r["trajectory"]) == rounds.third_committee + rounds.plenary + rounds.security_council
+    assert r["trajectory"].shape[1] == 193
+    assert outcomes["icc_status"] in ("retained", "softened", "dropped")

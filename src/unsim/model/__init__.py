@@ -10,6 +10,7 @@ from unsim.model.model import (
     TargetState,
     UNModel,
     VetoHolder,
+    inspect_run,
 )
 from unsim.model.rules import Vote
 
@@ -24,4 +25,5 @@ __all__ = [
     "UNModel",
     "VetoHolder",
     "Vote",
+    "inspect_run",
 ]
