@@ -328,3 +328,17 @@ def test_per_state_table(reference):
             expected = runs.loc[held, f"{stage}_{cat}"].sum()
             got = (rows[f"p_{cat}"] * rows["runs_held"]).sum()
             assert got == pytest.approx(expected, abs=1e-6), (stage, cat)
+
+
+def test_finished_blocks_leave_no_model_alive():
+    """Bounded memory: a block's model (agents, arrays) is freed when the block is done, so memory
+    does not grow with the number of blocks."""
+    import gc
+
+    from unsim.engine.blocks import simulate_block
+
+    s = scenario()
+    for b in range(5):
+        simulate_block(s, SEED, b, 64, keep_runs=False)
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, UNModel)]

@@ -691,6 +691,11 @@ class UNModel(mesa.Model):
         self._cache.clear()
         self._memory.clear()
         self.remove_all_agents()
+        # Mesa 3.3 counts agent ids in a class-level dict keyed by model, which would keep every
+        # released model alive (memory growing with the number of blocks)
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
 
 
 ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
