@@ -350,20 +350,22 @@ class UNModel(mesa.Model):
     def _build_agents(self) -> None:
         w = self.world
         perm = set(w.security_council.permanent)
+        # plain lists in world order (model.agents holds them all; selecting an AgentSet per
+        # block would cost more than a round of diplomacy)
+        self.member_states: list[MemberState] = []
         for i, st in enumerate(w.states):
             cls: type[MemberState] = MemberState
             if i == self.target:
                 cls = TargetState
             elif st.iso3 in perm:
                 cls = VetoHolder
-            cls(self, i, st.iso3, st.name, st.group)
+            self.member_states.append(cls(self, i, st.iso3, st.name, st.group))
         self.sponsor_agent = SponsorCoalition(self)
         self.ally_agent = AllyCoalition(self)
-        self.member_states = self.agents.select(agent_type=MemberState)
-        self.target_agent = next(iter(self.agents.select(agent_type=TargetState)))
-        order = {c: k for k, c in enumerate(w.codes)}
-        council = [a for a in self.member_states if self.council[a.index]]
-        self.council_agents: list[MemberState] = sorted(council, key=lambda a: order[a.iso3])
+        target = self.member_states[self.target]
+        assert isinstance(target, TargetState)
+        self.target_agent: TargetState = target
+        self.council_agents = [a for a in self.member_states if self.council[a.index]]
 
     def _build_state(self) -> None:
         n, r, b = self.n_states, self.n_replicates, self.behaviour
