@@ -406,3 +406,24 @@ def test_swing_is_in_unit_interval_and_peaks_at_one_half(p):
     assume(((p > 0) & (p < 1)).any())
     inner = (p > 0) & (p < 1)
     assert (s[inner] > 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    stance=st.lists(st.floats(-30, 30, width=32), min_size=1, max_size=40),
+    band=st.floats(0, 5),
+    noise=st.floats(0.1, 5),
+)
+def test_tanh_form_agrees_with_the_probabilities(stance, band, noise):
+    """present_tanh, swing_tanh (used in the rounds) and the logistic probabilities are one
+    rule: P(yes) = (1 + t_yes) / 2, P(no) = (1 - t_no) / 2, swing = 1 - t_yes ** 2."""
+    s = np.asarray(stance, dtype=np.float32)
+    t_yes, t_no = rules.present_tanh(s, band, noise)
+    p_yes = 1.0 / (1.0 + np.exp(-(s.astype(np.float64) - band) / noise))
+    p_no = 1.0 / (1.0 + np.exp(-(-band - s.astype(np.float64)) / noise))
+    np.testing.assert_allclose((1 + t_yes) / 2, p_yes, atol=1e-5)
+    np.testing.assert_allclose((1 - t_no) / 2, p_no, atol=1e-5)
+    py, pn = rules.present_probabilities(s, band, noise)
+    np.testing.assert_allclose(py, p_yes, atol=1e-5)
+    np.testing.assert_allclose(pn, p_no, atol=1e-5)
+    np.testing.assert_allclose(rules.swing_tanh(t_yes), rules.swing(py), atol=1e-5)

@@ -394,16 +394,17 @@ class UNModel(mesa.Model):
     def icc_factor(self) -> F:
         return np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)[self.icc_status]
 
-    def _draft_probabilities(self) -> tuple[F, F]:
-        if "p" not in self._cache:
+    def _draft_tanh(self) -> tuple[F, F]:
+        """This round's vote probabilities on the draft, in tanh form (``rules.present_tanh``)."""
+        if "t" not in self._cache:
             b = self.behaviour
             stance = rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
-            self._cache["p"] = rules.present_probabilities(stance, b.abstention_band, b.vote_noise)
-        return self._cache["p"]  # type: ignore[no-any-return]
+            self._cache["t"] = rules.present_tanh(stance, b.abstention_band, b.vote_noise)
+        return self._cache["t"]  # type: ignore[no-any-return]
 
     def swing(self) -> F:
         if "swing" not in self._cache:
-            self._cache["swing"] = rules.swing(self._draft_probabilities()[0])
+            self._cache["swing"] = rules.swing_tanh(self._draft_tanh()[0])
         return self._cache["swing"]  # type: ignore[no-any-return]
 
     def undecided(self) -> F:
@@ -477,9 +478,11 @@ class UNModel(mesa.Model):
 
     def expected_yes_share(self) -> F:
         if "share" not in self._cache:
-            p_yes, p_no = self._draft_probabilities()
-            ey = self.presence @ p_yes
-            en = self.presence @ p_no
+            t_yes, t_no = self._draft_tanh()
+            # sum of presence * P(yes) = (sum of presence + presence @ t_yes) / 2, same for no
+            total = np.float32(self.presence.sum())
+            ey = np.float32(0.5) * (total + self.presence @ t_yes)
+            en = np.float32(0.5) * (total - self.presence @ t_no)
             self._cache["share"] = ey / np.maximum(ey + en, np.float32(1e-9))
         return self._cache["share"]  # type: ignore[no-any-return]
 

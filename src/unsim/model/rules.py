@@ -48,23 +48,35 @@ def sigmoid(x: NDArray[np.floating]) -> NDArray[np.floating]:
     return out
 
 
+def present_tanh(stance: F, band: float, noise: float) -> tuple[F, F]:
+    """The vote probabilities of a present state in tanh form, ``(t_yes, t_no)`` with
+    P(yes) = (1 + t_yes) / 2 and P(no) = (1 - t_no) / 2 (sigmoid(x) = (1 + tanh(x / 2)) / 2).
+
+    The form the model's rounds use: it needs two transcendental passes and no more."""
+    half = np.float32(0.5 / noise)
+    scaled = np.multiply(stance, half, dtype=np.float32)
+    hb = np.float32(band) * half
+    t_yes = np.subtract(scaled, hb, out=scaled if scaled is not stance else None)
+    t_no = np.add(t_yes, 2 * hb, dtype=np.float32)
+    np.tanh(t_yes, out=t_yes)
+    np.tanh(t_no, out=t_no)
+    return t_yes, t_no
+
+
 def present_probabilities(stance: F, band: float, noise: float) -> tuple[F, F]:
     """P(yes), P(no) for a present state (abstain is the rest)."""
-    half = np.float32(0.5 / noise)
-    b = np.float32(band)
-    p_yes = np.subtract(stance, b, dtype=np.float32)
-    p_yes *= half
-    p_no = np.add(stance, b, dtype=np.float32)
-    p_no *= -half
-    for p in (p_yes, p_no):
-        np.tanh(p, out=p)
-        p *= 0.5
-        p += 0.5
+    p_yes, p_no = present_tanh(stance, band, noise)
+    p_yes += 1.0
+    p_yes *= 0.5
+    np.subtract(1.0, p_no, out=p_no)
+    p_no *= 0.5
     return p_yes, p_no
 
 
 def draft_stance(support: F, icc_aversion: F, icc_factor: F | float) -> F:
     """Stance on the draft: support less what its ICC language (retained, softened) costs."""
+    if isinstance(icc_factor, np.ndarray) and icc_factor.ndim and (icc_factor == 1).all():
+        return np.subtract(support, icc_aversion, dtype=np.float32)  # the usual case: one pass
     return support - icc_aversion * icc_factor  # type: ignore[no-any-return]
 
 
@@ -80,14 +92,18 @@ def amendment_stance(support: F, icc_aversion: F, bias: float) -> F:
 
 def cast_votes(stance: F, band: float, noise: float, absence: F, u: F) -> NDArray[np.int8]:
     """Votes (``Vote`` codes) from stances, absence probabilities and uniforms of the same shape."""
-    p_yes, p_no = present_probabilities(stance, band, noise)
-    present = np.float32(1.0) - absence
-    t_no = absence + present * p_no
-    t_yes = np.float32(1.0) - present * p_yes
-    # yes: u >= t_yes; no: u < t_no; absent: u < absence (t_no >= absence, t_yes >= t_no)
+    # thresholds on u: absent below ``absence``; no below absence + present P(no); yes from
+    # 1 - present P(yes) up. With P in tanh form (present_tanh) and h = present / 2:
+    #   t_no = absence + h (1 - t_no_tanh),  t_yes = 1 - h (1 + t_yes_tanh)
+    ty, tn = present_tanh(stance, band, noise)
+    h = (np.float32(1.0) - absence) * np.float32(0.5)
+    ty *= -h
+    ty += np.float32(1.0) - h
+    tn *= -h
+    tn += absence + h
     votes = np.full(np.broadcast_shapes(stance.shape, u.shape), Vote.ABSTAIN, dtype=np.int8)
-    votes -= (u >= t_yes).view(np.int8) * np.int8(2)
-    votes -= (u < t_no).view(np.int8)
+    votes -= (u >= ty).view(np.int8) * np.int8(2)
+    votes -= (u < tn).view(np.int8)
     votes += (u < absence).view(np.int8) * np.int8(2)
     return votes
 
@@ -132,6 +148,13 @@ def council_adopted(
 def swing(p_yes: F) -> F:
     """How undecided a state is between yes and not-yes: 4 p (1 - p), in [0, 1]."""
     return np.float32(4.0) * p_yes * (np.float32(1.0) - p_yes)  # type: ignore[no-any-return]
+
+
+def swing_tanh(t_yes: F) -> F:
+    """``swing`` from the tanh form: 4 p (1 - p) = 1 - t_yes ** 2 when p = (1 + t_yes) / 2."""
+    out = np.square(t_yes, dtype=np.float32)
+    np.subtract(np.float32(1.0), out, out=out)
+    return out
 
 
 def allocate(budget: float, weights: F) -> F:
