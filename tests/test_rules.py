@@ -42,9 +42,7 @@ def council_votes(draw):
     members, placed anywhere among the 15."""
     reps = draw(st.integers(1, 6))
     votes = draw(
-        hnp.arrays(
-            np.int8, (15, reps), elements=st.sampled_from([Vote.YES, Vote.NO, Vote.ABSTAIN])
-        )
+        hnp.arrays(np.int8, (15, reps), elements=st.sampled_from([Vote.YES, Vote.NO, Vote.ABSTAIN]))
     )
     perm_idx = draw(st.permutations(range(15)))[:5]
     permanent = np.zeros(15, dtype=bool)
@@ -218,9 +216,7 @@ def test_darfur_2005_known_answer():
 # -- the vote model ---------------------------------------------------------------------------
 @given(finite, bands, noises, probs)
 def test_vote_probabilities_are_a_distribution(stance, band, noise, absence):
-    p = rules.vote_probabilities(
-        np.array([stance], F32), band, noise, np.array([absence], F32)
-    )
+    p = rules.vote_probabilities(np.array([stance], F32), band, noise, np.array([absence], F32))
     assert p.shape == (4, 1)
     assert (p >= -1e-6).all()
     assert abs(float(p.sum()) - 1.0) < 1e-5
