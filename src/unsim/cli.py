@@ -20,29 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unsim._version import __version__
+from unsim.argtypes import positive as _positive
+from unsim.argtypes import whole_number as _seed
 from unsim.errors import ExitCode, ScenarioError, UnsimError
 
 COMMANDS = ("run", "validate", "schema", "plot", "calibrate", "backtest", "sweep")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("a seed is a non-negative whole number")
-    return value
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,24 +22,14 @@ from typing import Any
 
 import yaml
 
+from unsim.argtypes import positive as _positive
+from unsim.argtypes import whole_number as _seed
 from unsim.errors import InputError
 
 __all__ = ["add_sweep_parser", "cmd_sweep", "parse_param"]
 
 _LINSPACE = re.compile(r"^\s*(-?[\d.eE+-]+)\s*:\s*(-?[\d.eE+-]+)\s*:\s*(\d+)\s*$")
 DEFAULT_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_adopted")
-
-
-def _positive(text: str) -> int:
-    from unsim.cli import _positive as positive
-
-    return positive(text)
-
-
-def _seed(text: str) -> int:
-    from unsim.cli import _seed as seed
-
-    return seed(text)
 
 
 def _value(text: str) -> Any:

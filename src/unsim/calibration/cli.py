@@ -8,41 +8,19 @@ and raise :mod:`unsim.errors` exceptions for bad input.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
+from unsim.argtypes import iso_date as _date
+from unsim.argtypes import positive as _positive
+from unsim.argtypes import whole_number as _count
 from unsim.errors import ExitCode, InputError
 
 __all__ = ["add_backtest_parser", "add_calibrate_parser", "cmd_backtest", "cmd_calibrate"]
 
 SubParsers = Any  # argparse._SubParsersAction (private type)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def _dims(text: str) -> int:
