@@ -191,3 +191,146 @@ def test_apply_overrides_does_not_touch_the_input() -> None:
     out = apply_overrides(raw, {"a.b": 2, "a.d.e": 3})
     assert raw == {"a": {"b": 1}}
     assert out == {"a": {"b": 2, "d": {"e": 3}}}
+
+
+# -- a corpus of broken scenarios, each with the message it must give ------------------------------
+def _default_raw() -> dict:
+    raw = read_yaml(DEFAULT_SCENARIO)
+    raw["world"] = str((SCENARIOS / "worlds" / "un_2014.yaml").resolve())
+    raw["calibration"] = str((SCENARIOS / "calibration" / "dprk_2014.yaml").resolve())
+    return raw
+
+
+def _world_with(bloc_members: list[str]) -> dict:
+    world = read_yaml(SCENARIOS / "worlds" / "un_2014.yaml")
+    world["blocs"]["EU"]["members"] = bloc_members
+    return world
+
+
+CORPUS = [
+    ("unknown key", {"resolution.titel": "x"}, "resolution.titel: unknown key", "'title'"),
+    (
+        "wrong type",
+        {"simulation.rounds.plenary": "three"},
+        "simulation.rounds.plenary: input should be a valid integer",
+        "got 'three'",
+    ),
+    (
+        "unknown ISO3 code",
+        {"actors.allies.members[0]": "CUBA"},
+        "actors.allies.members[0]: unknown state or bloc; got 'CUBA'",
+        "did you mean 'CUB'?",
+    ),
+    (
+        "a sponsor that is not a member",
+        {"resolution.sponsors": ["EU", "TWN"]},
+        "resolution.sponsors[1]: unknown state or bloc; got 'TWN'",
+        "allowed: any of the world's",
+    ),
+    (
+        "a strategy of unknown type",
+        {"actors.target.strategies[1].type": "invitations"},
+        "actors.target.strategies[1].type: unknown strategy type; got 'invitations'",
+        "did you mean 'invitation'?",
+    ),
+    (
+        "out-of-range probability",
+        {"actors.target.strategies[1].credibility": 1.5},
+        "actors.target.strategies[1].credibility: input should be less than or equal to 1",
+        "got 1.5",
+    ),
+    (
+        "out-of-range absence",
+        {"actors.states.FRA": {"absence": -0.1}},
+        "actors.states.FRA.absence: input should be greater than or equal to 0",
+        "got -0.1",
+    ),
+    (
+        "a bloc member outside the world",
+        {"world": _world_with(["FRA", "DEU", "XXK"])},
+        "world: unknown ISO3 codes (not among the world's states): blocs.EU.members: XXK",
+        "",
+    ),
+    (
+        "a schedule that ends before it starts",
+        {"actors.target.strategies[0].schedule": {"start": 5, "end": 2}},
+        "actors.target.strategies[0].schedule: end (2) must not be before start (5)",
+        "",
+    ),
+    (
+        "the target among the sponsors",
+        {"resolution.sponsors": ["EU", "PRK"]},
+        "resolution.sponsors: the target cannot sponsor the draft; got 'PRK'",
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "overrides", "message", "detail"), CORPUS, ids=[c[0] for c in CORPUS]
+)
+def test_broken_scenario_corpus(case: str, overrides: dict, message: str, detail: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(_default_raw(), base_dir=SCENARIOS, source="s.yaml", overrides=overrides)
+    text = info.value.render()
+    assert message in text, text
+    assert detail in text, text
+
+
+# -- whatever the input, an error report and never a traceback ---------------------------------
+_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+_structures = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=300))
+def test_arbitrary_yaml_text_gives_an_error_report(tmp_path_factory, text: str) -> None:
+    p = tmp_path_factory.mktemp("fuzz") / "s.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError):
+        load_scenario(p)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(
+            ["name", "world", "resolution", "actors", "simulation", "behaviour", "procedure", "x"]
+        ),
+        _structures,
+        max_size=6,
+    )
+)
+def test_arbitrary_structures_give_an_error_report(data: dict) -> None:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({"schema_version": 1, **data}, base_dir=SCENARIOS)
+    assert info.value.problems
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    path=st.sampled_from(
+        [
+            "resolution",
+            "actors.target",
+            "actors.target.strategies[0]",
+            "simulation",
+            "procedure.council",
+            "actors.sponsors.bargaining",
+            "behaviour",
+            "world",
+        ]
+    ),
+    value=_structures,
+)
+def test_arbitrary_values_at_real_keys_never_crash(path: str, value: object) -> None:
+    try:
+        scenario_from_dict(_default_raw(), base_dir=SCENARIOS, overrides={path: value})
+    except ScenarioError as err:
+        assert err.problems

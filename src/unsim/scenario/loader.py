@@ -100,6 +100,10 @@ def _model_at(model: type[BaseModel], loc: Iterable[Any]) -> type[BaseModel] | N
     return models[0] if len(models) == 1 else None
 
 
+#: Names pydantic gives the members of a union in an error's location.
+_UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "none", "World", "Calibration"})
+
+
 def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
     """Dotted path for people, and the location without union tags for schema lookup."""
     from unsim.strategies import registered
@@ -110,8 +114,8 @@ def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part == "[key]":
-            continue  # the key of a mapping was invalid: the path already names it
+        elif part == "[key]" or part in _UNION_MEMBERS or "[" in part:
+            continue  # a mapping's key, or pydantic's name of a union member: not keys of the file
         elif part in tags and clean and isinstance(clean[-1], int):
             pass  # a discriminator tag: kept for schema look-up, not a key of the file
         else:
@@ -324,9 +328,17 @@ def scenario_from_dict(
             world = _validate(World, w, f"{source} (world)")
         except ScenarioError as err:
             problems += [
-                Problem(f"world.{p.path}", p.message, p.value, p.has_value, p.allowed, p.suggestion)
+                Problem(
+                    f"world.{p.path}" if p.path else "world",
+                    p.message,
+                    p.value if p.path else None,
+                    p.has_value and bool(p.path),
+                    p.allowed,
+                    p.suggestion,
+                )
                 for p in err.problems
             ]
+            data["world"] = "<invalid world>"  # reported above; the rest is checked without it
         else:
             data["world"] = world
     c = data.get("calibration")
