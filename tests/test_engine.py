@@ -346,3 +346,38 @@ def test_finished_blocks_leave_no_model_alive():
     for b in range(5):
         simulate_block(s, SEED, b, 64, keep_runs=False)
     assert alive() <= before
+
+
+@pytest.mark.parametrize("majority", ["simple", "two_thirds"])
+def test_pivotal_counts_match_brute_force(majority):
+    """A state is pivotal when switching its yes to no (adopted) or its no to yes (not adopted)
+    flips the result; checked against recounting every such switch. Support is lowered so that
+    plenary votes are close."""
+    from unsim.engine.blocks import _pivotal_counts
+
+    s = scenario(**{"behaviour.intercept": 1.0, "resolution.majority": majority})
+    model = UNModel(s, replicates=400, seed=5)
+    out = model.simulate()
+    votes = model.votes["plenary"]
+    held = out["plenary_held"]
+    yes = out["plenary_yes"].astype(int)
+    no = out["plenary_no"].astype(int)
+
+    def adopted(y, n):
+        return (3 * y >= 2 * (y + n)) & (y > 0) if majority == "two_thirds" else y > n
+
+    expected = np.zeros(votes.shape[0], dtype=np.int64)
+    for r in np.flatnonzero(held):
+        base = adopted(yes[r], no[r])
+        assert base == out["plenary_adopted"][r]
+        for i in range(votes.shape[0]):
+            if votes[i, r] == Vote.YES:
+                switched = adopted(yes[r] - 1, no[r] + 1)
+            elif votes[i, r] == Vote.NO:
+                switched = adopted(yes[r] + 1, no[r] - 1)
+            else:
+                continue
+            expected[i] += int(switched != base)
+    got = _pivotal_counts("plenary", votes, out, model)
+    assert expected.sum() > 0  # close votes happened: the check is not vacuous
+    np.testing.assert_array_equal(got, expected)

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from unsim.model import UNModel
+from unsim.model import UNModel, rules
 from unsim.model.rules import Vote
 from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
 
@@ -53,13 +53,17 @@ class BlockResult:
                     target[k] = arr.copy()
 
 
-def _pivotal(
+def _pivotal_counts(
     stage: str,
     votes: NDArray[np.int8],
     outcomes: dict[str, NDArray[Any]],
     model: UNModel,
-) -> NDArray[np.bool_]:
-    """(states, replicates): whether the state's vote decided the outcome of a held vote."""
+) -> NDArray[np.int64]:
+    """(states,) in how many runs each state's vote decided the outcome of the vote at ``stage``:
+    switching a yes to no (when adopted) or a no to yes (when not) would have flipped it; in the
+    Council, the ninth yes, or a permanent member's lone veto of a draft with nine yes.
+
+    Only close votes can have a pivotal state, so only their columns are examined."""
     held = outcomes[f"{stage}_held"]
     adopted = outcomes[f"{stage}_adopted"]
     yes = outcomes[f"{stage}_yes"].astype(np.int32)
@@ -67,25 +71,43 @@ def _pivotal(
     if stage in GA_STAGES:
         majority = model.spec.resolution.majority if stage == "plenary" else "simple"
         if majority == "simple":
-            margin = yes - no
-            flip_yes = adopted & (margin <= 2) & (votes == Vote.YES)
-            flip_no = ~adopted & (margin >= -1) & (votes == Vote.NO)
+            yes_decides = adopted & (yes - no <= 2)
+            no_decides = ~adopted & (yes - no >= -1)
+        else:  # two thirds: one yes switched to no, or one no to yes, flips the result
+            yes_decides = adopted & (3 * (yes - 1) < 2 * (yes + no))
+            no_decides = ~adopted & (3 * (yes + 1) >= 2 * (yes + no))
+        close = held & (yes_decides | no_decides)
+        if not close.any():
+            return np.zeros(votes.shape[0], dtype=np.int64)
+        v = votes[:, close]
+        if majority == "simple":
+            flip = rules.pivotal(v, adopted[close], (yes - no)[close])
         else:
-            # two-thirds: switching one yes to no / one no to yes flips the result
-            flip_yes = adopted & (3 * (yes - 1) < 2 * (yes + no)) & (votes == Vote.YES)
-            flip_no = ~adopted & (3 * (yes + 1) >= 2 * (yes + no)) & (votes == Vote.NO)
-        return (flip_yes | flip_no) & held  # type: ignore[no-any-return]
+            flip = (yes_decides[close] & (v == Vote.YES)) | (no_decides[close] & (v == Vote.NO))
+        return flip.sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
     council = model.council[:, None]
-    perm = model.permanent[:, None]
     if stage == "sc_referral":
-        perm_no = ((votes == Vote.NO) & perm).sum(axis=0)
-        veto_decides = (votes == Vote.NO) & perm & (yes >= 9) & (perm_no == 1)
-        ninth_yes = adopted & (yes == 9) & (votes == Vote.YES)
-        return (veto_decides | ninth_yes) & council & held  # type: ignore[no-any-return]
-    ninth = (adopted & (yes == 9) & (votes == Vote.YES)) | (
-        ~adopted & (yes == 8) & (votes != Vote.YES)
-    )
-    return ninth & council & held  # type: ignore[no-any-return]
+        perm_no = sum(
+            outcomes[f"veto_{c}"].astype(np.int32) for c in model.world.security_council.permanent
+        )
+        lone_veto = (yes >= 9) & (perm_no == 1)
+        ninth = adopted & (yes == 9)
+        close = held & (lone_veto | ninth)
+        if not close.any():
+            return np.zeros(votes.shape[0], dtype=np.int64)
+        v = votes[:, close]
+        decides = ((v == Vote.NO) & model.permanent[:, None] & lone_veto[close]) | (
+            (v == Vote.YES) & ninth[close]
+        )
+    else:
+        ninth_yes = adopted & (yes == 9)
+        one_short = ~adopted & (yes == 8)
+        close = held & (ninth_yes | one_short)
+        if not close.any():
+            return np.zeros(votes.shape[0], dtype=np.int64)
+        v = votes[:, close]
+        decides = ((v == Vote.YES) & ninth_yes[close]) | ((v != Vote.YES) & one_short[close])
+    return (decides & council).sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
 
 
 def simulate_block(
@@ -163,10 +185,11 @@ def _simulate_block(
             continue
         counts = np.zeros((n_states, 4), dtype=np.int64)
         v = votes if held.all() else votes[:, held]
-        for code in Vote:
+        for code in (Vote.YES, Vote.NO, Vote.ABSENT):
             counts[:, int(code)] = (v == code).sum(axis=1)
+        counts[:, int(Vote.ABSTAIN)] = v.shape[1] - counts.sum(axis=1)
         res.state_counts[stage] = counts
-        res.pivotal[stage] = _pivotal(stage, votes, out, model).sum(axis=1).astype(np.int64)
+        res.pivotal[stage] = _pivotal_counts(stage, votes, out, model)
     if keep_runs:
         res.runs = {k: v for k, v in out.items()}
     model.release()

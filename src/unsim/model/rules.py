@@ -121,7 +121,10 @@ def tally(votes: NDArray[np.int8], members: B | None = None) -> NDArray[np.int32
 
     ``members`` restricts the count to some states (e.g. the Security Council)."""
     v = votes if members is None else votes[members]
-    return np.stack([(v == code).sum(axis=0, dtype=np.int32) for code in Vote])
+    yes, no, absent = (
+        (v == code).sum(axis=0, dtype=np.int32) for code in (Vote.YES, Vote.NO, Vote.ABSENT)
+    )
+    return np.stack([yes, no, np.int32(v.shape[0]) - yes - no - absent, absent])
 
 
 def majority_adopted(yes: NDArray[np.integer], no: NDArray[np.integer], majority: str) -> B:

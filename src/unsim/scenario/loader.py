@@ -100,8 +100,9 @@ def _model_at(model: type[BaseModel], loc: Iterable[Any]) -> type[BaseModel] | N
     return models[0] if len(models) == 1 else None
 
 
-#: Names pydantic gives the members of a union in an error's location.
+#: Names pydantic gives the members of a union, and its validator marks, in an error's location.
 _UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "none", "World", "Calibration"})
+_VALIDATOR_MARK = re.compile(r"^[a-z-]+\[.*\]$")
 
 
 def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
@@ -114,7 +115,7 @@ def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif part == "[key]" or part in _UNION_MEMBERS or "[" in part:
+        elif part == "[key]" or part in _UNION_MEMBERS or _VALIDATOR_MARK.match(part):
             continue  # a mapping's key, or pydantic's name of a union member: not keys of the file
         elif part in tags and clean and isinstance(clean[-1], int):
             pass  # a discriminator tag: kept for schema look-up, not a key of the file
@@ -138,12 +139,13 @@ def problems_from_validation(model: type[BaseModel], err: ValidationError) -> li
         if kind == "extra_forbidden":
             parent = _model_at(model, clean[:-1])
             allowed = sorted(parent.model_fields) if parent else []
+            key = clean[-1] if clean else ""
             problems.append(
                 Problem(
-                    path,
+                    path or str(key),
                     "unknown key",
                     allowed=", ".join(allowed) or None,
-                    suggestion=did_you_mean(clean[-1], allowed) if allowed else None,
+                    suggestion=did_you_mean(key, allowed) if allowed else None,
                 )
             )
         elif kind == "missing":
