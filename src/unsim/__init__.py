@@ -1,7 +1,7 @@
 """unsim: Monte Carlo agent-based simulation of UN votes and the diplomacy around them.
 
-    from unsim import load_scenario, run
-    results = run(load_scenario("scenarios/icc_referral.yaml"), runs=10_000, seed=1)
+from unsim import load_scenario, run
+results = run(load_scenario("scenarios/icc_referral.yaml"), runs=10_000, seed=1)
 """
 
 from unsim._version import __version__
