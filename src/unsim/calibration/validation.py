@@ -63,7 +63,17 @@ __all__ = [
     "timesplit_markdown",
 ]
 
-DEFAULT_WORLD = Path(__file__).resolve().parents[3] / "scenarios" / "worlds" / "un_2014.yaml"
+_WORLD_IN_REPO = Path("scenarios") / "worlds" / "un_2014.yaml"
+#: The 2014 world file: in the source tree unsim runs from, else under the current folder
+#: (a clone of the repository with unsim installed from it).
+DEFAULT_WORLD = next(
+    (
+        p
+        for p in (Path(__file__).resolve().parents[3] / _WORLD_IN_REPO, Path.cwd() / _WORLD_IN_REPO)
+        if p.exists()
+    ),
+    _WORLD_IN_REPO,
+)
 #: The model's forecasts in the time split: with the states' item effects, and without them.
 MODEL_VARIANTS = {"model": True, "model_ideal_points_only": False}
 DPRK_TITLE = "Situation of human rights in the Democratic People's Republic of Korea"
