@@ -29,7 +29,7 @@ from unsim.errors import InputError
 __all__ = ["add_sweep_parser", "cmd_sweep", "parse_param"]
 
 _LINSPACE = re.compile(r"^\s*(-?[\d.eE+-]+)\s*:\s*(-?[\d.eE+-]+)\s*:\s*(\d+)\s*$")
-DEFAULT_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_adopted")
+DEFAULT_OUTCOMES = ("plenary_yes_mean", "icc_retained", "referral_tabled", "referral_adopted")
 
 
 def _value(text: str) -> Any:
