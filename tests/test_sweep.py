@@ -244,7 +244,8 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     out = tmp_path / "declared"
     assert main(["sweep", str(path), "--seed", "4", "--out", str(out)]) == 0
     assert len(load_sweep(out)) == 2
-    assert "plenary_adopted" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "plenary_yes_mean" in out and "referral_tabled" in out
 
     out = tmp_path / "cli"
     argv = [
