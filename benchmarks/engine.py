@@ -79,7 +79,8 @@ def draws_only(runs: int) -> float:
         st.normal("state_noise", (n, size))
         st.normal("sponsors:judgement", size)
         for stage in s.resolution.stages:
-            st.uniform(f"vote:{stage}", (n, size))
+            seats = 15 if stage.startswith("sc_") else n
+            st.uniform(f"vote:{stage}", (seats, size))
         for r in range(total_rounds):
             for k in range(n_strategy_streams):
                 st.uniform(f"strategy:{k}", size, r)

@@ -305,9 +305,7 @@ def test_an_adopted_no_action_motion_ends_the_draft():
 def test_no_action_motion_property(bias, seed):
     """Moved always, with a stance that makes its adoption uncertain: in every replicate where it
     is adopted, nothing after it is held; where it is rejected, the committee votes on the draft."""
-    s = scenario(
-        **{"procedure.no_action_motion.move": "always", "behaviour.no_action_bias": bias}
-    )
+    s = scenario(**{"procedure.no_action_motion.move": "always", "behaviour.no_action_bias": bias})
     out = UNModel(s, replicates=300, seed=seed).simulate()
     killed = out["no_action_motion_adopted"]
     assert out["no_action_motion_held"].all()
@@ -444,12 +442,30 @@ def test_inspect_run_reports_every_vote_and_the_trajectories(default_scenario):
             counts = votes[stage].value_counts()
             assert counts.get("Y", 0) == outcomes[f"{stage}_yes"]
             assert counts.get("N", 0) == outcomes[f"{stage}_no"]
-            assert counts.get("A", 0) + counts.get("Y", 0) + counts.get("N", 0) + counts.get(
-                "X", 0
-            ) == 193
+            assert (
+                counts.get("A", 0) + counts.get("Y", 0) + counts.get("N", 0) + counts.get("X", 0)
+                == 193
+            )
     if not outcomes["no_action_motion_held"]:
         assert (votes["no_action_motion"] == "").all()
     rounds = default_scenario.simulation.rounds
     assert len(r["trajectory"]) == rounds.third_committee + rounds.plenary + rounds.security_council
     assert r["trajectory"].shape[1] == 193
     assert outcomes["icc_status"] in ("retained", "softened", "dropped")
+
+
+def test_lobbying_pressure_is_the_allocation_rule(default_scenario):
+    """The sponsors' push on the "lobbied" basis equals rules.allocate of their budget over the
+    lobbying weights (swing x receptiveness of states in neither camp)."""
+    from unsim.model import rules
+
+    s = scenario(**{"actors.target.strategies": [], "actors.allies.counter_lobbying.budget": 0})
+    m = UNModel(s, replicates=64, seed=3)
+    m._cache.clear()
+    m._ledger.clear()
+    m.sponsor_agent.lobby()
+    pushed = m.pressure("support")
+    budget = s.actors.sponsors.lobbying.budget * s.actors.sponsors.lobbying.efficacy
+    expected = rules.allocate(budget, m.lobbied())
+    np.testing.assert_allclose(pushed, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(pushed.sum(axis=0), budget, rtol=1e-4)

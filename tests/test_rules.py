@@ -423,3 +423,16 @@ def test_tanh_form_agrees_with_the_probabilities(stance, band, noise):
     np.testing.assert_allclose(py, p_yes, atol=1e-5)
     np.testing.assert_allclose(pn, p_no, atol=1e-5)
     np.testing.assert_allclose(rules.swing_tanh(t_yes), rules.swing(py), atol=1e-5)
+
+
+def test_group_pull_with_offset_is_the_pull_of_the_deviation():
+    rng = np.random.default_rng(3)
+    membership = (rng.random((30, 4)) < 0.4).astype(np.float32)
+    weights = membership / np.maximum(membership.sum(axis=1, keepdims=True), 1)
+    support = rng.standard_normal((30, 7)).astype(np.float32)
+    baseline = rng.standard_normal((30, 7)).astype(np.float32)
+    direct = rules.group_pull(support - baseline, membership, weights)
+    offset = rules.group_means(baseline, membership)
+    np.testing.assert_allclose(
+        rules.group_pull(support, membership, weights, offset=offset), direct, atol=1e-5
+    )

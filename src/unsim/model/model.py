@@ -372,6 +372,7 @@ class UNModel(mesa.Model):
         noise = self.streams.normal("state_noise", (n, r))
         self.baseline = self.expected_support + np.float32(b.state_noise) * noise
         self.support = self.baseline.copy()
+        self.baseline_means = rules.group_means(self.baseline, self.membership)
         self.icc_aversion = np.repeat(self.icc_base, r, axis=1)
         self._ledger: dict[tuple[str, str], Any] = {}
         self._custom: list[tuple[str, NDArray[Any], Any]] = []
@@ -419,9 +420,11 @@ class UNModel(mesa.Model):
         return self._cache["lobbied"]  # type: ignore[no-any-return]
 
     def lobby_share(self, budget: float) -> F:
-        """Per-replicate coefficient that spreads ``budget`` over the ``lobbied`` weights."""
+        """Per-replicate coefficient that spreads ``budget`` over the ``lobbied`` weights: pushed on
+        the ``"lobbied"`` basis it gives ``rules.allocate(budget, lobbied())`` (the total weight is
+        a matrix-vector product, the weights are never materialised)."""
         if "lobbied_total" not in self._cache:
-            total = self.lobbied().sum(axis=0)
+            total = self.lobbied_receptiveness[:, 0] @ self.swing()
             self._cache["lobbied_total"] = np.maximum(total, np.float32(1e-9))
         return np.float32(budget) / self._cache["lobbied_total"]  # type: ignore[no-any-return]
 
@@ -532,7 +535,9 @@ class UNModel(mesa.Model):
         if icc is not None:
             self.icc_aversion += icc
         pressure = self.pressure("support")
-        pull = rules.group_pull(self.support - self.baseline, self.membership, self.group_weights)
+        pull = rules.group_pull(
+            self.support, self.membership, self.group_weights, offset=self.baseline_means
+        )
         rules.deliberate(
             self.support,
             self.baseline,
@@ -573,10 +578,11 @@ class UNModel(mesa.Model):
         return adopted
 
     def _council_vote(self, stage: str, held: B) -> NDArray[np.int8]:
-        u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
+        # one uniform per Council seat (in world order of the members) and replicate
+        u = self.streams.uniform(f"vote:{stage}", (len(self.council_agents), self.n_replicates))
         votes = np.full((self.n_states, self.n_replicates), Vote.ABSENT, dtype=np.int8)
-        for a in self.council_agents:
-            votes[a.index] = a.council_vote(stage, u[a.index])
+        for seat, a in enumerate(self.council_agents):
+            votes[a.index] = a.council_vote(stage, u[seat])
         return votes
 
     def _expected_council(self, stage: str) -> tuple[F, F]:
@@ -690,7 +696,7 @@ class UNModel(mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "support", "icc_aversion"):
+        for name in ("baseline", "support", "icc_aversion", "baseline_means"):
             setattr(self, name, None)
         self.votes = {}
         self._cache.clear()

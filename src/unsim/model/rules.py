@@ -166,14 +166,23 @@ def allocate(budget: float, weights: F) -> F:
     return weights * (np.float32(budget) / np.maximum(total, np.float32(1e-9)))  # type: ignore[no-any-return]
 
 
-def group_pull(deviation: F, membership: F, weights: F) -> F:
+def group_means(values: F, membership: F) -> F:
+    """(groups, replicates) mean of ``values`` over each group's members."""
+    sizes = np.maximum(membership.sum(axis=0), 1.0)[:, None]
+    return (membership.T @ values) / sizes  # type: ignore[no-any-return]
+
+
+def group_pull(deviation: F, membership: F, weights: F, offset: F | None = None) -> F:
     """Weighted mean, over each state's groups, of the groups' mean deviation.
 
     ``membership``: (states, groups) 0/1; ``weights``: (states, groups) rows summing to 1 over the
-    groups a state belongs to (zero rows for states in no group)."""
-    sizes = np.maximum(membership.sum(axis=0), 1.0)[:, None]
-    group_mean = (membership.T @ deviation) / sizes
-    return weights @ group_mean  # type: ignore[no-any-return]
+    groups a state belongs to (zero rows for states in no group). The pull is linear: with
+    ``offset = group_means(baseline, membership)``, ``group_pull(support, ..., offset)`` is the
+    pull of the deviation ``support - baseline`` without forming it."""
+    means = group_means(deviation, membership)
+    if offset is not None:
+        means -= offset
+    return weights @ means  # type: ignore[no-any-return]
 
 
 def deliberate(
