@@ -59,31 +59,45 @@ def idiomatic(runs: int) -> tuple[float, dict[str, float]]:
     return rate, {"plenary_adopted": float(np.mean(adopted))}
 
 
-def draws_only(runs: int) -> float:
-    """Draw exactly the random numbers a block consumes, from the same named streams."""
-    from unsim.engine.rng import Streams
+def recorded_draws() -> list[tuple[str, str, tuple[int, ...] | int, int | None]]:
+    """The draws one block of the default scenario makes: (kind, stream, shape, round)."""
+    from unsim.engine.blocks import simulate_block
+    from unsim.streams import Streams
 
-    s = load()
-    n = len(s.world.states)  # type: ignore[union-attr]
-    size = s.simulation.block_size
-    rounds = s.simulation.rounds
-    total_rounds = rounds.third_committee + rounds.plenary + rounds.security_council
-    n_strategy_streams = sum(
-        1 for st in s.actors.target.strategies if st.type in ("deception", "invitation")
-    )
+    calls: list[tuple[str, str, tuple[int, ...] | int, int | None]] = []
+    uniform, normal = Streams.uniform, Streams.normal
+
+    def rec_uniform(self, name, shape, round_=None):  # type: ignore[no-untyped-def]
+        calls.append(("uniform", name, shape, round_))
+        return uniform(self, name, shape, round_)
+
+    def rec_normal(self, name, shape, round_=None):  # type: ignore[no-untyped-def]
+        calls.append(("normal", name, shape, round_))
+        return normal(self, name, shape, round_)
+
+    Streams.uniform, Streams.normal = rec_uniform, rec_normal  # type: ignore[method-assign]
+    try:
+        s = load()
+        simulate_block(s, 4, 0, s.simulation.block_size, keep_runs=False)
+    finally:
+        Streams.uniform, Streams.normal = uniform, normal  # type: ignore[method-assign]
+    return calls
+
+
+def draws_only(runs: int) -> float:
+    """Draw exactly the random numbers a block consumes (recorded from a real block: same
+    streams, same shapes), block after block."""
+    from unsim.streams import Streams
+
+    calls = recorded_draws()
+    size = load().simulation.block_size
     t = time.perf_counter()
     done = 0
     b = 0
     while done < runs:
         st = Streams(4, b)
-        st.normal("state_noise", (n, size))
-        st.normal("sponsors:judgement", size)
-        for stage in s.resolution.stages:
-            seats = 15 if stage.startswith("sc_") else n
-            st.uniform(f"vote:{stage}", (seats, size))
-        for r in range(total_rounds):
-            for k in range(n_strategy_streams):
-                st.uniform(f"strategy:{k}", size, r)
+        for kind, name, shape, round_ in calls:
+            getattr(st, kind)(name, shape, round_)
         done += size
         b += 1
     return done / (time.perf_counter() - t)

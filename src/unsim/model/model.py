@@ -567,6 +567,11 @@ class UNModel(mesa.Model):
         o[f"{stage}_adopted"] = adopted & held
 
     def _assembly_vote(self, stage: str, held: B, majority: str) -> B:
+        if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
+            none = np.zeros(self.n_replicates, dtype=bool)
+            votes = np.full((self.n_states, self.n_replicates), Vote.ABSENT, dtype=np.int8)
+            self._record(stage, none, votes, none)
+            return none
         b = self.behaviour
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
         votes = rules.cast_votes(
