@@ -74,6 +74,19 @@ def test_same_seed_same_results_for_one_and_two_workers(small, reference):
     assert_same_results(reference, run(small, runs=RUNS, seed=SEED, workers=2))
 
 
+def test_same_seed_same_results_for_eight_workers():
+    """Eight workers on eight blocks of 100 (more workers than cores): bit-identical tables to
+    one worker."""
+    s = scenario(**{"simulation.block_size": 100})
+    one = run(s, runs=800, seed=SEED, workers=1)
+    try:
+        assert_same_results(one, run(s, runs=800, seed=SEED, workers=8))
+    finally:
+        from unsim.engine.core import shutdown_pools
+
+        shutdown_pools()  # do not keep eight idle processes for the rest of the session
+
+
 def test_same_seed_same_results_on_dask(small, reference, dask_client):
     res = run(small, runs=RUNS, seed=SEED, executor=DaskExecutor(dask_client))
     assert_same_results(reference, res)
