@@ -383,3 +383,37 @@ def test_save_standard_plots_without_the_run_table(results: Results, tmp_path: P
 def test_results_save_writes_the_plots(results: Results, tmp_path: Path) -> None:
     out = results.save(tmp_path / "res", plots=True)
     assert {"tallies.png", "funnel.png", "state_support.png"} <= {p.name for p in out.iterdir()}
+
+
+def test_comparison_plot_shows_probabilities_only() -> None:
+    """A comparison table also carries mean vote counts (``*_yes_mean``): they are not drawn on
+    the probability axis."""
+    table = pd.DataFrame(
+        [
+            {
+                "outcome": "plenary_adopted",
+                "label": "plenary adopts",
+                "p_a": 0.5,
+                "p_b": 0.6,
+                "diff": 0.1,
+                "ci_low": 0.05,
+                "ci_high": 0.15,
+                "n": 100,
+            },
+            {
+                "outcome": "plenary_yes_mean",
+                "label": "Plenary: mean yes votes",
+                "p_a": 75.0,
+                "p_b": 89.0,
+                "diff": 14.0,
+                "ci_low": 13.0,
+                "ci_high": 15.0,
+                "n": 100,
+            },
+        ]
+    )
+    ax = plot_comparison(table, names=("a", "b"))
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["plenary adopts"]
+    assert ax.get_xlim()[1] < 100
+    plt.close(ax.figure)

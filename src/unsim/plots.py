@@ -771,6 +771,8 @@ def plot_comparison(
         raise ValueError(f"plot_comparison: missing columns {', '.join(sorted(missing))}")
     a_name, b_name = names if names is not None else ("A", "B")
     df = comparison.reset_index(drop=True)
+    if "outcome" in df:  # rows of mean vote counts are not probabilities: not on this axis
+        df = df[~df["outcome"].astype(str).str.endswith("_mean")].reset_index(drop=True)
     dropped = 0
     if drop_never:
         never = (df["p_a"] == 0) & (df["p_b"] == 0)

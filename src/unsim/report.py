@@ -119,8 +119,8 @@ def compare(a: Results, b: Results) -> pd.DataFrame:
 
 def format_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> str:
     lines = [
-        f"Paired comparison on common random numbers: {name_b} minus {name_a}",
-        f"  {'outcome':<44}{name_a[:10]:>10}{name_b[:10]:>10}   difference [95% interval]",
+        f"Paired comparison on common random numbers: B minus A (A = {name_a}, B = {name_b})",
+        f"  {'outcome':<44}{'A':>10}{'B':>10}   B - A [95% interval]",
     ]
     for r in table.itertuples():
         if str(r.outcome).endswith("_yes_mean"):
