@@ -165,6 +165,8 @@ def _quadrature() -> tuple[FloatArray, FloatArray]:
 @dataclass(frozen=True)
 class _FitData:
     position: FloatArray
+    years: FloatArray
+    """years from the last recorded vote (0 for it, negative before)"""
     category: NDArray[np.int8]
     """0 yes, 1 no, 2 abstain (rows sorted by state)"""
     starts: NDArray[np.intp]
@@ -181,6 +183,7 @@ def _fit_data(recorded: RecordedVotes) -> _FitData:
     nodes, log_weights = _quadrature()
     return _FitData(
         position=data["position"].to_numpy(dtype=np.float64),
+        years=_years_before_last(data["date"], recorded.table["date"]),
         category=data["vote"].map({"Y": 0, "N": 1, "A": 2}).to_numpy(dtype=np.int8),
         starts=starts,
         states=codes[starts],
@@ -189,10 +192,22 @@ def _fit_data(recorded: RecordedVotes) -> _FitData:
     )
 
 
+def _years_before_last(dates: pd.Series, all_dates: pd.Series) -> FloatArray:
+    """Years from the last recorded vote (0 for it, negative before)."""
+    last = pd.Timestamp(pd.to_datetime(all_dates).max())
+    days = (pd.to_datetime(dates) - last).dt.days.to_numpy(dtype=np.float64)
+    return days / 365.25  # type: ignore[no-any-return]
+
+
 def _log_joint(theta: FloatArray, data: _FitData) -> FloatArray:
-    """(states, nodes) log of weight x likelihood of each state's votes at each node of eps."""
-    intercept, slope, band, noise = theta
-    support = (intercept + slope * data.position)[:, None] + noise * data.nodes[None, :]
+    """(states, nodes) log of weight x likelihood of each state's votes at each node of eps.
+
+    ``theta``: intercept, position_weight, abstention_band, state_noise and, when the support
+    trends over the years, ``trend`` (per year; the intercept is then the level at the last
+    recorded vote)."""
+    intercept, slope, band, noise = theta[:4]
+    level = intercept + (theta[4] * data.years if len(theta) > 4 else 0.0)
+    support = (level + slope * data.position)[:, None] + noise * data.nodes[None, :]
     probs = _category_probabilities(support, band)
     chosen = np.choose(data.category[:, None], probs)  # (votes, nodes)
     log_chosen = np.log(np.maximum(chosen, 1e-300))
@@ -215,7 +230,13 @@ def _posterior(theta: FloatArray, data: _FitData) -> tuple[pd.Series, pd.Series]
     return pd.Series(mean, index=index), pd.Series(np.sqrt(var), index=index)
 
 
-def fit_behaviour(recorded: RecordedVotes, seed: int = 0, starts: int = 4) -> BehaviourFit:
+#: Distinct years of recorded votes needed before a trend in support is fitted.
+TREND_MIN_YEARS = 3
+
+
+def fit_behaviour(
+    recorded: RecordedVotes, seed: int = 0, starts: int = 4, trend: bool = True
+) -> BehaviourFit:
     """Maximum-likelihood ``intercept, position_weight, abstention_band, state_noise``.
 
     A state's deviation ``state_noise * eps`` is shared by its votes on the recorded resolutions
@@ -227,11 +248,19 @@ def fit_behaviour(recorded: RecordedVotes, seed: int = 0, starts: int = 4) -> Be
     if recorded.present.empty:
         raise InputError("no recorded (present) votes to calibrate on")
     data = _fit_data(recorded)
+    years = pd.to_datetime(recorded.table["date"]).dt.year.nunique()
+    with_trend = trend and years >= TREND_MIN_YEARS
+    names = (*PARAMETERS, "trend") if with_trend else PARAMETERS
     bounds = [(-10.0, 10.0), (-10.0, 10.0), (0.0, 10.0), (0.0, 10.0)]
+    low, high = [-2.0, 0.2, 0.1, 0.05], [2.0, 4.0, 3.0, 2.0]
+    first = [0.5, 1.5, 1.0, 0.5]
+    if with_trend:
+        bounds.append((-3.0, 3.0))
+        low, high, first = [*low, -0.3], [*high, 0.3], [*first, 0.0]
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-    inits = [np.array([0.5, 1.5, 1.0, 0.5])]
+    inits = [np.array(first)]
     for _ in range(max(starts, 1) - 1):
-        inits.append(rng.uniform([-2.0, 0.2, 0.1, 0.05], [2.0, 4.0, 3.0, 2.0]))
+        inits.append(rng.uniform(low, high))
     best: Any = None
     for init in inits:
         res = optimize.minimize(
@@ -248,8 +277,8 @@ def fit_behaviour(recorded: RecordedVotes, seed: int = 0, starts: int = 4) -> Be
     errors = _standard_errors(theta, data, bounds)
     mean, sd = _posterior(theta, data)
     return BehaviourFit(
-        params={k: float(v) for k, v in zip(PARAMETERS, theta, strict=True)},
-        standard_errors=dict(zip(PARAMETERS, errors, strict=True)),
+        params={k: float(v) for k, v in zip(names, theta, strict=True)},
+        standard_errors=dict(zip(names, errors, strict=True)),
         log_likelihood=-float(best.fun),
         n_votes=len(data.position),
         converged=bool(best.success),
@@ -295,9 +324,11 @@ def _expected_tallies(recorded: RecordedVotes, params: dict[str, float]) -> pd.D
     nodes, log_weights = _quadrature()
     weights = np.exp(log_weights)
     t = recorded.table
-    support = (params["intercept"] + params["position_weight"] * t["position"].to_numpy())[
-        :, None
-    ] + params["state_noise"] * nodes[None, :]
+    years = _years_before_last(t["date"], t["date"])
+    level = params["intercept"] + params.get("trend", 0.0) * years
+    support = (level + params["position_weight"] * t["position"].to_numpy())[:, None] + params[
+        "state_noise"
+    ] * nodes[None, :]
     p_yes, p_no, p_abs = (
         p @ weights for p in _category_probabilities(support, params["abstention_band"])
     )
@@ -366,7 +397,13 @@ def build_calibration(
     positions are the ideal points and ``state_noise`` the spread of deviations between states.
     """
     mean_absence = float(ideal.absence.mean())
-    behaviour = {k: _r(v) for k, v in fit.params.items()}
+    behaviour = {k: _r(v) for k, v in fit.params.items() if k != "trend"}
+    last_vote = pd.Timestamp(pd.to_datetime(recorded.table["date"]).max())
+    years_ahead = 0.0
+    if "trend" in fit.params and provenance.get("before"):
+        # the support's trend carried from the last recorded vote to the forecast date
+        years_ahead = (pd.Timestamp(str(provenance["before"])) - last_vote).days / 365.25
+        behaviour["intercept"] = _r(fit.params["intercept"] + fit.params["trend"] * years_ahead)
     behaviour["vote_noise"] = 1.0
     behaviour["absence"] = _r(mean_absence)
     noise, slope = fit.params["state_noise"], fit.params["position_weight"]
@@ -396,7 +433,17 @@ def build_calibration(
         "n_votes": fit.n_votes,
         "n_absent": int((recorded.table["vote"] == "X").sum()),
         "fitted_on_rcids": sorted(int(r) for r in recorded.table["rcid"].unique()),
-        "fitted_parameters": list(PARAMETERS),
+        "fitted_parameters": list(fit.params),
+        "trend": (
+            {
+                "per_year": _r(fit.params["trend"]),
+                "last_recorded_vote": str(last_vote.date()),
+                "years_ahead": _r(years_ahead, 2),
+                "intercept_at_last_vote": _r(fit.params["intercept"]),
+            }
+            if "trend" in fit.params
+            else f"not fitted (fewer than {TREND_MIN_YEARS} years of recorded votes)"
+        ),
         "standard_errors": {
             k: (None if v is None else _r(v)) for k, v in fit.standard_errors.items()
         },
