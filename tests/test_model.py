@@ -338,16 +338,20 @@ def test_a_rejected_amendment_leaves_the_icc_language_in(bias, seed):
 
 
 def test_rejected_amendment_with_mixed_outcomes_is_exercised():
-    """The amendment property above is not vacuous: at a bias of 3 (on the calibrated latent
-    scale) some amendments pass and some fail (seed fixed)."""
-    overrides = {
-        **NO_BARGAIN,
-        "procedure.amendment.move": "always",
-        "behaviour.amendment_bias": 3.0,
-    }
-    out = UNModel(scenario_with(overrides), replicates=1000, seed=2).simulate()
-    share = out["amendment_adopted"].mean()
-    assert 0.05 < share < 0.95
+    """The amendment property above is not vacuous: for some bias toward the amendment (on the
+    calibrated latent scale) some amendments pass and some fail (seed fixed); and the share
+    adopted rises with the bias."""
+    shares = []
+    for bias in (0.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0):
+        overrides = {
+            **NO_BARGAIN,
+            "procedure.amendment.move": "always",
+            "behaviour.amendment_bias": bias,
+        }
+        out = UNModel(scenario_with(overrides), replicates=1000, seed=2).simulate()
+        shares.append(float(out["amendment_adopted"].mean()))
+    assert any(0.05 < share < 0.95 for share in shares), shares
+    assert shares == sorted(shares)
 
 
 def test_certain_absence_and_presence():

@@ -308,12 +308,17 @@ def test_state_support_of_the_council_and_of_a_stage_never_held(results: Results
 
 # -- comparison ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def comparison(results: Results) -> pd.DataFrame:
-    """The plenary under a two-thirds majority against the scenario as it is (same seed)."""
-    other = run(
-        load_scenario(DEFAULT_SCENARIO, overrides={"resolution.majority": "two_thirds"}),
-        runs=500,
-        seed=1,
+def comparison() -> pd.DataFrame:
+    """The plenary under a two-thirds majority against a simple one (same seed), with support
+    lowered so that the two-thirds rule bites."""
+    lowered = {"behaviour.intercept": 1.5}
+    results, other = (
+        run(
+            load_scenario(DEFAULT_SCENARIO, overrides={**lowered, "resolution.majority": m}),
+            runs=500,
+            seed=1,
+        )
+        for m in ("simple", "two_thirds")
     )
     assert results.runs is not None and other.runs is not None
     rows = [
