@@ -49,14 +49,35 @@ def idiomatic(runs: int) -> tuple[float, dict[str, float]]:
     from unsim.model import UNModel
 
     s = load()
-    adopted = []
+    yes, tabled = [], []
     t = time.perf_counter()
     for i in range(runs):
         m = UNModel(s, replicates=1, seed=3, block=i)
         out = m.simulate()
-        adopted.append(bool(out["plenary_adopted"][0]))
+        yes.append(int(out["third_committee_yes"][0]))
+        tabled.append(bool(out["sc_referral_held"][0]))
     rate = runs / (time.perf_counter() - t)
-    return rate, {"plenary_adopted": float(np.mean(adopted))}
+    return rate, _distribution(np.asarray(yes), np.asarray(tabled))
+
+
+def _distribution(yes: np.ndarray, tabled: np.ndarray) -> dict[str, float]:
+    """What the two paths must agree on: committee yes (mean, sd) and P(referral tabled)."""
+    return {
+        "committee_yes_mean": float(yes.mean()),
+        "committee_yes_sd": float(yes.std(ddof=1)),
+        "referral_tabled": float(tabled.mean()),
+        "runs": len(yes),
+    }
+
+
+def engine_distribution(runs: int) -> dict[str, float]:
+    from unsim.engine import run
+
+    r = run(load(), runs=runs, seed=3)
+    assert r.runs is not None
+    return _distribution(
+        r.runs["third_committee_yes"].to_numpy(), r.runs["sc_referral_held"].to_numpy()
+    )
 
 
 def recorded_draws() -> list[tuple[str, str, tuple[int, ...] | int, int | None]]:
@@ -130,6 +151,13 @@ def main() -> None:
     print(f"default scenario: {SCENARIO.relative_to(ROOT)}")
     base, base_out = idiomatic(n_idiom)
     print(f"idiomatic Mesa, one Model per run ({n_idiom} runs): {base:,.0f} runs/s  (baseline)")
+    eng_out = engine_distribution(20_000)
+    for label, d in (("idiomatic", base_out), ("engine", eng_out)):
+        print(
+            f"  same model, {label:>9} ({d['runs']:>6,} runs): committee yes "
+            f"{d['committee_yes_mean']:.1f} (sd {d['committee_yes_sd']:.1f}), "
+            f"P(referral tabled) {d['referral_tabled']:.3f}"
+        )
     e1 = throughput(n_engine, 1)
     e2 = throughput(n_engine, 2)
     d = draws_only(n_engine)
@@ -153,7 +181,8 @@ def main() -> None:
                     "engine_2_workers_runs_per_s": e2,
                     "draws_only_runs_per_s": d,
                     "peak_memory_mib": mems,
-                    "idiomatic_plenary_adopted": base_out,
+                    "idiomatic_distribution": base_out,
+                    "engine_distribution": eng_out,
                 },
                 indent=2,
             )
