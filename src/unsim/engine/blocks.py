@@ -186,7 +186,7 @@ def _simulate_block(
         counts = np.zeros((n_states, 4), dtype=np.int64)
         v = votes if held.all() else votes[:, held]
         for code in (Vote.YES, Vote.NO, Vote.ABSENT):
-            counts[:, int(code)] = (v == code).sum(axis=1)
+            counts[:, int(code)] = (v == code).view(np.uint8).sum(axis=1, dtype=np.uint32)
         counts[:, int(Vote.ABSTAIN)] = v.shape[1] - counts.sum(axis=1)
         res.state_counts[stage] = counts
         res.pivotal[stage] = _pivotal_counts(stage, votes, out, model)

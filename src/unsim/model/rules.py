@@ -121,8 +121,10 @@ def tally(votes: NDArray[np.int8], members: B | None = None) -> NDArray[np.int32
 
     ``members`` restricts the count to some states (e.g. the Security Council)."""
     v = votes if members is None else votes[members]
+    # counting a boolean array is fastest summed as bytes (a tally of 193 fits 16 bits)
     yes, no, absent = (
-        (v == code).sum(axis=0, dtype=np.int32) for code in (Vote.YES, Vote.NO, Vote.ABSENT)
+        (v == code).view(np.uint8).sum(axis=0, dtype=np.uint16).astype(np.int32)
+        for code in (Vote.YES, Vote.NO, Vote.ABSENT)
     )
     return np.stack([yes, no, np.int32(v.shape[0]) - yes - no - absent, absent])
 
