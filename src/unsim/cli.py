@@ -18,11 +18,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from unsim._version import __version__
 from unsim.argtypes import positive as _positive
 from unsim.argtypes import whole_number as _seed
 from unsim.errors import ExitCode, ScenarioError, UnsimError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COMMANDS = ("run", "validate", "schema", "plot", "calibrate", "backtest", "sweep")
 
@@ -108,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     comparison_text = None
     if other_results is not None:
         table = compare(results, other_results)
-        _save_comparison(written, table, scenario.name, other_results, args)
+        _save_comparison(written, table, (scenario.name, other_results.scenario.name))
         comparison_text = format_comparison(table, scenario.name, other_results.scenario.name)
     if args.quiet:
         print(written)
@@ -120,39 +124,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _save_comparison(folder: Path, table: object, name_a: str, other: object, args: object) -> None:
-    """Add the comparison table (and its plot) to a written results folder, atomically per file."""
-    import os
-    import tempfile
-
-    import pandas as pd
-
-    assert isinstance(table, pd.DataFrame)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".csv.tmp")
-    os.close(fd)
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, folder / "comparison.csv")
-    try:
-        from unsim.plots import plot_comparison
-    except ImportError:
-        return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    other_name = getattr(getattr(other, "scenario", None), "name", "other")
-    ax = plot_comparison(table, names=(name_a, other_name))
+def _save_comparison(folder: Path, table: pd.DataFrame, names: tuple[str, str]) -> None:
+    """Add the comparison table and its figure to a written results folder (each atomically)."""
     from matplotlib.figure import Figure
 
-    fig = ax.figure
-    if not isinstance(fig, Figure):
-        return
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".png.tmp")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-    plt.close(fig)  # type: ignore[arg-type]
-    os.replace(tmp, folder / "comparison.png")
+    from unsim.atomic import write_atomically
+    from unsim.plots import plot_comparison
+
+    write_atomically(folder / "comparison.csv", lambda tmp: table.to_csv(tmp, index=False))
+    fig = Figure(figsize=(9.5, 0.34 * max(len(table), 1) + 1.9), layout="constrained")
+    plot_comparison(table, ax=fig.add_subplot(), names=names)
+    write_atomically(
+        folder / "comparison.png",
+        lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png"),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from unsim.engine.results import OUTCOMES, Results
@@ -98,20 +97,12 @@ def compare(a: Results, b: Results) -> pd.DataFrame:
     for stage in ("third_committee", "plenary"):
         col = f"{stage}_yes"
         if col in a.runs and a.runs[f"{stage}_held"].any():
-            x = a.runs[col].to_numpy(dtype=np.float64)
-            y = b.runs[col].to_numpy(dtype=np.float64)
-            d = y - x
-            half = 1.96 * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else math.nan
             rows.append(
                 {
                     "outcome": f"{stage}_yes_mean",
                     "label": f"{STAGE_LABELS[stage]}: mean yes votes",
-                    "p_a": float(x.mean()),
-                    "p_b": float(y.mean()),
-                    "diff": float(d.mean()),
-                    "ci_low": float(d.mean() - half),
-                    "ci_high": float(d.mean() + half),
-                    "n": len(d),
+                    # the same paired interval, on counts (p_a, p_b are then mean counts)
+                    **paired_difference(a.runs[col].to_numpy(), b.runs[col].to_numpy()),
                 }
             )
     return pd.DataFrame(rows)

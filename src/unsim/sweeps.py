@@ -19,11 +19,9 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from unsim.atomic import write_atomically, write_text_atomically
 from unsim.engine.rng import new_master_seed, stream_key
 from unsim.errors import InputError, Problem, ScenarioError
 from unsim.scenario.loader import read_yaml, scenario_from_dict
@@ -333,24 +332,12 @@ def execute(
 # --------------------------------------------------------------------------------------------
 # Storage
 # --------------------------------------------------------------------------------------------
-def _atomic(path: Path, write: Callable[[str], object]) -> None:
-    """Write ``path`` through a temporary file in the same folder, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _atomic_write(path: Path, text: str) -> None:
-    _atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    write_text_atomically(path, text)
 
 
 def _atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    _atomic(path, lambda tmp: _parquet_safe(df).to_parquet(tmp, index=False))
+    write_atomically(path, lambda tmp: _parquet_safe(df).to_parquet(tmp, index=False))
 
 
 def _parquet_safe(df: pd.DataFrame) -> pd.DataFrame:

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +41,7 @@ from numpy.typing import NDArray
 from scipy import optimize, special
 
 from unsim._version import __version__
+from unsim.atomic import write_text_atomically
 from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints, estimate_ideal_points
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES, dprk_plenary_roll_calls
 from unsim.errors import InputError
@@ -518,19 +517,9 @@ def write_calibration(
     calibration: Calibration, path: str | Path, header: str | None = None
 ) -> Path:
     """Write a calibration file atomically (a temporary file in the same folder, then replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(
         calibration.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
     )
     if header:
         text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomically(path, text)

@@ -33,9 +33,11 @@ def proportion(successes: int, n: int, level: float = 0.95) -> dict[str, float]:
 
 
 def paired_difference(
-    a: NDArray[np.bool_], b: NDArray[np.bool_], level: float = 0.95
+    a: NDArray[np.bool_] | NDArray[np.number],
+    b: NDArray[np.bool_] | NDArray[np.number],
+    level: float = 0.95,
 ) -> dict[str, float]:
-    """Difference of two proportions measured on the same runs (common random numbers).
+    """Difference of two proportions (or means) measured on the same runs (common random numbers).
 
     The interval is a normal one on the per-run differences (b - a), which is what pairing buys:
     its width reflects only the runs where the two scenarios disagree."""

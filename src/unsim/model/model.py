@@ -141,10 +141,7 @@ class SponsorCoalition(mesa.Agent):
             offer = s.conditional_offer(m)
             if offer is None:
                 continue
-            credibility = float(getattr(s, "credibility", 1.0))
-            discount = getattr(s, "sponsors_discount", None)
-            if callable(discount) and discount(m.sponsor_codes):
-                credibility *= rule.unmet_terms_discount
+            credibility = s.offer_credibility(m.sponsor_codes, rule.unmet_terms_discount)
             judged = credibility + rule.credibility_noise * m.sponsor_judgement
             accept |= offer & (judged >= rule.accept_offer_min_credibility)
         short = m.expected_yes_share() < rule.drop_if_expected_yes_share_below

@@ -160,6 +160,10 @@ class Strategy(BaseModel):
         this strategy makes no such offer. The sponsors' bargaining rule weighs it."""
         return None
 
+    def offer_credibility(self, sponsors: list[str], unmet_terms_discount: float) -> float:
+        """How credible the sponsors (ISO3 codes) find this strategy's conditional offer."""
+        return 1.0
+
     def on_icc_dropped(self, ctx: StrategyContext, mask: BoolArray) -> None:
         """React to the sponsors dropping the ICC language in the replicates of ``mask``."""
 

@@ -70,12 +70,13 @@ class Invitation(Strategy):
         unmet = [s for s, want in self.demanded_terms.items() if not set(want) <= set(self.terms)]
         return ~ctx.state_mask(unmet)
 
-    def sponsors_discount(self, sponsors: list[str]) -> bool:
-        """Whether a sponsor demands terms the offer lacks."""
-        return any(
+    def offer_credibility(self, sponsors: list[str], unmet_terms_discount: float) -> float:
+        """The offer's credibility, discounted if a sponsor demands terms it lacks."""
+        unmet = any(
             s in sponsors and not set(want) <= set(self.terms)
             for s, want in self.demanded_terms.items()
         )
+        return self.credibility * (unmet_terms_discount if unmet else 1.0)
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
         offered = ctx.has_event("invitation_offered")
