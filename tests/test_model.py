@@ -473,3 +473,16 @@ def test_lobbying_pressure_is_the_allocation_rule(default_scenario):
     expected = rules.allocate(budget, m.lobbied())
     np.testing.assert_allclose(pushed, expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(pushed.sum(axis=0), budget, rtol=1e-4)
+
+
+def test_reset_gives_the_histories_of_a_fresh_model(default_scenario):
+    """The engine reuses one model block after block: after ``reset`` a model runs exactly the
+    histories a new model of that block runs."""
+    fresh = UNModel(default_scenario, replicates=32, seed=5, block=3).simulate()
+    reused = UNModel(default_scenario, replicates=32, seed=5, block=0)
+    reused.simulate()
+    reused.reset(5, 3)
+    again = reused.simulate()
+    assert fresh.keys() == again.keys()
+    for key, value in fresh.items():
+        np.testing.assert_array_equal(again[key], value, err_msg=key)

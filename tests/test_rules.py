@@ -436,3 +436,35 @@ def test_group_pull_with_offset_is_the_pull_of_the_deviation():
     np.testing.assert_allclose(
         rules.group_pull(support, membership, weights, offset=offset), direct, atol=1e-5
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 25).flatmap(
+        lambda n: st.tuples(
+            hnp.arrays(np.float32, (n, 5), elements=st.floats(-10, 10, width=32)),
+            hnp.arrays(np.float32, (n, 5), elements=st.floats(-10, 10, width=32)),
+            hnp.arrays(np.float32, (n, 5), elements=st.floats(-2, 2, width=32)),
+            hnp.arrays(np.float32, (n, 4), elements=st.sampled_from([0.0, 1.0])),
+            hnp.arrays(np.float32, (n, 2), elements=st.floats(0, 1, width=32)),
+            hnp.arrays(np.float32, (2, 5), elements=st.floats(-2, 2, width=32)),
+        )
+    ),
+    st.floats(0, 1),
+)
+def test_deliberation_is_the_deliberate_rule(args, rate):
+    """The form the rounds run (deviation from baseline, low-rank pushes inside a matrix product,
+    the keep factor folded into the full push) gives what ``deliberate`` defines."""
+    support, baseline, pressure, membership, basis, coefficients = args
+    rows = membership.sum(axis=1, keepdims=True)
+    weights = np.where(rows > 0, membership / np.maximum(rows, 1), 0).astype(F32)
+    pull = rules.group_pull(support - baseline, membership, weights)
+    expected = rules.deliberate(support, baseline, pressure + basis @ coefficients, pull, rate)
+    deviation = support - baseline
+    kept = (np.float32(1 - rate) * pressure).astype(F32)
+    rules.Deliberation(membership, weights, rate)(deviation, kept, basis, coefficients)
+    np.testing.assert_allclose(baseline + deviation, expected, rtol=1e-4, atol=1e-3)
+    # nothing pushed and nothing shifted: a zero deviation stays exactly zero
+    zero = np.zeros_like(support)
+    rules.Deliberation(membership, weights, rate)(zero)
+    assert (zero == 0).all()

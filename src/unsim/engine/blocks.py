@@ -10,6 +10,7 @@ import ctypes
 import sys
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,14 +111,74 @@ def _pivotal_counts(
     return (decides & council).sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
 
 
+def _state_counts(votes: NDArray[np.int8], held: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """(states, 4) how often each state voted yes, no, abstain, absent in the runs where the vote
+    was held (comparisons summed as bytes; the runs not held are masked, not copied out)."""
+    n_held = int(held.sum())
+    counts = np.zeros((votes.shape[0], 4), dtype=np.int64)
+    if n_held == 0:
+        return counts
+    acc = np.uint16 if votes.shape[1] < 2**16 else np.uint32
+    mask = None if n_held == votes.shape[1] else held.view(np.uint8)
+    for code in (Vote.YES, Vote.NO, Vote.ABSENT):
+        hits = (votes == code).view(np.uint8)
+        if mask is not None:
+            hits &= mask
+        counts[:, int(code)] = hits.sum(axis=1, dtype=acc)
+    counts[:, int(Vote.ABSTAIN)] = n_held - counts.sum(axis=1)
+    return counts
+
+
 def simulate_block(
     scenario: Scenario, seed: int, block: int, size: int, keep_runs: bool = True
 ) -> BlockResult:
     """Simulate block ``block`` of ``size`` runs and reduce it to aggregates.
 
-    BLAS runs single-threaded (see ``single_threaded_blas``)."""
+    BLAS runs single-threaded (see ``prepare_process``)."""
+    return next(iter_blocks(scenario, seed, [(block, size)], keep_runs))
+
+
+def iter_blocks(
+    scenario: Scenario, seed: int, blocks: Iterable[tuple[int, int]], keep_runs: bool = True
+) -> Iterator[BlockResult]:
+    """Simulate the given ``(block, size)`` blocks one after the other and yield each one's
+    aggregates. Blocks of equal size share one model (``UNModel.reset``): its agents and
+    parameters are built once, and only the histories start afresh."""
     prepare_process()
-    return _simulate_block(scenario, seed, block, size, keep_runs)
+    model: UNModel | None = None
+    try:
+        for block, size in blocks:
+            t0 = time.perf_counter()
+            if model is not None and model.n_replicates == size:
+                model.reset(seed, block)
+            else:
+                if model is not None:
+                    model.release()
+                model = UNModel(scenario, replicates=size, seed=seed, block=block)
+            res = _aggregate(model, model.simulate(), keep_runs)
+            res.seconds = time.perf_counter() - t0
+            yield res
+    finally:
+        if model is not None:
+            model.release()
+
+
+def simulate_shard(
+    scenario: Scenario, seed: int, first: int, sizes: list[int], keep_runs: bool = True
+) -> BlockResult:
+    """Blocks ``first, first + 1, ...`` of the given sizes, merged into one result (run tables
+    concatenated in block order). One task of a worker pool or a cluster."""
+    total = BlockResult()
+    chunks: list[dict[str, NDArray[Any]]] = []
+    blocks = [(first + i, size) for i, size in enumerate(sizes)]
+    for res in iter_blocks(scenario, seed, blocks, keep_runs):
+        if res.runs is not None:
+            chunks.append(res.runs)
+            res.runs = None
+        total.merge(res)
+    if chunks:
+        total.runs = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+    return total
 
 
 _SETUP_LOCK = threading.Lock()
@@ -158,13 +219,9 @@ def _keep_freed_memory() -> None:
     mallopt(m_top_pad, 64 * 2**20)
 
 
-def _simulate_block(
-    scenario: Scenario, seed: int, block: int, size: int, keep_runs: bool
-) -> BlockResult:
-    t0 = time.perf_counter()
-    model = UNModel(scenario, replicates=size, seed=seed, block=block)
-    out = model.simulate()
-    res = BlockResult(n=size)
+def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) -> BlockResult:
+    """Reduce a simulated block to counts and histograms (and its run table if kept)."""
+    res = BlockResult(n=model.n_replicates)
     for k, v in out.items():
         if v.dtype == np.bool_:
             res.sums[k] = int(v.sum())
@@ -183,20 +240,13 @@ def _simulate_block(
         votes = model.votes.get(stage)
         if votes is None:
             continue
-        counts = np.zeros((n_states, 4), dtype=np.int64)
-        v = votes if held.all() else votes[:, held]
-        for code in (Vote.YES, Vote.NO, Vote.ABSENT):
-            counts[:, int(code)] = (v == code).view(np.uint8).sum(axis=1, dtype=np.uint32)
-        counts[:, int(Vote.ABSTAIN)] = v.shape[1] - counts.sum(axis=1)
-        res.state_counts[stage] = counts
+        res.state_counts[stage] = _state_counts(votes, held)
         res.pivotal[stage] = _pivotal_counts(stage, votes, out, model)
     if keep_runs:
-        res.runs = {k: v for k, v in out.items()}
-    model.release()
-    res.seconds = time.perf_counter() - t0
+        res.runs = {k: v.copy() for k, v in out.items()}
     return res
 
 
-def block_task(args: tuple[Scenario, int, int, int, bool]) -> BlockResult:
-    """Picklable entry point for process pools and Dask."""
-    return simulate_block(*args)
+def block_task(args: tuple[Scenario, int, int, list[int], bool]) -> BlockResult:
+    """Picklable entry point for process pools and Dask: ``simulate_shard(*args)``."""
+    return simulate_shard(*args)

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from unsim._version import __version__
-from unsim.engine.blocks import BlockResult, block_task
+from unsim.engine.blocks import BlockResult, block_task, iter_blocks
 from unsim.engine.results import Results, build_per_state, build_summary, runs_frame
 from unsim.engine.rng import new_master_seed
 from unsim.scenario.schema import Scenario
 
-Task = tuple[Scenario, int, int, int, bool]
+Task = tuple[Scenario, int, int, list[int], bool]
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 
@@ -46,27 +46,53 @@ def shutdown_pools() -> None:
     _POOLS.clear()
 
 
-def _map(tasks: list[Task], workers: int, executor: Any) -> Iterator[BlockResult]:
-    """Results of the tasks, in task order."""
-    if executor is not None:
-        if hasattr(executor, "map_blocks"):
-            yield from executor.map_blocks(block_task, tasks)
-            return
-        if isinstance(executor, Executor):
-            yield from executor.map(block_task, tasks)
-            return
-        raise TypeError("executor must be a concurrent.futures.Executor or a DaskExecutor")
-    if workers <= 1 or len(tasks) <= 1:
-        for t in tasks:
-            yield block_task(t)
-        return
-    yield from _local_pool(workers).map(block_task, tasks)
-
-
 def plan_blocks(runs: int, block_size: int) -> list[int]:
     """Sizes of the blocks that make up ``runs`` (all ``block_size`` but maybe the last)."""
     n = math.ceil(runs / block_size)
     return [min(block_size, runs - b * block_size) for b in range(n)]
+
+
+def plan_shards(sizes: list[int], workers: int, per_worker: int = 4) -> list[tuple[int, list[int]]]:
+    """Consecutive blocks grouped into tasks, ``(first block, sizes)``: about ``per_worker``
+    tasks per worker, so that each task builds its model once and reuses it for its blocks
+    while the workers stay evenly loaded."""
+    n_tasks = max(1, min(len(sizes), workers * per_worker))
+    per = math.ceil(len(sizes) / n_tasks)
+    return [(first, sizes[first : first + per]) for first in range(0, len(sizes), per)]
+
+
+def _map(
+    scenario: Scenario,
+    seed: int,
+    sizes: list[int],
+    keep_runs: bool,
+    workers: int,
+    executor: Any,
+) -> tuple[Iterator[BlockResult], int]:
+    """Results in block order (one per block when run in this process, one per task of
+    consecutive blocks otherwise) and how many results there will be."""
+    if executor is None and (workers <= 1 or len(sizes) <= 1):
+        blocks = list(enumerate(sizes))
+        return iter_blocks(scenario, seed, blocks, keep_runs), len(blocks)
+    n_workers = workers if executor is None else _executor_workers(executor)
+    tasks: list[Task] = [
+        (scenario, seed, first, part, keep_runs) for first, part in plan_shards(sizes, n_workers)
+    ]
+    if executor is None:
+        return _local_pool(workers).map(block_task, tasks), len(tasks)
+    if hasattr(executor, "map_blocks"):
+        return executor.map_blocks(block_task, tasks), len(tasks)
+    if isinstance(executor, Executor):
+        return executor.map(block_task, tasks), len(tasks)
+    raise TypeError("executor must be a concurrent.futures.Executor or a DaskExecutor")
+
+
+def _executor_workers(executor: Any) -> int:
+    """How many workers an executor has (for planning its tasks)."""
+    count = getattr(executor, "worker_count", None)
+    if callable(count):
+        return max(1, int(count()))
+    return max(1, int(getattr(executor, "_max_workers", 1) or 1))
 
 
 def run(
@@ -99,14 +125,14 @@ def run(
     if seed is None:
         seed = sim.seed if sim.seed is not None else new_master_seed()
     sizes = plan_blocks(runs, sim.block_size)
-    tasks: list[Task] = [(scenario, int(seed), b, size, keep_runs) for b, size in enumerate(sizes)]
-    stream: Iterable[BlockResult] = _map(tasks, workers, executor)
+    results, n_results = _map(scenario, int(seed), sizes, keep_runs, workers, executor)
+    stream: Iterable[BlockResult] = results
     if progress is True:
         from tqdm.auto import tqdm
 
-        stream = tqdm(stream, total=len(tasks), unit="block", leave=False)
+        stream = tqdm(stream, total=n_results, unit="task", leave=False)
     elif callable(progress):
-        stream = progress(stream, len(tasks))
+        stream = progress(stream, n_results)
     agg = BlockResult()
     chunks = []
     for res in stream:

@@ -20,6 +20,11 @@ class DaskExecutor:
             self.client = Client(address, **client_kwargs)
             self._own = True
 
+    def worker_count(self) -> int:
+        """Threads across the cluster's workers (for planning tasks)."""
+        threads = self.client.nthreads()
+        return max(1, sum(threads.values()) if threads else 1)
+
     def map_blocks(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
         futures = self.client.map(fn, tasks, pure=False)
         for fut in futures:

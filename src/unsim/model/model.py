@@ -247,6 +247,16 @@ class UNModel(mesa.Model):
                 agent_reporters={"support": lambda a: getattr(a, "mean_support", None)},
             )
 
+    def reset(self, seed: int, block: int) -> None:
+        """Start the histories of block ``block`` of master seed ``seed`` afresh, keeping the
+        agents and the parameters (the engine runs block after block on one model). The state
+        afterwards is exactly that of ``UNModel(scenario, replicates, seed, block)``."""
+        self.streams = Streams(seed, block)
+        self.reset_rng(self.streams.generator("mesa"))
+        self.round = 0
+        self.running = True
+        self._build_state()
+
     # -- construction -------------------------------------------------------------------------
     def _build_parameters(self) -> None:
         s, w, b = self.spec, self.world, self.spec.behaviour
@@ -368,8 +378,10 @@ class UNModel(mesa.Model):
         n, r, b = self.n_states, self.n_replicates, self.behaviour
         noise = self.streams.normal("state_noise", (n, r))
         self.baseline = self.expected_support + np.float32(b.state_noise) * noise
-        self.support = self.baseline.copy()
-        self.baseline_means = rules.group_means(self.baseline, self.membership)
+        # support is kept as its deviation from the baseline (``support`` adds them up)
+        self.deviation = np.zeros((n, r), dtype=np.float32)
+        self.shape = (n, r)
+        self.deliberation = rules.Deliberation(self.membership, self.group_weights, b.bloc_pull)
         self.icc_aversion = np.repeat(self.icc_base, r, axis=1)
         self._ledger: dict[tuple[str, str], Any] = {}
         self._custom: list[tuple[str, NDArray[Any], Any]] = []
@@ -383,6 +395,15 @@ class UNModel(mesa.Model):
         self.votes: dict[str, NDArray[np.int8]] = {}
         self.outcomes: dict[str, NDArray[Any]] = {}
         self._cache: dict[str, Any] = {}
+
+    @property
+    def support(self) -> F:
+        """(states, replicates) each state's support for the draft: baseline plus deviation
+        (computed once per round and shared, so an agent's row is a view of it)."""
+        support = self._cache.get("support")
+        if support is None:
+            support = self._cache["support"] = self.baseline + self.deviation
+        return support  # type: ignore[no-any-return]
 
     # -- the StrategyContext interface ----------------------------------------------------------
     @property
@@ -445,36 +466,54 @@ class UNModel(mesa.Model):
             return self.allies_basis[:, 0], False
         raise ValueError(f"unknown basis {name!r}; allowed: undecided, lobbied, receptive, allies")
 
-    def pressure(self, quantity: str) -> F | None:
-        """Everything pushed to ``quantity`` this round, as one (states, replicates) array.
+    def _pushes(self, quantity: str, scale: float = 1.0) -> tuple[F | None, F | None, F | None]:
+        """This round's pushes to ``quantity`` as ``(full, basis, coefficients)``: ``full`` a
+        (states, replicates) array (the pushes weighted by ``swing``, and pushes on custom
+        bases), ``basis @ coefficients`` the rest, which is low-rank ((states, k) times
+        (k, replicates)) and is never materialised by the deliberation rule. ``full`` comes
+        multiplied by ``scale`` (folded into the coefficients: no extra pass).
 
         Named bases are per-state weights, some times ``swing``: the pushes add up as
-        ``swing * (W_s @ C_s) + W @ C`` (two small matrix products) whatever their number."""
-        shape = self.support.shape
-        groups: dict[bool, tuple[list[F], list[F]]] = {True: ([], []), False: ([], [])}
+        ``swing * (W_s @ C_s) + W @ C`` whatever their number."""
+        n_rep = self.n_replicates
+        swung_w: list[F] = []
+        swung_c: list[F] = []
+        plain_w: list[F] = []
+        plain_c: list[F] = []
         for (q, name), coef in self._ledger.items():
             if q != quantity:
                 continue
-            c = np.broadcast_to(np.asarray(coef, dtype=np.float32), (shape[1],))
+            c = np.broadcast_to(np.asarray(coef, dtype=np.float32), (n_rep,))
             if not c.any():
                 continue
             weights, swung = self._basis(name)
-            groups[swung][0].append(weights)
-            groups[swung][1].append(c)
-        total: F | None = None
-        for swung, (ws, cs) in groups.items():
-            if not ws:
-                continue
-            # a sum of a few outer products (einsum: faster than BLAS for so few terms)
-            part = np.einsum("nk,kr->nr", np.stack(ws, axis=1), np.stack(cs, axis=0))
             if swung:
-                part *= self.swing()
-            total = part if total is None else np.add(total, part, out=total)
+                swung_w.append(weights)
+                swung_c.append(c * np.float32(scale) if scale != 1.0 else c)
+            else:
+                plain_w.append(weights)
+                plain_c.append(c)
+        full: F | None = None
+        if swung_w:
+            # a sum of a few outer products (einsum: faster than BLAS for so few terms)
+            full = np.einsum("nk,kr->nr", np.stack(swung_w, axis=1), np.stack(swung_c, axis=0))
+            full *= self.swing()
         for q, basis, coef in self._custom:
             if q == quantity:
-                term = np.broadcast_to(basis * np.asarray(coef, dtype=np.float32), shape)
-                total = term.copy() if total is None else np.add(total, term, out=total)
-        return total
+                coef = np.asarray(coef, dtype=np.float32) * np.float32(scale)
+                term = np.broadcast_to(basis * coef, self.shape)
+                full = term.copy() if full is None else np.add(full, term, out=full)
+        if not plain_w:
+            return full, None, None
+        return full, np.stack(plain_w, axis=1), np.stack(plain_c, axis=0)
+
+    def pressure(self, quantity: str) -> F | None:
+        """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
+        full, basis, coefficients = self._pushes(quantity)
+        if basis is None or coefficients is None:
+            return full
+        low_rank = (basis @ coefficients).astype(np.float32, copy=False)
+        return low_rank if full is None else np.add(full, low_rank, out=full)
 
     def expected_yes_share(self) -> F:
         if "share" not in self._cache:
@@ -527,22 +566,14 @@ class UNModel(mesa.Model):
 
     def deliberate(self) -> None:
         """The member states take this round's pressure and move toward their groups' shift
-        (``rules.deliberate``, applied to every state and replicate at once)."""
+        (``rules.deliberate``, applied to every state and replicate at once in the form of
+        ``rules.Deliberation``)."""
         icc = self.pressure("icc_aversion")
         if icc is not None:
             self.icc_aversion += icc
-        pressure = self.pressure("support")
-        pull = rules.group_pull(
-            self.support, self.membership, self.group_weights, offset=self.baseline_means
-        )
-        rules.deliberate(
-            self.support,
-            self.baseline,
-            pressure if pressure is not None else 0.0,
-            pull,
-            self.behaviour.bloc_pull,
-            out=self.support,
-        )
+        d = self.deliberation
+        d(self.deviation, *self._pushes("support", scale=float(d.keep)))
+        self._cache.pop("support", None)
 
     # -- procedure ----------------------------------------------------------------------------
     def stances(self, stage: str) -> F:
@@ -553,8 +584,16 @@ class UNModel(mesa.Model):
             return rules.amendment_stance(self.support, self.icc_aversion, b.amendment_bias)
         return rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
 
-    def _record(self, stage: str, held: B, votes: NDArray[np.int8], adopted: B) -> None:
-        counts = rules.tally(votes, self.council if stage.startswith("sc_") else None)
+    def _record(
+        self,
+        stage: str,
+        held: B,
+        votes: NDArray[np.int8],
+        adopted: B,
+        counts: NDArray[np.int32] | None = None,
+    ) -> None:
+        if counts is None:
+            counts = rules.tally(votes, self.council if stage.startswith("sc_") else None)
         counts[:, ~held] = 0
         self.votes[stage] = votes
         o = self.outcomes
@@ -576,7 +615,7 @@ class UNModel(mesa.Model):
         )
         counts = rules.tally(votes)
         adopted = rules.majority_adopted(counts[0], counts[1], majority) & held
-        self._record(stage, held, votes, adopted)
+        self._record(stage, held, votes, adopted, counts)
         return adopted
 
     def _council_vote(self, stage: str, held: B) -> NDArray[np.int8]:
@@ -652,7 +691,7 @@ class UNModel(mesa.Model):
             votes = self._council_vote("sc_agenda", on_agenda)
             counts = rules.tally(votes, self.council)
             adopted = rules.council_adopted(counts[0], counts[1], procedural=True) & on_agenda
-            self._record("sc_agenda", on_agenda, votes, adopted)
+            self._record("sc_agenda", on_agenda, votes, adopted, counts)
             on_agenda = adopted
         if "sc_referral" in stages:
             ey, p_veto = self._expected_council("sc_referral")
@@ -663,7 +702,7 @@ class UNModel(mesa.Model):
             counts = rules.tally(votes, self.council)
             perm_no = rules.tally(votes, self.permanent)[1]
             adopted = rules.council_adopted(counts[0], perm_no, procedural=False) & tabled
-            self._record("sc_referral", tabled, votes, adopted)
+            self._record("sc_referral", tabled, votes, adopted, counts)
             for code in self.world.security_council.permanent:
                 i = self.world.index[code]
                 self.outcomes[f"veto_{code}"] = tabled & (votes[i] == Vote.NO)
@@ -698,7 +737,7 @@ class UNModel(mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "support", "icc_aversion", "baseline_means"):
+        for name in ("baseline", "deviation", "icc_aversion", "deliberation"):
             setattr(self, name, None)
         self.votes = {}
         self._cache.clear()

@@ -23,6 +23,7 @@ from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.linalg.blas import sgemm as _sgemm
 
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
@@ -121,9 +122,10 @@ def tally(votes: NDArray[np.int8], members: B | None = None) -> NDArray[np.int32
 
     ``members`` restricts the count to some states (e.g. the Security Council)."""
     v = votes if members is None else votes[members]
-    # counting a boolean array is fastest summed as bytes (a tally of 193 fits 16 bits)
+    # counting a boolean array is fastest summed as bytes, in bytes while the count fits
+    acc = np.uint8 if v.shape[0] < 256 else np.uint16
     yes, no, absent = (
-        (v == code).view(np.uint8).sum(axis=0, dtype=np.uint16).astype(np.int32)
+        (v == code).view(np.uint8).sum(axis=0, dtype=acc).astype(np.int32)
         for code in (Vote.YES, Vote.NO, Vote.ABSENT)
     )
     return np.stack([yes, no, np.int32(v.shape[0]) - yes - no - absent, absent])
@@ -200,6 +202,53 @@ def deliberate(
     step *= np.float32(rate)
     moved += step
     return moved
+
+
+class Deliberation:
+    """``deliberate`` for one block, in the form the rounds run it.
+
+    With groups and rate fixed for a whole run, the rule is linear in the deviation
+    ``d = support - baseline``:
+
+        new d = (1 - rate) (d + pressure) + rate W (G d)
+
+    with G the (groups, states) group-means operator and W the (states, groups) weights
+    (``group_pull(d) = W G d``). A round then costs two thin matrix products and a pass or two;
+    pushes that are low-rank (a per-state basis times a per-replicate coefficient) ride along in
+    the second product instead of being materialised. A state that nothing moves keeps a
+    deviation of exactly zero."""
+
+    def __init__(self, membership: F, weights: F, rate: float):
+        sizes = np.maximum(membership.sum(axis=0), 1.0)
+        self.means = np.ascontiguousarray((membership / sizes).T, dtype=np.float32)
+        self.keep = np.float32(1.0 - rate)
+        self.pull = (np.float32(rate) * weights).astype(np.float32)
+
+    def __call__(
+        self,
+        deviation: F,
+        kept_pressure: F | None = None,
+        basis: F | None = None,
+        coefficients: F | None = None,
+    ) -> F:
+        """Update ``deviation`` ((states, replicates), C-ordered) in place. ``kept_pressure`` is a
+        full push already multiplied by ``keep`` (``1 - rate``: the caller folds it into the
+        push's coefficients, which saves a pass); ``basis`` (states, k) times ``coefficients``
+        (k, replicates) is a low-rank push added to it."""
+        groups = self.means @ deviation
+        if basis is not None and coefficients is not None and basis.shape[1]:
+            weights = np.concatenate([self.pull, self.keep * basis], axis=1, dtype=np.float32)
+            groups = np.concatenate([groups, coefficients], axis=0, dtype=np.float32)
+        else:
+            weights = self.pull
+        # deviation <- keep * deviation + weights @ groups as one BLAS call on the transposes
+        # (a C-ordered (states, replicates) array is a Fortran-ordered (replicates, states) one)
+        out = _sgemm(1.0, groups.T, weights.T, beta=self.keep, c=deviation.T, overwrite_c=1)
+        if not np.shares_memory(out, deviation):  # BLAS worked on a copy (unusual strides)
+            deviation[...] = out.T
+        if kept_pressure is not None:
+            deviation += kept_pressure
+        return deviation
 
 
 def pivotal(votes: NDArray[np.int8], adopted: B, margin_ok: NDArray[np.integer]) -> B:
