@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from unsim.model import UNModel, rules
-from unsim.model.rules import Vote
+from unsim.model.rules import ABSENT, NO, YES, Vote
 from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
 
 TALLY_CATEGORIES = ("yes", "no", "abstain", "absent")
@@ -84,7 +84,7 @@ def _pivotal_counts(
         if majority == "simple":
             flip = rules.pivotal(v, adopted[close], (yes - no)[close])
         else:
-            flip = (yes_decides[close] & (v == Vote.YES)) | (no_decides[close] & (v == Vote.NO))
+            flip = (yes_decides[close] & (v == YES)) | (no_decides[close] & (v == NO))
         return flip.sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
     council = model.council[:, None]
     if stage == "sc_referral":
@@ -97,8 +97,8 @@ def _pivotal_counts(
         if not close.any():
             return np.zeros(votes.shape[0], dtype=np.int64)
         v = votes[:, close]
-        decides = ((v == Vote.NO) & model.permanent[:, None] & lone_veto[close]) | (
-            (v == Vote.YES) & ninth[close]
+        decides = ((v == NO) & model.permanent[:, None] & lone_veto[close]) | (
+            (v == YES) & ninth[close]
         )
     else:
         ninth_yes = adopted & (yes == 9)
@@ -107,7 +107,7 @@ def _pivotal_counts(
         if not close.any():
             return np.zeros(votes.shape[0], dtype=np.int64)
         v = votes[:, close]
-        decides = ((v == Vote.YES) & ninth_yes[close]) | ((v != Vote.YES) & one_short[close])
+        decides = ((v == YES) & ninth_yes[close]) | ((v != YES) & one_short[close])
     return (decides & council).sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
 
 
@@ -120,7 +120,7 @@ def _state_counts(votes: NDArray[np.int8], held: NDArray[np.bool_]) -> NDArray[n
         return counts
     acc = np.uint16 if votes.shape[1] < 2**16 else np.uint32
     mask = None if n_held == votes.shape[1] else held.view(np.uint8)
-    for code in (Vote.YES, Vote.NO, Vote.ABSENT):
+    for code in (YES, NO, ABSENT):
         hits = (votes == code).view(np.uint8)
         if mask is not None:
             hits &= mask

@@ -495,8 +495,7 @@ class UNModel(mesa.Model):
                 plain_c.append(c)
         full: F | None = None
         if swung_w:
-            # a sum of a few outer products (einsum: faster than BLAS for so few terms)
-            full = np.einsum("nk,kr->nr", np.stack(swung_w, axis=1), np.stack(swung_c, axis=0))
+            full = _outer_sum(np.stack(swung_w, axis=1), np.stack(swung_c, axis=0))
             full *= self.swing()
         for q, basis, coef in self._custom:
             if q == quantity:
@@ -605,7 +604,7 @@ class UNModel(mesa.Model):
     def _assembly_vote(self, stage: str, held: B, majority: str) -> B:
         if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
             none = np.zeros(self.n_replicates, dtype=bool)
-            votes = np.full((self.n_states, self.n_replicates), Vote.ABSENT, dtype=np.int8)
+            votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
             self._record(stage, none, votes, none)
             return none
         b = self.behaviour
@@ -621,7 +620,7 @@ class UNModel(mesa.Model):
     def _council_vote(self, stage: str, held: B) -> NDArray[np.int8]:
         # one uniform per Council seat (in world order of the members) and replicate
         u = self.streams.uniform(f"vote:{stage}", (len(self.council_agents), self.n_replicates))
-        votes = np.full((self.n_states, self.n_replicates), Vote.ABSENT, dtype=np.int8)
+        votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
         for seat, a in enumerate(self.council_agents):
             votes[a.index] = a.council_vote(stage, u[seat])
         return votes
@@ -705,7 +704,7 @@ class UNModel(mesa.Model):
             self._record("sc_referral", tabled, votes, adopted, counts)
             for code in self.world.security_council.permanent:
                 i = self.world.index[code]
-                self.outcomes[f"veto_{code}"] = tabled & (votes[i] == Vote.NO)
+                self.outcomes[f"veto_{code}"] = tabled & (votes[i] == rules.NO)
             self.outcomes["sc_referral_vetoed"] = tabled & (perm_no > 0)
         for st in self.strategies:
             st.finish(self)
@@ -751,6 +750,15 @@ class UNModel(mesa.Model):
 
 
 ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
+
+
+def _outer_sum(weights: F, coefficients: F) -> F:
+    """``weights @ coefficients`` for a handful of terms: one outer product is fastest as an
+    einsum, several as a thin matrix product (measured; BLAS is slow on a single term)."""
+    if weights.shape[1] == 1:
+        return np.einsum("nk,kr->nr", weights, coefficients)  # type: ignore[no-any-return]
+    return np.matmul(weights, coefficients)  # type: ignore[no-any-return]
+
 
 __all__ = [
     "EVENTS",

@@ -37,6 +37,9 @@ class Vote(IntEnum):
 
 
 VOTE_LETTERS = {Vote.YES: "Y", Vote.NO: "N", Vote.ABSTAIN: "A", Vote.ABSENT: "X"}
+#: The vote codes as NumPy scalars, for array work: NumPy compares an int8 array with an
+#: ``IntEnum`` member by converting the whole array to int64 (measured 14 x slower).
+YES, NO, ABSTAIN, ABSENT = (np.int8(v) for v in Vote)
 ICC_FACTOR = {"retained": 1.0, "softened": 0.5, "dropped": 0.0}
 
 
@@ -94,18 +97,19 @@ def amendment_stance(support: F, icc_aversion: F, bias: float) -> F:
 def cast_votes(stance: F, band: float, noise: float, absence: F, u: F) -> NDArray[np.int8]:
     """Votes (``Vote`` codes) from stances, absence probabilities and uniforms of the same shape."""
     # thresholds on u: absent below ``absence``; no below absence + present P(no); yes from
-    # 1 - present P(yes) up. With P in tanh form (present_tanh) and h = present / 2:
-    #   t_no = absence + h (1 - t_no_tanh),  t_yes = 1 - h (1 + t_yes_tanh)
+    # 1 - present P(yes) up. With P in tanh form (present_tanh) and h = present / 2 these are
+    #   yes iff u >= 1 - h (1 + t_yes),  no iff u < absence + h (1 - t_no),
+    # which with w = (1 - h - u) / h read: yes iff t_yes >= w, no iff t_no < w, absent iff w > 1
+    # (w is a pass over the uniforms; the tanh forms are compared as they are)
     ty, tn = present_tanh(stance, band, noise)
-    h = (np.float32(1.0) - absence) * np.float32(0.5)
-    ty *= -h
-    ty += np.float32(1.0) - h
-    tn *= -h
-    tn += absence + h
-    votes = np.full(np.broadcast_shapes(stance.shape, u.shape), Vote.ABSTAIN, dtype=np.int8)
-    votes -= (u >= ty).view(np.int8) * np.int8(2)
-    votes -= (u < tn).view(np.int8)
-    votes += (u < absence).view(np.int8) * np.int8(2)
+    h = np.maximum((np.float32(1.0) - absence) * np.float32(0.5), np.float32(1e-30))
+    inv_h = np.float32(1.0) / h
+    w = np.multiply(u, -inv_h, dtype=np.float32)
+    w += (np.float32(1.0) - h) * inv_h
+    votes = np.full(np.broadcast_shapes(stance.shape, u.shape), ABSTAIN, dtype=np.int8)
+    votes -= (ty >= w).view(np.int8) * np.int8(2)
+    votes -= (tn < w).view(np.int8)
+    votes += (w > np.float32(1.0)).view(np.int8) * np.int8(2)
     return votes
 
 
@@ -126,7 +130,7 @@ def tally(votes: NDArray[np.int8], members: B | None = None) -> NDArray[np.int32
     acc = np.uint8 if v.shape[0] < 256 else np.uint16
     yes, no, absent = (
         (v == code).view(np.uint8).sum(axis=0, dtype=acc).astype(np.int32)
-        for code in (Vote.YES, Vote.NO, Vote.ABSENT)
+        for code in (YES, NO, ABSENT)
     )
     return np.stack([yes, no, np.int32(v.shape[0]) - yes - no - absent, absent])
 
@@ -254,6 +258,6 @@ class Deliberation:
 def pivotal(votes: NDArray[np.int8], adopted: B, margin_ok: NDArray[np.integer]) -> B:
     """Whether each state's vote decided the outcome: switching a yes to no (when adopted) or a no
     to yes (when not) would flip it. ``margin_ok`` is yes - no (GA simple majority)."""
-    flip_yes = adopted & (margin_ok <= 2) & (votes == Vote.YES)
-    flip_no = ~adopted & (margin_ok >= -1) & (votes == Vote.NO)
+    flip_yes = adopted & (margin_ok <= 2) & (votes == YES)
+    flip_no = ~adopted & (margin_ok >= -1) & (votes == NO)
     return flip_yes | flip_no  # type: ignore[no-any-return]
