@@ -468,3 +468,30 @@ def test_deliberation_is_the_deliberate_rule(args, rate):
     zero = np.zeros_like(support)
     rules.Deliberation(membership, weights, rate)(zero)
     assert (zero == 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 20).flatmap(
+        lambda n: st.tuples(
+            hnp.arrays(np.float32, (n, 4), elements=st.floats(-15, 15, width=32)),
+            hnp.arrays(np.float32, (n, 4), elements=st.floats(-5, 5, width=32)),
+            hnp.arrays(np.float32, (n, 4), elements=st.floats(0, 4, width=32)),
+        )
+    ),
+    st.lists(st.sampled_from([1.0, 0.5, 0.0]), min_size=4, max_size=4),
+    bands,
+    noises,
+)
+def test_draft_tanh_is_present_tanh_of_the_draft_stance(args, factor, band, noise):
+    baseline, deviation, icc = args
+    f = np.asarray(factor, dtype=F32)
+    expected = rules.present_tanh(rules.draft_stance(baseline + deviation, icc, f), band, noise)
+    offset = rules.tanh_offset(baseline, band, noise)
+    got = rules.draft_tanh(deviation, icc, f, offset, band, noise)
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_allclose(g, e, atol=2e-5)
+    if (f == 1).all():
+        plain = rules.draft_tanh(deviation, icc, None, offset, band, noise)
+        for e, g in zip(expected, plain, strict=True):
+            np.testing.assert_allclose(g, e, atol=2e-5)

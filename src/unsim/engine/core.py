@@ -52,12 +52,12 @@ def plan_blocks(runs: int, block_size: int) -> list[int]:
     return [min(block_size, runs - b * block_size) for b in range(n)]
 
 
-def plan_shards(sizes: list[int], workers: int, per_worker: int = 4) -> list[tuple[int, list[int]]]:
-    """Consecutive blocks grouped into tasks, ``(first block, sizes)``: about ``per_worker``
-    tasks per worker, so that each task builds its model once and reuses it for its blocks
-    while the workers stay evenly loaded."""
-    n_tasks = max(1, min(len(sizes), workers * per_worker))
-    per = math.ceil(len(sizes) / n_tasks)
+def plan_shards(sizes: list[int], workers: int, per_task: int = 4) -> list[tuple[int, list[int]]]:
+    """Consecutive blocks grouped into tasks, ``(first block, sizes)``: at most ``per_task``
+    blocks a task (each task builds its model once and reuses it for its blocks), and at least
+    eight tasks a worker when there are enough blocks (so that no worker idles at the end while
+    another finishes a long task)."""
+    per = max(1, min(per_task, len(sizes) // (8 * max(workers, 1))))
     return [(first, sizes[first : first + per]) for first in range(0, len(sizes), per)]
 
 

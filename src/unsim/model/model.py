@@ -380,6 +380,7 @@ class UNModel(mesa.Model):
         self.baseline = self.expected_support + np.float32(b.state_noise) * noise
         # support is kept as its deviation from the baseline (``support`` adds them up)
         self.deviation = np.zeros((n, r), dtype=np.float32)
+        self.tanh_offset = rules.tanh_offset(self.baseline, b.abstention_band, b.vote_noise)
         self.shape = (n, r)
         self.deliberation = rules.Deliberation(self.membership, self.group_weights, b.bloc_pull)
         self.icc_aversion = np.repeat(self.icc_base, r, axis=1)
@@ -417,8 +418,15 @@ class UNModel(mesa.Model):
         """This round's vote probabilities on the draft, in tanh form (``rules.present_tanh``)."""
         if "t" not in self._cache:
             b = self.behaviour
-            stance = rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
-            self._cache["t"] = rules.present_tanh(stance, b.abstention_band, b.vote_noise)
+            factor = self.icc_factor() if self.icc_status.any() else None
+            self._cache["t"] = rules.draft_tanh(
+                self.deviation,
+                self.icc_aversion,
+                factor,
+                self.tanh_offset,
+                b.abstention_band,
+                b.vote_noise,
+            )
         return self._cache["t"]  # type: ignore[no-any-return]
 
     def swing(self) -> F:
@@ -736,7 +744,7 @@ class UNModel(mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "deviation", "icc_aversion", "deliberation"):
+        for name in ("baseline", "deviation", "icc_aversion", "deliberation", "tanh_offset"):
             setattr(self, name, None)
         self.votes = {}
         self._cache.clear()

@@ -67,6 +67,32 @@ def present_tanh(stance: F, band: float, noise: float) -> tuple[F, F]:
     return t_yes, t_no
 
 
+def tanh_offset(baseline: F, band: float, noise: float) -> F:
+    """The part of ``present_tanh``'s argument fixed for a run: (baseline - band) / (2 noise)."""
+    out = np.subtract(baseline, np.float32(band), dtype=np.float32)
+    out *= np.float32(0.5 / noise)
+    return out
+
+
+def draft_tanh(
+    deviation: F, icc_aversion: F, icc_factor: F | None, offset: F, band: float, noise: float
+) -> tuple[F, F]:
+    """``present_tanh(draft_stance(baseline + deviation, icc_aversion, icc_factor), band, noise)``
+    with ``offset = tanh_offset(baseline, band, noise)`` computed once per run (the form the
+    rounds use: two passes fewer than building the stance first). ``icc_factor`` None: 1."""
+    if icc_factor is None:
+        z = np.subtract(deviation, icc_aversion, dtype=np.float32)
+    else:
+        z = np.multiply(icc_aversion, icc_factor, dtype=np.float32)
+        np.subtract(deviation, z, out=z)
+    z *= np.float32(0.5 / noise)
+    z += offset
+    t_yes = np.tanh(z)
+    z += np.float32(band / noise)
+    np.tanh(z, out=z)
+    return t_yes, z
+
+
 def present_probabilities(stance: F, band: float, noise: float) -> tuple[F, F]:
     """P(yes), P(no) for a present state (abstain is the rest)."""
     p_yes, p_no = present_tanh(stance, band, noise)
