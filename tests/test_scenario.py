@@ -334,3 +334,10 @@ def test_arbitrary_values_at_real_keys_never_crash(path: str, value: object) -> 
         scenario_from_dict(_default_raw(), base_dir=SCENARIOS, overrides={path: value})
     except ScenarioError as err:
         assert err.problems
+
+
+def test_a_path_that_cannot_name_a_file_is_a_problem_not_a_crash():
+    """Found by the structure fuzzing: a NUL byte in a file path."""
+    with pytest.raises(ScenarioError) as err:
+        scenario_from_dict({"schema_version": 1, "world": "\x00"}, base_dir=SCENARIOS)
+    assert any(p.path == "world" and "valid file path" in p.message for p in err.value.problems)

@@ -302,6 +302,15 @@ def load_calibration(path: str | Path) -> Calibration:
     return cal
 
 
+def _file_path(base: Path, value: str) -> Path | None:
+    """``value`` resolved from ``base``, or None if it cannot name a file (a NUL byte...)."""
+    try:
+        path = Path(value)
+        return path if path.is_absolute() else (base / path).resolve()
+    except (ValueError, OSError):
+        return None
+
+
 def scenario_from_dict(
     raw: Mapping[str, Any],
     base_dir: str | Path = ".",
@@ -314,8 +323,11 @@ def scenario_from_dict(
     problems: list[Problem] = []
     world: World | None = None
     w = data.get("world")
-    if isinstance(w, str):
-        wpath = (base / w).resolve() if not Path(w).is_absolute() else Path(w)
+    if isinstance(w, str) and _file_path(base, w) is None:
+        problems.append(Problem("world", "not a valid file path", w, True))
+    elif isinstance(w, str):
+        wpath = _file_path(base, w)
+        assert wpath is not None
         try:
             world = load_world(wpath)
         except ScenarioError as err:
@@ -344,8 +356,11 @@ def scenario_from_dict(
         else:
             data["world"] = world
     c = data.get("calibration")
-    if isinstance(c, str):
-        cpath = (base / c).resolve() if not Path(c).is_absolute() else Path(c)
+    if isinstance(c, str) and _file_path(base, c) is None:
+        problems.append(Problem("calibration", "not a valid file path", c, True))
+    elif isinstance(c, str):
+        cpath = _file_path(base, c)
+        assert cpath is not None
         if not cpath.exists():
             problems.append(Problem("calibration", "calibration file not found", c, True))
         else:
