@@ -281,6 +281,44 @@ def test_plan_blocks_examples():
     assert plan_blocks(1, 4096) == [1]
 
 
+@given(st.integers(1, 3000), st.integers(1, 16))
+def test_plan_shards_cover_every_block_once_in_order(n_blocks, workers):
+    from unsim.engine.core import plan_shards
+
+    sizes = [7] * (n_blocks - 1) + [3]
+    shards = plan_shards(sizes, workers)
+    assert [s for _, part in shards for s in part] == sizes
+    assert [first for first, _ in shards] == list(np.cumsum([0] + [len(p) for _, p in shards[:-1]]))
+    assert all(1 <= len(part) <= 4 for _, part in shards)
+    if n_blocks >= 8 * workers * 4:  # enough blocks: at least eight tasks a worker
+        assert len(shards) >= 8 * workers
+
+
+def test_a_worker_reuses_its_model_across_tasks_of_a_run_without_changing_results():
+    """Tasks of one run (same token) run on the model the worker kept from the previous task;
+    the results equal those of fresh models."""
+    import pickle
+
+    from unsim.engine import blocks
+
+    s = scenario()
+    payload = pickle.dumps(s)
+    first = blocks.block_task(("run-a", payload, SEED, 0, [500, 500], True))
+    kept = blocks._WORKER.slot.model
+    second = blocks.block_task(("run-a", payload, SEED, 2, [500], True))
+    assert blocks._WORKER.slot.model is kept  # reused, not rebuilt
+    fresh = blocks.simulate_shard(s, SEED, 2, [500], True)
+    assert first.runs is not None and second.runs is not None and fresh.runs is not None
+    for key, value in fresh.runs.items():
+        np.testing.assert_array_equal(second.runs[key], value, err_msg=key)
+    assert second.state_counts.keys() == fresh.state_counts.keys()
+    for key, value in fresh.state_counts.items():
+        np.testing.assert_array_equal(second.state_counts[key], value)
+    blocks.block_task(("run-b", payload, SEED, 0, [500], False))  # a new run: a new model
+    assert blocks._WORKER.slot.model is not kept
+    blocks._WORKER.slot.release()
+
+
 # -- confidence intervals ---------------------------------------------------------------------
 def test_wilson_interval_covers_known_p_at_its_level():
     """20,000 binomial samples (n = 200, p = 0.1 and 0.5) with a fixed seed: the 95 % Wilson

@@ -7,6 +7,7 @@ is requested, so memory does not grow with the number of runs.
 from __future__ import annotations
 
 import ctypes
+import pickle
 import sys
 import threading
 import time
@@ -138,40 +139,70 @@ def simulate_block(
     return next(iter_blocks(scenario, seed, [(block, size)], keep_runs))
 
 
+class ModelSlot:
+    """Holds the model a sequence of blocks runs on, so that it can outlive one sequence (a
+    worker keeps it for the next task of the same run)."""
+
+    def __init__(self) -> None:
+        self.model: UNModel | None = None
+
+    def get(self, scenario: Scenario, seed: int, block: int, size: int) -> UNModel:
+        """A model of ``scenario`` with ``size`` replicates, set to ``block``: the held one reset
+        (``UNModel.reset``) when it fits, else a new one."""
+        m = self.model
+        if m is not None and m.spec is scenario and m.n_replicates == size:
+            m.reset(seed, block)
+            return m
+        self.release()
+        self.model = UNModel(scenario, replicates=size, seed=seed, block=block)
+        return self.model
+
+    def release(self) -> None:
+        if self.model is not None:
+            self.model.release()
+            self.model = None
+
+
 def iter_blocks(
-    scenario: Scenario, seed: int, blocks: Iterable[tuple[int, int]], keep_runs: bool = True
+    scenario: Scenario,
+    seed: int,
+    blocks: Iterable[tuple[int, int]],
+    keep_runs: bool = True,
+    slot: ModelSlot | None = None,
 ) -> Iterator[BlockResult]:
     """Simulate the given ``(block, size)`` blocks one after the other and yield each one's
     aggregates. Blocks of equal size share one model (``UNModel.reset``): its agents and
-    parameters are built once, and only the histories start afresh."""
+    parameters are built once, and only the histories start afresh. Without a ``slot`` the
+    model is released at the end; with one it stays there."""
     prepare_process()
-    model: UNModel | None = None
+    own = slot is None
+    holder = ModelSlot() if slot is None else slot
     try:
         for block, size in blocks:
             t0 = time.perf_counter()
-            if model is not None and model.n_replicates == size:
-                model.reset(seed, block)
-            else:
-                if model is not None:
-                    model.release()
-                model = UNModel(scenario, replicates=size, seed=seed, block=block)
+            model = holder.get(scenario, seed, block, size)
             res = _aggregate(model, model.simulate(), keep_runs)
             res.seconds = time.perf_counter() - t0
             yield res
     finally:
-        if model is not None:
-            model.release()
+        if own:
+            holder.release()
 
 
 def simulate_shard(
-    scenario: Scenario, seed: int, first: int, sizes: list[int], keep_runs: bool = True
+    scenario: Scenario,
+    seed: int,
+    first: int,
+    sizes: list[int],
+    keep_runs: bool = True,
+    slot: ModelSlot | None = None,
 ) -> BlockResult:
     """Blocks ``first, first + 1, ...`` of the given sizes, merged into one result (run tables
     concatenated in block order). One task of a worker pool or a cluster."""
     total = BlockResult()
     chunks: list[dict[str, NDArray[Any]]] = []
     blocks = [(first + i, size) for i, size in enumerate(sizes)]
-    for res in iter_blocks(scenario, seed, blocks, keep_runs):
+    for res in iter_blocks(scenario, seed, blocks, keep_runs, slot):
         if res.runs is not None:
             chunks.append(res.runs)
             res.runs = None
@@ -247,6 +278,26 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
     return res
 
 
-def block_task(args: tuple[Scenario, int, int, list[int], bool]) -> BlockResult:
-    """Picklable entry point for process pools and Dask: ``simulate_shard(*args)``."""
-    return simulate_shard(*args)
+#: Per worker thread: the run last served (its token and scenario) and the model kept for it.
+_WORKER = threading.local()
+
+#: A task: (run token, pickled scenario, seed, first block, block sizes, keep the run table).
+Task = tuple[str, bytes, int, int, list[int], bool]
+
+
+def block_task(args: Task) -> BlockResult:
+    """Picklable entry point for process pools and Dask: a shard of blocks of one run.
+
+    The scenario travels pickled, with a token naming the run: a worker that already served the
+    run skips unpickling it and runs on the model it kept from its previous task (built once
+    per run and worker thread instead of once per task)."""
+    token, payload, seed, first, sizes, keep_runs = args
+    state = _WORKER.__dict__
+    if state.get("token") != token:
+        slot: ModelSlot | None = state.get("slot")
+        if slot is not None:
+            slot.release()
+        state["token"] = token
+        state["scenario"] = pickle.loads(payload)
+        state["slot"] = ModelSlot()
+    return simulate_shard(state["scenario"], seed, first, sizes, keep_runs, state["slot"])

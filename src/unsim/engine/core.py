@@ -10,21 +10,21 @@ from __future__ import annotations
 import atexit
 import math
 import multiprocessing as mp
+import pickle
 import platform
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from unsim._version import __version__
-from unsim.engine.blocks import BlockResult, block_task, iter_blocks
+from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
 from unsim.engine.results import Results, build_per_state, build_summary, runs_frame
 from unsim.engine.rng import new_master_seed
 from unsim.scenario.schema import Scenario
-
-Task = tuple[Scenario, int, int, list[int], bool]
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 
@@ -75,8 +75,11 @@ def _map(
         blocks = list(enumerate(sizes))
         return iter_blocks(scenario, seed, blocks, keep_runs), len(blocks)
     n_workers = workers if executor is None else _executor_workers(executor)
+    token = uuid.uuid4().hex  # names this run for the workers (see blocks.block_task)
+    payload = pickle.dumps(scenario)
     tasks: list[Task] = [
-        (scenario, seed, first, part, keep_runs) for first, part in plan_shards(sizes, n_workers)
+        (token, payload, seed, first, part, keep_runs)
+        for first, part in plan_shards(sizes, n_workers)
     ]
     if executor is None:
         return _local_pool(workers).map(block_task, tasks), len(tasks)

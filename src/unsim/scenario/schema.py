@@ -331,7 +331,7 @@ class Simulation(Strict):
     seed: int | None = Field(None, ge=0, description="master seed; drawn and recorded if left out")
     rounds: Rounds = Field(default_factory=Rounds)
     block_size: int = Field(
-        4096, ge=1, le=1_000_000, description="replicates advanced together in one model"
+        2048, ge=1, le=1_000_000, description="replicates advanced together in one model"
     )
 
 
