@@ -495,3 +495,25 @@ def test_draft_tanh_is_present_tanh_of_the_draft_stance(args, factor, band, nois
         plain = rules.draft_tanh(deviation, icc, None, offset, band, noise)
         for e, g in zip(expected, plain, strict=True):
             np.testing.assert_allclose(g, e, atol=2e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 12).flatmap(
+        lambda n: st.tuples(
+            hnp.arrays(np.float32, (n, 64), elements=st.floats(-10, 10, width=32)),
+            hnp.arrays(np.float32, (n, 64), elements=st.floats(0, 4, width=32)),
+        )
+    ),
+    st.lists(st.tuples(st.integers(0, 63), st.sampled_from([0.5, 0.0])), max_size=64),
+)
+def test_draft_stance_for_any_mix_of_icc_factors(args, changed):
+    """Few replicates with the language softened or dropped (fixed up column by column) or many
+    (scaled throughout): the same stance as the formula."""
+    support, icc = args
+    factor = np.ones(64, dtype=F32)
+    for col, f in changed:
+        factor[col] = f
+    expected = support.astype(np.float64) - icc.astype(np.float64) * factor
+    np.testing.assert_allclose(rules.draft_stance(support, icc, factor), expected, atol=1e-5)
+    np.testing.assert_allclose(rules.subtract_scaled(support, icc, None), support - icc, atol=0)

@@ -80,11 +80,7 @@ def draft_tanh(
     """``present_tanh(draft_stance(baseline + deviation, icc_aversion, icc_factor), band, noise)``
     with ``offset = tanh_offset(baseline, band, noise)`` computed once per run (the form the
     rounds use: two passes fewer than building the stance first). ``icc_factor`` None: 1."""
-    if icc_factor is None:
-        z = np.subtract(deviation, icc_aversion, dtype=np.float32)
-    else:
-        z = np.multiply(icc_aversion, icc_factor, dtype=np.float32)
-        np.subtract(deviation, z, out=z)
+    z = subtract_scaled(deviation, icc_aversion, icc_factor)
     z *= np.float32(0.5 / noise)
     z += offset
     t_yes = np.tanh(z)
@@ -103,11 +99,27 @@ def present_probabilities(stance: F, band: float, noise: float) -> tuple[F, F]:
     return p_yes, p_no
 
 
+def subtract_scaled(a: F, b: F, factor: F | None) -> F:
+    """``a - b * factor`` (a new array), ``factor`` per replicate (None: 1). Replicates whose
+    factor is 1 are the usual case: a plain subtraction, then a fix-up of the few others."""
+    out = np.subtract(a, b, dtype=np.float32)
+    if factor is None:
+        return out
+    others = np.flatnonzero(factor != 1)
+    if 8 * len(others) <= factor.shape[-1]:
+        if len(others):
+            out[..., others] += b[..., others] * (np.float32(1.0) - factor[others])
+        return out
+    np.multiply(b, factor, out=out, dtype=np.float32)
+    np.subtract(a, out, out=out)
+    return out
+
+
 def draft_stance(support: F, icc_aversion: F, icc_factor: F | float) -> F:
     """Stance on the draft: support less what its ICC language (retained, softened) costs."""
-    if isinstance(icc_factor, np.ndarray) and icc_factor.ndim and (icc_factor == 1).all():
-        return np.subtract(support, icc_aversion, dtype=np.float32)  # the usual case: one pass
-    return support - icc_aversion * icc_factor  # type: ignore[no-any-return]
+    if isinstance(icc_factor, np.ndarray) and icc_factor.ndim:
+        return subtract_scaled(support, icc_aversion, icc_factor.astype(np.float32, copy=False))
+    return support - icc_aversion * np.float32(icc_factor)  # type: ignore[no-any-return]
 
 
 def no_action_stance(support: F, bias: float) -> F:
