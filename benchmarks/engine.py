@@ -34,30 +34,40 @@ def load():
     return load_scenario(SCENARIO)
 
 
-def throughput(runs: int, workers: int) -> float:
+#: Every rate is the best of this many timed repetitions (the usual estimator on a shared
+#: machine, where other load only ever slows a repetition down); the same for every path.
+REPEATS = 3
+
+
+def throughput(runs: int, workers: int, repeats: int = REPEATS) -> float:
     from unsim.engine import run
 
     s = load()
     run(s, runs=min(runs, 2 * s.simulation.block_size * workers), seed=1, workers=workers)  # warm
-    t = time.perf_counter()
-    run(s, runs=runs, seed=2, workers=workers, keep_runs=False)
-    return runs / (time.perf_counter() - t)
+    best = 0.0
+    for rep in range(repeats):
+        t = time.perf_counter()
+        run(s, runs=runs, seed=2 + rep, workers=workers, keep_runs=False)
+        best = max(best, runs / (time.perf_counter() - t))
+    return best
 
 
-def idiomatic(runs: int) -> tuple[float, dict[str, float]]:
+def idiomatic(runs: int, repeats: int = REPEATS) -> tuple[float, dict[str, float]]:
     """One Mesa Model per run, as a Mesa user would write the loop."""
     from unsim.model import UNModel
 
     s = load()
     yes, tabled = [], []
-    t = time.perf_counter()
-    for i in range(runs):
-        m = UNModel(s, replicates=1, seed=3, block=i)
-        out = m.simulate()
-        yes.append(int(out["third_committee_yes"][0]))
-        tabled.append(bool(out["sc_referral_held"][0]))
-    rate = runs / (time.perf_counter() - t)
-    return rate, _distribution(np.asarray(yes), np.asarray(tabled))
+    best = 0.0
+    for rep in range(repeats):
+        t = time.perf_counter()
+        for i in range(rep * runs, (rep + 1) * runs):
+            m = UNModel(s, replicates=1, seed=3, block=i)
+            out = m.simulate()
+            yes.append(int(out["third_committee_yes"][0]))
+            tabled.append(bool(out["sc_referral_held"][0]))
+        best = max(best, runs / (time.perf_counter() - t))
+    return best, _distribution(np.asarray(yes), np.asarray(tabled))
 
 
 def _distribution(yes: np.ndarray, tabled: np.ndarray) -> dict[str, float]:
@@ -112,16 +122,19 @@ def draws_only(runs: int) -> float:
 
     calls = recorded_draws()
     size = load().simulation.block_size
-    t = time.perf_counter()
-    done = 0
-    b = 0
-    while done < runs:
-        st = Streams(4, b)
-        for kind, name, shape, round_ in calls:
-            getattr(st, kind)(name, shape, round_)
-        done += size
-        b += 1
-    return done / (time.perf_counter() - t)
+    best = 0.0
+    for _ in range(REPEATS):
+        t = time.perf_counter()
+        done = 0
+        b = 0
+        while done < runs:
+            st = Streams(4, b)
+            for kind, name, shape, round_ in calls:
+                getattr(st, kind)(name, shape, round_)
+            done += size
+            b += 1
+        best = max(best, done / (time.perf_counter() - t))
+    return best
 
 
 def peak_memory(runs: int) -> float:
@@ -148,9 +161,15 @@ def main() -> None:
     n_idiom = 20 if args.quick else 200
     mem_runs = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
 
-    print(f"default scenario: {SCENARIO.relative_to(ROOT)}")
+    print(
+        f"default scenario: {SCENARIO.relative_to(ROOT)}; "
+        f"each rate is the best of {REPEATS} repetitions"
+    )
     base, base_out = idiomatic(n_idiom)
-    print(f"idiomatic Mesa, one Model per run ({n_idiom} runs): {base:,.0f} runs/s  (baseline)")
+    print(
+        f"idiomatic Mesa, one Model per run ({n_idiom} runs a repetition): "
+        f"{base:,.1f} runs/s  (baseline)"
+    )
     eng_out = engine_distribution(20_000)
     for label, d in (("idiomatic", base_out), ("engine", eng_out)):
         print(
@@ -163,6 +182,7 @@ def main() -> None:
     d = draws_only(n_engine)
     print(f"engine, 1 worker  ({n_engine:,} runs): {e1:,.0f} runs/s  = {e1 / base:,.0f} x baseline")
     print(f"engine, 2 workers ({n_engine:,} runs): {e2:,.0f} runs/s  = {e2 / base:,.0f} x baseline")
+    print(f"  scaling from 1 to 2 workers: {e2 / e1:.2f} x")
     print(
         f"drawing the random numbers only: {d:,.0f} runs/s  -> model costs {d / e1:.1f} x its draws"
     )

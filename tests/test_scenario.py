@@ -341,3 +341,25 @@ def test_a_path_that_cannot_name_a_file_is_a_problem_not_a_crash():
     with pytest.raises(ScenarioError) as err:
         scenario_from_dict({"schema_version": 1, "world": "\x00"}, base_dir=SCENARIOS)
     assert any(p.path == "world" and "valid file path" in p.message for p in err.value.problems)
+
+
+def test_overrides_leave_the_original_mapping_unchanged():
+    """Overrides copy only what lies on their paths: the mapping they start from is untouched
+    (a sweep builds every point from the same one)."""
+    import copy
+
+    from unsim.scenario.loader import apply_overrides
+
+    raw = {
+        "actors": {"target": {"strategies": [{"type": "threats", "intensity": 0.2}]}},
+        "world": {"states": [{"iso3": "AAA"}]},
+    }
+    before = copy.deepcopy(raw)
+    out = apply_overrides(
+        raw,
+        {"actors.target.strategies[0].intensity": 0.5, "behaviour.icc_aversion": 1.0},
+    )
+    assert raw == before
+    assert out["actors"]["target"]["strategies"][0]["intensity"] == 0.5
+    assert out["behaviour"] == {"icc_aversion": 1.0}
+    assert out["world"] is raw["world"]  # untouched parts are shared, not copied

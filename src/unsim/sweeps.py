@@ -146,8 +146,16 @@ class Base:
     digest: str = field(default="")
 
     def point(self, overrides: Mapping[str, Any]) -> Scenario:
+        raw = self.raw
+        # the world and calibration validated once, unless the point changes them
+        touched = {str(path).split(".")[0].split("[")[0] for path in overrides}
+        if not touched & {"world", "calibration"}:
+            raw = dict(raw)
+            raw["world"] = self.scenario.world
+            if self.scenario.calibration is not None:
+                raw["calibration"] = self.scenario.calibration
         return scenario_from_dict(
-            self.raw, base_dir=self.base_dir, source=self.source, overrides=overrides
+            raw, base_dir=self.base_dir, source=self.source, overrides=overrides
         )
 
 

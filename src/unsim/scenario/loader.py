@@ -224,13 +224,25 @@ def parse_override(text: str) -> tuple[str, Any]:
     return path.strip(), value
 
 
+def _shallow_copy(value: Any) -> Any:
+    """A new mapping or list with the same items (other values as they are)."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
 def apply_overrides(
     raw: dict[str, Any], overrides: Mapping[str, Any] | Iterable[str] | None
 ) -> dict[str, Any]:
-    """A copy of ``raw`` with each ``path: value`` set (creating mappings where needed)."""
-    import copy
+    """A copy of ``raw`` with each ``path: value`` set (creating mappings where needed).
 
-    out = copy.deepcopy(raw)
+    ``raw`` is left as it was: the mappings and lists along each path are copied before they
+    change, the rest is shared with ``raw`` (a sweep varies a few values of a scenario whose
+    inlined world holds 193 states; copying all of it for every point cost more than the rest
+    of building the point)."""
+    out = dict(raw)
     if not overrides:
         return out
     items = (
@@ -256,6 +268,7 @@ def apply_overrides(
                     )
                     ok = False
                     break
+                node[part] = _shallow_copy(node[part])
                 node = node[part]
             else:
                 if not isinstance(node, dict):
@@ -264,6 +277,8 @@ def apply_overrides(
                     break
                 if node.get(part) is None:
                     node[part] = [] if nxt_is_index else {}
+                else:
+                    node[part] = _shallow_copy(node[part])
                 node = node[part]
         if not ok:
             continue
@@ -337,6 +352,8 @@ def scenario_from_dict(
                 raise
         else:
             data["world"] = world
+    elif isinstance(w, World):
+        world = w
     elif isinstance(w, dict):
         try:
             world = _validate(World, w, f"{source} (world)")
