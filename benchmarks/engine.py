@@ -57,6 +57,8 @@ def idiomatic(runs: int, repeats: int = REPEATS) -> tuple[float, dict[str, float
     from unsim.model import UNModel
 
     s = load()
+    for i in range(min(runs, 20)):  # warm-up, untimed (first calls fill caches)
+        UNModel(s, replicates=1, seed=0, block=i).simulate()
     yes, tabled = [], []
     best = 0.0
     for rep in range(repeats):
