@@ -414,19 +414,23 @@ class UNModel(mesa.Model):
     def icc_factor(self) -> F:
         return np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)[self.icc_status]
 
+    def _draft_tanh_now(self) -> tuple[F, F]:
+        """``rules.present_tanh`` of the draft stance in the current state (not cached)."""
+        b = self.behaviour
+        factor = self.icc_factor() if self.icc_status.any() else None
+        return rules.draft_tanh(
+            self.deviation,
+            self.icc_aversion,
+            factor,
+            self.tanh_offset,
+            b.abstention_band,
+            b.vote_noise,
+        )
+
     def _draft_tanh(self) -> tuple[F, F]:
         """This round's vote probabilities on the draft, in tanh form (``rules.present_tanh``)."""
         if "t" not in self._cache:
-            b = self.behaviour
-            factor = self.icc_factor() if self.icc_status.any() else None
-            self._cache["t"] = rules.draft_tanh(
-                self.deviation,
-                self.icc_aversion,
-                factor,
-                self.tanh_offset,
-                b.abstention_band,
-                b.vote_noise,
-            )
+            self._cache["t"] = self._draft_tanh_now()
         return self._cache["t"]  # type: ignore[no-any-return]
 
     def swing(self) -> F:
@@ -609,7 +613,11 @@ class UNModel(mesa.Model):
             o[f"{stage}_{name}"] = counts[k].astype(np.int16)
         o[f"{stage}_adopted"] = adopted & held
 
-    def _assembly_vote(self, stage: str, held: B, majority: str) -> B:
+    def _assembly_vote(
+        self, stage: str, held: B, majority: str, tanh: tuple[F, F] | None = None
+    ) -> B:
+        """The vote at ``stage`` where ``held``; ``tanh``: its vote probabilities in tanh form
+        if the caller has them (``rules.present_tanh`` of ``stances(stage)``)."""
         if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
             none = np.zeros(self.n_replicates, dtype=bool)
             votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
@@ -617,9 +625,11 @@ class UNModel(mesa.Model):
             return none
         b = self.behaviour
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
-        votes = rules.cast_votes(
-            self.stances(stage), b.abstention_band, b.vote_noise, self.absence, u
-        )
+        if tanh is None and stage in ("third_committee", "plenary"):
+            tanh = self._draft_tanh_now()
+        elif tanh is None:
+            tanh = rules.present_tanh(self.stances(stage), b.abstention_band, b.vote_noise)
+        votes = rules.cast_votes_tanh(*tanh, self.absence, u)
         counts = rules.tally(votes)
         adopted = rules.majority_adopted(counts[0], counts[1], majority) & held
         self._record(stage, held, votes, adopted, counts)
@@ -663,14 +673,16 @@ class UNModel(mesa.Model):
         # Third Committee session ------------------------------------------------------------
         if "no_action_motion" in stages:
             b = self.behaviour
-            p_yes, p_no = rules.present_probabilities(
+            tanh = rules.present_tanh(
                 self.stances("no_action_motion"), b.abstention_band, b.vote_noise
             )
-            present = np.float32(1.0) - self.absence
+            # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
+            total = np.float32(self.presence.sum())
             moved = self.ally_agent.moves_no_action(
-                (p_yes * present).sum(axis=0), (p_no * present).sum(axis=0)
+                np.float32(0.5) * (total + self.presence @ tanh[0]),
+                np.float32(0.5) * (total - self.presence @ tanh[1]),
             )
-            killed = self._assembly_vote("no_action_motion", moved, "simple")
+            killed = self._assembly_vote("no_action_motion", moved, "simple", tanh)
             alive &= ~killed
         if "amendment" in stages:
             moved = self.ally_agent.moves_amendment() & alive

@@ -139,12 +139,18 @@ def cast_votes(stance: F, band: float, noise: float, absence: F, u: F) -> NDArra
     #   yes iff u >= 1 - h (1 + t_yes),  no iff u < absence + h (1 - t_no),
     # which with w = (1 - h - u) / h read: yes iff t_yes >= w, no iff t_no < w, absent iff w > 1
     # (w is a pass over the uniforms; the tanh forms are compared as they are)
-    ty, tn = present_tanh(stance, band, noise)
+    return cast_votes_tanh(*present_tanh(stance, band, noise), absence, u)
+
+
+def cast_votes_tanh(t_yes: F, t_no: F, absence: F, u: F) -> NDArray[np.int8]:
+    """``cast_votes`` from the vote probabilities in tanh form (``present_tanh``), for a caller
+    that has them already."""
+    ty, tn = t_yes, t_no
     h = np.maximum((np.float32(1.0) - absence) * np.float32(0.5), np.float32(1e-30))
     inv_h = np.float32(1.0) / h
     w = np.multiply(u, -inv_h, dtype=np.float32)
     w += (np.float32(1.0) - h) * inv_h
-    votes = np.full(np.broadcast_shapes(stance.shape, u.shape), ABSTAIN, dtype=np.int8)
+    votes = np.full(np.broadcast_shapes(ty.shape, u.shape), ABSTAIN, dtype=np.int8)
     votes -= (ty >= w).view(np.int8) * np.int8(2)
     votes -= (tn < w).view(np.int8)
     votes += (w > np.float32(1.0)).view(np.int8) * np.int8(2)
