@@ -435,7 +435,11 @@ class UNModel(mesa.Model):
 
     def swing(self) -> F:
         if "swing" not in self._cache:
-            self._cache["swing"] = rules.swing_tanh(self._draft_tanh()[0])
+            # the round's expected yes share is all the tanh form is still needed for: take it,
+            # then turn the tanh form into swing in place (one array less in the cache)
+            self.expected_yes_share()
+            t_yes, _ = self._cache.pop("t", None) or self._draft_tanh_now()
+            self._cache["swing"] = rules.swing_tanh(t_yes, out=t_yes)
         return self._cache["swing"]  # type: ignore[no-any-return]
 
     def undecided(self) -> F:

@@ -205,9 +205,10 @@ def swing(p_yes: F) -> F:
     return np.float32(4.0) * p_yes * (np.float32(1.0) - p_yes)  # type: ignore[no-any-return]
 
 
-def swing_tanh(t_yes: F) -> F:
-    """``swing`` from the tanh form: 4 p (1 - p) = 1 - t_yes ** 2 when p = (1 + t_yes) / 2."""
-    out = np.square(t_yes, dtype=np.float32)
+def swing_tanh(t_yes: F, out: F | None = None) -> F:
+    """``swing`` from the tanh form: 4 p (1 - p) = 1 - t_yes ** 2 when p = (1 + t_yes) / 2.
+    ``out`` may be ``t_yes`` itself."""
+    out = np.square(t_yes, out=out, dtype=np.float32)
     np.subtract(np.float32(1.0), out, out=out)
     return out
 
