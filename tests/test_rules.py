@@ -487,14 +487,27 @@ def test_draft_tanh_is_present_tanh_of_the_draft_stance(args, factor, band, nois
     baseline, deviation, icc = args
     f = np.asarray(factor, dtype=F32)
     expected = rules.present_tanh(rules.draft_stance(baseline + deviation, icc, f), band, noise)
-    offset = rules.tanh_offset(baseline, band, noise)
-    got = rules.draft_tanh(deviation, icc, f, offset, band, noise)
+    base = rules.draft_base(baseline, icc, band, noise)
+    got = rules.draft_tanh(deviation, base, baseline, f, band, noise)
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_allclose(g, e, atol=2e-5)
     if (f == 1).all():
-        plain = rules.draft_tanh(deviation, icc, None, offset, band, noise)
+        plain = rules.draft_tanh(deviation, base, baseline, None, band, noise)
         for e, g in zip(expected, plain, strict=True):
             np.testing.assert_allclose(g, e, atol=2e-5)
+    # the ICC aversion comes back from the base
+    np.testing.assert_allclose(
+        rules.icc_from_draft_base(baseline, base, band, noise), icc, atol=1e-4
+    )
+    # a few softened or dropped replicates among many (fixed up column by column)
+    wide = np.repeat(f, 16)
+    wide[4:] = 1.0
+    tile = [np.tile(a, 16) for a in (baseline, deviation, icc)]
+    expected = rules.present_tanh(rules.draft_stance(tile[0] + tile[1], tile[2], wide), band, noise)
+    base = rules.draft_base(tile[0], tile[2], band, noise)
+    got = rules.draft_tanh(tile[1], base, tile[0], wide, band, noise)
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_allclose(g, e, atol=2e-5)
 
 
 @settings(max_examples=40, deadline=None)

@@ -380,10 +380,13 @@ class UNModel(mesa.Model):
         self.baseline = self.expected_support + np.float32(b.state_noise) * noise
         # support is kept as its deviation from the baseline (``support`` adds them up)
         self.deviation = np.zeros((n, r), dtype=np.float32)
-        self.tanh_offset = rules.tanh_offset(self.baseline, b.abstention_band, b.vote_noise)
         self.shape = (n, r)
         self.deliberation = rules.Deliberation(self.membership, self.group_weights, b.bloc_pull)
-        self.icc_aversion = np.repeat(self.icc_base, r, axis=1)
+        # the ICC aversion is kept folded into the draft's tanh argument (``icc_aversion`` gives
+        # it back)
+        self.draft_base = rules.draft_base(
+            self.baseline, self.icc_base, b.abstention_band, b.vote_noise
+        )
         self._ledger: dict[tuple[str, str], Any] = {}
         self._custom: list[tuple[str, NDArray[Any], Any]] = []
         self.icc_status = np.zeros(r, dtype=np.int8)
@@ -396,6 +399,18 @@ class UNModel(mesa.Model):
         self.votes: dict[str, NDArray[np.int8]] = {}
         self.outcomes: dict[str, NDArray[Any]] = {}
         self._cache: dict[str, Any] = {}
+
+    @property
+    def icc_aversion(self) -> F:
+        """(states, replicates) what the ICC language costs each state (computed once per round
+        from ``draft_base`` and shared)."""
+        icc = self._cache.get("icc_aversion")
+        if icc is None:
+            b = self.behaviour
+            icc = self._cache["icc_aversion"] = rules.icc_from_draft_base(
+                self.baseline, self.draft_base, b.abstention_band, b.vote_noise
+            )
+        return icc  # type: ignore[no-any-return]
 
     @property
     def support(self) -> F:
@@ -420,9 +435,9 @@ class UNModel(mesa.Model):
         factor = self.icc_factor() if self.icc_status.any() else None
         return rules.draft_tanh(
             self.deviation,
-            self.icc_aversion,
+            self.draft_base,
+            self.baseline,
             factor,
-            self.tanh_offset,
             b.abstention_band,
             b.vote_noise,
         )
@@ -583,9 +598,14 @@ class UNModel(mesa.Model):
         """The member states take this round's pressure and move toward their groups' shift
         (``rules.deliberate``, applied to every state and replicate at once in the form of
         ``rules.Deliberation``)."""
-        icc = self.pressure("icc_aversion")
-        if icc is not None:
-            self.icc_aversion += icc
+        # the ICC aversion rises by the pushes: its draft base falls by them / (2 noise)
+        icc_scale = -0.5 / self.behaviour.vote_noise
+        full, basis, coefficients = self._pushes("icc_aversion", scale=icc_scale)
+        if full is not None:
+            self.draft_base += full
+        if basis is not None and coefficients is not None:
+            self.draft_base += _outer_sum(basis, coefficients * np.float32(icc_scale))
+        self._cache.pop("icc_aversion", None)
         d = self.deliberation
         d(self.deviation, *self._pushes("support", scale=float(d.keep)))
         self._cache.pop("support", None)
@@ -760,7 +780,7 @@ class UNModel(mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "deviation", "icc_aversion", "deliberation", "tanh_offset"):
+        for name in ("baseline", "deviation", "draft_base", "deliberation"):
             setattr(self, name, None)
         self.votes = {}
         self._cache.clear()

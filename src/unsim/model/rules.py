@@ -67,22 +67,46 @@ def present_tanh(stance: F, band: float, noise: float) -> tuple[F, F]:
     return t_yes, t_no
 
 
-def tanh_offset(baseline: F, band: float, noise: float) -> F:
-    """The part of ``present_tanh``'s argument fixed for a run: (baseline - band) / (2 noise)."""
+def draft_base(baseline: F, icc_aversion: F, band: float, noise: float) -> F:
+    """(baseline - band - icc_aversion) / (2 noise): ``present_tanh``'s argument for the draft at
+    zero deviation with the ICC language retained. The rounds keep this array instead of the ICC
+    aversion (``icc_from_draft_base`` gives it back): a pass and an array fewer each round."""
     out = np.subtract(baseline, np.float32(band), dtype=np.float32)
+    out -= icc_aversion
     out *= np.float32(0.5 / noise)
     return out
 
 
+def icc_from_draft_base(baseline: F, base: F, band: float, noise: float) -> F:
+    """The ICC aversion behind a ``draft_base``: baseline - band - 2 noise base."""
+    out = np.multiply(base, np.float32(-2.0 * noise), dtype=np.float32)
+    out += baseline
+    out -= np.float32(band)
+    return out
+
+
 def draft_tanh(
-    deviation: F, icc_aversion: F, icc_factor: F | None, offset: F, band: float, noise: float
+    deviation: F, base: F, baseline: F, icc_factor: F | None, band: float, noise: float
 ) -> tuple[F, F]:
     """``present_tanh(draft_stance(baseline + deviation, icc_aversion, icc_factor), band, noise)``
-    with ``offset = tanh_offset(baseline, band, noise)`` computed once per run (the form the
-    rounds use: two passes fewer than building the stance first). ``icc_factor`` None: 1."""
-    z = subtract_scaled(deviation, icc_aversion, icc_factor)
-    z *= np.float32(0.5 / noise)
-    z += offset
+    from ``base = draft_base(baseline, icc_aversion, band, noise)`` (the form the rounds use).
+    ``icc_factor`` None: 1 everywhere. Where it is not 1, the ICC aversion's share
+    ``(1 - factor) icc_aversion / (2 noise)`` is added back."""
+    half = np.float32(0.5 / noise)
+    z = np.multiply(deviation, half, dtype=np.float32)
+    z += base
+    if icc_factor is not None:
+        others = np.flatnonzero(icc_factor != 1)
+        if 8 * len(others) <= icc_factor.shape[-1]:
+            if len(others):
+                icc_half = (baseline[..., others] - np.float32(band)) * half - base[..., others]
+                z[..., others] += icc_half * (np.float32(1.0) - icc_factor[others])
+        else:
+            icc_half = np.subtract(baseline, np.float32(band), dtype=np.float32)
+            icc_half *= half
+            icc_half -= base
+            icc_half *= np.float32(1.0) - icc_factor
+            z += icc_half
     t_yes = np.tanh(z)
     z += np.float32(band / noise)
     np.tanh(z, out=z)
