@@ -373,6 +373,7 @@ class UNModel(mesa.Model):
         assert isinstance(target, TargetState)
         self.target_agent: TargetState = target
         self.council_agents = [a for a in self.member_states if self.council[a.index]]
+        self._council_rows = np.array([a.index for a in self.council_agents], dtype=np.intp)
 
     def _build_state(self) -> None:
         n, r, b = self.n_states, self.n_replicates, self.behaviour
@@ -663,22 +664,25 @@ class UNModel(mesa.Model):
         # one uniform per Council seat (in world order of the members) and replicate
         u = self.streams.uniform(f"vote:{stage}", (len(self.council_agents), self.n_replicates))
         votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
-        for seat, a in enumerate(self.council_agents):
-            votes[a.index] = a.council_vote(stage, u[seat])
+        # every member's own stance (``council_stance``), then one rule for the 15 seats at once
+        b = self.behaviour
+        zero = np.zeros((1, 1), dtype=np.float32)  # no absences in the Council
+        votes[self._council_rows] = rules.cast_votes(
+            self._council_stances(stage), b.abstention_band, b.vote_noise, zero, u
+        )
         return votes
+
+    def _council_stances(self, stage: str) -> F:
+        """(seats, replicates) each Council member's stance at ``stage``, by its own rule."""
+        return np.stack([a.council_stance(stage) for a in self.council_agents])
 
     def _expected_council(self, stage: str) -> tuple[F, F]:
         b = self.behaviour
-        ey = np.zeros(self.n_replicates, dtype=np.float32)
-        no_veto = np.ones(self.n_replicates, dtype=np.float32)
-        for a in self.council_agents:
-            p_yes, p_no = rules.present_probabilities(
-                a.council_stance(stage), b.abstention_band, b.vote_noise
-            )
-            ey += p_yes
-            if self.permanent[a.index]:
-                no_veto *= np.float32(1.0) - p_no
-        return ey, np.float32(1.0) - no_veto
+        p_yes, p_no = rules.present_probabilities(
+            self._council_stances(stage), b.abstention_band, b.vote_noise
+        )
+        no_veto = np.prod(np.float32(1.0) - p_no[self.permanent[self._council_rows]], axis=0)
+        return p_yes.sum(axis=0), np.float32(1.0) - no_veto
 
     def _diplomacy(self, rounds: int) -> None:
         for _ in range(rounds):
