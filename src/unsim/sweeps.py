@@ -33,7 +33,7 @@ import pandas as pd
 from unsim.atomic import write_atomically, write_text_atomically
 from unsim.engine.rng import new_master_seed, stream_key
 from unsim.errors import InputError, Problem, ScenarioError
-from unsim.scenario.loader import read_yaml, scenario_from_dict
+from unsim.scenario.loader import _split_path, read_yaml, scenario_from_dict
 from unsim.scenario.schema import GA_STAGES, Scenario
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class Base:
     def point(self, overrides: Mapping[str, Any]) -> Scenario:
         raw = self.raw
         # the world and calibration validated once, unless the point changes them
-        touched = {str(path).split(".")[0].split("[")[0] for path in overrides}
+        touched = {_split_path(str(path))[0] for path in overrides if _split_path(str(path))}
         if not touched & {"world", "calibration"}:
             raw = dict(raw)
             raw["world"] = self.scenario.world

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from unsim.model import rules
 from unsim.model.rules import ICC_FACTOR, Vote
-from unsim.scenario.schema import GA_STAGES, STAGES, Calibration, Scenario, World
+from unsim.scenario.schema import STAGES, Calibration, Scenario, World
 from unsim.strategies import Strategy
 from unsim.streams import Streams
 
@@ -83,13 +83,6 @@ class MemberState(mesa.Agent):
         if stage == "sc_agenda":
             return base + np.float32(m.behaviour.procedural_shift)  # type: ignore[no-any-return]
         return rules.draft_stance(base, m.icc_aversion[i], 1.0)
-
-    def council_vote(self, stage: str, u: F) -> NDArray[np.int8]:
-        zero = np.zeros(1, dtype=np.float32)  # no absences in the Council
-        b = self.model.behaviour
-        return rules.cast_votes(
-            self.council_stance(stage), b.abstention_band, b.vote_noise, zero, u
-        )
 
 
 class VetoHolder(MemberState):
@@ -381,7 +374,6 @@ class UNModel(mesa.Model):
         self.baseline = self.expected_support + np.float32(b.state_noise) * noise
         # support is kept as its deviation from the baseline (``support`` adds them up)
         self.deviation = np.zeros((n, r), dtype=np.float32)
-        self.shape = (n, r)
         self.deliberation = rules.Deliberation(self.membership, self.group_weights, b.bloc_pull)
         # the ICC aversion is kept folded into the draft's tanh argument (``icc_aversion`` gives
         # it back)
@@ -453,8 +445,8 @@ class UNModel(mesa.Model):
         if "swing" not in self._cache:
             # the round's expected yes share is all the tanh form is still needed for: take it,
             # then turn the tanh form into swing in place (one array less in the cache)
-            self.expected_yes_share()
-            t_yes, _ = self._cache.pop("t", None) or self._draft_tanh_now()
+            self.expected_yes_share()  # caches the tanh form too
+            t_yes, _ = self._cache.pop("t")
             self._cache["swing"] = rules.swing_tanh(t_yes, out=t_yes)
         return self._cache["swing"]  # type: ignore[no-any-return]
 
@@ -532,7 +524,7 @@ class UNModel(mesa.Model):
         for q, basis, coef in self._custom:
             if q == quantity:
                 coef = np.asarray(coef, dtype=np.float32) * np.float32(scale)
-                term = np.broadcast_to(basis * coef, self.shape)
+                term = np.broadcast_to(basis * coef, (self.n_states, self.n_replicates))
                 full = term.copy() if full is None else np.add(full, term, out=full)
         if not plain_w:
             return full, None, None
@@ -806,20 +798,6 @@ def _outer_sum(weights: F, coefficients: F) -> F:
     if weights.shape[1] == 1:
         return np.einsum("nk,kr->nr", weights, coefficients)  # type: ignore[no-any-return]
     return np.matmul(weights, coefficients)  # type: ignore[no-any-return]
-
-
-__all__ = [
-    "EVENTS",
-    "GA_STAGES",
-    "ICC_REASON",
-    "ICC_STATUS",
-    "AllyCoalition",
-    "MemberState",
-    "SponsorCoalition",
-    "TargetState",
-    "UNModel",
-    "VetoHolder",
-]
 
 
 def inspect_run(scenario: Scenario, seed: int = 0, run: int = 0) -> dict[str, Any]:

@@ -19,7 +19,9 @@ outcomes (monotone in the uniform, so paired scenarios differ only where their s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -95,18 +97,12 @@ def draft_tanh(
     half = np.float32(0.5 / noise)
     z = np.multiply(deviation, half, dtype=np.float32)
     z += base
-    if icc_factor is not None:
-        others = np.flatnonzero(icc_factor != 1)
-        if 8 * len(others) <= icc_factor.shape[-1]:
-            if len(others):
-                icc_half = (baseline[..., others] - np.float32(band)) * half - base[..., others]
-                z[..., others] += icc_half * (np.float32(1.0) - icc_factor[others])
-        else:
-            icc_half = np.subtract(baseline, np.float32(band), dtype=np.float32)
-            icc_half *= half
-            icc_half -= base
-            icc_half *= np.float32(1.0) - icc_factor
-            z += icc_half
+    if icc_factor is not None:  # ICC aversion / (2 noise) = (baseline - band) / (2 noise) - base
+        _add_where_not_one(
+            z,
+            icc_factor,
+            lambda cols: (baseline[..., cols] - np.float32(band)) * half - base[..., cols],
+        )
     t_yes = np.tanh(z)
     z += np.float32(band / noise)
     np.tanh(z, out=z)
@@ -123,19 +119,25 @@ def present_probabilities(stance: F, band: float, noise: float) -> tuple[F, F]:
     return p_yes, p_no
 
 
-def subtract_scaled(a: F, b: F, factor: F | None) -> F:
-    """``a - b * factor`` (a new array), ``factor`` per replicate (None: 1). Replicates whose
-    factor is 1 are the usual case: a plain subtraction, then a fix-up of the few others."""
-    out = np.subtract(a, b, dtype=np.float32)
-    if factor is None:
-        return out
+def _add_where_not_one(out: F, factor: F, term: Callable[[Any], F]) -> None:
+    """``out += term * (1 - factor)`` (``factor`` per replicate, on the last axis), with
+    ``term(columns)`` giving the term on those replicates. Replicates whose factor is 1 are the
+    usual case: when the others are few, the term is formed on them alone."""
     others = np.flatnonzero(factor != 1)
+    if not len(others):
+        return
     if 8 * len(others) <= factor.shape[-1]:
-        if len(others):
-            out[..., others] += b[..., others] * (np.float32(1.0) - factor[others])
-        return out
-    np.multiply(b, factor, out=out, dtype=np.float32)
-    np.subtract(a, out, out=out)
+        out[..., others] += term(others) * (np.float32(1.0) - factor[others])
+    else:
+        out += term(slice(None)) * (np.float32(1.0) - factor)
+
+
+def subtract_scaled(a: F, b: F, factor: F | None) -> F:
+    """``a - b * factor`` (a new array), ``factor`` per replicate (None: 1): a plain
+    subtraction, then ``b`` added back where the factor is not 1."""
+    out = np.subtract(a, b, dtype=np.float32)
+    if factor is not None:
+        _add_where_not_one(out, factor, lambda cols: b[..., cols])
     return out
 
 
