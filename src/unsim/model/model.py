@@ -18,7 +18,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model import rules
+from unsim.model import kernels, rules
 from unsim.model.rules import ICC_FACTOR, Vote
 from unsim.scenario.schema import STAGES, Calibration, Scenario, World
 from unsim.strategies import Strategy
@@ -343,6 +343,21 @@ class UNModel(mesa.Model):
         self.group_weights = np.where(rows > 0, wts / np.maximum(rows, 1e-9), 0.0).astype(
             np.float32
         )
+        # the round's kernels take groups as compressed rows: the group means (1 / group size
+        # over its members) and the pull (``bloc_pull`` x the weights)
+        sizes = np.maximum(member.sum(axis=0), 1.0)
+        self._group_means_csr = kernels.csr((member / sizes).astype(np.float32))
+        self._pull_csr = kernels.csr(np.float32(b.bloc_pull) * self.group_weights)
+        self._keep = np.float32(1.0 - b.bloc_pull)
+        # the vote model's constants in the kernels' form (see ``rules.draft_tanh``)
+        self._half = np.float32(0.5 / b.vote_noise)
+        self._hb = np.float32(b.abstention_band) * self._half
+        self._bon = np.float32(b.abstention_band / b.vote_noise)
+        h = np.maximum(self.presence * np.float32(0.5), np.float32(1e-30))
+        self._w_offset = ((np.float32(1.0) - h) / h).astype(np.float32)
+        self._w_scale = (np.float32(1.0) / h).astype(np.float32)
+        self._lobbied_weights = np.ascontiguousarray(self.lobbied_receptiveness[:, 0])
+        self._forms = {stage: self._argument_form(stage) for stage in _ASSEMBLY_VOTES}
         council_codes = w.security_council.permanent + w.security_council.elected
         self.council = mask(council_codes)
         self.permanent = mask(w.security_council.permanent)
@@ -374,7 +389,18 @@ class UNModel(mesa.Model):
         self.baseline = self.expected_support + np.float32(b.state_noise) * noise
         # support is kept as its deviation from the baseline (``support`` adds them up)
         self.deviation = np.zeros((n, r), dtype=np.float32)
-        self.deliberation = rules.Deliberation(self.membership, self.group_weights, b.bloc_pull)
+        # the round's working arrays (``observe`` writes them, ``deliberate`` reads them)
+        self._swing = np.empty((n, r), dtype=np.float32)
+        self._group_means = np.empty((self.membership.shape[1], r), dtype=np.float32)
+        self._next_group_means = np.empty_like(self._group_means)
+        self._sums = np.empty((3, r), dtype=np.float32)
+        self._no_gap = np.zeros(r, dtype=np.float32)
+        # whether ``_swing``, ``_group_means`` and the two below hold ``observe`` of the current
+        # state (a round's deliberation may observe the state it leaves, for the next round)
+        self._observed = False
+        self._observe_next = False
+        self._share: F = self._no_gap
+        self._lobbied_total: F = self._no_gap
         # the ICC aversion is kept folded into the draft's tanh argument (``icc_aversion`` gives
         # it back)
         self.draft_base = rules.draft_base(
@@ -422,33 +448,78 @@ class UNModel(mesa.Model):
     def icc_factor(self) -> F:
         return np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)[self.icc_status]
 
-    def _draft_tanh_now(self) -> tuple[F, F]:
-        """``rules.present_tanh`` of the draft stance in the current state (not cached)."""
+    def _gap(self) -> tuple[F, bool]:
+        """(1 - the ICC factor per replicate, whether any is not 0): where the draft's tanh
+        argument must add back the aversion of softened or dropped ICC language."""
+        if not self.icc_status.any():
+            return self._no_gap, False
+        return (np.float32(1.0) - self.icc_factor()).astype(np.float32), True
+
+    def _argument_form(self, stage: str) -> F:
+        """The tanh argument of the vote at an Assembly ``stage`` (``rules.present_tanh`` of
+        ``stances(stage)``) as a ``kernels`` form: coefficients of the deviation d, the draft
+        base b, the baseline bl and the replicate's gap (1 - ICC factor). With h = 1 / (2 noise)
+        and the ICC aversion = bl - band - b / h (``rules.icc_from_draft_base``):
+
+        * draft: (support - factor x aversion - band) h = h d + b + gap (h bl - h band - b)
+        * amendment: (aversion - support + bias - band) h = -h d - b + (bias - 2 band) h
+        * no-action motion: (-support + bias - band) h = -h d - h bl + (bias - band) h
+        """
         b = self.behaviour
-        factor = self.icc_factor() if self.icc_status.any() else None
-        return rules.draft_tanh(
-            self.deviation,
-            self.draft_base,
+        h, band = 0.5 / b.vote_noise, b.abstention_band
+        if stage == "amendment":
+            form = (-h, -1.0, 0.0, 0.0, 0.0, (b.amendment_bias - 2 * band) * h, 0.0)
+        elif stage == "no_action_motion":
+            form = (-h, 0.0, 0.0, -h, 0.0, (b.no_action_bias - band) * h, 0.0)
+        else:
+            form = (h, 1.0, -1.0, 0.0, h, 0.0, -band * h)
+        return np.asarray(form, dtype=np.float32)
+
+    def _observe_args(self) -> tuple[Any, ...]:
+        """What ``kernels.observe`` reads of the draft as it stands, and writes."""
+        gap, use_gap = self._gap()
+        return (
             self.baseline,
-            factor,
-            b.abstention_band,
-            b.vote_noise,
+            gap,
+            use_gap,
+            self._forms["third_committee"],
+            self._bon,
+            self.presence,
+            self._lobbied_weights,
+            *self._group_means_csr,
+            self._sums,
         )
 
-    def _draft_tanh(self) -> tuple[F, F]:
-        """This round's vote probabilities on the draft, in tanh form (``rules.present_tanh``)."""
-        if "t" not in self._cache:
-            self._cache["t"] = self._draft_tanh_now()
-        return self._cache["t"]  # type: ignore[no-any-return]
+    def _observe(self) -> None:
+        """Where the draft stands at the start of the round (``kernels.observe``, unless the
+        last round's deliberation observed it already): the expected yes share, swing, the
+        total lobbying weight and the group means."""
+        if not self._observed:
+            kernels.observe(
+                self.deviation,
+                self.draft_base,
+                *self._observe_args(),
+                self._group_means,
+                self._swing,
+            )
+            self._observed = True
+        ey, en, lobbied = self._sums
+        # sum of presence * P(yes) = (sum of presence + presence @ t_yes) / 2, same for no
+        total = np.float32(self.presence.sum())
+        yes = np.float32(0.5) * (total + ey)
+        no = np.float32(0.5) * (total - en)
+        self._share = (yes / np.maximum(yes + no, np.float32(1e-9))).astype(np.float32)
+        self._lobbied_total = np.maximum(lobbied, np.float32(1e-9))
 
     def swing(self) -> F:
-        if "swing" not in self._cache:
-            # the round's expected yes share is all the tanh form is still needed for: take it,
-            # then turn the tanh form into swing in place (one array less in the cache)
-            self.expected_yes_share()  # caches the tanh form too
-            t_yes, _ = self._cache.pop("t")
-            self._cache["swing"] = rules.swing_tanh(t_yes, out=t_yes)
-        return self._cache["swing"]  # type: ignore[no-any-return]
+        """(states, replicates) this round's swing (overwritten by the next round's)."""
+        self._observed_now()
+        return self._swing
+
+    def _observed_now(self) -> None:
+        if "observed" not in self._cache:
+            self._observe()
+            self._cache["observed"] = True
 
     def undecided(self) -> F:
         if "undecided" not in self._cache:
@@ -463,12 +534,10 @@ class UNModel(mesa.Model):
 
     def lobby_share(self, budget: float) -> F:
         """Per-replicate coefficient that spreads ``budget`` over the ``lobbied`` weights: pushed on
-        the ``"lobbied"`` basis it gives ``rules.allocate(budget, lobbied())`` (the total weight is
-        a matrix-vector product, the weights are never materialised)."""
-        if "lobbied_total" not in self._cache:
-            total = self.lobbied_receptiveness[:, 0] @ self.swing()
-            self._cache["lobbied_total"] = np.maximum(total, np.float32(1e-9))
-        return np.float32(budget) / self._cache["lobbied_total"]  # type: ignore[no-any-return]
+        the ``"lobbied"`` basis it gives ``rules.allocate(budget, lobbied())`` (the total weight
+        comes from ``observe``; the weights are never materialised)."""
+        self._observed_now()
+        return np.float32(budget) / self._lobbied_total  # type: ignore[no-any-return]
 
     def shift(self, quantity: str, basis: Any, coefficient: Any) -> None:
         if isinstance(basis, str):
@@ -490,15 +559,12 @@ class UNModel(mesa.Model):
             return self.allies_basis[:, 0], False
         raise ValueError(f"unknown basis {name!r}; allowed: undecided, lobbied, receptive, allies")
 
-    def _pushes(self, quantity: str, scale: float = 1.0) -> tuple[F | None, F | None, F | None]:
-        """This round's pushes to ``quantity`` as ``(full, basis, coefficients)``: ``full`` a
-        (states, replicates) array (the pushes weighted by ``swing``, and pushes on custom
-        bases), ``basis @ coefficients`` the rest, which is low-rank ((states, k) times
-        (k, replicates)) and is never materialised by the deliberation rule. ``full`` comes
-        multiplied by ``scale`` (folded into the coefficients: no extra pass).
-
-        Named bases are per-state weights, some times ``swing``: the pushes add up as
-        ``swing * (W_s @ C_s) + W @ C`` whatever their number."""
+    def _pushes(self, quantity: str) -> tuple[F, F, F, F, F]:
+        """This round's pushes to ``quantity`` as ``(swung, swung_c, plain, plain_c, full)``:
+        the pressure is ``swing * (swung @ swung_c) + plain @ plain_c + full``, with the bases
+        (states, k) per-state weights, the coefficients (k, replicates), and ``full`` a
+        (states, replicates) array of the pushes on custom bases ((0, 0) if there are none).
+        Named bases are never materialised: the deliberation kernel forms them row by row."""
         n_rep = self.n_replicates
         swung_w: list[F] = []
         swung_c: list[F] = []
@@ -511,42 +577,38 @@ class UNModel(mesa.Model):
             if not c.any():
                 continue
             weights, swung = self._basis(name)
-            if swung:
-                swung_w.append(weights)
-                swung_c.append(c * np.float32(scale) if scale != 1.0 else c)
-            else:
-                plain_w.append(weights)
-                plain_c.append(c)
-        full: F | None = None
-        if swung_w:
-            full = _outer_sum(np.stack(swung_w, axis=1), np.stack(swung_c, axis=0))
-            full *= self.swing()
+            (swung_w if swung else plain_w).append(weights)
+            (swung_c if swung else plain_c).append(c)
+        full: F = kernels.EMPTY_BASIS
         for q, basis, coef in self._custom:
             if q == quantity:
-                coef = np.asarray(coef, dtype=np.float32) * np.float32(scale)
-                term = np.broadcast_to(basis * coef, (self.n_states, self.n_replicates))
-                full = term.copy() if full is None else np.add(full, term, out=full)
-        if not plain_w:
-            return full, None, None
-        return full, np.stack(plain_w, axis=1), np.stack(plain_c, axis=0)
+                term = np.broadcast_to(
+                    basis * np.asarray(coef, dtype=np.float32), (self.n_states, n_rep)
+                ).astype(np.float32)
+                full = term if full is kernels.EMPTY_BASIS else np.add(full, term, out=full)
+        return (
+            *_stacked(swung_w, swung_c, self.n_states, n_rep),
+            *_stacked(plain_w, plain_c, self.n_states, n_rep),
+            full,
+        )
 
     def pressure(self, quantity: str) -> F | None:
         """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
-        full, basis, coefficients = self._pushes(quantity)
-        if basis is None or coefficients is None:
-            return full
-        low_rank = (basis @ coefficients).astype(np.float32, copy=False)
-        return low_rank if full is None else np.add(full, low_rank, out=full)
+        swung, swung_c, plain, plain_c, full = self._pushes(quantity)
+        if not (swung.shape[1] or plain.shape[1] or full.size):
+            return None
+        out = np.zeros((self.n_states, self.n_replicates), dtype=np.float32)
+        if swung.shape[1]:
+            out += self.swing() * (swung @ swung_c)
+        if plain.shape[1]:
+            out += plain @ plain_c
+        if full.size:
+            out += full
+        return out
 
     def expected_yes_share(self) -> F:
-        if "share" not in self._cache:
-            t_yes, t_no = self._draft_tanh()
-            # sum of presence * P(yes) = (sum of presence + presence @ t_yes) / 2, same for no
-            total = np.float32(self.presence.sum())
-            ey = np.float32(0.5) * (total + self.presence @ t_yes)
-            en = np.float32(0.5) * (total - self.presence @ t_no)
-            self._cache["share"] = ey / np.maximum(ey + en, np.float32(1e-9))
-        return self._cache["share"]  # type: ignore[no-any-return]
+        self._observed_now()
+        return self._share
 
     def state_mask(self, refs: list[str]) -> B:
         return self._mask(refs)
@@ -571,8 +633,12 @@ class UNModel(mesa.Model):
 
     # -- a diplomatic round ---------------------------------------------------------------------
     def step(self) -> None:
-        """One round of diplomacy: the target responds, sponsors and allies lobby, every state
-        deliberates, the sponsors weigh the ICC language."""
+        """One round of diplomacy: the target responds, sponsors and allies lobby, the sponsors
+        weigh the ICC language, every state deliberates.
+
+        Everyone acts on where the draft stood at the start of the round (the sponsors' judgement
+        included), so the sponsors' choice on the ICC language takes effect from the next round
+        whether it is made before the deliberation or after."""
         self.round += 1
         self._cache.clear()
         self._ledger.clear()
@@ -580,27 +646,38 @@ class UNModel(mesa.Model):
         self.target_agent.respond()
         self.sponsor_agent.lobby()
         self.ally_agent.counter_lobby()
-        self.deliberate()
-        # the sponsors judge on what they saw at the start of the round (cached share)
         self.sponsor_agent.bargain()
+        self.deliberate()
         self._cache.clear()
         if self.datacollector is not None:
             self.datacollector.collect(self)
 
     def deliberate(self) -> None:
         """The member states take this round's pressure and move toward their groups' shift
-        (``rules.deliberate``, applied to every state and replicate at once in the form of
-        ``rules.Deliberation``)."""
-        # the ICC aversion rises by the pushes: its draft base falls by them / (2 noise)
-        icc_scale = -0.5 / self.behaviour.vote_noise
-        full, basis, coefficients = self._pushes("icc_aversion", scale=icc_scale)
-        if full is not None:
-            self.draft_base += full
-        if basis is not None and coefficients is not None:
-            self.draft_base += _outer_sum(basis, coefficients * np.float32(icc_scale))
+        (``rules.deliberate``, applied to every state and replicate at once, fused with the
+        round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
+        draft's tanh argument ``draft_base`` falls by them / (2 noise))."""
+        self._observed_now()
+        kernels.deliberate(
+            self.deviation,
+            self.draft_base,
+            self._swing,
+            self._keep,
+            *self._pull_csr,
+            self._group_means,
+            *self._pushes("support"),
+            *self._pushes("icc_aversion"),
+            -self._half,
+            self._observe_next,
+            *self._observe_args(),
+            self._next_group_means,
+        )
+        # with ``_observe_next`` the kernel observed the state it leaves (the ICC language as
+        # the sponsors left it this round); the swing of the round that ends is gone
+        self._observed = self._observe_next
+        if self._observe_next:
+            self._group_means, self._next_group_means = self._next_group_means, self._group_means
         self._cache.pop("icc_aversion", None)
-        d = self.deliberation
-        d(self.deviation, *self._pushes("support", scale=float(d.keep)))
         self._cache.pop("support", None)
 
     # -- procedure ----------------------------------------------------------------------------
@@ -630,24 +707,32 @@ class UNModel(mesa.Model):
             o[f"{stage}_{name}"] = counts[k].astype(np.int16)
         o[f"{stage}_adopted"] = adopted & held
 
-    def _assembly_vote(
-        self, stage: str, held: B, majority: str, tanh: tuple[F, F] | None = None
-    ) -> B:
-        """The vote at ``stage`` where ``held``; ``tanh``: its vote probabilities in tanh form
-        if the caller has them (``rules.present_tanh`` of ``stances(stage)``)."""
+    def _assembly_vote(self, stage: str, held: B, majority: str) -> B:
+        """The vote at Assembly ``stage`` where ``held`` (``kernels.votes`` of the stage's tanh
+        argument, ``_argument_form``)."""
         if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
             none = np.zeros(self.n_replicates, dtype=bool)
             votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
             self._record(stage, none, votes, none)
             return none
-        b = self.behaviour
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
-        if tanh is None and stage in ("third_committee", "plenary"):
-            tanh = self._draft_tanh_now()
-        elif tanh is None:
-            tanh = rules.present_tanh(self.stances(stage), b.abstention_band, b.vote_noise)
-        votes = rules.cast_votes_tanh(*tanh, self.absence, u)
-        counts = rules.tally(votes)
+        votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
+        counts = np.empty((4, self.n_replicates), dtype=np.int32)
+        gap, use_gap = self._gap() if stage in _DRAFT_VOTES else (self._no_gap, False)
+        kernels.votes(
+            self.deviation,
+            self.draft_base,
+            self.baseline,
+            gap,
+            use_gap,
+            self._forms[stage],
+            self._bon,
+            self._w_offset,
+            self._w_scale,
+            u,
+            votes,
+            counts,
+        )
         adopted = rules.majority_adopted(counts[0], counts[1], majority) & held
         self._record(stage, held, votes, adopted, counts)
         return adopted
@@ -677,8 +762,12 @@ class UNModel(mesa.Model):
         return p_yes.sum(axis=0), np.float32(1.0) - no_veto
 
     def _diplomacy(self, rounds: int) -> None:
-        for _ in range(rounds):
+        for k in range(rounds):
+            # each round's deliberation also observes the state it leaves for the next round
+            # (one pass less); the last round's is followed by a vote, which reads it afresh
+            self._observe_next = k < rounds - 1
             self.step()
+        self._observe_next = False
 
     def simulate(self) -> dict[str, NDArray[Any]]:
         """Run every round and stage; return per-replicate outcome arrays."""
@@ -692,23 +781,31 @@ class UNModel(mesa.Model):
         self._diplomacy(rounds.third_committee)
         # Third Committee session ------------------------------------------------------------
         if "no_action_motion" in stages:
-            b = self.behaviour
-            tanh = rules.present_tanh(
-                self.stances("no_action_motion"), b.abstention_band, b.vote_noise
+            sums = np.empty((2, r), dtype=np.float32)
+            kernels.expected(
+                self.deviation,
+                self.draft_base,
+                self.baseline,
+                self._no_gap,
+                False,
+                self._forms["no_action_motion"],
+                self._bon,
+                self.presence,
+                sums,
             )
             # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
             total = np.float32(self.presence.sum())
             moved = self.ally_agent.moves_no_action(
-                np.float32(0.5) * (total + self.presence @ tanh[0]),
-                np.float32(0.5) * (total - self.presence @ tanh[1]),
+                np.float32(0.5) * (total + sums[0]), np.float32(0.5) * (total - sums[1])
             )
-            killed = self._assembly_vote("no_action_motion", moved, "simple", tanh)
+            killed = self._assembly_vote("no_action_motion", moved, "simple")
             alive &= ~killed
         if "amendment" in stages:
             moved = self.ally_agent.moves_amendment() & alive
             deleted = self._assembly_vote("amendment", moved, "simple")
             self.icc_reason[deleted & self.icc_retained] = ICC_REASON.index("amendment")
             self.icc_status[deleted] = ICC_STATUS.index("dropped")
+            self._observed = False  # the draft changed
         if "third_committee" in stages:
             adopted = self._assembly_vote("third_committee", alive.copy(), "simple")
             for st in self.strategies:
@@ -776,7 +873,7 @@ class UNModel(mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "deviation", "draft_base", "deliberation"):
+        for name in ("baseline", "deviation", "draft_base", "_swing", "_group_means", "_sums"):
             setattr(self, name, None)
         self.votes = {}
         self._cache.clear()
@@ -790,14 +887,19 @@ class UNModel(mesa.Model):
 
 
 ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
+#: Assembly votes, and those on the draft itself (its tanh argument depends on the ICC language)
+_ASSEMBLY_VOTES = ("no_action_motion", "amendment", "third_committee", "plenary")
+_DRAFT_VOTES = ("third_committee", "plenary")
 
 
-def _outer_sum(weights: F, coefficients: F) -> F:
-    """``weights @ coefficients`` for a handful of terms: one outer product is fastest as an
-    einsum, several as a thin matrix product (measured; BLAS is slow on a single term)."""
-    if weights.shape[1] == 1:
-        return np.einsum("nk,kr->nr", weights, coefficients)  # type: ignore[no-any-return]
-    return np.matmul(weights, coefficients)  # type: ignore[no-any-return]
+def _stacked(weights: list[F], coefficients: list[F], n: int, r: int) -> tuple[F, F]:
+    """Per-state weights and per-replicate coefficients as (states, k) and (k, replicates)."""
+    if not weights:
+        return np.zeros((n, 0), dtype=np.float32), np.zeros((0, r), dtype=np.float32)
+    return (
+        np.ascontiguousarray(np.stack(weights, axis=1), dtype=np.float32),
+        np.ascontiguousarray(np.stack(coefficients, axis=0), dtype=np.float32),
+    )
 
 
 def inspect_run(scenario: Scenario, seed: int = 0, run: int = 0) -> dict[str, Any]:

@@ -1,0 +1,436 @@
+"""The rules of a diplomatic round and of a vote on the draft, each fused into one compiled pass.
+
+A round of diplomacy reads each state's support (kept as its deviation from the baseline) and the
+draft's tanh argument (``rules.draft_base``) once to see where the votes stand, and once more to
+move them; a vote on the draft is one more pass. Written as NumPy expressions the same rules take
+a dozen passes over arrays of a few megabytes each, and memory traffic, not arithmetic, sets the
+pace. These kernels (compiled by numba) do each step in a single pass and keep every intermediate
+in registers.
+
+Each kernel is the composition of plain rules in :mod:`unsim.model.rules`, and the tests check it
+against them: ``observe`` is ``draft_tanh`` followed by the expected tallies, ``swing`` and the
+group means; ``deliberate`` is ``rules.deliberate`` with the round's pushes; ``draft_votes`` is
+``cast_votes_tanh`` of ``draft_tanh`` followed by ``tally``.
+
+Arrays are (states, replicates), C-ordered, float32; per-replicate arrays have one entry per
+replicate. The tanh of float32 is a rational approximation accurate to 3e-7 (NumPy's own float32
+tanh is accurate to about 1e-7), written so the compiler can vectorise it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+F = NDArray[np.float32]
+
+#: Compiled once per machine and cached next to this file (or in numba's user cache); no global
+#: state, so a kernel can run in several threads at once.
+_JIT: dict[str, Any] = {"fastmath": True, "error_model": "numpy", "nogil": True, "cache": True}
+
+_CLAMP = np.float32(7.90531110763549805)  # the rational function's range
+_SATURATED = np.float32(8.7)  # float32's tanh rounds to +-1 from about 8.66
+_P = tuple(
+    np.float32(c)
+    for c in (
+        -2.76076847742355e-16,
+        2.00018790482477e-13,
+        -8.60467152213735e-11,
+        5.12229709037114e-08,
+        1.48572235717979e-05,
+        6.37261928875436e-04,
+        4.89352455891786e-03,
+    )
+)
+_Q = tuple(
+    np.float32(c)
+    for c in (
+        1.19825839466702e-06,
+        1.18534705686654e-04,
+        2.26843463243900e-03,
+        4.89352518554385e-03,
+    )
+)
+_P0, _P1, _P2, _P3, _P4, _P5, _P6 = _P
+_Q0, _Q1, _Q2, _Q3 = _Q
+_ONE = np.float32(1.0)
+_YES, _NO, _ABSTAIN, _ABSENT = (np.int8(v) for v in range(4))  # rules.Vote's codes
+
+
+@numba.njit(inline="always", **_JIT)
+def tanh32(x: Any) -> Any:
+    """tanh of a float32 as a 13/6 rational function on [-7.9, 7.9], clamped outside, and
+    +-1 from +-8.7."""
+    c = x if x < _CLAMP else _CLAMP
+    c = c if c > -_CLAMP else -_CLAMP
+    x2 = c * c
+    p = _P0 * x2 + _P1
+    p = p * x2 + _P2
+    p = p * x2 + _P3
+    p = p * x2 + _P4
+    p = p * x2 + _P5
+    p = p * x2 + _P6
+    q = _Q0 * x2 + _Q1
+    q = q * x2 + _Q2
+    q = q * x2 + _Q3
+    t = (p * c) / q
+    # exactly +-1 where float32's tanh is (a state certain of its vote stays certain)
+    t = _ONE if x >= _SATURATED else t
+    return -_ONE if x <= -_SATURATED else t
+
+
+@numba.njit(**_JIT)
+def tanh_array(x: F) -> F:  # pragma: no cover - compiled
+    """``tanh32`` over an array (for tests and comparisons)."""
+    flat = x.ravel()
+    out = np.empty_like(flat)
+    for k in range(flat.size):
+        out[k] = tanh32(flat[k])
+    return out.reshape(x.shape)
+
+
+#: A tanh argument's *form*: the coefficients (cd, cb, gb, cbl, gbl, c0, g0) of
+#:     z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap
+#: in a state's deviation d, its draft base b, its baseline bl and the replicate's ``gap`` (1 - the
+#: ICC factor: 0 while the language is retained). Every vote in the model has such a form
+#: (``UNModel.argument_form``).
+FORM_SIZE = 7
+
+
+@numba.njit(inline="always", **_JIT)
+def _argument(
+    d: F, b: F, bl: F, gap: F, use_gap: bool, form: F, z: F
+) -> None:  # pragma: no cover - compiled
+    """One state's row of a tanh argument of the given ``form``."""
+    cd, cb, gb, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
+    if use_gap:
+        for r in range(d.shape[0]):
+            g = gap[r]
+            z[r] = cd * d[r] + (cb + gb * g) * b[r] + (cbl + gbl * g) * bl[r] + c0 + g0 * g
+    elif cbl != 0:
+        for r in range(d.shape[0]):
+            z[r] = cd * d[r] + cb * b[r] + cbl * bl[r] + c0
+    else:
+        for r in range(d.shape[0]):
+            z[r] = cd * d[r] + cb * b[r] + c0
+
+
+@numba.njit(**_JIT)
+def argument(
+    deviation: F, base: F, baseline: F, gap: F, use_gap: bool, form: F
+) -> F:  # pragma: no cover - compiled
+    """(states, replicates) the tanh argument of ``form`` (what the other kernels compute row by
+    row; for tests)."""
+    out = np.empty_like(deviation)
+    for i in range(deviation.shape[0]):
+        _argument(deviation[i], base[i], baseline[i], gap, use_gap, form, out[i])
+    return out
+
+
+@numba.njit(inline="always", **_JIT)
+def _observe_row(
+    i: int,
+    d: F,
+    z: F,
+    bon: Any,
+    presence: F,
+    lobbied: F,
+    member_ptr: NDArray[np.int64],
+    member_group: NDArray[np.int64],
+    member_weight: F,
+    sums: F,
+    group_means: F,
+    swing: F,
+) -> None:  # pragma: no cover - compiled
+    """State ``i``'s share of ``observe``, from its deviation ``d`` and tanh argument ``z``."""
+    p = presence[i]
+    w = lobbied[i]
+    s = swing[i]
+    yes_sum, no_sum, lobbied_sum = sums[0], sums[1], sums[2]
+    for r in range(d.shape[0]):
+        t_yes = tanh32(z[r])
+        t_no = tanh32(z[r] + bon)
+        yes_sum[r] += p * t_yes
+        no_sum[r] += p * t_no
+        sw = _ONE - t_yes * t_yes
+        s[r] = sw
+        lobbied_sum[r] += w * sw
+    for j in range(member_ptr[i], member_ptr[i + 1]):
+        row = group_means[member_group[j]]
+        m = member_weight[j]
+        for r in range(d.shape[0]):
+            row[r] += m * d[r]
+
+
+@numba.njit(**_JIT)
+def observe(
+    deviation: F,
+    base: F,
+    baseline: F,
+    gap: F,
+    use_gap: bool,
+    form: F,
+    bon: Any,
+    presence: F,
+    lobbied: F,
+    member_ptr: NDArray[np.int64],
+    member_group: NDArray[np.int64],
+    member_weight: F,
+    sums: F,
+    group_means: F,
+    swing: F,
+) -> None:  # pragma: no cover - compiled
+    """Where the draft stands (its tanh argument of ``form``), in one pass.
+
+    Writes ``sums`` (3, replicates): the sum over states of presence x t_yes and of presence x
+    t_no (the expected tallies in tanh form, ``rules.present_tanh``) and of ``lobbied`` x swing
+    (``rules.swing_tanh``); ``group_means`` (groups, replicates), each group's mean deviation
+    (state ``i`` belongs to groups ``member_group[member_ptr[i]:member_ptr[i + 1]]`` with weights
+    1 / group size); and ``swing`` (states, replicates).
+
+    ``bon`` is band / noise: t_no = tanh(z + band / noise)."""
+    sums[:] = 0
+    group_means[:] = 0
+    z = np.empty(deviation.shape[1], dtype=np.float32)
+    for i in range(deviation.shape[0]):
+        d = deviation[i]
+        _argument(d, base[i], baseline[i], gap, use_gap, form, z)
+        _observe_row(
+            i,
+            d,
+            z,
+            bon,
+            presence,
+            lobbied,
+            member_ptr,
+            member_group,
+            member_weight,
+            sums,
+            group_means,
+            swing,
+        )
+
+
+@numba.njit(**_JIT)
+def expected(
+    deviation: F,
+    base: F,
+    baseline: F,
+    gap: F,
+    use_gap: bool,
+    form: F,
+    bon: Any,
+    presence: F,
+    sums: F,
+) -> None:  # pragma: no cover - compiled
+    """``sums`` (2, replicates): the sum over states of presence x t_yes and of presence x t_no
+    of a vote whose tanh argument has ``form`` (its expected tally in tanh form)."""
+    sums[:] = 0
+    z = np.empty(deviation.shape[1], dtype=np.float32)
+    yes_sum, no_sum = sums[0], sums[1]
+    for i in range(deviation.shape[0]):
+        _argument(deviation[i], base[i], baseline[i], gap, use_gap, form, z)
+        p = presence[i]
+        for r in range(z.shape[0]):
+            t_yes = tanh32(z[r])
+            yes_sum[r] += p * t_yes
+            no_sum[r] += p * (tanh32(z[r] + bon))
+
+
+@numba.njit(inline="always", **_JIT)
+def _low_rank_row(i: int, basis: F, coefficients: F, out: F) -> bool:  # pragma: no cover - compiled
+    """``out = basis[i] @ coefficients``, or all zero: returns whether it is not."""
+    started = False
+    for k in range(basis.shape[1]):
+        w = basis[i, k]
+        if w == 0:
+            continue
+        c = coefficients[k]
+        if started:
+            for r in range(out.shape[0]):
+                out[r] += w * c[r]
+        else:
+            for r in range(out.shape[0]):
+                out[r] = w * c[r]
+            started = True
+    if not started:
+        out[:] = 0
+    return started
+
+
+@numba.njit(**_JIT)
+def deliberate(
+    deviation: F,
+    base: F,
+    swing: F,
+    keep: Any,
+    pull_ptr: NDArray[np.int64],
+    pull_group: NDArray[np.int64],
+    pull_weight: F,
+    group_means: F,
+    support_swung: F,
+    support_swung_c: F,
+    support_plain: F,
+    support_plain_c: F,
+    support_full: F,
+    icc_swung: F,
+    icc_swung_c: F,
+    icc_plain: F,
+    icc_plain_c: F,
+    icc_full: F,
+    icc_scale: Any,
+    observe_next: bool,
+    baseline: F,
+    gap: F,
+    use_gap: bool,
+    form: F,
+    bon: Any,
+    presence: F,
+    lobbied: F,
+    member_ptr: NDArray[np.int64],
+    member_group: NDArray[np.int64],
+    member_weight: F,
+    sums: F,
+    next_group_means: F,
+) -> None:  # pragma: no cover - compiled
+    """A round's pushes and deliberation, in place, in one pass; with ``observe_next``, also
+    ``observe`` of the state it leaves (into ``sums``, ``next_group_means`` and ``swing``).
+
+    Support (``rules.deliberate`` on the deviation, with groups fixed for the round):
+
+        new d = keep (d + pressure) + pull-weighted group means (``group_means``, from ``observe``)
+
+    with pressure = swing x (``support_swung`` @ ``support_swung_c``) + ``support_plain`` @
+    ``support_plain_c`` + ``support_full`` (a (0, 0) array when there is none). The ICC aversion
+    rises by its own pressure, formed alike; the draft's tanh argument ``base`` falls by it x
+    ``icc_scale`` (= -1 / (2 noise)). ``swing``: each state's at the start of the round (from
+    ``observe``)."""
+    n, r_count = deviation.shape
+    s_sw = np.empty(r_count, dtype=np.float32)
+    s_pl = np.empty(r_count, dtype=np.float32)
+    i_sw = np.empty(r_count, dtype=np.float32)
+    i_pl = np.empty(r_count, dtype=np.float32)
+    pull = np.empty(r_count, dtype=np.float32)
+    z = np.empty(r_count, dtype=np.float32)
+    has_support_full = support_full.shape[0] > 0
+    has_icc_full = icc_full.shape[0] > 0
+    if observe_next:
+        sums[:] = 0
+        next_group_means[:] = 0
+    for i in range(n):
+        d = deviation[i]
+        b = base[i]
+        sw = swing[i]
+        has_s_sw = _low_rank_row(i, support_swung, support_swung_c, s_sw)
+        _low_rank_row(i, support_plain, support_plain_c, s_pl)
+        if has_support_full:
+            f = support_full[i]
+            for r in range(r_count):
+                s_pl[r] += f[r]
+        has_i_sw = _low_rank_row(i, icc_swung, icc_swung_c, i_sw)
+        has_i_pl = _low_rank_row(i, icc_plain, icc_plain_c, i_pl)
+        if has_icc_full:
+            f = icc_full[i]
+            for r in range(r_count):
+                i_pl[r] += f[r]
+            has_i_pl = True
+        pull[:] = 0
+        for j in range(pull_ptr[i], pull_ptr[i + 1]):
+            g = group_means[pull_group[j]]
+            w = pull_weight[j]
+            for r in range(r_count):
+                pull[r] += w * g[r]
+        if has_s_sw or has_i_sw:
+            for r in range(r_count):
+                d[r] = keep * (d[r] + sw[r] * s_sw[r] + s_pl[r]) + pull[r]
+                b[r] += icc_scale * (sw[r] * i_sw[r] + i_pl[r])
+        else:
+            for r in range(r_count):
+                d[r] = keep * (d[r] + s_pl[r]) + pull[r]
+            if has_i_pl:
+                for r in range(r_count):
+                    b[r] += icc_scale * i_pl[r]
+        if observe_next:
+            _argument(d, b, baseline[i], gap, use_gap, form, z)
+            _observe_row(
+                i,
+                d,
+                z,
+                bon,
+                presence,
+                lobbied,
+                member_ptr,
+                member_group,
+                member_weight,
+                sums,
+                next_group_means,
+                swing,
+            )
+
+
+@numba.njit(**_JIT)
+def votes(
+    deviation: F,
+    base: F,
+    baseline: F,
+    gap: F,
+    use_gap: bool,
+    form: F,
+    bon: Any,
+    w_offset: F,
+    w_scale: F,
+    u: F,
+    out: NDArray[np.int8],
+    counts: NDArray[np.int32],
+) -> None:  # pragma: no cover - compiled
+    """Votes (``rules.Vote`` codes, into ``out``) and their tally, in one pass:
+    ``rules.cast_votes_tanh`` of the tanh form of ``form``, then ``rules.tally``.
+
+    With h = presence / 2, a state's uniform u becomes w = (1 - h - u) / h = ``w_offset`` -
+    ``w_scale`` u; it votes yes iff t_yes >= w, no iff t_no < w (and not yes), is absent iff w > 1,
+    and abstains otherwise (t_no = tanh(z + ``bon``)). ``counts`` (4, replicates): yes,
+    no, abstain, absent."""
+    n, r_count = deviation.shape
+    counts[:] = 0
+    n_yes, n_no, n_absent = counts[0], counts[1], counts[3]
+    z = np.empty(r_count, dtype=np.float32)
+    for i in range(n):
+        _argument(deviation[i], base[i], baseline[i], gap, use_gap, form, z)
+        a = w_offset[i]
+        s = w_scale[i]
+        ui = u[i]
+        v = out[i]
+        for r in range(r_count):
+            w = a - s * ui[r]
+            t_yes = tanh32(z[r])
+            yes = t_yes >= w
+            no = tanh32(z[r] + bon) < w
+            absent = w > _ONE
+            code = _ABSTAIN
+            code = _NO if no else code
+            code = _YES if yes else code
+            code = _ABSENT if absent else code
+            v[r] = code
+            n_yes[r] += np.int32(1) if code == _YES else np.int32(0)
+            n_no[r] += np.int32(1) if code == _NO else np.int32(0)
+            n_absent[r] += np.int32(1) if code == _ABSENT else np.int32(0)
+    for r in range(r_count):
+        counts[2, r] = n - n_yes[r] - n_no[r] - n_absent[r]
+
+
+def csr(weights: F) -> tuple[NDArray[np.int64], NDArray[np.int64], F]:
+    """(states, groups) weights as compressed rows: (pointers, group indices, weights)."""
+    rows, cols = np.nonzero(weights)
+    ptr = np.zeros(weights.shape[0] + 1, dtype=np.int64)
+    np.add.at(ptr, rows + 1, 1)
+    return (
+        np.cumsum(ptr).astype(np.int64),
+        cols.astype(np.int64),
+        weights[rows, cols].astype(np.float32),
+    )
+
+
+EMPTY_BASIS = np.zeros((0, 0), dtype=np.float32)
