@@ -1,20 +1,20 @@
-"""The rules of a diplomatic round and of a vote on the draft, each fused into one compiled pass.
+"""The rules of a diplomatic round and of an Assembly vote, each fused into one compiled pass.
 
 A round of diplomacy reads each state's support (kept as its deviation from the baseline) and the
-draft's tanh argument (``rules.draft_base``) once to see where the votes stand, and once more to
-move them; a vote on the draft is one more pass. Written as NumPy expressions the same rules take
-a dozen passes over arrays of a few megabytes each, and memory traffic, not arithmetic, sets the
-pace. These kernels (compiled by numba) do each step in a single pass and keep every intermediate
-in registers.
+draft's tanh argument (``rules.draft_base``) to see where the votes stand, and moves them; a vote
+is one more pass. Written as NumPy expressions the same rules take a dozen passes over arrays of a
+few megabytes each, and memory traffic, not arithmetic, sets the pace. These kernels (compiled by
+numba) do each step in a single pass and keep every intermediate in registers: a round is one pass
+(``deliberate`` moves the states and observes where they land for the next round).
 
 Each kernel is the composition of plain rules in :mod:`unsim.model.rules`, and the tests check it
-against them: ``observe`` is ``draft_tanh`` followed by the expected tallies, ``swing`` and the
-group means; ``deliberate`` is ``rules.deliberate`` with the round's pushes; ``draft_votes`` is
-``cast_votes_tanh`` of ``draft_tanh`` followed by ``tally``.
+against them (``tests/test_kernels.py``): ``observe`` is ``present_tanh`` of the draft stance
+followed by the expected tallies, ``swing`` and ``group_means``; ``deliberate`` is
+``rules.deliberate`` with the round's pushes; ``votes`` is ``cast_votes`` followed by ``tally``.
 
 Arrays are (states, replicates), C-ordered, float32; per-replicate arrays have one entry per
-replicate. The tanh of float32 is a rational approximation accurate to 3e-7 (NumPy's own float32
-tanh is accurate to about 1e-7), written so the compiler can vectorise it.
+replicate. The tanh of float32 is a rational approximation within 4e-7 of the exact value (NumPy's
+own float32 tanh is within about 1e-7), written so the compiler can vectorise it.
 """
 
 from __future__ import annotations
@@ -314,7 +314,6 @@ def deliberate(
     i_sw = np.empty(r_count, dtype=np.float32)
     i_pl = np.empty(r_count, dtype=np.float32)
     pull = np.empty(r_count, dtype=np.float32)
-    z = np.empty(r_count, dtype=np.float32)
     has_support_full = support_full.shape[0] > 0
     has_icc_full = icc_full.shape[0] > 0
     if observe_next:
@@ -343,7 +342,35 @@ def deliberate(
             w = pull_weight[j]
             for r in range(r_count):
                 pull[r] += w * g[r]
-        if has_s_sw or has_i_sw:
+        if observe_next:
+            # the update and the observation of its result in one loop
+            _update_observe_row(
+                i,
+                d,
+                b,
+                sw,
+                s_sw,
+                s_pl,
+                i_sw,
+                i_pl,
+                pull,
+                keep,
+                icc_scale,
+                baseline[i],
+                gap,
+                use_gap,
+                form,
+                bon,
+                presence[i],
+                lobbied[i],
+                sums,
+            )
+            for j in range(member_ptr[i], member_ptr[i + 1]):
+                row = next_group_means[member_group[j]]
+                m = member_weight[j]
+                for r in range(r_count):
+                    row[r] += m * d[r]
+        elif has_s_sw or has_i_sw:
             for r in range(r_count):
                 d[r] = keep * (d[r] + sw[r] * s_sw[r] + s_pl[r]) + pull[r]
                 b[r] += icc_scale * (sw[r] * i_sw[r] + i_pl[r])
@@ -353,22 +380,53 @@ def deliberate(
             if has_i_pl:
                 for r in range(r_count):
                     b[r] += icc_scale * i_pl[r]
-        if observe_next:
-            _argument(d, b, baseline[i], gap, use_gap, form, z)
-            _observe_row(
-                i,
-                d,
-                z,
-                bon,
-                presence,
-                lobbied,
-                member_ptr,
-                member_group,
-                member_weight,
-                sums,
-                next_group_means,
-                swing,
-            )
+
+
+@numba.njit(inline="always", **_JIT)
+def _update_observe_row(
+    i: int,
+    d: F,
+    b: F,
+    sw: F,
+    s_sw: F,
+    s_pl: F,
+    i_sw: F,
+    i_pl: F,
+    pull: F,
+    keep: Any,
+    icc_scale: Any,
+    bl: F,
+    gap: F,
+    use_gap: bool,
+    form: F,
+    bon: Any,
+    p: Any,
+    w: Any,
+    sums: F,
+) -> None:  # pragma: no cover - compiled
+    """``deliberate``'s update of state ``i`` followed by ``observe`` of its new row, fused."""
+    cd, cb, gb, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
+    yes_sum, no_sum, lobbied_sum = sums[0], sums[1], sums[2]
+    with_baseline = cbl != 0
+    for r in range(d.shape[0]):
+        s = sw[r]
+        dn = keep * (d[r] + s * s_sw[r] + s_pl[r]) + pull[r]
+        bn = b[r] + icc_scale * (s * i_sw[r] + i_pl[r])
+        d[r] = dn
+        b[r] = bn
+        if use_gap:
+            g = gap[r]
+            z = cd * dn + (cb + gb * g) * bn + (cbl + gbl * g) * bl[r] + c0 + g0 * g
+        elif with_baseline:
+            z = cd * dn + cb * bn + cbl * bl[r] + c0
+        else:
+            z = cd * dn + cb * bn + c0
+        t_yes = tanh32(z)
+        yes_sum[r] += p * t_yes
+        no_sum[r] += p * tanh32(z + bon)
+        s = _ONE - t_yes * t_yes
+        sw[r] = s
+        lobbied_sum[r] += w * s
 
 
 @numba.njit(**_JIT)

@@ -349,7 +349,7 @@ class UNModel(mesa.Model):
         self._group_means_csr = kernels.csr((member / sizes).astype(np.float32))
         self._pull_csr = kernels.csr(np.float32(b.bloc_pull) * self.group_weights)
         self._keep = np.float32(1.0 - b.bloc_pull)
-        # the vote model's constants in the kernels' form (see ``rules.draft_tanh``)
+        # the vote model's constants in the kernels' form (see ``_argument_form``)
         self._half = np.float32(0.5 / b.vote_noise)
         self._hb = np.float32(b.abstention_band) * self._half
         self._bon = np.float32(b.abstention_band / b.vote_noise)

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg.blas import sgemm as _sgemm
 
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
@@ -85,28 +84,6 @@ def icc_from_draft_base(baseline: F, base: F, band: float, noise: float) -> F:
     out += baseline
     out -= np.float32(band)
     return out
-
-
-def draft_tanh(
-    deviation: F, base: F, baseline: F, icc_factor: F | None, band: float, noise: float
-) -> tuple[F, F]:
-    """``present_tanh(draft_stance(baseline + deviation, icc_aversion, icc_factor), band, noise)``
-    from ``base = draft_base(baseline, icc_aversion, band, noise)`` (the form the rounds use).
-    ``icc_factor`` None: 1 everywhere. Where it is not 1, the ICC aversion's share
-    ``(1 - factor) icc_aversion / (2 noise)`` is added back."""
-    half = np.float32(0.5 / noise)
-    z = np.multiply(deviation, half, dtype=np.float32)
-    z += base
-    if icc_factor is not None:  # ICC aversion / (2 noise) = (baseline - band) / (2 noise) - base
-        _add_where_not_one(
-            z,
-            icc_factor,
-            lambda cols: (baseline[..., cols] - np.float32(band)) * half - base[..., cols],
-        )
-    t_yes = np.tanh(z)
-    z += np.float32(band / noise)
-    np.tanh(z, out=z)
-    return t_yes, z
 
 
 def present_probabilities(stance: F, band: float, noise: float) -> tuple[F, F]:
@@ -277,53 +254,6 @@ def deliberate(
     step *= np.float32(rate)
     moved += step
     return moved
-
-
-class Deliberation:
-    """``deliberate`` for one block, in the form the rounds run it.
-
-    With groups and rate fixed for a whole run, the rule is linear in the deviation
-    ``d = support - baseline``:
-
-        new d = (1 - rate) (d + pressure) + rate W (G d)
-
-    with G the (groups, states) group-means operator and W the (states, groups) weights
-    (``group_pull(d) = W G d``). A round then costs two thin matrix products and a pass or two;
-    pushes that are low-rank (a per-state basis times a per-replicate coefficient) ride along in
-    the second product instead of being materialised. A state that nothing moves keeps a
-    deviation of exactly zero."""
-
-    def __init__(self, membership: F, weights: F, rate: float):
-        sizes = np.maximum(membership.sum(axis=0), 1.0)
-        self.means = np.ascontiguousarray((membership / sizes).T, dtype=np.float32)
-        self.keep = np.float32(1.0 - rate)
-        self.pull = (np.float32(rate) * weights).astype(np.float32)
-
-    def __call__(
-        self,
-        deviation: F,
-        kept_pressure: F | None = None,
-        basis: F | None = None,
-        coefficients: F | None = None,
-    ) -> F:
-        """Update ``deviation`` ((states, replicates), C-ordered) in place. ``kept_pressure`` is a
-        full push already multiplied by ``keep`` (``1 - rate``: the caller folds it into the
-        push's coefficients, which saves a pass); ``basis`` (states, k) times ``coefficients``
-        (k, replicates) is a low-rank push added to it."""
-        groups = self.means @ deviation
-        if basis is not None and coefficients is not None and basis.shape[1]:
-            weights = np.concatenate([self.pull, self.keep * basis], axis=1, dtype=np.float32)
-            groups = np.concatenate([groups, coefficients], axis=0, dtype=np.float32)
-        else:
-            weights = self.pull
-        # deviation <- keep * deviation + weights @ groups as one BLAS call on the transposes
-        # (a C-ordered (states, replicates) array is a Fortran-ordered (replicates, states) one)
-        out = _sgemm(1.0, groups.T, weights.T, beta=self.keep, c=deviation.T, overwrite_c=1)
-        if not np.shares_memory(out, deviation):  # BLAS worked on a copy (unusual strides)
-            deviation[...] = out.T
-        if kept_pressure is not None:
-            deviation += kept_pressure
-        return deviation
 
 
 def pivotal(votes: NDArray[np.int8], adopted: B, margin_ok: NDArray[np.integer]) -> B:

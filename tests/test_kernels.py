@@ -1,0 +1,269 @@
+"""The compiled kernels of a round and of a vote are the plain rules of ``unsim.model.rules``.
+
+Each kernel fuses several rules into one pass; each test below builds the same quantity from the
+plain rules (NumPy's tanh, ``present_tanh``, ``deliberate``, ``cast_votes``, ``tally``...) on
+arrays drawn by Hypothesis, and compares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from unsim.model import UNModel, kernels, rules
+from unsim.scenario import load_scenario
+
+F32 = np.float32
+TANH_ERROR = 4e-7  # tanh32 against the exact tanh (NumPy's float32 tanh is within 1.2e-7)
+
+
+def test_tanh32_is_tanh():
+    x = np.linspace(-30, 30, 600_001, dtype=F32)
+    got = kernels.tanh_array(x)
+    exact = np.tanh(x.astype(np.float64))
+    assert np.abs(got - exact).max() < TANH_ERROR
+    # monotone up to rounding (a vote resolves the rare yes-and-no in favour of yes)
+    assert np.diff(got).min() >= -2 * TANH_ERROR
+    np.testing.assert_array_equal(got, -got[::-1])  # odd
+    # exactly +-1 where float32's tanh is: a state certain of its vote stays certain
+    assert (got[x >= 8.7] == 1).all() and (got[x <= -8.7] == -1).all()
+    assert got[x == 0][0] == 0
+
+
+def _form(stage: str, band: float, noise: float, bias: float) -> np.ndarray:
+    """``UNModel._argument_form`` for the given parameters (the model's own method)."""
+
+    class Behaviour:
+        vote_noise = noise
+        abstention_band = band
+        amendment_bias = bias
+        no_action_bias = bias
+
+    holder = type("M", (), {"behaviour": Behaviour})()
+    return UNModel._argument_form(holder, stage)  # type: ignore[arg-type]
+
+
+def _plain_stance(stage, baseline, deviation, icc, factor, bias):
+    support = baseline + deviation
+    if stage == "amendment":
+        return rules.amendment_stance(support, icc, bias)
+    if stage == "no_action_motion":
+        return rules.no_action_stance(support, bias)
+    return rules.draft_stance(support, icc, factor)
+
+
+arrays = st.integers(1, 12).flatmap(
+    lambda n: st.tuples(
+        hnp.arrays(np.float32, (n, 24), elements=st.floats(-15, 15, width=32)),  # baseline
+        hnp.arrays(np.float32, (n, 24), elements=st.floats(-5, 5, width=32)),  # deviation
+        hnp.arrays(np.float32, (n, 24), elements=st.floats(0, 4, width=32)),  # ICC aversion
+    )
+)
+factors = st.lists(st.sampled_from([1.0, 0.5, 0.0]), min_size=24, max_size=24)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays,
+    factors,
+    st.sampled_from(["third_committee", "amendment", "no_action_motion"]),
+    st.floats(0, 3),
+    st.floats(0.2, 3),
+    st.floats(-2, 2),
+)
+def test_argument_forms_are_the_stances(args, factor, stage, band, noise, bias):
+    """Every Assembly vote's tanh argument, as a kernel form of (deviation, draft base, baseline,
+    gap), is ``present_tanh``'s argument of the stance the rules define."""
+    baseline, deviation, icc = args
+    f = np.asarray(factor, dtype=F32)
+    base = rules.draft_base(baseline, icc, band, noise)
+    gap = (1 - f).astype(F32)
+    use_gap = stage == "third_committee" and bool(gap.any())
+    got = kernels.argument(deviation, base, baseline, gap, use_gap, _form(stage, band, noise, bias))
+    stance = _plain_stance(stage, baseline, deviation, icc, f, bias).astype(np.float64)
+    expected = (stance - band) / (2 * noise)
+    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-5)
+
+
+def _csr_inputs(rng, n, groups):
+    membership = (rng.random((n, groups)) < 0.4).astype(F32)
+    rows = membership.sum(axis=1, keepdims=True)
+    weights = np.where(rows > 0, membership / np.maximum(rows, 1), 0).astype(F32)
+    sizes = np.maximum(membership.sum(axis=0), 1)
+    return membership, weights, kernels.csr((membership / sizes).astype(F32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays, factors, st.floats(0, 3), st.floats(0.2, 3), st.integers(0, 2**32 - 1))
+def test_observe_is_the_expected_tally_swing_and_group_means(args, factor, band, noise, seed):
+    baseline, deviation, icc = args
+    n, r = deviation.shape
+    rng = np.random.default_rng(seed)
+    membership, _, member_csr = _csr_inputs(rng, n, 3)
+    presence = rng.random(n).astype(F32)
+    lobbied = rng.random(n).astype(F32)
+    f = np.asarray(factor, dtype=F32)
+    base = rules.draft_base(baseline, icc, band, noise)
+    sums = np.empty((3, r), dtype=F32)
+    group_means = np.empty((3, r), dtype=F32)
+    swing = np.empty((n, r), dtype=F32)
+    kernels.observe(
+        deviation, base, baseline, (1 - f).astype(F32), True, _form("plenary", band, noise, 0),
+        F32(band / noise), presence, lobbied, *member_csr, sums, group_means, swing,
+    )  # fmt: skip
+    stance = rules.draft_stance(baseline + deviation, icc, f)
+    p_yes, p_no = rules.present_probabilities(stance, band, noise)
+    np.testing.assert_allclose(0.5 * (presence.sum() + sums[0]), presence @ p_yes, atol=1e-4)
+    np.testing.assert_allclose(0.5 * (presence.sum() - sums[1]), presence @ p_no, atol=1e-4)
+    np.testing.assert_allclose(swing, rules.swing(p_yes), atol=1e-5)
+    np.testing.assert_allclose(sums[2], lobbied @ rules.swing(p_yes), atol=1e-4)
+    np.testing.assert_allclose(
+        group_means, rules.group_means(deviation, membership), rtol=1e-5, atol=1e-5
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays, factors, st.floats(0, 1), st.booleans(), st.integers(0, 2**32 - 1))
+def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
+    args, factor, rate, observe_next, seed
+):
+    """Support moves as ``rules.deliberate`` with the pressure swing x (swung pushes) + plain
+    pushes + custom pushes; the ICC aversion rises by its own pressure; with ``observe_next``
+    the kernel also observes the state it leaves, as ``observe`` would."""
+    baseline, deviation, icc = args
+    n, r = deviation.shape
+    band, noise = 2.0, 1.3
+    rng = np.random.default_rng(seed)
+    membership, weights, member_csr = _csr_inputs(rng, n, 3)
+    pull_csr = kernels.csr((rate * weights).astype(F32))
+
+    def pushes(k_swung, k_plain, full):
+        return (
+            rng.random((n, k_swung)).astype(F32),
+            rng.normal(size=(k_swung, r)).astype(F32),
+            (rng.random((n, k_plain)) < 0.5).astype(F32),
+            rng.normal(size=(k_plain, r)).astype(F32),
+            rng.normal(size=(n, r)).astype(F32) if full else kernels.EMPTY_BASIS,
+        )
+
+    support_pushes = pushes(*rng.integers(0, 3, size=2), rng.random() < 0.5)
+    icc_pushes = pushes(*rng.integers(0, 2, size=2), rng.random() < 0.3)
+    f = np.asarray(factor, dtype=F32)
+    half = F32(0.5 / noise)
+    form = _form("third_committee", band, noise, 0)
+    presence = rng.random(n).astype(F32)
+    lobbied = rng.random(n).astype(F32)
+    base = rules.draft_base(baseline, icc, band, noise)
+    # the round starts from an observation
+    sums = np.empty((3, r), dtype=F32)
+    group_means = np.empty((3, r), dtype=F32)
+    swing = np.empty((n, r), dtype=F32)
+    observed = (
+        baseline, (1 - f).astype(F32), True, form, F32(band / noise), presence, lobbied,
+        *member_csr, sums,
+    )  # fmt: skip
+    kernels.observe(deviation, base, *observed, group_means, swing)
+
+    def pressure(swung, swung_c, plain, plain_c, full):
+        out = swing * (swung @ swung_c) + plain @ plain_c
+        return out + full if full.size else out
+
+    support = baseline + deviation
+    pull = rules.group_pull(deviation, membership, weights)
+    expected_support = rules.deliberate(support, baseline, pressure(*support_pushes), pull, rate)
+    expected_icc = icc + pressure(*icc_pushes)
+    d, b = deviation.copy(), base.copy()
+    next_group_means = np.empty_like(group_means)
+    kernels.deliberate(
+        d, b, swing, F32(1 - rate), *pull_csr, group_means, *support_pushes, *icc_pushes,
+        -half, observe_next, *observed, next_group_means,
+    )  # fmt: skip
+    np.testing.assert_allclose(baseline + d, expected_support, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(
+        rules.icc_from_draft_base(baseline, b, band, noise), expected_icc, rtol=1e-4, atol=1e-3
+    )
+    if observe_next:
+        again = (np.empty_like(sums), np.empty_like(group_means), np.empty_like(swing))
+        kernels.observe(d, b, *observed[:-1], *again)
+        for got, want in zip((sums, next_group_means, swing), again, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
+    n, r = 6, 10
+    zero = np.zeros((n, r), dtype=F32)
+    base = np.ones((n, r), dtype=F32)
+    none = (np.zeros((n, 0), F32), np.zeros((0, r), F32)) * 2 + (kernels.EMPTY_BASIS,)
+    pull = kernels.csr(np.full((n, 2), 0.1, dtype=F32))
+    means = np.zeros((2, r), dtype=F32)
+    sums = np.empty((3, r), dtype=F32)
+    kernels.deliberate(
+        zero, base, np.ones((n, r), F32), F32(0.8), *pull, means, *none, *none, F32(-0.5),
+        False, zero, np.zeros(r, F32), False, np.zeros(7, F32), F32(1), np.ones(n, F32),
+        np.ones(n, F32), *kernels.csr(np.zeros((n, 2), F32)), sums, means.copy(),
+    )  # fmt: skip
+    assert (zero == 0).all() and (base == 1).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays,
+    factors,
+    st.sampled_from(["plenary", "amendment", "no_action_motion"]),
+    st.floats(0, 3),
+    st.floats(0.2, 3),
+    st.integers(0, 2**32 - 1),
+)
+def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, seed):
+    """The same uniforms give the same votes as ``rules.cast_votes`` of the plain stance (except
+    where a uniform falls within the two tanh's rounding of a threshold), and ``counts`` is their
+    ``tally``."""
+    baseline, deviation, icc = args
+    n, r = deviation.shape
+    rng = np.random.default_rng(seed)
+    absence = np.where(rng.random((n, 1)) < 0.3, 0, rng.random((n, 1)) * 0.3).astype(F32)
+    u = rng.random((n, r), dtype=F32)
+    f = np.asarray(factor, dtype=F32)
+    bias = 0.4
+    stance = _plain_stance(stage, baseline, deviation, icc, f, bias)
+    expected = rules.cast_votes(stance, band, noise, absence, u)
+    h = np.maximum((1 - absence[:, 0]) / 2, 1e-30).astype(F32)
+    votes = np.empty((n, r), dtype=np.int8)
+    counts = np.empty((4, r), dtype=np.int32)
+    gap = (1 - f).astype(F32)
+    kernels.votes(
+        deviation, rules.draft_base(baseline, icc, band, noise), baseline, gap,
+        stage == "plenary", _form(stage, band, noise, bias), F32(band / noise),
+        ((1 - h) / h).astype(F32), (1 / h).astype(F32), u, votes, counts,
+    )  # fmt: skip
+    np.testing.assert_array_equal(counts, rules.tally(votes))
+    # the thresholds of the plain rule; a vote may differ only within rounding of one of them
+    t_yes, t_no = rules.present_tanh(stance, band, noise)
+    w = ((1 - h)[:, None] - u) / h[:, None]
+    margin = np.minimum(np.abs(t_yes - w), np.abs(t_no - w))
+    differ = votes != expected
+    assert (margin[differ] < 1e-4).all(), (votes[differ], expected[differ])
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario("scenarios/icc_referral.yaml")
+
+
+def test_model_rounds_match_the_plain_rules(scenario):
+    """In the model itself: after the rounds, the kernels' observation of the draft is the plain
+    rules' (expected yes share from ``present_probabilities`` of ``stances``)."""
+    m = UNModel(scenario, replicates=64, seed=3, block=1)
+    for _ in range(5):
+        m.step()
+    m.icc_status[:8] = 2  # some replicates with the language dropped
+    m._observed = False
+    stance = m.stances("plenary")
+    b = m.behaviour
+    p_yes, p_no = rules.present_probabilities(stance, b.abstention_band, b.vote_noise)
+    yes, no = m.presence @ p_yes, m.presence @ p_no
+    np.testing.assert_allclose(m.expected_yes_share(), yes / (yes + no), atol=1e-5)
+    np.testing.assert_allclose(m.swing(), rules.swing(p_yes), atol=1e-5)
