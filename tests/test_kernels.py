@@ -130,9 +130,9 @@ def test_observe_is_the_expected_tally_swing_and_group_means(args, factor, band,
 def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     args, factor, rate, observe_next, seed
 ):
-    """Support moves as ``rules.deliberate`` with the pressure swing x (swung pushes) + plain
-    pushes + custom pushes; the ICC aversion rises by its own pressure; with ``observe_next``
-    the kernel also observes the state it leaves, as ``observe`` would."""
+    """Support moves as ``rules.deliberate`` with the pressure swing x (pushes on the swung
+    bases) + pushes on the others + custom pushes; the ICC aversion rises by its own pressure;
+    with ``observe_next`` the kernel also observes the state it leaves, as ``observe`` would."""
     baseline, deviation, icc = args
     n, r = deviation.shape
     band, noise = 2.0, 1.3
@@ -140,17 +140,16 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     membership, weights, member_csr = _csr_inputs(rng, n, 3)
     pull_csr = kernels.csr((rate * weights).astype(F32))
 
-    def pushes(k_swung, k_plain, full):
-        return (
-            rng.random((n, k_swung)).astype(F32),
-            rng.normal(size=(k_swung, r)).astype(F32),
-            (rng.random((n, k_plain)) < 0.5).astype(F32),
-            rng.normal(size=(k_plain, r)).astype(F32),
-            rng.normal(size=(n, r)).astype(F32) if full else kernels.EMPTY_BASIS,
-        )
+    bases = rng.random((n, len(kernels.BASES))).astype(F32)
+    bases[rng.random(n) < 0.3] = 0  # states no push reaches
 
-    support_pushes = pushes(*rng.integers(0, 3, size=2), rng.random() < 0.5)
-    icc_pushes = pushes(*rng.integers(0, 2, size=2), rng.random() < 0.3)
+    def pushes(p_zero, full):
+        coefficients = rng.normal(size=(len(kernels.BASES), r)).astype(F32)
+        coefficients[rng.random(len(kernels.BASES)) < p_zero] = 0  # bases not pushed this round
+        return coefficients, rng.normal(size=(n, r)).astype(F32) if full else kernels.EMPTY_BASIS
+
+    support_pushes = pushes(0.3, rng.random() < 0.5)
+    icc_pushes = pushes(0.6, rng.random() < 0.3)
     f = np.asarray(factor, dtype=F32)
     half = F32(0.5 / noise)
     form = _form("third_committee", band, noise, 0)
@@ -167,8 +166,9 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     )  # fmt: skip
     kernels.observe(deviation, base, *observed, group_means, swing)
 
-    def pressure(swung, swung_c, plain, plain_c, full):
-        out = swing * (swung @ swung_c) + plain @ plain_c
+    def pressure(coefficients, full):
+        k = kernels.SWUNG
+        out = swing * (bases[:, :k] @ coefficients[:k]) + bases[:, k:] @ coefficients[k:]
         return out + full if full.size else out
 
     support = baseline + deviation
@@ -178,7 +178,7 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     d, b = deviation.copy(), base.copy()
     next_group_means = np.empty_like(group_means)
     kernels.deliberate(
-        d, b, swing, F32(1 - rate), *pull_csr, group_means, *support_pushes, *icc_pushes,
+        d, b, swing, F32(1 - rate), *pull_csr, group_means, bases, *support_pushes, *icc_pushes,
         -half, observe_next, *observed, next_group_means,
     )  # fmt: skip
     np.testing.assert_allclose(baseline + d, expected_support, rtol=1e-4, atol=1e-3)
@@ -196,12 +196,14 @@ def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
     n, r = 6, 10
     zero = np.zeros((n, r), dtype=F32)
     base = np.ones((n, r), dtype=F32)
-    none = (np.zeros((n, 0), F32), np.zeros((0, r), F32)) * 2 + (kernels.EMPTY_BASIS,)
+    k = len(kernels.BASES)
+    none = (np.zeros((k, r), F32), kernels.EMPTY_BASIS)
     pull = kernels.csr(np.full((n, 2), 0.1, dtype=F32))
     means = np.zeros((2, r), dtype=F32)
     sums = np.empty((3, r), dtype=F32)
     kernels.deliberate(
-        zero, base, np.ones((n, r), F32), F32(0.8), *pull, means, *none, *none, F32(-0.5),
+        zero, base, np.ones((n, r), F32), F32(0.8), *pull, means, np.ones((n, k), F32), *none,
+        *none, F32(-0.5),
         False, zero, np.zeros(r, F32), False, np.zeros(7, F32), F32(1), np.ones(n, F32),
         np.ones(n, F32), *kernels.csr(np.zeros((n, 2), F32)), sums, means.copy(),
     )  # fmt: skip

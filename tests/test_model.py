@@ -113,7 +113,11 @@ def test_agents(default_scenario):
     # an agent's state is its row of the model's arrays, one value per replicate
     usa = next(a for a in states if a.iso3 == "USA")
     assert usa.support.shape == (3,)
-    assert np.shares_memory(usa.support, model.support)
+    np.testing.assert_array_equal(usa.support, model.support[usa.index])
+    model.step()
+    np.testing.assert_array_equal(usa.support, model.support[usa.index])
+    icc = model.icc_aversion[usa.index]
+    np.testing.assert_allclose(usa.icc_aversion, icc, rtol=1e-6)
 
 
 def test_step_is_a_round_of_diplomacy(default_scenario):

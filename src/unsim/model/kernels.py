@@ -158,11 +158,7 @@ def _observe_row(
         sw = _ONE - t_yes * t_yes
         s[r] = sw
         lobbied_sum[r] += w * sw
-    for j in range(member_ptr[i], member_ptr[i + 1]):
-        row = group_means[member_group[j]]
-        m = member_weight[j]
-        for r in range(d.shape[0]):
-            row[r] += m * d[r]
+    _spread_row(member_ptr, member_group, member_weight, i, d, group_means)
 
 
 @numba.njit(**_JIT)
@@ -240,25 +236,34 @@ def expected(
             no_sum[r] += p * (tanh32(z[r] + bon))
 
 
+#: The named bases of a push (``UNModel.shift``), in the order of the columns of ``deliberate``'s
+#: ``bases``: the first two are also weighted by swing.
+BASES = ("undecided", "lobbied", "receptive", "allies")
+SWUNG = 2
+
+
 @numba.njit(inline="always", **_JIT)
-def _low_rank_row(i: int, basis: F, coefficients: F, out: F) -> bool:  # pragma: no cover - compiled
-    """``out = basis[i] @ coefficients``, or all zero: returns whether it is not."""
-    started = False
-    for k in range(basis.shape[1]):
-        w = basis[i, k]
-        if w == 0:
-            continue
-        c = coefficients[k]
-        if started:
-            for r in range(out.shape[0]):
-                out[r] += w * c[r]
-        else:
-            for r in range(out.shape[0]):
-                out[r] = w * c[r]
-            started = True
-    if not started:
-        out[:] = 0
-    return started
+def _add_rows(
+    ptr: NDArray[np.int64], index: NDArray[np.int64], weight: F, i: int, rows: F, out: F
+) -> None:  # pragma: no cover - compiled
+    """``out += sum over j of weight[j] rows[index[j]]`` for state ``i``'s compressed row."""
+    for j in range(ptr[i], ptr[i + 1]):
+        row = rows[index[j]]
+        w = weight[j]
+        for r in range(out.shape[0]):
+            out[r] += w * row[r]
+
+
+@numba.njit(inline="always", **_JIT)
+def _spread_row(
+    ptr: NDArray[np.int64], index: NDArray[np.int64], weight: F, i: int, d: F, rows: F
+) -> None:  # pragma: no cover - compiled
+    """``rows[index[j]] += weight[j] d`` over state ``i``'s compressed row (its groups)."""
+    for j in range(ptr[i], ptr[i + 1]):
+        row = rows[index[j]]
+        w = weight[j]
+        for r in range(d.shape[0]):
+            row[r] += w * d[r]
 
 
 @numba.njit(**_JIT)
@@ -271,15 +276,10 @@ def deliberate(
     pull_group: NDArray[np.int64],
     pull_weight: F,
     group_means: F,
-    support_swung: F,
-    support_swung_c: F,
-    support_plain: F,
-    support_plain_c: F,
+    bases: F,
+    support_c: F,
     support_full: F,
-    icc_swung: F,
-    icc_swung_c: F,
-    icc_plain: F,
-    icc_plain_c: F,
+    icc_c: F,
     icc_full: F,
     icc_scale: Any,
     observe_next: bool,
@@ -303,130 +303,104 @@ def deliberate(
 
         new d = keep (d + pressure) + pull-weighted group means (``group_means``, from ``observe``)
 
-    with pressure = swing x (``support_swung`` @ ``support_swung_c``) + ``support_plain`` @
-    ``support_plain_c`` + ``support_full`` (a (0, 0) array when there is none). The ICC aversion
-    rises by its own pressure, formed alike; the draft's tanh argument ``base`` falls by it x
-    ``icc_scale`` (= -1 / (2 noise)). ``swing``: each state's at the start of the round (from
-    ``observe``)."""
+    with pressure = swing x (``bases[:, :2]`` @ ``support_c[:2]``) + ``bases[:, 2:]`` @
+    ``support_c[2:]`` + ``support_full`` (a (0, 0) array when there is none): ``bases``
+    (states, 4) are the named bases in the order of ``BASES``, the coefficients (4, replicates)
+    their per-replicate coefficients (0 where nothing is pushed). The ICC aversion rises by its own
+    pressure, formed alike from ``icc_c`` and ``icc_full``; the draft's tanh argument ``base``
+    falls by it x ``icc_scale`` (= -1 / (2 noise)). ``swing``: each state's at the start of the
+    round (from ``observe``).
+
+    Each state's row is one loop of independent replicates (which the compiler vectorises: it
+    writes to few arrays, so it needs no overlap checks between them), plus short passes over its
+    groups."""
     n, r_count = deviation.shape
-    s_sw = np.empty(r_count, dtype=np.float32)
-    s_pl = np.empty(r_count, dtype=np.float32)
-    i_sw = np.empty(r_count, dtype=np.float32)
-    i_pl = np.empty(r_count, dtype=np.float32)
     pull = np.empty(r_count, dtype=np.float32)
     has_support_full = support_full.shape[0] > 0
     has_icc_full = icc_full.shape[0] > 0
+    general = use_gap or form[3] != 0
     if observe_next:
         sums[:] = 0
         next_group_means[:] = 0
+    sc0, sc1, sc2, sc3 = support_c[0], support_c[1], support_c[2], support_c[3]
+    ic0, ic1, ic2, ic3 = icc_c[0], icc_c[1], icc_c[2], icc_c[3]
     for i in range(n):
         d = deviation[i]
         b = base[i]
         sw = swing[i]
-        has_s_sw = _low_rank_row(i, support_swung, support_swung_c, s_sw)
-        _low_rank_row(i, support_plain, support_plain_c, s_pl)
-        if has_support_full:
+        w0, w1, w2, w3 = bases[i, 0], bases[i, 1], bases[i, 2], bases[i, 3]
+        pull[:] = 0
+        _add_rows(pull_ptr, pull_group, pull_weight, i, group_means, pull)
+        if has_support_full:  # keep (d + full + the rest) = keep ((d + full) + the rest)
             f = support_full[i]
             for r in range(r_count):
-                s_pl[r] += f[r]
-        has_i_sw = _low_rank_row(i, icc_swung, icc_swung_c, i_sw)
-        has_i_pl = _low_rank_row(i, icc_plain, icc_plain_c, i_pl)
+                d[r] += f[r]
         if has_icc_full:
             f = icc_full[i]
             for r in range(r_count):
-                i_pl[r] += f[r]
-            has_i_pl = True
-        pull[:] = 0
-        for j in range(pull_ptr[i], pull_ptr[i + 1]):
-            g = group_means[pull_group[j]]
-            w = pull_weight[j]
+                b[r] += icc_scale * f[r]
+        if not observe_next:
             for r in range(r_count):
-                pull[r] += w * g[r]
-        if observe_next:
-            # the update and the observation of its result in one loop
-            _update_observe_row(
-                i,
-                d,
-                b,
-                sw,
-                s_sw,
-                s_pl,
-                i_sw,
-                i_pl,
-                pull,
-                keep,
-                icc_scale,
-                baseline[i],
-                gap,
-                use_gap,
-                form,
-                bon,
-                presence[i],
-                lobbied[i],
-                sums,
-            )
-            for j in range(member_ptr[i], member_ptr[i + 1]):
-                row = next_group_means[member_group[j]]
-                m = member_weight[j]
-                for r in range(r_count):
-                    row[r] += m * d[r]
-        elif has_s_sw or has_i_sw:
+                s = sw[r]
+                d[r] = (
+                    keep * (d[r] + s * (w0 * sc0[r] + w1 * sc1[r]) + w2 * sc2[r] + w3 * sc3[r])
+                    + pull[r]
+                )
+                b[r] += icc_scale * (s * (w0 * ic0[r] + w1 * ic1[r]) + w2 * ic2[r] + w3 * ic3[r])
+            continue
+        p = presence[i]
+        lw = lobbied[i]
+        yes_sum, no_sum, lobbied_sum = sums[0], sums[1], sums[2]
+        cd, cb, gb, cbl, gbl, c0, g0 = (
+            form[0],
+            form[1],
+            form[2],
+            form[3],
+            form[4],
+            form[5],
+            form[6],
+        )
+        if general:
+            bl = baseline[i]
             for r in range(r_count):
-                d[r] = keep * (d[r] + sw[r] * s_sw[r] + s_pl[r]) + pull[r]
-                b[r] += icc_scale * (sw[r] * i_sw[r] + i_pl[r])
+                s = sw[r]
+                dn = (
+                    keep * (d[r] + s * (w0 * sc0[r] + w1 * sc1[r]) + w2 * sc2[r] + w3 * sc3[r])
+                    + pull[r]
+                )
+                bn = b[r] + icc_scale * (
+                    s * (w0 * ic0[r] + w1 * ic1[r]) + w2 * ic2[r] + w3 * ic3[r]
+                )
+                d[r] = dn
+                b[r] = bn
+                g = gap[r]
+                z = cd * dn + (cb + gb * g) * bn + (cbl + gbl * g) * bl[r] + c0 + g0 * g
+                t_yes = tanh32(z)
+                yes_sum[r] += p * t_yes
+                no_sum[r] += p * tanh32(z + bon)
+                s = _ONE - t_yes * t_yes
+                sw[r] = s
+                lobbied_sum[r] += lw * s
         else:
             for r in range(r_count):
-                d[r] = keep * (d[r] + s_pl[r]) + pull[r]
-            if has_i_pl:
-                for r in range(r_count):
-                    b[r] += icc_scale * i_pl[r]
-
-
-@numba.njit(inline="always", **_JIT)
-def _update_observe_row(
-    i: int,
-    d: F,
-    b: F,
-    sw: F,
-    s_sw: F,
-    s_pl: F,
-    i_sw: F,
-    i_pl: F,
-    pull: F,
-    keep: Any,
-    icc_scale: Any,
-    bl: F,
-    gap: F,
-    use_gap: bool,
-    form: F,
-    bon: Any,
-    p: Any,
-    w: Any,
-    sums: F,
-) -> None:  # pragma: no cover - compiled
-    """``deliberate``'s update of state ``i`` followed by ``observe`` of its new row, fused."""
-    cd, cb, gb, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
-    yes_sum, no_sum, lobbied_sum = sums[0], sums[1], sums[2]
-    with_baseline = cbl != 0
-    for r in range(d.shape[0]):
-        s = sw[r]
-        dn = keep * (d[r] + s * s_sw[r] + s_pl[r]) + pull[r]
-        bn = b[r] + icc_scale * (s * i_sw[r] + i_pl[r])
-        d[r] = dn
-        b[r] = bn
-        if use_gap:
-            g = gap[r]
-            z = cd * dn + (cb + gb * g) * bn + (cbl + gbl * g) * bl[r] + c0 + g0 * g
-        elif with_baseline:
-            z = cd * dn + cb * bn + cbl * bl[r] + c0
-        else:
-            z = cd * dn + cb * bn + c0
-        t_yes = tanh32(z)
-        yes_sum[r] += p * t_yes
-        no_sum[r] += p * tanh32(z + bon)
-        s = _ONE - t_yes * t_yes
-        sw[r] = s
-        lobbied_sum[r] += w * s
+                s = sw[r]
+                dn = (
+                    keep * (d[r] + s * (w0 * sc0[r] + w1 * sc1[r]) + w2 * sc2[r] + w3 * sc3[r])
+                    + pull[r]
+                )
+                bn = b[r] + icc_scale * (
+                    s * (w0 * ic0[r] + w1 * ic1[r]) + w2 * ic2[r] + w3 * ic3[r]
+                )
+                d[r] = dn
+                b[r] = bn
+                z = cd * dn + cb * bn + c0
+                t_yes = tanh32(z)
+                yes_sum[r] += p * t_yes
+                no_sum[r] += p * tanh32(z + bon)
+                s = _ONE - t_yes * t_yes
+                sw[r] = s
+                lobbied_sum[r] += lw * s
+        _spread_row(member_ptr, member_group, member_weight, i, d, next_group_means)
 
 
 @numba.njit(**_JIT)

@@ -63,15 +63,22 @@ class MemberState(mesa.Agent):
 
     @property
     def support(self) -> F:
-        return self.model.support[self.index]
+        """(replicates,) this state's support for the draft (its own row: no other state's is
+        formed)."""
+        m, i = self.model, self.index
+        return m.baseline[i] + m.deviation[i]  # type: ignore[no-any-return]
 
     @property
     def icc_aversion(self) -> F:
-        return self.model.icc_aversion[self.index]
+        """(replicates,) what the ICC language costs this state."""
+        m, i, b = self.model, self.index, self.model.behaviour
+        return rules.icc_from_draft_base(
+            m.baseline[i], m.draft_base[i], b.abstention_band, b.vote_noise
+        )
 
     @property
     def mean_support(self) -> float:
-        return float(self.model.support[self.index].mean())
+        return float(self.support.mean())
 
     def stance(self, stage: str) -> F:
         """This state's latent stance on the item voted at ``stage`` (per replicate)."""
@@ -79,10 +86,10 @@ class MemberState(mesa.Agent):
 
     def council_stance(self, stage: str) -> F:
         m, i = self.model, self.index
-        base = m.support[i] + m.council_shift[i]
+        base = self.support + m.council_shift[i]
         if stage == "sc_agenda":
             return base + np.float32(m.behaviour.procedural_shift)  # type: ignore[no-any-return]
-        return rules.draft_stance(base, m.icc_aversion[i], 1.0)
+        return rules.draft_stance(base, self.icc_aversion, 1.0)
 
 
 class VetoHolder(MemberState):
@@ -357,6 +364,16 @@ class UNModel(mesa.Model):
         self._w_offset = ((np.float32(1.0) - h) / h).astype(np.float32)
         self._w_scale = (np.float32(1.0) / h).astype(np.float32)
         self._lobbied_weights = np.ascontiguousarray(self.lobbied_receptiveness[:, 0])
+        # the named bases of a push, in ``kernels.BASES`` order
+        named = {
+            "undecided": self.receptiveness_not_allied[:, 0],
+            "lobbied": self.lobbied_receptiveness[:, 0],
+            "receptive": self.receptiveness_not_allied[:, 0],
+            "allies": self.allies_basis[:, 0],
+        }
+        self._bases = np.ascontiguousarray(
+            np.stack([named[name] for name in kernels.BASES], axis=1), dtype=np.float32
+        )
         self._forms = {stage: self._argument_form(stage) for stage in _ASSEMBLY_VOTES}
         council_codes = w.security_council.permanent + w.security_council.elected
         self.council = mask(council_codes)
@@ -547,38 +564,23 @@ class UNModel(mesa.Model):
         else:
             self._custom.append((quantity, basis, coefficient))
 
-    def _basis(self, name: str) -> tuple[F, bool]:
-        """A named basis as (per-state weights, whether it is also weighted by ``swing``)."""
-        if name == "undecided":
-            return self.receptiveness_not_allied[:, 0], True
-        if name == "lobbied":
-            return self.lobbied_receptiveness[:, 0], True
-        if name == "receptive":
-            return self.receptiveness_not_allied[:, 0], False
-        if name == "allies":
-            return self.allies_basis[:, 0], False
-        raise ValueError(f"unknown basis {name!r}; allowed: undecided, lobbied, receptive, allies")
-
-    def _pushes(self, quantity: str) -> tuple[F, F, F, F, F]:
-        """This round's pushes to ``quantity`` as ``(swung, swung_c, plain, plain_c, full)``:
-        the pressure is ``swing * (swung @ swung_c) + plain @ plain_c + full``, with the bases
-        (states, k) per-state weights, the coefficients (k, replicates), and ``full`` a
-        (states, replicates) array of the pushes on custom bases ((0, 0) if there are none).
-        Named bases are never materialised: the deliberation kernel forms them row by row."""
+    def _pushes(self, quantity: str) -> tuple[F, F]:
+        """This round's pushes to ``quantity`` as ``(coefficients, full)``: the pressure is
+        ``swing * (bases[:, :2] @ coefficients[:2]) + bases[:, 2:] @ coefficients[2:] + full``
+        with ``bases`` the named bases (``kernels.BASES``: per-state weights, the first two also
+        weighted by swing), ``coefficients`` (4, replicates) their sums over the round's pushes,
+        and ``full`` a (states, replicates) array of the pushes on custom bases ((0, 0) if there
+        are none). Named bases are never materialised: the deliberation kernel forms them."""
         n_rep = self.n_replicates
-        swung_w: list[F] = []
-        swung_c: list[F] = []
-        plain_w: list[F] = []
-        plain_c: list[F] = []
+        coefficients = np.zeros((len(kernels.BASES), n_rep), dtype=np.float32)
         for (q, name), coef in self._ledger.items():
             if q != quantity:
                 continue
-            c = np.broadcast_to(np.asarray(coef, dtype=np.float32), (n_rep,))
-            if not c.any():
-                continue
-            weights, swung = self._basis(name)
-            (swung_w if swung else plain_w).append(weights)
-            (swung_c if swung else plain_c).append(c)
+            if name not in kernels.BASES:
+                raise ValueError(
+                    f"unknown basis {name!r}; allowed: {', '.join(kernels.BASES)} or an array"
+                )
+            coefficients[kernels.BASES.index(name)] += np.asarray(coef, dtype=np.float32)
         full: F = kernels.EMPTY_BASIS
         for q, basis, coef in self._custom:
             if q == quantity:
@@ -586,25 +588,19 @@ class UNModel(mesa.Model):
                     basis * np.asarray(coef, dtype=np.float32), (self.n_states, n_rep)
                 ).astype(np.float32)
                 full = term if full is kernels.EMPTY_BASIS else np.add(full, term, out=full)
-        return (
-            *_stacked(swung_w, swung_c, self.n_states, n_rep),
-            *_stacked(plain_w, plain_c, self.n_states, n_rep),
-            full,
-        )
+        return coefficients, full
 
     def pressure(self, quantity: str) -> F | None:
         """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
-        swung, swung_c, plain, plain_c, full = self._pushes(quantity)
-        if not (swung.shape[1] or plain.shape[1] or full.size):
+        coefficients, full = self._pushes(quantity)
+        if not (coefficients.any() or full.size):
             return None
-        out = np.zeros((self.n_states, self.n_replicates), dtype=np.float32)
-        if swung.shape[1]:
-            out += self.swing() * (swung @ swung_c)
-        if plain.shape[1]:
-            out += plain @ plain_c
+        k = kernels.SWUNG
+        out = self.swing() * (self._bases[:, :k] @ coefficients[:k])
+        out += self._bases[:, k:] @ coefficients[k:]
         if full.size:
             out += full
-        return out
+        return out  # type: ignore[no-any-return]
 
     def expected_yes_share(self) -> F:
         self._observed_now()
@@ -665,6 +661,7 @@ class UNModel(mesa.Model):
             self._keep,
             *self._pull_csr,
             self._group_means,
+            self._bases,
             *self._pushes("support"),
             *self._pushes("icc_aversion"),
             -self._half,
@@ -890,16 +887,6 @@ ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
 #: Assembly votes, and those on the draft itself (its tanh argument depends on the ICC language)
 _ASSEMBLY_VOTES = ("no_action_motion", "amendment", "third_committee", "plenary")
 _DRAFT_VOTES = ("third_committee", "plenary")
-
-
-def _stacked(weights: list[F], coefficients: list[F], n: int, r: int) -> tuple[F, F]:
-    """Per-state weights and per-replicate coefficients as (states, k) and (k, replicates)."""
-    if not weights:
-        return np.zeros((n, 0), dtype=np.float32), np.zeros((0, r), dtype=np.float32)
-    return (
-        np.ascontiguousarray(np.stack(weights, axis=1), dtype=np.float32),
-        np.ascontiguousarray(np.stack(coefficients, axis=0), dtype=np.float32),
-    )
 
 
 def inspect_run(scenario: Scenario, seed: int = 0, run: int = 0) -> dict[str, Any]:
