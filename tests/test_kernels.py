@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from unsim.model import UNModel, kernels, rules
+from unsim.model.rules import Vote
 from unsim.scenario import load_scenario
 
 F32 = np.float32
@@ -269,3 +270,24 @@ def test_model_rounds_match_the_plain_rules(scenario):
     yes, no = m.presence @ p_yes, m.presence @ p_no
     np.testing.assert_allclose(m.expected_yes_share(), yes / (yes + no), atol=1e-5)
     np.testing.assert_allclose(m.swing(), rules.swing(p_yes), atol=1e-5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 30).flatmap(
+        lambda n: st.integers(1, 70).flatmap(
+            lambda r: st.tuples(
+                hnp.arrays(np.int8, (n, r), elements=st.sampled_from([int(v) for v in Vote])),
+                hnp.arrays(np.bool_, r),
+            )
+        )
+    )
+)
+def test_state_counts_count_each_states_votes_where_held(args):
+    votes, held = args
+    expected = np.stack(
+        [((votes == code) & held).sum(axis=1) for code in (rules.YES, rules.NO, rules.ABSTAIN)]
+        + [((votes == rules.ABSENT) & held).sum(axis=1)],
+        axis=1,
+    )
+    np.testing.assert_array_equal(kernels.state_counts(votes, held), expected)

@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from unsim.model import UNModel, rules
-from unsim.model.rules import ABSENT, NO, YES, Vote
+from unsim.model import UNModel, kernels, rules
+from unsim.model.rules import NO, YES
 from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
 
 TALLY_CATEGORIES = ("yes", "no", "abstain", "absent")
@@ -110,24 +110,6 @@ def _pivotal_counts(
         v = votes[:, close]
         decides = ((v == YES) & ninth_yes[close]) | ((v != YES) & one_short[close])
     return (decides & council).sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
-
-
-def _state_counts(votes: NDArray[np.int8], held: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """(states, 4) how often each state voted yes, no, abstain, absent in the runs where the vote
-    was held (comparisons summed as bytes; the runs not held are masked, not copied out)."""
-    n_held = int(held.sum())
-    counts = np.zeros((votes.shape[0], 4), dtype=np.int64)
-    if n_held == 0:
-        return counts
-    acc = np.uint16 if votes.shape[1] < 2**16 else np.uint32
-    mask = None if n_held == votes.shape[1] else held.view(np.uint8)
-    for code in (YES, NO, ABSENT):
-        hits = (votes == code).view(np.uint8)
-        if mask is not None:
-            hits &= mask
-        counts[:, int(code)] = hits.sum(axis=1, dtype=acc)
-    counts[:, int(Vote.ABSTAIN)] = n_held - counts.sum(axis=1)
-    return counts
 
 
 def simulate_block(
@@ -271,7 +253,7 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
         votes = model.votes.get(stage)
         if votes is None:
             continue
-        res.state_counts[stage] = _state_counts(votes, held)
+        res.state_counts[stage] = kernels.state_counts(votes, held)
         res.pivotal[stage] = _pivotal_counts(stage, votes, out, model)
     if keep_runs:
         res.runs = {k: v.copy() for k, v in out.items()}

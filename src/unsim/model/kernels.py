@@ -466,3 +466,29 @@ def csr(weights: F) -> tuple[NDArray[np.int64], NDArray[np.int64], F]:
 
 
 EMPTY_BASIS = np.zeros((0, 0), dtype=np.float32)
+
+
+@numba.njit(**_JIT)
+def state_counts(votes: NDArray[np.int8], held: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """(states, 4) how often each state voted yes, no, abstain, absent (``rules.Vote`` codes) in
+    the replicates where the vote was ``held``, in one pass over the votes."""
+    n, r_count = votes.shape
+    out = np.zeros((n, 4), dtype=np.int64)
+    for i in range(n):
+        v = votes[i]
+        n_yes = np.int32(0)
+        n_no = np.int32(0)
+        n_absent = np.int32(0)
+        n_held = np.int32(0)
+        for r in range(r_count):
+            h = np.int32(1) if held[r] else np.int32(0)
+            code = v[r]
+            n_held += h
+            n_yes += h if code == _YES else np.int32(0)
+            n_no += h if code == _NO else np.int32(0)
+            n_absent += h if code == _ABSENT else np.int32(0)
+        out[i, 0] = n_yes
+        out[i, 1] = n_no
+        out[i, 2] = n_held - n_yes - n_no - n_absent
+        out[i, 3] = n_absent
+    return out
