@@ -222,8 +222,8 @@ def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
 )
 def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, seed):
     """The same uniforms give the same votes as ``rules.cast_votes`` of the plain stance (except
-    where a uniform falls within the two tanh's rounding of a threshold), and ``counts`` is their
-    ``tally``."""
+    where a uniform falls within the two tanh's rounding of a threshold), ``counts`` is their
+    ``tally``, and a vote on the draft observes it as ``observe`` does."""
     baseline, deviation, icc = args
     n, r = deviation.shape
     rng = np.random.default_rng(seed)
@@ -237,12 +237,26 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
     votes = np.empty((n, r), dtype=np.int8)
     counts = np.empty((4, r), dtype=np.int32)
     gap = (1 - f).astype(F32)
+    base = rules.draft_base(baseline, icc, band, noise)
+    draft = stage == "plenary"
+    form = _form(stage, band, noise, bias)
+    presence, lobbied = (1 - absence[:, 0]).astype(F32), rng.random(n).astype(F32)
+    *_, member_csr = _csr_inputs(rng, n, 3)
+    observed = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
     kernels.votes(
-        deviation, rules.draft_base(baseline, icc, band, noise), baseline, gap,
-        stage == "plenary", _form(stage, band, noise, bias), F32(band / noise),
+        deviation, base, baseline, gap, draft, form, F32(band / noise),
         ((1 - h) / h).astype(F32), (1 / h).astype(F32), u, votes, counts,
+        draft, presence, lobbied, *member_csr, *observed,
     )  # fmt: skip
     np.testing.assert_array_equal(counts, rules.tally(votes))
+    if draft:  # a vote on the draft observes it as ``observe`` does
+        again = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
+        kernels.observe(
+            deviation, base, baseline, gap, True, form, F32(band / noise), presence, lobbied,
+            *member_csr, *again,
+        )  # fmt: skip
+        for got, want in zip(observed, again, strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     # the thresholds of the plain rule; a vote may differ only within rounding of one of them
     t_yes, t_no = rules.present_tanh(stance, band, noise)
     w = ((1 - h)[:, None] - u) / h[:, None]

@@ -134,8 +134,8 @@ def argument(
 def _observe_row(
     i: int,
     d: F,
-    z: F,
-    bon: Any,
+    t_yes: F,
+    t_no: F,
     presence: F,
     lobbied: F,
     member_ptr: NDArray[np.int64],
@@ -145,17 +145,16 @@ def _observe_row(
     group_means: F,
     swing: F,
 ) -> None:  # pragma: no cover - compiled
-    """State ``i``'s share of ``observe``, from its deviation ``d`` and tanh argument ``z``."""
+    """State ``i``'s share of ``observe``, from its deviation ``d`` and its vote probabilities in
+    tanh form."""
     p = presence[i]
     w = lobbied[i]
     s = swing[i]
     yes_sum, no_sum, lobbied_sum = sums[0], sums[1], sums[2]
     for r in range(d.shape[0]):
-        t_yes = tanh32(z[r])
-        t_no = tanh32(z[r] + bon)
-        yes_sum[r] += p * t_yes
-        no_sum[r] += p * t_no
-        sw = _ONE - t_yes * t_yes
+        yes_sum[r] += p * t_yes[r]
+        no_sum[r] += p * t_no[r]
+        sw = _ONE - t_yes[r] * t_yes[r]
         s[r] = sw
         lobbied_sum[r] += w * sw
     _spread_row(member_ptr, member_group, member_weight, i, d, group_means)
@@ -191,14 +190,19 @@ def observe(
     sums[:] = 0
     group_means[:] = 0
     z = np.empty(deviation.shape[1], dtype=np.float32)
+    t_yes = np.empty_like(z)
+    t_no = np.empty_like(z)
     for i in range(deviation.shape[0]):
         d = deviation[i]
         _argument(d, base[i], baseline[i], gap, use_gap, form, z)
+        for r in range(z.shape[0]):
+            t_yes[r] = tanh32(z[r])
+            t_no[r] = tanh32(z[r] + bon)
         _observe_row(
             i,
             d,
-            z,
-            bon,
+            t_yes,
+            t_no,
             presence,
             lobbied,
             member_ptr,
@@ -417,9 +421,20 @@ def votes(
     u: F,
     out: NDArray[np.int8],
     counts: NDArray[np.int32],
+    observe: bool,
+    presence: F,
+    lobbied: F,
+    member_ptr: NDArray[np.int64],
+    member_group: NDArray[np.int64],
+    member_weight: F,
+    sums: F,
+    group_means: F,
+    swing: F,
 ) -> None:  # pragma: no cover - compiled
     """Votes (``rules.Vote`` codes, into ``out``) and their tally, in one pass:
-    ``rules.cast_votes_tanh`` of the tanh form of ``form``, then ``rules.tally``.
+    ``rules.cast_votes_tanh`` of the tanh form of ``form``, then ``rules.tally``. With
+    ``observe`` (a vote on the draft, whose form is ``observe``'s), also ``observe`` of the state
+    voted on, from the same probabilities.
 
     With h = presence / 2, a state's uniform u becomes w = (1 - h - u) / h = ``w_offset`` -
     ``w_scale`` u; it votes yes iff t_yes >= w, no iff t_no < w (and not yes), is absent iff w > 1,
@@ -429,8 +444,14 @@ def votes(
     counts[:] = 0
     n_yes, n_no, n_absent = counts[0], counts[1], counts[3]
     z = np.empty(r_count, dtype=np.float32)
+    t_yes_row = np.empty_like(z)
+    t_no_row = np.empty_like(z)
+    if observe:
+        sums[:] = 0
+        group_means[:] = 0
     for i in range(n):
-        _argument(deviation[i], base[i], baseline[i], gap, use_gap, form, z)
+        d = deviation[i]
+        _argument(d, base[i], baseline[i], gap, use_gap, form, z)
         a = w_offset[i]
         s = w_scale[i]
         ui = u[i]
@@ -438,8 +459,11 @@ def votes(
         for r in range(r_count):
             w = a - s * ui[r]
             t_yes = tanh32(z[r])
+            t_no = tanh32(z[r] + bon)
+            t_yes_row[r] = t_yes
+            t_no_row[r] = t_no
             yes = t_yes >= w
-            no = tanh32(z[r] + bon) < w
+            no = t_no < w
             absent = w > _ONE
             code = _ABSTAIN
             code = _NO if no else code
@@ -449,6 +473,11 @@ def votes(
             n_yes[r] += np.int32(1) if code == _YES else np.int32(0)
             n_no[r] += np.int32(1) if code == _NO else np.int32(0)
             n_absent[r] += np.int32(1) if code == _ABSENT else np.int32(0)
+        if observe:
+            _observe_row(
+                i, d, t_yes_row, t_no_row, presence, lobbied, member_ptr, member_group,
+                member_weight, sums, group_means, swing,
+            )  # fmt: skip
     for r in range(r_count):
         counts[2, r] = n - n_yes[r] - n_no[r] - n_absent[r]
 

@@ -715,7 +715,8 @@ class UNModel(mesa.Model):
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
         votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
         counts = np.empty((4, self.n_replicates), dtype=np.int32)
-        gap, use_gap = self._gap() if stage in _DRAFT_VOTES else (self._no_gap, False)
+        draft = stage in _DRAFT_VOTES
+        gap, use_gap = self._gap() if draft else (self._no_gap, False)
         kernels.votes(
             self.deviation,
             self.draft_base,
@@ -729,7 +730,17 @@ class UNModel(mesa.Model):
             u,
             votes,
             counts,
+            # a vote on the draft also observes it for the rounds that follow (the state does
+            # not change in between)
+            draft,
+            self.presence,
+            self._lobbied_weights,
+            *self._group_means_csr,
+            self._sums,
+            self._group_means,
+            self._swing,
         )
+        self._observed = self._observed or draft
         adopted = rules.majority_adopted(counts[0], counts[1], majority) & held
         self._record(stage, held, votes, adopted, counts)
         return adopted
