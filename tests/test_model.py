@@ -490,3 +490,24 @@ def test_reset_gives_the_histories_of_a_fresh_model(default_scenario):
     assert fresh.keys() == again.keys()
     for key, value in fresh.items():
         np.testing.assert_array_equal(again[key], value, err_msg=key)
+
+
+def test_a_push_on_a_custom_basis_moves_exactly_its_states(default_scenario):
+    """A strategy pushing on an array of its own (inducements to two states) moves those states
+    alone in the round it acts, by the push times the share deliberation keeps (the group pull
+    works on the round's starting positions): paired with the same scenario without it."""
+    strategies = [st.model_dump() for st in default_scenario.actors.target.strategies]
+    courted = ["ZAF", "BRA"]
+    extra = {"type": "inducements", "recipients": courted, "amount": 0.5}
+    with_it = scenario(**{"actors.target.strategies": [*strategies, extra]})
+    a = UNModel(with_it, replicates=16, seed=4)
+    b = UNModel(default_scenario, replicates=16, seed=4)
+    a.step()
+    b.step()
+    moved = a.deviation - b.deviation
+    rows = [default_scenario.world.index[c] for c in courted]
+    keep = 1 - a.behaviour.bloc_pull
+    expected = np.zeros_like(moved)
+    expected[rows] = -0.5 * keep * a.receptiveness[rows]
+    np.testing.assert_allclose(moved, expected, atol=1e-5)
+    assert (moved[rows] < 0).all()

@@ -358,7 +358,6 @@ class UNModel(mesa.Model):
         self._keep = np.float32(1.0 - b.bloc_pull)
         # the vote model's constants in the kernels' form (see ``_argument_form``)
         self._half = np.float32(0.5 / b.vote_noise)
-        self._hb = np.float32(b.abstention_band) * self._half
         self._bon = np.float32(b.abstention_band / b.vote_noise)
         h = np.maximum(self.presence * np.float32(0.5), np.float32(1e-30))
         self._w_offset = ((np.float32(1.0) - h) / h).astype(np.float32)
@@ -509,8 +508,8 @@ class UNModel(mesa.Model):
 
     def _observe(self) -> None:
         """Where the draft stands at the start of the round (``kernels.observe``, unless the
-        last round's deliberation observed it already): the expected yes share, swing, the
-        total lobbying weight and the group means."""
+        last round's deliberation or a vote on the draft observed it already): the expected yes
+        share, swing, the total lobbying weight and the group means."""
         if not self._observed:
             kernels.observe(
                 self.deviation,
