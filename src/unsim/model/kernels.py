@@ -270,6 +270,31 @@ def _spread_row(
             row[r] += w * d[r]
 
 
+@numba.njit(inline="always", **_JIT)
+def _moved(
+    r: int, d: F, b: F, s: Any, pull: F, keep: Any, icc_scale: Any, w: Any, sc: Any, ic: Any
+) -> Any:  # pragma: no cover - compiled
+    """Replicate ``r`` of a state's (deviation, draft base) after the round: ``w`` its weights on
+    the named bases, ``sc`` and ``ic`` the coefficient rows of the support and ICC pushes, ``s``
+    its swing (the first two bases are weighted by it)."""
+    support = s * (w[0] * sc[0][r] + w[1] * sc[1][r]) + w[2] * sc[2][r] + w[3] * sc[3][r]
+    icc = s * (w[0] * ic[0][r] + w[1] * ic[1][r]) + w[2] * ic[2][r] + w[3] * ic[3][r]
+    return keep * (d[r] + support) + pull[r], b[r] + icc_scale * icc
+
+
+@numba.njit(inline="always", **_JIT)
+def _observed_at(
+    r: int, z: Any, bon: Any, p: Any, lw: Any, sums: F, swing: F
+) -> None:  # pragma: no cover - compiled
+    """Replicate ``r`` of one state's share of ``observe``, from its tanh argument ``z``."""
+    t_yes = tanh32(z)
+    sums[0, r] += p * t_yes
+    sums[1, r] += p * tanh32(z + bon)
+    sw = _ONE - t_yes * t_yes
+    swing[r] = sw
+    sums[2, r] += lw * sw
+
+
 @numba.njit(**_JIT)
 def deliberate(
     deviation: F,
@@ -326,13 +351,14 @@ def deliberate(
     if observe_next:
         sums[:] = 0
         next_group_means[:] = 0
-    sc0, sc1, sc2, sc3 = support_c[0], support_c[1], support_c[2], support_c[3]
-    ic0, ic1, ic2, ic3 = icc_c[0], icc_c[1], icc_c[2], icc_c[3]
+    support_rows = (support_c[0], support_c[1], support_c[2], support_c[3])
+    icc_rows = (icc_c[0], icc_c[1], icc_c[2], icc_c[3])
+    cd, cb, gb, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
     for i in range(n):
         d = deviation[i]
         b = base[i]
         sw = swing[i]
-        w0, w1, w2, w3 = bases[i, 0], bases[i, 1], bases[i, 2], bases[i, 3]
+        w = (bases[i, 0], bases[i, 1], bases[i, 2], bases[i, 3])
         pull[:] = 0
         _add_rows(pull_ptr, pull_group, pull_weight, i, group_means, pull)
         if has_support_full:  # keep (d + full + the rest) = keep ((d + full) + the rest)
@@ -345,65 +371,27 @@ def deliberate(
                 b[r] += icc_scale * f[r]
         if not observe_next:
             for r in range(r_count):
-                s = sw[r]
-                d[r] = (
-                    keep * (d[r] + s * (w0 * sc0[r] + w1 * sc1[r]) + w2 * sc2[r] + w3 * sc3[r])
-                    + pull[r]
+                d[r], b[r] = _moved(
+                    r, d, b, sw[r], pull, keep, icc_scale, w, support_rows, icc_rows
                 )
-                b[r] += icc_scale * (s * (w0 * ic0[r] + w1 * ic1[r]) + w2 * ic2[r] + w3 * ic3[r])
             continue
         p = presence[i]
         lw = lobbied[i]
-        yes_sum, no_sum, lobbied_sum = sums[0], sums[1], sums[2]
-        cd, cb, gb, cbl, gbl, c0, g0 = (
-            form[0],
-            form[1],
-            form[2],
-            form[3],
-            form[4],
-            form[5],
-            form[6],
-        )
         if general:
             bl = baseline[i]
             for r in range(r_count):
-                s = sw[r]
-                dn = (
-                    keep * (d[r] + s * (w0 * sc0[r] + w1 * sc1[r]) + w2 * sc2[r] + w3 * sc3[r])
-                    + pull[r]
-                )
-                bn = b[r] + icc_scale * (
-                    s * (w0 * ic0[r] + w1 * ic1[r]) + w2 * ic2[r] + w3 * ic3[r]
-                )
+                dn, bn = _moved(r, d, b, sw[r], pull, keep, icc_scale, w, support_rows, icc_rows)
                 d[r] = dn
                 b[r] = bn
                 g = gap[r]
                 z = cd * dn + (cb + gb * g) * bn + (cbl + gbl * g) * bl[r] + c0 + g0 * g
-                t_yes = tanh32(z)
-                yes_sum[r] += p * t_yes
-                no_sum[r] += p * tanh32(z + bon)
-                s = _ONE - t_yes * t_yes
-                sw[r] = s
-                lobbied_sum[r] += lw * s
+                _observed_at(r, z, bon, p, lw, sums, sw)
         else:
             for r in range(r_count):
-                s = sw[r]
-                dn = (
-                    keep * (d[r] + s * (w0 * sc0[r] + w1 * sc1[r]) + w2 * sc2[r] + w3 * sc3[r])
-                    + pull[r]
-                )
-                bn = b[r] + icc_scale * (
-                    s * (w0 * ic0[r] + w1 * ic1[r]) + w2 * ic2[r] + w3 * ic3[r]
-                )
+                dn, bn = _moved(r, d, b, sw[r], pull, keep, icc_scale, w, support_rows, icc_rows)
                 d[r] = dn
                 b[r] = bn
-                z = cd * dn + cb * bn + c0
-                t_yes = tanh32(z)
-                yes_sum[r] += p * t_yes
-                no_sum[r] += p * tanh32(z + bon)
-                s = _ONE - t_yes * t_yes
-                sw[r] = s
-                lobbied_sum[r] += lw * s
+                _observed_at(r, cd * dn + cb * bn + c0, bon, p, lw, sums, sw)
         _spread_row(member_ptr, member_group, member_weight, i, d, next_group_means)
 
 
