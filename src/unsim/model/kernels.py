@@ -96,8 +96,7 @@ def tanh_array(x: F) -> F:  # pragma: no cover - compiled
 #:     z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap
 #: in a state's deviation d, its draft base b, its baseline bl and the replicate's ``gap`` (1 - the
 #: ICC factor: 0 while the language is retained). Every vote in the model has such a form
-#: (``UNModel.argument_form``).
-FORM_SIZE = 7
+#: (``UNModel._argument_form``).
 
 
 @numba.njit(inline="always", **_JIT)
@@ -130,36 +129,6 @@ def argument(
     return out
 
 
-@numba.njit(inline="always", **_JIT)
-def _observe_row(
-    i: int,
-    d: F,
-    t_yes: F,
-    t_no: F,
-    presence: F,
-    lobbied: F,
-    member_ptr: NDArray[np.int64],
-    member_group: NDArray[np.int64],
-    member_weight: F,
-    sums: F,
-    group_means: F,
-    swing: F,
-) -> None:  # pragma: no cover - compiled
-    """State ``i``'s share of ``observe``, from its deviation ``d`` and its vote probabilities in
-    tanh form."""
-    p = presence[i]
-    w = lobbied[i]
-    s = swing[i]
-    yes_sum, no_sum, lobbied_sum = sums[0], sums[1], sums[2]
-    for r in range(d.shape[0]):
-        yes_sum[r] += p * t_yes[r]
-        no_sum[r] += p * t_no[r]
-        sw = _ONE - t_yes[r] * t_yes[r]
-        s[r] = sw
-        lobbied_sum[r] += w * sw
-    _spread_row(member_ptr, member_group, member_weight, i, d, group_means)
-
-
 @numba.njit(**_JIT)
 def observe(
     deviation: F,
@@ -190,28 +159,13 @@ def observe(
     sums[:] = 0
     group_means[:] = 0
     z = np.empty(deviation.shape[1], dtype=np.float32)
-    t_yes = np.empty_like(z)
-    t_no = np.empty_like(z)
     for i in range(deviation.shape[0]):
         d = deviation[i]
         _argument(d, base[i], baseline[i], gap, use_gap, form, z)
+        p, lw, sw = presence[i], lobbied[i], swing[i]
         for r in range(z.shape[0]):
-            t_yes[r] = tanh32(z[r])
-            t_no[r] = tanh32(z[r] + bon)
-        _observe_row(
-            i,
-            d,
-            t_yes,
-            t_no,
-            presence,
-            lobbied,
-            member_ptr,
-            member_group,
-            member_weight,
-            sums,
-            group_means,
-            swing,
-        )
+            _observed_at(r, tanh32(z[r]), tanh32(z[r] + bon), p, lw, sums, sw)
+        _spread_row(member_ptr, member_group, member_weight, i, d, group_means)
 
 
 @numba.njit(**_JIT)
@@ -284,12 +238,12 @@ def _moved(
 
 @numba.njit(inline="always", **_JIT)
 def _observed_at(
-    r: int, z: Any, bon: Any, p: Any, lw: Any, sums: F, swing: F
+    r: int, t_yes: Any, t_no: Any, p: Any, lw: Any, sums: F, swing: F
 ) -> None:  # pragma: no cover - compiled
-    """Replicate ``r`` of one state's share of ``observe``, from its tanh argument ``z``."""
-    t_yes = tanh32(z)
+    """Replicate ``r`` of one state's share of ``observe`` (presence ``p``, lobbying weight
+    ``lw``), from its vote probabilities in tanh form: the sums and its swing."""
     sums[0, r] += p * t_yes
-    sums[1, r] += p * tanh32(z + bon)
+    sums[1, r] += p * t_no
     sw = _ONE - t_yes * t_yes
     swing[r] = sw
     sums[2, r] += lw * sw
@@ -385,13 +339,14 @@ def deliberate(
                 b[r] = bn
                 g = gap[r]
                 z = cd * dn + (cb + gb * g) * bn + (cbl + gbl * g) * bl[r] + c0 + g0 * g
-                _observed_at(r, z, bon, p, lw, sums, sw)
+                _observed_at(r, tanh32(z), tanh32(z + bon), p, lw, sums, sw)
         else:
             for r in range(r_count):
                 dn, bn = _moved(r, d, b, sw[r], pull, keep, icc_scale, w, support_rows, icc_rows)
                 d[r] = dn
                 b[r] = bn
-                _observed_at(r, cd * dn + cb * bn + c0, bon, p, lw, sums, sw)
+                z = cd * dn + cb * bn + c0
+                _observed_at(r, tanh32(z), tanh32(z + bon), p, lw, sums, sw)
         _spread_row(member_ptr, member_group, member_weight, i, d, next_group_means)
 
 
@@ -462,10 +417,10 @@ def votes(
             n_no[r] += np.int32(1) if code == _NO else np.int32(0)
             n_absent[r] += np.int32(1) if code == _ABSENT else np.int32(0)
         if observe:
-            _observe_row(
-                i, d, t_yes_row, t_no_row, presence, lobbied, member_ptr, member_group,
-                member_weight, sums, group_means, swing,
-            )  # fmt: skip
+            p, lw, sw = presence[i], lobbied[i], swing[i]
+            for r in range(r_count):
+                _observed_at(r, t_yes_row[r], t_no_row[r], p, lw, sums, sw)
+            _spread_row(member_ptr, member_group, member_weight, i, d, group_means)
     for r in range(r_count):
         counts[2, r] = n - n_yes[r] - n_no[r] - n_absent[r]
 
