@@ -139,10 +139,11 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     band, noise = 2.0, 1.3
     rng = np.random.default_rng(seed)
     membership, weights, member_csr = _csr_inputs(rng, n, 3)
-    pull_csr = kernels.csr((rate * weights).astype(F32))
-
-    bases = rng.random((n, len(kernels.BASES))).astype(F32)
+    # few distinct bases, so that states share kinds
+    bases = rng.random((3, len(kernels.BASES))).astype(F32)[rng.integers(0, 3, n)]
     bases[rng.random(n) < 0.3] = 0  # states no push reaches
+    sizes = np.maximum(membership.sum(axis=0), 1)
+    kinds = kernels.kinds(bases, (rate * weights).astype(F32), (membership / sizes).astype(F32))
 
     def pushes(p_zero, full):
         coefficients = rng.normal(size=(len(kernels.BASES), r)).astype(F32)
@@ -179,8 +180,8 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     d, b = deviation.copy(), base.copy()
     next_group_means = np.empty_like(group_means)
     kernels.deliberate(
-        d, b, swing, F32(1 - rate), *pull_csr, group_means, bases, *support_pushes, *icc_pushes,
-        -half, observe_next, *observed, next_group_means,
+        d, b, swing, F32(1 - rate), *kinds, group_means, *support_pushes, *icc_pushes,
+        -half, observe_next, *observed[:7], sums, next_group_means,
     )  # fmt: skip
     np.testing.assert_allclose(baseline + d, expected_support, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(
@@ -199,14 +200,15 @@ def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
     base = np.ones((n, r), dtype=F32)
     k = len(kernels.BASES)
     none = (np.zeros((k, r), F32), kernels.EMPTY_BASIS)
-    pull = kernels.csr(np.full((n, 2), 0.1, dtype=F32))
+    kinds = kernels.kinds(
+        np.ones((n, k), F32), np.full((n, 2), 0.1, dtype=F32), np.zeros((n, 2), F32)
+    )
     means = np.zeros((2, r), dtype=F32)
     sums = np.empty((3, r), dtype=F32)
     kernels.deliberate(
-        zero, base, np.ones((n, r), F32), F32(0.8), *pull, means, np.ones((n, k), F32), *none,
-        *none, F32(-0.5),
+        zero, base, np.ones((n, r), F32), F32(0.8), *kinds, means, *none, *none, F32(-0.5),
         False, zero, np.zeros(r, F32), False, np.zeros(7, F32), F32(1), np.ones(n, F32),
-        np.ones(n, F32), *kernels.csr(np.zeros((n, 2), F32)), sums, means.copy(),
+        np.ones(n, F32), sums, means.copy(),
     )  # fmt: skip
     assert (zero == 0).all() and (base == 1).all()
 

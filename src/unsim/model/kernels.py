@@ -249,17 +249,38 @@ def _observed_at(
     sums[2, r] += lw * sw
 
 
+@numba.njit(inline="always", **_JIT)
+def _combine(a: Any, x: F, b: Any, y: F, out: F) -> None:  # pragma: no cover - compiled
+    """``out = a x + b y``."""
+    for r in range(out.shape[0]):
+        out[r] = a * x[r] + b * y[r]
+
+
+@numba.njit(inline="always", **_JIT)
+def _step(
+    r: int, d: F, b: F, s: Any, keep: Any, swung: F, rest: F, icc_swung: F, icc_rest: F
+) -> Any:  # pragma: no cover - compiled
+    """Replicate ``r`` of a state's (deviation, draft base) after the round, from its swing
+    ``s`` and its kind's rows (see ``deliberate``)."""
+    return keep * d[r] + s * swung[r] + rest[r], b[r] + s * icc_swung[r] + icc_rest[r]
+
+
 @numba.njit(**_JIT)
 def deliberate(
     deviation: F,
     base: F,
     swing: F,
     keep: Any,
+    kind_of: NDArray[np.int64],
+    kind_pattern: NDArray[np.int64],
+    patterns: F,
     pull_ptr: NDArray[np.int64],
     pull_group: NDArray[np.int64],
     pull_weight: F,
+    member_ptr: NDArray[np.int64],
+    member_group: NDArray[np.int64],
+    member_weight: F,
     group_means: F,
-    bases: F,
     support_c: F,
     support_full: F,
     icc_c: F,
@@ -273,9 +294,6 @@ def deliberate(
     bon: Any,
     presence: F,
     lobbied: F,
-    member_ptr: NDArray[np.int64],
-    member_group: NDArray[np.int64],
-    member_weight: F,
     sums: F,
     next_group_means: F,
 ) -> None:  # pragma: no cover - compiled
@@ -294,27 +312,50 @@ def deliberate(
     falls by it x ``icc_scale`` (= -1 / (2 noise)). ``swing``: each state's at the start of the
     round (from ``observe``).
 
-    Each state's row is one loop of independent replicates (which the compiler vectorises: it
-    writes to few arrays, so it needs no overlap checks between them), plus short passes over its
-    groups."""
+    States come in *kinds* (``kinds``): state ``i`` is of kind ``kind_of[i]``, whose named-basis
+    weights are row ``kind_pattern[k]`` of ``patterns`` and whose groups are row ``k`` of the
+    compressed pull and member weights. The parts of a round the states of a kind share (their
+    pushes, less the swing, and their pull) are formed once per kind: a few dozen rows instead of
+    one per state. The states then differ by their own deviation, draft base and swing alone:
+
+        new d = keep d + swing x (keep x swung pushes) + (keep x other pushes + pull)
+
+    and the group means of the new deviations are summed per kind, then spread over the groups.
+
+    Each state's row is one loop of independent replicates, which the compiler vectorises."""
     n, r_count = deviation.shape
-    pull = np.empty(r_count, dtype=np.float32)
+    n_kinds = kind_pattern.shape[0]
+    n_patterns = patterns.shape[0]
+    swung = np.empty((n_patterns, r_count), dtype=np.float32)
+    icc_swung = np.empty((n_patterns, r_count), dtype=np.float32)
+    icc_rest = np.empty((n_patterns, r_count), dtype=np.float32)
+    rest = np.empty((n_kinds, r_count), dtype=np.float32)
+    s0, s1, s2, s3 = support_c[0], support_c[1], support_c[2], support_c[3]
+    c0_, c1_, c2_, c3_ = icc_c[0], icc_c[1], icc_c[2], icc_c[3]
+    for q in range(n_patterns):
+        w0, w1, w2, w3 = patterns[q, 0], patterns[q, 1], patterns[q, 2], patterns[q, 3]
+        _combine(keep * w0, s0, keep * w1, s1, swung[q])
+        _combine(icc_scale * w0, c0_, icc_scale * w1, c1_, icc_swung[q])
+        _combine(icc_scale * w2, c2_, icc_scale * w3, c3_, icc_rest[q])
+    for k in range(n_kinds):
+        q = kind_pattern[k]
+        _combine(keep * patterns[q, 2], s2, keep * patterns[q, 3], s3, rest[k])
+        _add_rows(pull_ptr, pull_group, pull_weight, k, group_means, rest[k])
     has_support_full = support_full.shape[0] > 0
     has_icc_full = icc_full.shape[0] > 0
     general = use_gap or form[3] != 0
+    moved = np.zeros((n_kinds if observe_next else 0, r_count), dtype=np.float32)
     if observe_next:
         sums[:] = 0
         next_group_means[:] = 0
-    support_rows = (support_c[0], support_c[1], support_c[2], support_c[3])
-    icc_rows = (icc_c[0], icc_c[1], icc_c[2], icc_c[3])
     cd, cb, gb, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
     for i in range(n):
         d = deviation[i]
         b = base[i]
         sw = swing[i]
-        w = (bases[i, 0], bases[i, 1], bases[i, 2], bases[i, 3])
-        pull[:] = 0
-        _add_rows(pull_ptr, pull_group, pull_weight, i, group_means, pull)
+        k = kind_of[i]
+        q = kind_pattern[k]
+        ss, rr, si, ri = swung[q], rest[k], icc_swung[q], icc_rest[q]
         if has_support_full:  # keep (d + full + the rest) = keep ((d + full) + the rest)
             f = support_full[i]
             for r in range(r_count):
@@ -325,29 +366,31 @@ def deliberate(
                 b[r] += icc_scale * f[r]
         if not observe_next:
             for r in range(r_count):
-                d[r], b[r] = _moved(
-                    r, d, b, sw[r], pull, keep, icc_scale, w, support_rows, icc_rows
-                )
+                d[r], b[r] = _step(r, d, b, sw[r], keep, ss, rr, si, ri)
             continue
         p = presence[i]
         lw = lobbied[i]
+        m = moved[k]
         if general:
             bl = baseline[i]
             for r in range(r_count):
-                dn, bn = _moved(r, d, b, sw[r], pull, keep, icc_scale, w, support_rows, icc_rows)
+                dn, bn = _step(r, d, b, sw[r], keep, ss, rr, si, ri)
                 d[r] = dn
                 b[r] = bn
+                m[r] += dn
                 g = gap[r]
                 z = cd * dn + (cb + gb * g) * bn + (cbl + gbl * g) * bl[r] + c0 + g0 * g
                 _observed_at(r, tanh32(z), tanh32(z + bon), p, lw, sums, sw)
         else:
             for r in range(r_count):
-                dn, bn = _moved(r, d, b, sw[r], pull, keep, icc_scale, w, support_rows, icc_rows)
+                dn, bn = _step(r, d, b, sw[r], keep, ss, rr, si, ri)
                 d[r] = dn
                 b[r] = bn
+                m[r] += dn
                 z = cd * dn + cb * bn + c0
                 _observed_at(r, tanh32(z), tanh32(z + bon), p, lw, sums, sw)
-        _spread_row(member_ptr, member_group, member_weight, i, d, next_group_means)
+    for k in range(moved.shape[0]):
+        _spread_row(member_ptr, member_group, member_weight, k, moved[k], next_group_means)
 
 
 @numba.njit(**_JIT)
@@ -425,6 +468,38 @@ def votes(
         counts[2, r] = n - n_yes[r] - n_no[r] - n_absent[r]
 
 
+#: Without contraction into fused multiply-adds: ``start`` rounds each operation as the plain
+#: NumPy expressions of ``rules`` do, so it gives the very same numbers.
+_EXACT: dict[str, Any] = {**_JIT, "fastmath": {"nnan", "ninf", "nsz", "arcp", "afn"}}
+
+
+@numba.njit(**_EXACT)
+def start(
+    expected: F,
+    sd: Any,
+    noise: F,
+    icc_base: F,
+    band: Any,
+    half: Any,
+    baseline: F,
+    base: F,
+    deviation: F,
+) -> None:  # pragma: no cover - compiled
+    """A block's starting state, in one pass: ``baseline`` = ``expected`` + ``sd`` x ``noise``
+    (``expected`` and ``icc_base`` per state), the draft's tanh argument ``base`` =
+    ``rules.draft_base`` (with ``half`` = 1 / (2 noise)) and a zero ``deviation``."""
+    n, r_count = noise.shape
+    for i in range(n):
+        e = expected[i]
+        icc = icc_base[i]
+        nz, bl, b, d = noise[i], baseline[i], base[i], deviation[i]
+        for r in range(r_count):
+            x = e + sd * nz[r]
+            bl[r] = x
+            b[r] = ((x - band) - icc) * half
+            d[r] = 0
+
+
 def csr(weights: F) -> tuple[NDArray[np.int64], NDArray[np.int64], F]:
     """(states, groups) weights as compressed rows: (pointers, group indices, weights)."""
     rows, cols = np.nonzero(weights)
@@ -438,6 +513,40 @@ def csr(weights: F) -> tuple[NDArray[np.int64], NDArray[np.int64], F]:
 
 
 EMPTY_BASIS = np.zeros((0, 0), dtype=np.float32)
+
+
+def kinds(bases: F, pull: F, members: F) -> tuple[NDArray[Any], ...]:
+    """The *kinds* of states ``deliberate`` takes: states with the same named-basis weights (a
+    row of ``bases``, (states, 4): their *pattern*) and the same groups (rows of the (states,
+    groups) ``pull`` and ``members`` weights) move alike but for their own deviation and swing.
+
+    Returns ``(kind_of, kind_pattern, patterns, *pull, *members)``: each state's kind, each
+    kind's pattern, the patterns' weights, and the pull and member weights of each kind as
+    compressed rows (``csr``)."""
+    pattern_index: dict[bytes, int] = {}
+    kind_index: dict[tuple[bytes, bytes, bytes], int] = {}
+    kind_of = np.empty(bases.shape[0], dtype=np.int64)
+    first: list[int] = []
+    kind_pattern: list[int] = []
+    for i in range(bases.shape[0]):
+        pattern = bases[i].tobytes()
+        q = pattern_index.setdefault(pattern, len(pattern_index))
+        key = (pattern, pull[i].tobytes(), members[i].tobytes())
+        if key not in kind_index:
+            kind_index[key] = len(first)
+            first.append(i)
+            kind_pattern.append(q)
+        kind_of[i] = kind_index[key]
+    patterns = np.zeros((len(pattern_index), bases.shape[1]), dtype=np.float32)
+    for i in first:
+        patterns[pattern_index[bases[i].tobytes()]] = bases[i]
+    return (
+        kind_of,
+        np.asarray(kind_pattern, dtype=np.int64),
+        patterns,
+        *csr(np.ascontiguousarray(pull[first], dtype=np.float32)),
+        *csr(np.ascontiguousarray(members[first], dtype=np.float32)),
+    )
 
 
 @numba.njit(**_JIT)

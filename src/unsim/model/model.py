@@ -350,11 +350,10 @@ class UNModel(mesa.Model):
         self.group_weights = np.where(rows > 0, wts / np.maximum(rows, 1e-9), 0.0).astype(
             np.float32
         )
-        # the round's kernels take groups as compressed rows: the group means (1 / group size
-        # over its members) and the pull (``bloc_pull`` x the weights)
+        # the kernels take groups as compressed rows: the group means (1 / group size over its
+        # members) and, in a round, the pull (``bloc_pull`` x the weights; see ``_kinds``)
         sizes = np.maximum(member.sum(axis=0), 1.0)
         self._group_means_csr = kernels.csr((member / sizes).astype(np.float32))
-        self._pull_csr = kernels.csr(np.float32(b.bloc_pull) * self.group_weights)
         self._keep = np.float32(1.0 - b.bloc_pull)
         # the vote model's constants in the kernels' form (see ``_argument_form``)
         self._half = np.float32(0.5 / b.vote_noise)
@@ -372,6 +371,10 @@ class UNModel(mesa.Model):
         }
         self._bases = np.ascontiguousarray(
             np.stack([named[name] for name in kernels.BASES], axis=1), dtype=np.float32
+        )
+        # states that move alike (the same bases and groups) share a round's pushes and pull
+        self._kinds = kernels.kinds(
+            self._bases, np.float32(b.bloc_pull) * self.group_weights, member / sizes
         )
         self._forms = {stage: self._argument_form(stage) for stage in _ASSEMBLY_VOTES}
         council_codes = w.security_council.permanent + w.security_council.elected
@@ -402,9 +405,23 @@ class UNModel(mesa.Model):
     def _build_state(self) -> None:
         n, r, b = self.n_states, self.n_replicates, self.behaviour
         noise = self.streams.normal("state_noise", (n, r))
-        self.baseline = self.expected_support + np.float32(b.state_noise) * noise
-        # support is kept as its deviation from the baseline (``support`` adds them up)
-        self.deviation = np.zeros((n, r), dtype=np.float32)
+        # support is kept as its deviation from the baseline (``support`` adds them up), and
+        # the ICC aversion folded into the draft's tanh argument (``icc_aversion`` gives it
+        # back): ``kernels.start`` forms the three in one pass, as ``rules.draft_base`` would
+        self.baseline = np.empty((n, r), dtype=np.float32)
+        self.draft_base = np.empty((n, r), dtype=np.float32)
+        self.deviation = np.empty((n, r), dtype=np.float32)
+        kernels.start(
+            self.expected_support[:, 0],
+            np.float32(b.state_noise),
+            noise,
+            self.icc_base[:, 0],
+            np.float32(b.abstention_band),
+            self._half,
+            self.baseline,
+            self.draft_base,
+            self.deviation,
+        )
         # the round's working arrays (``observe`` writes them, ``deliberate`` reads them)
         self._swing = np.empty((n, r), dtype=np.float32)
         self._group_means = np.empty((self.membership.shape[1], r), dtype=np.float32)
@@ -417,11 +434,6 @@ class UNModel(mesa.Model):
         self._observe_next = False
         self._share: F = self._no_gap
         self._lobbied_total: F = self._no_gap
-        # the ICC aversion is kept folded into the draft's tanh argument (``icc_aversion`` gives
-        # it back)
-        self.draft_base = rules.draft_base(
-            self.baseline, self.icc_base, b.abstention_band, b.vote_noise
-        )
         self._ledger: dict[tuple[str, str], Any] = {}
         self._custom: list[tuple[str, NDArray[Any], Any]] = []
         self.icc_status = np.zeros(r, dtype=np.int8)
@@ -653,19 +665,26 @@ class UNModel(mesa.Model):
         round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
         draft's tanh argument ``draft_base`` falls by them / (2 noise))."""
         self._observed_now()
+        gap, use_gap = self._gap()
         kernels.deliberate(
             self.deviation,
             self.draft_base,
             self._swing,
             self._keep,
-            *self._pull_csr,
+            *self._kinds,
             self._group_means,
-            self._bases,
             *self._pushes("support"),
             *self._pushes("icc_aversion"),
             -self._half,
             self._observe_next,
-            *self._observe_args(),
+            self.baseline,
+            gap,
+            use_gap,
+            self._forms["third_committee"],
+            self._bon,
+            self.presence,
+            self._lobbied_weights,
+            self._sums,
             self._next_group_means,
         )
         # with ``_observe_next`` the kernel observed the state it leaves (the ICC language as
