@@ -148,7 +148,10 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     def pushes(p_zero, full):
         coefficients = rng.normal(size=(len(kernels.BASES), r)).astype(F32)
         coefficients[rng.random(len(kernels.BASES)) < p_zero] = 0  # bases not pushed this round
-        return coefficients, rng.normal(size=(n, r)).astype(F32) if full else kernels.EMPTY_BASIS
+        if not full:
+            return coefficients, kernels.NO_ROWS, kernels.EMPTY_BASIS
+        rows = rng.integers(0, n, rng.integers(1, 2 * n + 1))  # some states, some twice
+        return coefficients, rows, rng.normal(size=(rows.size, r)).astype(F32)
 
     support_pushes = pushes(0.3, rng.random() < 0.5)
     icc_pushes = pushes(0.6, rng.random() < 0.3)
@@ -168,10 +171,12 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     )  # fmt: skip
     kernels.observe(deviation, base, *observed, group_means, swing)
 
-    def pressure(coefficients, full):
+    def pressure(coefficients, rows, full):
         k = kernels.SWUNG
         out = swing * (bases[:, :k] @ coefficients[:k]) + bases[:, k:] @ coefficients[k:]
-        return out + full if full.size else out
+        if rows.size:
+            np.add.at(out, rows, full)
+        return out
 
     support = baseline + deviation
     pull = rules.group_pull(deviation, membership, weights)
@@ -199,7 +204,7 @@ def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
     zero = np.zeros((n, r), dtype=F32)
     base = np.ones((n, r), dtype=F32)
     k = len(kernels.BASES)
-    none = (np.zeros((k, r), F32), kernels.EMPTY_BASIS)
+    none = (np.zeros((k, r), F32), kernels.NO_ROWS, kernels.EMPTY_BASIS)
     kinds = kernels.kinds(
         np.ones((n, k), F32), np.full((n, 2), 0.1, dtype=F32), np.zeros((n, 2), F32)
     )

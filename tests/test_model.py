@@ -511,3 +511,27 @@ def test_a_push_on_a_custom_basis_moves_exactly_its_states(default_scenario):
     expected[rows] = -0.5 * keep * a.receptiveness[rows]
     np.testing.assert_allclose(moved, expected, atol=1e-5)
     assert (moved[rows] < 0).all()
+
+
+def test_a_named_basis_weighted_by_states_is_that_basis_formed_as_an_array(default_scenario):
+    """``shift(..., states=weights)`` pushes what the named basis times the weights, formed as
+    an array, pushes; and the deliberation moves the draft the same."""
+    rng = np.random.default_rng(3)
+    weights = np.where(rng.random(193) < 0.2, rng.random(193), 1).astype(np.float32)
+    coefficient = rng.random(8).astype(np.float32)
+    moved = []
+    for named in (True, False):
+        m = UNModel(default_scenario, replicates=8, seed=2)
+        m._observed_now()
+        if named:
+            m.shift("icc_aversion", "undecided", coefficient, states=weights)
+        else:
+            m.shift("icc_aversion", m.undecided() * weights[:, None], coefficient)
+        pressure = m.pressure("icc_aversion")
+        assert pressure is not None
+        np.testing.assert_allclose(
+            pressure, m.undecided() * weights[:, None] * coefficient, rtol=1e-5, atol=1e-6
+        )
+        m.deliberate()
+        moved.append(m.draft_base.copy())
+    np.testing.assert_allclose(moved[0], moved[1], rtol=1e-5, atol=1e-5)

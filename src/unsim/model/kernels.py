@@ -282,8 +282,10 @@ def deliberate(
     member_weight: F,
     group_means: F,
     support_c: F,
+    support_rows: NDArray[np.int64],
     support_full: F,
     icc_c: F,
+    icc_rows: NDArray[np.int64],
     icc_full: F,
     icc_scale: Any,
     observe_next: bool,
@@ -305,10 +307,11 @@ def deliberate(
         new d = keep (d + pressure) + pull-weighted group means (``group_means``, from ``observe``)
 
     with pressure = swing x (``bases[:, :2]`` @ ``support_c[:2]``) + ``bases[:, 2:]`` @
-    ``support_c[2:]`` + ``support_full`` (a (0, 0) array when there is none): ``bases``
-    (states, 4) are the named bases in the order of ``BASES``, the coefficients (4, replicates)
-    their per-replicate coefficients (0 where nothing is pushed). The ICC aversion rises by its own
-    pressure, formed alike from ``icc_c`` and ``icc_full``; the draft's tanh argument ``base``
+    ``support_c[2:]``, plus ``support_full[j]`` on state ``support_rows[j]`` (pushes on custom
+    bases, on the states they reach): ``bases`` (states, 4) are the named bases in the order of
+    ``BASES``, the coefficients (4, replicates) their per-replicate coefficients (0 where nothing
+    is pushed). The ICC aversion rises by its own pressure, formed alike from ``icc_c``,
+    ``icc_rows`` and ``icc_full``; the draft's tanh argument ``base``
     falls by it x ``icc_scale`` (= -1 / (2 noise)). ``swing``: each state's at the start of the
     round (from ``observe``).
 
@@ -341,8 +344,17 @@ def deliberate(
         q = kind_pattern[k]
         _combine(keep * patterns[q, 2], s2, keep * patterns[q, 3], s3, rest[k])
         _add_rows(pull_ptr, pull_group, pull_weight, k, group_means, rest[k])
-    has_support_full = support_full.shape[0] > 0
-    has_icc_full = icc_full.shape[0] > 0
+    # pushes on custom bases: keep (d + full + the rest) = keep ((d + full) + the rest)
+    for j in range(support_rows.shape[0]):
+        d = deviation[support_rows[j]]
+        f = support_full[j]
+        for r in range(r_count):
+            d[r] += f[r]
+    for j in range(icc_rows.shape[0]):
+        b = base[icc_rows[j]]
+        f = icc_full[j]
+        for r in range(r_count):
+            b[r] += icc_scale * f[r]
     general = use_gap or form[3] != 0
     moved = np.zeros((n_kinds if observe_next else 0, r_count), dtype=np.float32)
     if observe_next:
@@ -356,14 +368,6 @@ def deliberate(
         k = kind_of[i]
         q = kind_pattern[k]
         ss, rr, si, ri = swung[q], rest[k], icc_swung[q], icc_rest[q]
-        if has_support_full:  # keep (d + full + the rest) = keep ((d + full) + the rest)
-            f = support_full[i]
-            for r in range(r_count):
-                d[r] += f[r]
-        if has_icc_full:
-            f = icc_full[i]
-            for r in range(r_count):
-                b[r] += icc_scale * f[r]
         if not observe_next:
             for r in range(r_count):
                 d[r], b[r] = _step(r, d, b, sw[r], keep, ss, rr, si, ri)
@@ -513,6 +517,7 @@ def csr(weights: F) -> tuple[NDArray[np.int64], NDArray[np.int64], F]:
 
 
 EMPTY_BASIS = np.zeros((0, 0), dtype=np.float32)
+NO_ROWS = np.zeros(0, dtype=np.int64)
 
 
 def kinds(bases: F, pull: F, members: F) -> tuple[NDArray[Any], ...]:

@@ -435,7 +435,8 @@ class UNModel(mesa.Model):
         self._share: F = self._no_gap
         self._lobbied_total: F = self._no_gap
         self._ledger: dict[tuple[str, str], Any] = {}
-        self._custom: list[tuple[str, NDArray[Any], Any]] = []
+        # pushes on custom bases: (quantity, the states reached, the basis there, coefficient)
+        self._custom: list[tuple[str, NDArray[np.int64], F, Any]] = []
         self.icc_status = np.zeros(r, dtype=np.int8)
         if not self.spec.resolution.clauses.icc_referral:
             self.icc_status[:] = ICC_STATUS.index("dropped")
@@ -567,21 +568,38 @@ class UNModel(mesa.Model):
         self._observed_now()
         return np.float32(budget) / self._lobbied_total  # type: ignore[no-any-return]
 
-    def shift(self, quantity: str, basis: Any, coefficient: Any) -> None:
+    def shift(self, quantity: str, basis: Any, coefficient: Any, states: Any = None) -> None:
         if isinstance(basis, str):
             key = (quantity, basis)
             prev = self._ledger.get(key)
             self._ledger[key] = coefficient if prev is None else prev + coefficient
+            if states is None or basis not in kernels.BASES:
+                return
+            # the basis weighted by ``states``: the push on the whole basis, less its share on
+            # the states weighted otherwise than 1 (a few rows)
+            weights = np.broadcast_to(np.asarray(states, dtype=np.float32), (self.n_states,))
+            rows = np.flatnonzero(weights != 1)
+            if rows.size:
+                k = kernels.BASES.index(basis)
+                values = (self._bases[rows, k] * (weights[rows] - np.float32(1)))[:, None]
+                if k < kernels.SWUNG:
+                    values = values * self.swing()[rows]
+                self._custom.append((quantity, rows, values, coefficient))
         else:
-            self._custom.append((quantity, basis, coefficient))
+            basis = np.asarray(basis, dtype=np.float32)
+            basis = basis[:, None] if basis.ndim == 1 else basis
+            rows = np.flatnonzero(basis.any(axis=1))  # the states it reaches
+            self._custom.append((quantity, rows, basis[rows], coefficient))
 
-    def _pushes(self, quantity: str) -> tuple[F, F]:
-        """This round's pushes to ``quantity`` as ``(coefficients, full)``: the pressure is
-        ``swing * (bases[:, :2] @ coefficients[:2]) + bases[:, 2:] @ coefficients[2:] + full``
-        with ``bases`` the named bases (``kernels.BASES``: per-state weights, the first two also
-        weighted by swing), ``coefficients`` (4, replicates) their sums over the round's pushes,
-        and ``full`` a (states, replicates) array of the pushes on custom bases ((0, 0) if there
-        are none). Named bases are never materialised: the deliberation kernel forms them."""
+    def _pushes(self, quantity: str) -> tuple[F, NDArray[np.int64], F]:
+        """This round's pushes to ``quantity`` as ``(coefficients, rows, values)``: the pressure
+        is ``swing * (bases[:, :2] @ coefficients[:2]) + bases[:, 2:] @ coefficients[2:]``
+        plus ``values[j]`` on state ``rows[j]``, with ``bases`` the named bases
+        (``kernels.BASES``: per-state weights, the first two also weighted by swing),
+        ``coefficients`` (4, replicates) their sums over the round's pushes, and ``values``
+        (len(rows), replicates) the pushes on custom bases, on the states they reach (empty if
+        there are none). Named bases are never materialised: the deliberation kernel forms
+        them."""
         n_rep = self.n_replicates
         coefficients = np.zeros((len(kernels.BASES), n_rep), dtype=np.float32)
         for (q, name), coef in self._ledger.items():
@@ -592,25 +610,27 @@ class UNModel(mesa.Model):
                     f"unknown basis {name!r}; allowed: {', '.join(kernels.BASES)} or an array"
                 )
             coefficients[kernels.BASES.index(name)] += np.asarray(coef, dtype=np.float32)
-        full: F = kernels.EMPTY_BASIS
-        for q, basis, coef in self._custom:
-            if q == quantity:
-                term = np.broadcast_to(
-                    basis * np.asarray(coef, dtype=np.float32), (self.n_states, n_rep)
-                ).astype(np.float32)
-                full = term if full is kernels.EMPTY_BASIS else np.add(full, term, out=full)
-        return coefficients, full
+        rows: list[NDArray[np.int64]] = []
+        values: list[F] = []
+        for q, on, basis_rows, coef in self._custom:
+            if q == quantity and on.size:
+                rows.append(on)
+                term = basis_rows * np.asarray(coef, dtype=np.float32)
+                values.append(np.broadcast_to(term, (on.size, n_rep)).astype(np.float32))
+        if not rows:
+            return coefficients, kernels.NO_ROWS, kernels.EMPTY_BASIS
+        return coefficients, np.concatenate(rows), np.concatenate(values)
 
     def pressure(self, quantity: str) -> F | None:
         """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
-        coefficients, full = self._pushes(quantity)
-        if not (coefficients.any() or full.size):
+        coefficients, rows, values = self._pushes(quantity)
+        if not (coefficients.any() or rows.size):
             return None
         k = kernels.SWUNG
         out = self.swing() * (self._bases[:, :k] @ coefficients[:k])
         out += self._bases[:, k:] @ coefficients[k:]
-        if full.size:
-            out += full
+        if rows.size:
+            np.add.at(out, rows, values)
         return out  # type: ignore[no-any-return]
 
     def expected_yes_share(self) -> F:

@@ -83,11 +83,14 @@ class StrategyContext(Protocol):
         quantity: Literal["support", "icc_aversion"],
         basis: str | NDArray[Any],
         coefficient: FloatArray | BoolArray | float,
+        states: FloatArray | BoolArray | None = None,
     ) -> None:
         """Push a change of ``basis * coefficient`` to ``quantity`` for this round.
 
         ``basis``: ``"undecided"``, ``"receptive"``, ``"allies"`` or an array over states (and
-        replicates); ``coefficient``: per replicate (e.g. an intensity times the active mask)."""
+        replicates); ``coefficient``: per replicate (e.g. an intensity times the active mask);
+        ``states``: (states,) weights or a mask that restrict a named basis to some states
+        (cheaper than the same basis formed as an array)."""
         ...
 
     def state_mask(self, refs: list[str]) -> BoolArray:

@@ -6,8 +6,9 @@ A strategy pushes an effect as ``ctx.shift(quantity, basis, coefficient)``: the 
 basis (which states, how much each) times a per-replicate coefficient. Bases: ``"undecided"``
 (``swing`` = 4 p (1 - p), with p the state's probability of voting yes, times its
 ``receptiveness``; zero for the target's allies), ``"receptive"`` (receptiveness, zero for
-allies), ``"allies"`` (1 for the target's allies) or any array over states. Pressure thus lands
-where minds can change; the model adds up every push of a round in one pass.
+allies), ``"allies"`` (1 for the target's allies) or any array over states; ``states=`` weights
+restrict a named basis to some states. Pressure thus lands where minds can change; the model adds
+up every push of a round in one pass.
 """
 
 from __future__ import annotations
@@ -88,8 +89,8 @@ class Invitation(Strategy):
         standing[new] = 1.0
         ctx.event("invitation_offered", new)
         if self.effect and new.any():
-            basis = ctx.undecided() * self._met(ctx)[:, None]
-            ctx.shift("icc_aversion", basis, (self.effect * self.credibility) * new)
+            coefficient = (self.effect * self.credibility) * new
+            ctx.shift("icc_aversion", "undecided", coefficient, states=self._met(ctx))
 
     def conditional_offer(self, ctx: StrategyContext) -> np.ndarray | None:
         if not self.conditional_on_dropping_icc:
