@@ -18,20 +18,22 @@ from unsim.model.rules import Vote
 from unsim.scenario import load_scenario
 
 F32 = np.float32
-TANH_ERROR = 4e-7  # tanh32 against the exact tanh (NumPy's float32 tanh is within 1.2e-7)
+TANH_ERROR = 4e-7  # the kernels' tanh against the exact tanh (NumPy's float32 tanh: 1.2e-7)
 
 
-def test_tanh32_is_tanh():
-    x = np.linspace(-30, 30, 600_001, dtype=F32)
-    got = kernels.tanh_array(x)
-    exact = np.tanh(x.astype(np.float64))
-    assert np.abs(got - exact).max() < TANH_ERROR
-    # monotone up to rounding (a vote resolves the rare yes-and-no in favour of yes)
-    assert np.diff(got).min() >= -2 * TANH_ERROR
-    np.testing.assert_array_equal(got, -got[::-1])  # odd
-    # exactly +-1 where float32's tanh is: a state certain of its vote stays certain
-    assert (got[x >= 8.7] == 1).all() and (got[x <= -8.7] == -1).all()
-    assert got[x == 0][0] == 0
+@pytest.mark.parametrize("bon", [0.0, 0.77, 5.0, 16.9, 17.5, 40.0])
+def test_tanh_pair_is_the_tanh_of_both(bon):
+    """tanh z and tanh(z + bon), from one exponential up to ``SHARED_LIMIT`` and from one each
+    beyond: within ``TANH_ERROR``, monotone up to it, and exactly +-1 from +-8.7."""
+    pair = kernels.pair_args(bon)
+    assert (pair[1] is None) == (bon > kernels.SHARED_LIMIT)
+    x = np.linspace(-60, 60, 1_200_001, dtype=F32)
+    for got, arg in zip(kernels.tanh_pair_array(x, pair), (x, x + pair[0]), strict=True):
+        exact = np.tanh(arg.astype(np.float64))
+        assert np.abs(got - exact).max() < TANH_ERROR
+        assert np.diff(got).min() >= -2 * TANH_ERROR
+        # a state certain of its vote stays certain
+        assert (got[arg >= 8.7] == 1).all() and (got[arg <= -8.7] == -1).all()
 
 
 def _form(stage: str, band: float, noise: float, bias: float) -> np.ndarray:
@@ -113,7 +115,7 @@ def test_observe_is_the_expected_tally_swing_and_group_means(args, factor, band,
     swing = np.empty((n, r), dtype=F32)
     kernels.observe(
         deviation, base, baseline, (1 - f).astype(F32), True, _form("plenary", band, noise, 0),
-        F32(band / noise), presence, lobbied, *member_csr, sums, group_means, swing,
+        kernels.pair_args(band / noise), presence, lobbied, *member_csr, sums, group_means, swing,
     )  # fmt: skip
     stance = rules.draft_stance(baseline + deviation, icc, f)
     p_yes, p_no = rules.present_probabilities(stance, band, noise)
@@ -166,8 +168,8 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     group_means = np.empty((3, r), dtype=F32)
     swing = np.empty((n, r), dtype=F32)
     observed = (
-        baseline, (1 - f).astype(F32), True, form, F32(band / noise), presence, lobbied,
-        *member_csr, sums,
+        baseline, (1 - f).astype(F32), True, form, kernels.pair_args(band / noise), presence,
+        lobbied, *member_csr, sums,
     )  # fmt: skip
     kernels.observe(deviation, base, *observed, group_means, swing)
 
@@ -212,7 +214,8 @@ def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
     sums = np.empty((3, r), dtype=F32)
     kernels.deliberate(
         zero, base, np.ones((n, r), F32), F32(0.8), *kinds, means, *none, *none, F32(-0.5),
-        False, zero, np.zeros(r, F32), False, np.zeros(7, F32), F32(1), np.ones(n, F32),
+        False, zero, np.zeros(r, F32), False, np.zeros(7, F32), kernels.pair_args(1),
+        np.ones(n, F32),
         np.ones(n, F32), sums, means.copy(),
     )  # fmt: skip
     assert (zero == 0).all() and (base == 1).all()
@@ -251,7 +254,7 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
     *_, member_csr = _csr_inputs(rng, n, 3)
     observed = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
     kernels.votes(
-        deviation, base, baseline, gap, draft, form, F32(band / noise),
+        deviation, base, baseline, gap, draft, form, kernels.pair_args(band / noise),
         ((1 - h) / h).astype(F32), (1 / h).astype(F32), u, votes, counts,
         draft, presence, lobbied, *member_csr, *observed,
     )  # fmt: skip
@@ -259,8 +262,8 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
     if draft:  # a vote on the draft observes it as ``observe`` does
         again = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
         kernels.observe(
-            deviation, base, baseline, gap, True, form, F32(band / noise), presence, lobbied,
-            *member_csr, *again,
+            deviation, base, baseline, gap, True, form, kernels.pair_args(band / noise),
+            presence, lobbied, *member_csr, *again,
         )  # fmt: skip
         for got, want in zip(observed, again, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

@@ -13,8 +13,9 @@ followed by the expected tallies, ``swing`` and ``group_means``; ``deliberate`` 
 ``rules.deliberate`` with the round's pushes; ``votes`` is ``cast_votes`` followed by ``tally``.
 
 Arrays are (states, replicates), C-ordered, float32; per-replicate arrays have one entry per
-replicate. The tanh of float32 is a rational approximation within 4e-7 of the exact value (NumPy's
-own float32 tanh is within about 1e-7), written so the compiler can vectorise it.
+replicate. A vote's two probabilities in tanh form, tanh z and tanh(z + band / noise), come from
+one exponential exp(2 z) (``tanh_pair``), within 2e-7 of the exact values (NumPy's own float32
+tanh is within about 1e-7), written so the compiler can vectorise it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 from numpy.typing import NDArray
 
 F = NDArray[np.float32]
@@ -31,65 +35,117 @@ F = NDArray[np.float32]
 #: state, so a kernel can run in several threads at once.
 _JIT: dict[str, Any] = {"fastmath": True, "error_model": "numpy", "nogil": True, "cache": True}
 
-_CLAMP = np.float32(7.90531110763549805)  # the rational function's range
 _SATURATED = np.float32(8.7)  # float32's tanh rounds to +-1 from about 8.66
-_P = tuple(
+#: 2^f on [-1/2, 1/2], relative error 1.1e-7 in float32 (a Chebyshev fit of degree 6)
+_E0, _E1, _E2, _E3, _E4, _E5, _E6 = (
     np.float32(c)
     for c in (
-        -2.76076847742355e-16,
-        2.00018790482477e-13,
-        -8.60467152213735e-11,
-        5.12229709037114e-08,
-        1.48572235717979e-05,
-        6.37261928875436e-04,
-        4.89352455891786e-03,
+        0.9999999999595384,
+        0.69314720671622,
+        0.24022651213693555,
+        0.05550327202261387,
+        0.009618025589851871,
+        0.001340043694460743,
+        0.00015469736167802154,
     )
 )
-_Q = tuple(
-    np.float32(c)
-    for c in (
-        1.19825839466702e-06,
-        1.18534705686654e-04,
-        2.26843463243900e-03,
-        4.89352518554385e-03,
-    )
-)
-_P0, _P1, _P2, _P3, _P4, _P5, _P6 = _P
-_Q0, _Q1, _Q2, _Q3 = _Q
+#: 2 / ln 2 in two parts, so that 2 x / ln 2 - n keeps float32's precision for |x| up to 26
+_C_HI = np.float32(2.0 / np.log(2.0))
+_C_LO = np.float32(2.0 / np.log(2.0) - float(_C_HI))
+#: exp(2 x) is formed for |x| up to 26: beyond, both tanh of a pair are +-1 (band / noise being
+#: at most ``SHARED_LIMIT`` when they share it), and exp(52) exp(34) is within float32's range
+_X_MAX = np.float32(26.0)
 _ONE = np.float32(1.0)
+_TWO = np.float32(2.0)
 _YES, _NO, _ABSTAIN, _ABSENT = (np.int8(v) for v in range(4))  # rules.Vote's codes
+
+#: Up to this band / noise the two tanh of a vote share one exponential (``pair_args``).
+SHARED_LIMIT = 17.0
+
+
+@intrinsic
+def _float_from_bits(typingctx: Any, bits: Any) -> Any:  # pragma: no cover - compiled
+    """The float32 whose bits are those of the int32 ``bits`` (a reinterpretation)."""
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
+@intrinsic
+def _fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:  # pragma: no cover - compiled
+    """a b + c of float32, rounded once."""
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        f32 = ir.FloatType()
+        fnty = ir.FunctionType(f32, [f32, f32, f32])
+        return builder.call(builder.module.declare_intrinsic("llvm.fma", [f32], fnty), args)
+
+    return types.float32(types.float32, types.float32, types.float32), codegen
 
 
 @numba.njit(inline="always", **_JIT)
-def tanh32(x: Any) -> Any:
-    """tanh of a float32 as a 13/6 rational function on [-7.9, 7.9], clamped outside, and
-    +-1 from +-8.7."""
-    c = x if x < _CLAMP else _CLAMP
-    c = c if c > -_CLAMP else -_CLAMP
-    x2 = c * c
-    p = _P0 * x2 + _P1
-    p = p * x2 + _P2
-    p = p * x2 + _P3
-    p = p * x2 + _P4
-    p = p * x2 + _P5
-    p = p * x2 + _P6
-    q = _Q0 * x2 + _Q1
-    q = q * x2 + _Q2
-    q = q * x2 + _Q3
-    t = (p * c) / q
-    # exactly +-1 where float32's tanh is (a state certain of its vote stays certain)
+def _exp2x(x: Any) -> Any:  # pragma: no cover - compiled
+    """exp(2 x) of a float32 (``x`` within +-26) as 2^y, y = 2 x / ln 2: 2^n, n the nearest
+    integer (written into the exponent's bits), times a polynomial for 2^(y - n)."""
+    x = x if x < _X_MAX else _X_MAX
+    x = x if x > -_X_MAX else -_X_MAX
+    n = np.rint(x * _C_HI)
+    # 2 x / ln 2 - n, rounded once: exact enough for a remainder of an argument up to 75
+    f: Any = _fma(x, _C_LO, _fma(x, _C_HI, -n))  # type: ignore[call-arg]
+    p = _E6 * f + _E5
+    p = p * f + _E4
+    p = p * f + _E3
+    p = p * f + _E2
+    p = p * f + _E1
+    p = p * f + _E0
+    return p * _float_from_bits((np.int32(n) + np.int32(127)) << np.int32(23))
+
+
+@numba.njit(inline="always", **_JIT)
+def _tanh_from(e: Any, x: Any) -> Any:  # pragma: no cover - compiled
+    """tanh x = 1 - 2 / (exp(2 x) + 1) from ``e`` = exp(2 x); exactly +-1 where float32's tanh
+    is (a state certain of its vote stays certain)."""
+    t = _ONE - _TWO / (e + _ONE)
     t = _ONE if x >= _SATURATED else t
     return -_ONE if x <= -_SATURATED else t
 
 
 @numba.njit(**_JIT)
-def tanh_array(x: F) -> F:  # pragma: no cover - compiled
-    """``tanh32`` over an array (for tests and comparisons)."""
+def _tanh_pair(z: Any, bon: Any, shared: Any) -> Any:  # pragma: no cover - compiled
+    if shared is None:  # band / noise too wide to share: an exponential each
+        zn = z + bon
+        return _tanh_from(_exp2x(z), z), _tanh_from(_exp2x(zn), zn)
+    e = _exp2x(z)  # exp(2 (z + bon)) = exp(2 z) exp(2 bon)
+    return _tanh_from(e, z), _tanh_from(e * shared, z + bon)
+
+
+@numba.njit(inline="always", **_JIT)
+def tanh_pair(z: Any, pair: Any) -> Any:  # pragma: no cover - compiled
+    """(tanh z, tanh(z + bon)) of float32 ``z``, with ``pair`` = ``pair_args(bon)``: the vote
+    probabilities of a state in tanh form (``rules.present_tanh``)."""
+    return _tanh_pair(z, pair[0], pair[1])
+
+
+def pair_args(bon: float) -> tuple[np.float32, np.float32 | None]:
+    """What the kernels take to form a vote's two tanh, tanh(z) and tanh(z + bon) (``bon`` =
+    band / noise): ``(bon, exp(2 bon))``, so that both come from one exponential, exp(2 z); or
+    ``(bon, None)`` beyond ``SHARED_LIMIT``, where exp(2 z) would have to leave float32's range
+    for the product to be exact, and each takes its own."""
+    b = np.float32(bon)
+    return b, (np.float32(np.exp(2.0 * float(b))) if b <= SHARED_LIMIT else None)
+
+
+@numba.njit(**_JIT)
+def tanh_pair_array(x: F, pair: Any) -> tuple[F, F]:  # pragma: no cover - compiled
+    """``tanh_pair`` over an array (for tests and comparisons)."""
     flat = x.ravel()
-    out = np.empty_like(flat)
+    t_yes = np.empty_like(flat)
+    t_no = np.empty_like(flat)
     for k in range(flat.size):
-        out[k] = tanh32(flat[k])
-    return out.reshape(x.shape)
+        t_yes[k], t_no[k] = tanh_pair(flat[k], pair)
+    return t_yes.reshape(x.shape), t_no.reshape(x.shape)
 
 
 #: A tanh argument's *form*: the coefficients (cd, cb, gb, cbl, gbl, c0, g0) of
@@ -137,7 +193,7 @@ def observe(
     gap: F,
     use_gap: bool,
     form: F,
-    bon: Any,
+    pair: Any,
     presence: F,
     lobbied: F,
     member_ptr: NDArray[np.int64],
@@ -155,7 +211,7 @@ def observe(
     (state ``i`` belongs to groups ``member_group[member_ptr[i]:member_ptr[i + 1]]`` with weights
     1 / group size); and ``swing`` (states, replicates).
 
-    ``bon`` is band / noise: t_no = tanh(z + band / noise)."""
+    ``pair`` is ``pair_args(band / noise)``: t_no = tanh(z + band / noise)."""
     sums[:] = 0
     group_means[:] = 0
     z = np.empty(deviation.shape[1], dtype=np.float32)
@@ -164,7 +220,8 @@ def observe(
         _argument(d, base[i], baseline[i], gap, use_gap, form, z)
         p, lw, sw = presence[i], lobbied[i], swing[i]
         for r in range(z.shape[0]):
-            _observed_at(r, tanh32(z[r]), tanh32(z[r] + bon), p, lw, sums, sw)
+            t_yes, t_no = tanh_pair(z[r], pair)
+            _observed_at(r, t_yes, t_no, p, lw, sums, sw)
         _spread_row(member_ptr, member_group, member_weight, i, d, group_means)
 
 
@@ -176,7 +233,7 @@ def expected(
     gap: F,
     use_gap: bool,
     form: F,
-    bon: Any,
+    pair: Any,
     presence: F,
     sums: F,
 ) -> None:  # pragma: no cover - compiled
@@ -189,9 +246,9 @@ def expected(
         _argument(deviation[i], base[i], baseline[i], gap, use_gap, form, z)
         p = presence[i]
         for r in range(z.shape[0]):
-            t_yes = tanh32(z[r])
+            t_yes, t_no = tanh_pair(z[r], pair)
             yes_sum[r] += p * t_yes
-            no_sum[r] += p * (tanh32(z[r] + bon))
+            no_sum[r] += p * t_no
 
 
 #: The named bases of a push (``UNModel.shift``), in the order of the columns of ``deliberate``'s
@@ -293,7 +350,7 @@ def deliberate(
     gap: F,
     use_gap: bool,
     form: F,
-    bon: Any,
+    pair: Any,
     presence: F,
     lobbied: F,
     sums: F,
@@ -384,7 +441,8 @@ def deliberate(
                 m[r] += dn
                 g = gap[r]
                 z = cd * dn + (cb + gb * g) * bn + (cbl + gbl * g) * bl[r] + c0 + g0 * g
-                _observed_at(r, tanh32(z), tanh32(z + bon), p, lw, sums, sw)
+                t_yes, t_no = tanh_pair(z, pair)
+                _observed_at(r, t_yes, t_no, p, lw, sums, sw)
         else:
             for r in range(r_count):
                 dn, bn = _step(r, d, b, sw[r], keep, ss, rr, si, ri)
@@ -392,7 +450,8 @@ def deliberate(
                 b[r] = bn
                 m[r] += dn
                 z = cd * dn + cb * bn + c0
-                _observed_at(r, tanh32(z), tanh32(z + bon), p, lw, sums, sw)
+                t_yes, t_no = tanh_pair(z, pair)
+                _observed_at(r, t_yes, t_no, p, lw, sums, sw)
     for k in range(moved.shape[0]):
         _spread_row(member_ptr, member_group, member_weight, k, moved[k], next_group_means)
 
@@ -405,7 +464,7 @@ def votes(
     gap: F,
     use_gap: bool,
     form: F,
-    bon: Any,
+    pair: Any,
     w_offset: F,
     w_scale: F,
     u: F,
@@ -428,7 +487,7 @@ def votes(
 
     With h = presence / 2, a state's uniform u becomes w = (1 - h - u) / h = ``w_offset`` -
     ``w_scale`` u; it votes yes iff t_yes >= w, no iff t_no < w (and not yes), is absent iff w > 1,
-    and abstains otherwise (t_no = tanh(z + ``bon``)). ``counts`` (4, replicates): yes,
+    and abstains otherwise (t_yes, t_no = ``tanh_pair(z, pair)``). ``counts`` (4, replicates): yes,
     no, abstain, absent."""
     n, r_count = deviation.shape
     counts[:] = 0
@@ -448,8 +507,7 @@ def votes(
         v = out[i]
         for r in range(r_count):
             w = a - s * ui[r]
-            t_yes = tanh32(z[r])
-            t_no = tanh32(z[r] + bon)
+            t_yes, t_no = tanh_pair(z[r], pair)
             t_yes_row[r] = t_yes
             t_no_row[r] = t_no
             yes = t_yes >= w

@@ -357,7 +357,7 @@ class UNModel(mesa.Model):
         self._keep = np.float32(1.0 - b.bloc_pull)
         # the vote model's constants in the kernels' form (see ``_argument_form``)
         self._half = np.float32(0.5 / b.vote_noise)
-        self._bon = np.float32(b.abstention_band / b.vote_noise)
+        self._pair = kernels.pair_args(b.abstention_band / b.vote_noise)
         h = np.maximum(self.presence * np.float32(0.5), np.float32(1e-30))
         self._w_offset = ((np.float32(1.0) - h) / h).astype(np.float32)
         self._w_scale = (np.float32(1.0) / h).astype(np.float32)
@@ -512,7 +512,7 @@ class UNModel(mesa.Model):
             gap,
             use_gap,
             self._forms["third_committee"],
-            self._bon,
+            self._pair,
             self.presence,
             self._lobbied_weights,
             *self._group_means_csr,
@@ -701,7 +701,7 @@ class UNModel(mesa.Model):
             gap,
             use_gap,
             self._forms["third_committee"],
-            self._bon,
+            self._pair,
             self.presence,
             self._lobbied_weights,
             self._sums,
@@ -762,7 +762,7 @@ class UNModel(mesa.Model):
             gap,
             use_gap,
             self._forms[stage],
-            self._bon,
+            self._pair,
             self._w_offset,
             self._w_scale,
             u,
@@ -835,7 +835,7 @@ class UNModel(mesa.Model):
                 self._no_gap,
                 False,
                 self._forms["no_action_motion"],
-                self._bon,
+                self._pair,
                 self.presence,
                 sums,
             )
