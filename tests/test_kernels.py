@@ -128,6 +128,37 @@ def test_observe_is_the_expected_tally_swing_and_group_means(args, factor, band,
     )
 
 
+@settings(max_examples=40, deadline=None)
+@given(arrays, factors, st.floats(0, 3), st.floats(0.2, 3), st.integers(0, 2**32 - 1))
+def test_start_is_the_plain_starting_state_and_its_observation(args, factor, band, noise, seed):
+    """A block's start: the baseline and draft base as ``rules`` form them (the same numbers), a
+    zero deviation, and the observation ``observe`` makes of that state."""
+    expected, noise_draws, icc = args
+    n, r = noise_draws.shape
+    rng = np.random.default_rng(seed)
+    _, _, member_csr = _csr_inputs(rng, n, 3)
+    presence, lobbied = rng.random(n).astype(F32), rng.random(n).astype(F32)
+    sd, half = F32(0.7), F32(0.5 / noise)
+    gap = (1 - np.asarray(factor, dtype=F32)).astype(F32)
+    observed = (gap, True, _form("plenary", band, noise, 0), kernels.pair_args(band / noise))
+    baseline, base, deviation = (np.empty((n, r), F32) for _ in range(3))
+    sums, group_means, swing = np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32)
+    kernels.start(
+        expected[:, 0].copy(), sd, noise_draws, icc[:, 0].copy(), F32(band), half, baseline, base,
+        deviation, *observed, presence, lobbied, sums, group_means, swing,
+    )  # fmt: skip
+    plain = expected[:, :1] + sd * noise_draws
+    np.testing.assert_array_equal(baseline, plain)
+    np.testing.assert_array_equal(base, rules.draft_base(plain, icc[:, :1], band, noise))
+    assert (deviation == 0).all()
+    again = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
+    kernels.observe(
+        deviation, base, baseline, *observed, presence, lobbied, *member_csr, *again
+    )  # fmt: skip
+    for got, want in zip((sums, group_means, swing), again, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
 @settings(max_examples=60, deadline=None)
 @given(arrays, factors, st.floats(0, 1), st.booleans(), st.integers(0, 2**32 - 1))
 def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(

@@ -232,6 +232,22 @@ def _keep_freed_memory() -> None:
     mallopt(m_top_pad, 64 * 2**20)
 
 
+def _state_counts(
+    model: UNModel, stage: str, votes: NDArray[np.int8], held: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """(states, 4) how often each state voted yes, no, abstain, absent where the vote was held
+    (``kernels.state_counts``); in the Council only its members vote, the others are absent."""
+    counts = np.zeros((votes.shape[0], 4), dtype=np.int64)
+    if not held.any():
+        return counts
+    if stage not in GA_STAGES:
+        rows = np.flatnonzero(model.council)
+        counts[:, 3] = held.sum()
+        counts[rows] = kernels.state_counts(votes[rows], held)
+        return counts
+    return kernels.state_counts(votes, held)  # type: ignore[no-any-return]
+
+
 def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) -> BlockResult:
     """Reduce a simulated block to counts and histograms (and its run table if kept)."""
     res = BlockResult(n=model.n_replicates)
@@ -244,16 +260,19 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
     res.sums["icc_dropped"] = int((status == 2).sum())
     for code, name in ((1, "bargain"), (2, "support_short"), (3, "amendment")):
         res.sums[f"icc_dropped_{name}"] = int((reason == code).sum())
-    n_states = model.n_states
+    size = model.n_states + 1
+    offsets = np.arange(len(TALLY_CATEGORIES), dtype=np.int64)[:, None] * size
     for stage in STAGES:
         held = out[f"{stage}_held"]
-        for cat in TALLY_CATEGORIES:
-            values = out[f"{stage}_{cat}"][held].astype(np.int64)
-            res.hists[f"{stage}_{cat}"] = np.bincount(values, minlength=n_states + 1)
+        # the four tallies' histograms in one count: category k's values offset by k x size
+        tallies = np.stack([out[f"{stage}_{cat}"][held] for cat in TALLY_CATEGORIES])
+        hists = np.bincount((tallies + offsets).ravel(), minlength=len(TALLY_CATEGORIES) * size)
+        for j, cat in enumerate(TALLY_CATEGORIES):
+            res.hists[f"{stage}_{cat}"] = hists[j * size : (j + 1) * size]
         votes = model.votes.get(stage)
         if votes is None:
             continue
-        res.state_counts[stage] = kernels.state_counts(votes, held)
+        res.state_counts[stage] = _state_counts(model, stage, votes, held)
         res.pivotal[stage] = _pivotal_counts(stage, votes, out, model)
     if keep_runs:
         res.runs = {k: v.copy() for k, v in out.items()}

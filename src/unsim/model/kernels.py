@@ -217,12 +217,31 @@ def observe(
     z = np.empty(deviation.shape[1], dtype=np.float32)
     for i in range(deviation.shape[0]):
         d = deviation[i]
-        _argument(d, base[i], baseline[i], gap, use_gap, form, z)
-        p, lw, sw = presence[i], lobbied[i], swing[i]
-        for r in range(z.shape[0]):
-            t_yes, t_no = tanh_pair(z[r], pair)
-            _observed_at(r, t_yes, t_no, p, lw, sums, sw)
+        _observe_row(d, base[i], baseline[i], gap, use_gap, form, pair, presence[i], lobbied[i],
+                     sums, swing[i], z)  # fmt: skip
         _spread_row(member_ptr, member_group, member_weight, i, d, group_means)
+
+
+@numba.njit(**_JIT)
+def _observe_row(
+    d: F,
+    b: F,
+    bl: F,
+    gap: F,
+    use_gap: bool,
+    form: F,
+    pair: Any,
+    p: Any,
+    lw: Any,
+    sums: F,
+    swing: F,
+    z: F,
+) -> None:  # pragma: no cover - compiled
+    """One state's share of ``observe`` but for the group means (``z`` a work row)."""
+    _argument(d, b, bl, gap, use_gap, form, z)
+    for r in range(z.shape[0]):
+        t_yes, t_no = tanh_pair(z[r], pair)
+        _observed_at(r, t_yes, t_no, p, lw, sums, swing)
 
 
 @numba.njit(**_JIT)
@@ -546,11 +565,24 @@ def start(
     baseline: F,
     base: F,
     deviation: F,
+    gap: F,
+    use_gap: bool,
+    form: F,
+    pair: Any,
+    presence: F,
+    lobbied: F,
+    sums: F,
+    group_means: F,
+    swing: F,
 ) -> None:  # pragma: no cover - compiled
     """A block's starting state, in one pass: ``baseline`` = ``expected`` + ``sd`` x ``noise``
     (``expected`` and ``icc_base`` per state), the draft's tanh argument ``base`` =
-    ``rules.draft_base`` (with ``half`` = 1 / (2 noise)) and a zero ``deviation``."""
+    ``rules.draft_base`` (with ``half`` = 1 / (2 noise)) and a zero ``deviation``; and
+    ``observe`` of it (the group means of a zero deviation are zero)."""
     n, r_count = noise.shape
+    sums[:] = 0
+    group_means[:] = 0
+    z = np.empty(r_count, dtype=np.float32)
     for i in range(n):
         e = expected[i]
         icc = icc_base[i]
@@ -560,6 +592,8 @@ def start(
             bl[r] = x
             b[r] = ((x - band) - icc) * half
             d[r] = 0
+        _observe_row(d, b, bl, gap, use_gap, form, pair, presence[i], lobbied[i], sums,
+                     swing[i], z)  # fmt: skip
 
 
 def csr(weights: F) -> tuple[NDArray[np.int64], NDArray[np.int64], F]:

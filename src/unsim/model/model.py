@@ -404,13 +404,24 @@ class UNModel(mesa.Model):
 
     def _build_state(self) -> None:
         n, r, b = self.n_states, self.n_replicates, self.behaviour
+        self.icc_status = np.zeros(r, dtype=np.int8)
+        if not self.spec.resolution.clauses.icc_referral:
+            self.icc_status[:] = ICC_STATUS.index("dropped")
         noise = self.streams.normal("state_noise", (n, r))
         # support is kept as its deviation from the baseline (``support`` adds them up), and
         # the ICC aversion folded into the draft's tanh argument (``icc_aversion`` gives it
-        # back): ``kernels.start`` forms the three in one pass, as ``rules.draft_base`` would
+        # back): ``kernels.start`` forms the three in one pass, as ``rules.draft_base`` would,
+        # and observes where the draft stands (into the round's working arrays, which
+        # ``observe`` writes and ``deliberate`` reads)
         self.baseline = np.empty((n, r), dtype=np.float32)
         self.draft_base = np.empty((n, r), dtype=np.float32)
         self.deviation = np.empty((n, r), dtype=np.float32)
+        self._swing = np.empty((n, r), dtype=np.float32)
+        self._group_means = np.empty((self.membership.shape[1], r), dtype=np.float32)
+        self._next_group_means = np.empty_like(self._group_means)
+        self._sums = np.empty((3, r), dtype=np.float32)
+        self._no_gap = np.zeros(r, dtype=np.float32)
+        gap, use_gap = self._gap()
         kernels.start(
             self.expected_support[:, 0],
             np.float32(b.state_noise),
@@ -421,25 +432,25 @@ class UNModel(mesa.Model):
             self.baseline,
             self.draft_base,
             self.deviation,
+            gap,
+            use_gap,
+            self._forms["third_committee"],
+            self._pair,
+            self.presence,
+            self._lobbied_weights,
+            self._sums,
+            self._group_means,
+            self._swing,
         )
-        # the round's working arrays (``observe`` writes them, ``deliberate`` reads them)
-        self._swing = np.empty((n, r), dtype=np.float32)
-        self._group_means = np.empty((self.membership.shape[1], r), dtype=np.float32)
-        self._next_group_means = np.empty_like(self._group_means)
-        self._sums = np.empty((3, r), dtype=np.float32)
-        self._no_gap = np.zeros(r, dtype=np.float32)
         # whether ``_swing``, ``_group_means`` and the two below hold ``observe`` of the current
         # state (a round's deliberation may observe the state it leaves, for the next round)
-        self._observed = False
+        self._observed = True
         self._observe_next = False
         self._share: F = self._no_gap
         self._lobbied_total: F = self._no_gap
         self._ledger: dict[tuple[str, str], Any] = {}
         # pushes on custom bases: (quantity, the states reached, the basis there, coefficient)
         self._custom: list[tuple[str, NDArray[np.int64], F, Any]] = []
-        self.icc_status = np.zeros(r, dtype=np.int8)
-        if not self.spec.resolution.clauses.icc_referral:
-            self.icc_status[:] = ICC_STATUS.index("dropped")
         self.icc_reason = np.zeros(r, dtype=np.int8)
         self.sponsor_judgement = self.streams.normal("sponsors:judgement", r)
         self.events: dict[str, B] = {e: np.zeros(r, dtype=bool) for e in EVENTS}
@@ -475,14 +486,14 @@ class UNModel(mesa.Model):
         return self.icc_status == 0  # type: ignore[no-any-return]
 
     def icc_factor(self) -> F:
-        return np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)[self.icc_status]
+        return _ICC_FACTORS[self.icc_status]  # type: ignore[no-any-return]
 
     def _gap(self) -> tuple[F, bool]:
         """(1 - the ICC factor per replicate, whether any is not 0): where the draft's tanh
         argument must add back the aversion of softened or dropped ICC language."""
         if not self.icc_status.any():
             return self._no_gap, False
-        return (np.float32(1.0) - self.icc_factor()).astype(np.float32), True
+        return _ICC_GAPS[self.icc_status], True
 
     def _argument_form(self, stage: str) -> F:
         """The tanh argument of the vote at an Assembly ``stage`` (``rules.present_tanh`` of
@@ -748,7 +759,7 @@ class UNModel(mesa.Model):
         if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
             none = np.zeros(self.n_replicates, dtype=bool)
             votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
-            self._record(stage, none, votes, none)
+            self._record(stage, none, votes, none, np.zeros((4, self.n_replicates), np.int32))
             return none
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
         votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
@@ -796,8 +807,12 @@ class UNModel(mesa.Model):
         return votes
 
     def _council_stances(self, stage: str) -> F:
-        """(seats, replicates) each Council member's stance at ``stage``, by its own rule."""
-        return np.stack([a.council_stance(stage) for a in self.council_agents])
+        """(seats, replicates) each Council member's stance at ``stage``, by its own rule (formed
+        once between two rounds: the sponsors' expectation and the vote read the same)."""
+        key = f"council:{stage}"
+        if key not in self._cache:
+            self._cache[key] = np.stack([a.council_stance(stage) for a in self.council_agents])
+        return self._cache[key]  # type: ignore[no-any-return]
 
     def _expected_council(self, stage: str) -> tuple[F, F]:
         b = self.behaviour
@@ -933,6 +948,8 @@ class UNModel(mesa.Model):
 
 
 ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
+_ICC_FACTORS = np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)
+_ICC_GAPS = np.float32(1.0) - _ICC_FACTORS
 #: Assembly votes, and those on the draft itself (its tanh argument depends on the ICC language)
 _ASSEMBLY_VOTES = ("no_action_motion", "amendment", "third_committee", "plenary")
 _DRAFT_VOTES = ("third_committee", "plenary")
