@@ -306,6 +306,18 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
     assert (margin[differ] < 1e-4).all(), (votes[differ], expected[differ])
 
 
+def test_votes_refuse_more_states_than_a_byte_counts():
+    n, r = 256, 4
+    z = np.zeros((n, r), F32)
+    with pytest.raises(ValueError, match="at most 255"):
+        kernels.votes(
+            z, z, z, np.zeros(r, F32), False, np.zeros(7, F32), kernels.pair_args(1.0),
+            np.ones(n, F32), np.ones(n, F32), z, np.empty((n, r), np.int8),
+            np.empty((4, r), np.int32), False, np.ones(n, F32), np.ones(n, F32),
+            *kernels.csr(np.zeros((n, 2), F32)), np.empty((3, r), F32), np.empty((2, r), F32), z,
+        )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def scenario():
     return load_scenario("scenarios/icc_referral.yaml")
