@@ -67,6 +67,8 @@ def _pivotal_counts(
 
     Only close votes can have a pivotal state, so only their columns are examined."""
     held = outcomes[f"{stage}_held"]
+    if not held.any():
+        return np.zeros(votes.shape[0], dtype=np.int64)
     adopted = outcomes[f"{stage}_adopted"]
     yes = outcomes[f"{stage}_yes"].astype(np.int32)
     no = outcomes[f"{stage}_no"].astype(np.int32)
@@ -253,7 +255,7 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
     res = BlockResult(n=model.n_replicates)
     for k, v in out.items():
         if v.dtype == np.bool_:
-            res.sums[k] = int(v.sum())
+            res.sums[k] = int(np.count_nonzero(v))
     status = out["icc_status"]
     reason = out["icc_reason"]
     res.sums["icc_softened"] = int((status == 1).sum())
