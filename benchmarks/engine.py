@@ -4,7 +4,8 @@ Measured in one run, on this machine:
   * throughput (runs/s) of the engine with 1 and 2 workers;
   * the baseline: the same model run the idiomatic Mesa way, one Model per run (``UNModel`` with
     one replicate, same agents and rules);
-  * the time just to draw the random numbers the model consumes (same streams, same shapes);
+  * the time just to draw the random numbers the model consumes (same streams, same shapes),
+    timed in alternation with the 1-worker engine so that each pair sees the machine alike;
   * peak memory (max RSS of a fresh process) for 10,000, 100,000 and 1,000,000 runs without the
     run table.
 
@@ -44,12 +45,35 @@ def throughput(runs: int, workers: int, repeats: int = REPEATS) -> float:
 
     s = load()
     run(s, runs=min(runs, 2 * s.simulation.block_size * workers), seed=1, workers=workers)  # warm
-    best = 0.0
-    for rep in range(repeats):
-        t = time.perf_counter()
-        run(s, runs=runs, seed=2 + rep, workers=workers, keep_runs=False)
-        best = max(best, runs / (time.perf_counter() - t))
-    return best
+    return max(_engine_rate(s, runs, workers, 2 + rep) for rep in range(repeats))
+
+
+def _engine_rate(scenario, runs: int, workers: int, seed: int) -> float:  # type: ignore[no-untyped-def]
+    from unsim.engine import run
+
+    t = time.perf_counter()
+    run(scenario, runs=runs, seed=seed, workers=workers, keep_runs=False)
+    return runs / (time.perf_counter() - t)
+
+
+#: Pairs of (engine, draws) timings for the model's cost against its draws.
+PAIRS = 5
+
+
+def model_and_draws(runs: int, pairs: int = PAIRS) -> tuple[float, float, list[float]]:
+    """The engine with 1 worker and the draws alone, timed in alternation so that the two of a
+    pair see the machine in the same state (a shared machine's speed drifts over a minute):
+    (best engine rate, best draws rate, the model's cost over its draws in each pair)."""
+    from unsim.engine import run
+
+    s = load()
+    run(s, runs=min(runs, 2 * s.simulation.block_size), seed=1)  # warm
+    calls = recorded_draws()
+    engine, draws = [], []
+    for rep in range(pairs):
+        engine.append(_engine_rate(s, runs, 1, 2 + rep))
+        draws.append(_draws_rate(runs, calls, s.simulation.block_size))
+    return max(engine), max(draws), [d / e for e, d in zip(engine, draws, strict=True)]
 
 
 def idiomatic(runs: int, repeats: int = REPEATS) -> tuple[float, dict[str, float]]:
@@ -120,23 +144,24 @@ def recorded_draws() -> list[tuple[str, str, tuple[int, ...] | int, int | None]]
 def draws_only(runs: int) -> float:
     """Draw exactly the random numbers a block consumes (recorded from a real block: same
     streams, same shapes), block after block."""
-    from unsim.streams import Streams
-
     calls = recorded_draws()
     size = load().simulation.block_size
-    best = 0.0
-    for _ in range(REPEATS):
-        t = time.perf_counter()
-        done = 0
-        b = 0
-        while done < runs:
-            st = Streams(4, b)
-            for kind, name, shape, round_ in calls:
-                getattr(st, kind)(name, shape, round_)
-            done += size
-            b += 1
-        best = max(best, done / (time.perf_counter() - t))
-    return best
+    return max(_draws_rate(runs, calls, size) for _ in range(REPEATS))
+
+
+def _draws_rate(runs: int, calls: list, size: int) -> float:  # type: ignore[type-arg]
+    from unsim.streams import Streams
+
+    t = time.perf_counter()
+    done = 0
+    b = 0
+    while done < runs:
+        st = Streams(4, b)
+        for kind, name, shape, round_ in calls:
+            getattr(st, kind)(name, shape, round_)
+        done += size
+        b += 1
+    return done / (time.perf_counter() - t)
 
 
 def peak_memory(runs: int) -> float:
@@ -165,7 +190,8 @@ def main() -> None:
 
     print(
         f"default scenario: {SCENARIO.relative_to(ROOT)}; "
-        f"each rate is the best of {REPEATS} repetitions"
+        f"each rate is the best of {REPEATS} repetitions ({PAIRS} for the 1-worker engine and "
+        "the draws)"
     )
     base, base_out = idiomatic(n_idiom)
     print(
@@ -179,14 +205,17 @@ def main() -> None:
             f"{d['committee_yes_mean']:.1f} (sd {d['committee_yes_sd']:.1f}), "
             f"P(referral tabled) {d['referral_tabled']:.3f}"
         )
-    e1 = throughput(n_engine, 1)
+    e1, d, ratios = model_and_draws(n_engine)
     e2 = throughput(n_engine, 2)
-    d = draws_only(n_engine)
+    ratio = float(np.median(ratios))
     print(f"engine, 1 worker  ({n_engine:,} runs): {e1:,.0f} runs/s  = {e1 / base:,.0f} x baseline")
     print(f"engine, 2 workers ({n_engine:,} runs): {e2:,.0f} runs/s  = {e2 / base:,.0f} x baseline")
     print(f"  scaling from 1 to 2 workers: {e2 / e1:.2f} x")
+    print(f"drawing the random numbers only: {d:,.0f} runs/s")
     print(
-        f"drawing the random numbers only: {d:,.0f} runs/s  -> model costs {d / e1:.1f} x its draws"
+        f"  the model costs {ratio:.2f} x its draws (median of {len(ratios)} pairs timed in "
+        f"alternation: {', '.join(f'{r:.2f}' for r in ratios)}; ratio of the best rates "
+        f"{d / e1:.2f})"
     )
     mems = {}
     for n in mem_runs:
@@ -202,6 +231,8 @@ def main() -> None:
                     "engine_1_worker_runs_per_s": e1,
                     "engine_2_workers_runs_per_s": e2,
                     "draws_only_runs_per_s": d,
+                    "model_over_draws": ratio,
+                    "model_over_draws_pairs": ratios,
                     "peak_memory_mib": mems,
                     "idiomatic_distribution": base_out,
                     "engine_distribution": eng_out,
