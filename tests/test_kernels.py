@@ -306,6 +306,31 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
     assert (margin[differ] < 1e-4).all(), (votes[differ], expected[differ])
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    hnp.arrays(np.float32, (15, 24), elements=st.floats(-15, 15, width=32)),
+    st.floats(0, 3),
+    st.floats(0.05, 3),
+    st.integers(0, 2**32 - 1),
+)
+def test_cast_is_cast_votes_with_no_absence_and_its_tally(stance, band, noise, seed):
+    """The Council's votes: the same uniforms give the votes of ``rules.cast_votes`` with no
+    absence (except within rounding of a threshold), and ``counts`` is their tally."""
+    n, r = stance.shape
+    u = np.random.default_rng(seed).random((n, r), dtype=F32)
+    expected = rules.cast_votes(stance, band, noise, np.zeros((1, 1), F32), u)
+    votes, counts = np.empty((n, r), np.int8), np.empty((4, r), np.int32)
+    half = F32(0.5 / noise)
+    kernels.cast(stance, half, F32(band) * half, kernels.pair_args(band / noise), u, votes, counts)
+    np.testing.assert_array_equal(counts, rules.tally(votes))
+    assert (votes != rules.ABSENT).all()
+    t_yes, t_no = rules.present_tanh(stance, band, noise)
+    w = 1 - 2 * u
+    margin = np.minimum(np.abs(t_yes - w), np.abs(t_no - w))
+    differ = votes != expected
+    assert (margin[differ] < 1e-4).all(), (votes[differ], expected[differ])
+
+
 def test_votes_refuse_more_states_than_a_byte_counts():
     n, r = 256, 4
     z = np.zeros((n, r), F32)

@@ -545,6 +545,41 @@ def votes(
             counts[k, r] = (c >> np.int32(8 * k)) & np.int32(255)
 
 
+@numba.njit(**_JIT)
+def cast(
+    stance: F,
+    half: Any,
+    offset: Any,
+    pair: Any,
+    u: F,
+    out: NDArray[np.int8],
+    counts: NDArray[np.int32],
+) -> None:  # pragma: no cover - compiled
+    """Votes of states that are all present (the Council) from their ``stance``
+    (states, replicates): ``rules.cast_votes`` with no absence, in tanh form z = stance x
+    ``half`` - ``offset`` (1 / (2 noise) and band / (2 noise)), into ``out``; and their tally into
+    ``counts`` (4, replicates), as ``votes`` does."""
+    n, r_count = stance.shape
+    if n > 255:
+        raise ValueError("a tally in bytes counts at most 255 voting states")
+    packed = np.zeros(r_count, dtype=np.int32)
+    for i in range(n):
+        s, ui, v = stance[i], u[i], out[i]
+        for r in range(r_count):
+            t_yes, t_no = tanh_pair(s[r] * half - offset, pair)
+            w = _ONE - _TWO * ui[r]
+            code = _ABSTAIN
+            code = _NO if t_no < w else code
+            code = _YES if t_yes >= w else code
+            code = _ABSENT if w > _ONE else code
+            v[r] = code
+            packed[r] += np.int32(1) << (np.int32(8) * np.int32(code))
+    for r in range(r_count):
+        c = packed[r]
+        for k in range(4):
+            counts[k, r] = (c >> np.int32(8 * k)) & np.int32(255)
+
+
 #: Without contraction into fused multiply-adds: ``start`` rounds each operation as the plain
 #: NumPy expressions of ``rules`` do, so it gives the very same numbers.
 _EXACT: dict[str, Any] = {**_JIT, "fastmath": {"nnan", "ninf", "nsz", "arcp", "afn"}}

@@ -794,17 +794,22 @@ class UNModel(mesa.Model):
         self._record(stage, held, votes, adopted, counts)
         return adopted
 
-    def _council_vote(self, stage: str, held: B) -> NDArray[np.int8]:
+    def _council_vote(self, stage: str, held: B) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+        """Every member's vote by its own stance (``council_stance``), then one rule for the 15
+        seats at once (``rules.cast_votes`` with no absences, as ``kernels.cast``): the votes of
+        all states (the others absent) and the tally."""
         # one uniform per Council seat (in world order of the members) and replicate
-        u = self.streams.uniform(f"vote:{stage}", (len(self.council_agents), self.n_replicates))
-        votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
-        # every member's own stance (``council_stance``), then one rule for the 15 seats at once
-        b = self.behaviour
-        zero = np.zeros((1, 1), dtype=np.float32)  # no absences in the Council
-        votes[self._council_rows] = rules.cast_votes(
-            self._council_stances(stage), b.abstention_band, b.vote_noise, zero, u
+        seats, r = len(self.council_agents), self.n_replicates
+        u = self.streams.uniform(f"vote:{stage}", (seats, r))
+        cast = np.empty((seats, r), dtype=np.int8)
+        counts = np.empty((4, r), dtype=np.int32)
+        band_half = np.float32(self.behaviour.abstention_band) * self._half
+        kernels.cast(
+            self._council_stances(stage), self._half, band_half, self._pair, u, cast, counts
         )
-        return votes
+        votes = np.full((self.n_states, r), rules.ABSENT, dtype=np.int8)
+        votes[self._council_rows] = cast
+        return votes, counts
 
     def _council_stances(self, stage: str) -> F:
         """(seats, replicates) each Council member's stance at ``stage``, by its own rule (formed
@@ -885,8 +890,7 @@ class UNModel(mesa.Model):
         if stages & {"sc_agenda", "sc_referral"}:
             self._diplomacy(rounds.security_council)
         if "sc_agenda" in stages:
-            votes = self._council_vote("sc_agenda", on_agenda)
-            counts = rules.tally(votes, self.council)
+            votes, counts = self._council_vote("sc_agenda", on_agenda)
             adopted = rules.council_adopted(counts[0], counts[1], procedural=True) & on_agenda
             self._record("sc_agenda", on_agenda, votes, adopted, counts)
             on_agenda = adopted
@@ -895,8 +899,7 @@ class UNModel(mesa.Model):
             tabled = on_agenda & self.sponsor_agent.table_referral(ey, p_veto)
             if council.referral_requires_icc_language:
                 tabled &= self.icc_retained
-            votes = self._council_vote("sc_referral", tabled)
-            counts = rules.tally(votes, self.council)
+            votes, counts = self._council_vote("sc_referral", tabled)
             perm_no = rules.tally(votes, self.permanent)[1]
             adopted = rules.council_adopted(counts[0], perm_no, procedural=False) & tabled
             self._record("sc_referral", tabled, votes, adopted, counts)
