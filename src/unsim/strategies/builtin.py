@@ -82,13 +82,15 @@ class Invitation(Strategy):
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
         offered = ctx.has_event("invitation_offered")
         new = active & ~offered
+        if not new.any():  # offered everywhere it is active already: nothing to draw or push
+            return
         genuine = ctx.memory(f"{self.key}:genuine")
         draw = ctx.draw(f"{self.key}:genuine", per_round=False)
         genuine[new] = (draw[new] < self.credibility).astype(genuine.dtype)
         standing = ctx.memory(f"{self.key}:standing")
         standing[new] = 1.0
         ctx.event("invitation_offered", new)
-        if self.effect and new.any():
+        if self.effect:
             coefficient = (self.effect * self.credibility) * new
             ctx.shift("icc_aversion", "undecided", coefficient, states=self._met(ctx))
 
