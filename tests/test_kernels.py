@@ -282,12 +282,16 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
     draft = stage == "plenary"
     form = _form(stage, band, noise, bias)
     presence, lobbied = (1 - absence[:, 0]).astype(F32), rng.random(n).astype(F32)
-    *_, member_csr = _csr_inputs(rng, n, 3)
+    membership, _, member_csr = _csr_inputs(rng, n, 3)
+    sizes = np.maximum(membership.sum(axis=0), 1)
+    kinds = kernels.kinds(
+        np.zeros((n, 4), F32), np.zeros((n, 3), F32), (membership / sizes).astype(F32)
+    )
     observed = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
     kernels.votes(
         deviation, base, baseline, gap, draft, form, kernels.pair_args(band / noise),
         ((1 - h) / h).astype(F32), (1 / h).astype(F32), u, votes, counts,
-        draft, presence, lobbied, *member_csr, *observed,
+        draft, presence, lobbied, kinds[0], *kinds[6:9], *observed,
     )  # fmt: skip
     np.testing.assert_array_equal(counts, rules.tally(votes))
     if draft:  # a vote on the draft observes it as ``observe`` does
@@ -339,7 +343,8 @@ def test_votes_refuse_more_states_than_a_byte_counts():
             z, z, z, np.zeros(r, F32), False, np.zeros(7, F32), kernels.pair_args(1.0),
             np.ones(n, F32), np.ones(n, F32), z, np.empty((n, r), np.int8),
             np.empty((4, r), np.int32), False, np.ones(n, F32), np.ones(n, F32),
-            *kernels.csr(np.zeros((n, 2), F32)), np.empty((3, r), F32), np.empty((2, r), F32), z,
+            np.zeros(n, np.int64), *kernels.csr(np.zeros((1, 2), F32)), np.empty((3, r), F32),
+            np.empty((2, r), F32), z,
         )  # fmt: skip
 
 
@@ -383,3 +388,14 @@ def test_state_counts_count_each_states_votes_where_held(args):
         axis=1,
     )
     np.testing.assert_array_equal(kernels.state_counts(votes, held), expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(np.int16, (4, 50), elements=st.integers(0, 20)),
+    hnp.arrays(np.bool_, 50),
+)
+def test_tally_histograms_are_the_bincounts_of_the_held_tallies(tallies, held):
+    got = kernels.tally_histograms(*tallies, held, 21)
+    for k in range(4):
+        np.testing.assert_array_equal(got[k], np.bincount(tallies[k][held], minlength=21))

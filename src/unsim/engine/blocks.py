@@ -263,14 +263,13 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
     for code, name in ((1, "bargain"), (2, "support_short"), (3, "amendment")):
         res.sums[f"icc_dropped_{name}"] = int((reason == code).sum())
     size = model.n_states + 1
-    offsets = np.arange(len(TALLY_CATEGORIES), dtype=np.int64)[:, None] * size
     for stage in STAGES:
         held = out[f"{stage}_held"]
-        # the four tallies' histograms in one count: category k's values offset by k x size
-        tallies = np.stack([out[f"{stage}_{cat}"][held] for cat in TALLY_CATEGORIES])
-        hists = np.bincount((tallies + offsets).ravel(), minlength=len(TALLY_CATEGORIES) * size)
+        hists = kernels.tally_histograms(
+            *(out[f"{stage}_{cat}"] for cat in TALLY_CATEGORIES), held, size
+        )
         for j, cat in enumerate(TALLY_CATEGORIES):
-            res.hists[f"{stage}_{cat}"] = hists[j * size : (j + 1) * size]
+            res.hists[f"{stage}_{cat}"] = hists[j]
         votes = model.votes.get(stage)
         if votes is None:
             continue

@@ -490,6 +490,7 @@ def votes(
     observe: bool,
     presence: F,
     lobbied: F,
+    kind_of: NDArray[np.int64],
     member_ptr: NDArray[np.int64],
     member_group: NDArray[np.int64],
     member_weight: F,
@@ -500,7 +501,8 @@ def votes(
     """Votes (``rules.Vote`` codes, into ``out``) and their tally, in one pass:
     ``rules.cast_votes_tanh`` of the tanh form of ``form``, then ``rules.tally``. With
     ``observe`` (a vote on the draft, whose form is ``observe``'s), also ``observe`` of the state
-    voted on, from the same probabilities.
+    voted on, from the same probabilities; its group means are summed per kind of state
+    (``kind_of``, and the member weights of each kind as compressed rows: see ``kinds``).
 
     With h = presence / 2, a state's uniform u becomes w = (1 - h - u) / h = ``w_offset`` -
     ``w_scale`` u; it votes yes iff t_yes >= w, no iff t_no < w (and not yes), is absent iff w > 1,
@@ -513,6 +515,9 @@ def votes(
         raise ValueError("a tally in bytes counts at most 255 voting states")
     packed = np.zeros(r_count, dtype=np.int32)
     z = np.empty(r_count, dtype=np.float32)
+    n_kinds = member_ptr.shape[0] - 1
+    moved = np.zeros((n_kinds if observe else 0, r_count), dtype=np.float32)
+    unobserved = np.empty(0 if observe else r_count, dtype=np.float32)  # (a row of its own)
     if observe:
         sums[:] = 0
         group_means[:] = 0
@@ -524,6 +529,7 @@ def votes(
         ui = u[i]
         v = out[i]
         p, lw, sw = presence[i], lobbied[i], swing[i]
+        m = moved[kind_of[i]] if observe else unobserved
         for r in range(r_count):
             w = a - s * ui[r]
             t_yes, t_no = tanh_pair(z[r], pair)
@@ -535,8 +541,9 @@ def votes(
             packed[r] += np.int32(1) << (np.int32(8) * np.int32(code))
             if observe:
                 _observed_at(r, t_yes, t_no, p, lw, sums, sw)
-        if observe:
-            _spread_row(member_ptr, member_group, member_weight, i, d, group_means)
+                m[r] += d[r]
+    for k in range(moved.shape[0]):
+        _spread_row(member_ptr, member_group, member_weight, k, moved[k], group_means)
     for r in range(r_count):
         c = packed[r]
         for k in range(4):
@@ -673,6 +680,27 @@ def kinds(bases: F, pull: F, members: F) -> tuple[NDArray[Any], ...]:
         *csr(np.ascontiguousarray(pull[first], dtype=np.float32)),
         *csr(np.ascontiguousarray(members[first], dtype=np.float32)),
     )
+
+
+@numba.njit(**_JIT)
+def tally_histograms(
+    yes: NDArray[np.int16],
+    no: NDArray[np.int16],
+    abstain: NDArray[np.int16],
+    absent: NDArray[np.int16],
+    held: NDArray[np.bool_],
+    size: int,
+) -> NDArray[np.int64]:  # pragma: no cover - compiled
+    """(4, ``size``) how many replicates where the vote was ``held`` had each tally of yes, no,
+    abstentions and absences (``np.bincount`` of each, over the held replicates)."""
+    out = np.zeros((4, size), dtype=np.int64)
+    for r in range(held.shape[0]):
+        if held[r]:
+            out[0, yes[r]] += 1
+            out[1, no[r]] += 1
+            out[2, abstain[r]] += 1
+            out[3, absent[r]] += 1
+    return out
 
 
 @numba.njit(**_JIT)

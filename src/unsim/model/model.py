@@ -326,6 +326,7 @@ class UNModel(mesa.Model):
         self.allies_basis = self.allies[:, None].astype(np.float32)
         self.absence = absence[:, None]
         self.presence = (np.float32(1.0) - absence).astype(np.float32)  # (states,)
+        self._presence_total = np.float32(self.presence.sum())
         self.council_shift = council[:, None]
         # both camps lobby the states in neither camp
         lobbied = (~cosponsors & ~self.allies & ~self.patrons)[:, None].astype(np.float32)
@@ -545,7 +546,7 @@ class UNModel(mesa.Model):
             self._observed = True
         ey, en, lobbied = self._sums
         # sum of presence * P(yes) = (sum of presence + presence @ t_yes) / 2, same for no
-        total = np.float32(self.presence.sum())
+        total = self._presence_total
         yes = np.float32(0.5) * (total + ey)
         no = np.float32(0.5) * (total - en)
         self._share = (yes / np.maximum(yes + no, np.float32(1e-9))).astype(np.float32)
@@ -784,7 +785,8 @@ class UNModel(mesa.Model):
             draft,
             self.presence,
             self._lobbied_weights,
-            *self._group_means_csr,
+            self._kinds[0],
+            *self._kinds[6:9],
             self._sums,
             self._group_means,
             self._swing,
@@ -860,7 +862,7 @@ class UNModel(mesa.Model):
                 sums,
             )
             # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
-            total = np.float32(self.presence.sum())
+            total = self._presence_total
             moved = self.ally_agent.moves_no_action(
                 np.float32(0.5) * (total + sums[0]), np.float32(0.5) * (total - sums[1])
             )
