@@ -163,9 +163,12 @@ def _argument(
         for r in range(d.shape[0]):
             g = gap[r]
             z[r] = cd * d[r] + (cb + gb * g) * b[r] + (cbl + gbl * g) * bl[r] + c0 + g0 * g
-    elif cbl != 0:
+    elif cbl != 0 and cb != 0:
         for r in range(d.shape[0]):
             z[r] = cd * d[r] + cb * b[r] + cbl * bl[r] + c0
+    elif cbl != 0:  # the no-action motion's form reads the baseline but not the draft base
+        for r in range(d.shape[0]):
+            z[r] = cd * d[r] + cbl * bl[r] + c0
     else:
         for r in range(d.shape[0]):
             z[r] = cd * d[r] + cb * b[r] + c0
