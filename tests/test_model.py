@@ -535,3 +535,12 @@ def test_a_named_basis_weighted_by_states_is_that_basis_formed_as_an_array(defau
         m.deliberate()
         moved.append(m.draft_base.copy())
     np.testing.assert_allclose(moved[0], moved[1], rtol=1e-5, atol=1e-5)
+
+
+def test_the_icc_gap_is_one_less_the_icc_factor(default_scenario):
+    m = UNModel(default_scenario, replicates=6, seed=1)
+    m.icc_status[:] = np.array([0, 1, 2, 2, 1, 0], dtype=np.int8)
+    gap, used = m._gap()
+    assert used
+    np.testing.assert_array_equal(gap, np.float32(1) - m.icc_factor())
+    assert gap.dtype == np.float32

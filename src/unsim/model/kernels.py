@@ -594,6 +594,22 @@ _EXACT: dict[str, Any] = {**_JIT, "fastmath": {"nnan", "ninf", "nsz", "arcp", "a
 
 
 @numba.njit(**_EXACT)
+def yes_share(sums: F, total: Any, share: F, lobbied_total: F) -> None:  # pragma: no cover
+    """From ``observe``'s sums: the expected share of yes among yes and no votes, with P(yes)
+    summed over states as (total presence + sum of presence x t_yes) / 2 (and no alike), and the
+    total lobbying weight (both at least 1e-9), rounded step by step as NumPy would."""
+    half = np.float32(0.5)
+    tiny = np.float32(1e-9)
+    for r in range(share.shape[0]):
+        yes = half * (total + sums[0, r])
+        no = half * (total - sums[1, r])
+        both = yes + no
+        share[r] = yes / (both if both > tiny else tiny)
+        lw = sums[2, r]
+        lobbied_total[r] = lw if lw > tiny else tiny
+
+
+@numba.njit(**_EXACT)
 def start(
     expected: F,
     sd: Any,

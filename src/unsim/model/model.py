@@ -494,7 +494,8 @@ class UNModel(mesa.Model):
         argument must add back the aversion of softened or dropped ICC language."""
         if not self.icc_status.any():
             return self._no_gap, False
-        return _ICC_GAPS[self.icc_status], True
+        # the gap of status k is k / 2 (retained 0, softened 0.5, dropped 1)
+        return np.multiply(self.icc_status, np.float32(0.5), dtype=np.float32), True
 
     def _argument_form(self, stage: str) -> F:
         """The tanh argument of the vote at an Assembly ``stage`` (``rules.present_tanh`` of
@@ -544,13 +545,10 @@ class UNModel(mesa.Model):
                 self._swing,
             )
             self._observed = True
-        ey, en, lobbied = self._sums
         # sum of presence * P(yes) = (sum of presence + presence @ t_yes) / 2, same for no
-        total = self._presence_total
-        yes = np.float32(0.5) * (total + ey)
-        no = np.float32(0.5) * (total - en)
-        self._share = (yes / np.maximum(yes + no, np.float32(1e-9))).astype(np.float32)
-        self._lobbied_total = np.maximum(lobbied, np.float32(1e-9))
+        self._share = np.empty(self.n_replicates, dtype=np.float32)
+        self._lobbied_total = np.empty(self.n_replicates, dtype=np.float32)
+        kernels.yes_share(self._sums, self._presence_total, self._share, self._lobbied_total)
 
     def swing(self) -> F:
         """(states, replicates) this round's swing (overwritten by the next round's)."""
@@ -954,7 +952,6 @@ class UNModel(mesa.Model):
 
 ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
 _ICC_FACTORS = np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)
-_ICC_GAPS = np.float32(1.0) - _ICC_FACTORS
 #: Assembly votes, and those on the draft itself (its tanh argument depends on the ICC language)
 _ASSEMBLY_VOTES = ("no_action_motion", "amendment", "third_committee", "plenary")
 _DRAFT_VOTES = ("third_committee", "plenary")
