@@ -221,8 +221,8 @@ def main() -> None:
     for n in mem_runs:
         mems[n] = peak_memory(n)
         print(f"peak memory, {n:>9,} runs (no run table): {mems[n]:7.1f} MiB")
-    ratio = mems[mem_runs[-1]] / mems[mem_runs[0]]
-    print(f"peak memory ratio {mem_runs[-1]:,} / {mem_runs[0]:,} runs: {ratio:.2f}")
+    growth = mems[mem_runs[-1]] / mems[mem_runs[0]]
+    print(f"peak memory ratio {mem_runs[-1]:,} / {mem_runs[0]:,} runs: {growth:.2f}")
     if args.json:
         args.json.write_text(
             json.dumps(
