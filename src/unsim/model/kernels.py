@@ -302,18 +302,6 @@ def _spread_row(
 
 
 @numba.njit(inline="always", **_JIT)
-def _moved(
-    r: int, d: F, b: F, s: Any, pull: F, keep: Any, icc_scale: Any, w: Any, sc: Any, ic: Any
-) -> Any:  # pragma: no cover - compiled
-    """Replicate ``r`` of a state's (deviation, draft base) after the round: ``w`` its weights on
-    the named bases, ``sc`` and ``ic`` the coefficient rows of the support and ICC pushes, ``s``
-    its swing (the first two bases are weighted by it)."""
-    support = s * (w[0] * sc[0][r] + w[1] * sc[1][r]) + w[2] * sc[2][r] + w[3] * sc[3][r]
-    icc = s * (w[0] * ic[0][r] + w[1] * ic[1][r]) + w[2] * ic[2][r] + w[3] * ic[3][r]
-    return keep * (d[r] + support) + pull[r], b[r] + icc_scale * icc
-
-
-@numba.njit(inline="always", **_JIT)
 def _observed_at(
     r: int, t_yes: Any, t_no: Any, p: Any, lw: Any, sums: F, swing: F
 ) -> None:  # pragma: no cover - compiled

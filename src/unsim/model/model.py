@@ -422,7 +422,6 @@ class UNModel(mesa.Model):
         self._next_group_means = np.empty_like(self._group_means)
         self._sums = np.empty((3, r), dtype=np.float32)
         self._no_gap = np.zeros(r, dtype=np.float32)
-        gap, use_gap = self._gap()
         kernels.start(
             self.expected_support[:, 0],
             np.float32(b.state_noise),
@@ -433,12 +432,7 @@ class UNModel(mesa.Model):
             self.baseline,
             self.draft_base,
             self.deviation,
-            gap,
-            use_gap,
-            self._forms["third_committee"],
-            self._pair,
-            self.presence,
-            self._lobbied_weights,
+            *self._draft_view(),
             self._sums,
             self._group_means,
             self._swing,
@@ -517,19 +511,17 @@ class UNModel(mesa.Model):
             form = (h, 1.0, -1.0, 0.0, h, 0.0, -band * h)
         return np.asarray(form, dtype=np.float32)
 
-    def _observe_args(self) -> tuple[Any, ...]:
-        """What ``kernels.observe`` reads of the draft as it stands, and writes."""
+    def _draft_view(self) -> tuple[Any, ...]:
+        """How the kernels see the draft as it stands, to observe it: (the ICC gap, whether any,
+        the draft vote's tanh form and pair, presence, lobbying weights)."""
         gap, use_gap = self._gap()
         return (
-            self.baseline,
             gap,
             use_gap,
             self._forms["third_committee"],
             self._pair,
             self.presence,
             self._lobbied_weights,
-            *self._group_means_csr,
-            self._sums,
         )
 
     def _observe(self) -> None:
@@ -540,7 +532,10 @@ class UNModel(mesa.Model):
             kernels.observe(
                 self.deviation,
                 self.draft_base,
-                *self._observe_args(),
+                self.baseline,
+                *self._draft_view(),
+                *self._group_means_csr,
+                self._sums,
                 self._group_means,
                 self._swing,
             )
@@ -695,7 +690,6 @@ class UNModel(mesa.Model):
         round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
         draft's tanh argument ``draft_base`` falls by them / (2 noise))."""
         self._observed_now()
-        gap, use_gap = self._gap()
         kernels.deliberate(
             self.deviation,
             self.draft_base,
@@ -708,12 +702,7 @@ class UNModel(mesa.Model):
             -self._half,
             self._observe_next,
             self.baseline,
-            gap,
-            use_gap,
-            self._forms["third_committee"],
-            self._pair,
-            self.presence,
-            self._lobbied_weights,
+            *self._draft_view(),
             self._sums,
             self._next_group_means,
         )
