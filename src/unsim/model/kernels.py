@@ -271,8 +271,8 @@ def expected(
             no_sum[r] += p * t_no
 
 
-#: The named bases of a push (``UNModel.shift``), in the order of the columns of ``deliberate``'s
-#: ``bases``: the first two are also weighted by swing.
+#: The named bases of a push (``UNModel.shift``), in the order of the columns of the model's
+#: bases and of ``kinds``' patterns: the first two are also weighted by swing.
 BASES = ("undecided", "lobbied", "receptive", "allies")
 SWUNG = 2
 
@@ -373,12 +373,12 @@ def deliberate(
 
     with pressure = swing x (``bases[:, :2]`` @ ``support_c[:2]``) + ``bases[:, 2:]`` @
     ``support_c[2:]``, plus ``support_full[j]`` on state ``support_rows[j]`` (pushes on custom
-    bases, on the states they reach): ``bases`` (states, 4) are the named bases in the order of
-    ``BASES``, the coefficients (4, replicates) their per-replicate coefficients (0 where nothing
-    is pushed). The ICC aversion rises by its own pressure, formed alike from ``icc_c``,
-    ``icc_rows`` and ``icc_full``; the draft's tanh argument ``base``
-    falls by it x ``icc_scale`` (= -1 / (2 noise)). ``swing``: each state's at the start of the
-    round (from ``observe``).
+    bases, on the states they reach): ``bases`` (states, 4) are the model's named bases in the
+    order of ``BASES`` (here by kind: ``patterns``), the coefficients (4, replicates) their
+    per-replicate coefficients (0 where nothing is pushed). The ICC aversion rises by its own
+    pressure, formed alike from ``icc_c``, ``icc_rows`` and ``icc_full``; the draft's tanh
+    argument ``base`` falls by it x ``icc_scale`` (= -1 / (2 noise)). ``swing``: each state's at
+    the start of the round (from ``observe``).
 
     States come in *kinds* (``kinds``): state ``i`` is of kind ``kind_of[i]``, whose named-basis
     weights are row ``kind_pattern[k]`` of ``patterns`` and whose groups are row ``k`` of the
@@ -464,6 +464,34 @@ def deliberate(
         _spread_row(member_ptr, member_group, member_weight, k, moved[k], next_group_means)
 
 
+@numba.njit(inline="always", **_JIT)
+def _vote(t_yes: Any, t_no: Any, w: Any) -> Any:  # pragma: no cover - compiled
+    """A state's vote (``rules.Vote`` code) from its probabilities in tanh form and its uniform
+    as ``w`` (see ``votes``): yes iff t_yes >= w, no iff t_no < w, absent iff w > 1."""
+    code = _ABSTAIN
+    code = _NO if t_no < w else code
+    code = _YES if t_yes >= w else code
+    return _ABSENT if w > _ONE else code
+
+
+@numba.njit(inline="always", **_JIT)
+def _byte_tally(n: int, r_count: int) -> NDArray[np.int32]:  # pragma: no cover - compiled
+    """A tally kept as votes are cast: byte k of each entry counts the votes of code k (one
+    update a vote instead of three), so at most 255 states vote."""
+    if n > 255:
+        raise ValueError("a tally in bytes counts at most 255 voting states")
+    return np.zeros(r_count, dtype=np.int32)
+
+
+@numba.njit(inline="always", **_JIT)
+def _unpack(packed: NDArray[np.int32], counts: NDArray[np.int32]) -> None:  # pragma: no cover
+    """``counts`` (4, replicates) from a ``_byte_tally``."""
+    for r in range(packed.shape[0]):
+        c = packed[r]
+        for k in range(4):
+            counts[k, r] = (c >> np.int32(8 * k)) & np.int32(255)
+
+
 @numba.njit(**_JIT)
 def votes(
     deviation: F,
@@ -500,11 +528,7 @@ def votes(
     and abstains otherwise (t_yes, t_no = ``tanh_pair(z, pair)``). ``counts`` (4, replicates): yes,
     no, abstain, absent."""
     n, r_count = deviation.shape
-    # the tally as it goes: byte k of ``packed`` counts the votes of code k, one update a vote
-    # instead of three
-    if n > 255:
-        raise ValueError("a tally in bytes counts at most 255 voting states")
-    packed = np.zeros(r_count, dtype=np.int32)
+    packed = _byte_tally(n, r_count)
     z = np.empty(r_count, dtype=np.float32)
     n_kinds = member_ptr.shape[0] - 1
     moved = np.zeros((n_kinds if observe else 0, r_count), dtype=np.float32)
@@ -524,10 +548,7 @@ def votes(
         for r in range(r_count):
             w = a - s * ui[r]
             t_yes, t_no = tanh_pair(z[r], pair)
-            code = _ABSTAIN
-            code = _NO if t_no < w else code
-            code = _YES if t_yes >= w else code
-            code = _ABSENT if w > _ONE else code
+            code = _vote(t_yes, t_no, w)
             v[r] = code
             packed[r] += np.int32(1) << (np.int32(8) * np.int32(code))
             if observe:
@@ -535,10 +556,7 @@ def votes(
                 m[r] += d[r]
     for k in range(moved.shape[0]):
         _spread_row(member_ptr, member_group, member_weight, k, moved[k], group_means)
-    for r in range(r_count):
-        c = packed[r]
-        for k in range(4):
-            counts[k, r] = (c >> np.int32(8 * k)) & np.int32(255)
+    _unpack(packed, counts)
 
 
 @numba.njit(**_JIT)
@@ -556,28 +574,21 @@ def cast(
     ``half`` - ``offset`` (1 / (2 noise) and band / (2 noise)), into ``out``; and their tally into
     ``counts`` (4, replicates), as ``votes`` does."""
     n, r_count = stance.shape
-    if n > 255:
-        raise ValueError("a tally in bytes counts at most 255 voting states")
-    packed = np.zeros(r_count, dtype=np.int32)
+    packed = _byte_tally(n, r_count)
     for i in range(n):
         s, ui, v = stance[i], u[i], out[i]
         for r in range(r_count):
             t_yes, t_no = tanh_pair(s[r] * half - offset, pair)
             w = _ONE - _TWO * ui[r]
-            code = _ABSTAIN
-            code = _NO if t_no < w else code
-            code = _YES if t_yes >= w else code
-            code = _ABSENT if w > _ONE else code
+            code = _vote(t_yes, t_no, w)
             v[r] = code
             packed[r] += np.int32(1) << (np.int32(8) * np.int32(code))
-    for r in range(r_count):
-        c = packed[r]
-        for k in range(4):
-            counts[k, r] = (c >> np.int32(8 * k)) & np.int32(255)
+    _unpack(packed, counts)
 
 
-#: Without contraction into fused multiply-adds: ``start`` rounds each operation as the plain
-#: NumPy expressions of ``rules`` do, so it gives the very same numbers.
+#: Without contraction into fused multiply-adds: ``yes_share`` and ``start`` round each operation
+#: as the plain NumPy expressions of the model and ``rules`` do, so they give the very same
+#: numbers.
 _EXACT: dict[str, Any] = {**_JIT, "fastmath": {"nnan", "ninf", "nsz", "arcp", "afn"}}
 
 
