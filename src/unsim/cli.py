@@ -41,7 +41,16 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or fresh)")
     p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
     p.add_argument("--dask", metavar="ADDRESS", help="run blocks on a Dask scheduler")
-    p.add_argument("--out", type=Path, help="results folder (default results/<name>/<run id>)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="results folder (default results/<name>/<run id>); must not exist or be empty",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --out: replace a results folder that unsim wrote earlier (never other files)",
+    )
     p.add_argument(
         "--set",
         dest="overrides",
@@ -65,16 +74,24 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
     if args.out is not None:
         return Path(args.out)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return Path("results") / name / f"{stamp}-seed{args.seed_used}"
+    base = Path("results") / name / f"{stamp}-seed{args.seed_used}"
+    out, n = base, 1
+    while out.exists():  # two runs in the same second: a new folder, never a shared one
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor, run
+    from unsim.engine.results import check_output_folder
     from unsim.engine.rng import new_master_seed
     from unsim.report import compare, format_comparison, format_summary
     from unsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
+    if args.out is not None:  # refuse before running, not after
+        check_output_folder(Path(args.out), force=args.force)
     other = load_scenario(args.compare, overrides=args.overrides) if args.compare else None
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     args.seed_used = seed if seed is not None else new_master_seed()
@@ -107,7 +124,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
     results.metadata["timings"]["cli_seconds"] = elapsed
     written = results.save(
-        out, table_format="csv" if args.csv else "parquet", plots=not args.no_plots
+        out,
+        table_format="csv" if args.csv else "parquet",
+        plots=not args.no_plots,
+        force=args.force,
     )
     comparison_text = None
     if other_results is not None:

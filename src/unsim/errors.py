@@ -94,6 +94,12 @@ class InputError(UnsimError):
     exit_code = ExitCode.INVALID_INPUT
 
 
+class OutputError(UnsimError):
+    """An output path cannot be written without losing a user's files, or cannot be written."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
 class DataNotFoundError(UnsimError):
     """The real UN data files are not where they were expected."""
 

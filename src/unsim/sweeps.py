@@ -19,7 +19,6 @@ import hashlib
 import itertools
 import json
 import math
-import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from unsim.atomic import write_atomically, write_text_atomically
+from unsim.engine.results import check_output_folder
 from unsim.engine.rng import new_master_seed, stream_key
 from unsim.errors import InputError, Problem, ScenarioError
 from unsim.scenario.loader import _split_path, read_yaml, scenario_from_dict
@@ -472,8 +472,8 @@ def run_points(
     }
     if folder is not None:
         pdir = folder / POINTS_DIR
-        if pdir.exists() and not resume:
-            shutil.rmtree(pdir)
+        if not resume:  # a sweep starts in a new or empty folder: nothing of the user's is lost
+            check_output_folder(folder, force=False, hint="or resume the sweep saved there")
         pdir.mkdir(parents=True, exist_ok=True)
         if resume:
             for i, key in enumerate(keys):

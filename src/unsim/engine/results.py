@@ -16,7 +16,7 @@ import pandas as pd
 
 from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
 from unsim.engine.stats import hist_quantiles, proportion
-from unsim.errors import InputError
+from unsim.errors import InputError, OutputError
 from unsim.model.rules import Vote
 from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
 
@@ -182,16 +182,27 @@ class Results:
         return pd.DataFrame(rows)
 
     # -- saving -------------------------------------------------------------------------------
-    def save(self, out_dir: str | Path, table_format: str = "parquet", plots: bool = True) -> Path:
-        """Write the results folder atomically: built in a temporary folder, then renamed."""
+    def save(
+        self,
+        out_dir: str | Path,
+        table_format: str = "parquet",
+        plots: bool = True,
+        force: bool = False,
+    ) -> Path:
+        """Write the results folder atomically: built in a temporary folder, then renamed.
+
+        ``out_dir`` must not exist, or be an empty folder. With ``force=True`` it may also be a
+        results folder that unsim wrote earlier (one whose ``metadata.json`` unsim wrote), which is
+        then replaced. Anything else is refused with :class:`OutputError` and left untouched.
+        """
         out = Path(out_dir)
+        check_output_folder(out, force=force)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        os.chmod(tmp, 0o777 & ~_umask())
         try:
             self._write(tmp, table_format, plots)
-            if out.exists():
-                shutil.rmtree(out)
-            os.replace(tmp, out)
+            _move_into_place(tmp, out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -268,3 +279,66 @@ def runs_frame(chunks: list[dict[str, np.ndarray]], scenario: Scenario) -> pd.Da
     df["icc_status"] = pd.Categorical.from_codes(df["icc_status"].astype(int), list(ICC_STATUS))
     df["icc_reason"] = pd.Categorical.from_codes(df["icc_reason"].astype(int), list(ICC_REASON))
     return df
+
+
+def is_results_folder(folder: Path) -> bool:
+    """True when ``folder`` holds a ``metadata.json`` that unsim wrote (a seed and versions)."""
+    try:
+        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(meta, dict)
+        and "seed" in meta
+        and isinstance(meta.get("versions"), dict)
+        and "unsim" in meta["versions"]
+    )
+
+
+def check_output_folder(out: Path, force: bool = False, hint: str = "") -> None:
+    """Refuse an output folder whose contents unsim would lose: a user's files are never deleted.
+
+    Allowed: a path that does not exist, an empty folder, or (with ``force``) a results folder
+    that unsim wrote. Raises :class:`OutputError` otherwise, before anything is written.
+    """
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise OutputError(f"{out}: exists and is not a folder; choose another output folder")
+    if not any(out.iterdir()):
+        return
+    if force and is_results_folder(out):
+        return
+    if force:
+        raise OutputError(
+            f"{out}: folder holds files that unsim did not write (no unsim metadata.json); "
+            "--force replaces only a results folder unsim wrote; choose another output folder"
+        )
+    raise OutputError(
+        f"{out}: folder exists and is not empty; nothing was written. Choose another output "
+        "folder, "
+        + (hint or "or add --force to replace it if it is a results folder that unsim wrote")
+    )
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Rename the finished folder ``tmp`` to ``out``; an old ``out`` is moved aside first."""
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    os.replace(out, old / out.name)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old / out.name, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

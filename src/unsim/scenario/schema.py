@@ -381,7 +381,12 @@ class Scenario(Strict):
 
     schema_version: Literal[1] = 1
     kind: Literal["scenario"] = "scenario"
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$", description="used for the results folder")
+    name: str = Field(
+        ...,
+        pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$",
+        max_length=100,
+        description="used for the results folder (letters, digits, _ - .; not starting with .)",
+    )
     description: str | None = None
     date: dt.date | None = Field(None, description="the date the scenario stands at")
     world: str | World = Field(..., description="path of a world file (relative to this file)")
