@@ -73,6 +73,10 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
                 f"  {r['iso3']} {r['name'][:28]:<28} {STAGE_LABELS.get(r['stage'], r['stage']):<24}"
                 f"{_pct(r['p'])} of runs"
             )
+    if s.get("attribution"):
+        from unsim.engine.attribution import format_attribution
+
+        lines += ["", *format_attribution(s["attribution"])]
     if out:
         lines += ["", f"Results written to {out}"]
     return "\n".join(lines)

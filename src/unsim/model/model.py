@@ -285,6 +285,8 @@ class UNModel(mesa.Model):
                     if cs.absence is not None:
                         absence[idx[code]] = cs.absence
         icc = np.full(n, b.icc_aversion, dtype=np.float32)
+        for bloc, cost in b.icc_aversion_by_bloc.items():
+            icc[mask([bloc])] = cost
         recept = np.full(n, b.receptiveness, dtype=np.float32)
         shift = np.zeros(n, dtype=np.float32)
         council = np.full(n, b.council_shift, dtype=np.float32)
@@ -338,7 +340,7 @@ class UNModel(mesa.Model):
         for g in ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG"):
             groups.append(np.array([st.group == g or st.also_in_group == g for st in w.states]))
             weights.append(b.regional_weight)
-        for name in w.blocs:
+        for name in (name for name, bloc in w.blocs.items() if bloc.influence):
             groups.append(mask([name]))
             weights.append(b.bloc_weight)
         groups.append(self.allies | self.patrons)

@@ -400,11 +400,13 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
     assert isinstance(world, World)
     out: list[Problem] = []
     names = set(world.blocs)
-    for bloc in s.behaviour.bloc_effects:
+    by_bloc = [("bloc_effects", b) for b in s.behaviour.bloc_effects]
+    by_bloc += [("icc_aversion_by_bloc", b) for b in s.behaviour.icc_aversion_by_bloc]
+    for key, bloc in by_bloc:
         if bloc not in names:
             out.append(
                 Problem(
-                    f"behaviour.bloc_effects.{bloc}",
+                    f"behaviour.{key}.{bloc}",
                     "unknown bloc",
                     bloc,
                     True,

@@ -61,6 +61,11 @@ class Bloc(Strict):
     name: str = Field(..., description="full name")
     members: list[str] = Field(..., min_length=1, description="ISO3 codes")
     note: str | None = None
+    influence: bool = Field(
+        True,
+        description="an influence group in deliberation (false: only a list of states, e.g. "
+        "Rome Statute parties for behaviour.icc_aversion_by_bloc)",
+    )
 
 
 class SecurityCouncil(Strict):
@@ -295,6 +300,12 @@ class Behaviour(Strict):
         0.5, ge=0, description="sd of a state's run-level deviation from its expected support"
     )
     icc_aversion: float = Field(0.5, description="default cost of the ICC language")
+    icc_aversion_by_bloc: dict[str, Annotated[float, Field(ge=-5, le=10)]] = Field(
+        default_factory=dict,
+        description="the ICC language's cost for the members of a bloc (by bloc name), instead "
+        "of icc_aversion; blocs apply in the order listed (a later one wins for states in "
+        "both); a state's own actors.states.<ISO3>.icc_aversion wins over both",
+    )
     receptiveness: float = Field(1.0, ge=0, description="default receptiveness to pressure")
     absence: float = Field(0.06, ge=0, le=1, description="default probability of being absent")
     bloc_pull: float = Field(

@@ -1,0 +1,139 @@
+"""The attribution of a forecast to the scenario's stated assumptions (unsim.engine.attribution)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from unsim.cli import main
+from unsim.engine import run
+from unsim.engine.attribution import CATEGORIES, assumptions, attribute, format_attribution
+from unsim.scenario import load_scenario
+
+from .conftest import DEFAULT_SCENARIO
+
+RUNS = 512
+SEED = 3
+
+#: the default scenario stripped of every stated assumption (data only)
+NOTHING: dict[str, Any] = {
+    "actors.target.strategies": [],
+    "actors.sponsors.bargaining.accept_offer_min_credibility": 1.01,
+    "actors.sponsors.bargaining.drop_if_expected_yes_share_below": 0.0,
+    "actors.sponsors.lobbying.budget": 0.0,
+    "actors.allies.counter_lobbying.budget": 0.0,
+    "actors.allies.tie": 0.0,
+    "actors.allies.patron_tie": 0.0,
+    "actors.states": {},
+    "behaviour.icc_aversion": 0.0,
+    "behaviour.icc_aversion_by_bloc": {},
+}
+CHARM = {"type": "charm_offensive", "intensity": 0.3, "icc_share": 0.8}
+
+
+def _mean(results: Any, stage: str, category: str) -> float:
+    runs = results.runs
+    held = runs[f"{stage}_held"].to_numpy(dtype=bool)
+    return float(runs[f"{stage}_{category}"].to_numpy()[held].mean())
+
+
+@pytest.fixture(scope="module")
+def default_attribution() -> dict[str, Any]:
+    return attribute(load_scenario(DEFAULT_SCENARIO), runs=RUNS, seed=SEED)
+
+
+def test_the_parts_add_up_to_what_they_explain(default_attribution: dict[str, Any]) -> None:
+    a = default_attribution
+    assert a["stage"] == "third_committee"
+    assert set(a["by_stage"]) == {"third_committee", "plenary"}
+    for table in a["by_stage"].values():
+        for c in CATEGORIES:
+            total = sum(p[c] for p in table["parts"])
+            assert total == pytest.approx(table["as_given"][c] - table["data_only"][c], abs=1e-9)
+        # the four categories of each part move votes between them: they sum to zero
+        for p in table["parts"]:
+            assert sum(p[c] for c in CATEGORIES) == pytest.approx(0.0, abs=1e-9)
+    assert a["order"] == [p["name"] for p in a["parts"]]
+    assert a["order"][:4] == [f"strategies[{i}]" for i in range(4)]
+    assert a["order"][-1] == "icc_aversion"
+    assert a["parts"][0]["label"] == "charm offensive"
+
+
+def test_the_ends_are_the_scenario_as_given_and_with_nothing_stated(
+    default_attribution: dict[str, Any],
+) -> None:
+    given = run(load_scenario(DEFAULT_SCENARIO), runs=RUNS, seed=SEED)
+    bare = run(load_scenario(DEFAULT_SCENARIO, overrides=NOTHING), runs=RUNS, seed=SEED)
+    for c in CATEGORIES:
+        assert default_attribution["as_given"][c] == pytest.approx(
+            _mean(given, "third_committee", c), abs=1e-9
+        )
+        assert default_attribution["data_only"][c] == pytest.approx(
+            _mean(bare, "third_committee", c), abs=1e-9
+        )
+    assert assumptions(load_scenario(DEFAULT_SCENARIO, overrides=NOTHING)) == []
+
+
+@pytest.mark.parametrize(
+    ("only", "name"),
+    [
+        ({"actors.target.strategies": [CHARM], "behaviour.icc_aversion": 0.0}, "strategies[0]"),
+        ({"behaviour.icc_aversion": 2.5}, "icc_aversion"),
+        ({"actors.sponsors.lobbying.budget": 15.0}, "lobbying"),
+    ],
+)
+def test_a_single_assumption_gets_the_whole_difference(only: dict[str, Any], name: str) -> None:
+    with_it = load_scenario(DEFAULT_SCENARIO, overrides={**NOTHING, **only})
+    steps = assumptions(with_it)
+    assert [s.name for s in steps] == [name]
+    a = attribute(with_it, runs=RUNS, seed=SEED)
+    given = run(with_it, runs=RUNS, seed=SEED)
+    without = run(load_scenario(DEFAULT_SCENARIO, overrides=NOTHING), runs=RUNS, seed=SEED)
+    (part,) = a["parts"]
+    for c in CATEGORIES:
+        expected = _mean(given, "third_committee", c) - _mean(without, "third_committee", c)
+        assert part[c] == pytest.approx(expected, abs=1e-9)
+    # the assumption moves votes (the test can fail): at least one yes in the mean
+    assert abs(part["yes"]) > 1.0
+
+
+def test_reused_runs_are_the_runs_it_would_make() -> None:
+    s = load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": 256})
+    base = run(s, runs=4 * 256 + 100, seed=SEED)
+    fresh = attribute(s, runs=512, seed=SEED)
+    reused = attribute(s, runs=512, seed=SEED, base=base)
+    assert fresh["as_given"] == reused["as_given"]
+    assert fresh["parts"] == reused["parts"]
+
+
+def test_printed_table_lists_every_part(default_attribution: dict[str, Any]) -> None:
+    lines = format_attribution(default_attribution)
+    text = "\n".join(lines)
+    assert "as given" in text and "data only" in text
+    for p in default_attribution["parts"]:
+        assert p["label"][:40] in text
+    yes = float(lines[2].split()[2])
+    assert yes == pytest.approx(default_attribution["as_given"]["yes"], abs=0.05)
+
+
+def test_cli_stores_and_prints_the_attribution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "res"
+    args = [str(DEFAULT_SCENARIO), "--runs", "300", "--seed", "5", "--no-plots"]
+    assert main([*args, "--out", str(out), "--attribution-runs", "200"]) == 0
+    text = capsys.readouterr().out
+    assert "What the assumptions move" in text and "data only" in text
+    a = json.loads((out / "summary.json").read_text())["attribution"]
+    assert a["stage"] == "third_committee" and a["runs"] == 200
+    assert set(a["as_given"]) == set(CATEGORIES) == set(a["data_only"])
+    for c in CATEGORIES:
+        diff = a["as_given"][c] - a["data_only"][c]
+        assert np.isclose(sum(p[c] for p in a["parts"]), diff)
+    assert main([*args, "--out", str(tmp_path / "bare"), "--no-attribution"]) == 0
+    assert "What the assumptions move" not in capsys.readouterr().out
+    assert "attribution" not in json.loads((tmp_path / "bare" / "summary.json").read_text())
