@@ -16,9 +16,11 @@ The removal order (only the assumptions the scenario holds are listed):
 4. ``counter_lobbying``: the allies' counter-lobbying budget set to 0;
 5. ``ties``: the allies' and patrons' ties set to 0;
 6. ``states``: per-state overrides (positions, support and Council shifts, receptiveness,
-   absence) and bloc effects removed; the per-state ICC costs stay for the next step;
-7. ``icc_aversion``: the ICC language's cost set to 0 for every state (global, by bloc and per
-   state).
+   absence) and bloc effects removed; the per-state ICC costs stay for the next steps;
+7. ``icc_aversion.states``: the per-state ICC costs removed (those states take their bloc's or
+   the global cost);
+8. ``icc_aversion_by_bloc``: the ICC costs by bloc removed (every state takes the global cost);
+9. ``icc_aversion``: the ICC language's cost set to 0 for every state.
 
 What is left ("data only") is the calibrated model voting on the draft: positions, intercept,
 trend, abstention band and noises from the calibration, and the model's structural defaults
@@ -154,22 +156,37 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
         named = overridden[:6] + (["..."] if len(overridden) > 6 else [])
         what = ", ".join(named) + (" and bloc effects" if behaviour.bloc_effects else "")
         out.append(Assumption("states", f"per-state overrides ({what})", plain_states))
-    by_bloc = behaviour.icc_aversion_by_bloc
-    per_state_icc = any(o.icc_aversion for o in actors.states.values())
-    if scenario.resolution.clauses.icc_referral and (
-        behaviour.icc_aversion or by_bloc or per_state_icc
-    ):
+    if not scenario.resolution.clauses.icc_referral:
+        return out
+    hostile = sorted(code for code, o in actors.states.items() if o.icc_aversion is not None)
+    if hostile:
 
-        def no_icc_cost(s: Scenario) -> Scenario:
-            s = _replace(s, "behaviour.icc_aversion", 0.0)
-            s = _replace(s, "behaviour.icc_aversion_by_bloc", {})
+        def no_state_icc(s: Scenario) -> Scenario:
             states = {
                 code: o.model_copy(update={"icc_aversion": None})
                 for code, o in s.actors.states.items()
             }
             return _replace(s, "actors.states", states)  # type: ignore[no-any-return]
 
-        out.append(Assumption("icc_aversion", "ICC language's cost", no_icc_cost))
+        codes = ", ".join(hostile[:4]) + (", ..." if len(hostile) > 4 else "")
+        out.append(Assumption("icc_aversion.states", f"ICC cost per state ({codes})", no_state_icc))
+    by_bloc = behaviour.icc_aversion_by_bloc
+    if by_bloc:
+        out.append(
+            Assumption(
+                "icc_aversion_by_bloc",
+                f"ICC cost by bloc ({', '.join(by_bloc)})",
+                lambda s: _replace(s, "behaviour.icc_aversion_by_bloc", {}),
+            )
+        )
+    if behaviour.icc_aversion:
+        out.append(
+            Assumption(
+                "icc_aversion",
+                "ICC language's cost (every state)",
+                lambda s: _replace(s, "behaviour.icc_aversion", 0.0),
+            )
+        )
     return out
 
 

@@ -155,8 +155,18 @@ class SponsorCoalition(mesa.Agent):
                 s.on_icc_dropped(m, give)
 
     def table_referral(self, expected_yes: F, veto_probability: F) -> B:
-        rule = self.model.spec.procedure.council.table_referral
+        """Where the sponsors table a referral draft, from the yes votes they expect and the
+        chance of a veto they see (``procedure.council.table_referral``). With ``expected``, a
+        draft that can win nine votes is tabled with probability
+        ``1 - veto_probability * (1 - table_into_veto)``: always when no veto is expected, with
+        the chance ``table_into_veto`` into a certain veto (its own random stream)."""
+        council = self.model.spec.procedure.council
+        rule = council.table_referral
         n = self.model.n_replicates
+        if rule == "expected":
+            chance = 1.0 - veto_probability * np.float32(1.0 - council.table_into_veto)
+            u = self.model.streams.uniform("sponsors:table_referral", n)
+            return (expected_yes >= 9) & (u < chance)  # type: ignore[no-any-return]
         if rule == "always":
             return np.ones(n, dtype=bool)
         if rule == "never":

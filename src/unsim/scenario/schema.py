@@ -194,9 +194,20 @@ class Council(Strict):
         True,
         description="a referral draft is tabled only if the adopted text kept the ICC language",
     )
-    table_referral: Literal["never", "always", "if_nine_votes", "if_no_veto_expected"] = Field(
+    table_referral: Literal[
+        "never", "always", "if_nine_votes", "if_no_veto_expected", "expected"
+    ] = Field(
         "if_nine_votes",
-        description="when the Council's sponsors table a referral draft, judged on expected votes",
+        description="when the Council's sponsors table a referral draft, judged on expected votes "
+        "(expected: if nine yes are expected, always when no veto is expected and with the chance "
+        "table_into_veto when one is)",
+    )
+    table_into_veto: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="with table_referral: expected, the chance that the sponsors table a referral "
+        "they expect to be vetoed (to put the veto on record)",
     )
 
 

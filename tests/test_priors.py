@@ -1,0 +1,115 @@
+"""Stated priors by bloc and state, lists of states that are not influence groups, and the
+sponsors' probabilistic tabling rule in the Council."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from unsim.engine import run
+from unsim.errors import ScenarioError
+from unsim.model import UNModel
+from unsim.scenario import load_scenario
+
+from .conftest import DEFAULT_SCENARIO, SCENARIOS
+
+
+def _model(overrides: dict[str, Any]) -> UNModel:
+    return UNModel(load_scenario(DEFAULT_SCENARIO, overrides=overrides), replicates=4, seed=1)
+
+
+def test_rome_statute_parties_of_2014() -> None:
+    world = load_scenario(DEFAULT_SCENARIO).world
+    assert not isinstance(world, str)
+    parties = world.blocs["ICC_PARTIES"]
+    assert not parties.influence
+    assert len(parties.members) == len(set(parties.members)) == 121
+    groups = {s.iso3: s.group for s in world.states}
+    counts = {g: sum(groups[c] == g for c in parties.members) for g in set(groups.values())}
+    # the ICC's own count by regional group in 2014 (the Cook Islands, not a UN member, being
+    # the 18th of Asia-Pacific)
+    assert counts == {
+        "African": 34,
+        "Asia-Pacific": 17,
+        "Eastern European": 18,
+        "GRULAC": 27,
+        "WEOG": 25,
+    }
+    assert set(world.blocs["EU"].members) <= set(parties.members)
+    # non-parties in 2014 (signed or not): the P5 but France and the UK, and the target
+    for code in ("USA", "CHN", "RUS", "PRK", "IND", "ISR", "SDN", "UKR", "SLV", "EGY"):
+        assert code not in parties.members
+
+
+def test_icc_cost_by_bloc_then_by_state() -> None:
+    m = _model({})
+    w = m.world
+    icc = m.icc_base[:, 0]
+    assert icc[w.index["FRA"]] == pytest.approx(1.0)  # a party
+    assert icc[w.index["USA"]] == pytest.approx(2.0)  # a non-party: the global cost
+    assert icc[w.index["CHN"]] == pytest.approx(3.0)  # its own cost wins
+    assert icc[w.index["KEN"]] == pytest.approx(3.0)  # a party, its own cost wins over the bloc
+    # a later bloc wins for states in both
+    m = _model({"behaviour.icc_aversion_by_bloc": {"ICC_PARTIES": 1.0, "EU": 0.25}})
+    icc = m.icc_base[:, 0]
+    assert icc[m.world.index["FRA"]] == pytest.approx(0.25)
+    assert icc[m.world.index["ARG"]] == pytest.approx(1.0)
+
+
+def test_unknown_bloc_for_icc_cost_is_a_clear_error() -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(DEFAULT_SCENARIO, overrides={"behaviour.icc_aversion_by_bloc": {"ICC": 1.0}})
+    text = err.value.render()
+    assert "behaviour.icc_aversion_by_bloc.ICC" in text and "ICC_PARTIES" in text
+
+
+def test_a_list_of_states_is_no_influence_group() -> None:
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    world = scenario.world
+    assert not isinstance(world, str)
+    m = UNModel(scenario, replicates=2, seed=0)
+    influence = [b for b in world.blocs.values() if b.influence]
+    assert m.membership.shape[1] == 5 + len(influence) + 1  # regions, blocs, the target's camp
+    # flagging the list as an influence group adds one
+    blocs = dict(world.blocs)
+    blocs["ICC_PARTIES"] = blocs["ICC_PARTIES"].model_copy(update={"influence": True})
+    grouped = scenario.model_copy(update={"world": world.model_copy(update={"blocs": blocs})})
+    assert UNModel(grouped, replicates=2, seed=0).membership.shape[1] == m.membership.shape[1] + 1
+
+
+def _tabled(overrides: dict[str, Any], runs: int = 2000) -> float:
+    s = load_scenario(SCENARIOS / "icc_referral.yaml", overrides=overrides)
+    return float(run(s, runs=runs, seed=4).runs["sc_referral_held"].mean())  # type: ignore[index]
+
+
+def test_tabling_into_an_expected_veto() -> None:
+    veto = {"actors.states.CHN.council_shift": -40.0}  # China surely votes no
+    rule = {"procedure.council.table_referral": "expected"}
+    assert _tabled({**veto, **rule, "procedure.council.table_into_veto": 0.0}) == 0.0
+    nine = _tabled({**veto, "procedure.council.table_referral": "if_nine_votes"})
+    assert nine > 0.9
+    assert _tabled({**veto, **rule, "procedure.council.table_into_veto": 1.0}) == nine
+    half = _tabled({**veto, **rule, "procedure.council.table_into_veto": 0.5})
+    # binomial over 2,000 runs: sd of the share about 0.011; 4 sd
+    assert abs(half - 0.5 * nine) < 0.045
+    # with no veto in sight the chance does not matter
+    friendly = {
+        "actors.states.CHN.council_shift": 40.0,
+        "actors.states.RUS.council_shift": 40.0,
+        "actors.allies.patron_tie": 0.0,
+    }
+    low = _tabled({**friendly, **rule, "procedure.council.table_into_veto": 0.0}, runs=500)
+    assert low == _tabled({**friendly, "procedure.council.table_referral": "if_nine_votes"}, 500)
+    assert low > 0.9
+
+
+def test_the_tabling_draw_leaves_every_other_number_alone() -> None:
+    """Its own stream: the Assembly's votes are those of the deterministic rule."""
+    a = load_scenario(DEFAULT_SCENARIO, overrides={"procedure.council.table_referral": "expected"})
+    b = load_scenario(DEFAULT_SCENARIO, overrides={"procedure.council.table_referral": "always"})
+    ra, rb = run(a, runs=300, seed=2).runs, run(b, runs=300, seed=2).runs
+    assert ra is not None and rb is not None
+    for col in ("third_committee_yes", "plenary_no", "sc_agenda_yes"):
+        assert np.array_equal(ra[col].to_numpy(), rb[col].to_numpy())
