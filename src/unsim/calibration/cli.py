@@ -149,6 +149,14 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--timesplit", action="store_true", help="run the time-split validation")
     p.add_argument("--years", default="2006-2011", help="years of the time split (e.g. 2009-2011)")
     p.add_argument("--out", type=Path, help="also write the scores as CSV")
+    p.add_argument(
+        "--council",
+        action="store_true",
+        help="score the model's Security Council votes on the recorded ICC referrals (Darfur "
+        "2005, Libya 2011, Syria 2014) with SCENARIO's Council behaviour (default: "
+        "scenarios/icc_referral.yaml)",
+    )
+    p.add_argument("--json", type=Path, metavar="FILE", help="with --council: write it as JSON")
     p.set_defaults(handler=cmd_backtest)
     return p
 
@@ -175,6 +183,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         timesplit_markdown,
     )
 
+    if args.council:
+        from unsim.council_backtest import run_council_backtest
+
+        return run_council_backtest(args)
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if args.timesplit:
         if args.scenario is not None or args.actual is not None:
