@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from unsim.cli import main
-from unsim.council_backtest import case_scenario, council_backtest, council_markdown, load_cases
+from unsim.council_backtest import (
+    _log_likelihood,
+    _member_probabilities,
+    case_scenario,
+    council_backtest,
+    council_markdown,
+    fit_council_shift,
+    load_cases,
+)
 from unsim.scenario import load_scenario
 from unsim.scenario.schema import World
 
@@ -56,7 +64,7 @@ def test_the_council_of_the_year(scenario, data_dir: Path) -> None:
 
 
 def test_scores_and_baselines(scenario, data_dir: Path) -> None:
-    result = council_backtest(scenario, data_dir, runs=600, seed=1)
+    result = council_backtest(scenario, data_dir, runs=600, seed=1, grid=(0.5, 4.0, 8.0))
     rows = {(r["case"], r["method"]): r for r in result["cases"]}
     # known answers of the baselines: every member yes with certainty
     assert rows[("darfur_2005", "all_yes")]["accuracy"] == pytest.approx(11 / 15)
@@ -80,11 +88,34 @@ def test_scores_and_baselines(scenario, data_dir: Path) -> None:
     # with the patrons' tie, China and Russia are expected to block the Syria referral
     assert rows[("syria_2014", "unsim")]["p_adopted"] < 0.05
     assert "| syria_2014 | unsim |" in council_markdown(result)
+    for case in ("darfur_2005", "libya_2011", "syria_2014"):
+        assert rows[(case, "unsim_fitted")]["council_shift"] in (0.5, 4.0, 8.0)
+    assert result["council_shift"]["scenario"] == scenario.behaviour.council_shift
+
+
+def test_the_fitted_council_shift_maximises_the_likelihood(scenario, data_dir: Path) -> None:
+    cases = load_cases(data_dir, scenario.world)
+    grid = (0.0, 3.0, 6.0, 9.0)
+    fitted, _ = fit_council_shift(scenario, cases, runs=400, seed=2, grid=grid)
+
+    def loglik(value: float, keys: set[str]) -> float:
+        behaviour = scenario.behaviour.model_copy(update={"council_shift": value})
+        s = scenario.model_copy(update={"behaviour": behaviour})
+        return sum(
+            _log_likelihood(_member_probabilities(s, c, 400, 2)[0], c)
+            for c in cases
+            if c.key in keys
+        )
+
+    for left_out in ("all", "syria_2014"):
+        keys = {c.key for c in cases if c.key != left_out}
+        best = loglik(fitted[left_out], keys)
+        assert all(best >= loglik(v, keys) for v in grid)
 
 
 def test_cli_council_backtest(data_dir: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "council.json"
-    args = ["backtest", "--council", str(DEFAULT_SCENARIO), "--runs", "300", "--json", str(out)]
+    args = ["backtest", "--council", str(DEFAULT_SCENARIO), "--runs", "200", "--json", str(out)]
     assert main([*args, "--data", str(data_dir)]) == 0
     text = capsys.readouterr().out
     assert "| darfur_2005 | unsim |" in text and "mean Brier" in text

@@ -215,7 +215,7 @@ def _scores(probs: pd.DataFrame, actual: pd.Series) -> dict[str, float]:
     return {
         "accuracy": float((picked == actual.to_numpy()).mean()),
         "brier": float(((p - o) ** 2).sum(axis=1).mean()),
-        "log_loss": float(-np.log(chosen).mean()),
+        "log_loss": float(-np.log(chosen).mean()) + 0.0,  # no negative zero
     }
 
 
@@ -231,35 +231,88 @@ def _tabling_chance(scenario: Scenario, case: Case, runs: int, seed: int) -> flo
     return float(res.summary["outcomes"]["referral_tabled"]["p"])
 
 
+#: Values of ``behaviour.council_shift`` over which it is fitted (latent scale).
+SHIFT_GRID: tuple[float, ...] = tuple(float(x) for x in np.arange(0.0, 12.01, 0.5))
+
+
+def _member_probabilities(
+    scenario: Scenario, case: Case, runs: int, seed: int
+) -> tuple[pd.DataFrame, float]:
+    """(members x Y/N/A) the model's vote probabilities on ``case``, and its P(adopted)."""
+    res = run(case_scenario(scenario, case), runs=runs, seed=seed, keep_runs=False)
+    ps = res.per_state
+    ps = ps[ps["stage"] == "sc_referral"].set_index("iso3")
+    members = sorted(case.votes)
+    probs = pd.DataFrame(
+        {
+            "Y": ps.loc[members, "p_yes"].to_numpy(),
+            "N": ps.loc[members, "p_no"].to_numpy(),
+            "A": ps.loc[members, "p_abstain"].to_numpy(),
+        },
+        index=members,
+    )
+    return probs, float(res.summary["outcomes"]["referral_adopted"]["p"])
+
+
+def _log_likelihood(probs: pd.DataFrame, case: Case) -> float:
+    chosen = [max(float(probs.loc[c, v]), FLOOR) for c, v in case.votes.items()]
+    return float(np.log(chosen).sum())
+
+
+def fit_council_shift(
+    scenario: Scenario,
+    cases: list[Case],
+    runs: int,
+    seed: int,
+    grid: tuple[float, ...] = SHIFT_GRID,
+) -> tuple[dict[str, float], dict[float, dict[str, tuple[pd.DataFrame, float]]]]:
+    """``behaviour.council_shift`` by maximum likelihood (over ``grid``) on the recorded member
+    votes: fitted on all cases (``"all"``) and, for each case, on the others only (its key),
+    with the probabilities computed at every grid value (reused for scoring)."""
+    at: dict[float, dict[str, tuple[pd.DataFrame, float]]] = {}
+    for value in grid:
+        behaviour = scenario.behaviour.model_copy(update={"council_shift": value})
+        s = scenario.model_copy(update={"behaviour": behaviour})
+        at[value] = {c.key: _member_probabilities(s, c, runs, seed) for c in cases}
+    loglik = {v: {c.key: _log_likelihood(at[v][c.key][0], c) for c in cases} for v in grid}
+
+    def best(keys: list[str]) -> float:
+        return max(grid, key=lambda v: (sum(loglik[v][k] for k in keys), -v))
+
+    fitted = {"all": best([c.key for c in cases])}
+    for c in cases:
+        fitted[c.key] = best([o.key for o in cases if o.key != c.key])
+    return fitted, at
+
+
 def council_backtest(
-    scenario: Scenario, data_dir: str | Path, runs: int = 4000, seed: int = 0
+    scenario: Scenario,
+    data_dir: str | Path,
+    runs: int = 4000,
+    seed: int = 0,
+    grid: tuple[float, ...] = SHIFT_GRID,
 ) -> dict[str, Any]:
     """Score the model's Council votes on every recorded referral (module doc).
 
-    Returns ``{"cases": [...], "members": [...], "summary": [...]}``: per case and method the
-    scores, the model's P(adopted) and P(tabled by the scenario's rule); per member the
-    probabilities and the recorded vote; the mean scores over the cases per method."""
+    Methods: ``unsim`` (the scenario's Council behaviour as it stands), ``unsim_fitted``
+    (``behaviour.council_shift`` fitted by maximum likelihood on the other cases' recorded
+    votes, leave one case out), baselines ``all_yes`` and ``patrons_no``. Returns ``cases``
+    (per case and method: scores, and for the model its P(adopted) and the chance that the
+    scenario's tabling rule tables the draft), ``members`` (per member: probabilities of both
+    model methods and the recorded vote), ``summary`` (mean scores per method) and
+    ``council_shift`` (the fitted values: on all cases, and without each case)."""
     world = scenario.world
     assert isinstance(world, World)
     cases = load_cases(data_dir, world)
     names = {s.iso3: s.name for s in world.states}
+    fitted, at = fit_council_shift(scenario, cases, runs, seed, grid)
     case_rows: list[dict[str, Any]] = []
     member_rows: list[dict[str, Any]] = []
     for case in cases:
-        s = case_scenario(scenario, case)
-        res = run(s, runs=runs, seed=seed)
-        ps = res.per_state
-        ps = ps[ps["stage"] == "sc_referral"].set_index("iso3")
-        members = sorted(case.votes)
+        model, p_adopted = _member_probabilities(scenario, case, runs, seed)
+        loo, p_adopted_loo = at[fitted[case.key]][case.key]
+        members = list(model.index)
         actual = pd.Series([case.votes[c] for c in members], index=members)
-        model = pd.DataFrame(
-            {
-                "Y": ps.loc[members, "p_yes"].to_numpy(),
-                "N": ps.loc[members, "p_no"].to_numpy(),
-                "A": ps.loc[members, "p_abstain"].to_numpy(),
-            },
-            index=members,
-        )
         patrons = pd.Series([c in case.patrons for c in members], index=members)
         baselines = {
             "all_yes": pd.DataFrame({"Y": 1.0, "N": 0.0, "A": 0.0}, index=members),
@@ -270,20 +323,34 @@ def council_backtest(
         }
         permanent_no = any(case.votes.get(c) == "N" for c in world.security_council.permanent)
         adopted = not permanent_no and int((actual == "Y").sum()) >= 9
-        outcome = "adopted" if adopted else "not adopted"
         common = {"case": case.key, "date": case.date, "target": case.target}
+        recorded = {
+            "recorded": "adopted" if adopted else "not adopted",
+            "yes_recorded": int((actual == "Y").sum()),
+            "patrons": ",".join(case.patrons) or "none",
+            "evidence": case.evidence,
+        }
         case_rows.append(
             {
                 **common,
                 "method": "unsim",
                 **_scores(model, actual),
-                "p_adopted": float(res.summary["outcomes"]["referral_adopted"]["p"]),
-                "recorded": outcome,
+                "council_shift": float(scenario.behaviour.council_shift),
+                "p_adopted": p_adopted,
                 "yes_expected": float(model["Y"].sum()),
-                "yes_recorded": int((actual == "Y").sum()),
                 "p_tabled_by_rule": _tabling_chance(scenario, case, runs, seed),
-                "patrons": ",".join(case.patrons) or "none",
-                "evidence": case.evidence,
+                **recorded,
+            }
+        )
+        case_rows.append(
+            {
+                **common,
+                "method": "unsim_fitted",
+                **_scores(loo, actual),
+                "council_shift": fitted[case.key],
+                "p_adopted": p_adopted_loo,
+                "yes_expected": float(loo["Y"].sum()),
+                **recorded,
             }
         )
         for method, probs in baselines.items():
@@ -298,6 +365,9 @@ def council_backtest(
                     "p_yes": float(model.loc[c, "Y"]),
                     "p_no": float(model.loc[c, "N"]),
                     "p_abstain": float(model.loc[c, "A"]),
+                    "fitted_p_yes": float(loo.loc[c, "Y"]),
+                    "fitted_p_no": float(loo.loc[c, "N"]),
+                    "fitted_p_abstain": float(loo.loc[c, "A"]),
                 }
             )
     table = pd.DataFrame(case_rows)
@@ -315,6 +385,7 @@ def council_backtest(
             "table_referral": scenario.procedure.council.table_referral,
             "table_into_veto": scenario.procedure.council.table_into_veto,
         },
+        "council_shift": {"scenario": float(scenario.behaviour.council_shift), "fitted": fitted},
         "cases": [{k: _clean(v) for k, v in r.items()} for r in case_rows],
         "members": member_rows,
         "summary": summary,
@@ -333,31 +404,43 @@ def council_markdown(result: dict[str, Any]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["cases"]:
-        if r["method"] == "unsim":
+        if r["method"].startswith("unsim"):
+            tabled = r.get("p_tabled_by_rule")
             extra = (
                 f"{r['yes_expected']:.1f} ({r['yes_recorded']}) | "
-                f"{r['p_adopted']:.2f} ({r['recorded']}) | {r['p_tabled_by_rule']:.2f}"
+                f"{r['p_adopted']:.2f} ({r['recorded']}) | "
+                + (f"{tabled:.2f}" if tabled is not None else "")
             )
         else:
             extra = " | | "
         lines.append(
-            f"| {r['case']} | {r['method']} | {r['accuracy']:.3f} | {r['brier']:.3f} | "
-            f"{r['log_loss']:.3f} | {extra} |"
+            f"| {r['case']} | {r['method']} | {r['accuracy']:.3f} | {r['brier'] + 0.0:.3f} | "
+            f"{r['log_loss'] + 0.0:.3f} | {extra} |"
         )
-    lines += ["", "| method | mean accuracy | mean Brier | mean log loss |", "|---|---:|---:|---:|"]
+    shift = result["council_shift"]
+    loo = ", ".join(f"{k} {v:.1f}" for k, v in shift["fitted"].items() if k != "all")
+    lines += [
+        "",
+        f"council_shift: {shift['scenario']:.1f} in the scenario; fitted on all cases "
+        f"{shift['fitted']['all']:.1f}; without each case: {loo}",
+        "",
+        "| method | mean accuracy | mean Brier | mean log loss |",
+        "|---|---:|---:|---:|",
+    ]
     for r in result["summary"]:
         lines.append(
             f"| {r['method']} | {r['accuracy']:.3f} | {r['brier']:.3f} | {r['log_loss']:.3f} |"
         )
     lines += [
         "",
-        "| case | member | recorded | P(yes) | P(no) | P(abstain) |",
-        "|---|---|---|---:|---:|---:|",
+        "| case | member | recorded | unsim P(yes/no/abstain) | fitted P(yes/no/abstain) |",
+        "|---|---|---|---|---|",
     ]
     for m in result["members"]:
         lines.append(
-            f"| {m['case']} | {m['iso3']} | {m['recorded']} | {m['p_yes']:.2f} | "
-            f"{m['p_no']:.2f} | {m['p_abstain']:.2f} |"
+            f"| {m['case']} | {m['iso3']} | {m['recorded']} | {m['p_yes']:.2f} / "
+            f"{m['p_no']:.2f} / {m['p_abstain']:.2f} | {m['fitted_p_yes']:.2f} / "
+            f"{m['fitted_p_no']:.2f} / {m['fitted_p_abstain']:.2f} |"
         )
     return "\n".join(lines)
 
