@@ -137,3 +137,15 @@ def test_cli_stores_and_prints_the_attribution(
     assert main([*args, "--out", str(tmp_path / "bare"), "--no-attribution"]) == 0
     assert "What the assumptions move" not in capsys.readouterr().out
     assert "attribution" not in json.loads((tmp_path / "bare" / "summary.json").read_text())
+
+
+def test_no_assembly_vote_on_the_draft_no_attribution() -> None:
+    s = load_scenario(
+        DEFAULT_SCENARIO,
+        overrides={
+            "resolution.stages": ["sc_agenda", "sc_referral"],
+            "procedure.council.requires_plenary_adoption": False,
+        },
+    )
+    assert attribute(s, runs=64, seed=SEED) == {}
+    assert format_attribution({}) == []

@@ -130,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             from unsim.engine.attribution import attribute
 
             t1 = time.perf_counter()
-            results.summary["attribution"] = attribute(
+            attribution = attribute(
                 scenario,
                 runs=min(args.attribution_runs, results.summary["runs"]),
                 seed=args.seed_used,
@@ -138,6 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 executor=executor,
                 base=results,
             )
+            if attribution:  # none without an Assembly vote on the draft
+                results.summary["attribution"] = attribution
             attribution_seconds = time.perf_counter() - t1
         other_results = None
         if other is not None:
