@@ -207,7 +207,7 @@ def test_identical_scenarios_give_identical_runs(reference):
     assert_same_results(reference, twin)
 
 
-def test_changing_one_strategy_parameter_changes_only_what_depends_on_it(reference):
+def test_changing_one_strategy_parameter_changes_only_what_depends_on_it():
     """The deception's exposure penalty 0.3 -> 1.5 (strategy entry 3). Exposure is drawn from its
     own stream on a fixed schedule, so it happens in exactly the same runs and rounds. Hence:
     scheduled events (charm offensive, invitation offered, threats made) and exposure itself are
@@ -215,8 +215,10 @@ def test_changing_one_strategy_parameter_changes_only_what_depends_on_it(referen
     column; absences (one uniform per state and vote, absent iff below the state's absence
     probability) are equal wherever both versions held the vote; and the penalty does change
     something in the exposed runs."""
-    base = reference.runs
-    s = scenario(**{"actors.target.strategies[3].exposure_penalty": 1.5})
+    # a hazard at which both exposed and unexposed runs are common
+    hazard = {"actors.target.strategies[3].exposure_hazard": 0.1}
+    base = run(scenario(**hazard), runs=RUNS, seed=SEED).runs
+    s = scenario(**hazard, **{"actors.target.strategies[3].exposure_penalty": 1.5})
     assert s.actors.target.strategies[3].type == "deception"
     alt = run(s, runs=RUNS, seed=SEED).runs
     for ev in ("charm_offensive", "invitation_offered", "deception_exposed"):
@@ -345,10 +347,12 @@ def test_wilson_interval_edges():
 
 
 def test_the_summary_interval_covers_a_known_probability(reference):
-    """The deception (hazard 0.1, no schedule limit, not adaptive) acts in each of the 12 rounds
-    until exposed: P(exposed) = 1 - 0.9**12 exactly. The summary's 95 % interval over the
+    """The deception (no schedule limit, not adaptive) acts in each of the 12 rounds until
+    exposed: P(exposed) = 1 - (1 - hazard)**12 exactly. The summary's 95 % interval over the
     reference runs covers it."""
-    p = 1 - 0.9**12
+    deception = reference.scenario.actors.target.strategies[3]
+    assert deception.type == "deception" and deception.adaptive is None
+    p = 1 - (1 - deception.exposure_hazard) ** 12
     out = reference.outcome("deception_exposed")
     assert out["ci_low"] <= p <= out["ci_high"], (out, p)
     assert out["ci_high"] - out["ci_low"] < 0.06
@@ -399,14 +403,14 @@ def test_finished_blocks_leave_no_model_alive():
     assert alive() <= before
 
 
-@pytest.mark.parametrize("majority", ["simple", "two_thirds"])
-def test_pivotal_counts_match_brute_force(majority):
+@pytest.mark.parametrize(("majority", "intercept"), [("simple", -0.5), ("two_thirds", 1.0)])
+def test_pivotal_counts_match_brute_force(majority, intercept):
     """A state is pivotal when switching its yes to no (adopted) or its no to yes (not adopted)
     flips the result; checked against recounting every such switch. Support is lowered so that
-    plenary votes are close."""
+    plenary votes are close (for each majority, an intercept at which they are)."""
     from unsim.engine.blocks import _pivotal_counts
 
-    s = scenario(**{"behaviour.intercept": 1.0, "resolution.majority": majority})
+    s = scenario(**{"behaviour.intercept": intercept, "resolution.majority": majority})
     model = UNModel(s, replicates=400, seed=5)
     out = model.simulate()
     votes = model.votes["plenary"]
