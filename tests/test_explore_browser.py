@@ -116,8 +116,9 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             assert float(before) == baseline.outcome("icc_retained")["p"]
 
             page.get_by_text("Sponsors: bargaining bar and lobbying").click()
-            slider = page.locator(f"{_lever_selector(LEVER)} [role=slider]").first
-            slider.wait_for(state="visible", timeout=30_000)
+            lever = page.locator(_lever_selector(LEVER)).first
+            lever.wait_for(state="visible", timeout=30_000)
+            slider = lever.locator("[role=slider]").first  # Vuetify's thumb: focusable, no size
             slider.focus()
             t0 = time.monotonic()
             page.keyboard.press("Home")  # the bar to its lowest: any standing offer will do
@@ -130,10 +131,12 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             print(f"re-run shown {time.monotonic() - t0:.2f} s after the key press")
             value = float(str(slider.get_attribute("aria-valuenow")))
             after = _shown_p(page, "icc_retained")
+            changes = page.locator(".unsim-changes").first.inner_text()
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
         finally:
             browser.close()
     assert value == 0.0
+    assert changes == "1"
     expected = run(
         load_scenario(SCENARIO, overrides={LEVER: value}), runs=RUNS, seed=SEED, workers=1
     )

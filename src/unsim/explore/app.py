@@ -34,7 +34,7 @@ _CSS = """
 .unsim-outcomes th, .unsim-outcomes td { padding: 2px 8px; border-bottom: 1px solid #eee; }
 .unsim-outcomes td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .unsim-up { color: #2166ac; } .unsim-down { color: #b2182b; }
-.unsim-help { color: #666; font-size: 0.8rem; margin: -18px 0 10px 0; line-height: 1.2; }
+.unsim-help { color: #666; font-size: 0.8rem; margin: -10px 0 10px 0; line-height: 1.2; }
 .unsim-lever-label { font-size: 0.9rem; margin-top: 6px; }
 """
 
@@ -371,10 +371,13 @@ def Page() -> None:
             solara.Error(message[1])
 
     with solara.Column():
-        solara.Markdown(
-            f"## {session.scenario.resolution.title}\n"
-            f"Scenario **{session.scenario.name}** · {len(changed) + len(disabled)} change(s)"
-            f" from the scenario as written"
+        n_changes = len(changed) + len(disabled)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"<h2>{html.escape(session.scenario.resolution.title)}</h2>"
+            f"<p>Scenario <b>{html.escape(session.scenario.name)}</b> · "
+            f'<span class="unsim-changes">{n_changes}</span> change(s) from the scenario as '
+            "written</p>",
         )
         if error:
             solara.Error(f"This change makes the scenario invalid, results not updated: {error}")

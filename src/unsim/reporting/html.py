@@ -12,6 +12,7 @@ import base64
 import html
 import io
 import math
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -322,11 +323,15 @@ def _data_and_assumptions(scenario: Scenario, summary: Mapping[str, Any]) -> str
 # --------------------------------------------------------------------------------------------
 def _outcomes(results: Results) -> str:
     s = results.summary
+    names = {st.iso3: st.name for st in _world(results.scenario).states}
     rows = []
     for name, o in s["outcomes"].items():
+        label = o.get("label", words(name))
+        if name.startswith("veto_") and name[5:] in names:
+            label = f"{names[name[5:]]} vetoes"
         rows.append(
             (
-                o.get("label", words(name)),
+                label,
                 _pct(o.get("p")),
                 f"{_pct(o.get('ci_low'))} to {_pct(o.get('ci_high'))}",
             )
@@ -532,4 +537,8 @@ def write_report(results: Results, out: str | Path) -> Path:
             f"{out}: exists and is not a report that unsim wrote; nothing was written. "
             "Choose another file with --out"
         )
-    return write_text_atomically(out, render_report(results))
+    written = write_text_atomically(out, render_report(results))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(written, 0o666 & ~mask)  # like any file the user writes (not the temp file's 0600)
+    return written
