@@ -121,3 +121,40 @@ def test_group_heatmap_labels_in_words() -> None:
     assert "General Assembly plenary" in labels and "African States" in labels
     assert not any(is_code_path(x) for x in labels)
     assert sorted(t.get_text() for t in ax.texts) == ["20%", "45%", "70%", "95%"]
+
+
+def _contrast(a, b) -> float:  # type: ignore[no-untyped-def]
+    import numpy as np
+    from matplotlib.colors import to_rgb
+
+    def luminance(rgb) -> float:  # type: ignore[no-untyped-def]
+        c = np.array(to_rgb(rgb))
+        c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(c @ [0.2126, 0.7152, 0.0722])
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_sweep_heatmap_numbers_are_readable() -> None:
+    """The sweep heat map writes every cell's number in the colour that reads on that cell."""
+    import numpy as np
+    import pandas as pd
+
+    from unsim.sweeps import plot_heatmap
+
+    xs, ys = np.linspace(0, 1, 6), np.linspace(0, 1, 5)
+    df = pd.DataFrame(
+        [
+            {"point": i, "a.x": x, "a.y": y, "runs": 10, "plenary_adopted_p": (x + y) / 2}
+            for i, (x, y) in enumerate((x, y) for x in xs for y in ys)
+        ]
+    )
+    fig = Figure()
+    ax = plot_heatmap(df, "a.x", "a.y", "plenary_adopted", ax=fig.add_subplot())
+    image = ax.images[0]
+    assert len(ax.texts) == 30
+    for t in ax.texts:
+        j, i = t.get_position()
+        cell = image.cmap(image.norm(image.get_array()[int(i), int(j)]))
+        assert _contrast(cell, t.get_color()) >= 4.5, (t.get_text(), t.get_color())
