@@ -998,7 +998,7 @@ def plot_group_votes(
     ax.set_xlabel("expected votes (sum of the states' probabilities)")
     ax.set_title(f"{STAGE_LABELS[stage]}: expected votes by regional group", loc="left")
     ax.legend(
-        loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=5, frameon=False, fontsize="small"
+        loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=5, frameon=False, fontsize="small"
     )
     ax.spines[["top", "right"]].set_visible(False)
     return ax

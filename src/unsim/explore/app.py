@@ -414,11 +414,12 @@ def Page() -> None:
 
                 BackgroundFigure(group_figure, key=(what_if, stage))
                 names = dict(zip(shown.per_state["iso3"], shown.per_state["name"], strict=False))
+                codes = {name: code for code, name in names.items()}
                 solara.Select(
-                    label="State",
-                    values=sorted(names, key=lambda c: names[c]),
-                    value=state,
-                    on_value=set_state,
+                    label="State: its probability of each vote and of being pivotal",
+                    values=sorted(codes),
+                    value=names.get(state),
+                    on_value=lambda name: set_state(codes.get(name, "")),
                 )
                 if state:
                     StateDetail(session, shown, state)

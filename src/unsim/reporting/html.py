@@ -46,7 +46,7 @@ h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-
 #ddd; padding-bottom: .2rem; } .sub { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .92rem; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e5e5e5; text-align: left; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 img { max-width: 100%; height: auto; } .note { color: #555; font-size: .9rem; }
 code { background: #f4f4f4; padding: 0 .25rem; border-radius: 3px; }
 details summary { cursor: pointer; }
@@ -65,7 +65,7 @@ def _pct(p: Any, digits: int = 1) -> str:
 
 def _figure_png(fig: Figure, alt: str) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=100)
     fig.clear()
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
@@ -249,7 +249,7 @@ def _prior_rows(scenario: Scenario) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _attribution(attr: Mapping[str, Any]) -> str:
+def _attribution(attr: Mapping[str, Any], scenario: Scenario) -> str:
     stage = str(attr.get("stage", ""))
     cats = ("yes", "no", "abstain", "absent")
     as_given = attr.get("as_given", {}) or {}
@@ -269,7 +269,7 @@ def _attribution(attr: Mapping[str, Any]) -> str:
 
     rows: list[list[str]] = [["from the data alone", *(plain(data_only.get(c)) for c in cats)]]
     for part in attr.get("parts", []):
-        label = part.get("label") or label_for(str(part.get("name", "")))
+        label = part.get("label") or label_for(str(part.get("name", "")), scenario)
         rows.append([f"+ {label}", *(num(part.get(c)) for c in cats)])
     rows.append(["the scenario as given", *(plain(as_given.get(c)) for c in cats)])
     return "\n".join(
@@ -307,7 +307,7 @@ def _data_and_assumptions(scenario: Scenario, summary: Mapping[str, Any]) -> str
     parts.append("</ul><h3>Assumptions</h3>")
     attribution = summary.get("attribution")
     if attribution:
-        parts.append(_attribution(attribution))
+        parts.append(_attribution(attribution, scenario))
     else:
         parts.append(
             "<p>These values are stated priors of the scenario, not estimated from past votes "
@@ -363,16 +363,16 @@ def _tallies(results: Results) -> str:
 
         need = t.get("median_needed_yes")
         needed = (
-            f"{need} yes" + (" and no permanent member's no" if stage == "sc_referral" else "")
+            str(t.get("threshold", ""))
             if stage in SC_STAGES
-            else f"about {need} yes (median)"
+            else f"{t.get('threshold', '')}: about {need} yes (median)"
         )
         rows.append(
             (
                 STAGE_LABELS.get(stage, stage),
                 _pct(int(t["held"]) / int(s["runs"])),
                 *(q(c) for c in cats),
-                f"{t.get('threshold', '')}: {needed}",
+                needed,
             )
         )
     parts = [

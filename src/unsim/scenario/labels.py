@@ -124,6 +124,8 @@ def label_for(path: str, scenario: Any = None) -> str:
         last = i == len(parts) - 1
         if part == "strategies" and i + 1 < len(parts) and isinstance(parts[i + 1], int):
             strategies = _get(node, "strategies")
+            if strategies is None and i == 0:  # "strategies[0]" short for the target's
+                strategies = _get(_get(_get(scenario, "actors"), "target"), "strategies")
             entry = _get(strategies, parts[i + 1])
             strategy_owned = True
             if entry is not None:
