@@ -157,3 +157,28 @@ def test_explore_without_solara_or_with_a_bad_scenario(tmp_path: Path, capsys) -
     bad.write_text(DEFAULT_SCENARIO.read_text().replace("kind: scenario", "kind: scenaro"))
     assert main(["explore", str(bad), "--no-open"]) == 2
     assert "kind" in capsys.readouterr().err
+
+
+def test_group_votes_figure(session: Session) -> None:
+    from matplotlib.figure import Figure
+
+    from unsim.plots import plot_group_votes
+
+    ax = plot_group_votes(
+        session.baseline.per_state,
+        "plenary",
+        baseline=session.baseline.per_state,
+        ax=Figure().add_subplot(),
+    )
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "African States" and len(labels) == 5
+    assert not any(is_code_path(x) for x in [*labels, ax.get_xlabel(), ax.get_title()])
+    # each group's bar adds up to its number of states (the four probabilities sum to one)
+    sizes = session.baseline.per_state.query("stage == 'plenary'").groupby("group").size()
+    ends = {}
+    for patch in ax.patches:
+        y = round(patch.get_y() + patch.get_height() / 2)
+        ends[y] = max(ends.get(y, 0.0), patch.get_x() + patch.get_width())
+    assert [round(ends[i], 6) for i in range(5)] == [
+        float(sizes[g]) for g in ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
+    ]

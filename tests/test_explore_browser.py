@@ -132,11 +132,14 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             value = float(str(slider.get_attribute("aria-valuenow")))
             after = _shown_p(page, "icc_retained")
             changes = page.locator(".unsim-changes").first.inner_text()
+            # the chosen state's probabilities at each stage it voted in (the target by default)
+            state_rows = page.locator(".unsim-state tr[data-stage]").count()
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
         finally:
             browser.close()
     assert value == 0.0
     assert changes == "1"
+    assert state_rows == 3  # North Korea: amendment, Third Committee, plenary
     expected = run(
         load_scenario(SCENARIO, overrides={LEVER: value}), runs=RUNS, seed=SEED, workers=1
     )
