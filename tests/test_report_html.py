@@ -165,6 +165,7 @@ def test_report_command_and_run_flag(tmp_path: Path, capsys, monkeypatch) -> Non
     again = tmp_path / "again.html"
     assert main(["report", str(out), "--out", str(again)]) == 0
     assert again.read_text() == report.read_text()  # the same results give the same report
+    assert again.stat().st_mode & 0o777 == (out / "summary.json").stat().st_mode & 0o777
     assert not list(tmp_path.glob(".*.tmp"))  # nothing half-written left behind
     # a user's file is never overwritten; a report unsim wrote is replaced
     mine = tmp_path / "mine.html"

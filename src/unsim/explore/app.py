@@ -61,9 +61,34 @@ def _css_class(path: str) -> str:
 # --------------------------------------------------------------------------------------------
 # controls
 # --------------------------------------------------------------------------------------------
+#: The what-if of each browser session (Solara keeps a reactive variable per session).
+_VALUES: solara.Reactive[dict[str, Any]] = solara.reactive(cast(dict[str, Any], {}))
+_DISABLED: solara.Reactive[frozenset[int]] = solara.reactive(frozenset())
+
+
+def _set_value(path: str, value: Any) -> None:
+    _VALUES.value = {**_VALUES.value, path: value}
+
+
+def _set_enabled(index: int, on: bool) -> None:
+    disabled = _DISABLED.value
+    _DISABLED.value = disabled - {index} if on else disabled | {index}
+
+
 @solara.component
-def Lever(control: Control, value: Any, on_value: Any) -> None:
-    """One control, drawn by its kind."""
+def Lever(control: Control, value: Any) -> None:
+    """One control, drawn by its kind. Its arguments are plain values, so a change of one lever
+    re-renders that lever alone."""
+    if control.kind == "enabled":
+        index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
+
+        def on_value(v: Any) -> None:
+            _set_enabled(index, bool(v))
+    else:
+
+        def on_value(v: Any) -> None:
+            _set_value(control.path, v)
+
     with solara.Column(classes=[_css_class(control.path)], gap="0px"):
         if control.kind in ("enabled", "bool"):
             solara.Switch(label=control.label, value=bool(value), on_value=on_value)
@@ -131,29 +156,15 @@ def _state_codes() -> list[str]:
 
 
 @solara.component
-def Controls(
-    sections: list[Section],
-    values: dict[str, Any],
-    set_value: Any,
-    disabled: frozenset[int],
-    set_enabled: Any,
-) -> None:
+def Controls(sections: list[Section], values: dict[str, Any], disabled: frozenset[int]) -> None:
     for i, section in enumerate(sections):
         with solara.Details(summary=section.title, expand=i == 0):
             for control in section.controls:
                 if control.kind == "enabled":
                     index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
-                    Lever(
-                        control,
-                        index not in disabled,
-                        lambda on, index=index: set_enabled(index, on),
-                    )
+                    Lever(control, index not in disabled)
                 else:
-                    Lever(
-                        control,
-                        values.get(control.path, control.value),
-                        lambda v, path=control.path: set_value(path, v),
-                    )
+                    Lever(control, values.get(control.path, control.value))
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,21 +322,13 @@ def StateTable(rows: list[dict[str, Any]], stage: str, selected: str) -> None:
 def Page() -> None:
     session = get_session()
     sections = solara.use_memo(lambda: build_controls(session.scenario), [])
-    values, set_values = solara.use_state({})  # type: ignore[var-annotated]
-    disabled, set_disabled = solara.use_state(frozenset())  # type: ignore[var-annotated]
+    values = _VALUES.value
+    disabled = _DISABLED.value
     state, set_state = solara.use_state("PRK" if "PRK" in session.scenario.world.codes else "")  # type: ignore[union-attr]
     save_to, set_save_to = solara.use_state(
         str(session.path.with_name(f"{session.path.stem}_whatif.yaml"))
     )
     message, set_message = solara.use_state(("", ""))
-
-    def set_value(path: str, v: Any) -> None:
-        new = dict(values)
-        new[path] = v
-        set_values(new)
-
-    def set_enabled(index: int, on: bool) -> None:
-        set_disabled(disabled - {index} if on else disabled | {index})
 
     # only values that differ from the scenario's are changes
     defaults = {c.path: c.value for s in sections for c in s.controls}
@@ -359,10 +362,10 @@ def Page() -> None:
         )
         solara.Button(
             "Reset to the scenario",
-            on_click=lambda: (set_values({}), set_disabled(frozenset())),
+            on_click=lambda: (_VALUES.set({}), _DISABLED.set(frozenset())),
             outlined=True,
         )
-        Controls(sections, values, set_value, disabled, set_enabled)
+        Controls(sections, values, disabled)
         solara.InputText("Save the edited scenario as", value=save_to, on_value=set_save_to)
         solara.Button("Save as YAML", on_click=save)
         if message[0] == "ok":

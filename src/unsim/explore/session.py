@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from unsim.atomic import write_text_atomically
+from unsim.atomic import with_umask_mode, write_text_atomically
 from unsim.engine import run
 from unsim.engine.results import Results
 from unsim.engine.stats import proportion
@@ -210,7 +210,7 @@ class Session:
         if out.exists():
             raise OutputError(f"{out}: exists; nothing was written. Choose a new file name")
         self.scenario_for(what_if)  # refuses an invalid what-if before anything is written
-        return write_text_atomically(out, self.to_yaml(what_if, out))
+        return with_umask_mode(write_text_atomically(out, self.to_yaml(what_if, out)))
 
 
 def _relpath(target: Path, start: Path) -> str:

@@ -12,7 +12,6 @@ import base64
 import html
 import io
 import math
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from unsim.atomic import write_text_atomically
+from unsim.atomic import with_umask_mode, write_text_atomically
 from unsim.engine.results import Results
 from unsim.errors import OutputError
 from unsim.plots import (
@@ -537,8 +536,4 @@ def write_report(results: Results, out: str | Path) -> Path:
             f"{out}: exists and is not a report that unsim wrote; nothing was written. "
             "Choose another file with --out"
         )
-    written = write_text_atomically(out, render_report(results))
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(written, 0o666 & ~mask)  # like any file the user writes (not the temp file's 0600)
-    return written
+    return with_umask_mode(write_text_atomically(out, render_report(results)))
