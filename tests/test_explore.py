@@ -117,6 +117,7 @@ def test_a_what_if_is_the_librarys_run_on_the_same_seed(session: Session) -> Non
     assert o.diff == pytest.approx(o.p - o.p_baseline)
     assert o.diff_low <= o.diff <= o.diff_high
     assert outcomes["deception_exposed"].p == 0.0  # switched off: never exposed
+    assert outcomes["veto_CHN"].label == "China vetoes"
 
 
 def test_state_detail(session: Session) -> None:

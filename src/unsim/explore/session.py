@@ -24,10 +24,9 @@ import yaml
 
 from unsim.atomic import with_umask_mode, write_text_atomically
 from unsim.engine import run
-from unsim.engine.results import Results
-from unsim.engine.stats import proportion
+from unsim.engine.results import OUTCOMES, Results
+from unsim.engine.stats import paired_difference, proportion
 from unsim.errors import OutputError
-from unsim.report import compare
 from unsim.scenario.loader import apply_overrides, read_yaml, scenario_from_dict
 from unsim.scenario.schema import Scenario
 from unsim.strategies import Strategy
@@ -140,16 +139,26 @@ class Session:
     def outcomes(self, results: Results) -> list[Outcome]:
         """Every outcome's probability with its interval, and the paired change from the
         baseline with its interval (common random numbers)."""
-        table = compare(self.baseline, results).set_index("outcome")
+        keys = {name: key for name, _label, key in OUTCOMES}
+        world = self.scenario.world
+        names = {st.iso3: st.name for st in getattr(world, "states", [])}
+        base_runs, runs = self.baseline.runs, results.runs
+        assert base_runs is not None and runs is not None
         out = []
         for name, o in results.summary["outcomes"].items():
-            if name not in table.index:
+            key = keys.get(name, name)  # a veto's run column is its outcome's name
+            if key not in runs or key not in base_runs:
                 continue
-            d = table.loc[name]
+            d = paired_difference(
+                base_runs[key].to_numpy(dtype=bool), runs[key].to_numpy(dtype=bool)
+            )
+            label = str(o["label"])
+            if name.startswith("veto_") and name[5:] in names:
+                label = f"{names[name[5:]]} vetoes"
             out.append(
                 Outcome(
                     name=name,
-                    label=str(o["label"]),
+                    label=label,
                     p=float(o["p"]),
                     ci_low=float(o["ci_low"]),
                     ci_high=float(o["ci_high"]),
