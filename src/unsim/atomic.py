@@ -25,3 +25,12 @@ def write_atomically(path: str | Path, write: Callable[[str], object]) -> Path:
 
 def write_text_atomically(path: str | Path, text: str) -> Path:
     return write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def with_umask_mode(path: str | Path) -> Path:
+    """Give a file written through a temporary file (created 0600) the mode a new file of the
+    user's gets (0666 less the umask)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+    return Path(path)

@@ -32,7 +32,17 @@ if TYPE_CHECKING:
 #: first runs of the main run are reused; measured intervals are about +-0.1 votes)
 ATTRIBUTION_RUNS = 4096
 
-COMMANDS = ("run", "validate", "schema", "plot", "calibrate", "backtest", "sweep")
+COMMANDS = (
+    "run",
+    "validate",
+    "schema",
+    "plot",
+    "calibrate",
+    "backtest",
+    "sweep",
+    "report",
+    "explore",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,6 +90,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--csv", action="store_true", help="write tables as CSV instead of Parquet")
     p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
+    p.add_argument(
+        "--report", action="store_true", help="also write report.html (self-contained HTML)"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")
     p.set_defaults(handler=cmd_run)
 
@@ -165,6 +178,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         plots=not args.no_plots,
         force=args.force,
     )
+    if getattr(args, "report", False):
+        from unsim.reporting.html import write_report
+
+        write_report(results, written / "report.html")
     comparison_text = None
     if other_results is not None:
         table = compare(results, other_results)
@@ -273,6 +290,11 @@ def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         pass
     else:
         add_sweep_parser(sub)
+    from unsim.explore.cli import add_explore_parser
+    from unsim.reporting.cli import add_report_parser
+
+    add_report_parser(sub)
+    add_explore_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -705,6 +705,8 @@ def plot_heatmap(
     def ticks(values: Sequence[Any]) -> list[str]:
         return [f"{v:g}" if _is_number(v) else str(v) for v in values]
 
+    from unsim.plots import readable_text_color
+
     ax.set_xticks(range(grid.shape[1]), ticks(list(grid.columns)), rotation=45, ha="right")
     ax.set_yticks(range(grid.shape[0]), ticks(list(grid.index)))
     if annotate and grid.size <= 150:
@@ -718,7 +720,7 @@ def plot_heatmap(
                     ha="center",
                     va="center",
                     fontsize=7,
-                    color="white" if (not is_p or v < 0.6) else "black",
+                    color=readable_text_color(image.cmap(image.norm(v))),
                 )
     ax.set_xlabel(param_label(x))
     ax.set_ylabel(param_label(y))

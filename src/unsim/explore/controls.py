@@ -1,0 +1,230 @@
+"""The explorer's controls, generated from the scenario schema.
+
+Every lever is found by walking the pydantic models of a loaded scenario: a number becomes a
+slider whose bounds come from the field's ``ge``/``le`` constraints, a yes/no field a switch, a
+choice among literals a menu, a list of states a multiple choice. Labels come from
+:mod:`unsim.scenario.labels` and help texts from the fields' descriptions, so a field added to
+the schema appears in the explorer with no change here.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from unsim.scenario.labels import describe, label_for, strategy_name
+from unsim.scenario.refs import ActorRef, StateRef
+from unsim.scenario.schema import Scenario
+
+Kind = Literal["float", "int", "bool", "choice", "multichoice", "states", "enabled"]
+
+#: The parts of a scenario the explorer offers as levers, with their section titles. Strategies
+#: (one section each) come first; everything below each root is generated from the schema.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("actors.sponsors", "Sponsors: bargaining bar and lobbying"),
+    ("actors.allies", "Allies and patrons"),
+    ("behaviour", "How states decide (the ICC language's cost and more)"),
+    ("resolution.clauses", "Clauses of the draft"),
+    ("procedure", "Procedure"),
+    ("simulation.rounds", "Diplomatic rounds"),
+)
+
+#: Fields that name things rather than set a lever.
+_SKIP = {"type", "label", "mover", "deletes"}
+
+
+@dataclass(frozen=True)
+class Control:
+    """One lever: where it sits in the scenario, how it reads and what it may take."""
+
+    path: str
+    label: str
+    help: str
+    kind: Kind
+    value: Any
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple[Any, ...] = ()
+    optional: bool = False  # may be left unset (null)
+
+
+@dataclass
+class Section:
+    title: str
+    controls: list[Control] = field(default_factory=list)
+
+
+def _bounds(info: FieldInfo) -> tuple[float | None, float | None, float | None, float | None]:
+    ge = le = gt = lt = None
+    for m in info.metadata:
+        ge = getattr(m, "ge", ge)
+        le = getattr(m, "le", le)
+        gt = getattr(m, "gt", gt)
+        lt = getattr(m, "lt", lt)
+    return ge, le, gt, lt
+
+
+def _nice_step(span: float, is_int: bool) -> float:
+    if is_int:
+        return 1
+    raw = span / 100 if span > 0 else 0.01
+    return float(10 ** math.floor(math.log10(raw)))
+
+
+def _strip_optional(annotation: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        if len(args) == 1:
+            return args[0], optional
+        return annotation, optional
+    return annotation, False
+
+
+def _is_state_ref(tp: Any) -> bool:
+    return tp is StateRef or tp is ActorRef
+
+
+def numeric_control(
+    path: str,
+    info: FieldInfo,
+    value: Any,
+    scenario: Any,
+    is_int: bool,
+    optional: bool,
+    max_round: int | None = None,
+) -> Control:
+    """A slider: bounds from the schema, else a range around the current value."""
+    ge, le, gt, lt = _bounds(info)
+    current = float(value) if value is not None else float(ge if ge is not None else 1)
+    span = max(10.0 if is_int else 1.0, 2 * abs(current))
+    lo = ge if ge is not None else gt if gt is not None else current - span
+    hi = le if le is not None else lt if lt is not None else current + span
+    if max_round is not None and path.rsplit(".", 2)[-2] == "schedule":
+        hi = max(max_round, int(current))
+    lo, hi = float(lo), float(hi)
+    step = _nice_step(hi - lo, is_int)
+    if gt is not None and not is_int:
+        lo = float(gt) + step
+    if lt is not None and not is_int:
+        hi = float(lt) - step
+    return Control(
+        path=path,
+        label=label_for(path, scenario),
+        help=info.description or describe(path, scenario) or "",
+        kind="int" if is_int else "float",
+        value=(int(value) if is_int else float(value)) if value is not None else None,
+        min=int(lo) if is_int else lo,
+        max=int(hi) if is_int else hi,
+        step=step,
+        optional=optional,
+    )
+
+
+def _field_control(
+    path: str, info: FieldInfo, value: Any, scenario: Any, max_round: int | None
+) -> Control | None:
+    annotation, optional = _strip_optional(info.annotation)
+    origin = typing.get_origin(annotation)
+    label = label_for(path, scenario)
+    help_text = info.description or ""
+    if annotation is bool:
+        return Control(path, label, help_text, "bool", bool(value))
+    if annotation in (int, float):
+        return numeric_control(path, info, value, scenario, annotation is int, optional, max_round)
+    if origin is Literal:
+        choices = typing.get_args(annotation)
+        if len(choices) < 2:
+            return None
+        return Control(path, label, help_text, "choice", value, choices=choices)
+    if origin is list:
+        (item,) = typing.get_args(annotation) or (None,)
+        if _is_state_ref(item):
+            return Control(path, label, help_text, "states", list(value or []))
+        if typing.get_origin(item) is Literal:
+            return Control(
+                path, label, help_text, "multichoice", list(value), choices=typing.get_args(item)
+            )
+    return None
+
+
+def model_controls(
+    node: BaseModel,
+    prefix: str,
+    scenario: Any,
+    skip: set[str] | None = None,
+    max_round: int | None = None,
+) -> list[Control]:
+    """Controls for every lever of a pydantic model instance (recursing into nested models)."""
+    out: list[Control] = []
+    skip = skip or set()
+    for name, info in type(node).model_fields.items():
+        path = f"{prefix}.{name}" if prefix else name
+        if name in _SKIP or path in skip:
+            continue
+        value = getattr(node, name)
+        if isinstance(value, BaseModel):
+            out += model_controls(value, path, scenario, skip, max_round)
+            continue
+        control = _field_control(path, info, value, scenario, max_round)
+        if control is not None:
+            out.append(control)
+    return out
+
+
+def _node(scenario: BaseModel, path: str) -> Any:
+    node: Any = scenario
+    for part in path.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def build_controls(scenario: Scenario) -> list[Section]:
+    """The explorer's sections of controls for a loaded scenario.
+
+    Each strategy of the target is a section (a switch to take it out of the scenario, then every
+    parameter of its type); then the parts of ``SECTIONS``. Behaviour parameters that the
+    scenario's calibration fits are left out (the calibration sets them, not the scenario)."""
+    fitted: set[str] = set()
+    cal = scenario.calibration
+    if isinstance(cal, BaseModel):
+        fitted = {f"behaviour.{k}" for k in getattr(cal, "behaviour", {})}
+    rounds = scenario.simulation.rounds
+    max_round = rounds.third_committee + rounds.plenary + rounds.security_council
+    sections: list[Section] = []
+    strategies = list(scenario.actors.target.strategies)
+    for i, strategy in enumerate(strategies):
+        prefix = f"actors.target.strategies[{i}]"
+        name = strategy_name(strategy, strategies)
+        section = Section(f"Strategy: {name}")
+        section.controls.append(
+            Control(
+                prefix,
+                f"{name}: on",
+                (type(strategy).__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+                "enabled",
+                True,
+            )
+        )
+        section.controls += model_controls(strategy, prefix, scenario, max_round=max_round)
+        sections.append(section)
+    for root, title in SECTIONS:
+        node = _node(scenario, root)
+        controls = model_controls(node, root, scenario, skip=fitted, max_round=max_round)
+        if root == "behaviour":  # the ICC language's cost first: the lever most asked about
+            controls.sort(key=lambda c: c.path != "behaviour.icc_aversion")
+        if controls:
+            sections.append(Section(title, controls))
+    return sections
+
+
+def all_controls(sections: list[Section]) -> list[Control]:
+    return [c for s in sections for c in s.controls]

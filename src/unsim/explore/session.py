@@ -1,0 +1,226 @@
+"""The explorer's model side, without any user interface: a scenario, its baseline run and
+what-if runs on common random numbers, kept warm in the server process.
+
+A what-if is a set of ``overrides`` (scenario path -> value, as ``unsim run --set`` takes them)
+and a set of strategies switched off. Every run uses the same master seed and number of runs as
+the baseline, so run i of a what-if and run i of the baseline share their random numbers and
+the change between them is a paired difference.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from unsim.atomic import with_umask_mode, write_text_atomically
+from unsim.engine import run
+from unsim.engine.results import OUTCOMES, Results
+from unsim.engine.stats import paired_difference, proportion
+from unsim.errors import OutputError
+from unsim.scenario.loader import apply_overrides, read_yaml, scenario_from_dict
+from unsim.scenario.schema import Scenario
+from unsim.strategies import Strategy
+
+DEFAULT_SCENARIO = "scenarios/icc_referral.yaml"
+DEFAULT_RUNS = 4096  # two blocks of the default size: one model, reset for the second
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """A change to the scenario: values set by path, strategies (by index) switched off."""
+
+    overrides: tuple[tuple[str, Any], ...] = ()
+    disabled: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, overrides: Mapping[str, Any] | None = None, disabled: Iterable[int] = ()) -> WhatIf:
+        items = tuple(sorted((overrides or {}).items()))
+        return cls(tuple((k, _freeze(v)) for k, v in items), frozenset(disabled))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: _thaw(v) for k, v in self.overrides}
+
+
+def _freeze(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+def _thaw(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+def edited_raw(raw: Mapping[str, Any], what_if: WhatIf) -> dict[str, Any]:
+    """The scenario mapping with the what-if applied (``raw`` itself is left as it was)."""
+    out = apply_overrides(dict(raw), what_if.as_dict())
+    if what_if.disabled:
+        actors = dict(out.get("actors") or {})
+        target = dict(actors.get("target") or {})
+        strategies = list(target.get("strategies") or [])
+        target["strategies"] = [s for i, s in enumerate(strategies) if i not in what_if.disabled]
+        actors["target"] = target
+        out["actors"] = actors
+    return out
+
+
+@dataclass
+class Outcome:
+    name: str
+    label: str
+    p: float
+    ci_low: float
+    ci_high: float
+    p_baseline: float
+    diff: float
+    diff_low: float
+    diff_high: float
+
+
+class Session:
+    """A scenario loaded once, its baseline run, and what-if runs cached by their change."""
+
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_SCENARIO,
+        runs: int = DEFAULT_RUNS,
+        seed: int | None = None,
+        cache_size: int = 32,
+    ) -> None:
+        self.path = Path(path)
+        self.raw = read_yaml(self.path)
+        self.base_dir = self.path.parent
+        self.scenario = scenario_from_dict(self.raw, base_dir=self.base_dir, source=str(path))
+        # what-ifs reuse the loaded world and calibration instead of reading their files again
+        self._resolved = dict(self.raw, world=self.scenario.world)
+        if self.scenario.calibration is not None:
+            self._resolved["calibration"] = self.scenario.calibration
+        self.runs = int(runs)
+        sim_seed = self.scenario.simulation.seed
+        self.seed = int(seed if seed is not None else sim_seed if sim_seed is not None else 0)
+        self._cache: OrderedDict[WhatIf, Results] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.last_seconds = math.nan
+        self.baseline = self.results(WhatIf())
+
+    # -- running ----------------------------------------------------------------------------
+    def scenario_for(self, what_if: WhatIf) -> Scenario:
+        if not what_if.overrides and not what_if.disabled:
+            return self.scenario
+        return scenario_from_dict(
+            edited_raw(self._resolved, what_if), base_dir=self.base_dir, source=str(self.path)
+        )
+
+    def results(self, what_if: WhatIf) -> Results:
+        """The what-if's results on the session's seed and runs (cached). Raises
+        :class:`unsim.errors.ScenarioError` if the change makes the scenario invalid."""
+        with self._lock:
+            if what_if in self._cache:
+                self._cache.move_to_end(what_if)
+                return self._cache[what_if]
+            t0 = time.perf_counter()
+            results = run(self.scenario_for(what_if), runs=self.runs, seed=self.seed, workers=1)
+            self.last_seconds = time.perf_counter() - t0
+            self._cache[what_if] = results
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return results
+
+    # -- what to show -----------------------------------------------------------------------
+    def outcomes(self, results: Results) -> list[Outcome]:
+        """Every outcome's probability with its interval, and the paired change from the
+        baseline with its interval (common random numbers)."""
+        keys = {name: key for name, _label, key in OUTCOMES}
+        world = self.scenario.world
+        names = {st.iso3: st.name for st in getattr(world, "states", [])}
+        base_runs, runs = self.baseline.runs, results.runs
+        assert base_runs is not None and runs is not None
+        out = []
+        for name, o in results.summary["outcomes"].items():
+            key = keys.get(name, name)  # a veto's run column is its outcome's name
+            if key not in runs or key not in base_runs:
+                continue
+            d = paired_difference(
+                base_runs[key].to_numpy(dtype=bool), runs[key].to_numpy(dtype=bool)
+            )
+            label = str(o["label"])
+            if name.startswith("veto_") and name[5:] in names:
+                label = f"{names[name[5:]]} vetoes"
+            out.append(
+                Outcome(
+                    name=name,
+                    label=label,
+                    p=float(o["p"]),
+                    ci_low=float(o["ci_low"]),
+                    ci_high=float(o["ci_high"]),
+                    p_baseline=float(d["p_a"]),
+                    diff=float(d["diff"]),
+                    diff_low=float(d["ci_low"]),
+                    diff_high=float(d["ci_high"]),
+                )
+            )
+        return out
+
+    @staticmethod
+    def state_detail(results: Results, iso3: str) -> pd.DataFrame:
+        """One state's probability of each vote with its 95 % interval, and how often it was
+        pivotal, at every stage it voted in (rows: stages)."""
+        ps = results.per_state
+        rows = []
+        for r in ps[ps["iso3"] == iso3].itertuples():
+            held = int(r.runs_held)
+            row: dict[str, Any] = {"stage": str(r.stage), "runs_held": held}
+            for cat in ("yes", "no", "abstain", "absent", "pivotal"):
+                p = float(getattr(r, f"p_{cat}"))
+                pr = proportion(round(p * held), held)
+                row[cat] = pr["p"]
+                row[f"{cat}_low"] = pr["ci_low"]
+                row[f"{cat}_high"] = pr["ci_high"]
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    # -- saving -----------------------------------------------------------------------------
+    def to_yaml(self, what_if: WhatIf, out: str | Path) -> str:
+        """The edited scenario as YAML text, with world and calibration paths made relative to
+        the folder of ``out`` (so ``unsim validate out`` finds them)."""
+        raw = edited_raw(self.raw, what_if)
+        out_dir = Path(out).resolve().parent
+        for key in ("world", "calibration"):
+            value = raw.get(key)
+            if isinstance(value, str):
+                target = (self.base_dir / value).resolve()
+                raw[key] = Path(_relpath(target, out_dir)).as_posix()
+        changes = [f"#   {k} = {v!r}" for k, v in what_if.as_dict().items()]
+        changes += [
+            f"#   strategy {i + 1} ({self._strategy_key(i)}) switched off"
+            for i in sorted(what_if.disabled)
+        ]
+        head = [f"# A what-if of {self.path}, saved by `unsim explore`."]
+        if changes:
+            head += ["# Changed:", *changes]
+        return "\n".join(head) + "\n" + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+
+    def _strategy_key(self, i: int) -> str:
+        strategy: Strategy = self.scenario.actors.target.strategies[i]
+        return str(strategy.key)
+
+    def save_yaml(self, what_if: WhatIf, out: str | Path) -> Path:
+        """Write the edited scenario to a new file ``out`` (atomically; never over a file)."""
+        out = Path(out)
+        if out.exists():
+            raise OutputError(f"{out}: exists; nothing was written. Choose a new file name")
+        self.scenario_for(what_if)  # refuses an invalid what-if before anything is written
+        return with_umask_mode(write_text_atomically(out, self.to_yaml(what_if, out)))
+
+
+def _relpath(target: Path, start: Path) -> str:
+    return os.path.relpath(target, start)

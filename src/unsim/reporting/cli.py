@@ -1,0 +1,35 @@
+"""``unsim report RESULTS_DIR [--out FILE]``: the HTML report of a results folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from unsim.errors import ExitCode
+
+
+def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "report",
+        help="write one self-contained HTML report of a results folder",
+        description="Write one self-contained HTML file (figures embedded, nothing loaded from "
+        "the network) that explains a results folder to a reader who never ran the model.",
+    )
+    p.add_argument("results", type=Path, help="a results folder written by `unsim run`")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="the HTML file to write (default: RESULTS/report.html); an existing file is "
+        "replaced only if it is a report unsim wrote",
+    )
+    p.set_defaults(handler=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from unsim.engine.results import Results
+    from unsim.reporting.html import write_report
+
+    results = Results.load(args.results)
+    out = args.out if args.out is not None else Path(args.results) / "report.html"
+    print(write_report(results, out))
+    return ExitCode.OK

@@ -1,0 +1,148 @@
+"""The explorer in a real browser: headless Chromium (the system's) driven by Playwright.
+
+Starts ``unsim explore`` on a free local port, moves a lever, and checks that the probability
+the page shows changes and equals the library's answer for the same scenario, change and seed.
+Skipped with a message when Chromium, Playwright or Solara is missing (``.ci/run`` installs
+them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+SCENARIO = ROOT / "scenarios" / "icc_referral.yaml"
+RUNS = 2000
+SEED = 7
+LEVER = "actors.sponsors.bargaining.accept_offer_min_credibility"
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _lever_selector(path: str) -> str:
+    return ".lever-" + "".join(c if c.isalnum() else "-" for c in path)
+
+
+@pytest.fixture
+def explorer(tmp_path: Path):  # type: ignore[no-untyped-def]
+    pytest.importorskip("solara", reason="the explorer needs the explore extra (Solara)")
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "unsim",
+            "explore",
+            str(SCENARIO),
+            "--port",
+            str(port),
+            "--runs",
+            str(RUNS),
+            "--seed",
+            str(SEED),
+            "--no-open",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _shown_p(page, outcome: str) -> str:  # type: ignore[no-untyped-def]
+    return str(page.locator(f'tr[data-outcome="{outcome}"]').first.get_attribute("data-p"))
+
+
+def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no system Chromium (apt-get install -y chromium); .ci/run installs it")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed (the test extra has it)"
+    )
+    from unsim import load_scenario, run
+
+    url, proc = explorer
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            deadline = time.monotonic() + 120
+            while True:  # the server needs a few seconds to listen
+                try:
+                    page.goto(url, timeout=10_000)
+                    break
+                except sync_api.Error:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise
+                    time.sleep(1)
+            page.wait_for_selector('tr[data-outcome="icc_retained"]', timeout=120_000)
+            before = _shown_p(page, "icc_retained")
+            baseline = run(load_scenario(SCENARIO), runs=RUNS, seed=SEED, workers=1)
+            assert float(before) == baseline.outcome("icc_retained")["p"]
+
+            page.get_by_text("Sponsors: bargaining bar and lobbying").click()
+            lever = page.locator(_lever_selector(LEVER)).first
+            lever.wait_for(state="visible", timeout=30_000)
+            slider = lever.locator("[role=slider]").first  # Vuetify's thumb: focusable, no size
+            slider.focus()
+            t0 = time.monotonic()
+            page.keyboard.press("Home")  # the bar to its lowest: any standing offer will do
+            page.wait_for_function(
+                "([sel, old]) => { const r = document.querySelector(sel);"
+                " return r && r.getAttribute('data-p') !== old; }",
+                arg=['tr[data-outcome="icc_retained"]', before],
+                timeout=60_000,
+            )
+            print(f"re-run shown {time.monotonic() - t0:.2f} s after the key press")
+            value = float(str(slider.get_attribute("aria-valuenow")))
+            after = _shown_p(page, "icc_retained")
+            changes = page.locator(".unsim-changes").first.inner_text()
+            # the chosen state's probabilities at each stage it voted in (the target by default)
+            state_rows = page.locator(".unsim-state tr[data-stage]").count()
+            page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
+        finally:
+            browser.close()
+    assert value == 0.0
+    assert changes == "1"
+    assert state_rows == 3  # North Korea: amendment, Third Committee, plenary
+    expected = run(
+        load_scenario(SCENARIO, overrides={LEVER: value}), runs=RUNS, seed=SEED, workers=1
+    )
+    assert float(after) == expected.outcome("icc_retained")["p"]
+    assert float(after) < float(before)  # the sponsors now take the DPRK's offer in some runs
+    assert (tmp_path / "explorer.png").stat().st_size > 10_000
