@@ -25,6 +25,7 @@ import yaml
 from unsim.argtypes import positive as _positive
 from unsim.argtypes import whole_number as _seed
 from unsim.errors import InputError
+from unsim.safeio import load_yaml
 
 __all__ = ["add_sweep_parser", "cmd_sweep", "parse_param"]
 
@@ -34,7 +35,7 @@ DEFAULT_OUTCOMES = ("plenary_yes_mean", "icc_retained", "referral_tabled", "refe
 
 def _value(text: str) -> Any:
     try:
-        return yaml.safe_load(text) if text.strip() else None
+        return load_yaml(text) if text.strip() else None
     except yaml.YAMLError:
         return text.strip()
 
