@@ -15,6 +15,8 @@ from typing import Any
 
 from unsim.argtypes import iso_date as _date
 from unsim.argtypes import positive as _positive
+from unsim.argtypes import runs as _runs
+from unsim.argtypes import seed as _seed
 from unsim.argtypes import whole_number as _count
 from unsim.errors import ExitCode, InputError
 
@@ -142,9 +144,9 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file")
     p.add_argument("--actual", type=Path, help="recorded votes CSV (see the README)")
     p.add_argument(
-        "--runs", type=_positive, help="runs (default: the scenario's; 2000 for --timesplit)"
+        "--runs", type=_runs, help="runs (default: the scenario's; 2000 for --timesplit)"
     )
-    p.add_argument("--seed", type=_count, help="master seed (default: the scenario's, or 0)")
+    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or 0)")
     p.add_argument("--data", type=Path, help="real UN data folder (default: ../shared/data)")
     p.add_argument("--timesplit", action="store_true", help="run the time-split validation")
     p.add_argument("--years", default="2006-2011", help="years of the time split (e.g. 2009-2011)")
