@@ -95,6 +95,10 @@ class UnsimError(Exception):
     exit_code: ExitCode = ExitCode.FAILURE
 
 
+#: Most problems a message lists (the count says how many more there are).
+MAX_SHOWN = 50
+
+
 class ScenarioError(UnsimError):
     """A scenario (or a file it references) is invalid; carries every problem found."""
 
@@ -111,7 +115,10 @@ class ScenarioError(UnsimError):
             self.source if len(self.source) <= 160 else f"{self.source[:80]}...{self.source[-77:]}"
         )
         head = f"{source}: {n} problem{'s' if n != 1 else ''}"
-        return "\n".join([head, *(f"- {p.render()}" for p in self.problems)])
+        lines = [head, *(f"- {p.render()}" for p in self.problems[:MAX_SHOWN])]
+        if n > MAX_SHOWN:
+            lines.append(f"- ... and {n - MAX_SHOWN} more")
+        return "\n".join(lines)
 
 
 class InputError(UnsimError):
