@@ -124,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = _results_dir(args, scenario.name)
     check_output_folder(out, force=args.force)
     probe_output_folder(out)
-    executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask else None
+    executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
     try:
         t0 = time.perf_counter()
         results = run(

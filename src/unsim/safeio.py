@@ -323,3 +323,6 @@ def load_yaml(text: str | bytes) -> Any:
             loader.dispose()
     except RecursionError:
         raise ComposerError(None, None, "nested too deeply", None) from None
+    except ValueError as exc:  # a value the constructor cannot convert (an integer of 5000 digits)
+        text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ConstructorError(None, None, f"a value cannot be read ({text})", None) from None

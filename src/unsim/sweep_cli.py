@@ -173,7 +173,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if out is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("results") / base.scenario.name / f"sweep-{stamp}-seed{seed}"
-    executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask else None
+    executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
     try:
         table = sweep(
             args.scenario,

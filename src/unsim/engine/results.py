@@ -496,6 +496,8 @@ def output_errors(out: Path) -> Iterator[None]:
         if exc.errno in _PATH_ERRNOS:
             raise OutputError(f"{out}: cannot write results there ({where}: {reason})") from None
         raise SystemFailure(f"{out}: cannot write results ({where}: {reason})") from None
+    except RecursionError:  # pathlib's mkdir(parents=True) recurses once per missing folder
+        raise OutputError(f"{out}: cannot write results there (the path is too deep)") from None
 
 
 _PATH_ERRNOS = frozenset(
