@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import math
 import multiprocessing as mp
 import os
 import pickle
 import platform
-import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from unsim._version import __version__
+from unsim._workers import worker_init
 from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
 from unsim.engine.results import Results, build_per_state, build_summary, runs_frame
 from unsim.engine.rng import new_master_seed
@@ -35,9 +34,6 @@ from unsim.errors import WorkerError
 from unsim.scenario.schema import Scenario
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
-
-#: prctl(2) option: the signal a process gets when its parent dies (Linux).
-_PR_SET_PDEATHSIG = 1
 
 MAIN_GUARD_HINT = (
     "worker processes could not start: the script {script} runs unsim with several workers "
@@ -54,8 +50,8 @@ def _in_worker_start_up() -> bool:
 def _local_pool(workers: int) -> ProcessPoolExecutor:
     """A process pool kept alive across calls (sweeps run many scenarios).
 
-    Its workers die with this process (see :func:`_worker_init`). A pool broken by a worker's
-    death is replaced by a new one."""
+    Its workers die with this process (see :func:`unsim._workers.worker_init`). A pool broken
+    by a worker's death is replaced by a new one."""
     if _in_worker_start_up():
         # the parent's script, re-imported by a worker, asks for a pool of its own: end this
         # worker quietly; the parent sees the broken pool and explains (see pool_error)
@@ -69,38 +65,11 @@ def _local_pool(workers: int) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=mp.get_context("spawn"),
-            initializer=_worker_init,
+            initializer=worker_init,
             initargs=(os.getpid(), threading.current_thread() is threading.main_thread()),
         )
         _POOLS[workers] = pool
     return pool
-
-
-def _worker_init(parent: int, die_with_parent: bool) -> None:
-    """Set up a local worker: it ignores Ctrl-C (the parent stops the pool), and it ends when
-    the parent process ends, even by SIGKILL (as the out-of-memory killer sends): on Linux the
-    kernel kills it (``PR_SET_PDEATHSIG``, used only for a pool started by the main thread,
-    since the signal follows the thread that started the worker), and everywhere a watchdog
-    thread ends it within a second of the parent's exit."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if die_with_parent and sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):  # no prctl: the watchdog below remains
-            pass
-    if os.getppid() != parent:  # the parent died before the death signal was armed
-        os._exit(1)
-    threading.Thread(
-        target=_watch_parent, args=(parent,), name="unsim-parent-watch", daemon=True
-    ).start()
-
-
-def _watch_parent(parent: int, interval: float = 0.5) -> None:
-    while True:
-        time.sleep(interval)
-        if os.getppid() != parent:
-            os._exit(1)
 
 
 def _script_without_main_guard() -> str | None:
