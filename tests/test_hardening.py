@@ -234,10 +234,8 @@ def test_an_unreachable_dask_scheduler_fails_within_its_timeout(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     t0 = time.monotonic()
-    code = main(
-        [str(DEFAULT_SCENARIO), "--runs", "20", "--no-plots", "--dask", "tcp://127.0.0.1:9"]
-        + ["--dask-timeout", "1", "--out", str(tmp_path / "o")]
-    )
+    argv = [str(DEFAULT_SCENARIO), "--runs", "20", "--no-plots", "--dask", "tcp://127.0.0.1:9"]
+    code = main([*argv, "--dask-timeout", "1", "--out", str(tmp_path / "o")])
     assert code == 4
     assert time.monotonic() - t0 < 15
     assert "cannot connect to the Dask scheduler" in capsys.readouterr().err
@@ -296,7 +294,7 @@ def test_only_regular_files_of_bounded_size_are_read(tmp_path: Path) -> None:
             read_bounded(path)
     big = tmp_path / "big"
     big.write_bytes(b"x" * 2000)
-    with pytest.raises(FileReadError, match="file too large .* the limit is 1000 bytes"):
+    with pytest.raises(FileReadError, match=r"file too large .* the limit is 1000 bytes"):
         read_bounded(big, limit=1000)
     assert read_bounded(big, limit=2000) == b"x" * 2000
 
