@@ -42,8 +42,9 @@ SC_STAGES: tuple[str, ...] = STAGES[4:]
 
 
 #: Bounds of values on the latent support scale (shifts, biases, positions): far beyond any
-#: meaningful value (a shift of 50 decides every vote), small enough to stay finite in float32.
-LATENT = 50.0
+#: meaningful value (a shift of 50 already decides every vote; tests use 200 to make a vote
+#: certain), small enough to stay finite in float32 arithmetic.
+LATENT = 1000.0
 #: Longest list of states or blocs (sponsors, members...), and most states in a world.
 MAX_STATES = 1000
 #: Largest round number a schedule or the bargaining may name.
