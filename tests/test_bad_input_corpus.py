@@ -558,13 +558,14 @@ class Report:
     files_lost: list[str] = field(default_factory=list)
     crashed: str = ""
     slowest: list[tuple[float, str]] = field(default_factory=list)
+    peak_rss_mb: float = 0.0
 
     def line(self) -> str:
         return (
             f"{self.inputs} bad inputs: {len(self.tracebacks)} tracebacks, "
             f"{len(self.hangs)} hangs over {CASE_SECONDS:g} s, {len(self.over_memory)} over 1 GiB, "
             f"{len(self.exit_zero)} exited 0, {len(self.files_lost)} files touched outside the "
-            "output folder"
+            f"output folder; peak memory {self.peak_rss_mb:.0f} MB"
         )
 
 
@@ -605,7 +606,8 @@ def run_batch(c: Corpus) -> Report:
             assert r["code"] == 0, f"control case failed: {label}: {text}"
         elif r["code"] == 0:
             report.exit_zero.append(f"{label}: {text[-300:]}")
-    if results and results[-1]["peak_rss_mb"] > MEMORY_CAP / 2**20:
+    report.peak_rss_mb = max((r["peak_rss_mb"] for r in results), default=0.0)
+    if report.peak_rss_mb > MEMORY_CAP / 2**20:
         report.over_memory.append(f"peak {results[-1]['peak_rss_mb']:.0f} MB")
     after = _fingerprint(c.root)
     for name, digest in before.items():

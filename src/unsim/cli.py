@@ -180,11 +180,8 @@ def check_pairable(a: Scenario, b: Scenario, path_a: Path, path_b: Path) -> None
     if wa != wb:
         name_a = getattr(wa, "name", "?")
         name_b = getattr(wb, "name", "?")
-        differences.append(
-            f"the world ({name_a!r} and {name_b!r}" + (", same name but different content)")
-            if name_a == name_b
-            else f"the world ({name_a!r} and {name_b!r})"
-        )
+        same_name = ", same name but different content" if name_a == name_b else ""
+        differences.append(f"the world ({name_a!r} and {name_b!r}{same_name})")
     if a.resolution.target != b.resolution.target:
         differences.append(f"the target ({a.resolution.target} and {b.resolution.target})")
     if a.resolution.stages != b.resolution.stages:
