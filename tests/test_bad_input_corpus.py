@@ -244,6 +244,8 @@ def build_fixed(c: Corpus) -> None:
         c.add("validate", as_cal)
         c.add("plot", path)
         c.add("validate", good, "--set", f"world={path}")
+        c.add("calibrate", "--votes", path, "--before", "2014-01-01", "--out", c.out(f"c{i}.yaml"))
+        c.add("backtest", good, "--actual", path)
     # YAML shapes: as a scenario, and as the world it names
     for name, text in yaml_shapes().items():
         if name == "world_nan_position":

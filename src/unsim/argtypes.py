@@ -6,6 +6,8 @@ import argparse
 import datetime as dt
 import math
 import os
+import stat
+from pathlib import Path
 
 #: Most runs of one scenario (the scenario schema's ``simulation.runs`` bound).
 MAX_RUNS = 100_000_000
@@ -77,3 +79,21 @@ def iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def input_file(text: str) -> Path:
+    """A path to read: refused at once when it names a folder, a FIFO, a socket or a device
+    (reading one would fail late, block forever or never end). A missing file is left to the
+    command, which says what it expected there."""
+    path = Path(text)
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return path
+    if stat.S_ISDIR(mode):
+        raise argparse.ArgumentTypeError(f"{_short(text)!r} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(
+            f"{_short(text)!r} is not a regular file (a device, FIFO or socket)"
+        )
+    return path
