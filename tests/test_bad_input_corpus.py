@@ -82,7 +82,12 @@ NUMERIC_PATHS = [
     "simulation.rounds.plenary",
     "simulation.seed",
 ]
-BAD_NUMBERS = [".nan", "-.inf", "1.0e+308"]  # more kinds of number in the generated cases
+BAD_NUMBERS = [
+    ".nan",
+    "-.inf",
+    "1.0e+308",
+    "Infinity",
+]  # more kinds of number in the generated cases
 
 
 @dataclass
