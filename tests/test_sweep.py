@@ -190,7 +190,7 @@ def test_workers_and_dask_give_the_same_table() -> None:
     pd.testing.assert_frame_equal(local, serial)
     with (
         LocalCluster(
-            n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None
+            n_workers=2, processes=False, threads_per_worker=1, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
         DaskExecutor(client) as executor,

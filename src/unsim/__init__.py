@@ -4,16 +4,45 @@ from unsim import load_scenario, run
 results = run(load_scenario("scenarios/icc_referral.yaml"), runs=10_000, seed=1)
 """
 
-from unsim._version import __version__
-from unsim.engine import DaskExecutor, Results, run
-from unsim.scenario import load_scenario, scenario_from_dict
+from __future__ import annotations
 
-__all__ = ["DaskExecutor", "Results", "__version__", "load_scenario", "run", "scenario_from_dict"]
+from typing import TYPE_CHECKING
+
+from unsim._version import __version__
+
+if TYPE_CHECKING:
+    from unsim.engine import DaskExecutor, Results, run
+    from unsim.scenario import load_scenario, scenario_from_dict
+    from unsim.sweeps import sweep
+
+__all__ = [
+    "DaskExecutor",
+    "Results",
+    "__version__",
+    "load_scenario",
+    "run",
+    "scenario_from_dict",
+    "sweep",
+]
+
+#: Public names and the modules they come from, imported on first use: importing the package
+#: alone stays light (a local worker process imports it first thing, see unsim._workers).
+_LAZY = {
+    "DaskExecutor": "unsim.engine",
+    "Results": "unsim.engine",
+    "run": "unsim.engine",
+    "load_scenario": "unsim.scenario",
+    "scenario_from_dict": "unsim.scenario",
+    "sweep": "unsim.sweeps",  # pulls in SALib
+}
 
 
 def __getattr__(name: str) -> object:
-    if name == "sweep":  # imported on first use: it pulls in SALib
-        from unsim.sweeps import sweep
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'unsim' has no attribute {name!r}")
+    import importlib
 
-        return sweep
-    raise AttributeError(name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -4,26 +4,74 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+import os
+import stat
+from pathlib import Path
+
+#: Most runs of one scenario (the scenario schema's ``simulation.runs`` bound).
+MAX_RUNS = 100_000_000
+#: Largest master seed (64 bits).
+MAX_SEED = 2**64 - 1
 
 
-def _integer(text: str, least: int) -> int:
+def max_workers() -> int:
+    """Most local worker processes: four per CPU (at least 8); more only adds memory."""
+    return max(8, 4 * (os.cpu_count() or 1))
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _integer(text: str, least: int, most: int | None = None) -> int:
+    if len(text) > 40:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {_short(text)!r}")
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < least:
         raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+    if most is not None and value > most:
+        raise argparse.ArgumentTypeError(f"must be at most {most:,}, got {value:,}")
     return value
 
 
 def whole_number(text: str) -> int:
-    """A whole number, 0 or more (seeds, counts)."""
+    """A whole number, 0 or more (counts)."""
     return _integer(text, 0)
 
 
+def seed(text: str) -> int:
+    """A master seed: a whole number from 0 to 2**64 - 1."""
+    return _integer(text, 0, MAX_SEED)
+
+
 def positive(text: str) -> int:
-    """A whole number, 1 or more (runs, workers)."""
+    """A whole number, 1 or more."""
     return _integer(text, 1)
+
+
+def runs(text: str) -> int:
+    """A number of runs: 1 to 100 million (as in a scenario's ``simulation.runs``)."""
+    return _integer(text, 1, MAX_RUNS)
+
+
+def workers(text: str) -> int:
+    """A number of local worker processes: 1 to :func:`max_workers`."""
+    return _integer(text, 1, max_workers())
+
+
+def seconds(text: str) -> float:
+    """A time-out in seconds, more than 0 and at most an hour."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {_short(text)!r}") from None
+    if not math.isfinite(value) or not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600, got {text!r}")
+    return value
 
 
 def iso_date(text: str) -> dt.date:
@@ -31,3 +79,21 @@ def iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def input_file(text: str) -> Path:
+    """A path to read: refused at once when it names a folder, a FIFO, a socket or a device
+    (reading one would fail late, block forever or never end). A missing file is left to the
+    command, which says what it expected there."""
+    path = Path(text)
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return path
+    if stat.S_ISDIR(mode):
+        raise argparse.ArgumentTypeError(f"{_short(text)!r} is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(
+            f"{_short(text)!r} is not a regular file (a device, FIFO or socket)"
+        )
+    return path

@@ -6,7 +6,9 @@
     unsim plot RESULTS_DIR             redraw the plots of saved results
     unsim calibrate / backtest / sweep see ``unsim COMMAND --help``
 
-Exit codes come from :class:`unsim.errors.ExitCode`; errors print without a traceback.
+Exit codes come from :class:`unsim.errors.ExitCode`; errors print without a traceback. One
+handler in :func:`main` maps every error to its exit code; an unexpected one prints a line and
+saves its traceback to a file (see :func:`save_traceback`).
 """
 
 from __future__ import annotations
@@ -14,19 +16,32 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import signal
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from unsim._version import __version__
-from unsim.argtypes import positive as _positive
-from unsim.argtypes import whole_number as _seed
-from unsim.errors import ExitCode, ScenarioError, UnsimError
+from unsim.argtypes import runs as _runs
+from unsim.argtypes import seconds as _seconds
+from unsim.argtypes import seed as _seed
+from unsim.argtypes import workers as _workers
+from unsim.errors import ExitCode, InputError, ScenarioError, UnsimError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from unsim.scenario.schema import Scenario
+
+DASK_TIMEOUT = 5.0
 
 #: Paired runs per variant of the attribution table (two blocks of the default size: the
 #: first runs of the main run are reused; measured intervals are about +-0.1 votes)
@@ -51,10 +66,21 @@ COMMANDS = (
 def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("run", help="run a scenario's Monte Carlo and summarise it")
     p.add_argument("scenario", type=Path, help="scenario YAML file")
-    p.add_argument("--runs", type=_positive, help="number of runs (default: the scenario's)")
+    p.add_argument(
+        "--runs", type=_runs, help="number of runs, up to 100 million (default: the scenario's)"
+    )
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or fresh)")
-    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument(
+        "--workers", type=_workers, default=1, help="local worker processes (up to 4 per CPU)"
+    )
     p.add_argument("--dask", metavar="ADDRESS", help="run blocks on a Dask scheduler")
+    p.add_argument(
+        "--dask-timeout",
+        type=_seconds,
+        default=DASK_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up connecting to the Dask scheduler after this long (default {DASK_TIMEOUT:g})",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -82,7 +108,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--attribution-runs",
-        type=_positive,
+        type=_runs,
         default=ATTRIBUTION_RUNS,
         metavar="N",
         help=f"paired runs per variant of the attribution (default {ATTRIBUTION_RUNS:,}, at most "
@@ -115,18 +141,22 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor, run
-    from unsim.engine.results import check_output_folder
+    from unsim.engine.results import check_output_folder, probe_output_folder
     from unsim.engine.rng import new_master_seed
     from unsim.report import compare, format_comparison, format_summary
     from unsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
-    if args.out is not None:  # refuse before running, not after
-        check_output_folder(Path(args.out), force=args.force)
     other = load_scenario(args.compare, overrides=args.overrides) if args.compare else None
+    if other is not None:
+        check_pairable(scenario, other, args.scenario, args.compare)
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     args.seed_used = seed if seed is not None else new_master_seed()
-    executor = DaskExecutor(args.dask) if args.dask else None
+    # refuse an output folder before running, not after
+    out = _results_dir(args, scenario.name)
+    check_output_folder(out, force=args.force)
+    probe_output_folder(out)
+    executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
     try:
         t0 = time.perf_counter()
         results = run(
@@ -167,7 +197,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
-    out = _results_dir(args, scenario.name)
     results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
     results.metadata["timings"]["cli_seconds"] = elapsed
     if attribution_seconds is not None:
@@ -195,6 +224,34 @@ def cmd_run(args: argparse.Namespace) -> int:
             print()
             print(comparison_text)
     return ExitCode.OK
+
+
+def check_pairable(a: Scenario, b: Scenario, path_a: Path, path_b: Path) -> None:
+    """Refuse a ``--compare`` whose scenarios cannot be paired on common random numbers: the
+    same world, target, stages and block size (blocks draw from the streams of their index)."""
+    differences = []
+    wa, wb = a.world, b.world
+    if wa != wb:
+        name_a = getattr(wa, "name", "?")
+        name_b = getattr(wb, "name", "?")
+        same_name = ", same name but different content" if name_a == name_b else ""
+        differences.append(f"the world ({name_a!r} and {name_b!r}{same_name})")
+    if a.resolution.target != b.resolution.target:
+        differences.append(f"the target ({a.resolution.target} and {b.resolution.target})")
+    if a.resolution.stages != b.resolution.stages:
+        differences.append(
+            f"the stages ({', '.join(a.resolution.stages)} and {', '.join(b.resolution.stages)})"
+        )
+    if a.simulation.block_size != b.simulation.block_size:
+        differences.append(
+            f"simulation.block_size ({a.simulation.block_size} and {b.simulation.block_size})"
+        )
+    if differences:
+        raise InputError(
+            f"--compare: {path_a} and {path_b} cannot be paired run by run: they differ in "
+            + "; ".join(differences)
+            + ". Compare scenarios of one world, target and stages (run each on its own instead)"
+        )
 
 
 def _save_comparison(folder: Path, table: pd.DataFrame, names: tuple[str, str]) -> None:
@@ -243,11 +300,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from unsim.engine.results import Results
+    from unsim.engine.results import Results, output_errors
     from unsim.plots import save_standard_plots
 
-    results = Results.load(args.results)
-    written = save_standard_plots(results, Path(args.results))
+    folder = Path(args.results)
+    results = Results.load(folder)
+    with output_errors(folder):
+        try:
+            written = save_standard_plots(results, folder)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise InputError(
+                f"{folder}: the results in it are not as unsim writes them, cannot draw them "
+                f"({type(exc).__name__}: {str(exc)[:200]})"
+            ) from None
     for p in written:
         print(p)
     return ExitCode.OK
@@ -297,6 +362,87 @@ def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     add_explore_parser(sub)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that unfinished output is cleaned up on the way out
+    (like KeyboardInterrupt, not an Exception: no ``except Exception`` swallows it)."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def save_traceback(exc: BaseException) -> Path | None:
+    """Write the traceback of an unexpected error to a new file; return it (None if it
+    cannot be written). The folder: ``$TMPDIR/unsim-tracebacks``."""
+    text = "".join(traceback.format_exception(exc))
+    header = f"unsim {__version__}, python {sys.version.split()[0]}\ncommand: {sys.argv!r}\n\n"
+    try:
+        folder = Path(tempfile.gettempdir()) / "unsim-tracebacks"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        fd, name = tempfile.mkstemp(prefix=f"{stamp}-", suffix=".txt", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(header + text)
+    except OSError:
+        return None
+    return Path(name)
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _run_handler(args: argparse.Namespace) -> int:
+    """Run a command's handler and map every way it can end to a message and an exit code."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with _sigterm_raises():
+            return int(args.handler(args))
+    except UnsimError as err:
+        print(str(err), file=sys.stderr)
+        return int(err.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted: no results were written", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except Terminated:
+        print("terminated (SIGTERM): no results were written", file=sys.stderr)
+        return ExitCode.TERMINATED
+    except BrokenProcessPool as exc:
+        from unsim.engine.core import pool_error
+
+        print(str(pool_error(exc)), file=sys.stderr)
+        return ExitCode.FAILURE
+    except MemoryError:
+        print(
+            "out of memory: try fewer runs, fewer workers or a smaller block_size", file=sys.stderr
+        )
+        return ExitCode.SYSTEM
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
+        return ExitCode.SYSTEM
+    except Exception as exc:  # a bug: one line here, the traceback in a file
+        saved = save_traceback(exc)
+        where = f"the full traceback is in {saved}" if saved else "the traceback could not be saved"
+        print(f"unsim: internal error: {_one_line(exc)}\n{where}", file=sys.stderr)
+        return ExitCode.FAILURE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
@@ -306,14 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return ExitCode.INVALID_INPUT
-    try:
-        return int(args.handler(args))
-    except UnsimError as err:
-        print(str(err), file=sys.stderr)
-        return int(err.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted: no results were written", file=sys.stderr)
-        return ExitCode.INTERRUPTED
+    return _run_handler(args)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Library code raises these exceptions; only :mod:`unsim.cli` turns them into exit
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -16,16 +17,27 @@ class ExitCode(IntEnum):
     """Process exit codes of ``python -m unsim``."""
 
     OK = 0
+    #: an unexpected error (its traceback is saved to a file, see :mod:`unsim.cli`)
     FAILURE = 1
+    #: bad input: a scenario, a flag, an input file, an output folder that would lose files
     INVALID_INPUT = 2
+    #: the system refused: a folder that cannot be written, a full disk, out of memory
+    SYSTEM = 3
+    #: the Dask scheduler cannot be reached or the cluster failed
+    CLUSTER = 4
+    #: stopped by Ctrl-C (SIGINT)
     INTERRUPTED = 130
+    #: stopped by SIGTERM
+    TERMINATED = 143
 
 
 def did_you_mean(value: object, choices: Iterable[str], n: int = 1) -> str | None:
     """Return the closest valid choice to ``value``, or None when nothing is close."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        return None
     text = str(value)
     pool = list(choices)
-    if not text:
+    if not text or len(text) > 200:
         return None
     prefixed = [c for c in pool if c.lower().startswith(text.lower())]
     if len(prefixed) == 1:
@@ -38,8 +50,19 @@ def did_you_mean(value: object, choices: Iterable[str], n: int = 1) -> str | Non
     return hits[0] if hits else None
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlong = 40
+for _attr in ("maxlist", "maxtuple", "maxdict", "maxset", "maxfrozenset", "maxdeque"):
+    setattr(_REPR, _attr, 4)
+
+
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    """A short rendering of a value given in a file: never renders more than a few items of it
+    (a value built from aliases can stand for gigabytes if rendered whole)."""
+    text = _REPR.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -72,6 +95,10 @@ class UnsimError(Exception):
     exit_code: ExitCode = ExitCode.FAILURE
 
 
+#: Most problems a message lists (the count says how many more there are).
+MAX_SHOWN = 50
+
+
 class ScenarioError(UnsimError):
     """A scenario (or a file it references) is invalid; carries every problem found."""
 
@@ -84,8 +111,14 @@ class ScenarioError(UnsimError):
 
     def render(self) -> str:
         n = len(self.problems)
-        head = f"{self.source}: {n} problem{'s' if n != 1 else ''}"
-        return "\n".join([head, *(f"- {p.render()}" for p in self.problems)])
+        source = (
+            self.source if len(self.source) <= 160 else f"{self.source[:80]}...{self.source[-77:]}"
+        )
+        head = f"{source}: {n} problem{'s' if n != 1 else ''}"
+        lines = [head, *(f"- {p.render()}" for p in self.problems[:MAX_SHOWN])]
+        if n > MAX_SHOWN:
+            lines.append(f"- ... and {n - MAX_SHOWN} more")
+        return "\n".join(lines)
 
 
 class InputError(UnsimError):
@@ -104,3 +137,21 @@ class DataNotFoundError(UnsimError):
     """The real UN data files are not where they were expected."""
 
     exit_code = ExitCode.INVALID_INPUT
+
+
+class SystemFailure(UnsimError):
+    """The operating system refused an operation (a folder not writable, a full disk...)."""
+
+    exit_code = ExitCode.SYSTEM
+
+
+class ClusterError(UnsimError):
+    """The Dask scheduler cannot be reached, or the cluster failed while running."""
+
+    exit_code = ExitCode.CLUSTER
+
+
+class WorkerError(UnsimError):
+    """A local worker process could not start or died while running."""
+
+    exit_code = ExitCode.FAILURE

@@ -29,6 +29,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 from numpy.typing import NDArray
 
+from unsim.atomic import write_atomically
 from unsim.scenario.schema import GA_STAGES, REGIONAL_GROUPS, SC_STAGES, STAGES, World
 
 __all__ = [
@@ -862,8 +863,8 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
     written: list[Path] = []
 
     def save(fig: Figure, name: str) -> None:
-        path = folder / name
-        fig.savefig(path, dpi=dpi)
+        # atomically: a figure being redrawn is replaced whole, never left half written
+        path = write_atomically(folder / name, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
         fig.clear()
         written.append(path)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import re
 import sys
 from pathlib import Path
@@ -22,21 +23,33 @@ from typing import Any
 
 import yaml
 
-from unsim.argtypes import positive as _positive
-from unsim.argtypes import whole_number as _seed
+from unsim.argtypes import runs as _runs
+from unsim.argtypes import seconds as _seconds
+from unsim.argtypes import seed as _seed
+from unsim.argtypes import workers as _workers
 from unsim.errors import InputError
+from unsim.safeio import load_yaml
 
 __all__ = ["add_sweep_parser", "cmd_sweep", "parse_param"]
 
 _LINSPACE = re.compile(r"^\s*(-?[\d.eE+-]+)\s*:\s*(-?[\d.eE+-]+)\s*:\s*(\d+)\s*$")
+#: Most values of one swept parameter, and most points of a Latin hypercube.
+MAX_VALUES = 1_000_000
+DASK_TIMEOUT = 5.0
 DEFAULT_OUTCOMES = ("plenary_yes_mean", "icc_retained", "referral_tabled", "referral_adopted")
 
 
 def _value(text: str) -> Any:
     try:
-        return yaml.safe_load(text) if text.strip() else None
+        return load_yaml(text) if text.strip() else None
     except yaml.YAMLError:
         return text.strip()
+
+
+def _samples(text: str) -> int:
+    from unsim.argtypes import _integer
+
+    return _integer(text, 1, MAX_VALUES)
 
 
 def parse_param(text: str) -> tuple[str, list[Any]]:
@@ -50,16 +63,28 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
     if m:
         import numpy as np
 
-        start, stop, num = float(m.group(1)), float(m.group(2)), int(m.group(3))
-        if num < 1:
-            raise InputError(f"--param {text!r}: the number of values must be at least 1")
+        try:
+            start, stop, num = float(m.group(1)), float(m.group(2)), int(m.group(3))
+        except ValueError:
+            raise InputError(
+                f"--param {text!r}: expected START:STOP:NUM with two numbers and a count"
+            ) from None
+        if not (math.isfinite(start) and math.isfinite(stop)):
+            raise InputError(f"--param {text!r}: START and STOP must be finite numbers")
+        if not 1 <= num <= MAX_VALUES:
+            raise InputError(
+                f"--param {text!r}: the number of values must be from 1 to {MAX_VALUES:,}"
+            )
         return path, [round(float(v), 12) for v in np.linspace(start, stop, num)]
     if raw.startswith("["):
         values = _value(raw)
-        if not isinstance(values, list) or not values:
+        if not isinstance(values, list) or not values or len(values) > MAX_VALUES:
             raise InputError(f"--param {text!r}: expected a non-empty list of values")
         return path, values
-    return path, [_value(v) for v in raw.split(",")]
+    parts = raw.split(",")
+    if len(parts) > MAX_VALUES:
+        raise InputError(f"--param {path}: more than {MAX_VALUES:,} values")
+    return path, [_value(v) for v in parts]
 
 
 def add_sweep_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -79,11 +104,18 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         metavar="PATH=V1,V2,...",
         help="a scenario value and the values to sweep (with --lhs: PATH=LOW,HIGH); repeatable",
     )
-    p.add_argument("--lhs", type=_positive, metavar="N", help="Latin hypercube of N points")
-    p.add_argument("--runs", type=_positive, help="runs per point (default: the scenario's)")
+    p.add_argument("--lhs", type=_samples, metavar="N", help="Latin hypercube of N points")
+    p.add_argument("--runs", type=_runs, help="runs per point (default: the scenario's)")
     p.add_argument("--seed", type=_seed, help="master seed shared by every point")
-    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
     p.add_argument("--dask", metavar="ADDRESS", help="run the points on a Dask scheduler")
+    p.add_argument(
+        "--dask-timeout",
+        type=_seconds,
+        default=DASK_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up connecting to the Dask scheduler after this long (default {DASK_TIMEOUT:g})",
+    )
     p.add_argument("--out", type=Path, help="output folder")
     p.add_argument("--resume", action="store_true", help="skip the points already in --out")
     p.add_argument(
@@ -141,7 +173,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if out is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("results") / base.scenario.name / f"sweep-{stamp}-seed{seed}"
-    executor = DaskExecutor(args.dask) if args.dask else None
+    executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
     try:
         table = sweep(
             args.scenario,

@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -331,7 +332,12 @@ def execute(
         if executor is not None and not isinstance(executor, Executor):
             raise TypeError("executor must be a DaskExecutor, a Dask Client or an Executor")
         pool = executor if executor is not None else _local_pool(workers)
-        yield from _futures(pool, it, window=4 * max(workers, 2))
+        try:
+            yield from _futures(pool, it, window=4 * max(workers, 2))
+        except BrokenProcessPool as exc:
+            from unsim.engine.core import pool_error
+
+            raise pool_error(exc) from None
         return
     for task in it:
         yield evaluate(task, workers=workers, executor=executor)

@@ -13,8 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from unsim.argtypes import input_file as _input
 from unsim.argtypes import iso_date as _date
 from unsim.argtypes import positive as _positive
+from unsim.argtypes import runs as _runs
+from unsim.argtypes import seed as _seed
 from unsim.argtypes import whole_number as _count
 from unsim.errors import ExitCode, InputError
 
@@ -42,11 +45,11 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "date and fit the model's behaviour parameters to the recorded DPRK human-rights "
         "votes before it; write a calibration file that scenarios reference.",
     )
-    p.add_argument("--votes", type=Path, required=True, help="roll-call votes (.csv.gz)")
+    p.add_argument("--votes", type=_input, required=True, help="roll-call votes (.csv.gz)")
     p.add_argument("--before", type=_date, required=True, help="cut date YYYY-MM-DD (excluded)")
     p.add_argument("--out", type=Path, required=True, help="calibration YAML to write")
-    p.add_argument("--members", type=Path, help="member states CSV (default: next to --votes)")
-    p.add_argument("--roll-calls", type=Path, help="roll calls CSV (default: next to --votes)")
+    p.add_argument("--members", type=_input, help="member states CSV (default: next to --votes)")
+    p.add_argument("--roll-calls", type=_input, help="roll calls CSV (default: next to --votes)")
     p.add_argument("--seed", type=_count, default=0, help="seed of the optimiser starts")
     p.add_argument("--sessions", type=_positive, default=10, help="sessions in the window")
     p.add_argument("--dims", type=_dims, default=2, help="ideal-point dimensions (1 or 2)")
@@ -140,11 +143,11 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "2006-2011 from data before it and print the table.",
     )
     p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file")
-    p.add_argument("--actual", type=Path, help="recorded votes CSV (see the README)")
+    p.add_argument("--actual", type=_input, help="recorded votes CSV (see the README)")
     p.add_argument(
-        "--runs", type=_positive, help="runs (default: the scenario's; 2000 for --timesplit)"
+        "--runs", type=_runs, help="runs (default: the scenario's; 2000 for --timesplit)"
     )
-    p.add_argument("--seed", type=_count, help="master seed (default: the scenario's, or 0)")
+    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or 0)")
     p.add_argument("--data", type=Path, help="real UN data folder (default: ../shared/data)")
     p.add_argument("--timesplit", action="store_true", help="run the time-split validation")
     p.add_argument("--years", default="2006-2011", help="years of the time split (e.g. 2009-2011)")

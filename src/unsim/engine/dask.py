@@ -2,40 +2,99 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from unsim.errors import ClusterError, InputError
+
+#: Seconds to wait for the scheduler before giving up (``--dask-timeout``).
+DEFAULT_TIMEOUT = 5.0
+
+_ADDRESS = re.compile(
+    r"^(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)"
+    r":(?P<port>\d{1,5})/?$"
+)
+
+
+def check_address(address: str) -> str:
+    """``address`` if it names a scheduler as ``[tcp://]HOST:PORT``; :class:`InputError` if not.
+
+    Checked before Dask sees it: Dask reads some malformed addresses as other things (a local
+    cluster, a file, a huge number of bytes to allocate)."""
+    m = _ADDRESS.match(address.strip()) if len(address) <= 300 else None
+    if m is None or not 1 <= int(m.group("port")) <= 65535:
+        shown = address if len(address) <= 60 else address[:57] + "..."
+        raise InputError(
+            f"--dask {shown!r}: expected a scheduler address such as tcp://127.0.0.1:8786 "
+            "(scheme tcp, tls, ws, wss or ucx; host; port 1-65535)"
+        )
+    return address.strip()
 
 
 class DaskExecutor:
     """Runs blocks on a Dask cluster: ``DaskExecutor("tcp://scheduler:8786")`` or an existing
-    ``distributed.Client``. Results come back in block order, identical to the local path."""
+    ``distributed.Client``. Results come back in block order, identical to the local path.
 
-    def __init__(self, address: str | Any = None, **client_kwargs: Any):
+    A scheduler that cannot be reached within ``timeout`` seconds raises :class:`ClusterError`."""
+
+    def __init__(
+        self, address: str | Any = None, timeout: float = DEFAULT_TIMEOUT, **client_kwargs: Any
+    ):
         from distributed import Client
 
+        self.address = address
         if isinstance(address, Client):
             self.client = address
             self._own = False
-        else:
-            self.client = Client(address, **client_kwargs)
-            self._own = True
+            return
+        if isinstance(address, str):
+            address = check_address(address)
+        try:
+            self.client = Client(address, timeout=timeout, **client_kwargs)
+        except Exception as exc:  # OSError, TimeoutError, Dask's own: all mean "not reachable"
+            raise ClusterError(
+                f"cannot connect to the Dask scheduler at {address} within {timeout:g} s "
+                f"({_reason(exc)}); is it running? (--dask-timeout sets the wait)"
+            ) from None
+        self._own = True
 
     def worker_count(self) -> int:
         """Threads across the cluster's workers (for planning tasks)."""
-        threads = self.client.nthreads()
+        try:
+            threads = self.client.nthreads()
+        except Exception as exc:
+            raise ClusterError(f"the Dask cluster stopped answering ({_reason(exc)})") from None
         return max(1, sum(threads.values()) if threads else 1)
 
     def map_blocks(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
-        futures = self.client.map(fn, tasks, pure=False)
-        for fut in futures:
-            yield fut.result()
+        from distributed import KilledWorker
+        from distributed.client import FutureCancelledError
+
+        try:
+            futures = self.client.map(fn, tasks, pure=False)
+            for fut in futures:
+                yield fut.result()
+        except (OSError, TimeoutError, FutureCancelledError, KilledWorker) as exc:
+            raise ClusterError(f"the Dask cluster failed while running ({_reason(exc)})") from None
 
     def close(self) -> None:
         if self._own:
-            self.client.close()
+            # closing a client whose scheduler is gone: nothing left to do
+            with contextlib.suppress(Exception):
+                self.client.close(timeout=DEFAULT_TIMEOUT)
 
     def __enter__(self) -> DaskExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = (
+        f"{type(exc).__name__}: {exc}".strip().splitlines()[0] if str(exc) else type(exc).__name__
+    )
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import math
 import os
+import re
 import shutil
+import socket
+import stat
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +23,7 @@ import pandas as pd
 
 from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
 from unsim.engine.stats import hist_quantiles, proportion
-from unsim.errors import InputError, OutputError
+from unsim.errors import InputError, OutputError, SystemFailure
 from unsim.model.rules import Vote
 from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
 
@@ -197,13 +204,15 @@ class Results:
         """
         out = Path(out_dir)
         check_output_folder(out, force=force)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        os.chmod(tmp, 0o777 & ~_umask())
+        with output_errors(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            sweep_stale_temporaries(out.parent)
+            tmp = _temporary_folder(out, TMP_PREFIX)
         try:
-            self._write(tmp, table_format, plots)
-            _move_into_place(tmp, out)
-        except BaseException:
+            with output_errors(out):
+                self._write(tmp, table_format, plots)
+                _move_into_place(tmp, out)
+        except BaseException:  # also KeyboardInterrupt and the CLI's SIGTERM: leave nothing
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
@@ -227,18 +236,44 @@ class Results:
 
     @classmethod
     def load(cls, folder: str | Path) -> Results:
+        """Read a results folder that :meth:`save` wrote; :class:`InputError` if it is not one
+        (missing or corrupt files, a file instead of a folder)."""
         folder = Path(folder)
         try:
-            summary = json.loads((folder / "summary.json").read_text())
-            metadata = json.loads((folder / "metadata.json").read_text())
-        except FileNotFoundError as exc:
-            raise InputError(f"{folder}: not a results folder ({exc.filename} missing)") from None
+            info = folder.stat()
+        except OSError as exc:
+            raise InputError(f"{folder}: cannot read the results folder ({_why(exc)})") from None
+        if not stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{folder}: not a folder; give a results folder that unsim wrote")
+        summary = _read_json(folder / "summary.json")
+        metadata = _read_json(folder / "metadata.json")
+        for name, doc, keys in (
+            ("summary.json", summary, ("runs", "outcomes")),
+            ("metadata.json", metadata, ("scenario", "seed")),
+        ):
+            if not isinstance(doc, dict) or any(k not in doc for k in keys):
+                raise InputError(
+                    f"{folder / name}: not as unsim writes it (expected a mapping with "
+                    f"{', '.join(keys)})"
+                )
+        if not isinstance(summary["outcomes"], dict) or not isinstance(
+            summary.get("tallies", {}), dict
+        ):
+            raise InputError(f"{folder / 'summary.json'}: outcomes and tallies must be mappings")
 
         def table(name: str) -> pd.DataFrame | None:
             for ext, reader in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
                 p = folder / f"{name}.{ext}"
                 if p.exists():
-                    return reader(p)
+                    try:
+                        if not p.is_file():
+                            raise OSError(f"{p.name} is not a regular file")
+                        if p.stat().st_size > MAX_TABLE_BYTES:
+                            raise OSError(f"larger than {MAX_TABLE_BYTES >> 30} GiB")
+                        frame: pd.DataFrame = reader(p)
+                    except Exception as exc:  # pyarrow and pandas raise many kinds
+                        raise InputError(f"{p}: cannot read the table ({_why(exc)})") from None
+                    return frame
             return None
 
         per_state = table("per_state")
@@ -246,15 +281,46 @@ class Results:
             raise InputError(f"{folder}: per_state table missing")
         from unsim.scenario.loader import scenario_from_dict
 
+        if not isinstance(metadata["scenario"], dict):
+            raise InputError(f"{folder / 'metadata.json'}: scenario must be a mapping")
         scenario = scenario_from_dict(metadata["scenario"], source=f"{folder}/metadata.json")
+        try:
+            seed = int(metadata["seed"])
+        except (TypeError, ValueError):
+            raise InputError(f"{folder / 'metadata.json'}: seed must be a whole number") from None
         return cls(
             scenario=scenario,
-            seed=int(metadata["seed"]),
+            seed=seed,
             summary=summary,
             per_state=per_state,
             runs=table("runs"),
             metadata=metadata,
         )
+
+
+#: Largest run or per-state table read back by :meth:`Results.load`.
+MAX_TABLE_BYTES = 4 << 30
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    else:
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _read_json(path: Path) -> Any:
+    from unsim.safeio import FileReadError, read_bounded
+
+    try:
+        return json.loads(read_bounded(path))
+    except FileReadError as exc:
+        if exc.missing:
+            raise InputError(f"{path.parent}: not a results folder ({path.name} missing)") from None
+        raise InputError(f"{path}: {exc.reason}") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deeply
+        raise InputError(f"{path}: not valid JSON ({_why(exc)})") from None
 
 
 def _jsonable(obj: Any) -> Any:
@@ -301,6 +367,13 @@ def check_output_folder(out: Path, force: bool = False, hint: str = "") -> None:
     Allowed: a path that does not exist, an empty folder, or (with ``force``) a results folder
     that unsim wrote. Raises :class:`OutputError` otherwise, before anything is written.
     """
+    try:
+        _check_output_folder(out, force, hint)
+    except OSError as exc:  # a path too long, a loop of links, a folder we may not list
+        raise OutputError(f"{out}: cannot use it as output folder ({_why(exc)})") from None
+
+
+def _check_output_folder(out: Path, force: bool, hint: str) -> None:
     if not out.exists() and not out.is_symlink():
         return
     if not out.is_dir() or out.is_symlink():
@@ -323,12 +396,13 @@ def check_output_folder(out: Path, force: bool = False, hint: str = "") -> None:
 
 def _move_into_place(tmp: Path, out: Path) -> None:
     """Rename the finished folder ``tmp`` to ``out``; an old ``out`` is moved aside first."""
+    (tmp / MARKER).unlink(missing_ok=True)
     if out.is_dir() and not any(out.iterdir()):
         out.rmdir()
     if not out.exists():
         os.replace(tmp, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+    old = _temporary_folder(out, OLD_PREFIX)
     os.replace(out, old / out.name)
     try:
         os.replace(tmp, out)
@@ -336,6 +410,119 @@ def _move_into_place(tmp: Path, out: Path) -> None:
         os.replace(old / out.name, out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+# -- temporary folders ------------------------------------------------------------------------
+#: A results folder is built in ``<parent>/.unsim-tmp.<name>.<random>`` and renamed when done;
+#: a replaced one waits in ``.unsim-old.<name>.<random>`` until the new one is in place. Each
+#: holds a MARKER file (pid, host, time) while it is unfinished.
+TMP_PREFIX = ".unsim-tmp."
+OLD_PREFIX = ".unsim-old."
+MARKER = ".unsim-partial.json"
+#: A temporary folder of a process on another machine is stale after this long.
+STALE_SECONDS = 24 * 3600
+_RANDOM_TAIL = re.compile(r"\.[a-z0-9_]{8}$")
+
+
+def _temporary_folder(out: Path, prefix: str) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{out.name}.", dir=out.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    marker = {"pid": os.getpid(), "host": socket.gethostname(), "created": time.time()}
+    (tmp / MARKER).write_text(json.dumps(marker), encoding="utf-8")
+    return tmp
+
+
+def _is_stale(folder: Path) -> bool:
+    """True for an unfinished temporary folder of unsim's whose process is gone."""
+    try:
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            return False
+        mark = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        pid, host, created = int(mark["pid"]), str(mark["host"]), float(mark["created"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # no marker of ours: not ours to delete
+    if host == socket.gethostname():
+        if pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False
+        return False
+    return time.time() - created > STALE_SECONDS
+
+
+def sweep_stale_temporaries(parent: Path) -> list[Path]:
+    """Remove what an interrupted save (SIGKILL, a power cut) left in ``parent``; return it.
+
+    Only unsim's own temporary folders are touched: a hidden folder named ``.unsim-tmp.*`` or
+    ``.unsim-old.*`` with unsim's random tail, owned by this user, holding unsim's marker file,
+    whose process has ended (or, from another machine, older than a day). A folder set aside
+    while a results folder was replaced is put back if the replacement never arrived."""
+    swept: list[Path] = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return swept
+    for entry in entries:
+        name = entry.name
+        prefix = next((p for p in (TMP_PREFIX, OLD_PREFIX) if name.startswith(p)), None)
+        if prefix is None or not _RANDOM_TAIL.search(name) or not _is_stale(entry):
+            continue
+        if prefix == OLD_PREFIX:
+            target = name[len(prefix) : -9]
+            inner = entry / target
+            if target and inner.is_dir() and not (parent / target).exists():
+                try:
+                    os.replace(inner, parent / target)  # the earlier results, back in place
+                except OSError:
+                    continue
+        shutil.rmtree(entry, ignore_errors=True)
+        swept.append(entry)
+    return swept
+
+
+@contextlib.contextmanager
+def output_errors(out: Path) -> Iterator[None]:
+    """Turn the operating system's refusals while writing ``out`` into clear errors."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or out
+        reason = exc.strerror or str(exc)
+        if exc.errno in _PATH_ERRNOS:
+            raise OutputError(f"{out}: cannot write results there ({where}: {reason})") from None
+        raise SystemFailure(f"{out}: cannot write results ({where}: {reason})") from None
+    except RecursionError:  # pathlib's mkdir(parents=True) recurses once per missing folder
+        raise OutputError(f"{out}: cannot write results there (the path is too deep)") from None
+
+
+_PATH_ERRNOS = frozenset(
+    {
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOTDIR,
+        errno.EEXIST,
+        errno.EISDIR,
+        errno.ENAMETOOLONG,
+        errno.ELOOP,
+        errno.ENOENT,
+        errno.EINVAL,
+    }
+)
+
+
+def probe_output_folder(out: Path) -> None:
+    """Check before a run that ``out`` can be created: its parent made, a folder written in it.
+    Raises :class:`OutputError` (or :class:`SystemFailure`) with the reason otherwise."""
+    with output_errors(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{out.name}.", dir=out.parent))
+        probe.rmdir()
 
 
 def _umask() -> int:

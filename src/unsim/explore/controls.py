@@ -111,6 +111,8 @@ def numeric_control(
     if max_round is not None and path.rsplit(".", 2)[-2] == "schedule":
         hi = max(max_round, int(current))
     lo, hi = float(lo), float(hi)
+    if hi - lo > 10 * span:  # safety bounds far wider than the value's scale: a usable range
+        lo, hi = max(lo, current - span), min(hi, current + span)
     step = _nice_step(hi - lo, is_int)
     if gt is not None and not is_int:
         lo = float(gt) + step

@@ -11,8 +11,10 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.constructor import ConstructorError
 
 from unsim.errors import Problem, ScenarioError, did_you_mean
+from unsim.safeio import FileReadError, YamlLimitError, load_yaml, read_bounded
 from unsim.scenario.schema import Calibration, Scenario, World
 
 __all__ = [
@@ -29,15 +31,24 @@ __all__ = [
 # YAML
 # --------------------------------------------------------------------------------------------
 def read_yaml(path: str | Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping, read within the limits of :mod:`unsim.safeio`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), [Problem("", "file not found")]) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), [Problem("", f"cannot read the file: {exc}")]) from None
+        raw = read_bounded(path)
+    except FileReadError as exc:
+        if exc.missing:
+            raise ScenarioError(str(path), [Problem("", "file not found")]) from None
+        raise ScenarioError(
+            str(path), [Problem("", f"cannot read the file: {exc.reason}")]
+        ) from None
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            str(path), [Problem("", f"not UTF-8 text (byte {exc.start}); a YAML file is text")]
+        ) from None
+    try:
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
@@ -218,7 +229,9 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError("--set", [Problem(text, "expected dotted.path=value", text, True)])
     path, raw = text.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = load_yaml(raw) if raw.strip() else None
+    except (YamlLimitError, ConstructorError) as exc:
+        raise ScenarioError("--set", [Problem(path.strip(), str(exc.problem))]) from None
     except yaml.YAMLError:
         value = raw
     return path.strip(), value
@@ -447,6 +460,14 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
                         suggestion=did_you_mean(key, Behaviour.model_fields),
                     )
                 )
+        known = {k: v for k, v in s.calibration.behaviour.items() if k in Behaviour.model_fields}
+        try:  # the fitted values replace defaults: they must meet the same bounds
+            Behaviour.model_validate({**s.behaviour.model_dump(), **known})
+        except ValidationError as err:
+            out += [
+                Problem(f"calibration.behaviour.{p.path}", p.message, p.value, p.has_value)
+                for p in problems_from_validation(Behaviour, err)
+            ]
     return out
 
 

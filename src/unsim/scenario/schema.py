@@ -41,8 +41,22 @@ GA_STAGES: tuple[str, ...] = STAGES[:4]
 SC_STAGES: tuple[str, ...] = STAGES[4:]
 
 
+#: Bounds of values on the latent support scale (shifts, biases, positions): far beyond any
+#: meaningful value (a shift of 50 already decides every vote; tests use 200 to make a vote
+#: certain), small enough to stay finite in float32 arithmetic.
+LATENT = 1000.0
+#: Longest list of states or blocs (sponsors, members...), and most states in a world.
+MAX_STATES = 1000
+#: Largest round number a schedule or the bargaining may name.
+MAX_ROUND = 1000
+#: Largest master seed (64 bits).
+MAX_SEED = 2**64 - 1
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: NaN and +-inf are refused everywhere (a NaN cost of the ICC language
+    # silently turned every comparison false)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,7 +73,7 @@ class MemberState(Strict):
 
 class Bloc(Strict):
     name: str = Field(..., description="full name")
-    members: list[str] = Field(..., min_length=1, description="ISO3 codes")
+    members: list[str] = Field(..., min_length=1, max_length=MAX_STATES, description="ISO3 codes")
     note: str | None = None
     influence: bool = Field(
         True,
@@ -81,8 +95,8 @@ class World(Strict):
     name: str
     date: dt.date
     description: str | None = None
-    states: list[MemberState] = Field(..., min_length=2)
-    blocs: dict[str, Bloc] = Field(default_factory=dict)
+    states: list[MemberState] = Field(..., min_length=2, max_length=MAX_STATES)
+    blocs: dict[str, Bloc] = Field(default_factory=dict, max_length=MAX_STATES)
     security_council: SecurityCouncil
 
     @cached_property
@@ -122,7 +136,9 @@ class World(Strict):
 # Calibration (written by ``python -m unsim calibrate``)
 # --------------------------------------------------------------------------------------------
 class CalibratedState(Strict):
-    position: float = Field(..., description="ideal point on the human-rights dimension")
+    position: float = Field(
+        ..., ge=-LATENT, le=LATENT, description="ideal point on the human-rights dimension"
+    )
     absence: float | None = Field(None, ge=0, le=1, description="probability of being absent")
 
 
@@ -133,10 +149,10 @@ class Calibration(Strict):
     kind: Literal["calibration"] = "calibration"
     name: str
     provenance: dict[str, Any] = Field(default_factory=dict)
-    behaviour: dict[str, float] = Field(
+    behaviour: dict[str, Annotated[float, Field(ge=-1000, le=1000)]] = Field(
         default_factory=dict, description="fitted values of behaviour parameters"
     )
-    states: dict[str, CalibratedState]
+    states: dict[str, CalibratedState] = Field(..., max_length=MAX_STATES)
     diagnostics: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -156,8 +172,10 @@ class Clauses(Strict):
 class Resolution(Strict):
     title: str
     target: StateRef = Field(..., description="the state whose conduct the draft addresses")
-    sponsors: list[ActorRef] = Field(..., min_length=1, description="main sponsors (states/blocs)")
-    cosponsors: list[ActorRef] = Field(default_factory=list)
+    sponsors: list[ActorRef] = Field(
+        ..., min_length=1, max_length=MAX_STATES, description="main sponsors (states/blocs)"
+    )
+    cosponsors: list[ActorRef] = Field(default_factory=list, max_length=MAX_STATES)
     clauses: Clauses = Field(default_factory=Clauses)
     majority: Literal["simple", "two_thirds"] = Field(
         "simple", description="majority of present and voting needed in the General Assembly"
@@ -229,13 +247,16 @@ StrategyEntry = Annotated[  # type: ignore[valid-type]
 
 class Target(Strict):
     strategies: list[StrategyEntry] = Field(  # type: ignore[valid-type]
-        default_factory=list, description="response strategies, each a typed entry"
+        default_factory=list, max_length=100, description="response strategies, each a typed entry"
     )
 
 
 class Lobbying(Strict):
     budget: float = Field(
-        1.0, ge=0, description="pressure per round, summed over the states lobbied (latent scale)"
+        1.0,
+        ge=0,
+        le=1000,
+        description="pressure per round, summed over the states lobbied (latent scale)",
     )
     efficacy: float = Field(1.0, ge=0, le=10, description="multiplier on the budget's effect")
 
@@ -259,7 +280,9 @@ class Bargaining(Strict):
     drop_if_expected_yes_share_below: float = Field(
         0.5, ge=0, le=1, description="the sponsors give way if the expected yes share looks short"
     )
-    from_round: int = Field(1, ge=1, description="first round in which they may give way")
+    from_round: int = Field(
+        1, ge=1, le=MAX_ROUND, description="first round in which they may give way"
+    )
 
 
 class Sponsors(Strict):
@@ -268,9 +291,13 @@ class Sponsors(Strict):
 
 
 class Allies(Strict):
-    members: list[ActorRef] = Field(default_factory=list, description="the target's allies")
+    members: list[ActorRef] = Field(
+        default_factory=list, max_length=MAX_STATES, description="the target's allies"
+    )
     patrons: list[StateRef] = Field(
-        default_factory=list, description="powerful protectors (usually veto holders)"
+        default_factory=list,
+        max_length=MAX_STATES,
+        description="powerful protectors (usually veto holders)",
     )
     tie: float = Field(2.0, ge=0, le=10, description="how far allies lean against the draft")
     patron_tie: float = Field(2.0, ge=0, le=10, description="how far patrons lean against it")
@@ -280,19 +307,25 @@ class Allies(Strict):
 class StateOverride(Strict):
     """Per-state parameters; any left out come from the calibration and behaviour defaults."""
 
-    position: float | None = Field(None, description="ideal point on the human-rights dimension")
-    support_shift: float = Field(0.0, description="added to the state's support (latent scale)")
+    position: float | None = Field(
+        None, ge=-LATENT, le=LATENT, description="ideal point on the human-rights dimension"
+    )
+    support_shift: float = Field(
+        0.0, ge=-LATENT, le=LATENT, description="added to the state's support (latent scale)"
+    )
     icc_aversion: float | None = Field(None, ge=-5, le=10)
     receptiveness: float | None = Field(None, ge=0, le=5)
     absence: float | None = Field(None, ge=0, le=1, description="probability of being absent")
-    council_shift: float = Field(0.0, description="added in Security Council votes")
+    council_shift: float = Field(
+        0.0, ge=-LATENT, le=LATENT, description="added in Security Council votes"
+    )
 
 
 class Actors(Strict):
     target: Target = Field(default_factory=Target)
     sponsors: Sponsors = Field(default_factory=Sponsors)
     allies: Allies = Field(default_factory=Allies)
-    states: dict[StateRef, StateOverride] = Field(default_factory=dict)
+    states: dict[StateRef, StateOverride] = Field(default_factory=dict, max_length=MAX_STATES)
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,23 +334,33 @@ class Actors(Strict):
 class Behaviour(Strict):
     """Global parameters of how states decide. A calibration file replaces the fitted ones."""
 
-    intercept: float = Field(0.0, description="support of a state at position 0")
-    position_weight: float = Field(1.5, description="support per unit of position")
+    intercept: float = Field(
+        0.0, ge=-LATENT, le=LATENT, description="support of a state at position 0"
+    )
+    position_weight: float = Field(
+        1.5, ge=-LATENT, le=LATENT, description="support per unit of position"
+    )
     abstention_band: float = Field(
-        1.0, ge=0, description="half-width of the latent band in which a state abstains"
+        1.0, ge=0, le=LATENT, description="half-width of the latent band in which a state abstains"
     )
-    vote_noise: float = Field(1.0, gt=0, description="scale of the logistic noise of each vote")
+    vote_noise: float = Field(
+        1.0, gt=0, le=LATENT, description="scale of the logistic noise of each vote"
+    )
     state_noise: float = Field(
-        0.5, ge=0, description="sd of a state's run-level deviation from its expected support"
+        0.5,
+        ge=0,
+        le=LATENT,
+        description="sd of a state's run-level deviation from its expected support",
     )
-    icc_aversion: float = Field(0.5, description="default cost of the ICC language")
+    icc_aversion: float = Field(0.5, ge=-5, le=10, description="default cost of the ICC language")
     icc_aversion_by_bloc: dict[str, Annotated[float, Field(ge=-5, le=10)]] = Field(
         default_factory=dict,
+        max_length=MAX_STATES,
         description="the ICC language's cost for the members of a bloc (by bloc name), instead "
         "of icc_aversion; blocs apply in the order listed (a later one wins for states in "
         "both); a state's own actors.states.<ISO3>.icc_aversion wins over both",
     )
-    receptiveness: float = Field(1.0, ge=0, description="default receptiveness to pressure")
+    receptiveness: float = Field(1.0, ge=0, le=5, description="default receptiveness to pressure")
     absence: float = Field(0.06, ge=0, le=1, description="default probability of being absent")
     bloc_pull: float = Field(
         0.2,
@@ -326,19 +369,31 @@ class Behaviour(Strict):
         description="per round, share of the gap to its groups' shift a state closes",
     )
     regional_weight: float = Field(
-        1.0, ge=0, description="weight of the regional group in the pull"
+        1.0, ge=0, le=100, description="weight of the regional group in the pull"
     )
-    bloc_weight: float = Field(1.0, ge=0, description="weight of each bloc in the pull")
+    bloc_weight: float = Field(1.0, ge=0, le=100, description="weight of each bloc in the pull")
     no_action_bias: float = Field(
-        -1.0, description="added to support for a no-action motion (reluctance to block debate)"
+        -1.0,
+        ge=-LATENT,
+        le=LATENT,
+        description="added to support for a no-action motion (reluctance to block debate)",
     )
-    amendment_bias: float = Field(-0.5, description="added to support for a hostile amendment")
-    council_shift: float = Field(0.5, description="added to support in Security Council votes")
+    amendment_bias: float = Field(
+        -0.5, ge=-LATENT, le=LATENT, description="added to support for a hostile amendment"
+    )
+    council_shift: float = Field(
+        0.5, ge=-LATENT, le=LATENT, description="added to support in Security Council votes"
+    )
     procedural_shift: float = Field(
-        0.5, description="further added for the Council's procedural (agenda) vote"
+        0.5,
+        ge=-LATENT,
+        le=LATENT,
+        description="further added for the Council's procedural (agenda) vote",
     )
-    bloc_effects: dict[str, float] = Field(
-        default_factory=dict, description="support added for members of a bloc (by bloc name)"
+    bloc_effects: dict[str, Annotated[float, Field(ge=-LATENT, le=LATENT)]] = Field(
+        default_factory=dict,
+        max_length=MAX_STATES,
+        description="support added for members of a bloc (by bloc name)",
     )
 
 
@@ -350,7 +405,9 @@ class Rounds(Strict):
 
 class Simulation(Strict):
     runs: int = Field(10_000, ge=1, le=100_000_000)
-    seed: int | None = Field(None, ge=0, description="master seed; drawn and recorded if left out")
+    seed: int | None = Field(
+        None, ge=0, le=MAX_SEED, description="master seed; drawn and recorded if left out"
+    )
     rounds: Rounds = Field(default_factory=Rounds)
     block_size: int = Field(
         2048, ge=1, le=1_000_000, description="replicates advanced together in one model"

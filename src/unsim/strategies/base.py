@@ -24,10 +24,14 @@ BoolArray = NDArray[np.bool_]
 class Schedule(BaseModel):
     """Rounds in which a strategy may act (1-based, inclusive; counted over the whole campaign)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    start: int = Field(1, ge=1, description="first diplomatic round in which the strategy acts")
-    end: int | None = Field(None, ge=1, description="last round (inclusive); null: to the end")
+    start: int = Field(
+        1, ge=1, le=1000, description="first diplomatic round in which the strategy acts"
+    )
+    end: int | None = Field(
+        None, ge=1, le=1000, description="last round (inclusive); null: to the end"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Schedule:
@@ -42,7 +46,7 @@ class Schedule(BaseModel):
 class Adaptive(BaseModel):
     """A policy: act only in replicates where the condition holds at the start of the round."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     expected_yes_share_above: float | None = Field(
         None,
@@ -119,7 +123,7 @@ class StrategyContext(Protocol):
 class Strategy(BaseModel):
     """Base class of response strategies. Subclass with ``type: Literal["name"]`` to register."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     registry: ClassVar[dict[str, type[Strategy]]] = {}
 
