@@ -119,6 +119,13 @@ class World(Strict):
 class CalibratedState(Strict):
     position: float = Field(..., description="ideal point on the human-rights dimension")
     absence: float | None = Field(None, ge=0, le=1, description="probability of being absent")
+    record: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="the state's record on the series: weighted mean of its earlier votes "
+        "(yes 1, abstain 0, no -1)",
+    )
 
 
 class Calibration(Strict):
@@ -130,6 +137,12 @@ class Calibration(Strict):
     provenance: dict[str, Any] = Field(default_factory=dict)
     behaviour: dict[str, float] = Field(
         default_factory=dict, description="fitted values of behaviour parameters"
+    )
+    uncertainty: dict[str, float] = Field(
+        default_factory=dict,
+        description="sizes the engine draws per run: level_sd (intercept and session shock), "
+        "group_shock_sd (per regional group), position_weight_sd, record_weight_sd, "
+        "weights_correlation",
     )
     states: dict[str, CalibratedState]
     diagnostics: dict[str, Any] = Field(default_factory=dict)
@@ -287,6 +300,9 @@ class Behaviour(Strict):
 
     intercept: float = Field(0.0, description="support of a state at position 0")
     position_weight: float = Field(1.5, description="support per unit of position")
+    record_weight: float = Field(
+        0.0, description="support per unit of the state's record on the series (calibration)"
+    )
     abstention_band: float = Field(
         1.0, ge=0, description="half-width of the latent band in which a state abstains"
     )
