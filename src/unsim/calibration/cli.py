@@ -166,7 +166,15 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_count, help="master seed (default: the scenario's, or 0)")
     p.add_argument("--data", type=Path, help="real UN data folder (default: ../shared/data)")
     p.add_argument("--timesplit", action="store_true", help="run the time-split validation")
-    p.add_argument("--years", default="2006-2011", help="years of the time split (e.g. 2009-2011)")
+    p.add_argument(
+        "--years",
+        help="years of the time split (e.g. 2009-2011; default 2006-2011, or with --series "
+        "every vote since 2000 that has an earlier one)",
+    )
+    p.add_argument("--series", help="with --timesplit: ISO3 of the series (default PRK)")
+    p.add_argument("--match", help="with --series: text naming the country in the roll calls")
+    p.add_argument("--json", type=Path, help="with --series: write the scores as JSON")
+    p.add_argument("--workers", type=_positive, default=2, help="processes for ideal points")
     p.add_argument("--out", type=Path, help="also write the scores as CSV")
     p.set_defaults(handler=cmd_backtest)
     return p
@@ -194,13 +202,18 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         timesplit_markdown,
     )
 
+    args.years_given = args.years is not None
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
+    if args.series is not None and not args.timesplit:
+        raise InputError("--series goes with --timesplit")
+    if args.timesplit and (args.series is not None or args.json is not None):
+        return _series_timesplit(args, data)
     if args.timesplit:
         if args.scenario is not None or args.actual is not None:
             raise InputError("--timesplit builds its own scenarios: give no SCENARIO or --actual")
         table = timesplit(
             data,
-            years=_years(args.years),
+            years=_years(args.years or "2006-2011"),
             runs=args.runs or 2000,
             seed=args.seed or 0,
             progress=lambda m: print(m, file=sys.stderr),
@@ -220,6 +233,31 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
+    return int(ExitCode.OK)
+
+
+def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
+    import json
+
+    from unsim.atomic import write_text_atomically
+    from unsim.calibration.validation import series_timesplit, series_timesplit_markdown
+
+    if args.scenario is not None or args.actual is not None:
+        raise InputError("--timesplit builds its own scenarios: give no SCENARIO or --actual")
+    years = _years(args.years) if args.years_given else None
+    result = series_timesplit(
+        args.series or "PRK",
+        data,
+        years=years,
+        runs=args.runs or 2000,
+        seed=args.seed or 0,
+        match=args.match,
+        workers=args.workers,
+        progress=lambda m: print(m, file=sys.stderr),
+    )
+    print(series_timesplit_markdown(result))
+    if args.json is not None:
+        write_text_atomically(args.json, json.dumps(result, indent=1) + "\n")
     return int(ExitCode.OK)
 
 

@@ -199,7 +199,9 @@ def calibrate_series(
         .dropna(subset=["iso3"])
         .pivot_table(index="iso3", columns="rcid", values="absent", aggfunc="first")
     )
-    absence, info = fit_absence(absent, ideal.absence)
+    session_of = sessions.set_index("rcid")["session"]
+    ages = float(session_of.max()) - session_of.astype(float)
+    absence, info = fit_absence(absent, ideal.absence, ages=ages)
     return SeriesCalibration(
         iso3=code,
         before=cut,

@@ -63,6 +63,8 @@ FloatArray = NDArray[np.float64]
 CODE = {"Y": 1.0, "A": 0.0, "N": -1.0}
 CATEGORY = {"Y": 0, "N": 1, "A": 2}
 ABSENCE_PSEUDO_VOTES = 6.0
+#: Weight of a comparable vote one session further back in the absence rates.
+ABSENCE_DECAY = 0.6
 #: Votes on the series needed before the session shock is estimated from them.
 SHOCK_MIN_VOTES = 4
 #: Session shock sd used when the series is too short to show it (with a warning).
@@ -489,13 +491,23 @@ def fit_absence(
     absent: pd.DataFrame,
     general: pd.Series,
     pseudo_votes: float = ABSENCE_PSEUDO_VOTES,
+    ages: pd.Series | None = None,
+    decay: float = ABSENCE_DECAY,
 ) -> tuple[pd.Series, dict[str, Any]]:
     """Each state's absence rate on the comparable votes, shrunk toward its general rate scaled
     to these votes. ``absent``: (states x roll calls) True absent, False present, NaN not a
-    member. ``general``: the state's absence rate on all roll calls of the window."""
-    member = absent.notna()
-    n = member.sum(axis=1).astype(float)
-    k = absent.fillna(False).astype(bool).sum(axis=1).astype(float)
+    member. ``general``: the state's absence rate on all roll calls of the window. ``ages``:
+    sessions back of each roll call; a vote ``a`` sessions back weighs ``decay ** a`` (absences
+    fall over the years)."""
+    weight = (
+        np.power(decay, ages.reindex(absent.columns).fillna(0.0).to_numpy(dtype=np.float64))
+        if ages is not None
+        else np.ones(absent.shape[1])
+    )
+    member = absent.notna().to_numpy(dtype=np.float64) * weight[None, :]
+    hits = absent.fillna(False).astype(bool).to_numpy(dtype=np.float64) * weight[None, :]
+    n = pd.Series(member.sum(axis=1), index=absent.index)
+    k = pd.Series(hits.sum(axis=1), index=absent.index)
     common = general.index.intersection(absent.index)
     total_n = float(n.reindex(common).sum())
     if total_n > 0:
@@ -512,6 +524,7 @@ def fit_absence(
         "comparable_roll_calls": int(absent.shape[1]),
         "ratio_to_general_rate": round(ratio, 4),
         "pseudo_votes": pseudo_votes,
+        "session_decay": decay,
         "mean_rate": round(float(rate.mean()), 4),
     }
     return rate.clip(0.0, 0.95), info
