@@ -57,7 +57,7 @@ class SeriesRollCalls:
     pattern: str
     topic: str
     used: pd.DataFrame
-    """rcid, date, session, unres, short: one row per recorded vote on the resolution, oldest first"""
+    """rcid, date, session, unres, short: a row per recorded vote on the resolution, oldest first"""
     dropped: list[dict[str, object]] = field(default_factory=list)
     """rcid, date and why, for each roll call matched by the text but left out"""
 
@@ -94,8 +94,10 @@ def series_pattern(iso3: str, members: pd.DataFrame | None = None, match: str | 
 
 
 def _text(roll_calls: pd.DataFrame) -> pd.Series:
-    short = roll_calls["short"].fillna("") if "short" in roll_calls else ""
-    return roll_calls["descr"].fillna("").astype(str) + " | " + short.astype(str)
+    descr = roll_calls["descr"].fillna("").astype(str)
+    if "short" not in roll_calls:
+        return descr
+    return descr + " | " + roll_calls["short"].fillna("").astype(str)
 
 
 def find_series(
@@ -183,7 +185,8 @@ def comparable_roll_calls(
     """Roll calls of every country-specific human-rights series in :data:`COMPARABLE`."""
     out: set[int] = set()
     for code in COMPARABLE:
-        found = find_series(roll_calls, code, votes, before=before)
+        # duplicates by symbol and date only: comparing vote vectors costs more than it gains
+        found = find_series(roll_calls, code, None, before=before)
         used = found.used
         if since is not None:
             used = used[used["date"] >= pd.Timestamp(since)]

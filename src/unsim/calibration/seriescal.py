@@ -20,18 +20,28 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from unsim._version import __version__
 from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints, estimate_ideal_points
-from unsim.calibration.series import SeriesRollCalls, comparable_roll_calls, find_series
+from unsim.calibration.series import (
+    COMPARABLE,
+    SeriesRollCalls,
+    comparable_roll_calls,
+    find_series,
+)
 from unsim.calibration.seriesfit import (
+    SERIES_ABSENCE_PSEUDO_VOTES,
     SPECS,
     SeriesFit,
     SeriesVotes,
+    Spec,
     fit_absence,
     fit_series,
+    pooled_fit,
     record_scores,
     select_spec,
+    series_absence,
 )
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
 from unsim.errors import InputError
@@ -49,6 +59,10 @@ __all__ = [
 LETTERS = {YES: "Y", NO: "N", ABSTAIN: "A", ABSENT: "X"}
 #: A series with fewer recorded votes than this gets a warning.
 FEW_VOTES = 5
+#: A series with fewer votes in the window borrows its fit from the comparable series.
+BORROW_BELOW = 2
+#: Votes in the window a comparable series needs to lend its fit.
+LENDER_MIN_VOTES = 3
 CACHE_ENV = "UNSIM_CACHE_DIR"
 _CACHE_VERSION = 1
 
@@ -134,7 +148,14 @@ class SeriesCalibration:
     warnings: list[str] = field(default_factory=list)
 
 
-def calibrate_series(
+def calibrate_series(*args: Any, **kwargs: Any) -> SeriesCalibration:
+    """:func:`_calibrate_series` with BLAS on one thread (its threads only spin on these small
+    problems, and slow down the optimiser several times on a busy machine)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _calibrate_series(*args, **kwargs)
+
+
+def _calibrate_series(
     votes: pd.DataFrame,
     roll_calls: pd.DataFrame,
     members: pd.DataFrame,
@@ -173,8 +194,17 @@ def calibrate_series(
         spec, table = select_spec(sv, ideal.positions, groups)
     else:
         spec, table = SPECS[2], []
-    fit = fit_series(sv, ideal.positions, groups, spec)
-    warnings += fit.warnings
+    if len(in_window) >= BORROW_BELOW:
+        fit = fit_series(sv, ideal.positions, groups, spec)
+        warnings += fit.warnings
+    else:
+        fit, lenders = _borrowed_fit(
+            votes, roll_calls, members, code, cut, first_session, ideal, groups, spec
+        )
+        warnings.append(
+            f"{len(in_window)} recorded vote(s) of the series: the record and position weights, "
+            f"band and level are borrowed from the comparable series {', '.join(lenders)}"
+        )
     data_last = pd.Timestamp(votes["date"].max())
     if (cut - data_last).days > 365:
         warnings.append(
@@ -201,7 +231,12 @@ def calibrate_series(
     )
     session_of = sessions.set_index("rcid")["session"]
     ages = float(session_of.max()) - session_of.astype(float)
-    absence, info = fit_absence(absent, ideal.absence, ages=ages)
+    propensity, info = fit_absence(absent, ideal.absence, ages=ages)
+    own = sv.letters == "X"
+    own = own.where(sv.letters.notna())
+    pseudo, choice = _select_absence(own, propensity, ages)
+    absence, own_info = series_absence(own, propensity, ages, pseudo_votes=pseudo)
+    info = {"comparable": info, "series": own_info, "pseudo_votes_comparison": choice}
     return SeriesCalibration(
         iso3=code,
         before=cut,
@@ -215,6 +250,65 @@ def calibrate_series(
         data_last_date=data_last,
         warnings=warnings,
     )
+
+
+#: Candidate strengths of the comparable votes' prior against a state's own absences.
+ABSENCE_PSEUDO_CANDIDATES = (1.0, 3.0, 8.0)
+
+
+def _select_absence(
+    own: pd.DataFrame, propensity: pd.Series, ages: pd.Series, holdout: int = 3
+) -> tuple[float, list[dict[str, float]]]:
+    """The prior strength with the best out-of-sample log loss of absences on the series' last
+    ``holdout`` votes (each from the votes before it); the default without enough votes."""
+    t = own.shape[1]
+    targets = list(range(max(1, t - holdout), t))
+    if not targets:
+        return SERIES_ABSENCE_PSEUDO_VOTES, []
+    rows = []
+    for k in ABSENCE_PSEUDO_CANDIDATES:
+        losses = []
+        for j in targets:
+            rate, _ = series_absence(own.iloc[:, :j], propensity, ages, pseudo_votes=k)
+            col = own.iloc[:, j].dropna()
+            p = rate.reindex(col.index).fillna(float(rate.mean())).clip(0.01, 0.99)
+            hit = col.astype(bool).to_numpy()
+            losses.append(float(-np.log(np.where(hit, p, 1.0 - p)).mean()))
+        rows.append({"pseudo_votes": k, "log_loss": round(float(np.mean(losses)), 5)})
+    best = min(rows, key=lambda r: r["log_loss"])
+    return float(best["pseudo_votes"]), rows
+
+
+def _borrowed_fit(
+    votes: pd.DataFrame,
+    roll_calls: pd.DataFrame,
+    members: pd.DataFrame,
+    code: str,
+    cut: pd.Timestamp,
+    first_session: int,
+    ideal: IdealPoints,
+    groups: pd.Series,
+    spec: Spec,
+) -> tuple[SeriesFit, list[str]]:
+    """The pooled fit of the comparable series with enough votes in the window."""
+    fits, lenders = [], []
+    for other in COMPARABLE:
+        if other == code:
+            continue
+        found = find_series(roll_calls, other, votes, members, before=cut)
+        used = found.used[found.used["session"] >= first_session]
+        if len(used) < LENDER_MIN_VOTES:
+            continue
+        sv = series_votes(votes, members, used)
+        sv = SeriesVotes(sv.letters.drop(index=other, errors="ignore"), sv.dates)
+        fits.append(fit_series(sv, ideal.positions, groups, spec))
+        lenders.append(other)
+    if not fits:
+        raise InputError(
+            f"the {code} series has too few votes before {cut.date()} and no comparable series "
+            "has enough to borrow from"
+        )
+    return pooled_fit(fits, cut, spec), lenders
 
 
 def _r(value: float | None, digits: int = 4) -> float | None:

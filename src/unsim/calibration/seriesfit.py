@@ -65,6 +65,8 @@ CATEGORY = {"Y": 0, "N": 1, "A": 2}
 ABSENCE_PSEUDO_VOTES = 6.0
 #: Weight of a comparable vote one session further back in the absence rates.
 ABSENCE_DECAY = 0.6
+#: Pseudo-votes of the prior (comparable votes) against a state's own absences on the series.
+SERIES_ABSENCE_PSEUDO_VOTES = 3.0
 #: Votes on the series needed before the session shock is estimated from them.
 SHOCK_MIN_VOTES = 4
 #: Session shock sd used when the series is too short to show it (with a warning).
@@ -145,7 +147,7 @@ class SeriesFit:
     """intercept (at the last recorded vote), trend, position_weight, record_weight,
     abstention_band, session_shock_sd, group_shock_sd"""
     standard_errors: dict[str, float | None]
-    covariance: dict[str, dict[str, float]]
+    covariance: dict[str, dict[str, dict[str, float]]]
     """covariance of (position_weight, record_weight) and of (intercept, trend)"""
     levels: pd.Series
     """fitted level of each vote (index rcid)"""
@@ -198,33 +200,25 @@ def _long(
     votes: SeriesVotes, positions: pd.Series, groups: pd.Series, decay: float | None
 ) -> _Long:
     letters = votes.letters
-    rec = record_scores(letters, decay)
-    rows = []
-    group_codes = {g: k for k, g in enumerate(sorted(groups.dropna().unique()))}
-    for t, col in enumerate(letters.columns):
-        col_letters = letters[col]
-        present = col_letters.isin(["Y", "N", "A"]) & col_letters.index.isin(positions.index)
-        codes = col_letters.index[present]
-        rows.append(
-            pd.DataFrame(
-                {
-                    "vote": t,
-                    "position": positions.reindex(codes).to_numpy(dtype=np.float64),
-                    "record": rec.loc[codes, t].to_numpy(dtype=np.float64),
-                    "category": col_letters[codes].map(CATEGORY).to_numpy(),
-                    "group": groups.reindex(codes).map(group_codes).fillna(-1).to_numpy(),
-                }
-            )
-        )
-    frame = pd.concat(rows, ignore_index=True)
+    rec = record_scores(letters, decay).to_numpy()
+    values = letters.to_numpy(dtype=object)
+    pos = positions.reindex(letters.index).to_numpy(dtype=np.float64)
+    names = sorted(groups.dropna().unique())
+    grp = groups.reindex(letters.index).map({g: k for k, g in enumerate(names)})
+    grp_codes = grp.fillna(-1).to_numpy(dtype=np.intp)
+    category = np.full(values.shape, -1, dtype=np.intp)
+    for letter, k in CATEGORY.items():
+        category[values == letter] = k
+    ok = (category >= 0) & ~np.isnan(pos)[:, None]
+    state, vote = np.nonzero(ok.T)[::-1]  # ordered by vote, then state
     dates = pd.to_datetime(votes.dates.to_numpy())
     years = np.asarray((dates - dates.max()).days, dtype=np.float64) / 365.25
     return _Long(
-        vote=frame["vote"].to_numpy(dtype=np.intp),
-        position=frame["position"].to_numpy(dtype=np.float64),
-        record=frame["record"].to_numpy(dtype=np.float64),
-        category=frame["category"].to_numpy(dtype=np.intp),
-        group=frame["group"].to_numpy(dtype=np.intp),
+        vote=vote.astype(np.intp),
+        position=pos[state],
+        record=rec[state, vote],
+        category=category[state, vote],
+        group=grp_codes[state],
         years=years,
     )
 
@@ -429,6 +423,64 @@ def fit_series(
     )
 
 
+def pooled_fit(fits: Sequence[SeriesFit], date: pd.Timestamp | str, spec: Spec) -> SeriesFit:
+    """A fit borrowed from comparable series, for a series with too few votes of its own: the
+    weights and band averaged over their fits (by votes), the level their mean level at
+    ``date``, uncertain by its spread between the series and their own level sd."""
+    if not fits:
+        raise InputError("no comparable series to borrow a fit from")
+    n = np.array([f.n_votes for f in fits], dtype=np.float64)
+    wts = n / n.sum()
+    at = [f.level_at(date) for f in fits]
+    means = np.array([m for m, _ in at])
+    sds = np.array([sd for _, sd in at])
+    level = float(wts @ means)
+    spread = float(wts @ (means - level) ** 2)
+    level_sd = float(np.sqrt(wts @ sds**2 + spread))
+    params: dict[str, float] = {}
+    errors: dict[str, float | None] = {}
+    for key in fits[0].params:
+        values = np.array([f.params[key] for f in fits])
+        params[key] = float(wts @ values)
+        ses = [f.standard_errors.get(key) for f in fits]
+        var = float(wts @ (values - params[key]) ** 2) + float(
+            wts @ np.array([(e or 0.0) ** 2 for e in ses])
+        )
+        errors[key] = float(np.sqrt(var))
+    params["intercept"], params["trend"] = level, 0.0
+    errors["intercept"], errors["trend"] = level_sd, None
+    params["session_shock_sd"] = 0.0  # in the level's sd
+    weights = {
+        a: {b: float(wts @ np.array([f.covariance["weights"][a][b] for f in fits])) for b in
+            ("position_weight", "record_weight")}
+        for a in ("position_weight", "record_weight")
+    }  # fmt: skip
+    # the between-series spread of the weights adds to their uncertainty
+    for key in ("position_weight", "record_weight"):
+        values = np.array([f.params[key] for f in fits])
+        weights[key][key] += float(wts @ (values - params[key]) ** 2)
+    return SeriesFit(
+        spec=spec,
+        params=params,
+        standard_errors=errors,
+        covariance={
+            "weights": weights,
+            "level": {
+                "intercept": {"intercept": level_sd**2, "trend": 0.0},
+                "trend": {"intercept": 0.0, "trend": 0.0},
+            },
+        },
+        levels=pd.Series(dtype=np.float64),
+        last_date=pd.Timestamp(date),
+        n_votes=int(n.sum()),
+        n_roll_calls=sum(f.n_roll_calls for f in fits),
+        log_likelihood=float(sum(f.log_likelihood for f in fits)),
+        converged=all(f.converged for f in fits),
+        warnings=[],
+        at_bounds=[],
+    )
+
+
 def forecast_probabilities(
     fit: SeriesFit,
     votes: SeriesVotes,
@@ -528,3 +580,34 @@ def fit_absence(
         "mean_rate": round(float(rate.mean()), 4),
     }
     return rate.clip(0.0, 0.95), info
+
+
+def series_absence(
+    series_absent: pd.DataFrame,
+    propensity: pd.Series,
+    ages: pd.Series,
+    pseudo_votes: float = SERIES_ABSENCE_PSEUDO_VOTES,
+    decay: float = ABSENCE_DECAY,
+) -> tuple[pd.Series, dict[str, Any]]:
+    """Absence rates on the series itself: the series' own level of absences (its recent votes
+    weigh more: a vote ``a`` sessions back weighs ``decay ** a``) spread over the states by their
+    ``propensity`` (their rates on comparable votes, :func:`fit_absence`), and each state's own
+    absences on the series on top (``pseudo_votes`` of that prior)."""
+    weight = np.power(decay, ages.reindex(series_absent.columns).fillna(0.0).to_numpy(float))
+    member = series_absent.notna().to_numpy(dtype=np.float64) * weight[None, :]
+    hits = series_absent.fillna(False).astype(bool).to_numpy(dtype=np.float64) * weight[None, :]
+    level = float(hits.sum() / max(member.sum(), 1e-12))
+    index = propensity.index
+    mean_propensity = float(propensity.reindex(series_absent.index).dropna().mean())
+    scale = level / mean_propensity if mean_propensity > 0 else 1.0
+    prior = (propensity * scale).clip(0.0, 0.95)
+    n = pd.Series(member.sum(axis=1), index=series_absent.index).reindex(index).fillna(0.0)
+    k = pd.Series(hits.sum(axis=1), index=series_absent.index).reindex(index).fillna(0.0)
+    rate = ((k + pseudo_votes * prior) / (n + pseudo_votes)).clip(0.0, 0.95)
+    info = {
+        "series_level": round(level, 4),
+        "scale_of_comparable_rates": round(scale, 4),
+        "series_pseudo_votes": pseudo_votes,
+        "mean_rate": round(float(rate.mean()), 4),
+    }
+    return rate, info
