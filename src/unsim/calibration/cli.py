@@ -155,8 +155,8 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         help="score a forecast against a recorded vote, with naive baselines",
         description="Run SCENARIO and score its forecast of each stage in --actual (per-state "
         "accuracy, Brier score, log loss, 50 % and 90 % interval coverage of the tallies) "
-        "next to naive baselines. With --timesplit, forecast each recorded DPRK plenary vote "
-        "2006-2011 from data before it and print the table.",
+        "next to naive baselines. With --timesplit, forecast each recorded plenary vote of a "
+        "resolution series (--series ISO3, default PRK) from data before it and print the table.",
     )
     p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file")
     p.add_argument("--actual", type=Path, help="recorded votes CSV (see the README)")
@@ -195,41 +195,24 @@ def _years(text: str) -> range:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from unsim.calibration.backtest import read_actual
-    from unsim.calibration.validation import (
-        load_real_data,
-        score_scenario,
-        timesplit,
-        timesplit_markdown,
-    )
+    from unsim.calibration.validation import load_real_data, score_scenario
 
     args.years_given = args.years is not None
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
-    if args.series is not None and not args.timesplit:
-        raise InputError("--series goes with --timesplit")
-    if args.timesplit and (args.series is not None or args.json is not None):
-        return _series_timesplit(args, data)
+    if (args.series is not None or args.json is not None) and not args.timesplit:
+        raise InputError("--series and --json go with --timesplit")
     if args.timesplit:
-        if args.scenario is not None or args.actual is not None:
-            raise InputError("--timesplit builds its own scenarios: give no SCENARIO or --actual")
-        table = timesplit(
-            data,
-            years=_years(args.years or "2006-2011"),
-            runs=args.runs or 2000,
-            seed=args.seed or 0,
-            progress=lambda m: print(m, file=sys.stderr),
-        )
-        print(timesplit_markdown(table))
-    else:
-        from unsim.scenario import load_scenario
+        return _series_timesplit(args, data)
+    from unsim.scenario import load_scenario
 
-        if args.scenario is None or args.actual is None:
-            raise InputError("backtest needs SCENARIO and --actual FILE (or --timesplit)")
-        actual = read_actual(args.actual)
-        scenario = load_scenario(args.scenario)
-        table, notes = score_scenario(scenario, actual, args.runs, args.seed, data)
-        for note in notes:
-            print(f"note: {note}", file=sys.stderr)
-        print(_scores_markdown(table))
+    if args.scenario is None or args.actual is None:
+        raise InputError("backtest needs SCENARIO and --actual FILE (or --timesplit)")
+    actual = read_actual(args.actual)
+    scenario = load_scenario(args.scenario)
+    table, notes = score_scenario(scenario, actual, args.runs, args.seed, data)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(_scores_markdown(table))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
@@ -256,6 +239,16 @@ def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
         progress=lambda m: print(m, file=sys.stderr),
     )
     print(series_timesplit_markdown(result))
+    if args.out is not None:
+        rows = [
+            {"year": y["year"], "date": y["date"], "rcid": y["rcid"], "method": m, **y[m]}
+            for y in result["years"]
+            for m in ("unsim", "last_vote", "cutpoints", "all_yes")
+        ]
+        import pandas as pd
+
+        table = pd.DataFrame(rows).drop(columns="median")
+        write_text_atomically(args.out, table.to_csv(index=False))
     if args.json is not None:
         write_text_atomically(args.json, json.dumps(result, indent=1) + "\n")
     return int(ExitCode.OK)

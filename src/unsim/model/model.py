@@ -395,46 +395,34 @@ class UNModel(mesa.Model):
 
     def _uncertainty_terms(
         self, cal: Calibration | None, position: F, record: F, target: int
-    ) -> tuple[F, NDArray[np.intp], F] | None:
+    ) -> tuple[F, NDArray[np.int64], int] | None:
         """What the calibration's fit leaves uncertain, drawn per run in ``_build_state``:
-        ``(loadings, groups, group_sd)``. Each run draws the level (intercept and session-wide
+        ``(loadings, group_of, groups)``. Each run draws the level (intercept and session-wide
         shock), the position and record weights (correlated), and one shock per regional group;
-        ``loadings`` (3, states) turn the three standard normals of the level and the weights
-        into each state's support. None when the calibration gives no uncertainty."""
+        ``loadings`` (states, 4) turn the standard normals of the level, the two weights and the
+        state's group into its support (``kernels.start``). None when the calibration gives no
+        uncertainty."""
         u = cal.uncertainty if cal is not None else {}
         if not u:
             return None
-        w = self.world
         level_sd = float(u.get("level_sd", 0.0))
         p_sd = float(u.get("position_weight_sd", 0.0))
         r_sd = float(u.get("record_weight_sd", 0.0))
         rho = float(np.clip(u.get("weights_correlation", 0.0), -1.0, 1.0))
-        # (position, record) weights: Cholesky of their covariance over two normals
+        # (position, record) weights: their covariance's Cholesky factor over two normals
         loadings = np.stack(
             [
                 np.full(self.n_states, level_sd),
                 p_sd * position + r_sd * rho * record,
                 r_sd * np.sqrt(1.0 - rho * rho) * record,
-            ]
+                np.full(self.n_states, float(u.get("group_shock_sd", 0.0))),
+            ],
+            axis=1,
         ).astype(np.float32)
-        names = sorted({st.group for st in w.states})
-        groups = np.array([names.index(st.group) for st in w.states], dtype=np.intp)
-        group_sd = np.full(len(names), float(u.get("group_shock_sd", 0.0)), dtype=np.float32)
-        loadings[:, target] = 0.0
-        return loadings, groups, group_sd
-
-    def _run_deviations(self, noise: F) -> F:
-        """Each state's deviation from its expected support in each run: its own
-        (``state_noise`` x ``noise``) plus the calibration's uncertainty drawn per run from the
-        stream ``calibration:uncertainty`` (see ``_uncertainty_terms``)."""
-        loadings, groups, group_sd = self._uncertainty  # type: ignore[misc]
-        r = noise.shape[1]
-        z = self.streams.normal("calibration:uncertainty", (3 + len(group_sd), r))
-        shocks = group_sd[:, None] * z[3:]
-        dev = np.float32(self.behaviour.state_noise) * noise + loadings.T @ z[:3]
-        dev += shocks[groups]
-        dev[self.target] = 0.0
-        return dev.astype(np.float32)
+        loadings[target] = 0.0
+        names = sorted({st.group for st in self.world.states})
+        group_of = np.array([names.index(st.group) for st in self.world.states], dtype=np.int64)
+        return np.ascontiguousarray(loadings), group_of, len(names)
 
     def _build_agents(self) -> None:
         w = self.world
@@ -476,13 +464,18 @@ class UNModel(mesa.Model):
         self._next_group_means = np.empty_like(self._group_means)
         self._sums = np.empty((3, r), dtype=np.float32)
         self._no_gap = np.zeros(r, dtype=np.float32)
-        sd = np.float32(b.state_noise)
-        if self._uncertainty is not None:
-            noise, sd = self._run_deviations(noise), np.float32(1.0)
+        loadings, draws, group_of = kernels.NO_LOADINGS, kernels.NO_DRAWS, kernels.NO_GROUPS
+        if self._uncertainty is not None:  # the calibration's uncertainty, drawn per run
+            loadings, group_of, groups = self._uncertainty
+            draws = self.streams.normal("calibration:uncertainty", (3 + groups, r))
         kernels.start(
             self.expected_support[:, 0],
-            sd,
+            np.float32(b.state_noise),
             noise,
+            loadings,
+            draws,
+            group_of,
+            self._uncertainty is not None,
             self.icc_base[:, 0],
             np.float32(b.abstention_band),
             self._half,
