@@ -1,6 +1,9 @@
 """Out-of-sample validation: forecasts of recorded votes the model never saw.
 
-Time split. For each recorded plenary vote on a DPRK human-rights resolution (2006-2011 by
+Time split of any resolution series (``series_timesplit``, ``unsim backtest --series ISO3
+--timesplit``): see that function. The earlier DPRK-only time split (``timesplit``) of the model
+calibrated by :mod:`.calibrate` (ideal points and item effects, no record term) is kept for
+comparison: for each recorded plenary vote on a DPRK human-rights resolution (2006-2011 by
 default), everything is refitted on data dated strictly before that vote: the ideal points on the
 sessions before it, the behaviour parameters on the earlier DPRK votes. The forecast scenario is
 the 2014 world restricted to the states that were members at that vote, a plenary-only draft with
