@@ -217,8 +217,11 @@ def test_engine_intervals_cover_tallies_simulated_from_the_same_uncertainty() ->
 def test_series_timesplit_writes_every_method(data_dir: Path, tmp_path: Path) -> None:
     from unsim.calibration.validation import load_real_data, series_timesplit
 
+    from unsim.calibration.idealpoint import IdealPointConfig
+
     data = load_real_data(data_dir)
-    result = series_timesplit("SYR", data, years=[2013], runs=300, seed=1, workers=1)
+    config = IdealPointConfig(sessions=4)  # a short window: a quick ideal-point estimate
+    result = series_timesplit("SYR", data, years=[2013], runs=300, seed=1, config=config, workers=1)
     assert result["series"] == "SYR"
     assert [y["year"] for y in result["years"]] == [2013]
     assert result["years"][0]["recorded"] == {"yes": 127, "no": 13, "abstain": 47, "absent": 6}
