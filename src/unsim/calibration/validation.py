@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -382,25 +383,6 @@ def series_backtest_scenario(
     )
 
 
-def _warm_ideal_points(
-    data: RealData, dates: list[dt.date], config: IdealPointConfig | None, seed: int, workers: int
-) -> None:
-    """Estimate the ideal points of the cut dates not yet cached, ``workers`` at a time."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from unsim.calibration.seriescal import cached_ideal_points
-
-    if workers <= 1 or len(dates) <= 1:
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        jobs = [
-            pool.submit(cached_ideal_points, data.votes, d, data.members, config, seed)
-            for d in dates
-        ]
-        for job in jobs:
-            job.result()
-
-
 def series_timesplit(
     series: str,
     data: RealData | None = None,
@@ -418,15 +400,10 @@ def series_timesplit(
     at least one earlier vote) from data dated before it, with everything refitted, and score it
     with the series' baselines. Returns ``{"series", "years": [...], "mean": {...}}``."""
     from unsim.calibration.series import find_series
-    from unsim.calibration.seriescal import (
-        build_series_calibration,
-        calibrate_series,
-        series_votes,
-    )
+    from unsim.calibration.seriescal import series_votes
 
     data = data or load_real_data()
     w = world if isinstance(world, World) else load_world(world or DEFAULT_WORLD)
-    run = _engine()
     code = series.upper()
     found = find_series(data.roll_calls, code, data.votes, data.members, match=match)
     used = found.used.reset_index(drop=True)
@@ -443,56 +420,24 @@ def series_timesplit(
     if not targets:
         raise InputError(f"no recorded vote of the {code} series to forecast in those years")
     dates = [pd.Timestamp(used.loc[k, "date"]).date() for k in targets]
-    _warm_ideal_points(data, sorted(set(dates)), config, seed, workers)
     all_votes = series_votes(data.votes, data.members, used)
-    groups = _groups(w)
-    rows: list[dict[str, Any]] = []
-    for k, date in zip(targets, dates, strict=True):
-        rcid = int(used.loc[k, "rcid"])
+    job = _SeriesJob(data, w, code, match, config, seed, runs, used, all_votes)
+    tasks = list(zip(targets, dates, strict=True))
+    if workers > 1 and len(tasks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
         if progress:
-            progress(f"{code} {date}: calibrating on data before it")
-        sc = calibrate_series(
-            data.votes, data.roll_calls, data.members, code, date, match, config, seed
-        )
-        cal = build_series_calibration(sc, f"{code.lower()}_before_{date}", {"before": str(date)})
-        actual = all_votes.letters[rcid].dropna()
-        states = [c for c in actual.index if c in w.index]
-        if code not in states:
-            states.append(code)  # the target is in the world even if its vote is not recorded
-        scenario = series_backtest_scenario(w, cal, states, date, code, runs, seed)
-        results = run(scenario, runs=runs, seed=seed, workers=1)
-        forecasts = [forecast_from_results(results, "plenary", "unsim")]
-        previous = [all_votes.letters[r].dropna() for r in all_votes.rcids[:k]]
-        forecasts += [
-            f
-            for f in baseline_forecasts(
-                previous, states, groups, sc.ideal.positions, sc.absence, draws=runs, seed=seed
-            )
-            if f.method in _BASELINE_NAMES
-        ]
-        votes = actual.reindex([c for c in states if c in actual.index])
-        tallies = tally_counts(votes)
-        entry: dict[str, Any] = {
-            "year": date.year,
-            "date": str(date),
-            "rcid": rcid,
-            "n_states": len(votes),
-            "recorded": tallies,
-            "specification": sc.fit.spec.name,
-            "warnings": sc.warnings,
-        }
-        for f in forecasts:
-            s = score(f, votes, tallies)
-            n = max(int(s.get("tallies_checked", 4)), 1)
-            entry[_BASELINE_NAMES.get(f.method, f.method)] = {
-                "accuracy": s["accuracy"],
-                "brier": s["brier"],
-                "logloss": s["log_loss"],
-                "coverage50": s["in50"] / n,
-                "coverage90": s["in90"] / n,
-                "median": {t: s.get(f"{t}_median") for t in ("yes", "no", "abstain", "absent")},
-            }
-        rows.append(entry)
+            progress(f"{code}: {len(tasks)} votes, each refitted and forecast, {workers} at a time")
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_set_series_job, initargs=(job,)
+        ) as pool:
+            rows = list(pool.map(_series_vote_in_worker, tasks))
+    else:
+        rows = []
+        for task in tasks:
+            if progress:
+                progress(f"{code} {task[1]}: calibrating on data before it, forecasting")
+            rows.append(_series_vote(job, *task))
     mean = {
         m: {
             key: float(np.mean([r[m][key] for r in rows]))
@@ -501,6 +446,85 @@ def series_timesplit(
         for m in SERIES_METHODS
     }
     return {"series": code, "runs": runs, "seed": seed, "years": rows, "mean": mean}
+
+
+@dataclass(frozen=True)
+class _SeriesJob:
+    """What every vote of a series time split needs (shared by the worker processes)."""
+
+    data: RealData
+    world: World
+    code: str
+    match: str | None
+    config: IdealPointConfig | None
+    seed: int
+    runs: int
+    used: pd.DataFrame
+    all_votes: Any
+
+
+_JOB: list[_SeriesJob] = []
+
+
+def _set_series_job(job: _SeriesJob) -> None:
+    _JOB[:] = [job]
+
+
+def _series_vote_in_worker(task: tuple[int, dt.date]) -> dict[str, Any]:
+    return _series_vote(_JOB[0], *task)
+
+
+def _series_vote(job: _SeriesJob, k: int, date: dt.date) -> dict[str, Any]:
+    """Forecast vote ``k`` of the series (on ``date``) from data before it, and score it."""
+    from unsim.calibration.seriescal import build_series_calibration, calibrate_series
+
+    data, w, code, runs, seed = job.data, job.world, job.code, job.runs, job.seed
+    all_votes = job.all_votes
+    run = _engine()
+    groups = _groups(w)
+    rcid = int(job.used.loc[k, "rcid"])
+    sc = calibrate_series(
+        data.votes, data.roll_calls, data.members, code, date, job.match, job.config, seed
+    )
+    cal = build_series_calibration(sc, f"{code.lower()}_before_{date}", {"before": str(date)})
+    actual = all_votes.letters[rcid].dropna()
+    states = [c for c in actual.index if c in w.index]
+    if code not in states:
+        states.append(code)  # the target is in the world even if its vote is not recorded
+    scenario = series_backtest_scenario(w, cal, states, date, code, runs, seed)
+    results = run(scenario, runs=runs, seed=seed, workers=1)
+    forecasts = [forecast_from_results(results, "plenary", "unsim")]
+    previous = [all_votes.letters[r].dropna() for r in all_votes.rcids[:k]]
+    forecasts += [
+        f
+        for f in baseline_forecasts(
+            previous, states, groups, sc.ideal.positions, sc.absence, draws=runs, seed=seed
+        )
+        if f.method in _BASELINE_NAMES
+    ]
+    votes = actual.reindex([c for c in states if c in actual.index])
+    tallies = tally_counts(votes)
+    entry: dict[str, Any] = {
+        "year": date.year,
+        "date": str(date),
+        "rcid": rcid,
+        "n_states": len(votes),
+        "recorded": tallies,
+        "specification": sc.fit.spec.name,
+        "warnings": sc.warnings,
+    }
+    for f in forecasts:
+        s = score(f, votes, tallies)
+        n = max(int(s.get("tallies_checked", 4)), 1)
+        entry[_BASELINE_NAMES.get(f.method, f.method)] = {
+            "accuracy": s["accuracy"],
+            "brier": s["brier"],
+            "logloss": s["log_loss"],
+            "coverage50": s["in50"] / n,
+            "coverage90": s["in90"] / n,
+            "median": {t: s.get(f"{t}_median") for t in ("yes", "no", "abstain", "absent")},
+        }
+    return entry
 
 
 def series_timesplit_markdown(result: dict[str, Any]) -> str:
