@@ -232,3 +232,51 @@ def test_series_timesplit_writes_every_method(data_dir: Path, tmp_path: Path) ->
             "coverage50",
             "coverage90",
         }
+
+
+def test_calibration_warns_of_a_short_series_and_a_forecast_date_far_past_the_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small synthetic world: 40 states, 3 sessions of roll calls, a series of 3 votes."""
+    from unsim.calibration.idealpoint import IdealPointConfig
+    from unsim.calibration.seriescal import build_series_calibration, calibrate_series
+
+    monkeypatch.setenv("UNSIM_CACHE_DIR", str(tmp_path))
+    rng = np.random.default_rng(4)
+    n = 40
+    members = pd.DataFrame(
+        {
+            "iso3": [f"Q{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(n - 1)] + ["MMR"],
+            "cow": np.arange(1, n + 1) * 10,
+            "name": [f"State {i}" for i in range(n - 1)] + ["Myanmar"],
+            "un_regional_group": [GROUPS[i % 5] for i in range(n)],
+        }
+    )
+    x = rng.standard_normal(n)
+    rows, calls = [], []
+    for j in range(30):
+        session = 60 + j // 10
+        date = pd.Timestamp(f"{2005 + j // 10}-12-{10 + j % 10}")
+        series = j % 10 == 9
+        descr = "Situation of human rights in Myanmar" if series else f"Roll call {j}"
+        calls.append((1000 + j, session, date, f"R/{session}/{j}", 0, 0, "", descr))
+        b = rng.normal(2.0, 0.5) if series else rng.normal(0.0, 1.5)
+        s = x * b + rng.normal(0, 1, n) + (1.0 if series else 0.0)
+        vote = np.where(s > 0.8, 1, np.where(s < -0.8, 3, 2))
+        vote[rng.random(n) < 0.05] = 8
+        for i in range(n):
+            rows.append((1000 + j, session, int(vote[i]), int(members["cow"][i]), date, 1))
+    roll_calls = pd.DataFrame(
+        calls, columns=["rcid", "session", "date", "unres", "amend", "para", "short", "descr"]
+    )
+    votes = pd.DataFrame(rows, columns=["rcid", "session", "vote", "ccode", "date", "hr"])
+    config = IdealPointConfig(sessions=3, dims=1)
+    sc = calibrate_series(votes, roll_calls, members, "MMR", "2016-06-01", config=config)
+    assert sc.votes.rcids == [1009, 1019, 1029]
+    text = " ".join(sc.warnings)
+    assert "more than a year past the data" in text
+    assert "fewer than 5" in text
+    cal = build_series_calibration(sc, "synthetic", {})
+    assert cal.diagnostics["warnings"] == sc.warnings
+    assert set(cal.uncertainty) >= {"level_sd", "group_shock_sd", "record_weight_sd"}
+    assert cal.diagnostics["window"]["data_last_date"] == "2007-12-19"
