@@ -24,3 +24,11 @@ def data_dir() -> Path:
     if not (d / "un_member_states_2014.csv").exists():
         pytest.skip(f"real UN data not found at {d} (set UNSIM_DATA_DIR)")
     return d
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _ideal_point_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Ideal points estimated by the tests are kept in a temporary folder, not the user's cache
+    (unless ``UNSIM_CACHE_DIR`` names one)."""
+    if not os.environ.get("UNSIM_CACHE_DIR"):
+        os.environ["UNSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("idealpoints"))

@@ -180,9 +180,9 @@ def test_one_replicate_path_agrees_in_distribution_with_the_vectorised_path():
     ks = stats.ks_2samp(one["third_committee_yes"], vec["third_committee_yes"])
     assert ks.pvalue > 1e-3
     # the comparison has power: the same statistics tell the default scenario from one where
-    # every state's support is 0.5 higher on the latent scale (about 7 more yes at the committee)
+    # every state's support is 1 higher on the latent scale (the calibrated intercept is 1.99)
     shifted = run(
-        scenario(**{"simulation.block_size": 6000, "behaviour.intercept": 0.5}),
+        scenario(**{"simulation.block_size": 6000, "behaviour.intercept": 2.99}),
         runs=6000,
         seed=2,
     ).runs

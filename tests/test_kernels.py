@@ -143,12 +143,26 @@ def test_start_is_the_plain_starting_state_and_its_observation(args, factor, ban
     observed = (gap, True, _form("plenary", band, noise, 0), kernels.pair_args(band / noise))
     baseline, base, deviation = (np.empty((n, r), F32) for _ in range(3))
     sums, group_means, swing = np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32)
+    none = (kernels.NO_LOADINGS, kernels.NO_DRAWS, kernels.NO_GROUPS, False)
     kernels.start(
-        expected[:, 0].copy(), sd, noise_draws, icc[:, 0].copy(), F32(band), half, baseline, base,
-        deviation, *observed, presence, lobbied, sums, group_means, swing,
+        expected[:, 0].copy(), sd, noise_draws, *none, icc[:, 0].copy(), F32(band), half,
+        baseline, base, deviation, *observed, presence, lobbied, sums, group_means, swing,
     )  # fmt: skip
     plain = expected[:, :1] + sd * noise_draws
     np.testing.assert_array_equal(baseline, plain)
+    # with the calibration's draws: the level, two weights and the state's group shock
+    loadings = rng.standard_normal((n, 4)).astype(F32)
+    group_of = rng.integers(0, 2, n).astype(np.int64)
+    draws = rng.standard_normal((5, r)).astype(F32)
+    drawn = np.empty((n, r), F32)
+    kernels.start(
+        expected[:, 0].copy(), sd, noise_draws, loadings, draws, group_of, True,
+        icc[:, 0].copy(), F32(band), half, drawn, np.empty((n, r), F32), np.empty((n, r), F32),
+        *observed, presence, lobbied, np.empty((3, r), F32), np.empty((3, r), F32),
+        np.empty((n, r), F32),
+    )  # fmt: skip
+    shocks = loadings[:, :3] @ draws[:3] + loadings[:, 3:] * draws[3 + group_of]
+    np.testing.assert_allclose(drawn, plain + shocks, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(base, rules.draft_base(plain, icc[:, :1], band, noise))
     assert (deviation == 0).all()
     again = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))

@@ -418,7 +418,7 @@ def _referral_runs(chn_shift: float, rus_shift: float = -1.0):
             "procedure.council.requires_plenary_adoption": False,
             "procedure.council.referral_requires_icc_language": False,
             # support lowered so that plenaries both pass and fail; Council members friendlier
-            "behaviour.intercept": 0.3,
+            "behaviour.intercept": -2.5,
             "behaviour.council_shift": 8.0,
         }
     )

@@ -89,7 +89,7 @@ def test_tabling_into_an_expected_veto() -> None:
     rule = {"procedure.council.table_referral": "expected"}
     assert _tabled({**veto, **rule, "procedure.council.table_into_veto": 0.0}) == 0.0
     nine = _tabled({**veto, "procedure.council.table_referral": "if_nine_votes"})
-    assert nine > 0.9
+    assert nine > 0.8  # tabled wherever the plenary adopted and nine votes are in sight
     assert _tabled({**veto, **rule, "procedure.council.table_into_veto": 1.0}) == nine
     half = _tabled({**veto, **rule, "procedure.council.table_into_veto": 0.5})
     # binomial over 2,000 runs: sd of the share about 0.011; 4 sd

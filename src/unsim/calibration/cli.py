@@ -37,20 +37,26 @@ def _dims(text: str) -> int:
 # calibrate
 # --------------------------------------------------------------------------------------------
 def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
-    """Register ``calibrate``: fit positions and behaviour parameters, write a calibration file."""
+    """Register ``calibrate``: fit positions and the vote model of a series, write a file."""
     p: argparse.ArgumentParser = subparsers.add_parser(
         "calibrate",
-        help="fit state positions and behaviour parameters to real roll calls",
+        help="fit state positions and the vote model of a resolution series to real roll calls",
         description="Estimate each state's position from General Assembly roll calls before a "
-        "date and fit the model's behaviour parameters to the recorded DPRK human-rights "
-        "votes before it; write a calibration file that scenarios reference.",
+        "date, find the recorded plenary votes of a country's human-rights resolution series "
+        "(--series ISO3) before it, fit the vote model to them and write a calibration file "
+        "that scenarios reference. Prints the roll calls used and any warning.",
     )
-    p.add_argument("--votes", type=_input, required=True, help="roll-call votes (.csv.gz)")
+    p.add_argument(
+        "--series", default="PRK", help="ISO3 code of the country the series is about (PRK)"
+    )
+    p.add_argument("--match", help="text naming the country in the roll calls (default: known)")
     p.add_argument("--before", type=_date, required=True, help="cut date YYYY-MM-DD (excluded)")
     p.add_argument("--out", type=Path, required=True, help="calibration YAML to write")
-    p.add_argument("--members", type=_input, help="member states CSV (default: next to --votes)")
-    p.add_argument("--roll-calls", type=_input, help="roll calls CSV (default: next to --votes)")
-    p.add_argument("--seed", type=_count, default=0, help="seed of the optimiser starts")
+    p.add_argument("--data", type=Path, help="real UN data folder (default: ../shared/data)")
+    p.add_argument("--votes", type=_input, help="roll-call votes (.csv.gz; default: in --data)")
+    p.add_argument("--members", type=_input, help="member states CSV (default: next to the votes)")
+    p.add_argument("--roll-calls", type=_input, help="roll calls CSV (default: next to the votes)")
+    p.add_argument("--seed", type=_count, default=0, help="seed of the ideal-point start")
     p.add_argument("--sessions", type=_positive, default=10, help="sessions in the window")
     p.add_argument("--dims", type=_dims, default=2, help="ideal-point dimensions (1 or 2)")
     p.add_argument("--hr-weight", type=float, default=2.0, help="weight of human-rights votes")
@@ -61,12 +67,13 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
 
 def _command(args: argparse.Namespace) -> str:
     """The command as a user would type it again (options in a fixed order)."""
-    parts = ["python", "-m", "unsim", "calibrate", "--votes", str(args.votes)]
+    parts = ["python", "-m", "unsim", "calibrate", "--series", str(args.series).upper()]
+    if args.match:
+        parts += ["--match", args.match]
     parts += ["--before", args.before.isoformat(), "--out", str(args.out)]
-    if args.members is not None:
-        parts += ["--members", str(args.members)]
-    if args.roll_calls is not None:
-        parts += ["--roll-calls", str(args.roll_calls)]
+    for key in ("votes", "members", "roll_calls"):
+        if getattr(args, key) is not None:
+            parts += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
     defaults = {"seed": 0, "sessions": 10, "dims": 2, "hr_weight": 2.0}
     for key, default in defaults.items():
         value = getattr(args, key)
@@ -81,16 +88,18 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from unsim.calibration.calibrate import (
-        build_calibration,
-        calibrate,
-        provenance_for,
-        write_calibration,
-    )
+    from unsim.calibration.calibrate import write_calibration
     from unsim.calibration.idealpoint import IdealPointConfig
+    from unsim.calibration.seriescal import (
+        build_series_calibration,
+        calibrate_series,
+        series_provenance,
+    )
     from unsim.data import (
         MEMBERS_FILE,
         ROLL_CALLS_FILE,
+        VOTES_FILE,
+        default_data_dir,
         load_members,
         load_roll_calls,
         load_votes,
@@ -99,32 +108,42 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     if not args.hr_weight > 0:
         raise InputError(f"--hr-weight must be positive, got {args.hr_weight}")
-    members_path = resolve_data_file(args.members, MEMBERS_FILE, near=args.votes)
-    roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=args.votes)
-    votes = load_votes(args.votes)
+    votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
+    members_path = resolve_data_file(args.members, MEMBERS_FILE, near=votes_path)
+    roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
+    votes = load_votes(votes_path)
     members = load_members(members_path)
     roll_calls = load_roll_calls(roll_calls_path)
     config = IdealPointConfig(sessions=args.sessions, dims=args.dims, hr_weight=args.hr_weight)
-    ideal, recorded, fit = calibrate(votes, roll_calls, members, args.before, config, args.seed)
-    provenance = provenance_for(
-        ideal, _command(args), args.votes, roll_calls_path, members_path, args.seed
+    sc = calibrate_series(
+        votes, roll_calls, members, args.series, args.before, args.match, config, args.seed
     )
+    paths = {"votes": votes_path, "roll_calls": roll_calls_path, "members": members_path}
+    provenance = series_provenance(sc, _command(args), paths, args.seed)
     name = args.name or args.out.stem
-    cal = build_calibration(ideal, recorded, fit, name, provenance)
+    cal = build_series_calibration(sc, name, provenance)
     header = (
         f"Calibration written by `{provenance['command']}`.\n"
-        "Positions from General Assembly roll calls before the cut date, behaviour parameters\n"
-        "fitted to the recorded DPRK human-rights plenary votes before it (see provenance and\n"
-        "diagnostics). Do not edit by hand: rerun the command."
+        "Positions from General Assembly roll calls before the cut date, the vote model fitted\n"
+        f"to the recorded plenary votes of the {sc.iso3} human-rights series before it (see\n"
+        "provenance and diagnostics). Do not edit by hand: rerun the command."
     )
+    print(sc.found.describe())
+    used = set(sc.votes.rcids)
+    left = [r for r in sc.found.rcids if r not in used]
+    if left:
+        print(f"  before the window (not fitted): rcid {', '.join(map(str, left))}")
     write_calibration(cal, args.out, header=header)
-    b = cal.behaviour
-    print(
-        f"wrote {args.out}: {len(cal.states)} states; intercept {b['intercept']:.3f}, "
-        f"position_weight {b['position_weight']:.3f}, abstention_band {b['abstention_band']:.3f}, "
-        f"state_noise {b['state_noise']:.3f}; log-likelihood "
-        f"{cal.diagnostics['log_likelihood']:.1f} on {cal.diagnostics['n_votes']} votes"
-    )
+    d = cal.diagnostics
+    print(f"specification: {d['specification']} (chosen by out-of-sample log loss)")
+    for row in d["specification_comparison"]:
+        print(f"  {row['spec']:<32} log loss {row['log_loss']:.4f} on {row['votes']} vote(s)")
+    for key, est in d["estimates"].items():
+        se = est["standard_error"]
+        print(f"  {key:<18} {est['value']!s:>8}  (se {'-' if se is None else se})")
+    for warning in sc.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {args.out}: {len(cal.states)} states, {d['n_votes']} votes fitted")
     return int(ExitCode.OK)
 
 
@@ -139,8 +158,8 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         help="score a forecast against a recorded vote, with naive baselines",
         description="Run SCENARIO and score its forecast of each stage in --actual (per-state "
         "accuracy, Brier score, log loss, 50 % and 90 % interval coverage of the tallies) "
-        "next to naive baselines. With --timesplit, forecast each recorded DPRK plenary vote "
-        "2006-2011 from data before it and print the table.",
+        "next to naive baselines. With --timesplit, forecast each recorded plenary vote of a "
+        "resolution series (--series ISO3, default PRK) from data before it and print the table.",
     )
     p.add_argument("scenario", type=Path, nargs="?", help="scenario YAML file")
     p.add_argument("--actual", type=_input, help="recorded votes CSV (see the README)")
@@ -150,7 +169,20 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or 0)")
     p.add_argument("--data", type=Path, help="real UN data folder (default: ../shared/data)")
     p.add_argument("--timesplit", action="store_true", help="run the time-split validation")
-    p.add_argument("--years", default="2006-2011", help="years of the time split (e.g. 2009-2011)")
+    p.add_argument(
+        "--years",
+        help="years of the time split (e.g. 2009-2011; default 2006-2011, or with --series "
+        "every vote since 2000 that has an earlier one)",
+    )
+    p.add_argument("--series", help="with --timesplit: ISO3 of the series (default PRK)")
+    p.add_argument("--match", help="with --series: text naming the country in the roll calls")
+    p.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="with --timesplit or --council: also write the scores as JSON",
+    )
+    p.add_argument("--workers", type=_positive, default=2, help="processes for ideal points")
     p.add_argument("--out", type=Path, help="also write the scores as CSV")
     p.add_argument(
         "--council",
@@ -159,7 +191,6 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "2005, Libya 2011, Syria 2014) with SCENARIO's Council behaviour (default: "
         "scenarios/icc_referral.yaml)",
     )
-    p.add_argument("--json", type=Path, metavar="FILE", help="with --council: write it as JSON")
     p.set_defaults(handler=cmd_backtest)
     return p
 
@@ -179,43 +210,66 @@ def _years(text: str) -> range:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from unsim.calibration.backtest import read_actual
-    from unsim.calibration.validation import (
-        load_real_data,
-        score_scenario,
-        timesplit,
-        timesplit_markdown,
-    )
+    from unsim.calibration.validation import load_real_data, score_scenario
 
     if args.council:
         from unsim.council_backtest import run_council_backtest
 
         return run_council_backtest(args)
+    args.years_given = args.years is not None
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
+    if (args.series is not None or args.json is not None) and not args.timesplit:
+        raise InputError("--series and --json go with --timesplit")
     if args.timesplit:
-        if args.scenario is not None or args.actual is not None:
-            raise InputError("--timesplit builds its own scenarios: give no SCENARIO or --actual")
-        table = timesplit(
-            data,
-            years=_years(args.years),
-            runs=args.runs or 2000,
-            seed=args.seed or 0,
-            progress=lambda m: print(m, file=sys.stderr),
-        )
-        print(timesplit_markdown(table))
-    else:
-        from unsim.scenario import load_scenario
+        return _series_timesplit(args, data)
+    from unsim.scenario import load_scenario
 
-        if args.scenario is None or args.actual is None:
-            raise InputError("backtest needs SCENARIO and --actual FILE (or --timesplit)")
-        actual = read_actual(args.actual)
-        scenario = load_scenario(args.scenario)
-        table, notes = score_scenario(scenario, actual, args.runs, args.seed, data)
-        for note in notes:
-            print(f"note: {note}", file=sys.stderr)
-        print(_scores_markdown(table))
+    if args.scenario is None or args.actual is None:
+        raise InputError("backtest needs SCENARIO and --actual FILE (or --timesplit)")
+    actual = read_actual(args.actual)
+    scenario = load_scenario(args.scenario)
+    table, notes = score_scenario(scenario, actual, args.runs, args.seed, data)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(_scores_markdown(table))
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
+    return int(ExitCode.OK)
+
+
+def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
+    import json
+
+    from unsim.atomic import write_text_atomically
+    from unsim.calibration.validation import series_timesplit, series_timesplit_markdown
+
+    if args.scenario is not None or args.actual is not None:
+        raise InputError("--timesplit builds its own scenarios: give no SCENARIO or --actual")
+    years = _years(args.years) if args.years_given else None
+    result = series_timesplit(
+        args.series or "PRK",
+        data,
+        years=years,
+        runs=args.runs or 2000,
+        seed=args.seed or 0,
+        match=args.match,
+        workers=args.workers,
+        progress=lambda m: print(m, file=sys.stderr),
+    )
+    print(series_timesplit_markdown(result))
+    if args.out is not None:
+        rows = [
+            {"year": y["year"], "date": y["date"], "rcid": y["rcid"], "method": m, **y[m]}
+            for y in result["years"]
+            for m in ("unsim", "last_vote", "cutpoints", "all_yes")
+        ]
+        import pandas as pd
+
+        table = pd.DataFrame(rows).drop(columns="median")
+        write_text_atomically(args.out, table.to_csv(index=False))
+    if args.json is not None:
+        write_text_atomically(args.json, json.dumps(result, indent=1) + "\n")
     return int(ExitCode.OK)
 
 

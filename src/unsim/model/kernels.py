@@ -613,6 +613,10 @@ def start(
     expected: F,
     sd: Any,
     noise: F,
+    loadings: F,
+    draws: F,
+    group_of: NDArray[np.int64],
+    use_draws: bool,
     icc_base: F,
     band: Any,
     half: Any,
@@ -630,7 +634,10 @@ def start(
     swing: F,
 ) -> None:  # pragma: no cover - compiled
     """A block's starting state, in one pass: ``baseline`` = ``expected`` + ``sd`` x ``noise``
-    (``expected`` and ``icc_base`` per state), the draft's tanh argument ``base`` =
+    (``expected`` and ``icc_base`` per state), plus with ``use_draws`` the run's draws of what the
+    calibration leaves uncertain: ``loadings[i] . (draws[0], draws[1], draws[2], draws[3 +
+    group_of[i]])`` (the level and the two weights, and the state's group shock; ``loadings``
+    (states, 4), ``draws`` (3 + groups, replicates)); the draft's tanh argument ``base`` =
     ``rules.draft_base`` (with ``half`` = 1 / (2 noise)) and a zero ``deviation``; and
     ``observe`` of it (the group means of a zero deviation are zero)."""
     n, r_count = noise.shape
@@ -641,13 +648,28 @@ def start(
         e = expected[i]
         icc = icc_base[i]
         nz, bl, b, d = noise[i], baseline[i], base[i], deviation[i]
-        for r in range(r_count):
-            x = e + sd * nz[r]
-            bl[r] = x
-            b[r] = ((x - band) - icc) * half
-            d[r] = 0
+        if use_draws:
+            l0, l1, l2, l3 = loadings[i, 0], loadings[i, 1], loadings[i, 2], loadings[i, 3]
+            d0, d1, d2, dg = draws[0], draws[1], draws[2], draws[3 + group_of[i]]
+            for r in range(r_count):
+                x = e + sd * nz[r] + (l0 * d0[r] + l1 * d1[r] + l2 * d2[r] + l3 * dg[r])
+                bl[r] = x
+                b[r] = ((x - band) - icc) * half
+                d[r] = 0
+        else:
+            for r in range(r_count):
+                x = e + sd * nz[r]
+                bl[r] = x
+                b[r] = ((x - band) - icc) * half
+                d[r] = 0
         _observe_row(d, b, bl, gap, use_gap, form, pair, presence[i], lobbied[i], sums,
                      swing[i], z)  # fmt: skip
+
+
+#: No draws (``start`` without calibration uncertainty).
+NO_LOADINGS = np.zeros((0, 4), dtype=np.float32)
+NO_DRAWS = np.zeros((0, 0), dtype=np.float32)
+NO_GROUPS = np.zeros(0, dtype=np.int64)
 
 
 def csr(weights: F) -> tuple[NDArray[np.int64], NDArray[np.int64], F]:

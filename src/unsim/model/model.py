@@ -287,6 +287,7 @@ class UNModel(mesa.Model):
 
         self._mask = mask
         position = np.zeros(n, dtype=np.float32)
+        record = np.zeros(n, dtype=np.float32)
         absence = np.full(n, b.absence, dtype=np.float32)
         if cal is not None:
             for code, cs in cal.states.items():
@@ -294,6 +295,8 @@ class UNModel(mesa.Model):
                     position[idx[code]] = cs.position
                     if cs.absence is not None:
                         absence[idx[code]] = cs.absence
+                    if cs.record is not None:
+                        record[idx[code]] = cs.record
         icc = np.full(n, b.icc_aversion, dtype=np.float32)
         for bloc, cost in b.icc_aversion_by_bloc.items():
             icc[mask([bloc])] = cost
@@ -320,15 +323,23 @@ class UNModel(mesa.Model):
         self.sponsors = mask(s.resolution.sponsors)
         self.sponsor_codes = [c for r in s.resolution.sponsors for c in w.members_of(r)]
         cosponsors = mask(s.resolution.cosponsors) | self.sponsors
-        support = b.intercept + b.position_weight * position + shift
+        # each state's expected support, as named parts (kept for explanations) then summed
+        blocs = np.zeros(n)
         for bloc, effect in b.bloc_effects.items():
-            support = support + effect * mask([bloc])
-        support = (
-            support
-            - s.actors.allies.tie * self.allies
-            - s.actors.allies.patron_tie * (self.patrons & ~self.allies)
-        )
+            blocs = blocs + effect * mask([bloc])
+        parts: dict[str, NDArray[np.float64]] = {
+            "intercept": np.full(n, b.intercept),
+            "position": b.position_weight * position.astype(np.float64),
+            "record": b.record_weight * record.astype(np.float64),
+            "blocs": blocs,
+            "ties": -s.actors.allies.tie * self.allies
+            - s.actors.allies.patron_tie * (self.patrons & ~self.allies),
+            "shift": shift.astype(np.float64),
+        }
+        self.support_parts = parts
+        support = np.sum(np.stack(list(parts.values())), axis=0)
         support[target] = -50.0  # the target votes against the draft on itself
+        self._uncertainty = self._uncertainty_terms(cal, position, record, target)
         absence[target] = 0.0
         self.expected_support = support.astype(np.float32)[:, None]
         self.icc_base = icc[:, None]
@@ -394,6 +405,37 @@ class UNModel(mesa.Model):
         self.council = mask(council_codes)
         self.permanent = mask(w.security_council.permanent)
 
+    def _uncertainty_terms(
+        self, cal: Calibration | None, position: F, record: F, target: int
+    ) -> tuple[F, NDArray[np.int64], int] | None:
+        """What the calibration's fit leaves uncertain, drawn per run in ``_build_state``:
+        ``(loadings, group_of, groups)``. Each run draws the level (intercept and session-wide
+        shock), the position and record weights (correlated), and one shock per regional group;
+        ``loadings`` (states, 4) turn the standard normals of the level, the two weights and the
+        state's group into its support (``kernels.start``). None when the calibration gives no
+        uncertainty."""
+        u = cal.uncertainty if cal is not None else {}
+        if not u:
+            return None
+        level_sd = float(u.get("level_sd", 0.0))
+        p_sd = float(u.get("position_weight_sd", 0.0))
+        r_sd = float(u.get("record_weight_sd", 0.0))
+        rho = float(np.clip(u.get("weights_correlation", 0.0), -1.0, 1.0))
+        # (position, record) weights: their covariance's Cholesky factor over two normals
+        loadings = np.stack(
+            [
+                np.full(self.n_states, level_sd),
+                p_sd * position + r_sd * rho * record,
+                r_sd * np.sqrt(1.0 - rho * rho) * record,
+                np.full(self.n_states, float(u.get("group_shock_sd", 0.0))),
+            ],
+            axis=1,
+        ).astype(np.float32)
+        loadings[target] = 0.0
+        names = sorted({st.group for st in self.world.states})
+        group_of = np.array([names.index(st.group) for st in self.world.states], dtype=np.int64)
+        return np.ascontiguousarray(loadings), group_of, len(names)
+
     def _build_agents(self) -> None:
         w = self.world
         perm = set(w.security_council.permanent)
@@ -434,10 +476,18 @@ class UNModel(mesa.Model):
         self._next_group_means = np.empty_like(self._group_means)
         self._sums = np.empty((3, r), dtype=np.float32)
         self._no_gap = np.zeros(r, dtype=np.float32)
+        loadings, draws, group_of = kernels.NO_LOADINGS, kernels.NO_DRAWS, kernels.NO_GROUPS
+        if self._uncertainty is not None:  # the calibration's uncertainty, drawn per run
+            loadings, group_of, groups = self._uncertainty
+            draws = self.streams.normal("calibration:uncertainty", (3 + groups, r))
         kernels.start(
             self.expected_support[:, 0],
             np.float32(b.state_noise),
             noise,
+            loadings,
+            draws,
+            group_of,
+            self._uncertainty is not None,
             self.icc_base[:, 0],
             np.float32(b.abstention_band),
             self._half,

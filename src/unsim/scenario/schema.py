@@ -140,6 +140,13 @@ class CalibratedState(Strict):
         ..., ge=-LATENT, le=LATENT, description="ideal point on the human-rights dimension"
     )
     absence: float | None = Field(None, ge=0, le=1, description="probability of being absent")
+    record: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description="the state's record on the series: weighted mean of its earlier votes "
+        "(yes 1, abstain 0, no -1)",
+    )
 
 
 class Calibration(Strict):
@@ -151,6 +158,12 @@ class Calibration(Strict):
     provenance: dict[str, Any] = Field(default_factory=dict)
     behaviour: dict[str, Annotated[float, Field(ge=-1000, le=1000)]] = Field(
         default_factory=dict, description="fitted values of behaviour parameters"
+    )
+    uncertainty: dict[str, Annotated[float, Field(ge=-1000, le=1000)]] = Field(
+        default_factory=dict,
+        description="sizes the engine draws per run: level_sd (intercept and session shock), "
+        "group_shock_sd (per regional group), position_weight_sd, record_weight_sd, "
+        "weights_correlation",
     )
     states: dict[str, CalibratedState] = Field(..., max_length=MAX_STATES)
     diagnostics: dict[str, Any] = Field(default_factory=dict)
@@ -339,6 +352,12 @@ class Behaviour(Strict):
     )
     position_weight: float = Field(
         1.5, ge=-LATENT, le=LATENT, description="support per unit of position"
+    )
+    record_weight: float = Field(
+        0.0,
+        ge=-LATENT,
+        le=LATENT,
+        description="support per unit of the state's record on the series (calibration)",
     )
     abstention_band: float = Field(
         1.0, ge=0, le=LATENT, description="half-width of the latent band in which a state abstains"

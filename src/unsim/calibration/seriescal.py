@@ -1,0 +1,443 @@
+"""Calibrating the model to any resolution series (``unsim calibrate --series ISO3``).
+
+Positions from the ideal-point estimate on the window before the cut (:mod:`.idealpoint`); the
+series' recorded plenary votes found in the roll calls (:mod:`.series`); the vote model fitted to
+them and its specification chosen out of sample (:mod:`.seriesfit`); absences fitted on the
+series and the comparable high-profile votes. The result is a
+:class:`~unsim.scenario.schema.Calibration`: per-state ``position``, ``absence`` and ``record``,
+the global ``behaviour`` and the fit's ``uncertainty`` that the engine draws per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from unsim._version import __version__
+from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints, estimate_ideal_points
+from unsim.calibration.series import (
+    COMPARABLE,
+    SeriesRollCalls,
+    comparable_roll_calls,
+    find_series,
+)
+from unsim.calibration.seriesfit import (
+    SERIES_ABSENCE_PSEUDO_VOTES,
+    SPECS,
+    SeriesFit,
+    SeriesVotes,
+    Spec,
+    fit_absence,
+    fit_series,
+    pooled_fit,
+    record_scores,
+    select_spec,
+    series_absence,
+)
+from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
+from unsim.errors import InputError
+from unsim.scenario.schema import Calibration
+
+__all__ = [
+    "FEW_VOTES",
+    "SeriesCalibration",
+    "build_series_calibration",
+    "cached_ideal_points",
+    "calibrate_series",
+    "series_votes",
+]
+
+LETTERS = {YES: "Y", NO: "N", ABSTAIN: "A", ABSENT: "X"}
+#: A series with fewer recorded votes than this gets a warning.
+FEW_VOTES = 5
+#: A series with fewer votes in the window borrows its fit from the comparable series.
+BORROW_BELOW = 2
+#: Votes in the window a comparable series needs to lend its fit.
+LENDER_MIN_VOTES = 3
+CACHE_ENV = "UNSIM_CACHE_DIR"
+_CACHE_VERSION = 1
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "unsim" / "idealpoints"
+
+
+def cached_ideal_points(
+    votes: pd.DataFrame,
+    before: dt.date | str,
+    members: pd.DataFrame,
+    config: IdealPointConfig | None = None,
+    seed: int = 0,
+) -> IdealPoints:
+    """:func:`estimate_ideal_points`, kept on disk per cut date, settings and window data
+    (``$UNSIM_CACHE_DIR``, else ``~/.cache/unsim/idealpoints``): a time split that comes back to
+    the same cut dates does not estimate them again."""
+    cfg = config or IdealPointConfig()
+    cut = pd.Timestamp(before)
+    window = votes[votes["date"].notna() & (votes["date"] < cut)]
+    last = int(window["session"].max()) if len(window) else 0
+    window = window[window["session"] > last - cfg.sessions]
+    digest = hashlib.sha256()
+    digest.update(repr((_CACHE_VERSION, str(cut.date()), cfg.as_dict(), seed)).encode())
+    digest.update(pd.util.hash_pandas_object(window[["rcid", "ccode", "vote"]], index=False).values)
+    digest.update(members[["iso3", "cow"]].to_csv(index=False).encode())
+    path = _cache_dir() / f"{digest.hexdigest()[:32]}.pkl"
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                cached = pickle.load(fh)
+            if isinstance(cached, IdealPoints):
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass
+    ideal = estimate_ideal_points(votes, cut.date(), members, cfg, seed=seed)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(ideal, fh)
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+    return ideal
+
+
+def series_votes(votes: pd.DataFrame, members: pd.DataFrame, found: pd.DataFrame) -> SeriesVotes:
+    """(ISO3 x roll calls) letters of the member states on the roll calls in ``found``."""
+    iso = dict(zip(members["cow"].astype(int), members["iso3"].astype(str), strict=True))
+    rcids = [int(r) for r in found["rcid"]]
+    rows = votes[votes["rcid"].isin(rcids) & (votes["vote"] != NOT_MEMBER)]
+    table = pd.DataFrame(
+        {
+            "iso3": rows["ccode"].map(iso).to_numpy(),
+            "rcid": rows["rcid"].to_numpy(),
+            "vote": rows["vote"].map(LETTERS).to_numpy(),
+        }
+    ).dropna(subset=["iso3"])
+    letters = table.pivot_table(index="iso3", columns="rcid", values="vote", aggfunc="first")
+    letters = letters.reindex(columns=rcids)
+    dates = pd.Series(pd.to_datetime(found["date"]).to_numpy(), index=rcids)
+    return SeriesVotes(letters, dates)
+
+
+@dataclass(frozen=True)
+class SeriesCalibration:
+    iso3: str
+    before: pd.Timestamp
+    ideal: IdealPoints
+    found: SeriesRollCalls
+    votes: SeriesVotes
+    fit: SeriesFit
+    selection: list[dict[str, Any]]
+    absence: pd.Series
+    absence_info: dict[str, Any]
+    data_last_date: pd.Timestamp
+    warnings: list[str] = field(default_factory=list)
+
+
+def calibrate_series(*args: Any, **kwargs: Any) -> SeriesCalibration:
+    """:func:`_calibrate_series` with BLAS on one thread (its threads only spin on these small
+    problems, and slow down the optimiser several times on a busy machine)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _calibrate_series(*args, **kwargs)
+
+
+def _calibrate_series(
+    votes: pd.DataFrame,
+    roll_calls: pd.DataFrame,
+    members: pd.DataFrame,
+    iso3: str,
+    before: dt.date | str,
+    match: str | None = None,
+    config: IdealPointConfig | None = None,
+    seed: int = 0,
+    select: bool = True,
+) -> SeriesCalibration:
+    """Everything fitted on data dated strictly before ``before`` (module docstring)."""
+    cut = pd.Timestamp(before)
+    code = iso3.upper()
+    found = find_series(roll_calls, code, votes, members, match=match, before=cut)
+    if found.used.empty:
+        raise InputError(
+            f"--series {code}: no recorded plenary vote on a human-rights resolution on "
+            f"{code} (text matched: {found.pattern!r}) before {cut.date()}; give --match TEXT "
+            "to name the country as the roll calls do"
+        )
+    ideal = cached_ideal_points(votes, cut, members, config, seed)
+    first_session = ideal.sessions[0]
+    in_window = found.used[found.used["session"] >= first_session]
+    if in_window.empty:  # an old series: its last votes, even before the window
+        in_window = found.used.tail(FEW_VOTES)
+    sv = series_votes(votes, members, in_window)
+    sv = SeriesVotes(sv.letters.drop(index=code, errors="ignore"), sv.dates)
+    groups = members.set_index("iso3")["un_regional_group"]
+    warnings: list[str] = []
+    if len(in_window) < FEW_VOTES:
+        warnings.append(
+            f"the series has {len(in_window)} recorded vote(s) in the window (fewer than "
+            f"{FEW_VOTES}): its estimates are weak"
+        )
+    if select:
+        spec, table = select_spec(sv, ideal.positions, groups)
+    else:
+        spec, table = SPECS[2], []
+    if len(in_window) >= BORROW_BELOW:
+        fit = fit_series(sv, ideal.positions, groups, spec)
+        warnings += fit.warnings
+    else:
+        fit, lenders = _borrowed_fit(
+            votes, roll_calls, members, code, cut, first_session, ideal, groups, spec
+        )
+        warnings.append(
+            f"{len(in_window)} recorded vote(s) of the series: the record and position weights, "
+            f"band and level are borrowed from the comparable series {', '.join(lenders)}"
+        )
+    data_last = pd.Timestamp(votes["date"].max())
+    if (cut - data_last).days > 365:
+        warnings.append(
+            f"the forecast date {cut.date()} is more than a year past the data's last roll "
+            f"call ({data_last.date()})"
+        )
+    # absences: the series and the comparable high-profile votes in the window
+    comparable = comparable_roll_calls(roll_calls, votes, before=cut)
+    comparable = sorted(set(comparable) | set(sv.rcids))
+    sessions = votes.loc[votes["rcid"].isin(comparable), ["rcid", "session"]].drop_duplicates()
+    comparable = sessions.loc[sessions["session"] >= first_session, "rcid"].astype(int).tolist()
+    iso = dict(zip(members["cow"].astype(int), members["iso3"].astype(str), strict=True))
+    rows = votes[votes["rcid"].isin(comparable) & (votes["vote"] != NOT_MEMBER)]
+    absent = (
+        pd.DataFrame(
+            {
+                "iso3": rows["ccode"].map(iso).to_numpy(),
+                "rcid": rows["rcid"].to_numpy(),
+                "absent": (rows["vote"] == ABSENT).to_numpy(),
+            }
+        )
+        .dropna(subset=["iso3"])
+        .pivot_table(index="iso3", columns="rcid", values="absent", aggfunc="first")
+    )
+    session_of = sessions.set_index("rcid")["session"]
+    ages = float(session_of.max()) - session_of.astype(float)
+    propensity, info = fit_absence(absent, ideal.absence, ages=ages)
+    own = sv.letters == "X"
+    own = own.where(sv.letters.notna())
+    pseudo, choice = _select_absence(own, propensity, ages)
+    absence, own_info = series_absence(own, propensity, ages, pseudo_votes=pseudo)
+    info = {"comparable": info, "series": own_info, "pseudo_votes_comparison": choice}
+    return SeriesCalibration(
+        iso3=code,
+        before=cut,
+        ideal=ideal,
+        found=found,
+        votes=sv,
+        fit=fit,
+        selection=table,
+        absence=absence,
+        absence_info=info,
+        data_last_date=data_last,
+        warnings=warnings,
+    )
+
+
+#: Candidate strengths of the comparable votes' prior against a state's own absences.
+ABSENCE_PSEUDO_CANDIDATES = (1.0, 3.0, 8.0)
+
+
+def _select_absence(
+    own: pd.DataFrame, propensity: pd.Series, ages: pd.Series, holdout: int = 3
+) -> tuple[float, list[dict[str, float]]]:
+    """The prior strength with the best out-of-sample log loss of absences on the series' last
+    ``holdout`` votes (each from the votes before it); the default without enough votes."""
+    t = own.shape[1]
+    targets = list(range(max(1, t - holdout), t))
+    if not targets:
+        return SERIES_ABSENCE_PSEUDO_VOTES, []
+    rows = []
+    for k in ABSENCE_PSEUDO_CANDIDATES:
+        losses = []
+        for j in targets:
+            rate, _ = series_absence(own.iloc[:, :j], propensity, ages, pseudo_votes=k)
+            col = own.iloc[:, j].dropna()
+            p = rate.reindex(col.index).fillna(float(rate.mean())).clip(0.01, 0.99)
+            hit = col.astype(bool).to_numpy()
+            losses.append(float(-np.log(np.where(hit, p, 1.0 - p)).mean()))
+        rows.append({"pseudo_votes": k, "log_loss": round(float(np.mean(losses)), 5)})
+    best = min(rows, key=lambda r: r["log_loss"])
+    return float(best["pseudo_votes"]), rows
+
+
+def _borrowed_fit(
+    votes: pd.DataFrame,
+    roll_calls: pd.DataFrame,
+    members: pd.DataFrame,
+    code: str,
+    cut: pd.Timestamp,
+    first_session: int,
+    ideal: IdealPoints,
+    groups: pd.Series,
+    spec: Spec,
+) -> tuple[SeriesFit, list[str]]:
+    """The pooled fit of the comparable series with enough votes in the window."""
+    fits, lenders = [], []
+    for other in COMPARABLE:
+        if other == code:
+            continue
+        found = find_series(roll_calls, other, votes, members, before=cut)
+        used = found.used[found.used["session"] >= first_session]
+        if len(used) < LENDER_MIN_VOTES:
+            continue
+        sv = series_votes(votes, members, used)
+        sv = SeriesVotes(sv.letters.drop(index=other, errors="ignore"), sv.dates)
+        fits.append(fit_series(sv, ideal.positions, groups, spec))
+        lenders.append(other)
+    if not fits:
+        raise InputError(
+            f"the {code} series has too few votes before {cut.date()} and no comparable series "
+            "has enough to borrow from"
+        )
+    return pooled_fit(fits, cut, spec), lenders
+
+
+def _r(value: float | None, digits: int = 4) -> float | None:
+    if value is None or not np.isfinite(value):
+        return None
+    out = round(float(value), digits)
+    return 0.0 if out == 0 else out
+
+
+def build_series_calibration(
+    sc: SeriesCalibration, name: str, provenance: dict[str, Any]
+) -> Calibration:
+    """The calibration file of a series fit: the level carried to the forecast date."""
+    fit, p = sc.fit, sc.fit.params
+    level, level_sd = fit.level_at(sc.before)
+    weights = fit.covariance["weights"]
+    record = record_scores(sc.votes.letters, fit.spec.decay).iloc[:, -1]
+    behaviour = {
+        "intercept": _r(level),
+        "position_weight": _r(p["position_weight"]),
+        "record_weight": _r(p["record_weight"]),
+        "abstention_band": _r(p["abstention_band"]),
+        "vote_noise": 1.0,
+        "state_noise": 0.0,
+        "absence": _r(float(sc.absence.mean())),
+    }
+    pw, rw = weights["position_weight"], weights["record_weight"]
+    uncertainty = {
+        "level_sd": _r(level_sd),
+        "group_shock_sd": _r(p["group_shock_sd"]),
+        "position_weight_sd": _r(float(np.sqrt(max(pw["position_weight"], 0.0)))),
+        "record_weight_sd": _r(float(np.sqrt(max(rw["record_weight"], 0.0)))),
+        "weights_correlation": _r(
+            pw["record_weight"] / np.sqrt(pw["position_weight"] * rw["record_weight"])
+            if pw["position_weight"] > 0 and rw["record_weight"] > 0
+            else 0.0
+        ),
+    }
+    states: dict[str, dict[str, float | None]] = {}
+    for code in sorted(sc.ideal.positions.index):
+        states[code] = {
+            "position": _r(sc.ideal.positions[code]),
+            "absence": _r(sc.absence.get(code, sc.ideal.absence[code])),
+            "record": _r(float(record.get(code, 0.0))),
+        }
+    per_vote = {}
+    for rcid in sc.votes.rcids:
+        col = sc.votes.letters[rcid]
+        per_vote[int(rcid)] = {
+            "date": str(pd.Timestamp(sc.votes.dates[rcid]).date()),
+            "recorded": {c: int((col == c).sum()) for c in "YNAX"},
+            "fitted_level": _r(fit.levels.get(rcid)) if rcid in fit.levels.index else None,
+        }
+    diagnostics = {
+        "series": {
+            "target": sc.iso3,
+            "text_matched": sc.found.pattern,
+            "roll_calls_used": sc.votes.rcids,
+            "roll_calls_found_before_cut": sc.found.rcids,
+            "roll_calls_dropped": sc.found.dropped,
+        },
+        "window": {
+            "sessions": list(sc.ideal.sessions),
+            "before": str(sc.before.date()),
+            "data_last_date": str(sc.data_last_date.date()),
+            "last_recorded_vote": str(fit.last_date.date()),
+        },
+        "specification": fit.spec.name,
+        "specification_comparison": sc.selection,
+        "estimates": {
+            k: {"value": _r(v), "standard_error": _r(fit.standard_errors.get(k))}
+            for k, v in p.items()
+        },
+        "intercept_at_forecast_date": _r(level),
+        "log_likelihood": _r(fit.log_likelihood, 3),
+        "n_votes": fit.n_votes,
+        "n_roll_calls_fitted": fit.n_roll_calls,
+        "converged": fit.converged,
+        "at_bounds": fit.at_bounds,
+        "absence": sc.absence_info,
+        "per_vote": per_vote,
+        "warnings": sc.warnings,
+        "fixed": {
+            "vote_noise": "1 (the scale of the latent support)",
+            "state_noise": "0 (a state's own deviation is carried by its record)",
+        },
+        "not_identified": {
+            "icc_aversion": "not fitted: the series' recorded drafts carry no ICC language",
+            "tie": "the allies' tie terms and bloc effects are not fitted (positions and records "
+            "already place the target's friends)",
+        },
+        "ideal_points": sc.ideal.diagnostics,
+    }
+    raw = {
+        "schema_version": 1,
+        "kind": "calibration",
+        "name": name,
+        "provenance": provenance,
+        "behaviour": behaviour,
+        "uncertainty": uncertainty,
+        "states": states,
+        "diagnostics": diagnostics,
+    }
+    return Calibration.model_validate(raw)
+
+
+def series_provenance(
+    sc: SeriesCalibration,
+    command: str,
+    paths: dict[str, Path],
+    seed: int,
+) -> dict[str, Any]:
+    from unsim.calibration.calibrate import file_sha256
+
+    return {
+        "command": command,
+        "series": sc.iso3,
+        "inputs": {k: Path(v).name for k, v in paths.items()},
+        "inputs_sha256": {k: file_sha256(v) for k, v in paths.items()},
+        "before": str(sc.before.date()),
+        "method": (
+            "ordered-logit ideal points on the sessions before the cut; the series' vote model "
+            "(per-vote levels, position, the state's record on the series, band) by maximum "
+            "likelihood, trend and session / regional-group shocks by moments, specification "
+            "chosen by out-of-sample log loss on the series' later votes; absences on the series "
+            "and comparable country human-rights votes, shrunk toward each state's general rate"
+        ),
+        "window": {"sessions": list(sc.ideal.sessions), "roll_calls": len(sc.ideal.rcids)},
+        "ideal_points": sc.ideal.config.as_dict(),
+        "seed": seed,
+        "software": f"unsim {__version__}",
+    }
