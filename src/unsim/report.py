@@ -67,7 +67,9 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
         )
     if s.get("pivotal"):
         lines += ["", "States most often pivotal (their vote decided the result)"]
-        top = sorted(s["pivotal"], key=lambda r: -r["p"])[:8]
+        top = [r for r in sorted(s["pivotal"], key=lambda r: -r["p"])[:8] if r["p"] > 0]
+        if not top:
+            lines.append("  none: no single vote decided a result in any run")
         for r in top:
             lines.append(
                 f"  {r['iso3']} {r['name'][:28]:<28} {STAGE_LABELS.get(r['stage'], r['stage']):<24}"
