@@ -208,12 +208,47 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _representatives(points: Sequence[Mapping[str, Any]], limit: int = 64) -> set[int]:
+    """Points to validate whole (their scenario as a file would be): all of a small design;
+    else the first, and for each parameter a point at its lowest and at its highest value (or
+    at each of its first ``limit`` distinct values when they are not numbers)."""
+    if len(points) <= limit:
+        return set(range(len(points)))
+    chosen = {0}
+    for name in points[0]:
+        values = [p.get(name) for p in points]
+        if all(_is_number(v) for v in values):
+            chosen.add(int(np.argmin(values)))
+            chosen.add(int(np.argmax(values)))
+        else:
+            seen: dict[str, int] = {}
+            for i, v in enumerate(values):
+                seen.setdefault(repr(v), i)
+                if len(seen) >= limit:
+                    break
+            chosen.update(seen.values())
+    return chosen
+
+
 def check_points(base: Base, points: Sequence[Mapping[str, Any]]) -> None:
-    """Validate every point first, so that a bad value fails the sweep before any run."""
+    """Check every point first, so that a bad value fails the sweep before any run.
+
+    Each value is checked against its field (``unsim.studies.points.set_values``); the
+    scenarios of a few representative points (all of them in a small design) are validated
+    whole, as a file would be."""
+    from unsim.studies.points import NotSettable, set_values
+
     problems: list[Problem] = []
+    whole = _representatives(points)
     for i, point in enumerate(points):
         try:
-            base.point(point)
+            if i in whole:
+                base.point(point)
+            else:
+                try:
+                    set_values(base.scenario, point)
+                except NotSettable:
+                    base.point(point)
         except ScenarioError as err:
             where = ", ".join(f"{k}={v!r}" for k, v in point.items())
             problems += [
@@ -275,38 +310,42 @@ def _local_pool(workers: int) -> Executor:
     return engine_pool(workers)
 
 
-def _futures(executor: Executor, tasks: Iterator[Task], window: int) -> Iterator[Any]:
+def _futures(
+    executor: Executor, tasks: Iterator[Any], window: int, fn: Any = None
+) -> Iterator[Any]:
     """Results of a concurrent.futures executor as they complete, ``window`` tasks in flight."""
+    fn = fn or evaluate
     pending: set[Future[Any]] = set()
     try:
         for task in itertools.islice(tasks, window):
-            pending.add(executor.submit(evaluate, task))
+            pending.add(executor.submit(fn, task))
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 nxt = next(tasks, None)
                 if nxt is not None:
-                    pending.add(executor.submit(evaluate, nxt))
+                    pending.add(executor.submit(fn, nxt))
                 yield fut.result()
     finally:  # interrupted: do not leave queued points running for nobody
         for fut in pending:
             fut.cancel()
 
 
-def _dask(client: Any, tasks: Iterator[Task], window: int) -> Iterator[Any]:
+def _dask(client: Any, tasks: Iterator[Any], window: int, fn: Any = None) -> Iterator[Any]:
     """Results of tasks on a Dask cluster as they complete, ``window`` tasks in flight."""
     from distributed import as_completed
 
+    fn = fn or evaluate
     queue = as_completed()
     submitted = []
     try:
         for task in itertools.islice(tasks, window):
-            submitted.append(client.submit(evaluate, task, pure=False))
+            submitted.append(client.submit(fn, task, pure=False))
             queue.add(submitted[-1])
         for fut in queue:
             nxt = next(tasks, None)
             if nxt is not None:
-                submitted.append(client.submit(evaluate, nxt, pure=False))
+                submitted.append(client.submit(fn, nxt, pure=False))
                 queue.add(submitted[-1])
             yield fut.result()
     finally:
@@ -337,6 +376,40 @@ def execute(
         yield evaluate(task, workers=workers, executor=executor)
 
 
+def execute_points(
+    base: Base,
+    items: Sequence[tuple[int, dict[str, Any]]],
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    executor: Any = None,
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """The records of the points ``(index, overrides)``, a task's points at a time, in the order
+    the tasks finish (see :mod:`unsim.studies.points`: one model per worker, re-parameterised
+    from point to point)."""
+    from unsim.studies.points import evaluate_points, point_tasks, release_worker_model
+
+    parallel = executor is not None or workers > 1
+    tasks = point_tasks(base, items, runs, seed, workers if executor is None else 8)
+    if not parallel or len(items) <= 1:
+        try:
+            for task in tasks:
+                yield evaluate_points(task)
+        finally:
+            release_worker_model()
+        return
+    if executor is not None and hasattr(executor, "client"):
+        yield from _dask(executor.client, tasks, window=64, fn=evaluate_points)
+        return
+    if executor is not None and type(executor).__name__ == "Client":
+        yield from _dask(executor, tasks, window=64, fn=evaluate_points)
+        return
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError("executor must be a DaskExecutor, a Dask Client or an Executor")
+    pool = executor if executor is not None else _local_pool(workers)
+    yield from _futures(pool, tasks, window=4 * max(workers, 2), fn=evaluate_points)
+
+
 # --------------------------------------------------------------------------------------------
 # Storage
 # --------------------------------------------------------------------------------------------
@@ -364,12 +437,24 @@ def point_key(base: Base, point: Mapping[str, Any], runs: int, seed: int) -> str
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _read_point(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # absent or unreadable: computed again
-    return data if isinstance(data, dict) and "record" in data else None
+def read_saved_points(pdir: Path) -> dict[str, dict[str, Any]]:
+    """The records saved in a sweep's ``points`` folder, by point key: files of one point
+    (``<key>.json``) or of a task's points (``{"entries": [{"key", "record", ...}]}``);
+    unreadable files are skipped (their points are computed again)."""
+    saved: dict[str, dict[str, Any]] = {}
+    for path in sorted(pdir.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        if "record" in data:
+            saved[path.stem] = data["record"]
+        for entry in data.get("entries", []):
+            if isinstance(entry, dict) and "key" in entry and "record" in entry:
+                saved[str(entry["key"])] = entry["record"]
+    return saved
 
 
 def load_sweep(folder: str | Path) -> pd.DataFrame:
@@ -476,27 +561,32 @@ def run_points(
             check_output_folder(folder, force=False, hint="or resume the sweep saved there")
         pdir.mkdir(parents=True, exist_ok=True)
         if resume:
+            saved = read_saved_points(pdir)
             for i, key in enumerate(keys):
-                saved = _read_point(pdir / f"{key}.json")
-                if saved is not None:
-                    records[i] = saved["record"]
+                if key in saved:
+                    records[i] = saved[key]
         _atomic_write(folder / "metadata.json", json.dumps({**meta, "status": "running"}, indent=2))
     todo = [i for i in range(len(points)) if i not in records]
-    tasks = ((i, base.point(points[i]), runs, seed, ()) for i in todo)
-    stream = execute(tasks, len(todo), workers=workers, executor=executor)
+    stream = execute_points(
+        base, [(i, points[i]) for i in todo], runs, seed, workers=workers, executor=executor
+    )
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(points), initial=len(records), unit="point", leave=False)
     try:
-        for index, record in stream:
-            records[index] = record
-            if folder is not None:
-                entry = {"index": index, "point": points[index], "record": record}
-                _atomic_write(folder / POINTS_DIR / f"{keys[index]}.json", json.dumps(entry))
+        for done in stream:
+            for index, record in done:
+                records[index] = record
+            if folder is not None and done:
+                entries = [
+                    {"index": i, "key": keys[i], "point": points[i], "record": r} for i, r in done
+                ]
+                name = f"{keys[done[0][0]]}.json"
+                _atomic_write(folder / POINTS_DIR / name, json.dumps({"entries": entries}))
             if bar is not None:
-                bar.update(1)
+                bar.update(len(done))
     finally:
         if bar is not None:
             bar.close()
