@@ -4,8 +4,12 @@ sensitivity analysis, scenario discovery and the labels and plots of study folde
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from unsim.errors import ScenarioError
@@ -79,3 +83,51 @@ def test_change_level() -> None:
     assert change_level([CHARM, "simulation.rounds.plenary"]) == "state"
     assert change_level([CHARM, "behaviour.intercept"]) == "parameters"
     assert change_level(["resolution.clauses.icc_referral"]) == "model"
+
+
+# --------------------------------------------------------------------------------------------
+# The run table written as blocks arrive
+# --------------------------------------------------------------------------------------------
+def test_run_table_written_in_batches_equals_the_one_written_at_once(tmp_path: Path) -> None:
+    from unsim.engine import run
+    from unsim.engine.blocks import iter_blocks
+    from unsim.engine.results import runs_frame
+    from unsim.engine.runtable import RunTableWriter
+    from unsim.scenario import load_scenario
+
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    blocks = [(b, size) for b, size in enumerate([100, 100, 37])]
+    chunks = [res.runs for res in iter_blocks(scenario, 5, blocks, keep_runs=True)]
+    assert all(c is not None for c in chunks)
+    at_once = runs_frame([c for c in chunks if c is not None])
+    at_once.to_parquet(tmp_path / "once.parquet", index=False)
+    with RunTableWriter(tmp_path / "batches.parquet") as writer:
+        for c in chunks:
+            assert c is not None
+            writer.write(c)
+    assert pq.ParquetFile(tmp_path / "batches.parquet").num_row_groups == 3
+    once = pd.read_parquet(tmp_path / "once.parquet")
+    batches = pd.read_parquet(tmp_path / "batches.parquet")
+    pd.testing.assert_frame_equal(batches, once, check_exact=True)
+    assert list(batches["run"]) == list(range(237))
+
+    # through run(): the file streamed by the engine equals the table it keeps in memory
+    small = scenario.model_copy(
+        update={"simulation": scenario.simulation.model_copy(update={"block_size": 64})}
+    )
+    kept = run(small, runs=300, seed=9, workers=1)
+    streamed = run(small, runs=300, seed=9, workers=1, run_table=tmp_path / "run.parquet")
+    assert streamed.runs is None and streamed.runs_file == tmp_path / "run.parquet"
+    assert kept.runs is not None
+    pd.testing.assert_frame_equal(streamed.run_table(), kept.runs, check_exact=True)
+    assert streamed.summary == kept.summary
+
+
+def test_an_interrupted_stream_leaves_no_file(tmp_path: Path) -> None:
+    from unsim.engine.runtable import RunTableWriter
+
+    path = tmp_path / "runs.parquet"
+    with pytest.raises(RuntimeError), RunTableWriter(path) as writer:
+        writer.write({"icc_status": np.zeros(3, np.int8), "icc_reason": np.zeros(3, np.int8)})
+        raise RuntimeError("interrupted")
+    assert not path.exists()

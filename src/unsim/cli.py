@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -84,7 +85,7 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor, run
-    from unsim.engine.results import check_output_folder
+    from unsim.engine.results import check_output_folder, staging_folder
     from unsim.engine.rng import new_master_seed
     from unsim.report import compare, format_comparison, format_summary
     from unsim.scenario import load_scenario
@@ -96,6 +97,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     args.seed_used = seed if seed is not None else new_master_seed()
     executor = DaskExecutor(args.dask) if args.dask else None
+    out = _results_dir(args, scenario.name)
+    check_output_folder(out, force=args.force)
+    # without a comparison (which pairs the two tables in memory) the run table is streamed into
+    # the folder being built as the blocks arrive
+    staging = staging_folder(out) if other is None else None
     try:
         t0 = time.perf_counter()
         results = run(
@@ -105,6 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             workers=args.workers,
             executor=executor,
             progress=_progress(not args.quiet),
+            run_table=staging / "runs.parquet" if staging is not None else None,
         )
         elapsed = time.perf_counter() - t0
         other_results = None
@@ -117,10 +124,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 executor=executor,
                 progress=_progress(not args.quiet),
             )
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         if executor is not None:
             executor.close()
-    out = _results_dir(args, scenario.name)
     results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
     results.metadata["timings"]["cli_seconds"] = elapsed
     written = results.save(
@@ -128,6 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         table_format="csv" if args.csv else "parquet",
         plots=not args.no_plots,
         force=args.force,
+        staging=staging,
     )
     comparison_text = None
     if other_results is not None:

@@ -872,6 +872,10 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
     resolution = getattr(scenario, "resolution", None)
     majority = str(getattr(resolution, "majority", "simple"))
     runs = results.runs
+    if runs is None and getattr(results, "runs_file", None) is not None:
+        # streamed to a file: only the tally columns are read back
+        cats = ("held", "yes", "no", "abstain", "absent", "adopted")
+        runs = results.run_table([f"{s}_{c}" for s in STAGES for c in cats])
     if runs is not None and _held_stages(runs):
         save(_tallies_grid(runs, majority, Figure()), "tallies.png")
     elif summary.get("tallies"):

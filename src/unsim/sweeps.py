@@ -216,7 +216,7 @@ def _representatives(points: Sequence[Mapping[str, Any]], limit: int = 64) -> se
         return set(range(len(points)))
     chosen = {0}
     for name in points[0]:
-        values = [p.get(name) for p in points]
+        values: list[Any] = [p.get(name) for p in points]
         if all(_is_number(v) for v in values):
             chosen.add(int(np.argmin(values)))
             chosen.add(int(np.argmax(values)))
@@ -568,7 +568,7 @@ def run_points(
         _atomic_write(folder / "metadata.json", json.dumps({**meta, "status": "running"}, indent=2))
     todo = [i for i in range(len(points)) if i not in records]
     stream = execute_points(
-        base, [(i, points[i]) for i in todo], runs, seed, workers=workers, executor=executor
+        base, [(i, dict(points[i])) for i in todo], runs, seed, workers=workers, executor=executor
     )
     bar = None
     if progress:
