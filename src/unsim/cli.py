@@ -3,8 +3,9 @@
     unsim SCENARIO.yaml [flags]        run a scenario (same as ``unsim run``)
     unsim validate FILE...             check scenario files
     unsim schema                       print the scenario JSON Schema
-    unsim plot RESULTS_DIR             redraw the plots of saved results
-    unsim calibrate / backtest / sweep see ``unsim COMMAND --help``
+    unsim plot FOLDER                  redraw the figures of results, a sweep, a sensitivity
+                                       analysis or a discovery
+    unsim calibrate / backtest / sweep / sensitivity / discover: see ``unsim COMMAND --help``
 
 Exit codes come from :class:`unsim.errors.ExitCode`; errors print without a traceback.
 """
@@ -29,7 +30,17 @@ from unsim.errors import ExitCode, ScenarioError, UnsimError
 if TYPE_CHECKING:
     import pandas as pd
 
-COMMANDS = ("run", "validate", "schema", "plot", "calibrate", "backtest", "sweep")
+COMMANDS = (
+    "run",
+    "validate",
+    "schema",
+    "plot",
+    "calibrate",
+    "backtest",
+    "sweep",
+    "sensitivity",
+    "discover",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,7 +214,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from unsim.engine.results import Results
     from unsim.plots import save_standard_plots
+    from unsim.studies.plots import folder_kind, plot_folder
 
+    if folder_kind(Path(args.results)) != "results":  # a sweep, sensitivity or discovery
+        for p in plot_folder(args.results):
+            print(p)
+        return ExitCode.OK
     results = Results.load(args.results)
     written = save_standard_plots(results, Path(args.results))
     for p in written:
@@ -226,7 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_validate)
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     p.set_defaults(handler=cmd_schema)
-    p = sub.add_parser("plot", help="redraw the plots of a results folder")
+    p = sub.add_parser(
+        "plot", help="redraw the figures of a results, sweep, sensitivity or discovery folder"
+    )
     p.add_argument("results", type=Path)
     p.set_defaults(handler=cmd_plot)
     _add_optional(sub)
@@ -248,6 +266,14 @@ def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         pass
     else:
         add_sweep_parser(sub)
+    try:
+        from unsim.studies.discover_cli import add_discover_parser
+        from unsim.studies.sensitivity_cli import add_sensitivity_parser
+    except ImportError:
+        pass
+    else:
+        add_sensitivity_parser(sub)
+        add_discover_parser(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -465,7 +465,11 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
         df = pd.read_parquet(folder / TABLE_NAME)
     except FileNotFoundError as exc:
         raise InputError(f"{folder}: not a finished sweep ({exc.filename} missing)") from None
-    df.attrs = {"params": list(meta.get("params", {})), "seed": meta.get("seed")}
+    df.attrs = {
+        "params": list(meta.get("params", {})),
+        "seed": meta.get("seed"),
+        "labels": dict(meta.get("labels") or {}),
+    }
     return df
 
 
@@ -482,11 +486,16 @@ def _row(index: int, point: Mapping[str, Any], record: Mapping[str, Any]) -> dic
 
 
 def build_table(
-    points: Sequence[Mapping[str, Any]], records: Mapping[int, Mapping[str, Any]], seed: int
+    points: Sequence[Mapping[str, Any]],
+    records: Mapping[int, Mapping[str, Any]],
+    seed: int,
+    labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     rows = [_row(i, points[i], records[i]) for i in sorted(records)]
     df = pd.DataFrame(rows)
     df.attrs = {"params": list(points[0]) if points else [], "seed": seed}
+    if labels:
+        df.attrs["labels"] = dict(labels)
     return df
 
 
@@ -546,6 +555,9 @@ def run_points(
     check_points(base, points)
     keys = [point_key(base, p, runs, seed) for p in points]
     records: dict[int, dict[str, Any]] = {}
+    from unsim.studies.labels import labels as path_labels
+
+    names = path_labels(dict.fromkeys(k for p in points for k in p), base.scenario)
     meta: dict[str, Any] = {
         "kind": "sweep",
         "scenario": base.scenario.name,
@@ -554,6 +566,7 @@ def run_points(
         "runs": runs,
         **dict(metadata or {}),
         "points": len(points),
+        "labels": names,
     }
     if folder is not None:
         pdir = folder / POINTS_DIR
@@ -590,7 +603,7 @@ def run_points(
     finally:
         if bar is not None:
             bar.close()
-    table = build_table(points, records, seed)
+    table = build_table(points, records, seed, names)
     if folder is not None:
         from unsim.engine.core import git_revision, versions
 
@@ -706,14 +719,31 @@ def axes_or_new(ax: Axes | None) -> Axes:
     return new
 
 
+def outcome_label(outcome: str) -> str:
+    """An outcome in words: its summary label ("plenary adopts"), else its name with spaces."""
+    from unsim.engine.results import OUTCOMES
+
+    for name, text, key in OUTCOMES:
+        if outcome in (name, key, f"{name}_p"):
+            return text
+    if outcome.endswith("_yes_mean"):
+        return f"{outcome[: -len('_yes_mean')].replace('_', ' ')}: mean yes votes"
+    return outcome.replace("_", " ")
+
+
 def short_name(path: str) -> str:
     """The last two parts of a dotted path: ``strategies[0].intensity``."""
     return ".".join(path.split(".")[-2:])
 
 
-def param_label(col: str) -> str:
-    """A short axis label for a dotted path."""
-    return short_name(col).replace("_", " ")
+def param_label(col: str, names: Mapping[str, str] | None = None) -> str:
+    """An axis label in words for a dotted path: from ``names`` (a table's ``attrs["labels"]``,
+    made from the scenario: "charm offensive: intensity"), else from the path alone."""
+    if names and col in names:
+        return str(names[col])
+    from unsim.studies.labels import label
+
+    return label(col)
 
 
 def plot_outcome(
@@ -730,6 +760,7 @@ def plot_outcome(
     ax = axes_or_new(ax)
     col = outcome_column(df, outcome)
     stem = col[:-2] if col.endswith("_p") else None
+    names = df.attrs.get("labels")
     others = [by] if by else [c for c in param_columns(df) if c != param and df[c].nunique() > 1]
     groups: Iterable[tuple[Any, pd.DataFrame]] = (
         df.groupby(others, sort=True) if others else [((), df)]
@@ -739,7 +770,9 @@ def plot_outcome(
         keys = key if isinstance(key, tuple) else (key,)
         label = (
             ", ".join(
-                f"{param_label(o)}={k:g}" if _is_number(k) else f"{param_label(o)}={k}"
+                f"{param_label(o, names)}={k:g}"
+                if _is_number(k)
+                else f"{param_label(o, names)}={k}"
                 for o, k in zip(others, keys, strict=True)
             )
             or None
@@ -754,8 +787,8 @@ def plot_outcome(
                 alpha=0.2,
                 linewidth=0,
             )
-    ax.set_xlabel(param_label(param))
-    ax.set_ylabel(f"P({outcome.replace('_', ' ')})" if stem else outcome.replace("_", " "))
+    ax.set_xlabel(param_label(param, names))
+    ax.set_ylabel(f"P({outcome_label(outcome)})" if stem else outcome_label(outcome))
     if stem is not None:
         ax.set_ylim(-0.02, 1.02)
     if others:
@@ -790,7 +823,9 @@ def plot_heatmap(
         vmin=0.0 if is_p else None,
         vmax=1.0 if is_p else None,
     )
-    ax.figure.colorbar(image, ax=ax, label=f"P({outcome.replace('_', ' ')})" if is_p else outcome)
+    ax.figure.colorbar(
+        image, ax=ax, label=f"P({outcome_label(outcome)})" if is_p else outcome_label(outcome)
+    )
 
     def ticks(values: Sequence[Any]) -> list[str]:
         return [f"{v:g}" if _is_number(v) else str(v) for v in values]
@@ -810,6 +845,7 @@ def plot_heatmap(
                     fontsize=7,
                     color="white" if (not is_p or v < 0.6) else "black",
                 )
-    ax.set_xlabel(param_label(x))
-    ax.set_ylabel(param_label(y))
+    names = df.attrs.get("labels")
+    ax.set_xlabel(param_label(x, names))
+    ax.set_ylabel(param_label(y, names))
     return ax
