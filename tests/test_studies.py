@@ -3,6 +3,7 @@ sensitivity analysis, scenario discovery and the labels and plots of study folde
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -131,3 +132,204 @@ def test_an_interrupted_stream_leaves_no_file(tmp_path: Path) -> None:
         writer.write({"icc_status": np.zeros(3, np.int8), "icc_reason": np.zeros(3, np.int8)})
         raise RuntimeError("interrupted")
     assert not path.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Convergence of a sensitivity analysis
+# --------------------------------------------------------------------------------------------
+ISHIGAMI_BOUNDS = {f"x{i}": (-math.pi, math.pi) for i in (1, 2, 3)}
+
+
+def _ishigami(x: np.ndarray) -> np.ndarray:
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def test_convergence_warning_fires_on_a_sparse_sample_and_not_on_a_large_one() -> None:
+    from unsim.sensitivity import morris_analysis, sobol_analysis
+    from unsim.studies.convergence import convergence_warnings, suggest_n
+
+    sparse = convergence_warnings(sobol_analysis(_ishigami, ISHIGAMI_BOUNDS, 4, seed=0))
+    assert sparse and all(w.outcome == "y0" for w in sparse)
+    assert {w.kind for w in sparse} <= {"first_above_total", "negative", "wide_interval"}
+    enough = sobol_analysis(_ishigami, ISHIGAMI_BOUNDS, 1024, seed=0)
+    assert convergence_warnings(enough) == []
+    # the large sample finds the known indices (S1 = 0.31, 0.44, 0; ST = 0.56, 0.44, 0.24)
+    st = enough.set_index("parameter")["ST"]
+    assert abs(st["x1"] - 0.557) < 0.08 and abs(st["x3"] - 0.244) < 0.06
+    assert suggest_n(4, "sobol") == 16
+
+    assert convergence_warnings(morris_analysis(_ishigami, ISHIGAMI_BOUNDS, 4, seed=0))
+    assert convergence_warnings(morris_analysis(_ishigami, ISHIGAMI_BOUNDS, 50, seed=0)) == []
+
+
+def test_convergence_signs_on_a_table() -> None:
+    from unsim.studies.convergence import convergence_warnings
+
+    table = pd.DataFrame(
+        [
+            # first order well above the total, beyond both intervals
+            {
+                "outcome": "o",
+                "parameter": "a",
+                "S1": 0.6,
+                "S1_conf": 0.05,
+                "ST": 0.3,
+                "ST_conf": 0.05,
+            },
+            # a total index below zero beyond its interval
+            {
+                "outcome": "o",
+                "parameter": "b",
+                "S1": 0.0,
+                "S1_conf": 0.01,
+                "ST": -0.2,
+                "ST_conf": 0.05,
+            },
+            # a sound row: no sign
+            {
+                "outcome": "o",
+                "parameter": "c",
+                "S1": 0.2,
+                "S1_conf": 0.02,
+                "ST": 0.25,
+                "ST_conf": 0.03,
+            },
+            # an index near zero with a small interval: it cannot matter, no sign
+            {
+                "outcome": "o",
+                "parameter": "d",
+                "S1": 0.0,
+                "S1_conf": 0.01,
+                "ST": 0.005,
+                "ST_conf": 0.01,
+            },
+        ]
+    )
+    kinds = {(w.parameter, w.kind) for w in convergence_warnings(table)}
+    # b's total below zero also puts its first-order index above it
+    assert kinds == {("a", "first_above_total"), ("b", "negative"), ("b", "first_above_total")}
+
+
+# --------------------------------------------------------------------------------------------
+# Scenario discovery
+# --------------------------------------------------------------------------------------------
+def test_prim_finds_the_box_of_a_toy_outcome() -> None:
+    from unsim.studies.discovery import discover
+
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame(rng.random((2000, 4)), columns=["a", "b", "c", "d"])
+    y = ((x["a"] > 0.6) & (x["b"] < 0.3)).to_numpy()  # the cases: a in (0.6, 1], b in [0, 0.3)
+    (box,) = discover(x, y, density=0.9)
+    lim = box.limits.set_index("parameter")
+    assert set(lim.index) == {"a", "b"}  # c and d do not matter and stay unrestricted
+    assert abs(lim.loc["a", "low"] - 0.6) < 0.03 and lim.loc["a", "high"] > 0.97
+    assert lim.loc["b", "low"] < 0.03 and abs(lim.loc["b", "high"] - 0.3) < 0.03
+    assert box.coverage > 0.9 and box.density > 0.9
+    assert len(box.trajectory) > 5 and box.trajectory["coverage"].iloc[0] == 1.0
+
+
+def test_discover_and_plot_a_sweep_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unsim.cli import main
+
+    sweep_dir = tmp_path / "sweep"
+    code = main(
+        [
+            "sweep",
+            str(DEFAULT_SCENARIO),
+            "--param",
+            "actors.sponsors.bargaining.accept_offer_min_credibility=0:1:6",
+            "--param",
+            f"{CHARM}=0,0.3",
+            "--runs",
+            "60",
+            "--seed",
+            "3",
+            "--out",
+            str(sweep_dir),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    out = tmp_path / "found"
+    args = ["discover", str(sweep_dir), "--outcome", "icc_retained", "--below", "--out", str(out)]
+    assert main([*args, "--threshold", "0.5"]) == 0
+    text = capsys.readouterr().out
+    assert "box 1: coverage" in text and "bargaining: accept offer min credibility" in text
+    for name in ("boxes.csv", "trajectory.csv", "discovery.json", "discovery.png"):
+        assert (out / name).exists(), name
+    assert main([*args, "--threshold", "0.5"]) != 0  # the folder is not overwritten
+    capsys.readouterr()
+    assert main(["discover", str(sweep_dir), "--outcome", "icc_retaind"]) == 2
+    assert "unknown outcome 'icc_retaind'" in capsys.readouterr().err
+
+    assert main(["plot", str(sweep_dir)]) == 0
+    assert main(["plot", str(out)]) == 0
+    written = capsys.readouterr().out.split()
+    assert str(sweep_dir / "sweep_icc_retained.png") in written
+    assert str(out / "discovery.png") in written
+
+
+def test_sensitivity_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from unsim.cli import main
+
+    out = tmp_path / "sens"
+    args = [
+        "sensitivity",
+        str(DEFAULT_SCENARIO),
+        "--method",
+        "sobol",
+        "--param",
+        f"{CHARM}=0:0.4",
+        "--param",
+        "actors.sponsors.bargaining.accept_offer_min_credibility=0:1",
+        "--n",
+        "4",
+        "--runs",
+        "40",
+        "--seed",
+        "2",
+        "--outcome",
+        "icc_retained",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "charm offensive: intensity" in captured.out
+    assert "warning: the sample looks too small" in captured.err and "--n 16" in captured.err
+    info = json.loads((out / "sensitivity.json").read_text())
+    assert info["method"] == "sobol" and info["points"] == 16 and info["warnings"]
+    indices = pd.read_parquet(out / "indices.parquet")
+    assert set(indices["parameter"]) == {
+        CHARM,
+        "actors.sponsors.bargaining.accept_offer_min_credibility",
+    }
+    assert (out / "indices.png").exists() and (out / "sweep.parquet").exists()
+    # resumed: nothing runs again, the same indices
+    assert main([*args, "--resume", "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "indices.parquet"), indices)
+    assert json.loads((out / "metadata.json").read_text())["computed"] == 0
+    # redrawn by unsim plot
+    assert main(["plot", str(out)]) == 0
+    assert str(out / "indices.png") in capsys.readouterr().out
+    # bad input: a clear message, no traceback
+    assert main(["sensitivity", str(DEFAULT_SCENARIO), "--param", f"{CHARM}=0.5:0.1"]) == 2
+    assert "LOW < HIGH" in capsys.readouterr().err
+
+
+def test_labels_in_words() -> None:
+    from unsim.studies.labels import describe, labels
+
+    base = prepare(DEFAULT_SCENARIO, None)
+    names = labels(
+        [CHARM, THREATS, "behaviour.icc_aversion", "simulation.rounds.plenary"], base.scenario
+    )
+    assert names == {
+        CHARM: "charm offensive: intensity",
+        THREATS: "threats: intensity",
+        "behaviour.icc_aversion": "behaviour: ICC aversion",
+        "simulation.rounds.plenary": "rounds: plenary",
+    }
+    assert describe(CHARM, base.scenario) == "shift per active round (latent scale)"
