@@ -22,6 +22,7 @@ import argparse
 import datetime as dt
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -174,22 +175,28 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         "metadata": meta,
     }
     try:
-        if args.method == "sobol":
-            table = sobol(args.scenario, bounds, n=args.n, **common)
-        else:
-            table = morris(args.scenario, bounds, trajectories=args.n, levels=args.levels, **common)
+        with warnings.catch_warnings():
+            # an outcome constant over some of the points: SALib says so for each; the indices
+            # and the convergence check below say what matters
+            warnings.filterwarnings("ignore", message="Constant values encountered")
+            if args.method == "sobol":
+                table = sobol(args.scenario, bounds, n=args.n, **common)
+            else:
+                table = morris(
+                    args.scenario, bounds, trajectories=args.n, levels=args.levels, **common
+                )
     except ValueError as err:
         raise InputError(str(err)) from None
     table.attrs["labels"] = names
-    warnings = convergence_warnings(table, names)
+    signs = convergence_warnings(table, names)
     info = {
         **meta,
         "runs_per_point": args.runs,
         "seed": seed,
         "points": int(table.attrs.get("evaluations", 0)),
         "labels": names,
-        "warnings": [w.message for w in warnings],
-        "suggested_n": suggest_n(args.n, args.method) if warnings else None,
+        "warnings": [w.message for w in signs],
+        "suggested_n": suggest_n(args.n, args.method) if signs else None,
     }
     plain = table.copy()
     plain.attrs = {}
@@ -208,9 +215,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         f"{args.runs} runs, seed {seed}"
     )
     print(format_indices(table, names))
-    if warnings:
-        print(f"\nwarning: the sample looks too small ({len(warnings)} signs):", file=sys.stderr)
-        for w in warnings:
+    if signs:
+        print(f"\nwarning: the sample looks too small ({len(signs)} signs):", file=sys.stderr)
+        for w in signs:
             print(f"  - {w.message}", file=sys.stderr)
         print(
             f"  try a larger sample: --n {suggest_n(args.n, args.method)} (with --resume and "
