@@ -390,8 +390,12 @@ def execute_points(
     from unsim.studies.points import evaluate_points, point_tasks, release_worker_model
 
     parallel = executor is not None or workers > 1
+    if parallel and len(items) == 1:  # one point: its blocks spread over the workers
+        index, overrides = items[0]
+        yield [evaluate((index, base.point(overrides), runs, seed, ()), workers, executor)]
+        return
     tasks = point_tasks(base, items, runs, seed, workers if executor is None else 8)
-    if not parallel or len(items) <= 1:
+    if not parallel:
         try:
             for task in tasks:
                 yield evaluate_points(task)
