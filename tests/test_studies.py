@@ -333,3 +333,23 @@ def test_labels_in_words() -> None:
         "simulation.rounds.plenary": "rounds: plenary",
     }
     assert describe(CHARM, base.scenario) == "shift per active round (latent scale)"
+
+
+def test_a_worker_builds_one_model_for_all_its_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    import unsim.studies.points as points_mod
+    from unsim.model import UNModel
+
+    built: list[int] = []
+
+    class Counting(UNModel):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            built.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(points_mod, "UNModel", Counting)
+    base = prepare(DEFAULT_SCENARIO, None)
+    items = [(i, {CHARM: 0.01 * i, "behaviour.icc_aversion": 1 + 0.05 * i}) for i in range(40)]
+    tasks = 0
+    for _ in execute_points(base, items, runs=20, seed=1):  # 20 tasks of 2 points
+        tasks += 1
+    assert tasks > 1 and len(built) == 1

@@ -254,17 +254,21 @@ def _model_for(
             model.reparameterise(scenario, parameters=level == "parameters")
         model.reset(seed, block)
         return model
-    release_worker_model()
+    _drop_model(state)
     model = UNModel(scenario, replicates=size, seed=seed, block=block)
     state["model"] = model
     return model
 
 
-def release_worker_model() -> None:
-    """Drop the model this thread keeps (the next sweep builds its own)."""
-    state = _WORKER.__dict__
+def _drop_model(state: dict[str, Any]) -> None:
     model = state.pop("model", None)
     if model is not None:
         model.release()
+
+
+def release_worker_model() -> None:
+    """Drop the model and the sweep this thread keeps (the next sweep builds its own)."""
+    state = _WORKER.__dict__
+    _drop_model(state)
     state.pop("token", None)
     state.pop("base", None)
