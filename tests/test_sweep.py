@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-import unsim.sweeps as sweep_mod
+import unsim.studies.points as points_mod
 from unsim.errors import ScenarioError
 from unsim.scenario.loader import read_yaml
 from unsim.strategy_compare import compare_strategies, default_variants, plot_strategies
@@ -112,7 +112,7 @@ def test_invalid_point_fails_before_running(monkeypatch: pytest.MonkeyPatch) -> 
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("no point may run")
 
-    monkeypatch.setattr(sweep_mod, "evaluate", boom)
+    monkeypatch.setattr(points_mod, "evaluate_points", boom)
     with pytest.raises(ScenarioError) as info:
         sweep(DEFAULT_SCENARIO, {CHARM: [0.1, -1.0]}, runs=10, seed=1)
     text = str(info.value)
@@ -127,16 +127,16 @@ def test_resume_skips_finished_points(tmp_path: Path, monkeypatch: pytest.Monkey
     full = sweep(DEFAULT_SCENARIO, params, runs=120, seed=7)
 
     out = tmp_path / "sweep"
-    real = sweep_mod.evaluate
+    real = points_mod.evaluate_points
     calls: list[int] = []
 
     def interrupted(task, *args, **kwargs):  # type: ignore[no-untyped-def]
         if len(calls) == 2:
             raise KeyboardInterrupt
-        calls.append(task[0])
+        calls.extend(index for index, _ in task[4])
         return real(task, *args, **kwargs)
 
-    monkeypatch.setattr(sweep_mod, "evaluate", interrupted)
+    monkeypatch.setattr(points_mod, "evaluate_points", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sweep(DEFAULT_SCENARIO, params, runs=120, seed=7, out=out)
     assert len(list((out / "points").glob("*.json"))) == 2
@@ -147,10 +147,10 @@ def test_resume_skips_finished_points(tmp_path: Path, monkeypatch: pytest.Monkey
     calls.clear()
 
     def counting(task, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(task[0])
+        calls.extend(index for index, _ in task[4])
         return real(task, *args, **kwargs)
 
-    monkeypatch.setattr(sweep_mod, "evaluate", counting)
+    monkeypatch.setattr(points_mod, "evaluate_points", counting)
     resumed = sweep(DEFAULT_SCENARIO, params, runs=120, seed=7, out=out, resume=True)
     assert sorted(calls) == sorted(set(range(6)) - set(done))
     pd.testing.assert_frame_equal(resumed, full)

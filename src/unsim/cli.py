@@ -3,8 +3,9 @@
     unsim SCENARIO.yaml [flags]        run a scenario (same as ``unsim run``)
     unsim validate FILE...             check scenario files
     unsim schema                       print the scenario JSON Schema
-    unsim plot RESULTS_DIR             redraw the plots of saved results
-    unsim calibrate / backtest / sweep see ``unsim COMMAND --help``
+    unsim plot FOLDER                  redraw the figures of results, a sweep, a sensitivity
+                                       analysis or a discovery
+    unsim calibrate / backtest / sweep / sensitivity / discover: see ``unsim COMMAND --help``
 
 Exit codes come from :class:`unsim.errors.ExitCode`; errors print without a traceback. One
 handler in :func:`main` maps every error to its exit code; an unexpected one prints a line and
@@ -17,6 +18,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -57,6 +59,8 @@ COMMANDS = (
     "sweep",
     "report",
     "explore",
+    "sensitivity",
+    "discover",
 )
 
 
@@ -141,7 +145,7 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor, run
-    from unsim.engine.results import check_output_folder, probe_output_folder
+    from unsim.engine.results import check_output_folder, probe_output_folder, staging_folder
     from unsim.engine.rng import new_master_seed
     from unsim.report import compare, format_comparison, format_summary
     from unsim.scenario import load_scenario
@@ -157,6 +161,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_output_folder(out, force=args.force)
     probe_output_folder(out)
     executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
+    # without a comparison (which pairs the two tables in memory) the run table is streamed into
+    # the folder being built as the blocks arrive
+    staging = staging_folder(out) if other is None else None
     try:
         t0 = time.perf_counter()
         results = run(
@@ -166,6 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             workers=args.workers,
             executor=executor,
             progress=_progress(not args.quiet),
+            run_table=staging / "runs.parquet" if staging is not None else None,
         )
         elapsed = time.perf_counter() - t0
         attribution_seconds = None
@@ -194,6 +202,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 executor=executor,
                 progress=_progress(not args.quiet),
             )
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     finally:
         if executor is not None:
             executor.close()
@@ -206,6 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         table_format="csv" if args.csv else "parquet",
         plots=not args.no_plots,
         force=args.force,
+        staging=staging,
     )
     if getattr(args, "report", False):
         from unsim.reporting.html import write_report
@@ -302,8 +315,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from unsim.engine.results import Results, output_errors
     from unsim.plots import save_standard_plots
+    from unsim.studies.plots import folder_kind, plot_folder
 
     folder = Path(args.results)
+    if folder_kind(folder) != "results":  # a sweep, sensitivity or discovery
+        for p in plot_folder(folder):
+            print(p)
+        return ExitCode.OK
     results = Results.load(folder)
     with output_errors(folder):
         try:
@@ -333,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_validate)
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     p.set_defaults(handler=cmd_schema)
-    p = sub.add_parser("plot", help="redraw the plots of a results folder")
+    p = sub.add_parser(
+        "plot", help="redraw the figures of a results, sweep, sensitivity or discovery folder"
+    )
     p.add_argument("results", type=Path)
     p.set_defaults(handler=cmd_plot)
     _add_optional(sub)
@@ -360,6 +380,15 @@ def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
     add_report_parser(sub)
     add_explore_parser(sub)
+
+    try:
+        from unsim.studies.discover_cli import add_discover_parser
+        from unsim.studies.sensitivity_cli import add_sensitivity_parser
+    except ImportError:
+        pass
+    else:
+        add_sensitivity_parser(sub)
+        add_discover_parser(sub)
 
 
 class Terminated(BaseException):

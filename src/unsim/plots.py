@@ -216,6 +216,12 @@ def plot_tallies(
     return ax
 
 
+def tally_columns() -> list[str]:
+    """The run-table columns that :func:`plot_tallies` reads (to read no more of a large table)."""
+    cats = ("held", "yes", "no", "abstain", "absent", "adopted")
+    return [f"{s}_{c}" for s in STAGES for c in cats] + ["sc_referral_vetoed"]
+
+
 def _held_stages(runs: pd.DataFrame) -> list[str]:
     return [s for s in STAGES if f"{s}_held" in runs and bool(runs[f"{s}_held"].any())]
 
@@ -873,6 +879,9 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
     resolution = getattr(scenario, "resolution", None)
     majority = str(getattr(resolution, "majority", "simple"))
     runs = results.runs
+    if runs is None and getattr(results, "runs_file", None) is not None:
+        # streamed to a file: only the tally columns are read back
+        runs = results.run_table(tally_columns())
     if runs is not None and _held_stages(runs):
         save(_tallies_grid(runs, majority, Figure()), "tallies.png")
     elif summary.get("tallies"):

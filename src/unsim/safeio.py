@@ -30,7 +30,7 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from unsim.errors import UnsimError
+from unsim.errors import ExitCode, UnsimError
 
 #: Largest input file read (scenario, world, calibration, summary.json, metadata.json).
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -52,6 +52,8 @@ __all__ = [
 
 class FileReadError(UnsimError):
     """An input file cannot be read (missing, not a regular file, too large, no permission...)."""
+
+    exit_code = ExitCode.INVALID_INPUT
 
     def __init__(self, path: str | Path, reason: str, missing: bool = False):
         self.path = str(path)

@@ -196,6 +196,7 @@ def scenario_model(
     resume: bool = False,
     progress: bool = False,
     base_dir: str | Path | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Callable[[NDArray[np.float64]], pd.DataFrame]:
     """A model for SALib: design matrix -> outcome probabilities, one sweep point per row.
 
@@ -226,7 +227,11 @@ def scenario_model(
             out=out,
             resume=resume,
             progress=progress,
-            metadata={"design": "sensitivity", "params": {k: list(v) for k, v in params.items()}},
+            metadata={
+                "design": "sensitivity",
+                "params": {k: list(v) for k, v in params.items()},
+                **dict(metadata or {}),
+            },
         )
         return pd.DataFrame({o: table[outcome_column(table, o)].to_numpy() for o in outcomes})
 
@@ -247,6 +252,7 @@ def sobol(
     resume: bool = False,
     progress: bool = False,
     base_dir: str | Path | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Sobol indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``).
 
@@ -264,6 +270,7 @@ def sobol(
         resume=resume,
         progress=progress,
         base_dir=base_dir,
+        metadata=metadata,
     )
     table = sobol_analysis(model, params, n, seed=seed or 0, outputs=list(outcomes))
     table.attrs["runs"] = runs
@@ -285,6 +292,7 @@ def morris(
     resume: bool = False,
     progress: bool = False,
     base_dir: str | Path | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Morris indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``).
 
@@ -302,6 +310,7 @@ def morris(
         resume=resume,
         progress=progress,
         base_dir=base_dir,
+        metadata=metadata,
     )
     table = morris_analysis(
         model, params, trajectories, levels=levels, seed=seed or 0, outputs=list(outcomes)
@@ -349,9 +358,12 @@ def plot_sensitivity(
         ax.bar(
             x + (k - (len(bars) - 1) / 2) * width, values, width, yerr=err, capsize=2, label=label
         )
-    ax.set_xticks(x, [param_label(p) for p in params], rotation=30, ha="right")
+    names = table.attrs.get("labels")
+    ax.set_xticks(x, [param_label(p, names) for p in params], rotation=30, ha="right")
     ax.set_ylabel("Sobol index" if sobol_table else "elementary effect")
-    title = outcomes[0].replace("_", " ") if len(outcomes) == 1 else None
+    from unsim.sweeps import outcome_label
+
+    title = outcome_label(outcomes[0]) if len(outcomes) == 1 else None
     if title:
         ax.set_title(title)
     ax.axhline(0, color="grey", lw=0.8)

@@ -209,12 +209,47 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _representatives(points: Sequence[Mapping[str, Any]], limit: int = 64) -> set[int]:
+    """Points to validate whole (their scenario as a file would be): all of a small design;
+    else the first, and for each parameter a point at its lowest and at its highest value (or
+    at each of its first ``limit`` distinct values when they are not numbers)."""
+    if len(points) <= limit:
+        return set(range(len(points)))
+    chosen = {0}
+    for name in points[0]:
+        values: list[Any] = [p.get(name) for p in points]
+        if all(_is_number(v) for v in values):
+            chosen.add(int(np.argmin(values)))
+            chosen.add(int(np.argmax(values)))
+        else:
+            seen: dict[str, int] = {}
+            for i, v in enumerate(values):
+                seen.setdefault(repr(v), i)
+                if len(seen) >= limit:
+                    break
+            chosen.update(seen.values())
+    return chosen
+
+
 def check_points(base: Base, points: Sequence[Mapping[str, Any]]) -> None:
-    """Validate every point first, so that a bad value fails the sweep before any run."""
+    """Check every point first, so that a bad value fails the sweep before any run.
+
+    Each value is checked against its field (``unsim.studies.points.set_values``); the
+    scenarios of a few representative points (all of them in a small design) are validated
+    whole, as a file would be."""
+    from unsim.studies.points import NotSettable, set_values
+
     problems: list[Problem] = []
+    whole = _representatives(points)
     for i, point in enumerate(points):
         try:
-            base.point(point)
+            if i in whole:
+                base.point(point)
+            else:
+                try:
+                    set_values(base.scenario, point)
+                except NotSettable:
+                    base.point(point)
         except ScenarioError as err:
             where = ", ".join(f"{k}={v!r}" for k, v in point.items())
             problems += [
@@ -276,38 +311,42 @@ def _local_pool(workers: int) -> Executor:
     return engine_pool(workers)
 
 
-def _futures(executor: Executor, tasks: Iterator[Task], window: int) -> Iterator[Any]:
+def _futures(
+    executor: Executor, tasks: Iterator[Any], window: int, fn: Any = None
+) -> Iterator[Any]:
     """Results of a concurrent.futures executor as they complete, ``window`` tasks in flight."""
+    fn = fn or evaluate
     pending: set[Future[Any]] = set()
     try:
         for task in itertools.islice(tasks, window):
-            pending.add(executor.submit(evaluate, task))
+            pending.add(executor.submit(fn, task))
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 nxt = next(tasks, None)
                 if nxt is not None:
-                    pending.add(executor.submit(evaluate, nxt))
+                    pending.add(executor.submit(fn, nxt))
                 yield fut.result()
     finally:  # interrupted: do not leave queued points running for nobody
         for fut in pending:
             fut.cancel()
 
 
-def _dask(client: Any, tasks: Iterator[Task], window: int) -> Iterator[Any]:
+def _dask(client: Any, tasks: Iterator[Any], window: int, fn: Any = None) -> Iterator[Any]:
     """Results of tasks on a Dask cluster as they complete, ``window`` tasks in flight."""
     from distributed import as_completed
 
+    fn = fn or evaluate
     queue = as_completed()
     submitted = []
     try:
         for task in itertools.islice(tasks, window):
-            submitted.append(client.submit(evaluate, task, pure=False))
+            submitted.append(client.submit(fn, task, pure=False))
             queue.add(submitted[-1])
         for fut in queue:
             nxt = next(tasks, None)
             if nxt is not None:
-                submitted.append(client.submit(evaluate, nxt, pure=False))
+                submitted.append(client.submit(fn, nxt, pure=False))
                 queue.add(submitted[-1])
             yield fut.result()
     finally:
@@ -343,6 +382,44 @@ def execute(
         yield evaluate(task, workers=workers, executor=executor)
 
 
+def execute_points(
+    base: Base,
+    items: Sequence[tuple[int, dict[str, Any]]],
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    executor: Any = None,
+) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    """The records of the points ``(index, overrides)``, a task's points at a time, in the order
+    the tasks finish (see :mod:`unsim.studies.points`: one model per worker, re-parameterised
+    from point to point)."""
+    from unsim.studies.points import evaluate_points, point_tasks, release_worker_model
+
+    parallel = executor is not None or workers > 1
+    if parallel and len(items) == 1:  # one point: its blocks spread over the workers
+        index, overrides = items[0]
+        yield [evaluate((index, base.point(overrides), runs, seed, ()), workers, executor)]
+        return
+    tasks = point_tasks(base, items, runs, seed, workers if executor is None else 8)
+    if not parallel:
+        try:
+            for task in tasks:
+                yield evaluate_points(task)
+        finally:
+            release_worker_model()
+        return
+    if executor is not None and hasattr(executor, "client"):
+        yield from _dask(executor.client, tasks, window=64, fn=evaluate_points)
+        return
+    if executor is not None and type(executor).__name__ == "Client":
+        yield from _dask(executor, tasks, window=64, fn=evaluate_points)
+        return
+    if executor is not None and not isinstance(executor, Executor):
+        raise TypeError("executor must be a DaskExecutor, a Dask Client or an Executor")
+    pool = executor if executor is not None else _local_pool(workers)
+    yield from _futures(pool, tasks, window=4 * max(workers, 2), fn=evaluate_points)
+
+
 # --------------------------------------------------------------------------------------------
 # Storage
 # --------------------------------------------------------------------------------------------
@@ -370,12 +447,24 @@ def point_key(base: Base, point: Mapping[str, Any], runs: int, seed: int) -> str
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _read_point(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # absent or unreadable: computed again
-    return data if isinstance(data, dict) and "record" in data else None
+def read_saved_points(pdir: Path) -> dict[str, dict[str, Any]]:
+    """The records saved in a sweep's ``points`` folder, by point key: files of one point
+    (``<key>.json``) or of a task's points (``{"entries": [{"key", "record", ...}]}``);
+    unreadable files are skipped (their points are computed again)."""
+    saved: dict[str, dict[str, Any]] = {}
+    for path in sorted(pdir.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        if "record" in data:
+            saved[path.stem] = data["record"]
+        for entry in data.get("entries", []):
+            if isinstance(entry, dict) and "key" in entry and "record" in entry:
+                saved[str(entry["key"])] = entry["record"]
+    return saved
 
 
 def load_sweep(folder: str | Path) -> pd.DataFrame:
@@ -386,7 +475,11 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
         df = pd.read_parquet(folder / TABLE_NAME)
     except FileNotFoundError as exc:
         raise InputError(f"{folder}: not a finished sweep ({exc.filename} missing)") from None
-    df.attrs = {"params": list(meta.get("params", {})), "seed": meta.get("seed")}
+    df.attrs = {
+        "params": list(meta.get("params", {})),
+        "seed": meta.get("seed"),
+        "labels": dict(meta.get("labels") or {}),
+    }
     return df
 
 
@@ -403,11 +496,16 @@ def _row(index: int, point: Mapping[str, Any], record: Mapping[str, Any]) -> dic
 
 
 def build_table(
-    points: Sequence[Mapping[str, Any]], records: Mapping[int, Mapping[str, Any]], seed: int
+    points: Sequence[Mapping[str, Any]],
+    records: Mapping[int, Mapping[str, Any]],
+    seed: int,
+    labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     rows = [_row(i, points[i], records[i]) for i in sorted(records)]
     df = pd.DataFrame(rows)
     df.attrs = {"params": list(points[0]) if points else [], "seed": seed}
+    if labels:
+        df.attrs["labels"] = dict(labels)
     return df
 
 
@@ -467,6 +565,9 @@ def run_points(
     check_points(base, points)
     keys = [point_key(base, p, runs, seed) for p in points]
     records: dict[int, dict[str, Any]] = {}
+    from unsim.studies.labels import labels as path_labels
+
+    names = path_labels(dict.fromkeys(k for p in points for k in p), base.scenario)
     meta: dict[str, Any] = {
         "kind": "sweep",
         "scenario": base.scenario.name,
@@ -475,6 +576,7 @@ def run_points(
         "runs": runs,
         **dict(metadata or {}),
         "points": len(points),
+        "labels": names,
     }
     if folder is not None:
         pdir = folder / POINTS_DIR
@@ -482,31 +584,36 @@ def run_points(
             check_output_folder(folder, force=False, hint="or resume the sweep saved there")
         pdir.mkdir(parents=True, exist_ok=True)
         if resume:
+            saved = read_saved_points(pdir)
             for i, key in enumerate(keys):
-                saved = _read_point(pdir / f"{key}.json")
-                if saved is not None:
-                    records[i] = saved["record"]
+                if key in saved:
+                    records[i] = saved[key]
         _atomic_write(folder / "metadata.json", json.dumps({**meta, "status": "running"}, indent=2))
     todo = [i for i in range(len(points)) if i not in records]
-    tasks = ((i, base.point(points[i]), runs, seed, ()) for i in todo)
-    stream = execute(tasks, len(todo), workers=workers, executor=executor)
+    stream = execute_points(
+        base, [(i, dict(points[i])) for i in todo], runs, seed, workers=workers, executor=executor
+    )
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(points), initial=len(records), unit="point", leave=False)
     try:
-        for index, record in stream:
-            records[index] = record
-            if folder is not None:
-                entry = {"index": index, "point": points[index], "record": record}
-                _atomic_write(folder / POINTS_DIR / f"{keys[index]}.json", json.dumps(entry))
+        for done in stream:
+            for index, record in done:
+                records[index] = record
+            if folder is not None and done:
+                entries = [
+                    {"index": i, "key": keys[i], "point": points[i], "record": r} for i, r in done
+                ]
+                name = f"{keys[done[0][0]]}.json"
+                _atomic_write(folder / POINTS_DIR / name, json.dumps({"entries": entries}))
             if bar is not None:
-                bar.update(1)
+                bar.update(len(done))
     finally:
         if bar is not None:
             bar.close()
-    table = build_table(points, records, seed)
+    table = build_table(points, records, seed, names)
     if folder is not None:
         from unsim.engine.core import git_revision, versions
 
@@ -622,14 +729,31 @@ def axes_or_new(ax: Axes | None) -> Axes:
     return new
 
 
+def outcome_label(outcome: str) -> str:
+    """An outcome in words: its summary label ("plenary adopts"), else its name with spaces."""
+    from unsim.engine.results import OUTCOMES
+
+    for name, text, key in OUTCOMES:
+        if outcome in (name, key, f"{name}_p"):
+            return text
+    if outcome.endswith("_yes_mean"):
+        return f"{outcome[: -len('_yes_mean')].replace('_', ' ')}: mean yes votes"
+    return outcome.replace("_", " ")
+
+
 def short_name(path: str) -> str:
     """The last two parts of a dotted path: ``strategies[0].intensity``."""
     return ".".join(path.split(".")[-2:])
 
 
-def param_label(col: str) -> str:
-    """A short axis label for a dotted path."""
-    return short_name(col).replace("_", " ")
+def param_label(col: str, names: Mapping[str, str] | None = None) -> str:
+    """An axis label in words for a dotted path: from ``names`` (a table's ``attrs["labels"]``,
+    made from the scenario: "charm offensive: intensity"), else from the path alone."""
+    if names and col in names:
+        return str(names[col])
+    from unsim.studies.labels import label
+
+    return label(col)
 
 
 def plot_outcome(
@@ -646,6 +770,7 @@ def plot_outcome(
     ax = axes_or_new(ax)
     col = outcome_column(df, outcome)
     stem = col[:-2] if col.endswith("_p") else None
+    names = df.attrs.get("labels")
     others = [by] if by else [c for c in param_columns(df) if c != param and df[c].nunique() > 1]
     groups: Iterable[tuple[Any, pd.DataFrame]] = (
         df.groupby(others, sort=True) if others else [((), df)]
@@ -655,7 +780,9 @@ def plot_outcome(
         keys = key if isinstance(key, tuple) else (key,)
         label = (
             ", ".join(
-                f"{param_label(o)}={k:g}" if _is_number(k) else f"{param_label(o)}={k}"
+                f"{param_label(o, names)}={k:g}"
+                if _is_number(k)
+                else f"{param_label(o, names)}={k}"
                 for o, k in zip(others, keys, strict=True)
             )
             or None
@@ -670,8 +797,8 @@ def plot_outcome(
                 alpha=0.2,
                 linewidth=0,
             )
-    ax.set_xlabel(param_label(param))
-    ax.set_ylabel(f"P({outcome.replace('_', ' ')})" if stem else outcome.replace("_", " "))
+    ax.set_xlabel(param_label(param, names))
+    ax.set_ylabel(f"P({outcome_label(outcome)})" if stem else outcome_label(outcome))
     if stem is not None:
         ax.set_ylim(-0.02, 1.02)
     if others:
@@ -706,7 +833,9 @@ def plot_heatmap(
         vmin=0.0 if is_p else None,
         vmax=1.0 if is_p else None,
     )
-    ax.figure.colorbar(image, ax=ax, label=f"P({outcome.replace('_', ' ')})" if is_p else outcome)
+    ax.figure.colorbar(
+        image, ax=ax, label=f"P({outcome_label(outcome)})" if is_p else outcome_label(outcome)
+    )
 
     def ticks(values: Sequence[Any]) -> list[str]:
         return [f"{v:g}" if _is_number(v) else str(v) for v in values]
@@ -728,6 +857,7 @@ def plot_heatmap(
                     fontsize=7,
                     color=readable_text_color(image.cmap(image.norm(v))),
                 )
-    ax.set_xlabel(param_label(x))
-    ax.set_ylabel(param_label(y))
+    names = df.attrs.get("labels")
+    ax.set_xlabel(param_label(x, names))
+    ax.set_ylabel(param_label(y, names))
     return ax

@@ -74,6 +74,9 @@ LETTERS = ("Y", "N", "A", "X")
 TALLY_NAMES = {"Y": "yes", "N": "no", "A": "abstain", "X": "absent"}
 LETTER_HELP = "Y (yes), N (no), A (abstain), X (absent), or empty (not a member / not known)"
 LOG_LOSS_FLOOR = 0.01
+#: The largest actual-vote file read (a row per member state and a column per stage fit in a
+#: few kilobytes).
+ACTUAL_FILE_BYTES = 1024 * 1024
 INTERVALS = {"50": (0.25, 0.75), "90": (0.05, 0.95)}
 BASELINES = ("last_vote", "bloc_majority", "cut_points", "all_yes")
 _ISO3 = re.compile(r"^[A-Z]{3}$")
@@ -113,12 +116,16 @@ def _stage_column(name: str, where: str) -> str:
 
 def read_actual(path: str | Path) -> ActualVote:
     """Read an actual-vote file (see the module docstring for its two forms)."""
+    from unsim.safeio import read_bounded
+
     path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: actual-vote file not found")
+    # a row per member state at most: 1 MiB is ample (and a larger file is refused unread)
+    raw = read_bounded(path, limit=ACTUAL_FILE_BYTES)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: actual-vote file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path}: cannot read the actual-vote file: {exc}") from None
     rows = [r for r in csv.reader(text.splitlines()) if any(c.strip() for c in r)]
     if not rows:

@@ -233,11 +233,13 @@ def _reusable(
     """The first ``runs`` rows of ``base``'s run table when they are the runs ``run(scenario,
     runs, seed)`` would give: same scenario and seed, and either the same number of runs or a
     whole number of blocks (block ``b`` draws from the streams of (seed, ``b``) alone)."""
-    if base is None or base.runs is None or base.seed != seed or base.scenario is not scenario:
+    if base is None or base.seed != seed or base.scenario is not scenario:
         return None
-    n = len(base.runs)
+    n = int(base.summary["runs"])
     if n == runs or (n > runs and runs % scenario.simulation.block_size == 0):
-        return base.runs.iloc[:runs].reset_index(drop=True)
+        table = base.run_table()  # in memory, or streamed to a file as the blocks arrived
+        if table is not None and len(table) == n:
+            return table.iloc[:runs].reset_index(drop=True)
     return None
 
 

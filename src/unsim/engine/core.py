@@ -30,6 +30,7 @@ from unsim._workers import worker_init
 from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
 from unsim.engine.results import Results, build_per_state, build_summary, runs_frame
 from unsim.engine.rng import new_master_seed
+from unsim.engine.runtable import RunTableWriter
 from unsim.errors import WorkerError
 from unsim.scenario.schema import Scenario
 
@@ -180,6 +181,7 @@ def run(
     executor: Any = None,
     keep_runs: bool = True,
     progress: bool | Callable[[Iterable[Any], int], Iterable[Any]] = False,
+    run_table: str | Path | None = None,
 ) -> Results:
     """Run a scenario's Monte Carlo and return its results.
 
@@ -192,6 +194,9 @@ def run(
     executor: a ``DaskExecutor`` (or any ``concurrent.futures.Executor``) to run blocks on.
     keep_runs: keep the run table (one row per run); without it memory stays flat in ``runs``.
     progress: show a progress bar (True) or wrap the block iterator with a callable.
+    run_table: write the run table to this Parquet file as the blocks arrive (Arrow record
+        batches) instead of keeping it in memory; ``Results.runs`` is then None and
+        ``Results.runs_file`` the file (``Results.run_table()`` reads it).
     """
     t0 = time.perf_counter()
     sim = scenario.simulation
@@ -201,6 +206,7 @@ def run(
     if seed is None:
         seed = sim.seed if sim.seed is not None else new_master_seed()
     sizes = plan_blocks(runs, sim.block_size)
+    keep_runs = keep_runs or run_table is not None
     results, n_results = _map(scenario, int(seed), sizes, keep_runs, workers, executor)
     stream: Iterable[BlockResult] = results
     if progress is True:
@@ -211,11 +217,22 @@ def run(
         stream = progress(stream, n_results)
     agg = BlockResult()
     chunks = []
-    for res in stream:
-        if res.runs is not None:
-            chunks.append(res.runs)
-            res.runs = None
-        agg.merge(res)
+    writer = RunTableWriter(run_table) if run_table is not None else None
+    try:
+        for res in stream:
+            if res.runs is not None:
+                if writer is not None:
+                    writer.write(res.runs)
+                else:
+                    chunks.append(res.runs)
+                res.runs = None
+            agg.merge(res)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
     wall = time.perf_counter() - t0
     summary = build_summary(agg, scenario)
     summary["seed"] = int(seed)
@@ -239,6 +256,7 @@ def run(
         per_state=per_state,
         runs=table,
         metadata=metadata,
+        runs_file=Path(run_table) if run_table is not None else None,
     )
 
 

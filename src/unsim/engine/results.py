@@ -179,6 +179,17 @@ class Results:
     per_state: pd.DataFrame
     runs: pd.DataFrame | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: the run table's Parquet file, when it was written as the blocks arrived (``runs`` is then
+    #: None: :meth:`run_table` reads it)
+    runs_file: Path | None = None
+
+    def run_table(self, columns: list[str] | None = None) -> pd.DataFrame | None:
+        """The run table (or some of its columns): in memory, else read from ``runs_file``."""
+        if self.runs is not None:
+            return self.runs if columns is None else self.runs[columns]
+        if self.runs_file is not None and self.runs_file.exists():
+            return pd.read_parquet(self.runs_file, columns=columns)
+        return None
 
     def outcome(self, name: str) -> dict[str, float]:
         """Probability and 95 % interval of an outcome by name (see ``OUTCOMES``)."""
@@ -195,8 +206,12 @@ class Results:
         table_format: str = "parquet",
         plots: bool = True,
         force: bool = False,
+        staging: str | Path | None = None,
     ) -> Path:
         """Write the results folder atomically: built in a temporary folder, then renamed.
+
+        ``staging`` is that temporary folder when it exists already (made by
+        :func:`staging_folder`, the run table streamed into it while the runs went on).
 
         ``out_dir`` must not exist, or be an empty folder. With ``force=True`` it may also be a
         results folder that unsim wrote earlier (one whose ``metadata.json`` unsim wrote), which is
@@ -207,7 +222,7 @@ class Results:
         with output_errors(out):
             out.parent.mkdir(parents=True, exist_ok=True)
             sweep_stale_temporaries(out.parent)
-            tmp = _temporary_folder(out, TMP_PREFIX)
+            tmp = Path(staging) if staging is not None else _temporary_folder(out, TMP_PREFIX)
         try:
             with output_errors(out):
                 self._write(tmp, table_format, plots)
@@ -215,6 +230,8 @@ class Results:
         except BaseException:  # also KeyboardInterrupt and the CLI's SIGTERM: leave nothing
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        if self.runs_file is not None and self.runs_file.parent == tmp:
+            self.runs_file = out / self.runs_file.name if table_format == "parquet" else None
         return out
 
     def _write(self, folder: Path, table_format: str, plots: bool) -> None:
@@ -226,6 +243,8 @@ class Results:
 
         if self.runs is not None:
             table(self.runs, "runs")
+        elif self.runs_file is not None:
+            _place_run_table(self.runs_file, folder, table_format)
         table(self.per_state, "per_state")
         (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2))
         (folder / "metadata.json").write_text(json.dumps(_jsonable(self.metadata), indent=2))
@@ -335,7 +354,9 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def runs_frame(chunks: list[dict[str, np.ndarray]], scenario: Scenario) -> pd.DataFrame:
+def runs_frame(
+    chunks: list[dict[str, np.ndarray]], scenario: Scenario | None = None
+) -> pd.DataFrame:
     """The run table from per-block arrays (in block order)."""
     from unsim.model.model import ICC_REASON, ICC_STATUS
 
@@ -523,6 +544,36 @@ def probe_output_folder(out: Path) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         probe = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{out.name}.", dir=out.parent))
         probe.rmdir()
+
+
+def staging_folder(out: str | Path) -> Path:
+    """A new temporary folder beside ``out`` to build a results folder in (``Results.save``
+    renames it to ``out``): a run can stream its run table there while it runs."""
+    out = Path(out)
+    with output_errors(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return _temporary_folder(out, TMP_PREFIX)
+
+
+def _place_run_table(source: Path, folder: Path, table_format: str) -> None:
+    """Put a streamed run table into a results folder being written (as CSV if asked)."""
+    import pyarrow.parquet as pq
+
+    if table_format == "csv":
+        target = folder / "runs.csv"
+        with target.open("w", encoding="utf-8", newline="") as fh:
+            for i, batch in enumerate(pq.ParquetFile(source).iter_batches()):
+                batch.to_pandas().to_csv(fh, index=False, header=i == 0)
+        if source.parent == folder:
+            source.unlink()
+        return
+    target = folder / "runs.parquet"
+    if source == target:
+        return
+    if source.parent == folder:
+        os.replace(source, target)
+    else:
+        shutil.copyfile(source, target)
 
 
 def _umask() -> int:

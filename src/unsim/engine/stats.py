@@ -7,6 +7,7 @@ is a binomial one over runs (never over the agents of one run).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +18,7 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
     """Wilson score interval for a binomial proportion (good near 0 and 1)."""
     if n <= 0:
         return (math.nan, math.nan)
-    z = float(norm.ppf(0.5 + level / 2))
+    z = _z(level)
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -25,6 +26,12 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
     lo = 0.0 if successes == 0 else max(0.0, min(p, centre - half))
     hi = 1.0 if successes == n else min(1.0, max(p, centre + half))
     return (lo, hi)
+
+
+@lru_cache(maxsize=16)
+def _z(level: float) -> float:
+    """The normal quantile of a two-sided ``level`` interval (computed once per level)."""
+    return float(norm.ppf(0.5 + level / 2))
 
 
 def proportion(successes: int, n: int, level: float = 0.95) -> dict[str, float]:
@@ -45,7 +52,7 @@ def paired_difference(
     d = b.astype(np.float64) - a.astype(np.float64)
     mean = float(d.mean()) if n else math.nan
     sd = float(d.std(ddof=1)) if n > 1 else math.nan
-    z = float(norm.ppf(0.5 + level / 2))
+    z = _z(level)
     half = z * sd / math.sqrt(n) if n > 1 else math.nan
     return {
         "p_a": float(a.mean()) if n else math.nan,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from unsim.argtypes import positive, whole_number
 from unsim.errors import ExitCode
-from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO
+from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
 
 
 def add_explore_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -27,12 +27,10 @@ from unsim.engine import run
 from unsim.engine.results import OUTCOMES, Results
 from unsim.engine.stats import paired_difference, proportion
 from unsim.errors import OutputError
+from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
 from unsim.scenario.loader import apply_overrides, read_yaml, scenario_from_dict
 from unsim.scenario.schema import Scenario
 from unsim.strategies import Strategy
-
-DEFAULT_SCENARIO = "scenarios/icc_referral.yaml"
-DEFAULT_RUNS = 4096  # two blocks of the default size: one model, reset for the second
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,18 @@ class UNModel(mesa.Model):
         self.running = True
         self._build_state()
 
+    def reparameterise(self, scenario: Scenario, parameters: bool = True) -> None:
+        """Take the values of ``scenario``, a variant of this model's scenario with the same
+        world, calibration and resolution (a sweep point), keeping the agents. With
+        ``parameters`` the parameters are built again from it; without, only the values read
+        while a history unfolds change (strategies, rounds, procedure, sponsors' rules). Call
+        ``reset`` next: the state afterwards is that of a model built from ``scenario``."""
+        self.spec = scenario
+        self.strategies = list(scenario.actors.target.strategies)
+        if parameters:
+            self.behaviour = scenario.behaviour
+            self._build_parameters()
+
     # -- construction -------------------------------------------------------------------------
     def _build_parameters(self) -> None:
         s, w, b = self.spec, self.world, self.spec.behaviour

@@ -1,5 +1,2 @@
-"""Documents for readers who do not run the model: the self-contained HTML report."""
-
-from unsim.reporting.html import render_report, write_report
-
-__all__ = ["render_report", "write_report"]
+"""Documents for readers who do not run the model: the self-contained HTML report
+(:mod:`unsim.reporting.html`: ``render_report``, ``write_report``)."""

@@ -30,6 +30,7 @@ from unsim.plots import (
     plot_group_heatmap,
     plot_tallies,
     plot_tally_summary,
+    tally_columns,
 )
 from unsim.scenario.labels import describe, label_for, strategy_name, words
 from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES, Scenario, World
@@ -381,10 +382,11 @@ def _tallies(results: Results) -> str:
         _table(["stage", "held in", *cats, "needed to adopt"], rows, numeric=(1, 2, 3, 4, 5)),
     ]
     majority = results.scenario.resolution.majority
-    if results.runs is not None and any(
-        f"{st}_held" in results.runs and results.runs[f"{st}_held"].any() for st in STAGES
-    ):
-        fig = plot_tallies(results.runs, majority=majority, fig=Figure(layout="constrained"))
+    runs = results.runs
+    if runs is None and results.runs_file is not None:  # streamed to a file: read the tallies
+        runs = results.run_table(tally_columns())
+    if runs is not None and any(f"{st}_held" in runs and runs[f"{st}_held"].any() for st in STAGES):
+        fig = plot_tallies(runs, majority=majority, fig=Figure(layout="constrained"))
     else:
         fig = plot_tally_summary(s, fig=Figure(layout="constrained"))
     parts.append(_figure_png(fig, "distribution of the tallies at each stage"))

@@ -1,0 +1,232 @@
+"""Figures of study folders: sweeps, sensitivity analyses and scenario discoveries.
+
+``unsim plot FOLDER`` calls :func:`plot_folder`, which tells the kind of folder by its files
+(``discovery.json``; ``indices.parquet`` beside ``sweep.parquet``; ``sweep.parquet``) and redraws
+its figures. Parameters are labelled in words (``unsim.studies.labels``), outcomes by their summary
+labels. Figures are drawn with Agg on a ``Figure`` (never through pyplot) and written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from unsim.atomic import write_atomically
+from unsim.errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from unsim.studies.discovery import Discovery
+
+__all__ = [
+    "folder_kind",
+    "plot_folder",
+    "save_discovery_figure",
+    "save_sensitivity_figure",
+    "save_sweep_figures",
+]
+
+SWEEP_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_tabled", "referral_adopted")
+
+
+def _save(fig: Figure, path: Path, dpi: int = 130) -> Path:
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+    return path
+
+
+def folder_kind(folder: Path) -> str:
+    """``discovery``, ``sensitivity``, ``sweep`` or ``results`` (a run's folder)."""
+    if (folder / "discovery.json").exists():
+        return "discovery"
+    if (folder / "indices.parquet").exists():
+        return "sensitivity"
+    if (folder / "sweep.parquet").exists():
+        return "sweep"
+    return "results"
+
+
+def plot_folder(folder: str | Path) -> list[Path]:
+    """Redraw the figures of a study folder; return the files written."""
+    folder = Path(folder)
+    kind = folder_kind(folder)
+    if kind == "discovery":
+        from unsim.studies.discovery import load_discovery
+
+        return [save_discovery_figure(load_discovery(folder), folder / "discovery.png")]
+    if kind == "sensitivity":
+        table = pd.read_parquet(folder / "indices.parquet")
+        try:
+            info = json.loads((folder / "sensitivity.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        table.attrs["labels"] = info.get("labels", {})
+        return [save_sensitivity_figure(table, folder / "indices.png")]
+    if kind == "sweep":
+        from unsim.sweeps import load_sweep
+
+        return save_sweep_figures(load_sweep(folder), folder)
+    raise InputError(f"{folder}: not a study folder (no sweep.parquet or discovery.json)")
+
+
+# --------------------------------------------------------------------------------------------
+# Sweeps
+# --------------------------------------------------------------------------------------------
+def save_sweep_figures(
+    table: pd.DataFrame, folder: Path, outcomes: tuple[str, ...] = SWEEP_OUTCOMES
+) -> list[Path]:
+    """One figure per outcome (``sweep_<outcome>.png``): a line with its interval over one
+    parameter; a heat map over a grid of two; the outcome against each parameter otherwise."""
+    from matplotlib.figure import Figure
+
+    from unsim.sweeps import (
+        outcome_column,
+        outcome_label,
+        param_columns,
+        param_label,
+        plot_heatmap,
+        plot_outcome,
+    )
+
+    names = table.attrs.get("labels") or {}
+    params = [p for p in param_columns(table) if table[p].nunique() > 1]
+    if not params:
+        raise InputError("no parameter varies over the sweep's points: nothing to plot")
+    numeric = [p for p in params if pd.api.types.is_numeric_dtype(table[p])]
+    written = []
+    for outcome in outcomes:
+        try:
+            col = outcome_column(table, outcome)
+        except KeyError:
+            continue
+        grid = len(params) == 2 and table.groupby(params).size().max() == 1
+        if len(params) == 1:
+            fig = Figure(figsize=(6.5, 4.2), layout="constrained")
+            plot_outcome(table, params[0], outcome, ax=fig.add_subplot())
+        elif grid and len(table) == table[params[0]].nunique() * table[params[1]].nunique():
+            fig = Figure(figsize=(7.5, 5.5), layout="constrained")
+            plot_heatmap(table, params[0], params[1], outcome, ax=fig.add_subplot())
+        else:
+            shown = numeric[:9]
+            if not shown:
+                continue
+            ncols = min(3, len(shown))
+            nrows = int(np.ceil(len(shown) / ncols))
+            fig = Figure(figsize=(4.0 * ncols, 3.2 * nrows), layout="constrained")
+            axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+            for ax, p in zip(axes, shown, strict=False):
+                ax.scatter(table[p], table[col], s=6, alpha=0.5)
+                ax.set_xlabel(param_label(p, names))
+                ax.set_ylabel(f"P({outcome_label(outcome)})" if col.endswith("_p") else col)
+                ax.grid(alpha=0.3)
+            for ax in axes[len(shown) :]:
+                ax.set_visible(False)
+            fig.suptitle(f"{outcome_label(outcome)} over {len(table)} points")
+        written.append(_save(fig, folder / f"sweep_{outcome}.png"))
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# Sensitivity
+# --------------------------------------------------------------------------------------------
+def save_sensitivity_figure(table: pd.DataFrame, path: Path) -> Path:
+    """The indices of every outcome, one panel each (``S1`` and ``ST``, or ``mu*`` and sigma),
+    with their 95 % intervals."""
+    from matplotlib.figure import Figure
+
+    from unsim.sensitivity import plot_sensitivity
+
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    params = table["parameter"].nunique()
+    width = max(6.0, 0.7 * params + 3)
+    fig = Figure(figsize=(width, 3.6 * len(outcomes)), layout="constrained")
+    axes = fig.subplots(len(outcomes), 1, squeeze=False).ravel()
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        part = table[table["outcome"] == outcome].copy()
+        part.attrs = dict(table.attrs)
+        plot_sensitivity(part, outcome=outcome, ax=ax)
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Discovery
+# --------------------------------------------------------------------------------------------
+def save_discovery_figure(d: Discovery, path: Path) -> Path:
+    """For each box: its peeling trajectory (coverage against density, coloured by the number
+    of restricted parameters, the chosen box circled) and its ranges within the full ranges."""
+    from matplotlib.figure import Figure
+
+    from unsim.sweeps import outcome_label
+
+    n = max(1, len(d.boxes))
+    fig = Figure(figsize=(12.0, 4.2 * n), layout="constrained")
+    axes = fig.subplots(n, 2, squeeze=False)
+    for k, box in enumerate(d.boxes):
+        ax = axes[k, 0]
+        t = box.trajectory
+        points = ax.scatter(
+            t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=18, zorder=2
+        )
+        ax.plot(t["coverage"], t["density"], color="grey", lw=0.8, zorder=1)
+        ax.scatter(
+            [box.coverage],
+            [box.density],
+            s=160,
+            facecolors="none",
+            edgecolors="red",
+            linewidths=1.6,
+            zorder=3,
+            label=f"chosen box (step {box.index})",
+        )
+        fig.colorbar(points, ax=ax, label="restricted parameters")
+        ax.set_xlabel("coverage (share of the cases inside the box)")
+        ax.set_ylabel("density (share of the box that are cases)")
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small", loc="lower left")
+        ax.set_title(f"box {k + 1}: peeling trajectory")
+        _draw_box(axes[k, 1], box, d.labels)
+    rel = "below" if d.below else "at least"
+    fig.suptitle(
+        f"Scenario discovery (PRIM): P({outcome_label(d.outcome)}) {rel} {d.threshold:g} "
+        f"in {d.cases} of {d.points} points"
+    )
+    return _save(fig, path)
+
+
+def _draw_box(ax: Any, box: Any, labels: dict[str, str]) -> None:
+    """The box's ranges as bars within each parameter's full range (scaled to 0-1)."""
+    lim = box.limits
+    numeric = lim[lim["low"].notna()] if "low" in lim else lim.iloc[0:0]
+    if numeric.empty:
+        ax.text(0.5, 0.5, "no numeric restriction", ha="center", va="center")
+        ax.set_axis_off()
+        return
+    y = np.arange(len(numeric))
+    span = (numeric["range_high"] - numeric["range_low"]).replace(0, 1).to_numpy()
+    lo = ((numeric["low"] - numeric["range_low"]).to_numpy()) / span
+    hi = ((numeric["high"] - numeric["range_low"]).to_numpy()) / span
+    ax.barh(y, np.ones(len(y)), color="#e0e0e0", height=0.6)
+    ax.barh(y, hi - lo, left=lo, color="#1f77b4", height=0.6)
+    for i, r in enumerate(numeric.itertuples(index=False)):
+        inside = hi[i] - lo[i] > 0.35
+        ax.text(
+            (lo[i] + hi[i]) / 2 if inside else min(hi[i] + 0.01, 0.99),
+            i,
+            f"{r.low:.3g} to {r.high:.3g}",
+            ha="center" if inside else "left",
+            va="center",
+            fontsize=8,
+            color="white" if inside else "black",
+        )
+    ax.set_yticks(y, [labels.get(p, p) for p in numeric["parameter"]])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("position within the parameter's range (low to high)")
+    ax.set_title(
+        f"the box: coverage {box.coverage:.2f}, density {box.density:.2f}, {box.points} points"
+    )

@@ -1,0 +1,254 @@
+"""``unsim sensitivity``: global sensitivity analysis of a scenario from the command line.
+
+    unsim sensitivity SCENARIO.yaml --method sobol --param PATH=LOW:HIGH [--param ...] --n 256
+    unsim sensitivity SCENARIO.yaml --method morris --param PATH=LOW:HIGH ... --n 20
+
+SALib draws the design (Saltelli's scheme for Sobol indices: N x (parameters + 2) points;
+N Morris trajectories: N x (parameters + 1) points); every point runs ``--runs`` runs on the same
+master seed; the indices of each outcome come with bootstrap 95 % intervals. A convergence check
+warns when the sample looks too small (a first-order index above the total one beyond their
+intervals, an index below zero beyond its interval, an interval wider than the index it
+qualifies) and suggests a larger N.
+
+The folder (``--out``, default ``results/<name>/sensitivity-<time>-seed<seed>``) holds what a
+sweep's holds (``sweep.parquet``: one row per point; ``points/``; ``metadata.json``) and
+``indices.parquet`` / ``indices.csv``, ``sensitivity.json`` (method, ranges, warnings) and
+``indices.png``. ``--resume`` with the same ``--out`` skips the points already done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from unsim.argtypes import positive as _positive
+from unsim.argtypes import whole_number as _seed
+from unsim.errors import InputError
+
+__all__ = ["add_sensitivity_parser", "cmd_sensitivity", "parse_range_param"]
+
+DEFAULT_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_tabled", "referral_adopted")
+
+
+def parse_range_param(text: str) -> tuple[str, tuple[float, float]]:
+    """``"a.b[0].c=0:0.5"`` -> ``("a.b[0].c", (0.0, 0.5))``."""
+    if "=" not in text:
+        raise InputError(f"--param {text!r}: expected dotted.path=LOW:HIGH, e.g. behaviour.x=0:1")
+    path, raw = (s.strip() for s in text.split("=", 1))
+    bounds = [b.strip() for b in raw.replace(",", ":").split(":")]
+    if not path or len(bounds) != 2:
+        raise InputError(f"--param {text!r}: expected dotted.path=LOW:HIGH, e.g. behaviour.x=0:1")
+    try:
+        low, high = float(bounds[0]), float(bounds[1])
+    except ValueError:
+        raise InputError(
+            f"--param {text!r}: LOW and HIGH must be numbers; got {bounds[0]!r} and {bounds[1]!r}"
+        ) from None
+    if not high > low:
+        raise InputError(f"--param {text!r}: the range must have LOW < HIGH; got {low}:{high}")
+    return path, (low, high)
+
+
+def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "sensitivity",
+        help="Sobol or Morris sensitivity indices of the outcomes over parameter ranges",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+    p.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH",
+        help="a scenario value and its range (repeatable, at least one)",
+    )
+    p.add_argument(
+        "--n",
+        type=_positive,
+        default=64,
+        help="Sobol: base sample (a power of two; points = N x (parameters + 2)); "
+        "Morris: trajectories (points = N x (parameters + 1)). Default 64",
+    )
+    p.add_argument("--levels", type=_positive, default=4, help="Morris grid levels (default 4)")
+    p.add_argument("--runs", type=_positive, default=500, help="runs per point (default 500)")
+    p.add_argument("--seed", type=_seed, help="master seed shared by every point")
+    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    p.add_argument("--out", type=Path, help="output folder")
+    p.add_argument("--resume", action="store_true", help="skip the points already in --out")
+    p.add_argument(
+        "--outcome",
+        dest="outcomes",
+        action="append",
+        metavar="NAME",
+        help=f"outcome to analyse (repeatable; default: {', '.join(DEFAULT_OUTCOMES)})",
+    )
+    p.add_argument("--no-plots", action="store_true", help="do not draw indices.png")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")
+    p.set_defaults(handler=cmd_sensitivity)
+    return p
+
+
+def _bounds(base: Any, params: list[str]) -> dict[str, tuple[float, float] | tuple[int, int]]:
+    """Ranges by path; whole numbers where the scenario's value at the path is one."""
+    from unsim.studies.labels import _walk
+
+    out: dict[str, Any] = {}
+    for text in params:
+        path, (low, high) = parse_range_param(text)
+        if path in out:
+            raise InputError(f"--param {path} given twice")
+        chain, parts = _walk(base.scenario, path)
+        current = getattr(chain[-1], str(parts[-1]), None) if len(chain) == len(parts) else None
+        if isinstance(current, int) and not isinstance(current, bool):
+            if not (low.is_integer() and high.is_integer()):
+                raise InputError(
+                    f"--param {text!r}: {path} is a whole number; give whole-number bounds"
+                )
+            out[path] = (int(low), int(high))
+        else:
+            out[path] = (low, high)
+    return out
+
+
+def _check_outcomes(outcomes: list[str]) -> None:
+    from unsim.engine.results import OUTCOMES
+    from unsim.errors import did_you_mean
+
+    known = [name for name, _, _ in OUTCOMES]
+    for o in outcomes:
+        if o not in known and not o.endswith("_yes_mean"):
+            hint = did_you_mean(o, known)
+            raise InputError(
+                f"--outcome {o!r}: unknown outcome; allowed: {', '.join(known)}, "
+                "<stage>_yes_mean" + (f"; did you mean {hint!r}?" if hint else "")
+            )
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from unsim.atomic import write_atomically, write_text_atomically
+    from unsim.engine.results import check_output_folder
+    from unsim.sensitivity import morris, sobol
+    from unsim.studies.convergence import convergence_warnings, suggest_n
+    from unsim.studies.labels import labels
+    from unsim.sweeps import choose_seed, prepare
+
+    if not args.params:
+        raise InputError("give at least one --param PATH=LOW:HIGH")
+    if args.resume and args.out is None:
+        raise InputError("--resume needs --out (the folder of the analysis to resume)")
+    outcomes = list(args.outcomes or DEFAULT_OUTCOMES)
+    _check_outcomes(outcomes)
+    base = prepare(args.scenario, None)
+    bounds = _bounds(base, args.params)
+    names = labels(bounds, base.scenario)
+    seed = choose_seed(base, args.seed, args.out if args.resume else None)
+    out = args.out
+    if out is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("results") / base.scenario.name / f"sensitivity-{stamp}-seed{seed}"
+    if not args.resume:
+        check_output_folder(out, hint="or resume the analysis saved there with --resume")
+    meta = {
+        "kind": "sensitivity",
+        "method": args.method,
+        "n": args.n,
+        "bounds": {k: list(v) for k, v in bounds.items()},
+        "outcomes": outcomes,
+    }
+    common: dict[str, Any] = {
+        "outcomes": outcomes,
+        "runs": args.runs,
+        "seed": seed,
+        "workers": args.workers,
+        "out": out,
+        "resume": args.resume,
+        "progress": not args.quiet and sys.stderr.isatty(),
+        "metadata": meta,
+    }
+    try:
+        with warnings.catch_warnings():
+            # an outcome constant over some of the points: SALib says so for each; the indices
+            # and the convergence check below say what matters
+            warnings.filterwarnings("ignore", message="Constant values encountered")
+            if args.method == "sobol":
+                table = sobol(args.scenario, bounds, n=args.n, **common)
+            else:
+                table = morris(
+                    args.scenario, bounds, trajectories=args.n, levels=args.levels, **common
+                )
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    table.attrs["labels"] = names
+    signs = convergence_warnings(table, names)
+    info = {
+        **meta,
+        "runs_per_point": args.runs,
+        "seed": seed,
+        "points": int(table.attrs.get("evaluations", 0)),
+        "labels": names,
+        "warnings": [w.message for w in signs],
+        "suggested_n": suggest_n(args.n, args.method) if signs else None,
+    }
+    plain = table.copy()
+    plain.attrs = {}
+    write_atomically(out / "indices.parquet", lambda tmp: plain.to_parquet(tmp, index=False))
+    write_atomically(out / "indices.csv", lambda tmp: plain.to_csv(tmp, index=False))
+    write_text_atomically(out / "sensitivity.json", json.dumps(info, indent=2))
+    if not args.no_plots:
+        from unsim.studies.plots import save_sensitivity_figure
+
+        save_sensitivity_figure(table, out / "indices.png")
+    if args.quiet:
+        print(out)
+        return 0
+    print(
+        f"{args.method} sensitivity of {base.scenario.name}: {info['points']} points x "
+        f"{args.runs} runs, seed {seed}"
+    )
+    print(format_indices(table, names))
+    if signs:
+        print(f"\nwarning: the sample looks too small ({len(signs)} signs):", file=sys.stderr)
+        for w in signs:
+            print(f"  - {w.message}", file=sys.stderr)
+        print(
+            f"  try a larger sample: --n {suggest_n(args.n, args.method)} (with --resume and "
+            "the same --out, the points already run are reused)",
+            file=sys.stderr,
+        )
+    print(f"\nresults: {out}")
+    return 0
+
+
+def format_indices(table: Any, names: dict[str, str]) -> str:
+    """The indices per outcome, most influential parameter first."""
+    sobol_table = "ST" in table.columns
+    lines = []
+    for outcome, part in table.groupby("outcome", sort=False):
+        key = "ST" if sobol_table else "mu_star"
+        part = part.sort_values(key, ascending=False)
+        lines.append(f"\n{outcome}")
+        width = max(len(names.get(p, p)) for p in part["parameter"])
+        if sobol_table:
+            lines.append(f"  {'parameter':<{width}}  {'first order':>16}  {'total':>16}")
+            for r in part.itertuples(index=False):
+                lines.append(
+                    f"  {names.get(r.parameter, r.parameter):<{width}}  "
+                    f"{r.S1:>7.3f} ± {r.S1_conf:<6.3f}  {r.ST:>7.3f} ± {r.ST_conf:<6.3f}"
+                )
+        else:
+            lines.append(f"  {'parameter':<{width}}  {'mu*':>18}  {'sigma':>9}")
+            for r in part.itertuples(index=False):
+                lines.append(
+                    f"  {names.get(r.parameter, r.parameter):<{width}}  "
+                    f"{r.mu_star:>8.4f} ± {r.mu_star_conf:<7.4f}  {r.sigma:>9.4f}"
+                )
+    return "\n".join(lines)
