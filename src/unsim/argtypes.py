@@ -13,6 +13,8 @@ from pathlib import Path
 MAX_RUNS = 100_000_000
 #: Largest master seed (64 bits).
 MAX_SEED = 2**64 - 1
+#: Seconds to wait for a Dask scheduler before giving up (``--dask-timeout``).
+DASK_TIMEOUT = 5.0
 
 
 def max_workers() -> int:
@@ -97,3 +99,25 @@ def input_file(text: str) -> Path:
             f"{_short(text)!r} is not a regular file (a device, FIFO or socket)"
         )
     return path
+
+
+def add_parallel_arguments(parser: argparse.ArgumentParser, what: str, dask: bool = True) -> None:
+    """``--workers`` (capped by :func:`max_workers`) and, with ``dask``, ``--dask ADDRESS`` and
+    ``--dask-timeout SECONDS``: the same flags, bounds and defaults for every command that runs
+    ``what`` in parallel."""
+    parser.add_argument(
+        "--workers",
+        type=workers,
+        default=1,
+        help=f"local worker processes for {what} (up to 4 per CPU)",
+    )
+    if not dask:
+        return
+    parser.add_argument("--dask", metavar="ADDRESS", help=f"run {what} on a Dask scheduler")
+    parser.add_argument(
+        "--dask-timeout",
+        type=seconds,
+        default=DASK_TIMEOUT,
+        metavar="SECONDS",
+        help=f"give up connecting to the Dask scheduler after this long (default {DASK_TIMEOUT:g})",
+    )

@@ -32,18 +32,15 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from unsim._version import __version__
+from unsim.argtypes import add_parallel_arguments
 from unsim.argtypes import runs as _runs
-from unsim.argtypes import seconds as _seconds
 from unsim.argtypes import seed as _seed
-from unsim.argtypes import workers as _workers
-from unsim.errors import ExitCode, InputError, ScenarioError, UnsimError
+from unsim.errors import ExitCode, InputError, ScenarioError, UnsimError, one_line
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from unsim.scenario.schema import Scenario
-
-DASK_TIMEOUT = 5.0
 
 #: Paired runs per variant of the attribution table (two blocks of the default size: the
 #: first runs of the main run are reused; measured intervals are about +-0.1 votes)
@@ -74,17 +71,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--runs", type=_runs, help="number of runs, up to 100 million (default: the scenario's)"
     )
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or fresh)")
-    p.add_argument(
-        "--workers", type=_workers, default=1, help="local worker processes (up to 4 per CPU)"
-    )
-    p.add_argument("--dask", metavar="ADDRESS", help="run blocks on a Dask scheduler")
-    p.add_argument(
-        "--dask-timeout",
-        type=_seconds,
-        default=DASK_TIMEOUT,
-        metavar="SECONDS",
-        help=f"give up connecting to the Dask scheduler after this long (default {DASK_TIMEOUT:g})",
-    )
+    add_parallel_arguments(p, "blocks")
     p.add_argument(
         "--out",
         type=Path,
@@ -429,12 +416,6 @@ def save_traceback(exc: BaseException) -> Path | None:
     return Path(name)
 
 
-def _one_line(exc: BaseException, limit: int = 300) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _run_handler(args: argparse.Namespace) -> int:
     """Run a command's handler and map every way it can end to a message and an exit code."""
     from concurrent.futures.process import BrokenProcessPool
@@ -463,12 +444,12 @@ def _run_handler(args: argparse.Namespace) -> int:
         return ExitCode.SYSTEM
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
+        print(f"error: {where}{exc.strerror or one_line(exc, 300)}", file=sys.stderr)
         return ExitCode.SYSTEM
     except Exception as exc:  # a bug: one line here, the traceback in a file
         saved = save_traceback(exc)
         where = f"the full traceback is in {saved}" if saved else "the traceback could not be saved"
-        print(f"unsim: internal error: {_one_line(exc)}\n{where}", file=sys.stderr)
+        print(f"unsim: internal error: {one_line(exc, 300)}\n{where}", file=sys.stderr)
         return ExitCode.FAILURE
 
 

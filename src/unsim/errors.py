@@ -66,6 +66,20 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def one_line(exc: BaseException, limit: int = 200, *, with_type: bool = True) -> str:
+    """An exception in one short line: the first line of its message, cut to ``limit``
+    characters, its type's name in front (``with_type``); without the type an ``OSError`` reads
+    as its ``strerror`` when it has one, and an empty message as the type's name."""
+    if not with_type and isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    else:
+        message = str(exc).strip()
+        first = message.splitlines()[0] if message else ""
+        name = type(exc).__name__
+        text = (f"{name}: {first}" if first else name) if with_type else (first or name)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a scenario, world or calibration file."""

@@ -23,10 +23,9 @@ from typing import Any
 
 import yaml
 
+from unsim.argtypes import add_parallel_arguments
 from unsim.argtypes import runs as _runs
-from unsim.argtypes import seconds as _seconds
 from unsim.argtypes import seed as _seed
-from unsim.argtypes import workers as _workers
 from unsim.errors import InputError
 from unsim.safeio import load_yaml
 
@@ -35,7 +34,6 @@ __all__ = ["add_sweep_parser", "cmd_sweep", "parse_param"]
 _LINSPACE = re.compile(r"^\s*(-?[\d.eE+-]+)\s*:\s*(-?[\d.eE+-]+)\s*:\s*(\d+)\s*$")
 #: Most values of one swept parameter, and most points of a Latin hypercube.
 MAX_VALUES = 1_000_000
-DASK_TIMEOUT = 5.0
 DEFAULT_OUTCOMES = ("plenary_yes_mean", "icc_retained", "referral_tabled", "referral_adopted")
 
 
@@ -107,15 +105,7 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--lhs", type=_samples, metavar="N", help="Latin hypercube of N points")
     p.add_argument("--runs", type=_runs, help="runs per point (default: the scenario's)")
     p.add_argument("--seed", type=_seed, help="master seed shared by every point")
-    p.add_argument("--workers", type=_workers, default=1, help="local worker processes")
-    p.add_argument("--dask", metavar="ADDRESS", help="run the points on a Dask scheduler")
-    p.add_argument(
-        "--dask-timeout",
-        type=_seconds,
-        default=DASK_TIMEOUT,
-        metavar="SECONDS",
-        help=f"give up connecting to the Dask scheduler after this long (default {DASK_TIMEOUT:g})",
-    )
+    add_parallel_arguments(p, "the points")
     p.add_argument("--out", type=Path, help="output folder")
     p.add_argument("--resume", action="store_true", help="skip the points already in --out")
     p.add_argument(

@@ -34,7 +34,7 @@ from unsim.atomic import write_atomically, write_text_atomically
 from unsim.engine.results import check_output_folder
 from unsim.engine.rng import new_master_seed, stream_key
 from unsim.errors import InputError, Problem, ScenarioError
-from unsim.scenario.loader import _split_path, read_yaml, scenario_from_dict
+from unsim.scenario.loader import read_yaml, scenario_from_dict, split_path
 from unsim.scenario.schema import GA_STAGES, Scenario
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class Base:
     def point(self, overrides: Mapping[str, Any]) -> Scenario:
         raw = self.raw
         # the world and calibration validated once, unless the point changes them
-        touched = {_split_path(str(path))[0] for path in overrides if _split_path(str(path))}
+        touched = {split_path(str(path))[0] for path in overrides if split_path(str(path))}
         if not touched & {"world", "calibration"}:
             raw = dict(raw)
             raw["world"] = self.scenario.world

@@ -19,6 +19,7 @@ from unsim.argtypes import positive as _positive
 from unsim.argtypes import runs as _runs
 from unsim.argtypes import seed as _seed
 from unsim.argtypes import whole_number as _count
+from unsim.argtypes import workers as _workers
 from unsim.errors import ExitCode, InputError
 
 __all__ = ["add_backtest_parser", "add_calibrate_parser", "cmd_backtest", "cmd_calibrate"]
@@ -182,7 +183,7 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         metavar="FILE",
         help="with --timesplit or --council: also write the scores as JSON",
     )
-    p.add_argument("--workers", type=_positive, default=2, help="processes for ideal points")
+    p.add_argument("--workers", type=_workers, default=2, help="processes for ideal points")
     p.add_argument("--out", type=Path, help="also write the scores as CSV")
     p.add_argument(
         "--council",

@@ -7,10 +7,8 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from unsim.errors import ClusterError, InputError
-
-#: Seconds to wait for the scheduler before giving up (``--dask-timeout``).
-DEFAULT_TIMEOUT = 5.0
+from unsim.argtypes import DASK_TIMEOUT as DEFAULT_TIMEOUT
+from unsim.errors import ClusterError, InputError, one_line
 
 _ADDRESS = re.compile(
     r"^(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?"
@@ -57,7 +55,7 @@ class DaskExecutor:
         except Exception as exc:  # OSError, TimeoutError, Dask's own: all mean "not reachable"
             raise ClusterError(
                 f"cannot connect to the Dask scheduler at {address} within {timeout:g} s "
-                f"({_reason(exc)}); is it running? (--dask-timeout sets the wait)"
+                f"({one_line(exc)}); is it running? (--dask-timeout sets the wait)"
             ) from None
         self._own = True
 
@@ -66,7 +64,7 @@ class DaskExecutor:
         try:
             threads = self.client.nthreads()
         except Exception as exc:
-            raise ClusterError(f"the Dask cluster stopped answering ({_reason(exc)})") from None
+            raise ClusterError(f"the Dask cluster stopped answering ({one_line(exc)})") from None
         return max(1, sum(threads.values()) if threads else 1)
 
     def map_blocks(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
@@ -78,7 +76,7 @@ class DaskExecutor:
             for fut in futures:
                 yield fut.result()
         except (OSError, TimeoutError, FutureCancelledError, KilledWorker) as exc:
-            raise ClusterError(f"the Dask cluster failed while running ({_reason(exc)})") from None
+            raise ClusterError(f"the Dask cluster failed while running ({one_line(exc)})") from None
 
     def close(self) -> None:
         if self._own:
@@ -91,10 +89,3 @@ class DaskExecutor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _reason(exc: BaseException) -> str:
-    text = (
-        f"{type(exc).__name__}: {exc}".strip().splitlines()[0] if str(exc) else type(exc).__name__
-    )
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -23,7 +23,7 @@ import pandas as pd
 
 from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
 from unsim.engine.stats import hist_quantiles, proportion
-from unsim.errors import InputError, OutputError, SystemFailure
+from unsim.errors import InputError, OutputError, SystemFailure, one_line
 from unsim.model.rules import Vote
 from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
 
@@ -261,7 +261,9 @@ class Results:
         try:
             info = folder.stat()
         except OSError as exc:
-            raise InputError(f"{folder}: cannot read the results folder ({_why(exc)})") from None
+            raise InputError(
+                f"{folder}: cannot read the results folder ({one_line(exc, with_type=False)})"
+            ) from None
         if not stat.S_ISDIR(info.st_mode):
             raise InputError(f"{folder}: not a folder; give a results folder that unsim wrote")
         summary = _read_json(folder / "summary.json")
@@ -291,7 +293,9 @@ class Results:
                             raise OSError(f"larger than {MAX_TABLE_BYTES >> 30} GiB")
                         frame: pd.DataFrame = reader(p)
                     except Exception as exc:  # pyarrow and pandas raise many kinds
-                        raise InputError(f"{p}: cannot read the table ({_why(exc)})") from None
+                        raise InputError(
+                            f"{p}: cannot read the table ({one_line(exc, with_type=False)})"
+                        ) from None
                     return frame
             return None
 
@@ -321,14 +325,6 @@ class Results:
 MAX_TABLE_BYTES = 4 << 30
 
 
-def _why(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        text = exc.strerror
-    else:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
 def _read_json(path: Path) -> Any:
     from unsim.safeio import FileReadError, read_bounded
 
@@ -339,7 +335,7 @@ def _read_json(path: Path) -> Any:
             raise InputError(f"{path.parent}: not a results folder ({path.name} missing)") from None
         raise InputError(f"{path}: {exc.reason}") from None
     except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deeply
-        raise InputError(f"{path}: not valid JSON ({_why(exc)})") from None
+        raise InputError(f"{path}: not valid JSON ({one_line(exc, with_type=False)})") from None
 
 
 def _jsonable(obj: Any) -> Any:
@@ -370,9 +366,11 @@ def runs_frame(
 
 def is_results_folder(folder: Path) -> bool:
     """True when ``folder`` holds a ``metadata.json`` that unsim wrote (a seed and versions)."""
+    from unsim.safeio import FileReadError, read_bounded
+
     try:
-        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        meta = json.loads(read_bounded(folder / "metadata.json"))
+    except (FileReadError, ValueError):
         return False
     return (
         isinstance(meta, dict)
@@ -391,7 +389,9 @@ def check_output_folder(out: Path, force: bool = False, hint: str = "") -> None:
     try:
         _check_output_folder(out, force, hint)
     except OSError as exc:  # a path too long, a loop of links, a folder we may not list
-        raise OutputError(f"{out}: cannot use it as output folder ({_why(exc)})") from None
+        raise OutputError(
+            f"{out}: cannot use it as output folder ({one_line(exc, with_type=False)})"
+        ) from None
 
 
 def _check_output_folder(out: Path, force: bool, hint: str) -> None:

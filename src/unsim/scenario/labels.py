@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from unsim.scenario.loader import split_path
+
 #: Words for the containers of the scenario (the parts of a path before the field itself).
 _CONTAINERS: dict[str, str] = {
     "actors": "",
@@ -46,13 +48,6 @@ _WORDS: dict[str, str] = {
     "un": "UN",
 }
 
-_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def split_path(path: str) -> list[str | int]:
-    """``"a.b[2].c"`` -> ``["a", "b", 2, "c"]``."""
-    return [int(idx) if idx else name for name, idx in _PART.findall(path)]
-
 
 def words(name: str) -> str:
     """A field or type name in words: ``accept_offer_min_credibility`` -> "accept offer min
@@ -72,6 +67,15 @@ def _get(node: Any, part: str | int) -> Any:
     if isinstance(node, Mapping):
         return node.get(part)
     return None
+
+
+def value_at(scenario: Any, path: str) -> Any:
+    """The value at a dotted path of a scenario (or any nest of models, lists and mappings),
+    None where the path leads nowhere."""
+    node = scenario
+    for part in split_path(path):
+        node = _get(node, part)
+    return node
 
 
 def strategy_name(strategy: Any, siblings: list[Any] | None = None) -> str:

@@ -211,7 +211,8 @@ def problems_from_validation(model: type[BaseModel], err: ValidationError) -> li
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-def _split_path(path: str) -> list[str | int]:
+def split_path(path: str) -> list[str | int]:
+    """``"a.b[2].c"`` (or ``"a.b.2.c"``) -> ``["a", "b", 2, "c"]``."""
     parts: list[str | int] = []
     for name, index in _TOKEN.findall(path):
         if index:
@@ -265,7 +266,7 @@ def apply_overrides(
     )
     problems = []
     for path, value in items:
-        parts = _split_path(path)
+        parts = split_path(path)
         if not parts:
             problems.append(Problem(path, "empty path"))
             continue

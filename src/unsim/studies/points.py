@@ -40,7 +40,7 @@ from unsim.engine.results import OUTCOMES
 from unsim.engine.stats import proportion
 from unsim.errors import Problem, ScenarioError
 from unsim.model import UNModel
-from unsim.scenario.loader import _split_path
+from unsim.scenario.loader import split_path
 from unsim.scenario.schema import GA_STAGES, Scenario, World
 
 __all__ = [
@@ -103,7 +103,7 @@ def set_values(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
     for path, value in overrides.items():
         if _under(path, ("world", "calibration", "resolution")) or not _scalar(value):
             raise NotSettable(path)
-        parts = _split_path(path)
+        parts = split_path(path)
         if not parts or not isinstance(parts[-1], str):
             raise NotSettable(path)
         chain: list[Any] = [out]

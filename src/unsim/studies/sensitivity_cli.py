@@ -26,8 +26,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from unsim.argtypes import add_parallel_arguments
 from unsim.argtypes import positive as _positive
-from unsim.argtypes import whole_number as _seed
+from unsim.argtypes import runs as _runs
+from unsim.argtypes import seed as _seed
 from unsim.errors import InputError
 
 __all__ = ["add_sensitivity_parser", "cmd_sensitivity", "parse_range_param"]
@@ -79,9 +81,9 @@ def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.A
         "Morris: trajectories (points = N x (parameters + 1)). Default 64",
     )
     p.add_argument("--levels", type=_positive, default=4, help="Morris grid levels (default 4)")
-    p.add_argument("--runs", type=_positive, default=500, help="runs per point (default 500)")
+    p.add_argument("--runs", type=_runs, default=500, help="runs per point (default 500)")
     p.add_argument("--seed", type=_seed, help="master seed shared by every point")
-    p.add_argument("--workers", type=_positive, default=1, help="local worker processes")
+    add_parallel_arguments(p, "the points", dask=False)
     p.add_argument("--out", type=Path, help="output folder")
     p.add_argument("--resume", action="store_true", help="skip the points already in --out")
     p.add_argument(
@@ -99,15 +101,14 @@ def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.A
 
 def _bounds(base: Any, params: list[str]) -> dict[str, tuple[float, float] | tuple[int, int]]:
     """Ranges by path; whole numbers where the scenario's value at the path is one."""
-    from unsim.studies.labels import _walk
+    from unsim.scenario.labels import value_at
 
     out: dict[str, Any] = {}
     for text in params:
         path, (low, high) = parse_range_param(text)
         if path in out:
             raise InputError(f"--param {path} given twice")
-        chain, parts = _walk(base.scenario, path)
-        current = getattr(chain[-1], str(parts[-1]), None) if len(chain) == len(parts) else None
+        current = value_at(base.scenario, path)
         if isinstance(current, int) and not isinstance(current, bool):
             if not (low.is_integer() and high.is_integer()):
                 raise InputError(
