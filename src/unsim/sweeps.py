@@ -311,11 +311,8 @@ def _local_pool(workers: int) -> Executor:
     return engine_pool(workers)
 
 
-def _futures(
-    executor: Executor, tasks: Iterator[Any], window: int, fn: Any = None
-) -> Iterator[Any]:
+def _futures(executor: Executor, tasks: Iterator[Any], window: int, fn: Any) -> Iterator[Any]:
     """Results of a concurrent.futures executor as they complete, ``window`` tasks in flight."""
-    fn = fn or evaluate
     pending: set[Future[Any]] = set()
     try:
         for task in itertools.islice(tasks, window):
@@ -332,11 +329,10 @@ def _futures(
             fut.cancel()
 
 
-def _dask(client: Any, tasks: Iterator[Any], window: int, fn: Any = None) -> Iterator[Any]:
+def _dask(client: Any, tasks: Iterator[Any], window: int, fn: Any) -> Iterator[Any]:
     """Results of tasks on a Dask cluster as they complete, ``window`` tasks in flight."""
     from distributed import as_completed
 
-    fn = fn or evaluate
     queue = as_completed()
     submitted = []
     try:
@@ -362,21 +358,7 @@ def execute(
     point; otherwise points run one after another, each spreading its blocks over the workers."""
     it = iter(tasks)
     if n_tasks > 1 and (executor is not None or workers > 1):
-        if executor is not None and hasattr(executor, "client"):
-            yield from _dask(executor.client, it, window=64)
-            return
-        if executor is not None and type(executor).__name__ == "Client":
-            yield from _dask(executor, it, window=64)
-            return
-        if executor is not None and not isinstance(executor, Executor):
-            raise TypeError("executor must be a DaskExecutor, a Dask Client or an Executor")
-        pool = executor if executor is not None else _local_pool(workers)
-        try:
-            yield from _futures(pool, it, window=4 * max(workers, 2))
-        except BrokenProcessPool as exc:
-            from unsim.engine.core import pool_error
-
-            raise pool_error(exc) from None
+        yield from _in_parallel(evaluate, it, workers, executor)
         return
     for task in it:
         yield evaluate(task, workers=workers, executor=executor)
@@ -408,16 +390,27 @@ def execute_points(
         finally:
             release_worker_model()
         return
+    yield from _in_parallel(evaluate_points, iter(tasks), workers, executor)
+
+
+def _in_parallel(fn: Any, tasks: Iterator[Any], workers: int, executor: Any) -> Iterator[Any]:
+    """``fn`` of every task on Dask (a ``DaskExecutor`` or a ``Client``), on an ``Executor``, or
+    on the local pool of ``workers`` processes; results in the order they finish."""
     if executor is not None and hasattr(executor, "client"):
-        yield from _dask(executor.client, tasks, window=64, fn=evaluate_points)
+        yield from _dask(executor.client, tasks, window=64, fn=fn)
         return
     if executor is not None and type(executor).__name__ == "Client":
-        yield from _dask(executor, tasks, window=64, fn=evaluate_points)
+        yield from _dask(executor, tasks, window=64, fn=fn)
         return
     if executor is not None and not isinstance(executor, Executor):
         raise TypeError("executor must be a DaskExecutor, a Dask Client or an Executor")
     pool = executor if executor is not None else _local_pool(workers)
-    yield from _futures(pool, tasks, window=4 * max(workers, 2), fn=evaluate_points)
+    try:
+        yield from _futures(pool, tasks, window=4 * max(workers, 2), fn=fn)
+    except BrokenProcessPool as exc:
+        from unsim.engine.core import pool_error
+
+        raise pool_error(exc) from None
 
 
 # --------------------------------------------------------------------------------------------
