@@ -43,10 +43,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
-from scipy.stats import norm
 
 from unsim.engine.core import run
 from unsim.engine.results import Results
+from unsim.engine.stats import paired_difference
+from unsim.scenario.labels import strategy_name
 from unsim.scenario.schema import Scenario
 from unsim.strategies import Strategy
 
@@ -73,11 +74,6 @@ def _replace(model: BaseModel, path: str, value: Any) -> Any:
     return model.model_copy(update={head: _replace(getattr(model, head), rest, value)})
 
 
-def _strategy_label(strategy: Any) -> str:
-    text = str(strategy.type).replace("_", " ")
-    return f"{text} ({strategy.label})" if strategy.label else text
-
-
 def assumptions(scenario: Scenario) -> list[Assumption]:
     """The assumptions ``scenario`` holds, in the order they are removed (see the module doc)."""
     out: list[Assumption] = []
@@ -90,7 +86,7 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
             kept = [st for st in s.actors.target.strategies if st.key != key]  # type: ignore[attr-defined]
             return _replace(s, "actors.target.strategies", kept)  # type: ignore[no-any-return]
 
-        out.append(Assumption(f"strategies[{i}]", _strategy_label(strategy), drop))
+        out.append(Assumption(f"strategies[{i}]", strategy_name(strategy, strategies), drop))
     bargain = actors.sponsors.bargaining
     if scenario.resolution.clauses.icc_referral and (
         bargain.drop_if_expected_yes_share_below > 0 or bargain.accept_offer_min_credibility <= 1
@@ -190,13 +186,6 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
     return out
 
 
-def _interval(d: np.ndarray, level: float = 0.95) -> float:
-    """Half-width of the normal interval of the mean of per-run differences ``d``."""
-    if len(d) < 2:
-        return math.nan
-    return float(norm.ppf(0.5 + level / 2) * d.std(ddof=1) / math.sqrt(len(d)))
-
-
 def _means(runs: pd.DataFrame, stage: str) -> tuple[dict[str, float], np.ndarray]:
     held = runs[f"{stage}_held"].to_numpy(dtype=bool)
     n = max(int(held.sum()), 1)
@@ -212,12 +201,12 @@ def _stage_table(tables: list[pd.DataFrame], steps: list[Assumption], stage: str
         part: dict[str, Any] = {"name": step.name, "label": step.label}
         for c in CATEGORIES:
             part[c] = means[k][c] - means[k + 1][c]
-        for c in CATEGORIES:
-            d = (
-                tables[k][f"{stage}_{c}"].to_numpy(dtype=np.float64)[both]
-                - tables[k + 1][f"{stage}_{c}"].to_numpy(dtype=np.float64)[both]
+        for c in CATEGORIES:  # the interval of the per-run differences (paired runs)
+            col = f"{stage}_{c}"
+            diff = paired_difference(
+                tables[k + 1][col].to_numpy()[both], tables[k][col].to_numpy()[both]
             )
-            part[f"{c}_ci"] = _interval(d)
+            part[f"{c}_ci"] = (diff["ci_high"] - diff["ci_low"]) / 2
         parts.append(part)
     return {
         "as_given": dict(means[0]),
