@@ -31,13 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from unsim.calibration.backtest import LOG_LOSS_FLOOR, probability_scores
 from unsim.engine import run
 from unsim.errors import InputError
 from unsim.scenario.schema import Scenario, World
 
 VOTES_FILE = "unsc_icc_votes_before_2014-11.csv"
 OUTCOMES = ("Y", "N", "A")
-FLOOR = 0.01  # log loss: probabilities below 1 % count as 1 %
+FLOOR = LOG_LOSS_FLOOR  # log loss: probabilities below 1 % count as 1 %
 
 #: Names in the data file that differ from the world's state names.
 ALIASES = {
@@ -207,16 +208,8 @@ def case_scenario(scenario: Scenario, case: Case) -> Scenario:
 
 def _scores(probs: pd.DataFrame, actual: pd.Series) -> dict[str, float]:
     """Accuracy, Brier (three outcomes) and log loss of ``probs`` (columns Y, N, A)."""
-    onehot = pd.DataFrame({k: (actual == k).astype(float) for k in OUTCOMES})
-    p = probs[list(OUTCOMES)].to_numpy()
-    o = onehot.to_numpy()
-    picked = np.asarray(OUTCOMES)[p.argmax(axis=1)]
-    chosen = np.maximum((p * o).sum(axis=1), FLOOR)
-    return {
-        "accuracy": float((picked == actual.to_numpy()).mean()),
-        "brier": float(((p - o) ** 2).sum(axis=1).mean()),
-        "log_loss": float(-np.log(chosen).mean()) + 0.0,  # no negative zero
-    }
+    index = actual.map({k: i for i, k in enumerate(OUTCOMES)}).to_numpy(dtype=int)
+    return probability_scores(probs[list(OUTCOMES)].to_numpy(dtype=float), index)
 
 
 def _tabling_chance(scenario: Scenario, case: Case, runs: int, seed: int) -> float:

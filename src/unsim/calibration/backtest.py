@@ -311,6 +311,19 @@ def _interval_hits(tallies: pd.DataFrame, actual: Mapping[str, int]) -> dict[str
     return out
 
 
+def probability_scores(p: NDArray[np.float64], actual: NDArray[np.int_]) -> dict[str, float]:
+    """Accuracy, Brier score and log loss (probabilities below :data:`LOG_LOSS_FLOOR` counted as
+    the floor) of ``p`` (a row per state, a column per possible vote) against the column index
+    of each state's recorded vote."""
+    onehot = np.eye(p.shape[1])[actual]
+    p_actual = p[np.arange(len(actual)), actual]
+    return {
+        "accuracy": float((p.argmax(axis=1) == actual).mean()),
+        "brier": float(((p - onehot) ** 2).sum(axis=1).mean()),
+        "log_loss": float(-np.log(np.maximum(p_actual, LOG_LOSS_FLOOR)).mean()) + 0.0,
+    }
+
+
 def score(
     forecast: Forecast,
     votes: pd.Series | None = None,
@@ -327,14 +340,7 @@ def score(
             raise InputError("no state is both in the recorded votes and in the forecast")
         p = forecast.probabilities.loc[common, list(LETTERS)].to_numpy(dtype=float)
         actual = votes.loc[common].map({k: i for i, k in enumerate(LETTERS)}).to_numpy(dtype=int)
-        onehot = np.eye(len(LETTERS))[actual]
-        p_actual = p[np.arange(len(common)), actual]
-        out.update(
-            n_states=len(common),
-            accuracy=float((p.argmax(axis=1) == actual).mean()),
-            brier=float(((p - onehot) ** 2).sum(axis=1).mean()),
-            log_loss=float(-np.log(np.maximum(p_actual, LOG_LOSS_FLOOR)).mean()),
-        )
+        out.update(n_states=len(common), **probability_scores(p, actual))
     if tallies is not None and forecast.tallies is not None and len(forecast.tallies):
         for name in TALLY_NAMES.values():
             if name in forecast.tallies:
