@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from unsim import load_scenario, run
     from unsim.explore.session import DEFAULT_RUNS, Session, WhatIf
-    from unsim.plots import plot_group_votes, plot_tallies
+    from unsim.results.plots import plot_group_votes, plot_tallies
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 changes")

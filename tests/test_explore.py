@@ -163,7 +163,7 @@ def test_explore_without_solara_or_with_a_bad_scenario(tmp_path: Path, capsys) -
 def test_group_votes_figure(session: Session) -> None:
     from matplotlib.figure import Figure
 
-    from unsim.plots import plot_group_votes
+    from unsim.results.plots import plot_group_votes
 
     ax = plot_group_votes(
         session.baseline.per_state,

@@ -7,7 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from unsim import load_scenario
-from unsim.plots import annotate_heatmap, plot_group_heatmap, readable_text_color
+from unsim.results.plots import annotate_heatmap, plot_group_heatmap, readable_text_color
 from unsim.scenario.labels import describe, is_code_path, label_for
 
 from .conftest import DEFAULT_SCENARIO

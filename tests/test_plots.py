@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 
 from unsim.engine import OUTCOMES, Results, run
 from unsim.engine.stats import paired_difference
-from unsim.plots import (
+from unsim.results.plots import (
     FUNNEL,
     plot_comparison,
     plot_funnel,

@@ -259,7 +259,7 @@ def _save_comparison(folder: Path, table: pd.DataFrame, names: tuple[str, str]) 
     from matplotlib.figure import Figure
 
     from unsim.atomic import write_atomically
-    from unsim.plots import plot_comparison
+    from unsim.results.plots import plot_comparison
 
     write_atomically(folder / "comparison.csv", lambda tmp: table.to_csv(tmp, index=False))
     fig = Figure(figsize=(9.5, 0.34 * max(len(table), 1) + 1.9), layout="constrained")
@@ -301,7 +301,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from unsim.engine.results import Results, output_errors
-    from unsim.plots import save_standard_plots
+    from unsim.results.plots import save_standard_plots
     from unsim.studies.plots import folder_kind, plot_folder
 
     folder = Path(args.results)

@@ -249,7 +249,7 @@ class Results:
         (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2))
         (folder / "metadata.json").write_text(json.dumps(_jsonable(self.metadata), indent=2))
         if plots:
-            from unsim.plots import save_standard_plots
+            from unsim.results.plots import save_standard_plots
 
             save_standard_plots(self, folder)
 

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from unsim.atomic import with_umask_mode, write_text_atomically
 from unsim.engine.results import Results
 from unsim.errors import OutputError
-from unsim.plots import (
+from unsim.results.plots import (
     FUNNEL,
     GROUP_LABELS,
     STAGE_LABELS,

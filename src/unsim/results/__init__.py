@@ -1,0 +1,1 @@
+"""Results of a run and what is made from them: tables, statistics, summaries, figures."""

@@ -1,0 +1,64 @@
+"""The standard figures of a results folder, written as PNGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from unsim.atomic import write_atomically
+from unsim.results.plots.funnel import plot_funnel
+from unsim.results.plots.states import plot_state_support
+from unsim.results.plots.style import FUNNEL
+from unsim.results.plots.tallies import held_stages, plot_tally_summary, tallies_grid, tally_columns
+from unsim.scenario.schema import GA_STAGES, STAGES
+
+
+def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> list[Path]:
+    """Write tallies.png, funnel.png and state_support.png into ``folder``; return the files.
+
+    ``results`` is a ``unsim.engine.Results``. Without a run table (``results.runs`` is None) the
+    tallies figure is drawn from the summary's quantiles. state_support.png shows the plenary (or
+    the last General Assembly stage held) by regional group; it is skipped when no per-state
+    results exist. Figures are rendered with Agg and never registered with pyplot.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+
+    def save(fig: Figure, name: str) -> None:
+        # atomically: a figure being redrawn is replaced whole, never left half written
+        path = write_atomically(folder / name, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+        fig.clear()
+        written.append(path)
+
+    summary = results.summary
+    scenario = getattr(results, "scenario", None)
+    resolution = getattr(scenario, "resolution", None)
+    majority = str(getattr(resolution, "majority", "simple"))
+    runs = results.runs
+    if runs is None and getattr(results, "runs_file", None) is not None:
+        # streamed to a file: only the tally columns are read back
+        runs = results.run_table(tally_columns())
+    if runs is not None and held_stages(runs):
+        save(tallies_grid(runs, majority, Figure()), "tallies.png")
+    elif summary.get("tallies"):
+        save(plot_tally_summary(summary, fig=Figure()), "tallies.png")
+    if any(k in summary.get("outcomes", {}) for k in FUNNEL):
+        fig = Figure(figsize=(8.0, 5.0), layout="constrained")
+        plot_funnel(summary, ax=fig.add_subplot())
+        save(fig, "funnel.png")
+    per_state = results.per_state
+    if per_state is not None and len(per_state):
+        present = set(per_state["stage"].astype(str))
+        ga = [s for s in GA_STAGES if s in present]
+        stage = (
+            "plenary"
+            if "plenary" in present
+            else (ga[-1] if ga else min(present, key=STAGES.index))
+        )
+        fig = Figure()
+        plot_state_support(per_state, stage=stage, fig=fig)
+        save(fig, "state_support.png")
+    return written

@@ -1,0 +1,131 @@
+"""Colours, labels and small helpers shared by unsim's figures."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+from numpy.typing import NDArray
+
+from unsim.scenario.schema import SC_STAGES, STAGES
+
+#: Colours of the vote categories (blue/red diverging, safe for the common colour-blindnesses).
+COLORS: dict[str, str] = {
+    "yes": "#2166ac",
+    "no": "#b2182b",
+    "abstain": "#969696",
+    "absent": "#e3e3e3",
+}
+BODY_COLORS = {"ga": "#4d7ea8", "sc": "#e08a3c", "veto": "#b2182b"}
+THRESHOLD_COLOR = "#222222"
+BAND_COLOR = "#f2c14e"
+
+STAGE_LABELS: dict[str, str] = {
+    "no_action_motion": "No-action motion (Third Committee)",
+    "amendment": "Amendment deleting the ICC paragraphs",
+    "third_committee": "Third Committee",
+    "plenary": "General Assembly plenary",
+    "sc_agenda": "Security Council: agenda (procedural)",
+    "sc_referral": "Security Council: ICC referral",
+}
+
+GROUP_LABELS: dict[str, str] = {
+    "African": "African States",
+    "Asia-Pacific": "Asia-Pacific States",
+    "Eastern European": "Eastern European States",
+    "GRULAC": "Latin American & Caribbean States",
+    "WEOG": "Western European & Other States",
+}
+
+#: The outcomes of the funnel, from the committee to the Council, in procedural order.
+FUNNEL: tuple[str, ...] = (
+    "icc_retained",
+    "committee_adopted",
+    "plenary_adopted",
+    "sc_agenda_adopted",
+    "referral_tabled",
+    "referral_vetoed",
+    "referral_adopted",
+)
+FUNNEL_BODY = {
+    "icc_retained": "ga",
+    "committee_adopted": "ga",
+    "plenary_adopted": "ga",
+    "sc_agenda_adopted": "sc",
+    "referral_tabled": "sc",
+    "referral_vetoed": "veto",
+    "referral_adopted": "sc",
+}
+
+TALLY_CATS = ("yes", "no", "abstain")
+ZORDER = {"yes": 2.3, "no": 2.2, "abstain": 2.1}  # yes drawn over the others
+SUPPORT_CATS = ("yes", "abstain", "absent", "no")  # left to right: yes anchored left, no right
+COUNCIL_SIZE = 15
+ROWS_PER_COLUMN = 56  # states per panel column in the state-support figure
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+# ------------------------------------------------------------------------------------------------
+def check_stage(stage: str) -> None:
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
+
+
+def stage_majority(stage: str, majority: str) -> str:
+    """The GA majority a stage needs: the resolution's at the plenary, simple elsewhere."""
+    if majority not in ("simple", "two_thirds"):
+        raise ValueError(f"majority must be 'simple' or 'two_thirds', not {majority!r}")
+    return majority if stage == "plenary" else "simple"
+
+
+def needed_yes(
+    stage: str, yes: NDArray[np.int64], no: NDArray[np.int64], majority: str
+) -> NDArray[np.int64]:
+    """The required majority of each run, as UN voting records give it: the yes votes needed out
+    of that run's members present and voting (yes + no); nine in the Council."""
+    if stage in SC_STAGES:
+        return np.full_like(no, 9)
+    voting = yes + no
+    if stage_majority(stage, majority) == "two_thirds":
+        return np.maximum(-((-2 * voting) // 3), 1)  # ceil(2/3 of present and voting), at least 1
+    return voting // 2 + 1  # more yes than no
+
+
+def percent_axis(axis: Any) -> None:
+    axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
+def pct(p: float) -> str:
+    if math.isnan(p):
+        return "n/a"
+    if p == 0 or p == 1 or 0.1 <= p <= 0.9:
+        return f"{p:.0%}"
+    return f"{p:.1%}"
+
+
+def new_axes(figsize: tuple[float, float]) -> Axes:
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def new_figure(
+    fig: Figure | None,
+    figsize: tuple[float, float],
+    layout: Literal["constrained"] | None = "constrained",
+) -> Figure:
+    if fig is None:
+        return plt.figure(figsize=figsize, layout=layout)
+    fig.set_size_inches(*figsize)
+    fig.set_layout_engine(layout)
+    return fig
+
+
+def number(x: Any) -> float:
+    """A summary number (``None`` where JSON stored NaN)."""
+    return math.nan if x is None else float(x)
