@@ -108,6 +108,13 @@ def plot_state_support(
             fontsize="small",
         )
         return ax
+    return _support_panels(groups, title, fig)
+
+
+def _support_panels(
+    groups: list[tuple[str, pd.DataFrame]], title: str, fig: Figure | None
+) -> Figure:
+    """One panel per group (long groups continue in a further column), in a fixed layout."""
     columns: list[tuple[str, pd.DataFrame]] = []
     for name, rows in groups:
         k = max(1, math.ceil(len(rows) / ROWS_PER_COLUMN))

@@ -295,31 +295,7 @@ def plot_tally_summary(summary: Mapping[str, Any], *, fig: Figure | None = None)
     handles: dict[str, Any] = {}
     for ax, (title, stages) in zip(axes, panels, strict=False):
         for i, stage in enumerate(stages):
-            entry = tallies[stage]
-            for j, cat in enumerate(TALLY_CATS):
-                q = entry.get(cat)
-                if not q:
-                    continue
-                y = i + (j - 1) * 0.22
-                q05, q25, q50, q75, q95 = (
-                    number(q[k]) for k in ("q05", "q25", "q50", "q75", "q95")
-                )
-                ax.plot([q05, q95], [y, y], color=COLORS[cat], lw=1.2, solid_capstyle="butt")
-                ax.plot([q25, q75], [y, y], color=COLORS[cat], lw=5, solid_capstyle="butt")
-                handles[cat] = ax.plot(
-                    [q50], [y], "o", color="white", mec=COLORS[cat], ms=5, label=cat
-                )[0]
-            need = number(entry.get("median_needed_yes"))
-            if not math.isnan(need):
-                handles["yes needed (median)"] = ax.plot(
-                    [need, need],
-                    [i - 0.42, i + 0.42],
-                    color=THRESHOLD_COLOR,
-                    ls="--",
-                    lw=1.3,
-                    gid="threshold",
-                    label="yes needed (median)",
-                )[0]
+            _draw_stage_summary(ax, i, tallies[stage], handles)
         ax.set_yticks(
             range(len(stages)),
             [f"{STAGE_LABELS[s]}\n(held in {int(tallies[s]['held']):,} runs)" for s in stages],
@@ -356,3 +332,29 @@ def plot_tally_summary(summary: Mapping[str, Any], *, fig: Figure | None = None)
         fontweight="bold",
     )
     return fig
+
+
+def _draw_stage_summary(
+    ax: Axes, i: int, entry: Mapping[str, Any], handles: dict[str, Any]
+) -> None:
+    """One stage's row of a tally summary: quantile bars per vote and the yes votes needed."""
+    for j, cat in enumerate(TALLY_CATS):
+        q = entry.get(cat)
+        if not q:
+            continue
+        y = i + (j - 1) * 0.22
+        q05, q25, q50, q75, q95 = (number(q[k]) for k in ("q05", "q25", "q50", "q75", "q95"))
+        ax.plot([q05, q95], [y, y], color=COLORS[cat], lw=1.2, solid_capstyle="butt")
+        ax.plot([q25, q75], [y, y], color=COLORS[cat], lw=5, solid_capstyle="butt")
+        handles[cat] = ax.plot([q50], [y], "o", color="white", mec=COLORS[cat], ms=5, label=cat)[0]
+    need = number(entry.get("median_needed_yes"))
+    if not math.isnan(need):
+        handles["yes needed (median)"] = ax.plot(
+            [need, need],
+            [i - 0.42, i + 0.42],
+            color=THRESHOLD_COLOR,
+            ls="--",
+            lw=1.3,
+            gid="threshold",
+            label="yes needed (median)",
+        )[0]
