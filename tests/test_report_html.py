@@ -13,7 +13,7 @@ from unsim import load_scenario, run
 from unsim.cli import main
 from unsim.engine.results import Results
 from unsim.errors import OutputError
-from unsim.reporting.html import render_report, write_report
+from unsim.results.report.html import render_report, write_report
 from unsim.scenario.labels import is_code_path
 
 from .conftest import DEFAULT_SCENARIO
@@ -174,7 +174,7 @@ def test_report_command_and_run_flag(tmp_path: Path, capsys, monkeypatch) -> Non
     assert mine.read_text() == "<p>my notes</p>"
     assert "not a report that unsim wrote" in capsys.readouterr().err
     # replacing a report unsim wrote (its rendering stubbed: the file handling is under test)
-    import unsim.reporting.html as report_module
+    import unsim.results.report.html as report_module
 
     stub = f'<html><head><meta name="generator" content="{report_module.GENERATOR}"></head></html>'
     monkeypatch.setattr(report_module, "render_report", lambda results: stub)

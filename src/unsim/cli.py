@@ -208,7 +208,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         staging=staging,
     )
     if getattr(args, "report", False):
-        from unsim.reporting.html import write_report
+        from unsim.results.report.html import write_report
 
         write_report(results, written / "report.html")
     comparison_text = None
@@ -363,7 +363,7 @@ def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     else:
         add_sweep_parser(sub)
     from unsim.explore.cli import add_explore_parser
-    from unsim.reporting.cli import add_report_parser
+    from unsim.results.report.cli import add_report_parser
 
     add_report_parser(sub)
     add_explore_parser(sub)

@@ -24,7 +24,7 @@ from unsim.errors import UnsimError
 from unsim.explore.controls import Control, Section, build_controls
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
-from unsim.reporting.html import main_stage
+from unsim.results.report.html import main_stage
 
 _SESSION: Session | None = None
 _SESSION_LOCK = threading.Lock()

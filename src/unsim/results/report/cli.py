@@ -27,7 +27,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 def cmd_report(args: argparse.Namespace) -> int:
     from unsim.engine.results import Results
-    from unsim.reporting.html import write_report
+    from unsim.results.report.html import write_report
 
     results = Results.load(args.results)
     out = args.out if args.out is not None else Path(args.results) / "report.html"

@@ -1,2 +1,2 @@
 """Documents for readers who do not run the model: the self-contained HTML report
-(:mod:`unsim.reporting.html`: ``render_report``, ``write_report``)."""
+(:mod:`unsim.results.report.html`: ``render_report``, ``write_report``)."""

@@ -1,0 +1,273 @@
+"""A results folder as one self-contained HTML file for readers who never ran the model.
+
+``unsim report RESULTS_DIR`` (and ``unsim run ... --report``) writes it: the question and the
+scenario in words, what is data and what is assumption, every outcome with its interval, the
+tallies against their thresholds, the pivotal states, each state's probabilities and how to
+reproduce the run. Figures are embedded as base64 PNG; the file loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from unsim.atomic import with_umask_mode, write_text_atomically
+from unsim.engine.results import Results
+from unsim.errors import OutputError
+from unsim.results.plots import (
+    FUNNEL,
+    GROUP_LABELS,
+    STAGE_LABELS,
+    plot_funnel,
+    plot_group_heatmap,
+    plot_tallies,
+    plot_tally_summary,
+    tally_columns,
+)
+from unsim.results.report.markup import esc, figure_png, percent, table
+from unsim.results.report.scenario_text import data_and_assumptions, question, world_of
+from unsim.scenario.labels import words
+from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
+
+#: Marks a file as written by this module (a report is replaced only if it carries it).
+GENERATOR = "unsim report"
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 62rem;
+       margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid
+#ddd; padding-bottom: .2rem; } .sub { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .92rem; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #e5e5e5; text-align: left; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+img { max-width: 100%; height: auto; } .note { color: #555; font-size: .9rem; }
+code { background: #f4f4f4; padding: 0 .25rem; border-radius: 3px; }
+details summary { cursor: pointer; }
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# results
+# --------------------------------------------------------------------------------------------
+def _outcomes(results: Results) -> str:
+    s = results.summary
+    names = {st.iso3: st.name for st in world_of(results.scenario).states}
+    rows = []
+    for name, o in s["outcomes"].items():
+        label = o.get("label", words(name))
+        if name.startswith("veto_") and name[5:] in names:
+            label = f"{names[name[5:]]} vetoes"
+        rows.append(
+            (
+                label,
+                percent(o.get("p")),
+                f"{percent(o.get('ci_low'))} to {percent(o.get('ci_high'))}",
+            )
+        )
+    parts = [
+        "<h2>Outcomes</h2>",
+        f"<p>Each probability is the share of the {int(s['runs']):,} simulated histories in which "
+        "the outcome happened, with its 95 % interval (Wilson, over runs).</p>",
+    ]
+    if any(k in s["outcomes"] for k in FUNNEL):
+        fig = Figure(figsize=(8.0, 5.0), layout="constrained")
+        plot_funnel(s, ax=fig.add_subplot())
+        parts.append(figure_png(fig, "probability of each outcome from committee to Council"))
+    parts.append(table(["outcome", "probability", "95 % interval"], rows, numeric=(1, 2)))
+    return "\n".join(parts)
+
+
+def _tallies(results: Results) -> str:
+    s = results.summary
+    cats = ("yes", "no", "abstain", "absent")
+    rows = []
+    for stage, t in s.get("tallies", {}).items():
+
+        def q(cat: str, t: Mapping[str, Any] = t) -> str:
+            c = t.get(cat)
+            if not c:
+                return "–"
+            return f"{c['q50']:.0f} ({c['q05']:.0f}–{c['q95']:.0f})"
+
+        need = t.get("median_needed_yes")
+        needed = (
+            str(t.get("threshold", ""))
+            if stage in SC_STAGES
+            else f"{t.get('threshold', '')}: about {need} yes (median)"
+        )
+        rows.append(
+            (
+                STAGE_LABELS.get(stage, stage),
+                percent(int(t["held"]) / int(s["runs"])),
+                *(q(c) for c in cats),
+                needed,
+            )
+        )
+    parts = [
+        "<h2>Tallies against their thresholds</h2>",
+        "<p>Median votes and, in brackets, the range of 90 % of runs (5th to 95th percentile), "
+        "over the runs in which the vote was held.</p>",
+        table(["stage", "held in", *cats, "needed to adopt"], rows, numeric=(1, 2, 3, 4, 5)),
+    ]
+    majority = results.scenario.resolution.majority
+    runs = results.runs
+    if runs is None and results.runs_file is not None:  # streamed to a file: read the tallies
+        runs = results.run_table(tally_columns())
+    if runs is not None and any(f"{st}_held" in runs and runs[f"{st}_held"].any() for st in STAGES):
+        fig = plot_tallies(runs, majority=majority, fig=Figure(layout="constrained"))
+    else:
+        fig = plot_tally_summary(s, fig=Figure(layout="constrained"))
+    parts.append(figure_png(fig, "distribution of the tallies at each stage"))
+    return "\n".join(parts)
+
+
+def _pivotal(results: Results) -> str:
+    piv = sorted(results.summary.get("pivotal", []), key=lambda r: -float(r["p"]))
+    parts = [
+        "<h2>Pivotal states</h2>",
+        "<p>A state is pivotal in a run when changing its vote alone would have changed the "
+        "result of that vote.</p>",
+    ]
+    if not piv:
+        parts.append("<p>No state was pivotal in any run.</p>")
+        return "\n".join(parts)
+    rows = [
+        (
+            r["name"],
+            STAGE_LABELS.get(r["stage"], r["stage"]),
+            percent(r["p"]),
+            f"{percent(r['ci_low'])} to {percent(r['ci_high'])}",
+        )
+        for r in piv[:20]
+    ]
+    parts.append(table(["state", "vote", "pivotal in", "95 % interval"], rows, numeric=(2, 3)))
+    return "\n".join(parts)
+
+
+def main_stage(per_state: pd.DataFrame) -> str | None:
+    """The stage a per-state view shows: the plenary, or the last General Assembly stage held."""
+    present = set(per_state["stage"].astype(str)) if len(per_state) else set()
+    if "plenary" in present:
+        return "plenary"
+    ga = [s for s in GA_STAGES if s in present]
+    if ga:
+        return ga[-1]
+    return min(present, key=STAGES.index) if present else None
+
+
+def _per_state(results: Results) -> str:
+    ps = results.per_state
+    stage = main_stage(ps)
+    parts = ["<h2>Each state's vote</h2>"]
+    if stage is None:
+        parts.append("<p>No vote was held in any run.</p>")
+        return "\n".join(parts)
+    fig = Figure(figsize=(9.0, 4.2), layout="constrained")
+    plot_group_heatmap(ps, ax=fig.add_subplot())
+    parts.append(figure_png(fig, "probability of a yes vote by regional group and stage"))
+    df = ps[ps["stage"].astype(str) == stage].sort_values(
+        ["p_yes", "name"], ascending=[False, True]
+    )
+    rows = [
+        (
+            r.name,
+            GROUP_LABELS.get(str(r.group), str(r.group)),
+            percent(r.p_yes),
+            percent(r.p_no),
+            percent(r.p_abstain),
+            percent(r.p_absent),
+            percent(getattr(r, "p_pivotal", float("nan"))),
+        )
+        for r in df.itertuples()
+    ]
+    parts.append(
+        f"<p>{esc(STAGE_LABELS.get(stage, stage))}: each state's probability of each vote over "
+        f"the runs in which it was held, most likely yes first.</p>"
+    )
+    parts.append(
+        "<details open><summary>Table of all states</summary>"
+        + table(
+            ["state", "regional group", "yes", "no", "abstain", "absent", "pivotal"],
+            rows,
+            numeric=range(2, 7),
+        )
+        + "</details>"
+    )
+    return "\n".join(parts)
+
+
+def _reproduce(results: Results) -> str:
+    meta = results.metadata or {}
+    versions = meta.get("versions", {}) or {}
+    command = meta.get("command") or (
+        f"unsim run SCENARIO.yaml --seed {results.seed} --runs {results.summary['runs']}"
+    )
+    rows = [
+        ("command", command),
+        ("master seed", str(results.seed)),
+        ("runs", f"{int(results.summary['runs']):,}"),
+        ("git revision", str(meta.get("git_revision") or "not recorded")),
+        *((f"{k} version", str(v)) for k, v in versions.items()),
+    ]
+    return "\n".join(
+        [
+            "<h2>How to reproduce it</h2>",
+            "<p>The same scenario, seed and number of runs give the same results for any number "
+            "of workers. The resolved scenario (world and calibration included) is in the "
+            "results folder's <code>metadata.json</code>.</p>",
+            table(["", ""], rows),
+        ]
+    )
+
+
+def render_report(results: Results) -> str:
+    """The report as one HTML document (a string)."""
+    sc = results.scenario
+    s = results.summary
+    body = [
+        f"<h1>{esc(sc.resolution.title)}</h1>",
+        f'<p class="sub">Scenario <b>{esc(sc.name)}</b>'
+        + (f", as of {esc(sc.date)}" if sc.date else "")
+        + f" · {int(s['runs']):,} simulated histories · seed {results.seed}</p>",
+        "<p>unsim simulates the vote and the diplomacy around it many times over; each run is "
+        "one possible history. The figures below are shares of those runs: the consequences of "
+        "the scenario's data and assumptions, not a prediction.</p>",
+        question(sc),
+        data_and_assumptions(sc, s),
+        _outcomes(results),
+        _tallies(results),
+        _pivotal(results),
+        _per_state(results),
+        _reproduce(results),
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f'<meta name="generator" content="{GENERATOR}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(sc.name)}: {esc(sc.resolution.title)}</title>"
+        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+    except OSError:
+        return False
+    return f'content="{GENERATOR}"' in head
+
+
+def write_report(results: Results, out: str | Path) -> Path:
+    """Write the report to ``out`` atomically. An existing file is replaced only if it is a
+    report that unsim wrote; anything else is refused with :class:`OutputError`."""
+    out = Path(out)
+    if out.exists() and (out.is_dir() or not _is_report(out)):
+        raise OutputError(
+            f"{out}: exists and is not a report that unsim wrote; nothing was written. "
+            "Choose another file with --out"
+        )
+    return with_umask_mode(write_text_atomically(out, render_report(results)))

@@ -1,0 +1,241 @@
+"""The report's account of a scenario in words: the question, the strategies, what is data and
+what is assumption (with the attribution of the forecast to each assumption)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from unsim.results.plots import (
+    STAGE_LABELS,
+)
+from unsim.results.report.markup import esc, table
+from unsim.scenario.labels import describe, label_for, strategy_name, words
+from unsim.scenario.schema import Scenario, World
+from unsim.strategies import Strategy
+
+
+def world_of(scenario: Scenario) -> World:
+    world = scenario.world
+    assert isinstance(world, World)
+    return world
+
+
+def _names(scenario: Scenario, refs: Iterable[str]) -> str:
+    world = world_of(scenario)
+    names = {s.iso3: s.name for s in world.states}
+    out = []
+    for ref in refs:
+        if ref in world.blocs:
+            out.append(f"{world.blocs[ref].name} ({len(world.blocs[ref].members)} states)")
+        else:
+            out.append(names.get(ref, ref))
+    return ", ".join(out) if out else "none"
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ", ".join(words(str(v)) for v in value) or "none"
+    if value is None:
+        return "not set"
+    return words(str(value)) if isinstance(value, str) else str(value)
+
+
+def strategy_sentences(scenario: Scenario) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Each strategy: its name and (parameter label, value, description) rows, in words."""
+    out = []
+    strategies: list[Strategy] = list(scenario.actors.target.strategies)
+    for i, s in enumerate(strategies):
+        rows = []
+        base = f"actors.target.strategies[{i}]"
+        for field in type(s).model_fields:
+            if field in ("type", "label", "schedule", "adaptive"):
+                continue
+            value = getattr(s, field)
+            if isinstance(value, dict):
+                value = "; ".join(
+                    f"{_names(scenario, [k])}: {_value_text(v)}" for k, v in value.items()
+                )
+            rows.append(
+                (
+                    label_for(f"{base}.{field}", scenario).split(": ", 1)[-1],
+                    _value_text(value),
+                    describe(f"{base}.{field}", scenario) or "",
+                )
+            )
+        end = s.schedule.end
+        when = f"from round {s.schedule.start}" + (f" to round {end}" if end else " to the end")
+        if s.adaptive is not None:
+            if s.adaptive.expected_yes_share_above is not None:
+                when += (
+                    f", only while the expected yes share is above "
+                    f"{s.adaptive.expected_yes_share_above:g}"
+                )
+            if s.adaptive.only_while_icc_retained:
+                when += ", only while the ICC language is in the draft"
+        rows.append(("when it acts", when, "rounds are counted over the whole campaign"))
+        out.append((strategy_name(s, strategies), rows))
+    return out
+
+
+def question(scenario: Scenario) -> str:
+    r = scenario.resolution
+    world = world_of(scenario)
+    target = {s.iso3: s.name for s in world.states}.get(r.target, r.target)
+    clauses = [
+        (type(r.clauses).model_fields[name].description or words(name))
+        for name, on in r.clauses.model_dump().items()
+        if on
+    ]
+    stages = ", ".join(STAGE_LABELS.get(s, s) for s in r.stages)
+    majority = (
+        "two thirds of those present and voting in the plenary"
+        if r.majority == "two_thirds"
+        else "a simple majority of those present and voting"
+    )
+    parts = [
+        "<h2>The question</h2>",
+        f"<p>{esc(scenario.description or '')}</p>",
+        "<ul>",
+        f"<li><b>Draft:</b> {esc(r.title)}</li>",
+        f"<li><b>Target state:</b> {esc(target)}</li>",
+        f"<li><b>Sponsors:</b> {esc(_names(scenario, r.sponsors))}</li>",
+        f"<li><b>Co-sponsors:</b> {esc(_names(scenario, r.cosponsors))}</li>",
+        "<li><b>Clauses:</b> "
+        + (esc("; ".join(clauses)) if clauses else "no ICC or sanctions clause")
+        + "</li>",
+        f"<li><b>Path through procedure:</b> {esc(stages)}; adoption needs {esc(majority)}.</li>",
+        f"<li><b>The target's allies:</b> {esc(_names(scenario, scenario.actors.allies.members))};"
+        f" <b>patrons:</b> {esc(_names(scenario, scenario.actors.allies.patrons))}</li>",
+        "</ul>",
+        "<h3>The target's response strategies</h3>",
+    ]
+    sentences = strategy_sentences(scenario)
+    if not sentences:
+        parts.append("<p>None: the target does not respond.</p>")
+    for name, rows in sentences:
+        parts.append(f"<h4>{esc(name[:1].upper() + name[1:])}</h4>")
+        parts.append(table(["parameter", "value", "meaning"], rows))
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# data and assumptions
+# --------------------------------------------------------------------------------------------
+#: Scenario values that are stated priors (not estimated from data), shown when no attribution
+#: table is in the summary.
+_PRIOR_MODELS = ("actors.sponsors.bargaining", "actors.sponsors.lobbying", "actors.allies")
+
+
+def _prior_rows(scenario: Scenario) -> list[tuple[str, str, str]]:
+    rows = []
+    fitted = {}
+    if scenario.calibration is not None and not isinstance(scenario.calibration, str):
+        fitted = scenario.calibration.behaviour
+    if "icc_aversion" not in fitted:
+        path = "behaviour.icc_aversion"
+        rows.append(
+            (
+                label_for(path, scenario),
+                f"{scenario.behaviour.icc_aversion:g}",
+                describe(path, scenario) or "",
+            )
+        )
+    for prefix in _PRIOR_MODELS:
+        node: Any = scenario
+        for part in prefix.split("."):
+            node = getattr(node, part)
+        for field, info in type(node).model_fields.items():
+            value = getattr(node, field)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                if field == "counter_lobbying":
+                    for sub in ("budget", "efficacy"):
+                        path = f"{prefix}.counter_lobbying.{sub}"
+                        rows.append(
+                            (
+                                label_for(path, scenario),
+                                f"{getattr(value, sub):g}",
+                                describe(path, scenario) or "",
+                            )
+                        )
+                continue
+            path = f"{prefix}.{field}"
+            rows.append((label_for(path, scenario), f"{value:g}", info.description or ""))
+    for code, override in scenario.actors.states.items():
+        for field, value in override.model_dump(exclude_defaults=True).items():
+            path = f"actors.states.{code}.{field}"
+            rows.append((label_for(path, scenario), _value_text(value), describe(path) or ""))
+    return rows
+
+
+def _attribution(attr: Mapping[str, Any], scenario: Scenario) -> str:
+    stage = str(attr.get("stage", ""))
+    cats = ("yes", "no", "abstain", "absent")
+    as_given = attr.get("as_given", {}) or {}
+    data_only = attr.get("data_only", {}) or {}
+
+    def num(x: Any) -> str:
+        try:
+            return f"{float(x):+.1f}"
+        except (TypeError, ValueError):
+            return "n/a"
+
+    def plain(x: Any) -> str:
+        try:
+            return f"{float(x):.1f}"
+        except (TypeError, ValueError):
+            return "n/a"
+
+    rows: list[list[str]] = [["from the data alone", *(plain(data_only.get(c)) for c in cats)]]
+    for part in attr.get("parts", []):
+        label = part.get("label") or label_for(str(part.get("name", "")), scenario)
+        rows.append([f"+ {label}", *(num(part.get(c)) for c in cats)])
+    rows.append(["the scenario as given", *(plain(as_given.get(c)) for c in cats)])
+    return "\n".join(
+        [
+            f"<p>How the expected votes at the <b>{esc(STAGE_LABELS.get(stage, words(stage)))}"
+            "</b> move from what the data alone give (calibrated positions and behaviour, no "
+            "stated assumptions) to the scenario as given, adding one assumption at a time in "
+            "the order below: each row is the change that assumption makes.</p>",
+            table(["", *cats], rows, numeric=range(1, 5)),
+        ]
+    )
+
+
+def data_and_assumptions(scenario: Scenario, summary: Mapping[str, Any]) -> str:
+    world = world_of(scenario)
+    parts = ["<h2>What is data and what is assumption</h2>", "<h3>Data</h3>", "<ul>"]
+    parts.append(
+        f"<li><b>World:</b> {esc(world.name)} as of {esc(world.date)}: {len(world.states)} member "
+        f"states, {len(world.blocs)} blocs, the Security Council of that date.</li>"
+    )
+    cal = scenario.calibration
+    if cal is not None and not isinstance(cal, str):
+        prov = cal.provenance
+        fitted = ", ".join(words(k) for k in cal.behaviour) or "none"
+        parts.append(
+            f"<li><b>Calibration</b> {esc(cal.name)}: each state's position from General "
+            f"Assembly roll calls before {esc(prov.get('before', 'the cut date'))}; fitted "
+            f"behaviour parameters: {esc(fitted)}. "
+            f"Method: {esc(prov.get('method', 'not recorded'))}.</li>"
+        )
+    else:
+        parts.append(
+            "<li><b>No calibration:</b> positions and behaviour are the scenario's own values.</li>"
+        )
+    parts.append("</ul><h3>Assumptions</h3>")
+    attribution = summary.get("attribution")
+    if attribution:
+        parts.append(_attribution(attribution, scenario))
+    else:
+        parts.append(
+            "<p>These values are stated priors of the scenario, not estimated from past votes "
+            "(together with the strategies' parameters above). Change or sweep them to see how "
+            "much the answer depends on them.</p>"
+        )
+        parts.append(table(["assumption", "value", "meaning"], _prior_rows(scenario)))
+    return "\n".join(parts)
