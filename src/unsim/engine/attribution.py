@@ -76,9 +76,17 @@ def _replace(model: BaseModel, path: str, value: Any) -> Any:
 
 def assumptions(scenario: Scenario) -> list[Assumption]:
     """The assumptions ``scenario`` holds, in the order they are removed (see the module doc)."""
+    out = _strategy_assumptions(scenario) + _actor_assumptions(scenario)
+    out += _state_assumptions(scenario)
+    if scenario.resolution.clauses.icc_referral:
+        out += _icc_assumptions(scenario)
+    return out
+
+
+def _strategy_assumptions(scenario: Scenario) -> list[Assumption]:
+    """Each of the target's strategies, removed one at a time."""
     out: list[Assumption] = []
-    actors, behaviour = scenario.actors, scenario.behaviour
-    strategies: list[Strategy] = list(actors.target.strategies)
+    strategies: list[Strategy] = list(scenario.actors.target.strategies)
     for i, strategy in enumerate(strategies):
         key = strategy.key
 
@@ -87,22 +95,34 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
             return _replace(s, "actors.target.strategies", kept)  # type: ignore[no-any-return]
 
         out.append(Assumption(f"strategies[{i}]", strategy_name(strategy, strategies), drop))
+    return out
+
+
+def _never_give_way(s: Scenario) -> Scenario:
+    rule = s.actors.sponsors.bargaining.model_copy(
+        update={
+            "drop_if_expected_yes_share_below": 0.0,
+            "accept_offer_min_credibility": 1.01,
+            "credibility_noise": 0.0,  # credibility is at most 1: never accepted
+        }
+    )
+    return _replace(s, "actors.sponsors.bargaining", rule)  # type: ignore[no-any-return]
+
+
+def _untie(s: Scenario) -> Scenario:
+    allies = s.actors.allies.model_copy(update={"tie": 0.0, "patron_tie": 0.0})
+    return _replace(s, "actors.allies", allies)  # type: ignore[no-any-return]
+
+
+def _actor_assumptions(scenario: Scenario) -> list[Assumption]:
+    """The sponsors' bargaining bar and lobbying, the allies' counter-lobbying and ties."""
+    out: list[Assumption] = []
+    actors = scenario.actors
     bargain = actors.sponsors.bargaining
     if scenario.resolution.clauses.icc_referral and (
         bargain.drop_if_expected_yes_share_below > 0 or bargain.accept_offer_min_credibility <= 1
     ):
-
-        def never_give_way(s: Scenario) -> Scenario:
-            rule = s.actors.sponsors.bargaining.model_copy(
-                update={
-                    "drop_if_expected_yes_share_below": 0.0,
-                    "accept_offer_min_credibility": 1.01,
-                    "credibility_noise": 0.0,  # credibility is at most 1: never accepted
-                }
-            )
-            return _replace(s, "actors.sponsors.bargaining", rule)  # type: ignore[no-any-return]
-
-        out.append(Assumption("bargaining", "sponsors' bargaining bar", never_give_way))
+        out.append(Assumption("bargaining", "sponsors' bargaining bar", _never_give_way))
     if actors.sponsors.lobbying.budget and actors.sponsors.lobbying.efficacy:
         out.append(
             Assumption(
@@ -123,49 +143,56 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
     if (actors.allies.tie and actors.allies.members) or (
         actors.allies.patron_tie and actors.allies.patrons
     ):
+        out.append(Assumption("ties", "allies' and patrons' ties", _untie))
+    return out
 
-        def untie(s: Scenario) -> Scenario:
-            allies = s.actors.allies.model_copy(update={"tie": 0.0, "patron_tie": 0.0})
-            return _replace(s, "actors.allies", allies)  # type: ignore[no-any-return]
 
-        out.append(Assumption("ties", "allies' and patrons' ties", untie))
+def _plain_states(s: Scenario) -> Scenario:
+    kept = {
+        code: type(o)(icc_aversion=o.icc_aversion)
+        for code, o in s.actors.states.items()
+        if o.icc_aversion is not None
+    }
+    s = _replace(s, "actors.states", kept)
+    return _replace(s, "behaviour.bloc_effects", {})  # type: ignore[no-any-return]
+
+
+def _state_assumptions(scenario: Scenario) -> list[Assumption]:
+    """Per-state overrides (other than the ICC cost) and bloc effects, removed together."""
+    states, bloc_effects = scenario.actors.states, scenario.behaviour.bloc_effects
     overridden = sorted(
         code
-        for code, o in actors.states.items()
+        for code, o in states.items()
         if o.model_fields_set - {"icc_aversion"}
         and any(
             getattr(o, f) != type(o).model_fields[f].default
             for f in o.model_fields_set - {"icc_aversion"}
         )
     )
-    if overridden or behaviour.bloc_effects:
+    if not (overridden or bloc_effects):
+        return []
+    named = overridden[:6] + (["..."] if len(overridden) > 6 else [])
+    what = ", ".join(named) + (" and bloc effects" if bloc_effects else "")
+    return [Assumption("states", f"per-state overrides ({what})", _plain_states)]
 
-        def plain_states(s: Scenario) -> Scenario:
-            kept = {
-                code: type(o)(icc_aversion=o.icc_aversion)
-                for code, o in s.actors.states.items()
-                if o.icc_aversion is not None
-            }
-            s = _replace(s, "actors.states", kept)
-            return _replace(s, "behaviour.bloc_effects", {})  # type: ignore[no-any-return]
 
-        named = overridden[:6] + (["..."] if len(overridden) > 6 else [])
-        what = ", ".join(named) + (" and bloc effects" if behaviour.bloc_effects else "")
-        out.append(Assumption("states", f"per-state overrides ({what})", plain_states))
-    if not scenario.resolution.clauses.icc_referral:
-        return out
-    hostile = sorted(code for code, o in actors.states.items() if o.icc_aversion is not None)
+def _no_state_icc(s: Scenario) -> Scenario:
+    states = {
+        code: o.model_copy(update={"icc_aversion": None}) for code, o in s.actors.states.items()
+    }
+    return _replace(s, "actors.states", states)  # type: ignore[no-any-return]
+
+
+def _icc_assumptions(scenario: Scenario) -> list[Assumption]:
+    """The ICC language's cost: per state, by bloc, then for every state."""
+    out: list[Assumption] = []
+    behaviour = scenario.behaviour
+    hostile = sorted(c for c, o in scenario.actors.states.items() if o.icc_aversion is not None)
     if hostile:
-
-        def no_state_icc(s: Scenario) -> Scenario:
-            states = {
-                code: o.model_copy(update={"icc_aversion": None})
-                for code, o in s.actors.states.items()
-            }
-            return _replace(s, "actors.states", states)  # type: ignore[no-any-return]
-
         codes = ", ".join(hostile[:4]) + (", ..." if len(hostile) > 4 else "")
-        out.append(Assumption("icc_aversion.states", f"ICC cost per state ({codes})", no_state_icc))
+        out.append(
+            Assumption("icc_aversion.states", f"ICC cost per state ({codes})", _no_state_icc)
+        )
     by_bloc = behaviour.icc_aversion_by_bloc
     if by_bloc:
         out.append(
