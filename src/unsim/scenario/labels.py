@@ -125,7 +125,6 @@ def label_for(path: str, scenario: Any = None) -> str:
     i = 0
     while i < len(parts):
         part = parts[i]
-        last = i == len(parts) - 1
         if part == "strategies" and i + 1 < len(parts) and isinstance(parts[i + 1], int):
             strategies = _get(node, "strategies")
             if strategies is None and i == 0:  # "strategies[0]" short for the target's
@@ -144,24 +143,7 @@ def label_for(path: str, scenario: Any = None) -> str:
             node = _get(node, part)
             i += 1
             continue
-        prev = parts[i - 1] if i else None
-        if prev == "states" and len(str(part)) == 3 and str(part).isupper():
-            owner = [_state_name(scenario, str(part))]
-        elif prev == "bloc_effects":
-            owner = ["bloc effect"]
-            field_words.append(str(part))
-        elif prev == "demanded_terms":
-            field_words.append(f"terms {_state_name(scenario, str(part))} demands")
-        elif part == "demanded_terms" and not last:
-            pass
-        elif last or str(part) not in _CONTAINERS or strategy_owned:
-            field_words.append(words(str(part)))
-        else:
-            container = _CONTAINERS[str(part)]
-            if container:
-                if owner and owner[-1] in ("sponsors", "allies", "target"):
-                    owner[-1] += "'"
-                owner.append(container)
+        _name_part(parts, i, scenario, owner, field_words, strategy_owned)
         node = _get(node, part)
         i += 1
     head = " ".join(owner).strip()
@@ -169,6 +151,37 @@ def label_for(path: str, scenario: Any = None) -> str:
     if head and tail:
         return f"{head}: {tail}"
     return head or tail or words(path)
+
+
+def _name_part(
+    parts: list[str | int],
+    i: int,
+    scenario: Any,
+    owner: list[str],
+    field_words: list[str],
+    strategy_owned: bool,
+) -> None:
+    """Add the words of the named ``parts[i]`` to the label's owner or field words."""
+    part = parts[i]
+    last = i == len(parts) - 1
+    prev = parts[i - 1] if i else None
+    if prev == "states" and len(str(part)) == 3 and str(part).isupper():
+        owner[:] = [_state_name(scenario, str(part))]
+    elif prev == "bloc_effects":
+        owner[:] = ["bloc effect"]
+        field_words.append(str(part))
+    elif prev == "demanded_terms":
+        field_words.append(f"terms {_state_name(scenario, str(part))} demands")
+    elif part == "demanded_terms" and not last:
+        pass
+    elif last or str(part) not in _CONTAINERS or strategy_owned:
+        field_words.append(words(str(part)))
+    else:
+        container = _CONTAINERS[str(part)]
+        if container:
+            if owner and owner[-1] in ("sponsors", "allies", "target"):
+                owner[-1] += "'"
+            owner.append(container)
 
 
 def describe(path: str, scenario: Any = None) -> str | None:
