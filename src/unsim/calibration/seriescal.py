@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from unsim._version import __version__
+from unsim import __version__
 from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints, estimate_ideal_points
 from unsim.calibration.series import (
     COMPARABLE,

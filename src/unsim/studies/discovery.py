@@ -158,7 +158,8 @@ def discover_in_folder(
     boxes: int = 1,
 ) -> Discovery:
     """Scenario discovery over the points of a saved sweep or sensitivity analysis."""
-    from unsim.sweeps import load_sweep, outcome_column, param_columns
+    from unsim.studies.storage import load_sweep
+    from unsim.studies.table import outcome_column, param_columns
 
     table = load_sweep(folder)
     try:

@@ -137,10 +137,10 @@ def _check_outcomes(outcomes: list[str]) -> None:
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from unsim.atomic import write_atomically, write_text_atomically
     from unsim.engine.results import check_output_folder
-    from unsim.sensitivity import morris, sobol
+    from unsim.studies.base import choose_seed, prepare
     from unsim.studies.convergence import convergence_warnings, suggest_n
     from unsim.studies.labels import labels
-    from unsim.sweeps import choose_seed, prepare
+    from unsim.studies.sensitivity import morris, sobol
 
     if not args.params:
         raise InputError("give at least one --param PATH=LOW:HIGH")

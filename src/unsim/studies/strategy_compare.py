@@ -32,7 +32,9 @@ import pandas as pd
 
 from unsim.engine.stats import paired_difference
 from unsim.scenario.schema import Scenario
-from unsim.sweeps import axes_or_new, check_points, choose_seed, execute, prepare
+from unsim.studies.base import check_points, choose_seed, prepare
+from unsim.studies.execution import execute
+from unsim.studies.sweep_plots import axes_or_new
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
