@@ -16,8 +16,8 @@ import psutil
 import pytest
 import yaml
 
+from unsim.atomic import MARKER, sweep_stale_temporaries
 from unsim.cli import main
-from unsim.engine.results import MARKER, sweep_stale_temporaries
 from unsim.errors import ClusterError
 from unsim.safeio import MAX_YAML_DEPTH, FileReadError, load_yaml, read_bounded
 from unsim.scenario.schema import Scenario
