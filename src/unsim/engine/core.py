@@ -62,6 +62,47 @@ def _map(
     return executor.map(block_task, tasks), len(tasks)
 
 
+def _with_progress(
+    results: Iterator[BlockResult],
+    n_results: int,
+    progress: bool | Callable[[Iterable[Any], int], Iterable[Any]],
+) -> Iterable[BlockResult]:
+    """The results with a progress bar (True) or wrapped by the caller's callable."""
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        return tqdm(results, total=n_results, unit="task", leave=False)
+    if callable(progress):
+        return progress(results, n_results)
+    return results
+
+
+def _reduce(
+    stream: Iterable[BlockResult], run_table: str | Path | None
+) -> tuple[BlockResult, list[Any]]:
+    """Merge the results as they arrive; their run tables are kept in order (``chunks``) or,
+    with ``run_table``, appended to that file."""
+    agg = BlockResult()
+    chunks = []
+    writer = RunTableWriter(run_table) if run_table is not None else None
+    try:
+        for res in stream:
+            if res.runs is not None:
+                if writer is not None:
+                    writer.write(res.runs)
+                else:
+                    chunks.append(res.runs)
+                res.runs = None
+            agg.merge(res)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    return agg, chunks
+
+
 def run(
     scenario: Scenario,
     runs: int | None = None,
@@ -100,31 +141,7 @@ def run(
     keep_runs = keep_runs or run_table is not None
     chosen = choose_executor(workers, executor)
     results, n_results = _map(scenario, int(seed), sizes, keep_runs, chosen)
-    stream: Iterable[BlockResult] = results
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        stream = tqdm(stream, total=n_results, unit="task", leave=False)
-    elif callable(progress):
-        stream = progress(stream, n_results)
-    agg = BlockResult()
-    chunks = []
-    writer = RunTableWriter(run_table) if run_table is not None else None
-    try:
-        for res in stream:
-            if res.runs is not None:
-                if writer is not None:
-                    writer.write(res.runs)
-                else:
-                    chunks.append(res.runs)
-                res.runs = None
-            agg.merge(res)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
+    agg, chunks = _reduce(_with_progress(results, n_results, progress), run_table)
     wall = time.perf_counter() - t0
     summary = build_summary(agg, scenario)
     summary["seed"] = int(seed)

@@ -111,29 +111,10 @@ def discover(
         else:
             i = int(traj["density"].idxmax())
         _quiet(box.select, i)
-        lims = box.box_lims[i]
-        full = box.box_lims[0]
-        rows = []
-        for col in x.columns:
-            lo, hi = lims[col].iloc[0], lims[col].iloc[1]
-            if isinstance(lims[col].iloc[0], set | frozenset):
-                if set(lims[col].iloc[0]) != set(full[col].iloc[0]):
-                    rows.append({"parameter": col, "values": sorted(map(str, lims[col].iloc[0]))})
-                continue
-            if lo > full[col].iloc[0] or hi < full[col].iloc[1]:
-                rows.append(
-                    {
-                        "parameter": col,
-                        "low": float(lo),
-                        "high": float(hi),
-                        "range_low": float(full[col].iloc[0]),
-                        "range_high": float(full[col].iloc[1]),
-                    }
-                )
         row = traj.loc[i]
         found.append(
             Box(
-                limits=pd.DataFrame(rows),
+                limits=restricted(box.box_lims[i], box.box_lims[0], list(x.columns)),
                 coverage=float(row["coverage"]),
                 density=float(row["density"]),
                 mass=float(row["mass"]),
@@ -143,6 +124,29 @@ def discover(
             )
         )
     return found
+
+
+def restricted(lims: pd.DataFrame, full: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The parameters a box restricts: their range (numbers) or values (categories) in the box
+    ``lims``, against their whole range ``full``."""
+    rows: list[dict[str, Any]] = []
+    for col in columns:
+        lo, hi = lims[col].iloc[0], lims[col].iloc[1]
+        if isinstance(lo, set | frozenset):
+            if set(lo) != set(full[col].iloc[0]):
+                rows.append({"parameter": col, "values": sorted(map(str, lo))})
+            continue
+        if lo > full[col].iloc[0] or hi < full[col].iloc[1]:
+            rows.append(
+                {
+                    "parameter": col,
+                    "low": float(lo),
+                    "high": float(hi),
+                    "range_low": float(full[col].iloc[0]),
+                    "range_high": float(full[col].iloc[1]),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def discover_in_folder(
