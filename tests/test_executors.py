@@ -53,7 +53,10 @@ def test_a_thread_pool_gives_the_same_table(reference: pd.DataFrame) -> None:
 
 
 @pytest.mark.slow
-def test_a_process_pool_gives_the_same_table(reference: pd.DataFrame) -> None:
+def test_a_process_pool_gives_the_same_table(request: pytest.FixtureRequest) -> None:
+    if "slow" not in str(request.config.getoption("-m") or ""):
+        pytest.skip("a new process pool (spawn) runs with -m slow")
+    reference = request.getfixturevalue("reference")
     with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("spawn")) as pool:
         table = sweep(DEFAULT_SCENARIO, PARAMS, runs=60, seed=7, executor=pool)
     pd.testing.assert_frame_equal(table, reference)
