@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from unsim.engine import run
     from unsim.scenario import load_scenario
-    from unsim.sweeps import sweep
+    from unsim.studies.sweeps import sweep
 
     values = [round(float(v), 4) for v in np.linspace(0.0, 0.3, size)]
     params = {CHARM: values, THREATS: values}

@@ -82,7 +82,7 @@ def test_same_seed_same_results_for_eight_workers():
     try:
         assert_same_results(one, run(s, runs=800, seed=SEED, workers=8))
     finally:
-        from unsim.engine.core import shutdown_pools
+        from unsim.engine.executors import shutdown_pools
 
         shutdown_pools()  # do not keep eight idle processes for the rest of the session
 

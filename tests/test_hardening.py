@@ -16,8 +16,8 @@ import psutil
 import pytest
 import yaml
 
+from unsim.atomic import MARKER, sweep_stale_temporaries
 from unsim.cli import main
-from unsim.engine.results import MARKER, sweep_stale_temporaries
 from unsim.errors import ClusterError
 from unsim.safeio import MAX_YAML_DEPTH, FileReadError, load_yaml, read_bounded
 from unsim.scenario.schema import Scenario
@@ -183,9 +183,9 @@ def test_interrupting_a_process_group_prints_no_worker_tracebacks(tmp_path: Path
         textwrap.dedent(
             """
             import os, signal, time
-            from unsim.engine.core import _local_pool
+            from unsim.engine.executors import local_pool
             if __name__ == "__main__":
-                pool = _local_pool(2)  # the pool run(..., workers=2) uses, with live workers
+                pool = local_pool(2)  # the pool run(..., workers=2) uses, with live workers
                 pids = [pool.submit(os.getpid).result() for _ in range(4)]
                 assert os.getpid() not in pids
                 try:

@@ -141,7 +141,7 @@ def test_sweep_heatmap_numbers_are_readable() -> None:
     import numpy as np
     import pandas as pd
 
-    from unsim.sweeps import plot_heatmap
+    from unsim.studies.sweeps import plot_heatmap
 
     xs, ys = np.linspace(0, 1, 6), np.linspace(0, 1, 5)
     df = pd.DataFrame(

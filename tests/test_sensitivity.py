@@ -8,7 +8,13 @@ import matplotlib
 import numpy as np
 import pytest
 
-from unsim.sensitivity import morris, morris_analysis, plot_sensitivity, sobol, sobol_analysis
+from unsim.studies.sensitivity import (
+    morris,
+    morris_analysis,
+    plot_sensitivity,
+    sobol,
+    sobol_analysis,
+)
 
 from .conftest import DEFAULT_SCENARIO
 

@@ -14,8 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from unsim.errors import ScenarioError
+from unsim.studies.base import prepare
+from unsim.studies.execution import evaluate, execute_points
 from unsim.studies.points import change_level, set_values
-from unsim.sweeps import evaluate, execute_points, prepare
 
 from .conftest import DEFAULT_SCENARIO
 
@@ -145,8 +146,8 @@ def _ishigami(x: np.ndarray) -> np.ndarray:
 
 
 def test_convergence_warning_fires_on_a_sparse_sample_and_not_on_a_large_one() -> None:
-    from unsim.sensitivity import morris_analysis, sobol_analysis
     from unsim.studies.convergence import convergence_warnings, suggest_n
+    from unsim.studies.sensitivity import morris_analysis, sobol_analysis
 
     sparse = convergence_warnings(sobol_analysis(_ishigami, ISHIGAMI_BOUNDS, 4, seed=0))
     assert sparse and all(w.outcome == "y0" for w in sparse)

@@ -13,7 +13,7 @@ from unsim._version import __version__
 if TYPE_CHECKING:
     from unsim.engine import DaskExecutor, Results, run
     from unsim.scenario import load_scenario, scenario_from_dict
-    from unsim.sweeps import sweep
+    from unsim.studies.sweeps import sweep
 
 __all__ = [
     "DaskExecutor",
@@ -26,14 +26,14 @@ __all__ = [
 ]
 
 #: Public names and the modules they come from, imported on first use: importing the package
-#: alone stays light (a local worker process imports it first thing, see unsim._workers).
+#: alone stays light (a local worker process imports it first thing, see unsim.worker_start).
 _LAZY = {
     "DaskExecutor": "unsim.engine",
     "Results": "unsim.engine",
     "run": "unsim.engine",
     "load_scenario": "unsim.scenario",
     "scenario_from_dict": "unsim.scenario",
-    "sweep": "unsim.sweeps",  # pulls in SALib
+    "sweep": "unsim.studies.sweeps",
 }
 
 

@@ -26,7 +26,7 @@ def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _integer(text: str, least: int, most: int | None = None) -> int:
+def integer_between(text: str, least: int, most: int | None = None) -> int:
     if len(text) > 40:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {_short(text)!r}")
     try:
@@ -42,27 +42,27 @@ def _integer(text: str, least: int, most: int | None = None) -> int:
 
 def whole_number(text: str) -> int:
     """A whole number, 0 or more (counts)."""
-    return _integer(text, 0)
+    return integer_between(text, 0)
 
 
 def seed(text: str) -> int:
     """A master seed: a whole number from 0 to 2**64 - 1."""
-    return _integer(text, 0, MAX_SEED)
+    return integer_between(text, 0, MAX_SEED)
 
 
 def positive(text: str) -> int:
     """A whole number, 1 or more."""
-    return _integer(text, 1)
+    return integer_between(text, 1)
 
 
 def runs(text: str) -> int:
     """A number of runs: 1 to 100 million (as in a scenario's ``simulation.runs``)."""
-    return _integer(text, 1, MAX_RUNS)
+    return integer_between(text, 1, MAX_RUNS)
 
 
 def workers(text: str) -> int:
     """A number of local worker processes: 1 to :func:`max_workers`."""
-    return _integer(text, 1, max_workers())
+    return integer_between(text, 1, max_workers())
 
 
 def seconds(text: str) -> float:

@@ -357,7 +357,7 @@ def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         add_calibrate_parser(sub)
         add_backtest_parser(sub)
     try:
-        from unsim.sweep_cli import add_sweep_parser
+        from unsim.studies.sweep_cli import add_sweep_parser
     except ImportError:
         pass
     else:
@@ -433,7 +433,7 @@ def _run_handler(args: argparse.Namespace) -> int:
         print("terminated (SIGTERM): no results were written", file=sys.stderr)
         return ExitCode.TERMINATED
     except BrokenProcessPool as exc:
-        from unsim.engine.core import pool_error
+        from unsim.engine.executors import pool_error
 
         print(str(pool_error(exc)), file=sys.stderr)
         return ExitCode.FAILURE

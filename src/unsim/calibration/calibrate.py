@@ -40,7 +40,7 @@ import yaml
 from numpy.typing import NDArray
 from scipy import optimize, special
 
-from unsim._version import __version__
+from unsim import __version__
 from unsim.atomic import write_text_atomically
 from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints, estimate_ideal_points
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES, dprk_plenary_roll_calls

@@ -234,8 +234,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     print(_scores_markdown(table))
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.out, index=False)
+        from unsim.atomic import write_text_atomically
+
+        write_text_atomically(args.out, table.to_csv(index=False))
     return int(ExitCode.OK)
 
 

@@ -10,6 +10,7 @@ the global ``behaviour`` and the fit's ``uncertainty`` that the engine draws per
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -22,7 +23,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from unsim._version import __version__
+from unsim import __version__
+from unsim.atomic import write_atomically
 from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints, estimate_ideal_points
 from unsim.calibration.series import (
     COMPARABLE,
@@ -104,14 +106,8 @@ def cached_ideal_points(
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
             pass
     ideal = estimate_ideal_points(votes, cut.date(), members, cfg, seed=seed)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(ideal, fh)
-        tmp.replace(path)
-    except OSError:
-        pass  # a cache that cannot be written only costs time
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        write_atomically(path, lambda tmp: Path(tmp).write_bytes(pickle.dumps(ideal)))
     return ideal
 
 

@@ -7,110 +7,23 @@ the order in which blocks finish. Blocks are reduced to aggregates as they arriv
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import math
-import multiprocessing as mp
-import os
 import pickle
 import platform
 import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from unsim._version import __version__
-from unsim._workers import worker_init
+from unsim import __version__
 from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
+from unsim.engine.executors import TaskExecutor, choose_executor
 from unsim.engine.results import Results, build_per_state, build_summary, runs_frame
 from unsim.engine.rng import new_master_seed
 from unsim.engine.runtable import RunTableWriter
-from unsim.errors import WorkerError
 from unsim.scenario.schema import Scenario
-
-_POOLS: dict[int, ProcessPoolExecutor] = {}
-
-MAIN_GUARD_HINT = (
-    "worker processes could not start: the script {script} runs unsim with several workers "
-    "when it is imported, and each worker imports it again (Python's spawn start method). Put "
-    'the code that runs unsim under `if __name__ == "__main__":`, or use workers=1'
-)
-
-
-def _in_worker_start_up() -> bool:
-    """True while a spawned worker imports the parent's main script (before it takes tasks)."""
-    return bool(getattr(mp.current_process(), "_inheriting", False))
-
-
-def _local_pool(workers: int) -> ProcessPoolExecutor:
-    """A process pool kept alive across calls (sweeps run many scenarios).
-
-    Its workers die with this process (see :func:`unsim._workers.worker_init`). A pool broken
-    by a worker's death is replaced by a new one."""
-    if _in_worker_start_up():
-        # the parent's script, re-imported by a worker, asks for a pool of its own: end this
-        # worker quietly; the parent sees the broken pool and explains (see pool_error)
-        raise SystemExit(1)
-    pool = _POOLS.get(workers)
-    if pool is not None and getattr(pool, "_broken", False):
-        pool.shutdown(wait=False, cancel_futures=True)
-        pool = None
-    if pool is None:
-        # spawn: safe with threads in the parent; the context is local, nothing is set globally
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=mp.get_context("spawn"),
-            initializer=worker_init,
-            initargs=(os.getpid(), threading.current_thread() is threading.main_thread()),
-        )
-        _POOLS[workers] = pool
-    return pool
-
-
-def _script_without_main_guard() -> str | None:
-    """The main script's path when it has no ``if __name__ == "__main__":`` guard, else None."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    if not path:
-        return None  # interactive: workers do not re-import it
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read(1 << 20)
-    except OSError:
-        return None
-    return None if "__main__" in text else str(path)
-
-
-def pool_error(exc: BaseException) -> WorkerError:
-    """A clear error for a local pool that broke (``BrokenProcessPool``)."""
-    for workers, pool in list(_POOLS.items()):
-        if getattr(pool, "_broken", False):
-            pool.shutdown(wait=False, cancel_futures=True)
-            del _POOLS[workers]
-    script = _script_without_main_guard()
-    if script is not None:
-        return WorkerError(MAIN_GUARD_HINT.format(script=script))
-    return WorkerError(
-        "a worker process died while running (killed, or out of memory?); "
-        "try fewer workers or fewer runs at once (simulation.block_size)"
-    )
-
-
-@atexit.register
-def shutdown_pools() -> None:
-    """Stop the local pools: queued tasks are cancelled, workers exit cleanly (also when a
-    notebook's kernel shuts down)."""
-    pools = list(_POOLS.values())
-    _POOLS.clear()
-    for pool in pools:
-        with contextlib.suppress(Exception):  # a pool already broken: its workers are gone
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def plan_blocks(runs: int, block_size: int) -> list[int]:
@@ -133,43 +46,61 @@ def _map(
     seed: int,
     sizes: list[int],
     keep_runs: bool,
-    workers: int,
-    executor: Any,
+    executor: TaskExecutor,
 ) -> tuple[Iterator[BlockResult], int]:
     """Results in block order (one per block when run in this process, one per task of
     consecutive blocks otherwise) and how many results there will be."""
-    if executor is None and (workers <= 1 or len(sizes) <= 1):
+    if executor.inline or len(sizes) <= 1:
         blocks = list(enumerate(sizes))
         return iter_blocks(scenario, seed, blocks, keep_runs), len(blocks)
-    n_workers = workers if executor is None else _executor_workers(executor)
     token = uuid.uuid4().hex  # names this run for the workers (see blocks.block_task)
     payload = pickle.dumps(scenario)
     tasks: list[Task] = [
         (token, payload, seed, first, part, keep_runs)
-        for first, part in plan_shards(sizes, n_workers)
+        for first, part in plan_shards(sizes, executor.workers)
     ]
-    if executor is None:
-        return _translated(_local_pool(workers).map(block_task, tasks)), len(tasks)
-    if hasattr(executor, "map_blocks"):
-        return executor.map_blocks(block_task, tasks), len(tasks)
-    if isinstance(executor, Executor):
-        return executor.map(block_task, tasks), len(tasks)
-    raise TypeError("executor must be a concurrent.futures.Executor or a DaskExecutor")
+    return executor.map(block_task, tasks), len(tasks)
 
 
-def _translated(results: Iterator[BlockResult]) -> Iterator[BlockResult]:
+def _with_progress(
+    results: Iterator[BlockResult],
+    n_results: int,
+    progress: bool | Callable[[Iterable[Any], int], Iterable[Any]],
+) -> Iterable[BlockResult]:
+    """The results with a progress bar (True) or wrapped by the caller's callable."""
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        return tqdm(results, total=n_results, unit="task", leave=False)
+    if callable(progress):
+        return progress(results, n_results)
+    return results
+
+
+def _reduce(
+    stream: Iterable[BlockResult], run_table: str | Path | None
+) -> tuple[BlockResult, list[Any]]:
+    """Merge the results as they arrive; their run tables are kept in order (``chunks``) or,
+    with ``run_table``, appended to that file."""
+    agg = BlockResult()
+    chunks = []
+    writer = RunTableWriter(run_table) if run_table is not None else None
     try:
-        yield from results
-    except BrokenProcessPool as exc:
-        raise pool_error(exc) from None
-
-
-def _executor_workers(executor: Any) -> int:
-    """How many workers an executor has (for planning its tasks)."""
-    count = getattr(executor, "worker_count", None)
-    if callable(count):
-        return max(1, int(count()))
-    return max(1, int(getattr(executor, "_max_workers", 1) or 1))
+        for res in stream:
+            if res.runs is not None:
+                if writer is not None:
+                    writer.write(res.runs)
+                else:
+                    chunks.append(res.runs)
+                res.runs = None
+            agg.merge(res)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.close()
+    return agg, chunks
 
 
 def run(
@@ -191,7 +122,8 @@ def run(
     runs: number of runs (default: the scenario's ``simulation.runs``).
     seed: master seed (default: the scenario's, else a fresh one; always recorded).
     workers: local worker processes (results are identical for any number).
-    executor: a ``DaskExecutor`` (or any ``concurrent.futures.Executor``) to run blocks on.
+    executor: where blocks run instead of local processes: a ``DaskExecutor``, a
+        ``concurrent.futures.Executor`` or any :class:`unsim.engine.executors.TaskExecutor`.
     keep_runs: keep the run table (one row per run); without it memory stays flat in ``runs``.
     progress: show a progress bar (True) or wrap the block iterator with a callable.
     run_table: write the run table to this Parquet file as the blocks arrive (Arrow record
@@ -207,32 +139,9 @@ def run(
         seed = sim.seed if sim.seed is not None else new_master_seed()
     sizes = plan_blocks(runs, sim.block_size)
     keep_runs = keep_runs or run_table is not None
-    results, n_results = _map(scenario, int(seed), sizes, keep_runs, workers, executor)
-    stream: Iterable[BlockResult] = results
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        stream = tqdm(stream, total=n_results, unit="task", leave=False)
-    elif callable(progress):
-        stream = progress(stream, n_results)
-    agg = BlockResult()
-    chunks = []
-    writer = RunTableWriter(run_table) if run_table is not None else None
-    try:
-        for res in stream:
-            if res.runs is not None:
-                if writer is not None:
-                    writer.write(res.runs)
-                else:
-                    chunks.append(res.runs)
-                res.runs = None
-            agg.merge(res)
-    except BaseException:
-        if writer is not None:
-            writer.abort()
-        raise
-    if writer is not None:
-        writer.close()
+    chosen = choose_executor(workers, executor)
+    results, n_results = _map(scenario, int(seed), sizes, keep_runs, chosen)
+    agg, chunks = _reduce(_with_progress(results, n_results, progress), run_table)
     wall = time.perf_counter() - t0
     summary = build_summary(agg, scenario)
     summary["seed"] = int(seed)

@@ -1,13 +1,14 @@
-"""Running blocks on a Dask distributed cluster."""
+"""Running tasks (blocks of runs, sweep points) on a Dask distributed cluster."""
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from unsim.argtypes import DASK_TIMEOUT as DEFAULT_TIMEOUT
+from unsim.engine.executors import in_order
 from unsim.errors import ClusterError, InputError, one_line
 
 _ADDRESS = re.compile(
@@ -33,17 +34,26 @@ def check_address(address: str) -> str:
 
 
 class DaskExecutor:
-    """Runs blocks on a Dask cluster: ``DaskExecutor("tcp://scheduler:8786")`` or an existing
-    ``distributed.Client``. Results come back in block order, identical to the local path.
+    """Runs tasks on a Dask cluster: ``DaskExecutor("tcp://scheduler:8786")`` or an existing
+    ``distributed.Client`` (a :class:`unsim.engine.executors.TaskExecutor`). Results come back
+    in the order of the tasks, identical to the local path; at most ``window`` tasks are on the
+    cluster at a time.
 
     A scheduler that cannot be reached within ``timeout`` seconds raises :class:`ClusterError`."""
 
+    inline = False
+
     def __init__(
-        self, address: str | Any = None, timeout: float = DEFAULT_TIMEOUT, **client_kwargs: Any
+        self,
+        address: str | Any = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        window: int = 256,
+        **client_kwargs: Any,
     ):
         from distributed import Client
 
         self.address = address
+        self.window = window
         if isinstance(address, Client):
             self.client = address
             self._own = False
@@ -59,22 +69,25 @@ class DaskExecutor:
             ) from None
         self._own = True
 
-    def worker_count(self) -> int:
-        """Threads across the cluster's workers (for planning tasks)."""
+    @property
+    def workers(self) -> int:
+        """Threads across the cluster's workers (for cutting work into tasks)."""
         try:
             threads = self.client.nthreads()
         except Exception as exc:
             raise ClusterError(f"the Dask cluster stopped answering ({one_line(exc)})") from None
         return max(1, sum(threads.values()) if threads else 1)
 
-    def map_blocks(self, fn: Callable[[Any], Any], tasks: list[Any]) -> Iterator[Any]:
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        """``fn(item)`` of every item on the cluster, in the order of ``items``."""
         from distributed import KilledWorker
         from distributed.client import FutureCancelledError
 
+        def submit(item: Any) -> Any:
+            return self.client.submit(fn, item, pure=False)
+
         try:
-            futures = self.client.map(fn, tasks, pure=False)
-            for fut in futures:
-                yield fut.result()
+            yield from in_order(submit, items, window=self.window)
         except (OSError, TimeoutError, FutureCancelledError, KilledWorker) as exc:
             raise ClusterError(f"the Dask cluster failed while running ({one_line(exc)})") from None
 

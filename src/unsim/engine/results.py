@@ -7,12 +7,9 @@ import errno
 import json
 import math
 import os
-import re
 import shutil
-import socket
 import stat
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from unsim.atomic import TMP_PREFIX, temporary_folder, write_folder_atomically
 from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
 from unsim.engine.stats import hist_quantiles, proportion
 from unsim.errors import InputError, OutputError, SystemFailure, one_line
@@ -219,18 +217,10 @@ class Results:
         """
         out = Path(out_dir)
         check_output_folder(out, force=force)
+        tmp = Path(staging) if staging is not None else None
         with output_errors(out):
-            out.parent.mkdir(parents=True, exist_ok=True)
-            sweep_stale_temporaries(out.parent)
-            tmp = Path(staging) if staging is not None else _temporary_folder(out, TMP_PREFIX)
-        try:
-            with output_errors(out):
-                self._write(tmp, table_format, plots)
-                _move_into_place(tmp, out)
-        except BaseException:  # also KeyboardInterrupt and the CLI's SIGTERM: leave nothing
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        if self.runs_file is not None and self.runs_file.parent == tmp:
+            write_folder_atomically(out, lambda f: self._write(f, table_format, plots), tmp)
+        if self.runs_file is not None and tmp is not None and self.runs_file.parent == tmp:
             self.runs_file = out / self.runs_file.name if table_format == "parquet" else None
         return out
 
@@ -415,97 +405,6 @@ def _check_output_folder(out: Path, force: bool, hint: str) -> None:
     )
 
 
-def _move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the finished folder ``tmp`` to ``out``; an old ``out`` is moved aside first."""
-    (tmp / MARKER).unlink(missing_ok=True)
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = _temporary_folder(out, OLD_PREFIX)
-    os.replace(out, old / out.name)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old / out.name, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-# -- temporary folders ------------------------------------------------------------------------
-#: A results folder is built in ``<parent>/.unsim-tmp.<name>.<random>`` and renamed when done;
-#: a replaced one waits in ``.unsim-old.<name>.<random>`` until the new one is in place. Each
-#: holds a MARKER file (pid, host, time) while it is unfinished.
-TMP_PREFIX = ".unsim-tmp."
-OLD_PREFIX = ".unsim-old."
-MARKER = ".unsim-partial.json"
-#: A temporary folder of a process on another machine is stale after this long.
-STALE_SECONDS = 24 * 3600
-_RANDOM_TAIL = re.compile(r"\.[a-z0-9_]{8}$")
-
-
-def _temporary_folder(out: Path, prefix: str) -> Path:
-    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}{out.name}.", dir=out.parent))
-    os.chmod(tmp, 0o777 & ~_umask())
-    marker = {"pid": os.getpid(), "host": socket.gethostname(), "created": time.time()}
-    (tmp / MARKER).write_text(json.dumps(marker), encoding="utf-8")
-    return tmp
-
-
-def _is_stale(folder: Path) -> bool:
-    """True for an unfinished temporary folder of unsim's whose process is gone."""
-    try:
-        info = folder.lstat()
-        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-            return False
-        mark = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-        pid, host, created = int(mark["pid"]), str(mark["host"]), float(mark["created"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return False  # no marker of ours: not ours to delete
-    if host == socket.gethostname():
-        if pid == os.getpid():
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except OSError:
-            return False
-        return False
-    return time.time() - created > STALE_SECONDS
-
-
-def sweep_stale_temporaries(parent: Path) -> list[Path]:
-    """Remove what an interrupted save (SIGKILL, a power cut) left in ``parent``; return it.
-
-    Only unsim's own temporary folders are touched: a hidden folder named ``.unsim-tmp.*`` or
-    ``.unsim-old.*`` with unsim's random tail, owned by this user, holding unsim's marker file,
-    whose process has ended (or, from another machine, older than a day). A folder set aside
-    while a results folder was replaced is put back if the replacement never arrived."""
-    swept: list[Path] = []
-    try:
-        entries = list(parent.iterdir())
-    except OSError:
-        return swept
-    for entry in entries:
-        name = entry.name
-        prefix = next((p for p in (TMP_PREFIX, OLD_PREFIX) if name.startswith(p)), None)
-        if prefix is None or not _RANDOM_TAIL.search(name) or not _is_stale(entry):
-            continue
-        if prefix == OLD_PREFIX:
-            target = name[len(prefix) : -9]
-            inner = entry / target
-            if target and inner.is_dir() and not (parent / target).exists():
-                try:
-                    os.replace(inner, parent / target)  # the earlier results, back in place
-                except OSError:
-                    continue
-        shutil.rmtree(entry, ignore_errors=True)
-        swept.append(entry)
-    return swept
-
-
 @contextlib.contextmanager
 def output_errors(out: Path) -> Iterator[None]:
     """Turn the operating system's refusals while writing ``out`` into clear errors."""
@@ -552,7 +451,7 @@ def staging_folder(out: str | Path) -> Path:
     out = Path(out)
     with output_errors(out):
         out.parent.mkdir(parents=True, exist_ok=True)
-        return _temporary_folder(out, TMP_PREFIX)
+        return temporary_folder(out)
 
 
 def _place_run_table(source: Path, folder: Path, table_format: str) -> None:
@@ -574,9 +473,3 @@ def _place_run_table(source: Path, folder: Path, table_format: str) -> None:
         os.replace(source, target)
     else:
         shutil.copyfile(source, target)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

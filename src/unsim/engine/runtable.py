@@ -10,6 +10,7 @@ reads it back as the same table.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,20 +20,24 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
+from unsim.atomic import temporary_file, with_umask_mode
+
 __all__ = ["RunTableWriter"]
 
 
 class RunTableWriter:
     """Append blocks of runs (``{column: array}``, in block order) to a Parquet file.
 
-    Use as a context manager, or call :meth:`close`; a writer closed by an error removes its
-    unfinished file."""
+    Use as a context manager, or call :meth:`close`. The batches go to a temporary file beside
+    ``path`` that :meth:`close` renames to ``path`` (:mod:`unsim.atomic`); a writer closed by an
+    error removes it, so ``path`` holds a whole table or nothing."""
 
     def __init__(self, path: str | Path, compression: str = "snappy") -> None:
         self.path = Path(path)
         self.compression = compression
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
+        self._tmp: Path | None = None
         self._schema: pa.Schema | None = None
         self._categories: dict[str, pa.Array] = {}
 
@@ -68,11 +73,11 @@ class RunTableWriter:
             for f in self._schema
             if pa.types.is_dictionary(f.type)
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = temporary_file(self.path)
         # dictionary encoding only where the values are categories: on the counts and flags it
         # costs a third of the writing and saves little once compressed
         self._writer = pq.ParquetWriter(
-            self.path,
+            self._tmp,
             self._schema,
             compression=self.compression,
             use_dictionary=list(self._categories),
@@ -89,14 +94,22 @@ class RunTableWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._tmp is not None:
+            os.replace(self._tmp, self.path)
+            with_umask_mode(self.path)
+            self._tmp = None
         return self.path
 
     def abort(self) -> None:
         """Close and remove an unfinished file."""
         try:
-            self.close()
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
         finally:
-            self.path.unlink(missing_ok=True)
+            if self._tmp is not None:
+                self._tmp.unlink(missing_ok=True)
+                self._tmp = None
 
     def __enter__(self) -> RunTableWriter:
         return self

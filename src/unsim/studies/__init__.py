@@ -1,2 +1,3 @@
-"""Studies over many variants of one scenario: fast sweep points, sensitivity analysis from the
-command line, scenario discovery (PRIM), plots and labels of study folders."""
+"""Studies over many variants of one scenario: parameter sweeps (:mod:`unsim.studies.sweeps`,
+their designs, execution, storage, table and plots), fast sweep points, sensitivity analysis
+(SALib) and its command, strategy comparison, scenario discovery (PRIM), study plots, labels."""

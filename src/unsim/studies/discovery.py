@@ -18,8 +18,6 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import os
-import shutil
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -113,29 +111,10 @@ def discover(
         else:
             i = int(traj["density"].idxmax())
         _quiet(box.select, i)
-        lims = box.box_lims[i]
-        full = box.box_lims[0]
-        rows = []
-        for col in x.columns:
-            lo, hi = lims[col].iloc[0], lims[col].iloc[1]
-            if isinstance(lims[col].iloc[0], set | frozenset):
-                if set(lims[col].iloc[0]) != set(full[col].iloc[0]):
-                    rows.append({"parameter": col, "values": sorted(map(str, lims[col].iloc[0]))})
-                continue
-            if lo > full[col].iloc[0] or hi < full[col].iloc[1]:
-                rows.append(
-                    {
-                        "parameter": col,
-                        "low": float(lo),
-                        "high": float(hi),
-                        "range_low": float(full[col].iloc[0]),
-                        "range_high": float(full[col].iloc[1]),
-                    }
-                )
         row = traj.loc[i]
         found.append(
             Box(
-                limits=pd.DataFrame(rows),
+                limits=restricted(box.box_lims[i], box.box_lims[0], list(x.columns)),
                 coverage=float(row["coverage"]),
                 density=float(row["density"]),
                 mass=float(row["mass"]),
@@ -145,6 +124,29 @@ def discover(
             )
         )
     return found
+
+
+def restricted(lims: pd.DataFrame, full: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The parameters a box restricts: their range (numbers) or values (categories) in the box
+    ``lims``, against their whole range ``full``."""
+    rows: list[dict[str, Any]] = []
+    for col in columns:
+        lo, hi = lims[col].iloc[0], lims[col].iloc[1]
+        if isinstance(lo, set | frozenset):
+            if set(lo) != set(full[col].iloc[0]):
+                rows.append({"parameter": col, "values": sorted(map(str, lo))})
+            continue
+        if lo > full[col].iloc[0] or hi < full[col].iloc[1]:
+            rows.append(
+                {
+                    "parameter": col,
+                    "low": float(lo),
+                    "high": float(hi),
+                    "range_low": float(full[col].iloc[0]),
+                    "range_high": float(full[col].iloc[1]),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def discover_in_folder(
@@ -158,7 +160,8 @@ def discover_in_folder(
     boxes: int = 1,
 ) -> Discovery:
     """Scenario discovery over the points of a saved sweep or sensitivity analysis."""
-    from unsim.sweeps import load_sweep, outcome_column, param_columns
+    from unsim.studies.storage import load_sweep
+    from unsim.studies.table import outcome_column, param_columns
 
     table = load_sweep(folder)
     try:
@@ -215,60 +218,65 @@ def format_discovery(d: Discovery) -> str:
 
 def save_discovery(d: Discovery, out: Path, source: str, plots: bool = True) -> Path:
     """Write the discovery folder atomically (built beside ``out``, then renamed)."""
-    from unsim.engine.core import versions
-    from unsim.engine.results import check_output_folder, staging_folder
+    from unsim.atomic import write_folder_atomically
+    from unsim.engine.results import check_output_folder, output_errors
 
     check_output_folder(out)
-    tmp = staging_folder(out)
-    try:
-        limits = []
-        trajectories = []
-        for k, box in enumerate(d.boxes, 1):
-            if not box.limits.empty:
-                limits.append(box.limits.assign(box=k))
-            trajectories.append(box.trajectory.assign(box=k, step=range(len(box.trajectory))))
-        lim = pd.concat(limits, ignore_index=True) if limits else pd.DataFrame()
-        if "values" in lim:
-            lim["values"] = lim["values"].map(
-                lambda v: ";".join(v) if isinstance(v, list) else None
-            )
-        lim.to_csv(tmp / "boxes.csv", index=False)
-        pd.concat(trajectories, ignore_index=True).to_csv(tmp / "trajectory.csv", index=False)
-        info = {
-            "kind": "discovery",
-            "source": source,
-            "outcome": d.outcome,
-            "threshold": d.threshold,
-            "below": d.below,
-            "cases": d.cases,
-            "points": d.points,
-            "params": d.params,
-            "labels": d.labels,
-            "boxes": [
-                {
-                    "coverage": b.coverage,
-                    "density": b.density,
-                    "mass": b.mass,
-                    "points": b.points,
-                    "step": b.index,
-                }
-                for b in d.boxes
-            ],
-            "method": "PRIM (ema_workbench.analysis.prim)",
-            "versions": versions(),
-        }
-        (tmp / "discovery.json").write_text(json.dumps(info, indent=2))
+
+    def write(folder: Path) -> None:
+        write_boxes(d, folder)
+        (folder / "discovery.json").write_text(json.dumps(discovery_info(d, source), indent=2))
         if plots:
             from unsim.studies.plots import save_discovery_figure
 
-            save_discovery_figure(d, tmp / "discovery.png")
-        if out.is_dir() and not any(out.iterdir()):
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+            save_discovery_figure(d, folder / "discovery.png")
+
+    with output_errors(out):
+        return write_folder_atomically(out, write)
+
+
+def write_boxes(d: Discovery, folder: Path) -> None:
+    """``boxes.csv`` (each box's limits) and ``trajectory.csv`` (each box's peeling steps)."""
+    limits = []
+    trajectories = []
+    for k, box in enumerate(d.boxes, 1):
+        if not box.limits.empty:
+            limits.append(box.limits.assign(box=k))
+        trajectories.append(box.trajectory.assign(box=k, step=range(len(box.trajectory))))
+    lim = pd.concat(limits, ignore_index=True) if limits else pd.DataFrame()
+    if "values" in lim:
+        lim["values"] = lim["values"].map(lambda v: ";".join(v) if isinstance(v, list) else None)
+    lim.to_csv(folder / "boxes.csv", index=False)
+    pd.concat(trajectories, ignore_index=True).to_csv(folder / "trajectory.csv", index=False)
+
+
+def discovery_info(d: Discovery, source: str) -> dict[str, Any]:
+    """What ``discovery.json`` says: the question, the boxes found, the method and versions."""
+    from unsim.engine.core import versions
+
+    return {
+        "kind": "discovery",
+        "source": source,
+        "outcome": d.outcome,
+        "threshold": d.threshold,
+        "below": d.below,
+        "cases": d.cases,
+        "points": d.points,
+        "params": d.params,
+        "labels": d.labels,
+        "boxes": [
+            {
+                "coverage": b.coverage,
+                "density": b.density,
+                "mass": b.mass,
+                "points": b.points,
+                "step": b.index,
+            }
+            for b in d.boxes
+        ],
+        "method": "PRIM (ema_workbench.analysis.prim)",
+        "versions": versions(),
+    }
 
 
 def load_discovery(folder: str | Path) -> Discovery:

@@ -67,7 +67,7 @@ def plot_folder(folder: str | Path) -> list[Path]:
         table.attrs["labels"] = info.get("labels", {})
         return [save_sensitivity_figure(table, folder / "indices.png")]
     if kind == "sweep":
-        from unsim.sweeps import load_sweep
+        from unsim.studies.storage import load_sweep
 
         return save_sweep_figures(load_sweep(folder), folder)
     raise InputError(f"{folder}: not a study folder (no sweep.parquet or discovery.json)")
@@ -83,14 +83,8 @@ def save_sweep_figures(
     parameter; a heat map over a grid of two; the outcome against each parameter otherwise."""
     from matplotlib.figure import Figure
 
-    from unsim.sweeps import (
-        outcome_column,
-        outcome_label,
-        param_columns,
-        param_label,
-        plot_heatmap,
-        plot_outcome,
-    )
+    from unsim.studies.sweep_plots import outcome_label, param_label, plot_heatmap, plot_outcome
+    from unsim.studies.table import outcome_column, param_columns
 
     names = table.attrs.get("labels") or {}
     params = [p for p in param_columns(table) if table[p].nunique() > 1]
@@ -138,7 +132,7 @@ def save_sensitivity_figure(table: pd.DataFrame, path: Path) -> Path:
     with their 95 % intervals."""
     from matplotlib.figure import Figure
 
-    from unsim.sensitivity import plot_sensitivity
+    from unsim.studies.sensitivity import plot_sensitivity
 
     outcomes = list(dict.fromkeys(table["outcome"]))
     params = table["parameter"].nunique()
@@ -160,7 +154,7 @@ def save_discovery_figure(d: Discovery, path: Path) -> Path:
     of restricted parameters, the chosen box circled) and its ranges within the full ranges."""
     from matplotlib.figure import Figure
 
-    from unsim.sweeps import outcome_label
+    from unsim.studies.sweep_plots import outcome_label
 
     n = max(1, len(d.boxes))
     fig = Figure(figsize=(12.0, 4.2 * n), layout="constrained")

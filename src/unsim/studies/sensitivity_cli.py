@@ -135,12 +135,10 @@ def _check_outcomes(outcomes: list[str]) -> None:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from unsim.atomic import write_atomically, write_text_atomically
     from unsim.engine.results import check_output_folder
-    from unsim.sensitivity import morris, sobol
+    from unsim.studies.base import choose_seed, prepare
     from unsim.studies.convergence import convergence_warnings, suggest_n
     from unsim.studies.labels import labels
-    from unsim.sweeps import choose_seed, prepare
 
     if not args.params:
         raise InputError("give at least one --param PATH=LOW:HIGH")
@@ -175,19 +173,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         "progress": not args.quiet and sys.stderr.isatty(),
         "metadata": meta,
     }
-    try:
-        with warnings.catch_warnings():
-            # an outcome constant over some of the points: SALib says so for each; the indices
-            # and the convergence check below say what matters
-            warnings.filterwarnings("ignore", message="Constant values encountered")
-            if args.method == "sobol":
-                table = sobol(args.scenario, bounds, n=args.n, **common)
-            else:
-                table = morris(
-                    args.scenario, bounds, trajectories=args.n, levels=args.levels, **common
-                )
-    except ValueError as err:
-        raise InputError(str(err)) from None
+    table = _analyse(args, bounds, common)
     table.attrs["labels"] = names
     signs = convergence_warnings(table, names)
     info = {
@@ -199,20 +185,60 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         "warnings": [w.message for w in signs],
         "suggested_n": suggest_n(args.n, args.method) if signs else None,
     }
+    _save(out, table, info, plots=not args.no_plots)
+    if args.quiet:
+        print(out)
+        return 0
+    _report(args, base.scenario.name, seed, table, names, signs, info)
+    print(f"\nresults: {out}")
+    return 0
+
+
+def _analyse(args: argparse.Namespace, bounds: Any, common: dict[str, Any]) -> Any:
+    """The Sobol or Morris table (bad settings as :class:`InputError`)."""
+    from unsim.studies.sensitivity import morris, sobol
+
+    try:
+        with warnings.catch_warnings():
+            # an outcome constant over some of the points: SALib says so for each; the indices
+            # and the convergence check below say what matters
+            warnings.filterwarnings("ignore", message="Constant values encountered")
+            if args.method == "sobol":
+                return sobol(args.scenario, bounds, n=args.n, **common)
+            return morris(args.scenario, bounds, trajectories=args.n, levels=args.levels, **common)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+
+
+def _save(out: Path, table: Any, info: dict[str, Any], plots: bool) -> None:
+    """``indices.parquet`` / ``.csv``, ``sensitivity.json`` and the figure, each atomically."""
+    from unsim.atomic import write_atomically, write_text_atomically
+
     plain = table.copy()
     plain.attrs = {}
     write_atomically(out / "indices.parquet", lambda tmp: plain.to_parquet(tmp, index=False))
     write_atomically(out / "indices.csv", lambda tmp: plain.to_csv(tmp, index=False))
     write_text_atomically(out / "sensitivity.json", json.dumps(info, indent=2))
-    if not args.no_plots:
+    if plots:
         from unsim.studies.plots import save_sensitivity_figure
 
         save_sensitivity_figure(table, out / "indices.png")
-    if args.quiet:
-        print(out)
-        return 0
+
+
+def _report(
+    args: argparse.Namespace,
+    name: str,
+    seed: int,
+    table: Any,
+    names: dict[str, str],
+    signs: list[Any],
+    info: dict[str, Any],
+) -> None:
+    """Print the indices, and the convergence warnings on stderr."""
+    from unsim.studies.convergence import suggest_n
+
     print(
-        f"{args.method} sensitivity of {base.scenario.name}: {info['points']} points x "
+        f"{args.method} sensitivity of {name}: {info['points']} points x "
         f"{args.runs} runs, seed {seed}"
     )
     print(format_indices(table, names))
@@ -225,8 +251,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             "the same --out, the points already run are reused)",
             file=sys.stderr,
         )
-    print(f"\nresults: {out}")
-    return 0
 
 
 def format_indices(table: Any, names: dict[str, str]) -> str:

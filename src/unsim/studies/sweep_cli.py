@@ -45,9 +45,9 @@ def _value(text: str) -> Any:
 
 
 def _samples(text: str) -> int:
-    from unsim.argtypes import _integer
+    from unsim.argtypes import integer_between
 
-    return _integer(text, 1, MAX_VALUES)
+    return integer_between(text, 1, MAX_VALUES)
 
 
 def parse_param(text: str) -> tuple[str, list[Any]]:
@@ -121,7 +121,8 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def _format(table: Any, outcomes: list[str]) -> str:
-    from unsim.sweeps import outcome_column, param_columns, short_name
+    from unsim.studies.sweep_plots import short_name
+    from unsim.studies.table import outcome_column, param_columns
 
     params = param_columns(table)
     shown = table[params].copy()
@@ -143,7 +144,8 @@ def _format(table: Any, outcomes: list[str]) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor
-    from unsim.sweeps import choose_seed, prepare, sweep
+    from unsim.studies.base import choose_seed, prepare
+    from unsim.studies.sweeps import sweep
 
     params: dict[str, list[Any]] = {}
     for text in args.params:

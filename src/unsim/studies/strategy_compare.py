@@ -32,7 +32,9 @@ import pandas as pd
 
 from unsim.engine.stats import paired_difference
 from unsim.scenario.schema import Scenario
-from unsim.sweeps import axes_or_new, check_points, choose_seed, execute, prepare
+from unsim.studies.base import check_points, choose_seed, prepare
+from unsim.studies.execution import execute
+from unsim.studies.sweep_plots import axes_or_new
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -179,43 +181,55 @@ def compare_strategies(
 
         stream = tqdm(stream, total=len(points), unit="variant", leave=False)
     columns = {i: record["columns"] for i, record in stream}
-    rows = []
-    for i in range(1, len(points)):
-        arrays = _metric_arrays(columns[0], columns[i])
-        described = " + ".join(strategy_names(lists[i])) or "none"
-        for metric, (a, b) in arrays.items():
-            label, sign = METRICS[metric]
-            d = paired_difference(a, b)  # numeric metrics (yes votes) pair the same way
-            low, high = sorted((sign * d["ci_low"], sign * d["ci_high"]))
-            rows.append(
-                {
-                    "metric": metric,
-                    "label": label,
-                    "variant": names[i],
-                    "strategies": described,
-                    "baseline": d["p_a"],
-                    "value": d["p_b"],
-                    "diff": d["diff"],
-                    "ci_low": d["ci_low"],
-                    "ci_high": d["ci_high"],
-                    "gain": sign * d["diff"],
-                    "gain_low": low,
-                    "gain_high": high,
-                    "n": d["n"],
-                }
-            )
-    table = pd.DataFrame(rows)
-    table["rank"] = table.groupby("metric")["gain"].rank(ascending=False, method="min").astype(int)
-    table = table.sort_values(["metric", "rank", "variant"], ignore_index=True)
-    cols = [
-        "metric",
-        "label",
-        "rank",
-        *[c for c in table.columns if c not in ("metric", "label", "rank")],
+    rows = [
+        row
+        for i in range(1, len(points))
+        for row in _variant_rows(names[i], lists[i], columns[0], columns[i])
     ]
-    table = table[cols]
+    table = _ranked(pd.DataFrame(rows))
     table.attrs = {"seed": seed, "runs": runs}
     return table
+
+
+def _variant_rows(
+    name: str,
+    entries: Sequence[Mapping[str, Any]],
+    baseline: Mapping[str, np.ndarray],
+    variant: Mapping[str, np.ndarray],
+) -> list[dict[str, Any]]:
+    """One row per metric: the variant against the baseline, paired run by run."""
+    described = " + ".join(strategy_names(entries)) or "none"
+    rows = []
+    for metric, (a, b) in _metric_arrays(baseline, variant).items():
+        label, sign = METRICS[metric]
+        d = paired_difference(a, b)  # numeric metrics (yes votes) pair the same way
+        low, high = sorted((sign * d["ci_low"], sign * d["ci_high"]))
+        rows.append(
+            {
+                "metric": metric,
+                "label": label,
+                "variant": name,
+                "strategies": described,
+                "baseline": d["p_a"],
+                "value": d["p_b"],
+                "diff": d["diff"],
+                "ci_low": d["ci_low"],
+                "ci_high": d["ci_high"],
+                "gain": sign * d["diff"],
+                "gain_low": low,
+                "gain_high": high,
+                "n": d["n"],
+            }
+        )
+    return rows
+
+
+def _ranked(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows ranked within each metric (1 = best for the target), rank after the label."""
+    table["rank"] = table.groupby("metric")["gain"].rank(ascending=False, method="min").astype(int)
+    table = table.sort_values(["metric", "rank", "variant"], ignore_index=True)
+    first = ["metric", "label", "rank"]
+    return table[[*first, *[c for c in table.columns if c not in first]]]
 
 
 def plot_strategies(

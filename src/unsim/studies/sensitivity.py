@@ -28,7 +28,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from unsim.scenario.schema import Scenario
-from unsim.sweeps import outcome_column, parse_range, prepare, run_points
+from unsim.studies.base import prepare
+from unsim.studies.designs import parse_range
+from unsim.studies.sweeps import run_points
+from unsim.studies.table import outcome_column
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -256,8 +259,9 @@ def sobol(
 ) -> pd.DataFrame:
     """Sobol indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``).
 
-    ``n * (len(params) + 2)`` sweep points of ``runs`` runs each, all on the same seed; ``out`` and
-    ``resume`` work as for :func:`unsim.sweeps.sweep`. See :func:`sobol_analysis` for the table."""
+    ``n * (len(params) + 2)`` sweep points of ``runs`` runs each, all on the same seed; ``out``
+    and ``resume`` work as for :func:`unsim.studies.sweeps.sweep`. See :func:`sobol_analysis`
+    for the table."""
     model = scenario_model(
         scenario,
         params,
@@ -327,7 +331,7 @@ def plot_sensitivity(
 ) -> Axes:
     """Bars of the indices per parameter: ``S1`` and ``ST`` (Sobol) or ``mu_star`` and ``sigma``
     (Morris) for one outcome; the total index (``ST`` / ``mu_star``) per outcome for several."""
-    from unsim.sweeps import axes_or_new, param_label
+    from unsim.studies.sweep_plots import axes_or_new, param_label
 
     ax = axes_or_new(ax)
     if outcome is not None:
@@ -361,7 +365,7 @@ def plot_sensitivity(
     names = table.attrs.get("labels")
     ax.set_xticks(x, [param_label(p, names) for p in params], rotation=30, ha="right")
     ax.set_ylabel("Sobol index" if sobol_table else "elementary effect")
-    from unsim.sweeps import outcome_label
+    from unsim.studies.sweep_plots import outcome_label
 
     title = outcome_label(outcomes[0]) if len(outcomes) == 1 else None
     if title:

@@ -1,0 +1,169 @@
+"""The scenario a study varies: read once, its world and calibration inlined, its points
+checked before anything runs, and the master seed they share."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unsim.engine.rng import new_master_seed
+from unsim.errors import Problem, ScenarioError
+from unsim.scenario.loader import read_yaml, scenario_from_dict, split_path
+from unsim.scenario.schema import Scenario
+from unsim.studies.designs import is_number
+
+__all__ = ["Base", "canonical", "check_points", "choose_seed", "plain", "prepare"]
+
+
+@dataclass
+class Base:
+    """A scenario as a raw mapping (world and calibration inlined), ready to vary."""
+
+    raw: dict[str, Any]
+    base_dir: Path
+    source: str
+    scenario: Scenario
+    digest: str = field(default="")
+
+    def point(self, overrides: Mapping[str, Any]) -> Scenario:
+        raw = self.raw
+        # the world and calibration validated once, unless the point changes them
+        touched = {split_path(str(path))[0] for path in overrides if split_path(str(path))}
+        if not touched & {"world", "calibration"}:
+            raw = dict(raw)
+            raw["world"] = self.scenario.world
+            if self.scenario.calibration is not None:
+                raw["calibration"] = self.scenario.calibration
+        return scenario_from_dict(
+            raw, base_dir=self.base_dir, source=self.source, overrides=overrides
+        )
+
+
+def inline_files(raw: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Read the world and calibration files into the mapping: points validate fast and can be
+    shipped to workers that do not share this file system."""
+    out = dict(raw)
+    for key in ("world", "calibration"):
+        value = out.get(key)
+        if isinstance(value, str):
+            path = Path(value) if Path(value).is_absolute() else base_dir / value
+            with contextlib.suppress(ScenarioError):  # else left as a path: validation reports it
+                out[key] = read_yaml(path)
+    return out
+
+
+def prepare(
+    scenario: str | Path | Mapping[str, Any] | Scenario, base_dir: str | Path | None
+) -> Base:
+    """The raw mapping behind a scenario file, mapping or loaded scenario."""
+    if isinstance(scenario, str | Path):
+        path = Path(scenario)
+        raw = read_yaml(path)
+        folder = Path(base_dir) if base_dir is not None else path.parent
+        source = str(path)
+    elif isinstance(scenario, Scenario):
+        raw = scenario.model_dump(mode="json")
+        folder = Path(base_dir) if base_dir is not None else Path(".")
+        source = f"<scenario {scenario.name}>"
+    elif isinstance(scenario, Mapping):
+        raw = dict(scenario)
+        folder = Path(base_dir) if base_dir is not None else Path(".")
+        source = "<scenario>"
+    else:
+        raise TypeError("scenario must be a path, a mapping or a Scenario")
+    raw = inline_files(raw, folder)
+    validated = scenario_from_dict(raw, base_dir=folder, source=source)
+    # what the points' results depend on: not the sweep section (resume after widening a grid)
+    content = {k: v for k, v in raw.items() if k != "sweep"}
+    digest = hashlib.sha256(canonical(content).encode()).hexdigest()
+    return Base(raw=raw, base_dir=folder, source=source, scenario=validated, digest=digest)
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def plain(value: Any) -> Any:
+    """Numpy scalars to Python ones (for YAML-like overrides and JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def representatives(points: Sequence[Mapping[str, Any]], limit: int = 64) -> set[int]:
+    """Points to validate whole (their scenario as a file would be): all of a small design;
+    else the first, and for each parameter a point at its lowest and at its highest value (or
+    at each of its first ``limit`` distinct values when they are not numbers)."""
+    if len(points) <= limit:
+        return set(range(len(points)))
+    chosen = {0}
+    for name in points[0]:
+        values: list[Any] = [p.get(name) for p in points]
+        if all(is_number(v) for v in values):
+            chosen.add(int(np.argmin(values)))
+            chosen.add(int(np.argmax(values)))
+        else:
+            seen: dict[str, int] = {}
+            for i, v in enumerate(values):
+                seen.setdefault(repr(v), i)
+                if len(seen) >= limit:
+                    break
+            chosen.update(seen.values())
+    return chosen
+
+
+def check_points(base: Base, points: Sequence[Mapping[str, Any]]) -> None:
+    """Check every point first, so that a bad value fails the sweep before any run.
+
+    Each value is checked against its field (``unsim.studies.points.set_values``); the
+    scenarios of a few representative points (all of them in a small design) are validated
+    whole, as a file would be."""
+    from unsim.studies.points import NotSettable, set_values
+
+    problems: list[Problem] = []
+    whole = representatives(points)
+    for i, point in enumerate(points):
+        try:
+            if i in whole:
+                base.point(point)
+            else:
+                try:
+                    set_values(base.scenario, point)
+                except NotSettable:
+                    base.point(point)
+        except ScenarioError as err:
+            where = ", ".join(f"{k}={v!r}" for k, v in point.items())
+            problems += [
+                Problem(
+                    f"point {i} ({where}): {p.path}",
+                    p.message,
+                    p.value,
+                    p.has_value,
+                    p.allowed,
+                    p.suggestion,
+                )
+                for p in err.problems
+            ]
+            if len(problems) >= 20:
+                break
+    if problems:
+        raise ScenarioError(base.source, problems)
+
+
+def choose_seed(base: Base, seed: int | None, resume_from: Path | None) -> int:
+    if seed is not None:
+        return int(seed)
+    if base.scenario.simulation.seed is not None:
+        return int(base.scenario.simulation.seed)
+    if resume_from is not None:
+        try:
+            saved = json.loads((resume_from / "metadata.json").read_text(encoding="utf-8"))
+            return int(saved["seed"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return new_master_seed()

@@ -1,0 +1,62 @@
+"""The table of a sweep: one row per point with its parameter values, and for every outcome
+its probability and 95 % interval (``<outcome>_p``, ``_ci_low``, ``_ci_high``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["OUTCOME_FIELDS", "build_table", "outcome_column", "param_columns"]
+
+#: The statistics a sweep table gives for each outcome, as ``<outcome>_<field>`` columns.
+OUTCOME_FIELDS = ("p", "ci_low", "ci_high")
+
+
+def table_row(index: int, point: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {"point": index, **point, "runs": record["n"]}
+    for name, stats in record["outcomes"].items():
+        for f in OUTCOME_FIELDS:
+            row[f"{name}_{f}"] = stats[f]
+    row.update(record["means"])
+    return row
+
+
+def build_table(
+    points: Sequence[Mapping[str, Any]],
+    records: Mapping[int, Mapping[str, Any]],
+    seed: int,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    rows = [table_row(i, points[i], records[i]) for i in sorted(records)]
+    df = pd.DataFrame(rows)
+    df.attrs = {"params": list(points[0]) if points else [], "seed": seed}
+    if labels:
+        df.attrs["labels"] = dict(labels)
+    return df
+
+
+def param_columns(df: pd.DataFrame) -> list[str]:
+    """The parameter columns of a sweep table (between ``point`` and ``runs``)."""
+    params = df.attrs.get("params")
+    if params:
+        return list(params)
+    cols = list(df.columns)
+    return cols[cols.index("point") + 1 : cols.index("runs")]
+
+
+def outcome_column(df: pd.DataFrame, outcome: str) -> str:
+    """The column of an outcome's probability: ``plenary_adopted``, ``sc_referral_adopted`` (a run
+    table column) and ``plenary_yes_mean`` (a column itself) are all understood."""
+    from unsim.engine.results import OUTCOMES
+
+    if outcome in df.columns:
+        return outcome
+    if f"{outcome}_p" in df.columns:
+        return f"{outcome}_p"
+    for name, _text, key in OUTCOMES:
+        if key == outcome and f"{name}_p" in df.columns:
+            return f"{name}_p"
+    known = sorted(c[:-2] for c in df.columns if c.endswith("_p"))
+    raise KeyError(f"unknown outcome {outcome!r}; known: {', '.join(known)}")
