@@ -16,6 +16,7 @@ from yaml.constructor import ConstructorError
 from unsim.errors import Problem, ScenarioError, did_you_mean
 from unsim.safeio import FileReadError, YamlLimitError, load_yaml, read_bounded
 from unsim.scenario.schema import Calibration, Scenario, World
+from unsim.strategies.registry import is_strategy_entry, registered, unregistered_subclass
 
 __all__ = [
     "apply_overrides",
@@ -69,6 +70,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 def _unwrap(tp: Any) -> list[Any]:
     """Candidate model/container types behind an annotation."""
+    if is_strategy_entry(tp):  # the registered strategy types
+        return list(registered().values())
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(tp)[0])
@@ -118,8 +121,6 @@ _VALIDATOR_MARK = re.compile(r"^[a-z-]+\[.*\]$")
 
 def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
     """Dotted path for people, and the location without union tags for schema lookup."""
-    from unsim.strategies import registered
-
     tags = registered()
     text = ""
     clean: list[Any] = []
@@ -137,6 +138,28 @@ def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
 
 
 _QUOTED = re.compile(r"'([^']*)'")
+
+
+def _unknown_type(path: str, ctx: dict[str, Any], value: Any) -> Problem:
+    """An unknown strategy type: the registered ones, and a hint if a class defines the type
+    but was not registered."""
+    tag = ctx.get("tag", value)
+    choices = _QUOTED.findall(str(ctx.get("expected_tags", "")))
+    message = "unknown strategy type"
+    cls = unregistered_subclass(str(tag))
+    if cls is not None:
+        message += (
+            f" (class {cls.__qualname__} defines it but is not registered: decorate it with "
+            "@unsim.strategies.register)"
+        )
+    return Problem(
+        f"{path}.type" if path else "type",
+        message,
+        tag,
+        True,
+        ", ".join(choices),
+        did_you_mean(str(tag), choices),
+    )
 
 
 def problems_from_validation(model: type[BaseModel], err: ValidationError) -> list[Problem]:
@@ -174,17 +197,7 @@ def problems_from_validation(model: type[BaseModel], err: ValidationError) -> li
                 )
             )
         elif kind == "union_tag_invalid":
-            choices = _QUOTED.findall(str(ctx.get("expected_tags", "")))
-            problems.append(
-                Problem(
-                    f"{path}.type" if path else "type",
-                    "unknown strategy type",
-                    ctx.get("tag", value),
-                    True,
-                    ", ".join(choices),
-                    did_you_mean(ctx.get("tag", ""), choices),
-                )
-            )
+            problems.append(_unknown_type(path, ctx, value))
         elif kind == "union_tag_not_found":
             problems.append(Problem(f"{path}.type", "required key is missing"))
         elif kind == "unknown_reference":
