@@ -13,6 +13,7 @@ from unsim.strategies.context import (
 from unsim.strategies.registry import (
     ENTRY_POINT_GROUP,
     StrategyEntry,
+    load_entry_points,
     register,
     registered,
     unregister,
@@ -31,6 +32,7 @@ __all__ = [
     "bind",
     "builtin",
     "instance_keys",
+    "load_entry_points",
     "register",
     "registered",
     "unregister",

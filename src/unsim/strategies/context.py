@@ -68,8 +68,13 @@ class ReadOnlyArray(np.ndarray):  # type: ignore[type-arg]
         out = kwargs.get("out") or ()
         if any(isinstance(o, ReadOnlyArray) and not o.flags.writeable for o in out):
             self._refuse()
-        args = [x.view(np.ndarray) if isinstance(x, ReadOnlyArray) else x for x in inputs]
-        return getattr(ufunc, method)(*args, **kwargs)
+        if out:  # a writeable copy (``view[mask]``) written in place
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        return getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+
+
+def _plain(x: Any) -> Any:
+    return x.view(np.ndarray) if isinstance(x, ReadOnlyArray) else x
 
 
 def read_only(array: Any, what: str) -> Any:

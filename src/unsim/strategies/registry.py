@@ -33,6 +33,7 @@ __all__ = [
     "StrategyEntry",
     "StrategyList",
     "is_strategy_entry",
+    "load_entry_points",
     "register",
     "registered",
     "unregister",
@@ -96,19 +97,20 @@ def unregister(name: str) -> None:
 def registered() -> dict[str, type[Strategy]]:
     """Strategy types valid in scenario files, by their ``type`` name (the built-in ones, those
     registered with ``@register`` and those of installed packages' entry points)."""
-    _load_entry_points()
+    load_entry_points()
     with _LOCK:
         return dict(_REGISTRY)
 
 
-def _load_entry_points() -> None:
-    """Load the ``unsim.strategies`` entry points, once. A plug-in that fails to load is
-    reported with a warning and left out (the other strategies still work)."""
+def load_entry_points(again: bool = False) -> None:
+    """Load the ``unsim.strategies`` entry points: once (the registry does it when first read),
+    or ``again`` (a package installed since). A plug-in that fails to load is reported with a
+    warning and left out (the other strategies still work)."""
     global _ENTRY_POINTS_LOADED
-    if _ENTRY_POINTS_LOADED:
+    if _ENTRY_POINTS_LOADED and not again:
         return
     with _LOCK:
-        if _ENTRY_POINTS_LOADED:
+        if _ENTRY_POINTS_LOADED and not again:
             return
         _ENTRY_POINTS_LOADED = True
         for ep in entry_points(group=ENTRY_POINT_GROUP):
