@@ -130,6 +130,20 @@ def test_register_refuses_what_is_not_a_strategy_type() -> None:
     with pytest.raises(ValueError, match="registered already"):
         register(Invitation)
     assert registered()["invitation"].__module__ == "unsim.strategies.builtin"
+    # the same class defined again (a notebook cell run twice) replaces the earlier one
+    first = register(_defined_again())
+    second = register(_defined_again())
+    try:
+        assert first is not second and registered()["again"] is second
+    finally:
+        unregister("again")
+
+
+def _defined_again() -> type[Strategy]:
+    class Again(Strategy):
+        type: Literal["again"] = "again"
+
+    return Again
 
 
 def _dist(folder: Path, name: str, entry_points: str) -> None:
