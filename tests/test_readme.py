@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 
 import matplotlib
+import pytest
 
 from .conftest import ROOT
 
@@ -26,3 +29,39 @@ def test_readme_library_example_runs(monkeypatch) -> None:  # type: ignore[no-un
 
     plt.close("all")
     assert os.getcwd() == str(ROOT)
+
+
+def test_readme_strategy_example_registers_a_strategy_that_acts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The worked example of "Adding a strategy" runs as written: its strategy is valid in a
+    scenario, listed in ``unsim schema``, and moves the tally it prints, as the README says."""
+    from unsim.cli import main
+    from unsim.strategies import registered, unregister
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### Adding a strategy", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {"__name__": "readme_strategy_example"}
+    try:  # compiled as a file of its own (not with this module's future import)
+        exec(compile(code, "README.md", "exec", dont_inherit=True), namespace)
+        printed = capsys.readouterr().out
+        appeal = registered()["sovereignty_appeal"]
+        assert appeal is namespace["SovereigntyAppeal"]
+        entry = namespace["with_appeal"].actors.target.strategies[-1]  # type: ignore[attr-defined]
+        assert isinstance(entry, appeal) and entry.intensity == 0.5  # type: ignore[attr-defined]
+        assert main(["schema"]) == 0
+        schema = json.loads(capsys.readouterr().out)
+        assert "SovereigntyAppeal" in schema["$defs"]
+        before, after = namespace["before"].runs, namespace["after"].runs  # type: ignore[attr-defined]
+        assert after["event_sovereignty_appeal"].all()
+        drop = before["third_committee_yes"] - after["third_committee_yes"]
+        assert drop.mean() > 5 * drop.std() / len(drop) ** 0.5  # paired on the same seed
+        # the medians the README quotes are the ones the example prints
+        quoted = re.search(r"prints a median of (\d+) yes without the appeal and (\d+)", section)
+        assert quoted is not None
+        assert f"without: median {quoted[1]} yes" in printed
+        assert f"with the appeal: median {quoted[2]} yes" in printed
+    finally:
+        unregister("sovereignty_appeal")

@@ -88,10 +88,9 @@ def _strategy_assumptions(scenario: Scenario) -> list[Assumption]:
     out: list[Assumption] = []
     strategies: list[Strategy] = list(scenario.actors.target.strategies)
     for i, strategy in enumerate(strategies):
-        key = strategy.key
-
-        def drop(s: Scenario, key: str = key) -> Scenario:
-            kept = [st for st in s.actors.target.strategies if st.key != key]  # type: ignore[attr-defined]
+        # this entry itself (two entries of one type may have the same key and be equal)
+        def drop(s: Scenario, entry: Strategy = strategy) -> Scenario:
+            kept = [st for st in s.actors.target.strategies if st is not entry]
             return _replace(s, "actors.target.strategies", kept)  # type: ignore[no-any-return]
 
         out.append(Assumption(f"strategies[{i}]", strategy_name(strategy, strategies), drop))

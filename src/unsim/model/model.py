@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from unsim.model import kernels, rules
 from unsim.model.rules import ICC_FACTOR, Vote
 from unsim.scenario.schema import STAGES, Calibration, Scenario, World
-from unsim.strategies import Strategy
+from unsim.strategies import BoundStrategy, bind
 from unsim.streams import Streams
 
 F = NDArray[np.float32]
@@ -245,7 +245,7 @@ class UNModel(mesa.Model):
         self._build_parameters()
         self._build_agents()
         self._build_state()
-        self.strategies: list[Strategy] = list(scenario.actors.target.strategies)
+        self.strategies: list[BoundStrategy] = bind(scenario.actors.target.strategies)
         self.datacollector: mesa.DataCollector | None = None
         if collect:
             self.datacollector = mesa.DataCollector(
@@ -274,7 +274,7 @@ class UNModel(mesa.Model):
         while a history unfolds change (strategies, rounds, procedure, sponsors' rules). Call
         ``reset`` next: the state afterwards is that of a model built from ``scenario``."""
         self.spec = scenario
-        self.strategies = list(scenario.actors.target.strategies)
+        self.strategies = bind(scenario.actors.target.strategies)
         if parameters:
             self.behaviour = scenario.behaviour
             self._build_parameters()

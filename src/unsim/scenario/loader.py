@@ -15,7 +15,8 @@ from yaml.constructor import ConstructorError
 
 from unsim.errors import Problem, ScenarioError, did_you_mean
 from unsim.safeio import FileReadError, YamlLimitError, load_yaml, read_bounded
-from unsim.scenario.schema import Calibration, Scenario, World
+from unsim.scenario.schema import Behaviour, Calibration, Scenario, World
+from unsim.strategies.registry import is_strategy_entry, registered, unregistered_subclass
 
 __all__ = [
     "apply_overrides",
@@ -69,6 +70,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 def _unwrap(tp: Any) -> list[Any]:
     """Candidate model/container types behind an annotation."""
+    if is_strategy_entry(tp):  # the registered strategy types
+        return list(registered().values())
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(tp)[0])
@@ -118,8 +121,6 @@ _VALIDATOR_MARK = re.compile(r"^[a-z-]+\[.*\]$")
 
 def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
     """Dotted path for people, and the location without union tags for schema lookup."""
-    from unsim.strategies import registered
-
     tags = registered()
     text = ""
     clean: list[Any] = []
@@ -137,6 +138,28 @@ def _display_loc(loc: tuple[Any, ...]) -> tuple[str, list[Any]]:
 
 
 _QUOTED = re.compile(r"'([^']*)'")
+
+
+def _unknown_type(path: str, ctx: dict[str, Any], value: Any) -> Problem:
+    """An unknown strategy type: the registered ones, and a hint if a class defines the type
+    but was not registered."""
+    tag = ctx.get("tag", value)
+    choices = _QUOTED.findall(str(ctx.get("expected_tags", "")))
+    message = "unknown strategy type"
+    cls = unregistered_subclass(str(tag))
+    if cls is not None:
+        message += (
+            f" (class {cls.__qualname__} defines it but is not registered: decorate it with "
+            "@unsim.strategies.register)"
+        )
+    return Problem(
+        f"{path}.type" if path else "type",
+        message,
+        tag,
+        True,
+        ", ".join(choices),
+        did_you_mean(str(tag), choices),
+    )
 
 
 def problems_from_validation(model: type[BaseModel], err: ValidationError) -> list[Problem]:
@@ -174,17 +197,7 @@ def problems_from_validation(model: type[BaseModel], err: ValidationError) -> li
                 )
             )
         elif kind == "union_tag_invalid":
-            choices = _QUOTED.findall(str(ctx.get("expected_tags", "")))
-            problems.append(
-                Problem(
-                    f"{path}.type" if path else "type",
-                    "unknown strategy type",
-                    ctx.get("tag", value),
-                    True,
-                    ", ".join(choices),
-                    did_you_mean(ctx.get("tag", ""), choices),
-                )
-            )
+            problems.append(_unknown_type(path, ctx, value))
         elif kind == "union_tag_not_found":
             problems.append(Problem(f"{path}.type", "required key is missing"))
         elif kind == "unknown_reference":
@@ -264,51 +277,42 @@ def apply_overrides(
         if isinstance(overrides, Mapping)
         else [parse_override(t) for t in overrides]
     )
-    problems = []
-    for path, value in items:
-        parts = split_path(path)
-        if not parts:
-            problems.append(Problem(path, "empty path"))
-            continue
-        node: Any = out
-        ok = True
-        for depth, part in enumerate(parts[:-1]):
-            nxt_is_index = isinstance(parts[depth + 1], int)
-            if isinstance(part, int):
-                if not isinstance(node, list) or part >= len(node):
-                    size = len(node) if isinstance(node, list) else 0
-                    problems.append(
-                        Problem(path, f"index [{part}] out of range (the list has {size})")
-                    )
-                    ok = False
-                    break
-                node[part] = _shallow_copy(node[part])
-                node = node[part]
-            else:
-                if not isinstance(node, dict):
-                    problems.append(Problem(path, f"{part!r} is not inside a mapping"))
-                    ok = False
-                    break
-                if node.get(part) is None:
-                    node[part] = [] if nxt_is_index else {}
-                else:
-                    node[part] = _shallow_copy(node[part])
-                node = node[part]
-        if not ok:
-            continue
-        last = parts[-1]
-        if isinstance(last, int):
-            if not isinstance(node, list) or last >= len(node):
-                problems.append(Problem(path, f"index [{last}] out of range"))
-                continue
-            node[last] = value
-        elif isinstance(node, dict):
-            node[last] = value
-        else:
-            problems.append(Problem(path, "cannot set a key inside a non-mapping"))
+    problems = [p for path, value in items if (p := _set_path(out, path, value)) is not None]
     if problems:
         raise ScenarioError("--set", problems)
     return out
+
+
+def _set_path(out: dict[str, Any], path: str, value: Any) -> Problem | None:
+    """Set ``path`` of ``out`` to ``value`` (copying the containers along it), or the problem."""
+    parts = split_path(path)
+    if not parts:
+        return Problem(path, "empty path")
+    node: Any = out
+    for depth, part in enumerate(parts[:-1]):
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                size = len(node) if isinstance(node, list) else 0
+                return Problem(path, f"index [{part}] out of range (the list has {size})")
+            node[part] = _shallow_copy(node[part])
+        else:
+            if not isinstance(node, dict):
+                return Problem(path, f"{part!r} is not inside a mapping")
+            if node.get(part) is None:
+                node[part] = [] if isinstance(parts[depth + 1], int) else {}
+            else:
+                node[part] = _shallow_copy(node[part])
+        node = node[part]
+    last = parts[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last >= len(node):
+            return Problem(path, f"index [{last}] out of range")
+        node[last] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        return Problem(path, "cannot set a key inside a non-mapping")
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,6 +353,34 @@ def scenario_from_dict(
     """Validate a scenario given as a mapping; world and calibration paths resolve from base_dir."""
     data = apply_overrides(dict(raw), overrides)
     base = Path(base_dir)
+    world, problems = _resolve_world(data, base, source)
+    c = data.get("calibration")
+    if isinstance(c, str) and _file_path(base, c) is None:
+        problems.append(Problem("calibration", "not a valid file path", c, True))
+    elif isinstance(c, str):
+        cpath = _file_path(base, c)
+        assert cpath is not None
+        if not cpath.exists():
+            problems.append(Problem("calibration", "calibration file not found", c, True))
+        else:
+            data["calibration"] = load_calibration(cpath)
+    try:
+        scenario: Scenario = Scenario.model_validate(data, context={"world": world})
+    except ValidationError as err:
+        problems += problems_from_validation(Scenario, err)
+    else:
+        if not problems:
+            problems += _semantic_problems(scenario)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def _resolve_world(
+    data: dict[str, Any], base: Path, source: str
+) -> tuple[World | None, list[Problem]]:
+    """The scenario's world (a file read from ``base``, or inline), put in ``data``, and the
+    problems found with it (an invalid inline world is replaced by a placeholder)."""
     problems: list[Problem] = []
     world: World | None = None
     w = data.get("world")
@@ -386,26 +418,7 @@ def scenario_from_dict(
             data["world"] = "<invalid world>"  # reported above; the rest is checked without it
         else:
             data["world"] = world
-    c = data.get("calibration")
-    if isinstance(c, str) and _file_path(base, c) is None:
-        problems.append(Problem("calibration", "not a valid file path", c, True))
-    elif isinstance(c, str):
-        cpath = _file_path(base, c)
-        assert cpath is not None
-        if not cpath.exists():
-            problems.append(Problem("calibration", "calibration file not found", c, True))
-        else:
-            data["calibration"] = load_calibration(cpath)
-    try:
-        scenario: Scenario = Scenario.model_validate(data, context={"world": world})
-    except ValidationError as err:
-        problems += problems_from_validation(Scenario, err)
-    else:
-        if not problems:
-            problems += _semantic_problems(scenario)
-    if problems:
-        raise ScenarioError(source, problems)
-    return scenario
+    return world, problems
 
 
 def _semantic_problems(s: Scenario) -> list[Problem]:
@@ -441,34 +454,37 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
             Problem("actors.allies.members", "states both sponsor and ally", ", ".join(both), True)
         )
     if isinstance(s.calibration, Calibration):
-        missing = [c for c in world.codes if c not in s.calibration.states and c != target]
-        if len(missing) > len(world.codes) // 2:
+        out += _calibration_problems(s, s.calibration, world)
+    return out
+
+
+def _calibration_problems(s: Scenario, cal: Calibration, world: World) -> list[Problem]:
+    """The calibration covers enough states, and its fitted behaviour values are known
+    parameters within their bounds."""
+    out: list[Problem] = []
+    target = s.resolution.target
+    missing = [c for c in world.codes if c not in cal.states and c != target]
+    if len(missing) > len(world.codes) // 2:
+        message = f"the calibration covers too few states ({len(missing)} missing)"
+        out.append(Problem("calibration", message))
+    for key in cal.behaviour:
+        if key not in Behaviour.model_fields:
             out.append(
                 Problem(
-                    "calibration",
-                    f"the calibration covers too few states ({len(missing)} missing)",
+                    f"calibration.behaviour.{key}",
+                    "unknown behaviour parameter",
+                    allowed=", ".join(sorted(Behaviour.model_fields)),
+                    suggestion=did_you_mean(key, Behaviour.model_fields),
                 )
             )
-        from unsim.scenario.schema import Behaviour
-
-        for key in s.calibration.behaviour:
-            if key not in Behaviour.model_fields:
-                out.append(
-                    Problem(
-                        f"calibration.behaviour.{key}",
-                        "unknown behaviour parameter",
-                        allowed=", ".join(sorted(Behaviour.model_fields)),
-                        suggestion=did_you_mean(key, Behaviour.model_fields),
-                    )
-                )
-        known = {k: v for k, v in s.calibration.behaviour.items() if k in Behaviour.model_fields}
-        try:  # the fitted values replace defaults: they must meet the same bounds
-            Behaviour.model_validate({**s.behaviour.model_dump(), **known})
-        except ValidationError as err:
-            out += [
-                Problem(f"calibration.behaviour.{p.path}", p.message, p.value, p.has_value)
-                for p in problems_from_validation(Behaviour, err)
-            ]
+    known = {k: v for k, v in cal.behaviour.items() if k in Behaviour.model_fields}
+    try:  # the fitted values replace defaults: they must meet the same bounds
+        Behaviour.model_validate({**s.behaviour.model_dump(), **known})
+    except ValidationError as err:
+        out += [
+            Problem(f"calibration.behaviour.{p.path}", p.message, p.value, p.has_value)
+            for p in problems_from_validation(Behaviour, err)
+        ]
     return out
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from unsim.scenario.refs import ActorRef, StateRef
-from unsim.strategies import Strategy, registered
+from unsim.fields import LATENT, MAX_ROUND, MAX_SEED, MAX_STATES, ActorRef, StateRef, Strict
+from unsim.strategies.base import Strategy
+from unsim.strategies.registry import StrategyList
 
 SCHEMA_VERSION = 1
 
@@ -39,24 +40,6 @@ STAGES: tuple[str, ...] = (
 )
 GA_STAGES: tuple[str, ...] = STAGES[:4]
 SC_STAGES: tuple[str, ...] = STAGES[4:]
-
-
-#: Bounds of values on the latent support scale (shifts, biases, positions): far beyond any
-#: meaningful value (a shift of 50 already decides every vote; tests use 200 to make a vote
-#: certain), small enough to stay finite in float32 arithmetic.
-LATENT = 1000.0
-#: Longest list of states or blocs (sponsors, members...), and most states in a world.
-MAX_STATES = 1000
-#: Largest round number a schedule or the bargaining may name.
-MAX_ROUND = 1000
-#: Largest master seed (64 bits).
-MAX_SEED = 2**64 - 1
-
-
-class Strict(BaseModel):
-    # allow_inf_nan=False: NaN and +-inf are refused everywhere (a NaN cost of the ICC language
-    # silently turned every comparison false)
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,16 +234,11 @@ class Procedure(Strict):
 # --------------------------------------------------------------------------------------------
 # Actors
 # --------------------------------------------------------------------------------------------
-#: A response strategy: the union of every registered strategy type, told apart by ``type``.
-StrategyEntry = Annotated[  # type: ignore[valid-type]
-    Union[tuple(registered().values())],  # noqa: UP007
-    Field(discriminator="type"),
-]
-
-
 class Target(Strict):
-    strategies: list[StrategyEntry] = Field(  # type: ignore[valid-type]
-        default_factory=list, max_length=100, description="response strategies, each a typed entry"
+    strategies: StrategyList = Field(
+        default_factory=list,
+        max_length=100,
+        description="response strategies, each a typed entry (any registered type)",
     )
 
 

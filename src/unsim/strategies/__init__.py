@@ -1,11 +1,39 @@
-"""Response strategies of the target state. Importing this package registers the built-in ones."""
+"""Response strategies of the target state: the plug-in interface, its registry and the built-in
+strategies (registered when this package is imported)."""
 
 from unsim.strategies import builtin as builtin
-from unsim.strategies.base import Adaptive, Schedule, Strategy, StrategyContext
+from unsim.strategies.base import Adaptive, Schedule, Strategy, instance_keys
+from unsim.strategies.context import (
+    BoundStrategy,
+    ReadOnlyArray,
+    ReadOnlyError,
+    StrategyContext,
+    bind,
+)
+from unsim.strategies.registry import (
+    ENTRY_POINT_GROUP,
+    StrategyEntry,
+    load_entry_points,
+    register,
+    registered,
+    unregister,
+)
 
-__all__ = ["Adaptive", "Schedule", "Strategy", "StrategyContext", "builtin", "registered"]
-
-
-def registered() -> dict[str, type[Strategy]]:
-    """Strategy types known to the scenario schema, by their ``type`` name."""
-    return dict(Strategy.registry)
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Adaptive",
+    "BoundStrategy",
+    "ReadOnlyArray",
+    "ReadOnlyError",
+    "Schedule",
+    "Strategy",
+    "StrategyContext",
+    "StrategyEntry",
+    "bind",
+    "builtin",
+    "instance_keys",
+    "load_entry_points",
+    "register",
+    "registered",
+    "unregister",
+]

@@ -1,9 +1,10 @@
 """The plug-in interface for the target state's response strategies.
 
 A strategy is a pydantic model (its parameters, validated from the scenario's YAML) with an
-``apply`` method that acts on a :class:`StrategyContext` once per diplomatic round in which it is
-active. Subclassing :class:`Strategy` with a new ``type`` literal registers it: the scenario schema,
-the JSON Schema and the model pick it up without any change to the model's core.
+``apply`` method that acts on a :class:`~unsim.strategies.context.StrategyContext` once per
+diplomatic round in which it is active. Registering the class (``@register``, or the entry-point
+group ``unsim.strategies`` of an installed package) makes its ``type`` valid in scenario files and
+shows it in the JSON Schema and the explorer, without any change to the model's core.
 
 Every quantity in the context is an array over replicates (the last axis), so a strategy is written
 once and runs unchanged for one replicate or for a block of thousands.
@@ -11,26 +12,26 @@ once and runs unchanged for one replicate or for a block of thousands.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Protocol
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
-from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-FloatArray = NDArray[np.float32]
-BoolArray = NDArray[np.bool_]
+from unsim.fields import MAX_ROUND, Strict
+from unsim.strategies.context import BoolArray, FloatArray, StrategyContext
+
+__all__ = ["Adaptive", "BoolArray", "FloatArray", "Schedule", "Strategy", "instance_keys"]
 
 
-class Schedule(BaseModel):
+class Schedule(Strict):
     """Rounds in which a strategy may act (1-based, inclusive; counted over the whole campaign)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
     start: int = Field(
-        1, ge=1, le=1000, description="first diplomatic round in which the strategy acts"
+        1, ge=1, le=MAX_ROUND, description="first diplomatic round in which the strategy acts"
     )
     end: int | None = Field(
-        None, ge=1, le=1000, description="last round (inclusive); null: to the end"
+        None, ge=1, le=MAX_ROUND, description="last round (inclusive); null: to the end"
     )
 
     @model_validator(mode="after")
@@ -43,10 +44,8 @@ class Schedule(BaseModel):
         return round_ >= self.start and (self.end is None or round_ <= self.end)
 
 
-class Adaptive(BaseModel):
+class Adaptive(Strict):
     """A policy: act only in replicates where the condition holds at the start of the round."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     expected_yes_share_above: float | None = Field(
         None,
@@ -60,90 +59,25 @@ class Adaptive(BaseModel):
     )
 
 
-class StrategyContext(Protocol):
-    """What a strategy sees and changes in one round. Arrays are (states, replicates)."""
+class Strategy(Strict):
+    """Base class of response strategies. A subclass sets ``type: Literal["name"] = "name"``,
+    lists the ``events`` it records, implements ``apply`` (and any other hook it needs) and is
+    registered with ``@register``."""
 
-    round: int
-    n_states: int
-    n_replicates: int
-    target: int
-    allies: BoolArray  # (states,)
-    patrons: BoolArray  # (states,)
-    support: FloatArray  # (states, replicates): general support for the draft, changed in place
-    icc_aversion: FloatArray  # (states, replicates): cost of the ICC language, changed in place
-    receptiveness: FloatArray  # (states, 1)
-    icc_retained: BoolArray  # (replicates,)
-
-    def swing(self) -> FloatArray:
-        """(states, replicates) weight in [0, 1]: how undecided each state is on the draft."""
-        ...
-
-    def undecided(self) -> FloatArray:
-        """(states, replicates): swing x receptiveness, zero for the target's allies."""
-        ...
-
-    def shift(
-        self,
-        quantity: Literal["support", "icc_aversion"],
-        basis: str | NDArray[Any],
-        coefficient: FloatArray | BoolArray | float,
-        states: FloatArray | BoolArray | None = None,
-    ) -> None:
-        """Push a change of ``basis * coefficient`` to ``quantity`` for this round.
-
-        ``basis``: ``"undecided"``, ``"receptive"``, ``"allies"`` or an array over states (and
-        replicates); ``coefficient``: per replicate (e.g. an intensity times the active mask);
-        ``states``: (states,) weights or a mask that restrict a named basis to some states
-        (cheaper than the same basis formed as an array)."""
-        ...
-
-    def state_mask(self, refs: list[str]) -> BoolArray:
-        """(states,) mask of states named by ISO3 codes or bloc names."""
-        ...
-
-    def draw(self, stream: str, per_round: bool = True) -> FloatArray:
-        """(replicates,) uniforms from a named stream: the same draws for the same name, round and
-        run whatever else the scenario does (common random numbers). ``per_round=False`` gives
-        one draw per run, the same in every round."""
-        ...
-
-    def event(self, name: str, mask: BoolArray) -> None:
-        """Record that an event happened in the replicates where ``mask`` is true."""
-        ...
-
-    def has_event(self, name: str) -> BoolArray:
-        """(replicates,) whether an event has happened so far."""
-        ...
-
-    def memory(self, key: str, initial: float = 0.0) -> FloatArray:
-        """(replicates,) per-replicate scratch state that persists across rounds."""
-        ...
-
-
-class Strategy(BaseModel):
-    """Base class of response strategies. Subclass with ``type: Literal["name"]`` to register."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    registry: ClassVar[dict[str, type[Strategy]]] = {}
+    #: The events the strategy records (``ctx.event``); each is an outcome of every run.
+    events: ClassVar[tuple[str, ...]] = ()
 
     type: str
     label: str | None = Field(
-        None, description="name of this entry (events and random streams are keyed by it)"
+        None,
+        description="name of this entry (its random streams, memory and events are keyed by it)",
     )
     schedule: Schedule = Field(default_factory=Schedule)
     adaptive: Adaptive | None = None
 
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        field = cls.model_fields.get("type")
-        default = getattr(field, "default", None)
-        if isinstance(default, str) and default:
-            Strategy.registry[default] = cls
-
     @property
     def key(self) -> str:
+        """The entry's name: its label, else its type (see ``instance_keys`` for repeats)."""
         return self.label or self.type
 
     def active_mask(self, ctx: StrategyContext, expected_yes_share: FloatArray) -> BoolArray:
@@ -179,3 +113,18 @@ class Strategy(BaseModel):
 
     def finish(self, ctx: StrategyContext) -> None:
         """Record end-of-run events (default: nothing)."""
+
+
+def instance_keys(strategies: Sequence[Strategy]) -> list[str]:
+    """Each entry's key: its label, else its type, numbered from the second entry of a type on
+    (``invitation``, ``invitation#2``): an entry keeps its random streams when another entry of
+    its type is added after it. Keys must differ (the schema refuses entries whose keys clash)."""
+    seen: dict[str, int] = {}
+    keys = []
+    for s in strategies:
+        if s.label:
+            keys.append(s.label)
+            continue
+        seen[s.type] = seen.get(s.type, 0) + 1
+        keys.append(s.type if seen[s.type] == 1 else f"{s.type}#{seen[s.type]}")
+    return keys

@@ -18,12 +18,15 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from unsim.scenario.refs import ActorRef, StateRef
-from unsim.strategies.base import BoolArray, Strategy, StrategyContext
+from unsim.fields import ActorRef, StateRef
+from unsim.strategies.base import BoolArray, Strategy
+from unsim.strategies.context import StrategyContext
+from unsim.strategies.registry import register
 
 Term = Literal["transparent", "prison_camp_access", "unrestricted_access", "follow_up_visits"]
 
 
+@register
 class CharmOffensive(Strategy):
     """Engagement and talk of dialogue that lowers undecided states' appetite for punitive clauses.
 
@@ -32,6 +35,7 @@ class CharmOffensive(Strategy):
     """
 
     type: Literal["charm_offensive"] = "charm_offensive"
+    events = ("charm_offensive",)
     intensity: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
     icc_share: float = Field(
         0.7, ge=0, le=1, description="share of the effect on appetite for the ICC language"
@@ -43,6 +47,7 @@ class CharmOffensive(Strategy):
         ctx.event("charm_offensive", active)
 
 
+@register
 class Invitation(Strategy):
     """An offered visit by a UN human-rights mandate holder, optionally conditional on dropping the
     ICC language.
@@ -55,6 +60,12 @@ class Invitation(Strategy):
     """
 
     type: Literal["invitation"] = "invitation"
+    events = (
+        "invitation_offered",
+        "invitation_accepted",
+        "invitation_withdrawn",
+        "visit_held",
+    )
     visitor: Literal["special_rapporteur", "high_commissioner", "commission_of_inquiry"] = (
         "special_rapporteur"
     )
@@ -84,10 +95,10 @@ class Invitation(Strategy):
         new = active & ~offered
         if not new.any():  # offered everywhere it is active already: nothing to draw or push
             return
-        genuine = ctx.memory(f"{self.key}:genuine")
-        draw = ctx.draw(f"{self.key}:genuine", per_round=False)
+        genuine = ctx.memory("genuine")
+        draw = ctx.draw("genuine", per_round=False)
         genuine[new] = (draw[new] < self.credibility).astype(genuine.dtype)
-        standing = ctx.memory(f"{self.key}:standing")
+        standing = ctx.memory("standing")
         standing[new] = 1.0
         ctx.event("invitation_offered", new)
         if self.effect:
@@ -97,27 +108,28 @@ class Invitation(Strategy):
     def conditional_offer(self, ctx: StrategyContext) -> np.ndarray | None:
         if not self.conditional_on_dropping_icc:
             return None
-        return ctx.memory(f"{self.key}:standing") > 0
+        return ctx.memory("standing") > 0
 
     def on_icc_dropped(self, ctx: StrategyContext, mask: BoolArray) -> None:
         if self.conditional_on_dropping_icc:
-            ctx.event("invitation_accepted", mask & (ctx.memory(f"{self.key}:standing") > 0))
+            ctx.event("invitation_accepted", mask & (ctx.memory("standing") > 0))
 
     def on_vote(self, ctx: StrategyContext, stage: str, adopted: BoolArray) -> None:
         if not self.conditional_on_dropping_icc or stage not in ("third_committee", "plenary"):
             return
-        standing = ctx.memory(f"{self.key}:standing")
+        standing = ctx.memory("standing")
         withdraw = (standing > 0) & ctx.icc_retained
         standing[withdraw] = 0.0
         ctx.event("invitation_withdrawn", withdraw)
 
     def finish(self, ctx: StrategyContext) -> None:
-        held = (ctx.memory(f"{self.key}:standing") > 0) & (ctx.memory(f"{self.key}:genuine") > 0)
+        held = (ctx.memory("standing") > 0) & (ctx.memory("genuine") > 0)
         if self.conditional_on_dropping_icc:
             held &= ~ctx.icc_retained
         ctx.event("visit_held", held)
 
 
+@register
 class Threats(Strategy):
     """Threats to halt cooperation, weapons tests, pressure on defectors.
 
@@ -128,6 +140,7 @@ class Threats(Strategy):
     """
 
     type: Literal["threats"] = "threats"
+    events = ("threats_made", "cooperation_halted")
     intensity: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
     backfire: float = Field(0.6, ge=0, le=1, description="pull of undecided states toward yes")
     intimidation: float = Field(0.2, ge=0, le=1, description="push of undecided states toward no")
@@ -145,6 +158,7 @@ class Threats(Strategy):
             ctx.event("cooperation_halted", adopted & ctx.has_event("threats_made"))
 
 
+@register
 class Deception(Strategy):
     """Cosmetic concessions (closing one camp while moving its inmates) that help until exposed.
 
@@ -154,6 +168,7 @@ class Deception(Strategy):
     """
 
     type: Literal["deception"] = "deception"
+    events = ("deception_exposed",)
     intensity: float = Field(0.1, ge=0, le=5, description="shift per active round while unexposed")
     exposure_hazard: float = Field(0.1, ge=0, le=1, description="chance of exposure per round")
     exposure_penalty: float = Field(0.5, ge=0, le=10, description="one-off backlash on exposure")
@@ -161,17 +176,19 @@ class Deception(Strategy):
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
         act = active & ~ctx.has_event("deception_exposed")
         ctx.shift("support", "undecided", -self.intensity * act)
-        exposed = act & (ctx.draw(f"{self.key}:exposure") < self.exposure_hazard)
+        exposed = act & (ctx.draw("exposure") < self.exposure_hazard)
         ctx.event("deception_exposed", exposed)
         if exposed.any():
             ctx.shift("support", "receptive", self.exposure_penalty * exposed)
 
 
+@register
 class Inducements(Strategy):
     """Aid or trade promises to chosen states: their support falls by ``amount`` per active round
     (scaled by receptiveness)."""
 
     type: Literal["inducements"] = "inducements"
+    events = ("inducements",)
     recipients: list[ActorRef] = Field(..., min_length=1, description="states or blocs courted")
     amount: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
 

@@ -1,0 +1,93 @@
+"""Building blocks shared by the scenario format and the strategy plug-ins: the strict base of every
+model read from a scenario file, and validated references to member states and blocs.
+
+This module depends on neither the scenario schema nor the strategies, so both import it: a
+strategy's parameters are checked exactly like the rest of a scenario.
+
+A reference is checked against the world the scenario uses, which the loader passes to pydantic as
+validation context (``{"world": World}``). Without a world (e.g. validating a world file alone, or
+building a model in code from parts), only the shape is checked.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from unsim.errors import did_you_mean
+
+__all__ = [
+    "LATENT",
+    "MAX_ROUND",
+    "MAX_SEED",
+    "MAX_STATES",
+    "ActorRef",
+    "StateRef",
+    "Strict",
+    "check_actor",
+    "check_state",
+]
+
+#: Bounds of values on the latent support scale (shifts, biases, positions): far beyond any
+#: meaningful value (a shift of 50 already decides every vote; tests use 200 to make a vote
+#: certain), small enough to stay finite in float32 arithmetic.
+LATENT = 1000.0
+#: Longest list of states or blocs (sponsors, members...), and most states in a world.
+MAX_STATES = 1000
+#: Largest round number a schedule or the bargaining may name.
+MAX_ROUND = 1000
+#: Largest master seed (64 bits).
+MAX_SEED = 2**64 - 1
+
+
+class Strict(BaseModel):
+    """A part of a scenario file: unknown keys are errors, values are frozen, and NaN and +-inf
+    are refused (a NaN cost of the ICC language silently turned every comparison false)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _world(info: ValidationInfo) -> Any:
+    ctx = info.context
+    return ctx.get("world") if isinstance(ctx, dict) else None
+
+
+def _unknown(kind: str, value: str, choices: list[str]) -> PydanticCustomError:
+    hint = did_you_mean(value, choices)
+    allowed = ", ".join(choices) if len(choices) <= 12 else f"any of the world's {len(choices)}"
+    return PydanticCustomError(
+        "unknown_reference",
+        "unknown {kind}",
+        {"kind": kind, "allowed": allowed, "suggestion": hint or ""},
+    )
+
+
+def check_state(value: str, info: ValidationInfo) -> str:
+    value = value.strip().upper()
+    world = _world(info)
+    if world is None:
+        if len(value) != 3 or not value.isalpha():
+            raise PydanticCustomError("iso3", "expected an ISO 3166-1 alpha-3 code such as 'PRK'")
+        return value
+    codes = world.codes
+    if value not in codes:
+        raise _unknown("ISO3 code", value, sorted(codes))
+    return value
+
+
+def check_actor(value: str, info: ValidationInfo) -> str:
+    """A member state (ISO3) or a bloc name of the world."""
+    world = _world(info)
+    if world is None:
+        return value
+    if value in world.blocs:
+        return value
+    if value.upper() in world.codes:
+        return value.upper()
+    raise _unknown("state or bloc", value, sorted(world.blocs) + sorted(world.codes))
+
+
+StateRef = Annotated[str, AfterValidator(check_state)]
+ActorRef = Annotated[str, AfterValidator(check_actor)]
