@@ -244,9 +244,10 @@ class Tracker:
             expected = expected + value
         own = m.expected_support[:, 0].astype(np.float64)
         fixed = own - expected  # the target's support is set, not built from the parts
-        if np.abs(fixed).max() > 1e-4:
+        fixed[np.abs(fixed) < 1e-3] = 0.0  # (the rest is the float32 rounding of the sum)
+        if fixed.any():
             parts[TARGET[0]] = np.broadcast_to(fixed[:, None], (n, r))
-        parts[CHANCE[0]] = m.baseline - own[:, None].astype(np.float32)
+        parts[CHANCE[0]] = m.baseline - (expected + fixed)[:, None].astype(np.float32)
         pushed_icc = sum(self._icc.values(), np.zeros((n, r), dtype=np.float32))
         parts[ICC[0]] = -factor * (m.icc_aversion - pushed_icc)
         for name in sorted(set(self._flow) | set(self._icc), key=_order):
