@@ -12,8 +12,9 @@ model used for the vote (``UNModel.stances``).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from scipy.stats import norm
 
 from unsim.explain.tracker import DRAFT_STAGES, StageRecord, Tracker, part_labels
 from unsim.scenario.schema import Scenario, World
+
+if TYPE_CHECKING:
+    from unsim.engine.results import Results
 
 #: Runs replayed by default: one block of the default size (the main job's first block).
 EXPLAIN_RUNS = 2048
@@ -152,3 +156,22 @@ def breakdown_table(rep: Replay) -> pd.DataFrame:
 def compute_table(scenario: Scenario, seed: int, runs: int | None = None) -> pd.DataFrame:
     """:func:`breakdown_table` of :func:`replay` (what the main job saves as ``explain``)."""
     return breakdown_table(replay(scenario, seed, runs))
+
+
+def save_with(results: Results, runs: int | None = None) -> pd.DataFrame:
+    """Compute the breakdown table of ``results`` (its first runs replayed) and attach it, so
+    that ``Results.save`` writes it as ``explain.parquet``; its file, runs and time go into the
+    metadata (``metadata["explain"]``)."""
+    t0 = time.perf_counter()
+    total = int(results.summary.get("runs", EXPLAIN_RUNS))
+    want = min(runs or EXPLAIN_RUNS, total)
+    table = compute_table(results.scenario, results.seed, want)
+    results.explain = table
+    results.metadata["explain"] = {
+        "file": "explain.parquet",
+        "runs": int(table["runs"].max()) if len(table) else 0,
+        "replayed_runs": want,
+        "stages": sorted(set(table["stage"]), key=DRAFT_STAGES.index),
+        "seconds": time.perf_counter() - t0,
+    }
+    return table

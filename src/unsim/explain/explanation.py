@@ -15,7 +15,7 @@ from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, _mean_interval, held_r
 from unsim.explain.flip import VOTES, Flip, PartScale, modal, part_scale, smallest_shift
 from unsim.explain.record import RecordedVotes, recorded_votes
 from unsim.explain.tracker import DRAFT_STAGES
-from unsim.scenario.schema import World
+from unsim.scenario.schema import Calibration, Scenario, World
 
 if TYPE_CHECKING:
     from unsim.engine.results import Results
@@ -69,6 +69,26 @@ class Explanation:
         if 0.8 <= r <= 1.25:
             return f"about the size of {best['label']} ({best['mean']:+.2f})"
         return f"about {r:.1f} times {best['label']} ({best['mean']:+.2f})"
+
+
+def scenario_as_run(scenario: Scenario) -> Scenario:
+    """The scenario as it was run, from one read back from a results folder's metadata.
+
+    The metadata writes every behaviour value, defaults included, so read back they all count
+    as set and would hide the values the calibration fits (the model takes a fitted value
+    only for a field the scenario leaves unset). A fitted field whose value read back is the
+    schema's default is taken as unset again, as it was in the run."""
+    b = scenario.behaviour
+    cal = scenario.calibration
+    if not isinstance(cal, Calibration) or set(type(b).model_fields) - b.model_fields_set:
+        return scenario  # not read back from metadata: as given
+    fields = type(b).model_fields
+    unset = {k for k in cal.behaviour if k in fields and getattr(b, k) == fields[k].default}
+    if not unset:
+        return scenario
+    copy = b.model_copy()
+    object.__setattr__(copy, "__pydantic_fields_set__", set(b.model_fields_set) - unset)
+    return scenario.model_copy(update={"behaviour": copy})
 
 
 def _resolve_state(world: World, iso3: str) -> str:
@@ -138,7 +158,7 @@ def explain(
     stage = _resolve_stage(stages, stage)
     if replayed is None:
         total = int(results.summary.get("runs", EXPLAIN_RUNS))
-        replayed = replay(scenario, results.seed, min(runs or EXPLAIN_RUNS, total))
+        replayed = replay(scenario_as_run(scenario), results.seed, min(runs or EXPLAIN_RUNS, total))
     rec = replayed.stages.get(stage)
     if rec is None:
         raise InputError(f"--stage: {stage!r} was never reached in the replayed runs")
