@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from unsim.errors import InputError, did_you_mean
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, _mean_interval, held_runs, replay
 from unsim.explain.flip import VOTES, Flip, PartScale, modal, part_scale, smallest_shift
 from unsim.explain.record import RecordedVotes, recorded_votes
-from unsim.explain.tracker import DRAFT_STAGES
+from unsim.explain.tracker import DRAFT_STAGES, StageRecord
 from unsim.scenario.schema import Calibration, Scenario, World
 
 if TYPE_CHECKING:
@@ -98,7 +99,9 @@ def _resolve_state(world: World, iso3: str) -> str:
     by_name = {s.name.lower(): s.iso3 for s in world.states}
     if str(iso3).strip().lower() in by_name:
         return by_name[str(iso3).strip().lower()]
-    hint = did_you_mean(code, world.codes) or did_you_mean(str(iso3), [s.name for s in world.states])
+    hint = did_you_mean(code, world.codes) or did_you_mean(
+        str(iso3), [s.name for s in world.states]
+    )
     if hint in {s.name for s in world.states}:
         hint = next(s.iso3 for s in world.states if s.name == hint)
     suggestion = f"; did you mean {hint!r}?" if hint else ""
@@ -109,7 +112,7 @@ def _resolve_state(world: World, iso3: str) -> str:
     )
 
 
-def _resolve_stage(stages: list[str], stage: str) -> str:
+def _resolve_stage(stages: Sequence[str], stage: str) -> str:
     if stage in stages:
         return stage
     hint = did_you_mean(stage, stages)
@@ -131,6 +134,18 @@ def _probabilities(results: Results, iso3: str, stage: str) -> tuple[dict[str, A
     probs = {v: proportion(round(float(r[f"p_{v}"]) * n), n) for v in VOTES}
     pivotal = proportion(round(float(r.get("p_pivotal", 0.0)) * n), n)
     return probs, pivotal
+
+
+def _parts_of(rep: Replay, rec: StageRecord, i: int, held: Any) -> pd.DataFrame:
+    """State ``i``'s parts over the held runs: part, label, mean, lo, hi."""
+    rows = []
+    for name, values in rec.parts.items():
+        v = np.asarray(values)[i, held]
+        if name in ("target", "other") and not v.any():
+            continue
+        mean, lo, hi = _mean_interval(v[None, :])
+        rows.append((name, rep.labels.get(name, name), mean[0], lo[0], hi[0]))
+    return pd.DataFrame(rows, columns=["part", "label", "mean", "lo", "hi"])
 
 
 def explain(
@@ -164,14 +179,7 @@ def explain(
         raise InputError(f"--stage: {stage!r} was never reached in the replayed runs")
     i = world.index[code]
     held = held_runs(rec)
-    rows = []
-    for name, values in rec.parts.items():
-        v = np.asarray(values)[i, held]
-        if name in ("target", "other") and not v.any():
-            continue
-        mean, lo, hi = _mean_interval(v[None, :])
-        rows.append((name, replayed.labels.get(name, name), mean[0], lo[0], hi[0]))
-    parts = pd.DataFrame(rows, columns=["part", "label", "mean", "lo", "hi"])
+    parts = _parts_of(replayed, rec, i, held)
     stances = rec.stance[i, held]
     s_mean, s_lo, s_hi = (float(x[0]) for x in _mean_interval(stances[None, :]))
     absence = float(rec.absence[i])

@@ -57,7 +57,7 @@ class PartScale:
 def probabilities(stances: NDArray[Any], absence: float, band: float, noise: float) -> Any:
     """(4, ...) mean probabilities of yes, no, abstain, absent over the runs (last axis)."""
     s = np.asarray(stances, dtype=np.float32)
-    p = vote_probabilities(s, band, noise, np.float32(absence))
+    p = vote_probabilities(s, band, noise, np.full(s.shape, absence, dtype=np.float32))
     return p.mean(axis=-1, dtype=np.float64)
 
 

@@ -50,7 +50,12 @@ def format_explanation(e: Explanation) -> str:
                 lines.append(f"  or {s.label} {how}: then {s.to_vote}")
         else:
             lines.append("  no single part, scaled by 0 to 20, would do it")
-    lines += ["", "Recorded votes on the series" + (f" ({e.recorded.series})" if e.recorded.series else "") + ":"]
+    lines += [
+        "",
+        "Recorded votes on the series"
+        + (f" ({e.recorded.series})" if e.recorded.series else "")
+        + ":",
+    ]
     if e.recorded.votes:
         lines.append("  " + ", ".join(f"{d} {v}" for d, v in e.recorded.votes))
     if e.recorded.note:

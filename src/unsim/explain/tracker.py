@@ -145,7 +145,9 @@ class Tracker:
         # the pull: the bloc-pull-weighted means of each state's groups (as the kernels form it)
         sizes = np.maximum(model.membership.sum(axis=0), 1.0)
         self._means_of = (model.membership / sizes).T.astype(np.float32)  # (groups, states)
-        self._pull_of = np.float32(model.behaviour.bloc_pull) * model.group_weights.astype(np.float32)
+        self._pull_of = np.float32(model.behaviour.bloc_pull) * model.group_weights.astype(
+            np.float32
+        )
         model.step = self._tracked_step  # type: ignore[method-assign]
         model.deliberate = self._tracked_deliberate  # type: ignore[method-assign]
 
@@ -237,7 +239,9 @@ class Tracker:
         parts: dict[str, Array] = {}
         expected = np.zeros(n)
         static = m.support_parts
-        names = [k for k in STATIC_PARTS if k in static] + [k for k in static if k not in STATIC_PARTS]
+        names = [k for k in STATIC_PARTS if k in static] + [
+            k for k in static if k not in STATIC_PARTS
+        ]
         for name in names:  # a part the model may add later keeps its own name
             value = np.asarray(static[name], np.float64)
             parts[name] = np.broadcast_to(value[:, None], (n, r))
