@@ -235,3 +235,30 @@ def test_recorded_votes_from_the_data(data_dir: Path) -> None:
     assert {v for _, v in rec.votes} <= {"yes", "no", "abstain", "absent"}
     bare = recorded_votes(_bare({}), "IDN")
     assert bare.series is None and "no calibration" in bare.note
+
+
+@pytest.mark.parametrize(
+    "slow_report", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["section", "report"]
+)
+def test_the_report_shows_the_pivotal_states_breakdowns(slow_report: bool) -> None:
+    from unsim.explain.breakdown import save_with
+    from unsim.explain.report import pivotal_breakdowns_html
+    from unsim.reporting.html import render_report
+
+    s = load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": BLOCK})
+    res = run(s, runs=BLOCK, seed=SEED)
+    assert pivotal_breakdowns_html(res) == ""  # no breakdown table
+    save_with(res)
+    # the default scenario's draft passes by a wide margin: no state is pivotal in the Assembly
+    draft = [p for p in res.summary["pivotal"] if p["stage"] in ("third_committee", "plenary")]
+    if not draft:
+        res.summary["pivotal"] = [
+            {"stage": "plenary", "iso3": c, "name": n, "p": p, "ci_low": 0.0, "ci_high": 1.0}
+            for c, n, p in (("IDN", "Indonesia", 0.1), ("IND", "India", 0.05))
+        ]
+    section = pivotal_breakdowns_html(res)
+    assert section.startswith("<h2>Why the pivotal states vote as they do</h2>")
+    assert "Indonesia" in section and "the sponsors&#x27; lobbying" in section
+    assert "stance the model used for the vote" in section
+    if slow_report:
+        assert section in render_report(res)
