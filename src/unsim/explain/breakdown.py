@@ -118,38 +118,48 @@ def _mean_interval(values: NDArray[Any], level: float = 0.95) -> tuple[Any, Any,
     return mean, mean - half, mean + half
 
 
+def _part_interval(values: NDArray[Any], held: NDArray[np.bool_], every: bool) -> Any:
+    """``_mean_interval`` over the held runs, without copying a part that is the same in every
+    run (a part of the expected support: a broadcast column)."""
+    if values.strides[1] == 0:
+        column = values[:, 0].astype(np.float64)
+        return column, column, column
+    return _mean_interval(values if every else values[:, held])
+
+
 def breakdown_table(rep: Replay) -> pd.DataFrame:
     """The tidy table of every state's parts at every vote on the draft (module doc)."""
     frames = []
+    n = len(rep.codes)
     for stage, rec in rep.stages.items():
         held = held_runs(rec)
-        rows = [(name, rep.labels.get(name, name), v) for name, v in rec.parts.items()]
-        rows.append((STANCE, "stance the model used for the vote", rec.stance))
-        for name, label, values in rows:
-            mean, lo, hi = _mean_interval(np.asarray(values)[:, held])
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "iso3": rep.codes,
-                        "stage": stage,
-                        "part": name,
-                        "label": label,
-                        "mean": mean,
-                        "lo": lo,
-                        "hi": hi,
-                        "runs": int(held.sum()),
-                    }
-                )
+        names = [*rec.parts, STANCE]
+        labels = [rep.labels.get(k, k) for k in rec.parts] + ["stance the model used for the vote"]
+        every = bool(held.all())
+        stats = [
+            _part_interval(np.asarray(v), held, every) for v in [*rec.parts.values(), rec.stance]
+        ]
+        mean, lo, hi = (np.concatenate(x) for x in zip(*stats, strict=True))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "iso3": np.tile(rep.codes, len(names)),
+                    "stage": stage,
+                    "part": np.repeat(names, n),
+                    "label": np.repeat(labels, n),
+                    "mean": mean,
+                    "lo": lo,
+                    "hi": hi,
+                    "runs": int(held.sum()),
+                    "_state": np.tile(np.arange(n), len(names)),
+                    "_stage": DRAFT_STAGES.index(stage),
+                }
             )
+        )
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     out = pd.concat(frames, ignore_index=True)
-    order = {code: i for i, code in enumerate(rep.codes)}
-    out = out.sort_values(
-        ["stage", "iso3"],
-        key=lambda c: c.map(order) if c.name == "iso3" else c.map(DRAFT_STAGES.index),
-        kind="stable",
-    )
+    out = out.sort_values(["_stage", "_state"], kind="stable")
     return out.reset_index(drop=True)[COLUMNS]
 
 

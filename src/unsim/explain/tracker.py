@@ -139,6 +139,7 @@ class Tracker:
         self._wrap(model.sponsor_agent, "lobby", LOBBYING)
         self._wrap(model.ally_agent, "counter_lobby", COUNTER)
         self._source = OTHER[0]
+        self._dirty: set[str] = set()
         self._last: dict[str, Array] = {}
         self._step, self._deliberate, self._shift = model.step, model.deliberate, model.shift
         model.shift = self._tracked_shift  # type: ignore[method-assign]
@@ -180,24 +181,32 @@ class Tracker:
     @contextmanager
     def source(self, name: str) -> Iterator[None]:
         """Attribute the pushes made inside the block to ``name``."""
+        self._settle()
         previous, self._source = self._source, name
         try:
             yield
         finally:
+            self._settle()
             self._source = previous
 
     def _tracked_shift(self, quantity: str, *args: Any, **kwargs: Any) -> None:
-        """``UNModel.shift``, and the change it makes to the round's pressure noted for the
-        current source (pushes outside a round never reach the states: not noted)."""
+        """``UNModel.shift``, noting that the current source pushed ``quantity`` (pushes
+        outside a round never reach the states: not noted)."""
         self._shift(quantity, *args, **kwargs)
-        if not self._in_round:
-            return
-        now = self._pressure(quantity)
-        change = now - self._last.get(quantity, 0.0)
-        self._last[quantity] = now
-        key = (quantity, self._source)
-        self._pending[key] = self._pending.get(key, 0.0) + change
-        self.labels.setdefault(self._source, OTHER[1])
+        if self._in_round:
+            self._dirty.add(quantity)
+
+    def _settle(self) -> None:
+        """Note the change the current source made to the round's pressure since it was last
+        settled (one ``UNModel.pressure`` per quantity it pushed)."""
+        for quantity in self._dirty:
+            now = self._pressure(quantity)
+            change = now - self._last.get(quantity, 0.0)
+            self._last[quantity] = now
+            key = (quantity, self._source)
+            self._pending[key] = self._pending.get(key, 0.0) + change
+            self.labels.setdefault(self._source, OTHER[1])
+        self._dirty.clear()
 
     def _tracked_step(self) -> None:
         self._in_round = True
@@ -208,6 +217,7 @@ class Tracker:
             self._in_round = False
 
     def _tracked_deliberate(self) -> None:
+        self._settle()
         m = self.model
         keep = 1.0 - float(m.behaviour.bloc_pull)
         names = set(self._flow) | {n for (q, n) in self._pending if q == "support"}
