@@ -43,6 +43,7 @@ def waterfall(e: Explanation) -> Figure:
             color="#9a6c00",
         )
     ax.axvline(0, color="black", lw=0.8)
+    ax.use_sticky_edges = False  # bars start where the last ended: keep a margin around them
     ax.margins(x=0.06)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
