@@ -190,6 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             from unsim.explain.breakdown import save_with
 
             save_with(results)
+            if args.csv:
+                results.metadata["explain"]["file"] = "explain.csv"
         other_results = None
         if other is not None:
             other_results = run(
