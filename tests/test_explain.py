@@ -262,3 +262,16 @@ def test_the_report_shows_the_pivotal_states_breakdowns(slow_report: bool) -> No
     assert "stance the model used for the vote" in section
     if slow_report:
         assert section in render_report(res)
+
+
+def test_the_explorer_explains_with_the_same_function() -> None:
+    from unsim.explore.session import Session
+
+    session = Session(DEFAULT_SCENARIO, runs=BLOCK, seed=SEED)
+    shown = session.explanation(session.baseline, "IDN", "plenary")
+    direct = explain(session.baseline, "IDN", "plenary", recorded=False)
+    assert shown.stance == direct.stance and shown.flip == direct.flip
+    pd_cols = ["part", "label", "mean", "lo", "hi"]
+    assert shown.parts[pd_cols].equals(direct.parts[pd_cols])
+    session.explanation(session.baseline, "IND", "plenary")
+    assert len(session._replays) == 1  # another state reuses the replay of the same results
