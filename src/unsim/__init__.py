@@ -12,13 +12,16 @@ from unsim._version import __version__
 
 if TYPE_CHECKING:
     from unsim.engine import DaskExecutor, Results, run
+    from unsim.explain import Explanation, explain
     from unsim.scenario import load_scenario, scenario_from_dict
     from unsim.studies.sweeps import sweep
 
 __all__ = [
     "DaskExecutor",
+    "Explanation",
     "Results",
     "__version__",
+    "explain",
     "load_scenario",
     "run",
     "scenario_from_dict",
@@ -30,6 +33,8 @@ __all__ = [
 _LAZY = {
     "DaskExecutor": "unsim.engine",
     "Results": "unsim.engine",
+    "Explanation": "unsim.explain",
+    "explain": "unsim.explain",
     "run": "unsim.engine",
     "load_scenario": "unsim.scenario",
     "scenario_from_dict": "unsim.scenario",

@@ -58,6 +58,7 @@ COMMANDS = (
     "explore",
     "sensitivity",
     "discover",
+    "explain",
 )
 
 
@@ -104,6 +105,12 @@ def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help=f"paired runs per variant of the attribution (default {ATTRIBUTION_RUNS:,}, at most "
         "the run count)",
+    )
+    p.add_argument(
+        "--no-explain",
+        action="store_true",
+        help="skip the table of each state's stance in parts (explain.parquet; replays the "
+        "first block of runs)",
     )
     p.add_argument("--csv", action="store_true", help="write tables as CSV instead of Parquet")
     p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
@@ -179,6 +186,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             if attribution:  # none without an Assembly vote on the draft
                 results.summary["attribution"] = attribution
             attribution_seconds = time.perf_counter() - t1
+        if not args.no_explain:
+            from unsim.explain.breakdown import save_with
+
+            save_with(results)
+            if args.csv:
+                results.metadata["explain"]["file"] = "explain.csv"
         other_results = None
         if other is not None:
             other_results = run(
@@ -362,11 +375,13 @@ def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         pass
     else:
         add_sweep_parser(sub)
+    from unsim.explain.cli import add_explain_parser
     from unsim.explore.cli import add_explore_parser
     from unsim.results.report.cli import add_report_parser
 
     add_report_parser(sub)
     add_explore_parser(sub)
+    add_explain_parser(sub)
 
     try:
         from unsim.studies.discover_cli import add_discover_parser

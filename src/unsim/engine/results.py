@@ -180,6 +180,9 @@ class Results:
     #: the run table's Parquet file, when it was written as the blocks arrived (``runs`` is then
     #: None: :meth:`run_table` reads it)
     runs_file: Path | None = None
+    #: each state's stance in parts at each vote on the draft (``unsim.explain.breakdown``),
+    #: saved as ``explain.parquet`` when present
+    explain: pd.DataFrame | None = None
 
     def run_table(self, columns: list[str] | None = None) -> pd.DataFrame | None:
         """The run table (or some of its columns): in memory, else read from ``runs_file``."""
@@ -236,6 +239,8 @@ class Results:
         elif self.runs_file is not None:
             _place_run_table(self.runs_file, folder, table_format)
         table(self.per_state, "per_state")
+        if self.explain is not None:
+            table(self.explain, "explain")
         (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2))
         (folder / "metadata.json").write_text(json.dumps(_jsonable(self.metadata), indent=2))
         if plots:
@@ -308,6 +313,7 @@ class Results:
             per_state=per_state,
             runs=table("runs"),
             metadata=metadata,
+            explain=table("explain"),
         )
 
 

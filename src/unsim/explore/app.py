@@ -21,6 +21,7 @@ import solara
 from matplotlib.figure import Figure
 
 from unsim.errors import UnsimError
+from unsim.explain.figure import waterfall
 from unsim.explore.controls import Control, Section, build_controls
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
@@ -265,6 +266,41 @@ def StateDetail(session: Session, results: Any, iso3: str) -> None:
         "<th>yes</th><th>no</th><th>abstain</th><th>absent</th><th>pivotal</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>",
     )
+    stage = main_stage(results.per_state)
+    if stage in ("third_committee", "plenary"):
+        StateExplanation(session, results, iso3, stage)
+
+
+@solara.component
+def StateExplanation(session: Session, results: Any, iso3: str, stage: str) -> None:
+    """Why the state votes as it does (``unsim.explain``): its most likely vote, the smallest
+    change of stance that changes it, and its stance in parts as a waterfall; worked out in a
+    worker thread."""
+
+    def work() -> tuple[str, bytes]:
+        e = session.explanation(results, iso3, stage)
+        if e.flip is None:
+            flip = "no change of its stance changes it."
+        else:
+            flip = (
+                f"a shift of {e.flip.shift:+.2f} in its stance would make it {e.flip.to_vote} "
+                f"({e.size_in_words()})."
+            )
+        text = (
+            f"**Why**: its stance at the vote is {e.stance:+.2f} on the model's scale "
+            f"(mean over {e.runs:,} runs), so it most likely votes {e.modal}; {flip}"
+        )
+        return text, _png(waterfall(e))
+
+    result = solara.use_thread(
+        work, dependencies=[id(results), iso3, stage], intrusive_cancel=False
+    )
+    if result.value is None:
+        solara.ProgressLinear(True)
+        return
+    text, png = result.value
+    solara.Markdown(html.escape(text).replace("&#x27;", "'"))
+    solara.Image(png, width="100%")
 
 
 _SORT_KEYS = {

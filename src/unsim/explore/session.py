@@ -27,6 +27,8 @@ from unsim.engine import run
 from unsim.engine.results import OUTCOMES, Results
 from unsim.engine.stats import paired_difference, proportion
 from unsim.errors import OutputError
+from unsim.explain import Explanation, explain, replay
+from unsim.explain.breakdown import EXPLAIN_RUNS, Replay
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
 from unsim.scenario.loader import apply_overrides, read_yaml, scenario_from_dict
 from unsim.scenario.schema import Scenario
@@ -106,6 +108,7 @@ class Session:
         self.seed = int(seed if seed is not None else sim_seed if sim_seed is not None else 0)
         self._cache: OrderedDict[WhatIf, Results] = OrderedDict()
         self._cache_size = cache_size
+        self._replays: OrderedDict[int, tuple[Results, Replay]] = OrderedDict()
         self._lock = threading.Lock()
         self.last_seconds = math.nan
         self.baseline = self.results(WhatIf())
@@ -185,6 +188,23 @@ class Session:
                 row[f"{cat}_high"] = pr["ci_high"]
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def explanation(self, results: Results, iso3: str, stage: str) -> Explanation:
+        """Why ``iso3`` votes as it does at ``stage`` in ``results`` (``unsim.explain``): the
+        replay of the results' first runs is kept for the last few results, so that choosing
+        another state costs no new replay."""
+        key = id(results)
+        with self._lock:
+            held = self._replays.get(key)
+        if held is None or held[0] is not results:
+            rep = replay(results.scenario, results.seed, min(EXPLAIN_RUNS, self.runs))
+            with self._lock:
+                self._replays[key] = (results, rep)
+                while len(self._replays) > 4:
+                    self._replays.popitem(last=False)
+        else:
+            rep = held[1]
+        return explain(results, iso3, stage, replayed=rep, recorded=False)
 
     # -- saving -----------------------------------------------------------------------------
     def to_yaml(self, what_if: WhatIf, out: str | Path) -> str:

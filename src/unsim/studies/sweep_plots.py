@@ -144,7 +144,7 @@ def plot_heatmap(
     def ticks(values: Sequence[Any]) -> list[str]:
         return [f"{v:g}" if is_number(v) else str(v) for v in values]
 
-    from unsim.plots import readable_text_color
+    from unsim.results.plots import readable_text_color
 
     ax.set_xticks(range(grid.shape[1]), ticks(list(grid.columns)), rotation=45, ha="right")
     ax.set_yticks(range(grid.shape[0]), ticks(list(grid.index)))

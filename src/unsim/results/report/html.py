@@ -226,6 +226,8 @@ def _reproduce(results: Results) -> str:
 
 def render_report(results: Results) -> str:
     """The report as one HTML document (a string)."""
+    from unsim.explain.report import pivotal_breakdowns_html
+
     sc = results.scenario
     s = results.summary
     body = [
@@ -241,6 +243,7 @@ def render_report(results: Results) -> str:
         _outcomes(results),
         _tallies(results),
         _pivotal(results),
+        pivotal_breakdowns_html(results),
         _per_state(results),
         _reproduce(results),
     ]

@@ -1,0 +1,90 @@
+"""``unsim explain SCENARIO|RESULTS --state ISO3``: why a state votes as it does."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from unsim.argtypes import add_parallel_arguments
+from unsim.argtypes import runs as _runs
+from unsim.argtypes import seed as _seed
+from unsim.errors import ExitCode, OutputError
+
+
+def add_explain_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "explain",
+        help="why a state votes as it does: its stance in parts, what would change its vote",
+        description="Run a scenario (or read a results folder) and explain one state's vote: "
+        "its stance broken into its parts on the model's scale, its probability of each vote, "
+        "its recorded votes, how often it was pivotal and the smallest change that would "
+        "change its most likely vote. Draws the breakdown as a waterfall (PNG).",
+    )
+    p.add_argument(
+        "scenario", type=Path, help="scenario YAML file, or a results folder from `unsim run`"
+    )
+    p.add_argument("--state", required=True, metavar="ISO3", help="the state, e.g. IDN")
+    p.add_argument(
+        "--stage",
+        default="plenary",
+        help="the vote on the draft: plenary (default) or third_committee",
+    )
+    p.add_argument("--runs", type=_runs, help="number of runs (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or fresh)")
+    add_parallel_arguments(p, "blocks", dask=False)
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="the PNG to write (default: in the results folder, or results/<name>/); never "
+        "replaces an existing file",
+    )
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not read the state's recorded votes from the real data",
+    )
+    p.set_defaults(handler=cmd_explain)
+
+
+def _figure_path(args: argparse.Namespace, default_dir: Path, name: str) -> Path:
+    """Where the figure goes: ``--out`` (a new file, or a file name in an existing folder),
+    else a new file in ``default_dir``. An existing file is never replaced."""
+    out = args.out
+    if out is not None and not out.is_dir():
+        if out.exists() or out.is_symlink():
+            raise OutputError(
+                f"--out: {out} exists; unsim never replaces a file it did not write: give a "
+                "new file name"
+            )
+        return Path(out)
+    folder = out if out is not None else default_dir
+    path, n = folder / f"{name}.png", 1
+    while path.exists() or path.is_symlink():
+        n += 1
+        path = folder / f"{name}-{n}.png"
+    return path
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from unsim.engine import run
+    from unsim.engine.results import Results, is_results_folder, output_errors
+    from unsim.explain.explanation import explain
+    from unsim.explain.figure import save_waterfall
+    from unsim.explain.text import format_explanation
+    from unsim.scenario import load_scenario
+
+    source = Path(args.scenario)
+    if source.is_dir() and is_results_folder(source):
+        results = Results.load(source)
+        folder = source
+    else:
+        scenario = load_scenario(source)
+        results = run(scenario, runs=args.runs, seed=args.seed, workers=args.workers)
+        folder = Path("results") / scenario.name
+    e = explain(results, args.state, args.stage, recorded=not args.no_record)
+    path = _figure_path(args, folder, f"explain_{e.iso3}_{e.stage}_seed{results.seed}")
+    with output_errors(path.parent):
+        save_waterfall(e, path)
+    print(format_explanation(e))
+    print(f"\nFigure: {path}")
+    return ExitCode.OK

@@ -1,0 +1,215 @@
+"""Why a state votes as it does: :func:`explain` and the :class:`Explanation` it returns."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from unsim.engine.stats import proportion
+from unsim.errors import InputError, did_you_mean
+from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, _mean_interval, held_runs, replay
+from unsim.explain.flip import VOTES, Flip, PartScale, modal, part_scale, smallest_shift
+from unsim.explain.record import RecordedVotes, recorded_votes
+from unsim.explain.tracker import DRAFT_STAGES, StageRecord
+from unsim.scenario.schema import Calibration, Scenario, World
+
+if TYPE_CHECKING:
+    from unsim.engine.results import Results
+
+STAGE_WORDS = {"third_committee": "Third Committee", "plenary": "plenary"}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why ``iso3`` votes as it does at ``stage``.
+
+    ``parts``: one row per part of its stance (``part``, ``label`` in words, ``mean`` over the
+    runs in which the stage was held, ``lo``/``hi`` its 95 % interval); their means add up to
+    ``stance`` (the mean of the stances the model used for the vote), on the model's latent
+    scale. ``probabilities``: each vote (yes, no, abstain, absent) with its 95 % Wilson
+    interval over all the runs (``p``, ``ci_low``, ``ci_high``, ``n``); ``pivotal`` likewise.
+    ``modal``: its most likely vote by the model's vote rule at the replayed stances; ``flip``
+    the smallest stance shift that changes it (None if none can: a state most likely absent)
+    and ``scales`` the factors on single parts that would (nearest 1 first). ``recorded``: its
+    votes on the calibration's series. ``runs``: the runs the parts are averaged over (the
+    main job's first runs, replayed)."""
+
+    iso3: str
+    name: str
+    stage: str
+    parts: pd.DataFrame
+    stance: float
+    stance_lo: float
+    stance_hi: float
+    probabilities: dict[str, dict[str, float]]
+    pivotal: dict[str, float]
+    modal: str
+    flip: Flip | None
+    scales: list[PartScale]
+    recorded: RecordedVotes
+    runs: int
+    seed: int
+    notes: list[str] = field(default_factory=list)
+
+    def size_in_words(self) -> str:
+        """The flip's shift compared with the state's largest-moving parts, in words."""
+        if self.flip is None:
+            return ""
+        shift = abs(self.flip.shift)
+        movable = self.parts[(self.parts["mean"].abs() > 1e-9) & (self.parts["part"] != "chance")]
+        if movable.empty:
+            return ""
+        ratio = shift / movable["mean"].abs()
+        best = movable.loc[(np.log(ratio)).abs().idxmin()]
+        r = shift / abs(float(best["mean"]))
+        if 0.8 <= r <= 1.25:
+            return f"about the size of {best['label']} ({best['mean']:+.2f})"
+        return f"about {r:.1f} times {best['label']} ({best['mean']:+.2f})"
+
+
+def scenario_as_run(scenario: Scenario) -> Scenario:
+    """The scenario as it was run, from one read back from a results folder's metadata.
+
+    The metadata writes every behaviour value, defaults included, so read back they all count
+    as set and would hide the values the calibration fits (the model takes a fitted value
+    only for a field the scenario leaves unset). A fitted field whose value read back is the
+    schema's default is taken as unset again, as it was in the run."""
+    b = scenario.behaviour
+    cal = scenario.calibration
+    if not isinstance(cal, Calibration) or set(type(b).model_fields) - b.model_fields_set:
+        return scenario  # not read back from metadata: as given
+    fields = type(b).model_fields
+    unset = {k for k in cal.behaviour if k in fields and getattr(b, k) == fields[k].default}
+    if not unset:
+        return scenario
+    copy = b.model_copy()
+    object.__setattr__(copy, "__pydantic_fields_set__", set(b.model_fields_set) - unset)
+    return scenario.model_copy(update={"behaviour": copy})
+
+
+def _resolve_state(world: World, iso3: str) -> str:
+    code = str(iso3).strip().upper()
+    if code in world.index:
+        return code
+    by_name = {s.name.lower(): s.iso3 for s in world.states}
+    if str(iso3).strip().lower() in by_name:
+        return by_name[str(iso3).strip().lower()]
+    hint = did_you_mean(code, world.codes) or did_you_mean(
+        str(iso3), [s.name for s in world.states]
+    )
+    if hint in {s.name for s in world.states}:
+        hint = next(s.iso3 for s in world.states if s.name == hint)
+    suggestion = f"; did you mean {hint!r}?" if hint else ""
+    raise InputError(
+        f"--state: unknown ISO3 code; got {iso3!r}; allowed: any of the world's "
+        f"{len(world.codes)} member states (ISO3 codes such as {', '.join(world.codes[:3])})"
+        f"{suggestion}"
+    )
+
+
+def _resolve_stage(stages: Sequence[str], stage: str) -> str:
+    if stage in stages:
+        return stage
+    hint = did_you_mean(stage, stages)
+    suggestion = f"; did you mean {hint!r}?" if hint else ""
+    allowed = ", ".join(stages) if stages else "none (the scenario has no vote on the draft)"
+    raise InputError(
+        f"--stage: no breakdown for this stage; got {stage!r}; allowed: {allowed}{suggestion}"
+    )
+
+
+def _probabilities(results: Results, iso3: str, stage: str) -> tuple[dict[str, Any], Any]:
+    ps = results.per_state
+    row = ps[(ps["iso3"] == iso3) & (ps["stage"].astype(str) == stage)]
+    if row.empty:
+        nan = {"p": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": 0}
+        return {v: dict(nan) for v in VOTES}, dict(nan)
+    r = row.iloc[0]
+    n = int(r["runs_held"]) if "runs_held" in row else int(results.summary["runs"])
+    probs = {v: proportion(round(float(r[f"p_{v}"]) * n), n) for v in VOTES}
+    pivotal = proportion(round(float(r.get("p_pivotal", 0.0)) * n), n)
+    return probs, pivotal
+
+
+def _parts_of(rep: Replay, rec: StageRecord, i: int, held: Any) -> pd.DataFrame:
+    """State ``i``'s parts over the held runs: part, label, mean, lo, hi."""
+    rows = []
+    for name, values in rec.parts.items():
+        v = np.asarray(values)[i, held]
+        if name in ("target", "other") and not v.any():
+            continue
+        mean, lo, hi = _mean_interval(v[None, :])
+        rows.append((name, rep.labels.get(name, name), mean[0], lo[0], hi[0]))
+    return pd.DataFrame(rows, columns=["part", "label", "mean", "lo", "hi"])
+
+
+def explain(
+    results: Results,
+    iso3: str,
+    stage: str = "plenary",
+    *,
+    runs: int | None = None,
+    replayed: Replay | None = None,
+    recorded: bool = True,
+) -> Explanation:
+    """Why state ``iso3`` votes as it does at ``stage`` in ``results`` (see
+    :class:`Explanation`).
+
+    The parts come from replaying the first ``runs`` runs of the results' scenario on its seed
+    (default: one block, at most the results' runs; pass ``replayed``, a
+    :func:`~unsim.explain.breakdown.replay` of them, to reuse one across states). With
+    ``recorded`` the state's votes on the calibration's series are read from the real data.
+    Raises :class:`~unsim.errors.InputError` for an unknown state or stage."""
+    scenario = results.scenario
+    world = scenario.world
+    assert isinstance(world, World)
+    code = _resolve_state(world, iso3)
+    stages = [s for s in DRAFT_STAGES if s in scenario.resolution.stages]
+    stage = _resolve_stage(stages, stage)
+    if replayed is None:
+        total = int(results.summary.get("runs", EXPLAIN_RUNS))
+        replayed = replay(scenario_as_run(scenario), results.seed, min(runs or EXPLAIN_RUNS, total))
+    rec = replayed.stages.get(stage)
+    if rec is None:
+        raise InputError(f"--stage: {stage!r} was never reached in the replayed runs")
+    i = world.index[code]
+    held = held_runs(rec)
+    parts = _parts_of(replayed, rec, i, held)
+    stances = rec.stance[i, held]
+    s_mean, s_lo, s_hi = (float(x[0]) for x in _mean_interval(stances[None, :]))
+    absence = float(rec.absence[i])
+    band, noise = replayed.band, replayed.noise
+    flip = smallest_shift(stances, absence, band, noise)
+    scales = []
+    for name, label in zip(parts["part"], parts["label"], strict=True):
+        found = part_scale(stances, np.asarray(rec.parts[name])[i, held], absence, band, noise)
+        if found is not None:
+            scales.append(PartScale(name, label, found[0], found[1], found[2]))
+    scales.sort(key=lambda s: abs(s.threshold - 1.0))
+    probs, pivotal = _probabilities(results, code, stage)
+    notes = []
+    if int(held.sum()) < rec.held.size:
+        notes.append(f"the stage was held in {int(held.sum()):,} of the {rec.held.size:,} runs")
+    return Explanation(
+        iso3=code,
+        name=world.states[i].name,
+        stage=stage,
+        parts=parts,
+        stance=s_mean,
+        stance_lo=s_lo,
+        stance_hi=s_hi,
+        probabilities=probs,
+        pivotal=pivotal,
+        modal=VOTES[int(modal(stances[None, :], absence, band, noise)[0])],
+        flip=flip,
+        scales=scales,
+        recorded=recorded_votes(scenario, code, load_data=recorded),
+        runs=int(held.sum()),
+        seed=replayed.seed,
+        notes=notes,
+    )

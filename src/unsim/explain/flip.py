@@ -1,0 +1,138 @@
+"""The smallest change of a state's stance that would change its most likely vote.
+
+From the model's vote rule (``rules.vote_probabilities``): with stances ``s_r`` over the runs,
+a state's probability of each vote is the mean over runs of the rule's probabilities at
+``s_r``; its most likely (modal) vote is the largest of the four. Shifting every run's stance
+by ``delta`` moves them: :func:`smallest_shift` finds the ``delta`` of least size, up or down,
+at which the modal vote changes (a scan, then bisection to ``TOLERANCE``), and
+:func:`part_scale` the factor on one part (``s_r + (k - 1) part_r``) that changes it. Absence
+does not depend on the stance: a state more likely absent than anything else cannot be moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from unsim.model.rules import vote_probabilities
+
+VOTES = ("yes", "no", "abstain", "absent")
+#: The widest stance shift searched, either way (the latent scale's values are within +-1000,
+#: a state's expected support within about +-20).
+MAX_SHIFT = 60.0
+#: The widest factor on a part searched.
+MAX_FACTOR = 20.0
+TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True)
+class Flip:
+    """The smallest stance shift that changes the modal vote ``from_vote`` to ``to_vote``.
+
+    ``shift`` is on the model's scale, a little past the point of change (applying it changes
+    the modal vote; half of it does not); ``threshold`` the point of change itself."""
+
+    shift: float
+    threshold: float
+    from_vote: str
+    to_vote: str
+
+
+@dataclass(frozen=True)
+class PartScale:
+    """A factor on one part of the stance that changes the modal vote (``factor`` past the
+    point of change, ``threshold`` the point itself)."""
+
+    part: str
+    label: str
+    factor: float
+    threshold: float
+    to_vote: str
+
+
+def probabilities(stances: NDArray[Any], absence: float, band: float, noise: float) -> Any:
+    """(4, ...) mean probabilities of yes, no, abstain, absent over the runs (last axis)."""
+    s = np.asarray(stances, dtype=np.float32)
+    p = vote_probabilities(s, band, noise, np.full(s.shape, absence, dtype=np.float32))
+    return p.mean(axis=-1, dtype=np.float64)
+
+
+def modal(stances: NDArray[Any], absence: float, band: float, noise: float) -> Any:
+    """Index of the most likely vote (``VOTES``) per leading row of ``stances``."""
+    return np.argmax(probabilities(stances, absence, band, noise), axis=0)
+
+
+def _first_change(
+    vote_at: Callable[[NDArray[np.float64]], NDArray[np.int64]], start: int, stop: float
+) -> tuple[float, int] | None:
+    """The smallest ``x`` in (0, stop] (``stop`` may be negative: then [stop, 0)) with
+    ``vote_at(x) != start``, to ``TOLERANCE``, and the vote there; None if there is none."""
+    grid = np.linspace(0.0, stop, 241)[1:]
+    votes = vote_at(grid)
+    changed = np.flatnonzero(votes != start)
+    if not changed.size:
+        return None
+    j = int(changed[0])
+    lo, hi = (0.0 if j == 0 else float(grid[j - 1])), float(grid[j])
+    while abs(hi - lo) > TOLERANCE:
+        mid = (lo + hi) / 2
+        if int(vote_at(np.array([mid]))[0]) == start:
+            lo = mid
+        else:
+            hi = mid
+    return hi, int(vote_at(np.array([hi]))[0])
+
+
+def _past(x: float) -> float:
+    """A value a little past the point of change ``x`` (away from zero)."""
+    return x + np.sign(x) * max(TOLERANCE, 0.002 * abs(x))
+
+
+def smallest_shift(stances: NDArray[Any], absence: float, band: float, noise: float) -> Flip | None:
+    """The smallest shift of every run's stance that changes the modal vote (module doc);
+    None when no shift within ``MAX_SHIFT`` does (a state most likely absent)."""
+    s = np.asarray(stances, dtype=np.float32)
+    start = int(modal(s[None, :], absence, band, noise)[0])
+
+    def vote_at(shifts: NDArray[np.float64]) -> NDArray[np.int64]:
+        return modal(s[None, :] + shifts.astype(np.float32)[:, None], absence, band, noise)  # type: ignore[no-any-return]
+
+    found = [f for f in (_first_change(vote_at, start, d) for d in (MAX_SHIFT, -MAX_SHIFT)) if f]
+    if not found:
+        return None
+    x, to = (0.0, 0)
+    for cand in found:
+        if not x or abs(cand[0]) < abs(x):
+            x, to = cand
+    return Flip(float(_past(x)), float(x), VOTES[start], VOTES[to])
+
+
+def part_scale(
+    stances: NDArray[Any],
+    part: NDArray[Any],
+    absence: float,
+    band: float,
+    noise: float,
+) -> tuple[float, float, str] | None:
+    """The factor ``k`` nearest 1 (in [0, ``MAX_FACTOR``]) on ``part`` that changes the modal
+    vote, as (k a little past the change, the change itself, the new vote); None if none."""
+    s = np.asarray(stances, dtype=np.float32)
+    p = np.asarray(part, dtype=np.float32)
+    if not np.any(p):
+        return None
+    start = int(modal(s[None, :], absence, band, noise)[0])
+
+    def vote_at(d: NDArray[np.float64]) -> NDArray[np.int64]:  # d = k - 1
+        return modal(s[None, :] + d.astype(np.float32)[:, None] * p, absence, band, noise)  # type: ignore[no-any-return]
+
+    ways = (_first_change(vote_at, start, MAX_FACTOR - 1), _first_change(vote_at, start, -1.0))
+    found = [f for f in ways if f]
+    if not found:
+        return None
+    d, to = min(found, key=lambda f: abs(f[0]))
+    past = max(_past(d), -1.0)  # a factor of 0 is as far as it goes
+    return 1.0 + past, 1.0 + d, VOTES[to]

@@ -1,0 +1,61 @@
+"""A short section of the HTML report: the pivotal states' stances in parts (from the
+breakdown table saved with the results; nothing is run again)."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+from unsim.explain.breakdown import STANCE
+from unsim.explain.explanation import STAGE_WORDS
+from unsim.explain.tracker import DRAFT_STAGES
+
+if TYPE_CHECKING:
+    from unsim.engine.results import Results
+
+#: How many of the most often pivotal states the section shows.
+SHOWN = 4
+
+
+def pivotal_breakdowns_html(results: Results) -> str:
+    """The section as HTML, or "" when the results have no breakdown table or no state was
+    pivotal at a vote on the draft."""
+    table = results.explain
+    if table is None or table.empty:
+        return ""
+    pivotal = [r for r in results.summary.get("pivotal", []) if r.get("stage") in DRAFT_STAGES]
+    if not pivotal:
+        return ""
+    stage = max(
+        {str(r["stage"]) for r in pivotal}, key=DRAFT_STAGES.index
+    )  # the later vote on the draft
+    top = sorted((r for r in pivotal if r["stage"] == stage), key=lambda r: -float(r["p"]))
+    codes = [str(r["iso3"]) for r in top[:SHOWN]]
+    rows = table[(table["stage"].astype(str) == stage) & table["iso3"].isin(codes)]
+    if rows.empty:
+        return ""
+    wide = rows.pivot_table(index=["part", "label"], columns="iso3", values="mean", sort=False)
+    wide = wide.reindex(columns=[c for c in codes if c in wide.columns])
+    keep = wide.abs().max(axis=1) > 5e-4
+    keep[wide.index.get_level_values("part") == STANCE] = True
+    wide = wide[keep]
+    names = {str(r["iso3"]): str(r["name"]) for r in top}
+    head = "".join(f'<th class="num">{escape(names.get(c, c))}</th>' for c in wide.columns)
+    body = []
+    for (part, label), values in wide.iterrows():
+        cells = "".join(f'<td class="num">{v:+.2f}</td>' for v in values)
+        text = escape(str(label))
+        body.append(f"<tr><td>{'<b>' + text + '</b>' if part == STANCE else text}</td>{cells}</tr>")
+    runs = int(rows["runs"].max())
+    return "\n".join(
+        [
+            "<h2>Why the pivotal states vote as they do</h2>",
+            f"<p>The stance of the states most often pivotal at the "
+            f"{escape(STAGE_WORDS.get(stage, stage))} vote, in parts on the model's scale (the "
+            f"mean over the first {runs:,} runs in which it was held; the parts add up to the "
+            "stance; a state votes yes when its stance is well above the abstention band, no "
+            "when well below). <code>unsim explain</code> gives one state's in full.</p>",
+            f"<table><thead><tr><th>part</th>{head}</tr></thead><tbody>{''.join(body)}"
+            "</tbody></table>",
+        ]
+    )

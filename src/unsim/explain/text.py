@@ -1,0 +1,69 @@
+"""An :class:`~unsim.explain.explanation.Explanation` as text for the terminal."""
+
+from __future__ import annotations
+
+from unsim.explain.explanation import STAGE_WORDS, Explanation
+from unsim.explain.flip import VOTES
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f} %"
+
+
+def format_explanation(e: Explanation) -> str:
+    """Readable lines: the parts, the probabilities, the record, how pivotal, what flips it."""
+    stage = STAGE_WORDS.get(e.stage, e.stage)
+    lines = [
+        f"Why {e.name} ({e.iso3}) votes as it does at the {stage} vote",
+        "",
+        f"Its stance on the model's scale, in parts (mean over {e.runs:,} runs, seed {e.seed}, "
+        "with the 95 % interval of the mean):",
+    ]
+    for _, p in e.parts.iterrows():
+        lines.append(f"  {p['label'][:52]:<52}{p['mean']:+8.3f}   [{p['lo']:+.3f}, {p['hi']:+.3f}]")
+    lines.append(f"  {'':<52}{'-' * 8}")
+    lines.append(
+        f"  {'stance the model used for the vote':<52}{e.stance:+8.3f}   "
+        f"[{e.stance_lo:+.3f}, {e.stance_hi:+.3f}]"
+    )
+    lines += ["", "Its vote (probability over all runs, 95 % interval):"]
+    for v in VOTES:
+        p = e.probabilities[v]
+        lines.append(f"  {v:<8}{_pct(p['p'])}   [{_pct(p['ci_low'])}, {_pct(p['ci_high'])}]")
+    pv = e.pivotal
+    lines.append(
+        f"  pivotal {_pct(pv['p'])}   [{_pct(pv['ci_low'])}, {_pct(pv['ci_high'])}] "
+        "(its vote decided the outcome)"
+    )
+    lines += ["", f"Most likely vote by the model's vote rule: {e.modal}"]
+    if e.flip is None:
+        lines.append("  no change of stance changes it (absence does not depend on the stance)")
+    else:
+        f = e.flip
+        lines.append(
+            f"  smallest change that makes it {f.to_vote}: a shift of {f.shift:+.3f} in stance "
+            f"(the change comes at {f.threshold:+.3f}), {e.size_in_words()}"
+        )
+        if e.scales:
+            for s in e.scales[:3]:
+                how = "without it (x 0)" if s.factor <= 0 else f"x {s.factor:.2f}"
+                lines.append(f"  or {s.label} {how}: then {s.to_vote}")
+        else:
+            lines.append("  no single part, scaled by 0 to 20, would do it")
+    lines += [
+        "",
+        "Recorded votes on the series"
+        + (f" ({e.recorded.series})" if e.recorded.series else "")
+        + ":",
+    ]
+    if e.recorded.votes:
+        lines.append("  " + ", ".join(f"{d} {v}" for d, v in e.recorded.votes))
+    if e.recorded.note:
+        lines.append(f"  {e.recorded.note}")
+    if e.recorded.record is not None:
+        lines.append(
+            f"  record term of the calibration: {e.recorded.record:+.3f} "
+            "(weighted mean of its votes: yes 1, abstain 0, no -1)"
+        )
+    lines += [f"Note: {n}" for n in e.notes]
+    return "\n".join(lines)

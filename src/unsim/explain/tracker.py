@@ -1,0 +1,297 @@
+"""Following each source of a state's stance through a history, run by the model itself.
+
+A state's stance on the draft at a vote is
+
+    support - (ICC factor) x (ICC aversion),   support = baseline + deviation
+
+(``UNModel.stances``). The baseline is the sum of the model's named parts of the expected
+support (``UNModel.support_parts``: intercept, position, record, blocs, ties, per-state shift)
+plus the run's chance (noise and the calibration's uncertainty, drawn once per run). The
+deviation starts at zero and moves only in the diplomatic rounds, by a rule that is linear in
+it (``kernels.deliberate``):
+
+    new deviation = keep x (deviation + pressure) + pull x (group means of the deviation)
+
+with ``pressure`` the sum of the round's pushes (the sponsors' lobbying, the allies'
+counter-lobbying, each strategy of the target). So the deviation is, exactly, the sum over the
+sources of each source's pushes carried forward by that same rule: a push on a neighbour that
+reaches a state through its groups counts for the source that made it. The ICC aversion moves
+by its own pushes alone (no pull), and what the ICC language costs at the vote is the ICC
+factor of the run (retained 1, softened 0.5, dropped 0) times it.
+
+:class:`Tracker` runs the model's own ``simulate`` and watches it through public methods: each
+source's pushes are the change in ``UNModel.pressure`` while that source acts (its methods are
+wrapped on the model's instances: nothing in the model changes), and the stances at each vote
+on the draft are read with ``UNModel.stances`` from a recorder that takes part as a strategy
+that never acts (its ``on_vote`` runs right after each vote, before the state changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from unsim.engine.blocks import prepare_process
+from unsim.model import UNModel
+from unsim.scenario.labels import strategy_name
+from unsim.scenario.schema import Scenario
+
+Array = NDArray[np.floating[Any]]
+
+#: The Assembly votes on the draft itself, whose stances the tracker records.
+DRAFT_STAGES = ("third_committee", "plenary")
+#: The named parts of the model's expected support, in the order they are shown, and in words.
+STATIC_PARTS = {
+    "intercept": "the vote model's level (intercept)",
+    "record": "its record on the series",
+    "position": "its position (ideal point)",
+    "blocs": "its blocs",
+    "ties": "ties to the target and its patrons",
+    "shift": "per-state support shift (stated)",
+}
+CHANCE = ("chance", "chance: the run's noise and calibration uncertainty")
+ICC = ("icc", "the ICC language's cost")
+LOBBYING = ("lobbying", "the sponsors' lobbying")
+COUNTER = ("counter_lobbying", "the allies' lobbying")
+TARGET = ("target", "the target votes against a draft on itself")
+OTHER = ("other", "other pushes")
+
+
+@dataclass
+class StageRecord:
+    """What the model held at one vote: per part (states, runs), and the stances it used."""
+
+    parts: dict[str, Array]
+    stance: NDArray[np.float32]
+    held: NDArray[np.bool_]
+    absence: NDArray[np.float32]
+
+
+class _Recorder:
+    """A strategy that never acts: it reads the stances right after each vote on the draft."""
+
+    key = "_explain_recorder"
+
+    def __init__(self, on_vote: Callable[[str], None]):
+        self._on_vote = on_vote
+
+    def active_mask(self, ctx: Any, share: Any) -> NDArray[np.bool_]:
+        return np.zeros(np.shape(share), dtype=bool)
+
+    def conditional_offer(self, ctx: Any) -> None:
+        return None
+
+    def on_icc_dropped(self, ctx: Any, mask: Any) -> None:
+        return None
+
+    def on_vote(self, ctx: Any, stage: str, adopted: Any) -> None:
+        self._on_vote(stage)
+
+    def finish(self, ctx: Any) -> None:
+        return None
+
+
+class _Tagged:
+    """A strategy whose every method runs with the tracker's source set to it."""
+
+    def __init__(self, strategy: Any, tracker: Tracker, name: str):
+        self._strategy = strategy
+        self._tracker = tracker
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._strategy, attr)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._tracker.source(self._name):
+                return value(*args, **kwargs)
+
+        return call
+
+
+class Tracker:
+    """Runs one block of a scenario on the model and splits each state's stance at each vote on
+    the draft into its parts (see the module doc). ``labels`` maps part names to words."""
+
+    def __init__(self, scenario: Scenario, seed: int, block: int, size: int):
+        model = UNModel(scenario, replicates=size, seed=seed, block=block)
+        self.model = model
+        self.labels: dict[str, str] = {}
+        self._in_round = False
+        self._pending: dict[tuple[str, str], Array] = {}
+        self._flow: dict[str, Array] = {}  # each source's share of the deviation
+        self._icc: dict[str, Array] = {}  # each source's pushes to the ICC aversion
+        self.stages: dict[str, StageRecord] = {}
+        strategies = list(model.strategies)
+        tagged: list[Any] = [_Recorder(self._record)]
+        for i, st in enumerate(strategies):
+            name = f"strategies[{i}]"
+            self.labels[name] = strategy_name(st, strategies)
+            tagged.append(_Tagged(st, self, name))
+        model.strategies = tagged
+        self._wrap(model.sponsor_agent, "lobby", LOBBYING)
+        self._wrap(model.ally_agent, "counter_lobby", COUNTER)
+        self._source = OTHER[0]
+        self._dirty: set[str] = set()
+        self._last: dict[str, Array] = {}
+        self._step, self._deliberate, self._shift = model.step, model.deliberate, model.shift
+        model.shift = self._tracked_shift  # type: ignore[method-assign]
+        # the pull: the bloc-pull-weighted means of each state's groups (as the kernels form it)
+        sizes = np.maximum(model.membership.sum(axis=0), 1.0)
+        self._means_of = (model.membership / sizes).T.astype(np.float32)  # (groups, states)
+        self._pull_of = np.float32(model.behaviour.bloc_pull) * model.group_weights.astype(
+            np.float32
+        )
+        model.step = self._tracked_step  # type: ignore[method-assign]
+        model.deliberate = self._tracked_deliberate  # type: ignore[method-assign]
+
+    def _wrap(self, agent: Any, method: str, part: tuple[str, str]) -> None:
+        original = getattr(agent, method)
+        self.labels[part[0]] = part[1]
+
+        def call() -> None:
+            with self.source(part[0]):
+                original()
+
+        setattr(agent, method, call)
+
+    def simulate(self) -> dict[str, NDArray[Any]]:
+        """The model's own ``simulate`` (the same history as the engine's block). BLAS runs
+        single-threaded, as in the engine's blocks (``prepare_process``)."""
+        prepare_process()
+        out = self.model.simulate()
+        for stage, rec in self.stages.items():
+            rec.held = np.asarray(out[f"{stage}_held"], dtype=bool)
+        return out
+
+    # -- pushes ---------------------------------------------------------------------------------
+    def _pressure(self, quantity: str) -> Array:
+        p = self.model.pressure(quantity)
+        if p is None:
+            return np.zeros((self.model.n_states, self.model.n_replicates), dtype=np.float32)
+        return p
+
+    @contextmanager
+    def source(self, name: str) -> Iterator[None]:
+        """Attribute the pushes made inside the block to ``name``."""
+        self._settle()
+        previous, self._source = self._source, name
+        try:
+            yield
+        finally:
+            self._settle()
+            self._source = previous
+
+    def _tracked_shift(self, quantity: str, *args: Any, **kwargs: Any) -> None:
+        """``UNModel.shift``, noting that the current source pushed ``quantity`` (pushes
+        outside a round never reach the states: not noted)."""
+        self._shift(quantity, *args, **kwargs)
+        if self._in_round:
+            self._dirty.add(quantity)
+
+    def _settle(self) -> None:
+        """Note the change the current source made to the round's pressure since it was last
+        settled (one ``UNModel.pressure`` per quantity it pushed)."""
+        for quantity in self._dirty:
+            now = self._pressure(quantity)
+            change = now - self._last.get(quantity, 0.0)
+            self._last[quantity] = now
+            key = (quantity, self._source)
+            self._pending[key] = self._pending.get(key, 0.0) + change
+            self.labels.setdefault(self._source, OTHER[1])
+        self._dirty.clear()
+
+    def _tracked_step(self) -> None:
+        self._in_round = True
+        self._pending, self._last = {}, {}
+        try:
+            self._step()
+        finally:
+            self._in_round = False
+
+    def _tracked_deliberate(self) -> None:
+        self._settle()
+        m = self.model
+        keep = 1.0 - float(m.behaviour.bloc_pull)
+        names = set(self._flow) | {n for (q, n) in self._pending if q == "support"}
+        for name in names:
+            flow = self._flow.get(name)
+            if flow is None:
+                flow = np.zeros((m.n_states, m.n_replicates), dtype=np.float32)
+            pushed = self._pending.get(("support", name))
+            pulled = self._pull_of @ (self._means_of @ flow)
+            if pushed is not None:
+                flow = flow + pushed
+            flow *= np.float32(keep)
+            flow += pulled
+            self._flow[name] = flow
+        for (q, name), push in self._pending.items():
+            if q == "icc_aversion":
+                prev = self._icc.get(name)
+                self._icc[name] = push if prev is None else prev + push
+        self._pending = {}
+        self._deliberate()
+
+    # -- the stances at a vote ------------------------------------------------------------------
+    def _record(self, stage: str) -> None:
+        if stage not in DRAFT_STAGES:
+            return
+        m = self.model
+        n, r = m.n_states, m.n_replicates
+        factor = m.icc_factor().astype(np.float32)[None, :]
+        parts: dict[str, Array] = {}
+        expected = np.zeros(n)
+        static = m.support_parts
+        names = [k for k in STATIC_PARTS if k in static] + [
+            k for k in static if k not in STATIC_PARTS
+        ]
+        for name in names:  # a part the model may add later keeps its own name
+            value = np.asarray(static[name], np.float64)
+            parts[name] = np.broadcast_to(value[:, None], (n, r))
+            expected = expected + value
+        own = m.expected_support[:, 0].astype(np.float64)
+        fixed = own - expected  # the target's support is set, not built from the parts
+        fixed[np.abs(fixed) < 1e-3] = 0.0  # (the rest is the float32 rounding of the sum)
+        if fixed.any():
+            parts[TARGET[0]] = np.broadcast_to(fixed[:, None], (n, r))
+        parts[CHANCE[0]] = m.baseline - (expected + fixed)[:, None].astype(np.float32)
+        pushed_icc = sum(self._icc.values(), np.zeros((n, r), dtype=np.float32))
+        parts[ICC[0]] = -factor * (m.icc_aversion - pushed_icc)
+        for name in sorted(set(self._flow) | set(self._icc), key=_order):
+            part = self._flow.get(name, np.zeros((n, r), dtype=np.float32)).copy()
+            if name in self._icc:
+                part -= factor * self._icc[name]
+            parts[name] = part
+        absence = np.asarray(m.absence, np.float32).reshape(n, -1)[:, 0]
+        stance = np.array(m.stances(stage), dtype=np.float32)
+        held = np.ones(r, dtype=bool)  # set from the outcomes after the run
+        self.stages[stage] = StageRecord(parts, stance, held, absence)
+
+
+def _order(name: str) -> tuple[int, str]:
+    """Sources in a fixed order: the strategies, then lobbying, counter-lobbying, the rest."""
+    if name.startswith("strategies["):
+        return (0, f"{int(name[11:-1]):04d}")
+    rank = {LOBBYING[0]: 1, COUNTER[0]: 2}
+    return (rank.get(name, 3), name)
+
+
+def part_labels(tracker_labels: dict[str, str]) -> dict[str, str]:
+    """Every part's name in words."""
+    return {
+        **STATIC_PARTS,
+        CHANCE[0]: CHANCE[1],
+        ICC[0]: ICC[1],
+        TARGET[0]: TARGET[1],
+        LOBBYING[0]: LOBBYING[1],
+        COUNTER[0]: COUNTER[1],
+        OTHER[0]: OTHER[1],
+        **tracker_labels,
+    }

@@ -1,0 +1,277 @@
+"""Why a state votes as it does (unsim.explain): the parts of its stance, what flips its vote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from unsim.cli import main
+from unsim.engine import run
+from unsim.engine.blocks import simulate_block
+from unsim.engine.results import Results
+from unsim.explain import explain, replay
+from unsim.explain.breakdown import STANCE, Replay
+from unsim.explain.flip import modal, probabilities
+from unsim.explain.tracker import Tracker
+from unsim.scenario import load_scenario
+
+from .conftest import DEFAULT_SCENARIO
+
+SEED = 3
+BLOCK = 512  # a small block keeps the replays fast
+QUICK = ("--no-attribution", "--no-plots", "-q")
+
+#: the default scenario with every stated assumption and the calibration removed: every state's
+#: stance is zero unless a test gives it something
+BARE: dict[str, Any] = {
+    "calibration": None,
+    "actors.target.strategies": [],
+    "actors.sponsors.bargaining.accept_offer_min_credibility": 1.01,
+    "actors.sponsors.bargaining.drop_if_expected_yes_share_below": 0.0,
+    "actors.sponsors.lobbying.budget": 0.0,
+    "actors.allies.counter_lobbying.budget": 0.0,
+    "actors.allies.tie": 0.0,
+    "actors.allies.patron_tie": 0.0,
+    "actors.states": {},
+    "behaviour.icc_aversion": 0.0,
+    "behaviour.icc_aversion_by_bloc": {},
+    "behaviour.bloc_effects": {},
+    "behaviour.intercept": 0.0,
+    "behaviour.state_noise": 0.0,
+    "simulation.block_size": BLOCK,
+}
+
+
+@pytest.fixture(scope="module")
+def default() -> Any:
+    return load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": BLOCK})
+
+
+@pytest.fixture(scope="module")
+def default_replay(default: Any) -> Replay:
+    return replay(default, SEED, BLOCK)
+
+
+def test_every_states_parts_add_up_to_the_models_stance(default: Any) -> None:
+    tracker = Tracker(default, seed=SEED, block=0, size=BLOCK)
+    out = tracker.simulate()
+    assert set(tracker.stages) == {"third_committee", "plenary"}
+    for rec in tracker.stages.values():
+        # rec.stance is UNModel.stances(stage) read at the vote; the parts are summed here
+        total = np.sum([np.asarray(v, dtype=np.float64) for v in rec.parts.values()], axis=0)
+        assert total.shape == rec.stance.shape == (193, BLOCK)
+        np.testing.assert_allclose(total, rec.stance, rtol=0, atol=5e-5)
+        assert {"record", "position", "icc", "lobbying", "counter_lobbying"} <= set(rec.parts)
+        assert {f"strategies[{i}]" for i in range(4)} <= set(rec.parts)
+        # every part matters somewhere: none is a zero stub
+        for name in ("record", "position", "icc", "lobbying", "strategies[0]", "chance"):
+            assert np.abs(rec.parts[name]).max() > 0.01, name
+    # the tracked history is the engine's own block 0, vote for vote
+    block = simulate_block(default, SEED, 0, BLOCK)
+    assert block.runs is not None
+    for col in ("plenary_yes", "plenary_no", "third_committee_abstain", "icc_status"):
+        np.testing.assert_array_equal(out[col], block.runs[col])
+
+
+def test_the_table_adds_up_and_names_the_strategies(default_replay: Replay) -> None:
+    from unsim.explain import breakdown_table
+
+    table = breakdown_table(default_replay)
+    assert set(table["stage"]) == {"third_committee", "plenary"}
+    parts = table[table["part"] != STANCE].groupby(["iso3", "stage"])["mean"].sum()
+    stance = table[table["part"] == STANCE].set_index(["iso3", "stage"])["mean"]
+    np.testing.assert_allclose(parts.sort_index(), stance.sort_index(), atol=5e-5)
+    labels = set(table["label"])
+    assert {"charm offensive", "invitation", "threats", "deception"} <= labels
+    assert "the sponsors' lobbying" in labels and "the allies' lobbying" in labels
+    assert (table["lo"] <= table["mean"] + 1e-12).all() and (
+        table["mean"] <= table["hi"] + 1e-12
+    ).all()
+
+
+def _bare(overrides: dict[str, Any]) -> Any:
+    return load_scenario(DEFAULT_SCENARIO, overrides={**BARE, **overrides})
+
+
+def test_a_single_part_moves_the_stance_and_the_probabilities() -> None:
+    shifts = (0.5, 1.0, 2.0)
+    yes = []
+    for shift in shifts:
+        s = _bare({"actors.states.IDN.support_shift": shift})
+        res = run(s, runs=BLOCK, seed=SEED)
+        e = explain(res, "IDN", runs=BLOCK, recorded=False)
+        parts = dict(zip(e.parts["part"], e.parts["mean"], strict=True))
+        assert parts.pop("shift") == pytest.approx(shift, abs=1e-6)
+        assert all(abs(v) < 1e-6 for v in parts.values()), parts
+        assert e.stance == pytest.approx(shift, abs=1e-6)
+        yes.append(e.probabilities["yes"]["p"])
+    assert yes[0] < yes[1] < yes[2]
+    # the sponsors' lobbying alone: the state's stance is that part, and it raises its yes
+    s = _bare({"actors.sponsors.lobbying.budget": 20.0})
+    e = explain(run(s, runs=BLOCK, seed=SEED), "IDN", runs=BLOCK, recorded=False)
+    parts = dict(zip(e.parts["part"], e.parts["mean"], strict=True))
+    assert parts["lobbying"] > 0.05 and e.stance == pytest.approx(parts["lobbying"], abs=1e-5)
+    assert e.probabilities["yes"]["p"] > e.probabilities["no"]["p"]
+
+
+def test_the_smallest_flip_flips_and_half_of_it_does_not(default: Any) -> None:
+    res = run(default, runs=BLOCK, seed=SEED)
+    rep = replay(default, SEED, BLOCK)
+    for code in ("IDN", "IND", "USA"):
+        e = explain(res, code, runs=BLOCK, replayed=rep, recorded=False)
+        assert e.flip is not None
+        rec = rep.stages["plenary"]
+        i = default.world.index[code]
+        s = rec.stance[i, rec.held]
+        a, band, noise = float(rec.absence[i]), rep.band, rep.noise
+
+        def vote(
+            shift: float, s: Any = s, a: float = a, band: float = band, noise: float = noise
+        ) -> str:
+            return ("yes", "no", "abstain", "absent")[
+                int(modal(s[None, :] + shift, a, band, noise)[0])
+            ]
+
+        assert vote(0.0) == e.modal == e.flip.from_vote
+        assert vote(e.flip.shift) == e.flip.to_vote != e.modal
+        assert vote(e.flip.shift / 2) == e.modal
+        # the probabilities at the change: the two votes nearly tie there
+        p = probabilities(s + e.flip.threshold, a, band, noise)
+        order = np.sort(p)[::-1]
+        assert order[0] - order[1] < 1e-3
+        for sc in e.scales[:2]:  # a part scaled by the factor reported flips the vote too
+            part = np.asarray(rec.parts[sc.part])[i, rec.held]
+            moved = ("yes", "no", "abstain", "absent")[
+                int(modal((s + (sc.factor - 1) * part)[None, :], a, band, noise)[0])
+            ]
+            assert moved == sc.to_vote != e.modal
+
+
+def test_the_flip_holds_in_the_model_itself() -> None:
+    """Where nothing feeds back on the state's stance (no lobbying, no strategies), moving its
+    support in the scenario by the reported change flips its most likely vote in a new run;
+    half of it does not. (With lobbying, which follows each state's swing, a change of an input
+    reaches the stance at the vote only after the rounds' feedback: the reported change is one
+    of the stance at the vote.)"""
+    base = 1.0
+    e = explain(
+        run(_bare({"actors.states.IDN.support_shift": base}), runs=BLOCK, seed=SEED),
+        "IDN",
+        runs=BLOCK,
+        recorded=False,
+    )
+    assert e.flip is not None and e.flip.from_vote == e.modal
+    for share, same in ((1.0, False), (0.5, True)):
+        s = _bare({"actors.states.IDN.support_shift": base + share * e.flip.shift})
+        moved = explain(run(s, runs=BLOCK, seed=SEED), "IDN", runs=BLOCK, recorded=False)
+        assert moved.stance == pytest.approx(base + share * e.flip.shift, abs=1e-5)
+        assert (moved.modal == e.modal) is same, (share, moved.modal, moved.stance)
+        if not same:
+            assert moved.modal == e.flip.to_vote
+            # and the runs' own votes agree: the new vote is now the most frequent
+            top = max(moved.probabilities, key=lambda v: moved.probabilities[v]["p"])
+            assert top == e.flip.to_vote
+
+
+def test_cli_explain_text_figure_and_bad_input(tmp_path: Path, capsys: Any) -> None:
+    png = tmp_path / "idn.png"
+    args = [str(DEFAULT_SCENARIO), "--runs", "2048", "--seed", "3", "--no-record"]
+    assert main(["explain", *args, "--state", "IDN", "--out", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "Indonesia (IDN)" in out and "the sponsors' lobbying" in out
+    assert "the ICC language's cost" in out and "charm offensive" in out
+    assert "smallest change" in out and "pivotal" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # an existing file is never replaced
+    before = png.read_bytes()
+    assert main(["explain", *args, "--state", "IDN", "--out", str(png)]) == 2
+    assert "exists" in capsys.readouterr().err and png.read_bytes() == before
+    assert main(["explain", *args, "--state", "IDM"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown ISO3" in err and "did you mean" in err and "Traceback" not in err
+    assert main(["explain", *args, "--state", "IDN", "--stage", "plenry"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'plenary'" in err and "third_committee" in err
+
+
+def test_the_breakdown_is_saved_with_a_run_and_loads_back(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "res"
+    code = main([str(DEFAULT_SCENARIO), "--runs", "600", "--seed", "3", "--out", str(out), *QUICK])
+    assert code == 0
+    assert (out / "explain.parquet").is_file()
+    loaded = Results.load(out)
+    assert loaded.explain is not None
+    table = loaded.explain
+    assert list(table.columns) == ["iso3", "stage", "part", "label", "mean", "lo", "hi", "runs"]
+    assert table["iso3"].nunique() == 193 and set(table["stage"]) == {"third_committee", "plenary"}
+    assert loaded.metadata["explain"]["file"] == "explain.parquet"
+    assert loaded.metadata["explain"]["runs"] == 600
+    # the explanation from the folder (replayed as it was run) agrees with the saved table
+    e = explain(loaded, "IDN", recorded=False)
+    row = table[(table.iso3 == "IDN") & (table.stage == "plenary") & (table.part == STANCE)]
+    assert e.stance == pytest.approx(float(row["mean"].iloc[0]), abs=1e-6)
+    assert main(["explain", str(out), "--state", "IDN", "--no-record"]) == 0
+    assert list(out.glob("explain_IDN_plenary_seed3*.png"))
+    capsys.readouterr()
+    no_table = tmp_path / "bare"
+    assert (
+        main(
+            [str(DEFAULT_SCENARIO), "--runs", "300", "--out", str(no_table), "--no-explain", *QUICK]
+        )
+        == 0
+    )
+    assert not (no_table / "explain.parquet").exists() and Results.load(no_table).explain is None
+
+
+def test_recorded_votes_from_the_data(data_dir: Path) -> None:
+    from unsim.explain.record import recorded_votes
+
+    rec = recorded_votes(load_scenario(DEFAULT_SCENARIO), "IDN")
+    assert rec.series == "PRK" and rec.votes and not rec.note
+    assert all(d < "2014-11-18" for d, _ in rec.votes)
+    assert {v for _, v in rec.votes} <= {"yes", "no", "abstain", "absent"}
+    bare = recorded_votes(_bare({}), "IDN")
+    assert bare.series is None and "no calibration" in bare.note
+
+
+@pytest.mark.parametrize(
+    "slow_report", [False, pytest.param(True, marks=pytest.mark.slow)], ids=["section", "report"]
+)
+def test_the_report_shows_the_pivotal_states_breakdowns(slow_report: bool) -> None:
+    from unsim.explain.breakdown import save_with
+    from unsim.explain.report import pivotal_breakdowns_html
+    from unsim.results.report.html import render_report
+
+    s = load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": BLOCK})
+    res = run(s, runs=BLOCK, seed=SEED)
+    assert pivotal_breakdowns_html(res) == ""  # no breakdown table
+    save_with(res)
+    # the default scenario's draft passes by a wide margin: no state is pivotal in the Assembly
+    draft = [p for p in res.summary["pivotal"] if p["stage"] in ("third_committee", "plenary")]
+    if not draft:
+        res.summary["pivotal"] = [
+            {"stage": "plenary", "iso3": c, "name": n, "p": p, "ci_low": 0.0, "ci_high": 1.0}
+            for c, n, p in (("IDN", "Indonesia", 0.1), ("IND", "India", 0.05))
+        ]
+    section = pivotal_breakdowns_html(res)
+    assert section.startswith("<h2>Why the pivotal states vote as they do</h2>")
+    assert "Indonesia" in section and "the sponsors&#x27; lobbying" in section
+    assert "stance the model used for the vote" in section
+    if slow_report:
+        assert section in render_report(res)
+
+
+def test_the_explorer_explains_with_the_same_function() -> None:
+    from unsim.explore.session import Session
+
+    session = Session(DEFAULT_SCENARIO, runs=BLOCK, seed=SEED)
+    shown = session.explanation(session.baseline, "IDN", "plenary")
+    direct = explain(session.baseline, "IDN", "plenary", recorded=False)
+    assert shown.stance == direct.stance and shown.flip == direct.flip
+    pd_cols = ["part", "label", "mean", "lo", "hi"]
+    assert shown.parts[pd_cols].equals(direct.parts[pd_cols])
+    session.explanation(session.baseline, "IND", "plenary")
+    assert len(session._replays) == 1  # another state reuses the replay of the same results
