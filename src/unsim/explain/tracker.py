@@ -129,11 +129,13 @@ class Tracker:
         self._flow: dict[str, Array] = {}  # each source's share of the deviation
         self._icc: dict[str, Array] = {}  # each source's pushes to the ICC aversion
         self.stages: dict[str, StageRecord] = {}
-        strategies = list(model.strategies)
+        bound = list(model.strategies)
+        # the scenario's entries (the model holds each bound to its key) name the parts
+        strategies = [getattr(st, "strategy", st) for st in bound]
         tagged: list[Any] = [_Recorder(self._record)]
-        for i, st in enumerate(strategies):
+        for i, st in enumerate(bound):
             name = f"strategies[{i}]"
-            self.labels[name] = strategy_name(st, strategies)
+            self.labels[name] = strategy_name(strategies[i], strategies)
             tagged.append(_Tagged(st, self, name))
         model.strategies = tagged
         self._wrap(model.sponsor_agent, "lobby", LOBBYING)
