@@ -1,4 +1,5 @@
-"""The Security Council backtest on the recorded ICC referral votes (unsim.council_backtest)."""
+"""The Security Council backtest on the recorded ICC referral votes
+(unsim.calibration.council_backtest)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from unsim.cli import main
-from unsim.council_backtest import (
+from unsim.calibration.council_backtest import (
     _log_likelihood,
     _member_probabilities,
     case_scenario,

@@ -214,7 +214,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from unsim.calibration.validation import load_real_data, score_scenario
 
     if args.council:
-        from unsim.council_backtest import run_council_backtest
+        from unsim.calibration.council_backtest import run_council_backtest
 
         return run_council_backtest(args)
     args.years_given = args.years is not None
