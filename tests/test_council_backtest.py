@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from unsim.cli import main
 from unsim.calibration.council_backtest import (
     _log_likelihood,
     _member_probabilities,
@@ -18,6 +17,7 @@ from unsim.calibration.council_backtest import (
     fit_council_shift,
     load_cases,
 )
+from unsim.cli import main
 from unsim.scenario import load_scenario
 from unsim.scenario.schema import World
 

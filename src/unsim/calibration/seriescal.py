@@ -30,19 +30,18 @@ from unsim.calibration.series import (
     comparable_roll_calls,
     find_series,
 )
+from unsim.calibration.seriesabsence import fit_absence, select_absence, series_absence
 from unsim.calibration.seriesfit import (
-    SERIES_ABSENCE_PSEUDO_VOTES,
     SPECS,
     SeriesFit,
     SeriesVotes,
     Spec,
-    fit_absence,
     fit_series,
-    pooled_fit,
-    record_scores,
     select_spec,
-    series_absence,
+    state_records,
 )
+from unsim.calibration.seriespool import pooled_fit
+from unsim.calibration.seriesstate import select_offset_sd, with_offsets
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
 from unsim.errors import InputError
 from unsim.scenario.schema import Calibration
@@ -190,13 +189,18 @@ def _calibrate_series(
             f"the series has {len(in_window)} recorded vote(s) in the window (fewer than "
             f"{FEW_VOTES}): its estimates are weak"
         )
+    fits: dict[tuple[Spec, int], SeriesFit] = {}
     if select:
-        spec, table = select_spec(sv, ideal.positions, groups)
+        spec, table = select_spec(sv, ideal.positions, groups, fits=fits)
     else:
         spec, table = SPECS[2], []
     if len(in_window) >= BORROW_BELOW:
         fit = fit_series(sv, ideal.positions, groups, spec)
         warnings += fit.warnings
+        if select:
+            sd, offset_table = select_offset_sd(sv, ideal.positions, groups, spec, fits=fits)
+            fit = with_offsets(fit, sv, ideal.positions, groups, sd)
+            table = table + offset_table
     else:
         fit, lenders = _borrowed_fit(
             votes, roll_calls, members, code, cut, first_session, ideal, groups, spec
@@ -234,7 +238,7 @@ def _calibrate_series(
     propensity, info = fit_absence(absent, ideal.absence, ages=ages)
     own = sv.letters == "X"
     own = own.where(sv.letters.notna())
-    pseudo, choice = _select_absence(own, propensity, ages)
+    pseudo, choice = select_absence(own, propensity, ages)
     absence, own_info = series_absence(own, propensity, ages, pseudo_votes=pseudo)
     info = {"comparable": info, "series": own_info, "pseudo_votes_comparison": choice}
     return SeriesCalibration(
@@ -250,33 +254,6 @@ def _calibrate_series(
         data_last_date=data_last,
         warnings=warnings,
     )
-
-
-#: Candidate strengths of the comparable votes' prior against a state's own absences.
-ABSENCE_PSEUDO_CANDIDATES = (1.0, 3.0, 8.0)
-
-
-def _select_absence(
-    own: pd.DataFrame, propensity: pd.Series, ages: pd.Series, holdout: int = 3
-) -> tuple[float, list[dict[str, float]]]:
-    """The prior strength with the best out-of-sample log loss of absences on the series' last
-    ``holdout`` votes (each from the votes before it); the default without enough votes."""
-    t = own.shape[1]
-    targets = list(range(max(1, t - holdout), t))
-    if not targets:
-        return SERIES_ABSENCE_PSEUDO_VOTES, []
-    rows = []
-    for k in ABSENCE_PSEUDO_CANDIDATES:
-        losses = []
-        for j in targets:
-            rate, _ = series_absence(own.iloc[:, :j], propensity, ages, pseudo_votes=k)
-            col = own.iloc[:, j].dropna()
-            p = rate.reindex(col.index).fillna(float(rate.mean())).clip(0.01, 0.99)
-            hit = col.astype(bool).to_numpy()
-            losses.append(float(-np.log(np.where(hit, p, 1.0 - p)).mean()))
-        rows.append({"pseudo_votes": k, "log_loss": round(float(np.mean(losses)), 5)})
-    best = min(rows, key=lambda r: r["log_loss"])
-    return float(best["pseudo_votes"]), rows
 
 
 def _borrowed_fit(
@@ -318,35 +295,40 @@ def _r(value: float | None, digits: int = 4) -> float | None:
     return 0.0 if out == 0 else out
 
 
+def _weight_uncertainty(fit: SeriesFit) -> dict[str, float | None]:
+    """The sds of the position weight and of the record's weight as the engine reads it (the
+    record's and the last vote's weights summed), and their correlation."""
+    c = fit.covariance["weights"]
+    mixed = ("record_weight", "last_vote_weight") if fit.spec.last else ("record_weight",)
+    pos_var = max(c["position_weight"]["position_weight"], 0.0)
+    rec_var = max(sum(c[a].get(b, 0.0) for a in mixed for b in mixed), 0.0)
+    cross = sum(c["position_weight"].get(b, 0.0) for b in mixed)
+    rho = cross / np.sqrt(pos_var * rec_var) if pos_var > 0 and rec_var > 0 else 0.0
+    return {
+        "position_weight_sd": _r(float(np.sqrt(pos_var))),
+        "record_weight_sd": _r(float(np.sqrt(rec_var))),
+        "weights_correlation": _r(float(np.clip(rho, -1.0, 1.0))),
+    }
+
+
 def build_series_calibration(
     sc: SeriesCalibration, name: str, provenance: dict[str, Any]
 ) -> Calibration:
     """The calibration file of a series fit: the level carried to the forecast date."""
     fit, p = sc.fit, sc.fit.params
     level, level_sd = fit.level_at(sc.before)
-    weights = fit.covariance["weights"]
-    record = record_scores(sc.votes.letters, fit.spec.decay).iloc[:, -1]
+    record, record_weight = state_records(fit, sc.votes.letters)
     behaviour = {
         "intercept": _r(level),
         "position_weight": _r(p["position_weight"]),
-        "record_weight": _r(p["record_weight"]),
+        "record_weight": _r(record_weight),
         "abstention_band": _r(p["abstention_band"]),
         "vote_noise": 1.0,
         "state_noise": 0.0,
         "absence": _r(float(sc.absence.mean())),
     }
-    pw, rw = weights["position_weight"], weights["record_weight"]
-    uncertainty = {
-        "level_sd": _r(level_sd),
-        "group_shock_sd": _r(p["group_shock_sd"]),
-        "position_weight_sd": _r(float(np.sqrt(max(pw["position_weight"], 0.0)))),
-        "record_weight_sd": _r(float(np.sqrt(max(rw["record_weight"], 0.0)))),
-        "weights_correlation": _r(
-            pw["record_weight"] / np.sqrt(pw["position_weight"] * rw["record_weight"])
-            if pw["position_weight"] > 0 and rw["record_weight"] > 0
-            else 0.0
-        ),
-    }
+    uncertainty = {"level_sd": _r(level_sd), "group_shock_sd": _r(p["group_shock_sd"])}
+    uncertainty.update(_weight_uncertainty(fit))
     states: dict[str, dict[str, float | None]] = {}
     for code in sorted(sc.ideal.positions.index):
         states[code] = {
