@@ -62,6 +62,8 @@ FEW_VOTES = 5
 BORROW_BELOW = 2
 #: Votes in the window a comparable series needs to lend its fit.
 LENDER_MIN_VOTES = 3
+#: Votes in the window a series needs to choose its states' offsets itself (else borrowed).
+OWN_OFFSETS_MIN_VOTES = 3
 CACHE_ENV = "UNSIM_CACHE_DIR"
 _CACHE_VERSION = 1
 
@@ -189,58 +191,15 @@ def _calibrate_series(
             f"the series has {len(in_window)} recorded vote(s) in the window (fewer than "
             f"{FEW_VOTES}): its estimates are weak"
         )
-    fits: dict[tuple[Spec, int], SeriesFit] = {}
-    if select:
-        spec, table = select_spec(sv, ideal.positions, groups, fits=fits)
-    else:
-        spec, table = SPECS[2], []
-    if len(in_window) >= BORROW_BELOW:
-        fit = fit_series(sv, ideal.positions, groups, spec)
-        warnings += fit.warnings
-        if select:
-            sd, offset_table = select_offset_sd(sv, ideal.positions, groups, spec, fits=fits)
-            fit = with_offsets(fit, sv, ideal.positions, groups, sd)
-            table = table + offset_table
-    else:
-        fit, lenders = _borrowed_fit(
-            votes, roll_calls, members, code, cut, first_session, ideal, groups, spec
-        )
-        warnings.append(
-            f"{len(in_window)} recorded vote(s) of the series: the record and position weights, "
-            f"band and level are borrowed from the comparable series {', '.join(lenders)}"
-        )
+    context = _Context(votes, roll_calls, members, code, cut, first_session, ideal, groups)
+    fit, table = _fit_vote_model(context, sv, select, warnings)
     data_last = pd.Timestamp(votes["date"].max())
     if (cut - data_last).days > 365:
         warnings.append(
             f"the forecast date {cut.date()} is more than a year past the data's last roll "
             f"call ({data_last.date()})"
         )
-    # absences: the series and the comparable high-profile votes in the window
-    comparable = comparable_roll_calls(roll_calls, votes, before=cut)
-    comparable = sorted(set(comparable) | set(sv.rcids))
-    sessions = votes.loc[votes["rcid"].isin(comparable), ["rcid", "session"]].drop_duplicates()
-    comparable = sessions.loc[sessions["session"] >= first_session, "rcid"].astype(int).tolist()
-    iso = dict(zip(members["cow"].astype(int), members["iso3"].astype(str), strict=True))
-    rows = votes[votes["rcid"].isin(comparable) & (votes["vote"] != NOT_MEMBER)]
-    absent = (
-        pd.DataFrame(
-            {
-                "iso3": rows["ccode"].map(iso).to_numpy(),
-                "rcid": rows["rcid"].to_numpy(),
-                "absent": (rows["vote"] == ABSENT).to_numpy(),
-            }
-        )
-        .dropna(subset=["iso3"])
-        .pivot_table(index="iso3", columns="rcid", values="absent", aggfunc="first")
-    )
-    session_of = sessions.set_index("rcid")["session"]
-    ages = float(session_of.max()) - session_of.astype(float)
-    propensity, info = fit_absence(absent, ideal.absence, ages=ages)
-    own = sv.letters == "X"
-    own = own.where(sv.letters.notna())
-    pseudo, choice = select_absence(own, propensity, ages)
-    absence, own_info = series_absence(own, propensity, ages, pseudo_votes=pseudo)
-    info = {"comparable": info, "series": own_info, "pseudo_votes_comparison": choice}
+    absence, info = _absences(context, sv)
     return SeriesCalibration(
         iso3=code,
         before=cut,
@@ -256,36 +215,103 @@ def _calibrate_series(
     )
 
 
-def _borrowed_fit(
-    votes: pd.DataFrame,
-    roll_calls: pd.DataFrame,
-    members: pd.DataFrame,
-    code: str,
-    cut: pd.Timestamp,
-    first_session: int,
-    ideal: IdealPoints,
-    groups: pd.Series,
-    spec: Spec,
-) -> tuple[SeriesFit, list[str]]:
-    """The pooled fit of the comparable series with enough votes in the window."""
-    fits, lenders = [], []
+def _absences(c: _Context, sv: SeriesVotes) -> tuple[pd.Series, dict[str, Any]]:
+    """Absence rates: the series and the comparable high-profile votes in the window."""
+    votes = c.votes
+    comparable = comparable_roll_calls(c.roll_calls, votes, before=c.cut)
+    comparable = sorted(set(comparable) | set(sv.rcids))
+    sessions = votes.loc[votes["rcid"].isin(comparable), ["rcid", "session"]].drop_duplicates()
+    comparable = sessions.loc[sessions["session"] >= c.first_session, "rcid"].astype(int).tolist()
+    iso = dict(zip(c.members["cow"].astype(int), c.members["iso3"].astype(str), strict=True))
+    rows = votes[votes["rcid"].isin(comparable) & (votes["vote"] != NOT_MEMBER)]
+    absent = (
+        pd.DataFrame(
+            {
+                "iso3": rows["ccode"].map(iso).to_numpy(),
+                "rcid": rows["rcid"].to_numpy(),
+                "absent": (rows["vote"] == ABSENT).to_numpy(),
+            }
+        )
+        .dropna(subset=["iso3"])
+        .pivot_table(index="iso3", columns="rcid", values="absent", aggfunc="first")
+    )
+    session_of = sessions.set_index("rcid")["session"]
+    ages = float(session_of.max()) - session_of.astype(float)
+    propensity, info = fit_absence(absent, c.ideal.absence, ages=ages)
+    own = sv.letters == "X"
+    own = own.where(sv.letters.notna())
+    pseudo, choice = select_absence(own, propensity, ages)
+    absence, own_info = series_absence(own, propensity, ages, pseudo_votes=pseudo)
+    return absence, {"comparable": info, "series": own_info, "pseudo_votes_comparison": choice}
+
+
+@dataclass(frozen=True)
+class _Context:
+    """The data and estimates a series' calibration shares between its steps."""
+
+    votes: pd.DataFrame
+    roll_calls: pd.DataFrame
+    members: pd.DataFrame
+    code: str
+    cut: pd.Timestamp
+    first_session: int
+    ideal: IdealPoints
+    groups: pd.Series
+
+
+def _fit_vote_model(
+    c: _Context, sv: SeriesVotes, select: bool, warnings: list[str]
+) -> tuple[SeriesFit, list[dict[str, Any]]]:
+    """The series' vote model: its specification and the states' offsets chosen out of sample
+    (:mod:`.seriesfit`, :mod:`.seriesstate`), fitted on its own votes or, with too few,
+    borrowed from the comparable series; the choices' table."""
+    positions, groups = c.ideal.positions, c.groups
+    fits: dict[tuple[Spec, int], SeriesFit] = {}
+    spec, table = select_spec(sv, positions, groups, fits=fits) if select else (SPECS[2], [])
+    n = len(sv.rcids)
+    lenders = _lenders(c) if n < OWN_OFFSETS_MIN_VOTES else []
+    if n >= BORROW_BELOW:
+        fit = fit_series(sv, positions, groups, spec)
+        warnings += fit.warnings
+    else:
+        fit = pooled_fit(
+            [fit_series(lv, positions, groups, spec) for _, lv in lenders], c.cut, spec
+        )
+        warnings.append(
+            f"{n} recorded vote(s) of the series: the record and position weights, band and "
+            f"level are borrowed from the comparable series {', '.join(k for k, _ in lenders)}"
+        )
+    if not select:
+        return fit, table
+    if n >= OWN_OFFSETS_MIN_VOTES:
+        sd, rows = select_offset_sd(sv, positions, groups, spec, fits=fits)
+    else:
+        chosen = [
+            (select_offset_sd(lv, positions, groups, spec)[0], len(lv.rcids)) for _, lv in lenders
+        ]
+        sd = float(np.average([a for a, _ in chosen], weights=[b for _, b in chosen]))
+        rows = [{"state_offset_sd": round(sd, 4), "borrowed_from": [k for k, _ in lenders]}]
+    return with_offsets(fit, sv, positions, groups, sd), table + rows
+
+
+def _lenders(c: _Context) -> list[tuple[str, SeriesVotes]]:
+    """The comparable series with enough votes in the window to lend their estimates."""
+    out = []
     for other in COMPARABLE:
-        if other == code:
+        if other == c.code:
             continue
-        found = find_series(roll_calls, other, votes, members, before=cut)
-        used = found.used[found.used["session"] >= first_session]
+        found = find_series(c.roll_calls, other, c.votes, c.members, before=c.cut)
+        used = found.used[found.used["session"] >= c.first_session]
         if len(used) < LENDER_MIN_VOTES:
             continue
-        sv = series_votes(votes, members, used)
-        sv = SeriesVotes(sv.letters.drop(index=other, errors="ignore"), sv.dates)
-        fits.append(fit_series(sv, ideal.positions, groups, spec))
-        lenders.append(other)
-    if not fits:
+        sv = series_votes(c.votes, c.members, used)
+        out.append((other, SeriesVotes(sv.letters.drop(index=other, errors="ignore"), sv.dates)))
+    if not out:
         raise InputError(
-            f"the {code} series has too few votes before {cut.date()} and no comparable series "
-            "has enough to borrow from"
+            f"the {c.code} series has too few votes before {c.cut.date()} and no comparable "
+            "series has enough to borrow from"
         )
-    return pooled_fit(fits, cut, spec), lenders
+    return out
 
 
 def _r(value: float | None, digits: int = 4) -> float | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
 from unsim.calibration.seriesfit import (
     CATEGORY,
@@ -50,13 +51,15 @@ def state_offsets(
 ) -> pd.Series:
     """Each state's offset (posterior mode, prior sd ``sd``) given ``fit`` of ``votes``."""
     index = votes.letters.index
-    if sd <= 0 or fit.levels.empty:
+    if sd <= 0 or votes.letters.shape[1] == 0:
         return pd.Series(0.0, index=index)
-    first = votes.letters.shape[1] - len(fit.levels)
+    first = votes.letters.shape[1] - len(fit.levels) if len(fit.levels) else 0
     d = observations(votes, positions, groups, fit.spec).after(first)
     w = np.array([fit.params.get(k, 0.0) for k in WEIGHTS])
-    base = fit.levels.to_numpy()[d.vote] + d.terms @ w
     band = fit.params["abstention_band"]
+    part = d.terms @ w
+    levels = fit.levels.to_numpy() if len(fit.levels) else _levels(d.vote, d.category, part, band)
+    base = levels[d.vote] + part
     weight = OFFSET_DECAY ** (len(d.years) - 1 - d.vote).astype(np.float64)
     rows = np.arange(len(d.vote))
     n = len(index)
@@ -75,6 +78,22 @@ def state_offsets(
         if float(np.abs(step).max()) < 1e-6:
             break
     return pd.Series(u, index=index)
+
+
+def _levels(vote: np.ndarray, category: np.ndarray, part: np.ndarray, band: float) -> np.ndarray:
+    """Each vote's level by maximum likelihood, the weights and band held (a borrowed fit has no
+    levels of the series' own votes)."""
+    out = []
+    for v in range(int(vote.max()) + 1 if len(vote) else 0):
+        sel = vote == v
+        cat, s0 = category[sel], part[sel]
+
+        def nll(level: float, cat: np.ndarray = cat, s0: np.ndarray = s0) -> float:
+            p = vote_probabilities(s0 + level, band)[np.arange(len(cat)), cat]
+            return float(-np.log(np.maximum(p, 1e-300)).sum())
+
+        out.append(float(optimize.minimize_scalar(nll, bounds=(-15, 15), method="bounded").x))
+    return np.asarray(out)
 
 
 def with_offsets(
