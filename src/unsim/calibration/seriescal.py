@@ -321,47 +321,30 @@ def _r(value: float | None, digits: int = 4) -> float | None:
     return 0.0 if out == 0 else out
 
 
-def _weight_uncertainty(fit: SeriesFit) -> dict[str, float | None]:
-    """The sds of the position weight and of the record's weight as the engine reads it (the
-    record's and the last vote's weights summed), and their correlation."""
+def _weight_uncertainty(fit: SeriesFit, scale: float) -> dict[str, float | None]:
+    """The sds of the position weight and of the record's weight as the engine reads it, and
+    their correlation. The record's weight is the record's and the last vote's summed, ``w``;
+    the engine's per-state record is their mix (and the offset) divided by ``scale`` (``w`` or
+    more), so its weight's sd is ``sd(w)`` in proportion: ``sd(w) * scale / w`` (the offsets
+    uncertain in the same proportion)."""
     c = fit.covariance["weights"]
     mixed = ("record_weight", "last_vote_weight") if fit.spec.last else ("record_weight",)
     pos_var = max(c["position_weight"]["position_weight"], 0.0)
     rec_var = max(sum(c[a].get(b, 0.0) for a in mixed for b in mixed), 0.0)
     cross = sum(c["position_weight"].get(b, 0.0) for b in mixed)
     rho = cross / np.sqrt(pos_var * rec_var) if pos_var > 0 and rec_var > 0 else 0.0
+    w = sum(fit.params.get(k, 0.0) for k in mixed)
+    ratio = scale / w if w > 0 and scale > w else 1.0
     return {
         "position_weight_sd": _r(float(np.sqrt(pos_var))),
-        "record_weight_sd": _r(float(np.sqrt(rec_var))),
+        "record_weight_sd": _r(float(np.sqrt(rec_var) * ratio)),
         "weights_correlation": _r(float(np.clip(rho, -1.0, 1.0))),
     }
 
 
-def build_series_calibration(
-    sc: SeriesCalibration, name: str, provenance: dict[str, Any]
-) -> Calibration:
-    """The calibration file of a series fit: the level carried to the forecast date."""
+def _diagnostics(sc: SeriesCalibration, level: float) -> dict[str, Any]:
+    """The calibration file's diagnostics: the series, window, estimates, choices, warnings."""
     fit, p = sc.fit, sc.fit.params
-    level, level_sd = fit.level_at(sc.before)
-    record, record_weight = state_records(fit, sc.votes.letters)
-    behaviour = {
-        "intercept": _r(level),
-        "position_weight": _r(p["position_weight"]),
-        "record_weight": _r(record_weight),
-        "abstention_band": _r(p["abstention_band"]),
-        "vote_noise": 1.0,
-        "state_noise": 0.0,
-        "absence": _r(float(sc.absence.mean())),
-    }
-    uncertainty = {"level_sd": _r(level_sd), "group_shock_sd": _r(p["group_shock_sd"])}
-    uncertainty.update(_weight_uncertainty(fit))
-    states: dict[str, dict[str, float | None]] = {}
-    for code in sorted(sc.ideal.positions.index):
-        states[code] = {
-            "position": _r(sc.ideal.positions[code]),
-            "absence": _r(sc.absence.get(code, sc.ideal.absence[code])),
-            "record": _r(float(record.get(code, 0.0))),
-        }
     per_vote = {}
     for rcid in sc.votes.rcids:
         col = sc.votes.letters[rcid]
@@ -410,6 +393,35 @@ def build_series_calibration(
         },
         "ideal_points": sc.ideal.diagnostics,
     }
+    return diagnostics
+
+
+def build_series_calibration(
+    sc: SeriesCalibration, name: str, provenance: dict[str, Any]
+) -> Calibration:
+    """The calibration file of a series fit: the level carried to the forecast date."""
+    fit, p = sc.fit, sc.fit.params
+    level, level_sd = fit.level_at(sc.before)
+    record, record_weight = state_records(fit, sc.votes.letters)
+    behaviour = {
+        "intercept": _r(level),
+        "position_weight": _r(p["position_weight"]),
+        "record_weight": _r(record_weight),
+        "abstention_band": _r(p["abstention_band"]),
+        "vote_noise": 1.0,
+        "state_noise": 0.0,
+        "absence": _r(float(sc.absence.mean())),
+    }
+    uncertainty = {"level_sd": _r(level_sd), "group_shock_sd": _r(p["group_shock_sd"])}
+    uncertainty.update(_weight_uncertainty(fit, record_weight))
+    states: dict[str, dict[str, float | None]] = {}
+    for code in sorted(sc.ideal.positions.index):
+        states[code] = {
+            "position": _r(sc.ideal.positions[code]),
+            "absence": _r(sc.absence.get(code, sc.ideal.absence[code])),
+            "record": _r(float(record.get(code, 0.0))),
+        }
+    diagnostics = _diagnostics(sc, level)
     raw = {
         "schema_version": 1,
         "kind": "calibration",

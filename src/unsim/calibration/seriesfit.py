@@ -384,8 +384,7 @@ def fit_series(
         "trend": _se(float(np.sqrt(lt.covariance["trend"]["trend"]))) if lt.with_trend else None,
     }
     errors.update({w: _se(se[t + j]) if used[w] else None for j, w in enumerate(WEIGHTS)})
-    errors["abstention_band"] = _se(se[t + 3])
-    errors["session_shock_sd"] = _se(lt.session_se)
+    errors.update(abstention_band=_se(se[t + 3]), session_shock_sd=_se(lt.session_se))
     errors["group_shock_sd"] = _se(gs.se)
     c = np.nan_to_num(s1.cov[t : t + 3, t : t + 3])
     weights = {a: {b: float(c[i, j]) for j, b in enumerate(WEIGHTS)} for i, a in enumerate(WEIGHTS)}

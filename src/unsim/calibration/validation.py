@@ -181,6 +181,44 @@ def _engine() -> Callable[..., Any]:
     return run
 
 
+def _scenario_baselines(
+    scenario: Scenario, results: Any, data: RealData | None, notes: list[str]
+) -> list[Forecast]:
+    """The baselines of a scenario's backtest from the DPRK votes recorded before its date (none,
+    with a note in ``notes`` saying why, without a date, the data or an earlier vote)."""
+    if scenario.date is None:
+        notes.append("baselines left out: the scenario has no date to take earlier votes from")
+        return []
+    try:
+        data = data or load_real_data()
+    except DataNotFoundError as err:
+        notes.append(f"baselines left out: {err}")
+        return []
+    previous = previous_votes(data, scenario.date)
+    if not previous:
+        notes.append(f"baselines left out: no recorded DPRK vote before {scenario.date}")
+        return []
+    cal = scenario.calibration if isinstance(scenario.calibration, Calibration) else None
+    positions = absence = None
+    if cal is not None:
+        positions = pd.Series({c: s.position for c, s in cal.states.items()})
+        absence = pd.Series(
+            {c: s.absence for c, s in cal.states.items() if s.absence is not None}, dtype=float
+        )
+    else:
+        notes.append("cut_points baseline left out: the scenario has no calibration")
+    assert isinstance(scenario.world, World)
+    return baseline_forecasts(
+        previous,
+        scenario.world.codes,
+        _groups(scenario.world),
+        positions,
+        absence,
+        draws=max(results.summary.get("runs", 2000), 1000),
+        seed=results.seed,
+    )
+
+
 def score_scenario(
     scenario: Scenario,
     actual: ActualVote,
@@ -197,41 +235,7 @@ def score_scenario(
     run = _engine()
     results = run(scenario, runs=runs, seed=seed, workers=1)
     notes: list[str] = []
-    baselines: list[Forecast] = []
-    states = scenario.world.codes
-    if scenario.date is None:
-        notes.append("baselines left out: the scenario has no date to take earlier votes from")
-    else:
-        try:
-            data = data or load_real_data()
-        except DataNotFoundError as err:
-            notes.append(f"baselines left out: {err}")
-        else:
-            previous = previous_votes(data, scenario.date)
-            if not previous:
-                notes.append(f"baselines left out: no recorded DPRK vote before {scenario.date}")
-            else:
-                cal = (
-                    scenario.calibration if isinstance(scenario.calibration, Calibration) else None
-                )
-                positions = absence = None
-                if cal is not None:
-                    positions = pd.Series({c: s.position for c, s in cal.states.items()})
-                    absence = pd.Series(
-                        {c: s.absence for c, s in cal.states.items() if s.absence is not None},
-                        dtype=float,
-                    )
-                else:
-                    notes.append("cut_points baseline left out: the scenario has no calibration")
-                baselines = baseline_forecasts(
-                    previous,
-                    states,
-                    _groups(scenario.world),
-                    positions,
-                    absence,
-                    draws=max(results.summary.get("runs", 2000), 1000),
-                    seed=results.seed,
-                )
+    baselines = _scenario_baselines(scenario, results, data, notes)
     rows = []
     for stage in actual.stages:
         held = results.per_state[results.per_state["stage"] == stage]
@@ -320,22 +324,7 @@ def series_timesplit(
     dates = [pd.Timestamp(used.loc[k, "date"]).date() for k in targets]
     all_votes = series_votes(data.votes, data.members, used)
     job = _SeriesJob(data, w, code, match, config, seed, runs, used, all_votes)
-    tasks = list(zip(targets, dates, strict=True))
-    if workers > 1 and len(tasks) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        if progress:
-            progress(f"{code}: {len(tasks)} votes, each refitted and forecast, {workers} at a time")
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_set_series_job, initargs=(job,)
-        ) as pool:
-            rows = list(pool.map(_series_vote_in_worker, tasks))
-    else:
-        rows = []
-        for task in tasks:
-            if progress:
-                progress(f"{code} {task[1]}: calibrating on data before it, forecasting")
-            rows.append(_series_vote(job, *task))
+    rows = _run_votes(job, list(zip(targets, dates, strict=True)), workers, progress)
     mean = {
         m: {
             key: float(np.mean([r[m][key] for r in rows]))
@@ -344,6 +333,32 @@ def series_timesplit(
         for m in SERIES_METHODS
     }
     return {"series": code, "runs": runs, "seed": seed, "years": rows, "mean": mean}
+
+
+def _run_votes(
+    job: _SeriesJob,
+    tasks: list[tuple[int, dt.date]],
+    workers: int,
+    progress: Callable[[str], None] | None,
+) -> list[dict[str, Any]]:
+    """Each vote of the time split refitted, forecast and scored (``workers`` at a time)."""
+    if workers > 1 and len(tasks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        if progress:
+            progress(
+                f"{job.code}: {len(tasks)} votes, each refitted and forecast, {workers} at a time"
+            )
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_set_series_job, initargs=(job,)
+        ) as pool:
+            return list(pool.map(_series_vote_in_worker, tasks))
+    rows = []
+    for task in tasks:
+        if progress:
+            progress(f"{job.code} {task[1]}: calibrating on data before it, forecasting")
+        rows.append(_series_vote(job, *task))
+    return rows
 
 
 @dataclass(frozen=True)
