@@ -150,35 +150,32 @@ def test_baselines_from_previous_votes() -> None:
 # The time split on a past vote (real data, the engine, a few hundred runs)
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def split_2011(data_dir: Path) -> pd.DataFrame:
-    from unsim.calibration.validation import load_real_data, timesplit
+def split_2011(data_dir: Path) -> dict:
+    from unsim.calibration.validation import load_real_data, series_timesplit
 
     data = load_real_data(data_dir)
     # a shorter window than the default keeps the test fast; the README table uses 10 sessions
-    return timesplit(data, years=[2011], runs=300, seed=3, config=IdealPointConfig(sessions=4))
+    config = IdealPointConfig(sessions=4)
+    return series_timesplit("PRK", data, years=[2011], runs=300, seed=3, config=config, workers=1)
 
 
-def test_timesplit_forecasts_a_past_vote_better_than_naive_baselines(
-    split_2011: pd.DataFrame,
-) -> None:
-    t = split_2011.set_index("method")
-    assert set(t.index) >= {"model", "last_vote", "bloc_majority", "cut_points", "all_yes"}
-    assert (t["rcid"] == 5133).all()
-    assert t.loc["model", "n_states"] == 193
-    model = t.loc["model"]
-    for naive in ("all_yes", "bloc_majority"):
-        assert model["accuracy"] > t.loc[naive, "accuracy"]
-        assert model["brier"] < t.loc[naive, "brier"]
-        assert model["log_loss"] < t.loc[naive, "log_loss"]
-    # the states' item effects make the model better than position alone
-    assert model["log_loss"] < t.loc["cut_points", "log_loss"]
-    assert model["brier"] < t.loc["cut_points", "brier"]
-    assert t.loc["model", "yes_actual"] == 123
+def test_timesplit_forecasts_a_past_vote_better_than_naive_baselines(split_2011: dict) -> None:
+    (vote,) = split_2011["years"]
+    assert vote["rcid"] == 5133
+    assert vote["recorded"]["yes"] == 123
+    model = vote["unsim"]
+    for naive in ("all_yes", "cutpoints"):
+        assert model["accuracy"] > vote[naive]["accuracy"]
+        assert model["brier"] < vote[naive]["brier"]
+        assert model["logloss"] < vote[naive]["logloss"]
+    # the probabilities are better than repeating each state's last vote
+    assert model["brier"] < vote["last_vote"]["brier"]
+    assert model["logloss"] < vote["last_vote"]["logloss"]
 
 
-def test_timesplit_table_renders_as_markdown(split_2011: pd.DataFrame) -> None:
-    from unsim.calibration.validation import timesplit_markdown
+def test_timesplit_table_renders_as_markdown(split_2011: dict) -> None:
+    from unsim.calibration.validation import series_timesplit_markdown
 
-    text = timesplit_markdown(split_2011)
-    assert text.startswith("| year | method |")
-    assert "| 2011 | model |" in text
+    text = series_timesplit_markdown(split_2011)
+    assert "| 2011 | unsim |" in text
+    assert "| method (mean over votes) |" in text

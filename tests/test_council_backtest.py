@@ -1,4 +1,5 @@
-"""The Security Council backtest on the recorded ICC referral votes (unsim.council_backtest)."""
+"""The Security Council backtest on the recorded ICC referral votes
+(unsim.calibration.council_backtest)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from unsim.cli import main
-from unsim.council_backtest import (
+from unsim.calibration.council_backtest import (
     _log_likelihood,
     _member_probabilities,
     case_scenario,
@@ -17,6 +17,7 @@ from unsim.council_backtest import (
     fit_council_shift,
     load_cases,
 )
+from unsim.cli import main
 from unsim.scenario import load_scenario
 from unsim.scenario.schema import World
 

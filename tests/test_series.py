@@ -10,7 +10,14 @@ import pytest
 from scipy import special
 
 from unsim.calibration.series import find_series
-from unsim.calibration.seriesfit import SeriesVotes, Spec, fit_absence, fit_series
+from unsim.calibration.seriesfit import (
+    SeriesVotes,
+    Spec,
+    fit_absence,
+    fit_series,
+    state_records,
+)
+from unsim.calibration.seriesstate import select_offset_sd, with_offsets
 from unsim.data import ROLL_CALLS_FILE, VOTES_FILE, load_roll_calls, load_votes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,9 +34,17 @@ TRUE = {
 
 
 def simulate_series(
-    n_states: int = 190, n_votes: int = 10, seed: int = 0, decay: float = 0.5
+    n_states: int = 190,
+    n_votes: int = 10,
+    seed: int = 0,
+    decay: float = 0.5,
+    true: dict[str, float] | None = None,
+    offsets: np.ndarray | None = None,
 ) -> tuple[SeriesVotes, pd.Series, pd.Series, pd.Series]:
-    """Votes drawn from the series model with the parameters ``TRUE`` (and absences)."""
+    """Votes drawn from the series model with the parameters ``true`` (``TRUE`` by default; a
+    ``last_vote_weight`` on the state's last present vote, and per-state ``offsets``, if given)
+    and absences."""
+    TRUE = true or globals()["TRUE"]
     rng = np.random.default_rng(seed)
     codes = [f"S{i:03d}" for i in range(n_states)]
     positions = pd.Series(rng.standard_normal(n_states), index=codes)
@@ -38,6 +53,7 @@ def simulate_series(
     group_idx = np.arange(n_states) % 5
     years = np.arange(n_votes, dtype=float) - (n_votes - 1)
     num, den = np.zeros(n_states), np.zeros(n_states)
+    last = np.zeros(n_states)
     cols = {}
     for t in range(n_votes):
         record = np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
@@ -46,7 +62,9 @@ def simulate_series(
         shocks = TRUE["group_shock_sd"] * rng.standard_normal(5)
         s = level + TRUE["position_weight"] * positions.to_numpy() + shocks[group_idx]
         if t > 0:
-            s = s + TRUE["record_weight"] * record
+            s = s + TRUE["record_weight"] * record + TRUE.get("last_vote_weight", 0.0) * last
+        if offsets is not None:
+            s = s + offsets
         band = TRUE["abstention_band"]
         p_yes, p_no = special.expit(s - band), special.expit(-band - s)
         u = rng.random(n_states)
@@ -55,6 +73,7 @@ def simulate_series(
         letter = np.where(away, "X", letter)
         code = np.select([letter == "Y", letter == "N", letter == "A"], [1.0, -1.0, 0.0], np.nan)
         seen = ~np.isnan(code)
+        last[seen] = code[seen]
         num, den = decay * num, decay * den
         num[seen] += code[seen]
         den[seen] += 1.0
@@ -87,6 +106,47 @@ def test_series_fit_recovers_known_parameters_within_their_standard_errors() -> 
     assert abs(rates.mean() - absence.mean()) < 0.01
     assert np.corrcoef(rates, absence)[0, 1] > 0.5
     assert info["comparable_roll_calls"] == 10
+
+
+def test_series_fit_recovers_a_last_vote_weight_within_its_standard_error() -> None:
+    """Votes simulated with a separate weight on the state's last vote: the specification with
+    that term recovers it and the record's weight; the state term the engine reads is their
+    weighted mix, within [-1, 1], weighing their sum."""
+    true = {**TRUE, "record_weight": 2.0, "last_vote_weight": 1.5}
+    votes, positions, groups, _ = simulate_series(n_votes=12, seed=5, true=true)
+    fit = fit_series(votes, positions, groups, Spec(0.5, True, last=True))
+    for name in ("position_weight", "record_weight", "last_vote_weight", "abstention_band"):
+        se = fit.standard_errors[name]
+        assert se is not None and se > 0, name
+        assert abs(fit.params[name] - true[name]) < 3 * se, (name, fit.params[name], se)
+    record, weight = state_records(fit, votes.letters)
+    assert weight == pytest.approx(fit.params["record_weight"] + fit.params["last_vote_weight"])
+    assert record.between(-1.0, 1.0).all()
+    plain = fit_series(votes, positions, groups, Spec(0.5, True))
+    assert plain.params["last_vote_weight"] == 0.0
+    assert plain.standard_errors["last_vote_weight"] is None
+
+
+def test_state_offsets_are_recovered_and_chosen_out_of_sample() -> None:
+    """Votes simulated with a per-state offset of sd 1.5 and no record term: the offsets
+    estimated from the earlier votes follow the simulated ones, out-of-sample selection keeps
+    them, and the state term the engine reads carries them. Votes simulated without offsets
+    (their persistence is the record's): selection keeps none, or small ones."""
+    true_offsets = 1.5 * np.random.default_rng(108).standard_normal(190)
+    no_record = {**TRUE, "record_weight": 0.0}
+    votes, positions, groups, _ = simulate_series(seed=8, true=no_record, offsets=true_offsets)
+    spec = Spec(None, True)
+    sd, table = select_offset_sd(votes, positions, groups, spec)
+    assert sd >= 1.0, table
+    fit = with_offsets(fit_series(votes, positions, groups, spec), votes, positions, groups, sd)
+    assert fit.offsets is not None and fit.params["state_offset_sd"] == sd
+    assert np.corrcoef(fit.offsets.to_numpy(), true_offsets)[0, 1] > 0.8
+    record, weight = state_records(fit, votes.letters)
+    assert record.between(-1.0, 1.0).all()
+    np.testing.assert_allclose(record * weight, fit.offsets.reindex(record.index), atol=1e-9)
+    votes, positions, groups, _ = simulate_series(seed=9)
+    sd0, table0 = select_offset_sd(votes, positions, groups, Spec(0.5, True))
+    assert sd0 <= 0.5, table0
 
 
 def test_bound_warning_fires_on_a_series_too_short_to_identify_the_intercept() -> None:
@@ -280,3 +340,17 @@ def test_calibration_warns_of_a_short_series_and_a_forecast_date_far_past_the_da
     assert cal.diagnostics["warnings"] == sc.warnings
     assert set(cal.uncertainty) >= {"level_sd", "group_shock_sd", "record_weight_sd"}
     assert cal.diagnostics["window"]["data_last_date"] == "2007-12-19"
+    # a calibration file is written atomically, the same for the same data and seed, and read back
+    from unsim.calibration.calibrate import write_calibration
+    from unsim.scenario.loader import load_calibration
+
+    again = calibrate_series(votes, roll_calls, members, "MMR", "2016-06-01", config=config)
+    texts = []
+    for k, fitted in enumerate((sc, again)):
+        built = build_series_calibration(fitted, "synthetic", {"command": "test"})
+        texts.append(write_calibration(built, tmp_path / f"cal{k}.yaml").read_text())
+    assert texts[0] == texts[1]
+    loaded = load_calibration(tmp_path / "cal0.yaml")
+    assert set(loaded.behaviour) >= {"intercept", "position_weight", "abstention_band"}
+    assert "icc_aversion" in loaded.diagnostics["not_identified"]
+    assert not list(tmp_path.glob(".*.tmp")), "no temporary file left behind"

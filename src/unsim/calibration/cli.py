@@ -88,6 +88,17 @@ def _command(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
+def _choice(row: dict[str, Any]) -> str:
+    """A specification, or the states' offsets' sd, compared when calibrating."""
+    return str(row["spec"]) if "spec" in row else f"states' offsets, sd {row['state_offset_sd']}"
+
+
+def _choice_score(row: dict[str, Any]) -> str:
+    if "log_loss" in row:
+        return f"log loss {row['log_loss']:.4f} on {row['votes']} vote(s)"
+    return f"borrowed from {', '.join(row.get('borrowed_from', []))}"
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from unsim.calibration.calibrate import write_calibration
     from unsim.calibration.idealpoint import IdealPointConfig
@@ -138,7 +149,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     d = cal.diagnostics
     print(f"specification: {d['specification']} (chosen by out-of-sample log loss)")
     for row in d["specification_comparison"]:
-        print(f"  {row['spec']:<32} log loss {row['log_loss']:.4f} on {row['votes']} vote(s)")
+        print(f"  {_choice(row):<44} {_choice_score(row)}")
     for key, est in d["estimates"].items():
         se = est["standard_error"]
         print(f"  {key:<18} {est['value']!s:>8}  (se {'-' if se is None else se})")
@@ -214,9 +225,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from unsim.calibration.validation import load_real_data, score_scenario
 
     if args.council:
-        from unsim.council_backtest import run_council_backtest
-
-        return run_council_backtest(args)
+        return _council_backtest(args)
     args.years_given = args.years is not None
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if (args.series is not None or args.json is not None) and not args.timesplit:
@@ -302,3 +311,43 @@ def _scores_markdown(table: Any) -> str:
             )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _council_backtest(args: argparse.Namespace) -> int:
+    """``unsim backtest --council [SCENARIO] [--runs N] [--seed N] [--data DIR] [--json FILE]``:
+    print the Markdown tables, write the JSON if asked (a new file, written atomically)."""
+    import json
+
+    import pandas as pd
+
+    from unsim.atomic import write_text_atomically
+    from unsim.calibration.council_backtest import council_backtest, council_markdown
+    from unsim.data import default_data_dir
+    from unsim.errors import OutputError
+    from unsim.scenario import load_scenario
+
+    if args.actual is not None or args.timesplit:
+        raise InputError(
+            "--council scores the recorded Council votes: give no --actual/--timesplit"
+        )
+    path = args.scenario
+    if path is None:
+        path = Path("scenarios") / "icc_referral.yaml"
+        if not path.exists():
+            raise InputError(f"--council: no SCENARIO given and {path} not found; name one")
+    if args.json is not None and Path(args.json).exists():
+        raise OutputError(f"{args.json}: exists; nothing was written. Choose a new file name")
+    scenario = load_scenario(path)
+    data = Path(args.data) if args.data is not None else default_data_dir()
+    result = council_backtest(
+        scenario, data, runs=args.runs or 4000, seed=args.seed if args.seed is not None else 0
+    )
+    print(council_markdown(result))
+    if args.json is not None:
+        write_text_atomically(args.json, json.dumps(result, indent=2))
+    if args.out is not None:
+        if Path(args.out).exists():
+            raise OutputError(f"{args.out}: exists; nothing was written. Choose a new file name")
+        table = pd.DataFrame(result["cases"])
+        write_text_atomically(args.out, table.to_csv(index=False))
+    return int(ExitCode.OK)

@@ -378,23 +378,8 @@ def estimate_ideal_points(
     weights = np.where(m.hr, cfg.hr_weight, 1.0)
     fit = fit_ordered(m.y, weights, cfg.dims, cfg, seed)
 
-    # one number per state: the human-rights direction, standardised, anchored
-    axis = _position_axis(fit, m.hr)
-    raw = fit.x @ axis
-    mean, sd = raw.mean(), raw.std()
-    position = (raw - mean) / (sd if sd > 0 else 1.0)
     iso = _iso3_index(m.ccodes, members)
-    anchor = (
-        np.nonzero(iso == ANCHOR_ISO3)[0]
-        if members is not None
-        else np.nonzero(m.ccodes == ANCHOR_COW)[0]
-    )
-    if anchor.size and position[anchor[0]] < 0:
-        position, axis = -position, -axis
-    coords = fit.x.copy()
-    if cfg.dims == 2:  # rotate: first column along the position axis, second orthogonal
-        basis = np.column_stack([axis, [-axis[1], axis[0]]])
-        coords = coords @ basis
+    position, coords = _oriented(fit, m, iso, members is not None, cfg.dims)
     # absence rates, shrunk toward the window's mean
     n_member = m.member.sum(axis=1)
     n_absent = m.absent.sum(axis=1)
@@ -432,6 +417,25 @@ def estimate_ideal_points(
         fit=fit,
         diagnostics=diagnostics,
     )
+
+
+def _oriented(
+    fit: OrderedFit, m: _Matrix, iso: NDArray[np.str_], by_iso3: bool, dims: int
+) -> tuple[FloatArray, FloatArray]:
+    """One number per state, the human-rights direction standardised and anchored (the anchor
+    state positive), and the coordinates rotated to put it first."""
+    axis = _position_axis(fit, m.hr)
+    raw = fit.x @ axis
+    mean, sd = raw.mean(), raw.std()
+    position = (raw - mean) / (sd if sd > 0 else 1.0)
+    anchor = np.nonzero(iso == ANCHOR_ISO3)[0] if by_iso3 else np.nonzero(m.ccodes == ANCHOR_COW)[0]
+    if anchor.size and position[anchor[0]] < 0:
+        position, axis = -position, -axis
+    coords = fit.x.copy()
+    if dims == 2:  # rotate: first column along the position axis, second orthogonal
+        basis = np.column_stack([axis, [-axis[1], axis[0]]])
+        coords = coords @ basis
+    return position, coords
 
 
 def _iso3_index(ccodes: NDArray[np.int64], members: pd.DataFrame | None) -> NDArray[np.str_]:

@@ -136,18 +136,8 @@ def find_series(
     for _, rc in candidates.iterrows():
         rcid = int(rc["rcid"])
         date = str(pd.Timestamp(rc["date"]).date())
-        why = None
-        for col in ("amend", "para"):
-            if col in rc and pd.notna(rc[col]) and int(rc[col]) != 0:
-                why = f"a vote on {'an amendment' if col == 'amend' else 'a paragraph'}"
-        if why is None and re.search(PROCEDURAL, str(rc["descr"]), flags=re.IGNORECASE):
-            why = "a procedural motion (no action, adjournment), not the resolution"
-        unres = rc.get("unres")
-        if why is None and pd.notna(unres) and (unres, date) in seen_unres:
-            why = f"duplicate: {unres} on {date} already used"
-        vec = vectors.get(rcid)
-        if why is None and vec is not None and (date, vec) in seen_votes:
-            why = f"duplicate: the same votes as rcid {seen_votes[(date, vec)]} on {date}"
+        unres, vec = rc.get("unres"), vectors.get(rcid)
+        why = _drop_reason(rc, date, seen_unres, seen_votes, vec)
         if why is not None:
             dropped.append({"rcid": rcid, "date": date, "why": why})
             continue
@@ -165,6 +155,27 @@ def find_series(
         used=used[cols].reset_index(drop=True),
         dropped=dropped,
     )
+
+
+def _drop_reason(
+    rc: pd.Series,
+    date: str,
+    seen_unres: set[tuple[object, object]],
+    seen_votes: dict[tuple[object, bytes], int],
+    vec: bytes | None,
+) -> str | None:
+    """Why a roll call is not a vote on the resolution itself, or None if it is one."""
+    for col in ("para", "amend"):
+        if col in rc and pd.notna(rc[col]) and int(rc[col]) != 0:
+            return f"a vote on {'an amendment' if col == 'amend' else 'a paragraph'}"
+    if re.search(PROCEDURAL, str(rc["descr"]), flags=re.IGNORECASE):
+        return "a procedural motion (no action, adjournment), not the resolution"
+    unres = rc.get("unres")
+    if pd.notna(unres) and (unres, date) in seen_unres:
+        return f"duplicate: {unres} on {date} already used"
+    if vec is not None and (date, vec) in seen_votes:
+        return f"duplicate: the same votes as rcid {seen_votes[(date, vec)]} on {date}"
+    return None
 
 
 def _vote_vectors(votes: pd.DataFrame, rcids: list[int]) -> dict[int, bytes]:

@@ -32,19 +32,18 @@ from unsim.calibration.series import (
     comparable_roll_calls,
     find_series,
 )
+from unsim.calibration.seriesabsence import fit_absence, select_absence, series_absence
 from unsim.calibration.seriesfit import (
-    SERIES_ABSENCE_PSEUDO_VOTES,
     SPECS,
     SeriesFit,
     SeriesVotes,
     Spec,
-    fit_absence,
     fit_series,
-    pooled_fit,
-    record_scores,
     select_spec,
-    series_absence,
+    state_records,
 )
+from unsim.calibration.seriespool import pooled_fit
+from unsim.calibration.seriesstate import select_offset_sd, with_offsets
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
 from unsim.errors import InputError
 from unsim.scenario.schema import Calibration
@@ -65,6 +64,8 @@ FEW_VOTES = 5
 BORROW_BELOW = 2
 #: Votes in the window a comparable series needs to lend its fit.
 LENDER_MIN_VOTES = 3
+#: Votes in the window a series needs to choose its states' offsets itself (else borrowed).
+OWN_OFFSETS_MIN_VOTES = 3
 CACHE_ENV = "UNSIM_CACHE_DIR"
 _CACHE_VERSION = 1
 
@@ -186,53 +187,15 @@ def _calibrate_series(
             f"the series has {len(in_window)} recorded vote(s) in the window (fewer than "
             f"{FEW_VOTES}): its estimates are weak"
         )
-    if select:
-        spec, table = select_spec(sv, ideal.positions, groups)
-    else:
-        spec, table = SPECS[2], []
-    if len(in_window) >= BORROW_BELOW:
-        fit = fit_series(sv, ideal.positions, groups, spec)
-        warnings += fit.warnings
-    else:
-        fit, lenders = _borrowed_fit(
-            votes, roll_calls, members, code, cut, first_session, ideal, groups, spec
-        )
-        warnings.append(
-            f"{len(in_window)} recorded vote(s) of the series: the record and position weights, "
-            f"band and level are borrowed from the comparable series {', '.join(lenders)}"
-        )
+    context = _Context(votes, roll_calls, members, code, cut, first_session, ideal, groups)
+    fit, table = _fit_vote_model(context, sv, select, warnings)
     data_last = pd.Timestamp(votes["date"].max())
     if (cut - data_last).days > 365:
         warnings.append(
             f"the forecast date {cut.date()} is more than a year past the data's last roll "
             f"call ({data_last.date()})"
         )
-    # absences: the series and the comparable high-profile votes in the window
-    comparable = comparable_roll_calls(roll_calls, votes, before=cut)
-    comparable = sorted(set(comparable) | set(sv.rcids))
-    sessions = votes.loc[votes["rcid"].isin(comparable), ["rcid", "session"]].drop_duplicates()
-    comparable = sessions.loc[sessions["session"] >= first_session, "rcid"].astype(int).tolist()
-    iso = dict(zip(members["cow"].astype(int), members["iso3"].astype(str), strict=True))
-    rows = votes[votes["rcid"].isin(comparable) & (votes["vote"] != NOT_MEMBER)]
-    absent = (
-        pd.DataFrame(
-            {
-                "iso3": rows["ccode"].map(iso).to_numpy(),
-                "rcid": rows["rcid"].to_numpy(),
-                "absent": (rows["vote"] == ABSENT).to_numpy(),
-            }
-        )
-        .dropna(subset=["iso3"])
-        .pivot_table(index="iso3", columns="rcid", values="absent", aggfunc="first")
-    )
-    session_of = sessions.set_index("rcid")["session"]
-    ages = float(session_of.max()) - session_of.astype(float)
-    propensity, info = fit_absence(absent, ideal.absence, ages=ages)
-    own = sv.letters == "X"
-    own = own.where(sv.letters.notna())
-    pseudo, choice = _select_absence(own, propensity, ages)
-    absence, own_info = series_absence(own, propensity, ages, pseudo_votes=pseudo)
-    info = {"comparable": info, "series": own_info, "pseudo_votes_comparison": choice}
+    absence, info = _absences(context, sv)
     return SeriesCalibration(
         iso3=code,
         before=cut,
@@ -248,63 +211,103 @@ def _calibrate_series(
     )
 
 
-#: Candidate strengths of the comparable votes' prior against a state's own absences.
-ABSENCE_PSEUDO_CANDIDATES = (1.0, 3.0, 8.0)
+def _absences(c: _Context, sv: SeriesVotes) -> tuple[pd.Series, dict[str, Any]]:
+    """Absence rates: the series and the comparable high-profile votes in the window."""
+    votes = c.votes
+    comparable = comparable_roll_calls(c.roll_calls, votes, before=c.cut)
+    comparable = sorted(set(comparable) | set(sv.rcids))
+    sessions = votes.loc[votes["rcid"].isin(comparable), ["rcid", "session"]].drop_duplicates()
+    comparable = sessions.loc[sessions["session"] >= c.first_session, "rcid"].astype(int).tolist()
+    iso = dict(zip(c.members["cow"].astype(int), c.members["iso3"].astype(str), strict=True))
+    rows = votes[votes["rcid"].isin(comparable) & (votes["vote"] != NOT_MEMBER)]
+    absent = (
+        pd.DataFrame(
+            {
+                "iso3": rows["ccode"].map(iso).to_numpy(),
+                "rcid": rows["rcid"].to_numpy(),
+                "absent": (rows["vote"] == ABSENT).to_numpy(),
+            }
+        )
+        .dropna(subset=["iso3"])
+        .pivot_table(index="iso3", columns="rcid", values="absent", aggfunc="first")
+    )
+    session_of = sessions.set_index("rcid")["session"]
+    ages = float(session_of.max()) - session_of.astype(float)
+    propensity, info = fit_absence(absent, c.ideal.absence, ages=ages)
+    own = sv.letters == "X"
+    own = own.where(sv.letters.notna())
+    pseudo, choice = select_absence(own, propensity, ages)
+    absence, own_info = series_absence(own, propensity, ages, pseudo_votes=pseudo)
+    return absence, {"comparable": info, "series": own_info, "pseudo_votes_comparison": choice}
 
 
-def _select_absence(
-    own: pd.DataFrame, propensity: pd.Series, ages: pd.Series, holdout: int = 3
-) -> tuple[float, list[dict[str, float]]]:
-    """The prior strength with the best out-of-sample log loss of absences on the series' last
-    ``holdout`` votes (each from the votes before it); the default without enough votes."""
-    t = own.shape[1]
-    targets = list(range(max(1, t - holdout), t))
-    if not targets:
-        return SERIES_ABSENCE_PSEUDO_VOTES, []
-    rows = []
-    for k in ABSENCE_PSEUDO_CANDIDATES:
-        losses = []
-        for j in targets:
-            rate, _ = series_absence(own.iloc[:, :j], propensity, ages, pseudo_votes=k)
-            col = own.iloc[:, j].dropna()
-            p = rate.reindex(col.index).fillna(float(rate.mean())).clip(0.01, 0.99)
-            hit = col.astype(bool).to_numpy()
-            losses.append(float(-np.log(np.where(hit, p, 1.0 - p)).mean()))
-        rows.append({"pseudo_votes": k, "log_loss": round(float(np.mean(losses)), 5)})
-    best = min(rows, key=lambda r: r["log_loss"])
-    return float(best["pseudo_votes"]), rows
+@dataclass(frozen=True)
+class _Context:
+    """The data and estimates a series' calibration shares between its steps."""
+
+    votes: pd.DataFrame
+    roll_calls: pd.DataFrame
+    members: pd.DataFrame
+    code: str
+    cut: pd.Timestamp
+    first_session: int
+    ideal: IdealPoints
+    groups: pd.Series
 
 
-def _borrowed_fit(
-    votes: pd.DataFrame,
-    roll_calls: pd.DataFrame,
-    members: pd.DataFrame,
-    code: str,
-    cut: pd.Timestamp,
-    first_session: int,
-    ideal: IdealPoints,
-    groups: pd.Series,
-    spec: Spec,
-) -> tuple[SeriesFit, list[str]]:
-    """The pooled fit of the comparable series with enough votes in the window."""
-    fits, lenders = [], []
+def _fit_vote_model(
+    c: _Context, sv: SeriesVotes, select: bool, warnings: list[str]
+) -> tuple[SeriesFit, list[dict[str, Any]]]:
+    """The series' vote model: its specification and the states' offsets chosen out of sample
+    (:mod:`.seriesfit`, :mod:`.seriesstate`), fitted on its own votes or, with too few,
+    borrowed from the comparable series; the choices' table."""
+    positions, groups = c.ideal.positions, c.groups
+    fits: dict[tuple[Spec, int], SeriesFit] = {}
+    spec, table = select_spec(sv, positions, groups, fits=fits) if select else (SPECS[2], [])
+    n = len(sv.rcids)
+    lenders = _lenders(c) if n < OWN_OFFSETS_MIN_VOTES else []
+    if n >= BORROW_BELOW:
+        fit = fit_series(sv, positions, groups, spec)
+        warnings += fit.warnings
+    else:
+        fit = pooled_fit(
+            [fit_series(lv, positions, groups, spec) for _, lv in lenders], c.cut, spec
+        )
+        warnings.append(
+            f"{n} recorded vote(s) of the series: the record and position weights, band and "
+            f"level are borrowed from the comparable series {', '.join(k for k, _ in lenders)}"
+        )
+    if not select:
+        return fit, table
+    if n >= OWN_OFFSETS_MIN_VOTES:
+        sd, rows = select_offset_sd(sv, positions, groups, spec, fits=fits)
+    else:
+        chosen = [
+            (select_offset_sd(lv, positions, groups, spec)[0], len(lv.rcids)) for _, lv in lenders
+        ]
+        sd = float(np.average([a for a, _ in chosen], weights=[b for _, b in chosen]))
+        rows = [{"state_offset_sd": round(sd, 4), "borrowed_from": [k for k, _ in lenders]}]
+    return with_offsets(fit, sv, positions, groups, sd), table + rows
+
+
+def _lenders(c: _Context) -> list[tuple[str, SeriesVotes]]:
+    """The comparable series with enough votes in the window to lend their estimates."""
+    out = []
     for other in COMPARABLE:
-        if other == code:
+        if other == c.code:
             continue
-        found = find_series(roll_calls, other, votes, members, before=cut)
-        used = found.used[found.used["session"] >= first_session]
+        found = find_series(c.roll_calls, other, c.votes, c.members, before=c.cut)
+        used = found.used[found.used["session"] >= c.first_session]
         if len(used) < LENDER_MIN_VOTES:
             continue
-        sv = series_votes(votes, members, used)
-        sv = SeriesVotes(sv.letters.drop(index=other, errors="ignore"), sv.dates)
-        fits.append(fit_series(sv, ideal.positions, groups, spec))
-        lenders.append(other)
-    if not fits:
+        sv = series_votes(c.votes, c.members, used)
+        out.append((other, SeriesVotes(sv.letters.drop(index=other, errors="ignore"), sv.dates)))
+    if not out:
         raise InputError(
-            f"the {code} series has too few votes before {cut.date()} and no comparable series "
-            "has enough to borrow from"
+            f"the {c.code} series has too few votes before {c.cut.date()} and no comparable "
+            "series has enough to borrow from"
         )
-    return pooled_fit(fits, cut, spec), lenders
+    return out
 
 
 def _r(value: float | None, digits: int = 4) -> float | None:
@@ -314,42 +317,30 @@ def _r(value: float | None, digits: int = 4) -> float | None:
     return 0.0 if out == 0 else out
 
 
-def build_series_calibration(
-    sc: SeriesCalibration, name: str, provenance: dict[str, Any]
-) -> Calibration:
-    """The calibration file of a series fit: the level carried to the forecast date."""
+def _weight_uncertainty(fit: SeriesFit, scale: float) -> dict[str, float | None]:
+    """The sds of the position weight and of the record's weight as the engine reads it, and
+    their correlation. The record's weight is the record's and the last vote's summed, ``w``;
+    the engine's per-state record is their mix (and the offset) divided by ``scale`` (``w`` or
+    more), so its weight's sd is ``sd(w)`` in proportion: ``sd(w) * scale / w`` (the offsets
+    uncertain in the same proportion)."""
+    c = fit.covariance["weights"]
+    mixed = ("record_weight", "last_vote_weight") if fit.spec.last else ("record_weight",)
+    pos_var = max(c["position_weight"]["position_weight"], 0.0)
+    rec_var = max(sum(c[a].get(b, 0.0) for a in mixed for b in mixed), 0.0)
+    cross = sum(c["position_weight"].get(b, 0.0) for b in mixed)
+    rho = cross / np.sqrt(pos_var * rec_var) if pos_var > 0 and rec_var > 0 else 0.0
+    w = sum(fit.params.get(k, 0.0) for k in mixed)
+    ratio = scale / w if w > 0 and scale > w else 1.0
+    return {
+        "position_weight_sd": _r(float(np.sqrt(pos_var))),
+        "record_weight_sd": _r(float(np.sqrt(rec_var) * ratio)),
+        "weights_correlation": _r(float(np.clip(rho, -1.0, 1.0))),
+    }
+
+
+def _diagnostics(sc: SeriesCalibration, level: float) -> dict[str, Any]:
+    """The calibration file's diagnostics: the series, window, estimates, choices, warnings."""
     fit, p = sc.fit, sc.fit.params
-    level, level_sd = fit.level_at(sc.before)
-    weights = fit.covariance["weights"]
-    record = record_scores(sc.votes.letters, fit.spec.decay).iloc[:, -1]
-    behaviour = {
-        "intercept": _r(level),
-        "position_weight": _r(p["position_weight"]),
-        "record_weight": _r(p["record_weight"]),
-        "abstention_band": _r(p["abstention_band"]),
-        "vote_noise": 1.0,
-        "state_noise": 0.0,
-        "absence": _r(float(sc.absence.mean())),
-    }
-    pw, rw = weights["position_weight"], weights["record_weight"]
-    uncertainty = {
-        "level_sd": _r(level_sd),
-        "group_shock_sd": _r(p["group_shock_sd"]),
-        "position_weight_sd": _r(float(np.sqrt(max(pw["position_weight"], 0.0)))),
-        "record_weight_sd": _r(float(np.sqrt(max(rw["record_weight"], 0.0)))),
-        "weights_correlation": _r(
-            pw["record_weight"] / np.sqrt(pw["position_weight"] * rw["record_weight"])
-            if pw["position_weight"] > 0 and rw["record_weight"] > 0
-            else 0.0
-        ),
-    }
-    states: dict[str, dict[str, float | None]] = {}
-    for code in sorted(sc.ideal.positions.index):
-        states[code] = {
-            "position": _r(sc.ideal.positions[code]),
-            "absence": _r(sc.absence.get(code, sc.ideal.absence[code])),
-            "record": _r(float(record.get(code, 0.0))),
-        }
     per_vote = {}
     for rcid in sc.votes.rcids:
         col = sc.votes.letters[rcid]
@@ -398,6 +389,35 @@ def build_series_calibration(
         },
         "ideal_points": sc.ideal.diagnostics,
     }
+    return diagnostics
+
+
+def build_series_calibration(
+    sc: SeriesCalibration, name: str, provenance: dict[str, Any]
+) -> Calibration:
+    """The calibration file of a series fit: the level carried to the forecast date."""
+    fit, p = sc.fit, sc.fit.params
+    level, level_sd = fit.level_at(sc.before)
+    record, record_weight = state_records(fit, sc.votes.letters)
+    behaviour = {
+        "intercept": _r(level),
+        "position_weight": _r(p["position_weight"]),
+        "record_weight": _r(record_weight),
+        "abstention_band": _r(p["abstention_band"]),
+        "vote_noise": 1.0,
+        "state_noise": 0.0,
+        "absence": _r(float(sc.absence.mean())),
+    }
+    uncertainty = {"level_sd": _r(level_sd), "group_shock_sd": _r(p["group_shock_sd"])}
+    uncertainty.update(_weight_uncertainty(fit, record_weight))
+    states: dict[str, dict[str, float | None]] = {}
+    for code in sorted(sc.ideal.positions.index):
+        states[code] = {
+            "position": _r(sc.ideal.positions[code]),
+            "absence": _r(sc.absence.get(code, sc.ideal.absence[code])),
+            "record": _r(float(record.get(code, 0.0))),
+        }
+    diagnostics = _diagnostics(sc, level)
     raw = {
         "schema_version": 1,
         "kind": "calibration",

@@ -3,7 +3,7 @@
 A state ``i`` present at vote ``t`` of the series has the latent support
 
     s_it = level_t + position_weight * position_i + record_weight * record_it
-           + group_shock_{k(i),t}
+           + last_vote_weight * last_it + group_shock_{k(i),t}
 
 and votes yes with probability ``sigmoid(s_it - band)``, no with ``sigmoid(-band - s_it)``,
 abstains otherwise (the engine's rule, :mod:`unsim.model.rules`, at ``vote_noise`` 1).
@@ -11,26 +11,25 @@ abstains otherwise (the engine's rule, :mod:`unsim.model.rules`, at ``vote_noise
 - ``record_it`` is the state's own record on the series: the mean of its earlier present votes
   (yes +1, abstain 0, no -1), weighted ``decay ** k`` for the vote ``k`` votes back (0 for a
   state without one). ``decay`` 0 is "the last vote", 1 "all earlier votes alike".
+- ``last_it`` is the state's last present vote on the series (yes +1, abstain 0, no -1): with a
+  decaying record it lets the fit weigh the latest vote more than the record's kernel does
+  (specifications "+ last vote"; ``last_vote_weight`` 0 otherwise).
 - ``level_t = intercept + trend * years_t + session_shock_t``: a trend over the years and a
   session-wide shock; ``group_shock`` is a shock shared by the states of a regional group.
 
 Fitted in stages, each a maximum-likelihood or moment estimate with a standard error:
 
-1. a pooled ordered logit with one level per vote, ``position_weight``, ``record_weight`` and
-   ``band`` (standard errors from the Hessian);
+1. a pooled ordered logit with one level per vote, ``position_weight``, ``record_weight``,
+   ``last_vote_weight`` and ``band`` (standard errors from the Hessian);
 2. ``intercept`` and ``trend`` by least squares of the per-vote levels on the years; the
    session shock's variance is what their residuals show beyond the levels' own sampling
-   variance (method of moments), and the intercept's and trend's covariance the regression's;
+   variance (method of moments, :mod:`.serieslevels`);
 3. the group shocks: each group's offset at each vote by maximum likelihood, holding the rest;
    their variance beyond their sampling variance is the group shock's.
 
-Candidate specifications (the record's decay, with or without trend) are compared out of sample
-on the series' own later votes before the cut (each forecast from the votes before it), and the
-best by log loss is kept; the comparison is reported.
-
-Absence: each state's rate on the series and the comparable high-profile votes (other
-country-specific human-rights resolutions) in the window, shrunk toward its general absence rate
-scaled to these votes (empirical Bayes, :data:`ABSENCE_PSEUDO_VOTES` pseudo-votes).
+Candidate specifications (the record's decay, the last vote, with or without trend) are compared
+out of sample on the series' own later votes before the cut (each forecast from the votes before
+it), and the best by log loss is kept; the comparison is reported. Absences: :mod:`.seriesabsence`.
 """
 
 from __future__ import annotations
@@ -42,39 +41,48 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import optimize, special
+from scipy import optimize
 
+from unsim.calibration.seriesabsence import (
+    ABSENCE_PSEUDO_VOTES,
+    SERIES_ABSENCE_PSEUDO_VOTES,
+    fit_absence,
+    series_absence,
+)
+from unsim.calibration.serieslevels import fit_group_shock, fit_level_trend, vote_probabilities
 from unsim.errors import InputError
 
 __all__ = [
     "ABSENCE_PSEUDO_VOTES",
+    "CATEGORY",
+    "SERIES_ABSENCE_PSEUDO_VOTES",
     "SPECS",
+    "WEIGHTS",
+    "Observations",
     "SeriesFit",
     "SeriesVotes",
     "Spec",
     "fit_absence",
     "fit_series",
     "forecast_probabilities",
+    "observations",
     "record_scores",
     "select_spec",
+    "series_absence",
+    "state_records",
 ]
 
 FloatArray = NDArray[np.float64]
 CODE = {"Y": 1.0, "A": 0.0, "N": -1.0}
 CATEGORY = {"Y": 0, "N": 1, "A": 2}
-ABSENCE_PSEUDO_VOTES = 6.0
-#: Weight of a comparable vote one session further back in the absence rates.
-ABSENCE_DECAY = 0.6
-#: Pseudo-votes of the prior (comparable votes) against a state's own absences on the series.
-SERIES_ABSENCE_PSEUDO_VOTES = 3.0
-#: Votes on the series needed before the session shock is estimated from them.
-SHOCK_MIN_VOTES = 4
-#: Session shock sd used when the series is too short to show it (with a warning).
-SHOCK_PRIOR_SD = 0.6
-TREND_MIN_YEARS = 3
 BAND_BOUNDS = (0.0, 10.0)
 WEIGHT_BOUNDS = (-15.0, 15.0)
+#: The record's and the last vote's weights together: both at least 0, so that the per-state
+#: record the engine reads stays a weighted mean of earlier votes (in [-1, 1]).
+MIXED_BOUNDS = (0.0, 15.0)
 LEVEL_BOUNDS = (-15.0, 15.0)
+#: The weights of the state terms, in the order of the fit's parameter vector.
+WEIGHTS = ("position_weight", "record_weight", "last_vote_weight")
 
 
 @dataclass(frozen=True)
@@ -84,10 +92,14 @@ class Spec:
     decay: float | None
     """weight of a vote one step further back in the record; None: no record term"""
     trend: bool
+    last: bool = False
+    """with a separate term for the state's last vote on the series"""
 
     @property
     def name(self) -> str:
         rec = "no record" if self.decay is None else f"record decay {self.decay:g}"
+        if self.last:
+            rec += " + last vote"
         return f"{rec}, {'trend' if self.trend else 'no trend'}"
 
 
@@ -97,6 +109,8 @@ SPECS = (
     Spec(0.5, True),
     Spec(1.0, True),
     Spec(0.5, False),
+    Spec(0.5, True, last=True),
+    Spec(1.0, True, last=True),
 )
 
 
@@ -145,10 +159,10 @@ class SeriesFit:
     spec: Spec
     params: dict[str, float]
     """intercept (at the last recorded vote), trend, position_weight, record_weight,
-    abstention_band, session_shock_sd, group_shock_sd"""
+    last_vote_weight, abstention_band, session_shock_sd, group_shock_sd"""
     standard_errors: dict[str, float | None]
     covariance: dict[str, dict[str, dict[str, float]]]
-    """covariance of (position_weight, record_weight) and of (intercept, trend)"""
+    """covariance of the weights (:data:`WEIGHTS`) and of (intercept, trend)"""
     levels: pd.Series
     """fitted level of each vote (index rcid)"""
     last_date: pd.Timestamp
@@ -158,6 +172,8 @@ class SeriesFit:
     converged: bool
     warnings: list[str] = field(default_factory=list)
     at_bounds: list[str] = field(default_factory=list)
+    offsets: pd.Series | None = None
+    """each state's own offset on the series (:mod:`.seriesstate`), if fitted"""
 
     def level_at(self, date: pd.Timestamp | str) -> tuple[float, float]:
         """The expected level at ``date`` and the sd of the level a vote then has
@@ -173,34 +189,64 @@ class SeriesFit:
         return mean, float(np.sqrt(max(var, 0.0) + p["session_shock_sd"] ** 2))
 
 
+def state_records(fit: SeriesFit, letters: pd.DataFrame) -> tuple[pd.Series, float]:
+    """Each state's own term on the series after the votes in ``letters``, as the engine reads
+    it (a record in [-1, 1] times a weight): the record weighted, plus the last vote weighted,
+    plus the state's offset, divided by the weight that keeps every state within [-1, 1] (the
+    record's and the last vote's weights summed, or more if an offset needs it)."""
+    g = fit.params["record_weight"]
+    h = fit.params.get("last_vote_weight", 0.0) if fit.spec.last else 0.0
+    record = record_scores(letters, fit.spec.decay).iloc[:, -1]
+    term = g * record
+    if h != 0.0:
+        term = term + h * record_scores(letters, 0.0).iloc[:, -1]
+    if fit.offsets is not None:
+        term = term + fit.offsets.reindex(term.index).fillna(0.0)
+    scale = max(g + h, float(term.abs().max()) if len(term) else 0.0)
+    if scale <= 0:
+        return record, g
+    return term / scale, scale
+
+
 def _quadrature(k: int = 15) -> tuple[FloatArray, FloatArray]:
     x, w = np.polynomial.hermite.hermgauss(k)
     return np.sqrt(2.0) * x, w / np.sqrt(np.pi)
 
 
-def _probabilities(support: FloatArray, band: float) -> FloatArray:
-    """(..., 3) P(yes), P(no), P(abstain) given presence."""
-    p_yes = special.expit(support - band)
-    p_no = special.expit(-band - support)
-    return np.stack([p_yes, p_no, np.clip(1.0 - p_yes - p_no, 1e-12, 1.0)], axis=-1)
-
-
 @dataclass(frozen=True)
-class _Long:
+class Observations:
+    """The present votes of a series, one row per state and vote."""
+
     vote: NDArray[np.intp]
-    position: FloatArray
-    record: FloatArray
+    state: NDArray[np.intp]
+    """row of the state in the series' letters"""
+    terms: FloatArray
+    """(observations, 3): position, record, last vote"""
     category: NDArray[np.intp]
     group: NDArray[np.intp]
     years: FloatArray
     """years of each vote (index by vote) from the last one"""
 
+    def after(self, first: int) -> Observations:
+        """The observations of the votes from ``first`` on (votes renumbered from 0)."""
+        keep = self.vote >= first
+        return Observations(
+            self.vote[keep] - first,
+            self.state[keep],
+            self.terms[keep],
+            self.category[keep],
+            self.group[keep],
+            self.years[first:],
+        )
 
-def _long(
-    votes: SeriesVotes, positions: pd.Series, groups: pd.Series, decay: float | None
-) -> _Long:
+
+def observations(
+    votes: SeriesVotes, positions: pd.Series, groups: pd.Series, spec: Spec
+) -> Observations:
+    """The present votes of ``votes`` with each state's position, record and last vote."""
     letters = votes.letters
-    rec = record_scores(letters, decay).to_numpy()
+    rec = record_scores(letters, spec.decay).to_numpy()
+    last = record_scores(letters, 0.0 if spec.last else None).to_numpy()
     values = letters.to_numpy(dtype=object)
     pos = positions.reindex(letters.index).to_numpy(dtype=np.float64)
     names = sorted(groups.dropna().unique())
@@ -213,21 +259,20 @@ def _long(
     state, vote = np.nonzero(ok.T)[::-1]  # ordered by vote, then state
     dates = pd.to_datetime(votes.dates.to_numpy())
     years = np.asarray((dates - dates.max()).days, dtype=np.float64) / 365.25
-    return _Long(
+    terms = np.column_stack([pos[state], rec[state, vote], last[state, vote]])
+    return Observations(
         vote=vote.astype(np.intp),
-        position=pos[state],
-        record=rec[state, vote],
+        state=state.astype(np.intp),
+        terms=terms,
         category=category[state, vote],
         group=grp_codes[state],
         years=years,
     )
 
 
-def _nll(theta: FloatArray, d: _Long, n_votes: int, use_record: bool) -> float:
-    levels = theta[:n_votes]
-    w, g, band = theta[n_votes], theta[n_votes + 1], theta[n_votes + 2]
-    s = levels[d.vote] + w * d.position + (g * d.record if use_record else 0.0)
-    p = _probabilities(s, band)
+def _nll(theta: FloatArray, d: Observations, n_votes: int) -> float:
+    s = theta[:n_votes][d.vote] + d.terms @ theta[n_votes : n_votes + 3]
+    p = vote_probabilities(s, theta[n_votes + 3])
     chosen = p[np.arange(len(s)), d.category]
     return float(-np.log(np.maximum(chosen, 1e-300)).sum())
 
@@ -246,6 +291,57 @@ def _hessian(f: Any, theta: FloatArray, free: list[int], h: float = 1e-4) -> Flo
     return out
 
 
+@dataclass(frozen=True)
+class _Stage1:
+    theta: FloatArray
+    cov: FloatArray
+    se: FloatArray
+    log_likelihood: float
+    converged: bool
+    at_bounds: list[str]
+    warnings: list[str]
+
+
+def _fit_ordered_logit(d: Observations, use_record: bool, use_last: bool) -> _Stage1:
+    """Stage 1: levels, weights and band by maximum likelihood, covariance from the Hessian."""
+    t = len(d.years)
+    rec_bounds = (MIXED_BOUNDS if use_last else WEIGHT_BOUNDS) if use_record else (0.0, 0.0)
+    bounds = [LEVEL_BOUNDS] * t + [
+        WEIGHT_BOUNDS,
+        rec_bounds,
+        MIXED_BOUNDS if use_last else (0.0, 0.0),
+        BAND_BOUNDS,
+    ]
+    theta0 = np.r_[np.zeros(t), 1.5, 1.0 if use_record else 0.0, 0.5 if use_last else 0.0, 1.0]
+
+    def f(th: FloatArray) -> float:
+        return _nll(th, d, t)
+
+    res = optimize.minimize(f, theta0, method="L-BFGS-B", bounds=bounds)
+    theta = res.x
+    names = [f"level{j}" for j in range(t)] + [*WEIGHTS, "abstention_band"]
+    fixed = [lo == hi for lo, hi in bounds]
+    at_bounds = [
+        names[i]
+        for i in range(len(theta))
+        if not fixed[i] and (theta[i] - bounds[i][0] < 1e-3 or bounds[i][1] - theta[i] < 1e-3)
+    ]
+    free = [i for i in range(len(theta)) if not fixed[i] and names[i] not in at_bounds]
+    cov = np.full((len(theta), len(theta)), np.nan)
+    warnings = []
+    try:
+        cov[np.ix_(free, free)] = np.linalg.inv(_hessian(f, theta, free))
+    except np.linalg.LinAlgError:
+        warnings.append("the fit's Hessian is singular: standard errors unavailable")
+    se = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
+    warnings += [f"the estimate of {name} ends at its optimiser bound" for name in at_bounds]
+    return _Stage1(theta, cov, se, -float(res.fun), bool(res.success), at_bounds, warnings)
+
+
+def _se(v: float) -> float | None:
+    return None if not np.isfinite(v) else float(v)
+
+
 def fit_series(
     votes: SeriesVotes,
     positions: pd.Series,
@@ -255,229 +351,56 @@ def fit_series(
     """Fit the vote model of a series (module docstring) to its recorded votes."""
     if votes.letters.shape[1] == 0:
         raise InputError("no recorded vote of the series to fit")
-    warnings: list[str] = []
     use_record = spec.decay is not None and votes.letters.shape[1] > 1
+    warnings = []
     if spec.decay is not None and not use_record:
         warnings.append(
             "one recorded vote: the record term cannot be fitted (record_weight fixed at 0)"
         )
-    d = _long(votes, positions, groups, spec.decay)
     # the first vote has no record to go on: with a record term, fit on the later votes
     first = 1 if use_record else 0
-    keep = d.vote >= first
-    d = _Long(
-        d.vote[keep] - first, d.position[keep], d.record[keep], d.category[keep], d.group[keep],
-        d.years[first:],
-    )  # fmt: skip
+    d = observations(votes, positions, groups, spec).after(first)
     t = len(d.years)
-    bounds = [LEVEL_BOUNDS] * t + [
-        WEIGHT_BOUNDS,
-        WEIGHT_BOUNDS if use_record else (0, 0),
-        BAND_BOUNDS,
-    ]
-    theta0 = np.r_[np.zeros(t), 1.5, 1.0 if use_record else 0.0, 1.0]
-
-    def f(th: FloatArray) -> float:
-        return _nll(th, d, t, use_record)
-
-    res = optimize.minimize(f, theta0, method="L-BFGS-B", bounds=bounds)
-    theta = res.x
-    names = [f"level{j}" for j in range(t)] + [
-        "position_weight",
-        "record_weight",
-        "abstention_band",
-    ]
-    at_bounds = [
-        names[i]
-        for i in range(len(theta))
-        if bounds[i][0] != bounds[i][1]
-        and (theta[i] - bounds[i][0] < 1e-3 or bounds[i][1] - theta[i] < 1e-3)
-    ]
-    free = [
-        i for i in range(len(theta)) if bounds[i][0] != bounds[i][1] and names[i] not in at_bounds
-    ]
-    cov_full = np.full((len(theta), len(theta)), np.nan)
-    try:
-        inv = np.linalg.inv(_hessian(f, theta, free))
-        cov_full[np.ix_(free, free)] = inv
-    except np.linalg.LinAlgError:
-        warnings.append("the fit's Hessian is singular: standard errors unavailable")
-    se = np.sqrt(np.where(np.diag(cov_full) > 0, np.diag(cov_full), np.nan))
+    use_last = use_record and spec.last
+    s1 = _fit_ordered_logit(d, use_record, use_last)
+    theta, se = s1.theta, s1.se
     levels = theta[:t]
-    level_se = np.nan_to_num(se[:t], nan=1.0)
-
-    # stage 2: intercept and trend from the per-vote levels; the session shock
-    years_distinct = len({round(y) for y in d.years})
-    with_trend = spec.trend and years_distinct >= TREND_MIN_YEARS and t >= 3
-    x = np.column_stack([np.ones(t), d.years]) if with_trend else np.ones((t, 1))
-    beta, *_ = np.linalg.lstsq(x, levels, rcond=None)
-    resid = levels - x @ beta
-    dof = t - x.shape[1]
-    sampling = float(np.mean(level_se**2))
-    if t >= SHOCK_MIN_VOTES and dof > 0:
-        shock_var = max(float(resid @ resid) / dof - sampling, 0.0)
-        session_sd = float(np.sqrt(shock_var))
-        session_se = float(np.sqrt(2.0 / dof) * (shock_var + sampling) / max(2 * session_sd, 0.1))
-    else:
-        session_sd, session_se = SHOCK_PRIOR_SD, float("nan")
-        warnings.append(
-            f"{t} fitted vote(s) of the series: too few to estimate the session-wide shock; "
-            f"its sd is set to {SHOCK_PRIOR_SD} (a prior)"
-        )
-    xtx_inv = np.linalg.inv(x.T @ x)
-    cov_beta = xtx_inv * (session_sd**2 + sampling)
-    intercept = float(beta[0])
-    trend = float(beta[1]) if with_trend else 0.0
-    cov_it = {
-        "intercept": {"intercept": float(cov_beta[0, 0])},
-        "trend": {"trend": float(cov_beta[1, 1]) if with_trend else 0.0},
-    }
-    cov_it["intercept"]["trend"] = float(cov_beta[0, 1]) if with_trend else 0.0
-    cov_it["trend"]["intercept"] = cov_it["intercept"]["trend"]
-
-    # stage 3: the regional groups' shocks
-    w, g, band = theta[t], theta[t + 1], theta[t + 2]
-    base = levels[d.vote] + w * d.position + (g * d.record if use_record else 0.0)
-    offsets, offset_var = [], []
-    for vote in range(t):
-        for grp in np.unique(d.group[d.vote == vote]):
-            sel = (d.vote == vote) & (d.group == grp)
-            if grp < 0 or sel.sum() < 3:
-                continue
-            cat, b0 = d.category[sel], base[sel]
-
-            def gnll(u: float, cat: NDArray[np.intp] = cat, b0: FloatArray = b0) -> float:
-                p = _probabilities(b0 + u, band)
-                return float(-np.log(np.maximum(p[np.arange(len(cat)), cat], 1e-300)).sum())
-
-            r = optimize.minimize_scalar(gnll, bounds=(-8, 8), method="bounded")
-            u = float(r.x)
-            h = 1e-3
-            curv = (gnll(u + h) - 2 * gnll(u) + gnll(u - h)) / h**2
-            if abs(u) > 7.9 or curv <= 1e-6:
-                continue  # a unanimous group: its offset is not identified
-            offsets.append(u)
-            offset_var.append(1.0 / curv)
-    if len(offsets) >= 3:
-        o, v = np.asarray(offsets), np.asarray(offset_var)
-        group_var = max(float(np.mean(o**2)) - float(np.mean(v)), 0.0)
-        group_sd = float(np.sqrt(group_var))
-        group_se = float(
-            np.sqrt(2.0 / len(o)) * (group_var + float(np.mean(v))) / max(2 * group_sd, 0.1)
-        )
-    else:
-        group_sd, group_se = 0.0, float("nan")
-        warnings.append("too few regional-group votes to estimate the group shock (set to 0)")
-
-    if "abstention_band" in at_bounds or "position_weight" in at_bounds:
-        pass  # reported through at_bounds
-    for name in at_bounds:
-        warnings.append(f"the estimate of {name} ends at its optimiser bound")
-    if session_sd == 0.0 and t >= SHOCK_MIN_VOTES:
+    lt = fit_level_trend(levels, np.nan_to_num(se[:t], nan=1.0), d.years, spec.trend)
+    base = levels[d.vote] + d.terms @ theta[t : t + 3]
+    gs = fit_group_shock(d.vote, d.group, d.category, base, float(theta[t + 3]))
+    warnings += s1.warnings + lt.warnings + gs.warnings
+    at_bounds = list(s1.at_bounds)
+    if lt.session_sd == 0.0 and t >= 4:
         at_bounds.append("session_shock_sd")
         warnings.append("the session shock's sd ends at its bound 0")
-
-    def _se(v: float) -> float | None:
-        return None if not np.isfinite(v) else float(v)
-
-    params = {
-        "intercept": intercept,
-        "trend": trend,
-        "position_weight": float(w),
-        "record_weight": float(g),
-        "abstention_band": float(band),
-        "session_shock_sd": session_sd,
-        "group_shock_sd": group_sd,
+    params = {"intercept": lt.intercept, "trend": lt.trend}
+    params.update({w: float(theta[t + j]) for j, w in enumerate(WEIGHTS)})
+    params.update(
+        abstention_band=float(theta[t + 3]), session_shock_sd=lt.session_sd, group_shock_sd=gs.sd
+    )
+    used = {"position_weight": True, "record_weight": use_record, "last_vote_weight": use_last}
+    errors: dict[str, float | None] = {
+        "intercept": _se(float(np.sqrt(lt.covariance["intercept"]["intercept"]))),
+        "trend": _se(float(np.sqrt(lt.covariance["trend"]["trend"]))) if lt.with_trend else None,
     }
-    errors = {
-        "intercept": _se(float(np.sqrt(cov_it["intercept"]["intercept"]))),
-        "trend": _se(float(np.sqrt(cov_it["trend"]["trend"]))) if with_trend else None,
-        "position_weight": _se(se[t]),
-        "record_weight": _se(se[t + 1]) if use_record else None,
-        "abstention_band": _se(se[t + 2]),
-        "session_shock_sd": _se(session_se),
-        "group_shock_sd": _se(group_se),
-    }
-    c = np.nan_to_num(cov_full[t : t + 2, t : t + 2])
-    cov = {
-        "weights": {
-            "position_weight": {"position_weight": float(c[0, 0]), "record_weight": float(c[0, 1])},
-            "record_weight": {"position_weight": float(c[1, 0]), "record_weight": float(c[1, 1])},
-        },
-        "level": cov_it,
-    }
-    all_dates = pd.to_datetime(votes.dates.to_numpy())
+    errors.update({w: _se(se[t + j]) if used[w] else None for j, w in enumerate(WEIGHTS)})
+    errors.update(abstention_band=_se(se[t + 3]), session_shock_sd=_se(lt.session_se))
+    errors["group_shock_sd"] = _se(gs.se)
+    c = np.nan_to_num(s1.cov[t : t + 3, t : t + 3])
+    weights = {a: {b: float(c[i, j]) for j, b in enumerate(WEIGHTS)} for i, a in enumerate(WEIGHTS)}
     return SeriesFit(
         spec=spec,
         params=params,
         standard_errors=errors,
-        covariance=cov,
+        covariance={"weights": weights, "level": lt.covariance},
         levels=pd.Series(levels, index=votes.letters.columns[first:]),
-        last_date=pd.Timestamp(all_dates.max()),
+        last_date=pd.Timestamp(pd.to_datetime(votes.dates.to_numpy()).max()),
         n_votes=len(d.vote),
         n_roll_calls=t,
-        log_likelihood=-float(res.fun),
-        converged=bool(res.success),
+        log_likelihood=s1.log_likelihood,
+        converged=s1.converged,
         warnings=warnings,
         at_bounds=at_bounds,
-    )
-
-
-def pooled_fit(fits: Sequence[SeriesFit], date: pd.Timestamp | str, spec: Spec) -> SeriesFit:
-    """A fit borrowed from comparable series, for a series with too few votes of its own: the
-    weights and band averaged over their fits (by votes), the level their mean level at
-    ``date``, uncertain by its spread between the series and their own level sd."""
-    if not fits:
-        raise InputError("no comparable series to borrow a fit from")
-    n = np.array([f.n_votes for f in fits], dtype=np.float64)
-    wts = n / n.sum()
-    at = [f.level_at(date) for f in fits]
-    means = np.array([m for m, _ in at])
-    sds = np.array([sd for _, sd in at])
-    level = float(wts @ means)
-    spread = float(wts @ (means - level) ** 2)
-    level_sd = float(np.sqrt(wts @ sds**2 + spread))
-    params: dict[str, float] = {}
-    errors: dict[str, float | None] = {}
-    for key in fits[0].params:
-        values = np.array([f.params[key] for f in fits])
-        params[key] = float(wts @ values)
-        ses = [f.standard_errors.get(key) for f in fits]
-        var = float(wts @ (values - params[key]) ** 2) + float(
-            wts @ np.array([(e or 0.0) ** 2 for e in ses])
-        )
-        errors[key] = float(np.sqrt(var))
-    params["intercept"], params["trend"] = level, 0.0
-    errors["intercept"], errors["trend"] = level_sd, None
-    params["session_shock_sd"] = 0.0  # in the level's sd
-    weights = {
-        a: {b: float(wts @ np.array([f.covariance["weights"][a][b] for f in fits])) for b in
-            ("position_weight", "record_weight")}
-        for a in ("position_weight", "record_weight")
-    }  # fmt: skip
-    # the between-series spread of the weights adds to their uncertainty
-    for key in ("position_weight", "record_weight"):
-        values = np.array([f.params[key] for f in fits])
-        weights[key][key] += float(wts @ (values - params[key]) ** 2)
-    return SeriesFit(
-        spec=spec,
-        params=params,
-        standard_errors=errors,
-        covariance={
-            "weights": weights,
-            "level": {
-                "intercept": {"intercept": level_sd**2, "trend": 0.0},
-                "trend": {"intercept": 0.0, "trend": 0.0},
-            },
-        },
-        levels=pd.Series(dtype=np.float64),
-        last_date=pd.Timestamp(date),
-        n_votes=int(n.sum()),
-        n_roll_calls=sum(f.n_roll_calls for f in fits),
-        log_likelihood=float(sum(f.log_likelihood for f in fits)),
-        converged=all(f.converged for f in fits),
-        warnings=[],
-        at_bounds=[],
     )
 
 
@@ -491,18 +414,20 @@ def forecast_probabilities(
     """P(yes), P(no), P(abstain) given presence of ``states`` at a vote on ``date`` (the
     level's and the group shock's uncertainty integrated by quadrature; no absence)."""
     p = fit.params
-    rec = record_scores(votes.letters, fit.spec.decay).iloc[:, -1]
+    rec, weight = state_records(fit, votes.letters)
     index = pd.Index(list(states))
     mean, sd = fit.level_at(date)
     sd = float(np.sqrt(sd**2 + p["group_shock_sd"] ** 2))
     s = (
         mean
         + p["position_weight"] * positions.reindex(index).fillna(0.0).to_numpy()
-        + p["record_weight"] * rec.reindex(index).fillna(0.0).to_numpy()
+        + weight * rec.reindex(index).fillna(0.0).to_numpy()
     )
     nodes, weights = _quadrature()
     probs = np.einsum(
-        "nkc,k->nc", _probabilities(s[:, None] + sd * nodes[None, :], p["abstention_band"]), weights
+        "nkc,k->nc",
+        vote_probabilities(s[:, None] + sd * nodes[None, :], p["abstention_band"]),
+        weights,
     )
     return pd.DataFrame(probs, index=index, columns=["Y", "N", "A"])
 
@@ -513,9 +438,11 @@ def select_spec(
     groups: pd.Series,
     specs: Sequence[Spec] = SPECS,
     holdout: int = 3,
+    fits: dict[tuple[Spec, int], SeriesFit] | None = None,
 ) -> tuple[Spec, list[dict[str, Any]]]:
     """The specification with the lowest out-of-sample log loss on the last ``holdout`` votes
-    (each forecast from the votes before it; at least 2 earlier votes needed), and the table."""
+    (each forecast from the votes before it; at least 2 earlier votes needed), and the table.
+    ``fits``, if given, receives each fit by (specification, number of earlier votes)."""
     t = votes.letters.shape[1]
     targets = [k for k in range(max(2, t - holdout), t)]
     rows: list[dict[str, Any]] = []
@@ -527,6 +454,8 @@ def select_spec(
         for k in targets:
             past = votes.head(k)
             fit = fit_series(past, positions, groups, spec)
+            if fits is not None:
+                fits[(spec, k)] = fit
             col = votes.letters.iloc[:, k]
             present = col[col.isin(["Y", "N", "A"])]
             probs = forecast_probabilities(
@@ -537,77 +466,3 @@ def select_spec(
         rows.append({"spec": spec.name, "log_loss": float(np.mean(losses)), "votes": len(targets)})
     best = min(range(len(specs)), key=lambda i: rows[i]["log_loss"])
     return specs[best], rows
-
-
-def fit_absence(
-    absent: pd.DataFrame,
-    general: pd.Series,
-    pseudo_votes: float = ABSENCE_PSEUDO_VOTES,
-    ages: pd.Series | None = None,
-    decay: float = ABSENCE_DECAY,
-) -> tuple[pd.Series, dict[str, Any]]:
-    """Each state's absence rate on the comparable votes, shrunk toward its general rate scaled
-    to these votes. ``absent``: (states x roll calls) True absent, False present, NaN not a
-    member. ``general``: the state's absence rate on all roll calls of the window. ``ages``:
-    sessions back of each roll call; a vote ``a`` sessions back weighs ``decay ** a`` (absences
-    fall over the years)."""
-    weight = (
-        np.power(decay, ages.reindex(absent.columns).fillna(0.0).to_numpy(dtype=np.float64))
-        if ages is not None
-        else np.ones(absent.shape[1])
-    )
-    member = absent.notna().to_numpy(dtype=np.float64) * weight[None, :]
-    hits = absent.fillna(False).astype(bool).to_numpy(dtype=np.float64) * weight[None, :]
-    n = pd.Series(member.sum(axis=1), index=absent.index)
-    k = pd.Series(hits.sum(axis=1), index=absent.index)
-    common = general.index.intersection(absent.index)
-    total_n = float(n.reindex(common).sum())
-    if total_n > 0:
-        observed = float(k.reindex(common).sum()) / total_n
-        expected = float((general.reindex(common) * n.reindex(common)).sum()) / total_n
-        ratio = observed / expected if expected > 0 else 1.0
-    else:
-        ratio = 1.0
-    prior = (general * ratio).clip(0.0, 0.95)
-    rate = (k.reindex(prior.index).fillna(0.0) + pseudo_votes * prior) / (
-        n.reindex(prior.index).fillna(0.0) + pseudo_votes
-    )
-    info = {
-        "comparable_roll_calls": int(absent.shape[1]),
-        "ratio_to_general_rate": round(ratio, 4),
-        "pseudo_votes": pseudo_votes,
-        "session_decay": decay,
-        "mean_rate": round(float(rate.mean()), 4),
-    }
-    return rate.clip(0.0, 0.95), info
-
-
-def series_absence(
-    series_absent: pd.DataFrame,
-    propensity: pd.Series,
-    ages: pd.Series,
-    pseudo_votes: float = SERIES_ABSENCE_PSEUDO_VOTES,
-    decay: float = ABSENCE_DECAY,
-) -> tuple[pd.Series, dict[str, Any]]:
-    """Absence rates on the series itself: the series' own level of absences (its recent votes
-    weigh more: a vote ``a`` sessions back weighs ``decay ** a``) spread over the states by their
-    ``propensity`` (their rates on comparable votes, :func:`fit_absence`), and each state's own
-    absences on the series on top (``pseudo_votes`` of that prior)."""
-    weight = np.power(decay, ages.reindex(series_absent.columns).fillna(0.0).to_numpy(float))
-    member = series_absent.notna().to_numpy(dtype=np.float64) * weight[None, :]
-    hits = series_absent.fillna(False).astype(bool).to_numpy(dtype=np.float64) * weight[None, :]
-    level = float(hits.sum() / max(member.sum(), 1e-12))
-    index = propensity.index
-    mean_propensity = float(propensity.reindex(series_absent.index).dropna().mean())
-    scale = level / mean_propensity if mean_propensity > 0 else 1.0
-    prior = (propensity * scale).clip(0.0, 0.95)
-    n = pd.Series(member.sum(axis=1), index=series_absent.index).reindex(index).fillna(0.0)
-    k = pd.Series(hits.sum(axis=1), index=series_absent.index).reindex(index).fillna(0.0)
-    rate = ((k + pseudo_votes * prior) / (n + pseudo_votes)).clip(0.0, 0.95)
-    info = {
-        "series_level": round(level, 4),
-        "scale_of_comparable_rates": round(scale, 4),
-        "series_pseudo_votes": pseudo_votes,
-        "mean_rate": round(float(rate.mean()), 4),
-    }
-    return rate, info

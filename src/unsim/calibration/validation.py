@@ -1,15 +1,12 @@
 """Out-of-sample validation: forecasts of recorded votes the model never saw.
 
 Time split of any resolution series (``series_timesplit``, ``unsim backtest --series ISO3
---timesplit``): see that function. The earlier DPRK-only time split (``timesplit``) of the model
-calibrated by :mod:`.calibrate` (ideal points and item effects, no record term) is kept for
-comparison: for each recorded plenary vote on a DPRK human-rights resolution (2006-2011 by
-default), everything is refitted on data dated strictly before that vote: the ideal points on the
-sessions before it, the behaviour parameters on the earlier DPRK votes. The forecast scenario is
-the 2014 world restricted to the states that were members at that vote, a plenary-only draft with
-no ICC language, no response strategies, no lobbying and no diplomatic rounds; the engine
-forecasts it and the forecast is scored against the recorded vote, next to the naive baselines
-built from the earlier votes (see :mod:`.backtest`).
+--timesplit``): for each recorded vote of the series, everything is refitted on data dated
+strictly before it (:mod:`.seriescal`). The forecast scenario is the 2014 world restricted to the
+states that were members at that vote, a plenary-only draft with no ICC language, no response
+strategies, no lobbying and no diplomatic rounds; the engine forecasts it and the forecast is
+scored against the recorded vote, next to the naive baselines built from the earlier votes (see
+:mod:`.backtest`).
 
 Backtest of a scenario. ``python -m unsim backtest SCENARIO.yaml --actual FILE`` runs the scenario
 and scores each stage the file records; the baselines come from the DPRK plenary votes recorded
@@ -35,13 +32,7 @@ from unsim.calibration.backtest import (
     score,
     tally_counts,
 )
-from unsim.calibration.calibrate import (
-    TARGET,
-    build_calibration,
-    calibrate,
-    method_text,
-    recorded_votes,
-)
+from unsim.calibration.calibrate import TARGET, recorded_votes
 from unsim.calibration.idealpoint import IdealPointConfig
 from unsim.data import (
     MEMBERS_FILE,
@@ -64,8 +55,8 @@ __all__ = [
     "previous_votes",
     "restrict_world",
     "score_scenario",
-    "timesplit",
-    "timesplit_markdown",
+    "series_timesplit",
+    "series_timesplit_markdown",
 ]
 
 _WORLD_IN_REPO = Path("scenarios") / "worlds" / "un_2014.yaml"
@@ -79,8 +70,6 @@ DEFAULT_WORLD = next(
     ),
     _WORLD_IN_REPO,
 )
-#: The model's forecasts in the time split: with the states' item effects, and without them.
-MODEL_VARIANTS = {"model": True, "model_ideal_points_only": False}
 DPRK_TITLE = "Situation of human rights in the Democratic People's Republic of Korea"
 
 
@@ -192,95 +181,42 @@ def _engine() -> Callable[..., Any]:
     return run
 
 
-def timesplit(
-    data: RealData | None = None,
-    years: Iterable[int] = range(2006, 2012),
-    runs: int = 2000,
-    seed: int = 0,
-    config: IdealPointConfig | None = None,
-    world: World | str | Path | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> pd.DataFrame:
-    """Forecast each recorded DPRK plenary vote of ``years`` from data before it; score it.
-
-    One row per vote and method (``model`` and the baselines): year, date, rcid, method,
-    n_states, accuracy, brier, log_loss, the median and recorded tallies, and how many of the
-    four recorded tallies fall inside the 50 % and 90 % predictive intervals (in50, in90).
-    """
-    data = data or load_real_data()
-    w = world if isinstance(world, World) else load_world(world or DEFAULT_WORLD)
-    run = _engine()
-    wanted = set(years)
-    rows: list[dict[str, Any]] = []
-    for _, rc in data.dprk.iterrows():
-        date = pd.Timestamp(rc["date"]).date()
-        if date.year not in wanted:
-            continue
-        rcid = int(rc["rcid"])
-        if progress:
-            progress(f"{date}: calibrating on data before it")
-        ideal, recorded, fit = calibrate(
-            data.votes, data.roll_calls, data.members, date, config, seed=seed
+def _scenario_baselines(
+    scenario: Scenario, results: Any, data: RealData | None, notes: list[str]
+) -> list[Forecast]:
+    """The baselines of a scenario's backtest from the DPRK votes recorded before its date (none,
+    with a note in ``notes`` saying why, without a date, the data or an earlier vote)."""
+    if scenario.date is None:
+        notes.append("baselines left out: the scenario has no date to take earlier votes from")
+        return []
+    try:
+        data = data or load_real_data()
+    except DataNotFoundError as err:
+        notes.append(f"baselines left out: {err}")
+        return []
+    previous = previous_votes(data, scenario.date)
+    if not previous:
+        notes.append(f"baselines left out: no recorded DPRK vote before {scenario.date}")
+        return []
+    cal = scenario.calibration if isinstance(scenario.calibration, Calibration) else None
+    positions = absence = None
+    if cal is not None:
+        positions = pd.Series({c: s.position for c, s in cal.states.items()})
+        absence = pd.Series(
+            {c: s.absence for c, s in cal.states.items() if s.absence is not None}, dtype=float
         )
-        provenance = {"before": str(date), "method": method_text(ideal.config)}
-        actual = recorded_votes(data.votes, data.members, [rcid]).table.set_index("iso3")["vote"]
-        states = [c for c in actual.index if c in w.index]
-        forecasts: list[Forecast] = []
-        for method, effects in MODEL_VARIANTS.items():
-            cal = build_calibration(
-                ideal, recorded, fit, f"dprk_before_{date}", provenance, item_effects=effects
-            )
-            scenario = backtest_scenario(w, cal, states, date, runs, seed, f"dprk_{date.year}")
-            if progress:
-                progress(f"{date}: forecasting ({method}) with {runs} runs")
-            results = run(scenario, runs=runs, seed=seed, workers=1)
-            forecasts.append(forecast_from_results(results, "plenary", method))
-        forecasts += baseline_forecasts(
-            previous_votes(data, date),
-            states,
-            _groups(w),
-            ideal.positions,
-            ideal.absence,
-            draws=runs,
-            seed=seed,
-        )
-        votes = actual.reindex(states)
-        tallies = tally_counts(votes)
-        for f in forecasts:
-            rows.append(
-                {"year": date.year, "date": str(date), "rcid": rcid, **score(f, votes, tallies)}
-            )
-    if not rows:
-        raise InputError(f"no recorded DPRK plenary vote in the years {sorted(wanted)}")
-    return pd.DataFrame(rows)
-
-
-def timesplit_markdown(table: pd.DataFrame) -> str:
-    """The time-split table as markdown: one row per vote and method."""
-    lines = [
-        "| year | method | accuracy | Brier | log loss | tallies in 50 % PI | in 90 % PI |"
-        " yes: median (recorded) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for _, r in table.iterrows():
-        n = int(r.get("tallies_checked", 4))
-        lines.append(
-            f"| {r['year']} | {r['method']} | {r['accuracy']:.3f} | {r['brier']:.3f} | "
-            f"{r['log_loss']:.3f} | {int(r['in50'])}/{n} | {int(r['in90'])}/{n} | "
-            f"{r['yes_median']:.0f} ({int(r['yes_actual'])}) |"
-        )
-    means = table.groupby("method", sort=False)[["accuracy", "brier", "log_loss", "in50", "in90"]]
-    lines.append("")
-    lines.append(
-        "| method (mean over years) | accuracy | Brier | log loss | in 50 % PI | in 90 % PI |"
+    else:
+        notes.append("cut_points baseline left out: the scenario has no calibration")
+    assert isinstance(scenario.world, World)
+    return baseline_forecasts(
+        previous,
+        scenario.world.codes,
+        _groups(scenario.world),
+        positions,
+        absence,
+        draws=max(results.summary.get("runs", 2000), 1000),
+        seed=results.seed,
     )
-    lines.append("|---|---:|---:|---:|---:|---:|")
-    for method, m in means.mean().iterrows():
-        lines.append(
-            f"| {method} | {m['accuracy']:.3f} | {m['brier']:.3f} | {m['log_loss']:.3f} | "
-            f"{m['in50'] / 4:.0%} | {m['in90'] / 4:.0%} |"
-        )
-    return "\n".join(lines)
 
 
 def score_scenario(
@@ -299,41 +235,7 @@ def score_scenario(
     run = _engine()
     results = run(scenario, runs=runs, seed=seed, workers=1)
     notes: list[str] = []
-    baselines: list[Forecast] = []
-    states = scenario.world.codes
-    if scenario.date is None:
-        notes.append("baselines left out: the scenario has no date to take earlier votes from")
-    else:
-        try:
-            data = data or load_real_data()
-        except DataNotFoundError as err:
-            notes.append(f"baselines left out: {err}")
-        else:
-            previous = previous_votes(data, scenario.date)
-            if not previous:
-                notes.append(f"baselines left out: no recorded DPRK vote before {scenario.date}")
-            else:
-                cal = (
-                    scenario.calibration if isinstance(scenario.calibration, Calibration) else None
-                )
-                positions = absence = None
-                if cal is not None:
-                    positions = pd.Series({c: s.position for c, s in cal.states.items()})
-                    absence = pd.Series(
-                        {c: s.absence for c, s in cal.states.items() if s.absence is not None},
-                        dtype=float,
-                    )
-                else:
-                    notes.append("cut_points baseline left out: the scenario has no calibration")
-                baselines = baseline_forecasts(
-                    previous,
-                    states,
-                    _groups(scenario.world),
-                    positions,
-                    absence,
-                    draws=max(results.summary.get("runs", 2000), 1000),
-                    seed=results.seed,
-                )
+    baselines = _scenario_baselines(scenario, results, data, notes)
     rows = []
     for stage in actual.stages:
         held = results.per_state[results.per_state["stage"] == stage]
@@ -422,22 +324,7 @@ def series_timesplit(
     dates = [pd.Timestamp(used.loc[k, "date"]).date() for k in targets]
     all_votes = series_votes(data.votes, data.members, used)
     job = _SeriesJob(data, w, code, match, config, seed, runs, used, all_votes)
-    tasks = list(zip(targets, dates, strict=True))
-    if workers > 1 and len(tasks) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        if progress:
-            progress(f"{code}: {len(tasks)} votes, each refitted and forecast, {workers} at a time")
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_set_series_job, initargs=(job,)
-        ) as pool:
-            rows = list(pool.map(_series_vote_in_worker, tasks))
-    else:
-        rows = []
-        for task in tasks:
-            if progress:
-                progress(f"{code} {task[1]}: calibrating on data before it, forecasting")
-            rows.append(_series_vote(job, *task))
+    rows = _run_votes(job, list(zip(targets, dates, strict=True)), workers, progress)
     mean = {
         m: {
             key: float(np.mean([r[m][key] for r in rows]))
@@ -446,6 +333,32 @@ def series_timesplit(
         for m in SERIES_METHODS
     }
     return {"series": code, "runs": runs, "seed": seed, "years": rows, "mean": mean}
+
+
+def _run_votes(
+    job: _SeriesJob,
+    tasks: list[tuple[int, dt.date]],
+    workers: int,
+    progress: Callable[[str], None] | None,
+) -> list[dict[str, Any]]:
+    """Each vote of the time split refitted, forecast and scored (``workers`` at a time)."""
+    if workers > 1 and len(tasks) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        if progress:
+            progress(
+                f"{job.code}: {len(tasks)} votes, each refitted and forecast, {workers} at a time"
+            )
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_set_series_job, initargs=(job,)
+        ) as pool:
+            return list(pool.map(_series_vote_in_worker, tasks))
+    rows = []
+    for task in tasks:
+        if progress:
+            progress(f"{job.code} {task[1]}: calibrating on data before it, forecasting")
+        rows.append(_series_vote(job, *task))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -304,25 +304,9 @@ def council_backtest(
     for case in cases:
         model, p_adopted = _member_probabilities(scenario, case, runs, seed)
         loo, p_adopted_loo = at[fitted[case.key]][case.key]
-        members = list(model.index)
-        actual = pd.Series([case.votes[c] for c in members], index=members)
-        patrons = pd.Series([c in case.patrons for c in members], index=members)
-        baselines = {
-            "all_yes": pd.DataFrame({"Y": 1.0, "N": 0.0, "A": 0.0}, index=members),
-            "patrons_no": pd.DataFrame(
-                {"Y": (~patrons).astype(float), "N": patrons.astype(float), "A": 0.0},
-                index=members,
-            ),
-        }
-        permanent_no = any(case.votes.get(c) == "N" for c in world.security_council.permanent)
-        adopted = not permanent_no and int((actual == "Y").sum()) >= 9
+        actual = pd.Series([case.votes[c] for c in model.index], index=model.index)
         common = {"case": case.key, "date": case.date, "target": case.target}
-        recorded = {
-            "recorded": "adopted" if adopted else "not adopted",
-            "yes_recorded": int((actual == "Y").sum()),
-            "patrons": ",".join(case.patrons) or "none",
-            "evidence": case.evidence,
-        }
+        recorded = _recorded(case, actual, world)
         case_rows.append(
             {
                 **common,
@@ -346,23 +330,21 @@ def council_backtest(
                 **recorded,
             }
         )
-        for method, probs in baselines.items():
+        for method, probs in _baselines(case, list(model.index)).items():
             case_rows.append({**common, "method": method, **_scores(probs, actual)})
-        for c in members:
-            member_rows.append(
-                {
-                    **common,
-                    "iso3": c,
-                    "name": names.get(c, c),
-                    "recorded": case.votes[c],
-                    "p_yes": float(model.loc[c, "Y"]),
-                    "p_no": float(model.loc[c, "N"]),
-                    "p_abstain": float(model.loc[c, "A"]),
-                    "fitted_p_yes": float(loo.loc[c, "Y"]),
-                    "fitted_p_no": float(loo.loc[c, "N"]),
-                    "fitted_p_abstain": float(loo.loc[c, "A"]),
-                }
-            )
+        member_rows += _member_rows(common, case, model, loo, names)
+    return _council_result(scenario, runs, seed, fitted, case_rows, member_rows)
+
+
+def _council_result(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    fitted: dict[str, float],
+    case_rows: list[dict[str, Any]],
+    member_rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The Council backtest's result: its settings, rows and the mean scores per method."""
     table = pd.DataFrame(case_rows)
     summary = (
         table.groupby("method", sort=False)[["accuracy", "brier", "log_loss"]]
@@ -383,6 +365,55 @@ def council_backtest(
         "members": member_rows,
         "summary": summary,
     }
+
+
+def _baselines(case: Case, members: list[str]) -> dict[str, pd.DataFrame]:
+    """The naive Council baselines: every member votes yes; the patrons no, the others yes."""
+    patrons = pd.Series([c in case.patrons for c in members], index=members)
+    return {
+        "all_yes": pd.DataFrame({"Y": 1.0, "N": 0.0, "A": 0.0}, index=members),
+        "patrons_no": pd.DataFrame(
+            {"Y": (~patrons).astype(float), "N": patrons.astype(float), "A": 0.0},
+            index=members,
+        ),
+    }
+
+
+def _recorded(case: Case, actual: pd.Series, world: World) -> dict[str, Any]:
+    """What the Council recorded on a case: the outcome, the yes votes, the patrons."""
+    permanent_no = any(case.votes.get(c) == "N" for c in world.security_council.permanent)
+    adopted = not permanent_no and int((actual == "Y").sum()) >= 9
+    return {
+        "recorded": "adopted" if adopted else "not adopted",
+        "yes_recorded": int((actual == "Y").sum()),
+        "patrons": ",".join(case.patrons) or "none",
+        "evidence": case.evidence,
+    }
+
+
+def _member_rows(
+    common: dict[str, Any],
+    case: Case,
+    model: pd.DataFrame,
+    loo: pd.DataFrame,
+    names: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Per member of a case: both model methods' probabilities and the recorded vote."""
+    return [
+        {
+            **common,
+            "iso3": c,
+            "name": names.get(c, c),
+            "recorded": case.votes[c],
+            "p_yes": float(model.loc[c, "Y"]),
+            "p_no": float(model.loc[c, "N"]),
+            "p_abstain": float(model.loc[c, "A"]),
+            "fitted_p_yes": float(loo.loc[c, "Y"]),
+            "fitted_p_no": float(loo.loc[c, "N"]),
+            "fitted_p_abstain": float(loo.loc[c, "A"]),
+        }
+        for c in model.index
+    ]
 
 
 def _clean(v: Any) -> Any:
@@ -436,40 +467,3 @@ def council_markdown(result: dict[str, Any]) -> str:
             f"{m['fitted_p_no']:.2f} / {m['fitted_p_abstain']:.2f} |"
         )
     return "\n".join(lines)
-
-
-def run_council_backtest(args: Any) -> int:
-    """``unsim backtest --council [SCENARIO] [--runs N] [--seed N] [--data DIR] [--json FILE]``:
-    print the Markdown tables, write the JSON if asked (a new file, written atomically)."""
-    import json
-
-    from unsim.atomic import write_text_atomically
-    from unsim.data import default_data_dir
-    from unsim.errors import ExitCode, OutputError
-    from unsim.scenario import load_scenario
-
-    if args.actual is not None or args.timesplit:
-        raise InputError(
-            "--council scores the recorded Council votes: give no --actual/--timesplit"
-        )
-    path = args.scenario
-    if path is None:
-        path = Path("scenarios") / "icc_referral.yaml"
-        if not path.exists():
-            raise InputError(f"--council: no SCENARIO given and {path} not found; name one")
-    if args.json is not None and Path(args.json).exists():
-        raise OutputError(f"{args.json}: exists; nothing was written. Choose a new file name")
-    scenario = load_scenario(path)
-    data = Path(args.data) if args.data is not None else default_data_dir()
-    result = council_backtest(
-        scenario, data, runs=args.runs or 4000, seed=args.seed if args.seed is not None else 0
-    )
-    print(council_markdown(result))
-    if args.json is not None:
-        write_text_atomically(args.json, json.dumps(result, indent=2))
-    if args.out is not None:
-        if Path(args.out).exists():
-            raise OutputError(f"{args.out}: exists; nothing was written. Choose a new file name")
-        table = pd.DataFrame(result["cases"])
-        write_text_atomically(args.out, table.to_csv(index=False))
-    return int(ExitCode.OK)

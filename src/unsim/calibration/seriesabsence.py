@@ -1,0 +1,136 @@
+"""Absences on a resolution series: each state's rate on comparable high-profile votes, and the
+series' own absences on top.
+
+:func:`fit_absence` gives each state's rate on the comparable votes (the other country-specific
+human-rights resolutions of the window), shrunk toward its general absence rate scaled to these
+votes (empirical Bayes, :data:`ABSENCE_PSEUDO_VOTES` pseudo-votes). :func:`series_absence`
+spreads the series' own level of absences over the states by those rates and adds each state's
+own absences on the series; :func:`select_absence` chooses the strength of that prior out of
+sample on the series' last votes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ABSENCE_DECAY",
+    "ABSENCE_PSEUDO_CANDIDATES",
+    "ABSENCE_PSEUDO_VOTES",
+    "SERIES_ABSENCE_PSEUDO_VOTES",
+    "fit_absence",
+    "select_absence",
+    "series_absence",
+]
+
+ABSENCE_PSEUDO_VOTES = 6.0
+#: Weight of a comparable vote one session further back in the absence rates.
+ABSENCE_DECAY = 0.6
+#: Pseudo-votes of the prior (comparable votes) against a state's own absences on the series.
+SERIES_ABSENCE_PSEUDO_VOTES = 3.0
+#: Candidate strengths of the comparable votes' prior against a state's own absences.
+ABSENCE_PSEUDO_CANDIDATES = (1.0, 3.0, 8.0)
+
+
+def _weighted(absent: pd.DataFrame, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted memberships and absences of each state (rows) over the roll calls (columns)."""
+    member = absent.notna().to_numpy(dtype=np.float64) * weight[None, :]
+    hits = absent.fillna(False).astype(bool).to_numpy(dtype=np.float64) * weight[None, :]
+    return member, hits
+
+
+def fit_absence(
+    absent: pd.DataFrame,
+    general: pd.Series,
+    pseudo_votes: float = ABSENCE_PSEUDO_VOTES,
+    ages: pd.Series | None = None,
+    decay: float = ABSENCE_DECAY,
+) -> tuple[pd.Series, dict[str, Any]]:
+    """Each state's absence rate on the comparable votes, shrunk toward its general rate scaled
+    to these votes. ``absent``: (states x roll calls) True absent, False present, NaN not a
+    member. ``general``: the state's absence rate on all roll calls of the window. ``ages``:
+    sessions back of each roll call; a vote ``a`` sessions back weighs ``decay ** a`` (absences
+    fall over the years)."""
+    weight = (
+        np.power(decay, ages.reindex(absent.columns).fillna(0.0).to_numpy(dtype=np.float64))
+        if ages is not None
+        else np.ones(absent.shape[1])
+    )
+    member, hits = _weighted(absent, weight)
+    n = pd.Series(member.sum(axis=1), index=absent.index)
+    k = pd.Series(hits.sum(axis=1), index=absent.index)
+    common = general.index.intersection(absent.index)
+    total_n = float(n.reindex(common).sum())
+    ratio = 1.0
+    if total_n > 0:
+        observed = float(k.reindex(common).sum()) / total_n
+        expected = float((general.reindex(common) * n.reindex(common)).sum()) / total_n
+        ratio = observed / expected if expected > 0 else 1.0
+    prior = (general * ratio).clip(0.0, 0.95)
+    rate = (k.reindex(prior.index).fillna(0.0) + pseudo_votes * prior) / (
+        n.reindex(prior.index).fillna(0.0) + pseudo_votes
+    )
+    info = {
+        "comparable_roll_calls": int(absent.shape[1]),
+        "ratio_to_general_rate": round(ratio, 4),
+        "pseudo_votes": pseudo_votes,
+        "session_decay": decay,
+        "mean_rate": round(float(rate.mean()), 4),
+    }
+    return rate.clip(0.0, 0.95), info
+
+
+def series_absence(
+    series_absent: pd.DataFrame,
+    propensity: pd.Series,
+    ages: pd.Series,
+    pseudo_votes: float = SERIES_ABSENCE_PSEUDO_VOTES,
+    decay: float = ABSENCE_DECAY,
+) -> tuple[pd.Series, dict[str, Any]]:
+    """Absence rates on the series itself: the series' own level of absences (its recent votes
+    weigh more: a vote ``a`` sessions back weighs ``decay ** a``) spread over the states by their
+    ``propensity`` (their rates on comparable votes, :func:`fit_absence`), and each state's own
+    absences on the series on top (``pseudo_votes`` of that prior)."""
+    weight = np.power(decay, ages.reindex(series_absent.columns).fillna(0.0).to_numpy(float))
+    member, hits = _weighted(series_absent, weight)
+    level = float(hits.sum() / max(member.sum(), 1e-12))
+    index = propensity.index
+    mean_propensity = float(propensity.reindex(series_absent.index).dropna().mean())
+    scale = level / mean_propensity if mean_propensity > 0 else 1.0
+    prior = (propensity * scale).clip(0.0, 0.95)
+    n = pd.Series(member.sum(axis=1), index=series_absent.index).reindex(index).fillna(0.0)
+    k = pd.Series(hits.sum(axis=1), index=series_absent.index).reindex(index).fillna(0.0)
+    rate = ((k + pseudo_votes * prior) / (n + pseudo_votes)).clip(0.0, 0.95)
+    info = {
+        "series_level": round(level, 4),
+        "scale_of_comparable_rates": round(scale, 4),
+        "series_pseudo_votes": pseudo_votes,
+        "mean_rate": round(float(rate.mean()), 4),
+    }
+    return rate, info
+
+
+def select_absence(
+    own: pd.DataFrame, propensity: pd.Series, ages: pd.Series, holdout: int = 3
+) -> tuple[float, list[dict[str, float]]]:
+    """The prior strength with the best out-of-sample log loss of absences on the series' last
+    ``holdout`` votes (each from the votes before it); the default without enough votes."""
+    t = own.shape[1]
+    targets = list(range(max(1, t - holdout), t))
+    if not targets:
+        return SERIES_ABSENCE_PSEUDO_VOTES, []
+    rows = []
+    for k in ABSENCE_PSEUDO_CANDIDATES:
+        losses = []
+        for j in targets:
+            rate, _ = series_absence(own.iloc[:, :j], propensity, ages, pseudo_votes=k)
+            col = own.iloc[:, j].dropna()
+            p = rate.reindex(col.index).fillna(float(rate.mean())).clip(0.01, 0.99)
+            hit = col.astype(bool).to_numpy()
+            losses.append(float(-np.log(np.where(hit, p, 1.0 - p)).mean()))
+        rows.append({"pseudo_votes": k, "log_loss": round(float(np.mean(losses)), 5)})
+    best = min(rows, key=lambda r: r["log_loss"])
+    return float(best["pseudo_votes"]), rows
