@@ -107,7 +107,7 @@ def held_runs(record: StageRecord) -> NDArray[np.bool_]:
     return record.held if record.held.any() else np.ones_like(record.held)
 
 
-def _mean_interval(values: NDArray[Any], level: float = 0.95) -> tuple[Any, Any, Any]:
+def mean_interval(values: NDArray[Any], level: float = 0.95) -> tuple[Any, Any, Any]:
     """Per row: the mean over runs (axis 1) and its normal interval."""
     n = values.shape[1]
     mean = values.mean(axis=1, dtype=np.float64)
@@ -119,12 +119,12 @@ def _mean_interval(values: NDArray[Any], level: float = 0.95) -> tuple[Any, Any,
 
 
 def _part_interval(values: NDArray[Any], held: NDArray[np.bool_], every: bool) -> Any:
-    """``_mean_interval`` over the held runs, without copying a part that is the same in every
+    """``mean_interval`` over the held runs, without copying a part that is the same in every
     run (a part of the expected support: a broadcast column)."""
     if values.strides[1] == 0:
         column = values[:, 0].astype(np.float64)
         return column, column, column
-    return _mean_interval(values if every else values[:, held])
+    return mean_interval(values if every else values[:, held])
 
 
 def breakdown_table(rep: Replay) -> pd.DataFrame:

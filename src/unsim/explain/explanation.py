@@ -12,7 +12,7 @@ import pandas as pd
 
 from unsim.engine.stats import proportion
 from unsim.errors import InputError, did_you_mean
-from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, _mean_interval, held_runs, replay
+from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, mean_interval, held_runs, replay
 from unsim.explain.flip import VOTES, Flip, PartScale, modal, part_scale, smallest_shift
 from unsim.explain.record import RecordedVotes, recorded_votes
 from unsim.explain.tracker import DRAFT_STAGES, StageRecord
@@ -143,7 +143,7 @@ def _parts_of(rep: Replay, rec: StageRecord, i: int, held: Any) -> pd.DataFrame:
         v = np.asarray(values)[i, held]
         if name in ("target", "other") and not v.any():
             continue
-        mean, lo, hi = _mean_interval(v[None, :])
+        mean, lo, hi = mean_interval(v[None, :])
         rows.append((name, rep.labels.get(name, name), mean[0], lo[0], hi[0]))
     return pd.DataFrame(rows, columns=["part", "label", "mean", "lo", "hi"])
 
@@ -181,7 +181,7 @@ def explain(
     held = held_runs(rec)
     parts = _parts_of(replayed, rec, i, held)
     stances = rec.stance[i, held]
-    s_mean, s_lo, s_hi = (float(x[0]) for x in _mean_interval(stances[None, :]))
+    s_mean, s_lo, s_hi = (float(x[0]) for x in mean_interval(stances[None, :]))
     absence = float(rec.absence[i])
     band, noise = replayed.band, replayed.noise
     flip = smallest_shift(stances, absence, band, noise)
