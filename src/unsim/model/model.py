@@ -19,8 +19,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model import kernels, rules
+from unsim.model.kernel_args import DRAFT_VOTES, compile_parameters
+from unsim.model.params import build_parameters, state_mask
 from unsim.model.rules import ICC_FACTOR, Vote
-from unsim.scenario.schema import STAGES, Calibration, Scenario, World
+from unsim.scenario.schema import STAGES, Scenario, World
 from unsim.strategies import Strategy
 from unsim.streams import Streams
 
@@ -281,172 +283,28 @@ class UNModel(mesa.Model):
 
     # -- construction -------------------------------------------------------------------------
     def _build_parameters(self) -> None:
-        s, w, b = self.spec, self.world, self.spec.behaviour
-        n = self.n_states
-        idx = w.index
-        cal = s.calibration if isinstance(s.calibration, Calibration) else None
-        if cal is not None:
-            fitted = {k: v for k, v in cal.behaviour.items() if k not in b.model_fields_set}
-            b = b.model_copy(update=fitted)
-            self.behaviour = b
-
-        def mask(refs: list[str]) -> B:
-            out = np.zeros(n, dtype=bool)
-            for r in refs:
-                for c in w.members_of(r):
-                    out[idx[c]] = True
-            return out
-
-        self._mask = mask
-        position = np.zeros(n, dtype=np.float32)
-        record = np.zeros(n, dtype=np.float32)
-        absence = np.full(n, b.absence, dtype=np.float32)
-        if cal is not None:
-            for code, cs in cal.states.items():
-                if code in idx:
-                    position[idx[code]] = cs.position
-                    if cs.absence is not None:
-                        absence[idx[code]] = cs.absence
-                    if cs.record is not None:
-                        record[idx[code]] = cs.record
-        icc = np.full(n, b.icc_aversion, dtype=np.float32)
-        for bloc, cost in b.icc_aversion_by_bloc.items():
-            icc[mask([bloc])] = cost
-        recept = np.full(n, b.receptiveness, dtype=np.float32)
-        shift = np.zeros(n, dtype=np.float32)
-        council = np.full(n, b.council_shift, dtype=np.float32)
-        for code, o in s.actors.states.items():
-            i = idx[code]
-            if o.position is not None:
-                position[i] = o.position
-            if o.icc_aversion is not None:
-                icc[i] = o.icc_aversion
-            if o.receptiveness is not None:
-                recept[i] = o.receptiveness
-            if o.absence is not None:
-                absence[i] = o.absence
-            shift[i] += o.support_shift
-            council[i] += o.council_shift
-        target = idx[s.resolution.target]
-        self.target = target
-        self.allies = mask(s.actors.allies.members)
-        self.patrons = mask(s.actors.allies.patrons)
-        self.allies[target] = False
-        self.sponsors = mask(s.resolution.sponsors)
-        self.sponsor_codes = [c for r in s.resolution.sponsors for c in w.members_of(r)]
-        cosponsors = mask(s.resolution.cosponsors) | self.sponsors
-        # each state's expected support, as named parts (kept for explanations) then summed
-        blocs = np.zeros(n)
-        for bloc, effect in b.bloc_effects.items():
-            blocs = blocs + effect * mask([bloc])
-        parts: dict[str, NDArray[np.float64]] = {
-            "intercept": np.full(n, b.intercept),
-            "position": b.position_weight * position.astype(np.float64),
-            "record": b.record_weight * record.astype(np.float64),
-            "blocs": blocs,
-            "ties": -s.actors.allies.tie * self.allies
-            - s.actors.allies.patron_tie * (self.patrons & ~self.allies),
-            "shift": shift.astype(np.float64),
-        }
-        self.support_parts = parts
-        support = np.sum(np.stack(list(parts.values())), axis=0)
-        support[target] = -50.0  # the target votes against the draft on itself
-        self._uncertainty = self._uncertainty_terms(cal, position, record, target)
-        absence[target] = 0.0
-        self.expected_support = support.astype(np.float32)[:, None]
-        self.icc_base = icc[:, None]
-        self.receptiveness = recept[:, None]
-        self.receptiveness[target] = 0.0
+        """The parameters (``params.build_parameters``, in domain units) and the kernels' form
+        of them (``kernel_args.compile_parameters``), with the names the rest of the model and
+        the strategies read."""
+        p = self.params = build_parameters(self.spec)
+        c = self.compiled = compile_parameters(p)
+        self.behaviour = p.behaviour
+        roles, traits = p.roles, p.traits
+        self.target = roles.target
+        self.allies, self.patrons, self.sponsors = roles.allies, roles.patrons, roles.sponsors
+        self.council, self.permanent = roles.council, roles.permanent
+        self.sponsor_codes = list(roles.sponsor_codes)
+        self.support_parts = traits.support_parts
+        self.expected_support = traits.expected_support[:, None]
+        self.icc_base = traits.icc_aversion[:, None]
+        self.receptiveness = traits.receptiveness[:, None]
         self.receptiveness_not_allied = self.receptiveness * (~self.allies)[:, None]
-        self.allies_basis = self.allies[:, None].astype(np.float32)
-        self.absence = absence[:, None]
-        self.presence = (np.float32(1.0) - absence).astype(np.float32)  # (states,)
-        self._presence_total = np.float32(self.presence.sum())
-        self.council_shift = council[:, None]
-        # both camps lobby the states in neither camp
-        lobbied = (~cosponsors & ~self.allies & ~self.patrons)[:, None].astype(np.float32)
-        lobbied[target] = 0.0
-        self.lobbied_receptiveness = lobbied * self.receptiveness
-        # influence groups: regional groups, blocs, and the target's camp
-        groups: list[B] = []
-        weights: list[float] = []
-        for g in ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG"):
-            groups.append(np.array([st.group == g or st.also_in_group == g for st in w.states]))
-            weights.append(b.regional_weight)
-        for name in (name for name, bloc in w.blocs.items() if bloc.influence):
-            groups.append(mask([name]))
-            weights.append(b.bloc_weight)
-        groups.append(self.allies | self.patrons)
-        weights.append(b.bloc_weight)
-        member = np.stack(groups, axis=1).astype(np.float32)
-        member[target] = 0.0
-        wts = member * np.asarray(weights, dtype=np.float32)[None, :]
-        rows = wts.sum(axis=1, keepdims=True)
-        self.membership = member
-        self.group_weights = np.where(rows > 0, wts / np.maximum(rows, 1e-9), 0.0).astype(
-            np.float32
-        )
-        # the kernels take groups as compressed rows: the group means (1 / group size over its
-        # members) and, in a round, the pull (``bloc_pull`` x the weights; see ``_kinds``)
-        sizes = np.maximum(member.sum(axis=0), 1.0)
-        self._group_means_csr = kernels.csr((member / sizes).astype(np.float32))
-        self._keep = np.float32(1.0 - b.bloc_pull)
-        # the vote model's constants in the kernels' form (see ``_argument_form``)
-        self._half = np.float32(0.5 / b.vote_noise)
-        self._pair = kernels.pair_args(b.abstention_band / b.vote_noise)
-        h = np.maximum(self.presence * np.float32(0.5), np.float32(1e-30))
-        self._w_offset = ((np.float32(1.0) - h) / h).astype(np.float32)
-        self._w_scale = (np.float32(1.0) / h).astype(np.float32)
-        self._lobbied_weights = np.ascontiguousarray(self.lobbied_receptiveness[:, 0])
-        # the named bases of a push, in ``kernels.BASES`` order
-        named = {
-            "undecided": self.receptiveness_not_allied[:, 0],
-            "lobbied": self.lobbied_receptiveness[:, 0],
-            "receptive": self.receptiveness_not_allied[:, 0],
-            "allies": self.allies_basis[:, 0],
-        }
-        self._bases = np.ascontiguousarray(
-            np.stack([named[name] for name in kernels.BASES], axis=1), dtype=np.float32
-        )
-        # states that move alike (the same bases and groups) share a round's pushes and pull
-        self._kinds = kernels.kinds(
-            self._bases, np.float32(b.bloc_pull) * self.group_weights, member / sizes
-        )
-        self._forms = {stage: self._argument_form(stage) for stage in _ASSEMBLY_VOTES}
-        council_codes = w.security_council.permanent + w.security_council.elected
-        self.council = mask(council_codes)
-        self.permanent = mask(w.security_council.permanent)
-
-    def _uncertainty_terms(
-        self, cal: Calibration | None, position: F, record: F, target: int
-    ) -> tuple[F, NDArray[np.int64], int] | None:
-        """What the calibration's fit leaves uncertain, drawn per run in ``_build_state``:
-        ``(loadings, group_of, groups)``. Each run draws the level (intercept and session-wide
-        shock), the position and record weights (correlated), and one shock per regional group;
-        ``loadings`` (states, 4) turn the standard normals of the level, the two weights and the
-        state's group into its support (``kernels.start``). None when the calibration gives no
-        uncertainty."""
-        u = cal.uncertainty if cal is not None else {}
-        if not u:
-            return None
-        level_sd = float(u.get("level_sd", 0.0))
-        p_sd = float(u.get("position_weight_sd", 0.0))
-        r_sd = float(u.get("record_weight_sd", 0.0))
-        rho = float(np.clip(u.get("weights_correlation", 0.0), -1.0, 1.0))
-        # (position, record) weights: their covariance's Cholesky factor over two normals
-        loadings = np.stack(
-            [
-                np.full(self.n_states, level_sd),
-                p_sd * position + r_sd * rho * record,
-                r_sd * np.sqrt(1.0 - rho * rho) * record,
-                np.full(self.n_states, float(u.get("group_shock_sd", 0.0))),
-            ],
-            axis=1,
-        ).astype(np.float32)
-        loadings[target] = 0.0
-        names = sorted({st.group for st in self.world.states})
-        group_of = np.array([names.index(st.group) for st in self.world.states], dtype=np.int64)
-        return np.ascontiguousarray(loadings), group_of, len(names)
+        self.lobbied_receptiveness = c.lobbied[:, None]
+        self.absence = traits.absence[:, None]
+        self.presence = c.presence
+        self.council_shift = traits.council_shift[:, None]
+        self.membership = p.groups.membership
+        self.group_weights = p.groups.weights
 
     def _build_agents(self) -> None:
         w = self.world
@@ -470,7 +328,7 @@ class UNModel(mesa.Model):
         self._council_rows = np.array([a.index for a in self.council_agents], dtype=np.intp)
 
     def _build_state(self) -> None:
-        n, r, b = self.n_states, self.n_replicates, self.behaviour
+        n, r = self.n_states, self.n_replicates
         self.icc_status = np.zeros(r, dtype=np.int8)
         if not self.spec.resolution.clauses.icc_referral:
             self.icc_status[:] = ICC_STATUS.index("dropped")
@@ -488,28 +346,17 @@ class UNModel(mesa.Model):
         self._next_group_means = np.empty_like(self._group_means)
         self._sums = np.empty((3, r), dtype=np.float32)
         self._no_gap = np.zeros(r, dtype=np.float32)
-        loadings, draws, group_of = kernels.NO_LOADINGS, kernels.NO_DRAWS, kernels.NO_GROUPS
-        if self._uncertainty is not None:  # the calibration's uncertainty, drawn per run
-            loadings, group_of, groups = self._uncertainty
-            draws = self.streams.normal("calibration:uncertainty", (3 + groups, r))
+        uncertainty, draws = self.params.uncertainty, kernels.NO_DRAWS
+        if uncertainty is not None:  # the calibration's uncertainty, drawn per run
+            draws = self.streams.normal("calibration:uncertainty", (3 + uncertainty.groups, r))
         kernels.start(
-            self.expected_support[:, 0],
-            np.float32(b.state_noise),
+            self.compiled.prior,
             noise,
-            loadings,
             draws,
-            group_of,
-            self._uncertainty is not None,
-            self.icc_base[:, 0],
-            np.float32(b.abstention_band),
-            self._half,
-            self.baseline,
-            self.draft_base,
-            self.deviation,
-            *self._draft_view(),
-            self._sums,
-            self._group_means,
-            self._swing,
+            uncertainty is not None,
+            self._histories(),
+            self._draft_view(),
+            self._observation(self._group_means),
         )
         # whether ``_swing``, ``_group_means`` and the two below hold ``observe`` of the current
         # state (a round's deliberation may observe the state it leaves, for the next round)
@@ -565,38 +412,16 @@ class UNModel(mesa.Model):
         # the gap of status k is k / 2 (retained 0, softened 0.5, dropped 1)
         return np.multiply(self.icc_status, np.float32(0.5), dtype=np.float32), True
 
-    def _argument_form(self, stage: str) -> F:
-        """The tanh argument of the vote at an Assembly ``stage`` (``rules.present_tanh`` of
-        ``stances(stage)``) as a ``kernels`` form: coefficients of the deviation d, the draft
-        base b, the baseline bl and the replicate's gap (1 - ICC factor). With h = 1 / (2 noise)
-        and the ICC aversion = bl - band - b / h (``rules.icc_from_draft_base``):
+    def _histories(self) -> kernels.Histories:
+        return kernels.Histories(self.deviation, self.draft_base, self.baseline)
 
-        * draft: (support - factor x aversion - band) h = h d + b + gap (h bl - h band - b)
-        * amendment: (aversion - support + bias - band) h = -h d - b + (bias - 2 band) h
-        * no-action motion: (-support + bias - band) h = -h d - h bl + (bias - band) h
-        """
-        b = self.behaviour
-        h, band = 0.5 / b.vote_noise, b.abstention_band
-        if stage == "amendment":
-            form = (-h, -1.0, 0.0, 0.0, 0.0, (b.amendment_bias - 2 * band) * h, 0.0)
-        elif stage == "no_action_motion":
-            form = (-h, 0.0, 0.0, -h, 0.0, (b.no_action_bias - band) * h, 0.0)
-        else:
-            form = (h, 1.0, -1.0, 0.0, h, 0.0, -band * h)
-        return np.asarray(form, dtype=np.float32)
+    def _observation(self, group_means: F) -> kernels.Observation:
+        return kernels.Observation(self._sums, group_means, self._swing)
 
-    def _draft_view(self) -> tuple[Any, ...]:
-        """How the kernels see the draft as it stands, to observe it: (the ICC gap, whether any,
-        the draft vote's tanh form and pair, presence, lobbying weights)."""
-        gap, use_gap = self._gap()
-        return (
-            gap,
-            use_gap,
-            self._forms["third_committee"],
-            self._pair,
-            self.presence,
-            self._lobbied_weights,
-        )
+    def _draft_view(self) -> kernels.Draft:
+        """How the kernels see the draft as it stands, to observe it (the ICC gap, the draft
+        vote's tanh form, presence, lobbying weights)."""
+        return self.compiled.draft(*self._gap())
 
     def _observe(self) -> None:
         """Where the draft stands at the start of the round (``kernels.observe``, unless the
@@ -604,20 +429,17 @@ class UNModel(mesa.Model):
         share, swing, the total lobbying weight and the group means."""
         if not self._observed:
             kernels.observe(
-                self.deviation,
-                self.draft_base,
-                self.baseline,
-                *self._draft_view(),
-                *self._group_means_csr,
-                self._sums,
-                self._group_means,
-                self._swing,
+                self._histories(),
+                self._draft_view(),
+                self.compiled.members,
+                self._observation(self._group_means),
             )
             self._observed = True
         # sum of presence * P(yes) = (sum of presence + presence @ t_yes) / 2, same for no
         self._share = np.empty(self.n_replicates, dtype=np.float32)
         self._lobbied_total = np.empty(self.n_replicates, dtype=np.float32)
-        kernels.yes_share(self._sums, self._presence_total, self._share, self._lobbied_total)
+        total = self.compiled.presence_total
+        kernels.yes_share(self._sums, total, self._share, self._lobbied_total)
 
     def swing(self) -> F:
         """(states, replicates) this round's swing (overwritten by the next round's)."""
@@ -660,7 +482,7 @@ class UNModel(mesa.Model):
             rows = np.flatnonzero(weights != 1)
             if rows.size:
                 k = kernels.BASES.index(basis)
-                values = (self._bases[rows, k] * (weights[rows] - np.float32(1)))[:, None]
+                values = (self.compiled.bases[rows, k] * (weights[rows] - np.float32(1)))[:, None]
                 if k < kernels.SWUNG:
                     values = values * self.swing()[rows]
                 self._custom.append((quantity, rows, values, coefficient))
@@ -670,7 +492,7 @@ class UNModel(mesa.Model):
             rows = np.flatnonzero(basis.any(axis=1))  # the states it reaches
             self._custom.append((quantity, rows, basis[rows], coefficient))
 
-    def _pushes(self, quantity: str) -> tuple[F, NDArray[np.int64], F]:
+    def _pushes(self, quantity: str) -> kernels.Pushes:
         """This round's pushes to ``quantity`` as ``(coefficients, rows, values)``: the pressure
         is ``swing * (bases[:, :2] @ coefficients[:2]) + bases[:, 2:] @ coefficients[2:]``
         plus ``values[j]`` on state ``rows[j]``, with ``bases`` the named bases
@@ -697,8 +519,8 @@ class UNModel(mesa.Model):
                 term = basis_rows * np.asarray(coef, dtype=np.float32)
                 values.append(np.broadcast_to(term, (on.size, n_rep)).astype(np.float32))
         if not rows:
-            return coefficients, kernels.NO_ROWS, kernels.EMPTY_BASIS
-        return coefficients, np.concatenate(rows), np.concatenate(values)
+            return kernels.Pushes(coefficients, kernels.NO_ROWS, kernels.EMPTY_BASIS)
+        return kernels.Pushes(coefficients, np.concatenate(rows), np.concatenate(values))
 
     def pressure(self, quantity: str) -> F | None:
         """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
@@ -706,8 +528,8 @@ class UNModel(mesa.Model):
         if not (coefficients.any() or rows.size):
             return None
         k = kernels.SWUNG
-        out = self.swing() * (self._bases[:, :k] @ coefficients[:k])
-        out += self._bases[:, k:] @ coefficients[k:]
+        out = self.swing() * (self.compiled.bases[:, :k] @ coefficients[:k])
+        out += self.compiled.bases[:, k:] @ coefficients[k:]
         if rows.size:
             np.add.at(out, rows, values)
         return out  # type: ignore[no-any-return]
@@ -717,7 +539,7 @@ class UNModel(mesa.Model):
         return self._share
 
     def state_mask(self, refs: list[str]) -> B:
-        return self._mask(refs)
+        return state_mask(self.world, refs)
 
     def draw(self, stream: str, per_round: bool = True) -> F:
         return self.streams.uniform(
@@ -764,21 +586,15 @@ class UNModel(mesa.Model):
         round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
         draft's tanh argument ``draft_base`` falls by them / (2 noise))."""
         self._observed_now()
+        c = self.compiled
         kernels.deliberate(
-            self.deviation,
-            self.draft_base,
-            self._swing,
-            self._keep,
-            *self._kinds,
+            self._histories(),
+            c.kinds,
+            kernels.Round(c.keep, -c.half, self._pushes("support"), self._pushes("icc_aversion")),
             self._group_means,
-            *self._pushes("support"),
-            *self._pushes("icc_aversion"),
-            -self._half,
             self._observe_next,
-            self.baseline,
-            *self._draft_view(),
-            self._sums,
-            self._next_group_means,
+            self._draft_view(),
+            self._observation(self._next_group_means),
         )
         # with ``_observe_next`` the kernel observed the state it leaves (the ICC language as
         # the sponsors left it this round); the swing of the round that ends is gone
@@ -826,31 +642,18 @@ class UNModel(mesa.Model):
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
         votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
         counts = np.empty((4, self.n_replicates), dtype=np.int32)
-        draft = stage in _DRAFT_VOTES
+        draft = stage in DRAFT_VOTES
         gap, use_gap = self._gap() if draft else (self._no_gap, False)
+        c = self.compiled
         kernels.votes(
-            self.deviation,
-            self.draft_base,
-            self.baseline,
-            gap,
-            use_gap,
-            self._forms[stage],
-            self._pair,
-            self._w_offset,
-            self._w_scale,
-            u,
-            votes,
-            counts,
+            self._histories(),
+            c.draft(gap, use_gap, stage),
+            kernels.Ballot(c.w_offset, c.w_scale, u, votes, counts),
             # a vote on the draft also observes it for the rounds that follow (the state does
             # not change in between)
             draft,
-            self.presence,
-            self._lobbied_weights,
-            self._kinds[0],
-            *self._kinds[6:9],
-            self._sums,
-            self._group_means,
-            self._swing,
+            c.kinds,
+            self._observation(self._group_means),
         )
         self._observed = self._observed or draft
         adopted = rules.majority_adopted(counts[0], counts[1], majority) & held
@@ -866,9 +669,10 @@ class UNModel(mesa.Model):
         u = self.streams.uniform(f"vote:{stage}", (seats, r))
         cast = np.empty((seats, r), dtype=np.int8)
         counts = np.empty((4, r), dtype=np.int32)
-        band_half = np.float32(self.behaviour.abstention_band) * self._half
+        half = self.compiled.half
+        band_half = np.float32(self.behaviour.abstention_band) * half
         kernels.cast(
-            self._council_stances(stage), self._half, band_half, self._pair, u, cast, counts
+            self._council_stances(stage), half, band_half, self.compiled.pair, u, cast, counts
         )
         votes = np.full((self.n_states, r), rules.ABSENT, dtype=np.int8)
         votes[self._council_rows] = cast
@@ -912,18 +716,12 @@ class UNModel(mesa.Model):
         if "no_action_motion" in stages:
             sums = np.empty((2, r), dtype=np.float32)
             kernels.expected(
-                self.deviation,
-                self.draft_base,
-                self.baseline,
-                self._no_gap,
-                False,
-                self._forms["no_action_motion"],
-                self._pair,
-                self.presence,
+                self._histories(),
+                self.compiled.draft(self._no_gap, False, "no_action_motion"),
                 sums,
             )
             # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
-            total = self._presence_total
+            total = self.compiled.presence_total
             moved = self.ally_agent.moves_no_action(
                 np.float32(0.5) * (total + sums[0]), np.float32(0.5) * (total - sums[1])
             )
@@ -1015,9 +813,6 @@ class UNModel(mesa.Model):
 
 ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
 _ICC_FACTORS = np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)
-#: Assembly votes, and those on the draft itself (its tanh argument depends on the ICC language)
-_ASSEMBLY_VOTES = ("no_action_motion", "amendment", "third_committee", "plenary")
-_DRAFT_VOTES = ("third_committee", "plenary")
 
 
 def inspect_run(scenario: Scenario, seed: int = 0, run: int = 0) -> dict[str, Any]:
