@@ -24,6 +24,7 @@ import pandas as pd
 from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
 from unsim.engine.stats import hist_quantiles, proportion
 from unsim.errors import InputError, OutputError, SystemFailure, one_line
+from unsim.model.procedure import vote_rule
 from unsim.model.rules import Vote
 from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
 
@@ -62,13 +63,8 @@ OUTCOMES: tuple[tuple[str, str, str], ...] = (
 
 
 def threshold_text(stage: str, majority: str) -> str:
-    if stage == "sc_agenda":
-        return "9 of 15"
-    if stage == "sc_referral":
-        return "9 of 15, no permanent no"
-    if stage == "plenary" and majority == "two_thirds":
-        return "2/3 of present and voting"
-    return "more yes than no"
+    """The voting rule of ``stage`` in words (``VoteRule.label``)."""
+    return vote_rule(stage, majority).label
 
 
 def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
@@ -104,19 +100,15 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
                 )
             )
             entry[cat]["mean"] = float((hist * np.arange(len(hist))).sum() / max(hist.sum(), 1))
+        mean_pv = 0.0
         if stage not in SC_STAGES:
             yes = agg.hists[f"{stage}_yes"]
             no = agg.hists[f"{stage}_no"]
             mean_pv = float(
                 ((yes * np.arange(len(yes))).sum() + (no * np.arange(len(no))).sum()) / held
             )
-            entry["median_needed_yes"] = (
-                math.floor(mean_pv / 2) + 1
-                if scenario.resolution.majority == "simple" or stage != "plenary"
-                else math.ceil(2 * mean_pv / 3)
-            )
-        else:
-            entry["median_needed_yes"] = 9
+        rule = vote_rule(stage, scenario.resolution.majority)
+        entry["median_needed_yes"] = rule.needed_for(mean_pv)
         tallies[stage] = entry
     pivotal = []
     for stage, counts in agg.pivotal.items():
@@ -354,7 +346,7 @@ def runs_frame(
     chunks: list[dict[str, np.ndarray]], scenario: Scenario | None = None
 ) -> pd.DataFrame:
     """The run table from per-block arrays (in block order)."""
-    from unsim.model.model import ICC_REASON, ICC_STATUS
+    from unsim.model.outcomes import ICC_REASON, ICC_STATUS
 
     cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     df = pd.DataFrame(cols)
