@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from unsim.model import UNModel, kernels
+from unsim.model.outcomes import ICC_REASON
 from unsim.model.procedure import vote_rule
 from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
 
@@ -236,8 +237,9 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
     reason = out["icc_reason"]
     res.sums["icc_softened"] = int((status == 1).sum())
     res.sums["icc_dropped"] = int((status == 2).sum())
-    for code, name in ((1, "bargain"), (2, "support_short"), (3, "amendment")):
-        res.sums[f"icc_dropped_{name}"] = int((reason == code).sum())
+    for code, name in enumerate(ICC_REASON):
+        if code:  # the reasons the language was given up
+            res.sums[f"icc_dropped_{name}"] = int((reason == code).sum())
     size = model.n_states + 1
     for stage in STAGES:
         held = out[f"{stage}_held"]

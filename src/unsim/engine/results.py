@@ -24,42 +24,13 @@ import pandas as pd
 from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
 from unsim.engine.stats import hist_quantiles, proportion
 from unsim.errors import InputError, OutputError, SystemFailure, one_line
+from unsim.model.outcomes import OUTCOMES as OUTCOMES  # the registry, for earlier importers
+from unsim.model.outcomes import outcomes_for
 from unsim.model.procedure import vote_rule
 from unsim.model.rules import Vote
 from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-#: The outcomes a summary reports: (name, label, key in the aggregated sums).
-OUTCOMES: tuple[tuple[str, str, str], ...] = (
-    ("no_action_moved", "no-action motion moved", "no_action_motion_held"),
-    ("no_action_adopted", "no-action motion adopted", "no_action_motion_adopted"),
-    ("amendment_moved", "amendment deleting the ICC paragraphs moved", "amendment_held"),
-    ("amendment_adopted", "amendment adopted", "amendment_adopted"),
-    ("icc_retained", "ICC language retained", "icc_retained"),
-    ("icc_dropped_bargain", "ICC language dropped in a bargain", "icc_dropped_bargain"),
-    (
-        "icc_dropped_support_short",
-        "ICC language dropped, support short",
-        "icc_dropped_support_short",
-    ),
-    ("committee_adopted", "Third Committee adopts", "third_committee_adopted"),
-    ("plenary_adopted", "plenary adopts", "plenary_adopted"),
-    ("sc_agenda_adopted", "Council puts it on its agenda", "sc_agenda_adopted"),
-    ("referral_tabled", "referral draft tabled", "sc_referral_held"),
-    ("referral_vetoed", "referral vetoed", "sc_referral_vetoed"),
-    ("referral_adopted", "Council refers to the ICC", "sc_referral_adopted"),
-    ("invitation_offered", "invitation offered", "event_invitation_offered"),
-    (
-        "invitation_accepted",
-        "invitation accepted (ICC dropped for it)",
-        "event_invitation_accepted",
-    ),
-    ("invitation_withdrawn", "invitation withdrawn", "event_invitation_withdrawn"),
-    ("visit_held", "visit held", "event_visit_held"),
-    ("cooperation_halted", "cooperation halted", "event_cooperation_halted"),
-    ("deception_exposed", "deception exposed", "event_deception_exposed"),
-)
 
 
 def threshold_text(stage: str, majority: str) -> str:
@@ -69,16 +40,13 @@ def threshold_text(stage: str, majority: str) -> str:
 
 def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
     n = agg.n
-    outcomes = {}
-    for name, label, key in OUTCOMES:
-        outcomes[name] = {"label": label, **proportion(agg.sums.get(key, 0), n)}
     world = scenario.world
     assert isinstance(world, World)
-    for code in world.security_council.permanent:
-        outcomes[f"veto_{code}"] = {
-            "label": f"{code} vetoes",
-            **proportion(agg.sums.get(f"veto_{code}", 0), n),
-        }
+    # the outcomes that can happen in this scenario (``model.outcomes.outcomes_for``)
+    outcomes = {
+        o.name: {"label": o.label, **proportion(agg.sums.get(o.key, 0), n)}
+        for o in outcomes_for(scenario, world.security_council.permanent)
+    }
     tallies: dict[str, Any] = {}
     for stage in STAGES:
         held = agg.sums.get(f"{stage}_held", 0)
@@ -184,8 +152,13 @@ class Results:
         return None
 
     def outcome(self, name: str) -> dict[str, float]:
-        """Probability and 95 % interval of an outcome by name (see ``OUTCOMES``)."""
-        return dict(self.summary["outcomes"][name])
+        """Probability and 95 % interval of an outcome by name (see ``OUTCOMES``; only those
+        that apply to the scenario are in its summary)."""
+        outcomes = self.summary["outcomes"]
+        if name not in outcomes:
+            known = ", ".join(outcomes)
+            raise KeyError(f"outcome {name!r} does not apply to this scenario; it has: {known}")
+        return dict(outcomes[name])
 
     def outcome_table(self) -> pd.DataFrame:
         rows = [{"outcome": k, **v} for k, v in self.summary["outcomes"].items()]
