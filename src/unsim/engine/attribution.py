@@ -76,8 +76,17 @@ def _replace(model: BaseModel, path: str, value: Any) -> Any:
 
 def assumptions(scenario: Scenario) -> list[Assumption]:
     """The assumptions ``scenario`` holds, in the order they are removed (see the module doc)."""
+    out = _strategy_assumptions(scenario) + _actor_assumptions(scenario)
+    out += _state_assumptions(scenario)
+    if scenario.resolution.clauses.icc_referral:
+        out += _icc_assumptions(scenario)
+    return out
+
+
+def _strategy_assumptions(scenario: Scenario) -> list[Assumption]:
+    """Each of the target's strategies."""
     out: list[Assumption] = []
-    actors, behaviour = scenario.actors, scenario.behaviour
+    actors = scenario.actors
     strategies: list[Strategy] = list(actors.target.strategies)
     for i, strategy in enumerate(strategies):
         key = strategy.key
@@ -87,6 +96,13 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
             return _replace(s, "actors.target.strategies", kept)  # type: ignore[no-any-return]
 
         out.append(Assumption(f"strategies[{i}]", strategy_name(strategy, strategies), drop))
+    return out
+
+
+def _actor_assumptions(scenario: Scenario) -> list[Assumption]:
+    """The sponsors' bargaining and lobbying, the allies' counter-lobbying and ties."""
+    out: list[Assumption] = []
+    actors = scenario.actors
     bargain = actors.sponsors.bargaining
     if scenario.resolution.clauses.icc_referral and (
         bargain.drop_if_expected_yes_share_below > 0 or bargain.accept_offer_min_credibility <= 1
@@ -129,6 +145,13 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
             return _replace(s, "actors.allies", allies)  # type: ignore[no-any-return]
 
         out.append(Assumption("ties", "allies' and patrons' ties", untie))
+    return out
+
+
+def _state_assumptions(scenario: Scenario) -> list[Assumption]:
+    """Per-state overrides and bloc effects."""
+    out: list[Assumption] = []
+    actors, behaviour = scenario.actors, scenario.behaviour
     overridden = sorted(
         code
         for code, o in actors.states.items()
@@ -152,8 +175,13 @@ def assumptions(scenario: Scenario) -> list[Assumption]:
         named = overridden[:6] + (["..."] if len(overridden) > 6 else [])
         what = ", ".join(named) + (" and bloc effects" if behaviour.bloc_effects else "")
         out.append(Assumption("states", f"per-state overrides ({what})", plain_states))
-    if not scenario.resolution.clauses.icc_referral:
-        return out
+    return out
+
+
+def _icc_assumptions(scenario: Scenario) -> list[Assumption]:
+    """The ICC language's cost: per state, by bloc, for every state."""
+    out: list[Assumption] = []
+    actors, behaviour = scenario.actors, scenario.behaviour
     hostile = sorted(code for code, o in actors.states.items() if o.icc_aversion is not None)
     if hostile:
 

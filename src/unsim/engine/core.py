@@ -206,17 +206,55 @@ def run(
     if seed is None:
         seed = sim.seed if sim.seed is not None else new_master_seed()
     sizes = plan_blocks(runs, sim.block_size)
-    keep_runs = keep_runs or run_table is not None
-    results, n_results = _map(scenario, int(seed), sizes, keep_runs, workers, executor)
-    stream: Iterable[BlockResult] = results
+    keep = keep_runs or run_table is not None
+    results, n_results = _map(scenario, int(seed), sizes, keep, workers, executor)
+    agg, chunks = _collect(_with_progress(results, n_results, progress), run_table)
+    wall = time.perf_counter() - t0
+    summary = build_summary(agg, scenario)
+    summary["seed"] = int(seed)
+    metadata = {
+        "scenario": scenario.model_dump(mode="json"),
+        "seed": int(seed),
+        "runs": runs,
+        "block_size": sim.block_size,
+        "blocks": len(sizes),
+        "workers": workers if executor is None else type(executor).__name__,
+        "timings": {"wall_seconds": wall, "block_seconds": agg.seconds},
+        **provenance(),
+    }
+    return Results(
+        scenario=scenario,
+        seed=int(seed),
+        summary=summary,
+        per_state=build_per_state(agg, scenario),
+        runs=runs_frame(chunks, scenario) if chunks else None,
+        metadata=metadata,
+        runs_file=Path(run_table) if run_table is not None else None,
+    )
+
+
+def _with_progress(
+    results: Iterable[BlockResult],
+    total: int,
+    progress: bool | Callable[[Iterable[Any], int], Iterable[Any]],
+) -> Iterable[BlockResult]:
+    """The blocks' results, with a progress bar (``progress`` True) or wrapped by ``progress``."""
     if progress is True:
         from tqdm.auto import tqdm
 
-        stream = tqdm(stream, total=n_results, unit="task", leave=False)
-    elif callable(progress):
-        stream = progress(stream, n_results)
+        return tqdm(results, total=total, unit="task", leave=False)  # type: ignore[no-any-return]
+    if callable(progress):
+        return progress(results, total)
+    return results
+
+
+def _collect(
+    stream: Iterable[BlockResult], run_table: str | Path | None
+) -> tuple[BlockResult, list[dict[str, Any]]]:
+    """Merge the blocks' aggregates as they arrive; their run tables are kept in memory, or
+    written to ``run_table`` (removed again if the run fails)."""
     agg = BlockResult()
-    chunks = []
+    chunks: list[dict[str, Any]] = []
     writer = RunTableWriter(run_table) if run_table is not None else None
     try:
         for res in stream:
@@ -233,31 +271,12 @@ def run(
         raise
     if writer is not None:
         writer.close()
-    wall = time.perf_counter() - t0
-    summary = build_summary(agg, scenario)
-    summary["seed"] = int(seed)
-    per_state = build_per_state(agg, scenario)
-    table = runs_frame(chunks, scenario) if chunks else None
-    metadata = {
-        "scenario": scenario.model_dump(mode="json"),
-        "seed": int(seed),
-        "runs": runs,
-        "block_size": sim.block_size,
-        "blocks": len(sizes),
-        "workers": workers if executor is None else type(executor).__name__,
-        "timings": {"wall_seconds": wall, "block_seconds": agg.seconds},
-        "versions": versions(),
-        "git_revision": git_revision(),
-    }
-    return Results(
-        scenario=scenario,
-        seed=int(seed),
-        summary=summary,
-        per_state=per_state,
-        runs=table,
-        metadata=metadata,
-        runs_file=Path(run_table) if run_table is not None else None,
-    )
+    return agg, chunks
+
+
+def provenance() -> dict[str, Any]:
+    """The versions of unsim and its libraries, and the git revision, recorded with results."""
+    return {"versions": versions(), "git_revision": git_revision()}
 
 
 def versions() -> dict[str, str]:

@@ -272,24 +272,7 @@ class Results:
         ):
             raise InputError(f"{folder / 'summary.json'}: outcomes and tallies must be mappings")
 
-        def table(name: str) -> pd.DataFrame | None:
-            for ext, reader in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
-                p = folder / f"{name}.{ext}"
-                if p.exists():
-                    try:
-                        if not p.is_file():
-                            raise OSError(f"{p.name} is not a regular file")
-                        if p.stat().st_size > MAX_TABLE_BYTES:
-                            raise OSError(f"larger than {MAX_TABLE_BYTES >> 30} GiB")
-                        frame: pd.DataFrame = reader(p)
-                    except Exception as exc:  # pyarrow and pandas raise many kinds
-                        raise InputError(
-                            f"{p}: cannot read the table ({one_line(exc, with_type=False)})"
-                        ) from None
-                    return frame
-            return None
-
-        per_state = table("per_state")
+        per_state = _read_table(folder, "per_state")
         if per_state is None:
             raise InputError(f"{folder}: per_state table missing")
         from unsim.scenario.loader import scenario_from_dict
@@ -306,13 +289,32 @@ class Results:
             seed=seed,
             summary=summary,
             per_state=per_state,
-            runs=table("runs"),
+            runs=_read_table(folder, "runs"),
             metadata=metadata,
         )
 
 
 #: Largest run or per-state table read back by :meth:`Results.load`.
 MAX_TABLE_BYTES = 4 << 30
+
+
+def _read_table(folder: Path, name: str) -> pd.DataFrame | None:
+    """A results folder's table ``name`` (Parquet, else CSV), None if it has none."""
+    for ext, reader in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
+        p = folder / f"{name}.{ext}"
+        if p.exists():
+            try:
+                if not p.is_file():
+                    raise OSError(f"{p.name} is not a regular file")
+                if p.stat().st_size > MAX_TABLE_BYTES:
+                    raise OSError(f"larger than {MAX_TABLE_BYTES >> 30} GiB")
+                frame: pd.DataFrame = reader(p)
+            except Exception as exc:  # pyarrow and pandas raise many kinds
+                raise InputError(
+                    f"{p}: cannot read the table ({one_line(exc, with_type=False)})"
+                ) from None
+            return frame
+    return None
 
 
 def _read_json(path: Path) -> Any:
