@@ -5,9 +5,12 @@ array whose last axis is replicates, and every agent acts on its slice. With ``r
 the plain one-history model, convenient to inspect; with thousands it is how the Monte Carlo engine
 runs. The rules (``unsim.model.rules`` and the strategies) are the same in both cases.
 
-A run: ``rounds.third_committee`` diplomatic rounds, the committee session (no-action motion,
-amendment, the draft), ``rounds.plenary`` rounds, the plenary vote, ``rounds.security_council``
-rounds, the Council's agenda vote and referral draft.
+A run walks the stages declared in ``unsim.model.stages``: ``rounds.third_committee`` diplomatic
+rounds, the committee session (no-action motion, amendment, the draft), ``rounds.plenary`` rounds,
+the plenary vote, ``rounds.security_council`` rounds, the Council's agenda vote and referral
+draft; each vote decided by its ``VoteRule`` (``unsim.model.procedure``). The parameters come from
+``unsim.model.params`` (in domain units) and the kernels' form of them from
+``unsim.model.kernel_args``; what a strategy sees and changes is ``unsim.model.diplomacy``.
 """
 
 from __future__ import annotations
@@ -132,11 +135,9 @@ class UNModel(Diplomacy, mesa.Model):
         self.receptiveness = traits.receptiveness[:, None]
         self.receptiveness_not_allied = self.receptiveness * (~self.allies)[:, None]
         self.lobbied_receptiveness = c.lobbied[:, None]
-        self.absence = traits.absence[:, None]
         self.presence = c.presence
         self.council_shift = traits.council_shift[:, None]
         self.membership = p.groups.membership
-        self.group_weights = p.groups.weights
 
     def _build_agents(self) -> None:
         w = self.world
@@ -304,7 +305,7 @@ class UNModel(Diplomacy, mesa.Model):
 
     def _assembly_vote(self, stage: str, held: B) -> B:
         """The vote at Assembly ``stage`` where ``held`` (``kernels.votes`` of the stage's tanh
-        argument, ``_argument_form``)."""
+        argument, ``kernel_args.argument_form``)."""
         if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
             none = np.zeros(self.n_replicates, dtype=bool)
             votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
