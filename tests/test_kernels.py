@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from unsim.model import UNModel, kernels, rules
+from unsim.model.kernel_args import argument_form
 from unsim.model.rules import Vote
 from unsim.scenario import load_scenario
 
@@ -37,7 +38,7 @@ def test_tanh_pair_is_the_tanh_of_both(bon):
 
 
 def _form(stage: str, band: float, noise: float, bias: float) -> np.ndarray:
-    """``UNModel._argument_form`` for the given parameters (the model's own method)."""
+    """``kernel_args.argument_form`` for the given parameters (the model's own)."""
 
     class Behaviour:
         vote_noise = noise
@@ -45,8 +46,17 @@ def _form(stage: str, band: float, noise: float, bias: float) -> np.ndarray:
         amendment_bias = bias
         no_action_bias = bias
 
-    holder = type("M", (), {"behaviour": Behaviour})()
-    return UNModel._argument_form(holder, stage)  # type: ignore[arg-type]
+    return argument_form(Behaviour, stage)  # type: ignore[arg-type]
+
+
+def _draft(gap, use_gap, form, band, noise, presence, lobbied):
+    return kernels.Draft(gap, use_gap, form, kernels.pair_args(band / noise), presence, lobbied)
+
+
+def _observation(r, n, groups=3):
+    return kernels.Observation(
+        np.empty((3, r), F32), np.empty((groups, r), F32), np.empty((n, r), F32)
+    )
 
 
 def _plain_stance(stage, baseline, deviation, icc, factor, bias):
@@ -85,7 +95,9 @@ def test_argument_forms_are_the_stances(args, factor, stage, band, noise, bias):
     base = rules.draft_base(baseline, icc, band, noise)
     gap = (1 - f).astype(F32)
     use_gap = stage == "third_committee" and bool(gap.any())
-    got = kernels.argument(deviation, base, baseline, gap, use_gap, _form(stage, band, noise, bias))
+    one = np.ones(deviation.shape[0], F32)
+    draft = _draft(gap, use_gap, _form(stage, band, noise, bias), band, noise, one, one)
+    got = kernels.argument(kernels.Histories(deviation, base, baseline), draft)
     stance = _plain_stance(stage, baseline, deviation, icc, f, bias).astype(np.float64)
     expected = (stance - band) / (2 * noise)
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-5)
@@ -110,13 +122,10 @@ def test_observe_is_the_expected_tally_swing_and_group_means(args, factor, band,
     lobbied = rng.random(n).astype(F32)
     f = np.asarray(factor, dtype=F32)
     base = rules.draft_base(baseline, icc, band, noise)
-    sums = np.empty((3, r), dtype=F32)
-    group_means = np.empty((3, r), dtype=F32)
-    swing = np.empty((n, r), dtype=F32)
-    kernels.observe(
-        deviation, base, baseline, (1 - f).astype(F32), True, _form("plenary", band, noise, 0),
-        kernels.pair_args(band / noise), presence, lobbied, *member_csr, sums, group_means, swing,
-    )  # fmt: skip
+    sums, group_means, swing = out = _observation(r, n)
+    draft = _draft((1 - f).astype(F32), True, _form("plenary", band, noise, 0), band, noise,
+                   presence, lobbied)  # fmt: skip
+    kernels.observe(kernels.Histories(deviation, base, baseline), draft, member_csr, out)
     stance = rules.draft_stance(baseline + deviation, icc, f)
     p_yes, p_no = rules.present_probabilities(stance, band, noise)
     np.testing.assert_allclose(0.5 * (presence.sum() + sums[0]), presence @ p_yes, atol=1e-4)
@@ -140,14 +149,17 @@ def test_start_is_the_plain_starting_state_and_its_observation(args, factor, ban
     presence, lobbied = rng.random(n).astype(F32), rng.random(n).astype(F32)
     sd, half = F32(0.7), F32(0.5 / noise)
     gap = (1 - np.asarray(factor, dtype=F32)).astype(F32)
-    observed = (gap, True, _form("plenary", band, noise, 0), kernels.pair_args(band / noise))
-    baseline, base, deviation = (np.empty((n, r), F32) for _ in range(3))
-    sums, group_means, swing = np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32)
-    none = (kernels.NO_LOADINGS, kernels.NO_DRAWS, kernels.NO_GROUPS, False)
-    kernels.start(
-        expected[:, 0].copy(), sd, noise_draws, *none, icc[:, 0].copy(), F32(band), half,
-        baseline, base, deviation, *observed, presence, lobbied, sums, group_means, swing,
-    )  # fmt: skip
+    draft = _draft(gap, True, _form("plenary", band, noise, 0), band, noise, presence, lobbied)
+    deviation, base, baseline = hist = kernels.Histories(*(np.empty((n, r), F32) for _ in range(3)))
+    sums, group_means, swing = out = _observation(r, n)
+
+    def prior(loadings, group_of):
+        return kernels.Prior(
+            expected[:, 0].copy(), sd, icc[:, 0].copy(), F32(band), half, loadings, group_of
+        )
+
+    none = prior(kernels.NO_LOADINGS, kernels.NO_GROUPS)
+    kernels.start(none, noise_draws, kernels.NO_DRAWS, False, hist, draft, out)
     plain = expected[:, :1] + sd * noise_draws
     np.testing.assert_array_equal(baseline, plain)
     # with the calibration's draws: the level, two weights and the state's group shock
@@ -155,20 +167,16 @@ def test_start_is_the_plain_starting_state_and_its_observation(args, factor, ban
     group_of = rng.integers(0, 2, n).astype(np.int64)
     draws = rng.standard_normal((5, r)).astype(F32)
     drawn = np.empty((n, r), F32)
+    drawn_hist = kernels.Histories(np.empty((n, r), F32), np.empty((n, r), F32), drawn)
     kernels.start(
-        expected[:, 0].copy(), sd, noise_draws, loadings, draws, group_of, True,
-        icc[:, 0].copy(), F32(band), half, drawn, np.empty((n, r), F32), np.empty((n, r), F32),
-        *observed, presence, lobbied, np.empty((3, r), F32), np.empty((3, r), F32),
-        np.empty((n, r), F32),
-    )  # fmt: skip
+        prior(loadings, group_of), noise_draws, draws, True, drawn_hist, draft, _observation(r, n)
+    )
     shocks = loadings[:, :3] @ draws[:3] + loadings[:, 3:] * draws[3 + group_of]
     np.testing.assert_allclose(drawn, plain + shocks, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(base, rules.draft_base(plain, icc[:, :1], band, noise))
     assert (deviation == 0).all()
-    again = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
-    kernels.observe(
-        deviation, base, baseline, *observed, presence, lobbied, *member_csr, *again
-    )  # fmt: skip
+    again = _observation(r, n)
+    kernels.observe(hist, draft, member_csr, again)
     for got, want in zip((sums, group_means, swing), again, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
@@ -196,9 +204,9 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
         coefficients = rng.normal(size=(len(kernels.BASES), r)).astype(F32)
         coefficients[rng.random(len(kernels.BASES)) < p_zero] = 0  # bases not pushed this round
         if not full:
-            return coefficients, kernels.NO_ROWS, kernels.EMPTY_BASIS
+            return kernels.Pushes(coefficients, kernels.NO_ROWS, kernels.EMPTY_BASIS)
         rows = rng.integers(0, n, rng.integers(1, 2 * n + 1))  # some states, some twice
-        return coefficients, rows, rng.normal(size=(rows.size, r)).astype(F32)
+        return kernels.Pushes(coefficients, rows, rng.normal(size=(rows.size, r)).astype(F32))
 
     support_pushes = pushes(0.3, rng.random() < 0.5)
     icc_pushes = pushes(0.6, rng.random() < 0.3)
@@ -209,14 +217,9 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     lobbied = rng.random(n).astype(F32)
     base = rules.draft_base(baseline, icc, band, noise)
     # the round starts from an observation
-    sums = np.empty((3, r), dtype=F32)
-    group_means = np.empty((3, r), dtype=F32)
-    swing = np.empty((n, r), dtype=F32)
-    observed = (
-        baseline, (1 - f).astype(F32), True, form, kernels.pair_args(band / noise), presence,
-        lobbied, *member_csr, sums,
-    )  # fmt: skip
-    kernels.observe(deviation, base, *observed, group_means, swing)
+    sums, group_means, swing = out = _observation(r, n)
+    draft = _draft((1 - f).astype(F32), True, form, band, noise, presence, lobbied)
+    kernels.observe(kernels.Histories(deviation, base, baseline), draft, member_csr, out)
 
     def pressure(coefficients, rows, full):
         k = kernels.SWUNG
@@ -232,16 +235,17 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     d, b = deviation.copy(), base.copy()
     next_group_means = np.empty_like(group_means)
     kernels.deliberate(
-        d, b, swing, F32(1 - rate), *kinds, group_means, *support_pushes, *icc_pushes,
-        -half, observe_next, *observed[:7], sums, next_group_means,
+        kernels.Histories(d, b, baseline), kinds,
+        kernels.Round(F32(1 - rate), -half, support_pushes, icc_pushes), group_means,
+        observe_next, draft, kernels.Observation(sums, next_group_means, swing),
     )  # fmt: skip
     np.testing.assert_allclose(baseline + d, expected_support, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(
         rules.icc_from_draft_base(baseline, b, band, noise), expected_icc, rtol=1e-4, atol=1e-3
     )
     if observe_next:
-        again = (np.empty_like(sums), np.empty_like(group_means), np.empty_like(swing))
-        kernels.observe(d, b, *observed[:-1], *again)
+        again = _observation(r, n)
+        kernels.observe(kernels.Histories(d, b, baseline), draft, member_csr, again)
         for got, want in zip((sums, next_group_means, swing), again, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
@@ -251,17 +255,18 @@ def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
     zero = np.zeros((n, r), dtype=F32)
     base = np.ones((n, r), dtype=F32)
     k = len(kernels.BASES)
-    none = (np.zeros((k, r), F32), kernels.NO_ROWS, kernels.EMPTY_BASIS)
+    none = kernels.Pushes(np.zeros((k, r), F32), kernels.NO_ROWS, kernels.EMPTY_BASIS)
     kinds = kernels.kinds(
         np.ones((n, k), F32), np.full((n, 2), 0.1, dtype=F32), np.zeros((n, 2), F32)
     )
     means = np.zeros((2, r), dtype=F32)
     sums = np.empty((3, r), dtype=F32)
+    draft = _draft(
+        np.zeros(r, F32), False, np.zeros(7, F32), 1, 1, np.ones(n, F32), np.ones(n, F32)
+    )
     kernels.deliberate(
-        zero, base, np.ones((n, r), F32), F32(0.8), *kinds, means, *none, *none, F32(-0.5),
-        False, zero, np.zeros(r, F32), False, np.zeros(7, F32), kernels.pair_args(1),
-        np.ones(n, F32),
-        np.ones(n, F32), sums, means.copy(),
+        kernels.Histories(zero, base, zero), kinds, kernels.Round(F32(0.8), F32(-0.5), none, none),
+        means, False, draft, kernels.Observation(sums, means.copy(), np.ones((n, r), F32)),
     )  # fmt: skip
     assert (zero == 0).all() and (base == 1).all()
 
@@ -301,21 +306,19 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
     kinds = kernels.kinds(
         np.zeros((n, 4), F32), np.zeros((n, 3), F32), (membership / sizes).astype(F32)
     )
-    observed = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
-    kernels.votes(
-        deviation, base, baseline, gap, draft, form, kernels.pair_args(band / noise),
-        ((1 - h) / h).astype(F32), (1 / h).astype(F32), u, votes, counts,
-        draft, presence, lobbied, kinds[0], *kinds[6:9], *observed,
-    )  # fmt: skip
+    observed = _observation(r, n)
+    hist = kernels.Histories(deviation, base, baseline)
+    view = _draft(gap, draft, form, band, noise, presence, lobbied)
+    ballot = kernels.Ballot(((1 - h) / h).astype(F32), (1 / h).astype(F32), u, votes, counts)
+    kernels.votes(hist, view, ballot, draft, kinds, observed)
     np.testing.assert_array_equal(counts, rules.tally(votes))
     if draft:  # a vote on the draft observes it as ``observe`` does
-        again = (np.empty((3, r), F32), np.empty((3, r), F32), np.empty((n, r), F32))
-        kernels.observe(
-            deviation, base, baseline, gap, True, form, kernels.pair_args(band / noise),
-            presence, lobbied, *member_csr, *again,
-        )  # fmt: skip
-        for got, want in zip(observed, again, strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+        again = _observation(r, n)
+        kernels.observe(hist, view._replace(use_gap=True), member_csr, again)
+        # the group means are summed per kind of state here, per state there: they differ by
+        # float32 rounding of sums of up to a dozen deviations of up to 15
+        for got, want, atol in zip(observed, again, (1e-6, 2e-5, 1e-6), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=atol)
     # the thresholds of the plain rule; a vote may differ only within rounding of one of them
     t_yes, t_no = rules.present_tanh(stance, band, noise)
     w = ((1 - h)[:, None] - u) / h[:, None]
@@ -353,12 +356,13 @@ def test_votes_refuse_more_states_than_a_byte_counts():
     n, r = 256, 4
     z = np.zeros((n, r), F32)
     with pytest.raises(ValueError, match="at most 255"):
+        one = np.ones(n, F32)
+        kinds = kernels.kinds(np.zeros((n, 4), F32), np.zeros((n, 2), F32), np.zeros((n, 2), F32))
         kernels.votes(
-            z, z, z, np.zeros(r, F32), False, np.zeros(7, F32), kernels.pair_args(1.0),
-            np.ones(n, F32), np.ones(n, F32), z, np.empty((n, r), np.int8),
-            np.empty((4, r), np.int32), False, np.ones(n, F32), np.ones(n, F32),
-            np.zeros(n, np.int64), *kernels.csr(np.zeros((1, 2), F32)), np.empty((3, r), F32),
-            np.empty((2, r), F32), z,
+            kernels.Histories(z, z, z),
+            _draft(np.zeros(r, F32), False, np.zeros(7, F32), 1.0, 1.0, one, one),
+            kernels.Ballot(one, one, z, np.empty((n, r), np.int8), np.empty((4, r), np.int32)),
+            False, kinds, kernels.Observation(np.empty((3, r), F32), np.empty((2, r), F32), z),
         )  # fmt: skip
 
 

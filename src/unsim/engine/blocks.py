@@ -19,8 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from unsim.model import UNModel, kernels, rules
-from unsim.model.rules import NO, YES
+from unsim.model import UNModel, kernels
+from unsim.model.outcomes import ICC_REASON
+from unsim.model.procedure import vote_rule
 from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
 
 TALLY_CATEGORIES = ("yes", "no", "abstain", "absent")
@@ -61,57 +62,33 @@ def _pivotal_counts(
     outcomes: dict[str, NDArray[Any]],
     model: UNModel,
 ) -> NDArray[np.int64]:
-    """(states,) in how many runs each state's vote decided the outcome of the vote at ``stage``:
-    switching a yes to no (when adopted) or a no to yes (when not) would have flipped it; in the
-    Council, the ninth yes, or a permanent member's lone veto of a draft with nine yes.
+    """(states,) in how many runs each state's vote decided the outcome of the vote at ``stage``
+    (``VoteRule.swings`` and ``VoteRule.pivotal``: switching a yes to no when adopted, or a no to
+    yes when not, would have flipped it; in the Council, the ninth yes, or a permanent member's
+    lone veto of a draft with nine yes).
 
     Only close votes can have a pivotal state, so only their columns are examined."""
     held = outcomes[f"{stage}_held"]
+    none = np.zeros(votes.shape[0], dtype=np.int64)
     if not held.any():
-        return np.zeros(votes.shape[0], dtype=np.int64)
+        return none
+    rule = vote_rule(stage, model.spec.resolution.majority)
     adopted = outcomes[f"{stage}_adopted"]
     yes = outcomes[f"{stage}_yes"].astype(np.int32)
     no = outcomes[f"{stage}_no"].astype(np.int32)
-    if stage in GA_STAGES:
-        majority = model.spec.resolution.majority if stage == "plenary" else "simple"
-        if majority == "simple":
-            yes_decides = adopted & (yes - no <= 2)
-            no_decides = ~adopted & (yes - no >= -1)
-        else:  # two thirds: one yes switched to no, or one no to yes, flips the result
-            yes_decides = adopted & (3 * (yes - 1) < 2 * (yes + no))
-            no_decides = ~adopted & (3 * (yes + 1) >= 2 * (yes + no))
-        close = held & (yes_decides | no_decides)
-        if not close.any():
-            return np.zeros(votes.shape[0], dtype=np.int64)
-        v = votes[:, close]
-        if majority == "simple":
-            flip = rules.pivotal(v, adopted[close], (yes - no)[close])
-        else:
-            flip = (yes_decides[close] & (v == YES)) | (no_decides[close] & (v == NO))
-        return flip.sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
-    council = model.council[:, None]
+    permanent_no = None
     if stage == "sc_referral":
-        perm_no = sum(
-            outcomes[f"veto_{c}"].astype(np.int32) for c in model.world.security_council.permanent
-        )
-        lone_veto = (yes >= 9) & (perm_no == 1)
-        ninth = adopted & (yes == 9)
-        close = held & (lone_veto | ninth)
-        if not close.any():
-            return np.zeros(votes.shape[0], dtype=np.int64)
-        v = votes[:, close]
-        decides = ((v == NO) & model.permanent[:, None] & lone_veto[close]) | (
-            (v == YES) & ninth[close]
-        )
-    else:
-        ninth_yes = adopted & (yes == 9)
-        one_short = ~adopted & (yes == 8)
-        close = held & (ninth_yes | one_short)
-        if not close.any():
-            return np.zeros(votes.shape[0], dtype=np.int64)
-        v = votes[:, close]
-        decides = ((v == YES) & ninth_yes[close]) | ((v != YES) & one_short[close])
-    return (decides & council).sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
+        permanent_no = np.zeros(yes.shape, dtype=np.int32)
+        for c in model.world.security_council.permanent:
+            permanent_no += outcomes[f"veto_{c}"]
+    flips = rule.swings(adopted, yes, no, permanent_no)
+    close = held & (flips[0] | flips[1] | flips[2])
+    if not close.any():
+        return none
+    decides = rule.pivotal(votes[:, close], tuple(f[close] for f in flips), model.permanent)  # type: ignore[arg-type]
+    if not rule.assembly:
+        decides &= model.council[:, None]
+    return decides.sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
 
 
 def simulate_block(
@@ -260,8 +237,9 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
     reason = out["icc_reason"]
     res.sums["icc_softened"] = int((status == 1).sum())
     res.sums["icc_dropped"] = int((status == 2).sum())
-    for code, name in ((1, "bargain"), (2, "support_short"), (3, "amendment")):
-        res.sums[f"icc_dropped_{name}"] = int((reason == code).sum())
+    for code, name in enumerate(ICC_REASON):
+        if code:  # the reasons the language was given up
+            res.sums[f"icc_dropped_{name}"] = int((reason == code).sum())
     size = model.n_states + 1
     for stage in STAGES:
         held = out[f"{stage}_held"]

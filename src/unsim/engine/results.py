@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import math
-import os
-import shutil
 import stat
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,69 +12,56 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from unsim.atomic import TMP_PREFIX, temporary_folder, write_folder_atomically
+from unsim.atomic import write_folder_atomically
 from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
+from unsim.engine.output import (
+    check_output_folder,
+    is_results_folder,
+    output_errors,
+    place_run_table,
+    probe_output_folder,
+    staging_folder,
+)
 from unsim.engine.stats import hist_quantiles, proportion
-from unsim.errors import InputError, OutputError, SystemFailure, one_line
+from unsim.errors import InputError, one_line
+from unsim.model.outcomes import OUTCOMES, outcomes_for
+from unsim.model.procedure import vote_rule
 from unsim.model.rules import Vote
 from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
 
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Names kept here for the code that imports them from this module (the registry of outcomes
+#: lives in ``unsim.model.outcomes``, the output folder's safety in ``unsim.engine.output``).
+__all__ = [
+    "OUTCOMES",
+    "Results",
+    "build_per_state",
+    "build_summary",
+    "check_output_folder",
+    "is_results_folder",
+    "output_errors",
+    "probe_output_folder",
+    "runs_frame",
+    "staging_folder",
+    "threshold_text",
+]
 
-#: The outcomes a summary reports: (name, label, key in the aggregated sums).
-OUTCOMES: tuple[tuple[str, str, str], ...] = (
-    ("no_action_moved", "no-action motion moved", "no_action_motion_held"),
-    ("no_action_adopted", "no-action motion adopted", "no_action_motion_adopted"),
-    ("amendment_moved", "amendment deleting the ICC paragraphs moved", "amendment_held"),
-    ("amendment_adopted", "amendment adopted", "amendment_adopted"),
-    ("icc_retained", "ICC language retained", "icc_retained"),
-    ("icc_dropped_bargain", "ICC language dropped in a bargain", "icc_dropped_bargain"),
-    (
-        "icc_dropped_support_short",
-        "ICC language dropped, support short",
-        "icc_dropped_support_short",
-    ),
-    ("committee_adopted", "Third Committee adopts", "third_committee_adopted"),
-    ("plenary_adopted", "plenary adopts", "plenary_adopted"),
-    ("sc_agenda_adopted", "Council puts it on its agenda", "sc_agenda_adopted"),
-    ("referral_tabled", "referral draft tabled", "sc_referral_held"),
-    ("referral_vetoed", "referral vetoed", "sc_referral_vetoed"),
-    ("referral_adopted", "Council refers to the ICC", "sc_referral_adopted"),
-    ("invitation_offered", "invitation offered", "event_invitation_offered"),
-    (
-        "invitation_accepted",
-        "invitation accepted (ICC dropped for it)",
-        "event_invitation_accepted",
-    ),
-    ("invitation_withdrawn", "invitation withdrawn", "event_invitation_withdrawn"),
-    ("visit_held", "visit held", "event_visit_held"),
-    ("cooperation_halted", "cooperation halted", "event_cooperation_halted"),
-    ("deception_exposed", "deception exposed", "event_deception_exposed"),
-)
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def threshold_text(stage: str, majority: str) -> str:
-    if stage == "sc_agenda":
-        return "9 of 15"
-    if stage == "sc_referral":
-        return "9 of 15, no permanent no"
-    if stage == "plenary" and majority == "two_thirds":
-        return "2/3 of present and voting"
-    return "more yes than no"
+    """The voting rule of ``stage`` in words (``VoteRule.label``)."""
+    return vote_rule(stage, majority).label
 
 
 def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
     n = agg.n
-    outcomes = {}
-    for name, label, key in OUTCOMES:
-        outcomes[name] = {"label": label, **proportion(agg.sums.get(key, 0), n)}
     world = scenario.world
     assert isinstance(world, World)
-    for code in world.security_council.permanent:
-        outcomes[f"veto_{code}"] = {
-            "label": f"{code} vetoes",
-            **proportion(agg.sums.get(f"veto_{code}", 0), n),
-        }
+    # the outcomes that can happen in this scenario (``model.outcomes.outcomes_for``)
+    outcomes = {
+        o.name: {"label": o.label, **proportion(agg.sums.get(o.key, 0), n)}
+        for o in outcomes_for(scenario, world.security_council.permanent)
+    }
     tallies: dict[str, Any] = {}
     for stage in STAGES:
         held = agg.sums.get(f"{stage}_held", 0)
@@ -102,19 +83,15 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
                 )
             )
             entry[cat]["mean"] = float((hist * np.arange(len(hist))).sum() / max(hist.sum(), 1))
+        mean_pv = 0.0
         if stage not in SC_STAGES:
             yes = agg.hists[f"{stage}_yes"]
             no = agg.hists[f"{stage}_no"]
             mean_pv = float(
                 ((yes * np.arange(len(yes))).sum() + (no * np.arange(len(no))).sum()) / held
             )
-            entry["median_needed_yes"] = (
-                math.floor(mean_pv / 2) + 1
-                if scenario.resolution.majority == "simple" or stage != "plenary"
-                else math.ceil(2 * mean_pv / 3)
-            )
-        else:
-            entry["median_needed_yes"] = 9
+        rule = vote_rule(stage, scenario.resolution.majority)
+        entry["median_needed_yes"] = rule.needed_for(mean_pv)
         tallies[stage] = entry
     pivotal = []
     for stage, counts in agg.pivotal.items():
@@ -193,8 +170,13 @@ class Results:
         return None
 
     def outcome(self, name: str) -> dict[str, float]:
-        """Probability and 95 % interval of an outcome by name (see ``OUTCOMES``)."""
-        return dict(self.summary["outcomes"][name])
+        """Probability and 95 % interval of an outcome by name (see ``OUTCOMES``; only those
+        that apply to the scenario are in its summary)."""
+        outcomes = self.summary["outcomes"]
+        if name not in outcomes:
+            known = ", ".join(outcomes)
+            raise KeyError(f"outcome {name!r} does not apply to this scenario; it has: {known}")
+        return dict(outcomes[name])
 
     def outcome_table(self) -> pd.DataFrame:
         rows = [{"outcome": k, **v} for k, v in self.summary["outcomes"].items()]
@@ -237,14 +219,14 @@ class Results:
         if self.runs is not None:
             table(self.runs, "runs")
         elif self.runs_file is not None:
-            _place_run_table(self.runs_file, folder, table_format)
+            place_run_table(self.runs_file, folder, table_format)
         table(self.per_state, "per_state")
         if self.explain is not None:
             table(self.explain, "explain")
         (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2))
         (folder / "metadata.json").write_text(json.dumps(_jsonable(self.metadata), indent=2))
         if plots:
-            from unsim.results.plots import save_standard_plots
+            from unsim.plots import save_standard_plots
 
             save_standard_plots(self, folder)
 
@@ -277,24 +259,7 @@ class Results:
         ):
             raise InputError(f"{folder / 'summary.json'}: outcomes and tallies must be mappings")
 
-        def table(name: str) -> pd.DataFrame | None:
-            for ext, reader in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
-                p = folder / f"{name}.{ext}"
-                if p.exists():
-                    try:
-                        if not p.is_file():
-                            raise OSError(f"{p.name} is not a regular file")
-                        if p.stat().st_size > MAX_TABLE_BYTES:
-                            raise OSError(f"larger than {MAX_TABLE_BYTES >> 30} GiB")
-                        frame: pd.DataFrame = reader(p)
-                    except Exception as exc:  # pyarrow and pandas raise many kinds
-                        raise InputError(
-                            f"{p}: cannot read the table ({one_line(exc, with_type=False)})"
-                        ) from None
-                    return frame
-            return None
-
-        per_state = table("per_state")
+        per_state = _read_table(folder, "per_state")
         if per_state is None:
             raise InputError(f"{folder}: per_state table missing")
         from unsim.scenario.loader import scenario_from_dict
@@ -311,14 +276,33 @@ class Results:
             seed=seed,
             summary=summary,
             per_state=per_state,
-            runs=table("runs"),
+            runs=_read_table(folder, "runs"),
             metadata=metadata,
-            explain=table("explain"),
+            explain=_read_table(folder, "explain"),
         )
 
 
 #: Largest run or per-state table read back by :meth:`Results.load`.
 MAX_TABLE_BYTES = 4 << 30
+
+
+def _read_table(folder: Path, name: str) -> pd.DataFrame | None:
+    """A results folder's table ``name`` (Parquet, else CSV), None if it has none."""
+    for ext, reader in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
+        p = folder / f"{name}.{ext}"
+        if p.exists():
+            try:
+                if not p.is_file():
+                    raise OSError(f"{p.name} is not a regular file")
+                if p.stat().st_size > MAX_TABLE_BYTES:
+                    raise OSError(f"larger than {MAX_TABLE_BYTES >> 30} GiB")
+                frame: pd.DataFrame = reader(p)
+            except Exception as exc:  # pyarrow and pandas raise many kinds
+                raise InputError(
+                    f"{p}: cannot read the table ({one_line(exc, with_type=False)})"
+                ) from None
+            return frame
+    return None
 
 
 def _read_json(path: Path) -> Any:
@@ -350,7 +334,7 @@ def runs_frame(
     chunks: list[dict[str, np.ndarray]], scenario: Scenario | None = None
 ) -> pd.DataFrame:
     """The run table from per-block arrays (in block order)."""
-    from unsim.model.model import ICC_REASON, ICC_STATUS
+    from unsim.model.outcomes import ICC_REASON, ICC_STATUS
 
     cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     df = pd.DataFrame(cols)
@@ -358,124 +342,3 @@ def runs_frame(
     df["icc_status"] = pd.Categorical.from_codes(df["icc_status"].astype(int), list(ICC_STATUS))
     df["icc_reason"] = pd.Categorical.from_codes(df["icc_reason"].astype(int), list(ICC_REASON))
     return df
-
-
-def is_results_folder(folder: Path) -> bool:
-    """True when ``folder`` holds a ``metadata.json`` that unsim wrote (a seed and versions)."""
-    from unsim.safeio import FileReadError, read_bounded
-
-    try:
-        meta = json.loads(read_bounded(folder / "metadata.json"))
-    except (FileReadError, ValueError):
-        return False
-    return (
-        isinstance(meta, dict)
-        and "seed" in meta
-        and isinstance(meta.get("versions"), dict)
-        and "unsim" in meta["versions"]
-    )
-
-
-def check_output_folder(out: Path, force: bool = False, hint: str = "") -> None:
-    """Refuse an output folder whose contents unsim would lose: a user's files are never deleted.
-
-    Allowed: a path that does not exist, an empty folder, or (with ``force``) a results folder
-    that unsim wrote. Raises :class:`OutputError` otherwise, before anything is written.
-    """
-    try:
-        _check_output_folder(out, force, hint)
-    except OSError as exc:  # a path too long, a loop of links, a folder we may not list
-        raise OutputError(
-            f"{out}: cannot use it as output folder ({one_line(exc, with_type=False)})"
-        ) from None
-
-
-def _check_output_folder(out: Path, force: bool, hint: str) -> None:
-    if not out.exists() and not out.is_symlink():
-        return
-    if not out.is_dir() or out.is_symlink():
-        raise OutputError(f"{out}: exists and is not a folder; choose another output folder")
-    if not any(out.iterdir()):
-        return
-    if force and is_results_folder(out):
-        return
-    if force:
-        raise OutputError(
-            f"{out}: folder holds files that unsim did not write (no unsim metadata.json); "
-            "--force replaces only a results folder unsim wrote; choose another output folder"
-        )
-    raise OutputError(
-        f"{out}: folder exists and is not empty; nothing was written. Choose another output "
-        "folder, "
-        + (hint or "or add --force to replace it if it is a results folder that unsim wrote")
-    )
-
-
-@contextlib.contextmanager
-def output_errors(out: Path) -> Iterator[None]:
-    """Turn the operating system's refusals while writing ``out`` into clear errors."""
-    try:
-        yield
-    except OSError as exc:
-        where = exc.filename or out
-        reason = exc.strerror or str(exc)
-        if exc.errno in _PATH_ERRNOS:
-            raise OutputError(f"{out}: cannot write results there ({where}: {reason})") from None
-        raise SystemFailure(f"{out}: cannot write results ({where}: {reason})") from None
-    except RecursionError:  # pathlib's mkdir(parents=True) recurses once per missing folder
-        raise OutputError(f"{out}: cannot write results there (the path is too deep)") from None
-
-
-_PATH_ERRNOS = frozenset(
-    {
-        errno.EACCES,
-        errno.EPERM,
-        errno.EROFS,
-        errno.ENOTDIR,
-        errno.EEXIST,
-        errno.EISDIR,
-        errno.ENAMETOOLONG,
-        errno.ELOOP,
-        errno.ENOENT,
-        errno.EINVAL,
-    }
-)
-
-
-def probe_output_folder(out: Path) -> None:
-    """Check before a run that ``out`` can be created: its parent made, a folder written in it.
-    Raises :class:`OutputError` (or :class:`SystemFailure`) with the reason otherwise."""
-    with output_errors(out):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        probe = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{out.name}.", dir=out.parent))
-        probe.rmdir()
-
-
-def staging_folder(out: str | Path) -> Path:
-    """A new temporary folder beside ``out`` to build a results folder in (``Results.save``
-    renames it to ``out``): a run can stream its run table there while it runs."""
-    out = Path(out)
-    with output_errors(out):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        return temporary_folder(out)
-
-
-def _place_run_table(source: Path, folder: Path, table_format: str) -> None:
-    """Put a streamed run table into a results folder being written (as CSV if asked)."""
-    import pyarrow.parquet as pq
-
-    if table_format == "csv":
-        target = folder / "runs.csv"
-        with target.open("w", encoding="utf-8", newline="") as fh:
-            for i, batch in enumerate(pq.ParquetFile(source).iter_batches()):
-                batch.to_pandas().to_csv(fh, index=False, header=i == 0)
-        if source.parent == folder:
-            source.unlink()
-        return
-    target = folder / "runs.parquet"
-    if source == target:
-        return
-    if source.parent == folder:
-        os.replace(source, target)
-    else:
-        shutil.copyfile(source, target)

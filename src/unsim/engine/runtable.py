@@ -85,7 +85,7 @@ class RunTableWriter:
 
     @staticmethod
     def _labels(column: str) -> tuple[str, ...]:
-        from unsim.model.model import ICC_REASON, ICC_STATUS
+        from unsim.model.outcomes import ICC_REASON, ICC_STATUS
 
         return {"icc_status": ICC_STATUS, "icc_reason": ICC_REASON}[column]
 

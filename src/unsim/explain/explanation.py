@@ -12,7 +12,7 @@ import pandas as pd
 
 from unsim.engine.stats import proportion
 from unsim.errors import InputError, did_you_mean
-from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, mean_interval, held_runs, replay
+from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, held_runs, mean_interval, replay
 from unsim.explain.flip import VOTES, Flip, PartScale, modal, part_scale, smallest_shift
 from unsim.explain.record import RecordedVotes, recorded_votes
 from unsim.explain.tracker import DRAFT_STAGES, StageRecord

@@ -5,9 +5,12 @@ array whose last axis is replicates, and every agent acts on its slice. With ``r
 the plain one-history model, convenient to inspect; with thousands it is how the Monte Carlo engine
 runs. The rules (``unsim.model.rules`` and the strategies) are the same in both cases.
 
-A run: ``rounds.third_committee`` diplomatic rounds, the committee session (no-action motion,
-amendment, the draft), ``rounds.plenary`` rounds, the plenary vote, ``rounds.security_council``
-rounds, the Council's agenda vote and referral draft.
+A run walks the stages declared in ``unsim.model.stages``: ``rounds.third_committee`` diplomatic
+rounds, the committee session (no-action motion, amendment, the draft), ``rounds.plenary`` rounds,
+the plenary vote, ``rounds.security_council`` rounds, the Council's agenda vote and referral
+draft; each vote decided by its ``VoteRule`` (``unsim.model.procedure``). The parameters come from
+``unsim.model.params`` (in domain units) and the kernels' form of them from
+``unsim.model.kernel_args``; what a strategy sees and changes is ``unsim.model.diplomacy``.
 """
 
 from __future__ import annotations
@@ -19,197 +22,31 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model import kernels, rules
-from unsim.model.rules import ICC_FACTOR, Vote
-from unsim.scenario.schema import STAGES, Calibration, Scenario, World
+from unsim.model.agents import (
+    AllyCoalition,
+    MemberState,
+    SponsorCoalition,
+    TargetState,
+    VetoHolder,
+)
+from unsim.model.diplomacy import Diplomacy
+from unsim.model.kernel_args import DRAFT_VOTES, compile_parameters
+from unsim.model.outcomes import EVENTS, ICC_REASON, ICC_STATUS
+from unsim.model.params import build_parameters
+from unsim.model.procedure import VoteRule, vote_rule
+from unsim.model.stages import SESSIONS, STAGE_PLAN, Walk
+from unsim.scenario.schema import Scenario, World
 from unsim.strategies import BoundStrategy, bind
 from unsim.streams import Streams
 
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
 
-ICC_STATUS = ("retained", "softened", "dropped")
-ICC_REASON = ("none", "bargain", "support_short", "amendment")
-#: Events every run reports (strategies may add their own).
-EVENTS = (
-    "charm_offensive",
-    "invitation_offered",
-    "invitation_accepted",
-    "invitation_withdrawn",
-    "visit_held",
-    "threats_made",
-    "cooperation_halted",
-    "deception_exposed",
-    "inducements",
-)
-
-
-# --------------------------------------------------------------------------------------------
-# Agents
-# --------------------------------------------------------------------------------------------
-class MemberState(mesa.Agent):
-    """A member state. Its support for the draft is a row of the model's arrays (one value per
-    replicate). Each round the member states deliberate together (``UNModel.deliberate``): each
-    takes the pressure it received and moves toward its groups' shift; in the Council each votes
-    by its own rule."""
-
-    model: UNModel
-
-    def __init__(self, model: UNModel, index: int, iso3: str, name: str, group: str):
-        super().__init__(model)
-        self.index = index
-        self.iso3 = iso3
-        self.name = name
-        self.group = group
-
-    @property
-    def support(self) -> F:
-        """(replicates,) this state's support for the draft (its own row: no other state's is
-        formed)."""
-        m, i = self.model, self.index
-        return m.baseline[i] + m.deviation[i]  # type: ignore[no-any-return]
-
-    @property
-    def icc_aversion(self) -> F:
-        """(replicates,) what the ICC language costs this state."""
-        m, i, b = self.model, self.index, self.model.behaviour
-        return rules.icc_from_draft_base(
-            m.baseline[i], m.draft_base[i], b.abstention_band, b.vote_noise
-        )
-
-    @property
-    def mean_support(self) -> float:
-        return float(self.support.mean())
-
-    def stance(self, stage: str) -> F:
-        """This state's latent stance on the item voted at ``stage`` (per replicate)."""
-        return self.model.stances(stage)[self.index]
-
-    def council_stance(self, stage: str) -> F:
-        m, i = self.model, self.index
-        base = self.support + m.council_shift[i]
-        if stage == "sc_agenda":
-            return base + np.float32(m.behaviour.procedural_shift)  # type: ignore[no-any-return]
-        return rules.draft_stance(base, self.icc_aversion, 1.0)
-
-
-class VetoHolder(MemberState):
-    """A permanent member of the Security Council: its negative vote on a substantive draft is a
-    veto. A patron of the target defends it harder in the Council than in the Assembly."""
-
-    def council_stance(self, stage: str) -> F:
-        stance = super().council_stance(stage)
-        if self.model.patrons[self.index] and stage == "sc_referral":
-            stance = stance - np.float32(self.model.spec.actors.allies.patron_tie)
-        return stance
-
-
-class TargetState(MemberState):
-    """The state the draft addresses; it answers pressure with its response strategies."""
-
-    def respond(self) -> None:
-        m = self.model
-        share = m.expected_yes_share()
-        for strategy in m.strategies:
-            active = strategy.active_mask(m, share)
-            if active.any():
-                strategy.apply(m, active)
-
-
-class SponsorCoalition(mesa.Agent):
-    """The draft's main sponsors: they lobby undecided states, decide whether to give way on the ICC
-    language, and (as the Council's referral sponsors) whether to table a referral."""
-
-    model: UNModel
-
-    def lobby(self) -> None:
-        """Share the lobbying budget over undecided states (see ``rules.allocate``)."""
-        m = self.model
-        lob = m.spec.actors.sponsors.lobbying
-        if lob.budget and lob.efficacy:
-            m.shift("support", "lobbied", m.lobby_share(lob.budget * lob.efficacy))
-
-    def bargain(self) -> None:
-        m = self.model
-        rule = m.spec.actors.sponsors.bargaining
-        if m.round < rule.from_round or not m.spec.resolution.clauses.icc_referral:
-            return
-        retained = m.icc_retained
-        if not retained.any():
-            return
-        accept = np.zeros(m.n_replicates, dtype=bool)
-        for s in m.strategies:
-            offer = s.conditional_offer(m)
-            if offer is None:
-                continue
-            credibility = s.offer_credibility(m.sponsor_codes, rule.unmet_terms_discount)
-            judged = credibility + rule.credibility_noise * m.sponsor_judgement
-            accept |= offer & (judged >= rule.accept_offer_min_credibility)
-        short = m.expected_yes_share() < rule.drop_if_expected_yes_share_below
-        give = retained & (accept | short)
-        if give.any():
-            status = 2 if rule.action == "drop" else 1
-            m.icc_status[give] = status
-            m.icc_reason[give & accept] = ICC_REASON.index("bargain")
-            m.icc_reason[give & ~accept] = ICC_REASON.index("support_short")
-            for s in m.strategies:
-                s.on_icc_dropped(m, give)
-
-    def table_referral(self, expected_yes: F, veto_probability: F) -> B:
-        """Where the sponsors table a referral draft, from the yes votes they expect and the
-        chance of a veto they see (``procedure.council.table_referral``). With ``expected``, a
-        draft that can win nine votes is tabled with probability
-        ``1 - veto_probability * (1 - table_into_veto)``: always when no veto is expected, with
-        the chance ``table_into_veto`` into a certain veto (its own random stream)."""
-        council = self.model.spec.procedure.council
-        rule = council.table_referral
-        n = self.model.n_replicates
-        if rule == "expected":
-            chance = 1.0 - veto_probability * np.float32(1.0 - council.table_into_veto)
-            u = self.model.streams.uniform("sponsors:table_referral", n)
-            return (expected_yes >= 9) & (u < chance)  # type: ignore[no-any-return]
-        if rule == "always":
-            return np.ones(n, dtype=bool)
-        if rule == "never":
-            return np.zeros(n, dtype=bool)
-        if rule == "if_nine_votes":
-            return expected_yes >= 9  # type: ignore[no-any-return]
-        return (expected_yes >= 9) & (veto_probability < 0.5)  # type: ignore[no-any-return]
-
-
-class AllyCoalition(mesa.Agent):
-    """The target's allies and patrons: they counter-lobby undecided states and use procedure."""
-
-    model: UNModel
-
-    def counter_lobby(self) -> None:
-        m = self.model
-        lob = m.spec.actors.allies.counter_lobbying
-        if lob.budget and lob.efficacy and m.allies.any():
-            m.shift("support", "lobbied", -m.lobby_share(lob.budget * lob.efficacy))
-
-    def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
-        rule = self.model.spec.procedure.no_action_motion.move
-        n = self.model.n_replicates
-        if rule == "always":
-            return np.ones(n, dtype=bool)
-        if rule == "never":
-            return np.zeros(n, dtype=bool)
-        return expected_yes > expected_no  # type: ignore[no-any-return]
-
-    def moves_amendment(self) -> B:
-        rule = self.model.spec.procedure.amendment.move
-        m = self.model
-        if rule == "never" or not m.spec.resolution.clauses.icc_referral:
-            return np.zeros(m.n_replicates, dtype=bool)
-        if rule == "always":
-            return np.ones(m.n_replicates, dtype=bool)
-        return m.icc_retained.copy()
-
 
 # --------------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------------
-class UNModel(mesa.Model):
+class UNModel(Diplomacy, mesa.Model):
     """Member states, the Security Council, sponsors, target and allies, over ``replicates``
     independent histories advanced together.
 
@@ -281,196 +118,52 @@ class UNModel(mesa.Model):
 
     # -- construction -------------------------------------------------------------------------
     def _build_parameters(self) -> None:
-        s, w, b = self.spec, self.world, self.spec.behaviour
-        n = self.n_states
-        idx = w.index
-        cal = s.calibration if isinstance(s.calibration, Calibration) else None
-        if cal is not None:
-            fitted = {k: v for k, v in cal.behaviour.items() if k not in b.model_fields_set}
-            b = b.model_copy(update=fitted)
-            self.behaviour = b
-
-        def mask(refs: list[str]) -> B:
-            out = np.zeros(n, dtype=bool)
-            for r in refs:
-                for c in w.members_of(r):
-                    out[idx[c]] = True
-            return out
-
-        self._mask = mask
-        position = np.zeros(n, dtype=np.float32)
-        record = np.zeros(n, dtype=np.float32)
-        absence = np.full(n, b.absence, dtype=np.float32)
-        if cal is not None:
-            for code, cs in cal.states.items():
-                if code in idx:
-                    position[idx[code]] = cs.position
-                    if cs.absence is not None:
-                        absence[idx[code]] = cs.absence
-                    if cs.record is not None:
-                        record[idx[code]] = cs.record
-        icc = np.full(n, b.icc_aversion, dtype=np.float32)
-        for bloc, cost in b.icc_aversion_by_bloc.items():
-            icc[mask([bloc])] = cost
-        recept = np.full(n, b.receptiveness, dtype=np.float32)
-        shift = np.zeros(n, dtype=np.float32)
-        council = np.full(n, b.council_shift, dtype=np.float32)
-        for code, o in s.actors.states.items():
-            i = idx[code]
-            if o.position is not None:
-                position[i] = o.position
-            if o.icc_aversion is not None:
-                icc[i] = o.icc_aversion
-            if o.receptiveness is not None:
-                recept[i] = o.receptiveness
-            if o.absence is not None:
-                absence[i] = o.absence
-            shift[i] += o.support_shift
-            council[i] += o.council_shift
-        target = idx[s.resolution.target]
-        self.target = target
-        self.allies = mask(s.actors.allies.members)
-        self.patrons = mask(s.actors.allies.patrons)
-        self.allies[target] = False
-        self.sponsors = mask(s.resolution.sponsors)
-        self.sponsor_codes = [c for r in s.resolution.sponsors for c in w.members_of(r)]
-        cosponsors = mask(s.resolution.cosponsors) | self.sponsors
-        # each state's expected support, as named parts (kept for explanations) then summed
-        blocs = np.zeros(n)
-        for bloc, effect in b.bloc_effects.items():
-            blocs = blocs + effect * mask([bloc])
-        parts: dict[str, NDArray[np.float64]] = {
-            "intercept": np.full(n, b.intercept),
-            "position": b.position_weight * position.astype(np.float64),
-            "record": b.record_weight * record.astype(np.float64),
-            "blocs": blocs,
-            "ties": -s.actors.allies.tie * self.allies
-            - s.actors.allies.patron_tie * (self.patrons & ~self.allies),
-            "shift": shift.astype(np.float64),
-        }
-        self.support_parts = parts
-        support = np.sum(np.stack(list(parts.values())), axis=0)
-        support[target] = -50.0  # the target votes against the draft on itself
-        self._uncertainty = self._uncertainty_terms(cal, position, record, target)
-        absence[target] = 0.0
-        self.expected_support = support.astype(np.float32)[:, None]
-        self.icc_base = icc[:, None]
-        self.receptiveness = recept[:, None]
-        self.receptiveness[target] = 0.0
+        """The parameters (``params.build_parameters``, in domain units) and the kernels' form
+        of them (``kernel_args.compile_parameters``), with the names the rest of the model and
+        the strategies read."""
+        p = self.params = build_parameters(self.spec)
+        c = self.compiled = compile_parameters(p)
+        self.behaviour = p.behaviour
+        roles, traits = p.roles, p.traits
+        self.target = roles.target
+        self.allies, self.patrons, self.sponsors = roles.allies, roles.patrons, roles.sponsors
+        self.council, self.permanent = roles.council, roles.permanent
+        self.sponsor_codes = list(roles.sponsor_codes)
+        self.support_parts = traits.support_parts
+        self.expected_support = traits.expected_support[:, None]
+        self.icc_base = traits.icc_aversion[:, None]
+        self.receptiveness = traits.receptiveness[:, None]
         self.receptiveness_not_allied = self.receptiveness * (~self.allies)[:, None]
-        self.allies_basis = self.allies[:, None].astype(np.float32)
-        self.absence = absence[:, None]
-        self.presence = (np.float32(1.0) - absence).astype(np.float32)  # (states,)
-        self._presence_total = np.float32(self.presence.sum())
-        self.council_shift = council[:, None]
-        # both camps lobby the states in neither camp
-        lobbied = (~cosponsors & ~self.allies & ~self.patrons)[:, None].astype(np.float32)
-        lobbied[target] = 0.0
-        self.lobbied_receptiveness = lobbied * self.receptiveness
-        # influence groups: regional groups, blocs, and the target's camp
-        groups: list[B] = []
-        weights: list[float] = []
-        for g in ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG"):
-            groups.append(np.array([st.group == g or st.also_in_group == g for st in w.states]))
-            weights.append(b.regional_weight)
-        for name in (name for name, bloc in w.blocs.items() if bloc.influence):
-            groups.append(mask([name]))
-            weights.append(b.bloc_weight)
-        groups.append(self.allies | self.patrons)
-        weights.append(b.bloc_weight)
-        member = np.stack(groups, axis=1).astype(np.float32)
-        member[target] = 0.0
-        wts = member * np.asarray(weights, dtype=np.float32)[None, :]
-        rows = wts.sum(axis=1, keepdims=True)
-        self.membership = member
-        self.group_weights = np.where(rows > 0, wts / np.maximum(rows, 1e-9), 0.0).astype(
-            np.float32
-        )
-        # the kernels take groups as compressed rows: the group means (1 / group size over its
-        # members) and, in a round, the pull (``bloc_pull`` x the weights; see ``_kinds``)
-        sizes = np.maximum(member.sum(axis=0), 1.0)
-        self._group_means_csr = kernels.csr((member / sizes).astype(np.float32))
-        self._keep = np.float32(1.0 - b.bloc_pull)
-        # the vote model's constants in the kernels' form (see ``_argument_form``)
-        self._half = np.float32(0.5 / b.vote_noise)
-        self._pair = kernels.pair_args(b.abstention_band / b.vote_noise)
-        h = np.maximum(self.presence * np.float32(0.5), np.float32(1e-30))
-        self._w_offset = ((np.float32(1.0) - h) / h).astype(np.float32)
-        self._w_scale = (np.float32(1.0) / h).astype(np.float32)
-        self._lobbied_weights = np.ascontiguousarray(self.lobbied_receptiveness[:, 0])
-        # the named bases of a push, in ``kernels.BASES`` order
-        named = {
-            "undecided": self.receptiveness_not_allied[:, 0],
-            "lobbied": self.lobbied_receptiveness[:, 0],
-            "receptive": self.receptiveness_not_allied[:, 0],
-            "allies": self.allies_basis[:, 0],
-        }
-        self._bases = np.ascontiguousarray(
-            np.stack([named[name] for name in kernels.BASES], axis=1), dtype=np.float32
-        )
-        # states that move alike (the same bases and groups) share a round's pushes and pull
-        self._kinds = kernels.kinds(
-            self._bases, np.float32(b.bloc_pull) * self.group_weights, member / sizes
-        )
-        self._forms = {stage: self._argument_form(stage) for stage in _ASSEMBLY_VOTES}
-        council_codes = w.security_council.permanent + w.security_council.elected
-        self.council = mask(council_codes)
-        self.permanent = mask(w.security_council.permanent)
-
-    def _uncertainty_terms(
-        self, cal: Calibration | None, position: F, record: F, target: int
-    ) -> tuple[F, NDArray[np.int64], int] | None:
-        """What the calibration's fit leaves uncertain, drawn per run in ``_build_state``:
-        ``(loadings, group_of, groups)``. Each run draws the level (intercept and session-wide
-        shock), the position and record weights (correlated), and one shock per regional group;
-        ``loadings`` (states, 4) turn the standard normals of the level, the two weights and the
-        state's group into its support (``kernels.start``). None when the calibration gives no
-        uncertainty."""
-        u = cal.uncertainty if cal is not None else {}
-        if not u:
-            return None
-        level_sd = float(u.get("level_sd", 0.0))
-        p_sd = float(u.get("position_weight_sd", 0.0))
-        r_sd = float(u.get("record_weight_sd", 0.0))
-        rho = float(np.clip(u.get("weights_correlation", 0.0), -1.0, 1.0))
-        # (position, record) weights: their covariance's Cholesky factor over two normals
-        loadings = np.stack(
-            [
-                np.full(self.n_states, level_sd),
-                p_sd * position + r_sd * rho * record,
-                r_sd * np.sqrt(1.0 - rho * rho) * record,
-                np.full(self.n_states, float(u.get("group_shock_sd", 0.0))),
-            ],
-            axis=1,
-        ).astype(np.float32)
-        loadings[target] = 0.0
-        names = sorted({st.group for st in self.world.states})
-        group_of = np.array([names.index(st.group) for st in self.world.states], dtype=np.int64)
-        return np.ascontiguousarray(loadings), group_of, len(names)
+        self.lobbied_receptiveness = c.lobbied[:, None]
+        self.presence = c.presence
+        self.council_shift = traits.council_shift[:, None]
+        self.membership = p.groups.membership
 
     def _build_agents(self) -> None:
         w = self.world
         perm = set(w.security_council.permanent)
-        # plain lists in world order (model.agents holds them all; selecting an AgentSet per
-        # block would cost more than a round of diplomacy)
-        self.member_states: list[MemberState] = []
         for i, st in enumerate(w.states):
             cls: type[MemberState] = MemberState
             if i == self.target:
                 cls = TargetState
             elif st.iso3 in perm:
                 cls = VetoHolder
-            self.member_states.append(cls(self, i, st.iso3, st.name, st.group))
+            cls(self, i, st.iso3, st.name, st.group)
         self.sponsor_agent = SponsorCoalition(self)
         self.ally_agent = AllyCoalition(self)
+        # grouped by kind once (Mesa's AgentSet keeps the order of creation: world order), and
+        # kept as plain lists: the model reads them every round
+        states = self.agents.select(agent_type=MemberState)
+        self.member_states: list[MemberState] = list(states)
+        self.veto_holders: list[VetoHolder] = list(self.agents.select(agent_type=VetoHolder))
         target = self.member_states[self.target]
         assert isinstance(target, TargetState)
         self.target_agent: TargetState = target
-        self.council_agents = [a for a in self.member_states if self.council[a.index]]
+        self.council_agents = list(states.select(lambda a: bool(self.council[a.index])))
         self._council_rows = np.array([a.index for a in self.council_agents], dtype=np.intp)
 
     def _build_state(self) -> None:
-        n, r, b = self.n_states, self.n_replicates, self.behaviour
+        n, r = self.n_states, self.n_replicates
         self.icc_status = np.zeros(r, dtype=np.int8)
         if not self.spec.resolution.clauses.icc_referral:
             self.icc_status[:] = ICC_STATUS.index("dropped")
@@ -488,28 +181,17 @@ class UNModel(mesa.Model):
         self._next_group_means = np.empty_like(self._group_means)
         self._sums = np.empty((3, r), dtype=np.float32)
         self._no_gap = np.zeros(r, dtype=np.float32)
-        loadings, draws, group_of = kernels.NO_LOADINGS, kernels.NO_DRAWS, kernels.NO_GROUPS
-        if self._uncertainty is not None:  # the calibration's uncertainty, drawn per run
-            loadings, group_of, groups = self._uncertainty
-            draws = self.streams.normal("calibration:uncertainty", (3 + groups, r))
+        uncertainty, draws = self.params.uncertainty, kernels.NO_DRAWS
+        if uncertainty is not None:  # the calibration's uncertainty, drawn per run
+            draws = self.streams.normal("calibration:uncertainty", (3 + uncertainty.groups, r))
         kernels.start(
-            self.expected_support[:, 0],
-            np.float32(b.state_noise),
+            self.compiled.prior,
             noise,
-            loadings,
             draws,
-            group_of,
-            self._uncertainty is not None,
-            self.icc_base[:, 0],
-            np.float32(b.abstention_band),
-            self._half,
-            self.baseline,
-            self.draft_base,
-            self.deviation,
-            *self._draft_view(),
-            self._sums,
-            self._group_means,
-            self._swing,
+            uncertainty is not None,
+            self._histories(),
+            self._draft_view(),
+            self._observation(self._group_means),
         )
         # whether ``_swing``, ``_group_means`` and the two below hold ``observe`` of the current
         # state (a round's deliberation may observe the state it leaves, for the next round)
@@ -549,194 +231,6 @@ class UNModel(mesa.Model):
             support = self._cache["support"] = self.baseline + self.deviation
         return support  # type: ignore[no-any-return]
 
-    # -- the StrategyContext interface ----------------------------------------------------------
-    @property
-    def icc_retained(self) -> B:
-        return self.icc_status == 0  # type: ignore[no-any-return]
-
-    def icc_factor(self) -> F:
-        return _ICC_FACTORS[self.icc_status]  # type: ignore[no-any-return]
-
-    def _gap(self) -> tuple[F, bool]:
-        """(1 - the ICC factor per replicate, whether any is not 0): where the draft's tanh
-        argument must add back the aversion of softened or dropped ICC language."""
-        if not self.icc_status.any():
-            return self._no_gap, False
-        # the gap of status k is k / 2 (retained 0, softened 0.5, dropped 1)
-        return np.multiply(self.icc_status, np.float32(0.5), dtype=np.float32), True
-
-    def _argument_form(self, stage: str) -> F:
-        """The tanh argument of the vote at an Assembly ``stage`` (``rules.present_tanh`` of
-        ``stances(stage)``) as a ``kernels`` form: coefficients of the deviation d, the draft
-        base b, the baseline bl and the replicate's gap (1 - ICC factor). With h = 1 / (2 noise)
-        and the ICC aversion = bl - band - b / h (``rules.icc_from_draft_base``):
-
-        * draft: (support - factor x aversion - band) h = h d + b + gap (h bl - h band - b)
-        * amendment: (aversion - support + bias - band) h = -h d - b + (bias - 2 band) h
-        * no-action motion: (-support + bias - band) h = -h d - h bl + (bias - band) h
-        """
-        b = self.behaviour
-        h, band = 0.5 / b.vote_noise, b.abstention_band
-        if stage == "amendment":
-            form = (-h, -1.0, 0.0, 0.0, 0.0, (b.amendment_bias - 2 * band) * h, 0.0)
-        elif stage == "no_action_motion":
-            form = (-h, 0.0, 0.0, -h, 0.0, (b.no_action_bias - band) * h, 0.0)
-        else:
-            form = (h, 1.0, -1.0, 0.0, h, 0.0, -band * h)
-        return np.asarray(form, dtype=np.float32)
-
-    def _draft_view(self) -> tuple[Any, ...]:
-        """How the kernels see the draft as it stands, to observe it: (the ICC gap, whether any,
-        the draft vote's tanh form and pair, presence, lobbying weights)."""
-        gap, use_gap = self._gap()
-        return (
-            gap,
-            use_gap,
-            self._forms["third_committee"],
-            self._pair,
-            self.presence,
-            self._lobbied_weights,
-        )
-
-    def _observe(self) -> None:
-        """Where the draft stands at the start of the round (``kernels.observe``, unless the
-        last round's deliberation or a vote on the draft observed it already): the expected yes
-        share, swing, the total lobbying weight and the group means."""
-        if not self._observed:
-            kernels.observe(
-                self.deviation,
-                self.draft_base,
-                self.baseline,
-                *self._draft_view(),
-                *self._group_means_csr,
-                self._sums,
-                self._group_means,
-                self._swing,
-            )
-            self._observed = True
-        # sum of presence * P(yes) = (sum of presence + presence @ t_yes) / 2, same for no
-        self._share = np.empty(self.n_replicates, dtype=np.float32)
-        self._lobbied_total = np.empty(self.n_replicates, dtype=np.float32)
-        kernels.yes_share(self._sums, self._presence_total, self._share, self._lobbied_total)
-
-    def swing(self) -> F:
-        """(states, replicates) this round's swing (overwritten by the next round's)."""
-        self._observed_now()
-        return self._swing
-
-    def _observed_now(self) -> None:
-        if "observed" not in self._cache:
-            self._observe()
-            self._cache["observed"] = True
-
-    def undecided(self) -> F:
-        if "undecided" not in self._cache:
-            self._cache["undecided"] = self.swing() * self.receptiveness_not_allied
-        return self._cache["undecided"]  # type: ignore[no-any-return]
-
-    def lobbied(self) -> F:
-        """(states, replicates) lobbying weight: swing x receptiveness of states in neither camp."""
-        if "lobbied" not in self._cache:
-            self._cache["lobbied"] = self.swing() * self.lobbied_receptiveness
-        return self._cache["lobbied"]  # type: ignore[no-any-return]
-
-    def lobby_share(self, budget: float) -> F:
-        """Per-replicate coefficient that spreads ``budget`` over the ``lobbied`` weights: pushed on
-        the ``"lobbied"`` basis it gives ``rules.allocate(budget, lobbied())`` (the total weight
-        comes from ``observe``; the weights are never materialised)."""
-        self._observed_now()
-        return np.float32(budget) / self._lobbied_total  # type: ignore[no-any-return]
-
-    def shift(self, quantity: str, basis: Any, coefficient: Any, states: Any = None) -> None:
-        if isinstance(basis, str):
-            key = (quantity, basis)
-            prev = self._ledger.get(key)
-            self._ledger[key] = coefficient if prev is None else prev + coefficient
-            if states is None or basis not in kernels.BASES:
-                return
-            # the basis weighted by ``states``: the push on the whole basis, less its share on
-            # the states weighted otherwise than 1 (a few rows)
-            weights = np.broadcast_to(np.asarray(states, dtype=np.float32), (self.n_states,))
-            rows = np.flatnonzero(weights != 1)
-            if rows.size:
-                k = kernels.BASES.index(basis)
-                values = (self._bases[rows, k] * (weights[rows] - np.float32(1)))[:, None]
-                if k < kernels.SWUNG:
-                    values = values * self.swing()[rows]
-                self._custom.append((quantity, rows, values, coefficient))
-        else:
-            basis = np.asarray(basis, dtype=np.float32)
-            basis = basis[:, None] if basis.ndim == 1 else basis
-            rows = np.flatnonzero(basis.any(axis=1))  # the states it reaches
-            self._custom.append((quantity, rows, basis[rows], coefficient))
-
-    def _pushes(self, quantity: str) -> tuple[F, NDArray[np.int64], F]:
-        """This round's pushes to ``quantity`` as ``(coefficients, rows, values)``: the pressure
-        is ``swing * (bases[:, :2] @ coefficients[:2]) + bases[:, 2:] @ coefficients[2:]``
-        plus ``values[j]`` on state ``rows[j]``, with ``bases`` the named bases
-        (``kernels.BASES``: per-state weights, the first two also weighted by swing),
-        ``coefficients`` (4, replicates) their sums over the round's pushes, and ``values``
-        (len(rows), replicates) the pushes on custom bases, on the states they reach (empty if
-        there are none). Named bases are never materialised: the deliberation kernel forms
-        them."""
-        n_rep = self.n_replicates
-        coefficients = np.zeros((len(kernels.BASES), n_rep), dtype=np.float32)
-        for (q, name), coef in self._ledger.items():
-            if q != quantity:
-                continue
-            if name not in kernels.BASES:
-                raise ValueError(
-                    f"unknown basis {name!r}; allowed: {', '.join(kernels.BASES)} or an array"
-                )
-            coefficients[kernels.BASES.index(name)] += np.asarray(coef, dtype=np.float32)
-        rows: list[NDArray[np.int64]] = []
-        values: list[F] = []
-        for q, on, basis_rows, coef in self._custom:
-            if q == quantity and on.size:
-                rows.append(on)
-                term = basis_rows * np.asarray(coef, dtype=np.float32)
-                values.append(np.broadcast_to(term, (on.size, n_rep)).astype(np.float32))
-        if not rows:
-            return coefficients, kernels.NO_ROWS, kernels.EMPTY_BASIS
-        return coefficients, np.concatenate(rows), np.concatenate(values)
-
-    def pressure(self, quantity: str) -> F | None:
-        """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
-        coefficients, rows, values = self._pushes(quantity)
-        if not (coefficients.any() or rows.size):
-            return None
-        k = kernels.SWUNG
-        out = self.swing() * (self._bases[:, :k] @ coefficients[:k])
-        out += self._bases[:, k:] @ coefficients[k:]
-        if rows.size:
-            np.add.at(out, rows, values)
-        return out  # type: ignore[no-any-return]
-
-    def expected_yes_share(self) -> F:
-        self._observed_now()
-        return self._share
-
-    def state_mask(self, refs: list[str]) -> B:
-        return self._mask(refs)
-
-    def draw(self, stream: str, per_round: bool = True) -> F:
-        return self.streams.uniform(
-            f"strategy:{stream}", self.n_replicates, self.round if per_round else None
-        )
-
-    def event(self, name: str, mask: B) -> None:
-        cur = self.events.get(name)
-        self.events[name] = mask.copy() if cur is None else (cur | mask)
-
-    def has_event(self, name: str) -> B:
-        ev = self.events.get(name)
-        return np.zeros(self.n_replicates, dtype=bool) if ev is None else ev
-
-    def memory(self, key: str, initial: float = 0.0) -> F:
-        if key not in self._memory:
-            self._memory[key] = np.full(self.n_replicates, initial, dtype=np.float32)
-        return self._memory[key]
-
     # -- a diplomatic round ---------------------------------------------------------------------
     def step(self) -> None:
         """One round of diplomacy: the target responds, sponsors and allies lobby, the sponsors
@@ -764,21 +258,15 @@ class UNModel(mesa.Model):
         round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
         draft's tanh argument ``draft_base`` falls by them / (2 noise))."""
         self._observed_now()
+        c = self.compiled
         kernels.deliberate(
-            self.deviation,
-            self.draft_base,
-            self._swing,
-            self._keep,
-            *self._kinds,
+            self._histories(),
+            c.kinds,
+            kernels.Round(c.keep, -c.half, self._pushes("support"), self._pushes("icc_aversion")),
             self._group_means,
-            *self._pushes("support"),
-            *self._pushes("icc_aversion"),
-            -self._half,
             self._observe_next,
-            self.baseline,
-            *self._draft_view(),
-            self._sums,
-            self._next_group_means,
+            self._draft_view(),
+            self._observation(self._next_group_means),
         )
         # with ``_observe_next`` the kernel observed the state it leaves (the ICC language as
         # the sponsors left it this round); the swing of the round that ends is gone
@@ -815,47 +303,41 @@ class UNModel(mesa.Model):
             o[f"{stage}_{name}"] = counts[k].astype(np.int16)
         o[f"{stage}_adopted"] = adopted & held
 
-    def _assembly_vote(self, stage: str, held: B, majority: str) -> B:
+    def _assembly_vote(self, stage: str, held: B) -> B:
         """The vote at Assembly ``stage`` where ``held`` (``kernels.votes`` of the stage's tanh
-        argument, ``_argument_form``)."""
+        argument, ``kernel_args.argument_form``)."""
         if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
             none = np.zeros(self.n_replicates, dtype=bool)
             votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
             self._record(stage, none, votes, none, np.zeros((4, self.n_replicates), np.int32))
             return none
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
+        votes, counts = self.assembly_votes(stage, u)
+        adopted = self._rule(stage).adopted(counts[0], counts[1]) & held
+        self._record(stage, held, votes, adopted, counts)
+        return adopted
+
+    def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+        """Every member state's vote at Assembly ``stage`` from the uniforms ``u`` (states,
+        replicates), and the tally: ``MemberState.decide`` for all states at once, compiled
+        (``kernels.votes`` of the stage's tanh form). A vote on the draft also observes it."""
         votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
         counts = np.empty((4, self.n_replicates), dtype=np.int32)
-        draft = stage in _DRAFT_VOTES
+        draft = stage in DRAFT_VOTES
         gap, use_gap = self._gap() if draft else (self._no_gap, False)
+        c = self.compiled
         kernels.votes(
-            self.deviation,
-            self.draft_base,
-            self.baseline,
-            gap,
-            use_gap,
-            self._forms[stage],
-            self._pair,
-            self._w_offset,
-            self._w_scale,
-            u,
-            votes,
-            counts,
+            self._histories(),
+            c.draft(gap, use_gap, stage),
+            kernels.Ballot(c.w_offset, c.w_scale, u, votes, counts),
             # a vote on the draft also observes it for the rounds that follow (the state does
             # not change in between)
             draft,
-            self.presence,
-            self._lobbied_weights,
-            self._kinds[0],
-            *self._kinds[6:9],
-            self._sums,
-            self._group_means,
-            self._swing,
+            c.kinds,
+            self._observation(self._group_means),
         )
         self._observed = self._observed or draft
-        adopted = rules.majority_adopted(counts[0], counts[1], majority) & held
-        self._record(stage, held, votes, adopted, counts)
-        return adopted
+        return votes, counts
 
     def _council_vote(self, stage: str, held: B) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
         """Every member's vote by its own stance (``council_stance``), then one rule for the 15
@@ -866,9 +348,10 @@ class UNModel(mesa.Model):
         u = self.streams.uniform(f"vote:{stage}", (seats, r))
         cast = np.empty((seats, r), dtype=np.int8)
         counts = np.empty((4, r), dtype=np.int32)
-        band_half = np.float32(self.behaviour.abstention_band) * self._half
+        half = self.compiled.half
+        band_half = np.float32(self.behaviour.abstention_band) * half
         kernels.cast(
-            self._council_stances(stage), self._half, band_half, self._pair, u, cast, counts
+            self._council_stances(stage), half, band_half, self.compiled.pair, u, cast, counts
         )
         votes = np.full((self.n_states, r), rules.ABSENT, dtype=np.int8)
         votes[self._council_rows] = cast
@@ -899,93 +382,98 @@ class UNModel(mesa.Model):
         self._observe_next = False
 
     def simulate(self) -> dict[str, NDArray[Any]]:
-        """Run every round and stage; return per-replicate outcome arrays."""
+        """Run every round and stage (``stages.SESSIONS``); return per-replicate outcome
+        arrays."""
         s = self.spec
-        stages = set(s.resolution.stages)
-        rounds = s.simulation.rounds
-        r = self.n_replicates
-        alive = np.ones(r, dtype=bool)
-        none = np.zeros(r, dtype=bool)
-
-        self._diplomacy(rounds.third_committee)
-        # Third Committee session ------------------------------------------------------------
-        if "no_action_motion" in stages:
-            sums = np.empty((2, r), dtype=np.float32)
-            kernels.expected(
-                self.deviation,
-                self.draft_base,
-                self.baseline,
-                self._no_gap,
-                False,
-                self._forms["no_action_motion"],
-                self._pair,
-                self.presence,
-                sums,
-            )
-            # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
-            total = self._presence_total
-            moved = self.ally_agent.moves_no_action(
-                np.float32(0.5) * (total + sums[0]), np.float32(0.5) * (total - sums[1])
-            )
-            killed = self._assembly_vote("no_action_motion", moved, "simple")
-            alive &= ~killed
-        if "amendment" in stages:
-            moved = self.ally_agent.moves_amendment() & alive
-            deleted = self._assembly_vote("amendment", moved, "simple")
-            self.icc_reason[deleted & self.icc_retained] = ICC_REASON.index("amendment")
-            self.icc_status[deleted] = ICC_STATUS.index("dropped")
-            self._observed = False  # the draft changed
-        if "third_committee" in stages:
-            adopted = self._assembly_vote("third_committee", alive.copy(), "simple")
-            for st in self.strategies:
-                st.on_vote(self, "third_committee", adopted)
-            alive &= adopted
-        # Plenary ------------------------------------------------------------------------------
-        if "plenary" in stages:
-            self._diplomacy(rounds.plenary)
-            adopted = self._assembly_vote("plenary", alive.copy(), s.resolution.majority)
-            for st in self.strategies:
-                st.on_vote(self, "plenary", adopted)
-            alive &= adopted
-        # Security Council ---------------------------------------------------------------------
-        council = s.procedure.council
-        on_agenda = alive.copy() if council.requires_plenary_adoption else np.ones(r, dtype=bool)
-        if stages & {"sc_agenda", "sc_referral"}:
-            self._diplomacy(rounds.security_council)
-        if "sc_agenda" in stages:
-            votes, counts = self._council_vote("sc_agenda", on_agenda)
-            adopted = rules.council_adopted(counts[0], counts[1], procedural=True) & on_agenda
-            self._record("sc_agenda", on_agenda, votes, adopted, counts)
-            on_agenda = adopted
-        if "sc_referral" in stages:
-            ey, p_veto = self._expected_council("sc_referral")
-            tabled = on_agenda & self.sponsor_agent.table_referral(ey, p_veto)
-            if council.referral_requires_icc_language:
-                tabled &= self.icc_retained
-            votes, counts = self._council_vote("sc_referral", tabled)
-            perm_no = rules.tally(votes, self.permanent)[1]
-            adopted = rules.council_adopted(counts[0], perm_no, procedural=False) & tabled
-            self._record("sc_referral", tabled, votes, adopted, counts)
-            for code in self.world.security_council.permanent:
-                i = self.world.index[code]
-                self.outcomes[f"veto_{code}"] = tabled & (votes[i] == rules.NO)
-            self.outcomes["sc_referral_vetoed"] = tabled & (perm_no > 0)
+        held = set(s.resolution.stages)
+        walk = Walk(alive=np.ones(self.n_replicates, dtype=bool))
+        for session in SESSIONS:
+            stages = [st for st in session.stages if st.name in held]
+            if session.always or stages:
+                self._diplomacy(getattr(s.simulation.rounds, session.name))
+            for stage in stages:
+                getattr(self, stage.method)(walk)
         for st in self.strategies:
             st.finish(self)
-        # stages not in the scenario are reported as not held
-        for stage in STAGES:
-            if f"{stage}_held" not in self.outcomes:
-                zeros = np.zeros(r, dtype=np.int16)
-                self.outcomes.update(
-                    {
-                        f"{stage}_held": none,
-                        f"{stage}_yes": zeros,
-                        f"{stage}_no": zeros,
-                        f"{stage}_abstain": zeros,
-                        f"{stage}_absent": zeros,
-                        f"{stage}_adopted": none,
-                    }
-                )
+        self._report_rest()
+        self.running = False
+        return self.outcomes
+
+    # -- the stages (``stages.SESSIONS``) -------------------------------------------------------
+    def _no_action_motion(self, walk: Walk) -> None:
+        sums = np.empty((2, self.n_replicates), dtype=np.float32)
+        kernels.expected(
+            self._histories(), self.compiled.draft(self._no_gap, False, "no_action_motion"), sums
+        )
+        # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
+        total = self.compiled.presence_total
+        moved = self.ally_agent.moves_no_action(
+            np.float32(0.5) * (total + sums[0]), np.float32(0.5) * (total - sums[1])
+        )
+        walk.alive &= ~self._assembly_vote("no_action_motion", moved)
+
+    def _amendment(self, walk: Walk) -> None:
+        moved = self.ally_agent.moves_amendment() & walk.alive
+        deleted = self._assembly_vote("amendment", moved)
+        self.icc_reason[deleted & self.icc_retained] = ICC_REASON.index("amendment")
+        self.icc_status[deleted] = ICC_STATUS.index("dropped")
+        self._observed = False  # the draft changed
+
+    def _committee(self, walk: Walk) -> None:
+        self._draft_vote("third_committee", walk)
+
+    def _plenary(self, walk: Walk) -> None:
+        self._draft_vote("plenary", walk)
+
+    def _draft_vote(self, stage: str, walk: Walk) -> None:
+        adopted = self._assembly_vote(stage, walk.alive.copy())
+        for st in self.strategies:
+            st.on_vote(self, stage, adopted)
+        walk.alive &= adopted
+
+    def _agenda(self, walk: Walk) -> B:
+        if walk.on_agenda is None:
+            council = self.spec.procedure.council
+            walk.on_agenda = (
+                walk.alive.copy()
+                if council.requires_plenary_adoption
+                else np.ones(self.n_replicates, dtype=bool)
+            )
+        return walk.on_agenda
+
+    def _sc_agenda(self, walk: Walk) -> None:
+        on_agenda = self._agenda(walk)
+        votes, counts = self._council_vote("sc_agenda", on_agenda)
+        adopted = self._rule("sc_agenda").adopted(counts[0], counts[1]) & on_agenda
+        self._record("sc_agenda", on_agenda, votes, adopted, counts)
+        walk.on_agenda = adopted
+
+    def _sc_referral(self, walk: Walk) -> None:
+        ey, p_veto = self._expected_council("sc_referral")
+        tabled = self._agenda(walk) & self.sponsor_agent.table_referral(ey, p_veto)
+        if self.spec.procedure.council.referral_requires_icc_language:
+            tabled &= self.icc_retained
+        votes, counts = self._council_vote("sc_referral", tabled)
+        perm_no = rules.tally(votes, self.permanent)[1]
+        adopted = self._rule("sc_referral").adopted(counts[0], counts[1], perm_no) & tabled
+        self._record("sc_referral", tabled, votes, adopted, counts)
+        for code in self.world.security_council.permanent:
+            i = self.world.index[code]
+            self.outcomes[f"veto_{code}"] = tabled & (votes[i] == rules.NO)
+        self.outcomes["sc_referral_vetoed"] = tabled & (perm_no > 0)
+
+    def _rule(self, stage: str) -> VoteRule:
+        return vote_rule(stage, self.spec.resolution.majority)
+
+    def _report_rest(self) -> None:
+        """Stages not in the scenario, reported as not held; the ICC language and the events."""
+        r = self.n_replicates
+        none = np.zeros(r, dtype=bool)
+        zeros = np.zeros(r, dtype=np.int16)
+        for stage in STAGE_PLAN:
+            if f"{stage.name}_held" not in self.outcomes:
+                for key in stage.outcomes[:6]:
+                    self.outcomes[key] = none if key.endswith(("_held", "_adopted")) else zeros
         if "sc_referral_vetoed" not in self.outcomes:
             self.outcomes["sc_referral_vetoed"] = none
             for code in self.world.security_council.permanent:
@@ -995,8 +483,6 @@ class UNModel(mesa.Model):
         self.outcomes["icc_retained"] = self.icc_retained.copy()
         for name, ev in self.events.items():
             self.outcomes[f"event_{name}"] = ev.copy()
-        self.running = False
-        return self.outcomes
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
@@ -1011,53 +497,3 @@ class UNModel(mesa.Model):
         ids = getattr(mesa.Agent, "_ids", None)
         if isinstance(ids, dict):
             ids.pop(self, None)
-
-
-ICC_FACTOR_ARRAY = [ICC_FACTOR[s] for s in ICC_STATUS]
-_ICC_FACTORS = np.asarray(ICC_FACTOR_ARRAY, dtype=np.float32)
-#: Assembly votes, and those on the draft itself (its tanh argument depends on the ICC language)
-_ASSEMBLY_VOTES = ("no_action_motion", "amendment", "third_committee", "plenary")
-_DRAFT_VOTES = ("third_committee", "plenary")
-
-
-def inspect_run(scenario: Scenario, seed: int = 0, run: int = 0) -> dict[str, Any]:
-    """One history in full, for inspection: every state's vote at every stage held (Y, N, A, X;
-    empty where the stage was not held, or for states outside the Council), the per-round
-    trajectory of every state's support (Mesa's DataCollector), and the run's outcomes.
-
-    It is the one-replicate model with the streams of block ``run`` (the same history as run
-    ``run`` of a Monte Carlo with ``simulation.block_size: 1``)."""
-    import pandas as pd
-
-    model = UNModel(scenario, replicates=1, seed=seed, block=run, collect=True)
-    out = model.simulate()
-    codes = model.world.codes
-    letters = np.array([rules.VOTE_LETTERS[v] for v in Vote])
-    votes = pd.DataFrame(
-        {
-            stage: letters[v[:, 0]] if out[f"{stage}_held"][0] else ""
-            for stage, v in model.votes.items()
-        },
-        index=codes,
-    )
-    for stage in ("sc_agenda", "sc_referral"):
-        if stage in votes:
-            votes.loc[~model.council, stage] = ""
-    votes.index.name = "iso3"
-    assert model.datacollector is not None
-    agents = model.datacollector.get_agent_vars_dataframe().reset_index()
-    names = {a.unique_id: a.iso3 for a in model.member_states}
-    agents = agents[agents["AgentID"].isin(names)]
-    trajectory = agents.assign(iso3=agents["AgentID"].map(names)).pivot(
-        index="Step", columns="iso3", values="support"
-    )
-    trajectory.index.name = "round"
-    outcomes = {k: v[0].item() for k, v in out.items()}
-    outcomes["icc_status"] = ICC_STATUS[int(outcomes["icc_status"])]
-    outcomes["icc_reason"] = ICC_REASON[int(outcomes["icc_reason"])]
-    return {
-        "votes": votes,
-        "trajectory": trajectory,
-        "rounds": model.datacollector.get_model_vars_dataframe(),
-        "outcomes": outcomes,
-    }

@@ -36,10 +36,10 @@ from pydantic import BaseModel, ValidationError
 
 from unsim.engine.blocks import prepare_process
 from unsim.engine.core import plan_blocks
-from unsim.engine.results import OUTCOMES
 from unsim.engine.stats import proportion
 from unsim.errors import Problem, ScenarioError
 from unsim.model import UNModel
+from unsim.model.outcomes import outcomes_for
 from unsim.scenario.loader import split_path
 from unsim.scenario.schema import GA_STAGES, Scenario, World
 
@@ -168,8 +168,8 @@ def point_record(counts: Mapping[str, int], n: int, scenario: Scenario) -> dict[
     95 % interval, and the mean yes votes of each Assembly stage where it was held."""
     world = scenario.world
     assert isinstance(world, World)
-    keys = [(name, key) for name, _label, key in OUTCOMES]
-    keys += [(f"veto_{c}", f"veto_{c}") for c in world.security_council.permanent]
+    # the outcomes that apply to the point's scenario, as in its summary
+    keys = [(o.name, o.key) for o in outcomes_for(scenario, world.security_council.permanent)]
     outcomes = {}
     for name, key in keys:
         stats = proportion(counts.get(key, 0), n)

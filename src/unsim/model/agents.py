@@ -1,0 +1,225 @@
+"""The agents: member states (veto holders and the target among them), the sponsors' coalition
+and the target's allies.
+
+A member state's quantities are rows of the model's arrays (one value per replicate): its
+support, its ICC aversion, its stance at a stage. Its decision rule is a class method over all
+the states of a kind at once (``MemberState.decide``: the plain rule of ``unsim.model.rules``,
+which the model's compiled kernels apply to every state in one pass; the tests check the two
+agree). The model groups them by kind with Mesa's ``AgentSet`` (``agents.select``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from unsim.model import rules
+from unsim.model.outcomes import ICC_REASON
+
+if TYPE_CHECKING:
+    from unsim.model.model import UNModel
+
+F = NDArray[np.float32]
+B = NDArray[np.bool_]
+
+
+class MemberState(mesa.Agent):
+    """A member state. Its support for the draft is a row of the model's arrays (one value per
+    replicate). Each round the member states deliberate together (``UNModel.deliberate``): each
+    takes the pressure it received and moves toward its groups' shift; in the Council each votes
+    by its own rule."""
+
+    model: UNModel
+
+    def __init__(self, model: UNModel, index: int, iso3: str, name: str, group: str):
+        super().__init__(model)
+        self.index = index
+        self.iso3 = iso3
+        self.name = name
+        self.group = group
+
+    @property
+    def support(self) -> F:
+        """(replicates,) this state's support for the draft (its own row: no other state's is
+        formed)."""
+        m, i = self.model, self.index
+        return m.baseline[i] + m.deviation[i]  # type: ignore[no-any-return]
+
+    @property
+    def icc_aversion(self) -> F:
+        """(replicates,) what the ICC language costs this state."""
+        m, i, b = self.model, self.index, self.model.behaviour
+        return rules.icc_from_draft_base(
+            m.baseline[i], m.draft_base[i], b.abstention_band, b.vote_noise
+        )
+
+    @property
+    def mean_support(self) -> float:
+        return float(self.support.mean())
+
+    @property
+    def absence(self) -> float:
+        """This state's probability of being absent from an Assembly vote (its parameter)."""
+        return float(self.model.params.traits.absence[self.index])
+
+    @property
+    def receptiveness(self) -> float:
+        """How far pressure moves this state (its parameter)."""
+        return float(self.model.params.traits.receptiveness[self.index])
+
+    @classmethod
+    def decide(cls, states: Iterable[MemberState], stage: str, u: F) -> NDArray[np.int8]:
+        """The votes of ``states`` at the Assembly ``stage``, all replicates at once:
+        (len(states), replicates) ``rules.Vote`` codes from one uniform ``u`` per state and
+        replicate. Each state votes by its stance (``UNModel.stances``) and its absence as
+        ``rules.cast_votes`` draws: the plain rule that ``kernels.votes`` applies compiled."""
+        agents = list(states)
+        if not agents:
+            return np.empty((0, u.shape[-1]), dtype=np.int8)
+        m = agents[0].model
+        rows = np.array([a.index for a in agents], dtype=np.intp)
+        b = m.behaviour
+        absence = m.params.traits.absence[rows][:, None]
+        stance = m.stances(stage)[rows]
+        return rules.cast_votes(stance, b.abstention_band, b.vote_noise, absence, u)
+
+    @classmethod
+    def decide_in_council(cls, states: Iterable[MemberState], stage: str, u: F) -> NDArray[np.int8]:
+        """The votes of Council members ``states`` at ``stage`` (all present), each by its own
+        ``council_stance``: ``rules.cast_votes`` with no absence (``kernels.cast`` compiled)."""
+        agents = list(states)
+        if not agents:
+            return np.empty((0, u.shape[-1]), dtype=np.int8)
+        b = agents[0].model.behaviour
+        stance = np.stack([a.council_stance(stage) for a in agents])
+        none = np.zeros((1, 1), dtype=np.float32)
+        return rules.cast_votes(stance, b.abstention_band, b.vote_noise, none, u)
+
+    def stance(self, stage: str) -> F:
+        """This state's latent stance on the item voted at ``stage`` (per replicate)."""
+        return self.model.stances(stage)[self.index]
+
+    def council_stance(self, stage: str) -> F:
+        m, i = self.model, self.index
+        base = self.support + m.council_shift[i]
+        if stage == "sc_agenda":
+            return base + np.float32(m.behaviour.procedural_shift)  # type: ignore[no-any-return]
+        return rules.draft_stance(base, self.icc_aversion, 1.0)
+
+
+class VetoHolder(MemberState):
+    """A permanent member of the Security Council: its negative vote on a substantive draft is a
+    veto. A patron of the target defends it harder in the Council than in the Assembly."""
+
+    def council_stance(self, stage: str) -> F:
+        stance = super().council_stance(stage)
+        if self.model.patrons[self.index] and stage == "sc_referral":
+            stance = stance - np.float32(self.model.spec.actors.allies.patron_tie)
+        return stance
+
+
+class TargetState(MemberState):
+    """The state the draft addresses; it answers pressure with its response strategies."""
+
+    def respond(self) -> None:
+        m = self.model
+        share = m.expected_yes_share()
+        for strategy in m.strategies:
+            active = strategy.active_mask(m, share)
+            if active.any():
+                strategy.apply(m, active)
+
+
+class SponsorCoalition(mesa.Agent):
+    """The draft's main sponsors: they lobby undecided states, decide whether to give way on the ICC
+    language, and (as the Council's referral sponsors) whether to table a referral."""
+
+    model: UNModel
+
+    def lobby(self) -> None:
+        """Share the lobbying budget over undecided states (see ``rules.allocate``)."""
+        m = self.model
+        lob = m.spec.actors.sponsors.lobbying
+        if lob.budget and lob.efficacy:
+            m.shift("support", "lobbied", m.lobby_share(lob.budget * lob.efficacy))
+
+    def bargain(self) -> None:
+        m = self.model
+        rule = m.spec.actors.sponsors.bargaining
+        if m.round < rule.from_round or not m.spec.resolution.clauses.icc_referral:
+            return
+        retained = m.icc_retained
+        if not retained.any():
+            return
+        accept = np.zeros(m.n_replicates, dtype=bool)
+        for s in m.strategies:
+            offer = s.conditional_offer(m)
+            if offer is None:
+                continue
+            credibility = s.offer_credibility(m.sponsor_codes, rule.unmet_terms_discount)
+            judged = credibility + rule.credibility_noise * m.sponsor_judgement
+            accept |= offer & (judged >= rule.accept_offer_min_credibility)
+        short = m.expected_yes_share() < rule.drop_if_expected_yes_share_below
+        give = retained & (accept | short)
+        if give.any():
+            status = 2 if rule.action == "drop" else 1
+            m.icc_status[give] = status
+            m.icc_reason[give & accept] = ICC_REASON.index("bargain")
+            m.icc_reason[give & ~accept] = ICC_REASON.index("support_short")
+            for s in m.strategies:
+                s.on_icc_dropped(m, give)
+
+    def table_referral(self, expected_yes: F, veto_probability: F) -> B:
+        """Where the sponsors table a referral draft, from the yes votes they expect and the
+        chance of a veto they see (``procedure.council.table_referral``). With ``expected``, a
+        draft that can win nine votes is tabled with probability
+        ``1 - veto_probability * (1 - table_into_veto)``: always when no veto is expected, with
+        the chance ``table_into_veto`` into a certain veto (its own random stream)."""
+        council = self.model.spec.procedure.council
+        rule = council.table_referral
+        n = self.model.n_replicates
+        if rule == "expected":
+            chance = 1.0 - veto_probability * np.float32(1.0 - council.table_into_veto)
+            u = self.model.streams.uniform("sponsors:table_referral", n)
+            return (expected_yes >= 9) & (u < chance)  # type: ignore[no-any-return]
+        if rule == "always":
+            return np.ones(n, dtype=bool)
+        if rule == "never":
+            return np.zeros(n, dtype=bool)
+        if rule == "if_nine_votes":
+            return expected_yes >= 9  # type: ignore[no-any-return]
+        return (expected_yes >= 9) & (veto_probability < 0.5)  # type: ignore[no-any-return]
+
+
+class AllyCoalition(mesa.Agent):
+    """The target's allies and patrons: they counter-lobby undecided states and use procedure."""
+
+    model: UNModel
+
+    def counter_lobby(self) -> None:
+        m = self.model
+        lob = m.spec.actors.allies.counter_lobbying
+        if lob.budget and lob.efficacy and m.allies.any():
+            m.shift("support", "lobbied", -m.lobby_share(lob.budget * lob.efficacy))
+
+    def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
+        rule = self.model.spec.procedure.no_action_motion.move
+        n = self.model.n_replicates
+        if rule == "always":
+            return np.ones(n, dtype=bool)
+        if rule == "never":
+            return np.zeros(n, dtype=bool)
+        return expected_yes > expected_no  # type: ignore[no-any-return]
+
+    def moves_amendment(self) -> B:
+        rule = self.model.spec.procedure.amendment.move
+        m = self.model
+        if rule == "never" or not m.spec.resolution.clauses.icc_referral:
+            return np.zeros(m.n_replicates, dtype=bool)
+        if rule == "always":
+            return np.ones(m.n_replicates, dtype=bool)
+        return m.icc_retained.copy()

@@ -1,0 +1,85 @@
+"""The stages of a run, declared as data: which body votes, by which rule, after which rounds of
+diplomacy, on which replicates, and what each reports. ``UNModel.simulate`` walks them in order.
+
+A run: ``rounds.third_committee`` diplomatic rounds, the committee session (no-action motion,
+amendment, the draft), ``rounds.plenary`` rounds and the plenary vote, ``rounds.security_council``
+rounds, the Council's agenda vote and referral draft. A stage the scenario leaves out is reported
+as not held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from unsim.model.procedure import VoteRule, vote_rule
+
+#: What every vote reports, per replicate (``<stage>_<name>``).
+VOTE_OUTCOMES = ("held", "yes", "no", "abstain", "absent", "adopted")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One vote of a run."""
+
+    name: str  #: the stage's name in scenarios (``resolution.stages``)
+    body: str  #: "assembly" or "council"
+    method: str  #: the ``UNModel`` method that holds it (takes and updates the ``Walk``)
+    inputs: str  #: the replicates it may be held in, in words
+    extra_outcomes: tuple[str, ...] = ()  #: what it reports beyond ``VOTE_OUTCOMES``
+
+    def rule(self, majority: str) -> VoteRule:
+        """Its voting rule under the resolution's ``majority``."""
+        return vote_rule(self.name, majority)
+
+    @property
+    def outcomes(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}_{o}" for o in VOTE_OUTCOMES) + self.extra_outcomes
+
+
+@dataclass(frozen=True)
+class Session:
+    """Rounds of diplomacy (``simulation.rounds.<name>``), then the session's stages."""
+
+    name: str
+    stages: tuple[Stage, ...]
+    #: the rounds run even when none of its stages is held
+    always: bool = False
+
+
+@dataclass
+class Walk:
+    """What passes from stage to stage, per replicate."""
+
+    alive: NDArray[np.bool_]  #: (replicates,) the draft still stands (not killed nor failed)
+    on_agenda: NDArray[np.bool_] | None = None  #: (replicates,) the Council may vote on it
+
+
+SESSIONS: tuple[Session, ...] = (
+    Session(
+        "third_committee",
+        (
+            Stage("no_action_motion", "assembly", "_no_action_motion", "where the allies move it"),
+            Stage("amendment", "assembly", "_amendment", "where the allies move it, draft alive"),
+            Stage("third_committee", "assembly", "_committee", "where the draft is alive"),
+        ),
+        always=True,
+    ),
+    Session("plenary", (Stage("plenary", "assembly", "_plenary", "adopted in committee"),)),
+    Session(
+        "security_council",
+        (
+            Stage("sc_agenda", "council", "_sc_agenda", "adopted in plenary (or always)"),
+            Stage(
+                "sc_referral",
+                "council",
+                "_sc_referral",
+                "on the agenda, where the sponsors table it",
+                ("sc_referral_vetoed",),
+            ),
+        ),
+    ),
+)
+STAGE_PLAN: tuple[Stage, ...] = tuple(st for session in SESSIONS for st in session.stages)
