@@ -146,10 +146,16 @@ class Session:
         base_runs, runs = self.baseline.runs, results.runs
         assert base_runs is not None and runs is not None
         out = []
-        for name, o in results.summary["outcomes"].items():
+        shown = results.summary["outcomes"]
+        # an outcome of the baseline that cannot happen in the what-if (its strategy switched
+        # off) is shown too, as the run table has it: never
+        every = {**self.baseline.summary["outcomes"], **shown}
+        for name, o in every.items():
             key = keys.get(name, name)  # a veto's run column is its outcome's name
             if key not in runs or key not in base_runs:
                 continue
+            if name not in shown:
+                o = {"label": o["label"], **proportion(int(runs[key].sum()), len(runs))}
             d = paired_difference(
                 base_runs[key].to_numpy(dtype=bool), runs[key].to_numpy(dtype=bool)
             )
