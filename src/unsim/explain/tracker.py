@@ -148,7 +148,7 @@ class Tracker:
         # the pull: the bloc-pull-weighted means of each state's groups (as the kernels form it)
         sizes = np.maximum(model.membership.sum(axis=0), 1.0)
         self._means_of = (model.membership / sizes).T.astype(np.float32)  # (groups, states)
-        self._pull_of = np.float32(model.behaviour.bloc_pull) * model.group_weights.astype(
+        self._pull_of = np.float32(model.behaviour.bloc_pull) * model.params.groups.weights.astype(
             np.float32
         )
         model.step = self._tracked_step  # type: ignore[method-assign]
@@ -271,7 +271,7 @@ class Tracker:
             if name in self._icc:
                 part -= factor * self._icc[name]
             parts[name] = part
-        absence = np.asarray(m.absence, np.float32).reshape(n, -1)[:, 0]
+        absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
         stance = np.array(m.stances(stage), dtype=np.float32)
         held = np.ones(r, dtype=bool)  # set from the outcomes after the run
         self.stages[stage] = StageRecord(parts, stance, held, absence)
