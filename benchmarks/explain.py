@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from unsim.engine import run
     from unsim.engine.attribution import attribute
-    from unsim.engine.results import staging_folder
     from unsim.explain.breakdown import save_with
+    from unsim.results.tables import staging_folder
     from unsim.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO)

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from unsim.engine import run
-    from unsim.engine.results import staging_folder
+    from unsim.results.tables import staging_folder
     from unsim.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from unsim.atomic import write_atomically, write_folder_atomically
-from unsim.engine.runtable import RunTableWriter
+from unsim.results.runtable import RunTableWriter
 
 
 def test_a_failed_file_write_keeps_the_old_file(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from unsim.cli import main
-from unsim.engine.results import Results
+from unsim.results.tables import Results
 
 from .conftest import DEFAULT_SCENARIO, ROOT
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from unsim.engine import DaskExecutor, plan_blocks, run
-from unsim.engine.results import _jsonable
-from unsim.engine.stats import wilson_interval
 from unsim.model import UNModel, Vote
+from unsim.results.stats import wilson_interval
+from unsim.results.tables import _jsonable
 from unsim.scenario import load_scenario
 from unsim.scenario.schema import GA_STAGES
 

@@ -11,11 +11,11 @@ import pytest
 from unsim.cli import main
 from unsim.engine import run
 from unsim.engine.blocks import simulate_block
-from unsim.engine.results import Results
 from unsim.explain import explain, replay
 from unsim.explain.breakdown import STANCE, Replay
 from unsim.explain.flip import modal, probabilities
 from unsim.explain.tracker import Tracker
+from unsim.results.tables import Results
 from unsim.scenario import load_scenario
 
 from .conftest import DEFAULT_SCENARIO

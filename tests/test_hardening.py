@@ -76,7 +76,7 @@ def test_sigterm_while_saving_leaves_no_partial_folder(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import sys, time
-        from unsim.engine import results
+        from unsim.results import tables as results
         write = results.Results._write
         def slow(self, folder, *args):
             write(self, folder, *args)
@@ -215,12 +215,12 @@ def test_an_unexpected_error_prints_one_line_and_saves_the_traceback(
 ) -> None:
     import tempfile
 
-    import unsim.cli
+    import unsim.cli.commands
 
     def broken(args: object) -> int:
         raise RuntimeError("something the code did not expect")
 
-    monkeypatch.setattr(unsim.cli, "cmd_schema", broken)
+    monkeypatch.setattr(unsim.cli.commands, "cmd_schema", broken)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert main(["schema"]) == 1
     err = capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from unsim.engine import OUTCOMES, run
 from unsim.model.outcomes import outcomes_for
-from unsim.report import format_summary
+from unsim.results.text import format_summary
 from unsim.scenario import load_scenario
 
 from .conftest import DEFAULT_SCENARIO

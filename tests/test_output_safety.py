@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from unsim.cli import main
-from unsim.engine.results import is_results_folder
 from unsim.errors import ScenarioError
+from unsim.results.tables import is_results_folder
 from unsim.scenario import load_scenario
 
 from .conftest import DEFAULT_SCENARIO

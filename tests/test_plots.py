@@ -18,7 +18,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from unsim.engine import OUTCOMES, Results, run
-from unsim.engine.stats import paired_difference
 from unsim.results.plots import (
     FUNNEL,
     plot_comparison,
@@ -28,6 +27,7 @@ from unsim.results.plots import (
     plot_tally_summary,
     save_standard_plots,
 )
+from unsim.results.stats import paired_difference
 from unsim.scenario import World, load_scenario
 
 from .conftest import DEFAULT_SCENARIO

@@ -11,9 +11,9 @@ import pytest
 
 from unsim import load_scenario, run
 from unsim.cli import main
-from unsim.engine.results import Results
 from unsim.errors import OutputError
 from unsim.results.report.html import render_report, write_report
+from unsim.results.tables import Results
 from unsim.scenario.labels import is_code_path
 
 from .conftest import DEFAULT_SCENARIO

@@ -93,8 +93,8 @@ def test_change_level() -> None:
 def test_run_table_written_in_batches_equals_the_one_written_at_once(tmp_path: Path) -> None:
     from unsim.engine import run
     from unsim.engine.blocks import iter_blocks
-    from unsim.engine.results import runs_frame
-    from unsim.engine.runtable import RunTableWriter
+    from unsim.results.runtable import RunTableWriter
+    from unsim.results.tables import runs_frame
     from unsim.scenario import load_scenario
 
     scenario = load_scenario(DEFAULT_SCENARIO)
@@ -126,7 +126,7 @@ def test_run_table_written_in_batches_equals_the_one_written_at_once(tmp_path: P
 
 
 def test_an_interrupted_stream_leaves_no_file(tmp_path: Path) -> None:
-    from unsim.engine.runtable import RunTableWriter
+    from unsim.results.runtable import RunTableWriter
 
     path = tmp_path / "runs.parquet"
     with pytest.raises(RuntimeError), RunTableWriter(path) as writer:

@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 import unsim.studies.points as points_mod
+from unsim.cli.sweep import parse_param
 from unsim.errors import ScenarioError
 from unsim.scenario.loader import read_yaml
 from unsim.studies.strategy_compare import compare_strategies, default_variants, plot_strategies
-from unsim.studies.sweep_cli import parse_param
 from unsim.studies.sweeps import (
     grid_points,
     lhs_points,

@@ -45,8 +45,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from unsim.engine.core import run
-from unsim.engine.results import Results
-from unsim.engine.stats import paired_difference
+from unsim.results.stats import paired_difference
+from unsim.results.tables import Results
 from unsim.scenario.labels import strategy_name
 from unsim.scenario.schema import Scenario
 from unsim.strategies import Strategy
@@ -315,7 +315,7 @@ def format_attribution(attribution: dict[str, Any]) -> list[str]:
     """A short table of the attribution, as lines of text."""
     if not attribution:
         return []
-    from unsim.report import STAGE_LABELS
+    from unsim.results.text import STAGE_LABELS
 
     stage = STAGE_LABELS.get(attribution["stage"], attribution["stage"])
     head = f"  {'':<46}{'yes':>9}{'no':>8}{'abstain':>9}{'absent':>8}"

@@ -20,9 +20,9 @@ from typing import Any
 from unsim import __version__
 from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
 from unsim.engine.executors import TaskExecutor, choose_executor
-from unsim.engine.results import Results, build_per_state, build_summary, runs_frame
 from unsim.engine.rng import new_master_seed
-from unsim.engine.runtable import RunTableWriter
+from unsim.results.runtable import RunTableWriter
+from unsim.results.tables import Results, build_per_state, build_summary, runs_frame
 from unsim.scenario.schema import Scenario
 
 

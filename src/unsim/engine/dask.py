@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from unsim.argtypes import DASK_TIMEOUT as DEFAULT_TIMEOUT
+from unsim.cli.args import DASK_TIMEOUT as DEFAULT_TIMEOUT
 from unsim.engine.executors import in_order
 from unsim.errors import ClusterError, InputError, one_line
 

@@ -25,7 +25,7 @@ from unsim.explain.tracker import DRAFT_STAGES, StageRecord, Tracker, part_label
 from unsim.scenario.schema import Scenario, World
 
 if TYPE_CHECKING:
-    from unsim.engine.results import Results
+    from unsim.results.tables import Results
 
 #: Runs replayed by default: one block of the default size (the main job's first block).
 EXPLAIN_RUNS = 2048

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from unsim.engine.stats import proportion
 from unsim.errors import InputError, did_you_mean
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, held_runs, mean_interval, replay
 from unsim.explain.flip import VOTES, Flip, PartScale, modal, part_scale, smallest_shift
 from unsim.explain.record import RecordedVotes, recorded_votes
 from unsim.explain.tracker import DRAFT_STAGES, StageRecord
+from unsim.results.stats import proportion
 from unsim.scenario.schema import Calibration, Scenario, World
 
 if TYPE_CHECKING:
-    from unsim.engine.results import Results
+    from unsim.results.tables import Results
 
 STAGE_WORDS = {"third_committee": "Third Committee", "plenary": "plenary"}
 

@@ -11,7 +11,7 @@ from unsim.explain.explanation import STAGE_WORDS
 from unsim.explain.tracker import DRAFT_STAGES
 
 if TYPE_CHECKING:
-    from unsim.engine.results import Results
+    from unsim.results.tables import Results
 
 #: How many of the most often pivotal states the section shows.
 SHOWN = 4

@@ -24,12 +24,12 @@ import yaml
 
 from unsim.atomic import with_umask_mode, write_text_atomically
 from unsim.engine import run
-from unsim.engine.results import OUTCOMES, Results
-from unsim.engine.stats import paired_difference, proportion
 from unsim.errors import OutputError
 from unsim.explain import Explanation, explain, replay
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
+from unsim.results.stats import paired_difference, proportion
+from unsim.results.tables import OUTCOMES, Results
 from unsim.scenario.loader import apply_overrides, read_yaml, scenario_from_dict
 from unsim.scenario.schema import Scenario
 from unsim.strategies import Strategy

@@ -219,7 +219,7 @@ def format_discovery(d: Discovery) -> str:
 def save_discovery(d: Discovery, out: Path, source: str, plots: bool = True) -> Path:
     """Write the discovery folder atomically (built beside ``out``, then renamed)."""
     from unsim.atomic import write_folder_atomically
-    from unsim.engine.results import check_output_folder, output_errors
+    from unsim.results.tables import check_output_folder, output_errors
 
     check_output_folder(out)
 

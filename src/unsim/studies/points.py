@@ -36,10 +36,10 @@ from pydantic import BaseModel, ValidationError
 
 from unsim.engine.blocks import prepare_process
 from unsim.engine.core import plan_blocks
-from unsim.engine.stats import proportion
 from unsim.errors import Problem, ScenarioError
 from unsim.model import UNModel
 from unsim.model.outcomes import outcomes_for
+from unsim.results.stats import proportion
 from unsim.scenario.loader import split_path
 from unsim.scenario.schema import GA_STAGES, Scenario, World
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from unsim.engine.stats import paired_difference
+from unsim.results.stats import paired_difference
 from unsim.scenario.schema import Scenario
 from unsim.studies.base import check_points, choose_seed, prepare
 from unsim.studies.execution import execute

@@ -37,7 +37,7 @@ def axes_or_new(ax: Axes | None) -> Axes:
 
 def outcome_label(outcome: str) -> str:
     """An outcome in words: its summary label ("plenary adopts"), else its name with spaces."""
-    from unsim.engine.results import OUTCOMES
+    from unsim.results.tables import OUTCOMES
 
     for name, text, key in OUTCOMES:
         if outcome in (name, key, f"{name}_p"):

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from unsim.engine.results import check_output_folder
+from unsim.results.tables import check_output_folder
 from unsim.scenario.schema import Scenario
 from unsim.studies.base import Base, check_points, choose_seed, plain, prepare
 from unsim.studies.designs import Design, design_points, grid_points, lhs_points

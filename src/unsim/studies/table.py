@@ -49,7 +49,7 @@ def param_columns(df: pd.DataFrame) -> list[str]:
 def outcome_column(df: pd.DataFrame, outcome: str) -> str:
     """The column of an outcome's probability: ``plenary_adopted``, ``sc_referral_adopted`` (a run
     table column) and ``plenary_yes_mean`` (a column itself) are all understood."""
-    from unsim.engine.results import OUTCOMES
+    from unsim.results.tables import OUTCOMES
 
     if outcome in df.columns:
         return outcome

@@ -16,7 +16,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from unsim.atomic import with_umask_mode, write_text_atomically
-from unsim.engine.results import Results
 from unsim.errors import OutputError
 from unsim.results.plots import (
     FUNNEL,
@@ -30,6 +29,7 @@ from unsim.results.plots import (
 )
 from unsim.results.report.markup import esc, figure_png, percent, table
 from unsim.results.report.scenario_text import data_and_assumptions, question, world_of
+from unsim.results.tables import Results
 from unsim.scenario.labels import words
 from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
 

@@ -1,71 +1,36 @@
-"""Command line: ``python -m unsim SCENARIO.yaml`` and its subcommands.
-
-    unsim SCENARIO.yaml [flags]        run a scenario (same as ``unsim run``)
-    unsim validate FILE...             check scenario files
-    unsim schema                       print the scenario JSON Schema
-    unsim plot FOLDER                  redraw the figures of results, a sweep, a sensitivity
-                                       analysis or a discovery
-    unsim calibrate / backtest / sweep / sensitivity / discover: see ``unsim COMMAND --help``
-
-Exit codes come from :class:`unsim.errors.ExitCode`; errors print without a traceback. One
-handler in :func:`main` maps every error to its exit code; an unexpected one prints a line and
-saves its traceback to a file (see :func:`save_traceback`).
-"""
+"""``unsim run SCENARIO`` (or ``unsim SCENARIO``): a Monte Carlo run, its attribution table, a
+comparison with a second scenario on common random numbers, the results folder and the text."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import os
 import shutil
-import signal
 import sys
-import tempfile
-import threading
 import time
-import traceback
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
-from unsim._version import __version__
-from unsim.argtypes import add_parallel_arguments
-from unsim.argtypes import runs as _runs
-from unsim.argtypes import seed as _seed
-from unsim.errors import ExitCode, InputError, ScenarioError, UnsimError, one_line
+from unsim.cli.args import add_parallel_arguments
+from unsim.cli.args import runs as _runs
+from unsim.cli.args import seed as _seed
+from unsim.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from unsim.scenario.schema import Scenario
 
+
 #: Paired runs per variant of the attribution table (two blocks of the default size: the
 #: first runs of the main run are reused; measured intervals are about +-0.1 votes)
 ATTRIBUTION_RUNS = 4096
-
-COMMANDS = (
-    "run",
-    "validate",
-    "schema",
-    "plot",
-    "calibrate",
-    "backtest",
-    "sweep",
-    "report",
-    "explore",
-    "sensitivity",
-    "discover",
-    "explain",
-)
 
 
 # --------------------------------------------------------------------------------------------
 # run
 # --------------------------------------------------------------------------------------------
-def _add_run(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("run", help="run a scenario's Monte Carlo and summarise it")
     p.add_argument("scenario", type=Path, help="scenario YAML file")
     p.add_argument(
@@ -139,9 +104,9 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor, run
-    from unsim.engine.results import check_output_folder, probe_output_folder, staging_folder
     from unsim.engine.rng import new_master_seed
-    from unsim.report import compare, format_comparison, format_summary
+    from unsim.results.tables import check_output_folder, probe_output_folder, staging_folder
+    from unsim.results.text import compare, format_comparison, format_summary
     from unsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
@@ -286,199 +251,3 @@ def _save_comparison(folder: Path, table: pd.DataFrame, names: tuple[str, str]) 
 # --------------------------------------------------------------------------------------------
 # validate, schema, plot
 # --------------------------------------------------------------------------------------------
-def cmd_validate(args: argparse.Namespace) -> int:
-    from unsim.scenario import load_scenario
-
-    failed = 0
-    for path in args.files:
-        try:
-            s = load_scenario(path, overrides=args.overrides)
-        except ScenarioError as err:
-            failed += 1
-            print(err.render(), file=sys.stderr)
-        else:
-            n = len(s.world.states) if not isinstance(s.world, str) else 0
-            print(f"{path}: ok ({s.name}: {n} states, {len(s.resolution.stages)} stages)")
-    return ExitCode.INVALID_INPUT if failed else ExitCode.OK
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    from unsim.scenario.schema import Scenario
-
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "unsim scenario"
-    print(json.dumps(schema, indent=2))
-    return ExitCode.OK
-
-
-def cmd_plot(args: argparse.Namespace) -> int:
-    from unsim.engine.results import Results, output_errors
-    from unsim.results.plots import save_standard_plots
-    from unsim.studies.plots import folder_kind, plot_folder
-
-    folder = Path(args.results)
-    if folder_kind(folder) != "results":  # a sweep, sensitivity or discovery
-        for p in plot_folder(folder):
-            print(p)
-        return ExitCode.OK
-    results = Results.load(folder)
-    with output_errors(folder):
-        try:
-            written = save_standard_plots(results, folder)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise InputError(
-                f"{folder}: the results in it are not as unsim writes them, cannot draw them "
-                f"({type(exc).__name__}: {str(exc)[:200]})"
-            ) from None
-    for p in written:
-        print(p)
-    return ExitCode.OK
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="unsim",
-        description="Simulate UN votes and the diplomacy around them. "
-        "`unsim SCENARIO.yaml` runs a scenario.",
-    )
-    parser.add_argument("--version", action="version", version=f"unsim {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_run(sub)
-    p = sub.add_parser("validate", help="check scenario files and report every problem")
-    p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
-    p.set_defaults(handler=cmd_validate)
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
-    p.set_defaults(handler=cmd_schema)
-    p = sub.add_parser(
-        "plot", help="redraw the figures of a results, sweep, sensitivity or discovery folder"
-    )
-    p.add_argument("results", type=Path)
-    p.set_defaults(handler=cmd_plot)
-    _add_optional(sub)
-    return parser
-
-
-def _add_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Subcommands that live in their own modules."""
-    try:
-        from unsim.calibration.cli import add_backtest_parser, add_calibrate_parser
-    except ImportError:
-        pass
-    else:
-        add_calibrate_parser(sub)
-        add_backtest_parser(sub)
-    try:
-        from unsim.studies.sweep_cli import add_sweep_parser
-    except ImportError:
-        pass
-    else:
-        add_sweep_parser(sub)
-    from unsim.explain.cli import add_explain_parser
-    from unsim.explore.cli import add_explore_parser
-    from unsim.results.report.cli import add_report_parser
-
-    add_report_parser(sub)
-    add_explore_parser(sub)
-    add_explain_parser(sub)
-
-    try:
-        from unsim.studies.discover_cli import add_discover_parser
-        from unsim.studies.sensitivity_cli import add_sensitivity_parser
-    except ImportError:
-        pass
-    else:
-        add_sensitivity_parser(sub)
-        add_discover_parser(sub)
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that unfinished output is cleaned up on the way out
-    (like KeyboardInterrupt, not an Exception: no ``except Exception`` swallows it)."""
-
-
-@contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def save_traceback(exc: BaseException) -> Path | None:
-    """Write the traceback of an unexpected error to a new file; return it (None if it
-    cannot be written). The folder: ``$TMPDIR/unsim-tracebacks``."""
-    text = "".join(traceback.format_exception(exc))
-    header = f"unsim {__version__}, python {sys.version.split()[0]}\ncommand: {sys.argv!r}\n\n"
-    try:
-        folder = Path(tempfile.gettempdir()) / "unsim-tracebacks"
-        folder.mkdir(mode=0o700, exist_ok=True)
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        fd, name = tempfile.mkstemp(prefix=f"{stamp}-", suffix=".txt", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(header + text)
-    except OSError:
-        return None
-    return Path(name)
-
-
-def _run_handler(args: argparse.Namespace) -> int:
-    """Run a command's handler and map every way it can end to a message and an exit code."""
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        with _sigterm_raises():
-            return int(args.handler(args))
-    except UnsimError as err:
-        print(str(err), file=sys.stderr)
-        return int(err.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted: no results were written", file=sys.stderr)
-        return ExitCode.INTERRUPTED
-    except Terminated:
-        print("terminated (SIGTERM): no results were written", file=sys.stderr)
-        return ExitCode.TERMINATED
-    except BrokenProcessPool as exc:
-        from unsim.engine.executors import pool_error
-
-        print(str(pool_error(exc)), file=sys.stderr)
-        return ExitCode.FAILURE
-    except MemoryError:
-        print(
-            "out of memory: try fewer runs, fewer workers or a smaller block_size", file=sys.stderr
-        )
-        return ExitCode.SYSTEM
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or one_line(exc, 300)}", file=sys.stderr)
-        return ExitCode.SYSTEM
-    except Exception as exc:  # a bug: one line here, the traceback in a file
-        saved = save_traceback(exc)
-        where = f"the full traceback is in {saved}" if saved else "the traceback could not be saved"
-        print(f"unsim: internal error: {one_line(exc, 300)}\n{where}", file=sys.stderr)
-        return ExitCode.FAILURE
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
-        argv.insert(0, "run")  # `unsim SCENARIO.yaml` means `unsim run SCENARIO.yaml`
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return ExitCode.INVALID_INPUT
-    return _run_handler(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

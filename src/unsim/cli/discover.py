@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from unsim.argtypes import positive as _positive
+from unsim.cli.args import positive as _positive
 from unsim.errors import InputError
 
 __all__ = ["add_discover_parser", "cmd_discover"]

@@ -26,8 +26,8 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from unsim.engine.results import Results
     from unsim.results.report.html import write_report
+    from unsim.results.tables import Results
 
     results = Results.load(args.results)
     out = args.out if args.out is not None else Path(args.results) / "report.html"

@@ -26,10 +26,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from unsim.argtypes import add_parallel_arguments
-from unsim.argtypes import positive as _positive
-from unsim.argtypes import runs as _runs
-from unsim.argtypes import seed as _seed
+from unsim.cli.args import add_parallel_arguments
+from unsim.cli.args import positive as _positive
+from unsim.cli.args import runs as _runs
+from unsim.cli.args import seed as _seed
 from unsim.errors import InputError
 
 __all__ = ["add_sensitivity_parser", "cmd_sensitivity", "parse_range_param"]
@@ -121,8 +121,8 @@ def _bounds(base: Any, params: list[str]) -> dict[str, tuple[float, float] | tup
 
 
 def _check_outcomes(outcomes: list[str]) -> None:
-    from unsim.engine.results import OUTCOMES
     from unsim.errors import did_you_mean
+    from unsim.results.tables import OUTCOMES
 
     known = [name for name, _, _ in OUTCOMES]
     for o in outcomes:
@@ -135,7 +135,7 @@ def _check_outcomes(outcomes: list[str]) -> None:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from unsim.engine.results import check_output_folder
+    from unsim.results.tables import check_output_folder
     from unsim.studies.base import choose_seed, prepare
     from unsim.studies.convergence import convergence_warnings, suggest_n
     from unsim.studies.labels import labels

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from unsim.argtypes import add_parallel_arguments
-from unsim.argtypes import runs as _runs
-from unsim.argtypes import seed as _seed
+from unsim.cli.args import add_parallel_arguments
+from unsim.cli.args import runs as _runs
+from unsim.cli.args import seed as _seed
 from unsim.errors import ExitCode, OutputError
 
 
@@ -67,10 +67,10 @@ def _figure_path(args: argparse.Namespace, default_dir: Path, name: str) -> Path
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from unsim.engine import run
-    from unsim.engine.results import Results, is_results_folder, output_errors
     from unsim.explain.explanation import explain
     from unsim.explain.figure import save_waterfall
     from unsim.explain.text import format_explanation
+    from unsim.results.tables import Results, is_results_folder, output_errors
     from unsim.scenario import load_scenario
 
     source = Path(args.scenario)

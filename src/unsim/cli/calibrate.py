@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from unsim.argtypes import input_file as _input
-from unsim.argtypes import iso_date as _date
-from unsim.argtypes import positive as _positive
-from unsim.argtypes import runs as _runs
-from unsim.argtypes import seed as _seed
-from unsim.argtypes import whole_number as _count
-from unsim.argtypes import workers as _workers
+from unsim.cli.args import input_file as _input
+from unsim.cli.args import iso_date as _date
+from unsim.cli.args import positive as _positive
+from unsim.cli.args import runs as _runs
+from unsim.cli.args import seed as _seed
+from unsim.cli.args import whole_number as _count
+from unsim.cli.args import workers as _workers
 from unsim.errors import ExitCode, InputError
 
 __all__ = ["add_backtest_parser", "add_calibrate_parser", "cmd_backtest", "cmd_calibrate"]

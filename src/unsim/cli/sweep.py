@@ -23,9 +23,9 @@ from typing import Any
 
 import yaml
 
-from unsim.argtypes import add_parallel_arguments
-from unsim.argtypes import runs as _runs
-from unsim.argtypes import seed as _seed
+from unsim.cli.args import add_parallel_arguments
+from unsim.cli.args import runs as _runs
+from unsim.cli.args import seed as _seed
 from unsim.errors import InputError
 from unsim.safeio import load_yaml
 
@@ -45,7 +45,7 @@ def _value(text: str) -> Any:
 
 
 def _samples(text: str) -> int:
-    from unsim.argtypes import integer_between
+    from unsim.cli.args import integer_between
 
     return integer_between(text, 1, MAX_VALUES)
 

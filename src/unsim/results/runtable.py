@@ -2,7 +2,7 @@
 
 Keeping a million runs' rows in memory, concatenating them and converting them at the end cost
 about as much as the runs themselves. A :class:`RunTableWriter` turns each block's arrays into a
-record batch (the same columns and types as :func:`unsim.engine.results.runs_frame`, built from
+record batch (the same columns and types as :func:`unsim.results.tables.runs_frame`, built from
 the arrays directly, without a DataFrame) and appends it to a Parquet file, so memory does not
 grow with the runs and the file is complete when the last block is in. ``pandas.read_parquet``
 reads it back as the same table.
@@ -64,7 +64,7 @@ class RunTableWriter:
     def _start(self, chunk: Mapping[str, NDArray[Any]]) -> None:
         """The schema (with pandas' metadata, so that pandas reads the table back as
         ``runs_frame`` makes it) from the first block, and the file."""
-        from unsim.engine.results import runs_frame
+        from unsim.results.tables import runs_frame
 
         first = {k: np.asarray(v)[:1] for k, v in chunk.items()}
         self._schema = pa.Schema.from_pandas(runs_frame([first]), preserve_index=False)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from unsim.engine.results import OUTCOMES, Results
-from unsim.engine.stats import paired_difference
+from unsim.results.stats import paired_difference
+from unsim.results.tables import OUTCOMES, Results
 from unsim.scenario.schema import SC_STAGES
 
 STAGE_LABELS = {

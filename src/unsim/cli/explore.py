@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from unsim.argtypes import positive, whole_number
+from unsim.cli.args import positive, whole_number
 from unsim.errors import ExitCode
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
 

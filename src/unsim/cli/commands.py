@@ -1,0 +1,78 @@
+"""``unsim validate``, ``unsim schema`` and ``unsim plot``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from unsim.errors import ExitCode, InputError, ScenarioError
+
+if TYPE_CHECKING:
+    pass
+
+
+def add_scenario_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("validate", help="check scenario files and report every problem")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    p.set_defaults(handler=cmd_validate)
+    p = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    p.set_defaults(handler=cmd_schema)
+    p = sub.add_parser(
+        "plot", help="redraw the figures of a results, sweep, sensitivity or discovery folder"
+    )
+    p.add_argument("results", type=Path)
+    p.set_defaults(handler=cmd_plot)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from unsim.scenario import load_scenario
+
+    failed = 0
+    for path in args.files:
+        try:
+            s = load_scenario(path, overrides=args.overrides)
+        except ScenarioError as err:
+            failed += 1
+            print(err.render(), file=sys.stderr)
+        else:
+            n = len(s.world.states) if not isinstance(s.world, str) else 0
+            print(f"{path}: ok ({s.name}: {n} states, {len(s.resolution.stages)} stages)")
+    return ExitCode.INVALID_INPUT if failed else ExitCode.OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from unsim.scenario.schema import Scenario
+
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "unsim scenario"
+    print(json.dumps(schema, indent=2))
+    return ExitCode.OK
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from unsim.results.plots import save_standard_plots
+    from unsim.results.tables import Results, output_errors
+    from unsim.studies.plots import folder_kind, plot_folder
+
+    folder = Path(args.results)
+    if folder_kind(folder) != "results":  # a sweep, sensitivity or discovery
+        for p in plot_folder(folder):
+            print(p)
+        return ExitCode.OK
+    results = Results.load(folder)
+    with output_errors(folder):
+        try:
+            written = save_standard_plots(results, folder)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+            raise InputError(
+                f"{folder}: the results in it are not as unsim writes them, cannot draw them "
+                f"({type(exc).__name__}: {str(exc)[:200]})"
+            ) from None
+    for p in written:
+        print(p)
+    return ExitCode.OK

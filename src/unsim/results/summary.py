@@ -1,0 +1,115 @@
+"""The summary of a Monte Carlo run: each outcome's probability with its interval, the tallies'
+quantiles against the majority they need, and each state's probabilities and how often it was
+pivotal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
+from unsim.model.outcomes import outcomes_for
+from unsim.model.procedure import vote_rule
+from unsim.model.rules import Vote
+from unsim.results.stats import hist_quantiles, proportion
+from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def threshold_text(stage: str, majority: str) -> str:
+    """The voting rule of ``stage`` in words (``VoteRule.label``)."""
+    return vote_rule(stage, majority).label
+
+
+def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
+    n = agg.n
+    world = scenario.world
+    assert isinstance(world, World)
+    # the outcomes that can happen in this scenario (``model.outcomes.outcomes_for``)
+    outcomes = {
+        o.name: {"label": o.label, **proportion(agg.sums.get(o.key, 0), n)}
+        for o in outcomes_for(scenario, world.security_council.permanent)
+    }
+    tallies: dict[str, Any] = {}
+    for stage in STAGES:
+        held = agg.sums.get(f"{stage}_held", 0)
+        if not held:
+            continue
+        entry: dict[str, Any] = {
+            "held": held,
+            "threshold": threshold_text(stage, scenario.resolution.majority),
+        }
+        for cat in TALLY_CATEGORIES:
+            if stage in SC_STAGES and cat == "absent":
+                continue
+            hist = agg.hists[f"{stage}_{cat}"]
+            entry[cat] = dict(
+                zip(
+                    [f"q{int(q * 100):02d}" for q in QUANTILES],
+                    hist_quantiles(hist, QUANTILES),
+                    strict=True,
+                )
+            )
+            entry[cat]["mean"] = float((hist * np.arange(len(hist))).sum() / max(hist.sum(), 1))
+        mean_pv = 0.0
+        if stage not in SC_STAGES:
+            yes = agg.hists[f"{stage}_yes"]
+            no = agg.hists[f"{stage}_no"]
+            mean_pv = float(
+                ((yes * np.arange(len(yes))).sum() + (no * np.arange(len(no))).sum()) / held
+            )
+        rule = vote_rule(stage, scenario.resolution.majority)
+        entry["median_needed_yes"] = rule.needed_for(mean_pv)
+        tallies[stage] = entry
+    pivotal = []
+    for stage, counts in agg.pivotal.items():
+        for i in np.argsort(-counts)[:10]:
+            if counts[i] > 0:
+                pivotal.append(
+                    {
+                        "stage": stage,
+                        "iso3": world.codes[i],
+                        "name": world.states[i].name,
+                        **proportion(int(counts[i]), n),
+                    }
+                )
+    return {"runs": n, "outcomes": outcomes, "tallies": tallies, "pivotal": pivotal}
+
+
+def build_per_state(agg: BlockResult, scenario: Scenario) -> pd.DataFrame:
+    world = scenario.world
+    assert isinstance(world, World)
+    council = set(world.security_council.permanent + world.security_council.elected)
+    frames = []
+    for stage, counts in agg.state_counts.items():
+        held = agg.sums.get(f"{stage}_held", 0)
+        if not held:
+            continue
+        p = counts / held
+        df = pd.DataFrame(
+            {
+                "stage": stage,
+                "iso3": world.codes,
+                "name": [s.name for s in world.states],
+                "group": [s.group for s in world.states],
+                "p_yes": p[:, Vote.YES],
+                "p_no": p[:, Vote.NO],
+                "p_abstain": p[:, Vote.ABSTAIN],
+                "p_absent": p[:, Vote.ABSENT],
+                "p_pivotal": agg.pivotal[stage] / held,
+                "runs_held": held,
+            }
+        )
+        if stage in SC_STAGES:
+            df = df[df.iso3.isin(council)]
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(
+            columns=["stage", "iso3", "name", "group", "p_yes", "p_no", "p_abstain", "p_absent"]
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out["stage"] = pd.Categorical(out["stage"], categories=list(STAGES), ordered=True)
+    return out
