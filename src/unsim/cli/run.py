@@ -9,7 +9,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from unsim.cli.args import add_parallel_arguments
 from unsim.cli.args import runs as _runs
@@ -19,6 +19,7 @@ from unsim.errors import ExitCode, InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from unsim.results.tables import Results
     from unsim.scenario.schema import Scenario
 
 
@@ -103,10 +104,9 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from unsim.engine import DaskExecutor, run
+    from unsim.engine.dask import DaskExecutor
     from unsim.engine.rng import new_master_seed
     from unsim.results.tables import check_output_folder, probe_output_folder, staging_folder
-    from unsim.results.text import compare, format_comparison, format_summary
     from unsim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
@@ -124,49 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # the folder being built as the blocks arrive
     staging = staging_folder(out) if other is None else None
     try:
-        t0 = time.perf_counter()
-        results = run(
-            scenario,
-            runs=args.runs,
-            seed=args.seed_used,
-            workers=args.workers,
-            executor=executor,
-            progress=_progress(not args.quiet),
-            run_table=staging / "runs.parquet" if staging is not None else None,
-        )
-        elapsed = time.perf_counter() - t0
-        attribution_seconds = None
-        if not args.no_attribution:
-            from unsim.engine.attribution import attribute
-
-            t1 = time.perf_counter()
-            attribution = attribute(
-                scenario,
-                runs=min(args.attribution_runs, results.summary["runs"]),
-                seed=args.seed_used,
-                workers=args.workers,
-                executor=executor,
-                base=results,
-            )
-            if attribution:  # none without an Assembly vote on the draft
-                results.summary["attribution"] = attribution
-            attribution_seconds = time.perf_counter() - t1
-        if not args.no_explain:
-            from unsim.explain.breakdown import save_with
-
-            save_with(results)
-            if args.csv:
-                results.metadata["explain"]["file"] = "explain.csv"
-        other_results = None
-        if other is not None:
-            other_results = run(
-                other,
-                runs=results.summary["runs"],
-                seed=args.seed_used,
-                workers=args.workers,
-                executor=executor,
-                progress=_progress(not args.quiet),
-            )
+        results, other_results = _simulate(args, scenario, other, executor, staging)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -174,10 +132,62 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
+    _finish(args, results, other_results, out, staging)
+    return ExitCode.OK
+
+
+def _simulate(
+    args: argparse.Namespace,
+    scenario: Scenario,
+    other: Scenario | None,
+    executor: Any,
+    staging: Path | None,
+) -> tuple[Results, Results | None]:
+    """The run, its attribution table and breakdown table, and the paired second scenario."""
+    from unsim.engine import run
+
+    common = dict(seed=args.seed_used, workers=args.workers, executor=executor)
+    t0 = time.perf_counter()
+    results = run(
+        scenario,
+        runs=args.runs,
+        progress=_progress(not args.quiet),
+        run_table=staging / "runs.parquet" if staging is not None else None,
+        **common,
+    )
+    results.metadata["timings"]["cli_seconds"] = time.perf_counter() - t0
+    if not args.no_attribution:
+        from unsim.engine.attribution import attribute
+
+        t1 = time.perf_counter()
+        runs = min(args.attribution_runs, results.summary["runs"])
+        attribution = attribute(scenario, runs=runs, base=results, **common)
+        if attribution:  # none without an Assembly vote on the draft
+            results.summary["attribution"] = attribution
+        results.metadata["timings"]["attribution_seconds"] = time.perf_counter() - t1
+    if not args.no_explain:
+        from unsim.explain.breakdown import save_with
+
+        save_with(results)
+        if args.csv:
+            results.metadata["explain"]["file"] = "explain.csv"
+    if other is None:
+        return results, None
+    runs = results.summary["runs"]
+    return results, run(other, runs=runs, progress=_progress(not args.quiet), **common)
+
+
+def _finish(
+    args: argparse.Namespace,
+    results: Results,
+    other_results: Results | None,
+    out: Path,
+    staging: Path | None,
+) -> None:
+    """Save the results folder (and report, comparison) and print the summary."""
+    from unsim.results.text import compare, format_comparison, format_summary
+
     results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
-    results.metadata["timings"]["cli_seconds"] = elapsed
-    if attribution_seconds is not None:
-        results.metadata["timings"]["attribution_seconds"] = attribution_seconds
     written = results.save(
         out,
         table_format="csv" if args.csv else "parquet",
@@ -191,17 +201,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_report(results, written / "report.html")
     comparison_text = None
     if other_results is not None:
+        name_a, name_b = results.scenario.name, other_results.scenario.name
         table = compare(results, other_results)
-        _save_comparison(written, table, (scenario.name, other_results.scenario.name))
-        comparison_text = format_comparison(table, scenario.name, other_results.scenario.name)
+        _save_comparison(written, table, (name_a, name_b))
+        comparison_text = format_comparison(table, name_a, name_b)
     if args.quiet:
         print(written)
-    else:
-        print(format_summary(results, elapsed, str(written)))
-        if comparison_text:
-            print()
-            print(comparison_text)
-    return ExitCode.OK
+        return
+    print(format_summary(results, results.metadata["timings"]["cli_seconds"], str(written)))
+    if comparison_text:
+        print()
+        print(comparison_text)
 
 
 def check_pairable(a: Scenario, b: Scenario, path_a: Path, path_b: Path) -> None:
