@@ -132,11 +132,7 @@ def run(
     """
     t0 = time.perf_counter()
     sim = scenario.simulation
-    runs = int(runs if runs is not None else sim.runs)
-    if runs < 1:
-        raise ValueError("runs must be at least 1")
-    if seed is None:
-        seed = sim.seed if sim.seed is not None else new_master_seed()
+    runs, seed = _runs_and_seed(scenario, runs, seed)
     sizes = plan_blocks(runs, sim.block_size)
     keep_runs = keep_runs or run_table is not None
     chosen = choose_executor(workers, executor)
@@ -145,8 +141,6 @@ def run(
     wall = time.perf_counter() - t0
     summary = build_summary(agg, scenario)
     summary["seed"] = int(seed)
-    per_state = build_per_state(agg, scenario)
-    table = runs_frame(chunks, scenario) if chunks else None
     metadata = {
         "scenario": scenario.model_dump(mode="json"),
         "seed": int(seed),
@@ -155,18 +149,33 @@ def run(
         "blocks": len(sizes),
         "workers": workers if executor is None else type(executor).__name__,
         "timings": {"wall_seconds": wall, "block_seconds": agg.seconds},
-        "versions": versions(),
-        "git_revision": git_revision(),
+        **provenance(),
     }
     return Results(
         scenario=scenario,
         seed=int(seed),
         summary=summary,
-        per_state=per_state,
-        runs=table,
+        per_state=build_per_state(agg, scenario),
+        runs=runs_frame(chunks, scenario) if chunks else None,
         metadata=metadata,
         runs_file=Path(run_table) if run_table is not None else None,
     )
+
+
+def _runs_and_seed(scenario: Scenario, runs: int | None, seed: int | None) -> tuple[int, int]:
+    """The number of runs and the master seed: as given, else the scenario's, else a new seed."""
+    sim = scenario.simulation
+    runs = int(runs if runs is not None else sim.runs)
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    if seed is None:
+        seed = sim.seed if sim.seed is not None else new_master_seed()
+    return runs, int(seed)
+
+
+def provenance() -> dict[str, Any]:
+    """The versions of unsim and its libraries, and the git revision, recorded with results."""
+    return {"versions": versions(), "git_revision": git_revision()}
 
 
 def versions() -> dict[str, str]:

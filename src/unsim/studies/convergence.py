@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -48,54 +49,64 @@ def convergence_warnings(
         outcome, param = str(row.outcome), str(row.parameter)
         who = f"{outcome}, {names.get(param, param)}"
         if sobol:
-            s1, s1c, st, stc = (float(getattr(row, k)) for k in ("S1", "S1_conf", "ST", "ST_conf"))
-            if any(v != v for v in (s1, s1c, st, stc)):  # NaN
-                continue
-            if s1 - s1c > st + stc:
-                out.append(
-                    ConvergenceSign(
-                        outcome,
-                        param,
-                        "first_above_total",
-                        f"{who}: first-order index {s1:.3f} ± {s1c:.3f} above the total "
-                        f"{st:.3f} ± {stc:.3f} beyond their intervals",
-                    )
-                )
-            for name, v, c in (("first-order", s1, s1c), ("total", st, stc)):
-                if v + c < 0:
-                    out.append(
-                        ConvergenceSign(
-                            outcome,
-                            param,
-                            "negative",
-                            f"{who}: {name} index {v:.3f} ± {c:.3f} below zero beyond its interval",
-                        )
-                    )
-            if stc > abs(st) and st + stc > MATERIAL:
-                out.append(
-                    ConvergenceSign(
-                        outcome,
-                        param,
-                        "wide_interval",
-                        f"{who}: the interval of the total index (± {stc:.3f}) is wider than "
-                        f"the index ({st:.3f})",
-                    )
-                )
+            out += _sobol_signs(row, outcome, param, who)
         else:
-            mu, c = float(row.mu_star), float(row.mu_star_conf)
-            if mu != mu or c != c:
-                continue
-            top = largest.get(outcome, 0.0)
-            if c > mu and mu + c > MATERIAL * top and top > 0:
-                out.append(
-                    ConvergenceSign(
-                        outcome,
-                        param,
-                        "wide_interval",
-                        f"{who}: the interval of mu* (± {c:.3g}) is wider than mu* ({mu:.3g})",
-                    )
-                )
+            out += _morris_signs(row, outcome, param, who, largest.get(outcome, 0.0))
     return out
+
+
+def _sobol_signs(row: Any, outcome: str, param: str, who: str) -> list[ConvergenceSign]:
+    s1, s1c, st, stc = (float(getattr(row, k)) for k in ("S1", "S1_conf", "ST", "ST_conf"))
+    if any(v != v for v in (s1, s1c, st, stc)):  # NaN
+        return []
+    out = []
+    if s1 - s1c > st + stc:
+        out.append(
+            ConvergenceSign(
+                outcome,
+                param,
+                "first_above_total",
+                f"{who}: first-order index {s1:.3f} ± {s1c:.3f} above the total "
+                f"{st:.3f} ± {stc:.3f} beyond their intervals",
+            )
+        )
+    for name, v, c in (("first-order", s1, s1c), ("total", st, stc)):
+        if v + c < 0:
+            out.append(
+                ConvergenceSign(
+                    outcome,
+                    param,
+                    "negative",
+                    f"{who}: {name} index {v:.3f} ± {c:.3f} below zero beyond its interval",
+                )
+            )
+    if stc > abs(st) and st + stc > MATERIAL:
+        out.append(
+            ConvergenceSign(
+                outcome,
+                param,
+                "wide_interval",
+                f"{who}: the interval of the total index (± {stc:.3f}) is wider than "
+                f"the index ({st:.3f})",
+            )
+        )
+    return out
+
+
+def _morris_signs(
+    row: Any, outcome: str, param: str, who: str, top: float
+) -> list[ConvergenceSign]:
+    mu, c = float(row.mu_star), float(row.mu_star_conf)
+    if mu != mu or c != c or not (c > mu and mu + c > MATERIAL * top and top > 0):
+        return []
+    return [
+        ConvergenceSign(
+            outcome,
+            param,
+            "wide_interval",
+            f"{who}: the interval of mu* (± {c:.3g}) is wider than mu* ({mu:.3g})",
+        )
+    ]
 
 
 def suggest_n(n: int, method: str) -> int:
