@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from unsim.errors import InputError, did_you_mean
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, held_runs, mean_interval, replay
@@ -90,6 +91,22 @@ def scenario_as_run(scenario: Scenario) -> Scenario:
     copy = b.model_copy()
     object.__setattr__(copy, "__pydantic_fields_set__", set(b.model_fields_set) - unset)
     return scenario.model_copy(update={"behaviour": copy})
+
+
+def _scales(
+    rec: StageRecord, parts: pd.DataFrame, i: int, held: NDArray[np.bool_], replayed: Replay
+) -> list[PartScale]:
+    """For each part, the factor that would change the state's most likely vote (closest to
+    its actual size first)."""
+    stances = rec.stance[i, held]
+    absence, band, noise = float(rec.absence[i]), replayed.band, replayed.noise
+    scales = []
+    for name, label in zip(parts["part"], parts["label"], strict=True):
+        found = part_scale(stances, np.asarray(rec.parts[name])[i, held], absence, band, noise)
+        if found is not None:
+            scales.append(PartScale(name, label, found[0], found[1], found[2]))
+    scales.sort(key=lambda s: abs(s.threshold - 1.0))
+    return scales
 
 
 def _resolve_state(world: World, iso3: str) -> str:
@@ -185,12 +202,7 @@ def explain(
     absence = float(rec.absence[i])
     band, noise = replayed.band, replayed.noise
     flip = smallest_shift(stances, absence, band, noise)
-    scales = []
-    for name, label in zip(parts["part"], parts["label"], strict=True):
-        found = part_scale(stances, np.asarray(rec.parts[name])[i, held], absence, band, noise)
-        if found is not None:
-            scales.append(PartScale(name, label, found[0], found[1], found[2]))
-    scales.sort(key=lambda s: abs(s.threshold - 1.0))
+    scales = _scales(rec, parts, i, held, replayed)
     probs, pivotal = _probabilities(results, code, stage)
     notes = []
     if int(held.sum()) < rec.held.size:
