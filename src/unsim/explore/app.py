@@ -94,40 +94,7 @@ def Lever(control: Control, value: Any) -> None:
         if control.kind in ("enabled", "bool"):
             solara.Switch(label=control.label, value=bool(value), on_value=on_value)
         elif control.kind in ("float", "int"):
-            if control.optional:
-                solara.Checkbox(
-                    label=f"{control.label}: set",
-                    value=value is not None,
-                    on_value=lambda on: on_value(
-                        (control.value if control.value is not None else control.min)
-                        if on
-                        else None
-                    ),
-                )
-            if value is not None:
-                solara.HTML(
-                    tag="div",
-                    unsafe_innerHTML=html.escape(f"{control.label}: {value:g}"),
-                    classes=["unsim-lever-label"],
-                )
-                if control.kind == "int":
-                    solara.SliderInt(
-                        label="",
-                        value=int(value),
-                        min=int(control.min or 0),
-                        max=int(control.max or 1),
-                        step=int(control.step or 1),
-                        on_value=on_value,
-                    )
-                else:
-                    solara.SliderFloat(
-                        label="",
-                        value=float(value),
-                        min=float(control.min or 0.0),
-                        max=float(control.max or 1.0),
-                        step=float(control.step or 0.01),
-                        on_value=lambda v: on_value(round(float(v), 6)),
-                    )
+            _number_lever(control, value, on_value)
         elif control.kind == "choice":
             solara.Select(
                 label=control.label,
@@ -146,6 +113,42 @@ def Lever(control: Control, value: Any) -> None:
         if control.help and control.kind != "enabled":
             solara.HTML(
                 tag="div", unsafe_innerHTML=html.escape(control.help), classes=["unsim-help"]
+            )
+
+
+def _number_lever(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
+    """A number: a checkbox to set it when it is optional, its label and value, a slider."""
+    if control.optional:
+        solara.Checkbox(
+            label=f"{control.label}: set",
+            value=value is not None,
+            on_value=lambda on: on_value(
+                (control.value if control.value is not None else control.min) if on else None
+            ),
+        )
+    if value is not None:
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(f"{control.label}: {value:g}"),
+            classes=["unsim-lever-label"],
+        )
+        if control.kind == "int":
+            solara.SliderInt(
+                label="",
+                value=int(value),
+                min=int(control.min or 0),
+                max=int(control.max or 1),
+                step=int(control.step or 1),
+                on_value=on_value,
+            )
+        else:
+            solara.SliderFloat(
+                label="",
+                value=float(value),
+                min=float(control.min or 0.0),
+                max=float(control.max or 1.0),
+                step=float(control.step or 0.01),
+                on_value=lambda v: on_value(round(float(v), 6)),
             )
 
 
@@ -392,74 +395,95 @@ def Page() -> None:
     solara.Title(f"unsim explore: {session.scenario.name}")
     solara.Style(_CSS)
     with solara.Sidebar():
-        solara.Markdown(
-            f"### What if…\n{session.runs:,} runs per change, seed {session.seed}, on common "
-            "random numbers with the baseline (the scenario as written)."
-        )
-        solara.Button(
-            "Reset to the scenario",
-            on_click=lambda: (_VALUES.set({}), _DISABLED.set(frozenset())),
-            outlined=True,
-        )
-        Controls(sections, values, disabled)
-        solara.InputText("Save the edited scenario as", value=save_to, on_value=set_save_to)
-        solara.Button("Save as YAML", on_click=save)
-        if message[0] == "ok":
-            solara.Success(message[1])
-        elif message[0] == "error":
-            solara.Error(message[1])
-
+        _sidebar(session, sections, values, disabled, (save_to, set_save_to), save, message)
     with solara.Column():
-        n_changes = len(changed) + len(disabled)
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=f"<h2>{html.escape(session.scenario.resolution.title)}</h2>"
-            f"<p>Scenario <b>{html.escape(session.scenario.name)}</b> · "
-            f'<span class="unsim-changes">{n_changes}</span> change(s) from the scenario as '
-            "written</p>",
-        )
-        if error:
-            solara.Error(f"This change makes the scenario invalid, results not updated: {error}")
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=f'<span class="unsim-timing">computed in {seconds:.2f} s '
-            f"(model run {session.last_seconds:.2f} s)</span>",
-        )
-        with solara.Card("Outcomes"):
-            solara.HTML(tag="div", unsafe_innerHTML=outcomes_html(session, shown))
-        with solara.Card("Tallies against the threshold"):
-            if shown.runs is not None:
-                BackgroundFigure(
-                    lambda: plot_tallies(
-                        shown.runs,
-                        majority=shown.scenario.resolution.majority,
-                        fig=Figure(figsize=(11, 7), layout="constrained"),
-                    ),
-                    key=what_if,
-                )
-        stage = main_stage(shown.per_state)
-        if stage is not None:
-            with solara.Card("States"):
+        _header(session, len(changed) + len(disabled), error, seconds)
+        _panels(session, shown, what_if, state, set_state)
 
-                def group_figure() -> Figure:
-                    fig = Figure(figsize=(9, 3.4), layout="constrained")
-                    plot_group_votes(
-                        shown.per_state,
-                        stage,
-                        baseline=session.baseline.per_state,
-                        ax=fig.add_subplot(),
-                    )
-                    return fig
 
-                BackgroundFigure(group_figure, key=(what_if, stage))
-                names = dict(zip(shown.per_state["iso3"], shown.per_state["name"], strict=False))
-                codes = {name: code for code, name in names.items()}
-                solara.Select(
-                    label="State: its probability of each vote and of being pivotal",
-                    values=sorted(codes),
-                    value=names.get(state),
-                    on_value=lambda name: set_state(codes.get(name, "")),
-                )
-                if state:
-                    StateDetail(session, shown, state)
-                StateTable(_state_rows(shown, stage), stage, state)
+def _sidebar(
+    session: Any,
+    sections: Any,
+    values: dict[str, Any],
+    disabled: frozenset[int],
+    save_to: tuple[str, Callable[[str], None]],
+    save: Callable[[], None],
+    message: tuple[str, str],
+) -> None:
+    """The levers, reset, and saving the edited scenario as YAML."""
+    solara.Markdown(
+        f"### What if…\n{session.runs:,} runs per change, seed {session.seed}, on common "
+        "random numbers with the baseline (the scenario as written)."
+    )
+    solara.Button(
+        "Reset to the scenario",
+        on_click=lambda: (_VALUES.set({}), _DISABLED.set(frozenset())),
+        outlined=True,
+    )
+    Controls(sections, values, disabled)
+    solara.InputText("Save the edited scenario as", value=save_to[0], on_value=save_to[1])
+    solara.Button("Save as YAML", on_click=save)
+    if message[0] == "ok":
+        solara.Success(message[1])
+    elif message[0] == "error":
+        solara.Error(message[1])
+
+
+def _header(session: Any, n_changes: int, error: str | None, seconds: float) -> None:
+    """The draft's title, the number of changes, an invalid change's error, the timing."""
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f"<h2>{html.escape(session.scenario.resolution.title)}</h2>"
+        f"<p>Scenario <b>{html.escape(session.scenario.name)}</b> · "
+        f'<span class="unsim-changes">{n_changes}</span> change(s) from the scenario as '
+        "written</p>",
+    )
+    if error:
+        solara.Error(f"This change makes the scenario invalid, results not updated: {error}")
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f'<span class="unsim-timing">computed in {seconds:.2f} s '
+        f"(model run {session.last_seconds:.2f} s)</span>",
+    )
+
+
+def _panels(
+    session: Any, shown: Any, what_if: Any, state: str, set_state: Callable[[str], None]
+) -> None:
+    """The outcomes, the tallies, and the states (group bars, the chosen state, the table)."""
+    with solara.Card("Outcomes"):
+        solara.HTML(tag="div", unsafe_innerHTML=outcomes_html(session, shown))
+    with solara.Card("Tallies against the threshold"):
+        if shown.runs is not None:
+            BackgroundFigure(
+                lambda: plot_tallies(
+                    shown.runs,
+                    majority=shown.scenario.resolution.majority,
+                    fig=Figure(figsize=(11, 7), layout="constrained"),
+                ),
+                key=what_if,
+            )
+    stage = main_stage(shown.per_state)
+    if stage is None:
+        return
+    with solara.Card("States"):
+
+        def group_figure() -> Figure:
+            fig = Figure(figsize=(9, 3.4), layout="constrained")
+            plot_group_votes(
+                shown.per_state, stage, baseline=session.baseline.per_state, ax=fig.add_subplot()
+            )
+            return fig
+
+        BackgroundFigure(group_figure, key=(what_if, stage))
+        names = dict(zip(shown.per_state["iso3"], shown.per_state["name"], strict=False))
+        codes = {name: code for code, name in names.items()}
+        solara.Select(
+            label="State: its probability of each vote and of being pivotal",
+            values=sorted(codes),
+            value=names.get(state),
+            on_value=lambda name: set_state(codes.get(name, "")),
+        )
+        if state:
+            StateDetail(session, shown, state)
+        StateTable(_state_rows(shown, stage), stage, state)
