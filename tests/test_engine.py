@@ -74,9 +74,10 @@ def test_same_seed_same_results_for_one_and_two_workers(small, reference):
     assert_same_results(reference, run(small, runs=RUNS, seed=SEED, workers=2))
 
 
+@pytest.mark.slow
 def test_same_seed_same_results_for_eight_workers():
     """Eight workers on eight blocks of 100 (more workers than cores): bit-identical tables to
-    one worker."""
+    one worker. (Slow: eight new processes; one against two workers runs by default.)"""
     s = scenario(**{"simulation.block_size": 100})
     one = run(s, runs=800, seed=SEED, workers=1)
     try:

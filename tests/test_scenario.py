@@ -171,7 +171,7 @@ def test_json_schema_lists_strategies(capsys: pytest.CaptureFixture[str]) -> Non
     assert schema["additionalProperties"] is False
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(
     plenary=st.integers(min_value=0, max_value=20),
     runs=st.integers(min_value=1, max_value=10**6),
