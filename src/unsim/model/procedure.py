@@ -65,8 +65,17 @@ class VoteRule:
         if not self.assembly:
             return COUNCIL_YES
         if self.majority == "two_thirds":
-            return math.ceil(2 * present_and_voting / 3)
+            return max(math.ceil(2 * present_and_voting / 3), 1)  # and at least one yes
         return math.floor(present_and_voting / 2) + 1
+
+    def needed_each(self, yes: Ints, no: Ints) -> Ints:
+        """(runs,) the yes votes each run needed, from its own present and voting."""
+        voting = np.asarray(yes) + np.asarray(no)
+        if not self.assembly:
+            return np.full_like(voting, COUNCIL_YES)
+        if self.majority == "two_thirds":
+            return np.maximum(-((-2 * voting) // 3), 1)  # type: ignore[no-any-return]
+        return voting // 2 + 1  # type: ignore[no-any-return]
 
     def swings(
         self, adopted: B, yes: Ints, no: Ints, permanent_no: Ints | None = None

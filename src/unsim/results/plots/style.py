@@ -6,13 +6,12 @@ import math
 from typing import Any, Literal
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
-from numpy.typing import NDArray
 
-from unsim.scenario.schema import SC_STAGES, STAGES
+from unsim.model.procedure import VoteRule, vote_rule
+from unsim.scenario.schema import STAGES
 
 #: Colours of the vote categories (blue/red diverging, safe for the common colour-blindnesses).
 COLORS: dict[str, str] = {
@@ -77,24 +76,11 @@ def check_stage(stage: str) -> None:
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
 
 
-def stage_majority(stage: str, majority: str) -> str:
-    """The GA majority a stage needs: the resolution's at the plenary, simple elsewhere."""
+def stage_rule(stage: str, majority: str) -> VoteRule:
+    """The rule of the vote at ``stage`` (the resolution's ``majority`` applies at the plenary)."""
     if majority not in ("simple", "two_thirds"):
         raise ValueError(f"majority must be 'simple' or 'two_thirds', not {majority!r}")
-    return majority if stage == "plenary" else "simple"
-
-
-def needed_yes(
-    stage: str, yes: NDArray[np.int64], no: NDArray[np.int64], majority: str
-) -> NDArray[np.int64]:
-    """The required majority of each run, as UN voting records give it: the yes votes needed out
-    of that run's members present and voting (yes + no); nine in the Council."""
-    if stage in SC_STAGES:
-        return np.full_like(no, 9)
-    voting = yes + no
-    if stage_majority(stage, majority) == "two_thirds":
-        return np.maximum(-((-2 * voting) // 3), 1)  # ceil(2/3 of present and voting), at least 1
-    return voting // 2 + 1  # more yes than no
+    return vote_rule(stage, majority)
 
 
 def percent_axis(axis: Any) -> None:

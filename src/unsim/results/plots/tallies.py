@@ -24,13 +24,12 @@ from unsim.results.plots.style import (
     THRESHOLD_COLOR,
     ZORDER,
     check_stage,
-    needed_yes,
     new_axes,
     new_figure,
     number,
     pct,
     percent_axis,
-    stage_majority,
+    stage_rule,
 )
 from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
 
@@ -80,7 +79,7 @@ def plot_tallies(
             )
         return tallies_grid(runs, majority, fig)
     check_stage(stage)
-    stage_majority(stage, majority)
+    stage_rule(stage, majority)  # checks the majority
     if ax is None:
         ax = new_axes((8.0, 5.6))
     _draw_tally(ax, runs, stage, majority, compact=False)
@@ -154,7 +153,7 @@ def _draw_tally(ax: Axes, runs: pd.DataFrame, stage: str, majority: str, compact
         )
         return
     counts = {c: runs.loc[held, f"{stage}_{c}"].to_numpy(dtype=np.int64) for c in TALLY_CATS}
-    needed = needed_yes(stage, counts["yes"], counts["no"], majority)
+    needed = stage_rule(stage, majority).needed_each(counts["yes"], counts["no"]).astype(np.int64)
     adopted = float(runs.loc[held, f"{stage}_adopted"].mean())
     if stage in SC_STAGES:
         peak = _council_bars(ax, counts, n)
@@ -235,16 +234,13 @@ def _threshold(
 ) -> None:
     """The yes votes needed: a dashed line at the median (nine in the Council) and, in the
     General Assembly, where it depends on the number present and voting, its 5-95 % range."""
-    if stage in SC_STAGES:
-        rule = "9 yes needed" + (", and no permanent-member no" if stage == "sc_referral" else "")
+    vote = stage_rule(stage, majority)
+    if not vote.assembly:
+        rule = "9 yes needed" + ("" if vote.procedural else ", and no permanent-member no")
         ax.axvline(8.5, color=THRESHOLD_COLOR, ls="--", lw=1.3, gid="threshold", label=rule)
         return
     q05, q50, q95 = (int(q) for q in np.quantile(needed, [0.05, 0.5, 0.95], method="lower"))
-    rule = (
-        "2/3 of present and voting"
-        if stage_majority(stage, majority) == "two_thirds"
-        else "more yes than no"
-    )
+    rule = vote.label
     ax.axvline(
         q50,
         color=THRESHOLD_COLOR,
