@@ -130,6 +130,11 @@ class CalibratedState(Strict):
         description="the state's record on the series: weighted mean of its earlier votes "
         "(yes 1, abstain 0, no -1)",
     )
+    last_vote: Literal["Y", "N", "A"] | None = Field(
+        None,
+        description="the state's last vote on the series when present (Y, N or A): what it repeats "
+        "by habit (behaviour.habit)",
+    )
 
 
 class Calibration(Strict):
@@ -339,6 +344,13 @@ class Behaviour(Strict):
     )
     abstention_band: float = Field(
         1.0, ge=0, le=LATENT, description="half-width of the latent band in which a state abstains"
+    )
+    habit: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="probability that a present state repeats its last vote on the series "
+        "(calibration's last_vote) at an Assembly vote on the draft",
     )
     vote_noise: float = Field(
         1.0, gt=0, le=LATENT, description="scale of the logistic noise of each vote"
