@@ -74,13 +74,17 @@ class MemberState(mesa.Agent):
 
     @classmethod
     def decide(
-        cls, states: Iterable[MemberState], stage: str, u: F, habit_u: F | None = None
+        cls,
+        states: Iterable[MemberState],
+        stage: str,
+        u: F,
+        habit_u: NDArray[np.uint16] | None = None,
     ) -> NDArray[np.int8]:
         """The votes of ``states`` at the Assembly ``stage``, all replicates at once:
         (len(states), replicates) ``rules.Vote`` codes from one uniform ``u`` per state and
         replicate. Each state votes by its stance (``UNModel.stances``) and its absence as
         ``rules.cast_votes`` draws: the plain rule that ``kernels.votes`` applies compiled.
-        With the model's habit and its uniforms ``habit_u`` (states, replicates), a present
+        With the model's habit and its uniform integers ``habit_u`` (states, replicates), a present
         state then repeats its last vote where ``habit.repeat_last`` says so."""
         agents = list(states)
         if not agents:
