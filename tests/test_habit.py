@@ -133,3 +133,17 @@ def test_member_states_decide_with_their_habit_as_the_compiled_vote():
     habit.repeat_last_compiled(compiled, h.last, h.chance, hu)
     differ = plain != compiled
     assert differ.mean() < 1e-3  # (only at a threshold's rounding: see test_agents)
+
+
+@pytest.mark.parametrize("name", ["dprk_2014", "iran_2014", "syria_2014"])
+def test_shipped_calibrations_carry_the_habit_and_last_votes(name):
+    """Each shipped calibration gives the habit with its standard error and each state's last
+    vote on its series (the engine repeats nothing without them)."""
+    from unsim.scenario.loader import load_calibration
+
+    cal = load_calibration(DEFAULT_SCENARIO.parent / "calibration" / f"{name}.yaml")
+    h = cal.behaviour["habit"]
+    se = cal.diagnostics["estimates"]["habit"]["standard_error"]
+    assert 0 < h < 1 and se is not None and 0 < se < 1
+    last = [s.last_vote for s in cal.states.values() if s.last_vote is not None]
+    assert len(last) > 150 and set(last) <= {"Y", "N", "A"}
