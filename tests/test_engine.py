@@ -404,11 +404,12 @@ def test_finished_blocks_leave_no_model_alive():
     assert alive() <= before
 
 
-@pytest.mark.parametrize(("majority", "intercept"), [("simple", -0.5), ("two_thirds", 1.0)])
+@pytest.mark.parametrize(("majority", "intercept"), [("simple", -2.5), ("two_thirds", 1.0)])
 def test_pivotal_counts_match_brute_force(majority, intercept):
     """A state is pivotal when switching its yes to no (adopted) or its no to yes (not adopted)
     flips the result; checked against recounting every such switch. Support is lowered so that
-    plenary votes are close (for each majority, an intercept at which they are)."""
+    plenary votes are close (for each majority, an intercept at which they are, the states' habit
+    of repeating their last vote included)."""
     from unsim.engine.blocks import _pivotal_counts
 
     s = scenario(**{"behaviour.intercept": intercept, "resolution.majority": majority})

@@ -42,6 +42,7 @@ from unsim.calibration.seriesfit import (
     select_spec,
     state_records,
 )
+from unsim.calibration.serieshabit import last_votes, select_habit, with_habit
 from unsim.calibration.seriespool import pooled_fit
 from unsim.calibration.seriesstate import select_offset_sd, with_offsets
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
@@ -281,13 +282,30 @@ def _fit_vote_model(
         return fit, table
     if n >= OWN_OFFSETS_MIN_VOTES:
         sd, rows = select_offset_sd(sv, positions, groups, spec, fits=fits)
+        h, h_se, row = select_habit(sv, positions, groups, spec, sd, fits=fits)
     else:
-        chosen = [
-            (select_offset_sd(lv, positions, groups, spec)[0], len(lv.rcids)) for _, lv in lenders
-        ]
-        sd = float(np.average([a for a, _ in chosen], weights=[b for _, b in chosen]))
-        rows = [{"state_offset_sd": round(sd, 4), "borrowed_from": [k for k, _ in lenders]}]
-    return with_offsets(fit, sv, positions, groups, sd), table + rows
+        sd, h, h_se, rows = _borrowed_state_terms(lenders, positions, groups, spec)
+        row = {"habit": round(h, 4), "borrowed_from": [k for k, _ in lenders]}
+    return with_habit(with_offsets(fit, sv, positions, groups, sd), h, h_se), table + rows + [row]
+
+
+def _borrowed_state_terms(
+    lenders: list[tuple[str, SeriesVotes]], positions: pd.Series, groups: pd.Series, spec: Spec
+) -> tuple[float, float, float, list[dict[str, Any]]]:
+    """The offsets' sd and the habit (and its standard error) of a series with too few votes:
+    each chosen on the comparable series, averaged weighted by their votes."""
+    chosen = []
+    for _, lv in lenders:
+        fits: dict[tuple[Spec, int], SeriesFit] = {}
+        sd = select_offset_sd(lv, positions, groups, spec, fits=fits)[0]
+        h, se, _ = select_habit(lv, positions, groups, spec, sd, fits=fits)
+        chosen.append((sd, h, se, len(lv.rcids)))
+    weights = [c[3] for c in chosen]
+    sd = float(np.average([c[0] for c in chosen], weights=weights))
+    h = float(np.average([c[1] for c in chosen], weights=weights))
+    se = float(np.sqrt(np.average([c[2] ** 2 for c in chosen], weights=weights)))
+    rows = [{"state_offset_sd": round(sd, 4), "borrowed_from": [k for k, _ in lenders]}]
+    return sd, h, se, rows
 
 
 def _lenders(c: _Context) -> list[tuple[str, SeriesVotes]]:
@@ -407,16 +425,20 @@ def build_series_calibration(
         "vote_noise": 1.0,
         "state_noise": 0.0,
         "absence": _r(float(sc.absence.mean())),
+        "habit": _r(p.get("habit", 0.0)),
     }
     uncertainty = {"level_sd": _r(level_sd), "group_shock_sd": _r(p["group_shock_sd"])}
     uncertainty.update(_weight_uncertainty(fit, record_weight))
-    states: dict[str, dict[str, float | None]] = {}
+    states: dict[str, dict[str, float | str | None]] = {}
+    last = last_votes(sc.votes.letters)
     for code in sorted(sc.ideal.positions.index):
         states[code] = {
             "position": _r(sc.ideal.positions[code]),
             "absence": _r(sc.absence.get(code, sc.ideal.absence[code])),
             "record": _r(float(record.get(code, 0.0))),
         }
+        if isinstance(last.get(code), str):
+            states[code]["last_vote"] = last[code]
     diagnostics = _diagnostics(sc, level)
     raw = {
         "schema_version": 1,

@@ -34,6 +34,7 @@ from unsim.calibration.serieslevels import vote_probabilities
 __all__ = [
     "OFFSET_DECAY",
     "OFFSET_SD_CANDIDATES",
+    "fitted",
     "select_offset_sd",
     "state_offsets",
     "with_offsets",
@@ -105,6 +106,24 @@ def with_offsets(
     return dataclasses.replace(fit, params=params, offsets=offsets)
 
 
+def fitted(
+    fits: dict[tuple[Spec, int], SeriesFit] | None,
+    spec: Spec,
+    k: int,
+    past: SeriesVotes,
+    positions: pd.Series,
+    groups: pd.Series,
+) -> SeriesFit:
+    """The fit of ``spec`` on the first ``k`` votes (``past``): from ``fits`` if made already,
+    else made (and kept in ``fits``)."""
+    fit = fits.get((spec, k)) if fits is not None else None
+    if fit is None:
+        fit = fit_series(past, positions, groups, spec)
+        if fits is not None:
+            fits[(spec, k)] = fit
+    return fit
+
+
 def select_offset_sd(
     votes: SeriesVotes,
     positions: pd.Series,
@@ -124,7 +143,7 @@ def select_offset_sd(
     losses: dict[float, list[float]] = {sd: [] for sd in OFFSET_SD_CANDIDATES}
     for k in targets:
         past = votes.head(k)
-        fit = (fits or {}).get((spec, k)) or fit_series(past, positions, groups, spec)
+        fit = fitted(fits, spec, k, past, positions, groups)
         col = votes.letters.iloc[:, k]
         present = col[col.isin(list(CATEGORY))]
         chosen = present.map(CATEGORY).to_numpy()

@@ -89,11 +89,18 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _choice(row: dict[str, Any]) -> str:
-    """A specification, or the states' offsets' sd, compared when calibrating."""
-    return str(row["spec"]) if "spec" in row else f"states' offsets, sd {row['state_offset_sd']}"
+    """A specification, the states' offsets' sd or the habit, compared or fitted when
+    calibrating."""
+    if "spec" in row:
+        return str(row["spec"])
+    if "habit" in row:
+        return f"habit {row['habit']}"
+    return f"states' offsets, sd {row['state_offset_sd']}"
 
 
 def _choice_score(row: dict[str, Any]) -> str:
+    if "standard_error" in row:
+        return f"(se {row['standard_error']}) by likelihood on {row['n']} votes of states"
     if "log_loss" in row:
         return f"log loss {row['log_loss']:.4f} on {row['votes']} vote(s)"
     return f"borrowed from {', '.join(row.get('borrowed_from', []))}"

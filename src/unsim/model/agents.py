@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model import rules
+from unsim.model.habit import repeat_last
 from unsim.model.outcomes import ICC_REASON
 
 if TYPE_CHECKING:
@@ -72,11 +73,19 @@ class MemberState(mesa.Agent):
         return float(self.model.params.traits.receptiveness[self.index])
 
     @classmethod
-    def decide(cls, states: Iterable[MemberState], stage: str, u: F) -> NDArray[np.int8]:
+    def decide(
+        cls,
+        states: Iterable[MemberState],
+        stage: str,
+        u: F,
+        habit_u: NDArray[np.uint16] | None = None,
+    ) -> NDArray[np.int8]:
         """The votes of ``states`` at the Assembly ``stage``, all replicates at once:
         (len(states), replicates) ``rules.Vote`` codes from one uniform ``u`` per state and
         replicate. Each state votes by its stance (``UNModel.stances``) and its absence as
-        ``rules.cast_votes`` draws: the plain rule that ``kernels.votes`` applies compiled."""
+        ``rules.cast_votes`` draws: the plain rule that ``kernels.votes`` applies compiled.
+        With the model's habit and its uniform integers ``habit_u`` (states, replicates), a present
+        state then repeats its last vote where ``habit.repeat_last`` says so."""
         agents = list(states)
         if not agents:
             return np.empty((0, u.shape[-1]), dtype=np.int8)
@@ -85,7 +94,11 @@ class MemberState(mesa.Agent):
         b = m.behaviour
         absence = m.params.traits.absence[rows][:, None]
         stance = m.stances(stage)[rows]
-        return rules.cast_votes(stance, b.abstention_band, b.vote_noise, absence, u)
+        votes = rules.cast_votes(stance, b.abstention_band, b.vote_noise, absence, u)
+        h = m.params.habit
+        if h is None or habit_u is None:
+            return votes
+        return repeat_last(votes, h.last[rows], h.chance[rows], habit_u[rows])
 
     @classmethod
     def decide_in_council(cls, states: Iterable[MemberState], stage: str, u: F) -> NDArray[np.int8]:

@@ -21,7 +21,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model import kernels, rules
+from unsim.model import habit, kernels, rules
 from unsim.model.agents import (
     AllyCoalition,
     MemberState,
@@ -312,7 +312,7 @@ class UNModel(Diplomacy, mesa.Model):
             self._record(stage, none, votes, none, np.zeros((4, self.n_replicates), np.int32))
             return none
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
-        votes, counts = self.assembly_votes(stage, u)
+        votes, counts = habit.apply_habit(self, stage, *self.assembly_votes(stage, u))
         adopted = self._rule(stage).adopted(counts[0], counts[1]) & held
         self._record(stage, held, votes, adopted, counts)
         return adopted

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from unsim.model.rules import VOTE_LETTERS
 from unsim.scenario.schema import Behaviour, Calibration, Scenario, World
 
 F = NDArray[np.float32]
@@ -25,6 +26,8 @@ B = NDArray[np.bool_]
 
 #: The target state's expected support for a draft on itself (it votes against).
 TARGET_SUPPORT = -50.0
+NO_LAST = np.int8(-1)  #: a state with no last vote on the series
+_CODE = {letter: np.int8(code) for code, letter in VOTE_LETTERS.items()}
 REGIONAL_GROUPS = ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
 
 
@@ -74,6 +77,30 @@ class Uncertainty:
 
 
 @dataclass(frozen=True)
+class Habit:
+    """Who repeats what: (states,) arrays in world order."""
+
+    last: NDArray[np.int8]  #: each state's last vote on the series (``rules.Vote`` code; -1 none)
+    chance: F  #: probability that it repeats it when present (0 where it has none)
+
+
+def habit_parameters(
+    cal: Calibration | None, world: World, behaviour: Behaviour, target: int
+) -> Habit | None:
+    """The states' habit from the calibration's last votes and ``behaviour.habit``; None where
+    no state has one (then nothing is drawn)."""
+    if cal is None or behaviour.habit <= 0:
+        return None
+    last = np.full(len(world.states), NO_LAST, dtype=np.int8)
+    for code, state in cal.states.items():
+        if code in world.index and state.last_vote is not None:
+            last[world.index[code]] = _CODE[state.last_vote]
+    last[target] = NO_LAST
+    chance = np.where(last >= 0, np.float32(behaviour.habit), np.float32(0.0)).astype(np.float32)
+    return Habit(last, chance) if chance.any() else None
+
+
+@dataclass(frozen=True)
 class Parameters:
     """Everything a model of one scenario is built from (see the module's docstring)."""
 
@@ -83,6 +110,7 @@ class Parameters:
     traits: StateTraits
     groups: Groups
     uncertainty: Uncertainty | None  #: None when the calibration gives no uncertainty
+    habit: Habit | None = None  #: the states' habit of repeating their last vote (None: none)
 
 
 def effective_behaviour(scenario: Scenario) -> Behaviour:
@@ -110,6 +138,7 @@ def build_parameters(scenario: Scenario) -> Parameters:
         traits=traits,
         groups=_groups(world, b, roles),
         uncertainty=_uncertainty(_calibration(scenario), world, position, record, roles.target),
+        habit=habit_parameters(_calibration(scenario), world, b, roles.target),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -30,14 +30,7 @@ Stage = Literal[
     "no_action_motion", "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
 ]
 #: Stages in the order procedure takes them.
-STAGES: tuple[str, ...] = (
-    "no_action_motion",
-    "amendment",
-    "third_committee",
-    "plenary",
-    "sc_agenda",
-    "sc_referral",
-)
+STAGES: tuple[str, ...] = get_args(Stage)
 GA_STAGES: tuple[str, ...] = STAGES[:4]
 SC_STAGES: tuple[str, ...] = STAGES[4:]
 
@@ -129,6 +122,11 @@ class CalibratedState(Strict):
         le=1,
         description="the state's record on the series: weighted mean of its earlier votes "
         "(yes 1, abstain 0, no -1)",
+    )
+    last_vote: Literal["Y", "N", "A"] | None = Field(
+        None,
+        description="the state's last vote on the series when present (Y, N or A): what it repeats "
+        "by habit (behaviour.habit)",
     )
 
 
@@ -339,6 +337,13 @@ class Behaviour(Strict):
     )
     abstention_band: float = Field(
         1.0, ge=0, le=LATENT, description="half-width of the latent band in which a state abstains"
+    )
+    habit: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="probability that a present state repeats its last vote on the series "
+        "(calibration's last_vote) at an Assembly vote on the draft",
     )
     vote_noise: float = Field(
         1.0, gt=0, le=LATENT, description="scale of the logistic noise of each vote"

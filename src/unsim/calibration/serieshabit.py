@@ -1,0 +1,143 @@
+"""A state's habit on a series: with probability ``h`` a present state repeats its last vote on
+the series (a delegation voting on standing instructions), otherwise it decides by the vote
+model, so that given presence
+
+    P(vote) = h * [vote == last] + (1 - h) * P_model(vote).
+
+``h`` is fitted by maximum likelihood on the series' last votes before the cut, each forecast
+out of sample from the votes before it with the chosen specification and states' offsets (the
+model's probabilities are then those the forecast would have had), over the states present with
+an earlier present vote on the series. Its standard error is the inverse square root of the
+observed information. A series with too few votes borrows ``h`` from the comparable series.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from unsim.calibration.seriesfit import (
+    CATEGORY,
+    SeriesFit,
+    SeriesVotes,
+    Spec,
+    forecast_probabilities,
+)
+from unsim.calibration.seriesstate import fitted, with_offsets
+
+__all__ = ["HABIT_MAX", "fit_habit", "last_votes", "select_habit", "with_habit"]
+
+#: Upper bound of the fitted habit (a habit of 1 would make every other vote impossible).
+HABIT_MAX = 0.99
+
+
+def last_votes(letters: pd.DataFrame) -> pd.Series:
+    """Each state's last present vote on the series (``Y``, ``N`` or ``A``; missing where it
+    has none), from the series' letters (states x votes, in date order)."""
+    present = letters.where(letters.isin(list(CATEGORY)))
+    if present.shape[1] == 0:
+        return pd.Series(np.nan, index=letters.index, dtype=object)
+    return present.ffill(axis=1).iloc[:, -1]
+
+
+def fit_habit(p_chosen: np.ndarray, repeated: np.ndarray) -> tuple[float, float]:
+    """``(h, standard error)`` by maximum likelihood from, per observed vote, the model's
+    probability of the vote cast (``p_chosen``) and whether it repeated the state's last vote
+    (``repeated``). The log likelihood ``sum log(h r + (1 - h) p)`` is concave in ``h``."""
+    p = np.maximum(np.asarray(p_chosen, dtype=np.float64), 1e-12)
+    r = np.asarray(repeated, dtype=np.float64)
+    if p.size == 0:
+        return 0.0, float("nan")
+
+    def nll(h: float) -> float:
+        return float(-np.log(h * r + (1.0 - h) * p).sum())
+
+    def score(h: float) -> float:
+        return float(((r - p) / (h * r + (1.0 - h) * p)).sum())
+
+    if score(0.0) <= 0:
+        h = 0.0
+    else:
+        h = float(optimize.minimize_scalar(nll, bounds=(0.0, HABIT_MAX), method="bounded").x)
+    info = float((((r - p) / (h * r + (1.0 - h) * p)) ** 2).sum())
+    return h, (1.0 / np.sqrt(info) if info > 0 else float("nan"))
+
+
+def habit_observations(
+    votes: SeriesVotes,
+    positions: pd.Series,
+    groups: pd.Series,
+    spec: Spec,
+    sd: float,
+    targets: list[int],
+    fits: dict[tuple[Spec, int], SeriesFit] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's probability of each vote cast at the votes ``targets`` (forecast from the
+    votes before each) and whether it repeated the state's last vote, over the states present
+    with an earlier present vote."""
+    p_all: list[np.ndarray] = []
+    r_all: list[np.ndarray] = []
+    for k in targets:
+        past = votes.head(k)
+        fit = fitted(fits, spec, k, past, positions, groups)
+        col = votes.letters.iloc[:, k]
+        last = last_votes(past.letters).reindex(col.index)
+        keep = col.isin(list(CATEGORY)) & last.notna()
+        states = list(col.index[keep])
+        probs = forecast_probabilities(
+            with_offsets(fit, past, positions, groups, sd),
+            past,
+            positions,
+            states,
+            votes.dates.iloc[k],
+        )
+        chosen = col[keep].to_numpy()
+        p_all.append(
+            probs.to_numpy()[np.arange(len(states)), [probs.columns.get_loc(c) for c in chosen]]
+        )
+        r_all.append((chosen == last[keep].to_numpy()).astype(np.float64))
+    if not p_all:
+        return np.empty(0), np.empty(0)
+    return np.concatenate(p_all), np.concatenate(r_all)
+
+
+def select_habit(
+    votes: SeriesVotes,
+    positions: pd.Series,
+    groups: pd.Series,
+    spec: Spec,
+    sd: float,
+    holdout: int = 3,
+    fits: dict[tuple[Spec, int], SeriesFit] | None = None,
+) -> tuple[float, float, dict[str, Any]]:
+    """``(h, standard error, table row)`` fitted on the last ``holdout`` votes of the series
+    (each forecast from the votes before it; at least two earlier votes needed); 0 without."""
+    t = votes.letters.shape[1]
+    targets = list(range(max(2, t - holdout), t))
+    p, r = habit_observations(votes, positions, groups, spec, sd, targets, fits)
+    h, se = fit_habit(p, r)
+    row = {
+        "habit": round(h, 4),
+        "standard_error": _round(se),
+        "votes": len(targets),
+        "n": int(p.size),
+    }
+    return h, se, row
+
+
+def _round(value: float) -> float | None:
+    return round(float(value), 4) if np.isfinite(value) else None
+
+
+def with_habit(fit: SeriesFit, habit: float, standard_error: float) -> SeriesFit:
+    """``fit`` carrying the habit and its standard error."""
+    params = {**fit.params, "habit": float(habit)}
+    errors = {
+        **fit.standard_errors,
+        "habit": float(standard_error) if np.isfinite(standard_error) else None,
+    }
+    return dataclasses.replace(fit, params=params, standard_errors=errors)
