@@ -120,8 +120,8 @@ class CalibratedState(Strict):
         None,
         ge=-1,
         le=1,
-        description="the state's record on the series: weighted mean of its earlier votes "
-        "(yes 1, abstain 0, no -1)",
+        description="the state's record on the series: its earlier votes (yes 1, abstain 0, "
+        "no -1), its last vote and its own offset, weighted as the calibration fitted them",
     )
     last_vote: Literal["Y", "N", "A"] | None = Field(
         None,
