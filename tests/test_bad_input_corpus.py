@@ -643,9 +643,12 @@ def corpus(tmp_path: Path) -> Iterator[Corpus]:
     yield Corpus(root=tmp_path)
 
 
-def test_fixed_corpus_of_bad_inputs(corpus: Corpus) -> None:
+def test_fixed_corpus_of_bad_inputs(corpus: Corpus, request: pytest.FixtureRequest) -> None:
+    """The fixed corpus: every third input by default, all of them with ``-m slow``."""
     build_fixed(corpus)
     assert len(corpus.cases) >= 300
+    if "slow" not in str(request.config.getoption("-m") or ""):
+        corpus.cases = corpus.cases[::3]
     _assert_clean(run_batch(corpus))
 
 

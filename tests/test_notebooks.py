@@ -64,6 +64,7 @@ def execute(name: str, kernel: str) -> dict[str, Any]:
     return checks
 
 
+@pytest.mark.slow
 def test_parameter_sweeps_notebook(kernel: str) -> None:
     checks = execute("parameter_sweeps.ipynb", kernel)
     assert checks["runs"] == 150
@@ -75,6 +76,7 @@ def test_parameter_sweeps_notebook(kernel: str) -> None:
     assert checks["morris_rows"] == 2 * 4
 
 
+@pytest.mark.slow
 def test_strategy_comparison_notebook(kernel: str) -> None:
     checks = execute("strategy_comparison.ipynb", kernel)
     assert checks["runs"] == 150

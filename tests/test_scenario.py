@@ -313,7 +313,7 @@ def test_arbitrary_structures_give_an_error_report(data: dict) -> None:
     assert info.value.problems
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     path=st.sampled_from(
         [
