@@ -32,3 +32,10 @@ def _ideal_point_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     (unless ``UNSIM_CACHE_DIR`` names one)."""
     if not os.environ.get("UNSIM_CACHE_DIR"):
         os.environ["UNSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("idealpoints"))
+
+
+def slow_selected(config: pytest.Config) -> bool:
+    """Whether this session runs the tests marked slow (``-m slow``; the default ``-m 'not
+    slow'`` leaves them out)."""
+    expr = str(config.getoption("-m") or "")
+    return "slow" in expr.replace("not slow", "")

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import ROOT, SCENARIOS
+from .conftest import ROOT, SCENARIOS, slow_selected
 
 DRIVER = Path(__file__).with_name("corpus_driver.py")
 CASE_SECONDS = 10.0
@@ -647,7 +647,7 @@ def test_fixed_corpus_of_bad_inputs(corpus: Corpus, request: pytest.FixtureReque
     """The fixed corpus: every third input by default, all of them with ``-m slow``."""
     build_fixed(corpus)
     assert len(corpus.cases) >= 300
-    if "slow" not in str(request.config.getoption("-m") or ""):
+    if not slow_selected(request.config):
         corpus.cases = corpus.cases[::3]
     _assert_clean(run_batch(corpus))
 
@@ -673,7 +673,7 @@ def test_generated_bad_inputs(
 
 @pytest.fixture
 def long_corpus_selected(request: pytest.FixtureRequest) -> None:
-    if "slow" not in str(request.config.getoption("-m") or ""):
+    if not slow_selected(request.config):
         pytest.skip("the long bad-input corpus runs with -m slow")
 
 

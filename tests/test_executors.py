@@ -26,7 +26,7 @@ from unsim.engine.executors import (
 from unsim.scenario import load_scenario
 from unsim.studies.sweeps import sweep
 
-from .conftest import DEFAULT_SCENARIO
+from .conftest import DEFAULT_SCENARIO, slow_selected
 
 CHARM = "actors.target.strategies[0].intensity"
 CREDIBILITY = "actors.sponsors.bargaining.accept_offer_min_credibility"
@@ -54,7 +54,7 @@ def test_a_thread_pool_gives_the_same_table(reference: pd.DataFrame) -> None:
 
 @pytest.mark.slow
 def test_a_process_pool_gives_the_same_table(request: pytest.FixtureRequest) -> None:
-    if "slow" not in str(request.config.getoption("-m") or ""):
+    if not slow_selected(request.config):
         pytest.skip("a new process pool (spawn) runs with -m slow")
     reference = request.getfixturevalue("reference")
     with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("spawn")) as pool:
