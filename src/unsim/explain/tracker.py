@@ -131,7 +131,7 @@ class Tracker:
         self.stages: dict[str, StageRecord] = {}
         bound = list(model.strategies)
         # the scenario's entries (the model holds each bound to its key) name the parts
-        strategies = [getattr(st, "strategy", st) for st in bound]
+        strategies = [b.strategy for b in bound]
         tagged: list[Any] = [_Recorder(self._record)]
         for i, st in enumerate(bound):
             name = f"strategies[{i}]"

@@ -109,6 +109,8 @@ class VoteRule:
 def vote_rule(stage: str, majority: str = "simple") -> VoteRule:
     """The rule of the vote at ``stage``; ``majority`` is the resolution's, which applies to
     the plenary (the other Assembly votes take a simple majority)."""
+    if majority not in ("simple", "two_thirds"):
+        raise ValueError(f"majority must be 'simple' or 'two_thirds', not {majority!r}")
     if stage in GA_STAGES:
         return VoteRule(assembly=True, majority=majority if stage == "plenary" else "simple")
     return VoteRule(assembly=False, procedural=stage != "sc_referral")

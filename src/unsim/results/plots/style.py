@@ -10,7 +10,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from unsim.model.procedure import VoteRule, vote_rule
 from unsim.scenario.schema import STAGES
 
 #: Colours of the vote categories (blue/red diverging, safe for the common colour-blindnesses).
@@ -74,13 +73,6 @@ ROWS_PER_COLUMN = 56  # states per panel column in the state-support figure
 def check_stage(stage: str) -> None:
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
-
-
-def stage_rule(stage: str, majority: str) -> VoteRule:
-    """The rule of the vote at ``stage`` (the resolution's ``majority`` applies at the plenary)."""
-    if majority not in ("simple", "two_thirds"):
-        raise ValueError(f"majority must be 'simple' or 'two_thirds', not {majority!r}")
-    return vote_rule(stage, majority)
 
 
 def percent_axis(axis: Any) -> None:

@@ -16,6 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
+from unsim.model.procedure import vote_rule
 from unsim.results.plots.style import (
     COLORS,
     COUNCIL_SIZE,
@@ -29,7 +30,6 @@ from unsim.results.plots.style import (
     number,
     pct,
     percent_axis,
-    stage_rule,
 )
 from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
 
@@ -79,7 +79,7 @@ def plot_tallies(
             )
         return tallies_grid(runs, majority, fig)
     check_stage(stage)
-    stage_rule(stage, majority)  # checks the majority
+    vote_rule(stage, majority)  # checks the majority
     if ax is None:
         ax = new_axes((8.0, 5.6))
     _draw_tally(ax, runs, stage, majority, compact=False)
@@ -153,7 +153,7 @@ def _draw_tally(ax: Axes, runs: pd.DataFrame, stage: str, majority: str, compact
         )
         return
     counts = {c: runs.loc[held, f"{stage}_{c}"].to_numpy(dtype=np.int64) for c in TALLY_CATS}
-    needed = stage_rule(stage, majority).needed_each(counts["yes"], counts["no"]).astype(np.int64)
+    needed = vote_rule(stage, majority).needed_each(counts["yes"], counts["no"]).astype(np.int64)
     adopted = float(runs.loc[held, f"{stage}_adopted"].mean())
     if stage in SC_STAGES:
         peak = _council_bars(ax, counts, n)
@@ -234,7 +234,7 @@ def _threshold(
 ) -> None:
     """The yes votes needed: a dashed line at the median (nine in the Council) and, in the
     General Assembly, where it depends on the number present and voting, its 5-95 % range."""
-    vote = stage_rule(stage, majority)
+    vote = vote_rule(stage, majority)
     if not vote.assembly:
         rule = "9 yes needed" + ("" if vote.procedural else ", and no permanent-member no")
         ax.axvline(8.5, color=THRESHOLD_COLOR, ls="--", lw=1.3, gid="threshold", label=rule)
