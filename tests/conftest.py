@@ -29,9 +29,15 @@ def data_dir() -> Path:
 @pytest.fixture(autouse=True, scope="session")
 def _ideal_point_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Ideal points estimated by the tests are kept in a temporary folder, not the user's cache
-    (unless ``UNSIM_CACHE_DIR`` names one)."""
+    (unless ``UNSIM_CACHE_DIR`` names one), shared by the session's workers (the cache writes
+    each entry atomically)."""
     if not os.environ.get("UNSIM_CACHE_DIR"):
-        os.environ["UNSIM_CACHE_DIR"] = str(tmp_path_factory.mktemp("idealpoints"))
+        base = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            base = base.parent  # one folder above each worker's own
+        folder = base / "idealpoints"
+        folder.mkdir(exist_ok=True)
+        os.environ["UNSIM_CACHE_DIR"] = str(folder)
 
 
 def slow_selected(config: pytest.Config) -> bool:
