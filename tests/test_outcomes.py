@@ -1,11 +1,17 @@
 """The outcome registry: every outcome the summary reports comes from it, and an outcome that
-cannot happen in a scenario (no ICC language, no invitation, a stage left out) is left out."""
+cannot happen in a scenario (no ICC language, no invitation, a stage left out) is left out. The
+run table's columns, their types and how blocks aggregate them come from ``run_columns``."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+import pytest
+
 from unsim.engine import OUTCOMES, run
-from unsim.model.outcomes import outcomes_for
-from unsim.results.text import format_summary
+from unsim.model import UNModel
+from unsim.model.outcomes import CATEGORIES, count_runs, outcomes_for, run_columns, vetoes
+from unsim.results.text import compare, format_summary
 from unsim.scenario import load_scenario
 
 from .conftest import DEFAULT_SCENARIO
@@ -16,7 +22,16 @@ PERMANENT = ("CHN", "FRA", "GBR", "RUS", "USA")
 def test_the_registry_unpacks_as_name_label_and_run_table_column():
     names = [name for name, _label, _key in OUTCOMES]
     assert len(names) == len(set(names)) == 19
-    assert all(o.dtype == "bool" and o.aggregate == "share" for o in OUTCOMES)
+
+
+def test_every_outcome_reads_a_declared_column():
+    columns = {c.name: c for c in run_columns(PERMANENT)}
+    for o in OUTCOMES + vetoes(PERMANENT):
+        col = columns[o.key]
+        if o.value is None:
+            assert col.dtype == "bool", o.name
+        else:
+            assert col.dtype == "category" and o.value in CATEGORIES[o.key], o.name
 
 
 def test_the_default_scenario_reports_every_outcome():
@@ -42,3 +57,79 @@ def test_outcomes_that_cannot_happen_are_left_out_of_the_summary():
     text = format_summary(res)
     assert "ICC language retained" not in text and "invitation offered" not in text
     assert "plenary adopts" in text
+
+
+def _scenario(stages: list[str] | None = None):
+    overrides = {} if stages is None else {"resolution.stages": stages}
+    return load_scenario(DEFAULT_SCENARIO, overrides=overrides)
+
+
+@pytest.mark.parametrize("stages", [None, ["third_committee", "plenary"]])
+def test_the_run_table_has_the_declared_columns_in_order_with_their_types(stages):
+    s = _scenario(stages)
+    res = run(s, runs=300, seed=5)
+    assert res.runs is not None
+    events = [c.removeprefix("event_") for c in res.runs.columns if c.startswith("event_")]
+    declared = run_columns(PERMANENT, events)
+    assert list(res.runs.columns) == ["run"] + [c.name for c in declared]
+    for c in declared:
+        got = res.runs[c.name].dtype
+        if c.dtype == "category":
+            assert isinstance(got, pd.CategoricalDtype)
+            assert tuple(got.categories) == CATEGORIES[c.name]
+        else:
+            assert got == np.dtype(c.dtype), c.name
+    # a stage left out is in the table too, never held and without votes
+    if stages is not None:
+        assert not res.runs["sc_referral_held"].any() and not res.runs["amendment_yes"].any()
+
+
+def test_the_model_fills_exactly_the_declared_columns():
+    s = _scenario()
+    model = UNModel(s, replicates=64, seed=1)
+    out = model.simulate()
+    assert list(out) == [c.name for c in model.columns()]
+    assert all(out[c.name].dtype == c.numpy_dtype for c in model.columns())
+    # the strategies' events are among them
+    assert "event_charm_offensive" in out
+    model = UNModel(s, replicates=64, seed=1)
+    model.outcomes["not_declared"] = np.zeros(64, dtype=bool)
+    with pytest.raises(RuntimeError, match="not_declared"):
+        model.simulate()
+
+
+def test_every_share_in_the_summary_is_its_outcomes_share_of_the_run_table():
+    # a credible invitation: the ICC language is bargained away in some runs
+    s = load_scenario(DEFAULT_SCENARIO, overrides={"actors.target.strategies[1].credibility": 0.6})
+    res = run(s, runs=2000, seed=11)
+    assert res.runs is not None
+    permanent = res.scenario.world.security_council.permanent
+    for o in outcomes_for(res.scenario, permanent):
+        assert res.summary["outcomes"][o.name]["p"] == pytest.approx(
+            o.happened(res.runs).mean(), abs=1e-12
+        ), o.name
+    # and the bargain happens in some runs, so the categorical outcome is exercised
+    assert 0 < res.summary["outcomes"]["icc_dropped_bargain"]["p"] < 1
+
+
+def test_block_counts_read_categories_from_codes_and_labels_alike():
+    model = UNModel(_scenario(), replicates=500, seed=2)
+    out = model.simulate()
+    counts: dict[str, int] = {}
+    count_runs(out, model.columns(), counts)
+    codes = out["icc_reason"]
+    for code, cat in enumerate(CATEGORIES["icc_reason"]):
+        assert counts[f"icc_reason={cat}"] == int((codes == code).sum())
+    bargain = next(o for o in OUTCOMES if o.name == "icc_dropped_bargain")
+    labels = {"icc_reason": pd.Categorical.from_codes(codes, list(CATEGORIES["icc_reason"]))}
+    assert (bargain.happened(out) == bargain.happened(labels)).all()
+    assert bargain.happened(out).sum() == counts[bargain.count_key]
+
+
+def test_a_paired_comparison_covers_every_outcome_of_the_summary():
+    a = run(_scenario(), runs=400, seed=9)
+    table = compare(a, a)
+    named = {n for n in a.summary["outcomes"] if not n.startswith("veto_")}
+    assert named <= set(table["outcome"])
+    assert "icc_dropped_bargain" in named
+    assert (table["diff"] == 0).all()

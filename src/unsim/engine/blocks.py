@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from unsim.model import UNModel, kernels
-from unsim.model.outcomes import ICC_REASON
+from unsim.model.outcomes import count_runs
 from unsim.model.procedure import vote_rule
 from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
 
@@ -230,16 +230,7 @@ def _state_counts(
 def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) -> BlockResult:
     """Reduce a simulated block to counts and histograms (and its run table if kept)."""
     res = BlockResult(n=model.n_replicates)
-    for k, v in out.items():
-        if v.dtype == np.bool_:
-            res.sums[k] = int(np.count_nonzero(v))
-    status = out["icc_status"]
-    reason = out["icc_reason"]
-    res.sums["icc_softened"] = int((status == 1).sum())
-    res.sums["icc_dropped"] = int((status == 2).sum())
-    for code, name in enumerate(ICC_REASON):
-        if code:  # the reasons the language was given up
-            res.sums[f"icc_dropped_{name}"] = int((reason == code).sum())
+    count_runs(out, model.columns(), res.sums)
     size = model.n_states + 1
     for stage in STAGES:
         held = out[f"{stage}_held"]

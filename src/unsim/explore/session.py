@@ -28,10 +28,11 @@ from unsim.errors import OutputError
 from unsim.explain import Explanation, explain, replay
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
+from unsim.model.outcomes import OUTCOMES, vetoes
 from unsim.results.stats import paired_difference, proportion
-from unsim.results.tables import OUTCOMES, Results
+from unsim.results.tables import Results
 from unsim.scenario.loader import apply_overrides, read_yaml, scenario_from_dict
-from unsim.scenario.schema import Scenario
+from unsim.scenario.schema import Scenario, World
 from unsim.strategies import Strategy
 
 
@@ -140,9 +141,10 @@ class Session:
     def outcomes(self, results: Results) -> list[Outcome]:
         """Every outcome's probability with its interval, and the paired change from the
         baseline with its interval (common random numbers)."""
-        keys = {name: key for name, _label, key in OUTCOMES}
         world = self.scenario.world
-        names = {st.iso3: st.name for st in getattr(world, "states", [])}
+        assert isinstance(world, World)
+        registry = {o.name: o for o in OUTCOMES + vetoes(world.security_council.permanent)}
+        names = {st.iso3: st.name for st in world.states}
         base_runs, runs = self.baseline.runs, results.runs
         assert base_runs is not None and runs is not None
         out = []
@@ -151,14 +153,13 @@ class Session:
         # off) is shown too, as the run table has it: never
         every = {**self.baseline.summary["outcomes"], **shown}
         for name, o in every.items():
-            key = keys.get(name, name)  # a veto's run column is its outcome's name
-            if key not in runs or key not in base_runs:
+            entry = registry.get(name)
+            if entry is None or entry.key not in runs or entry.key not in base_runs:
                 continue
+            happened = entry.happened(runs)
             if name not in shown:
-                o = {"label": o["label"], **proportion(int(runs[key].sum()), len(runs))}
-            d = paired_difference(
-                base_runs[key].to_numpy(dtype=bool), runs[key].to_numpy(dtype=bool)
-            )
+                o = {"label": o["label"], **proportion(int(happened.sum()), len(runs))}
+            d = paired_difference(entry.happened(base_runs), happened)
             label = str(o["label"])
             if name.startswith("veto_") and name[5:] in names:
                 label = f"{names[name[5:]]} vetoes"

@@ -31,10 +31,10 @@ from unsim.model.agents import (
 )
 from unsim.model.diplomacy import Diplomacy
 from unsim.model.kernel_args import DRAFT_VOTES, compile_parameters
-from unsim.model.outcomes import EVENTS, ICC_REASON, ICC_STATUS
+from unsim.model.outcomes import EVENTS, ICC_REASON, ICC_STATUS, Column, run_columns
 from unsim.model.params import build_parameters
 from unsim.model.procedure import VoteRule, vote_rule
-from unsim.model.stages import SESSIONS, STAGE_PLAN, Walk
+from unsim.model.stages import SESSIONS, Walk
 from unsim.scenario.schema import Scenario, World
 from unsim.strategies import BoundStrategy, bind
 from unsim.streams import Streams
@@ -395,7 +395,7 @@ class UNModel(Diplomacy, mesa.Model):
                 getattr(self, stage.method)(walk)
         for st in self.strategies:
             st.finish(self)
-        self._report_rest()
+        self.outcomes = self._report_rest()
         self.running = False
         return self.outcomes
 
@@ -465,24 +465,25 @@ class UNModel(Diplomacy, mesa.Model):
     def _rule(self, stage: str) -> VoteRule:
         return vote_rule(stage, self.spec.resolution.majority)
 
-    def _report_rest(self) -> None:
-        """Stages not in the scenario, reported as not held; the ICC language and the events."""
-        r = self.n_replicates
-        none = np.zeros(r, dtype=bool)
-        zeros = np.zeros(r, dtype=np.int16)
-        for stage in STAGE_PLAN:
-            if f"{stage.name}_held" not in self.outcomes:
-                for key in stage.outcomes[:6]:
-                    self.outcomes[key] = none if key.endswith(("_held", "_adopted")) else zeros
-        if "sc_referral_vetoed" not in self.outcomes:
-            self.outcomes["sc_referral_vetoed"] = none
-            for code in self.world.security_council.permanent:
-                self.outcomes[f"veto_{code}"] = none
-        self.outcomes["icc_status"] = self.icc_status.copy()
-        self.outcomes["icc_reason"] = self.icc_reason.copy()
-        self.outcomes["icc_retained"] = self.icc_retained.copy()
+    def columns(self) -> tuple[Column, ...]:
+        """The run table's columns (``outcomes.run_columns``), with the events of the
+        scenario's strategies."""
+        return run_columns(self.world.security_council.permanent, self.events)
+
+    def _report_rest(self) -> dict[str, NDArray[Any]]:
+        """Every column of the run table (``outcomes.run_columns``), in its order: the stages'
+        and the ICC language's as recorded, the events, and the columns of stages not held
+        (not held, no votes)."""
+        for name in ("icc_status", "icc_reason", "icc_retained"):
+            self.outcomes[name] = getattr(self, name).copy()
         for name, ev in self.events.items():
             self.outcomes[f"event_{name}"] = ev.copy()
+        columns = self.columns()
+        stray = set(self.outcomes) - {c.name for c in columns}
+        if stray:
+            raise RuntimeError(f"outcomes not declared in outcomes.run_columns: {sorted(stray)}")
+        r = self.n_replicates
+        return {c.name: self.outcomes.get(c.name, c.empty(r)) for c in columns}
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""

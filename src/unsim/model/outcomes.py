@@ -1,11 +1,20 @@
-"""What a run reports: the ICC language's fate, the events of the target's strategies, and the
-registry of outcomes the run table, the summary and the command line are derived from."""
+"""What a run reports, declared once: the run table's columns (:func:`run_columns`: one value
+per run, with its type and how runs are aggregated) and the outcomes (``OUTCOMES``: the share of
+runs where something happened, read from one column). The model fills the columns in this order,
+the run table takes their names, types and categories from here, the blocks of runs aggregate
+them as declared, and the summary, the command line, the comparisons and the plots' labels are
+derived from the outcomes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
+from unsim.model.stages import STAGE_PLAN, VOTE_OUTCOMES
 from unsim.scenario.schema import Scenario
 
 ICC_STATUS = ("retained", "softened", "dropped")
@@ -22,6 +31,73 @@ EVENTS = (
     "deception_exposed",
     "inducements",
 )
+#: The categories of the run table's categorical columns (stored as their codes).
+CATEGORIES: dict[str, tuple[str, ...]] = {"icc_status": ICC_STATUS, "icc_reason": ICC_REASON}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the run table: a value per run."""
+
+    name: str
+    label: str  #: what it holds, in words
+    #: "bool", "int16" (a number of votes) or "category" (int8 codes of ``CATEGORIES[name]``)
+    dtype: str
+    #: how blocks of runs aggregate it: "share" (the runs where it is true), "tally" (a histogram
+    #: of the counts, per stage) or "categories" (the runs in each category)
+    aggregate: str
+
+    @property
+    def numpy_dtype(self) -> np.dtype[Any]:
+        return np.dtype("int8" if self.dtype == "category" else self.dtype)
+
+    def empty(self, runs: int) -> NDArray[Any]:
+        """Its value in runs where nothing set it: false, no votes, the first category."""
+        return np.zeros(runs, dtype=self.numpy_dtype)
+
+
+def run_columns(permanent: Iterable[str], events: Iterable[str] = EVENTS) -> tuple[Column, ...]:
+    """The run table's columns, in order: each stage's vote (``stages.VOTE_OUTCOMES``), the
+    vetoes of the ``permanent`` members, the ICC language's fate, and the ``events`` (``EVENTS``
+    and those the scenario's strategies declare)."""
+    cols: list[Column] = []
+    for st in STAGE_PLAN:
+        for what in VOTE_OUTCOMES:
+            if what in ("held", "adopted"):
+                cols.append(Column(f"{st.name}_{what}", f"{st.label}: {what}", "bool", "share"))
+            else:
+                cols.append(
+                    Column(f"{st.name}_{what}", f"{st.label}: {what} votes", "int16", "tally")
+                )
+    cols += [
+        Column(f"veto_{c}", f"{c} votes no on the referral draft", "bool", "share")
+        for c in permanent
+    ]
+    cols += [
+        Column("sc_referral_vetoed", "referral draft vetoed", "bool", "share"),
+        Column("icc_status", "the ICC language at the end", "category", "categories"),
+        Column("icc_reason", "why the ICC language was given up", "category", "categories"),
+        Column("icc_retained", "ICC language retained", "bool", "share"),
+    ]
+    cols += [Column(f"event_{e}", f"event: {e.replace('_', ' ')}", "bool", "share") for e in events]
+    return tuple(cols)
+
+
+def count_runs(
+    out: Mapping[str, NDArray[Any]], columns: Iterable[Column], counts: dict[str, int]
+) -> None:
+    """Add to ``counts`` a block's runs where each "share" column is true (``counts[name]``)
+    and those in each category of a "categories" column (``counts["name=category"]``): what
+    the outcomes' shares are computed from (``Outcome.count_key``)."""
+    for c in columns:
+        v = out[c.name]
+        if c.aggregate == "share":
+            counts[c.name] = counts.get(c.name, 0) + int(np.count_nonzero(v))
+        elif c.aggregate == "categories":
+            per = np.bincount(v.astype(np.intp), minlength=len(CATEGORIES[c.name]))
+            for cat, k in zip(CATEGORIES[c.name], per, strict=True):
+                key = f"{c.name}={cat}"
+                counts[key] = counts.get(key, 0) + int(k)
 
 
 def _stage(name: str) -> Callable[[Scenario], bool]:
@@ -56,14 +132,29 @@ class Outcome:
 
     name: str  #: its name in the summary and the command line
     label: str  #: what it means, in words
-    key: str  #: its column of the run table (one value per run)
+    key: str  #: its column of the run table (``run_columns``)
     stage: str  #: what produces it: a stage of ``stages.SESSIONS``, "rounds" or "strategies"
     applies: Callable[[Scenario], bool]  #: whether it can happen in a scenario
-    dtype: str = "bool"  #: the run table column's type
-    aggregate: str = "share"  #: how runs are aggregated: the share of runs where it is true
+    #: for a categorical column, the category it is; else it is the column being true
+    value: str | None = None
 
     def __iter__(self) -> Iterator[str]:
         return iter((self.name, self.label, self.key))
+
+    @property
+    def count_key(self) -> str:
+        """Its count among a block's counts (``count_runs``)."""
+        return self.key if self.value is None else f"{self.key}={self.value}"
+
+    def happened(self, runs: Mapping[str, Any]) -> NDArray[np.bool_]:
+        """(runs,) whether it happened in each run of a run table (a DataFrame, with categories
+        as labels, or a block's arrays, with them as codes)."""
+        values = np.asarray(runs[self.key])
+        if self.value is None:
+            return values.astype(bool)
+        if values.dtype.kind in "iu":
+            return values == CATEGORIES[self.key].index(self.value)  # type: ignore[no-any-return]
+        return values == self.value  # type: ignore[no-any-return]
 
 
 #: The registry: every outcome the summary, the command line and the comparisons report, in
@@ -78,10 +169,10 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("amendment_adopted", "amendment adopted", "amendment_adopted", "amendment",
             _icc_stage("amendment")),
     Outcome("icc_retained", "ICC language retained", "icc_retained", "rounds", _icc),
-    Outcome("icc_dropped_bargain", "ICC language dropped in a bargain", "icc_dropped_bargain",
-            "rounds", _icc),
-    Outcome("icc_dropped_support_short", "ICC language dropped, support short",
-            "icc_dropped_support_short", "rounds", _icc),
+    Outcome("icc_dropped_bargain", "ICC language dropped in a bargain", "icc_reason",
+            "rounds", _icc, "bargain"),
+    Outcome("icc_dropped_support_short", "ICC language dropped, support short", "icc_reason",
+            "rounds", _icc, "support_short"),
     Outcome("committee_adopted", "Third Committee adopts", "third_committee_adopted",
             "third_committee", _stage("third_committee")),
     Outcome("plenary_adopted", "plenary adopts", "plenary_adopted", "plenary",

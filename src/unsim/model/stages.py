@@ -28,6 +28,8 @@ class Stage:
     body: str  #: "assembly" or "council"
     method: str  #: the ``UNModel`` method that holds it (takes and updates the ``Walk``)
     inputs: str  #: the replicates it may be held in, in words
+    label: str  #: its name in words, in titles and reports
+    short: str  #: its name in a few words, in the command line's tables
     extra_outcomes: tuple[str, ...] = ()  #: what it reports beyond ``VOTE_OUTCOMES``
 
     def rule(self, majority: str) -> VoteRule:
@@ -61,25 +63,32 @@ SESSIONS: tuple[Session, ...] = (
     Session(
         "third_committee",
         (
-            Stage("no_action_motion", "assembly", "_no_action_motion", "where the allies move it"),
-            Stage("amendment", "assembly", "_amendment", "where the allies move it, draft alive"),
-            Stage("third_committee", "assembly", "_committee", "where the draft is alive"),
+            Stage("no_action_motion", "assembly", "_no_action_motion", "where the allies move it",
+                  "No-action motion (Third Committee)", "No-action motion"),
+            Stage("amendment", "assembly", "_amendment", "where the allies move it, draft alive",
+                  "Amendment deleting the ICC paragraphs", "Amendment (delete ICC)"),
+            Stage("third_committee", "assembly", "_committee", "where the draft is alive",
+                  "Third Committee", "Third Committee"),
         ),
         always=True,
     ),
-    Session("plenary", (Stage("plenary", "assembly", "_plenary", "adopted in committee"),)),
+    Session(
+        "plenary",
+        (Stage("plenary", "assembly", "_plenary", "adopted in committee",
+               "General Assembly plenary", "Plenary"),),
+    ),
     Session(
         "security_council",
         (
-            Stage("sc_agenda", "council", "_sc_agenda", "adopted in plenary (or always)"),
-            Stage(
-                "sc_referral",
-                "council",
-                "_sc_referral",
-                "on the agenda, where the sponsors table it",
-                ("sc_referral_vetoed",),
-            ),
+            Stage("sc_agenda", "council", "_sc_agenda", "adopted in plenary (or always)",
+                  "Security Council: agenda (procedural)", "Council agenda"),
+            Stage("sc_referral", "council", "_sc_referral",
+                  "on the agenda, where the sponsors table it",
+                  "Security Council: ICC referral", "Council referral", ("sc_referral_vetoed",)),
         ),
     ),
-)
+)  # fmt: skip
 STAGE_PLAN: tuple[Stage, ...] = tuple(st for session in SESSIONS for st in session.stages)
+#: Each stage's name in words (``Stage.label``) and in a few words (``Stage.short``).
+STAGE_LABELS: dict[str, str] = {st.name: st.label for st in STAGE_PLAN}
+STAGE_SHORT: dict[str, str] = {st.name: st.short for st in STAGE_PLAN}

@@ -85,9 +85,9 @@ class RunTableWriter:
 
     @staticmethod
     def _labels(column: str) -> tuple[str, ...]:
-        from unsim.model.outcomes import ICC_REASON, ICC_STATUS
+        from unsim.model.outcomes import CATEGORIES
 
-        return {"icc_status": ICC_STATUS, "icc_reason": ICC_REASON}[column]
+        return CATEGORIES[column]
 
     def close(self) -> Path:
         """Finish the file (its footer); return its path."""

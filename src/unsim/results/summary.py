@@ -30,7 +30,7 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
     assert isinstance(world, World)
     # the outcomes that can happen in this scenario (``model.outcomes.outcomes_for``)
     outcomes = {
-        o.name: {"label": o.label, **proportion(agg.sums.get(o.key, 0), n)}
+        o.name: {"label": o.label, **proportion(agg.sums.get(o.count_key, 0), n)}
         for o in outcomes_for(scenario, world.security_council.permanent)
     }
     tallies: dict[str, Any] = {}

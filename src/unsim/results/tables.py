@@ -233,12 +233,13 @@ def _jsonable(obj: Any) -> Any:
 def runs_frame(
     chunks: list[dict[str, np.ndarray]], scenario: Scenario | None = None
 ) -> pd.DataFrame:
-    """The run table from per-block arrays (in block order)."""
-    from unsim.model.outcomes import ICC_REASON, ICC_STATUS
+    """The run table from per-block arrays (in block order): a ``run`` number, then the columns
+    the model fills (``model.outcomes.run_columns``), categorical ones with their labels."""
+    from unsim.model.outcomes import CATEGORIES
 
     cols = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
     df = pd.DataFrame(cols)
     df.insert(0, "run", np.arange(len(df), dtype=np.int64))
-    df["icc_status"] = pd.Categorical.from_codes(df["icc_status"].astype(int), list(ICC_STATUS))
-    df["icc_reason"] = pd.Categorical.from_codes(df["icc_reason"].astype(int), list(ICC_REASON))
+    for name, labels in CATEGORIES.items():
+        df[name] = pd.Categorical.from_codes(df[name].astype(int), list(labels))
     return df

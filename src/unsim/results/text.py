@@ -7,18 +7,13 @@ from typing import Any
 
 import pandas as pd
 
+from unsim.model.stages import STAGE_SHORT
 from unsim.results.stats import paired_difference
 from unsim.results.tables import OUTCOMES, Results
 from unsim.scenario.schema import SC_STAGES
 
-STAGE_LABELS = {
-    "no_action_motion": "No-action motion",
-    "amendment": "Amendment (delete ICC)",
-    "third_committee": "Third Committee",
-    "plenary": "Plenary",
-    "sc_agenda": "Council agenda",
-    "sc_referral": "Council referral",
-}
+#: Each stage in a few words (``Stage.short``).
+STAGE_LABELS = STAGE_SHORT
 
 
 def _pct(x: float) -> str:
@@ -94,12 +89,11 @@ def compare(a: Results, b: Results) -> pd.DataFrame:
     if len(a.runs) != len(b.runs) or a.seed != b.seed:
         raise ValueError("a paired comparison needs the same seed and number of runs")
     rows = []
-    for name, label, key in OUTCOMES:
-        if key not in a.runs or key not in b.runs:
+    for o in OUTCOMES:
+        if o.key not in a.runs or o.key not in b.runs:
             continue
-        x = a.runs[key].to_numpy(dtype=bool)
-        y = b.runs[key].to_numpy(dtype=bool)
-        rows.append({"outcome": name, "label": label, **paired_difference(x, y)})
+        x, y = o.happened(a.runs), o.happened(b.runs)
+        rows.append({"outcome": o.name, "label": o.label, **paired_difference(x, y)})
     for stage in ("third_committee", "plenary"):
         col = f"{stage}_yes"
         if col in a.runs and a.runs[f"{stage}_held"].any():

@@ -38,7 +38,7 @@ from unsim.engine.blocks import prepare_process
 from unsim.engine.core import plan_blocks
 from unsim.errors import Problem, ScenarioError
 from unsim.model import UNModel
-from unsim.model.outcomes import outcomes_for
+from unsim.model.outcomes import count_runs, outcomes_for
 from unsim.results.stats import proportion
 from unsim.scenario.loader import split_path
 from unsim.scenario.schema import GA_STAGES, Scenario, World
@@ -147,16 +147,11 @@ def set_values(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
 # --------------------------------------------------------------------------------------------
 # Records
 # --------------------------------------------------------------------------------------------
-def _block_counts(out: Mapping[str, NDArray[Any]], counts: dict[str, int]) -> None:
-    """Add a simulated block's outcome counts to ``counts`` (the same keys as a summary's
-    sums) and, per Assembly stage, the yes votes summed over the runs where it was held."""
-    for k, v in out.items():
-        if v.dtype == np.bool_:
-            counts[k] = counts.get(k, 0) + int(np.count_nonzero(v))
-    reason = out["icc_reason"]
-    for code, name in ((1, "bargain"), (2, "support_short"), (3, "amendment")):
-        key = f"icc_dropped_{name}"
-        counts[key] = counts.get(key, 0) + int(np.count_nonzero(reason == code))
+def _block_counts(model: UNModel, out: Mapping[str, NDArray[Any]], counts: dict[str, int]) -> None:
+    """Add a simulated block's outcome counts to ``counts`` (``outcomes.count_runs``: the same
+    keys as a summary's sums) and, per Assembly stage, the yes votes summed over the runs where
+    it was held."""
+    count_runs(out, model.columns(), counts)
     for stage in GA_STAGES:
         held = out[f"{stage}_held"]
         key = f"{stage}_yes_total"
@@ -169,7 +164,7 @@ def point_record(counts: Mapping[str, int], n: int, scenario: Scenario) -> dict[
     world = scenario.world
     assert isinstance(world, World)
     # the outcomes that apply to the point's scenario, as in its summary
-    keys = [(o.name, o.key) for o in outcomes_for(scenario, world.security_council.permanent)]
+    keys = [(o.name, o.count_key) for o in outcomes_for(scenario, world.security_council.permanent)]
     outcomes = {}
     for name, key in keys:
         stats = proportion(counts.get(key, 0), n)
@@ -236,7 +231,7 @@ def evaluate_points(task: PointTask) -> list[tuple[int, dict[str, Any]]]:
         sizes = plan_blocks(runs, scenario.simulation.block_size)
         for block, size in enumerate(sizes):
             model = _model_for(state, scenario, seed, block, size, level)
-            _block_counts(model.simulate(), counts)
+            _block_counts(model, model.simulate(), counts)
         record = point_record(counts, runs, scenario)
         record["seconds"] = time.perf_counter() - t0
         results.append((index, record))

@@ -39,9 +39,10 @@ def outcome_label(outcome: str) -> str:
     """An outcome in words: its summary label ("plenary adopts"), else its name with spaces."""
     from unsim.results.tables import OUTCOMES
 
-    for name, text, key in OUTCOMES:
-        if outcome in (name, key, f"{name}_p"):
-            return text
+    for o in OUTCOMES:
+        # an outcome by its name, or by its run table column when it is the column being true
+        if outcome in (o.name, f"{o.name}_p") or (o.value is None and outcome == o.key):
+            return o.label
     if outcome.endswith("_yes_mean"):
         return f"{outcome[: -len('_yes_mean')].replace('_', ' ')}: mean yes votes"
     return outcome.replace("_", " ")

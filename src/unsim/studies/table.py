@@ -55,8 +55,8 @@ def outcome_column(df: pd.DataFrame, outcome: str) -> str:
         return outcome
     if f"{outcome}_p" in df.columns:
         return f"{outcome}_p"
-    for name, _text, key in OUTCOMES:
-        if key == outcome and f"{name}_p" in df.columns:
-            return f"{name}_p"
+    for o in OUTCOMES:
+        if o.value is None and o.key == outcome and f"{o.name}_p" in df.columns:
+            return f"{o.name}_p"
     known = sorted(c[:-2] for c in df.columns if c.endswith("_p"))
     raise KeyError(f"unknown outcome {outcome!r}; known: {', '.join(known)}")

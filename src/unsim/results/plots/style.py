@@ -10,6 +10,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from unsim.model.outcomes import OUTCOMES
+from unsim.model.stages import STAGE_LABELS as STAGE_LABELS  # the figures take it from here
+from unsim.model.stages import STAGE_PLAN
 from unsim.scenario.schema import STAGES
 
 #: Colours of the vote categories (blue/red diverging, safe for the common colour-blindnesses).
@@ -23,14 +26,6 @@ BODY_COLORS = {"ga": "#4d7ea8", "sc": "#e08a3c", "veto": "#b2182b"}
 THRESHOLD_COLOR = "#222222"
 BAND_COLOR = "#f2c14e"
 
-STAGE_LABELS: dict[str, str] = {
-    "no_action_motion": "No-action motion (Third Committee)",
-    "amendment": "Amendment deleting the ICC paragraphs",
-    "third_committee": "Third Committee",
-    "plenary": "General Assembly plenary",
-    "sc_agenda": "Security Council: agenda (procedural)",
-    "sc_referral": "Security Council: ICC referral",
-}
 
 GROUP_LABELS: dict[str, str] = {
     "African": "African States",
@@ -50,15 +45,19 @@ FUNNEL: tuple[str, ...] = (
     "referral_vetoed",
     "referral_adopted",
 )
-FUNNEL_BODY = {
-    "icc_retained": "ga",
-    "committee_adopted": "ga",
-    "plenary_adopted": "ga",
-    "sc_agenda_adopted": "sc",
-    "referral_tabled": "sc",
-    "referral_vetoed": "veto",
-    "referral_adopted": "sc",
-}
+
+
+def _funnel_body(name: str) -> str:
+    """The body whose colour a funnel bar takes: the vote's that produces the outcome (the
+    ICC language's fate is the Assembly's), a veto its own."""
+    if name == "referral_vetoed":
+        return "veto"
+    stage = next(o.stage for o in OUTCOMES if o.name == name)
+    bodies = {st.name: st.body for st in STAGE_PLAN}
+    return "sc" if bodies.get(stage) == "council" else "ga"
+
+
+FUNNEL_BODY = {k: _funnel_body(k) for k in FUNNEL}
 
 TALLY_CATS = ("yes", "no", "abstain")
 ZORDER = {"yes": 2.3, "no": 2.2, "abstain": 2.1}  # yes drawn over the others
