@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 
 from unsim.model.procedure import VoteRule, vote_rule
 
-#: What every vote reports, per replicate (``<stage>_<name>``).
+#: What every vote reports, per replicate (``<stage>_<name>``; the run table's columns are
+#: declared in ``outcomes.run_columns``, the referral's vetoes among them).
 VOTE_OUTCOMES = ("held", "yes", "no", "abstain", "absent", "adopted")
 
 
@@ -30,15 +31,10 @@ class Stage:
     inputs: str  #: the replicates it may be held in, in words
     label: str  #: its name in words, in titles and reports
     short: str  #: its name in a few words, in the command line's tables
-    extra_outcomes: tuple[str, ...] = ()  #: what it reports beyond ``VOTE_OUTCOMES``
 
     def rule(self, majority: str) -> VoteRule:
         """Its voting rule under the resolution's ``majority``."""
         return vote_rule(self.name, majority)
-
-    @property
-    def outcomes(self) -> tuple[str, ...]:
-        return tuple(f"{self.name}_{o}" for o in VOTE_OUTCOMES) + self.extra_outcomes
 
 
 @dataclass(frozen=True)
@@ -84,7 +80,7 @@ SESSIONS: tuple[Session, ...] = (
                   "Security Council: agenda (procedural)", "Council agenda"),
             Stage("sc_referral", "council", "_sc_referral",
                   "on the agenda, where the sponsors table it",
-                  "Security Council: ICC referral", "Council referral", ("sc_referral_vetoed",)),
+                  "Security Council: ICC referral", "Council referral"),
         ),
     ),
 )  # fmt: skip
