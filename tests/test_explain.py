@@ -11,9 +11,9 @@ import pytest
 from unsim.cli import main
 from unsim.engine import run
 from unsim.engine.blocks import simulate_block
-from unsim.explain import explain, replay
+from unsim.explain import explain, format_explanation, replay
 from unsim.explain.breakdown import STANCE, Replay
-from unsim.explain.flip import modal, probabilities
+from unsim.explain.flip import VOTES, StateRule
 from unsim.explain.tracker import Tracker
 from unsim.results.tables import Results
 from unsim.scenario import load_scenario
@@ -117,6 +117,16 @@ def test_a_single_part_moves_the_stance_and_the_probabilities() -> None:
     assert e.probabilities["yes"]["p"] > e.probabilities["no"]["p"]
 
 
+def _rule(rep: Replay, code: str, stage: str = "plenary") -> StateRule:
+    """The state's rule as the replay has it: the model's, with its habit."""
+    i = rep.codes.index(code)
+    h = rep.habit
+    assert h is not None  # the default scenario's calibration gives the states a habit
+    return StateRule(
+        float(rep.stages[stage].absence[i]), rep.band, rep.noise, float(h.chance[i]), int(h.last[i])
+    )
+
+
 def test_the_smallest_flip_flips_and_half_of_it_does_not(default: Any) -> None:
     res = run(default, runs=BLOCK, seed=SEED)
     rep = replay(default, SEED, BLOCK)
@@ -126,28 +136,59 @@ def test_the_smallest_flip_flips_and_half_of_it_does_not(default: Any) -> None:
         rec = rep.stages["plenary"]
         i = default.world.index[code]
         s = rec.stance[i, rec.held]
-        a, band, noise = float(rec.absence[i]), rep.band, rep.noise
+        rule = _rule(rep, code)
+        assert rule.habit > 0 and e.habit == rule.habit
 
-        def vote(
-            shift: float, s: Any = s, a: float = a, band: float = band, noise: float = noise
-        ) -> str:
-            return ("yes", "no", "abstain", "absent")[
-                int(modal(s[None, :] + shift, a, band, noise)[0])
-            ]
+        def vote(shift: float, s: Any = s, rule: StateRule = rule) -> str:
+            return VOTES[int(rule.modal(s[None, :] + shift)[0])]
 
         assert vote(0.0) == e.modal == e.flip.from_vote
         assert vote(e.flip.shift) == e.flip.to_vote != e.modal
         assert vote(e.flip.shift / 2) == e.modal
         # the probabilities at the change: the two votes nearly tie there
-        p = probabilities(s + e.flip.threshold, a, band, noise)
+        p = rule.probabilities(s + e.flip.threshold)
         order = np.sort(p)[::-1]
         assert order[0] - order[1] < 1e-3
         for sc in e.scales[:2]:  # a part scaled by the factor reported flips the vote too
             part = np.asarray(rec.parts[sc.part])[i, rec.held]
-            moved = ("yes", "no", "abstain", "absent")[
-                int(modal((s + (sc.factor - 1) * part)[None, :], a, band, noise)[0])
-            ]
+            moved = VOTES[int(rule.modal((s + (sc.factor - 1) * part)[None, :])[0])]
             assert moved == sc.to_vote != e.modal
+
+
+def test_the_habit_is_part_of_the_rule_that_explains_the_vote(default: Any) -> None:
+    """With a strong habit a state's most likely vote is its last one whatever its stance, as
+    in the runs; by the rule alone it would be another. The habit's probabilities are the
+    mixture the model draws from."""
+    strong = load_scenario(
+        DEFAULT_SCENARIO, overrides={"simulation.block_size": BLOCK, "behaviour.habit": 0.7}
+    )
+    rep = replay(strong, SEED, BLOCK)
+    res = run(strong, runs=4 * BLOCK, seed=SEED)
+    assert rep.habit is not None
+    rec = rep.stages["plenary"]
+    checked = 0
+    for code in rep.codes:
+        rule = _rule(rep, code)
+        i = rep.codes.index(code)
+        s = rec.stance[i, rec.held]
+        alone = StateRule(rule.absence, rule.band, rule.noise)
+        if rule.last < 0 or int(alone.modal(s[None, :])[0]) == rule.last:
+            continue
+        if alone.probabilities(s)[3] > 0.3:  # mostly absent: the habit cannot show
+            continue
+        e = explain(res, code, runs=BLOCK, replayed=rep, recorded=False)
+        assert e.modal == e.last_vote == VOTES[rule.last]
+        top = max(e.probabilities, key=lambda v: e.probabilities[v]["p"])
+        assert top == e.modal, (code, e.probabilities)
+        # the mixture: the rule's share scaled by 1 - habit, the last vote given the rest
+        p, q = rule.probabilities(s), alone.probabilities(s)
+        assert p[3] == pytest.approx(q[3])
+        assert p[rule.last] == pytest.approx(0.3 * q[rule.last] + 0.7 * (1 - q[3]))
+        assert "repeats its last vote" in format_explanation(e)
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3
 
 
 def test_the_flip_holds_in_the_model_itself() -> None:

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from scipy.stats import norm
 
 from unsim.explain.tracker import DRAFT_STAGES, StageRecord, Tracker, part_labels
+from unsim.model.params import Habit
 from unsim.scenario.schema import Scenario, World
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class Replay:
     codes: list[str]
     band: float
     noise: float
+    #: the states' habit of repeating their last vote on the series (None: none)
+    habit: Habit | None = None
 
 
 def replay(scenario: Scenario, seed: int, runs: int | None = None) -> Replay:
@@ -57,14 +60,15 @@ def replay(scenario: Scenario, seed: int, runs: int | None = None) -> Replay:
     sizes = [min(block, want - b * block) for b in range(math.ceil(want / block))]
     records: list[dict[str, StageRecord]] = []
     labels: dict[str, str] = {}
-    behaviour = None
+    model = None
     for b, size in enumerate(sizes):
         tracker = Tracker(scenario, seed=seed, block=b, size=size)
         tracker.simulate()
         records.append(tracker.stages)
         labels.update(tracker.labels)
-        behaviour = tracker.model.behaviour
-    assert behaviour is not None
+        model = tracker.model
+    assert model is not None
+    behaviour = model.behaviour
     world = scenario.world
     assert isinstance(world, World)
     return Replay(
@@ -76,6 +80,7 @@ def replay(scenario: Scenario, seed: int, runs: int | None = None) -> Replay:
         codes=list(world.codes),
         band=float(behaviour.abstention_band),
         noise=float(behaviour.vote_noise),
+        habit=model.params.habit,
     )
 
 

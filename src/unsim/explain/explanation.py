@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from unsim.errors import InputError, did_you_mean
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, held_runs, mean_interval, replay
-from unsim.explain.flip import VOTES, Flip, PartScale, modal, part_scale, smallest_shift
+from unsim.explain.flip import VOTES, Flip, PartScale, StateRule, part_scale, smallest_shift
 from unsim.explain.record import RecordedVotes, recorded_votes
 from unsim.explain.tracker import DRAFT_STAGES, StageRecord
 from unsim.results.stats import proportion
@@ -34,7 +34,8 @@ class Explanation:
     ``stance`` (the mean of the stances the model used for the vote), on the model's latent
     scale. ``probabilities``: each vote (yes, no, abstain, absent) with its 95 % Wilson
     interval over all the runs (``p``, ``ci_low``, ``ci_high``, ``n``); ``pivotal`` likewise.
-    ``modal``: its most likely vote by the model's vote rule at the replayed stances; ``flip``
+    ``modal``: its most likely vote by the model's vote rule at the replayed stances, with its
+    ``habit`` of repeating its ``last_vote`` on the series (``model.habit``); ``flip``
     the smallest stance shift that changes it (None if none can: a state most likely absent)
     and ``scales`` the factors on single parts that would (nearest 1 first). ``recorded``: its
     votes on the calibration's series. ``runs``: the runs the parts are averaged over (the
@@ -56,6 +57,8 @@ class Explanation:
     runs: int
     seed: int
     notes: list[str] = field(default_factory=list)
+    habit: float = 0.0
+    last_vote: str | None = None
 
     def size_in_words(self) -> str:
         """The flip's shift compared with the state's largest-moving parts, in words."""
@@ -99,14 +102,22 @@ def _scales(
     """For each part, the factor that would change the state's most likely vote (closest to
     its actual size first)."""
     stances = rec.stance[i, held]
-    absence, band, noise = float(rec.absence[i]), replayed.band, replayed.noise
+    rule = _state_rule(rec, i, replayed)
     scales = []
     for name, label in zip(parts["part"], parts["label"], strict=True):
-        found = part_scale(stances, np.asarray(rec.parts[name])[i, held], absence, band, noise)
+        found = part_scale(stances, np.asarray(rec.parts[name])[i, held], rule)
         if found is not None:
             scales.append(PartScale(name, label, found[0], found[1], found[2]))
     scales.sort(key=lambda s: abs(s.threshold - 1.0))
     return scales
+
+
+def _state_rule(rec: StageRecord, i: int, replayed: Replay) -> StateRule:
+    """State ``i``'s vote rule at the stage: the model's, and its habit (``model.habit``)."""
+    h = replayed.habit
+    last = -1 if h is None else int(h.last[i])
+    habit = float(h.chance[i]) if h is not None and last >= 0 else 0.0
+    return StateRule(float(rec.absence[i]), replayed.band, replayed.noise, habit, last)
 
 
 def _resolve_state(world: World, iso3: str) -> str:
@@ -199,9 +210,7 @@ def explain(
     parts = _parts_of(replayed, rec, i, held)
     stances = rec.stance[i, held]
     s_mean, s_lo, s_hi = (float(x[0]) for x in mean_interval(stances[None, :]))
-    absence = float(rec.absence[i])
-    band, noise = replayed.band, replayed.noise
-    flip = smallest_shift(stances, absence, band, noise)
+    rule = _state_rule(rec, i, replayed)
     scales = _scales(rec, parts, i, held, replayed)
     probs, pivotal = _probabilities(results, code, stage)
     notes = []
@@ -217,8 +226,10 @@ def explain(
         stance_hi=s_hi,
         probabilities=probs,
         pivotal=pivotal,
-        modal=VOTES[int(modal(stances[None, :], absence, band, noise)[0])],
-        flip=flip,
+        modal=VOTES[int(rule.modal(stances[None, :])[0])],
+        habit=rule.habit,
+        last_vote=VOTES[rule.last] if rule.last >= 0 else None,
+        flip=smallest_shift(stances, rule),
         scales=scales,
         recorded=recorded_votes(scenario, code, load_data=recorded),
         runs=int(held.sum()),

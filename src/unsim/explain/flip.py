@@ -7,6 +7,11 @@ by ``delta`` moves them: :func:`smallest_shift` finds the ``delta`` of least siz
 at which the modal vote changes (a scan, then bisection to ``TOLERANCE``), and
 :func:`part_scale` the factor on one part (``s_r + (k - 1) part_r``) that changes it. Absence
 does not depend on the stance: a state more likely absent than anything else cannot be moved.
+
+A state's habit (``model.habit``) is part of its rule: at a vote on the draft, a present state
+repeats its last vote on the series with probability ``habit``, so its probabilities are
+``habit * [vote == last] * (1 - P(absent)) + (1 - habit) * P_rule(vote)``; a strong habit can
+make its last vote the most likely whatever its stance (no shift then flips it).
 """
 
 from __future__ import annotations
@@ -54,16 +59,42 @@ class PartScale:
     to_vote: str
 
 
+@dataclass(frozen=True)
+class StateRule:
+    """How one state's stances become its vote: the model's rule and the state's habit."""
+
+    absence: float  #: its probability of being absent
+    band: float  #: the abstention band
+    noise: float  #: the vote noise
+    habit: float = 0.0  #: the probability that it repeats its last vote when present
+    last: int = -1  #: its last vote on the series (an index of ``VOTES``; -1: none)
+
+    def probabilities(self, stances: NDArray[Any]) -> Any:
+        """(4, ...) its mean probabilities of yes, no, abstain, absent over the runs (last axis)
+        of ``stances``."""
+        s = np.asarray(stances, dtype=np.float32)
+        absent = np.full(s.shape, self.absence, dtype=np.float32)
+        p = vote_probabilities(s, self.band, self.noise, absent).mean(axis=-1, dtype=np.float64)
+        if self.habit > 0 and self.last >= 0:
+            present = 1.0 - p[3]
+            p[:3] *= 1.0 - self.habit
+            p[self.last] += self.habit * present
+        return p
+
+    def modal(self, stances: NDArray[Any]) -> Any:
+        """Index of its most likely vote (``VOTES``) per leading row of ``stances``."""
+        return np.argmax(self.probabilities(stances), axis=0)
+
+
 def probabilities(stances: NDArray[Any], absence: float, band: float, noise: float) -> Any:
-    """(4, ...) mean probabilities of yes, no, abstain, absent over the runs (last axis)."""
-    s = np.asarray(stances, dtype=np.float32)
-    p = vote_probabilities(s, band, noise, np.full(s.shape, absence, dtype=np.float32))
-    return p.mean(axis=-1, dtype=np.float64)
+    """(4, ...) mean probabilities of yes, no, abstain, absent over the runs (last axis), by the
+    model's rule alone (``StateRule`` with no habit)."""
+    return StateRule(absence, band, noise).probabilities(stances)
 
 
 def modal(stances: NDArray[Any], absence: float, band: float, noise: float) -> Any:
-    """Index of the most likely vote (``VOTES``) per leading row of ``stances``."""
-    return np.argmax(probabilities(stances, absence, band, noise), axis=0)
+    """Index of the most likely vote (``VOTES``) per leading row of ``stances`` (no habit)."""
+    return StateRule(absence, band, noise).modal(stances)
 
 
 def _first_change(
@@ -92,14 +123,15 @@ def _past(x: float) -> float:
     return x + np.sign(x) * max(TOLERANCE, 0.002 * abs(x))
 
 
-def smallest_shift(stances: NDArray[Any], absence: float, band: float, noise: float) -> Flip | None:
+def smallest_shift(stances: NDArray[Any], rule: StateRule) -> Flip | None:
     """The smallest shift of every run's stance that changes the modal vote (module doc);
-    None when no shift within ``MAX_SHIFT`` does (a state most likely absent)."""
+    None when no shift within ``MAX_SHIFT`` does (a state most likely absent, or held to its
+    last vote by its habit)."""
     s = np.asarray(stances, dtype=np.float32)
-    start = int(modal(s[None, :], absence, band, noise)[0])
+    start = int(rule.modal(s[None, :])[0])
 
     def vote_at(shifts: NDArray[np.float64]) -> NDArray[np.int64]:
-        return modal(s[None, :] + shifts.astype(np.float32)[:, None], absence, band, noise)  # type: ignore[no-any-return]
+        return rule.modal(s[None, :] + shifts.astype(np.float32)[:, None])  # type: ignore[no-any-return]
 
     found = [f for f in (_first_change(vote_at, start, d) for d in (MAX_SHIFT, -MAX_SHIFT)) if f]
     if not found:
@@ -112,11 +144,7 @@ def smallest_shift(stances: NDArray[Any], absence: float, band: float, noise: fl
 
 
 def part_scale(
-    stances: NDArray[Any],
-    part: NDArray[Any],
-    absence: float,
-    band: float,
-    noise: float,
+    stances: NDArray[Any], part: NDArray[Any], rule: StateRule
 ) -> tuple[float, float, str] | None:
     """The factor ``k`` nearest 1 (in [0, ``MAX_FACTOR``]) on ``part`` that changes the modal
     vote, as (k a little past the change, the change itself, the new vote); None if none."""
@@ -124,10 +152,10 @@ def part_scale(
     p = np.asarray(part, dtype=np.float32)
     if not np.any(p):
         return None
-    start = int(modal(s[None, :], absence, band, noise)[0])
+    start = int(rule.modal(s[None, :])[0])
 
     def vote_at(d: NDArray[np.float64]) -> NDArray[np.int64]:  # d = k - 1
-        return modal(s[None, :] + d.astype(np.float32)[:, None] * p, absence, band, noise)  # type: ignore[no-any-return]
+        return rule.modal(s[None, :] + d.astype(np.float32)[:, None] * p)  # type: ignore[no-any-return]
 
     ways = (_first_change(vote_at, start, MAX_FACTOR - 1), _first_change(vote_at, start, -1.0))
     found = [f for f in ways if f]

@@ -35,21 +35,7 @@ def format_explanation(e: Explanation) -> str:
         f"  pivotal {_pct(pv['p'])}   [{_pct(pv['ci_low'])}, {_pct(pv['ci_high'])}] "
         "(its vote decided the outcome)"
     )
-    lines += ["", f"Most likely vote by the model's vote rule: {e.modal}"]
-    if e.flip is None:
-        lines.append("  no change of stance changes it (absence does not depend on the stance)")
-    else:
-        f = e.flip
-        lines.append(
-            f"  smallest change that makes it {f.to_vote}: a shift of {f.shift:+.3f} in stance "
-            f"(the change comes at {f.threshold:+.3f}), {e.size_in_words()}"
-        )
-        if e.scales:
-            for s in e.scales[:3]:
-                how = "without it (x 0)" if s.factor <= 0 else f"x {s.factor:.2f}"
-                lines.append(f"  or {s.label} {how}: then {s.to_vote}")
-        else:
-            lines.append("  no single part, scaled by 0 to 20, would do it")
+    lines += ["", *_modal_lines(e)]
     lines += [
         "",
         "Recorded votes on the series"
@@ -68,3 +54,29 @@ def format_explanation(e: Explanation) -> str:
         )
     lines += [f"Note: {n}" for n in e.notes]
     return "\n".join(lines)
+
+
+def _modal_lines(e: Explanation) -> list[str]:
+    """Its most likely vote, its habit, and the smallest changes that would change it."""
+    lines = [f"Most likely vote by the model's vote rule: {e.modal}"]
+    if e.habit > 0:
+        lines.append(
+            f"  (when present it repeats its last vote on the series, {e.last_vote}, with "
+            f"probability {e.habit:.3f}, whatever its stance; the rest by its stance)"
+        )
+    if e.flip is None:
+        why = "absence and its habit do not" if e.habit > 0 else "absence does not"
+        lines.append(f"  no change of stance changes it ({why} depend on the stance)")
+    else:
+        f = e.flip
+        lines.append(
+            f"  smallest change that makes it {f.to_vote}: a shift of {f.shift:+.3f} in stance "
+            f"(the change comes at {f.threshold:+.3f}), {e.size_in_words()}"
+        )
+        if e.scales:
+            for s in e.scales[:3]:
+                how = "without it (x 0)" if s.factor <= 0 else f"x {s.factor:.2f}"
+                lines.append(f"  or {s.label} {how}: then {s.to_vote}")
+        else:
+            lines.append("  no single part, scaled by 0 to 20, would do it")
+    return lines
