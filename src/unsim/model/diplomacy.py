@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model import kernels
+from unsim.model import kernels, rules
 from unsim.model.kernel_args import Compiled
 from unsim.model.outcomes import ICC_STATUS
-from unsim.model.params import state_mask
+from unsim.model.params import Behaviour, state_mask
 from unsim.model.rules import ICC_FACTOR
 from unsim.scenario.schema import World
 from unsim.streams import Streams
@@ -31,6 +31,7 @@ class Diplomacy:
     """The ``StrategyContext`` interface over the model's arrays (see ``UNModel``)."""
 
     world: World
+    behaviour: Behaviour
     compiled: Compiled
     streams: Streams
     round: int
@@ -54,6 +55,27 @@ class Diplomacy:
     _ledger: dict[tuple[str, str], Any]
     _custom: list[tuple[str, NDArray[np.int64], F, Any]]
     _memory: dict[str, F]
+
+    @property
+    def icc_aversion(self) -> F:
+        """(states, replicates) what the ICC language costs each state (computed once per round
+        from ``draft_base`` and shared)."""
+        icc = self._cache.get("icc_aversion")
+        if icc is None:
+            b = self.behaviour
+            icc = self._cache["icc_aversion"] = rules.icc_from_draft_base(
+                self.baseline, self.draft_base, b.abstention_band, b.vote_noise
+            )
+        return icc  # type: ignore[no-any-return]
+
+    @property
+    def support(self) -> F:
+        """(states, replicates) each state's support for the draft: baseline plus deviation
+        (computed once per round and shared, so an agent's row is a view of it)."""
+        support = self._cache.get("support")
+        if support is None:
+            support = self._cache["support"] = self.baseline + self.deviation
+        return support  # type: ignore[no-any-return]
 
     @property
     def icc_retained(self) -> B:

@@ -10,7 +10,8 @@ rounds, the committee session (no-action motion, amendment, the draft), ``rounds
 the plenary vote, ``rounds.security_council`` rounds, the Council's agenda vote and referral
 draft; each vote decided by its ``VoteRule`` (``unsim.model.procedure``). The parameters come from
 ``unsim.model.params`` (in domain units) and the kernels' form of them from
-``unsim.model.kernel_args``; what a strategy sees and changes is ``unsim.model.diplomacy``.
+``unsim.model.kernel_args``; what a strategy sees and changes is ``unsim.model.diplomacy``, how
+each vote is held ``unsim.model.voting``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model import habit, kernels, rules
+from unsim.model import kernels
 from unsim.model.agents import (
     AllyCoalition,
     MemberState,
@@ -29,12 +30,11 @@ from unsim.model.agents import (
     TargetState,
     VetoHolder,
 )
-from unsim.model.diplomacy import Diplomacy
-from unsim.model.kernel_args import DRAFT_VOTES, compile_parameters
-from unsim.model.outcomes import EVENTS, ICC_REASON, ICC_STATUS, Column, run_columns
+from unsim.model.kernel_args import compile_parameters
+from unsim.model.outcomes import EVENTS, ICC_STATUS, Column, run_columns
 from unsim.model.params import build_parameters
-from unsim.model.procedure import VoteRule, vote_rule
 from unsim.model.stages import SESSIONS, Walk
+from unsim.model.voting import Voting
 from unsim.scenario.schema import Scenario, World
 from unsim.strategies import BoundStrategy, bind
 from unsim.streams import Streams
@@ -46,7 +46,7 @@ B = NDArray[np.bool_]
 # --------------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------------
-class UNModel(Diplomacy, mesa.Model):
+class UNModel(Voting, mesa.Model):
     """Member states, the Security Council, sponsors, target and allies, over ``replicates``
     independent histories advanced together.
 
@@ -210,27 +210,6 @@ class UNModel(Diplomacy, mesa.Model):
         self.outcomes: dict[str, NDArray[Any]] = {}
         self._cache: dict[str, Any] = {}
 
-    @property
-    def icc_aversion(self) -> F:
-        """(states, replicates) what the ICC language costs each state (computed once per round
-        from ``draft_base`` and shared)."""
-        icc = self._cache.get("icc_aversion")
-        if icc is None:
-            b = self.behaviour
-            icc = self._cache["icc_aversion"] = rules.icc_from_draft_base(
-                self.baseline, self.draft_base, b.abstention_band, b.vote_noise
-            )
-        return icc  # type: ignore[no-any-return]
-
-    @property
-    def support(self) -> F:
-        """(states, replicates) each state's support for the draft: baseline plus deviation
-        (computed once per round and shared, so an agent's row is a view of it)."""
-        support = self._cache.get("support")
-        if support is None:
-            support = self._cache["support"] = self.baseline + self.deviation
-        return support  # type: ignore[no-any-return]
-
     # -- a diplomatic round ---------------------------------------------------------------------
     def step(self) -> None:
         """One round of diplomacy: the target responds, sponsors and allies lobby, the sponsors
@@ -276,103 +255,6 @@ class UNModel(Diplomacy, mesa.Model):
         self._cache.pop("icc_aversion", None)
         self._cache.pop("support", None)
 
-    # -- procedure ----------------------------------------------------------------------------
-    def stances(self, stage: str) -> F:
-        b = self.behaviour
-        if stage == "no_action_motion":
-            return rules.no_action_stance(self.support, b.no_action_bias)
-        if stage == "amendment":
-            return rules.amendment_stance(self.support, self.icc_aversion, b.amendment_bias)
-        return rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
-
-    def _record(
-        self,
-        stage: str,
-        held: B,
-        votes: NDArray[np.int8],
-        adopted: B,
-        counts: NDArray[np.int32] | None = None,
-    ) -> None:
-        if counts is None:
-            counts = rules.tally(votes, self.council if stage.startswith("sc_") else None)
-        counts[:, ~held] = 0
-        self.votes[stage] = votes
-        o = self.outcomes
-        o[f"{stage}_held"] = held
-        for k, name in enumerate(("yes", "no", "abstain", "absent")):
-            o[f"{stage}_{name}"] = counts[k].astype(np.int16)
-        o[f"{stage}_adopted"] = adopted & held
-
-    def _assembly_vote(self, stage: str, held: B) -> B:
-        """The vote at Assembly ``stage`` where ``held`` (``kernels.votes`` of the stage's tanh
-        argument, ``kernel_args.argument_form``)."""
-        if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
-            none = np.zeros(self.n_replicates, dtype=bool)
-            votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
-            self._record(stage, none, votes, none, np.zeros((4, self.n_replicates), np.int32))
-            return none
-        u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
-        votes, counts = habit.apply_habit(self, stage, *self.assembly_votes(stage, u))
-        adopted = self._rule(stage).adopted(counts[0], counts[1]) & held
-        self._record(stage, held, votes, adopted, counts)
-        return adopted
-
-    def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
-        """Every member state's vote at Assembly ``stage`` from the uniforms ``u`` (states,
-        replicates), and the tally: ``MemberState.decide`` for all states at once, compiled
-        (``kernels.votes`` of the stage's tanh form). A vote on the draft also observes it."""
-        votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
-        counts = np.empty((4, self.n_replicates), dtype=np.int32)
-        draft = stage in DRAFT_VOTES
-        gap, use_gap = self._gap() if draft else (self._no_gap, False)
-        c = self.compiled
-        kernels.votes(
-            self._histories(),
-            c.draft(gap, use_gap, stage),
-            kernels.Ballot(c.w_offset, c.w_scale, u, votes, counts),
-            # a vote on the draft also observes it for the rounds that follow (the state does
-            # not change in between)
-            draft,
-            c.kinds,
-            self._observation(self._group_means),
-        )
-        self._observed = self._observed or draft
-        return votes, counts
-
-    def _council_vote(self, stage: str, held: B) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
-        """Every member's vote by its own stance (``council_stance``), then one rule for the 15
-        seats at once (``rules.cast_votes`` with no absences, as ``kernels.cast``): the votes of
-        all states (the others absent) and the tally."""
-        # one uniform per Council seat (in world order of the members) and replicate
-        seats, r = len(self.council_agents), self.n_replicates
-        u = self.streams.uniform(f"vote:{stage}", (seats, r))
-        cast = np.empty((seats, r), dtype=np.int8)
-        counts = np.empty((4, r), dtype=np.int32)
-        half = self.compiled.half
-        band_half = np.float32(self.behaviour.abstention_band) * half
-        kernels.cast(
-            self._council_stances(stage), half, band_half, self.compiled.pair, u, cast, counts
-        )
-        votes = np.full((self.n_states, r), rules.ABSENT, dtype=np.int8)
-        votes[self._council_rows] = cast
-        return votes, counts
-
-    def _council_stances(self, stage: str) -> F:
-        """(seats, replicates) each Council member's stance at ``stage``, by its own rule (formed
-        once between two rounds: the sponsors' expectation and the vote read the same)."""
-        key = f"council:{stage}"
-        if key not in self._cache:
-            self._cache[key] = np.stack([a.council_stance(stage) for a in self.council_agents])
-        return self._cache[key]  # type: ignore[no-any-return]
-
-    def _expected_council(self, stage: str) -> tuple[F, F]:
-        b = self.behaviour
-        p_yes, p_no = rules.present_probabilities(
-            self._council_stances(stage), b.abstention_band, b.vote_noise
-        )
-        no_veto = np.prod(np.float32(1.0) - p_no[self.permanent[self._council_rows]], axis=0)
-        return p_yes.sum(axis=0), np.float32(1.0) - no_veto
-
     def _diplomacy(self, rounds: int) -> None:
         for k in range(rounds):
             # each round's deliberation also observes the state it leaves for the next round
@@ -398,72 +280,6 @@ class UNModel(Diplomacy, mesa.Model):
         self.outcomes = self._report_rest()
         self.running = False
         return self.outcomes
-
-    # -- the stages (``stages.SESSIONS``) -------------------------------------------------------
-    def _no_action_motion(self, walk: Walk) -> None:
-        sums = np.empty((2, self.n_replicates), dtype=np.float32)
-        kernels.expected(
-            self._histories(), self.compiled.draft(self._no_gap, False, "no_action_motion"), sums
-        )
-        # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
-        total = self.compiled.presence_total
-        moved = self.ally_agent.moves_no_action(
-            np.float32(0.5) * (total + sums[0]), np.float32(0.5) * (total - sums[1])
-        )
-        walk.alive &= ~self._assembly_vote("no_action_motion", moved)
-
-    def _amendment(self, walk: Walk) -> None:
-        moved = self.ally_agent.moves_amendment() & walk.alive
-        deleted = self._assembly_vote("amendment", moved)
-        self.icc_reason[deleted & self.icc_retained] = ICC_REASON.index("amendment")
-        self.icc_status[deleted] = ICC_STATUS.index("dropped")
-        self._observed = False  # the draft changed
-
-    def _committee(self, walk: Walk) -> None:
-        self._draft_vote("third_committee", walk)
-
-    def _plenary(self, walk: Walk) -> None:
-        self._draft_vote("plenary", walk)
-
-    def _draft_vote(self, stage: str, walk: Walk) -> None:
-        adopted = self._assembly_vote(stage, walk.alive.copy())
-        for st in self.strategies:
-            st.on_vote(self, stage, adopted)
-        walk.alive &= adopted
-
-    def _agenda(self, walk: Walk) -> B:
-        if walk.on_agenda is None:
-            council = self.spec.procedure.council
-            walk.on_agenda = (
-                walk.alive.copy()
-                if council.requires_plenary_adoption
-                else np.ones(self.n_replicates, dtype=bool)
-            )
-        return walk.on_agenda
-
-    def _sc_agenda(self, walk: Walk) -> None:
-        on_agenda = self._agenda(walk)
-        votes, counts = self._council_vote("sc_agenda", on_agenda)
-        adopted = self._rule("sc_agenda").adopted(counts[0], counts[1]) & on_agenda
-        self._record("sc_agenda", on_agenda, votes, adopted, counts)
-        walk.on_agenda = adopted
-
-    def _sc_referral(self, walk: Walk) -> None:
-        ey, p_veto = self._expected_council("sc_referral")
-        tabled = self._agenda(walk) & self.sponsor_agent.table_referral(ey, p_veto)
-        if self.spec.procedure.council.referral_requires_icc_language:
-            tabled &= self.icc_retained
-        votes, counts = self._council_vote("sc_referral", tabled)
-        perm_no = rules.tally(votes, self.permanent)[1]
-        adopted = self._rule("sc_referral").adopted(counts[0], counts[1], perm_no) & tabled
-        self._record("sc_referral", tabled, votes, adopted, counts)
-        for code in self.world.security_council.permanent:
-            i = self.world.index[code]
-            self.outcomes[f"veto_{code}"] = tabled & (votes[i] == rules.NO)
-        self.outcomes["sc_referral_vetoed"] = tabled & (perm_no > 0)
-
-    def _rule(self, stage: str) -> VoteRule:
-        return vote_rule(stage, self.spec.resolution.majority)
 
     def columns(self) -> tuple[Column, ...]:
         """The run table's columns (``outcomes.run_columns``), with the events of the

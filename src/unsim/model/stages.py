@@ -27,7 +27,8 @@ class Stage:
 
     name: str  #: the stage's name in scenarios (``resolution.stages``)
     body: str  #: "assembly" or "council"
-    method: str  #: the ``UNModel`` method that holds it (takes and updates the ``Walk``)
+    #: the ``UNModel`` method that holds it (``unsim.model.voting``; takes and updates the ``Walk``)
+    method: str
     inputs: str  #: the replicates it may be held in, in words
     label: str  #: its name in words, in titles and reports
     short: str  #: its name in a few words, in the command line's tables

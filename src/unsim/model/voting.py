@@ -1,0 +1,210 @@
+"""How the votes of a run are held, as a mixin of ``UNModel``: the stages of
+``unsim.model.stages`` (``UNModel.simulate`` walks them and calls each one's method here), each
+vote's stances, the Assembly's votes (every member state's decision rule at once, compiled, then
+the habit), the Council's (each member's own stance, one rule for the 15 seats), and the tallies
+recorded per replicate (the run table's columns, ``unsim.model.outcomes.run_columns``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from unsim.model import habit, kernels, rules
+from unsim.model.agents import AllyCoalition, MemberState, SponsorCoalition
+from unsim.model.diplomacy import Diplomacy
+from unsim.model.kernel_args import DRAFT_VOTES
+from unsim.model.outcomes import ICC_REASON, ICC_STATUS
+from unsim.model.params import Parameters
+from unsim.model.procedure import VoteRule, vote_rule
+from unsim.model.stages import Walk
+from unsim.scenario.schema import Scenario
+from unsim.strategies import BoundStrategy
+
+F = NDArray[np.float32]
+B = NDArray[np.bool_]
+
+
+class Voting(Diplomacy):
+    """The votes of a run over the model's arrays (see ``UNModel``)."""
+
+    spec: Scenario
+    params: Parameters
+    icc_reason: NDArray[np.int8]
+    permanent: B
+    council: B
+    council_agents: list[MemberState]
+    _council_rows: NDArray[np.intp]
+    sponsor_agent: SponsorCoalition
+    ally_agent: AllyCoalition
+    strategies: list[BoundStrategy]
+    votes: dict[str, NDArray[np.int8]]
+    outcomes: dict[str, NDArray[Any]]
+
+    def stances(self, stage: str) -> F:
+        """(states, replicates) every state's stance at ``stage`` (``rules``: on the no-action
+        motion, on the amendment deleting the ICC paragraphs, or on the draft)."""
+        b = self.behaviour
+        if stage == "no_action_motion":
+            return rules.no_action_stance(self.support, b.no_action_bias)
+        if stage == "amendment":
+            return rules.amendment_stance(self.support, self.icc_aversion, b.amendment_bias)
+        return rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
+
+    def _record(
+        self,
+        stage: str,
+        held: B,
+        votes: NDArray[np.int8],
+        adopted: B,
+        counts: NDArray[np.int32] | None = None,
+    ) -> None:
+        """Keep the votes at ``stage`` and report its columns: held, the tally (zero where not
+        held), adopted."""
+        if counts is None:
+            counts = rules.tally(votes, self.council if stage.startswith("sc_") else None)
+        counts[:, ~held] = 0
+        self.votes[stage] = votes
+        o = self.outcomes
+        o[f"{stage}_held"] = held
+        for k, name in enumerate(("yes", "no", "abstain", "absent")):
+            o[f"{stage}_{name}"] = counts[k].astype(np.int16)
+        o[f"{stage}_adopted"] = adopted & held
+
+    def _assembly_vote(self, stage: str, held: B) -> B:
+        """The vote at Assembly ``stage`` where ``held`` (``kernels.votes`` of the stage's tanh
+        argument, ``kernel_args.argument_form``)."""
+        if not held.any():  # nobody votes (its stream is its own: skipping it changes no other)
+            none = np.zeros(self.n_replicates, dtype=bool)
+            votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
+            self._record(stage, none, votes, none, np.zeros((4, self.n_replicates), np.int32))
+            return none
+        u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
+        votes, counts = habit.apply_habit(self, stage, *self.assembly_votes(stage, u))
+        adopted = self._rule(stage).adopted(counts[0], counts[1]) & held
+        self._record(stage, held, votes, adopted, counts)
+        return adopted
+
+    def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+        """Every member state's vote at Assembly ``stage`` from the uniforms ``u`` (states,
+        replicates), and the tally: ``MemberState.decide`` for all states at once, compiled
+        (``kernels.votes`` of the stage's tanh form). A vote on the draft also observes it."""
+        votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
+        counts = np.empty((4, self.n_replicates), dtype=np.int32)
+        draft = stage in DRAFT_VOTES
+        gap, use_gap = self._gap() if draft else (self._no_gap, False)
+        c = self.compiled
+        kernels.votes(
+            self._histories(),
+            c.draft(gap, use_gap, stage),
+            kernels.Ballot(c.w_offset, c.w_scale, u, votes, counts),
+            # a vote on the draft also observes it for the rounds that follow (the state does
+            # not change in between)
+            draft,
+            c.kinds,
+            self._observation(self._group_means),
+        )
+        self._observed = self._observed or draft
+        return votes, counts
+
+    def _council_vote(self, stage: str, held: B) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+        """Every member's vote by its own stance (``council_stance``), then one rule for the 15
+        seats at once (``rules.cast_votes`` with no absences, as ``kernels.cast``): the votes of
+        all states (the others absent) and the tally."""
+        # one uniform per Council seat (in world order of the members) and replicate
+        seats, r = len(self.council_agents), self.n_replicates
+        u = self.streams.uniform(f"vote:{stage}", (seats, r))
+        cast = np.empty((seats, r), dtype=np.int8)
+        counts = np.empty((4, r), dtype=np.int32)
+        half = self.compiled.half
+        band_half = np.float32(self.behaviour.abstention_band) * half
+        kernels.cast(
+            self._council_stances(stage), half, band_half, self.compiled.pair, u, cast, counts
+        )
+        votes = np.full((self.n_states, r), rules.ABSENT, dtype=np.int8)
+        votes[self._council_rows] = cast
+        return votes, counts
+
+    def _council_stances(self, stage: str) -> F:
+        """(seats, replicates) each Council member's stance at ``stage``, by its own rule (formed
+        once between two rounds: the sponsors' expectation and the vote read the same)."""
+        key = f"council:{stage}"
+        if key not in self._cache:
+            self._cache[key] = np.stack([a.council_stance(stage) for a in self.council_agents])
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    def _expected_council(self, stage: str) -> tuple[F, F]:
+        b = self.behaviour
+        p_yes, p_no = rules.present_probabilities(
+            self._council_stances(stage), b.abstention_band, b.vote_noise
+        )
+        no_veto = np.prod(np.float32(1.0) - p_no[self.permanent[self._council_rows]], axis=0)
+        return p_yes.sum(axis=0), np.float32(1.0) - no_veto
+
+    # -- the stages (``stages.SESSIONS``) -------------------------------------------------------
+    def _no_action_motion(self, walk: Walk) -> None:
+        sums = np.empty((2, self.n_replicates), dtype=np.float32)
+        kernels.expected(
+            self._histories(), self.compiled.draft(self._no_gap, False, "no_action_motion"), sums
+        )
+        # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
+        total = self.compiled.presence_total
+        moved = self.ally_agent.moves_no_action(
+            np.float32(0.5) * (total + sums[0]), np.float32(0.5) * (total - sums[1])
+        )
+        walk.alive &= ~self._assembly_vote("no_action_motion", moved)
+
+    def _amendment(self, walk: Walk) -> None:
+        moved = self.ally_agent.moves_amendment() & walk.alive
+        deleted = self._assembly_vote("amendment", moved)
+        self.icc_reason[deleted & self.icc_retained] = ICC_REASON.index("amendment")
+        self.icc_status[deleted] = ICC_STATUS.index("dropped")
+        self._observed = False  # the draft changed
+
+    def _committee(self, walk: Walk) -> None:
+        self._draft_vote("third_committee", walk)
+
+    def _plenary(self, walk: Walk) -> None:
+        self._draft_vote("plenary", walk)
+
+    def _draft_vote(self, stage: str, walk: Walk) -> None:
+        adopted = self._assembly_vote(stage, walk.alive.copy())
+        for st in self.strategies:
+            st.on_vote(self, stage, adopted)
+        walk.alive &= adopted
+
+    def _agenda(self, walk: Walk) -> B:
+        if walk.on_agenda is None:
+            council = self.spec.procedure.council
+            walk.on_agenda = (
+                walk.alive.copy()
+                if council.requires_plenary_adoption
+                else np.ones(self.n_replicates, dtype=bool)
+            )
+        return walk.on_agenda
+
+    def _sc_agenda(self, walk: Walk) -> None:
+        on_agenda = self._agenda(walk)
+        votes, counts = self._council_vote("sc_agenda", on_agenda)
+        adopted = self._rule("sc_agenda").adopted(counts[0], counts[1]) & on_agenda
+        self._record("sc_agenda", on_agenda, votes, adopted, counts)
+        walk.on_agenda = adopted
+
+    def _sc_referral(self, walk: Walk) -> None:
+        ey, p_veto = self._expected_council("sc_referral")
+        tabled = self._agenda(walk) & self.sponsor_agent.table_referral(ey, p_veto)
+        if self.spec.procedure.council.referral_requires_icc_language:
+            tabled &= self.icc_retained
+        votes, counts = self._council_vote("sc_referral", tabled)
+        perm_no = rules.tally(votes, self.permanent)[1]
+        adopted = self._rule("sc_referral").adopted(counts[0], counts[1], perm_no) & tabled
+        self._record("sc_referral", tabled, votes, adopted, counts)
+        for code in self.world.security_council.permanent:
+            i = self.world.index[code]
+            self.outcomes[f"veto_{code}"] = tabled & (votes[i] == rules.NO)
+        self.outcomes["sc_referral_vetoed"] = tabled & (perm_no > 0)
+
+    def _rule(self, stage: str) -> VoteRule:
+        return vote_rule(stage, self.spec.resolution.majority)
