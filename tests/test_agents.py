@@ -21,12 +21,13 @@ def scenario():
 
 
 def _differ_only_at_thresholds(got, want, stance, band, noise, absence, u):
-    """Votes may differ only where a uniform falls within rounding of a threshold (the kernels'
-    tanh is within 2e-7 of NumPy's)."""
+    """Votes may differ only where a uniform falls within rounding of a threshold: yes's or no's
+    (the kernels' tanh is within 2e-7 of NumPy's) or absence's (``u`` at the absence rate, where
+    ``w`` is 1)."""
     t_yes, t_no = rules.present_tanh(stance, band, noise)
     h = np.maximum((1 - absence) / 2, 1e-30)
     w = ((1 - h) - u) / h
-    margin = np.minimum(np.abs(t_yes - w), np.abs(t_no - w))
+    margin = np.minimum(np.minimum(np.abs(t_yes - w), np.abs(t_no - w)), np.abs(1 - w))
     differ = got != want
     assert (margin[differ] < 1e-4).all()
     assert differ.mean() < 1e-3

@@ -319,10 +319,11 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
         # float32 rounding of sums of up to a dozen deviations of up to 15
         for got, want, atol in zip(observed, again, (1e-6, 2e-5, 1e-6), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-6, atol=atol)
-    # the thresholds of the plain rule; a vote may differ only within rounding of one of them
+    # the thresholds of the plain rule (yes's, no's, and absence's where w is 1); a vote may
+    # differ only within rounding of one of them
     t_yes, t_no = rules.present_tanh(stance, band, noise)
     w = ((1 - h)[:, None] - u) / h[:, None]
-    margin = np.minimum(np.abs(t_yes - w), np.abs(t_no - w))
+    margin = np.minimum(np.minimum(np.abs(t_yes - w), np.abs(t_no - w)), np.abs(1 - w))
     differ = votes != expected
     assert (margin[differ] < 1e-4).all(), (votes[differ], expected[differ])
 
