@@ -11,6 +11,7 @@ import pytest
 from unsim.cli import main
 from unsim.engine import run
 from unsim.engine.blocks import simulate_block
+from unsim.errors import InputError
 from unsim.explain import explain, format_explanation, replay
 from unsim.explain.breakdown import STANCE, Replay
 from unsim.explain.flip import VOTES, StateRule
@@ -58,17 +59,37 @@ def default_replay(default: Any) -> Replay:
 def test_every_states_parts_add_up_to_the_models_stance(default: Any) -> None:
     tracker = Tracker(default, seed=SEED, block=0, size=BLOCK)
     out = tracker.simulate()
-    assert set(tracker.stages) == {"third_committee", "plenary"}
-    for rec in tracker.stages.values():
-        # rec.stance is UNModel.stances(stage) read at the vote; the parts are summed here
+    assert set(tracker.stages) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
+    model = tracker.model
+    for stage, rec in tracker.stages.items():
+        # rec.stance is UNModel.stances(stage) read at the vote (in the Council, each member's
+        # council_stance, the others' rows left at zero); the parts are summed here
         total = np.sum([np.asarray(v, dtype=np.float64) for v in rec.parts.values()], axis=0)
         assert total.shape == rec.stance.shape == (193, BLOCK)
-        np.testing.assert_allclose(total, rec.stance, rtol=0, atol=5e-5)
-        assert {"record", "position", "icc", "lobbying", "counter_lobbying"} <= set(rec.parts)
-        assert {f"strategies[{i}]" for i in range(4)} <= set(rec.parts)
+        rows = np.arange(193) if rec.members is None else np.flatnonzero(rec.members)
+        np.testing.assert_allclose(total[rows], rec.stance[rows], rtol=0, atol=5e-5)
+        assert {"record", "position", "lobbying", "counter_lobbying"} <= set(rec.parts)
+        # the invitation moves the ICC aversion alone: no part of it where the ICC is not at stake
+        assert ({f"strategies[{i}]" for i in range(4)} - set(rec.parts)) == (
+            {"strategies[1]"} if stage == "sc_agenda" else set()
+        )
         # every part matters somewhere: none is a zero stub
-        for name in ("record", "position", "icc", "lobbying", "strategies[0]", "chance"):
+        for name in ("record", "position", "lobbying", "strategies[0]", "chance"):
             assert np.abs(rec.parts[name]).max() > 0.01, name
+        if rec.members is None:
+            assert np.abs(rec.parts["icc"]).max() > 0.01
+            continue
+        # the Council: its 15 members, each by its own rule
+        assert sorted(rows) == sorted(a.index for a in model.council_agents)
+        for a in model.council_agents:
+            np.testing.assert_array_equal(rec.stance[a.index], a.council_stance(stage))
+        assert "council" in rec.parts and not rec.absence.any()
+        # the agenda is procedural (no ICC); the referral is the ICC, at its full cost
+        assert ("procedural" in rec.parts) == (stage == "sc_agenda")
+        assert ("icc" in rec.parts) == (stage == "sc_referral")
+        if stage == "sc_referral":  # China and Russia defend the target there
+            patron = rec.parts["patron"][:, 0]
+            assert {model.world.codes[i] for i in np.flatnonzero(patron)} == {"CHN", "RUS"}
     # the tracked history is the engine's own block 0, vote for vote
     block = simulate_block(default, SEED, 0, BLOCK)
     assert block.runs is not None
@@ -80,7 +101,9 @@ def test_the_table_adds_up_and_names_the_strategies(default_replay: Replay) -> N
     from unsim.explain import breakdown_table
 
     table = breakdown_table(default_replay)
-    assert set(table["stage"]) == {"third_committee", "plenary"}
+    assert set(table["stage"]) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
+    # in the Council only its members vote
+    assert table[table["stage"] == "sc_referral"]["iso3"].nunique() == 15
     parts = table[table["part"] != STANCE].groupby(["iso3", "stage"])["mean"].sum()
     stance = table[table["part"] == STANCE].set_index(["iso3", "stage"])["mean"]
     np.testing.assert_allclose(parts.sort_index(), stance.sort_index(), atol=5e-5)
@@ -247,7 +270,8 @@ def test_the_breakdown_is_saved_with_a_run_and_loads_back(tmp_path: Path, capsys
     assert loaded.explain is not None
     table = loaded.explain
     assert list(table.columns) == ["iso3", "stage", "part", "label", "mean", "lo", "hi", "runs"]
-    assert table["iso3"].nunique() == 193 and set(table["stage"]) == {"third_committee", "plenary"}
+    assert table["iso3"].nunique() == 193
+    assert set(table["stage"]) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
     assert loaded.metadata["explain"]["file"] == "explain.parquet"
     assert loaded.metadata["explain"]["runs"] == 600
     # the explanation from the folder (replayed as it was run) agrees with the saved table
@@ -316,3 +340,33 @@ def test_the_explorer_explains_with_the_same_function() -> None:
     assert shown.parts[pd_cols].equals(direct.parts[pd_cols])
     session.explanation(session.baseline, "IND", "plenary")
     assert len(session._replays) == 1  # another state reuses the replay of the same results
+
+
+def test_a_council_member_is_explained_at_the_councils_votes(default: Any) -> None:
+    """At the referral draft a veto holder's most likely vote is the runs' most frequent one, by
+    the rule with no absence or habit (every member votes by its stance); its smallest change
+    flips that rule's vote; a state off the Council is refused with the members named."""
+    res = run(default, runs=2 * BLOCK, seed=SEED)
+    rep = replay(default, SEED, 2 * BLOCK)
+    rec = rep.stages["sc_referral"]
+    for code in ("RUS", "FRA", "NGA"):
+        e = explain(res, code, "sc_referral", runs=2 * BLOCK, replayed=rep, recorded=False)
+        assert e.habit == 0 and e.runs == int(rec.held.sum()) > 0
+        top = max(e.probabilities, key=lambda v: e.probabilities[v]["p"])
+        assert top == e.modal, (code, e.probabilities)
+        assert ("a no from a permanent member is a veto" in e.notes) == (code in ("RUS", "FRA"))
+        i = rep.codes.index(code)
+        rule = StateRule(0.0, rep.band, rep.noise)
+        s = rec.stance[i, rec.held]
+        assert VOTES[int(rule.modal(s[None, :])[0])] == e.modal
+        assert e.flip is not None
+        assert VOTES[int(rule.modal(s[None, :] + e.flip.shift)[0])] == e.flip.to_vote != e.modal
+        assert VOTES[int(rule.modal(s[None, :] + e.flip.shift / 2)[0])] == e.modal
+    e = explain(res, "CHN", "sc_referral", runs=2 * BLOCK, replayed=rep, recorded=False)
+    assert e.modal == "no" and "a patron's defence in the Council (stated tie)" in set(
+        e.parts["label"]
+    )
+    with pytest.raises(InputError, match=r"IDN does not sit on the Security Council.*RUS"):
+        explain(res, "IDN", "sc_referral", replayed=rep, recorded=False)
+    with pytest.raises(InputError, match="did you mean 'sc_agenda'"):
+        explain(res, "RUS", "sc_agend", replayed=rep, recorded=False)

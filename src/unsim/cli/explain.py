@@ -27,7 +27,8 @@ def add_explain_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     p.add_argument(
         "--stage",
         default="plenary",
-        help="the vote on the draft: plenary (default) or third_committee",
+        help="the vote: plenary (default) or third_committee on the draft; sc_agenda or "
+        "sc_referral in the Security Council (its members only)",
     )
     p.add_argument("--runs", type=_runs, help="number of runs (default: the scenario's)")
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or fresh)")

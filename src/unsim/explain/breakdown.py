@@ -1,4 +1,5 @@
-"""Each state's stance at a vote on the draft, broken into its parts, over the runs of a scenario.
+"""Each state's stance at a vote on the draft (and each Council member's at the Council's
+votes), broken into its parts, over the runs of a scenario.
 
 :func:`replay` runs the first blocks of a scenario's Monte Carlo again (block ``b`` draws from
 the streams of (seed, ``b``) alone, so they are the very runs of the main job) with a
@@ -6,7 +7,7 @@ the streams of (seed, ``b``) alone, so they are the very runs of the main job) w
 tidy table: for every state, stage and part the mean over the runs in which the stage was held
 and its 95 % interval (normal, over runs). A row ``part == "stance"`` holds the stance itself;
 the parts' means add up to it (to float rounding), and its per-run values are the stances the
-model used for the vote (``UNModel.stances``).
+model used for the vote (``UNModel.stances``; in the Council, ``MemberState.council_stance``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.stats import norm
 
-from unsim.explain.tracker import DRAFT_STAGES, StageRecord, Tracker, part_labels
+from unsim.explain.tracker import VOTED_STAGES, StageRecord, Tracker, part_labels
 from unsim.model.params import Habit
 from unsim.scenario.schema import Scenario, World
 
@@ -36,8 +37,9 @@ COLUMNS = ["iso3", "stage", "part", "label", "mean", "lo", "hi", "runs"]
 
 @dataclass
 class Replay:
-    """The per-run parts of every state's stance at each vote on the draft, for the first
-    ``runs`` runs of a scenario on ``seed`` (whole blocks)."""
+    """The per-run parts of every state's stance at each vote on the draft (and each Council
+    member's at the Council's votes), for the first ``runs`` runs of a scenario on ``seed``
+    (whole blocks)."""
 
     scenario: Scenario
     seed: int
@@ -103,6 +105,7 @@ def _joined(records: list[dict[str, StageRecord]]) -> dict[str, StageRecord]:
             stance=np.concatenate([r.stance for r in recs], axis=1),
             held=np.concatenate([r.held for r in recs]),
             absence=recs[0].absence,
+            members=recs[0].members,
         )
     return out
 
@@ -133,22 +136,25 @@ def _part_interval(values: NDArray[Any], held: NDArray[np.bool_], every: bool) -
 
 
 def breakdown_table(rep: Replay) -> pd.DataFrame:
-    """The tidy table of every state's parts at every vote on the draft (module doc)."""
+    """The tidy table of every voter's parts at every vote recorded (module doc)."""
     frames = []
-    n = len(rep.codes)
     for stage, rec in rep.stages.items():
         held = held_runs(rec)
+        # the states that vote: all of them in the Assembly, the members in the Council
+        rows = np.arange(len(rep.codes)) if rec.members is None else np.flatnonzero(rec.members)
+        n = len(rows)
         names = [*rec.parts, STANCE]
         labels = [rep.labels.get(k, k) for k in rec.parts] + ["stance the model used for the vote"]
         every = bool(held.all())
-        stats = [
-            _part_interval(np.asarray(v), held, every) for v in [*rec.parts.values(), rec.stance]
-        ]
+        values = [np.asarray(v) for v in [*rec.parts.values(), rec.stance]]
+        if rec.members is not None:
+            values = [v[rows] for v in values]
+        stats = [_part_interval(v, held, every) for v in values]
         mean, lo, hi = (np.concatenate(x) for x in zip(*stats, strict=True))
         frames.append(
             pd.DataFrame(
                 {
-                    "iso3": np.tile(rep.codes, len(names)),
+                    "iso3": np.tile(np.asarray(rep.codes)[rows], len(names)),
                     "stage": stage,
                     "part": np.repeat(names, n),
                     "label": np.repeat(labels, n),
@@ -156,8 +162,8 @@ def breakdown_table(rep: Replay) -> pd.DataFrame:
                     "lo": lo,
                     "hi": hi,
                     "runs": int(held.sum()),
-                    "_state": np.tile(np.arange(n), len(names)),
-                    "_stage": DRAFT_STAGES.index(stage),
+                    "_state": np.tile(rows, len(names)),
+                    "_stage": VOTED_STAGES.index(stage),
                 }
             )
         )
@@ -186,7 +192,7 @@ def save_with(results: Results, runs: int | None = None) -> pd.DataFrame:
         "file": "explain.parquet",
         "runs": int(table["runs"].max()) if len(table) else 0,
         "replayed_runs": want,
-        "stages": sorted(set(table["stage"]), key=DRAFT_STAGES.index),
+        "stages": sorted(set(table["stage"]), key=VOTED_STAGES.index),
         "seconds": time.perf_counter() - t0,
     }
     return table

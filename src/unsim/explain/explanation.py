@@ -15,14 +15,19 @@ from unsim.errors import InputError, did_you_mean
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, held_runs, mean_interval, replay
 from unsim.explain.flip import VOTES, Flip, PartScale, StateRule, part_scale, smallest_shift
 from unsim.explain.record import RecordedVotes, recorded_votes
-from unsim.explain.tracker import DRAFT_STAGES, StageRecord
+from unsim.explain.tracker import VOTED_STAGES, StageRecord
 from unsim.results.stats import proportion
 from unsim.scenario.schema import Calibration, Scenario, World
 
 if TYPE_CHECKING:
     from unsim.results.tables import Results
 
-STAGE_WORDS = {"third_committee": "Third Committee", "plenary": "plenary"}
+STAGE_WORDS = {
+    "third_committee": "Third Committee",
+    "plenary": "plenary",
+    "sc_agenda": "Security Council's agenda",
+    "sc_referral": "Security Council's referral",
+}
 
 
 @dataclass(frozen=True)
@@ -113,11 +118,45 @@ def _scales(
 
 
 def _state_rule(rec: StageRecord, i: int, replayed: Replay) -> StateRule:
-    """State ``i``'s vote rule at the stage: the model's, and its habit (``model.habit``)."""
-    h = replayed.habit
+    """State ``i``'s vote rule at the stage: the model's, and its habit (``model.habit``) at
+    the Assembly's votes on the draft (in the Council, every member votes by its stance)."""
+    h = replayed.habit if rec.members is None else None
     last = -1 if h is None else int(h.last[i])
     habit = float(h.chance[i]) if h is not None and last >= 0 else 0.0
     return StateRule(float(rec.absence[i]), replayed.band, replayed.noise, habit, last)
+
+
+def _stage_record(
+    results: Results, code: str, stage: str, runs: int | None, replayed: Replay | None
+) -> tuple[str, StageRecord, Replay]:
+    """The stage asked for, its record in the replayed runs (replayed here if not given), and
+    the replay; :class:`InputError` for a stage the scenario does not hold or never reached,
+    or a state that does not vote there (the Council's votes are its members')."""
+    scenario, world = results.scenario, results.scenario.world
+    assert isinstance(world, World)
+    stage = _resolve_stage([s for s in VOTED_STAGES if s in scenario.resolution.stages], stage)
+    if replayed is None:
+        total = int(results.summary.get("runs", EXPLAIN_RUNS))
+        replayed = replay(scenario_as_run(scenario), results.seed, min(runs or EXPLAIN_RUNS, total))
+    rec = replayed.stages.get(stage)
+    if rec is None:
+        raise InputError(f"--stage: {stage!r} was never reached in the replayed runs")
+    if rec.members is not None and not rec.members[world.index[code]]:
+        members = ", ".join(c for c, m in zip(world.codes, rec.members, strict=True) if m)
+        raise InputError(
+            f"--state: {code} does not sit on the Security Council, whose members alone vote at "
+            f"{stage}; got {code!r}; allowed: {members}"
+        )
+    return stage, rec, replayed
+
+
+def _notes(rec: StageRecord, held: Any, world: World, code: str, stage: str) -> list[str]:
+    notes = []
+    if int(held.sum()) < rec.held.size:
+        notes.append(f"the stage was held in {int(held.sum()):,} of the {rec.held.size:,} runs")
+    if stage == "sc_referral" and code in world.security_council.permanent:
+        notes.append("a no from a permanent member is a veto")
+    return notes
 
 
 def _resolve_state(world: World, iso3: str) -> str:
@@ -145,7 +184,7 @@ def _resolve_stage(stages: Sequence[str], stage: str) -> str:
         return stage
     hint = did_you_mean(stage, stages)
     suggestion = f"; did you mean {hint!r}?" if hint else ""
-    allowed = ", ".join(stages) if stages else "none (the scenario has no vote on the draft)"
+    allowed = ", ".join(stages) if stages else "none (the scenario holds no vote to explain)"
     raise InputError(
         f"--stage: no breakdown for this stage; got {stage!r}; allowed: {allowed}{suggestion}"
     )
@@ -197,14 +236,7 @@ def explain(
     world = scenario.world
     assert isinstance(world, World)
     code = _resolve_state(world, iso3)
-    stages = [s for s in DRAFT_STAGES if s in scenario.resolution.stages]
-    stage = _resolve_stage(stages, stage)
-    if replayed is None:
-        total = int(results.summary.get("runs", EXPLAIN_RUNS))
-        replayed = replay(scenario_as_run(scenario), results.seed, min(runs or EXPLAIN_RUNS, total))
-    rec = replayed.stages.get(stage)
-    if rec is None:
-        raise InputError(f"--stage: {stage!r} was never reached in the replayed runs")
+    stage, rec, replayed = _stage_record(results, code, stage, runs, replayed)
     i = world.index[code]
     held = held_runs(rec)
     parts = _parts_of(replayed, rec, i, held)
@@ -213,9 +245,7 @@ def explain(
     rule = _state_rule(rec, i, replayed)
     scales = _scales(rec, parts, i, held, replayed)
     probs, pivotal = _probabilities(results, code, stage)
-    notes = []
-    if int(held.sum()) < rec.held.size:
-        notes.append(f"the stage was held in {int(held.sum()):,} of the {rec.held.size:,} runs")
+    notes = _notes(rec, held, world, code, stage)
     return Explanation(
         iso3=code,
         name=world.states[i].name,

@@ -24,6 +24,12 @@ source's pushes are the change in ``UNModel.pressure`` while that source acts (i
 wrapped on the model's instances: nothing in the model changes), and the stances at each vote
 on the draft are read with ``UNModel.stances`` from a recorder that takes part as a strategy
 that never acts (its ``on_vote`` runs right after each vote, before the state changes).
+
+A member of the Security Council takes its stance there from the same support, with its stated
+Council shift (``MemberState.council_stance``): at the agenda vote plus the procedural shift, at
+the referral draft less the ICC language's full cost (a referral is the ICC) and, for a patron
+of the target among the permanent members, its tie. Nothing moves after the Council's rounds,
+so the recorder reads those stances when the run finishes.
 """
 
 from __future__ import annotations
@@ -45,6 +51,10 @@ Array = NDArray[np.floating[Any]]
 
 #: The Assembly votes on the draft itself, whose stances the tracker records.
 DRAFT_STAGES = ("third_committee", "plenary")
+#: The Council's votes, whose members' stances the tracker records.
+COUNCIL_STAGES = ("sc_agenda", "sc_referral")
+#: Every vote the tracker records, in the order they are held.
+VOTED_STAGES = DRAFT_STAGES + COUNCIL_STAGES
 #: The named parts of the model's expected support, in the order they are shown, and in words.
 STATIC_PARTS = {
     "intercept": "the vote model's level (intercept)",
@@ -60,6 +70,9 @@ LOBBYING = ("lobbying", "the sponsors' lobbying")
 COUNTER = ("counter_lobbying", "the allies' lobbying")
 TARGET = ("target", "the target votes against a draft on itself")
 OTHER = ("other", "other pushes")
+COUNCIL = ("council", "its shift in the Council (stated)")
+PROCEDURAL = ("procedural", "the agenda vote is procedural (stated shift)")
+PATRON = ("patron", "a patron's defence in the Council (stated tie)")
 
 
 @dataclass
@@ -70,15 +83,19 @@ class StageRecord:
     stance: NDArray[np.float32]
     held: NDArray[np.bool_]
     absence: NDArray[np.float32]
+    #: (states,) who votes: every state at the Assembly (None), the 15 members in the Council
+    members: NDArray[np.bool_] | None = None
 
 
 class _Recorder:
-    """A strategy that never acts: it reads the stances right after each vote on the draft."""
+    """A strategy that never acts: it reads the stances right after each vote on the draft,
+    and the Council members' when the run finishes."""
 
     key = "_explain_recorder"
 
-    def __init__(self, on_vote: Callable[[str], None]):
+    def __init__(self, on_vote: Callable[[str], None], on_finish: Callable[[], None]):
         self._on_vote = on_vote
+        self._on_finish = on_finish
 
     def active_mask(self, ctx: Any, share: Any) -> NDArray[np.bool_]:
         return np.zeros(np.shape(share), dtype=bool)
@@ -93,7 +110,7 @@ class _Recorder:
         self._on_vote(stage)
 
     def finish(self, ctx: Any) -> None:
-        return None
+        self._on_finish()
 
 
 class _Tagged:
@@ -132,7 +149,7 @@ class Tracker:
         bound = list(model.strategies)
         # the scenario's entries (the model holds each bound to its key) name the parts
         strategies = [b.strategy for b in bound]
-        tagged: list[Any] = [_Recorder(self._record)]
+        tagged: list[Any] = [_Recorder(self._record, self._record_council)]
         for i, st in enumerate(bound):
             name = f"strategies[{i}]"
             self.labels[name] = strategy_name(strategies[i], strategies)
@@ -242,12 +259,11 @@ class Tracker:
         self._deliberate()
 
     # -- the stances at a vote ------------------------------------------------------------------
-    def _record(self, stage: str) -> None:
-        if stage not in DRAFT_STAGES:
-            return
+    def _support_parts(self) -> dict[str, Array]:
+        """Every state's support in parts (states, runs): the model's named parts, the target's
+        set support, the run's chance, and each source's share of the deviation."""
         m = self.model
         n, r = m.n_states, m.n_replicates
-        factor = m.icc_factor().astype(np.float32)[None, :]
         parts: dict[str, Array] = {}
         expected = np.zeros(n)
         static = m.support_parts
@@ -264,17 +280,64 @@ class Tracker:
         if fixed.any():
             parts[TARGET[0]] = np.broadcast_to(fixed[:, None], (n, r))
         parts[CHANCE[0]] = m.baseline - (expected + fixed)[:, None].astype(np.float32)
-        pushed_icc = sum(self._icc.values(), np.zeros((n, r), dtype=np.float32))
-        parts[ICC[0]] = -factor * (m.icc_aversion - pushed_icc)
-        for name in sorted(set(self._flow) | set(self._icc), key=_order):
+        return parts
+
+    def _parts(self, factor: Any | None) -> dict[str, Array]:
+        """The stance's parts: the support's, less ``factor`` (per run) times the ICC aversion,
+        whose pushes count for the sources that made them (no ICC part with ``factor`` None:
+        the support alone)."""
+        m = self.model
+        n, r = m.n_states, m.n_replicates
+        parts = self._support_parts()
+        if factor is not None:
+            pushed_icc = sum(self._icc.values(), np.zeros((n, r), dtype=np.float32))
+            parts[ICC[0]] = -factor * (m.icc_aversion - pushed_icc)
+        icc = self._icc if factor is not None else {}
+        for name in sorted(set(self._flow) | set(icc), key=_order):
             part = self._flow.get(name, np.zeros((n, r), dtype=np.float32)).copy()
-            if name in self._icc:
-                part -= factor * self._icc[name]
+            if factor is not None and name in icc:
+                part -= factor * icc[name]
             parts[name] = part
+        return parts
+
+    def _record(self, stage: str) -> None:
+        if stage not in DRAFT_STAGES:
+            return
+        m = self.model
+        parts = self._parts(m.icc_factor().astype(np.float32)[None, :])
+        n, r = m.n_states, m.n_replicates
         absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
         stance = np.array(m.stances(stage), dtype=np.float32)
         held = np.ones(r, dtype=bool)  # set from the outcomes after the run
         self.stages[stage] = StageRecord(parts, stance, held, absence)
+
+    def _record_council(self) -> None:
+        """The Council members' stances at its votes held in the scenario, in parts (module
+        doc); the other states' rows are left at zero."""
+        m = self.model
+        n, r = m.n_states, m.n_replicates
+        members = np.zeros(n, dtype=bool)
+        members[[a.index for a in m.council_agents]] = True
+        for stage in COUNCIL_STAGES:
+            if stage not in m.spec.resolution.stages:
+                continue
+            referral = stage == "sc_referral"
+            parts = self._parts(np.float32(1.0) if referral else None)
+            shift = np.asarray(m.params.traits.council_shift, dtype=np.float32)
+            parts[COUNCIL[0]] = np.broadcast_to(shift[:, None], (n, r))
+            if not referral:
+                procedural = np.full(n, m.behaviour.procedural_shift, dtype=np.float32)
+                parts[PROCEDURAL[0]] = np.broadcast_to(procedural[:, None], (n, r))
+            elif (m.patrons & m.permanent).any():  # a veto holder's own rule (``VetoHolder``)
+                defends = (m.patrons & m.permanent).astype(np.float32)
+                tie = -np.float32(m.spec.actors.allies.patron_tie) * defends
+                parts[PATRON[0]] = np.broadcast_to(tie[:, None], (n, r))
+            stance = np.zeros((n, r), dtype=np.float32)
+            for a in m.council_agents:
+                stance[a.index] = a.council_stance(stage)
+            held = np.ones(r, dtype=bool)  # set from the outcomes after the run
+            absent = np.zeros(n, dtype=np.float32)  # in the Council every member votes
+            self.stages[stage] = StageRecord(parts, stance, held, absent, members)
 
 
 def _order(name: str) -> tuple[int, str]:
@@ -295,5 +358,8 @@ def part_labels(tracker_labels: dict[str, str]) -> dict[str, str]:
         LOBBYING[0]: LOBBYING[1],
         COUNTER[0]: COUNTER[1],
         OTHER[0]: OTHER[1],
+        COUNCIL[0]: COUNCIL[1],
+        PROCEDURAL[0]: PROCEDURAL[1],
+        PATRON[0]: PATRON[1],
         **tracker_labels,
     }
