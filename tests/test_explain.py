@@ -339,6 +339,10 @@ def test_the_explorer_explains_with_the_same_function() -> None:
     pd_cols = ["part", "label", "mean", "lo", "hi"]
     assert shown.parts[pd_cols].equals(direct.parts[pd_cols])
     session.explanation(session.baseline, "IND", "plenary")
+    # a member of the Council is explained at the referral draft too, from the same replay
+    council = session.explanation(session.baseline, "RUS", "sc_referral")
+    direct = explain(session.baseline, "RUS", "sc_referral", recorded=False)
+    assert council.stance == direct.stance and council.modal == direct.modal == "no"
     assert len(session._replays) == 1  # another state reuses the replay of the same results
 
 

@@ -21,6 +21,7 @@ import solara
 from matplotlib.figure import Figure
 
 from unsim.errors import UnsimError
+from unsim.explain.explanation import STAGE_WORDS
 from unsim.explain.figure import waterfall
 from unsim.explore.controls import Control, Section, build_controls
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
@@ -272,6 +273,8 @@ def StateDetail(session: Session, results: Any, iso3: str) -> None:
     stage = main_stage(results.per_state)
     if stage in ("third_committee", "plenary"):
         StateExplanation(session, results, iso3, stage)
+    if "sc_referral" in set(detail["stage"].astype(str)):  # a member of the Council, where it votes
+        StateExplanation(session, results, iso3, "sc_referral")
 
 
 @solara.component
@@ -290,8 +293,9 @@ def StateExplanation(session: Session, results: Any, iso3: str, stage: str) -> N
                 f"({e.size_in_words()})."
             )
         text = (
-            f"**Why**: its stance at the vote is {e.stance:+.2f} on the model's scale "
-            f"(mean over {e.runs:,} runs), so it most likely votes {e.modal}; {flip}"
+            f"**Why, at the {STAGE_WORDS.get(stage, stage)} vote**: its stance there is "
+            f"{e.stance:+.2f} on the model's scale (mean over {e.runs:,} runs), so it most "
+            f"likely votes {e.modal}; {flip}"
         )
         return text, _png(waterfall(e))
 
