@@ -135,6 +135,17 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             # the chosen state's probabilities at each stage it voted in (the target by default)
             state_rows = page.locator(".unsim-state tr[data-stage]").count()
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
+            # another state chosen (Vuetify's select, by typing its name): a veto holder is
+            # explained at the referral draft too
+            chooser = page.locator(".v-select", has_text="State: its probability")
+            chooser.locator(".v-select__selections").first.click()
+            page.wait_for_timeout(500)
+            page.keyboard.type("Russia", delay=30)
+            page.keyboard.press("Enter")
+            why = page.locator("text=Why, at the Security Council's referral vote").first
+            why.wait_for(timeout=60_000)
+            council_why = why.locator("xpath=..").inner_text()
+            council_rows = page.locator(".unsim-state tr[data-stage]").count()
         finally:
             browser.close()
     assert value == 0.0
@@ -146,3 +157,5 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
     assert float(after) == expected.outcome("icc_retained")["p"]
     assert float(after) < float(before)  # the sponsors now take the DPRK's offer in some runs
     assert (tmp_path / "explorer.png").stat().st_size > 10_000
+    assert council_rows == 5  # Russia: amendment, Third Committee, plenary, the Council's two
+    assert "most likely votes no" in council_why, council_why
