@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -327,6 +328,39 @@ def test_the_report_shows_the_pivotal_states_breakdowns(slow_report: bool) -> No
     assert "stance the model used for the vote" in section
     if slow_report:
         assert section in render_report(res)
+
+
+def test_the_report_shows_the_permanent_members_at_the_referral() -> None:
+    from unsim.explain.breakdown import save_with
+    from unsim.explain.report import veto_breakdowns_html
+
+    s = load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": BLOCK})
+    res = run(s, runs=BLOCK, seed=SEED)
+    assert veto_breakdowns_html(res) == ""  # no breakdown table
+    table = save_with(res)
+    section = veto_breakdowns_html(res)
+    assert section.startswith("<h2>Why the permanent members vote as they do on the referral")
+    heads = re.findall(r'<th class="num">([^<]+)</th>', section)
+    assert heads == ["China", "France", "United Kingdom", "Russia", "United States"]
+    # each column is the saved table's, stance last; the patrons' defence shows for two of them
+    stance = table[(table.stage == "sc_referral") & (table.part == STANCE)].set_index("iso3")
+    last = re.findall(r"<tr><td><b>stance[^<]*</b></td>(.*?)</tr>", section)[0]
+    shown = [float(v) for v in re.findall(r">([+-][0-9.]+)<", last)]
+    assert shown == [
+        round(float(stance.loc[c, "mean"]), 2) for c in ("CHN", "FRA", "GBR", "RUS", "USA")
+    ]
+    assert "defence in the Council" in section
+    # a scenario whose referral is never tabled has no such section
+    none = load_scenario(
+        DEFAULT_SCENARIO,
+        overrides={
+            "simulation.block_size": BLOCK,
+            "resolution.stages": ["third_committee", "plenary"],
+        },
+    )
+    res = run(none, runs=BLOCK, seed=SEED)
+    save_with(res)
+    assert veto_breakdowns_html(res) == ""
 
 
 def test_the_explorer_explains_with_the_same_function() -> None:

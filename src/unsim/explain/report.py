@@ -1,14 +1,18 @@
-"""A short section of the HTML report: the pivotal states' stances in parts (from the
-breakdown table saved with the results; nothing is run again)."""
+"""Short sections of the HTML report: the pivotal states' stances in parts, and the permanent
+members' at the referral draft (from the breakdown table saved with the results; nothing is run
+again)."""
 
 from __future__ import annotations
 
 from html import escape
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from unsim.explain.breakdown import STANCE
 from unsim.explain.explanation import STAGE_WORDS
 from unsim.explain.tracker import DRAFT_STAGES
+from unsim.scenario.schema import World
 
 if TYPE_CHECKING:
     from unsim.results.tables import Results
@@ -34,18 +38,7 @@ def pivotal_breakdowns_html(results: Results) -> str:
     rows = table[(table["stage"].astype(str) == stage) & table["iso3"].isin(codes)]
     if rows.empty:
         return ""
-    wide = rows.pivot_table(index=["part", "label"], columns="iso3", values="mean", sort=False)
-    wide = wide.reindex(columns=[c for c in codes if c in wide.columns])
-    keep = wide.abs().max(axis=1) > 5e-4
-    keep[wide.index.get_level_values("part") == STANCE] = True
-    wide = wide[keep]
     names = {str(r["iso3"]): str(r["name"]) for r in top}
-    head = "".join(f'<th class="num">{escape(names.get(c, c))}</th>' for c in wide.columns)
-    body = []
-    for (part, label), values in wide.iterrows():
-        cells = "".join(f'<td class="num">{v:+.2f}</td>' for v in values)
-        text = escape(str(label))
-        body.append(f"<tr><td>{'<b>' + text + '</b>' if part == STANCE else text}</td>{cells}</tr>")
     runs = int(rows["runs"].max())
     return "\n".join(
         [
@@ -55,7 +48,51 @@ def pivotal_breakdowns_html(results: Results) -> str:
             f"mean over the first {runs:,} runs in which it was held; the parts add up to the "
             "stance; a state votes yes when its stance is well above the abstention band, no "
             "when well below). <code>unsim explain</code> gives one state's in full.</p>",
-            f"<table><thead><tr><th>part</th>{head}</tr></thead><tbody>{''.join(body)}"
-            "</tbody></table>",
+            _parts_table(rows, codes, names),
         ]
+    )
+
+
+def veto_breakdowns_html(results: Results) -> str:
+    """The permanent members' stances at the referral draft in parts, or "" when the results
+    have no breakdown table or the draft was never tabled in its runs."""
+    table = results.explain
+    world = results.scenario.world
+    if table is None or table.empty or not isinstance(world, World):
+        return ""
+    codes = list(world.security_council.permanent)
+    rows = table[(table["stage"].astype(str) == "sc_referral") & table["iso3"].isin(codes)]
+    if rows.empty:
+        return ""
+    names = {st.iso3: st.name for st in world.states}
+    runs = int(rows["runs"].max())
+    return "\n".join(
+        [
+            "<h2>Why the permanent members vote as they do on the referral</h2>",
+            "<p>The stance of each permanent member of the Council at the referral draft, in "
+            "parts on the model's scale (the mean over the first "
+            f"{runs:,} runs in which the draft was tabled; the parts add up to the stance). A "
+            "permanent member's no is a veto. <code>unsim explain --stage sc_referral</code> "
+            "gives one member's in full, with the smallest change that would turn its vote.</p>",
+            _parts_table(rows, codes, names),
+        ]
+    )
+
+
+def _parts_table(rows: pd.DataFrame, codes: list[str], names: dict[str, str]) -> str:
+    """The states' parts side by side (a column a state, in the order of ``codes``), leaving
+    out the parts that are nil for all of them."""
+    wide = rows.pivot_table(index=["part", "label"], columns="iso3", values="mean", sort=False)
+    wide = wide.reindex(columns=[c for c in codes if c in wide.columns])
+    keep = wide.abs().max(axis=1) > 5e-4
+    keep[wide.index.get_level_values("part") == STANCE] = True
+    wide = wide[keep]
+    head = "".join(f'<th class="num">{escape(names.get(c, c))}</th>' for c in wide.columns)
+    body = []
+    for (part, label), values in wide.iterrows():
+        cells = "".join(f'<td class="num">{v:+.2f}</td>' for v in values)
+        text = escape(str(label))
+        body.append(f"<tr><td>{'<b>' + text + '</b>' if part == STANCE else text}</td>{cells}</tr>")
+    return (
+        f"<table><thead><tr><th>part</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )

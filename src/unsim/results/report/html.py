@@ -226,7 +226,7 @@ def _reproduce(results: Results) -> str:
 
 def render_report(results: Results) -> str:
     """The report as one HTML document (a string)."""
-    from unsim.explain.report import pivotal_breakdowns_html
+    from unsim.explain.report import pivotal_breakdowns_html, veto_breakdowns_html
 
     sc = results.scenario
     s = results.summary
@@ -244,6 +244,7 @@ def render_report(results: Results) -> str:
         _tallies(results),
         _pivotal(results),
         pivotal_breakdowns_html(results),
+        veto_breakdowns_html(results),
         _per_state(results),
         _reproduce(results),
     ]
