@@ -185,6 +185,10 @@ def test_interrupting_a_process_group_prints_no_worker_tracebacks(tmp_path: Path
             import os, signal, time
             from unsim.engine.executors import local_pool
             if __name__ == "__main__":
+                # Ctrl-C enabled here whatever this process inherited (a test runner's worker
+                # may start it with SIGINT ignored or blocked)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+                signal.signal(signal.SIGINT, signal.default_int_handler)
                 pool = local_pool(2)  # the pool run(..., workers=2) uses, with live workers
                 pids = [pool.submit(os.getpid).result() for _ in range(4)]
                 assert os.getpid() not in pids
