@@ -45,6 +45,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from unsim.engine.core import run
+from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.results.stats import paired_difference
 from unsim.results.tables import Results
 from unsim.scenario.labels import strategy_name
@@ -54,7 +55,7 @@ from unsim.strategies import Strategy
 CATEGORIES = ("yes", "no", "abstain", "absent")
 WIDTHS = (9, 8, 9, 8)
 #: The Assembly stages on the draft itself, the first held is the one attributed at top level.
-DRAFT_STAGES = ("third_committee", "plenary")
+DRAFT_STAGES = DRAFT_VOTES
 
 
 @dataclass(frozen=True)
@@ -315,9 +316,9 @@ def format_attribution(attribution: dict[str, Any]) -> list[str]:
     """A short table of the attribution, as lines of text."""
     if not attribution:
         return []
-    from unsim.results.text import STAGE_LABELS
+    from unsim.model.stages import STAGE_SHORT
 
-    stage = STAGE_LABELS.get(attribution["stage"], attribution["stage"])
+    stage = STAGE_SHORT.get(attribution["stage"], attribution["stage"])
     head = f"  {'':<46}{'yes':>9}{'no':>8}{'abstain':>9}{'absent':>8}"
 
     def row(label: str, v: dict[str, Any], sign: bool = False, ci: bool = False) -> str:

@@ -44,15 +44,16 @@ from numpy.typing import NDArray
 
 from unsim.engine.blocks import prepare_process
 from unsim.model import UNModel
+from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.scenario.labels import strategy_name
-from unsim.scenario.schema import Scenario
+from unsim.scenario.schema import SC_STAGES, Scenario
 
 Array = NDArray[np.floating[Any]]
 
 #: The Assembly votes on the draft itself, whose stances the tracker records.
-DRAFT_STAGES = ("third_committee", "plenary")
+DRAFT_STAGES = DRAFT_VOTES
 #: The Council's votes, whose members' stances the tracker records.
-COUNCIL_STAGES = ("sc_agenda", "sc_referral")
+COUNCIL_STAGES = SC_STAGES
 #: Every vote the tracker records, in the order they are held.
 VOTED_STAGES = DRAFT_STAGES + COUNCIL_STAGES
 #: The named parts of the model's expected support, in the order they are shown, and in words.
@@ -316,8 +317,7 @@ class Tracker:
         doc); the other states' rows are left at zero."""
         m = self.model
         n, r = m.n_states, m.n_replicates
-        members = np.zeros(n, dtype=bool)
-        members[[a.index for a in m.council_agents]] = True
+        members = np.asarray(m.council, dtype=bool)
         for stage in COUNCIL_STAGES:
             if stage not in m.spec.resolution.stages:
                 continue

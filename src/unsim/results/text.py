@@ -12,9 +12,6 @@ from unsim.results.stats import paired_difference
 from unsim.results.tables import OUTCOMES, Results
 from unsim.scenario.schema import SC_STAGES
 
-#: Each stage in a few words (``Stage.short``).
-STAGE_LABELS = STAGE_SHORT
-
 
 def _pct(x: float) -> str:
     return "  n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
@@ -57,7 +54,7 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
             else f"~{t['median_needed_yes']} yes"
         )
         lines.append(
-            f"  {STAGE_LABELS.get(stage, stage):<26}{_pct(held)}     "
+            f"  {STAGE_SHORT.get(stage, stage):<26}{_pct(held)}     "
             f"{q('yes')}{q('no')}{q('abstain')}{q('absent')}{need}"
         )
     if s.get("pivotal"):
@@ -67,7 +64,7 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
             lines.append("  none: no single vote decided a result in any run")
         for r in top:
             lines.append(
-                f"  {r['iso3']} {r['name'][:28]:<28} {STAGE_LABELS.get(r['stage'], r['stage']):<24}"
+                f"  {r['iso3']} {r['name'][:28]:<28} {STAGE_SHORT.get(r['stage'], r['stage']):<24}"
                 f"{_pct(r['p'])} of runs"
             )
     if s.get("attribution"):
@@ -100,7 +97,7 @@ def compare(a: Results, b: Results) -> pd.DataFrame:
             rows.append(
                 {
                     "outcome": f"{stage}_yes_mean",
-                    "label": f"{STAGE_LABELS[stage]}: mean yes votes",
+                    "label": f"{STAGE_SHORT[stage]}: mean yes votes",
                     # the same paired interval, on counts (p_a, p_b are then mean counts)
                     **paired_difference(a.runs[col].to_numpy(), b.runs[col].to_numpy()),
                 }

@@ -107,14 +107,7 @@ def tallies_grid(runs: pd.DataFrame, majority: str, fig: Figure | None) -> Figur
     for ax in axes[len(stages) :]:
         ax.set_axis_off()
     if not stages:
-        axes[0].text(
-            0.5,
-            0.5,
-            "no vote was held in any run",
-            ha="center",
-            va="center",
-            transform=axes[0].transAxes,
-        )
+        _no_vote_held(axes[0])
     else:
         handles: list[Any] = [
             Patch(facecolor=to_rgba(COLORS[c], 0.3), edgecolor=COLORS[c]) for c in TALLY_CATS
@@ -132,6 +125,12 @@ def tallies_grid(runs: pd.DataFrame, majority: str, fig: Figure | None) -> Figur
         fontweight="bold",
     )
     return fig
+
+
+def _no_vote_held(ax: Axes) -> None:
+    ax.text(
+        0.5, 0.5, "no vote was held in any run", ha="center", va="center", transform=ax.transAxes
+    )
 
 
 def _draw_tally(ax: Axes, runs: pd.DataFrame, stage: str, majority: str, compact: bool) -> None:
@@ -305,14 +304,7 @@ def plot_tally_summary(summary: Mapping[str, Any], *, fig: Figure | None = None)
         ax.spines[["top", "right"]].set_visible(False)
     if not panels:
         axes[0].set_axis_off()
-        axes[0].text(
-            0.5,
-            0.5,
-            "no vote was held in any run",
-            ha="center",
-            va="center",
-            transform=axes[0].transAxes,
-        )
+        _no_vote_held(axes[0])
     if handles:
         fig.legend(
             handles.values(),
