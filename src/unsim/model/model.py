@@ -299,7 +299,8 @@ class UNModel(Voting, mesa.Model):
         if stray:
             raise RuntimeError(f"outcomes not declared in outcomes.run_columns: {sorted(stray)}")
         r = self.n_replicates
-        return {c.name: self.outcomes.get(c.name, c.empty(r)) for c in columns}
+        o = self.outcomes
+        return {c.name: o[c.name] if c.name in o else c.empty(r) for c in columns}
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
