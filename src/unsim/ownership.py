@@ -238,7 +238,8 @@ def _listed(path: Path) -> bool:
 
 def record_files(folder: str | Path, digests: Mapping[str, str | None]) -> None:
     """List CSV files of ``folder`` in its manifest (``{name: sha256, or None to compute}``);
-    entries of files no longer there are dropped."""
+    entries of files no longer there are dropped. (Two processes listing files in one folder at
+    the same moment may lose one entry: that CSV file is then kept as if it were a user's.)"""
     folder = Path(folder)
     files = {k: v for k, v in _manifest(folder).items() if (folder / k).is_file()}
     for name, digest in digests.items():
