@@ -346,6 +346,7 @@ def build_fixed(c: Corpus) -> None:
     ):
         c.add(*run, "--runs", "20", "--out", out)
     c.add(*run, "--runs", "20", "--out", str(user), "--force")
+    build_outputs(c, good)
     # --compare with a scenario that cannot be paired
     for name, other in {
         "target": _with(base, "  target: PRK", "  target: IRN"),
@@ -440,6 +441,79 @@ def build_fixed(c: Corpus) -> None:
     c.add("schema", "--bogus")
     c.add("--no-such-flag")
     c.add("nonexistent-command-file.yaml")
+
+
+def _owned(folder: Path, files: dict[str, Any]) -> Path:
+    """A folder of files as unsim writes them (JSON with unsim's mark) or a user's (text)."""
+    from unsim.ownership import json_text
+
+    folder.mkdir(parents=True)
+    for name, content in files.items():
+        text = content if isinstance(content, str) else json_text(content)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _results_folder(folder: Path, good: str) -> Path:
+    """A results folder that unsim wrote (20 runs, no figures), with a user's files added."""
+    from unsim.engine import run
+    from unsim.scenario import load_scenario
+
+    run(load_scenario(good), runs=20, seed=1).save(folder, plots=False)
+    (folder / "notes.txt").write_text("what I think of this run\n")
+    (folder / "report.html").write_text("<p>my report</p>\n")
+    (folder / "tallies.png").write_bytes(b"\x89PNG\r\n\x1a\n the user's drawing")
+    return folder
+
+
+def build_outputs(c: Corpus, good: str) -> None:
+    """Outputs in the way of every command: a user's file, a FIFO, a device, the command's own
+    input, a results folder holding a user's files (--force, report, plot), a folder of
+    another study (--resume). Each lies outside the output folder, so the batch's check that no
+    file outside it changed covers them (the computations are those of the real commands, so
+    that a refusal that came too late would be seen: a file changed, or a case over its time)."""
+    root = c.root / "owned"
+    user = _owned(root / "user", {"notes.yaml": "mine: 1\n", "notes.csv": "a,b\n", "n.json": "{}"})
+    fifo = root / "fifo.csv"
+    os.mkfifo(fifo)
+    png = user / "figure.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n the user's drawing")
+    results = _results_folder(root / "results", good)
+    study = {"scenario_digest": "0" * 64, "params": {"behaviour.icc_aversion": [0, 1]}}
+    other = _owned(root / "sweep", {"metadata.json": {"kind": "sweep", "design": "grid", **study}})
+    sens = _owned(root / "sens", {"metadata.json": {"kind": "sensitivity", **study}})
+    members = c.file("owned_members.csv", _members_text())
+    actual = c.file("owned_actual.csv", "stage,yes,no,abstain,absent\nplenary,111,19,55,8\n")
+    calibrate = ["calibrate", "--before", "2014-11-18", "--members", members, "--out"]
+    for out in (user / "notes.yaml", fifo, "/dev/null", members, user):
+        c.add(*calibrate, str(out))
+    for out in (actual, good, user / "notes.csv", fifo, "/dev/null"):
+        c.add("backtest", good, "--runs", "20", "--actual", actual, "--out", str(out))
+    for mode in (["--timesplit"], ["--council", good]):
+        c.add("backtest", *mode, "--json", str(user / "n.json"))
+        c.add("backtest", *mode, "--out", str(fifo))
+    c.add("report", str(results))
+    for out in (user / "n.json", fifo, results / "metadata.json"):
+        c.add("report", str(results), "--out", str(out))
+    c.add("plot", str(results))
+    c.add("explain", good, "--state", "FRA", "--runs", "20", "--out", str(png))
+    c.add("explain", good, "--state", "FRA", "--runs", "20", "--out", good)
+    c.add("run", good, "--runs", "20", "--no-plots", "-q", "--out", str(results), "--force")
+    sweep = ["sweep", good, "--param", "behaviour.icc_aversion=0,1", "--runs", "20", "-q"]
+    for folder in (results, other, sens, user):
+        c.add(*sweep, "--resume", "--out", str(folder))
+    c.add(
+        "sensitivity", good, "--param", "behaviour.icc_aversion=0:1", "--n", "2", "--runs", "20",
+        "--method", "morris", "-q", "--resume", "--out", str(other),
+    )  # fmt: skip
+    c.add("discover", str(other), "--outcome", "icc_retained", "--out", str(user))
+
+
+def _members_text() -> str:
+    """The real member-state table when the data is here (calibrate then runs in earnest up to
+    its refusal), else a stand-in."""
+    real = ROOT.parent / "shared" / "data" / "un_member_states_2014.csv"
+    return real.read_text(encoding="utf-8") if real.is_file() else "iso3,cow\nFRA,220\n"
 
 
 # -- Hypothesis: generated mixes ---------------------------------------------------------------
@@ -649,6 +723,19 @@ def test_fixed_corpus_of_bad_inputs(corpus: Corpus, request: pytest.FixtureReque
     assert len(corpus.cases) >= 300
     if not slow_selected(request.config):
         corpus.cases = corpus.cases[::3]
+    _assert_clean(run_batch(corpus))
+
+
+def test_outputs_in_the_way_of_every_command(corpus: Corpus) -> None:
+    """The corpus's outputs in the way (:func:`build_outputs`), every one of them."""
+    world = str(SCENARIOS / "worlds" / "un_2014.yaml")
+    cal = str(SCENARIOS / "calibration" / "dprk_2014.yaml")
+    base = _with(SCENARIO_TEXT, "world: worlds/un_2014.yaml", f"world: {world}")
+    good = corpus.scenario(
+        "good", _with(base, "calibration: calibration/dprk_2014.yaml", f"calibration: {cal}")
+    )
+    build_outputs(corpus, good)
+    assert len(corpus.cases) >= 28
     _assert_clean(run_batch(corpus))
 
 

@@ -122,6 +122,12 @@ def test_cli_council_backtest(data_dir: Path, tmp_path: Path, capsys) -> None:
     assert "| darfur_2005 | unsim |" in text and "mean Brier" in text
     result = json.loads(out.read_text())
     assert {r["case"] for r in result["cases"]} == {"darfur_2005", "libya_2011", "syria_2014"}
-    before = out.read_text()
-    assert main([*args, "--data", str(data_dir)]) == 2  # never overwrites a file
-    assert out.read_text() == before
+    # a file unsim wrote is replaced; a user's file never (refused before the runs)
+    assert main([*args, "--data", str(data_dir)]) == 0
+    assert json.loads(out.read_text())["cases"] == result["cases"]
+    mine = tmp_path / "mine.json"
+    mine.write_text('{"my": "notes"}')
+    mine_args = [*args[:-1], str(mine), "--data", str(data_dir)]
+    assert main(mine_args) == 2
+    assert mine.read_text() == '{"my": "notes"}'
+    assert "unsim did not write it" in capsys.readouterr().err

@@ -250,10 +250,14 @@ def test_cli_explain_text_figure_and_bad_input(tmp_path: Path, capsys: Any) -> N
     assert "the ICC language's cost" in out and "charm offensive" in out
     assert "smallest change" in out and "pivotal" in out
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # an existing file is never replaced
-    before = png.read_bytes()
-    assert main(["explain", *args, "--state", "IDN", "--out", str(png)]) == 2
-    assert "exists" in capsys.readouterr().err and png.read_bytes() == before
+    # a figure unsim drew is replaced; a user's file never
+    assert main(["explain", *args, "--state", "IDN", "--out", str(png)]) == 0
+    capsys.readouterr()
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(png.read_bytes().replace(b"Software\x00unsim", b"Software\x00other"))
+    before = mine.read_bytes()
+    assert main(["explain", *args, "--state", "IDN", "--out", str(mine)]) == 2
+    assert "unsim did not write it" in capsys.readouterr().err and mine.read_bytes() == before
     assert main(["explain", *args, "--state", "IDM"]) == 2
     err = capsys.readouterr().err
     assert "unknown ISO3" in err and "did you mean" in err and "Traceback" not in err

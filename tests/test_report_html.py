@@ -172,7 +172,7 @@ def test_report_command_and_run_flag(tmp_path: Path, capsys, monkeypatch) -> Non
     mine.write_text("<p>my notes</p>")
     assert main(["report", str(out), "--out", str(mine)]) == 2
     assert mine.read_text() == "<p>my notes</p>"
-    assert "not a report that unsim wrote" in capsys.readouterr().err
+    assert "unsim did not write it" in capsys.readouterr().err
     # replacing a report unsim wrote (its rendering stubbed: the file handling is under test)
     import unsim.results.report.html as report_module
 

@@ -75,17 +75,21 @@ def with_umask_mode(path: str | Path) -> Path:
 
 
 def write_folder_atomically(
-    out: Path, write: Callable[[Path], object], staging: Path | None = None
+    out: Path,
+    write: Callable[[Path], object],
+    staging: Path | None = None,
+    check_replaced: Callable[[Path], object] | None = None,
 ) -> Path:
     """Call ``write(folder)`` on a new temporary folder beside ``out`` (or on ``staging``, one
     that :func:`temporary_folder` made earlier), then rename it to ``out``: an old ``out`` is
-    replaced only once the new one is complete. Nothing is left behind on an error."""
+    replaced only once the new one is complete, and only if ``check_replaced(old)`` raises
+    nothing (see :func:`move_into_place`). Nothing is left behind on an error."""
     out.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temporaries(out.parent)
     tmp = staging if staging is not None else temporary_folder(out)
     try:
         write(tmp)
-        move_into_place(tmp, out)
+        move_into_place(tmp, out, check_replaced)
     except BaseException:  # also KeyboardInterrupt and the CLI's SIGTERM: leave nothing
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -167,8 +171,12 @@ def sweep_stale_temporaries(parent: Path) -> list[Path]:
     return swept
 
 
-def move_into_place(tmp: Path, out: Path) -> None:
-    """Rename the finished folder ``tmp`` to ``out``; an old ``out`` is moved aside first."""
+def move_into_place(
+    tmp: Path, out: Path, check_replaced: Callable[[Path], object] | None = None
+) -> None:
+    """Rename the finished folder ``tmp`` to ``out``; an old ``out`` is moved aside first and
+    checked there by ``check_replaced`` (whatever was added to it since an earlier check): if
+    that raises, the old folder is put back and kept."""
     (tmp / MARKER).unlink(missing_ok=True)
     if out.is_dir() and not any(out.iterdir()):
         out.rmdir()
@@ -178,8 +186,11 @@ def move_into_place(tmp: Path, out: Path) -> None:
     old = temporary_folder(out, OLD_PREFIX)
     os.replace(out, old / out.name)
     try:
+        if check_replaced is not None:
+            check_replaced(old / out.name)
         os.replace(tmp, out)
     except BaseException:
         os.replace(old / out.name, out)
+        shutil.rmtree(old, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)

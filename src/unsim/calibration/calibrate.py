@@ -9,16 +9,16 @@ series (:data:`TARGET`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from unsim.atomic import write_text_atomically
 from unsim.calibration.idealpoint import IdealPoints
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
+from unsim.ownership import write_text_output
 from unsim.scenario.schema import Calibration
 
 __all__ = [
@@ -81,12 +81,17 @@ def recorded_votes(
 
 
 def write_calibration(
-    calibration: Calibration, path: str | Path, header: str | None = None
+    calibration: Calibration,
+    path: str | Path,
+    header: str | None = None,
+    inputs: Iterable[str | Path] = (),
 ) -> Path:
-    """Write a calibration file atomically (a temporary file in the same folder, then replace)."""
+    """Write a calibration file atomically (a temporary file in the same folder, then replace),
+    with unsim's mark as its first line: an existing file is replaced only if unsim wrote it
+    and it is not one of ``inputs`` (:mod:`unsim.ownership`)."""
     text = yaml.safe_dump(
         calibration.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
     )
     if header:
         text = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()) + text
-    return write_text_atomically(path, text)
+    return write_text_output(path, "yaml", text, inputs=inputs)

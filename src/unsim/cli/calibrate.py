@@ -20,7 +20,9 @@ from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
 from unsim.cli.args import whole_number as _count
 from unsim.cli.args import workers as _workers
+from unsim.cli.outputs import data_inputs, scenario_inputs
 from unsim.errors import ExitCode, InputError
+from unsim.ownership import check_output, json_text, write_text_output
 
 __all__ = ["add_backtest_parser", "add_calibrate_parser", "cmd_backtest", "cmd_calibrate"]
 
@@ -130,6 +132,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
     members_path = resolve_data_file(args.members, MEMBERS_FILE, near=votes_path)
     roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
+    inputs = [votes_path, members_path, roll_calls_path]
+    check_output(args.out, "yaml", inputs=inputs)  # before the data is read and fitted
     votes = load_votes(votes_path)
     members = load_members(members_path)
     roll_calls = load_roll_calls(roll_calls_path)
@@ -152,7 +156,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     left = [r for r in sc.found.rcids if r not in used]
     if left:
         print(f"  before the window (not fitted): rcid {', '.join(map(str, left))}")
-    write_calibration(cal, args.out, header=header)
+    write_calibration(cal, args.out, header=header, inputs=inputs)
     d = cal.diagnostics
     print(f"specification: {d['specification']} (chosen by out-of-sample log loss)")
     for row in d["specification_comparison"]:
@@ -234,9 +238,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.council:
         return _council_backtest(args)
     args.years_given = args.years is not None
-    data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if (args.series is not None or args.json is not None) and not args.timesplit:
         raise InputError("--series and --json go with --timesplit")
+    args.inputs = _check_outputs(args)
+    data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if args.timesplit:
         return _series_timesplit(args, data)
     from unsim.scenario import load_scenario
@@ -250,16 +255,27 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     print(_scores_markdown(table))
     if args.out is not None:
-        from unsim.atomic import write_text_atomically
-
-        write_text_atomically(args.out, table.to_csv(index=False))
+        write_text_output(args.out, "csv", table.to_csv(index=False), inputs=args.inputs)
     return int(ExitCode.OK)
 
 
-def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
-    import json
+def _check_outputs(args: argparse.Namespace) -> list[Path]:
+    """Refuse ``--out`` (CSV) and ``--json`` before anything runs when unsim may not write
+    them (:func:`unsim.ownership.check_output`); return the files the command reads."""
+    inputs = [*scenario_inputs(args.scenario), *data_inputs(args.data)]
+    if args.actual is not None:
+        inputs.append(Path(args.actual))
+    both = args.out is not None and args.json is not None
+    if both and Path(args.out).absolute() == Path(args.json).absolute():
+        raise InputError(f"--out and --json name the same file ({args.out}): give two")
+    if args.out is not None:
+        check_output(args.out, "csv", inputs=inputs)
+    if args.json is not None:
+        check_output(args.json, "json", inputs=inputs)
+    return inputs
 
-    from unsim.atomic import write_text_atomically
+
+def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
     from unsim.calibration.validation import series_timesplit, series_timesplit_markdown
 
     if args.scenario is not None or args.actual is not None:
@@ -285,9 +301,10 @@ def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
         import pandas as pd
 
         table = pd.DataFrame(rows).drop(columns="median")
-        write_text_atomically(args.out, table.to_csv(index=False))
+        write_text_output(args.out, "csv", table.to_csv(index=False), inputs=args.inputs)
     if args.json is not None:
-        write_text_atomically(args.json, json.dumps(result, indent=1) + "\n")
+        text = json_text(result, indent=1) + "\n"
+        write_text_output(args.json, "json", text, inputs=args.inputs)
     return int(ExitCode.OK)
 
 
@@ -322,15 +339,12 @@ def _scores_markdown(table: Any) -> str:
 
 def _council_backtest(args: argparse.Namespace) -> int:
     """``unsim backtest --council [SCENARIO] [--runs N] [--seed N] [--data DIR] [--json FILE]``:
-    print the Markdown tables, write the JSON if asked (a new file, written atomically)."""
-    import json
-
+    print the Markdown tables, write the JSON and the CSV if asked (atomically, replacing only
+    files that unsim wrote)."""
     import pandas as pd
 
-    from unsim.atomic import write_text_atomically
     from unsim.calibration.council_backtest import council_backtest, council_markdown
     from unsim.data import default_data_dir
-    from unsim.errors import OutputError
     from unsim.scenario import load_scenario
 
     if args.actual is not None or args.timesplit:
@@ -342,8 +356,8 @@ def _council_backtest(args: argparse.Namespace) -> int:
         path = Path("scenarios") / "icc_referral.yaml"
         if not path.exists():
             raise InputError(f"--council: no SCENARIO given and {path} not found; name one")
-    if args.json is not None and Path(args.json).exists():
-        raise OutputError(f"{args.json}: exists; nothing was written. Choose a new file name")
+    args.scenario = path
+    inputs = _check_outputs(args)
     scenario = load_scenario(path)
     data = Path(args.data) if args.data is not None else default_data_dir()
     result = council_backtest(
@@ -351,10 +365,8 @@ def _council_backtest(args: argparse.Namespace) -> int:
     )
     print(council_markdown(result))
     if args.json is not None:
-        write_text_atomically(args.json, json.dumps(result, indent=2))
+        write_text_output(args.json, "json", json_text(result), inputs=inputs)
     if args.out is not None:
-        if Path(args.out).exists():
-            raise OutputError(f"{args.out}: exists; nothing was written. Choose a new file name")
         table = pd.DataFrame(result["cases"])
-        write_text_atomically(args.out, table.to_csv(index=False))
+        write_text_output(args.out, "csv", table.to_csv(index=False), inputs=inputs)
     return int(ExitCode.OK)

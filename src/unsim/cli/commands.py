@@ -55,7 +55,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    from unsim.cli.outputs import results_inputs
+    from unsim.ownership import check_output
     from unsim.results.plots import save_standard_plots
+    from unsim.results.plots.save import FIGURES
     from unsim.results.tables import Results, output_errors
     from unsim.studies.plots import folder_kind, plot_folder
 
@@ -64,6 +67,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         for p in plot_folder(folder):
             print(p)
         return ExitCode.OK
+    if folder.is_dir():  # a figure unsim did not draw is refused before any is redrawn
+        for name in FIGURES:
+            check_output(folder / name, "png", inputs=results_inputs(folder))
     results = Results.load(folder)
     with output_errors(folder):
         try:

@@ -63,11 +63,22 @@ def add_discover_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
+    from unsim.results.tables import check_output_folder
     from unsim.studies.discovery import discover_in_folder, format_discovery, save_discovery
 
     folder = Path(args.sweep)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder (give a sweep's or a sensitivity's folder)")
+    out = args.out
+    if out is None:
+        name = folder.resolve().name
+        out = folder.resolve().parent / f"{name}-discover-{args.outcome}"
+        n = 1
+        while out.exists() or out.is_symlink():
+            n += 1
+            out = out.with_name(f"{name}-discover-{args.outcome}-{n}")
+    # before the boxes are looked for
+    check_output_folder(Path(out), hint="or leave out --out for a new folder beside the study")
     try:
         found = discover_in_folder(
             folder,
@@ -80,14 +91,6 @@ def cmd_discover(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise InputError(str(err)) from None
-    out = args.out
-    if out is None:
-        name = folder.resolve().name
-        out = folder.resolve().parent / f"{name}-discover-{args.outcome}"
-        n = 1
-        while out.exists():
-            n += 1
-            out = out.with_name(f"{name}-discover-{args.outcome}-{n}")
     save_discovery(found, Path(out), str(folder), plots=not args.no_plots)
     if args.quiet:
         print(out)

@@ -8,7 +8,7 @@ from pathlib import Path
 from unsim.cli.args import add_parallel_arguments
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
-from unsim.errors import ExitCode, OutputError
+from unsim.errors import ExitCode
 
 
 def add_explain_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,8 +36,8 @@ def add_explain_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     p.add_argument(
         "--out",
         type=Path,
-        help="the PNG to write (default: in the results folder, or results/<name>/); never "
-        "replaces an existing file",
+        help="the PNG to write (default: a new file in the results folder, or results/<name>/); "
+        "an existing file is replaced only if it is a figure unsim drew",
     )
     p.add_argument(
         "--no-record",
@@ -48,15 +48,10 @@ def add_explain_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
 
 
 def _figure_path(args: argparse.Namespace, default_dir: Path, name: str) -> Path:
-    """Where the figure goes: ``--out`` (a new file, or a file name in an existing folder),
-    else a new file in ``default_dir``. An existing file is never replaced."""
+    """Where the figure goes: ``--out`` (a file, or a new file in an existing folder), else a
+    new file in ``default_dir``."""
     out = args.out
     if out is not None and not out.is_dir():
-        if out.exists() or out.is_symlink():
-            raise OutputError(
-                f"--out: {out} exists; unsim never replaces a file it did not write: give a "
-                "new file name"
-            )
         return Path(out)
     folder = out if out is not None else default_dir
     path, n = folder / f"{name}.png", 1
@@ -67,15 +62,21 @@ def _figure_path(args: argparse.Namespace, default_dir: Path, name: str) -> Path
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from unsim.cli.outputs import results_inputs, scenario_inputs
     from unsim.engine import run
     from unsim.explain.explanation import explain
     from unsim.explain.figure import save_waterfall
     from unsim.explain.text import format_explanation
+    from unsim.ownership import check_output
     from unsim.results.tables import Results, is_results_folder, output_errors
     from unsim.scenario import load_scenario
 
     source = Path(args.scenario)
-    if source.is_dir() and is_results_folder(source):
+    from_folder = source.is_dir() and is_results_folder(source)
+    inputs = results_inputs(source) if from_folder else scenario_inputs(source)
+    if args.out is not None and not args.out.is_dir():
+        check_output(args.out, "png", inputs=inputs)  # before the run
+    if from_folder:
         results = Results.load(source)
         folder = source
     else:
@@ -85,7 +86,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     e = explain(results, args.state, args.stage, recorded=not args.no_record)
     path = _figure_path(args, folder, f"explain_{e.iso3}_{e.stage}_seed{results.seed}")
     with output_errors(path.parent):
-        save_waterfall(e, path)
+        save_waterfall(e, path, inputs=inputs, replace=path == args.out)
     print(format_explanation(e))
     print(f"\nFigure: {path}")
     return ExitCode.OK

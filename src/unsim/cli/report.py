@@ -26,10 +26,14 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from unsim.cli.outputs import results_inputs
+    from unsim.ownership import check_output
     from unsim.results.report.html import write_report
     from unsim.results.tables import Results
 
-    results = Results.load(args.results)
     out = args.out if args.out is not None else Path(args.results) / "report.html"
-    print(write_report(results, out))
+    inputs = results_inputs(args.results)
+    check_output(out, "html", inputs=inputs)  # before the results are read
+    results = Results.load(args.results)
+    print(write_report(results, out, inputs=inputs))
     return ExitCode.OK

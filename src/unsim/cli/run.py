@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from unsim.cli.args import add_parallel_arguments
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
+from unsim.cli.outputs import scenario_inputs
 from unsim.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -47,7 +48,8 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p.add_argument(
         "--force",
         action="store_true",
-        help="with --out: replace a results folder that unsim wrote earlier (never other files)",
+        help="with --out: replace a results folder that unsim wrote earlier, if every file in "
+        "it is unsim's (a folder holding any other file is refused and kept whole)",
     )
     p.add_argument(
         "--set",
@@ -117,7 +119,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     args.seed_used = seed if seed is not None else new_master_seed()
     # refuse an output folder before running, not after
     out = _results_dir(args, scenario.name)
-    check_output_folder(out, force=args.force)
+    args.inputs = [
+        *scenario_inputs(args.scenario, args.overrides),
+        *scenario_inputs(args.compare, args.overrides),
+    ]
+    check_output_folder(out, force=args.force, inputs=args.inputs)
     probe_output_folder(out)
     executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
     # without a comparison (which pairs the two tables in memory) the run table is streamed into
@@ -194,6 +200,7 @@ def _finish(
         plots=not args.no_plots,
         force=args.force,
         staging=staging,
+        inputs=args.inputs,
     )
     if getattr(args, "report", False):
         from unsim.results.report.html import write_report
@@ -246,16 +253,13 @@ def _save_comparison(folder: Path, table: pd.DataFrame, names: tuple[str, str]) 
     """Add the comparison table and its figure to a written results folder (each atomically)."""
     from matplotlib.figure import Figure
 
-    from unsim.atomic import write_atomically
+    from unsim.ownership import save_png, write_output
     from unsim.results.plots import plot_comparison
 
-    write_atomically(folder / "comparison.csv", lambda tmp: table.to_csv(tmp, index=False))
+    write_output(folder / "comparison.csv", "csv", lambda tmp: table.to_csv(tmp, index=False))
     fig = Figure(figsize=(9.5, 0.34 * max(len(table), 1) + 1.9), layout="constrained")
     plot_comparison(table, ax=fig.add_subplot(), names=names)
-    write_atomically(
-        folder / "comparison.png",
-        lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png"),
-    )
+    save_png(fig, folder / "comparison.png", dpi=120, bbox_inches="tight")
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -35,6 +34,15 @@ from unsim.errors import InputError
 __all__ = ["add_sensitivity_parser", "cmd_sensitivity", "parse_range_param"]
 
 DEFAULT_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_tabled", "referral_adopted")
+#: The files a resumed analysis writes again (each must be one unsim wrote).
+FILES = (
+    "metadata.json",
+    "sweep.parquet",
+    "indices.parquet",
+    "indices.csv",
+    "sensitivity.json",
+    "indices.png",
+)
 
 
 def parse_range_param(text: str) -> tuple[str, tuple[float, float]]:
@@ -134,9 +142,28 @@ def _check_outcomes(outcomes: list[str]) -> None:
             )
 
 
-def cmd_sensitivity(args: argparse.Namespace) -> int:
+def _out_folder(args: argparse.Namespace, base: Any, meta: dict[str, Any]) -> tuple[Path, int]:
+    """The output folder and the seed, the folder refused before anything runs: a new or empty
+    one, or with ``--resume`` one of the same analysis (:mod:`unsim.studies.resume`)."""
     from unsim.results.tables import check_output_folder
-    from unsim.studies.base import choose_seed, prepare
+    from unsim.studies.base import choose_seed
+    from unsim.studies.resume import check_resume
+
+    if args.resume:
+        study = {**meta, "scenario_digest": base.digest, "design": "sensitivity"}
+        check_resume(args.out, {**study, "params": meta["bounds"]}, files=FILES)
+    seed = choose_seed(base, args.seed, args.out if args.resume else None)
+    out = args.out
+    if out is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("results") / base.scenario.name / f"sensitivity-{stamp}-seed{seed}"
+    if not args.resume:
+        check_output_folder(out, hint="or resume the analysis saved there with --resume")
+    return Path(out), seed
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from unsim.studies.base import prepare
     from unsim.studies.convergence import convergence_warnings, suggest_n
     from unsim.studies.labels import labels
 
@@ -149,13 +176,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     base = prepare(args.scenario, None)
     bounds = _bounds(base, args.params)
     names = labels(bounds, base.scenario)
-    seed = choose_seed(base, args.seed, args.out if args.resume else None)
-    out = args.out
-    if out is None:
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / base.scenario.name / f"sensitivity-{stamp}-seed{seed}"
-    if not args.resume:
-        check_output_folder(out, hint="or resume the analysis saved there with --resume")
     meta = {
         "kind": "sensitivity",
         "method": args.method,
@@ -163,6 +183,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         "bounds": {k: list(v) for k, v in bounds.items()},
         "outcomes": outcomes,
     }
+    out, seed = _out_folder(args, base, meta)
     common: dict[str, Any] = {
         "outcomes": outcomes,
         "runs": args.runs,
@@ -211,14 +232,15 @@ def _analyse(args: argparse.Namespace, bounds: Any, common: dict[str, Any]) -> A
 
 
 def _save(out: Path, table: Any, info: dict[str, Any], plots: bool) -> None:
-    """``indices.parquet`` / ``.csv``, ``sensitivity.json`` and the figure, each atomically."""
-    from unsim.atomic import write_atomically, write_text_atomically
+    """``indices.parquet`` / ``.csv``, ``sensitivity.json`` and the figure, each atomically
+    (over a file unsim wrote only: :mod:`unsim.ownership`)."""
+    from unsim.ownership import json_text, write_output, write_parquet, write_text_output
 
     plain = table.copy()
     plain.attrs = {}
-    write_atomically(out / "indices.parquet", lambda tmp: plain.to_parquet(tmp, index=False))
-    write_atomically(out / "indices.csv", lambda tmp: plain.to_csv(tmp, index=False))
-    write_text_atomically(out / "sensitivity.json", json.dumps(info, indent=2))
+    write_output(out / "indices.parquet", "parquet", lambda tmp: write_parquet(plain, tmp))
+    write_output(out / "indices.csv", "csv", lambda tmp: plain.to_csv(tmp, index=False))
+    write_text_output(out / "sensitivity.json", "json", json_text(info))
     if plots:
         from unsim.studies.plots import save_sensitivity_figure
 

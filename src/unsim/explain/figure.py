@@ -6,8 +6,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from unsim.atomic import write_atomically
 from unsim.explain.explanation import STAGE_WORDS, Explanation
+from unsim.ownership import Paths, save_png
 
 
 def waterfall(e: Explanation) -> Figure:
@@ -58,9 +58,10 @@ def waterfall(e: Explanation) -> Figure:
     return fig
 
 
-def save_waterfall(e: Explanation, path: str | Path) -> Path:
-    """Draw the waterfall and write it as PNG atomically to ``path``."""
+def save_waterfall(
+    e: Explanation, path: str | Path, inputs: Paths = (), replace: bool = True
+) -> Path:
+    """Draw the waterfall and write it as PNG atomically to ``path`` (an existing file only if
+    ``replace`` and unsim drew it; never one of ``inputs``: :mod:`unsim.ownership`)."""
     fig = waterfall(e)
-    return write_atomically(
-        path, lambda tmp: fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-    )
+    return save_png(fig, path, inputs=inputs, replace=replace, dpi=120, bbox_inches="tight")

@@ -22,13 +22,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from unsim.atomic import with_umask_mode, write_text_atomically
 from unsim.engine import run
-from unsim.errors import OutputError
 from unsim.explain import Explanation, explain, replay
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
 from unsim.model.outcomes import OUTCOMES, vetoes
+from unsim.ownership import check_output, write_text_output
 from unsim.results.stats import paired_difference, proportion
 from unsim.results.tables import Results
 from unsim.scenario.loader import apply_overrides, read_yaml, scenario_from_dict
@@ -239,12 +238,12 @@ class Session:
         return str(strategy.key)
 
     def save_yaml(self, what_if: WhatIf, out: str | Path) -> Path:
-        """Write the edited scenario to a new file ``out`` (atomically; never over a file)."""
+        """Write the edited scenario to a new file ``out`` (atomically; never over a file, a
+        link, a device or FIFO: :mod:`unsim.ownership`)."""
         out = Path(out)
-        if out.exists():
-            raise OutputError(f"{out}: exists; nothing was written. Choose a new file name")
+        check_output(out, "yaml", replace=False)
         self.scenario_for(what_if)  # refuses an invalid what-if before anything is written
-        return with_umask_mode(write_text_atomically(out, self.to_yaml(what_if, out)))
+        return write_text_output(out, "yaml", self.to_yaml(what_if, out), replace=False)
 
 
 def _relpath(target: Path, start: Path) -> str:

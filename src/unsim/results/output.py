@@ -1,24 +1,35 @@
 """A results folder's safety: unsim never deletes or overwrites a user's files.
 
-An existing folder is replaced only if unsim wrote it (and only with ``force``), and it is
-refused before a run, not after. Writing itself (a temporary folder beside the target, renamed
-into place when complete; what an interrupted save leaves is swept on the next) is
-:mod:`unsim.atomic`'s.
+An existing folder is replaced only if unsim wrote it and every file in it (and only with
+``force``), never with an input of the command in it, and it is refused before a run, not
+after. Writing itself (a temporary folder beside the target, renamed into place when complete;
+what an interrupted save leaves is swept on the next) is :mod:`unsim.atomic`'s; which files are
+unsim's, :mod:`unsim.ownership`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from unsim.atomic import TMP_PREFIX, temporary_folder
-from unsim.errors import OutputError, SystemFailure, one_line
+from unsim.errors import OutputError, one_line
+from unsim.ownership import foreign_files, output_errors
+
+__all__ = [
+    "check_output_folder",
+    "check_replaced_folder",
+    "is_results_folder",
+    "output_errors",
+    "place_run_table",
+    "probe_output_folder",
+    "staging_folder",
+]
 
 
 def is_results_folder(folder: Path) -> bool:
@@ -37,28 +48,36 @@ def is_results_folder(folder: Path) -> bool:
     )
 
 
-def check_output_folder(out: Path, force: bool = False, hint: str = "") -> None:
+def check_output_folder(
+    out: Path, force: bool = False, hint: str = "", inputs: Iterable[str | Path] = ()
+) -> None:
     """Refuse an output folder whose contents unsim would lose: a user's files are never deleted.
 
     Allowed: a path that does not exist, an empty folder, or (with ``force``) a results folder
-    that unsim wrote. Raises :class:`OutputError` otherwise, before anything is written.
+    that unsim wrote, every file in it unsim's (:func:`unsim.ownership.foreign_files`) and none
+    of them one of the command's ``inputs``. Raises :class:`OutputError` otherwise, before
+    anything is written.
     """
     try:
-        _check_output_folder(out, force, hint)
+        _check_output_folder(out, force, hint, list(inputs))
     except OSError as exc:  # a path too long, a loop of links, a folder we may not list
         raise OutputError(
             f"{out}: cannot use it as output folder ({one_line(exc, with_type=False)})"
         ) from None
 
 
-def _check_output_folder(out: Path, force: bool, hint: str) -> None:
+def _check_output_folder(out: Path, force: bool, hint: str, inputs: list[str | Path]) -> None:
     if not out.exists() and not out.is_symlink():
         return
-    if not out.is_dir() or out.is_symlink():
-        raise OutputError(f"{out}: exists and is not a folder; choose another output folder")
+    if out.is_symlink() or not out.is_dir():
+        what = "a symbolic link" if out.is_symlink() else _kind_of_entry(out)
+        raise OutputError(
+            f"{out}: exists and is {what}, not a folder; choose another output folder"
+        )
     if not any(out.iterdir()):
         return
     if force and is_results_folder(out):
+        check_replaced_folder(out, inputs)
         return
     if force:
         raise OutputError(
@@ -72,35 +91,38 @@ def _check_output_folder(out: Path, force: bool, hint: str) -> None:
     )
 
 
-@contextlib.contextmanager
-def output_errors(out: Path) -> Iterator[None]:
-    """Turn the operating system's refusals while writing ``out`` into clear errors."""
-    try:
-        yield
-    except OSError as exc:
-        where = exc.filename or out
-        reason = exc.strerror or str(exc)
-        if exc.errno in _PATH_ERRNOS:
-            raise OutputError(f"{out}: cannot write results there ({where}: {reason})") from None
-        raise SystemFailure(f"{out}: cannot write results ({where}: {reason})") from None
-    except RecursionError:  # pathlib's mkdir(parents=True) recurses once per missing folder
-        raise OutputError(f"{out}: cannot write results there (the path is too deep)") from None
+def _kind_of_entry(path: Path) -> str:
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return "a file"
+    return "a FIFO" if stat.S_ISFIFO(mode) else "a device or socket"
 
 
-_PATH_ERRNOS = frozenset(
-    {
-        errno.EACCES,
-        errno.EPERM,
-        errno.EROFS,
-        errno.ENOTDIR,
-        errno.EEXIST,
-        errno.EISDIR,
-        errno.ENAMETOOLONG,
-        errno.ELOOP,
-        errno.ENOENT,
-        errno.EINVAL,
-    }
-)
+def check_replaced_folder(
+    out: Path, inputs: Iterable[str | Path] = (), look_in: Path | None = None
+) -> None:
+    """Refuse to replace the results folder ``out`` when it holds a file unsim did not write
+    (a user's notes...) or one of the command's inputs: such a folder is kept whole.
+    ``look_in``: where the folder is now (set aside, while it is being replaced)."""
+    for name in inputs:
+        try:
+            inside = Path(name).resolve().is_relative_to(out.resolve())
+        except (OSError, ValueError):
+            continue
+        if inside:
+            raise OutputError(
+                f"{out}: holds {name}, an input of this command; --force would delete it. "
+                "Nothing was written: choose another output folder"
+            )
+    foreign = foreign_files(look_in or out)
+    if foreign:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        shown = ", ".join(foreign[:5]) + more
+        raise OutputError(
+            f"{out}: --force replaces a results folder only when unsim wrote every file in it, "
+            f"and it holds {len(foreign)} that unsim did not write ({shown}); nothing was "
+            "written. Move them out of the folder, or choose another output folder"
+        )
 
 
 def probe_output_folder(out: Path) -> None:

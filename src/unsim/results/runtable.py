@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from unsim.atomic import temporary_file, with_umask_mode
+from unsim.ownership import check_output, marked_schema
 
 __all__ = ["RunTableWriter"]
 
@@ -30,7 +31,8 @@ class RunTableWriter:
 
     Use as a context manager, or call :meth:`close`. The batches go to a temporary file beside
     ``path`` that :meth:`close` renames to ``path`` (:mod:`unsim.atomic`); a writer closed by an
-    error removes it, so ``path`` holds a whole table or nothing."""
+    error removes it, so ``path`` holds a whole table or nothing. The table carries unsim's
+    mark (:mod:`unsim.ownership`), and replaces only a file that carries it."""
 
     def __init__(self, path: str | Path, compression: str = "snappy") -> None:
         self.path = Path(path)
@@ -67,7 +69,8 @@ class RunTableWriter:
         from unsim.results.tables import runs_frame
 
         first = {k: np.asarray(v)[:1] for k, v in chunk.items()}
-        self._schema = pa.Schema.from_pandas(runs_frame([first]), preserve_index=False)
+        schema = pa.Schema.from_pandas(runs_frame([first]), preserve_index=False)
+        self._schema = marked_schema(schema)
         self._categories = {
             f.name: pa.array(list(self._labels(f.name)), type=f.type.value_type)
             for f in self._schema
@@ -90,11 +93,17 @@ class RunTableWriter:
         return CATEGORIES[column]
 
     def close(self) -> Path:
-        """Finish the file (its footer); return its path."""
+        """Finish the file (its footer); return its path. A file at ``path`` that unsim did not
+        write is not replaced (:class:`~unsim.errors.OutputError`; the table is dropped)."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None
         if self._tmp is not None:
+            try:
+                check_output(self.path, "parquet")
+            except BaseException:
+                self.abort()
+                raise
             os.replace(self._tmp, self.path)
             with_umask_mode(self.path)
             self._tmp = None

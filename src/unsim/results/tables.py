@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,10 @@ import pandas as pd
 from unsim.atomic import write_folder_atomically
 from unsim.errors import InputError, one_line
 from unsim.model.outcomes import OUTCOMES
+from unsim.ownership import JSON_KEY, json_text, record_files, write_parquet
 from unsim.results.output import (
     check_output_folder,
+    check_replaced_folder,
     is_results_folder,
     output_errors,
     place_run_table,
@@ -90,6 +93,7 @@ class Results:
         plots: bool = True,
         force: bool = False,
         staging: str | Path | None = None,
+        inputs: Iterable[str | Path] = (),
     ) -> Path:
         """Write the results folder atomically: built in a temporary folder, then renamed.
 
@@ -97,24 +101,34 @@ class Results:
         :func:`staging_folder`, the run table streamed into it while the runs went on).
 
         ``out_dir`` must not exist, or be an empty folder. With ``force=True`` it may also be a
-        results folder that unsim wrote earlier (one whose ``metadata.json`` unsim wrote), which is
-        then replaced. Anything else is refused with :class:`OutputError` and left untouched.
+        results folder that unsim wrote earlier (every file in it unsim's, none of them one of the
+        ``inputs`` of the command), which is then replaced. Anything else is refused with
+        :class:`OutputError` and left untouched.
         """
         out = Path(out_dir)
-        check_output_folder(out, force=force)
+        inputs = list(inputs)
+        check_output_folder(out, force=force, inputs=inputs)
         tmp = Path(staging) if staging is not None else None
         with output_errors(out):
-            write_folder_atomically(out, lambda f: self._write(f, table_format, plots), tmp)
+            write_folder_atomically(
+                out,
+                lambda f: self._write(f, table_format, plots),
+                tmp,
+                check_replaced=lambda old: check_replaced_folder(out, look_in=old),
+            )
         if self.runs_file is not None and tmp is not None and self.runs_file.parent == tmp:
             self.runs_file = out / self.runs_file.name if table_format == "parquet" else None
         return out
 
     def _write(self, folder: Path, table_format: str, plots: bool) -> None:
+        """The files of a new results folder, each with unsim's mark (CSV tables listed in the
+        folder's manifest instead, :mod:`unsim.ownership`)."""
+
         def table(df: pd.DataFrame, name: str) -> None:
             if table_format == "csv":
                 df.to_csv(folder / f"{name}.csv", index=False)
             else:
-                df.to_parquet(folder / f"{name}.parquet", index=False)
+                write_parquet(df, folder / f"{name}.parquet")
 
         if self.runs is not None:
             table(self.runs, "runs")
@@ -123,8 +137,10 @@ class Results:
         table(self.per_state, "per_state")
         if self.explain is not None:
             table(self.explain, "explain")
-        (folder / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2))
-        (folder / "metadata.json").write_text(json.dumps(_jsonable(self.metadata), indent=2))
+        if table_format == "csv":
+            record_files(folder, {p.name: None for p in folder.glob("*.csv")})
+        (folder / "summary.json").write_text(json_text(_jsonable(self.summary)))
+        (folder / "metadata.json").write_text(json_text(_jsonable(self.metadata)))
         if plots:
             from unsim.results.plots import save_standard_plots
 
@@ -145,6 +161,9 @@ class Results:
             raise InputError(f"{folder}: not a folder; give a results folder that unsim wrote")
         summary = _read_json(folder / "summary.json")
         metadata = _read_json(folder / "metadata.json")
+        for doc in (summary, metadata):  # unsim's mark (the next save writes its own)
+            if isinstance(doc, dict):
+                doc.pop(JSON_KEY, None)
         for name, doc, keys in (
             ("summary.json", summary, ("runs", "outcomes")),
             ("metadata.json", metadata, ("scenario", "seed")),

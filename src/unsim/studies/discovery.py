@@ -217,15 +217,18 @@ def format_discovery(d: Discovery) -> str:
 
 
 def save_discovery(d: Discovery, out: Path, source: str, plots: bool = True) -> Path:
-    """Write the discovery folder atomically (built beside ``out``, then renamed)."""
+    """Write the discovery folder atomically (built beside ``out``, then renamed; ``out`` must
+    be new or empty), every file with unsim's mark (:mod:`unsim.ownership`)."""
     from unsim.atomic import write_folder_atomically
+    from unsim.ownership import json_text, record_files
     from unsim.results.tables import check_output_folder, output_errors
 
-    check_output_folder(out)
+    check_output_folder(out, hint="or leave out --out for a new folder beside the study")
 
     def write(folder: Path) -> None:
         write_boxes(d, folder)
-        (folder / "discovery.json").write_text(json.dumps(discovery_info(d, source), indent=2))
+        record_files(folder, {"boxes.csv": None, "trajectory.csv": None})
+        (folder / "discovery.json").write_text(json_text(discovery_info(d, source)))
         if plots:
             from unsim.studies.plots import save_discovery_figure
 

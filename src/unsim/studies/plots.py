@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from unsim.atomic import write_atomically
 from unsim.errors import InputError
+from unsim.ownership import check_output, save_png
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -35,8 +35,8 @@ SWEEP_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_tabled", "referra
 
 
 def _save(fig: Figure, path: Path, dpi: int = 130) -> Path:
-    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
-    return path
+    """Write a figure atomically; an existing file only if unsim drew it (unsim.ownership)."""
+    return save_png(fig, path, dpi=dpi)
 
 
 def folder_kind(folder: Path) -> str:
@@ -50,10 +50,21 @@ def folder_kind(folder: Path) -> str:
     return "results"
 
 
+#: The figures of each kind of study folder (a figure unsim did not draw is refused before any
+#: is redrawn).
+FIGURES = {
+    "discovery": ("discovery.png",),
+    "sensitivity": ("indices.png",),
+    "sweep": tuple(f"sweep_{o}.png" for o in SWEEP_OUTCOMES),
+}
+
+
 def plot_folder(folder: str | Path) -> list[Path]:
     """Redraw the figures of a study folder; return the files written."""
     folder = Path(folder)
     kind = folder_kind(folder)
+    for name in FIGURES.get(kind, ()):
+        check_output(folder / name, "png")
     if kind == "discovery":
         from unsim.studies.discovery import load_discovery
 

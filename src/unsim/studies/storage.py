@@ -1,6 +1,6 @@
 """A sweep's folder: ``metadata.json``, one small file per finished task of points (so that an
 interrupted sweep resumes where it stopped) and ``sweep.parquet``; every file written atomically
-(:mod:`unsim.atomic`)."""
+with unsim's mark, never over a file unsim did not write (:mod:`unsim.ownership`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from unsim.atomic import write_atomically, write_text_atomically
 from unsim.errors import InputError
+from unsim.ownership import json_text, write_output, write_parquet, write_text_output
 from unsim.studies.base import Base, canonical
 
 __all__ = [
@@ -30,14 +30,15 @@ POINTS_DIR = "points"
 TABLE_NAME = "sweep.parquet"
 
 
-def write_json(path: Path, data: Any, indent: int | None = 2) -> None:
-    """Write ``data`` as JSON, atomically."""
-    write_text_atomically(path, json.dumps(data, indent=indent, default=str))
+def write_json(path: Path, data: Mapping[str, Any], indent: int | None = 2) -> None:
+    """Write ``data`` as JSON with unsim's mark, atomically (over a file unsim wrote only)."""
+    write_text_output(path, "json", json_text(data, indent=indent))
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
-    """Write a sweep table as Parquet, atomically."""
-    write_atomically(path, lambda tmp: parquet_safe(df).to_parquet(tmp, index=False))
+    """Write a sweep table as Parquet with unsim's mark, atomically (over a file unsim wrote
+    only)."""
+    write_output(path, "parquet", lambda tmp: write_parquet(parquet_safe(df), tmp))
 
 
 def parquet_safe(df: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from unsim.scenario.schema import Scenario
 from unsim.studies.base import Base, check_points, choose_seed, plain, prepare
 from unsim.studies.designs import Design, design_points, grid_points, lhs_points
 from unsim.studies.execution import execute_points
+from unsim.studies.resume import check_resume
 from unsim.studies.storage import (
     POINTS_DIR,
     TABLE_NAME,
@@ -113,6 +114,7 @@ def sweep_metadata(
     return {
         "kind": "sweep",
         "scenario": base.scenario.name,
+        "scenario_digest": base.digest,
         "source": base.source,
         "seed": seed,
         "runs": runs,
@@ -127,7 +129,9 @@ def start_folder(
 ) -> dict[int, dict[str, Any]]:
     """Prepare the sweep's folder; return the records already saved there (when resuming)."""
     pdir = folder / POINTS_DIR
-    if not resume:  # a sweep starts in a new or empty folder: nothing of the user's is lost
+    if resume:  # only in a folder of the same study (unsim.studies.resume)
+        check_resume(folder, meta, files=("metadata.json", TABLE_NAME))
+    else:  # a sweep starts in a new or empty folder: nothing of the user's is lost
         check_output_folder(folder, force=False, hint="or resume the sweep saved there")
     pdir.mkdir(parents=True, exist_ok=True)
     records: dict[int, dict[str, Any]] = {}

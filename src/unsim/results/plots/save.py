@@ -7,12 +7,15 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from unsim.atomic import write_atomically
+from unsim.ownership import save_png
 from unsim.results.plots.funnel import plot_funnel
 from unsim.results.plots.states import plot_state_support
 from unsim.results.plots.style import FUNNEL
 from unsim.results.plots.tallies import held_stages, plot_tally_summary, tallies_grid, tally_columns
 from unsim.scenario.schema import GA_STAGES, STAGES
+
+#: The figures :func:`save_standard_plots` may write.
+FIGURES = ("tallies.png", "funnel.png", "state_support.png")
 
 
 def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> list[Path]:
@@ -21,15 +24,17 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
     ``results`` is a ``unsim.engine.Results``. Without a run table (``results.runs`` is None) the
     tallies figure is drawn from the summary's quantiles. state_support.png shows the plenary (or
     the last General Assembly stage held) by regional group; it is skipped when no per-state
-    results exist. Figures are rendered with Agg and never registered with pyplot.
+    results exist. Figures are rendered with Agg and never registered with pyplot. An existing
+    figure is replaced only if unsim drew it (:data:`FIGURES` can be checked beforehand).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
     def save(fig: Figure, name: str) -> None:
-        # atomically: a figure being redrawn is replaced whole, never left half written
-        path = write_atomically(folder / name, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
+        # atomically: a figure being redrawn is replaced whole, never left half written, and
+        # only if unsim drew it (unsim.ownership)
+        path = save_png(fig, folder / name, dpi=dpi)
         fig.clear()
         written.append(path)
 

@@ -15,8 +15,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from unsim.atomic import with_umask_mode, write_text_atomically
-from unsim.errors import OutputError
+from unsim.ownership import Paths, check_output, write_text_output
 from unsim.results.plots import (
     FUNNEL,
     GROUP_LABELS,
@@ -33,7 +32,8 @@ from unsim.results.tables import Results
 from unsim.scenario.labels import words
 from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
 
-#: Marks a file as written by this module (a report is replaced only if it carries it).
+#: Marks a file as written by this module (a report is replaced only if it carries unsim's
+#: generator mark, :mod:`unsim.ownership`).
 GENERATOR = "unsim report"
 
 _CSS = """
@@ -257,21 +257,10 @@ def render_report(results: Results) -> str:
     )
 
 
-def _is_report(path: Path) -> bool:
-    try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:2000]
-    except OSError:
-        return False
-    return f'content="{GENERATOR}"' in head
-
-
-def write_report(results: Results, out: str | Path) -> Path:
+def write_report(results: Results, out: str | Path, inputs: Paths = ()) -> Path:
     """Write the report to ``out`` atomically. An existing file is replaced only if it is a
-    report that unsim wrote; anything else is refused with :class:`OutputError`."""
-    out = Path(out)
-    if out.exists() and (out.is_dir() or not _is_report(out)):
-        raise OutputError(
-            f"{out}: exists and is not a report that unsim wrote; nothing was written. "
-            "Choose another file with --out"
-        )
-    return with_umask_mode(write_text_atomically(out, render_report(results)))
+    report that unsim wrote (and not one of ``inputs``, the files the command read); anything
+    else is refused with :class:`~unsim.errors.OutputError`, before the report is drawn."""
+    inputs = list(inputs)
+    check_output(out, "html", inputs=inputs)
+    return write_text_output(out, "html", render_report(results), inputs=inputs)
