@@ -328,7 +328,8 @@ def _council_backtest(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from unsim.atomic import write_text_atomically
-    from unsim.calibration.council_backtest import council_backtest, council_markdown
+    from unsim.calibration.council_backtest import council_backtest
+    from unsim.calibration.council_report import council_markdown
     from unsim.data import default_data_dir
     from unsim.errors import OutputError
     from unsim.scenario import load_scenario
