@@ -171,15 +171,24 @@ def council_backtest(
     member_rows: list[dict[str, Any]] = []
     for case in cases:
         y = designs[case.key].y
-        common = {"case": case.key, "date": case.date.isoformat(), "target": case.target,
-                  "referral": case.referral}
+        common = {
+            "case": case.key,
+            "date": case.date.isoformat(),
+            "target": case.target,
+            "referral": case.referral,
+        }
         shown: dict[str, Any] = {}
         for method, s in _variants(scenario, case, loo).items():
             probs, p_adopted = member_probabilities(s, case, runs, seed)
             shown[method] = probs
             case_rows.append(
-                {**common, "method": method, **rule.scores(probs, y), "p_adopted": p_adopted,
-                 "yes_expected": float(probs[:, 0].sum())}
+                {
+                    **common,
+                    "method": method,
+                    **rule.scores(probs, y),
+                    "p_adopted": p_adopted,
+                    "yes_expected": float(probs[:, 0].sum()),
+                }
             )
         for method, probs in _baselines(case).items():
             case_rows.append({**common, "method": method, **rule.scores(probs, y)})
@@ -268,9 +277,15 @@ def tabling_backtest(scenario: Scenario, cases: list[VoteCase]) -> dict[str, Any
         fit = fit_tabling([o for o in windows if o.key != w.key], w.opposed)
         lo, hi = fit.interval()
         others.append(
-            {"window": w.key, "opposed": w.opposed, "tabled": w.tabled is not None,
-             "years": (w.end - w.sought_from).days / 365.25, "chance": fit.mean,
-             "low": lo, "high": hi}
+            {
+                "window": w.key,
+                "opposed": w.opposed,
+                "tabled": w.tabled is not None,
+                "years": (w.end - w.sought_from).days / 365.25,
+                "chance": fit.mean,
+                "low": lo,
+                "high": hi,
+            }
         )
     by_target = {w.target: w for w in record.tabling}
     at_vote = {}
@@ -279,4 +294,3 @@ def tabling_backtest(scenario: Scenario, cases: list[VoteCase]) -> dict[str, Any
         fit = fit_tabling(record.windows_before(case.date), w.opposed)
         at_vote[case.key] = {"chance": fit.mean, "interval_90": list(fit.interval())}
     return {"fit": fits, "leave_one_out": others, "at_vote": at_vote}
-

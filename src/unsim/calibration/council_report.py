@@ -25,9 +25,7 @@ def _case_lines(result: dict[str, Any]) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in result["cases"]:
-        extra = (
-            f"{r['yes_expected']:.1f} | {r['p_adopted']:.2f}" if "p_adopted" in r else " | "
-        )
+        extra = f"{r['yes_expected']:.1f} | {r['p_adopted']:.2f}" if "p_adopted" in r else " | "
         lines.append(
             f"| {r['case']} | {r['method']} | {r['accuracy']:.3f} | {_num(r['brier'])} | "
             f"{_num(r['log_loss'])} | {extra} |"

@@ -127,9 +127,7 @@ def vote_cases(
                 referral=vote.referral,
                 votes=votes,
                 patrons=tuple(sorted(m for m in votes if m in dissented and m in PERMANENT)),
-                dissenters=tuple(
-                    sorted(m for m in votes if m in dissented and m not in PERMANENT)
-                ),
+                dissenters=tuple(sorted(m for m in votes if m in dissented and m not in PERMANENT)),
                 context=vote.context,
                 draft=vote.draft,
                 sources=tuple(vote.sources),

@@ -100,8 +100,9 @@ def probabilities(d: Design, theta: Mapping[str, float], band: float, noise: flo
     return np.stack([p_yes, p_no, 1.0 - p_yes - p_no], axis=1)
 
 
-def log_likelihood(designs: Sequence[Design], theta: Mapping[str, float], band: float,
-                   noise: float) -> float:
+def log_likelihood(
+    designs: Sequence[Design], theta: Mapping[str, float], band: float, noise: float
+) -> float:
     total = 0.0
     for d in designs:
         p = probabilities(d, theta, band, noise)[np.arange(len(d.y)), d.y]

@@ -79,9 +79,7 @@ class CouncilVotes(Strict):
     patron_defence: float = Field(
         ..., ge=0, le=LATENT, description="a patron's defence of the target (actors.allies.patrons)"
     )
-    dissent: float = Field(
-        0.0, ge=0, le=LATENT, description="reluctance of a member in dissenters"
-    )
+    dissent: float = Field(0.0, ge=0, le=LATENT, description="reluctance of a member in dissenters")
     dissenters: list[StateRef] = Field(
         default_factory=list,
         max_length=15,
