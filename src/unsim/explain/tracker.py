@@ -78,9 +78,9 @@ COUNCIL = ("council", "its shift in the Council (stated)")
 PROCEDURAL = ("procedural", "the agenda vote is procedural (stated shift)")
 PATRON = ("patron", "a patron's defence in the Council (stated tie)")
 #: The parts of the Council's rule fitted on its record (``procedure.council.votes``).
-NORM = ("council_norm", "the Council's norm toward yes (fitted on its record)")
-DEFENCE = ("patron_defence", "a patron's defence in the Council (fitted on its record)")
-DISSENT = ("dissent", "an earlier abstention or no on the situation (fitted on the record)")
+NORM = ("council_norm", "the Council's norm toward yes (fitted)")
+DEFENCE = ("patron_defence", "a patron's defence in the Council (fitted)")
+DISSENT = ("dissent", "an earlier dissent on the situation (fitted)")
 
 
 @dataclass
