@@ -198,3 +198,13 @@ def test_a_members_referral_stance_by_the_rule() -> None:
     assert got == pytest.approx([float(stance[c][0]) for c in d.members])
     # the agenda vote keeps the support rule
     assert not np.all(model.council_agents[0].council_stance("sc_agenda") == 4.0)
+
+
+def test_the_signal_names_permanent_members_only() -> None:
+    from unsim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(DEFAULT_SCENARIO, overrides={"procedure.council.tabling.opposed_by": ["DEU"]})
+    text = err.value.render()
+    assert "procedure.council.tabling.opposed_by" in text and "not permanent members" in text
+    assert "CHN" in text
