@@ -20,7 +20,7 @@ weights are kept non-negative. Leave one case out: :func:`leave_one_out`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -55,7 +55,6 @@ class Design:
     support: Array | None = None  #: (members, runs) Assembly support draws
     icc: Array | None = None  #: (members, runs) ICC cost draws
     referral: bool = True
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def design(
