@@ -13,7 +13,14 @@ from scipy import special
 from unsim.council import votes as rule
 from unsim.council.cases import VoteCase
 from unsim.council.record import Window
-from unsim.council.tabling import draw_chances, exposure, fit_tabling, from_moments, tabling_fit
+from unsim.council.tabling import (
+    draw_chances,
+    exposure,
+    fit_tabling,
+    from_moments,
+    tabled,
+    tabling_fit,
+)
 from unsim.scenario import load_scenario
 from unsim.scenario.council import TablingChance
 
@@ -89,7 +96,11 @@ def test_a_stated_chance_and_the_per_run_draw() -> None:
     # a larger uniform never gives a smaller chance (common random numbers keep the rank)
     order = np.argsort(u)
     assert np.all(np.diff(draws[order]) >= 0)
+    # the model's decision is the same as comparing a run's uniform with its drawn chance
+    v = np.random.default_rng(2).random(200_000).astype(np.float32)
+    assert np.array_equal(tabled(fit, u, v), v < draws)
     point = from_moments(TablingChance(mean=0.4, sd=0.0))
+    assert np.array_equal(tabled(point, u[:10], v[:10]), v[:10] < np.float32(0.4))
     assert np.all(draw_chances(point, u[:10]) == np.float32(0.4))
     with pytest.raises(ValueError, match="too large"):
         TablingChance(mean=0.1, sd=0.35)

@@ -13,9 +13,10 @@ The record cannot identify more: every opposed window but none of the others had
 of inquiry or a similar body's recommendation behind it, and the Assembly voted on the situation
 in one of them only (README, The Security Council side).
 
-A run draws its own chance from that posterior (:func:`draw_chances`, the one place the draw is
-made), so the runs carry the estimation uncertainty; the scenario can state a chance instead
-(``procedure.council.tabling.chance``, mean and sd: the Beta of those moments).
+A run draws its own chance from that posterior (:func:`draw_chances`; :func:`tabled` decides
+with it, the one place the model does), so the runs carry the estimation uncertainty; the
+scenario can state a chance instead (``procedure.council.tabling.chance``, mean and sd: the Beta
+of those moments).
 """
 
 from __future__ import annotations
@@ -139,3 +140,14 @@ def draw_chances(fit: TablingFit, u: F) -> F:
     if fit.point is not None:
         return np.full(u.shape, fit.point, dtype=np.float32)
     return special.betaincinv(fit.alpha, fit.beta, u.astype(np.float64)).astype(np.float32)
+
+
+def tabled(fit: TablingFit, u_chance: F, u_table: F) -> NDArray[np.bool_]:
+    """(runs,) where each run tables: its uniform ``u_table`` below its own chance, the one
+    :func:`draw_chances` draws from ``u_chance``. Decided without inverting the Beta: ``u <
+    F^-1(c)`` exactly when ``F(u) < c`` for the Beta's distribution function ``F`` (a quarter
+    of the time)."""
+    if fit.point is not None:
+        return u_table < np.float32(fit.point)  # type: ignore[no-any-return]
+    cdf = special.betainc(fit.alpha, fit.beta, u_table.astype(np.float64))
+    return cdf < u_chance.astype(np.float64)  # type: ignore[no-any-return]

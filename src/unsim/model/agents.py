@@ -235,9 +235,9 @@ class SponsorCoalition(mesa.Agent):
         if rule == "record":
             streams = self.model.streams
             fit = tabling.tabling_fit(self.model.spec)
-            chance = tabling.draw_chances(fit, streams.uniform("sponsors:tabling_chance", n))
+            chance_u = streams.uniform("sponsors:tabling_chance", n)
             u = streams.uniform("sponsors:table_referral", n)
-            return (expected_yes >= 9) & (u < chance)  # type: ignore[no-any-return]
+            return (expected_yes >= 9) & tabling.tabled(fit, chance_u, u)  # type: ignore[no-any-return]
         if rule == "expected":
             chance = 1.0 - veto_probability * np.float32(1.0 - council.table_into_veto)
             u = self.model.streams.uniform("sponsors:table_referral", n)
