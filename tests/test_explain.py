@@ -69,6 +69,13 @@ def test_every_states_parts_add_up_to_the_models_stance(default: Any) -> None:
         assert total.shape == rec.stance.shape == (193, BLOCK)
         rows = np.arange(193) if rec.members is None else np.flatnonzero(rec.members)
         np.testing.assert_allclose(total[rows], rec.stance[rows], rtol=0, atol=5e-5)
+        if rec.members is not None:  # the Council: its 15 members, each by its own rule
+            assert sorted(rows) == sorted(a.index for a in model.council_agents)
+            for a in model.council_agents:
+                np.testing.assert_array_equal(rec.stance[a.index], a.council_stance(stage))
+            assert "council" in rec.parts and not rec.absence.any()
+        if stage == "sc_referral":  # by the Council's rule fitted on its record (below)
+            continue
         assert {"record", "position", "lobbying", "counter_lobbying"} <= set(rec.parts)
         # the invitation moves the ICC aversion alone: no part of it where the ICC is not at stake
         assert ({f"strategies[{i}]" for i in range(4)} - set(rec.parts)) == (
@@ -80,17 +87,34 @@ def test_every_states_parts_add_up_to_the_models_stance(default: Any) -> None:
         if rec.members is None:
             assert np.abs(rec.parts["icc"]).max() > 0.01
             continue
-        # the Council: its 15 members, each by its own rule
-        assert sorted(rows) == sorted(a.index for a in model.council_agents)
-        for a in model.council_agents:
-            np.testing.assert_array_equal(rec.stance[a.index], a.council_stance(stage))
-        assert "council" in rec.parts and not rec.absence.any()
-        # the agenda is procedural (no ICC); the referral is the ICC, at its full cost
-        assert ("procedural" in rec.parts) == (stage == "sc_agenda")
-        assert ("icc" in rec.parts) == (stage == "sc_referral")
-        if stage == "sc_referral":  # China and Russia defend the target there
-            patron = rec.parts["patron"][:, 0]
-            assert {model.world.codes[i] for i in np.flatnonzero(patron)} == {"CHN", "RUS"}
+        # the agenda is procedural (no ICC)
+        assert "procedural" in rec.parts and "icc" not in rec.parts
+    # the referral draft, by the Council's rule of the scenario (procedure.council.votes): the
+    # norm, each member's own shift, a dissenter's reluctance, China's and Russia's defence
+    rec = tracker.stages["sc_referral"]
+    assert set(rec.parts) == {"council_norm", "council", "dissent", "patron_defence"}
+    votes = default.procedure.council.votes
+    assert np.all(rec.parts["council_norm"] == np.float32(votes.norm))
+    defence = rec.parts["patron_defence"][:, 0]
+    assert {model.world.codes[i] for i in np.flatnonzero(defence)} == {"CHN", "RUS"}
+    assert defence.min() == np.float32(-votes.patron_defence)
+    # the earlier rule (no votes block): the support's parts, the ICC cost, a patron's tie
+    earlier = default.model_copy(
+        update={
+            "procedure": default.procedure.model_copy(
+                update={"council": default.procedure.council.model_copy(update={"votes": None})}
+            )
+        }
+    )
+    old = Tracker(earlier, seed=SEED, block=0, size=BLOCK)
+    old.simulate()
+    rec = old.stages["sc_referral"]
+    total = np.sum([np.asarray(v, dtype=np.float64) for v in rec.parts.values()], axis=0)
+    rows = np.flatnonzero(rec.members)
+    np.testing.assert_allclose(total[rows], rec.stance[rows], rtol=0, atol=5e-5)
+    assert {"record", "position", "icc", "council", "patron"} <= set(rec.parts)
+    patron = rec.parts["patron"][:, 0]
+    assert {model.world.codes[i] for i in np.flatnonzero(patron)} == {"CHN", "RUS"}
     # the tracked history is the engine's own block 0, vote for vote
     block = simulate_block(default, SEED, 0, BLOCK)
     assert block.runs is not None
@@ -405,9 +429,7 @@ def test_a_council_member_is_explained_at_the_councils_votes(default: Any) -> No
         assert VOTES[int(rule.modal(s[None, :] + e.flip.shift)[0])] == e.flip.to_vote != e.modal
         assert VOTES[int(rule.modal(s[None, :] + e.flip.shift / 2)[0])] == e.modal
     e = explain(res, "CHN", "sc_referral", runs=2 * BLOCK, replayed=rep, recorded=False)
-    assert e.modal == "no" and "a patron's defence in the Council (stated tie)" in set(
-        e.parts["label"]
-    )
+    assert e.modal == "no" and "a patron's defence in the Council (fitted)" in set(e.parts["label"])
     with pytest.raises(InputError, match=r"IDN does not sit on the Security Council.*RUS"):
         explain(res, "IDN", "sc_referral", replayed=rep, recorded=False)
     with pytest.raises(InputError, match="did you mean 'sc_agenda'"):

@@ -58,6 +58,8 @@ SURE_YES: dict[str, Any] = {
     "actors.allies.counter_lobbying.budget": 0.0,
     "procedure.council.referral_requires_icc_language": False,
     "procedure.council.table_referral": "always",
+    # members vote by their support (the Council's rule fitted on its record: its own tests)
+    "procedure.council.votes": None,
 }
 
 

@@ -3,6 +3,7 @@ sponsors' probabilistic tabling rule in the Council."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,7 +86,10 @@ def _tabled(overrides: dict[str, Any], runs: int = 2000) -> float:
 
 
 def test_tabling_into_an_expected_veto() -> None:
-    veto = {"actors.states.CHN.council_shift": -40.0}  # China surely votes no
+    """The earlier rule (``expected`` with ``table_into_veto``), members voting by their
+    support as the earlier scenarios had them."""
+    old = {"procedure.council.votes": None}
+    veto = {**old, "actors.states.CHN.council_shift": -40.0}  # China surely votes no
     rule = {"procedure.council.table_referral": "expected"}
     assert _tabled({**veto, **rule, "procedure.council.table_into_veto": 0.0}) == 0.0
     nine = _tabled({**veto, "procedure.council.table_referral": "if_nine_votes"})
@@ -96,6 +100,7 @@ def test_tabling_into_an_expected_veto() -> None:
     assert abs(half - 0.5 * nine) < 0.045
     # with no veto in sight the chance does not matter
     friendly = {
+        **old,
         "actors.states.CHN.council_shift": 40.0,
         "actors.states.RUS.council_shift": 40.0,
         "actors.allies.patron_tie": 0.0,
@@ -113,3 +118,49 @@ def test_the_tabling_draw_leaves_every_other_number_alone() -> None:
     assert ra is not None and rb is not None
     for col in ("third_committee_yes", "plenary_no", "sc_agenda_yes"):
         assert np.array_equal(ra[col].to_numpy(), rb[col].to_numpy())
+
+
+def test_tabling_by_the_record() -> None:
+    """``record``: tabled where nine yes votes are expected, with the run's chance drawn from the
+    fit on the Council's record for the stated signal (or the chance stated)."""
+    from unsim.council.tabling import tabling_fit
+
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    fit = tabling_fit(scenario)
+    nine = _tabled({"procedure.council.table_referral": "if_nine_votes"}, runs=4000)
+    assert nine > 0.95
+    share = _tabled({}, runs=4000)  # the default scenario: table_referral: record
+    # binomial over 4,000 runs: sd of the share about 0.008; 4 sd
+    assert abs(share - fit.mean * nine) < 0.032
+    # no permanent member opposed: the other signal's fit (Libya alone, Beta(2, 1))
+    friendly = _tabled({"procedure.council.tabling.opposed_by": []}, runs=4000)
+    assert abs(friendly - 2 / 3 * nine) < 0.032
+    stated = {"procedure.council.tabling.chance": {"mean": 0.1, "sd": 0.05}}
+    assert abs(_tabled(stated, runs=4000) - 0.1 * nine) < 0.02
+
+
+def test_an_earlier_scenario_with_table_into_veto_still_runs(tmp_path: Path) -> None:
+    """The council block the DPRK scenario had before the rule fitted on the record: it
+    validates and votes by the earlier rules (members by their support)."""
+    text = DEFAULT_SCENARIO.read_text()
+    start = text.index("    table_referral: record")
+    end = text.index("# Every value below is a prior")
+    earlier = (
+        text[:start] + "    table_referral: expected\n    table_into_veto: 0.5\n\n" + text[end:]
+    )
+    earlier = earlier.replace("worlds/", str(SCENARIOS / "worlds") + "/").replace(
+        "calibration/dprk", str(SCENARIOS / "calibration") + "/dprk"
+    )
+    path = tmp_path / "earlier.yaml"
+    path.write_text(earlier)
+    s = load_scenario(path)
+    council = s.procedure.council
+    assert (council.table_referral, council.table_into_veto, council.votes) == (
+        "expected",
+        0.5,
+        None,
+    )
+    res = run(s, runs=2000, seed=4)
+    tabled = res.summary["outcomes"]["referral_tabled"]["p"]
+    assert 0.3 < tabled < 0.6  # a veto is expected: about half the runs (table_into_veto)
+    assert res.summary["outcomes"]["referral_adopted"]["p"] == 0.0

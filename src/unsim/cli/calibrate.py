@@ -343,7 +343,8 @@ def _council_backtest(args: argparse.Namespace) -> int:
     files that unsim wrote)."""
     import pandas as pd
 
-    from unsim.calibration.council_backtest import council_backtest, council_markdown
+    from unsim.calibration.council_backtest import council_backtest
+    from unsim.calibration.council_report import council_markdown
     from unsim.data import default_data_dir
     from unsim.scenario import load_scenario
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from unsim import __version__
+from unsim.council.tabling import tabling_fit
 from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
 from unsim.engine.executors import TaskExecutor, choose_executor
 from unsim.engine.rng import new_master_seed
@@ -151,6 +152,9 @@ def run(
         "timings": {"wall_seconds": wall, "block_seconds": agg.seconds},
         **provenance(),
     }
+    if scenario.procedure.council.table_referral == "record":
+        # the chance each run drew its own from (unsim.council.tabling)
+        metadata["council_tabling"] = tabling_fit(scenario).summary()
     return Results(
         scenario=scenario,
         seed=int(seed),

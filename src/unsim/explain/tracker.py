@@ -28,8 +28,11 @@ that never acts (its ``on_vote`` runs right after each vote, before the state ch
 A member of the Security Council takes its stance there from the same support, with its stated
 Council shift (``MemberState.council_stance``): at the agenda vote plus the procedural shift, at
 the referral draft less the ICC language's full cost (a referral is the ICC) and, for a patron
-of the target among the permanent members, its tie. Nothing moves after the Council's rounds,
-so the recorder reads those stances when the run finishes.
+of the target among the permanent members, its tie; or, where the scenario states the
+Council's rule fitted on its record (``procedure.council.votes``), at the referral draft the
+rule's norm, its own Council shift, a dissenter's reluctance and a patron's defence (and its
+weighted support and ICC cost, if the rule weighs them). Nothing moves after the Council's
+rounds, so the recorder reads those stances when the run finishes.
 """
 
 from __future__ import annotations
@@ -74,6 +77,10 @@ OTHER = ("other", "other pushes")
 COUNCIL = ("council", "its shift in the Council (stated)")
 PROCEDURAL = ("procedural", "the agenda vote is procedural (stated shift)")
 PATRON = ("patron", "a patron's defence in the Council (stated tie)")
+#: The parts of the Council's rule fitted on its record (``procedure.council.votes``).
+NORM = ("council_norm", "the Council's norm toward yes (fitted)")
+DEFENCE = ("patron_defence", "a patron's defence in the Council (fitted)")
+DISSENT = ("dissent", "an earlier dissent on the situation (fitted)")
 
 
 @dataclass
@@ -283,19 +290,21 @@ class Tracker:
         parts[CHANCE[0]] = m.baseline - (expected + fixed)[:, None].astype(np.float32)
         return parts
 
-    def _parts(self, factor: Any | None) -> dict[str, Array]:
-        """The stance's parts: the support's, less ``factor`` (per run) times the ICC aversion,
-        whose pushes count for the sources that made them (no ICC part with ``factor`` None:
-        the support alone)."""
+    def _parts(self, factor: Any | None, scale: Any = 1.0) -> dict[str, Array]:
+        """The stance's parts: the support's (times ``scale``), less ``factor`` (per run) times
+        the ICC aversion, whose pushes count for the sources that made them (no ICC part with
+        ``factor`` None: the support alone)."""
         m = self.model
         n, r = m.n_states, m.n_replicates
         parts = self._support_parts()
+        if scale != 1.0:
+            parts = {k: v * np.float32(scale) for k, v in parts.items()}
         if factor is not None:
             pushed_icc = sum(self._icc.values(), np.zeros((n, r), dtype=np.float32))
             parts[ICC[0]] = -factor * (m.icc_aversion - pushed_icc)
         icc = self._icc if factor is not None else {}
         for name in sorted(set(self._flow) | set(icc), key=_order):
-            part = self._flow.get(name, np.zeros((n, r), dtype=np.float32)).copy()
+            part = self._flow.get(name, np.zeros((n, r), dtype=np.float32)) * np.float32(scale)
             if factor is not None and name in icc:
                 part -= factor * icc[name]
             parts[name] = part
@@ -322,22 +331,58 @@ class Tracker:
             if stage not in m.spec.resolution.stages:
                 continue
             referral = stage == "sc_referral"
-            parts = self._parts(np.float32(1.0) if referral else None)
-            shift = np.asarray(m.params.traits.council_shift, dtype=np.float32)
-            parts[COUNCIL[0]] = np.broadcast_to(shift[:, None], (n, r))
-            if not referral:
-                procedural = np.full(n, m.behaviour.procedural_shift, dtype=np.float32)
-                parts[PROCEDURAL[0]] = np.broadcast_to(procedural[:, None], (n, r))
-            elif (m.patrons & m.permanent).any():  # a veto holder's own rule (``VetoHolder``)
-                defends = (m.patrons & m.permanent).astype(np.float32)
-                tie = -np.float32(m.spec.actors.allies.patron_tie) * defends
-                parts[PATRON[0]] = np.broadcast_to(tie[:, None], (n, r))
+            votes = m.spec.procedure.council.votes
+            if referral and votes is not None:
+                parts = self._record_parts(votes)
+            else:
+                parts = self._assembly_parts(referral)
             stance = np.zeros((n, r), dtype=np.float32)
             for a in m.council_agents:
                 stance[a.index] = a.council_stance(stage)
             held = np.ones(r, dtype=bool)  # set from the outcomes after the run
             absent = np.zeros(n, dtype=np.float32)  # in the Council every member votes
             self.stages[stage] = StageRecord(parts, stance, held, absent, members)
+
+    def _assembly_parts(self, referral: bool) -> dict[str, Array]:
+        """A member's Council stance by its support: the support's parts, the Council shift,
+        the procedural shift (agenda) or the ICC cost and a patron's tie (referral)."""
+        m = self.model
+        n, r = m.n_states, m.n_replicates
+        parts = self._parts(np.float32(1.0) if referral else None)
+        shift = np.asarray(m.params.traits.council_shift, dtype=np.float32)
+        parts[COUNCIL[0]] = np.broadcast_to(shift[:, None], (n, r))
+        if not referral:
+            procedural = np.full(n, m.behaviour.procedural_shift, dtype=np.float32)
+            parts[PROCEDURAL[0]] = np.broadcast_to(procedural[:, None], (n, r))
+        elif (m.patrons & m.permanent).any():  # a veto holder's own rule (``VetoHolder``)
+            defends = (m.patrons & m.permanent).astype(np.float32)
+            tie = -np.float32(m.spec.actors.allies.patron_tie) * defends
+            parts[PATRON[0]] = np.broadcast_to(tie[:, None], (n, r))
+        return parts
+
+    def _record_parts(self, votes: Any) -> dict[str, Array]:
+        """A member's referral stance by the Council's rule fitted on its record: its weighted
+        support and ICC cost (if any), the norm, its own Council shift, a dissenter's
+        reluctance and a patron's defence (``MemberState.council_stance``)."""
+        m = self.model
+        n, r = m.n_states, m.n_replicates
+        parts: dict[str, Array] = {}
+        if votes.support_weight or votes.icc_weight:
+            weighted = self._parts(np.float32(votes.icc_weight), scale=votes.support_weight)
+            parts.update({k: v for k, v in weighted.items() if np.any(v)})
+        codes = m.world.codes
+        states = m.spec.actors.states
+        own = [states[c].council_shift if c in states else 0.0 for c in codes]
+        dissent = [-votes.dissent if c in votes.dissenters else 0.0 for c in codes]
+        defends = (m.patrons & m.permanent).astype(np.float32) * -np.float32(votes.patron_defence)
+        for (name, _), value in (
+            (NORM, np.full(n, votes.norm)),
+            (COUNCIL, own),
+            (DISSENT, dissent),
+            (DEFENCE, defends),
+        ):
+            parts[name] = np.broadcast_to(np.asarray(value, np.float32)[:, None], (n, r))
+        return parts
 
 
 def _order(name: str) -> tuple[int, str]:
@@ -361,5 +406,8 @@ def part_labels(tracker_labels: dict[str, str]) -> dict[str, str]:
         COUNCIL[0]: COUNCIL[1],
         PROCEDURAL[0]: PROCEDURAL[1],
         PATRON[0]: PATRON[1],
+        NORM[0]: NORM[1],
+        DEFENCE[0]: DEFENCE[1],
+        DISSENT[0]: DISSENT[1],
         **tracker_labels,
     }

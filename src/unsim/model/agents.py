@@ -17,12 +17,14 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
+from unsim.council import tabling
 from unsim.model import rules
 from unsim.model.habit import repeat_last
 from unsim.model.outcomes import ICC_REASON
 
 if TYPE_CHECKING:
     from unsim.model.model import UNModel
+    from unsim.scenario.council import CouncilVotes
 
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
@@ -117,22 +119,54 @@ class MemberState(mesa.Agent):
         return self.model.stances(stage)[self.index]
 
     def council_stance(self, stage: str) -> F:
+        """(replicates,) this member's stance at the Council's ``stage``. The agenda vote: its
+        support, its Council shift and the procedural shift. The referral draft: by the
+        Council's rule fitted on its record (``procedure.council.votes``: the norm toward yes,
+        less a patron's defence and a dissenter's reluctance, plus its own stated shift), or
+        without one by its support, Council shift and the ICC language's full cost, less a
+        patron's tie."""
         m, i = self.model, self.index
+        votes = m.spec.procedure.council.votes
+        if stage == "sc_referral" and votes is not None:
+            return self._record_stance(votes) - np.float32(self.defence(stage))
         base = self.support + m.council_shift[i]
         if stage == "sc_agenda":
             return base + np.float32(m.behaviour.procedural_shift)  # type: ignore[no-any-return]
-        return rules.draft_stance(base, self.icc_aversion, 1.0)
+        stance = rules.draft_stance(base, self.icc_aversion, 1.0)
+        return stance - np.float32(self.defence(stage))  # type: ignore[no-any-return]
+
+    def _record_stance(self, votes: CouncilVotes) -> F:
+        """The referral stance by the Council's rule, before a patron's defence."""
+        m = self.model
+        own = m.spec.actors.states.get(self.iso3)
+        fixed = votes.norm + (own.council_shift if own is not None else 0.0)
+        if self.iso3 in votes.dissenters:
+            fixed -= votes.dissent
+        stance = np.full(m.n_replicates, fixed, dtype=np.float32)
+        if votes.support_weight:
+            stance += np.float32(votes.support_weight) * self.support
+        if votes.icc_weight:
+            stance -= np.float32(votes.icc_weight) * self.icc_aversion
+        return stance
+
+    def defence(self, stage: str) -> float:
+        """What this member's defence of the target takes off its stance (none: not a patron
+        among the permanent members)."""
+        return 0.0
 
 
 class VetoHolder(MemberState):
     """A permanent member of the Security Council: its negative vote on a substantive draft is a
-    veto. A patron of the target defends it harder in the Council than in the Assembly."""
+    veto. A patron of the target defends it harder in the Council than in the Assembly: at the
+    referral draft its stance loses the Council rule's ``patron_defence`` (without a rule, the
+    patron's tie)."""
 
-    def council_stance(self, stage: str) -> F:
-        stance = super().council_stance(stage)
-        if self.model.patrons[self.index] and stage == "sc_referral":
-            stance = stance - np.float32(self.model.spec.actors.allies.patron_tie)
-        return stance
+    def defence(self, stage: str) -> float:
+        m = self.model
+        if not (m.patrons[self.index] and stage == "sc_referral"):
+            return 0.0
+        votes = m.spec.procedure.council.votes
+        return votes.patron_defence if votes is not None else m.spec.actors.allies.patron_tie
 
 
 class TargetState(MemberState):
@@ -191,10 +225,19 @@ class SponsorCoalition(mesa.Agent):
         chance of a veto they see (``procedure.council.table_referral``). With ``expected``, a
         draft that can win nine votes is tabled with probability
         ``1 - veto_probability * (1 - table_into_veto)``: always when no veto is expected, with
-        the chance ``table_into_veto`` into a certain veto (its own random stream)."""
+        the chance ``table_into_veto`` into a certain veto (its own random stream). With
+        ``record``, a draft that can win nine votes is tabled with the run's own chance, drawn
+        from the chance fitted on the Council's record for the stated signal (or stated;
+        ``unsim.council.tabling``)."""
         council = self.model.spec.procedure.council
         rule = council.table_referral
         n = self.model.n_replicates
+        if rule == "record":
+            streams = self.model.streams
+            fit = tabling.tabling_fit(self.model.spec)
+            chance_u = streams.uniform("sponsors:tabling_chance", n)
+            u = streams.uniform("sponsors:table_referral", n)
+            return (expected_yes >= 9) & tabling.tabled(fit, chance_u, u)  # type: ignore[no-any-return]
         if rule == "expected":
             chance = 1.0 - veto_probability * np.float32(1.0 - council.table_into_veto)
             u = self.model.streams.uniform("sponsors:table_referral", n)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, field_validator, model_validator
 
 from unsim.fields import LATENT, MAX_ROUND, MAX_SEED, MAX_STATES, ActorRef, StateRef, Strict
+from unsim.scenario.council import Council
 from unsim.strategies.base import Strategy
 from unsim.strategies.registry import StrategyList
 
@@ -196,31 +197,6 @@ class Amendment(Strict):
     move: Literal["never", "always", "if_icc_retained"] = "if_icc_retained"
     mover: StateRef | None = None
     deletes: Literal["icc_referral"] = "icc_referral"
-
-
-class Council(Strict):
-    requires_plenary_adoption: bool = Field(
-        True, description="the Council takes the matter up only if the plenary adopted the draft"
-    )
-    referral_requires_icc_language: bool = Field(
-        True,
-        description="a referral draft is tabled only if the adopted text kept the ICC language",
-    )
-    table_referral: Literal[
-        "never", "always", "if_nine_votes", "if_no_veto_expected", "expected"
-    ] = Field(
-        "if_nine_votes",
-        description="when the Council's sponsors table a referral draft, judged on expected votes "
-        "(expected: if nine yes are expected, always when no veto is expected and with the chance "
-        "table_into_veto when one is)",
-    )
-    table_into_veto: float = Field(
-        0.5,
-        ge=0,
-        le=1,
-        description="with table_referral: expected, the chance that the sponsors table a referral "
-        "they expect to be vetoed (to put the veto on record)",
-    )
 
 
 class Procedure(Strict):

@@ -1,0 +1,128 @@
+"""The scenario's Security Council procedure (``procedure.council``): when the Council takes the
+matter up, when its sponsors table a referral draft, and how its members vote on one.
+
+Two rules come from the Council's own record (``unsim.council``):
+
+* ``table_referral: record``: a referral that can win nine votes is tabled with a chance fitted
+  on the situations in which a referral was sought (``tabling.opposed_by`` states the signal),
+  drawn per run from its estimation uncertainty;
+* ``votes``: each member's stance on the referral draft is the Council's norm toward yes, less
+  a patron's defence and an earlier dissenter's reluctance, fitted member by member on the
+  recorded Council votes (``unsim backtest --council``). Without it (None) a member votes by its
+  Assembly support, as before.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from unsim.fields import LATENT, StateRef, Strict
+
+
+class TablingChance(Strict):
+    """A stated chance of tabling, with its uncertainty: drawn per run from the Beta
+    distribution of this mean and standard deviation (sd 0: the mean in every run)."""
+
+    mean: float = Field(..., gt=0, lt=1, description="mean chance that a referral is tabled")
+    sd: float = Field(0.0, ge=0, lt=0.5, description="its standard deviation over runs")
+
+    @model_validator(mode="after")
+    def _beta(self) -> TablingChance:
+        if self.sd**2 >= self.mean * (1 - self.mean):
+            limit = (self.mean * (1 - self.mean)) ** 0.5
+            raise ValueError(
+                f"sd {self.sd} is too large for mean {self.mean}: a Beta distribution needs "
+                f"sd < {limit:.3f}"
+            )
+        return self
+
+
+class Tabling(Strict):
+    """What the rule ``table_referral: record`` reads: the signal observable before the vote and,
+    if stated, the chance itself."""
+
+    opposed_by: list[StateRef] = Field(
+        default_factory=list,
+        max_length=5,
+        description="permanent members that defended the target in the Council's votes or "
+        "publicly opposed a referral of the situation (stated patrons): the signal",
+    )
+    chance: TablingChance | None = Field(
+        None,
+        description="the chance of tabling (mean, sd); left out: fitted on the Council's record "
+        "before the scenario's date for the signal (unsim.council.tabling)",
+    )
+
+    @field_validator("opposed_by")
+    @classmethod
+    def _permanent(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        world = info.context.get("world") if isinstance(info.context, dict) else None
+        if world is not None:
+            permanent = list(world.security_council.permanent)
+            bad = [v for v in values if v not in permanent]
+            if bad:
+                raise ValueError(
+                    f"{bad}: not permanent members of the Council ({', '.join(permanent)})"
+                )
+        return values
+
+
+class CouncilVotes(Strict):
+    """How each member votes on a referral draft (its stance, on the latent scale of the vote
+    model's band and noise): ``norm + support_weight * support - icc_weight * ICC cost -
+    patron_defence (a patron among the permanent members) - dissent (a stated dissenter)``
+    plus its own ``actors.states.<ISO3>.council_shift``. Fitted by ``unsim backtest --council``."""
+
+    norm: float = Field(..., ge=-LATENT, le=LATENT, description="the Council's norm toward yes")
+    patron_defence: float = Field(
+        ..., ge=0, le=LATENT, description="a patron's defence of the target (actors.allies.patrons)"
+    )
+    dissent: float = Field(0.0, ge=0, le=LATENT, description="reluctance of a member in dissenters")
+    dissenters: list[StateRef] = Field(
+        default_factory=list,
+        max_length=15,
+        description="elected members that abstained on or voted against an earlier Council "
+        "draft on the situation",
+    )
+    support_weight: float = Field(
+        0.0, ge=0, le=100, description="weight of the member's Assembly support for the draft"
+    )
+    icc_weight: float = Field(
+        0.0, ge=0, le=100, description="weight of what the ICC language costs the member"
+    )
+
+
+class Council(Strict):
+    requires_plenary_adoption: bool = Field(
+        True, description="the Council takes the matter up only if the plenary adopted the draft"
+    )
+    referral_requires_icc_language: bool = Field(
+        True,
+        description="a referral draft is tabled only if the adopted text kept the ICC language",
+    )
+    table_referral: Literal[
+        "never", "always", "if_nine_votes", "if_no_veto_expected", "expected", "record"
+    ] = Field(
+        "if_nine_votes",
+        description="when the Council's sponsors table a referral draft, judged on expected votes "
+        "(expected: if nine yes are expected, always when no veto is expected and with the chance "
+        "table_into_veto when one is; record: if nine yes are expected, with the chance fitted on "
+        "the Council's record for the signal in tabling, drawn per run)",
+    )
+    table_into_veto: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="with table_referral: expected, the chance that the sponsors table a referral "
+        "they expect to be vetoed (to put the veto on record)",
+    )
+    tabling: Tabling = Field(
+        default_factory=Tabling, description="with table_referral: record, its signal and chance"
+    )
+    votes: CouncilVotes | None = Field(
+        None,
+        description="how members vote on the referral draft, fitted on the Council's record "
+        "(left out: by their Assembly support, the Council shift and a patron's tie)",
+    )
