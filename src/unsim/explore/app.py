@@ -1,7 +1,9 @@
 """The what-if explorer: a Solara page over a :class:`~unsim.explore.session.Session`.
 
-Started by ``unsim explore [SCENARIO]``, which passes the scenario, runs and seed through the
-environment (``UNSIM_EXPLORE_SCENARIO``, ``UNSIM_EXPLORE_RUNS``, ``UNSIM_EXPLORE_SEED``). The
+Started by ``unsim explore [SCENARIO]``, which passes the scenario, runs, seed and save folder
+through the environment (``UNSIM_EXPLORE_SCENARIO``, ``UNSIM_EXPLORE_RUNS``,
+``UNSIM_EXPLORE_SEED``, ``UNSIM_EXPLORE_SAVE_DIR``); its server (:mod:`unsim.explore.server`)
+lets only the user's own browser reach the page (:mod:`unsim.explore.guard`). The
 session (scenario, baseline, compiled model) is made once per server process and shared by its
 pages, so a change re-runs only the what-if.
 """
@@ -38,6 +40,7 @@ _CSS = """
 .unsim-up { color: #2166ac; } .unsim-down { color: #b2182b; }
 .unsim-help { color: #666; font-size: 0.8rem; margin: -10px 0 10px 0; line-height: 1.2; }
 .unsim-lever-label { font-size: 0.9rem; margin-top: 6px; }
+.unsim-save-dir { color: #666; font-size: 0.8rem; margin: 0 0 8px 0; line-height: 1.2; }
 """
 
 
@@ -51,6 +54,7 @@ def get_session() -> Session:
                 os.environ.get("UNSIM_EXPLORE_SCENARIO", DEFAULT_SCENARIO),
                 runs=int(os.environ.get("UNSIM_EXPLORE_RUNS", DEFAULT_RUNS)),
                 seed=int(seed) if seed else None,
+                save_dir=os.environ.get("UNSIM_EXPLORE_SAVE_DIR") or None,
             )
         return _SESSION
 
@@ -368,9 +372,7 @@ def Page() -> None:
     values = _VALUES.value
     disabled = _DISABLED.value
     state, set_state = solara.use_state("PRK" if "PRK" in session.scenario.world.codes else "")  # type: ignore[union-attr]
-    save_to, set_save_to = solara.use_state(
-        str(session.path.with_name(f"{session.path.stem}_whatif.yaml"))
-    )
+    save_to, set_save_to = solara.use_state(f"{session.path.stem}_whatif.yaml")
     message, set_message = solara.use_state(("", ""))
 
     # only values that differ from the scenario's are changes
@@ -426,6 +428,13 @@ def _sidebar(
     )
     Controls(sections, values, disabled)
     solara.InputText("Save the edited scenario as", value=save_to[0], on_value=save_to[1])
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=html.escape(
+            f"a new .yaml file in {session.save_dir} (the save folder) or a folder under it"
+        ),
+        classes=["unsim-save-dir"],
+    )
     solara.Button("Save as YAML", on_click=save)
     if message[0] == "ok":
         solara.Success(message[1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 import threading
 import time
 from collections import OrderedDict
@@ -95,10 +96,13 @@ class Session:
         runs: int = DEFAULT_RUNS,
         seed: int | None = None,
         cache_size: int = 32,
+        save_dir: str | Path | None = None,
     ) -> None:
         self.path = Path(path)
         self.raw = read_yaml(self.path)
         self.base_dir = self.path.parent
+        #: "Save as" writes only under this folder (default: the scenario's)
+        self.save_dir = Path(save_dir if save_dir is not None else self.base_dir).resolve()
         self.scenario = scenario_from_dict(self.raw, base_dir=self.base_dir, source=str(path))
         # what-ifs reuse the loaded world and calibration instead of reading their files again
         self._resolved = dict(self.raw, world=self.scenario.world)
@@ -239,12 +243,57 @@ class Session:
         return str(strategy.key)
 
     def save_yaml(self, what_if: WhatIf, out: str | Path) -> Path:
-        """Write the edited scenario to a new file ``out`` (atomically; never over a file)."""
-        out = Path(out)
-        if out.exists():
-            raise OutputError(f"{out}: exists; nothing was written. Choose a new file name")
+        """Write the edited scenario to a new file ``out`` under the save folder (a relative
+        ``out`` is taken in that folder); atomically, never over a file (:func:`save_target`)."""
+        target = save_target(out, self.save_dir)
         self.scenario_for(what_if)  # refuses an invalid what-if before anything is written
-        return with_umask_mode(write_text_atomically(out, self.to_yaml(what_if, out)))
+        return with_umask_mode(write_text_atomically(target, self.to_yaml(what_if, target)))
+
+
+#: What "Save as" may write: a scenario.
+SAVE_SUFFIXES = (".yaml", ".yml")
+
+
+def save_target(out: str | Path, save_dir: Path) -> Path:
+    """Where "Save as" may write ``out``, or :class:`OutputError` saying why not.
+
+    ``out`` (relative: in ``save_dir``) must name, once ``..`` and symbolic links are resolved,
+    a new ``.yaml``/``.yml`` file under ``save_dir``; an existing file is never replaced, and
+    anything but a regular file is refused. (The one check of the explorer's writes: when
+    unsim can tell the files it wrote itself, an earlier save of the explorer's may be
+    replaced here.)"""
+    root = save_dir.resolve()
+    try:
+        given = Path(out).expanduser()
+        candidate = given if given.is_absolute() else root / given
+        target = candidate.resolve()
+    except (OSError, RuntimeError, ValueError) as err:  # a loop of links, a NUL, no such user
+        raise OutputError(f"{out!r}: not a usable file name ({err}); nothing was written") from None
+    if target == root or not target.is_relative_to(root):
+        raise OutputError(
+            f"{out}: outside the save folder {root}; nothing was written. Save under that "
+            "folder (a name without a folder saves there), or start `unsim explore` with "
+            "--save-dir"
+        )
+    if target.suffix.lower() not in SAVE_SUFFIXES:
+        raise OutputError(f"{out}: a scenario is saved as a .yaml or .yml file, not {target.name}")
+    for path in (candidate, target):
+        if os.path.lexists(path):
+            raise OutputError(
+                f"{out}: exists ({_kind(path)}); nothing was written. Choose a new file name"
+            )
+    return target
+
+
+def _kind(path: Path) -> str:
+    mode = path.lstat().st_mode
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a regular file: a device, FIFO or socket"
 
 
 def _relpath(target: Path, start: Path) -> str:
