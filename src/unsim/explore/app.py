@@ -428,13 +428,8 @@ def _sidebar(
     )
     Controls(sections, values, disabled)
     solara.InputText("Save the edited scenario as", value=save_to[0], on_value=save_to[1])
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=html.escape(
-            f"a new .yaml file in {session.save_dir} (the save folder) or a folder under it"
-        ),
-        classes=["unsim-save-dir"],
-    )
+    where = f"a new .yaml file in {session.save_dir} (the save folder) or a folder under it"
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(where), classes=["unsim-save-dir"])
     solara.Button("Save as YAML", on_click=save)
     if message[0] == "ok":
         solara.Success(message[1])
