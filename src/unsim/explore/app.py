@@ -1,11 +1,9 @@
 """The what-if explorer: a Solara page over a :class:`~unsim.explore.session.Session`.
 
-Started by ``unsim explore [SCENARIO]``, which passes the scenario, runs, seed and save folder
-through the environment (``UNSIM_EXPLORE_SCENARIO``, ``UNSIM_EXPLORE_RUNS``,
-``UNSIM_EXPLORE_SEED``, ``UNSIM_EXPLORE_SAVE_DIR``); its server (:mod:`unsim.explore.server`)
-lets only the user's own browser reach the page (:mod:`unsim.explore.guard`). The
-session (scenario, baseline, compiled model) is made once per server process and shared by its
-pages, so a change re-runs only the what-if.
+Started by ``unsim explore [SCENARIO]`` (see :mod:`unsim.explore.server`), which passes the
+scenario, runs, seed and save folder in ``UNSIM_EXPLORE_SCENARIO``, ``_RUNS``, ``_SEED``,
+``_SAVE_DIR``. The session (scenario, baseline, compiled model) is made once per server process
+and shared by its pages, so a change re-runs only the what-if.
 """
 
 from __future__ import annotations
@@ -372,8 +370,6 @@ def Page() -> None:
     values = _VALUES.value
     disabled = _DISABLED.value
     state, set_state = solara.use_state("PRK" if "PRK" in session.scenario.world.codes else "")  # type: ignore[union-attr]
-    save_to, set_save_to = solara.use_state(f"{session.path.stem}_whatif.yaml")
-    message, set_message = solara.use_state(("", ""))
 
     # only values that differ from the scenario's are changes
     defaults = {c.path: c.value for s in sections for c in s.controls}
@@ -390,33 +386,18 @@ def Page() -> None:
     results, error, seconds = solara.use_memo(compute, [what_if])
     shown = results if results is not None else session.baseline
 
-    def save() -> None:
-        try:
-            written = session.save_yaml(what_if, Path(save_to))
-        except (UnsimError, OSError) as err:
-            set_message(("error", str(err)))
-        else:
-            set_message(("ok", f"saved {written}; check it with: unsim validate {written}"))
-
     solara.Title(f"unsim explore: {session.scenario.name}")
     solara.Style(_CSS)
     with solara.Sidebar():
-        _sidebar(session, sections, values, disabled, (save_to, set_save_to), save, message)
+        _sidebar(session, sections, values, disabled)
+        SaveAs(session, what_if)
     with solara.Column():
         _header(session, len(changed) + len(disabled), error, seconds)
         _panels(session, shown, what_if, state, set_state)
 
 
-def _sidebar(
-    session: Any,
-    sections: Any,
-    values: dict[str, Any],
-    disabled: frozenset[int],
-    save_to: tuple[str, Callable[[str], None]],
-    save: Callable[[], None],
-    message: tuple[str, str],
-) -> None:
-    """The levers, reset, and saving the edited scenario as YAML."""
+def _sidebar(session: Any, sections: Any, values: dict[str, Any], disabled: frozenset[int]) -> None:
+    """The levers and reset."""
     solara.Markdown(
         f"### What if…\n{session.runs:,} runs per change, seed {session.seed}, on common "
         "random numbers with the baseline (the scenario as written)."
@@ -427,14 +408,35 @@ def _sidebar(
         outlined=True,
     )
     Controls(sections, values, disabled)
-    solara.InputText("Save the edited scenario as", value=save_to[0], on_value=save_to[1])
+
+
+@solara.component
+def SaveAs(session: Session, what_if: WhatIf) -> None:
+    """Saving the edited scenario as YAML under the save folder. The name typed last is kept in a
+    ref too: a click that follows at once saves that name, not the one of the last render."""
+    default = f"{session.path.stem}_whatif.yaml"
+    save_to, set_save_to = solara.use_state(default)
+    latest = solara.use_ref(default)
+    message, set_message = solara.use_state(("", ""))
+
+    def on_name(name: str) -> None:
+        latest.current = name
+        set_save_to(name)
+
+    def save() -> None:
+        try:
+            written = session.save_yaml(what_if, Path(latest.current))
+        except (UnsimError, OSError) as err:
+            set_message(("error", str(err)))
+        else:
+            set_message(("ok", f"saved {written}; check it with: unsim validate {written}"))
+
+    solara.InputText("Save the edited scenario as", value=save_to, on_value=on_name)
     where = f"a new .yaml file in {session.save_dir} (the save folder) or a folder under it"
     solara.HTML(tag="div", unsafe_innerHTML=html.escape(where), classes=["unsim-save-dir"])
     solara.Button("Save as YAML", on_click=save)
-    if message[0] == "ok":
-        solara.Success(message[1])
-    elif message[0] == "error":
-        solara.Error(message[1])
+    if message[0]:
+        (solara.Success if message[0] == "ok" else solara.Error)(message[1])
 
 
 def _header(session: Any, n_changes: int, error: str | None, seconds: float) -> None:
