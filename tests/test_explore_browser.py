@@ -169,11 +169,9 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             save_as = page.get_by_label("Save the edited scenario as")
             save_button = page.get_by_role("button", name="Save as YAML")
             save_as.fill(str(outside))
-            save_as.press("Enter")
             save_button.click()
             page.locator("text=outside the save folder").first.wait_for(timeout=30_000)
             save_as.fill("mine.yaml")
-            save_as.press("Enter")
             save_button.click()
             page.locator("text=check it with: unsim validate").first.wait_for(timeout=30_000)
             # the address without the token, in a browser without the cookie: nothing

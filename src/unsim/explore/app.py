@@ -412,8 +412,7 @@ def _sidebar(session: Any, sections: Any, values: dict[str, Any], disabled: froz
 
 @solara.component
 def SaveAs(session: Session, what_if: WhatIf) -> None:
-    """Saving the edited scenario as YAML under the save folder. The name typed last is kept in a
-    ref too: a click that follows at once saves that name, not the one of the last render."""
+    """Save as YAML: the name is taken as typed, and a click at once saves it (a ref holds it)."""
     default = f"{session.path.stem}_whatif.yaml"
     save_to, set_save_to = solara.use_state(default)
     latest = solara.use_ref(default)
@@ -431,7 +430,9 @@ def SaveAs(session: Session, what_if: WhatIf) -> None:
         else:
             set_message(("ok", f"saved {written}; check it with: unsim validate {written}"))
 
-    solara.InputText("Save the edited scenario as", value=save_to, on_value=on_name)
+    solara.InputText(
+        "Save the edited scenario as", value=save_to, on_value=on_name, continuous_update=True
+    )
     where = f"a new .yaml file in {session.save_dir} (the save folder) or a folder under it"
     solara.HTML(tag="div", unsafe_innerHTML=html.escape(where), classes=["unsim-save-dir"])
     solara.Button("Save as YAML", on_click=save)
