@@ -4,6 +4,8 @@ test_explore_browser.py.)"""
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from unsim import load_scenario, run
 from unsim.cli import main
 from unsim.errors import OutputError, ScenarioError
 from unsim.explore.controls import all_controls, build_controls
-from unsim.explore.session import Session, WhatIf, edited_raw
+from unsim.explore.session import Session, WhatIf, edited_raw, save_target
 from unsim.scenario.labels import is_code_path
 from unsim.scenario.schema import Bargaining, Behaviour
 
@@ -139,6 +141,7 @@ def test_an_invalid_what_if_is_refused_with_the_path(session: Session) -> None:
 def test_saved_what_if_validates(session: Session, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "sub" / "what_if.yaml"
     what_if = WhatIf.of({"behaviour.icc_aversion": 0.5}, disabled={1})
+    session.save_dir = tmp_path
     session.save_yaml(what_if, out)
     assert main(["validate", str(out)]) == 0
     saved = load_scenario(out)
@@ -151,6 +154,45 @@ def test_saved_what_if_validates(session: Session, tmp_path: Path, capsys) -> No
     assert "behaviour.icc_aversion = 0.5" in out.read_text()
     with pytest.raises(OutputError):  # never over an existing file
         session.save_yaml(what_if, out)
+    assert session.save_yaml(what_if, "sub/other.yml") == tmp_path / "sub" / "other.yml"
+
+
+def test_saves_only_new_yaml_files_under_the_save_folder(tmp_path: Path) -> None:
+    folder = (tmp_path / "saves").resolve()
+    folder.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (folder / "out").symlink_to(outside)  # a folder inside that leads outside
+    (folder / "link.yaml").symlink_to(outside / "new.yaml")  # a link to a file not yet there
+    (folder / "kept.yaml").write_text("mine")
+    (folder / "dir.yaml").mkdir()
+    os.mkfifo(folder / "pipe.yaml")
+    assert save_target("a.yaml", folder) == folder / "a.yaml"  # relative: in the save folder
+    assert save_target(folder / "x" / "b.yml", folder) == folder / "x" / "b.yml"
+    assert save_target("x/../c.yaml", folder) == folder / "c.yaml"
+    refused = {
+        str(outside / "a.yaml"): "outside the save folder",
+        "../outside/a.yaml": "outside the save folder",
+        "out/a.yaml": "outside the save folder",  # after the link
+        "link.yaml": "a symbolic link that leads nowhere",  # refused as it is, leads outside
+        ".": "is a folder",
+        "kept.yaml": "exists",
+        "dir.yaml": "is a folder",
+        "pipe.yaml": "not a regular file",
+        "notes.txt": ".yaml or .yml",
+        "a\0.yaml": "not a usable file name",
+    }
+    for out, why in refused.items():
+        with pytest.raises(OutputError, match=re.escape(why)):
+            save_target(out, folder)
+    (outside / "new.yaml").touch()
+    with pytest.raises(OutputError, match="a symbolic link to a regular file"):
+        save_target("link.yaml", folder)
+    inner = folder / "inner.yaml"
+    (folder / "alias.yaml").symlink_to(inner)  # a link inside to a file not yet there
+    with pytest.raises(OutputError, match="a symbolic link"):
+        save_target("alias.yaml", folder)
+    assert (folder / "kept.yaml").read_text() == "mine" and not inner.exists()
 
 
 def test_explore_without_solara_or_with_a_bad_scenario(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

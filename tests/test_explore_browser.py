@@ -1,7 +1,10 @@
 """The explorer in a real browser: headless Chromium (the system's) driven by Playwright.
 
-Starts ``unsim explore`` on a free local port, moves a lever, and checks that the probability
-the page shows changes and equals the library's answer for the same scenario, change and seed.
+Starts ``unsim explore`` on a free local port and opens the address it prints (with the
+launch's token), moves a lever, and checks that the probability the page shows changes and
+equals the library's answer for the same scenario, change and seed; the address without the
+token shows nothing; "Save as" refuses a file outside the save folder, with a message in the
+page, and writes one inside it.
 Skipped with a message when Chromium, Playwright or Solara is missing (``.ci/run`` installs
 them).
 """
@@ -9,6 +12,7 @@ them).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -64,6 +68,8 @@ def explorer(tmp_path: Path):  # type: ignore[no-untyped-def]
             str(RUNS),
             "--seed",
             str(SEED),
+            "--save-dir",
+            str(tmp_path),
             "--no-open",
         ],
         stdout=log,
@@ -72,7 +78,7 @@ def explorer(tmp_path: Path):  # type: ignore[no-untyped-def]
         start_new_session=True,
     )
     try:
-        yield f"http://127.0.0.1:{port}", proc
+        yield _printed_url(tmp_path / "server.log", port, proc), proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -81,6 +87,17 @@ def explorer(tmp_path: Path):  # type: ignore[no-untyped-def]
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
+
+
+def _printed_url(log: Path, port: int, proc: subprocess.Popen[bytes]) -> str:
+    """The address ``unsim explore`` prints: with this launch's token."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = re.search(rf"http://127\.0\.0\.1:{port}/\?token=[\w-]+", log.read_text())
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no address printed:\n{log.read_text()}")
 
 
 def _shown_p(page, outcome: str) -> str:  # type: ignore[no-untyped-def]
@@ -97,6 +114,7 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
     from unsim import load_scenario, run
 
     url, proc = explorer
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
@@ -146,6 +164,21 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             why.wait_for(timeout=60_000)
             council_why = why.locator("xpath=..").inner_text()
             council_rows = page.locator(".unsim-state tr[data-stage]").count()
+            # "Save as": a file outside the save folder is refused in the page; one inside is
+            # written
+            save_as = page.get_by_label("Save the edited scenario as")
+            save_button = page.get_by_role("button", name="Save as YAML")
+            save_as.fill(str(outside))
+            save_button.click()
+            page.locator("text=outside the save folder").first.wait_for(timeout=30_000)
+            save_as.fill("mine.yaml")
+            save_button.click()
+            page.locator("text=check it with: unsim validate").first.wait_for(timeout=30_000)
+            # the address without the token, in a browser without the cookie: nothing
+            stranger = browser.new_context().new_page()
+            refused = stranger.goto(url.split("?", 1)[0])
+            assert refused is not None
+            refused_status, refused_text = refused.status, stranger.inner_text("body")
         finally:
             browser.close()
     assert value == 0.0
@@ -159,3 +192,8 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
     assert (tmp_path / "explorer.png").stat().st_size > 10_000
     assert council_rows == 5  # Russia: amendment, Third Committee, plenary, the Council's two
     assert "most likely votes no" in council_why, council_why
+    assert not outside.exists()
+    saved = (tmp_path / "mine.yaml").read_text()
+    assert f"{LEVER} = 0.0" in saved
+    assert refused_status == 403 and "forbidden" in refused_text
+    assert "What if" not in refused_text

@@ -604,7 +604,7 @@ def test_discover_and_plot_of_studies_keep_a_users_files(
 def test_the_explorers_save_writes_only_new_regular_files(tmp_path: Path) -> None:
     from unsim.explore.session import Session, WhatIf
 
-    session = Session(DEFAULT_SCENARIO, runs=64)
+    session = Session(DEFAULT_SCENARIO, runs=64, save_dir=tmp_path)
     what_if = WhatIf.of({"behaviour.icc_aversion": 0.5})
     out = session.save_yaml(what_if, tmp_path / "what_if.yaml")
     assert out.read_text().startswith("# written by unsim")

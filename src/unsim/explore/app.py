@@ -1,9 +1,9 @@
 """The what-if explorer: a Solara page over a :class:`~unsim.explore.session.Session`.
 
-Started by ``unsim explore [SCENARIO]``, which passes the scenario, runs and seed through the
-environment (``UNSIM_EXPLORE_SCENARIO``, ``UNSIM_EXPLORE_RUNS``, ``UNSIM_EXPLORE_SEED``). The
-session (scenario, baseline, compiled model) is made once per server process and shared by its
-pages, so a change re-runs only the what-if.
+Started by ``unsim explore [SCENARIO]`` (see :mod:`unsim.explore.server`), which passes the
+scenario, runs, seed and save folder in ``UNSIM_EXPLORE_SCENARIO``, ``_RUNS``, ``_SEED``,
+``_SAVE_DIR``. The session (scenario, baseline, compiled model) is made once per server process
+and shared by its pages, so a change re-runs only the what-if.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ _CSS = """
 .unsim-up { color: #2166ac; } .unsim-down { color: #b2182b; }
 .unsim-help { color: #666; font-size: 0.8rem; margin: -10px 0 10px 0; line-height: 1.2; }
 .unsim-lever-label { font-size: 0.9rem; margin-top: 6px; }
+.unsim-save-dir { color: #666; font-size: 0.8rem; margin: 0 0 8px 0; line-height: 1.2; }
 """
 
 
@@ -51,6 +52,7 @@ def get_session() -> Session:
                 os.environ.get("UNSIM_EXPLORE_SCENARIO", DEFAULT_SCENARIO),
                 runs=int(os.environ.get("UNSIM_EXPLORE_RUNS", DEFAULT_RUNS)),
                 seed=int(seed) if seed else None,
+                save_dir=os.environ.get("UNSIM_EXPLORE_SAVE_DIR") or None,
             )
         return _SESSION
 
@@ -368,10 +370,6 @@ def Page() -> None:
     values = _VALUES.value
     disabled = _DISABLED.value
     state, set_state = solara.use_state("PRK" if "PRK" in session.scenario.world.codes else "")  # type: ignore[union-attr]
-    save_to, set_save_to = solara.use_state(
-        str(session.path.with_name(f"{session.path.stem}_whatif.yaml"))
-    )
-    message, set_message = solara.use_state(("", ""))
 
     # only values that differ from the scenario's are changes
     defaults = {c.path: c.value for s in sections for c in s.controls}
@@ -388,33 +386,18 @@ def Page() -> None:
     results, error, seconds = solara.use_memo(compute, [what_if])
     shown = results if results is not None else session.baseline
 
-    def save() -> None:
-        try:
-            written = session.save_yaml(what_if, Path(save_to))
-        except (UnsimError, OSError) as err:
-            set_message(("error", str(err)))
-        else:
-            set_message(("ok", f"saved {written}; check it with: unsim validate {written}"))
-
     solara.Title(f"unsim explore: {session.scenario.name}")
     solara.Style(_CSS)
     with solara.Sidebar():
-        _sidebar(session, sections, values, disabled, (save_to, set_save_to), save, message)
+        _sidebar(session, sections, values, disabled)
+        SaveAs(session, what_if)
     with solara.Column():
         _header(session, len(changed) + len(disabled), error, seconds)
         _panels(session, shown, what_if, state, set_state)
 
 
-def _sidebar(
-    session: Any,
-    sections: Any,
-    values: dict[str, Any],
-    disabled: frozenset[int],
-    save_to: tuple[str, Callable[[str], None]],
-    save: Callable[[], None],
-    message: tuple[str, str],
-) -> None:
-    """The levers, reset, and saving the edited scenario as YAML."""
+def _sidebar(session: Any, sections: Any, values: dict[str, Any], disabled: frozenset[int]) -> None:
+    """The levers and reset."""
     solara.Markdown(
         f"### What if…\n{session.runs:,} runs per change, seed {session.seed}, on common "
         "random numbers with the baseline (the scenario as written)."
@@ -425,12 +408,36 @@ def _sidebar(
         outlined=True,
     )
     Controls(sections, values, disabled)
-    solara.InputText("Save the edited scenario as", value=save_to[0], on_value=save_to[1])
+
+
+@solara.component
+def SaveAs(session: Session, what_if: WhatIf) -> None:
+    """Save as YAML: the name is taken as typed, and a click at once saves it (a ref holds it)."""
+    default = f"{session.path.stem}_whatif.yaml"
+    save_to, set_save_to = solara.use_state(default)
+    latest = solara.use_ref(default)
+    message, set_message = solara.use_state(("", ""))
+
+    def on_name(name: str) -> None:
+        latest.current = name
+        set_save_to(name)
+
+    def save() -> None:
+        try:
+            written = session.save_yaml(what_if, Path(latest.current))
+        except (UnsimError, OSError) as err:
+            set_message(("error", str(err)))
+        else:
+            set_message(("ok", f"saved {written}; check it with: unsim validate {written}"))
+
+    solara.InputText(
+        "Save the edited scenario as", value=save_to, on_value=on_name, continuous_update=True
+    )
+    where = f"a new .yaml file in {session.save_dir} (the save folder) or a folder under it"
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(where), classes=["unsim-save-dir"])
     solara.Button("Save as YAML", on_click=save)
-    if message[0] == "ok":
-        solara.Success(message[1])
-    elif message[0] == "error":
-        solara.Error(message[1])
+    if message[0]:
+        (solara.Success if message[0] == "ok" else solara.Error)(message[1])
 
 
 def _header(session: Any, n_changes: int, error: str | None, seconds: float) -> None:

@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from unsim.engine import run
+from unsim.errors import OutputError
 from unsim.explain import Explanation, explain, replay
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
@@ -94,10 +95,13 @@ class Session:
         runs: int = DEFAULT_RUNS,
         seed: int | None = None,
         cache_size: int = 32,
+        save_dir: str | Path | None = None,
     ) -> None:
         self.path = Path(path)
         self.raw = read_yaml(self.path)
         self.base_dir = self.path.parent
+        #: "Save as" writes only under this folder (default: the scenario's)
+        self.save_dir = Path(save_dir if save_dir is not None else self.base_dir).resolve()
         self.scenario = scenario_from_dict(self.raw, base_dir=self.base_dir, source=str(path))
         # what-ifs reuse the loaded world and calibration instead of reading their files again
         self._resolved = dict(self.raw, world=self.scenario.world)
@@ -238,12 +242,46 @@ class Session:
         return str(strategy.key)
 
     def save_yaml(self, what_if: WhatIf, out: str | Path) -> Path:
-        """Write the edited scenario to a new file ``out`` (atomically; never over a file, a
-        link, a device or FIFO: :mod:`unsim.ownership`)."""
-        out = Path(out)
-        check_output(out, "yaml", replace=False)
+        """Write the edited scenario to a new file ``out`` under the save folder (a relative
+        ``out`` is taken in that folder); atomically, never over a file, a link, a device or FIFO
+        (:func:`save_target`, :mod:`unsim.ownership`)."""
+        target = save_target(out, self.save_dir)
         self.scenario_for(what_if)  # refuses an invalid what-if before anything is written
-        return write_text_output(out, "yaml", self.to_yaml(what_if, out), replace=False)
+        # published by :mod:`unsim.ownership` as a new file only: a file that appeared since
+        # the check is never replaced
+        return write_text_output(target, "yaml", self.to_yaml(what_if, target), replace=False)
+
+
+#: What "Save as" may write: a scenario.
+SAVE_SUFFIXES = (".yaml", ".yml")
+
+
+def save_target(out: str | Path, save_dir: Path) -> Path:
+    """Where "Save as" may write ``out``, or :class:`OutputError` saying why not.
+
+    ``out`` (relative: in ``save_dir``) must name, once ``..`` and symbolic links are resolved,
+    a new ``.yaml``/``.yml`` file under ``save_dir``; an existing file is never replaced, and
+    anything but a regular file is refused (:func:`unsim.ownership.check_output`, which names
+    what is in the way)."""
+    root = save_dir.resolve()
+    try:
+        given = Path(out).expanduser()
+        candidate = given if given.is_absolute() else root / given
+        # an existing path is refused as it is (a file, link, device...), before it is resolved
+        check_output(candidate, "yaml", replace=False)
+        target = candidate.resolve()
+    except (OSError, RuntimeError, ValueError) as err:  # a loop of links, a NUL, no such user
+        raise OutputError(f"{out!r}: not a usable file name ({err}); nothing was written") from None
+    if target == root or not target.is_relative_to(root):
+        raise OutputError(
+            f"{out}: outside the save folder {root}; nothing was written. Save under that "
+            "folder (a name without a folder saves there), or start `unsim explore` with "
+            "--save-dir"
+        )
+    if target.suffix.lower() not in SAVE_SUFFIXES:
+        raise OutputError(f"{out}: a scenario is saved as a .yaml or .yml file, not {target.name}")
+    check_output(target, "yaml", replace=False)
+    return target
 
 
 def _relpath(target: Path, start: Path) -> str:
