@@ -180,7 +180,7 @@ def test_saves_only_new_yaml_files_under_the_save_folder(tmp_path: Path) -> None
         "dir.yaml": "is a folder",
         "pipe.yaml": "not a regular file",
         "notes.txt": ".yaml or .yml",
-        "a\0.yaml": "not a usable file name",
+        "a\0.yaml": "not a valid file path",
     }
     for out, why in refused.items():
         with pytest.raises(OutputError, match=re.escape(why)):
