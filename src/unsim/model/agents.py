@@ -120,7 +120,8 @@ class MemberState(mesa.Agent):
         m, i = self.model, self.index
         base = self.support + m.council_shift[i]
         if stage == "sc_agenda":
-            return base + np.float32(m.behaviour.procedural_shift)  # type: ignore[no-any-return]
+            shift = m.lever("behaviour.procedural_shift", m.behaviour.procedural_shift)
+            return base + np.float32(shift)  # type: ignore[no-any-return]
         return rules.draft_stance(base, self.icc_aversion, 1.0)
 
 
@@ -130,8 +131,10 @@ class VetoHolder(MemberState):
 
     def council_stance(self, stage: str) -> F:
         stance = super().council_stance(stage)
-        if self.model.patrons[self.index] and stage == "sc_referral":
-            stance = stance - np.float32(self.model.spec.actors.allies.patron_tie)
+        m = self.model
+        if m.patrons[self.index] and stage == "sc_referral":
+            tie = m.lever("actors.allies.patron_tie", m.spec.actors.allies.patron_tie)
+            stance = stance - np.float32(tie)
         return stance
 
 
@@ -158,7 +161,9 @@ class SponsorCoalition(mesa.Agent):
         m = self.model
         lob = m.spec.actors.sponsors.lobbying
         if lob.budget and lob.efficacy:
-            m.shift("support", "lobbied", m.lobby_share(lob.budget * lob.efficacy))
+            budget = m.lever("actors.sponsors.lobbying.budget", lob.budget)
+            efficacy = m.lever("actors.sponsors.lobbying.efficacy", lob.efficacy)
+            m.shift("support", "lobbied", m.lobby_share(budget * efficacy))
 
     def bargain(self) -> None:
         m = self.model
@@ -169,14 +174,21 @@ class SponsorCoalition(mesa.Agent):
         if not retained.any():
             return
         accept = np.zeros(m.n_replicates, dtype=bool)
+        path = "actors.sponsors.bargaining."
+        discount = m.lever(path + "unmet_terms_discount", rule.unmet_terms_discount)
+        noise = m.lever(path + "credibility_noise", rule.credibility_noise)
+        bar = m.lever(path + "accept_offer_min_credibility", rule.accept_offer_min_credibility)
         for s in m.strategies:
             offer = s.conditional_offer(m)
             if offer is None:
                 continue
-            credibility = s.offer_credibility(m.sponsor_codes, rule.unmet_terms_discount)
-            judged = credibility + rule.credibility_noise * m.sponsor_judgement
-            accept |= offer & (judged >= rule.accept_offer_min_credibility)
-        short = m.expected_yes_share() < rule.drop_if_expected_yes_share_below
+            credibility = s.offer_credibility(m.sponsor_codes, discount)
+            judged = credibility + noise * m.sponsor_judgement
+            accept |= offer & (judged >= bar)
+        floor = m.lever(
+            path + "drop_if_expected_yes_share_below", rule.drop_if_expected_yes_share_below
+        )
+        short = m.expected_yes_share() < floor
         give = retained & (accept | short)
         if give.any():
             status = 2 if rule.action == "drop" else 1
@@ -196,7 +208,8 @@ class SponsorCoalition(mesa.Agent):
         rule = council.table_referral
         n = self.model.n_replicates
         if rule == "expected":
-            chance = 1.0 - veto_probability * np.float32(1.0 - council.table_into_veto)
+            into = self.model.lever("procedure.council.table_into_veto", council.table_into_veto)
+            chance = 1.0 - veto_probability * np.float32(1.0 - into)
             u = self.model.streams.uniform("sponsors:table_referral", n)
             return (expected_yes >= 9) & (u < chance)  # type: ignore[no-any-return]
         if rule == "always":
@@ -217,7 +230,9 @@ class AllyCoalition(mesa.Agent):
         m = self.model
         lob = m.spec.actors.allies.counter_lobbying
         if lob.budget and lob.efficacy and m.allies.any():
-            m.shift("support", "lobbied", -m.lobby_share(lob.budget * lob.efficacy))
+            budget = m.lever("actors.allies.counter_lobbying.budget", lob.budget)
+            efficacy = m.lever("actors.allies.counter_lobbying.efficacy", lob.efficacy)
+            m.shift("support", "lobbied", -m.lobby_share(budget * efficacy))
 
     def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
         rule = self.model.spec.procedure.no_action_motion.move
