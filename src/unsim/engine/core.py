@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from unsim import __version__
+from unsim.engine.assumptions import data_only as strip_assumptions
 from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
 from unsim.engine.executors import TaskExecutor, choose_executor
 from unsim.engine.rng import new_master_seed
@@ -113,6 +114,7 @@ def run(
     keep_runs: bool = True,
     progress: bool | Callable[[Iterable[Any], int], Iterable[Any]] = False,
     run_table: str | Path | None = None,
+    data_only: bool = False,
 ) -> Results:
     """Run a scenario's Monte Carlo and return its results.
 
@@ -129,8 +131,13 @@ def run(
     run_table: write the run table to this Parquet file as the blocks arrive (Arrow record
         batches) instead of keeping it in memory; ``Results.runs`` is then None and
         ``Results.runs_file`` the file (``Results.run_table()`` reads it).
+    data_only: run the scenario with every assumption it states removed
+        (``unsim.engine.assumptions.data_only``: the attribution's last variant), the forecast
+        of the calibration alone; ``Results.scenario`` is that variant.
     """
     t0 = time.perf_counter()
+    if data_only:
+        scenario = strip_assumptions(scenario)
     sim = scenario.simulation
     runs, seed = _runs_and_seed(scenario, runs, seed)
     sizes = plan_blocks(runs, sim.block_size)
@@ -148,6 +155,7 @@ def run(
         "block_size": sim.block_size,
         "blocks": len(sizes),
         "workers": workers if executor is None else type(executor).__name__,
+        "data_only": bool(data_only),
         "timings": {"wall_seconds": wall, "block_seconds": agg.seconds},
         **provenance(),
     }

@@ -24,6 +24,12 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
         f"unsim · {sc.name}: {sc.resolution.title}",
         f"{s['runs']:,} runs · seed {results.seed}"
         + (f" · {elapsed:.1f} s ({s['runs'] / elapsed:,.0f} runs/s)" if elapsed else ""),
+    ]
+    if results.metadata.get("data_only"):
+        lines.append(
+            "data only: the calibration's forecast, every assumption the scenario states removed"
+        )
+    lines += [
         "",
         "Outcome                                         P      95% interval",
     ]
@@ -71,6 +77,10 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
         from unsim.engine.attribution import format_attribution
 
         lines += ["", *format_attribution(s["attribution"])]
+    if s.get("data_only"):
+        from unsim.engine.dataonly import format_data_only
+
+        lines += ["", *format_data_only(s["data_only"])]
     if out:
         lines += ["", f"Results written to {out}"]
     return "\n".join(lines)
