@@ -8,11 +8,13 @@ each with an optional ``source`` (its evidence). ``mean`` and ``sd`` of a trunca
 those of the normal it is cut from; a beta lies on [0, 1], or on [low, high] when they are given.
 
 A run draws a value by the inverse of the distribution function (``ppf``) of one uniform of its
-own stream. The uniforms lie on the grid ``(k + 1/2) / 2**52`` (:func:`grid_uniforms`), so no
-draw is ever at an infinite tail: a distribution's *reach*, the smallest and the largest value
-any run can draw, is ``ppf`` of the grid's first and last points (a normal reaches 8.3 sd either
-side of its mean). A field's bounds must hold the reach: that is what "the distribution stays
-within the field's bounds" means, exactly.
+own stream. The uniforms lie on the grid ``(k + 1/2) / 2**32`` (:func:`grid_uniforms`: 32 random
+bits, finer than the float32 in which the model uses the value), so no draw is ever at an
+infinite tail: a distribution's *reach*, the smallest and the largest value any run can draw, is
+``ppf`` of the grid's first and last points (a normal reaches 6.3 sd either side of its mean, a
+lognormal 6.3 sigma). A field's bounds must hold the reach: that is what "the distribution stays
+within the field's bounds" means, exactly (a normal or a lognormal whose reach leaves them is
+refused; a truncated normal, a beta or a uniform stays where it is told).
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ __all__ = [
     "grid_uniforms",
 ]
 
-#: The grid of the draws' uniforms: (k + 1/2) / 2**52, k = 0 .. 2**52 - 1.
-GRID = 2.0**52
+#: The grid of the draws' uniforms: (k + 1/2) / 2**32, k = 0 .. 2**32 - 1.
+GRID = 2.0**32
 U_MIN = 0.5 / GRID
 U_MAX = 1.0 - U_MIN
 
@@ -51,9 +53,9 @@ Spread = Annotated[float, Field(gt=0, le=SCALE)]
 
 
 def grid_uniforms(generator: np.random.Generator, size: int) -> NDArray[np.float64]:
-    """``size`` uniforms on the grid (k + 1/2) / 2**52, strictly inside (0, 1)."""
-    u = generator.random(size)
-    return (np.floor(u * GRID) + 0.5) / GRID  # type: ignore[no-any-return]
+    """``size`` uniforms on the grid (k + 1/2) / 2**32, strictly inside (0, 1)."""
+    k = generator.integers(0, 2**32, size=size, dtype=np.uint64)
+    return (k.astype(np.float64) + 0.5) / GRID  # type: ignore[no-any-return]
 
 
 def _fmt(x: float) -> str:
