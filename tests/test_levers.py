@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
-from unsim import load_scenario, run
+from unsim import load_scenario, run, sweep
 from unsim.cli import main
 from unsim.engine.assumptions import assumptions, data_only
 from unsim.engine.attribution import attribute
@@ -422,3 +423,46 @@ def test_a_comparison_pairs_the_runs_on_the_same_draws() -> None:
     table = compare(ra, rb)
     yes = table.set_index("outcome").loc["third_committee_yes_mean"]
     assert yes["diff"] < 0 and yes["ci_high"] < 0  # less lobbying, fewer yes: measured paired
+
+
+# -- studies ---------------------------------------------------------------------------------------
+def test_a_sweep_of_a_loaded_scenario_sets_points_over_its_distributions() -> None:
+    """A sweep point's record is the full run of its scenario: the swept lever a point there,
+    the others drawn as in the scenario (and a loaded scenario keeps the calibration's fits)."""
+    s = _scenario({CHARM: TRUNC, "behaviour.icc_aversion": MANY["behaviour.icc_aversion"]})
+    table = sweep(s, params={CHARM: [0.0, 0.5]}, runs=600, seed=4, workers=1)
+    for value, row in zip((0.0, 0.5), table.itertuples(index=False), strict=True):
+        point = s.model_dump(mode="json", exclude_unset=True)
+        full = run(scenario_from_dict(point, overrides={CHARM: value}), runs=600, seed=4)
+        assert full.runs is not None
+        assert row.third_committee_yes_mean == pytest.approx(
+            full.runs["third_committee_yes"].mean(), abs=1e-9
+        )
+        assert row.referral_tabled_p == full.summary["outcomes"]["referral_tabled"]["p"]
+
+
+def test_a_drawn_lever_is_a_sensitivity_input_over_its_distribution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "drawn.yaml"
+    raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
+    for key in ("world", "calibration"):
+        raw[key] = str(DEFAULT_SCENARIO.parent / raw[key])
+    raw["actors"]["target"]["strategies"][0]["intensity"] = TRUNC
+    scenario.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "sens"
+    args = ["sensitivity", str(scenario), "--param", CHARM, "--param", f"{INTO_VETO}=0:1"]
+    args += ["--n", "2", "--runs", "30", "--seed", "2", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    info = json.loads((out / "sensitivity.json").read_text())
+    low, high = info["bounds"][CHARM]
+    dist = load_scenario(scenario).actors.target.strategies[0].intensity.dist
+    assert (low, high) == pytest.approx((dist.quantile(0.01), dist.quantile(0.99)))
+    points = pd.read_parquet(out / "sweep.parquet")[CHARM]
+    assert points.min() >= low and points.max() <= high
+    # a value given as a number has no distribution to take a range from
+    assert (
+        main(["sensitivity", str(scenario), "--param", INTO_VETO, "--out", str(tmp_path / "x")])
+        == 2
+    )
+    assert "no distribution" in capsys.readouterr().err
