@@ -19,6 +19,8 @@ from unsim.cli import main
 from unsim.engine.assumptions import assumptions, data_only
 from unsim.engine.attribution import attribute
 from unsim.errors import ScenarioError
+from unsim.explore.controls import all_controls, build_controls
+from unsim.explore.session import Session, WhatIf
 from unsim.model import UNModel
 from unsim.model.levers import scenario_levers
 from unsim.results.text import compare
@@ -441,15 +443,27 @@ def test_a_sweep_of_a_loaded_scenario_sets_points_over_its_distributions() -> No
         assert row.referral_tabled_p == full.summary["outcomes"]["referral_tabled"]["p"]
 
 
-def test_a_drawn_lever_is_a_sensitivity_input_over_its_distribution(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    scenario = tmp_path / "drawn.yaml"
+def _drawn_file(folder: Path, levers: Path | None = None) -> Path:
+    """The default scenario in ``folder`` with the charm offensive's intensity drawn (from the
+    levers file ``levers`` when one is given)."""
+    scenario = folder / "drawn.yaml"
     raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
     for key in ("world", "calibration"):
         raw[key] = str(DEFAULT_SCENARIO.parent / raw[key])
     raw["actors"]["target"]["strategies"][0]["intensity"] = TRUNC
+    if levers is not None:
+        raw["levers"] = levers.name
+        raw["actors"]["target"]["strategies"][0]["intensity"] = {
+            "lever": "charm_offensive.intensity"
+        }
     scenario.write_text(yaml.safe_dump(raw))
+    return scenario
+
+
+def test_a_drawn_lever_is_a_sensitivity_input_over_its_distribution(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = _drawn_file(tmp_path)
     out = tmp_path / "sens"
     args = ["sensitivity", str(scenario), "--param", CHARM, "--param", f"{INTO_VETO}=0:1"]
     args += ["--n", "2", "--runs", "30", "--seed", "2", "--out", str(out), "--quiet"]
@@ -466,3 +480,46 @@ def test_a_drawn_lever_is_a_sensitivity_input_over_its_distribution(
         == 2
     )
     assert "no distribution" in capsys.readouterr().err
+
+
+def test_the_explorer_shows_a_distribution_at_its_mean_and_keeps_or_replaces_it(
+    tmp_path: Path,
+) -> None:
+    path = _drawn_file(tmp_path, levers=_levers_file(tmp_path))
+    session = Session(path, runs=256, seed=3)
+    control = next(c for c in all_controls(build_controls(session.scenario)) if c.path == CHARM)
+    dist = session.scenario.actors.target.strategies[0].intensity.dist
+    assert control.kind == "float" and control.value == pytest.approx(dist.expectation())
+    assert "truncnorm(mean 0.25, sd 0.15" in control.spread and "90 % in" in control.spread
+    assert "seven earlier campaigns" in control.spread  # its evidence
+    kept = session.baseline.run_table()
+    assert kept is not None and f"lever:{CHARM}" in kept
+    edited = session.results(WhatIf.of({CHARM: 0.4})).run_table()
+    assert edited is not None and f"lever:{CHARM}" not in edited
+    assert (edited["third_committee_yes"] != kept["third_committee_yes"]).any()
+    # saved as YAML, the distribution kept stays a reference to the levers file, which validates
+    saved = session.save_yaml(WhatIf(), tmp_path / "sub" / "saved.yaml")
+    assert load_scenario(saved) == session.scenario
+
+
+def test_the_explorers_lever_keeps_a_distribution_or_sets_a_number() -> None:
+    """The page's lever of a distribution: a checkbox, ticked while it is drawn per run;
+    unticking sets the number shown (its mean), ticking it again drops the number."""
+    solara = pytest.importorskip("solara", reason="the explorer needs the explore extra")
+    ipyvuetify = pytest.importorskip("ipyvuetify")
+    from unsim.explore import app
+
+    control = next(
+        c for c in all_controls(build_controls(_scenario({CHARM: TRUNC}))) if c.path == CHARM
+    )
+    app._VALUES.value = {}
+    _, rc = solara.render(app.Lever(control, app.DRAWN), handle_error=False)
+    (box,) = rc.find(ipyvuetify.Checkbox).widgets
+    assert box.v_model is True and "drawn per run" in box.label
+    box.v_model = False
+    assert app._VALUES.value == {CHARM: control.value}
+    _, rc = solara.render(app.Lever(control, 0.4), handle_error=False)
+    (box,) = rc.find(ipyvuetify.Checkbox).widgets
+    assert box.v_model is False
+    box.v_model = True
+    assert app._VALUES.value == {}

@@ -72,6 +72,14 @@ def _set_value(path: str, value: Any) -> None:
     _VALUES.value = {**_VALUES.value, path: value}
 
 
+def _unset_value(path: str) -> None:
+    _VALUES.value = {k: v for k, v in _VALUES.value.items() if k != path}
+
+
+#: The value of a lever left as the scenario's distribution (drawn per run).
+DRAWN = "drawn per run"
+
+
 def _set_enabled(index: int, on: bool) -> None:
     disabled = _DISABLED.value
     _DISABLED.value = disabled - {index} if on else disabled | {index}
@@ -118,7 +126,18 @@ def Lever(control: Control, value: Any) -> None:
 
 
 def _number_lever(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
-    """A number: a checkbox to set it when it is optional, its label and value, a slider."""
+    """A number: a checkbox to set it when it is optional, its label and value, a slider; for
+    a distribution, a checkbox to keep it (drawn per run, shown at its mean with its spread)
+    or to set a number instead."""
+    if control.spread:
+        drawn = value == DRAWN
+        solara.Checkbox(
+            label=f"{control.label}: {DRAWN} from its distribution",
+            value=drawn,
+            on_value=lambda on: _unset_value(control.path) if on else on_value(control.value),
+        )
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(control.spread), classes=["unsim-help"])
+        value = control.value if drawn else value
     if control.optional:
         solara.Checkbox(
             label=f"{control.label}: set",
@@ -169,7 +188,8 @@ def Controls(sections: list[Section], values: dict[str, Any], disabled: frozense
                     index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
                     Lever(control, index not in disabled)
                 else:
-                    Lever(control, values.get(control.path, control.value))
+                    given = DRAWN if control.spread else control.value
+                    Lever(control, values.get(control.path, given))
 
 
 # --------------------------------------------------------------------------------------------
