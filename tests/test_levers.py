@@ -523,3 +523,33 @@ def test_the_explorers_lever_keeps_a_distribution_or_sets_a_number() -> None:
     assert box.v_model is False
     box.v_model = True
     assert app._VALUES.value == {}
+
+
+def test_the_results_folder_and_report_carry_the_draws_and_their_evidence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _drawn_file(tmp_path, levers=_levers_file(tmp_path))
+    out = tmp_path / "res"
+    args = [str(path), "--runs", "600", "--seed", "3", "--out", str(out), "--no-plots"]
+    assert main([*args, "--attribution-runs", "600", "--report", "--csv"]) == 0
+    assert "As given beside data only" in capsys.readouterr().out
+    runs = pd.read_csv(out / "runs.csv")
+    assert runs[f"lever:{CHARM}"].between(0, 5).all() and runs[f"lever:{CHARM}"].std() > 0.05
+    meta = json.loads((out / "metadata.json").read_text())
+    entry = meta["scenario"]["levers"]["levers"]["charm_offensive.intensity"]
+    assert entry["source"] == "seven earlier campaigns" and entry["dist"] == "truncnorm"
+    assert meta["scenario"]["actors"]["target"]["strategies"][0]["intensity"] == {
+        "lever": "charm_offensive.intensity"
+    }
+    report = (out / "report.html").read_text()
+    assert "Uncertain levers" in report and "seven earlier campaigns" in report
+    assert "drawn per run: truncnorm(mean 0.25, sd 0.15" in report
+    assert (
+        "beside the calibration&#x27;s alone" in report
+        or "beside the calibration's alone" in report
+    )
+    # the folder reads back, its scenario with the distribution
+    from unsim.results.tables import Results
+
+    loaded = Results.load(out)
+    assert isinstance(loaded.scenario.actors.target.strategies[0].intensity, Uncertain)
