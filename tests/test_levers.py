@@ -553,3 +553,20 @@ def test_the_results_folder_and_report_carry_the_draws_and_their_evidence(
 
     loaded = Results.load(out)
     assert isinstance(loaded.scenario.actors.target.strategies[0].intensity, Uncertain)
+
+
+def test_a_states_stance_in_parts_adds_up_with_levers_drawn_per_run() -> None:
+    """The explain breakdown: with support, ICC and Council levers drawn per run, each state's
+    stance at each vote is still the sum of its parts (the drawn parts per run)."""
+    from unsim.explain.tracker import Tracker
+
+    tracker = Tracker(_scenario(MANY), seed=1, block=0, size=256)
+    tracker.simulate()
+    assert set(tracker.stages) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
+    for stage, record in tracker.stages.items():
+        total = sum(np.asarray(p, np.float64) for p in record.parts.values())
+        rows = record.members if record.members is not None else slice(None)
+        assert np.abs(total - record.stance)[rows].max() < 1e-4, stage
+    # a drawn part varies over runs: the position of a state whose position is drawn
+    korea = _scenario(MANY).world.index["KOR"]  # type: ignore[union-attr]
+    assert np.ptp(tracker.stages["third_committee"].parts["position"][korea]) > 0.5

@@ -192,7 +192,8 @@ class LeverEffects:
 
 def _weighted(weights: NDArray[np.float64], draws: F, point: float) -> F:
     """(states, runs) ``weights`` times each run's change from the point value."""
-    return (weights[:, None] * (draws.astype(np.float64) - point)[None, :]).astype(np.float32)
+    change = (draws.astype(np.float64) - point).astype(np.float32)
+    return np.outer(weights.astype(np.float32), change)  # type: ignore[no-any-return]
 
 
 def support_changes(

@@ -241,24 +241,29 @@ class UNModel(Voting, mesa.Model):
         self.strategies = bind(drawn_strategies(list(self.spec.actors.target.strategies), draws))
         parts, chance = support_changes(e, self.params, draws, noise, shocks)
         icc = icc_change(e, draws)
+        traits = self.params.traits
         if parts or chance is not None or icc is not None:
-            support = sum(parts.values(), np.zeros_like(noise) if chance is None else chance)
-            self.baseline += support
-            self.draft_base += (support if icc is None else support - icc) * self.compiled.half
+            moved = np.zeros_like(noise)  # what the draws add to the expected support
+            for part in parts.values():
+                moved += part
+            self.expected_support = traits.expected_support[:, None] + moved
+            if chance is not None:
+                moved += chance
+            self.baseline += moved
+            if icc is not None:
+                moved -= icc
+            moved *= self.compiled.half
+            self.draft_base += moved
             kernels.observe(
                 self._histories(),
                 self._draft_view(),
                 self.compiled.members,
                 self._observation(self._group_means),
             )
-        traits = self.params.traits
         self.support_parts = {
             k: v if k not in parts else v[:, None] + parts[k]
             for k, v in traits.support_parts.items()
         }
-        self.expected_support = traits.expected_support[:, None] + sum(
-            parts.values(), np.zeros((self.n_states, 1), dtype=np.float32)
-        )
         council = council_change(e, draws)
         if council is not None:
             self.council_shift = traits.council_shift[:, None] + council

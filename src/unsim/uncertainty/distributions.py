@@ -73,9 +73,9 @@ class _Distribution(Strict):
     def frozen(self) -> Any:  # pragma: no cover - every subclass has its own
         raise NotImplementedError
 
-    def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:  # pragma: no cover
         """The values at the uniforms ``u`` (the inverse of the distribution function)."""
-        return np.asarray(self.frozen().ppf(u), dtype=np.float64)
+        raise NotImplementedError
 
     def reach(self) -> tuple[float, float]:
         """The smallest and largest value a run can draw (``ppf`` of the grid's ends)."""
@@ -120,6 +120,11 @@ class Normal(_Distribution):
 
         return norm(loc=self.mean, scale=self.sd)
 
+    def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        from scipy.special import ndtri
+
+        return self.mean + self.sd * ndtri(u)  # type: ignore[no-any-return]
+
 
 class TruncNormal(_Distribution):
     dist: Literal["truncnorm"] = "truncnorm"
@@ -141,8 +146,13 @@ class TruncNormal(_Distribution):
         return truncnorm(a, b, loc=self.mean, scale=self.sd)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        # scipy's value can round a hair beyond a bound
-        return np.clip(super().ppf(u), self.low, self.high)
+        from scipy.stats import truncnorm
+
+        # the distribution's own ppf (robust in the tails), unfrozen: freezing costs more than
+        # the draws; its value can round a hair beyond a bound
+        a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+        value = truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)
+        return np.clip(value, self.low, self.high)
 
 
 class LogNormal(_Distribution):
@@ -154,6 +164,11 @@ class LogNormal(_Distribution):
         from scipy.stats import lognorm
 
         return lognorm(s=self.sigma, scale=self.median)
+
+    def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        from scipy.special import ndtri
+
+        return self.median * np.exp(self.sigma * ndtri(u))  # type: ignore[no-any-return]
 
 
 class Beta(_Distribution):
@@ -175,7 +190,10 @@ class Beta(_Distribution):
         return beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.clip(super().ppf(u), self.low, self.high)
+        from scipy.special import betaincinv
+
+        value = self.low + (self.high - self.low) * betaincinv(self.a, self.b, u)
+        return np.clip(value, self.low, self.high)
 
 
 class Uniform(_Distribution):
@@ -193,6 +211,9 @@ class Uniform(_Distribution):
         from scipy.stats import uniform
 
         return uniform(loc=self.low, scale=self.high - self.low)
+
+    def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.low + (self.high - self.low) * u
 
 
 #: The distributions by their ``dist`` name, in the order the documentation lists them.
