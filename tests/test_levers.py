@@ -570,3 +570,27 @@ def test_a_states_stance_in_parts_adds_up_with_levers_drawn_per_run() -> None:
     # a drawn part varies over runs: the position of a state whose position is drawn
     korea = _scenario(MANY).world.index["KOR"]  # type: ignore[union-attr]
     assert np.ptp(tracker.stages["third_committee"].parts["position"][korea]) > 0.5
+
+
+def test_the_readmes_example_of_uncertain_levers_validates() -> None:
+    text = (DEFAULT_SCENARIO.parents[1] / "README.md").read_text()
+    section = text.split("### Uncertain levers", 1)[1]
+    example = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
+    strategy = example["actors"]["target"]["strategies"][0]
+    s = _scenario(
+        {
+            CHARM: strategy["intensity"],
+            "actors.sponsors.lobbying.budget": example["actors"]["sponsors"]["lobbying"]["budget"],
+            "behaviour.icc_aversion": example["behaviour"]["icc_aversion"],
+        }
+    )
+    assert {lever.path for lever in scenario_levers(s)} == {
+        CHARM,
+        "actors.sponsors.lobbying.budget",
+        "behaviour.icc_aversion",
+    }
+    # and its levers file's format is the one the loader reads
+    levers_doc = yaml.safe_load(section.split("```yaml", 2)[2].split("```", 1)[0])
+    from unsim.scenario.leversfile import LeversFile
+
+    assert LeversFile.model_validate(levers_doc).levers["charm_offensive.intensity"].episodes == 7
