@@ -594,3 +594,16 @@ def test_the_readmes_example_of_uncertain_levers_validates() -> None:
     from unsim.scenario.leversfile import LeversFile
 
     assert LeversFile.model_validate(levers_doc).levers["charm_offensive.intensity"].episodes == 7
+
+
+def test_the_draws_are_the_same_for_any_number_of_workers() -> None:
+    """Each block draws from its own streams: the levers' draws, like every other number, do
+    not depend on which worker runs the block."""
+    s = _scenario({**MANY, "simulation.block_size": 400})
+    one, two = run(s, runs=1000, seed=13, workers=1), run(s, runs=1000, seed=13, workers=2)
+    assert one.runs is not None and two.runs is not None
+    pd.testing.assert_frame_equal(one.runs, two.runs)
+    assert one.summary["outcomes"] == two.summary["outcomes"]
+    # and a block's draws differ from the next block's
+    drawn = one.runs[f"lever:{CHARM}"].to_numpy()
+    assert not np.array_equal(drawn[:400], drawn[400:800])
