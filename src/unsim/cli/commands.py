@@ -29,8 +29,8 @@ def add_scenario_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from unsim.model.levers import scenario_levers
     from unsim.scenario import load_scenario
+    from unsim.scenario.drawn import scenario_levers
 
     failed = 0
     for path in args.files:

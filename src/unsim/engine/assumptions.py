@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from unsim.model.levers import scenario_levers
+from unsim.scenario.drawn import scenario_levers
 from unsim.scenario.labels import strategy_name
 from unsim.scenario.overrides import split_path
 from unsim.scenario.schema import Scenario

@@ -149,12 +149,7 @@ def run(
     summary = build_summary(agg, scenario)
     summary["seed"] = int(seed)
     metadata = {
-        "scenario": scenario.model_dump(mode="json"),
-        "seed": int(seed),
-        "runs": runs,
-        "block_size": sim.block_size,
-        "blocks": len(sizes),
-        "workers": workers if executor is None else type(executor).__name__,
+        **_run_metadata(scenario, int(seed), sizes, workers if executor is None else executor),
         "data_only": bool(data_only),
         "timings": {"wall_seconds": wall, "block_seconds": agg.seconds},
         **provenance(),
@@ -168,6 +163,19 @@ def run(
         metadata=metadata,
         runs_file=Path(run_table) if run_table is not None else None,
     )
+
+
+def _run_metadata(scenario: Scenario, seed: int, sizes: list[int], where: Any) -> dict[str, Any]:
+    """What a run's metadata says of the run: the resolved scenario, seed, runs and blocks, and
+    where they ran (a number of local workers, or the executor's type)."""
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "seed": seed,
+        "runs": sum(sizes),
+        "block_size": scenario.simulation.block_size,
+        "blocks": len(sizes),
+        "workers": where if isinstance(where, int) else type(where).__name__,
+    }
 
 
 def _runs_and_seed(scenario: Scenario, runs: int | None, seed: int | None) -> tuple[int, int]:

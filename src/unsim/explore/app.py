@@ -24,6 +24,7 @@ from unsim.errors import UnsimError
 from unsim.explain.explanation import STAGE_WORDS
 from unsim.explain.figure import waterfall
 from unsim.explore.controls import Control, Section, build_controls
+from unsim.explore.drawn import DRAWN, drawn_box
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
 from unsim.results.report.html import main_stage
@@ -72,14 +73,6 @@ def _set_value(path: str, value: Any) -> None:
     _VALUES.value = {**_VALUES.value, path: value}
 
 
-def _unset_value(path: str) -> None:
-    _VALUES.value = {k: v for k, v in _VALUES.value.items() if k != path}
-
-
-#: The value of a lever left as the scenario's distribution (drawn per run).
-DRAWN = "drawn per run"
-
-
 def _set_enabled(index: int, on: bool) -> None:
     disabled = _DISABLED.value
     _DISABLED.value = disabled - {index} if on else disabled | {index}
@@ -126,18 +119,9 @@ def Lever(control: Control, value: Any) -> None:
 
 
 def _number_lever(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
-    """A number: a checkbox to set it when it is optional, its label and value, a slider; for
-    a distribution, a checkbox to keep it (drawn per run, shown at its mean with its spread)
-    or to set a number instead."""
-    if control.spread:
-        drawn = value == DRAWN
-        solara.Checkbox(
-            label=f"{control.label}: {DRAWN} from its distribution",
-            value=drawn,
-            on_value=lambda on: _unset_value(control.path) if on else on_value(control.value),
-        )
-        solara.HTML(tag="div", unsafe_innerHTML=html.escape(control.spread), classes=["unsim-help"])
-        value = control.value if drawn else value
+    """A number: a checkbox to set it when it is optional, its label and value, a slider."""
+    if control.spread:  # a distribution: drawn per run, or set to a number
+        value = drawn_box(control, value, on_value, _VALUES)
     if control.optional:
         solara.Checkbox(
             label=f"{control.label}: set",

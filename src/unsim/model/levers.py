@@ -37,10 +37,10 @@ from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from unsim.model.params import Parameters, state_mask
+from unsim.scenario.drawn import STRATEGIES, Lever, column_name, scenario_levers
 from unsim.scenario.schema import Calibration, Scenario, World
-from unsim.strategies import Strategy, instance_keys
+from unsim.strategies import Strategy
 from unsim.streams import Streams
-from unsim.uncertainty import Uncertain, uncertain_items
 from unsim.uncertainty.distributions import grid_uniforms
 
 F = NDArray[np.float32]
@@ -57,47 +57,6 @@ __all__ = [
     "scenario_levers",
     "support_changes",
 ]
-
-#: The strategies' paths, in the scenario and in the streams' names.
-STRATEGIES = "actors.target.strategies"
-
-
-@dataclass(frozen=True)
-class Lever:
-    """A number of the scenario given as a distribution."""
-
-    path: str  #: where the scenario gives it (``actors.target.strategies[0].intensity``)
-    stream: str  #: its random stream (a strategy named by its key, not its position)
-    value: Uncertain
-
-    @property
-    def column(self) -> str:
-        return column_name(self.path)
-
-
-def column_name(path: str) -> str:
-    """The run table's column of the draws of the lever at ``path``."""
-    return f"lever:{path}"
-
-
-def scenario_levers(scenario: Scenario) -> tuple[Lever, ...]:
-    """Every distribution of ``scenario``, in the order of the file's sections."""
-    out: list[Lever] = []
-    strategies = list(scenario.actors.target.strategies)
-    for i, (entry, key) in enumerate(zip(strategies, instance_keys(strategies), strict=True)):
-        for sub, value in uncertain_items(entry):
-            path = f"{STRATEGIES}[{i}].{sub}"
-            out.append(Lever(path, f"lever:{STRATEGIES}[{key}].{sub}", value))
-    roots: list[tuple[str, Any]] = [
-        ("actors.sponsors", scenario.actors.sponsors),
-        ("actors.allies", scenario.actors.allies),
-        *((f"actors.states.{c}", o) for c, o in scenario.actors.states.items()),
-        ("behaviour", scenario.behaviour),
-        ("procedure.council", scenario.procedure.council),
-    ]
-    for root, node in roots:
-        out += [Lever(p, f"lever:{p}", v) for p, v in uncertain_items(node, root)]
-    return tuple(out)
 
 
 def draw_levers(levers: tuple[Lever, ...], streams: Streams, runs: int) -> dict[str, F]:

@@ -203,33 +203,25 @@ def problems_from_validation(model: type[BaseModel], err: ValidationError) -> li
             problems.append(_unknown_type(path, ctx, value))
         elif kind == "union_tag_not_found":
             problems.append(Problem(f"{path}.type", "required key is missing"))
-        elif kind == "lever_distribution":  # unsim.uncertainty.values.problem
-            problems.append(
-                Problem(
-                    path,
-                    str(ctx.get("problem", "invalid distribution")),
-                    value,
-                    value is not None,
-                    ctx.get("allowed") or None,
-                    ctx.get("suggestion") or None,
-                )
-            )
-        elif kind == "unknown_reference":
-            problems.append(
-                Problem(
-                    path,
-                    f"unknown {ctx.get('kind', 'name')}",
-                    value,
-                    True,
-                    ctx.get("allowed") or None,
-                    ctx.get("suggestion") or None,
-                )
-            )
+        elif kind in ("lever_distribution", "unknown_reference"):
+            problems.append(_context_problem(path, kind, ctx, value))
         else:
             msg = e.get("msg", "invalid value")
             msg = msg.removeprefix("Value error, ")
             problems.append(Problem(path, msg[0].lower() + msg[1:] if msg else msg, value, True))
     return problems
+
+
+def _context_problem(path: str, kind: str, ctx: dict[str, Any], value: Any) -> Problem:
+    """A problem whose message, allowed values and suggestion travel in the error's context:
+    an unknown state or bloc (``fields``), a distribution (``unsim.uncertainty.values``)."""
+    if kind == "lever_distribution":
+        message, shown = str(ctx.get("problem", "invalid distribution")), value is not None
+    else:
+        message, shown = f"unknown {ctx.get('kind', 'name')}", True
+    return Problem(
+        path, message, value, shown, ctx.get("allowed") or None, ctx.get("suggestion") or None
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -212,7 +212,7 @@ def _attribution(attr: Mapping[str, Any], scenario: Scenario) -> str:
 
 def uncertain_levers(scenario: Scenario) -> str:
     """The numbers the scenario gives as distributions: each with its spread and evidence."""
-    from unsim.model.levers import scenario_levers
+    from unsim.scenario.drawn import scenario_levers
 
     levers = scenario_levers(scenario)
     if not levers:
