@@ -180,7 +180,10 @@ def test_a_levers_file_reference_resolves_and_a_missing_name_gets_a_did_you_mean
     tmp_path: Path,
 ) -> None:
     levers = str(_levers_file(tmp_path))
-    s = _scenario({"levers": levers, CHARM: {"lever": "charm_offensive.intensity"}})
+    ref = {"lever": "charm_offensive.intensity"}
+    # a reference in behaviour too, which the calibration's fitted values are checked beside
+    s = _scenario({"levers": levers, CHARM: ref, "behaviour.icc_aversion": ref})
+    assert s.behaviour.icc_aversion == s.actors.target.strategies[0].intensity
     value = s.actors.target.strategies[0].intensity
     assert isinstance(value, Uncertain) and value.lever == "charm_offensive.intensity"
     assert value.dist.mean == 0.25 and value.dist.source == "seven earlier campaigns"

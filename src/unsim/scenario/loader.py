@@ -434,7 +434,8 @@ def _calibration_problems(s: Scenario, cal: Calibration, world: World) -> list[P
             )
     known = {k: v for k, v in cal.behaviour.items() if k in Behaviour.model_fields}
     try:  # the fitted values replace defaults: they must meet the same bounds
-        Behaviour.model_validate({**s.behaviour.model_dump(), **known})
+        given = {k: getattr(s.behaviour, k) for k in s.behaviour.model_fields_set}
+        Behaviour.model_validate({**given, **known})
     except ValidationError as err:
         out += [
             Problem(f"calibration.behaviour.{p.path}", p.message, p.value, p.has_value)
