@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from unsim._version import __version__
 
 if TYPE_CHECKING:
-    from unsim.engine import DaskExecutor, Results, run
+    from unsim.engine import DaskExecutor, Results, data_only, run
     from unsim.explain import Explanation, explain
     from unsim.scenario import load_scenario, scenario_from_dict
     from unsim.studies.sweeps import sweep
@@ -21,6 +21,7 @@ __all__ = [
     "Explanation",
     "Results",
     "__version__",
+    "data_only",
     "explain",
     "load_scenario",
     "run",
@@ -36,6 +37,7 @@ _LAZY = {
     "Explanation": "unsim.explain",
     "explain": "unsim.explain",
     "run": "unsim.engine",
+    "data_only": "unsim.engine",
     "load_scenario": "unsim.scenario",
     "scenario_from_dict": "unsim.scenario",
     "sweep": "unsim.studies.sweeps",

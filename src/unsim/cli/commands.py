@@ -30,6 +30,7 @@ def add_scenario_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from unsim.scenario import load_scenario
+    from unsim.scenario.drawn import scenario_levers
 
     failed = 0
     for path in args.files:
@@ -40,7 +41,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err.render(), file=sys.stderr)
         else:
             n = len(s.world.states) if not isinstance(s.world, str) else 0
-            print(f"{path}: ok ({s.name}: {n} states, {len(s.resolution.stages)} stages)")
+            drawn = len(scenario_levers(s))
+            extra = (
+                f", {drawn} distribution{'s' if drawn != 1 else ''} drawn per run" if drawn else ""
+            )
+            print(f"{path}: ok ({s.name}: {n} states, {len(s.resolution.stages)} stages{extra})")
     return ExitCode.INVALID_INPUT if failed else ExitCode.OK
 
 

@@ -59,6 +59,18 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
         metavar="PATH=VALUE",
         help="override any scenario value, e.g. --set simulation.rounds.plenary=5 (repeatable)",
     )
+    _add_analysis_arguments(p)
+    p.add_argument("--csv", action="store_true", help="write tables as CSV instead of Parquet")
+    p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
+    p.add_argument(
+        "--report", action="store_true", help="also write report.html (self-contained HTML)"
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")
+    p.set_defaults(handler=cmd_run)
+
+
+def _add_analysis_arguments(p: argparse.ArgumentParser) -> None:
+    """What the run adds to the forecast: a comparison, the attribution, data only, explain."""
     p.add_argument("--compare", type=Path, metavar="OTHER.yaml", help="paired comparison")
     p.add_argument(
         "--no-attribution",
@@ -75,18 +87,17 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "the run count)",
     )
     p.add_argument(
+        "--data-only",
+        action="store_true",
+        help="run the calibration's forecast alone: the scenario with every stated assumption "
+        "removed (the attribution table's last row; the main job prints it beside the scenario's)",
+    )
+    p.add_argument(
         "--no-explain",
         action="store_true",
         help="skip the table of each state's stance in parts (explain.parquet; replays the "
         "first block of runs)",
     )
-    p.add_argument("--csv", action="store_true", help="write tables as CSV instead of Parquet")
-    p.add_argument("--no-plots", action="store_true", help="do not draw the PNG figures")
-    p.add_argument(
-        "--report", action="store_true", help="also write report.html (self-contained HTML)"
-    )
-    p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")
-    p.set_defaults(handler=cmd_run)
 
 
 def _progress(enabled: bool) -> bool:
@@ -113,6 +124,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     other = load_scenario(args.compare, overrides=args.overrides) if args.compare else None
+    if other is not None and args.data_only:
+        raise InputError(
+            "--data-only and --compare: the data-only forecast removes what --compare would "
+            "compare (the scenarios' stated assumptions); the main job prints each scenario "
+            "beside its data-only forecast: run each on its own"
+        )
     if other is not None:
         check_pairable(scenario, other, args.scenario, args.compare)
     seed = args.seed if args.seed is not None else scenario.simulation.seed
@@ -159,16 +176,19 @@ def _simulate(
         runs=args.runs,
         progress=_progress(not args.quiet),
         run_table=staging / "runs.parquet" if staging is not None else None,
+        data_only=args.data_only,
         **common,
     )
     results.metadata["timings"]["cli_seconds"] = time.perf_counter() - t0
-    if not args.no_attribution:
+    if not (args.no_attribution or args.data_only):  # a data-only run states nothing
         from unsim.engine.attribution import attribute
 
         t1 = time.perf_counter()
         runs = min(args.attribution_runs, results.summary["runs"])
         attribution = attribute(scenario, runs=runs, base=results, **common)
         if attribution:  # none without an Assembly vote on the draft
+            # the forecast as given beside the data-only one (the attribution's last variant)
+            results.summary["data_only"] = attribution.pop("forecast")
             results.summary["attribution"] = attribution
         results.metadata["timings"]["attribution_seconds"] = time.perf_counter() - t1
     if not args.no_explain:

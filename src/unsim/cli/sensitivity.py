@@ -1,6 +1,7 @@
 """``unsim sensitivity``: global sensitivity analysis of a scenario from the command line.
 
     unsim sensitivity SCENARIO.yaml --method sobol --param PATH=LOW:HIGH [--param ...] --n 256
+    unsim sensitivity SCENARIO.yaml --param PATH ...     # PATH given as a distribution
     unsim sensitivity SCENARIO.yaml --method morris --param PATH=LOW:HIGH ... --n 20
 
 SALib draws the design (Saltelli's scheme for Sobol indices: N x (parameters + 2) points;
@@ -45,10 +46,17 @@ FILES = (
 )
 
 
-def parse_range_param(text: str) -> tuple[str, tuple[float, float]]:
-    """``"a.b[0].c=0:0.5"`` -> ``("a.b[0].c", (0.0, 0.5))``."""
+def parse_range_param(text: str) -> tuple[str, tuple[float, float] | None]:
+    """``"a.b[0].c=0:0.5"`` -> ``("a.b[0].c", (0.0, 0.5))``; ``"a.b[0].c"`` -> ``("a.b[0].c",
+    None)``: the range of a value the scenario gives as a distribution (its central 98 %)."""
     if "=" not in text:
-        raise InputError(f"--param {text!r}: expected dotted.path=LOW:HIGH, e.g. behaviour.x=0:1")
+        path = text.strip()
+        if not path or any(c in path for c in " :,"):
+            raise InputError(
+                f"--param {text!r}: expected dotted.path=LOW:HIGH (e.g. behaviour.x=0:1), or a "
+                "path alone for a value the scenario gives as a distribution"
+            )
+        return path, None
     path, raw = (s.strip() for s in text.split("=", 1))
     bounds = [b.strip() for b in raw.replace(",", ":").split(":")]
     if not path or len(bounds) != 2:
@@ -79,7 +87,8 @@ def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.A
         action="append",
         default=[],
         metavar="PATH=LOW:HIGH",
-        help="a scenario value and its range (repeatable, at least one)",
+        help="a scenario value and its range (repeatable, at least one); PATH alone for a "
+        "value the scenario gives as a distribution: its central 98 %%",
     )
     p.add_argument(
         "--n",
@@ -110,12 +119,20 @@ def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.A
 def _bounds(base: Any, params: list[str]) -> dict[str, tuple[float, float] | tuple[int, int]]:
     """Ranges by path; whole numbers where the scenario's value at the path is one."""
     from unsim.scenario.labels import value_at
+    from unsim.studies.sensitivity import distribution_range
 
     out: dict[str, Any] = {}
     for text in params:
-        path, (low, high) = parse_range_param(text)
+        path, given = parse_range_param(text)
         if path in out:
             raise InputError(f"--param {path} given twice")
+        if given is None:  # the range of its distribution
+            try:
+                out[path] = distribution_range(base.scenario, path)
+            except ValueError as err:
+                raise InputError(f"--param {err}") from None
+            continue
+        low, high = given
         current = value_at(base.scenario, path)
         if isinstance(current, int) and not isinstance(current, bool):
             if not (low.is_integer() and high.is_integer()):

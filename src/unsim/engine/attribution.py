@@ -8,23 +8,10 @@ cumulatively, in a fixed order, down to *data only*; every run uses the same mas
 ``i`` of every variant shares its random numbers (common random numbers) and the differences are
 measured with little noise.
 
-The removal order (only the assumptions the scenario holds are listed):
-
-1. each response strategy of the target, in the order of ``actors.target.strategies``;
-2. ``bargaining``: the sponsors never give way on the ICC language;
-3. ``lobbying``: the sponsors' lobbying budget set to 0;
-4. ``counter_lobbying``: the allies' counter-lobbying budget set to 0;
-5. ``ties``: the allies' and patrons' ties set to 0;
-6. ``states``: per-state overrides (positions, support and Council shifts, receptiveness,
-   absence) and bloc effects removed; the per-state ICC costs stay for the next steps;
-7. ``icc_aversion.states``: the per-state ICC costs removed (those states take their bloc's or
-   the global cost);
-8. ``icc_aversion_by_bloc``: the ICC costs by bloc removed (every state takes the global cost);
-9. ``icc_aversion``: the ICC language's cost set to 0 for every state.
-
-What is left ("data only") is the calibrated model voting on the draft: positions, intercept,
-trend, abstention band and noises from the calibration, and the model's structural defaults
-(diplomatic rounds, the pull of groups, procedural biases).
+The removal order and what each step removes are defined in :mod:`unsim.engine.assumptions`
+(strategies, the sponsors' bargaining bar and lobbying, the allies' counter-lobbying and ties,
+per-state overrides and bloc effects, the ICC cost per state, by bloc and for every state, then
+the spread of any other distribution); all of them removed is the *data only* variant.
 
 Part ``k`` is the mean tally with assumptions ``1..k-1`` removed minus the mean with ``1..k``
 removed (tallies averaged over the runs in which the stage was held), so the parts add up to
@@ -36,181 +23,25 @@ later ones (the bargaining bar's part is what it adds once the strategies are go
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
+from unsim.engine.assumptions import Assumption, assumptions
 from unsim.engine.core import run
+from unsim.engine.dataonly import data_only_forecast
 from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.results.stats import paired_difference
 from unsim.results.tables import Results
-from unsim.scenario.labels import strategy_name
 from unsim.scenario.schema import Scenario
-from unsim.strategies import Strategy
 
 CATEGORIES = ("yes", "no", "abstain", "absent")
+#: The range over runs of a part's per-run differences: its 5 % and 95 % quantiles.
+RANGE = (0.05, 0.95)
 WIDTHS = (9, 8, 9, 8)
 #: The Assembly stages on the draft itself, the first held is the one attributed at top level.
 DRAFT_STAGES = DRAFT_VOTES
-
-
-@dataclass(frozen=True)
-class Assumption:
-    """An assumption the scenario states and how to remove it."""
-
-    name: str
-    label: str
-    remove: Callable[[Scenario], Scenario]
-
-
-def _replace(model: BaseModel, path: str, value: Any) -> Any:
-    """A copy of ``model`` with the field at dotted ``path`` set to ``value``."""
-    head, _, rest = path.partition(".")
-    if not rest:
-        return model.model_copy(update={head: value})
-    return model.model_copy(update={head: _replace(getattr(model, head), rest, value)})
-
-
-def assumptions(scenario: Scenario) -> list[Assumption]:
-    """The assumptions ``scenario`` holds, in the order they are removed (see the module doc)."""
-    out = _strategy_assumptions(scenario) + _actor_assumptions(scenario)
-    out += _state_assumptions(scenario)
-    if scenario.resolution.clauses.icc_referral:
-        out += _icc_assumptions(scenario)
-    return out
-
-
-def _strategy_assumptions(scenario: Scenario) -> list[Assumption]:
-    """Each of the target's strategies, removed one at a time."""
-    out: list[Assumption] = []
-    strategies: list[Strategy] = list(scenario.actors.target.strategies)
-    for i, strategy in enumerate(strategies):
-        # this entry itself (two entries of one type may have the same key and be equal)
-        def drop(s: Scenario, entry: Strategy = strategy) -> Scenario:
-            kept = [st for st in s.actors.target.strategies if st is not entry]
-            return _replace(s, "actors.target.strategies", kept)  # type: ignore[no-any-return]
-
-        out.append(Assumption(f"strategies[{i}]", strategy_name(strategy, strategies), drop))
-    return out
-
-
-def _never_give_way(s: Scenario) -> Scenario:
-    rule = s.actors.sponsors.bargaining.model_copy(
-        update={
-            "drop_if_expected_yes_share_below": 0.0,
-            "accept_offer_min_credibility": 1.01,
-            "credibility_noise": 0.0,  # credibility is at most 1: never accepted
-        }
-    )
-    return _replace(s, "actors.sponsors.bargaining", rule)  # type: ignore[no-any-return]
-
-
-def _untie(s: Scenario) -> Scenario:
-    allies = s.actors.allies.model_copy(update={"tie": 0.0, "patron_tie": 0.0})
-    return _replace(s, "actors.allies", allies)  # type: ignore[no-any-return]
-
-
-def _actor_assumptions(scenario: Scenario) -> list[Assumption]:
-    """The sponsors' bargaining bar and lobbying, the allies' counter-lobbying and ties."""
-    out: list[Assumption] = []
-    actors = scenario.actors
-    bargain = actors.sponsors.bargaining
-    if scenario.resolution.clauses.icc_referral and (
-        bargain.drop_if_expected_yes_share_below > 0 or bargain.accept_offer_min_credibility <= 1
-    ):
-        out.append(Assumption("bargaining", "sponsors' bargaining bar", _never_give_way))
-    if actors.sponsors.lobbying.budget and actors.sponsors.lobbying.efficacy:
-        out.append(
-            Assumption(
-                "lobbying",
-                "sponsors' lobbying",
-                lambda s: _replace(s, "actors.sponsors.lobbying.budget", 0.0),
-            )
-        )
-    counter = actors.allies.counter_lobbying
-    if counter.budget and counter.efficacy and actors.allies.members:
-        out.append(
-            Assumption(
-                "counter_lobbying",
-                "allies' counter-lobbying",
-                lambda s: _replace(s, "actors.allies.counter_lobbying.budget", 0.0),
-            )
-        )
-    if (actors.allies.tie and actors.allies.members) or (
-        actors.allies.patron_tie and actors.allies.patrons
-    ):
-        out.append(Assumption("ties", "allies' and patrons' ties", _untie))
-    return out
-
-
-def _plain_states(s: Scenario) -> Scenario:
-    kept = {
-        code: type(o)(icc_aversion=o.icc_aversion)
-        for code, o in s.actors.states.items()
-        if o.icc_aversion is not None
-    }
-    s = _replace(s, "actors.states", kept)
-    return _replace(s, "behaviour.bloc_effects", {})  # type: ignore[no-any-return]
-
-
-def _state_assumptions(scenario: Scenario) -> list[Assumption]:
-    """Per-state overrides (other than the ICC cost) and bloc effects, removed together."""
-    states, bloc_effects = scenario.actors.states, scenario.behaviour.bloc_effects
-    overridden = sorted(
-        code
-        for code, o in states.items()
-        if o.model_fields_set - {"icc_aversion"}
-        and any(
-            getattr(o, f) != type(o).model_fields[f].default
-            for f in o.model_fields_set - {"icc_aversion"}
-        )
-    )
-    if not (overridden or bloc_effects):
-        return []
-    named = overridden[:6] + (["..."] if len(overridden) > 6 else [])
-    what = ", ".join(named) + (" and bloc effects" if bloc_effects else "")
-    return [Assumption("states", f"per-state overrides ({what})", _plain_states)]
-
-
-def _no_state_icc(s: Scenario) -> Scenario:
-    states = {
-        code: o.model_copy(update={"icc_aversion": None}) for code, o in s.actors.states.items()
-    }
-    return _replace(s, "actors.states", states)  # type: ignore[no-any-return]
-
-
-def _icc_assumptions(scenario: Scenario) -> list[Assumption]:
-    """The ICC language's cost: per state, by bloc, then for every state."""
-    out: list[Assumption] = []
-    behaviour = scenario.behaviour
-    hostile = sorted(c for c, o in scenario.actors.states.items() if o.icc_aversion is not None)
-    if hostile:
-        codes = ", ".join(hostile[:4]) + (", ..." if len(hostile) > 4 else "")
-        out.append(
-            Assumption("icc_aversion.states", f"ICC cost per state ({codes})", _no_state_icc)
-        )
-    by_bloc = behaviour.icc_aversion_by_bloc
-    if by_bloc:
-        out.append(
-            Assumption(
-                "icc_aversion_by_bloc",
-                f"ICC cost by bloc ({', '.join(by_bloc)})",
-                lambda s: _replace(s, "behaviour.icc_aversion_by_bloc", {}),
-            )
-        )
-    if behaviour.icc_aversion:
-        out.append(
-            Assumption(
-                "icc_aversion",
-                "ICC language's cost (every state)",
-                lambda s: _replace(s, "behaviour.icc_aversion", 0.0),
-            )
-        )
-    return out
 
 
 def _means(runs: pd.DataFrame, stage: str) -> tuple[dict[str, float], np.ndarray]:
@@ -228,12 +59,15 @@ def _stage_table(tables: list[pd.DataFrame], steps: list[Assumption], stage: str
         part: dict[str, Any] = {"name": step.name, "label": step.label}
         for c in CATEGORIES:
             part[c] = means[k][c] - means[k + 1][c]
-        for c in CATEGORIES:  # the interval of the per-run differences (paired runs)
+        for c in CATEGORIES:  # intervals over the per-run differences (paired runs)
             col = f"{stage}_{c}"
-            diff = paired_difference(
-                tables[k + 1][col].to_numpy()[both], tables[k][col].to_numpy()[both]
-            )
+            before, after = tables[k][col].to_numpy()[both], tables[k + 1][col].to_numpy()[both]
+            diff = paired_difference(after, before)
             part[f"{c}_ci"] = (diff["ci_high"] - diff["ci_low"]) / 2
+            per_run = before.astype(np.float64) - after
+            part[f"{c}_runs"] = (
+                [float(q) for q in np.quantile(per_run, RANGE)] if per_run.size else [math.nan] * 2
+            )
         parts.append(part)
     return {
         "as_given": dict(means[0]),
@@ -309,6 +143,7 @@ def attribute(
         "runs": runs,
         "seed": seed,
         "by_stage": by_stage,
+        "forecast": data_only_forecast(tables[0], tables[-1], scenario, current, seed),
     }
 
 
@@ -324,13 +159,20 @@ def format_attribution(attribution: dict[str, Any]) -> list[str]:
     def row(label: str, v: dict[str, Any], sign: bool = False, ci: bool = False) -> str:
         fmt = "{:+.1f}" if sign else "{:.1f}"
         cells = "".join(f"{fmt.format(v[c]):>{w}}" for c, w in zip(CATEGORIES, WIDTHS, strict=True))
-        half = v.get("yes_ci")
-        extra = f"   (yes ±{half:.1f})" if ci and half is not None and not math.isnan(half) else ""
+        half, spread = v.get("yes_ci"), v.get("yes_runs")
+        extra = ""
+        if ci and half is not None and not math.isnan(half):
+            extra = f"   (yes ±{half:.1f}"
+            if spread is not None and not any(math.isnan(q) for q in spread):
+                extra += f"; runs {spread[0]:+.0f} to {spread[1]:+.0f}"
+            extra += ")"
         return f"  {label[:46]:<46}{cells}{extra}"
 
     lines = [
         f"What the assumptions move: {stage}, mean tally "
         f"({attribution['runs']:,} paired runs a variant; assumptions removed in this order)",
+        "  intervals over runs: yes ± the 95 % interval of the mean change, runs: 5-95 % of the "
+        "change run by run (it holds a drawn lever's own spread)",
         head,
         row("as given", attribution["as_given"]),
     ]

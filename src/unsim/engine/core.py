@@ -19,6 +19,7 @@ from typing import Any
 
 from unsim import __version__
 from unsim.council.tabling import tabling_fit
+from unsim.engine.assumptions import data_only as strip_assumptions
 from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
 from unsim.engine.executors import TaskExecutor, choose_executor
 from unsim.engine.rng import new_master_seed
@@ -114,6 +115,7 @@ def run(
     keep_runs: bool = True,
     progress: bool | Callable[[Iterable[Any], int], Iterable[Any]] = False,
     run_table: str | Path | None = None,
+    data_only: bool = False,
 ) -> Results:
     """Run a scenario's Monte Carlo and return its results.
 
@@ -130,8 +132,13 @@ def run(
     run_table: write the run table to this Parquet file as the blocks arrive (Arrow record
         batches) instead of keeping it in memory; ``Results.runs`` is then None and
         ``Results.runs_file`` the file (``Results.run_table()`` reads it).
+    data_only: run the scenario with every assumption it states removed
+        (``unsim.engine.assumptions.data_only``: the attribution's last variant), the forecast
+        of the calibration alone; ``Results.scenario`` is that variant.
     """
     t0 = time.perf_counter()
+    if data_only:
+        scenario = strip_assumptions(scenario)
     sim = scenario.simulation
     runs, seed = _runs_and_seed(scenario, runs, seed)
     sizes = plan_blocks(runs, sim.block_size)
@@ -143,18 +150,11 @@ def run(
     summary = build_summary(agg, scenario)
     summary["seed"] = int(seed)
     metadata = {
-        "scenario": scenario.model_dump(mode="json"),
-        "seed": int(seed),
-        "runs": runs,
-        "block_size": sim.block_size,
-        "blocks": len(sizes),
-        "workers": workers if executor is None else type(executor).__name__,
+        **_run_metadata(scenario, int(seed), sizes, workers if executor is None else executor),
+        "data_only": bool(data_only),
         "timings": {"wall_seconds": wall, "block_seconds": agg.seconds},
         **provenance(),
     }
-    if scenario.procedure.council.table_referral == "record":
-        # the chance each run drew its own from (unsim.council.tabling)
-        metadata["council_tabling"] = tabling_fit(scenario).summary()
     return Results(
         scenario=scenario,
         seed=int(seed),
@@ -164,6 +164,30 @@ def run(
         metadata=metadata,
         runs_file=Path(run_table) if run_table is not None else None,
     )
+
+
+def _run_metadata(scenario: Scenario, seed: int, sizes: list[int], where: Any) -> dict[str, Any]:
+    """What a run's metadata says of the run: the resolved scenario, seed, runs and blocks,
+    where they ran (a number of local workers, or the executor's type) and, under the Council's
+    rule ``table_referral: record``, the tabling chance each run drew its own from
+    (``unsim.council.tabling``)."""
+    if scenario.procedure.council.table_referral == "record":
+        return {
+            **_plain_metadata(scenario, seed, sizes, where),
+            "council_tabling": tabling_fit(scenario).summary(),
+        }
+    return _plain_metadata(scenario, seed, sizes, where)
+
+
+def _plain_metadata(scenario: Scenario, seed: int, sizes: list[int], where: Any) -> dict[str, Any]:
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "seed": seed,
+        "runs": sum(sizes),
+        "block_size": scenario.simulation.block_size,
+        "blocks": len(sizes),
+        "workers": where if isinstance(where, int) else type(where).__name__,
+    }
 
 
 def _runs_and_seed(scenario: Scenario, runs: int | None, seed: int | None) -> tuple[int, int]:

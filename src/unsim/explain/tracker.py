@@ -273,21 +273,23 @@ class Tracker:
         m = self.model
         n, r = m.n_states, m.n_replicates
         parts: dict[str, Array] = {}
-        expected = np.zeros(n)
-        static = m.support_parts
+        expected = np.zeros((n, 1))
+        static = m.support_parts  # (states,), or (states, runs) where a lever is drawn per run
         names = [k for k in STATIC_PARTS if k in static] + [
             k for k in static if k not in STATIC_PARTS
         ]
         for name in names:  # a part the model may add later keeps its own name
             value = np.asarray(static[name], np.float64)
-            parts[name] = np.broadcast_to(value[:, None], (n, r))
+            value = value[:, None] if value.ndim == 1 else value
+            parts[name] = np.broadcast_to(value, (n, r))
             expected = expected + value
-        own = m.expected_support[:, 0].astype(np.float64)
-        fixed = own - expected  # the target's support is set, not built from the parts
-        fixed[np.abs(fixed) < 1e-3] = 0.0  # (the rest is the float32 rounding of the sum)
+        fixed = np.asarray(m.expected_support, np.float64) - expected
+        # the target's support is set, not built from the parts (the rest is the float32
+        # rounding of the sum)
+        fixed[np.abs(fixed) < 1e-3] = 0.0
         if fixed.any():
-            parts[TARGET[0]] = np.broadcast_to(fixed[:, None], (n, r))
-        parts[CHANCE[0]] = m.baseline - (expected + fixed)[:, None].astype(np.float32)
+            parts[TARGET[0]] = np.broadcast_to(fixed, (n, r))
+        parts[CHANCE[0]] = m.baseline - (expected + fixed).astype(np.float32)
         return parts
 
     def _parts(self, factor: Any | None, scale: Any = 1.0) -> dict[str, Array]:
@@ -349,15 +351,18 @@ class Tracker:
         m = self.model
         n, r = m.n_states, m.n_replicates
         parts = self._parts(np.float32(1.0) if referral else None)
-        shift = np.asarray(m.params.traits.council_shift, dtype=np.float32)
-        parts[COUNCIL[0]] = np.broadcast_to(shift[:, None], (n, r))
+        # per state, or per state and run where a lever is drawn per run
+        shift = np.asarray(m.council_shift, dtype=np.float32)
+        parts[COUNCIL[0]] = np.broadcast_to(shift, (n, r))
         if not referral:
-            procedural = np.full(n, m.behaviour.procedural_shift, dtype=np.float32)
-            parts[PROCEDURAL[0]] = np.broadcast_to(procedural[:, None], (n, r))
+            given = m.lever("behaviour.procedural_shift", m.behaviour.procedural_shift)
+            procedural = np.asarray(given, dtype=np.float32)
+            parts[PROCEDURAL[0]] = np.broadcast_to(procedural, (n, r))
         elif (m.patrons & m.permanent).any():  # a veto holder's own rule (``VetoHolder``)
-            defends = (m.patrons & m.permanent).astype(np.float32)
-            tie = -np.float32(m.spec.actors.allies.patron_tie) * defends
-            parts[PATRON[0]] = np.broadcast_to(tie[:, None], (n, r))
+            defends = (m.patrons & m.permanent).astype(np.float32)[:, None]
+            given = m.lever("actors.allies.patron_tie", m.spec.actors.allies.patron_tie)
+            tie = -np.asarray(given, dtype=np.float32) * defends
+            parts[PATRON[0]] = np.broadcast_to(tie, (n, r))
         return parts
 
     def _record_parts(self, votes: Any) -> dict[str, Array]:
@@ -370,18 +375,22 @@ class Tracker:
         if votes.support_weight or votes.icc_weight:
             weighted = self._parts(np.float32(votes.icc_weight), scale=votes.support_weight)
             parts.update({k: v for k, v in weighted.items() if np.any(v)})
-        codes = m.world.codes
+        # each number per run where the scenario gives it as a distribution
+        lever, root = m.lever, "procedure.council.votes"
         states = m.spec.actors.states
-        own = [states[c].council_shift if c in states else 0.0 for c in codes]
-        dissent = [-votes.dissent if c in votes.dissenters else 0.0 for c in codes]
-        defends = (m.patrons & m.permanent).astype(np.float32) * -np.float32(votes.patron_defence)
-        for (name, _), value in (
-            (NORM, np.full(n, votes.norm)),
-            (COUNCIL, own),
-            (DISSENT, dissent),
-            (DEFENCE, defends),
-        ):
-            parts[name] = np.broadcast_to(np.asarray(value, np.float32)[:, None], (n, r))
+        own = np.zeros((n, r), np.float32)
+        dissent = np.zeros((n, r), np.float32)
+        for i, code in enumerate(m.world.codes):
+            if code in states:
+                own[i] = lever(f"actors.states.{code}.council_shift", states[code].council_shift)
+            if code in votes.dissenters:
+                dissent[i] = -np.float32(1.0) * lever(f"{root}.dissent", votes.dissent)
+        defends = np.zeros((n, r), np.float32)
+        defends[m.patrons & m.permanent] = -np.float32(1.0) * lever(
+            f"{root}.patron_defence", votes.patron_defence
+        )
+        norm = np.broadcast_to(np.asarray(lever(f"{root}.norm", votes.norm), np.float32), (n, r))
+        parts.update({NORM[0]: norm, COUNCIL[0]: own, DISSENT[0]: dissent, DEFENCE[0]: defends})
         return parts
 
 

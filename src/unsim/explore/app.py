@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, cast
 
 import solara
@@ -24,6 +23,8 @@ from unsim.errors import UnsimError
 from unsim.explain.explanation import STAGE_WORDS
 from unsim.explain.figure import waterfall
 from unsim.explore.controls import Control, Section, build_controls
+from unsim.explore.drawn import DRAWN, drawn_box
+from unsim.explore.save import SaveAs
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
 from unsim.results.report.html import main_stage
@@ -121,6 +122,8 @@ def Lever(control: Control, value: Any) -> None:
 
 def _number_lever(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
     """A number: a checkbox to set it when it is optional, its label and value, a slider."""
+    if control.spread:  # a distribution: drawn per run, or set to a number
+        value = drawn_box(control, value, on_value, _VALUES)
     if control.optional:
         solara.Checkbox(
             label=f"{control.label}: set",
@@ -171,7 +174,8 @@ def Controls(sections: list[Section], values: dict[str, Any], disabled: frozense
                     index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
                     Lever(control, index not in disabled)
                 else:
-                    Lever(control, values.get(control.path, control.value))
+                    given = DRAWN if control.spread else control.value
+                    Lever(control, values.get(control.path, given))
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,36 +412,6 @@ def _sidebar(session: Any, sections: Any, values: dict[str, Any], disabled: froz
         outlined=True,
     )
     Controls(sections, values, disabled)
-
-
-@solara.component
-def SaveAs(session: Session, what_if: WhatIf) -> None:
-    """Save as YAML: the name is taken as typed, and a click at once saves it (a ref holds it)."""
-    default = f"{session.path.stem}_whatif.yaml"
-    save_to, set_save_to = solara.use_state(default)
-    latest = solara.use_ref(default)
-    message, set_message = solara.use_state(("", ""))
-
-    def on_name(name: str) -> None:
-        latest.current = name
-        set_save_to(name)
-
-    def save() -> None:
-        try:
-            written = session.save_yaml(what_if, Path(latest.current))
-        except (UnsimError, OSError) as err:
-            set_message(("error", str(err)))
-        else:
-            set_message(("ok", f"saved {written}; check it with: unsim validate {written}"))
-
-    solara.InputText(
-        "Save the edited scenario as", value=save_to, on_value=on_name, continuous_update=True
-    )
-    where = f"a new .yaml file in {session.save_dir} (the save folder) or a folder under it"
-    solara.HTML(tag="div", unsafe_innerHTML=html.escape(where), classes=["unsim-save-dir"])
-    solara.Button("Save as YAML", on_click=save)
-    if message[0]:
-        (solara.Success if message[0] == "ok" else solara.Error)(message[1])
 
 
 def _header(session: Any, n_changes: int, error: str | None, seconds: float) -> None:

@@ -1,10 +1,11 @@
 """The explorer's controls, generated from the scenario schema.
 
 Every lever is found by walking the pydantic models of a loaded scenario: a number becomes a
-slider whose bounds come from the field's ``ge``/``le`` constraints, a yes/no field a switch, a
-choice among literals a menu, a list of states a multiple choice. Labels come from
-:mod:`unsim.scenario.labels` and help texts from the fields' descriptions, so a field added to
-the schema appears in the explorer with no change here.
+slider whose bounds come from the field's ``ge``/``le`` constraints (a number given as a
+distribution shows as its mean, with its spread, and is drawn per run until it is set), a
+yes/no field a switch, a choice among literals a menu, a list of states a multiple choice.
+Labels come from :mod:`unsim.scenario.labels` and help texts from the fields' descriptions, so
+a field added to the schema appears in the explorer with no change here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel
@@ -21,6 +22,7 @@ from pydantic.fields import FieldInfo
 from unsim.scenario.labels import describe, label_for, strategy_name
 from unsim.scenario.refs import ActorRef, StateRef
 from unsim.scenario.schema import Scenario
+from unsim.uncertainty import Uncertain
 
 Kind = Literal["float", "int", "bool", "choice", "multichoice", "states", "enabled"]
 
@@ -53,6 +55,9 @@ class Control:
     step: float | None = None
     choices: tuple[Any, ...] = ()
     optional: bool = False  # may be left unset (null)
+    #: for a number the scenario gives as a distribution: the distribution and its spread in
+    #: words (``value`` is then its mean); it is kept unless the lever is set to a number
+    spread: str = ""
 
 
 @dataclass
@@ -131,6 +136,16 @@ def numeric_control(
     )
 
 
+def spread_text(value: Uncertain) -> str:
+    """A distribution in words, with its spread and its evidence: "truncnorm(mean 0.25, sd
+    0.15, low 0, high 5): mean 0.27, sd 0.14, 90 % in [0.05, 0.52]; source: ..."."""
+    dist = value.dist
+    text = f"{dist.describe()}: {dist.spread()}"
+    if value.lever:
+        text += f"; levers file entry {value.lever!r}"
+    return text + (f"; source: {dist.source}" if dist.source else "")
+
+
 def _field_control(
     path: str, info: FieldInfo, value: Any, scenario: Any, max_round: int | None
 ) -> Control | None:
@@ -141,7 +156,12 @@ def _field_control(
     if annotation is bool:
         return Control(path, label, help_text, "bool", bool(value))
     if annotation in (int, float):
-        return numeric_control(path, info, value, scenario, annotation is int, optional, max_round)
+        control = numeric_control(
+            path, info, value, scenario, annotation is int, optional, max_round
+        )
+        return (
+            replace(control, spread=spread_text(value)) if isinstance(value, Uncertain) else control
+        )
     if origin is Literal:
         choices = typing.get_args(annotation)
         if len(choices) < 2:

@@ -218,11 +218,11 @@ class Session:
 
     # -- saving -----------------------------------------------------------------------------
     def to_yaml(self, what_if: WhatIf, out: str | Path) -> str:
-        """The edited scenario as YAML text, with world and calibration paths made relative to
-        the folder of ``out`` (so ``unsim validate out`` finds them)."""
+        """The edited scenario as YAML text, with world, calibration and levers paths made
+        relative to the folder of ``out`` (so ``unsim validate out`` finds them)."""
         raw = edited_raw(self.raw, what_if)
         out_dir = Path(out).resolve().parent
-        for key in ("world", "calibration"):
+        for key in ("world", "calibration", "levers"):
             value = raw.get(key)
             if isinstance(value, str):
                 target = (self.base_dir / value).resolve()

@@ -128,31 +128,40 @@ class MemberState(mesa.Agent):
         m, i = self.model, self.index
         votes = m.spec.procedure.council.votes
         if stage == "sc_referral" and votes is not None:
-            return self._record_stance(votes) - np.float32(self.defence(stage))
+            return self._record_stance(votes) - self.defence(stage)  # type: ignore[no-any-return]
         base = self.support + m.council_shift[i]
         if stage == "sc_agenda":
-            return base + np.float32(m.behaviour.procedural_shift)  # type: ignore[no-any-return]
+            shift = m.lever("behaviour.procedural_shift", m.behaviour.procedural_shift)
+            return base + np.float32(shift)  # type: ignore[no-any-return]
         stance = rules.draft_stance(base, self.icc_aversion, 1.0)
-        return stance - np.float32(self.defence(stage))  # type: ignore[no-any-return]
+        return stance - self.defence(stage)  # type: ignore[no-any-return]
 
     def _record_stance(self, votes: CouncilVotes) -> F:
-        """The referral stance by the Council's rule, before a patron's defence."""
+        """The referral stance by the Council's rule, before a patron's defence (each number
+        as drawn in each run where the scenario gives a distribution)."""
         m = self.model
+        lever = m.lever
+        root = "procedure.council.votes"
+        fixed = lever(f"{root}.norm", votes.norm)
         own = m.spec.actors.states.get(self.iso3)
-        fixed = votes.norm + (own.council_shift if own is not None else 0.0)
+        if own is not None:
+            fixed = fixed + lever(f"actors.states.{self.iso3}.council_shift", own.council_shift)
         if self.iso3 in votes.dissenters:
-            fixed -= votes.dissent
-        stance = np.full(m.n_replicates, fixed, dtype=np.float32)
+            fixed = fixed - lever(f"{root}.dissent", votes.dissent)
+        shape = (m.n_replicates,)
+        stance = np.broadcast_to(np.asarray(fixed, dtype=np.float32), shape).copy()
         if votes.support_weight:
-            stance += np.float32(votes.support_weight) * self.support
+            weight = lever(f"{root}.support_weight", votes.support_weight)
+            stance += np.float32(weight) * self.support
         if votes.icc_weight:
-            stance -= np.float32(votes.icc_weight) * self.icc_aversion
+            weight = lever(f"{root}.icc_weight", votes.icc_weight)
+            stance -= np.float32(weight) * self.icc_aversion
         return stance
 
-    def defence(self, stage: str) -> float:
+    def defence(self, stage: str) -> F | np.float32:
         """What this member's defence of the target takes off its stance (none: not a patron
         among the permanent members)."""
-        return 0.0
+        return np.float32(0.0)
 
 
 class VetoHolder(MemberState):
@@ -161,12 +170,16 @@ class VetoHolder(MemberState):
     referral draft its stance loses the Council rule's ``patron_defence`` (without a rule, the
     patron's tie)."""
 
-    def defence(self, stage: str) -> float:
+    def defence(self, stage: str) -> F | np.float32:
         m = self.model
         if not (m.patrons[self.index] and stage == "sc_referral"):
-            return 0.0
+            return np.float32(0.0)
         votes = m.spec.procedure.council.votes
-        return votes.patron_defence if votes is not None else m.spec.actors.allies.patron_tie
+        if votes is not None:
+            given = m.lever("procedure.council.votes.patron_defence", votes.patron_defence)
+        else:
+            given = m.lever("actors.allies.patron_tie", m.spec.actors.allies.patron_tie)
+        return np.asarray(given, dtype=np.float32)  # type: ignore[return-value]
 
 
 class TargetState(MemberState):
@@ -192,7 +205,9 @@ class SponsorCoalition(mesa.Agent):
         m = self.model
         lob = m.spec.actors.sponsors.lobbying
         if lob.budget and lob.efficacy:
-            m.shift("support", "lobbied", m.lobby_share(lob.budget * lob.efficacy))
+            budget = m.lever("actors.sponsors.lobbying.budget", lob.budget)
+            efficacy = m.lever("actors.sponsors.lobbying.efficacy", lob.efficacy)
+            m.shift("support", "lobbied", m.lobby_share(budget * efficacy))
 
     def bargain(self) -> None:
         m = self.model
@@ -203,14 +218,21 @@ class SponsorCoalition(mesa.Agent):
         if not retained.any():
             return
         accept = np.zeros(m.n_replicates, dtype=bool)
+        path = "actors.sponsors.bargaining."
+        discount = m.lever(path + "unmet_terms_discount", rule.unmet_terms_discount)
+        noise = m.lever(path + "credibility_noise", rule.credibility_noise)
+        bar = m.lever(path + "accept_offer_min_credibility", rule.accept_offer_min_credibility)
         for s in m.strategies:
             offer = s.conditional_offer(m)
             if offer is None:
                 continue
-            credibility = s.offer_credibility(m.sponsor_codes, rule.unmet_terms_discount)
-            judged = credibility + rule.credibility_noise * m.sponsor_judgement
-            accept |= offer & (judged >= rule.accept_offer_min_credibility)
-        short = m.expected_yes_share() < rule.drop_if_expected_yes_share_below
+            credibility = s.offer_credibility(m.sponsor_codes, discount)
+            judged = credibility + noise * m.sponsor_judgement
+            accept |= offer & (judged >= bar)
+        floor = m.lever(
+            path + "drop_if_expected_yes_share_below", rule.drop_if_expected_yes_share_below
+        )
+        short = m.expected_yes_share() < floor
         give = retained & (accept | short)
         if give.any():
             status = 2 if rule.action == "drop" else 1
@@ -239,7 +261,8 @@ class SponsorCoalition(mesa.Agent):
             u = streams.uniform("sponsors:table_referral", n)
             return (expected_yes >= 9) & tabling.tabled(fit, chance_u, u)  # type: ignore[no-any-return]
         if rule == "expected":
-            chance = 1.0 - veto_probability * np.float32(1.0 - council.table_into_veto)
+            into = self.model.lever("procedure.council.table_into_veto", council.table_into_veto)
+            chance = 1.0 - veto_probability * np.float32(1.0 - into)
             u = self.model.streams.uniform("sponsors:table_referral", n)
             return (expected_yes >= 9) & (u < chance)  # type: ignore[no-any-return]
         if rule == "always":
@@ -260,7 +283,9 @@ class AllyCoalition(mesa.Agent):
         m = self.model
         lob = m.spec.actors.allies.counter_lobbying
         if lob.budget and lob.efficacy and m.allies.any():
-            m.shift("support", "lobbied", -m.lobby_share(lob.budget * lob.efficacy))
+            budget = m.lever("actors.allies.counter_lobbying.budget", lob.budget)
+            efficacy = m.lever("actors.allies.counter_lobbying.efficacy", lob.efficacy)
+            m.shift("support", "lobbied", -m.lobby_share(budget * efficacy))
 
     def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
         rule = self.model.spec.procedure.no_action_motion.move

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from unsim.model import kernels, rules
 from unsim.model.kernel_args import Compiled
+from unsim.model.levers import BlockLevers
 from unsim.model.outcomes import ICC_STATUS
 from unsim.model.params import Behaviour, state_mask
 from unsim.model.rules import ICC_FACTOR
@@ -55,6 +56,13 @@ class Diplomacy:
     _ledger: dict[tuple[str, str], Any]
     _custom: list[tuple[str, NDArray[np.int64], F, Any]]
     _memory: dict[str, F]
+    levers: BlockLevers | None
+
+    def lever(self, path: str, point: Any) -> Any:
+        """The scenario's value at ``path`` in each run of this block: its draws when it is a
+        distribution (an array over runs, ``unsim.model.levers``), else ``point`` (the value as
+        given)."""
+        return point if self.levers is None else self.levers.value(path, point)
 
     @property
     def icc_aversion(self) -> F:

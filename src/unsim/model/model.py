@@ -31,10 +31,21 @@ from unsim.model.agents import (
     VetoHolder,
 )
 from unsim.model.kernel_args import compile_parameters
+from unsim.model.levers import (
+    BlockLevers,
+    LeverEffects,
+    column_name,
+    council_change,
+    draw_levers,
+    drawn_strategies,
+    icc_change,
+    support_changes,
+)
 from unsim.model.outcomes import EVENTS, ICC_STATUS, Column, run_columns
 from unsim.model.params import build_parameters
 from unsim.model.stages import SESSIONS, Walk
 from unsim.model.voting import Voting
+from unsim.scenario.labels import label_for
 from unsim.scenario.schema import Scenario, World
 from unsim.strategies import BoundStrategy, bind
 from unsim.streams import Streams
@@ -81,8 +92,8 @@ class UNModel(Voting, mesa.Model):
         self.round = 0
         self._build_parameters()
         self._build_agents()
+        self._bound: list[BoundStrategy] = bind(scenario.actors.target.strategies)
         self._build_state()
-        self.strategies: list[BoundStrategy] = bind(scenario.actors.target.strategies)
         self.datacollector: mesa.DataCollector | None = None
         if collect:
             self.datacollector = mesa.DataCollector(
@@ -111,10 +122,12 @@ class UNModel(Voting, mesa.Model):
         while a history unfolds change (strategies, rounds, procedure, sponsors' rules). Call
         ``reset`` next: the state afterwards is that of a model built from ``scenario``."""
         self.spec = scenario
-        self.strategies = bind(scenario.actors.target.strategies)
+        self._bound = bind(scenario.actors.target.strategies)
         if parameters:
             self.behaviour = scenario.behaviour
             self._build_parameters()
+        else:
+            self.lever_effects = LeverEffects.of(scenario, self.params)
 
     # -- construction -------------------------------------------------------------------------
     def _build_parameters(self) -> None:
@@ -129,15 +142,14 @@ class UNModel(Voting, mesa.Model):
         self.allies, self.patrons, self.sponsors = roles.allies, roles.patrons, roles.sponsors
         self.council, self.permanent = roles.council, roles.permanent
         self.sponsor_codes = list(roles.sponsor_codes)
-        self.support_parts = traits.support_parts
-        self.expected_support = traits.expected_support[:, None]
         self.icc_base = traits.icc_aversion[:, None]
         self.receptiveness = traits.receptiveness[:, None]
         self.receptiveness_not_allied = self.receptiveness * (~self.allies)[:, None]
         self.lobbied_receptiveness = c.lobbied[:, None]
         self.presence = c.presence
-        self.council_shift = traits.council_shift[:, None]
         self.membership = p.groups.membership
+        # the scenario's distributions, drawn per run (None: every lever is a point value)
+        self.lever_effects = LeverEffects.of(self.spec, p)
 
     def _build_agents(self) -> None:
         w = self.world
@@ -164,6 +176,13 @@ class UNModel(Voting, mesa.Model):
 
     def _build_state(self) -> None:
         n, r = self.n_states, self.n_replicates
+        self.strategies: list[Any] = self._bound
+        # the parameters' per-state values, which the scenario's distributions change per run
+        traits = self.params.traits
+        self.support_parts: dict[str, Any] = dict(traits.support_parts)
+        self.expected_support = traits.expected_support[:, None]
+        self.council_shift = traits.council_shift[:, None]
+        self.levers: BlockLevers | None = None
         self.icc_status = np.zeros(r, dtype=np.int8)
         if not self.spec.resolution.clauses.icc_referral:
             self.icc_status[:] = ICC_STATUS.index("dropped")
@@ -193,6 +212,8 @@ class UNModel(Voting, mesa.Model):
             self._draft_view(),
             self._observation(self._group_means),
         )
+        if self.lever_effects is not None:
+            self._start_levers(noise, draws if uncertainty is not None else None)
         # whether ``_swing``, ``_group_means`` and the two below hold ``observe`` of the current
         # state (a round's deliberation may observe the state it leaves, for the next round)
         self._observed = True
@@ -209,6 +230,43 @@ class UNModel(Voting, mesa.Model):
         self.votes: dict[str, NDArray[np.int8]] = {}
         self.outcomes: dict[str, NDArray[Any]] = {}
         self._cache: dict[str, Any] = {}
+
+    def _start_levers(self, noise: F, shocks: F | None) -> None:
+        """This block's draws of the scenario's distributions (``unsim.model.levers``): the
+        strategies take theirs, support, the ICC cost and the Council shifts change per run."""
+        e = self.lever_effects
+        assert e is not None
+        draws = draw_levers(e.levers, self.streams, self.n_replicates)
+        self.levers = BlockLevers(draws)
+        self.strategies = bind(drawn_strategies(list(self.spec.actors.target.strategies), draws))
+        parts, chance = support_changes(e, self.params, draws, noise, shocks)
+        icc = icc_change(e, draws)
+        traits = self.params.traits
+        if parts or chance is not None or icc is not None:
+            moved = np.zeros_like(noise)  # what the draws add to the expected support
+            for part in parts.values():
+                moved += part
+            self.expected_support = traits.expected_support[:, None] + moved
+            if chance is not None:
+                moved += chance
+            self.baseline += moved
+            if icc is not None:
+                moved -= icc
+            moved *= self.compiled.half
+            self.draft_base += moved
+            kernels.observe(
+                self._histories(),
+                self._draft_view(),
+                self.compiled.members,
+                self._observation(self._group_means),
+            )
+        self.support_parts = {
+            k: v if k not in parts else v[:, None] + parts[k]
+            for k, v in traits.support_parts.items()
+        }
+        council = council_change(e, draws)
+        if council is not None:
+            self.council_shift = traits.council_shift[:, None] + council
 
     # -- a diplomatic round ---------------------------------------------------------------------
     def step(self) -> None:
@@ -284,7 +342,9 @@ class UNModel(Voting, mesa.Model):
     def columns(self) -> tuple[Column, ...]:
         """The run table's columns (``outcomes.run_columns``), with the events of the
         scenario's strategies."""
-        return run_columns(self.world.security_council.permanent, self.events)
+        e = self.lever_effects
+        levers = [(lv.column, label_for(lv.path, self.spec)) for lv in e.levers] if e else []
+        return run_columns(self.world.security_council.permanent, self.events, levers)
 
     def _report_rest(self) -> dict[str, NDArray[Any]]:
         """Every column of the run table (``outcomes.run_columns``), in its order: the stages'
@@ -294,6 +354,8 @@ class UNModel(Voting, mesa.Model):
             self.outcomes[name] = getattr(self, name).copy()
         for name, ev in self.events.items():
             self.outcomes[f"event_{name}"] = ev.copy()
+        for path, drawn in (self.levers.draws if self.levers is not None else {}).items():
+            self.outcomes[column_name(path)] = drawn
         columns = self.columns()
         stray = set(self.outcomes) - {c.name for c in columns}
         if stray:

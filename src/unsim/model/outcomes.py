@@ -41,10 +41,12 @@ class Column:
 
     name: str
     label: str  #: what it holds, in words
-    #: "bool", "int16" (a number of votes) or "category" (int8 codes of ``CATEGORIES[name]``)
+    #: "bool", "int16" (a number of votes), "category" (int8 codes of ``CATEGORIES[name]``) or
+    #: "float32" (a lever's draw)
     dtype: str
     #: how blocks of runs aggregate it: "share" (the runs where it is true), "tally" (a histogram
-    #: of the counts, per stage) or "categories" (the runs in each category)
+    #: of the counts, per stage), "categories" (the runs in each category) or "value" (not
+    #: aggregated: a value per run, kept in the run table)
     aggregate: str
 
     @property
@@ -56,10 +58,15 @@ class Column:
         return np.zeros(runs, dtype=self.numpy_dtype)
 
 
-def run_columns(permanent: Iterable[str], events: Iterable[str] = EVENTS) -> tuple[Column, ...]:
+def run_columns(
+    permanent: Iterable[str],
+    events: Iterable[str] = EVENTS,
+    levers: Iterable[tuple[str, str]] = (),
+) -> tuple[Column, ...]:
     """The run table's columns, in order: each stage's vote (``stages.VOTE_OUTCOMES``), the
-    vetoes of the ``permanent`` members, the ICC language's fate, and the ``events`` (``EVENTS``
-    and those the scenario's strategies declare)."""
+    vetoes of the ``permanent`` members, the ICC language's fate, the ``events`` (``EVENTS``
+    and those the scenario's strategies declare) and the draws of the scenario's distributions
+    (``levers``: (column, what it is), the column ``lever:<path>``, see ``model.levers``)."""
     cols: list[Column] = []
     for st in STAGE_PLAN:
         for what in VOTE_OUTCOMES:
@@ -80,6 +87,7 @@ def run_columns(permanent: Iterable[str], events: Iterable[str] = EVENTS) -> tup
         Column("icc_retained", "ICC language retained", "bool", "share"),
     ]
     cols += [Column(f"event_{e}", f"event: {e.replace('_', ' ')}", "bool", "share") for e in events]
+    cols += [Column(name, f"drawn: {label}", "float32", "value") for name, label in levers]
     return tuple(cols)
 
 

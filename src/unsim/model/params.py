@@ -56,6 +56,8 @@ class StateTraits:
     receptiveness: F  #: (states,) how far pressure moves each state (0 for the target)
     council_shift: F  #: (states,) what each adds to its support in the Council (latent units)
     lobbied: B  #: (states,) the states both camps lobby (in neither camp, not the target)
+    position: F  #: (states,) each state's position (the calibration's, or its override)
+    record: F  #: (states,) each state's record on the series (the calibration's)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,8 @@ def _traits(s: Scenario, w: World, b: Behaviour, roles: Roles) -> tuple[F, F, St
         receptiveness=recept,
         council_shift=council,
         lobbied=lobbied,
+        position=position,
+        record=record,
     )
     return position, record, traits
 

@@ -26,6 +26,9 @@ from unsim.strategies import BoundStrategy
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
 
+#: The bias of each motion (``behaviour``), which a scenario may give as a distribution.
+_BIAS = {"no_action_motion": "behaviour.no_action_bias", "amendment": "behaviour.amendment_bias"}
+
 
 class Voting(Diplomacy):
     """The votes of a run over the model's arrays (see ``UNModel``)."""
@@ -48,9 +51,11 @@ class Voting(Diplomacy):
         motion, on the amendment deleting the ICC paragraphs, or on the draft)."""
         b = self.behaviour
         if stage == "no_action_motion":
-            return rules.no_action_stance(self.support, b.no_action_bias)
+            bias = self.lever(_BIAS[stage], b.no_action_bias)
+            return rules.no_action_stance(self.support, bias)
         if stage == "amendment":
-            return rules.amendment_stance(self.support, self.icc_aversion, b.amendment_bias)
+            bias = self.lever(_BIAS[stage], b.amendment_bias)
+            return rules.amendment_stance(self.support, self.icc_aversion, bias)
         return rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
 
     def _record(
@@ -94,11 +99,10 @@ class Voting(Diplomacy):
         votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
         counts = np.empty((4, self.n_replicates), dtype=np.int32)
         draft = stage in DRAFT_VOTES
-        gap, use_gap = self._gap() if draft else (self._no_gap, False)
         c = self.compiled
         kernels.votes(
             self._histories(),
-            c.draft(gap, use_gap, stage),
+            c.draft(*self._gap(), stage) if draft else self._motion(stage),
             kernels.Ballot(c.w_offset, c.w_scale, u, votes, counts),
             # a vote on the draft also observes it for the rounds that follow (the state does
             # not change in between)
@@ -108,6 +112,19 @@ class Voting(Diplomacy):
         )
         self._observed = self._observed or draft
         return votes, counts
+
+    def _motion(self, stage: str) -> kernels.Draft:
+        """How the kernels see a motion's vote (the no-action motion, the amendment): its tanh
+        form; with its bias drawn per run, the change from the form's bias enters through the
+        per-replicate ``gap`` with coefficient 1 / (2 noise) (``kernel_args.argument_form``)."""
+        c = self.compiled
+        drawn = None if self.levers is None else self.levers.draws.get(_BIAS[stage])
+        if drawn is None:
+            return c.draft(self._no_gap, False, stage)
+        point = np.float32(getattr(self.behaviour, _BIAS[stage].rpartition(".")[2]))
+        form = c.forms[stage].copy()
+        form[6] = c.half
+        return kernels.Draft(drawn - point, True, form, c.pair, c.presence, c.lobbied)
 
     def _council_vote(self, stage: str, held: B) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
         """Every member's vote by its own stance (``council_stance``), then one rule for the 15
@@ -146,9 +163,7 @@ class Voting(Diplomacy):
     # -- the stages (``stages.SESSIONS``) -------------------------------------------------------
     def _no_action_motion(self, walk: Walk) -> None:
         sums = np.empty((2, self.n_replicates), dtype=np.float32)
-        kernels.expected(
-            self._histories(), self.compiled.draft(self._no_gap, False, "no_action_motion"), sums
-        )
+        kernels.expected(self._histories(), self._motion("no_action_motion"), sums)
         # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
         total = self.compiled.presence_total
         moved = self.ally_agent.moves_no_action(

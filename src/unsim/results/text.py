@@ -24,6 +24,12 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
         f"unsim · {sc.name}: {sc.resolution.title}",
         f"{s['runs']:,} runs · seed {results.seed}"
         + (f" · {elapsed:.1f} s ({s['runs'] / elapsed:,.0f} runs/s)" if elapsed else ""),
+    ]
+    if results.metadata.get("data_only"):
+        lines.append(
+            "data only: the calibration's forecast, every assumption the scenario states removed"
+        )
+    lines += [
         "",
         "Outcome                                         P      95% interval",
     ]
@@ -67,13 +73,25 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
                 f"  {r['iso3']} {r['name'][:28]:<28} {STAGE_SHORT.get(r['stage'], r['stage']):<24}"
                 f"{_pct(r['p'])} of runs"
             )
-    if s.get("attribution"):
-        from unsim.engine.attribution import format_attribution
-
-        lines += ["", *format_attribution(s["attribution"])]
+    lines += _assumption_lines(s)
     if out:
         lines += ["", f"Results written to {out}"]
     return "\n".join(lines)
+
+
+def _assumption_lines(summary: dict[str, Any]) -> list[str]:
+    """The attribution table and the data-only forecast beside the scenario's, when the summary
+    has them."""
+    lines: list[str] = []
+    if summary.get("attribution"):
+        from unsim.engine.attribution import format_attribution
+
+        lines += ["", *format_attribution(summary["attribution"])]
+    if summary.get("data_only"):
+        from unsim.engine.dataonly import format_data_only
+
+        lines += ["", *format_data_only(summary["data_only"])]
+    return lines
 
 
 def compare(a: Results, b: Results) -> pd.DataFrame:

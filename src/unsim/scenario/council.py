@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from unsim.fields import LATENT, StateRef, Strict
+from unsim.uncertainty import Levered
 
 
 class TablingChance(Strict):
@@ -69,7 +70,7 @@ class Tabling(Strict):
         return values
 
 
-class CouncilVotes(Strict):
+class CouncilVotes(Levered):
     """How each member votes on a referral draft (its stance, on the latent scale of the vote
     model's band and noise): ``norm + support_weight * support - icc_weight * ICC cost -
     patron_defence (a patron among the permanent members) - dissent (a stated dissenter)``
@@ -94,7 +95,7 @@ class CouncilVotes(Strict):
     )
 
 
-class Council(Strict):
+class Council(Levered):
     requires_plenary_adoption: bool = Field(
         True, description="the Council takes the matter up only if the plenary adopted the draft"
     )

@@ -11,20 +11,23 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from yaml.constructor import ConstructorError
 
 from unsim.errors import Problem, ScenarioError, did_you_mean
-from unsim.safeio import FileReadError, YamlLimitError, load_yaml, read_bounded
+from unsim.safeio import FileReadError, load_yaml, read_bounded
+from unsim.scenario.leversfile import LeversFile
+from unsim.scenario.overrides import apply_overrides, parse_override, split_path
 from unsim.scenario.schema import Behaviour, Calibration, Scenario, World
 from unsim.strategies.registry import is_strategy_entry, registered, unregistered_subclass
 
 __all__ = [
     "apply_overrides",
     "load_calibration",
+    "load_levers",
     "load_scenario",
     "load_world",
     "parse_override",
     "scenario_from_dict",
+    "split_path",
 ]
 
 
@@ -200,17 +203,8 @@ def problems_from_validation(model: type[BaseModel], err: ValidationError) -> li
             problems.append(_unknown_type(path, ctx, value))
         elif kind == "union_tag_not_found":
             problems.append(Problem(f"{path}.type", "required key is missing"))
-        elif kind == "unknown_reference":
-            problems.append(
-                Problem(
-                    path,
-                    f"unknown {ctx.get('kind', 'name')}",
-                    value,
-                    True,
-                    ctx.get("allowed") or None,
-                    ctx.get("suggestion") or None,
-                )
-            )
+        elif kind in ("lever_distribution", "unknown_reference"):
+            problems.append(_context_problem(path, kind, ctx, value))
         else:
             msg = e.get("msg", "invalid value")
             msg = msg.removeprefix("Value error, ")
@@ -218,101 +212,16 @@ def problems_from_validation(model: type[BaseModel], err: ValidationError) -> li
     return problems
 
 
-# --------------------------------------------------------------------------------------------
-# Overrides: --set dotted.path=value
-# --------------------------------------------------------------------------------------------
-_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def split_path(path: str) -> list[str | int]:
-    """``"a.b[2].c"`` (or ``"a.b.2.c"``) -> ``["a", "b", 2, "c"]``."""
-    parts: list[str | int] = []
-    for name, index in _TOKEN.findall(path):
-        if index:
-            parts.append(int(index))
-        elif name.isdigit():
-            parts.append(int(name))
-        else:
-            parts.append(name)
-    return parts
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``"a.b[0].c=value"`` into the path and the YAML-parsed value."""
-    if "=" not in text:
-        raise ScenarioError("--set", [Problem(text, "expected dotted.path=value", text, True)])
-    path, raw = text.split("=", 1)
-    try:
-        value = load_yaml(raw) if raw.strip() else None
-    except (YamlLimitError, ConstructorError) as exc:
-        raise ScenarioError("--set", [Problem(path.strip(), str(exc.problem))]) from None
-    except yaml.YAMLError:
-        value = raw
-    return path.strip(), value
-
-
-def _shallow_copy(value: Any) -> Any:
-    """A new mapping or list with the same items (other values as they are)."""
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, list):
-        return list(value)
-    return value
-
-
-def apply_overrides(
-    raw: dict[str, Any], overrides: Mapping[str, Any] | Iterable[str] | None
-) -> dict[str, Any]:
-    """A copy of ``raw`` with each ``path: value`` set (creating mappings where needed).
-
-    ``raw`` is left as it was: the mappings and lists along each path are copied before they
-    change, the rest is shared with ``raw`` (a sweep varies a few values of a scenario whose
-    inlined world holds 193 states; copying all of it for every point cost more than the rest
-    of building the point)."""
-    out = dict(raw)
-    if not overrides:
-        return out
-    items = (
-        list(overrides.items())
-        if isinstance(overrides, Mapping)
-        else [parse_override(t) for t in overrides]
-    )
-    problems = [p for path, value in items if (p := _set_path(out, path, value)) is not None]
-    if problems:
-        raise ScenarioError("--set", problems)
-    return out
-
-
-def _set_path(out: dict[str, Any], path: str, value: Any) -> Problem | None:
-    """Set ``path`` of ``out`` to ``value`` (copying the containers along it), or the problem."""
-    parts = split_path(path)
-    if not parts:
-        return Problem(path, "empty path")
-    node: Any = out
-    for depth, part in enumerate(parts[:-1]):
-        if isinstance(part, int):
-            if not isinstance(node, list) or part >= len(node):
-                size = len(node) if isinstance(node, list) else 0
-                return Problem(path, f"index [{part}] out of range (the list has {size})")
-            node[part] = _shallow_copy(node[part])
-        else:
-            if not isinstance(node, dict):
-                return Problem(path, f"{part!r} is not inside a mapping")
-            if node.get(part) is None:
-                node[part] = [] if isinstance(parts[depth + 1], int) else {}
-            else:
-                node[part] = _shallow_copy(node[part])
-        node = node[part]
-    last = parts[-1]
-    if isinstance(last, int):
-        if not isinstance(node, list) or last >= len(node):
-            return Problem(path, f"index [{last}] out of range")
-        node[last] = value
-    elif isinstance(node, dict):
-        node[last] = value
+def _context_problem(path: str, kind: str, ctx: dict[str, Any], value: Any) -> Problem:
+    """A problem whose message, allowed values and suggestion travel in the error's context:
+    an unknown state or bloc (``fields``), a distribution (``unsim.uncertainty.values``)."""
+    if kind == "lever_distribution":
+        message, shown = str(ctx.get("problem", "invalid distribution")), value is not None
     else:
-        return Problem(path, "cannot set a key inside a non-mapping")
-    return None
+        message, shown = f"unknown {ctx.get('kind', 'name')}", True
+    return Problem(
+        path, message, value, shown, ctx.get("allowed") or None, ctx.get("suggestion") or None
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,6 +242,12 @@ def load_world(path: str | Path) -> World:
 def load_calibration(path: str | Path) -> Calibration:
     cal: Calibration = _validate(Calibration, read_yaml(path), str(path))
     return cal
+
+
+def load_levers(path: str | Path) -> LeversFile:
+    """A levers file (``kind: levers``), read within the limits of :mod:`unsim.safeio`."""
+    levers: LeversFile = _validate(LeversFile, read_yaml(path), str(path))
+    return levers
 
 
 def _file_path(base: Path, value: str) -> Path | None:
@@ -364,8 +279,10 @@ def scenario_from_dict(
             problems.append(Problem("calibration", "calibration file not found", c, True))
         else:
             data["calibration"] = load_calibration(cpath)
+    levers = _resolve_levers(data, base, source, problems)
     try:
-        scenario: Scenario = Scenario.model_validate(data, context={"world": world})
+        context = {"world": world, "levers": levers}
+        scenario: Scenario = Scenario.model_validate(data, context=context)
     except ValidationError as err:
         problems += problems_from_validation(Scenario, err)
     else:
@@ -374,6 +291,33 @@ def scenario_from_dict(
     if problems:
         raise ScenarioError(source, problems)
     return scenario
+
+
+def _resolve_levers(
+    data: dict[str, Any], base: Path, source: str, problems: list[Problem]
+) -> LeversFile | None:
+    """The scenario's levers file (read from ``base``, or inline), put in ``data``; its problems
+    go to ``problems`` (the lever references are then reported as having no file)."""
+    given = data.get("levers")
+    if isinstance(given, str):
+        path = _file_path(base, given)
+        if path is None or not path.exists():
+            what = "not a valid file path" if path is None else "levers file not found"
+            problems.append(Problem("levers", what, given, True))
+            return None
+        data["levers"] = load_levers(path)
+    elif isinstance(given, dict):
+        try:
+            data["levers"] = _validate(LeversFile, given, f"{source} (levers)")
+        except ScenarioError as err:
+            for p in err.problems:
+                where = f"levers.{p.path}" if p.path else "levers"
+                problems.append(
+                    Problem(where, p.message, p.value, p.has_value, p.allowed, p.suggestion)
+                )
+            data.pop("levers")
+            return None
+    return data.get("levers") if isinstance(data.get("levers"), LeversFile) else None
 
 
 def _resolve_world(
@@ -455,6 +399,17 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
         )
     if isinstance(s.calibration, Calibration):
         out += _calibration_problems(s, s.calibration, world)
+    if isinstance(s.levers, LeversFile) and s.date is not None and s.levers.before > s.date:
+        out.append(
+            Problem(
+                "levers",
+                f"the levers file {s.levers.name!r} was fitted on episodes up to "
+                f"{s.levers.before}, after the scenario's date {s.date}: a forecast may use "
+                "only what was known before it",
+                str(s.levers.before),
+                True,
+            )
+        )
     return out
 
 
@@ -479,7 +434,8 @@ def _calibration_problems(s: Scenario, cal: Calibration, world: World) -> list[P
             )
     known = {k: v for k, v in cal.behaviour.items() if k in Behaviour.model_fields}
     try:  # the fitted values replace defaults: they must meet the same bounds
-        Behaviour.model_validate({**s.behaviour.model_dump(), **known})
+        given = {k: getattr(s.behaviour, k) for k in s.behaviour.model_fields_set}
+        Behaviour.model_validate({**given, **known})
     except ValidationError as err:
         out += [
             Problem(f"calibration.behaviour.{p.path}", p.message, p.value, p.has_value)

@@ -12,20 +12,22 @@ Every model forbids unknown keys and is frozen; every file carries ``schema_vers
 from __future__ import annotations
 
 import datetime as dt
-from functools import cached_property
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
 from unsim.fields import LATENT, MAX_ROUND, MAX_SEED, MAX_STATES, ActorRef, StateRef, Strict
 from unsim.scenario.council import Council
+from unsim.scenario.leversfile import LeversFile
+from unsim.scenario.world import (
+    REGIONAL_GROUPS,
+    World,
+)
 from unsim.strategies.base import Strategy
 from unsim.strategies.registry import StrategyList
+from unsim.uncertainty import Levered
 
 SCHEMA_VERSION = 1
-
-RegionalGroup = Literal["African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG"]
-REGIONAL_GROUPS: tuple[str, ...] = ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
 
 Stage = Literal[
     "no_action_motion", "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
@@ -34,79 +36,6 @@ Stage = Literal[
 STAGES: tuple[str, ...] = get_args(Stage)
 GA_STAGES: tuple[str, ...] = STAGES[:4]
 SC_STAGES: tuple[str, ...] = STAGES[4:]
-
-
-# --------------------------------------------------------------------------------------------
-# World
-# --------------------------------------------------------------------------------------------
-class MemberState(Strict):
-    iso3: str = Field(..., pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code")
-    name: str
-    group: RegionalGroup = Field(..., description="UN regional group")
-    also_in_group: RegionalGroup | None = Field(
-        None, description="a second regional group (Turkey votes with WEOG, sits in Asia-Pacific)"
-    )
-
-
-class Bloc(Strict):
-    name: str = Field(..., description="full name")
-    members: list[str] = Field(..., min_length=1, max_length=MAX_STATES, description="ISO3 codes")
-    note: str | None = None
-    influence: bool = Field(
-        True,
-        description="an influence group in deliberation (false: only a list of states, e.g. "
-        "Rome Statute parties for behaviour.icc_aversion_by_bloc)",
-    )
-
-
-class SecurityCouncil(Strict):
-    permanent: list[str] = Field(..., min_length=5, max_length=5)
-    elected: list[str] = Field(..., min_length=10, max_length=10)
-
-
-class World(Strict):
-    """Member states, blocs and the Security Council as of ``date``."""
-
-    schema_version: Literal[1] = 1
-    kind: Literal["world"] = "world"
-    name: str
-    date: dt.date
-    description: str | None = None
-    states: list[MemberState] = Field(..., min_length=2, max_length=MAX_STATES)
-    blocs: dict[str, Bloc] = Field(default_factory=dict, max_length=MAX_STATES)
-    security_council: SecurityCouncil
-
-    @cached_property
-    def codes(self) -> list[str]:
-        return [s.iso3 for s in self.states]
-
-    @cached_property
-    def index(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.codes)}
-
-    @model_validator(mode="after")
-    def _consistent(self) -> World:
-        codes = [s.iso3 for s in self.states]
-        dupes = sorted({c for c in codes if codes.count(c) > 1})
-        if dupes:
-            raise ValueError(f"states listed twice: {', '.join(dupes)}")
-        known = set(codes)
-        bad = []
-        for name, bloc in self.blocs.items():
-            bad += [f"blocs.{name}.members: {c}" for c in bloc.members if c not in known]
-        sc = self.security_council
-        bad += [f"security_council: {c}" for c in sc.permanent + sc.elected if c not in known]
-        if bad:
-            raise ValueError("unknown ISO3 codes (not among the world's states): " + "; ".join(bad))
-        if len(set(sc.permanent + sc.elected)) != 15:
-            raise ValueError("the Security Council must have 15 distinct members")
-        return self
-
-    def members_of(self, ref: str) -> list[str]:
-        """ISO3 codes named by a state code or a bloc name."""
-        if ref in self.blocs:
-            return list(self.blocs[ref].members)
-        return [ref]
 
 
 # --------------------------------------------------------------------------------------------
@@ -216,7 +145,7 @@ class Target(Strict):
     )
 
 
-class Lobbying(Strict):
+class Lobbying(Levered):
     budget: float = Field(
         1.0,
         ge=0,
@@ -226,7 +155,7 @@ class Lobbying(Strict):
     efficacy: float = Field(1.0, ge=0, le=10, description="multiplier on the budget's effect")
 
 
-class Bargaining(Strict):
+class Bargaining(Levered):
     type: Literal["threshold"] = "threshold"
     action: Literal["drop", "soften"] = Field(
         "drop", description="what the sponsors do to the ICC language when they give way"
@@ -255,7 +184,7 @@ class Sponsors(Strict):
     bargaining: Bargaining = Field(default_factory=Bargaining)
 
 
-class Allies(Strict):
+class Allies(Levered):
     members: list[ActorRef] = Field(
         default_factory=list, max_length=MAX_STATES, description="the target's allies"
     )
@@ -269,8 +198,21 @@ class Allies(Strict):
     counter_lobbying: Lobbying = Field(default_factory=lambda: Lobbying(budget=0.5))
 
 
-class StateOverride(Strict):
+#: Why some numbers take no distribution (``Levered.point_only``).
+STRUCTURAL = (
+    "it shapes the compiled deliberation and vote passes (who is present, who moves with whom "
+    "and how far), which take one value for all the runs of a block"
+)
+FITTED = (
+    "it is the vote model's own parameter, fitted by the calibration, whose uncertainty every "
+    "run draws already (calibration.uncertainty)"
+)
+
+
+class StateOverride(Levered):
     """Per-state parameters; any left out come from the calibration and behaviour defaults."""
+
+    point_only: ClassVar[dict[str, str]] = {"receptiveness": STRUCTURAL, "absence": STRUCTURAL}
 
     position: float | None = Field(
         None, ge=-LATENT, le=LATENT, description="ideal point on the human-rights dimension"
@@ -296,8 +238,19 @@ class Actors(Strict):
 # --------------------------------------------------------------------------------------------
 # Behaviour and simulation
 # --------------------------------------------------------------------------------------------
-class Behaviour(Strict):
+class Behaviour(Levered):
     """Global parameters of how states decide. A calibration file replaces the fitted ones."""
+
+    point_only: ClassVar[dict[str, str]] = {
+        "abstention_band": FITTED,
+        "vote_noise": FITTED,
+        "habit": FITTED,
+        "receptiveness": STRUCTURAL,
+        "absence": STRUCTURAL,
+        "bloc_pull": STRUCTURAL,
+        "regional_weight": STRUCTURAL,
+        "bloc_weight": STRUCTURAL,
+    }
 
     intercept: float = Field(
         0.0, ge=-LATENT, le=LATENT, description="support of a state at position 0"
@@ -449,6 +402,11 @@ class Scenario(Strict):
     world: str | World = Field(..., description="path of a world file (relative to this file)")
     calibration: str | Calibration | None = Field(
         None, description="path of a calibration file (relative to this file)"
+    )
+    levers: str | LeversFile | None = Field(
+        None,
+        description="path of a levers file (relative to this file): distributions of levers, "
+        "fitted on past episodes, that a number may name as {lever: NAME}",
     )
     resolution: Resolution
     procedure: Procedure = Field(default_factory=Procedure)

@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 
 from unsim.fields import MAX_ROUND, Strict
 from unsim.strategies.context import BoolArray, FloatArray, StrategyContext
+from unsim.uncertainty import Levered
 
 __all__ = ["Adaptive", "BoolArray", "FloatArray", "Schedule", "Strategy", "instance_keys"]
 
@@ -44,7 +45,7 @@ class Schedule(Strict):
         return round_ >= self.start and (self.end is None or round_ <= self.end)
 
 
-class Adaptive(Strict):
+class Adaptive(Levered):
     """A policy: act only in replicates where the condition holds at the start of the round."""
 
     expected_yes_share_above: float | None = Field(
@@ -59,10 +60,16 @@ class Adaptive(Strict):
     )
 
 
-class Strategy(Strict):
+class Strategy(Levered):
     """Base class of response strategies. A subclass sets ``type: Literal["name"] = "name"``,
     lists the ``events`` it records, implements ``apply`` (and any other hook it needs) and is
-    registered with ``@register``."""
+    registered with ``@register``.
+
+    A number parameter (a ``float`` field) may be given as a distribution in a scenario: the
+    engine then draws it once per run, and the strategy's hooks see it as an array over
+    replicates instead of a number (write them with NumPy operations, as ``intensity * active``,
+    not ``if intensity:``). A subclass lists in ``point_only`` the parameters that must stay
+    numbers, with the reason."""
 
     #: The events the strategy records (``ctx.event``); each is an outcome of every run.
     events: ClassVar[tuple[str, ...]] = ()

@@ -97,11 +97,12 @@ class Invitation(Strategy):
             return
         genuine = ctx.memory("genuine")
         draw = ctx.draw("genuine", per_round=False)
-        genuine[new] = (draw[new] < self.credibility).astype(genuine.dtype)
+        # (the credibility may be drawn per run: an array over runs)
+        genuine[new] = (draw < self.credibility)[new].astype(genuine.dtype)
         standing = ctx.memory("standing")
         standing[new] = 1.0
         ctx.event("invitation_offered", new)
-        if self.effect:
+        if np.any(self.effect):
             coefficient = (self.effect * self.credibility) * new
             ctx.shift("icc_aversion", "undecided", coefficient, states=self._met(ctx))
 

@@ -47,10 +47,10 @@ class Base:
 
 
 def inline_files(raw: dict[str, Any], base_dir: Path) -> dict[str, Any]:
-    """Read the world and calibration files into the mapping: points validate fast and can be
-    shipped to workers that do not share this file system."""
+    """Read the world, calibration and levers files into the mapping: points validate fast and
+    can be shipped to workers that do not share this file system."""
     out = dict(raw)
-    for key in ("world", "calibration"):
+    for key in ("world", "calibration", "levers"):
         value = out.get(key)
         if isinstance(value, str):
             path = Path(value) if Path(value).is_absolute() else base_dir / value
@@ -69,7 +69,8 @@ def prepare(
         folder = Path(base_dir) if base_dir is not None else path.parent
         source = str(path)
     elif isinstance(scenario, Scenario):
-        raw = scenario.model_dump(mode="json")
+        # the values the scenario was given (a calibration fills the behaviour it leaves out)
+        raw = scenario.model_dump(mode="json", exclude_unset=True)
         folder = Path(base_dir) if base_dir is not None else Path(".")
         source = f"<scenario {scenario.name}>"
     elif isinstance(scenario, Mapping):

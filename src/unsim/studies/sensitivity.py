@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from unsim.scenario.schema import Scenario
-from unsim.studies.base import prepare
+from unsim.studies.base import Base, prepare
 from unsim.studies.designs import parse_range
 from unsim.studies.sweeps import run_points
 from unsim.studies.table import outcome_column
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAIN_OUTCOMES",
+    "distribution_range",
     "morris",
     "morris_analysis",
     "plot_sensitivity",
@@ -50,6 +51,36 @@ MAIN_OUTCOMES = ("plenary_adopted", "icc_retained", "referral_adopted")
 
 Bounds = Mapping[str, Sequence[float]]
 Model = Callable[[NDArray[np.float64]], Any]
+
+#: A parameter's range from its distribution in the scenario: its 1st to 99th percentile.
+DISTRIBUTION_RANGE = (0.01, 0.99)
+
+
+def distribution_range(scenario: Scenario, path: str) -> tuple[float, float]:
+    """The range of the parameter at ``path`` that the scenario gives as a distribution: its
+    central 98 % (``DISTRIBUTION_RANGE``). A ``ValueError`` if it gives a number there."""
+    from unsim.scenario.labels import value_at
+    from unsim.uncertainty import Uncertain
+
+    value = value_at(scenario, path)
+    if not isinstance(value, Uncertain):
+        raise ValueError(
+            f"{path}: no range given, and the scenario gives it no distribution to take one "
+            f"from (it is {value!r}); give a (low, high) range"
+        )
+    low, high = (value.dist.quantile(q) for q in DISTRIBUTION_RANGE)
+    return low, high
+
+
+def resolve_ranges(
+    scenario: Scenario, params: Mapping[str, Sequence[float] | None]
+) -> dict[str, Sequence[float]]:
+    """``params`` with each range left out (None) taken from the parameter's distribution in
+    the scenario (``distribution_range``): a drawn lever as a sensitivity input."""
+    return {
+        path: distribution_range(scenario, path) if bounds is None else bounds
+        for path, bounds in params.items()
+    }
 
 
 def _problem(bounds: Bounds) -> dict[str, Any]:
@@ -187,7 +218,7 @@ def morris_analysis(
 # On a scenario
 # --------------------------------------------------------------------------------------------
 def scenario_model(
-    scenario: str | Path | Mapping[str, Any] | Scenario,
+    scenario: str | Path | Mapping[str, Any] | Scenario | Base,
     params: Bounds,
     outcomes: Sequence[str] = MAIN_OUTCOMES,
     runs: int = 500,
@@ -204,7 +235,7 @@ def scenario_model(
     """A model for SALib: design matrix -> outcome probabilities, one sweep point per row.
 
     Parameters whose range has whole-number bounds are rounded to whole numbers."""
-    base = prepare(scenario, base_dir)
+    base = scenario if isinstance(scenario, Base) else prepare(scenario, base_dir)
     names = list(params)
     integer = [parse_range(name, b)[2] for name, b in params.items()]
     if seed is None and base.scenario.simulation.seed is None:
@@ -243,7 +274,7 @@ def scenario_model(
 
 def sobol(
     scenario: str | Path | Mapping[str, Any] | Scenario,
-    params: Bounds,
+    params: Mapping[str, Sequence[float] | None],
     outcomes: Sequence[str] = MAIN_OUTCOMES,
     n: int = 32,
     runs: int = 500,
@@ -257,13 +288,17 @@ def sobol(
     base_dir: str | Path | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Sobol indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``).
+    """Sobol indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``,
+    or ``{path: None}`` for a parameter the scenario gives as a distribution: its range is then
+    the distribution's central 98 %, ``distribution_range``).
 
     ``n * (len(params) + 2)`` sweep points of ``runs`` runs each, all on the same seed; ``out``
     and ``resume`` work as for :func:`unsim.studies.sweeps.sweep`. See :func:`sobol_analysis`
     for the table."""
+    base = prepare(scenario, base_dir)
+    params = resolve_ranges(base.scenario, params)
     model = scenario_model(
-        scenario,
+        base,
         params,
         outcomes,
         runs,
@@ -283,7 +318,7 @@ def sobol(
 
 def morris(
     scenario: str | Path | Mapping[str, Any] | Scenario,
-    params: Bounds,
+    params: Mapping[str, Sequence[float] | None],
     outcomes: Sequence[str] = MAIN_OUTCOMES,
     trajectories: int = 10,
     levels: int = 4,
@@ -298,12 +333,15 @@ def morris(
     base_dir: str | Path | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Morris indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``).
+    """Morris indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``,
+    or ``{path: None}`` for a parameter given as a distribution, as for :func:`sobol`).
 
     ``trajectories * (len(params) + 1)`` sweep points of ``runs`` runs each, on the same seed. See
     :func:`morris_analysis` for the table."""
+    base = prepare(scenario, base_dir)
+    params = resolve_ranges(base.scenario, params)
     model = scenario_model(
-        scenario,
+        base,
         params,
         outcomes,
         runs,

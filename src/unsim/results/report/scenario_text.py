@@ -13,6 +13,7 @@ from unsim.results.report.markup import esc, table
 from unsim.scenario.labels import describe, label_for, strategy_name, words
 from unsim.scenario.schema import Scenario, World
 from unsim.strategies import Strategy
+from unsim.uncertainty import Uncertain
 
 
 def world_of(scenario: Scenario) -> World:
@@ -34,6 +35,8 @@ def _names(scenario: Scenario, refs: Iterable[str]) -> str:
 
 
 def _value_text(value: Any) -> str:
+    if isinstance(value, Uncertain):
+        return f"drawn per run: {value.dist.describe()} ({value.dist.spread()})"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -158,16 +161,17 @@ def _prior_rows(scenario: Scenario) -> list[tuple[str, str, str]]:
                         rows.append(
                             (
                                 label_for(path, scenario),
-                                f"{getattr(value, sub):g}",
+                                _value_text(getattr(value, sub)),
                                 describe(path, scenario) or "",
                             )
                         )
                 continue
             path = f"{prefix}.{field}"
-            rows.append((label_for(path, scenario), f"{value:g}", info.description or ""))
+            rows.append((label_for(path, scenario), _value_text(value), info.description or ""))
     for code, override in scenario.actors.states.items():
-        for field, value in override.model_dump(exclude_defaults=True).items():
+        for field in override.model_dump(exclude_defaults=True):
             path = f"actors.states.{code}.{field}"
+            value = getattr(override, field)
             rows.append((label_for(path, scenario), _value_text(value), describe(path) or ""))
     return rows
 
@@ -206,6 +210,58 @@ def _attribution(attr: Mapping[str, Any], scenario: Scenario) -> str:
     )
 
 
+def uncertain_levers(scenario: Scenario) -> str:
+    """The numbers the scenario gives as distributions: each with its spread and evidence."""
+    from unsim.scenario.drawn import scenario_levers
+
+    levers = scenario_levers(scenario)
+    if not levers:
+        return ""
+    rows = [
+        (
+            label_for(lever.path, scenario),
+            f"{lever.value.dist.describe()}: {lever.value.dist.spread()}",
+            (lever.value.dist.source or "not given")
+            + (f" (levers file entry {lever.value.lever})" if lever.value.lever else ""),
+        )
+        for lever in levers
+    ]
+    return "\n".join(
+        [
+            "<h3>Uncertain levers</h3>",
+            "<p>These values are given as distributions: each run draws its own value, so the "
+            "intervals above include their uncertainty (each draw is a column of the run "
+            "table).</p>",
+            table(["lever", "distribution", "evidence"], rows),
+        ]
+    )
+
+
+def data_only_table(summary: Mapping[str, Any]) -> str:
+    """The forecast as given beside the data-only one (``summary["data_only"]``)."""
+    forecast = summary.get("data_only") or {}
+    rows = []
+    for r in (forecast.get("rows") or {}).values():
+        scale, unit = (1.0, "") if r.get("kind") == "votes" else (100.0, " %")
+        try:
+            cells = [scale * float(r[k]) for k in ("as_given", "data_only", "diff")]
+            ci = f"[{scale * float(r['ci_low']):+.1f}, {scale * float(r['ci_high']):+.1f}]"
+        except (KeyError, TypeError, ValueError):
+            continue
+        given, bare = (f"{c:.1f}{unit}" for c in cells[:2])
+        rows.append([str(r.get("label", "")), given, bare, f"{cells[2]:+.1f}", ci])
+    if not rows:
+        return ""
+    return "\n".join(
+        [
+            f"<p>The forecast as given beside the calibration's alone (every stated assumption "
+            f"removed), paired on {int(forecast.get('runs', 0)):,} runs; the difference is as "
+            "given minus data only, with its 95 % interval over runs.</p>",
+            table(["", "as given", "data only", "difference", "interval"], rows, range(1, 5)),
+        ]
+    )
+
+
 def data_and_assumptions(scenario: Scenario, summary: Mapping[str, Any]) -> str:
     world = world_of(scenario)
     parts = ["<h2>What is data and what is assumption</h2>", "<h3>Data</h3>", "<ul>"]
@@ -231,6 +287,7 @@ def data_and_assumptions(scenario: Scenario, summary: Mapping[str, Any]) -> str:
     attribution = summary.get("attribution")
     if attribution:
         parts.append(_attribution(attribution, scenario))
+        parts.append(data_only_table(summary))
     else:
         parts.append(
             "<p>These values are stated priors of the scenario, not estimated from past votes "
@@ -238,4 +295,5 @@ def data_and_assumptions(scenario: Scenario, summary: Mapping[str, Any]) -> str:
             "much the answer depends on them.</p>"
         )
         parts.append(table(["assumption", "value", "meaning"], _prior_rows(scenario)))
+    parts.append(uncertain_levers(scenario))
     return "\n".join(parts)
