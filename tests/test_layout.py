@@ -88,6 +88,7 @@ def test_the_package_is_laid_out_as_the_pipeline() -> None:
         "errors.py",
         "fields.py",
         "safeio.py",
+        "safetables.py",
         "data.py",
         "streams.py",
         "worker_start.py",

@@ -26,6 +26,7 @@ from unsim.safeio import FileReadError, open_regular, read_bounded, size_text
 __all__ = [
     "MAX_DATA_BYTES",
     "MAX_EXPANDED_BYTES",
+    "EmptyTableError",
     "read_csv_table",
     "read_data_bytes",
     "read_parquet_table",
@@ -36,6 +37,11 @@ MAX_DATA_BYTES = 256 * 1024 * 1024
 #: Most bytes a gzip-compressed file may decompress to, and most memory a Parquet table may take
 #: once read (the real roll-call votes decompress to 72 MB).
 MAX_EXPANDED_BYTES = 256 * 1024 * 1024
+
+
+class EmptyTableError(FileReadError):
+    """A CSV file with nothing in it, not even a header line."""
+
 
 #: Magic numbers of compressions other than gzip: such a file is refused with its name.
 _OTHER_COMPRESSIONS = {
@@ -48,26 +54,27 @@ _CHUNK = 1 << 20
 
 
 def _gunzip(path: str | Path, raw: bytes, limit: int) -> bytes:
-    """The decompressed bytes of a gzip stream, refused once they pass ``limit``."""
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(raw), mode="rb") as stream:
-            while True:
-                chunk = stream.read(_CHUNK)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > limit:
-                    raise FileReadError(
-                        path,
-                        f"decompresses to more than the limit of {size_text(limit)} (a gzip file "
-                        "that expands without bound?)",
-                    )
-                chunks.append(chunk)
-    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise FileReadError(path, f"corrupt gzip data ({reason})") from None
+    """The decompressed bytes of a gzip stream, refused once they pass ``limit``: counted first
+    without being kept (so that refusing a file that expands without bound takes no memory),
+    then decompressed."""
+    for keep in (False, True):
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw), mode="rb") as stream:
+                while chunk := stream.read(_CHUNK):
+                    total += len(chunk)
+                    if total > limit:
+                        raise FileReadError(
+                            path,
+                            f"decompresses to more than the limit of {size_text(limit)} (a gzip "
+                            "file that expands without bound?)",
+                        )
+                    if keep:
+                        chunks.append(chunk)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+            raise FileReadError(path, f"corrupt gzip data ({reason})") from None
     return b"".join(chunks)
 
 
@@ -101,7 +108,7 @@ def read_csv_table(
     try:
         return pd.read_csv(io.BytesIO(data), **kwargs)  # type: ignore[no-any-return]
     except pd.errors.EmptyDataError:
-        raise FileReadError(path, "the file is empty (no header line)") from None
+        raise EmptyTableError(path, "the file is empty (no header line)") from None
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise FileReadError(path, f"not a CSV table unsim can read ({text})") from None
