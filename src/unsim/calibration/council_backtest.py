@@ -130,10 +130,18 @@ def _codes(names: str, world: World, where: str) -> list[str]:
 
 def load_cases(data_dir: str | Path, world: World) -> list[Case]:
     """The cases with their recorded votes (ISO3 -> Y/N/A) read from the data file."""
+    from unsim.safeio import FileReadError
+    from unsim.safetables import read_csv_table
+
     path = Path(data_dir) / VOTES_FILE
-    if not path.exists():
-        raise InputError(f"{path}: not found (see README, Real data)")
-    table = pd.read_csv(path, dtype=str)
+    try:
+        table = read_csv_table(path, dtype=str)
+    except FileReadError as exc:
+        if exc.missing:
+            raise InputError(f"{path}: not found (see README, Real data)") from None
+        raise InputError(f"{path}: cannot read the Council votes: {exc.reason}") from None
+    if "date" not in table.columns:
+        raise InputError(f"{path}: no column 'date' (see README, Real data)")
     out = []
     for case in CASES:
         rows = table[table["date"] == case.date]
