@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from unsim.errors import ExitCode
+from unsim.errors import ExitCode, InputError
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -31,5 +31,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     results = Results.load(args.results)
     out = args.out if args.out is not None else Path(args.results) / "report.html"
-    print(write_report(results, out))
+    try:
+        written = write_report(results, out)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise InputError(
+            f"{args.results}: the results in it are not as unsim writes them, cannot report "
+            f"them ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
+    print(written)
     return ExitCode.OK

@@ -8,6 +8,7 @@ reproduce the run. Figures are embedded as base64 PNG; the file loads nothing fr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -258,10 +259,18 @@ def render_report(results: Results) -> str:
 
 
 def _is_report(path: Path) -> bool:
+    from unsim.safeio import FileReadError, open_regular
+
+    try:  # its head only, and only from a regular file (a FIFO there is refused, not waited on)
+        fd = open_regular(path, limit=64 << 20)
+    except FileReadError:
+        return False
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+        head = os.read(fd, 2000).decode("utf-8", errors="replace")
     except OSError:
         return False
+    finally:
+        os.close(fd)
     return f'content="{GENERATOR}"' in head
 
 
