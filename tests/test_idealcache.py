@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import pickle
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,28 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_time(
     _get(setting)
     assert setting["made"] == [1, 1]
     assert blocker.read_text() == "not a folder\n"
+
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "unsim"
+#: Ways of reading that can run code or build arbitrary objects from a file's bytes.
+UNSAFE = re.compile(
+    r"pickle\.load\(|pickle\.Unpickler|read_pickle|yaml\.load\(|yaml\.unsafe_load|"
+    r"yaml\.full_load|FullLoader|UnsafeLoader|\beval\(|\bexec\(|marshal\.loads?|shelve\.|"
+    r"allow_pickle=True"
+)
+#: The engine sends scenarios pickled to its own worker processes: process-internal bytes.
+PROCESS_INTERNAL = {"engine/blocks.py", "studies/points.py"}
+
+
+def test_no_code_from_data_on_any_read_path() -> None:
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = str(path.relative_to(SRC))
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if UNSAFE.search(code) or ("np.load(" in code and "allow_pickle=False" not in code):
+                found.append(f"{rel}:{number}: {line.strip()}")
+            if "pickle.loads(" in code and rel not in PROCESS_INTERNAL:
+                found.append(f"{rel}:{number}: {line.strip()}")
+    assert found == []
+    assert UNSAFE.search("x = pickle.load(fh)") and UNSAFE.search("yaml.load(text)")
