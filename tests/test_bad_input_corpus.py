@@ -441,6 +441,234 @@ def build_fixed(c: Corpus) -> None:
     c.add("schema", "--bogus")
     c.add("--no-such-flag")
     c.add("nonexistent-command-file.yaml")
+    add_reading_cases(c, base, good)
+
+
+# -- files unsim reads back: results and study folders, data files, flags -----------------------
+STRATEGY = "actors.target.strategies[0].intensity"
+
+
+def _summary() -> dict[str, Any]:
+    """A summary.json shaped as unsim writes it (its values made up)."""
+    share = {"label": "x", "p": 0.5, "ci_low": 0.4, "ci_high": 0.6, "n": 40}
+    quantiles = {"q05": 1.0, "q25": 2.0, "q50": 3.0, "q75": 4.0, "q95": 5.0, "mean": 3.0}
+    tally = {"held": 40, "threshold": "more yes than no", "yes": quantiles, "no": quantiles}
+    pivotal = {"stage": "plenary", "iso3": "USA", "name": "x", **share}
+    return {
+        "runs": 40,
+        "outcomes": {"plenary_adopted": dict(share), "icc_retained": dict(share)},
+        "tallies": {"plenary": tally},
+        "pivotal": [pivotal],
+        "seed": 1,
+    }
+
+
+def _folder(c: Corpus, name: str, files: dict[str, Any]) -> str:
+    """A folder of files under the inputs: text, bytes, a table, a FIFO or a link to a device."""
+    import pandas as pd
+
+    folder = c.root / "inputs" / "read" / name
+    folder.mkdir(parents=True)
+    for fname, content in files.items():
+        path = folder / fname
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, pd.DataFrame):
+            content.to_parquet(path, index=False)
+        elif content == "<fifo>":
+            os.mkfifo(path)
+        elif isinstance(content, str) and content.startswith("<link "):
+            path.symlink_to(content[6:-1])
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(
+                content if isinstance(content, str) else json.dumps(content, default=str)
+            )
+    return str(folder)
+
+
+def _gzip_bomb(size: int) -> bytes:
+    """A small gzip file that decompresses to ``size`` bytes of a CSV."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    chunk = b"0,0\n" * (1 << 18)
+    parts = [packer.compress(b"a,b\n")]
+    parts += [packer.compress(chunk) for _ in range(size // len(chunk))]
+    return b"".join([*parts, packer.flush()])
+
+
+def add_reading_cases(c: Corpus, base: str, good: str) -> None:
+    """Results and study folders unsim did not write as it writes them, data files that are
+    corrupt or expand without bound, and numeric flags out of range."""
+    import pandas as pd
+    import yaml
+
+    noseed = c.scenario("noseed", _with(base, "  seed: 20141118\n", ""))
+    # report and plot on a summary.json, a metadata.json, a per-state table of odd shapes
+    meta = {"scenario": yaml.safe_load(base), "seed": 1}
+    per_state = pd.DataFrame(
+        {"stage": ["plenary"], "iso3": ["USA"], "name": ["x"]}
+        | {k: [0.25] for k in ("p_yes", "p_no", "p_abstain", "p_absent")}
+    )
+    summaries: dict[str, Any] = {"list": [1, 2], "null": None}
+    for key, value in (("runs", "40"), ("runs", True), ("outcomes", [1]), ("pivotal", "x")):
+        summaries[f"{key}_{value}"] = {**_summary(), key: value}
+    text = _summary()
+    text["outcomes"]["plenary_adopted"]["p"] = "0.5"
+    summaries["numbers_as_text"] = text
+    missing = _summary()
+    del missing["outcomes"]["icc_retained"]["p"]
+    summaries["key_missing"] = missing
+    tallies = _summary()
+    tallies["tallies"]["plenary"] = [1, 2]
+    summaries["tallies_list"] = tallies
+    for name, summary in summaries.items():
+        files = {"summary.json": summary, "metadata.json": meta, "per_state.parquet": per_state}
+        folder = _folder(c, f"summary_{name}", files)
+        c.add("report", folder, "--out", c.out(f"report_{name}.html"))
+        c.add("plot", folder)
+    for name, files in {
+        "meta_seed_text": {"metadata.json": {**meta, "seed": "1"}},
+        "meta_fifo": {"metadata.json": "<fifo>"},
+        "meta_zero": {"metadata.json": "<link /dev/zero>"},
+        "per_state_columns": {"per_state.parquet": pd.DataFrame({"stage": ["plenary"]})},
+        "per_state_fifo": {"per_state.parquet": "<fifo>"},
+        "per_state_zero": {"per_state.parquet": "<link /dev/zero>"},
+        "per_state_corrupt": {"per_state.parquet": b"PAR1 garbage PAR1"},
+        "summary_deep": {"summary.json": "[" * 70 + "]" * 70},
+    }.items():
+        defaults = {
+            "summary.json": _summary(),
+            "metadata.json": meta,
+            "per_state.parquet": per_state,
+        }
+        folder = _folder(c, name, {**defaults, **files})
+        c.add("report", folder, "--out", c.out(f"report_{name}.html"))
+        c.add("plot", folder)
+    # study folders: metadata.json, sweep.parquet and points of odd shapes
+    table = pd.DataFrame(
+        {"point": [0, 1, 2], STRATEGY: [0.0, 0.2, 0.4], "runs": [20] * 3}
+        | {f"icc_retained_{f}": [0.2, 0.5, 0.8] for f in ("p", "ci_low", "ci_high")}
+    )
+    sweep_meta = {"kind": "sweep", "seed": 1, "params": {STRATEGY: [0.0, 0.2, 0.4]}}
+    record = {"n": 20, "outcomes": {"icc_retained": {"p": 0.5, "ci_low": 0.3, "ci_high": 0.7}}}
+    entry = {"index": 0, "key": "0" * 20, "point": {STRATEGY: 0.0}, "record": record}
+    studies: dict[str, dict[str, Any]] = {
+        "meta_garbage": {"metadata.json": "garbage{"},
+        "meta_list": {"metadata.json": [1, 2]},
+        "meta_types": {"metadata.json": {"params": 5, "labels": 3, "seed": "x"}},
+        "meta_fifo": {"metadata.json": "<fifo>"},
+        "meta_zero": {"metadata.json": "<link /dev/zero>"},
+        "meta_deep": {"metadata.json": '{"a": ' * 80 + "1" + "}" * 80},
+        "table_corrupt": {"sweep.parquet": b"PAR1 garbage PAR1"},
+        "table_empty": {"sweep.parquet": b""},
+        "table_fifo": {"sweep.parquet": "<fifo>"},
+        "table_zero": {"sweep.parquet": "<link /dev/zero>"},
+        "table_columns": {"sweep.parquet": table.drop(columns=[STRATEGY])},
+        "table_text": {"sweep.parquet": table.assign(icc_retained_p="high")},
+        "points_record_5": {"points/a.json": {"entries": [{**entry, "record": 5}]}},
+        "points_entries_5": {"points/a.json": {"entries": 5}},
+        "points_list": {"points/a.json": [1]},
+        "points_text": {"points/a.json": {"entries": [{**entry, "record": {**record, "n": "2"}}]}},
+        "points_p_2": {
+            "points/a.json": {
+                "entries": [
+                    {
+                        **entry,
+                        "record": {
+                            **record,
+                            "outcomes": {"x": {**record["outcomes"]["icc_retained"], "p": 2}},
+                        },
+                    }
+                ]
+            }
+        },
+        "points_fifo": {"points/a.json": "<fifo>"},
+        "points_zero": {"points/a.json": "<link /dev/zero>"},
+        "points_garbage": {"points/a.json": "{not json"},
+    }
+    for name, files in studies.items():
+        defaults = {
+            "metadata.json": sweep_meta,
+            "sweep.parquet": table,
+            "points/b.json": {"entries": [entry]},
+        }
+        folder = _folder(c, f"study_{name}", {**defaults, **files})
+        if not name.startswith("points_"):  # discover and plot read the metadata and the table
+            c.add("discover", folder, "--outcome", "icc_retained", "--out", c.out(f"disc_{name}"))
+            c.add("plot", folder)
+        if not name.startswith("table_"):  # resuming reads the metadata (the seed) and points
+            param = f"{STRATEGY}=0:0.4:3"
+            c.add(
+                "sweep", noseed, "--param", param, "--runs", "20", "-q", "--out", folder, "--resume"
+            )
+    # data files: corrupt gzip, one that expands without bound, other compressions
+    votes = {
+        "gzip_garbage": b"\x1f\x8b\x08\x00\x00\x00\x00\x00" + bytes(range(256)) * 16,
+        "gzip_bomb": _gzip_bomb(300 << 20),
+        "bzip2": b"BZh91AY&SY" + bytes(64),
+        "binary": bytes(range(256)) * 64,
+    }
+    for name, content in votes.items():
+        path = c.file(f"data/{name}.csv.gz", content)
+        out = c.out(f"cal_{name}.yaml")
+        c.add("calibrate", "--votes", path, "--before", "2014-01-01", "--out", out)
+    # ISO3 codes given twice in two cases
+    twice = _with(
+        base,
+        "    JPN: {support_shift: 3.0}\n",
+        "    JPN: {support_shift: 3.0}\n    jpn: {support_shift: 1.0}\n",
+    )
+    c.add("validate", c.scenario("state_twice", twice))
+    c.add("validate", good, "--set", "actors.states.jpn.support_shift=1")
+    # a link loop as a relative world or calibration path
+    special = c.root / "inputs" / "special"
+    for key, old in (("world", "world: "), ("calibration", "calibration: ")):
+        line = next(ln for ln in base.splitlines() if ln.startswith(old))
+        rel = os.path.relpath(special / "loop_a", c.root / "inputs" / "scen")
+        c.add("validate", c.scenario(f"rel_loop_{key}", base.replace(line, f"{old}{rel}")))
+    # numeric flags out of range, designs over the limit, outcomes that do not exist
+    for value in ("inf", "-inf", "nan", "0", "-1", "1e9"):
+        c.add(
+            "calibrate", f"--hr-weight={value}", "--before", "2014-01-01", "--out", c.out("hr.yaml")
+        )
+    for value in ("0", "1", "-0.1", "nan", "inf"):
+        c.add("discover", str(c.root), "--outcome", "icc_retained", f"--peel-alpha={value}")
+    for value in ("1", "3", "0", "1000"):
+        c.add(
+            "sensitivity",
+            good,
+            "--method",
+            "morris",
+            "--param",
+            f"{STRATEGY}=0:1",
+            "--levels",
+            value,
+        )
+    c.add(
+        "sensitivity", good, "--param", f"{STRATEGY}=0:1", "--n", "1000000", "--out", c.out("sens")
+    )
+    grid = [
+        x
+        for p in (STRATEGY, "behaviour.icc_aversion", "behaviour.intercept")
+        for x in ("--param", f"{p}=0:1:1000")
+    ]
+    c.add("sweep", good, *grid, "--runs", "10", "--out", c.out("grid"))
+    for quiet in ((), ("-q",)):
+        c.add(
+            "sweep",
+            good,
+            "--param",
+            f"{STRATEGY}=0,1",
+            "--runs",
+            "10",
+            *quiet,
+            "--outcome",
+            "nonexistent",
+            "--out",
+            c.out("outc"),
+        )
 
 
 def _owned(folder: Path, files: dict[str, Any]) -> Path:

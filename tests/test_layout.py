@@ -89,6 +89,7 @@ def test_the_package_is_laid_out_as_the_pipeline() -> None:
         "ownership.py",
         "fields.py",
         "safeio.py",
+        "safetables.py",
         "data.py",
         "streams.py",
         "worker_start.py",

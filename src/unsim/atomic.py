@@ -120,13 +120,15 @@ def temporary_folder(out: Path, prefix: str = TMP_PREFIX) -> Path:
 
 def is_stale(folder: Path) -> bool:
     """True for an unfinished temporary folder of unsim's whose process is gone."""
+    from unsim.safeio import FileReadError, read_json
+
     try:
         info = folder.lstat()
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
             return False
-        mark = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        mark = read_json(folder / MARKER, limit=4096)  # a FIFO there is refused, not waited on
         pid, host, created = int(mark["pid"]), str(mark["host"]), float(mark["created"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, FileReadError):
         return False  # no marker of ours: not ours to delete
     if host == socket.gethostname():
         if pid == os.getpid():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -93,18 +94,19 @@ def resolve_data_file(path: str | Path | None, name: str, near: str | Path | Non
     return default_data_dir() / name
 
 
-def _read_csv(
-    path: str | Path, required: Iterable[str], what: str, **kwargs: object
-) -> pd.DataFrame:
+def _read_csv(path: str | Path, required: Iterable[str], what: str, **kwargs: Any) -> pd.DataFrame:
+    """A data file (CSV, plain or gzip-compressed) read within the limits of
+    :mod:`unsim.safetables`, with the columns it needs."""
+    from unsim.safeio import FileReadError
+    from unsim.safetables import read_csv_table
+
     path = Path(path)
-    if not path.exists():
-        raise DataNotFoundError(f"{path}: {what} file not found")
     try:
-        df = pd.read_csv(path, **kwargs)  # type: ignore[call-overload]
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, EOFError) as exc:
-        raise InputError(f"{path}: cannot read the {what} file as CSV: {exc}") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the {what} file is empty") from None
+        df = read_csv_table(path, **kwargs)
+    except FileReadError as exc:
+        if exc.missing:
+            raise DataNotFoundError(f"{path}: {what} file not found") from None
+        raise InputError(f"{path}: cannot read the {what} file: {exc.reason}") from None
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(

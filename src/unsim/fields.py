@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 from unsim.errors import did_you_mean
@@ -44,9 +44,30 @@ MAX_SEED = 2**64 - 1
 
 class Strict(BaseModel):
     """A part of a scenario file: unknown keys are errors, values are frozen, and NaN and +-inf
-    are refused (a NaN cost of the ICC language silently turned every comparison false)."""
+    are refused (a NaN cost of the ICC language silently turned every comparison false). A
+    mapping of ``states`` keyed by ISO3 codes names each state once, whatever the case (with
+    ``JPN`` and ``jpn`` both given, the last would silently win)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _each_state_once(cls, data: Any) -> Any:
+        states = data.get("states") if isinstance(data, dict) else None
+        if isinstance(states, dict):
+            seen: dict[str, str] = {}
+            for key in states:
+                code = key.strip().upper() if isinstance(key, str) else None
+                if code is not None and code in seen:
+                    raise PydanticCustomError(
+                        "state_twice",
+                        "'{first}' and '{again}' name the same state (ISO3 codes are read in "
+                        "upper case); give {code} once",
+                        {"first": seen[code], "again": key, "code": code},
+                    )
+                if code is not None:
+                    seen[code] = key
+        return data
 
 
 def _world(info: ValidationInfo) -> Any:

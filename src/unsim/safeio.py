@@ -1,15 +1,18 @@
 """Reading input files within bounds: regular files only, a size limit, YAML without surprises.
 
-Every file unsim reads on a user's behalf (scenario, world, calibration, a results folder's JSON)
-goes through :func:`read_bounded`: a FIFO, a device (``/dev/zero``), a folder or a file larger than
-the limit is refused with a message naming it, before anything is read without bound. YAML goes
-through :func:`load_yaml`: a key given twice in one mapping is an error naming both lines, nesting
-is limited in depth, and aliases cannot expand a small file into a huge value.
+Every file unsim reads on a user's behalf (scenario, world, calibration, a results or study
+folder's JSON) goes through :func:`read_bounded`: a FIFO, a device (``/dev/zero``), a folder or a
+file larger than the limit is refused with a message naming it, before anything is read without
+bound. YAML goes through :func:`load_yaml`: a key given twice in one mapping is an error naming
+both lines, nesting is limited in depth, and aliases cannot expand a small file into a huge value.
+JSON goes through :func:`read_json` (the same file checks, nesting limited in depth). Tables (CSV,
+gzip-compressed CSV, Parquet) are read by :mod:`unsim.safetables`.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 from pathlib import Path
@@ -38,15 +41,21 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_YAML_DEPTH = 64
 #: Most values a YAML document may stand for once its aliases are expanded.
 MAX_YAML_NODES = 100_000
+#: Deepest nesting of objects and arrays in a JSON file.
+MAX_JSON_DEPTH = 64
 
 __all__ = [
     "MAX_FILE_BYTES",
+    "MAX_JSON_DEPTH",
     "MAX_YAML_DEPTH",
     "MAX_YAML_NODES",
     "FileReadError",
     "YamlLimitError",
+    "load_json",
     "load_yaml",
+    "open_regular",
     "read_bounded",
+    "read_json",
 ]
 
 
@@ -71,7 +80,7 @@ class YamlLimitError(yaml.YAMLError):
         super().__init__(message)
 
 
-def _size_text(n: int) -> str:
+def size_text(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
@@ -88,8 +97,9 @@ def _os_reason(exc: OSError) -> str:
     return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
-def read_bounded(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes; :class:`FileReadError` otherwise.
+def open_regular(path: str | Path, limit: int = MAX_FILE_BYTES) -> int:
+    """A read-only descriptor of a regular file of at most ``limit`` bytes (the caller closes
+    it); :class:`FileReadError` otherwise.
 
     FIFOs, sockets and devices are refused without being opened for a blocking read (a FIFO
     with no writer would wait forever; ``/dev/zero`` never ends)."""
@@ -107,18 +117,29 @@ def read_bounded(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
         )
     if info.st_size > limit:
         raise FileReadError(
-            path, f"file too large ({_size_text(info.st_size)}; the limit is {_size_text(limit)})"
+            path, f"file too large ({size_text(info.st_size)}; the limit is {size_text(limit)})"
         )
     try:
         # O_NONBLOCK: should the path have become a FIFO since the check, open does not wait
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise FileReadError(path, _os_reason(exc), missing=exc.errno == errno.ENOENT) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+        os.close(fd)
+        raise FileReadError(
+            path, "changed while being opened (no longer a regular file of the size allowed)"
+        )
+    return fd
+
+
+def read_bounded(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; :class:`FileReadError` otherwise
+    (see :func:`open_regular`)."""
+    fd = open_regular(path, limit)
+    chunks: list[bytes] = []
+    total = 0
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise FileReadError(path, "not a regular file; only regular files are read")
-        chunks: list[bytes] = []
-        total = 0
         while True:
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
             if not chunk:
@@ -127,13 +148,60 @@ def read_bounded(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
             total += len(chunk)
             if total > limit:
                 raise FileReadError(
-                    path, f"file too large (more than the limit of {_size_text(limit)})"
+                    path, f"file too large (more than the limit of {size_text(limit)})"
                 )
     except OSError as exc:
         raise FileReadError(path, _os_reason(exc)) from None
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def _json_depth(value: Any) -> int:
+    """How deeply objects and arrays nest in a parsed JSON value (without recursion)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def load_json(raw: bytes | str) -> Any:
+    """Parse JSON text nested at most :data:`MAX_JSON_DEPTH` levels deep; :class:`ValueError`
+    (with a short reason) otherwise."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ValueError(f"not valid JSON ({exc.msg} at {where})") from None
+    if _json_depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def read_json(path: str | Path, limit: int = MAX_FILE_BYTES) -> Any:
+    """The JSON value of a regular file of at most ``limit`` bytes, nested at most
+    :data:`MAX_JSON_DEPTH` levels deep; :class:`FileReadError` otherwise (``missing`` set when
+    the file does not exist)."""
+    raw = read_bounded(path, limit)
+    try:
+        return load_json(raw)
+    except ValueError as exc:
+        raise FileReadError(path, str(exc)) from None
 
 
 class _NoDuplicates(SafeConstructor):

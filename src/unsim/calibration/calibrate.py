@@ -48,11 +48,12 @@ class RecordedVotes:
 
 
 def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """The SHA-256 of a data file's bytes as on disk (a regular file within the size limit of
+    data files)."""
+    from unsim.safeio import read_bounded
+    from unsim.safetables import MAX_DATA_BYTES
+
+    return hashlib.sha256(read_bounded(path, MAX_DATA_BYTES)).hexdigest()
 
 
 def recorded_votes(

@@ -10,11 +10,7 @@ the global ``behaviour`` and the fit's ``uncertainty`` that the engine draws per
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
-import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +20,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from unsim import __version__
-from unsim.atomic import write_atomically
-from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints, estimate_ideal_points
+from unsim.calibration.idealcache import cached_ideal_points
+from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints
 from unsim.calibration.series import (
     COMPARABLE,
     SeriesRollCalls,
@@ -67,50 +63,6 @@ BORROW_BELOW = 2
 LENDER_MIN_VOTES = 3
 #: Votes in the window a series needs to choose its states' offsets itself (else borrowed).
 OWN_OFFSETS_MIN_VOTES = 3
-CACHE_ENV = "UNSIM_CACHE_DIR"
-_CACHE_VERSION = 1
-
-
-def _cache_dir() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "unsim" / "idealpoints"
-
-
-def cached_ideal_points(
-    votes: pd.DataFrame,
-    before: dt.date | str,
-    members: pd.DataFrame,
-    config: IdealPointConfig | None = None,
-    seed: int = 0,
-) -> IdealPoints:
-    """:func:`estimate_ideal_points`, kept on disk per cut date, settings and window data
-    (``$UNSIM_CACHE_DIR``, else ``~/.cache/unsim/idealpoints``): a time split that comes back to
-    the same cut dates does not estimate them again."""
-    cfg = config or IdealPointConfig()
-    cut = pd.Timestamp(before)
-    window = votes[votes["date"].notna() & (votes["date"] < cut)]
-    last = int(window["session"].max()) if len(window) else 0
-    window = window[window["session"] > last - cfg.sessions]
-    digest = hashlib.sha256()
-    digest.update(repr((_CACHE_VERSION, str(cut.date()), cfg.as_dict(), seed)).encode())
-    digest.update(pd.util.hash_pandas_object(window[["rcid", "ccode", "vote"]], index=False).values)
-    digest.update(members[["iso3", "cow"]].to_csv(index=False).encode())
-    path = _cache_dir() / f"{digest.hexdigest()[:32]}.pkl"
-    if path.exists():
-        try:
-            with path.open("rb") as fh:
-                cached = pickle.load(fh)
-            if isinstance(cached, IdealPoints):
-                return cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass
-    ideal = estimate_ideal_points(votes, cut.date(), members, cfg, seed=seed)
-    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-        write_atomically(path, lambda tmp: Path(tmp).write_bytes(pickle.dumps(ideal)))
-    return ideal
 
 
 def series_votes(votes: pd.DataFrame, members: pd.DataFrame, found: pd.DataFrame) -> SeriesVotes:

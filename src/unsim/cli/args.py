@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 #: Most runs of one scenario (the scenario schema's ``simulation.runs`` bound).
@@ -65,15 +66,44 @@ def workers(text: str) -> int:
     return integer_between(text, 1, max_workers())
 
 
-def seconds(text: str) -> float:
-    """A time-out in seconds, more than 0 and at most an hour."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {_short(text)!r}") from None
-    if not math.isfinite(value) or not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 3600, got {text!r}")
-    return value
+def number_between(
+    least: float, most: float, *, above: bool = False, below: bool = False
+) -> Callable[[str], float]:
+    """An argparse type: a finite number from ``least`` to ``most`` (more than ``least`` with
+    ``above``, less than ``most`` with ``below``). NaN, infinities and numbers out of the range
+    are refused with the range in the message."""
+    low = f"more than {least:g}" if above else f"at least {least:g}"
+    high = f"less than {most:g}" if below else f"at most {most:g}"
+
+    def number(text: str) -> float:
+        try:
+            value = float(text) if len(text) <= 40 else math.nan
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(
+                f"expected a finite number ({low} and {high}), got {_short(text)!r}"
+            )
+        if value < least or value > most or (above and value == least) or (below and value == most):
+            raise argparse.ArgumentTypeError(f"must be {low} and {high}, got {_short(text)}")
+        return value
+
+    number.__name__ = "number"
+    return number
+
+
+def count_between(least: int, most: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``least`` to ``most``."""
+
+    def count(text: str) -> int:
+        return integer_between(text, least, most)
+
+    count.__name__ = "count"
+    return count
+
+
+#: A time-out in seconds: more than 0 and at most an hour.
+seconds = number_between(0, 3600, above=True)
 
 
 def iso_date(text: str) -> dt.date:

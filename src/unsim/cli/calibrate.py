@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from unsim.cli.args import count_between, number_between
 from unsim.cli.args import input_file as _input
 from unsim.cli.args import iso_date as _date
 from unsim.cli.args import positive as _positive
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
-from unsim.cli.args import whole_number as _count
 from unsim.cli.args import workers as _workers
 from unsim.cli.outputs import data_inputs, scenario_inputs
 from unsim.errors import ExitCode, InputError
@@ -27,6 +27,10 @@ from unsim.ownership import check_output, json_text, write_text_output
 __all__ = ["add_backtest_parser", "add_calibrate_parser", "cmd_backtest", "cmd_calibrate"]
 
 SubParsers = Any  # argparse._SubParsersAction (private type)
+#: Largest weight of a human-rights roll call in the ideal-point estimate (others weigh 1).
+MAX_HR_WEIGHT = 1000.0
+#: The years a time split may name (the roll calls start in 1946).
+YEARS = (1946, 2100)
 
 
 def _dims(text: str) -> int:
@@ -59,10 +63,17 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--votes", type=_input, help="roll-call votes (.csv.gz; default: in --data)")
     p.add_argument("--members", type=_input, help="member states CSV (default: next to the votes)")
     p.add_argument("--roll-calls", type=_input, help="roll calls CSV (default: next to the votes)")
-    p.add_argument("--seed", type=_count, default=0, help="seed of the ideal-point start")
-    p.add_argument("--sessions", type=_positive, default=10, help="sessions in the window")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the ideal-point start")
+    p.add_argument(
+        "--sessions", type=count_between(1, 200), default=10, help="sessions in the window"
+    )
     p.add_argument("--dims", type=_dims, default=2, help="ideal-point dimensions (1 or 2)")
-    p.add_argument("--hr-weight", type=float, default=2.0, help="weight of human-rights votes")
+    p.add_argument(
+        "--hr-weight",
+        type=number_between(0, MAX_HR_WEIGHT, above=True),
+        default=2.0,
+        help=f"weight of human-rights votes (more than 0, at most {MAX_HR_WEIGHT:g}; default 2)",
+    )
     p.add_argument("--name", help="calibration name (default: the output file's stem)")
     p.set_defaults(handler=cmd_calibrate)
     return p
@@ -127,8 +138,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         resolve_data_file,
     )
 
-    if not args.hr_weight > 0:
-        raise InputError(f"--hr-weight must be positive, got {args.hr_weight}")
     votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
     members_path = resolve_data_file(args.members, MEMBERS_FILE, near=votes_path)
     roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
@@ -228,6 +237,8 @@ def _years(text: str) -> range:
         raise InputError(f"--years: expected YEAR or FIRST-LAST, got {text!r}") from None
     if b < a:
         raise InputError(f"--years: {b} is before {a}")
+    if a < YEARS[0] or b > YEARS[1]:
+        raise InputError(f"--years: years from {YEARS[0]} to {YEARS[1]}; got {text!r}")
     return range(a, b + 1)
 
 

@@ -68,17 +68,17 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from unsim.studies.plots import folder_kind, plot_folder
 
     folder = Path(args.results)
-    if folder_kind(folder) != "results":  # a sweep, sensitivity or discovery
-        for p in plot_folder(folder):
-            print(p)
-        return ExitCode.OK
-    if folder.is_dir():  # a figure unsim did not draw is refused before any is redrawn
+    study = folder_kind(folder) != "results"  # a sweep, sensitivity or discovery
+    if not study and folder.is_dir():  # a figure unsim did not draw is refused before any is drawn
         for name in FIGURES:
             check_output(folder / name, "png", inputs=results_inputs(folder))
-    results = Results.load(folder)
+    results = None if study else Results.load(folder)
     with output_errors(folder):
         try:
-            written = save_standard_plots(results, folder)
+            if results is None:
+                written = plot_folder(folder)
+            else:
+                written = save_standard_plots(results, folder)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise InputError(
                 f"{folder}: the results in it are not as unsim writes them, cannot draw them "

@@ -16,20 +16,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from unsim.cli.args import positive as _positive
+from unsim.cli.args import count_between, number_between
 from unsim.errors import InputError
 
 __all__ = ["add_discover_parser", "cmd_discover"]
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1; got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1; got {text!r}")
-    return value
 
 
 def add_discover_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
@@ -43,18 +33,26 @@ def add_discover_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     p.add_argument("--outcome", required=True, help="outcome, e.g. icc_retained, referral_tabled")
     p.add_argument(
         "--threshold",
-        type=_fraction,
+        type=number_between(0, 1),
         default=0.5,
         help="a point is a case when P(outcome) is at least this (default 0.5)",
     )
     p.add_argument("--below", action="store_true", help="cases: P(outcome) below --threshold")
     p.add_argument(
-        "--density", type=_fraction, default=0.8, help="density a box should reach (default 0.8)"
+        "--density",
+        type=number_between(0, 1),
+        default=0.8,
+        help="density a box should reach, from 0 to 1 (default 0.8)",
     )
     p.add_argument(
-        "--peel-alpha", type=_fraction, default=0.05, help="share peeled per step (default 0.05)"
+        "--peel-alpha",
+        type=number_between(0, 1, above=True, below=True),
+        default=0.05,
+        help="share peeled per step, more than 0 and less than 1 (default 0.05)",
     )
-    p.add_argument("--boxes", type=_positive, default=1, help="boxes to look for (default 1)")
+    p.add_argument(
+        "--boxes", type=count_between(1, 100), default=1, help="boxes to look for (default 1)"
+    )
     p.add_argument("--out", type=Path, help="output folder (must be new or empty)")
     p.add_argument("--no-plots", action="store_true", help="do not draw discovery.png")
     p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")

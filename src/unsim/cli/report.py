@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from unsim.errors import ExitCode
+from unsim.errors import ExitCode, InputError
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,5 +35,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     inputs = results_inputs(args.results)
     check_output(out, "html", inputs=inputs)  # before the results are read
     results = Results.load(args.results)
-    print(write_report(results, out, inputs=inputs))
+    try:
+        written = write_report(results, out, inputs=inputs)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise InputError(
+            f"{args.results}: the results in it are not as unsim writes them, cannot report "
+            f"them ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
+    print(written)
     return ExitCode.OK

@@ -26,8 +26,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from unsim.cli.args import add_parallel_arguments
-from unsim.cli.args import positive as _positive
+from unsim.cli.args import add_parallel_arguments, integer_between
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
 from unsim.errors import InputError
@@ -44,6 +43,30 @@ FILES = (
     "sensitivity.json",
     "indices.png",
 )
+
+
+#: Most levels of a Morris grid.
+MAX_LEVELS = 100
+
+
+def _levels(text: str) -> int:
+    """Morris grid levels: an even number (with an odd one the elementary effects are
+    biased), 2 to :data:`MAX_LEVELS`."""
+    value = integer_between(text, 2, MAX_LEVELS)
+    if value % 2:
+        raise argparse.ArgumentTypeError(
+            f"must be an even number (with an odd one Morris's elementary effects are biased), "
+            f"got {value}"
+        )
+    return value
+
+
+def _base_sample(text: str) -> int:
+    """Sobol's base sample or Morris's trajectories: 1 to the most points of a design (the
+    design's own size is checked once the parameters are known)."""
+    from unsim.studies.designs import MAX_POINTS
+
+    return integer_between(text, 1, MAX_POINTS)
 
 
 def parse_range_param(text: str) -> tuple[str, tuple[float, float] | None]:
@@ -92,12 +115,17 @@ def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.A
     )
     p.add_argument(
         "--n",
-        type=_positive,
+        type=_base_sample,
         default=64,
         help="Sobol: base sample (a power of two; points = N x (parameters + 2)); "
         "Morris: trajectories (points = N x (parameters + 1)). Default 64",
     )
-    p.add_argument("--levels", type=_positive, default=4, help="Morris grid levels (default 4)")
+    p.add_argument(
+        "--levels",
+        type=_levels,
+        default=4,
+        help=f"Morris grid levels, an even number from 2 to {MAX_LEVELS} (default 4)",
+    )
     p.add_argument("--runs", type=_runs, default=500, help="runs per point (default 500)")
     p.add_argument("--seed", type=_seed, help="master seed shared by every point")
     add_parallel_arguments(p, "the points", dask=False)

@@ -142,17 +142,53 @@ def _format(table: Any, outcomes: list[str]) -> str:
     return shown.to_string(index=False)
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from unsim.engine import DaskExecutor
-    from unsim.studies.base import choose_seed, prepare
-    from unsim.studies.sweeps import sweep
+def _params(args: argparse.Namespace) -> dict[str, list[Any]]:
+    """The ``--param`` values by path; a grid of more points than a design may have is
+    refused as the values are read (before any point is made)."""
+    from unsim.studies.designs import check_design_size
 
     params: dict[str, list[Any]] = {}
+    points = 1
     for text in args.params:
         path, values = parse_param(text)
         if path in params:
             raise InputError(f"--param {path} given twice")
         params[path] = values
+        points *= len(values)
+        if not args.lhs:
+            counts = " x ".join(str(len(v)) for v in params.values())
+            try:
+                check_design_size(points, f"--param {path}: the grid of {counts} values")
+            except ValueError as err:
+                raise InputError(str(err)) from None
+    return params
+
+
+def shown_outcomes(given: list[str] | None, scenario: Any) -> list[str]:
+    """The outcomes to print: those given (an ``--outcome`` the sweep's table will not have is
+    refused, naming those it will), else the defaults that apply to the scenario."""
+    from unsim.errors import did_you_mean
+    from unsim.studies.table import sweep_outcomes
+
+    known = sweep_outcomes(scenario)
+    if not given:
+        return [name for name in DEFAULT_OUTCOMES if name in known]
+    for name in given:
+        if name not in known:
+            hint = did_you_mean(name, known)
+            raise InputError(
+                f"--outcome {name!r}: unknown outcome; allowed: {', '.join(known)}"
+                + (f"; did you mean {hint!r}?" if hint else "")
+            )
+    return list(given)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from unsim.engine import DaskExecutor
+    from unsim.studies.base import choose_seed, prepare
+    from unsim.studies.sweeps import sweep
+
+    params = _params(args)
     if args.resume and args.out is None:
         raise InputError("--resume needs --out (the folder of the sweep to resume)")
     base = prepare(args.scenario, None)
@@ -160,6 +196,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError(
             f"{args.scenario}: no --param given and the scenario declares no sweep section"
         )
+    outcomes = shown_outcomes(args.outcomes, base.scenario)
     seed = choose_seed(base, args.seed, args.out if args.resume else None)
     out = args.out
     if out is None:
@@ -190,6 +227,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 0
     runs = int(table["runs"].iloc[0]) if len(table) else 0
     print(f"sweep of {base.scenario.name}: {len(table)} points x {runs} runs, seed {seed}")
-    print(_format(table, list(args.outcomes or DEFAULT_OUTCOMES)))
+    print(_format(table, outcomes))
     print(f"\nresults: {out}")
     return 0

@@ -110,9 +110,7 @@ def vote_cases(
             continue
         if vote.members == "data_file":
             if table is None:
-                if not path.exists():
-                    raise InputError(f"{path}: not found (see README, Real data)")
-                table = pd.read_csv(path, dtype=str)
+                table = _read_votes(path)
             votes = _from_data_file(vote, table, world, path)
         else:
             votes = vote.members.letters()  # type: ignore[union-attr]
@@ -139,3 +137,16 @@ def vote_cases(
 def scored(cases: list[VoteCase]) -> list[VoteCase]:
     """The cases that are fitted and scored (context votes left out)."""
     return [c for c in cases if not c.context]
+
+
+def _read_votes(path: Path) -> pd.DataFrame:
+    """The data file of the Council's referral votes, read within unsim's limits."""
+    from unsim.safeio import FileReadError
+    from unsim.safetables import read_csv_table
+
+    try:
+        return read_csv_table(path, dtype=str)
+    except FileReadError as exc:
+        if exc.missing:
+            raise InputError(f"{path}: not found (see README, Real data)") from None
+        raise InputError(f"{path}: cannot read the Council votes: {exc.reason}") from None

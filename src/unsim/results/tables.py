@@ -3,10 +3,9 @@ as a folder atomically."""
 
 from __future__ import annotations
 
-import json
 import math
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from unsim.results.output import (
     probe_output_folder,
     staging_folder,
 )
+from unsim.results.saved import SavedSummary, check_columns, check_shape, read_mapping
 from unsim.results.summary import build_per_state, build_summary, threshold_text
 from unsim.scenario.schema import Scenario
 
@@ -159,26 +159,18 @@ class Results:
             ) from None
         if not stat.S_ISDIR(info.st_mode):
             raise InputError(f"{folder}: not a folder; give a results folder that unsim wrote")
-        summary = _read_json(folder / "summary.json")
-        metadata = _read_json(folder / "metadata.json")
+        summary = read_mapping(folder / "summary.json", "a results folder")
+        metadata = read_mapping(folder / "metadata.json", "a results folder")
         for doc in (summary, metadata):  # unsim's mark (the next save writes its own)
-            if isinstance(doc, dict):
-                doc.pop(JSON_KEY, None)
-        for name, doc, keys in (
-            ("summary.json", summary, ("runs", "outcomes")),
-            ("metadata.json", metadata, ("scenario", "seed")),
-        ):
-            if not isinstance(doc, dict) or any(k not in doc for k in keys):
-                raise InputError(
-                    f"{folder / name}: not as unsim writes it (expected a mapping with "
-                    f"{', '.join(keys)})"
-                )
-        if not isinstance(summary["outcomes"], dict) or not isinstance(
-            summary.get("tallies", {}), dict
-        ):
-            raise InputError(f"{folder / 'summary.json'}: outcomes and tallies must be mappings")
+            doc.pop(JSON_KEY, None)
+        check_shape(SavedSummary, summary, folder / "summary.json")
+        if any(k not in metadata for k in ("scenario", "seed")):
+            raise InputError(
+                f"{folder / 'metadata.json'}: not as unsim writes it (expected a mapping with "
+                "scenario, seed)"
+            )
 
-        per_state = _read_table(folder, "per_state")
+        per_state = _read_table(folder, "per_state", PER_STATE_COLUMNS, PER_STATE_COLUMNS[2:])
         if per_state is None:
             raise InputError(f"{folder}: per_state table missing")
         from unsim.scenario.loader import scenario_from_dict
@@ -186,10 +178,12 @@ class Results:
         if not isinstance(metadata["scenario"], dict):
             raise InputError(f"{folder / 'metadata.json'}: scenario must be a mapping")
         scenario = scenario_from_dict(metadata["scenario"], source=f"{folder}/metadata.json")
-        try:
-            seed = int(metadata["seed"])
-        except (TypeError, ValueError):
-            raise InputError(f"{folder / 'metadata.json'}: seed must be a whole number") from None
+        seed = metadata["seed"]
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise InputError(
+                f"{folder / 'metadata.json'}: seed must be a whole number, 0 or more; "
+                f"got {seed!r:.60}"
+            )
         return cls(
             scenario=scenario,
             seed=seed,
@@ -197,44 +191,50 @@ class Results:
             per_state=per_state,
             runs=_read_table(folder, "runs"),
             metadata=metadata,
-            explain=_read_table(folder, "explain"),
+            explain=_read_table(folder, "explain", EXPLAIN_COLUMNS, ("mean", "lo", "hi")),
         )
 
 
-#: Largest run or per-state table read back by :meth:`Results.load`.
+#: Largest run table read back by :meth:`Results.load`, on disk and once read (the other tables
+#: within the limits of :mod:`unsim.safetables`).
 MAX_TABLE_BYTES = 4 << 30
+#: The columns of the per-state table that the figures and the report read.
+PER_STATE_COLUMNS = ("stage", "iso3", "p_yes", "p_no", "p_abstain", "p_absent")
+#: The columns of the stances in parts (``explain.parquet``).
+EXPLAIN_COLUMNS = ("iso3", "stage", "part", "label", "mean", "lo", "hi", "runs")
 
 
-def _read_table(folder: Path, name: str) -> pd.DataFrame | None:
-    """A results folder's table ``name`` (Parquet, else CSV), None if it has none."""
-    for ext, reader in (("parquet", pd.read_parquet), ("csv", pd.read_csv)):
+def _read_table(
+    folder: Path, name: str, columns: Sequence[str] = (), numeric: Sequence[str] = ()
+) -> pd.DataFrame | None:
+    """A results folder's table ``name`` (Parquet, else CSV), None if it has none; read within
+    bounds (:mod:`unsim.safetables`), with the ``columns`` given (``numeric`` holding
+    numbers)."""
+    from unsim.safeio import FileReadError
+    from unsim.safetables import (
+        MAX_DATA_BYTES,
+        MAX_EXPANDED_BYTES,
+        read_csv_table,
+        read_parquet_table,
+    )
+
+    big = name == "runs"
+    limit = MAX_TABLE_BYTES if big else MAX_DATA_BYTES
+    memory = MAX_TABLE_BYTES if big else MAX_EXPANDED_BYTES
+    for ext in ("parquet", "csv"):
         p = folder / f"{name}.{ext}"
-        if p.exists():
-            try:
-                if not p.is_file():
-                    raise OSError(f"{p.name} is not a regular file")
-                if p.stat().st_size > MAX_TABLE_BYTES:
-                    raise OSError(f"larger than {MAX_TABLE_BYTES >> 30} GiB")
-                frame: pd.DataFrame = reader(p)
-            except Exception as exc:  # pyarrow and pandas raise many kinds
-                raise InputError(
-                    f"{p}: cannot read the table ({one_line(exc, with_type=False)})"
-                ) from None
-            return frame
+        try:
+            if ext == "parquet":
+                table = read_parquet_table(p, limit=limit, memory=memory)
+            else:
+                table = read_csv_table(p, limit=limit, expanded=memory)
+        except FileReadError as exc:
+            if exc.missing:
+                continue
+            raise InputError(f"{p}: cannot read the table ({exc.reason})") from None
+        check_columns(table, p, columns, numeric)
+        return table
     return None
-
-
-def _read_json(path: Path) -> Any:
-    from unsim.safeio import FileReadError, read_bounded
-
-    try:
-        return json.loads(read_bounded(path))
-    except FileReadError as exc:
-        if exc.missing:
-            raise InputError(f"{path.parent}: not a results folder ({path.name} missing)") from None
-        raise InputError(f"{path}: {exc.reason}") from None
-    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deeply
-        raise InputError(f"{path}: not valid JSON ({one_line(exc, with_type=False)})") from None
 
 
 def _jsonable(obj: Any) -> Any:

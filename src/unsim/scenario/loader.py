@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import types
 import typing
@@ -205,6 +206,8 @@ def problems_from_validation(model: type[BaseModel], err: ValidationError) -> li
             problems.append(Problem(f"{path}.type", "required key is missing"))
         elif kind in ("lever_distribution", "unknown_reference"):
             problems.append(_context_problem(path, kind, ctx, value))
+        elif kind == "state_twice":  # Strict: a mapping of states naming one state twice
+            problems.append(Problem(f"{path}.states" if path else "states", str(e.get("msg"))))
         else:
             msg = e.get("msg", "invalid value")
             msg = msg.removeprefix("Value error, ")
@@ -251,10 +254,10 @@ def load_levers(path: str | Path) -> LeversFile:
 
 
 def _file_path(base: Path, value: str) -> Path | None:
-    """``value`` resolved from ``base``, or None if it cannot name a file (a NUL byte...)."""
+    """``value`` resolved from ``base`` (a link loop left to the read), None if no file name."""
     try:
         path = Path(value)
-        return path if path.is_absolute() else (base / path).resolve()
+        return path if path.is_absolute() else Path(os.path.realpath(base / path))
     except (ValueError, OSError):
         return None
 
@@ -275,7 +278,7 @@ def scenario_from_dict(
     elif isinstance(c, str):
         cpath = _file_path(base, c)
         assert cpath is not None
-        if not cpath.exists():
+        if not cpath.exists() and not cpath.is_symlink():  # a link's problem: said on reading
             problems.append(Problem("calibration", "calibration file not found", c, True))
         else:
             data["calibration"] = load_calibration(cpath)

@@ -157,14 +157,18 @@ def check_points(base: Base, points: Sequence[Mapping[str, Any]]) -> None:
 
 
 def choose_seed(base: Base, seed: int | None, resume_from: Path | None) -> int:
+    """The seed given, else the scenario's, else (resuming) the one in the folder's
+    ``metadata.json`` (read within bounds; a file there that is not as unsim writes it is an
+    error naming it), else a new one."""
     if seed is not None:
         return int(seed)
     if base.scenario.simulation.seed is not None:
         return int(base.scenario.simulation.seed)
-    if resume_from is not None:
-        try:
-            saved = json.loads((resume_from / "metadata.json").read_text(encoding="utf-8"))
-            return int(saved["seed"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+    path = resume_from / "metadata.json" if resume_from is not None else None
+    if path is not None and (path.exists() or path.is_symlink()):
+        from unsim.results.saved import SweepMeta, check_shape, read_mapping
+
+        saved = check_shape(SweepMeta, read_mapping(path, "a study folder"), path)
+        if saved.seed is not None:
+            return int(saved.seed)
     return new_master_seed()

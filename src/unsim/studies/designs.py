@@ -1,5 +1,6 @@
 """Sweep designs: a full grid over lists of values, or a Latin hypercube over ``(low, high)``
-ranges. A design is a list of points, each a mapping ``{dotted.path: value}``."""
+ranges. A design is a list of points, each a mapping ``{dotted.path: value}``, of at most
+:data:`MAX_POINTS` points (checked before any is made: :func:`check_design_size`)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,31 @@ import numpy as np
 
 from unsim.engine.rng import stream_key
 
-__all__ = ["Design", "design_points", "grid_points", "is_number", "lhs_points", "parse_range"]
+__all__ = [
+    "MAX_POINTS",
+    "Design",
+    "check_design_size",
+    "design_points",
+    "grid_points",
+    "is_number",
+    "lhs_points",
+    "parse_range",
+]
 
 Design = Literal["grid", "lhs"]
+#: Most points of a study's design: a grid's product of values, a Latin hypercube's samples,
+#: Sobol's N x (parameters + 2), Morris's trajectories x (parameters + 1).
+MAX_POINTS = 1_000_000
+
+
+def check_design_size(points: int, what: str) -> None:
+    """:class:`ValueError` saying the limit when a design of ``points`` points (``what`` says
+    how they come about) is larger than :data:`MAX_POINTS`; checked before any point is made."""
+    if points > MAX_POINTS:
+        raise ValueError(
+            f"{what} makes {points:,} points; a design has at most {MAX_POINTS:,} points "
+            "(fewer values, samples or parameters)"
+        )
 
 
 def grid_points(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -23,6 +46,8 @@ def grid_points(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     for name in names:
         if isinstance(params[name], str | bytes) or not len(params[name]):
             raise ValueError(f"{name}: expected a non-empty list of values")
+    sizes = [len(params[name]) for name in names]
+    check_design_size(math.prod(sizes), f"the grid of {' x '.join(map(str, sizes))} values")
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*params.values())]
 
 
@@ -59,6 +84,7 @@ def lhs_points(
     ``seed`` alone, so a resumed sweep draws the same points."""
     if samples < 1:
         raise ValueError("samples must be at least 1")
+    check_design_size(samples, f"a Latin hypercube of {samples:,} samples")
     ranges = {name: parse_range(name, b) for name, b in params.items()}
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream_key("sweep_lhs"),)))
     columns = {}

@@ -16,7 +16,6 @@ left out.
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import warnings
 from collections.abc import Sequence
@@ -283,43 +282,69 @@ def discovery_info(d: Discovery, source: str) -> dict[str, Any]:
 
 
 def load_discovery(folder: str | Path) -> Discovery:
-    """A saved discovery (its boxes and trajectories)."""
+    """A saved discovery (its boxes and trajectories), read within bounds and checked
+    (:mod:`unsim.results.saved`)."""
+    from unsim.results.saved import DiscoveryInfo, check_shape, read_mapping
+
     folder = Path(folder)
-    try:
-        info = json.loads((folder / "discovery.json").read_text(encoding="utf-8"))
-        traj = pd.read_csv(folder / "trajectory.csv")
-    except FileNotFoundError as exc:
-        raise InputError(f"{folder}: not a discovery folder ({exc.filename} missing)") from None
-    try:
-        lim = pd.read_csv(folder / "boxes.csv")
-    except (FileNotFoundError, pd.errors.EmptyDataError):
+    path = folder / "discovery.json"
+    info: DiscoveryInfo = check_shape(DiscoveryInfo, read_mapping(path, "a discovery folder"), path)
+    traj = _read_csv(folder / "trajectory.csv", ("box", *TRAJECTORY), ("box", *TRAJECTORY))
+    if traj is None:
+        raise InputError(f"{folder}: not a discovery folder (trajectory.csv missing)")
+    lim = _read_csv(folder / "boxes.csv", ("box", "parameter"), ("box",), empty=True)
+    if lim is None:
         lim = pd.DataFrame(columns=["box", "parameter"])
     boxes = []
-    for k, b in enumerate(info["boxes"], 1):
+    for k, b in enumerate(info.boxes, 1):
         limits = lim[lim["box"] == k].drop(columns="box").reset_index(drop=True)
         if "values" in limits:
             limits["values"] = limits["values"].map(
                 lambda v: str(v).split(";") if isinstance(v, str) else math.nan
             )
-        t = traj[traj["box"] == k][["coverage", "density", "mass", "res_dim"]]
+        t = traj[traj["box"] == k][list(TRAJECTORY)]
         boxes.append(
             Box(
                 limits=limits,
-                coverage=b["coverage"],
-                density=b["density"],
-                mass=b["mass"],
-                points=b["points"],
-                index=b["step"],
+                coverage=b.coverage,
+                density=b.density,
+                mass=b.mass,
+                points=b.points,
+                index=b.step,
                 trajectory=t.reset_index(drop=True),
             )
         )
     return Discovery(
-        outcome=info["outcome"],
-        threshold=info["threshold"],
-        below=info["below"],
-        cases=info["cases"],
-        points=info["points"],
+        outcome=info.outcome,
+        threshold=info.threshold,
+        below=info.below,
+        cases=info.cases,
+        points=info.points,
         boxes=boxes,
-        labels=info.get("labels", {}),
-        params=info.get("params", []),
+        labels=dict(info.labels),
+        params=list(info.params),
     )
+
+
+#: The columns of a peeling trajectory (``trajectory.csv``, besides ``box``).
+TRAJECTORY = ("coverage", "density", "mass", "res_dim")
+
+
+def _read_csv(
+    path: Path, columns: Sequence[str], numeric: Sequence[str], empty: bool = False
+) -> pd.DataFrame | None:
+    """A discovery folder's CSV table, within bounds and checked; None if missing, or if empty
+    and ``empty`` is allowed (a discovery with no restricted parameter writes an empty
+    ``boxes.csv``)."""
+    from unsim.results.saved import check_columns
+    from unsim.safeio import FileReadError
+    from unsim.safetables import EmptyTableError, read_csv_table
+
+    try:
+        table = read_csv_table(path)
+    except FileReadError as exc:
+        if exc.missing or (empty and isinstance(exc, EmptyTableError)):
+            return None
+        raise InputError(f"{path}: {exc.reason}") from None
+    check_columns(table, path, columns, numeric)
+    return table

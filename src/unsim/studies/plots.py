@@ -8,7 +8,6 @@ labels. Figures are drawn with Agg on a ``Figure`` (never through pyplot) and wr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,12 +69,7 @@ def plot_folder(folder: str | Path) -> list[Path]:
 
         return [save_discovery_figure(load_discovery(folder), folder / "discovery.png")]
     if kind == "sensitivity":
-        table = pd.read_parquet(folder / "indices.parquet")
-        try:
-            info = json.loads((folder / "sensitivity.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            info = {}
-        table.attrs["labels"] = info.get("labels", {})
+        table = load_indices(folder)
         return [save_sensitivity_figure(table, folder / "indices.png")]
     if kind == "sweep":
         from unsim.studies.storage import load_sweep
@@ -138,6 +132,35 @@ def save_sweep_figures(
 # --------------------------------------------------------------------------------------------
 # Sensitivity
 # --------------------------------------------------------------------------------------------
+#: The columns of a table of Sobol indices, and of Morris's.
+SOBOL_COLUMNS = ("S1", "S1_conf", "ST", "ST_conf")
+MORRIS_COLUMNS = ("mu_star", "mu_star_conf", "sigma")
+
+
+def load_indices(folder: Path) -> pd.DataFrame:
+    """A sensitivity analysis's ``indices.parquet`` with the parameters' labels from its
+    ``sensitivity.json`` (if any), both read within bounds and checked
+    (:mod:`unsim.results.saved`)."""
+    from unsim.results.saved import SweepMeta, check_columns, check_shape, read_mapping
+    from unsim.safeio import FileReadError
+    from unsim.safetables import read_parquet_table
+
+    path = folder / "indices.parquet"
+    try:
+        table = read_parquet_table(path)
+    except FileReadError as exc:
+        raise InputError(f"{path}: {exc.reason}") from None
+    kind = SOBOL_COLUMNS if "ST" in table.columns else MORRIS_COLUMNS
+    check_columns(table, path, ("outcome", "parameter", *kind), kind)
+    labels: dict[str, str] = {}
+    info_path = folder / "sensitivity.json"
+    if info_path.exists() or info_path.is_symlink():
+        info = check_shape(SweepMeta, read_mapping(info_path, "a sensitivity folder"), info_path)
+        labels = dict(info.labels or {})
+    table.attrs["labels"] = labels
+    return table
+
+
 def save_sensitivity_figure(table: pd.DataFrame, path: Path) -> Path:
     """The indices of every outcome, one panel each (``S1`` and ``ST``, or ``mu*`` and sigma),
     with their 95 % intervals."""

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from unsim.scenario.schema import Scenario
 from unsim.studies.base import Base, prepare
-from unsim.studies.designs import parse_range
+from unsim.studies.designs import check_design_size, parse_range
 from unsim.studies.sweeps import run_points
 from unsim.studies.table import outcome_column
 
@@ -137,7 +137,10 @@ def sobol_analysis(
     from SALib.sample import sobol as sobol_sample
 
     problem = _problem(bounds)
-    x = sobol_sample.sample(problem, _power_of_two(n), calc_second_order=False, seed=seed)
+    base = _power_of_two(n)
+    k = problem["num_vars"]
+    check_design_size(base * (k + 2), f"Sobol's design, N = {base:,} x ({k} parameters + 2),")
+    x = sobol_sample.sample(problem, base, calc_second_order=False, seed=seed)
     ys = _outputs(model(x), outputs)
     rows = []
     for name in ys.columns:
@@ -189,6 +192,16 @@ def morris_analysis(
     from SALib.sample import morris as morris_sample
 
     problem = _problem(bounds)
+    if trajectories < 1:
+        raise ValueError("Morris's design needs at least 1 trajectory")
+    if levels < 2 or levels % 2:
+        raise ValueError(
+            f"Morris's grid needs an even number of levels, 2 or more (got {levels}): with an "
+            "odd number the elementary effects are biased"
+        )
+    k = problem["num_vars"]
+    what = f"Morris's design, {trajectories:,} trajectories x ({k} parameters + 1),"
+    check_design_size(trajectories * (k + 1), what)
     x = morris_sample.sample(problem, trajectories, num_levels=levels, seed=seed)
     ys = _outputs(model(x), outputs)
     keys = ("mu", "mu_star", "mu_star_conf", "sigma")

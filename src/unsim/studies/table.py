@@ -4,11 +4,16 @@ its probability and 95 % interval (``<outcome>_p``, ``_ci_low``, ``_ci_high``)."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-__all__ = ["OUTCOME_FIELDS", "build_table", "outcome_column", "param_columns"]
+from unsim.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from unsim.scenario.schema import Scenario
+
+__all__ = ["OUTCOME_FIELDS", "build_table", "outcome_column", "param_columns", "sweep_outcomes"]
 
 #: The statistics a sweep table gives for each outcome, as ``<outcome>_<field>`` columns.
 OUTCOME_FIELDS = ("p", "ci_low", "ci_high")
@@ -59,4 +64,23 @@ def outcome_column(df: pd.DataFrame, outcome: str) -> str:
         if o.value is None and o.key == outcome and f"{o.name}_p" in df.columns:
             return f"{o.name}_p"
     known = sorted(c[:-2] for c in df.columns if c.endswith("_p"))
-    raise KeyError(f"unknown outcome {outcome!r}; known: {', '.join(known)}")
+    hint = did_you_mean(outcome, known)
+    raise KeyError(
+        f"unknown outcome {outcome!r}; known: {', '.join(known)}"
+        + (f"; did you mean {hint!r}?" if hint else "")
+    )
+
+
+def sweep_outcomes(scenario: Scenario) -> list[str]:
+    """The outcomes a sweep of ``scenario`` tabulates, by the names :func:`outcome_column`
+    understands: each outcome of its summary (and the run-table column it counts, when that is
+    a column of its own), and each Assembly stage's mean yes votes."""
+    from unsim.model.outcomes import outcomes_for
+    from unsim.scenario.schema import GA_STAGES, World
+
+    world = scenario.world
+    permanent = world.security_council.permanent if isinstance(world, World) else []
+    applying = outcomes_for(scenario, permanent)
+    names = [o.name for o in applying]
+    names += [o.key for o in applying if o.value is None and o.key not in names]
+    return names + [f"{stage}_yes_mean" for stage in GA_STAGES]
