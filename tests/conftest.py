@@ -6,6 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No time limit per example: speed is measured in benchmarks/, never asserted by a test (on a
+# loaded machine an example that compiles or waits for a core would fail for its time alone).
+settings.register_profile("unsim", deadline=None)
+settings.load_profile("unsim")
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
