@@ -62,6 +62,9 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--dims", type=_dims, default=2, help="ideal-point dimensions (1 or 2)")
     p.add_argument("--hr-weight", type=float, default=2.0, help="weight of human-rights votes")
     p.add_argument("--name", help="calibration name (default: the output file's stem)")
+    from unsim.cli.levers import add_calibrate_levers_flags
+
+    add_calibrate_levers_flags(p)
     p.set_defaults(handler=cmd_calibrate)
     return p
 
@@ -125,6 +128,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         resolve_data_file,
     )
 
+    if args.levers:
+        from unsim.cli.levers import cmd_calibrate_levers
+
+        return cmd_calibrate_levers(args)
     if not args.hr_weight > 0:
         raise InputError(f"--hr-weight must be positive, got {args.hr_weight}")
     votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
@@ -210,6 +217,9 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "2005, Libya 2011, Syria 2014) with SCENARIO's Council behaviour (default: "
         "scenarios/icc_referral.yaml)",
     )
+    from unsim.cli.levers import add_backtest_levers_flags
+
+    add_backtest_levers_flags(p)
     p.set_defaults(handler=cmd_backtest)
     return p
 
@@ -233,6 +243,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     if args.council:
         return _council_backtest(args)
+    if args.levers:
+        from unsim.cli.levers import cmd_backtest_levers
+
+        return cmd_backtest_levers(args)
     args.years_given = args.years is not None
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if (args.series is not None or args.json is not None) and not args.timesplit:
