@@ -20,6 +20,12 @@ from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
 from unsim.cli.args import whole_number as _count
 from unsim.cli.args import workers as _workers
+from unsim.cli.levers import (
+    add_backtest_levers_flags,
+    add_calibrate_levers_flags,
+    cmd_backtest_levers,
+    cmd_calibrate_levers,
+)
 from unsim.errors import ExitCode, InputError
 
 __all__ = ["add_backtest_parser", "add_calibrate_parser", "cmd_backtest", "cmd_calibrate"]
@@ -62,8 +68,6 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--dims", type=_dims, default=2, help="ideal-point dimensions (1 or 2)")
     p.add_argument("--hr-weight", type=float, default=2.0, help="weight of human-rights votes")
     p.add_argument("--name", help="calibration name (default: the output file's stem)")
-    from unsim.cli.levers import add_calibrate_levers_flags
-
     add_calibrate_levers_flags(p)
     p.set_defaults(handler=cmd_calibrate)
     return p
@@ -129,8 +133,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
 
     if args.levers:
-        from unsim.cli.levers import cmd_calibrate_levers
-
         return cmd_calibrate_levers(args)
     if not args.hr_weight > 0:
         raise InputError(f"--hr-weight must be positive, got {args.hr_weight}")
@@ -217,8 +219,6 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "2005, Libya 2011, Syria 2014) with SCENARIO's Council behaviour (default: "
         "scenarios/icc_referral.yaml)",
     )
-    from unsim.cli.levers import add_backtest_levers_flags
-
     add_backtest_levers_flags(p)
     p.set_defaults(handler=cmd_backtest)
     return p
@@ -244,8 +244,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.council:
         return _council_backtest(args)
     if args.levers:
-        from unsim.cli.levers import cmd_backtest_levers
-
         return cmd_backtest_levers(args)
     args.years_given = args.years is not None
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
