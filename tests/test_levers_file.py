@@ -161,3 +161,78 @@ def test_the_command_line_refuses_bad_input(tmp_path: Path, capsys: pytest.Captu
     code = main(["backtest", "--levers", "--timesplit"])
     assert code == ExitCode.INVALID_INPUT
     assert "give no SCENARIO" in capsys.readouterr().err
+
+
+def _few_episodes(tmp_path: Path) -> Path:
+    """Six episodes on two vote dates (two ideal-point estimates): one with a change."""
+    raw = yaml.safe_load((ROOT / "src/unsim/calibration/episodes.yaml").read_text("utf-8"))
+    keep = {"irn_1994", "irq_1994", "cub_1994", "irn_1995", "irq_1995", "cub_1995"}
+    raw["episodes"] = [e for e in raw["episodes"] if e["id"] in keep]
+    path = tmp_path / "few.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_calibrate_and_backtest_levers_end_to_end(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import json
+
+    episodes = _few_episodes(tmp_path)
+    out, report = tmp_path / "levers.yaml", tmp_path / "report.json"
+    code = main(
+        [
+            "calibrate",
+            "--levers",
+            "--before",
+            "2014-11-18",
+            "--out",
+            str(out),
+            "--episodes",
+            str(episodes),
+            "--data",
+            str(data_dir),
+            "--runs",
+            "256",
+            "--json",
+            str(report),
+            "--reference",
+            str(ROOT / "scenarios/icc_referral.yaml"),
+        ]
+    )
+    assert code == ExitCode.OK, capsys.readouterr().err
+    levers = load_levers(out)
+    assert sorted(levers.episodes) == sorted(e.id for e in load_episodes(episodes).episodes)
+    access = levers.levers["invitation.effect"]
+    assert access.episodes == 1 and not access.identified and access.effect_latent.mean == 0.0
+    data = json.loads(report.read_text("utf-8"))
+    assert len(data["episodes"]) == 6 and len(data["leave_one_out"]["rows"]) == 6
+    shifts = [e["shift"] for e in data["episodes"]]
+    assert all(abs(s) < 10 for s in shifts) and len(set(shifts)) == 6
+    # run again over its own file: allowed; the backtest prints every episode
+    assert (
+        main(
+            [
+                "calibrate",
+                "--levers",
+                "--before",
+                "2014-11-18",
+                "--out",
+                str(out),
+                "--episodes",
+                str(episodes),
+                "--data",
+                str(data_dir),
+                "--runs",
+                "256",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["backtest", "--levers", "--episodes", str(episodes), "--data", str(data_dir)]) == 0
+    text = capsys.readouterr().out
+    assert all(f"| {i} |" in text for i in ("irn_1994", "cub_1994", "irq_1995"))
+    assert "past episodes only" in text

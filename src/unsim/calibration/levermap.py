@@ -95,20 +95,36 @@ class Reference:
     """per lever with a parameter: x1, f(x1), k (latent units per unit), k at 2 x1"""
 
     def votes(self, delta: float | np.ndarray) -> np.ndarray:
-        """g(delta), linear beyond the grid's ends."""
-        d, g = np.asarray(self.deltas), np.asarray(self.curve)
+        """g(delta) on the stretch where it increases, linear beyond its ends."""
+        d, g = self._monotone()
         x = np.asarray(delta, dtype=np.float64)
         out = np.interp(x, d, g)
+        if len(d) < 2:
+            return out
         lo = (g[1] - g[0]) / (d[1] - d[0])
         hi = (g[-1] - g[-2]) / (d[-1] - d[-2])
         out = np.where(x < d[0], g[0] + lo * (x - d[0]), out)
         return np.where(x > d[-1], g[-1] + hi * (x - d[-1]), out)
 
+    def _monotone(self) -> tuple[np.ndarray, np.ndarray]:
+        """The grid's stretch around 0 on which g increases (at a large negative shift the
+        sponsors of the reference draft may drop its ICC language, and the yes count turns
+        back up: no level shift reaches below the turn)."""
+        d, g = np.asarray(self.deltas), np.asarray(self.curve)
+        z = int(np.argmin(np.abs(d)))
+        lo = z
+        while lo > 0 and g[lo - 1] < g[lo]:
+            lo -= 1
+        hi = z
+        while hi < len(g) - 1 and g[hi + 1] > g[hi]:
+            hi += 1
+        return d[lo : hi + 1], g[lo : hi + 1]
+
     def latent_for_votes(self, votes: float) -> float:
-        """The shift whose change of the yes tally is ``votes`` (g is increasing)."""
-        grid = np.linspace(self.deltas[0] * 3, self.deltas[-1] * 3, 4001)
-        g = self.votes(grid)
-        return float(np.interp(votes, g, grid))
+        """The shift whose change of the yes tally is ``votes`` (on the stretch where g
+        increases; a change beyond its ends maps to the end)."""
+        d, g = self._monotone()
+        return float(np.interp(votes, g, d))
 
     def votes_distribution(self, mean: float, sd: float) -> tuple[float, float]:
         """Mean and sd of g(delta) for delta normal(mean, sd) (Gauss-Hermite)."""

@@ -38,9 +38,12 @@ from unsim.calibration.metareg import MetaFit, control_bias, fit_meta
 __all__ = [
     "MIN_EPISODES",
     "EpisodeData",
+    "bias_of_controls",
     "compute_episodes",
     "decide",
+    "evaluate",
     "fit_levers",
+    "fit_table",
     "leave_one_out",
     "summarize",
 ]
@@ -139,12 +142,11 @@ def _scored(f: VoteForecast, shift: tuple[float, float]) -> dict[str, float]:
 
 
 def _episode_row(
-    item: EpisodeData, fit: MetaFit | None, applied: set[str] | None
+    item: EpisodeData, fit: MetaFit | None, applied: set[str] | None, base: dict[str, float]
 ) -> dict[str, Any]:
-    """The data-only and lever forecasts of one episode, ``fit`` made without it: every lever
-    alone, and those in ``applied`` (None: every lever) together."""
+    """The data-only (``base``) and lever forecasts of one episode, ``fit`` made without it:
+    every lever alone, and those in ``applied`` (None: every lever) together."""
     f, x = item.forecast, item.x
-    base = _scored(f, (0.0, 0.0))
     row: dict[str, Any] = {
         "id": item.episode.id,
         "series": item.episode.series,
@@ -169,12 +171,21 @@ def _episode_row(
     return row
 
 
+def data_only_scores(items: Sequence[EpisodeData]) -> dict[str, dict[str, float]]:
+    """Each episode's data-only forecast scored (by episode id)."""
+    return {i.episode.id: _scored(i.forecast, (0.0, 0.0)) for i in items}
+
+
 def leave_one_out(
-    items: Sequence[EpisodeData], past_only: bool = False, applied: set[str] | None = None
+    items: Sequence[EpisodeData],
+    past_only: bool = False,
+    applied: set[str] | None = None,
+    base: dict[str, dict[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
     """Each episode forecast with the levers estimated without it (``past_only``: from the
-    episodes dated before it alone), next to its data-only forecast; ``applied``: the levers
-    applied together (None: every lever the fit estimates)."""
+    episodes dated before it alone), next to its data-only forecast (``base``, scored here if
+    not given); ``applied``: the levers applied together (None: every lever estimated)."""
+    base = base if base is not None else data_only_scores(items)
     rows = []
     for k, item in enumerate(items):
         if past_only:
@@ -182,7 +193,7 @@ def leave_one_out(
         else:
             train = [i for j, i in enumerate(items) if j != k]
         fit = _fit_or_none(train)
-        rows.append(_episode_row(item, fit, applied))
+        rows.append(_episode_row(item, fit, applied, base[item.episode.id]))
     return rows
 
 
@@ -276,12 +287,13 @@ def evaluate(items: Sequence[EpisodeData]) -> dict[str, Any]:
     episode, the decisions, and the out-of-sample comparisons (every lever, the shipped ones,
     the shipped ones from past episodes alone)."""
     fit = fit_levers(items)
-    rows_all = leave_one_out(items)
+    base = data_only_scores(items)
+    rows_all = leave_one_out(items, base=base)
     summary_all = summarize(rows_all)
     decisions = decide(fit, summary_all)
     shipped = {n for n, d in decisions.items() if d["ships"]}
-    rows = leave_one_out(items, applied=shipped) if shipped != set(LEVERS) else rows_all
-    rows_past = leave_one_out(items, past_only=True, applied=shipped)
+    rows = leave_one_out(items, applied=shipped, base=base)
+    rows_past = leave_one_out(items, past_only=True, applied=shipped, base=base)
     bias, bias_se, controls = bias_of_controls(items)
     return {
         "fit": fit,

@@ -141,7 +141,7 @@ def write_levers(levers: LeversFile, path: str | Path, command: str) -> Path:
         "run the command again."
     )
     body = yaml.safe_dump(
-        levers.model_dump(mode="json", exclude_none=True),
+        levers.model_dump(mode="python", exclude_none=True),  # the cut as a YAML date
         sort_keys=False,
         allow_unicode=True,
         width=100,
