@@ -236,3 +236,17 @@ def test_calibrate_and_backtest_levers_end_to_end(
     text = capsys.readouterr().out
     assert all(f"| {i} |" in text for i in ("irn_1994", "cub_1994", "irq_1995"))
     assert "past episodes only" in text
+
+
+@pytest.mark.data
+def test_episodes_that_do_not_match_the_data_are_refused_before_any_fit(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    raw = yaml.safe_load(_few_episodes(tmp_path).read_text("utf-8"))
+    raw["episodes"][0]["vote"]["rcid"] = 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    code = main(["backtest", "--levers", "--episodes", str(bad), "--data", str(data_dir)])
+    assert code == ExitCode.INVALID_INPUT
+    err = capsys.readouterr().err
+    assert "episodes[0] (irn_1994).vote.rcid: not a recorded plenary vote of the IRN series" in err

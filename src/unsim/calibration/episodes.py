@@ -209,14 +209,15 @@ def check_against_data(
     roll_calls: pd.DataFrame,
     votes: pd.DataFrame | None = None,
     members: pd.DataFrame | None = None,
-    before: dt.date | str = "2014-11-18",
+    before: dt.date | str | None = "2014-11-18",
 ) -> list[Problem]:
     """Every problem found checking the episodes against the roll calls: each vote is a recorded
     vote of its series (by :func:`.series.find_series`) with that record id, date and symbol, its
-    ``previous`` is the series' vote just before it, and the vote is before the cut."""
+    ``previous`` is the series' vote just before it, and (unless ``before`` is None) the vote is
+    before the cut."""
     from unsim.calibration.series import find_series
 
-    cut = pd.Timestamp(before)
+    cut = pd.Timestamp(before) if before is not None else None
     problems: list[Problem] = []
     cache: dict[tuple[str, str | None], pd.DataFrame] = {}
     for k, e in enumerate(file.episodes):
@@ -227,7 +228,7 @@ def check_against_data(
             cache[key] = found.used.reset_index(drop=True)
         used = cache[key]
         problems += _vote_problems(where, e, used)
-        if pd.Timestamp(e.vote.date) >= cut:
+        if cut is not None and pd.Timestamp(e.vote.date) >= cut:
             problems.append(
                 Problem(f"{where}.vote.date", f"not before the cut {cut.date()}", e.vote.date, True)
             )

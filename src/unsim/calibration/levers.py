@@ -34,6 +34,7 @@ from unsim.calibration.levershift import (
     vote_forecast,
 )
 from unsim.calibration.metareg import MetaFit, control_bias, fit_meta
+from unsim.errors import InputError
 
 __all__ = [
     "MIN_EPISODES",
@@ -78,7 +79,10 @@ def _set_data(data: Any, config: Any, seed: int) -> None:
 
 def _one(e: Episode) -> tuple[VoteForecast, EpisodeShift]:
     data, config, seed = _DATA
-    f = vote_forecast(data, e.series, e.vote.rcid, e.vote.date, e.match, config, seed)
+    try:
+        f = vote_forecast(data, e.series, e.vote.rcid, e.vote.date, e.match, config, seed)
+    except InputError as err:
+        raise InputError(f"episode {e.id}: {err}") from None
     return f, episode_shift(e.id, f)
 
 
@@ -122,7 +126,10 @@ def fit_levers(items: Sequence[EpisodeData]) -> MetaFit:
     x = lever_matrix([i.episode for i in items]).to_numpy()
     y = [i.shift.shift for i in items]
     v = [i.shift.variance for i in items]
-    return fit_meta(y, v, x, list(LEVERS))
+    try:
+        return fit_meta(y, v, x, list(LEVERS))
+    except ValueError as err:
+        raise InputError(f"the levers cannot be estimated: {err}") from None
 
 
 def bias_of_controls(items: Sequence[EpisodeData]) -> tuple[float, float, int]:

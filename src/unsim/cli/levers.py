@@ -71,12 +71,16 @@ def _episode_flags(g: Any) -> None:
 
 
 def _prepare(args: argparse.Namespace, before: dt.date) -> tuple[Any, list[Any]]:
-    from unsim.calibration.episodes import load_episodes
+    from unsim.calibration.episodes import DEFAULT_EPISODES, check_against_data, load_episodes
     from unsim.calibration.levers import compute_episodes
     from unsim.calibration.validation import load_real_data
+    from unsim.errors import ScenarioError
 
     file = load_episodes(args.episodes)
     data = load_real_data(args.data)
+    problems = check_against_data(file, data.roll_calls, data.votes, data.members, before=None)
+    if problems:
+        raise ScenarioError(str(args.episodes or DEFAULT_EPISODES), problems)
     items = compute_episodes(
         file,
         data,
