@@ -250,3 +250,20 @@ def test_episodes_that_do_not_match_the_data_are_refused_before_any_fit(
     assert code == ExitCode.INVALID_INPUT
     err = capsys.readouterr().err
     assert "episodes[0] (irn_1994).vote.rcid: not a recorded plenary vote of the IRN series" in err
+
+
+def test_the_output_is_checked_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    theirs = tmp_path / "theirs.yaml"
+    theirs.write_text("x: 1\n", encoding="utf-8")
+    for out, message in (
+        (theirs, "not a levers file unsim wrote"),
+        (tmp_path / "none" / "l.yaml", "does not exist"),
+    ):
+        code = main(["calibrate", "--levers", "--before", "2014-11-18", "--out", str(out)])
+        assert code == ExitCode.INVALID_INPUT
+        assert message in capsys.readouterr().err
+    assert theirs.read_text("utf-8") == "x: 1\n"
+    assert main(["backtest", "--levers", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "--json FILE, not --out" in capsys.readouterr().err

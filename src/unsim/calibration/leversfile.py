@@ -42,7 +42,15 @@ from unsim.errors import OutputError, ScenarioError
 from unsim.fields import Strict
 from unsim.scenario.loader import problems_from_validation, read_yaml
 
-__all__ = ["HEADER", "Effect", "LeverEntry", "LeversFile", "load_levers", "write_levers"]
+__all__ = [
+    "HEADER",
+    "Effect",
+    "LeverEntry",
+    "LeversFile",
+    "check_writable",
+    "load_levers",
+    "write_levers",
+]
 
 #: First line of a levers file unsim writes: a file without it is never replaced.
 HEADER = "Levers written by `unsim calibrate --levers`"
@@ -127,14 +135,23 @@ def _ours(path: Path) -> bool:
     return first.startswith(f"# {HEADER}")
 
 
-def write_levers(levers: LeversFile, path: str | Path, command: str) -> Path:
-    """Write the levers file atomically; an existing file is replaced only if unsim wrote it."""
+def check_writable(path: str | Path) -> None:
+    """Refuse at once a path the levers file cannot go to: a file unsim did not write (never
+    replaced), or a folder that does not exist."""
     path = Path(path)
     if path.exists() and not (path.is_file() and _ours(path)):
         raise OutputError(
             f"{path}: exists and is not a levers file unsim wrote; nothing was written. "
             "Choose a new file name"
         )
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: the folder {path.parent} does not exist; nothing was written")
+
+
+def write_levers(levers: LeversFile, path: str | Path, command: str) -> Path:
+    """Write the levers file atomically; an existing file is replaced only if unsim wrote it."""
+    path = Path(path)
+    check_writable(path)
     head = (
         f"{HEADER}: `{command}`.\n"
         "Each lever's effect estimated from past episodes (see method); do not edit by hand:\n"

@@ -113,8 +113,9 @@ def cmd_calibrate_levers(args: argparse.Namespace) -> int:
     from unsim.calibration.levermap import measure_reference
     from unsim.calibration.levers import evaluate
     from unsim.calibration.leversbuild import build_levers
-    from unsim.calibration.leversfile import write_levers
+    from unsim.calibration.leversfile import check_writable, write_levers
 
+    check_writable(args.out)
     _new_file(getattr(args, "json", None), "--json")
     reference = args.reference or DEFAULT_REFERENCE
     if not Path(reference).is_file():
@@ -148,6 +149,8 @@ def cmd_backtest_levers(args: argparse.Namespace) -> int:
         raise InputError(
             "--levers forecasts the episodes: give no SCENARIO, --actual or --timesplit"
         )
+    if args.out is not None:
+        raise InputError("--levers writes its report with --json FILE, not --out")
     _new_file(args.json, "--json")
     before = args.before or DEFAULT_CUT
     _, items = _prepare(args, before)
