@@ -20,6 +20,12 @@ from unsim.cli.args import positive as _positive
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
 from unsim.cli.args import workers as _workers
+from unsim.cli.levers import (
+    add_backtest_levers_flags,
+    add_calibrate_levers_flags,
+    cmd_backtest_levers,
+    cmd_calibrate_levers,
+)
 from unsim.cli.outputs import data_inputs, scenario_inputs
 from unsim.errors import ExitCode, InputError
 from unsim.ownership import check_output, json_text, write_text_output
@@ -75,6 +81,7 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         help=f"weight of human-rights votes (more than 0, at most {MAX_HR_WEIGHT:g}; default 2)",
     )
     p.add_argument("--name", help="calibration name (default: the output file's stem)")
+    add_calibrate_levers_flags(p)
     p.set_defaults(handler=cmd_calibrate)
     return p
 
@@ -138,6 +145,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         resolve_data_file,
     )
 
+    if args.levers:
+        return cmd_calibrate_levers(args)
     votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
     members_path = resolve_data_file(args.members, MEMBERS_FILE, near=votes_path)
     roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
@@ -223,6 +232,7 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "2005, Libya 2011, Syria 2014) with SCENARIO's Council behaviour (default: "
         "scenarios/icc_referral.yaml)",
     )
+    add_backtest_levers_flags(p)
     p.set_defaults(handler=cmd_backtest)
     return p
 
@@ -248,6 +258,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     if args.council:
         return _council_backtest(args)
+    if args.levers:
+        return cmd_backtest_levers(args)
     args.years_given = args.years is not None
     if (args.series is not None or args.json is not None) and not args.timesplit:
         raise InputError("--series and --json go with --timesplit")
