@@ -1,11 +1,13 @@
 """Everything a user can type: a corpus of bad inputs through the real command line.
 
 Each batch runs in a subprocess (``tests/corpus_driver.py`` calls ``unsim.cli.main`` once per
-case) with its address space capped at 1 GiB and a 10 s alarm per case. For every bad input:
-a non-zero exit code, no traceback, no hang, no memory blow-up, and no file outside the output
-folder touched. The fixed corpus covers file kinds (FIFO, devices, links, folders...), YAML shapes
-(duplicate keys, deep nesting, alias bombs...), numbers (NaN, inf, out of range, at every numeric
-path, in files and through --set), flags and output folders; Hypothesis adds generated mixes.
+case) with its address space capped at 1 GiB and a 60 s alarm per case (a hang waits for ever;
+the alarm is generous so that a loaded machine's slow imports are not taken for one). For every
+bad input: a non-zero exit code, no traceback, no hang, no memory blow-up, and no file outside the
+output folder touched. The fixed corpus covers file kinds (FIFO, devices, links, folders...), YAML
+shapes (duplicate keys, deep nesting, alias bombs...), numbers (NaN, inf, out of range, at every
+numeric path, in files and through --set), flags and output folders; Hypothesis adds generated
+mixes.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from hypothesis import strategies as st
 from .conftest import ROOT, SCENARIOS, slow_selected
 
 DRIVER = Path(__file__).with_name("corpus_driver.py")
-CASE_SECONDS = 10.0
+#: A case still running after this long is a hang: a FIFO read or a lock waits for ever, so the
+#: limit only needs to be far above what any case takes on a loaded machine (it is no timing
+#: assertion: speed is measured in benchmarks/).
+CASE_SECONDS = 60.0
 MEMORY_CAP = 1 << 30  # bytes of address space a batch may use
 SCENARIO_TEXT = (SCENARIOS / "icc_referral.yaml").read_text(encoding="utf-8")
 
@@ -885,7 +890,7 @@ def run_batch(c: Corpus) -> Report:
     before = _fingerprint(c.root)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "TMPDIR": str(c.root / "tmp")}
     (c.root / "tmp").mkdir(exist_ok=True)
-    timeout = 120 + CASE_SECONDS * 2
+    timeout = 300 + CASE_SECONDS + 5 * len(c.cases)  # the whole batch: only a stuck driver
     proc = subprocess.run(
         [sys.executable, str(DRIVER), str(cases_file), str(results_file), str(CASE_SECONDS)],
         cwd=c.root,
@@ -907,7 +912,7 @@ def run_batch(c: Corpus) -> Report:
         if r["escaped"] or "Traceback" in text or "internal error" in text:
             report.tracebacks.append(f"{label}: {(r['escaped'] or text)[-800:]}")
         report.slowest = sorted([*report.slowest, (r["seconds"], label)])[-5:]
-        if r["code"] == "hang" or r["seconds"] > CASE_SECONDS:
+        if r["code"] == "hang":
             report.hangs.append(f"{label}: {r['seconds']:.1f} s")
         if "out of memory" in text or "MemoryError" in text:
             report.over_memory.append(label)
