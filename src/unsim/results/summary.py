@@ -24,6 +24,13 @@ def threshold_text(stage: str, majority: str) -> str:
     return vote_rule(stage, majority).label
 
 
+def pivotal_ranking(counts: np.ndarray, codes: list[str]) -> np.ndarray:
+    """States' indices from the most often pivotal down, states as often pivotal by ISO3 code:
+    the same order on every machine (a plain ``argsort`` orders ties differently from one SIMD
+    level of the CPU to another)."""
+    return np.lexsort((np.asarray(codes), -np.asarray(counts, dtype=np.int64)))
+
+
 def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
     n = agg.n
     world = scenario.world
@@ -66,7 +73,7 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
         tallies[stage] = entry
     pivotal = []
     for stage, counts in agg.pivotal.items():
-        for i in np.argsort(-counts)[:10]:
+        for i in pivotal_ranking(counts, world.codes)[:10]:
             if counts[i] > 0:
                 pivotal.append(
                     {
