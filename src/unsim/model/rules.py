@@ -221,13 +221,14 @@ def swing_tanh(t_yes: F, out: F | None = None) -> F:
 def allocate(budget: float, weights: F) -> F:
     """Share ``budget`` over states (axis 0) in proportion to ``weights``, per replicate."""
     total = weights.sum(axis=0, keepdims=True)
-    return weights * (np.float32(budget) / np.maximum(total, np.float32(1e-9)))  # type: ignore[no-any-return]
+    share = np.divide(np.float32(budget), np.maximum(total, np.float32(1e-9)), dtype=np.float32)
+    return np.multiply(weights, share, dtype=np.float32)
 
 
 def group_means(values: F, membership: F) -> F:
     """(groups, replicates) mean of ``values`` over each group's members."""
-    sizes = np.maximum(membership.sum(axis=0), 1.0)[:, None]
-    return (membership.T @ values) / sizes  # type: ignore[no-any-return]
+    sizes = np.maximum(membership.sum(axis=0), np.float32(1.0))[:, None]
+    return np.divide(membership.T @ values, sizes, dtype=np.float32)
 
 
 def group_pull(deviation: F, membership: F, weights: F, offset: F | None = None) -> F:

@@ -60,7 +60,8 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
                     strict=True,
                 )
             )
-            entry[cat]["mean"] = float((hist * np.arange(len(hist))).sum() / max(hist.sum(), 1))
+            weighted = float((hist * np.arange(len(hist))).sum())
+            entry[cat]["mean"] = weighted / max(float(hist.sum()), 1.0)
         mean_pv = 0.0
         if stage not in SC_STAGES:
             yes = agg.hists[f"{stage}_yes"]
