@@ -22,8 +22,9 @@ def scenario():
 
 def _differ_only_at_thresholds(got, want, stance, band, noise, absence, u):
     """Votes may differ only where a uniform falls within rounding of a threshold: yes's or no's
-    (the kernels' tanh is within 2e-7 of NumPy's) or absence's (``u`` at the absence rate, where
-    ``w`` is 1)."""
+    (the kernels form tanh(z + band / noise) from exp(2 z) exp(2 band / noise), the rules from
+    z + band / noise rounded to float32; both within 2.2e-7 of the exact tanh) or absence's
+    (``u`` at the absence rate, where ``w`` is 1)."""
     t_yes, t_no = rules.present_tanh(stance, band, noise)
     h = np.maximum((1 - absence) / 2, 1e-30)
     w = ((1 - h) - u) / h

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from unsim.model import UNModel, kernels, rules
+from unsim.model import UNModel, fastmath, kernels, rules
 from unsim.model.kernel_args import argument_form
 from unsim.model.rules import Vote
 from unsim.scenario import load_scenario
@@ -35,6 +35,45 @@ def test_tanh_pair_is_the_tanh_of_both(bon):
         assert np.diff(got).min() >= -2 * TANH_ERROR
         # a state certain of its vote stays certain
         assert (got[arg >= 8.7] == 1).all() and (got[arg <= -8.7] == -1).all()
+
+
+def test_the_rules_tanh_is_the_kernels_tanh():
+    """``fastmath.tanh`` (the NumPy side's tanh) is within ``TANH_ERROR`` of the exact tanh,
+    exactly +-1 from +-8.7, keeps the shape, and equals the kernels' tanh z bit for bit."""
+    x = np.linspace(-30, 30, 600_001, dtype=F32)
+    got = fastmath.tanh(x)
+    assert got.dtype == F32
+    assert np.abs(got - np.tanh(x.astype(np.float64))).max() < TANH_ERROR
+    assert (got[x >= 8.7] == 1).all() and (got[x <= -8.7] == -1).all()
+    np.testing.assert_array_equal(got, kernels.tanh_pair_array(x, kernels.pair_args(0.5))[0])
+    assert fastmath.tanh(x[1:].reshape(3, -1)).shape == (3, 200_000)
+
+
+@pytest.mark.parametrize("x", [0.0, 1e-9, 0.25, 1.54, 2.0, 7.3, 34.0, -3.1])
+def test_exp_float32_is_correctly_rounded(x):
+    """``pair_args``'s exp(2 bon) is the float32 nearest the exact exponential (no CPU's
+    library exp decides it)."""
+    from decimal import Decimal, localcontext
+
+    got = fastmath.exp_float32(x)
+    with localcontext() as ctx:
+        ctx.prec = 50
+        exact = Decimal(x).exp()
+    assert got.dtype == F32
+    for other in (np.nextafter(got, F32(0)), np.nextafter(got, F32(np.inf))):
+        assert abs(Decimal(float(got)) - exact) < abs(Decimal(float(other)) - exact)
+
+
+def test_pull_is_the_weighted_group_means():
+    """``kernels.pull`` (the explanation's pull, summed in one order) is ``weights @
+    (members.T @ x)``."""
+    rng = np.random.default_rng(3)
+    n, groups, r = 40, 6, 17
+    membership, weights, member_csr = _csr_inputs(rng, n, groups)
+    x = rng.standard_normal((n, r)).astype(F32)
+    got = kernels.pull(member_csr, kernels.csr(weights), x, groups)
+    want = weights.astype(np.float64) @ rules.group_means(x, membership).astype(np.float64)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def _form(stage: str, band: float, noise: float, bias: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The README's notebook example runs as written."""
+"""The README's examples run as written, and CI runs its test command first."""
 
 from __future__ import annotations
 
@@ -65,3 +65,33 @@ def test_readme_strategy_example_registers_a_strategy_that_acts(
         assert f"with the appeal: median {quoted[2]} yes" in printed
     finally:
         unregister("sovereignty_appeal")
+
+
+def test_ci_runs_the_readme_command_first_then_the_oldest_and_newest_python() -> None:
+    """``.ci/run`` runs the README's test command before any other check, then ``.ci/pythons``
+    on the oldest Python the package supports and the newest tested."""
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text()
+    command = readme.split("Run the tests:", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    lines = [ln for ln in (ROOT / ".ci" / "run").read_text().splitlines() if ln.strip()]
+    code = [ln for ln in lines if not ln.lstrip().startswith("#")]
+    first = code.index(command.strip())
+    assert not any(re.search(r"pytest|mypy|ruff", ln) for ln in code[:first])
+    assert code[first + 1 :] == [".ci/pythons 3.11 3.13"]
+    oldest = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert oldest == ">=3.11"
+
+
+def test_ci_pythons_skips_an_interpreter_the_machine_lacks() -> None:
+    """``.ci/pythons --list`` names the interpreter it would use for each version, or says it
+    skips one the machine lacks, and runs nothing."""
+    import subprocess
+
+    out = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "pythons"), "--list", "9.99"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out == "Python 9.99: not found on this machine (PATH or pyenv), skipped\n"

@@ -20,6 +20,14 @@ from unsim.model.rules import Vote
 F32 = np.float32
 CODES = [int(v) for v in Vote]
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_tanh() -> None:
+    """The rules' tanh is compiled (numba) on its first call: once here, before the property
+    tests, whose examples are timed against a deadline."""
+    rules.present_tanh(np.zeros(1, F32), 0.5, 1.0)
+
+
 # -- strategies -------------------------------------------------------------------------------
 shapes = st.tuples(st.integers(1, 40), st.integers(1, 8))  # (states, replicates)
 

@@ -383,7 +383,7 @@ def estimate_ideal_points(
     # absence rates, shrunk toward the window's mean
     n_member = m.member.sum(axis=1)
     n_absent = m.absent.sum(axis=1)
-    mean_rate = n_absent.sum() / max(n_member.sum(), 1)
+    mean_rate = float(n_absent.sum()) / max(float(n_member.sum()), 1.0)
     k = cfg.absence_pseudo_votes
     absence = (n_absent + k * mean_rate) / (n_member + k)
 

@@ -96,7 +96,7 @@ def series_absence(
     absences on the series on top (``pseudo_votes`` of that prior)."""
     weight = np.power(decay, ages.reindex(series_absent.columns).fillna(0.0).to_numpy(float))
     member, hits = _weighted(series_absent, weight)
-    level = float(hits.sum() / max(member.sum(), 1e-12))
+    level = float(hits.sum()) / max(float(member.sum()), 1e-12)
     index = propensity.index
     mean_propensity = float(propensity.reindex(series_absent.index).dropna().mean())
     scale = level / mean_propensity if mean_propensity > 0 else 1.0

@@ -46,7 +46,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.engine.blocks import prepare_process
-from unsim.model import UNModel
+from unsim.model import UNModel, kernels
 from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.scenario.labels import strategy_name
 from unsim.scenario.schema import SC_STAGES, Scenario
@@ -171,11 +171,11 @@ class Tracker:
         self._step, self._deliberate, self._shift = model.step, model.deliberate, model.shift
         model.shift = self._tracked_shift  # type: ignore[method-assign]
         # the pull: the bloc-pull-weighted means of each state's groups (as the kernels form it)
-        sizes = np.maximum(model.membership.sum(axis=0), 1.0)
-        self._means_of = (model.membership / sizes).T.astype(np.float32)  # (groups, states)
-        self._pull_of = np.float32(model.behaviour.bloc_pull) * model.params.groups.weights.astype(
-            np.float32
+        self._members = model.compiled.members  # each state's groups, 1 / group size
+        self._pull_of = kernels.csr(
+            np.float32(model.behaviour.bloc_pull) * model.params.groups.weights.astype(np.float32)
         )
+        self._n_groups = model.membership.shape[1]
         model.step = self._tracked_step  # type: ignore[method-assign]
         model.deliberate = self._tracked_deliberate  # type: ignore[method-assign]
 
@@ -253,7 +253,7 @@ class Tracker:
             if flow is None:
                 flow = np.zeros((m.n_states, m.n_replicates), dtype=np.float32)
             pushed = self._pending.get(("support", name))
-            pulled = self._pull_of @ (self._means_of @ flow)
+            pulled = kernels.pull(self._members, self._pull_of, flow, self._n_groups)
             if pushed is not None:
                 flow = flow + pushed
             flow *= np.float32(keep)

@@ -216,8 +216,9 @@ class Diplomacy:
         if not (coefficients.any() or rows.size):
             return None
         k = kernels.SWUNG
-        out = self.swing() * (self.compiled.bases[:, :k] @ coefficients[:k])
-        out += self.compiled.bases[:, k:] @ coefficients[k:]
+        bases = self.compiled.bases
+        out = self.swing() * _combination(bases[:, :k], coefficients[:k])
+        out += _combination(bases[:, k:], coefficients[k:])
         if rows.size:
             np.add.at(out, rows, values)
         return out  # type: ignore[no-any-return]
@@ -246,3 +247,12 @@ class Diplomacy:
         if key not in self._memory:
             self._memory[key] = np.full(self.n_replicates, initial, dtype=np.float32)
         return self._memory[key]
+
+
+def _combination(bases: F, coefficients: F) -> F:
+    """``bases @ coefficients`` ((states, k) by (k, replicates)), the k terms added in order: the
+    same bits on every CPU (a BLAS product's rounding depends on the CPU's kernels)."""
+    out = bases[:, :1] * coefficients[:1]
+    for j in range(1, bases.shape[1]):
+        out += bases[:, j : j + 1] * coefficients[j : j + 1]
+    return out  # type: ignore[no-any-return]

@@ -239,7 +239,7 @@ def compile_parameters(p: Parameters) -> Compiled:
     }
     bases = np.ascontiguousarray(np.stack([named[n] for n in BASES], axis=1), dtype=np.float32)
     member = p.groups.membership
-    sizes = np.maximum(member.sum(axis=0), 1.0)
+    per_size = np.divide(member, np.maximum(member.sum(axis=0), np.float32(1.0)), dtype=np.float32)
     half = np.float32(0.5 / b.vote_noise)
     u = p.uncertainty
     return Compiled(
@@ -252,8 +252,8 @@ def compile_parameters(p: Parameters) -> Compiled:
         w_scale=(np.float32(1.0) / h).astype(np.float32),
         lobbied=np.ascontiguousarray(lobbied[:, 0]),
         bases=bases,
-        kinds=kinds(bases, np.float32(b.bloc_pull) * p.groups.weights, member / sizes),
-        members=csr((member / sizes).astype(np.float32)),
+        kinds=kinds(bases, np.float32(b.bloc_pull) * p.groups.weights, per_size),
+        members=csr(per_size),
         forms={stage: argument_form(b, stage) for stage in ASSEMBLY_VOTES},
         prior=Prior(
             expected=traits.expected_support,

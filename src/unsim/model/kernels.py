@@ -29,7 +29,7 @@ from unsim.model.kernel_args import (
     csr,
     kinds,
 )
-from unsim.model.round_kernels import argument, deliberate, observe, start, yes_share
+from unsim.model.round_kernels import argument, deliberate, observe, pull, start, yes_share
 from unsim.model.vote_kernels import cast, expected, state_counts, tally_histograms, votes
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "kinds",
     "observe",
     "pair_args",
+    "pull",
     "start",
     "state_counts",
     "tally_histograms",

@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model.fastmath import EXACT, JIT, ONE, tanh_pair
+from unsim.model.fastmath import JIT, ONE, tanh_pair
 from unsim.model.kernel_args import Csr, Draft, Histories, Kinds, Observation, Prior, Round
 
 F = NDArray[np.float32]
@@ -104,6 +104,21 @@ def _add_rows(groups: Csr, i: int, rows: F, out: F) -> None:  # pragma: no cover
         w = weight[j]
         for r in range(out.shape[0]):
             out[r] += w * row[r]
+
+
+@numba.njit(**JIT)
+def pull(members: Csr, weights: Csr, x: F, n_groups: int) -> F:  # pragma: no cover - compiled
+    """(states, replicates) each state's ``weights``-weighted sum of its groups' means of ``x``
+    (states, replicates), ``members`` giving each state's groups with 1 / group size: the
+    product ``weights @ (members.T @ x)`` summed in one order (states, then their groups), the
+    same bits on every CPU (a BLAS product's order of summation depends on the CPU)."""
+    means = np.zeros((n_groups, x.shape[1]), dtype=np.float32)
+    for i in range(x.shape[0]):
+        spread_row(members, i, x[i], means)
+    out = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        _add_rows(weights, i, means, out[i])
+    return out
 
 
 @numba.njit(**JIT)
@@ -289,7 +304,7 @@ def deliberate(
         spread_row(kinds.members, k, moved[k], out.group_means)
 
 
-@numba.njit(**EXACT)
+@numba.njit(**JIT)
 def yes_share(sums: F, total: Any, share: F, lobbied_total: F) -> None:  # pragma: no cover
     """From ``observe``'s sums: the expected share of yes among yes and no votes, with P(yes)
     summed over states as (total presence + sum of presence x t_yes) / 2 (and no alike), and the
@@ -305,7 +320,7 @@ def yes_share(sums: F, total: Any, share: F, lobbied_total: F) -> None:  # pragm
         lobbied_total[r] = lw if lw > tiny else tiny
 
 
-@numba.njit(**EXACT)
+@numba.njit(**JIT)
 def start(
     prior: Prior,
     noise: F,

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from unsim.model.fastmath import tanh
+
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
 
@@ -44,12 +46,12 @@ YES, NO, ABSTAIN, ABSENT = (np.int8(v) for v in Vote)
 ICC_FACTOR = {"retained": 1.0, "softened": 0.5, "dropped": 0.0}
 
 
-def sigmoid(x: NDArray[np.floating]) -> NDArray[np.floating]:
-    """The logistic function, as 0.5 + 0.5 tanh(x / 2) (one transcendental pass, in place)."""
-    out = np.multiply(x, 0.5, dtype=x.dtype)
-    np.tanh(out, out=out)
-    out *= 0.5
-    out += 0.5
+def sigmoid(x: NDArray[np.floating]) -> F:
+    """The logistic function in float32, as 0.5 + 0.5 tanh(x / 2) (the project's tanh,
+    ``fastmath.tanh``: the same bits on every CPU)."""
+    out = tanh(np.multiply(x, 0.5, dtype=np.float32))
+    out *= np.float32(0.5)
+    out += np.float32(0.5)
     return out
 
 
@@ -57,15 +59,15 @@ def present_tanh(stance: F, band: float, noise: float) -> tuple[F, F]:
     """The vote probabilities of a present state in tanh form, ``(t_yes, t_no)`` with
     P(yes) = (1 + t_yes) / 2 and P(no) = (1 - t_no) / 2 (sigmoid(x) = (1 + tanh(x / 2)) / 2).
 
-    The form the model's rounds use: it needs two transcendental passes and no more."""
+    The form the model's rounds use: it needs two transcendental passes and no more. Its tanh is
+    the project's own (``fastmath.tanh``), not NumPy's, whose float32 tanh differs in the last
+    bit from one SIMD level of the CPU to another."""
     half = np.float32(0.5 / noise)
     scaled = np.multiply(stance, half, dtype=np.float32)
     hb = np.float32(band) * half
     t_yes = np.subtract(scaled, hb, out=scaled if scaled is not stance else None)
     t_no = np.add(t_yes, 2 * hb, dtype=np.float32)
-    np.tanh(t_yes, out=t_yes)
-    np.tanh(t_no, out=t_no)
-    return t_yes, t_no
+    return tanh(t_yes), tanh(t_no)
 
 
 def draft_base(baseline: F, icc_aversion: F, band: float, noise: float) -> F:
@@ -219,13 +221,14 @@ def swing_tanh(t_yes: F, out: F | None = None) -> F:
 def allocate(budget: float, weights: F) -> F:
     """Share ``budget`` over states (axis 0) in proportion to ``weights``, per replicate."""
     total = weights.sum(axis=0, keepdims=True)
-    return weights * (np.float32(budget) / np.maximum(total, np.float32(1e-9)))  # type: ignore[no-any-return]
+    share = np.divide(np.float32(budget), np.maximum(total, np.float32(1e-9)), dtype=np.float32)
+    return np.multiply(weights, share, dtype=np.float32)
 
 
 def group_means(values: F, membership: F) -> F:
     """(groups, replicates) mean of ``values`` over each group's members."""
-    sizes = np.maximum(membership.sum(axis=0), 1.0)[:, None]
-    return (membership.T @ values) / sizes  # type: ignore[no-any-return]
+    sizes = np.maximum(membership.sum(axis=0), np.float32(1.0))[:, None]
+    return np.divide(membership.T @ values, sizes, dtype=np.float32)
 
 
 def group_pull(deviation: F, membership: F, weights: F, offset: F | None = None) -> F:

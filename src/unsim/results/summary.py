@@ -24,6 +24,13 @@ def threshold_text(stage: str, majority: str) -> str:
     return vote_rule(stage, majority).label
 
 
+def pivotal_ranking(counts: np.ndarray, codes: list[str]) -> np.ndarray:
+    """States' indices from the most often pivotal down, states as often pivotal by ISO3 code:
+    the same order on every machine (a plain ``argsort`` orders ties differently from one SIMD
+    level of the CPU to another)."""
+    return np.lexsort((np.asarray(codes), -np.asarray(counts, dtype=np.int64)))
+
+
 def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
     n = agg.n
     world = scenario.world
@@ -53,7 +60,8 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
                     strict=True,
                 )
             )
-            entry[cat]["mean"] = float((hist * np.arange(len(hist))).sum() / max(hist.sum(), 1))
+            weighted = float((hist * np.arange(len(hist))).sum())
+            entry[cat]["mean"] = weighted / max(float(hist.sum()), 1.0)
         mean_pv = 0.0
         if stage not in SC_STAGES:
             yes = agg.hists[f"{stage}_yes"]
@@ -66,7 +74,7 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
         tallies[stage] = entry
     pivotal = []
     for stage, counts in agg.pivotal.items():
-        for i in np.argsort(-counts)[:10]:
+        for i in pivotal_ranking(counts, world.codes)[:10]:
             if counts[i] > 0:
                 pivotal.append(
                     {

@@ -184,8 +184,8 @@ def _draw_tally(ax: Axes, runs: pd.DataFrame, stage: str, majority: str, compact
 def _ga_histograms(
     ax: Axes, counts: dict[str, NDArray[np.int64]], needed: NDArray[np.int64], n: int
 ) -> float:
-    lo = int(min(min(v.min() for v in counts.values()), needed.min()))
-    hi = int(max(max(v.max() for v in counts.values()), needed.max()))
+    lo = int(min(min(np.min(v) for v in counts.values()), np.min(needed)))
+    hi = int(max(max(np.max(v) for v in counts.values()), np.max(needed)))
     width = max(1, math.ceil((hi - lo + 1) / 45))
     edges = np.arange(lo - 0.5, hi + width + 0.5, width)
     peak = 0.0
@@ -202,13 +202,13 @@ def _ga_histograms(
             zorder=ZORDER[cat],
             label=f"{cat} (median {np.median(counts[cat]):.0f})",
         )
-        peak = max(peak, float(hist.max()) / n)
+        peak = max(peak, float(np.max(hist)) / n)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return peak
 
 
 def _council_bars(ax: Axes, counts: dict[str, NDArray[np.int64]], n: int) -> float:
-    top = max(COUNCIL_SIZE, *(int(v.max()) for v in counts.values()))
+    top = max(COUNCIL_SIZE, *(int(np.max(v)) for v in counts.values()))
     x = np.arange(top + 1)
     width = 0.28
     peak = 0.0
@@ -222,7 +222,7 @@ def _council_bars(ax: Axes, counts: dict[str, NDArray[np.int64]], n: int) -> flo
             gid=f"tally_{cat}",
             label=f"{cat} (median {np.median(counts[cat]):.0f})",
         )
-        peak = max(peak, float(share.max()))
+        peak = max(peak, float(np.max(share)))
     ax.set_xticks(x)
     ax.set_xlim(-0.6, top + 0.6)
     return peak
