@@ -4,10 +4,11 @@ A warm session of the default scenario (``unsim.explore.session.Session``, the a
 count) is given a series of distinct changes (the ICC language's cost, the charm offensive's
 intensity, the sponsors' bar); each change is timed from the change to the numbers the page
 shows (the what-if's run and the outcome table with its paired changes), and separately the two
-figures the page draws after them. Reported: medians over the changes, and the ratio of the
-re-run to the baseline measured in the same process: one plain ``unsim.run`` of the same
-scenario, runs and seed loaded from its file (what a user re-running the command line pays,
-less the interpreter's start).
+figures the page draws after them and its world map (as PNG at 72 dpi, as the page draws them;
+the first map of the process also reads and projects the shapes, timed on its own). Reported:
+medians over the changes, and the ratio of the re-run to the baseline measured in the same
+process: one plain ``unsim.run`` of the same scenario, runs and seed loaded from its file (what
+a user re-running the command line pays, less the interpreter's start).
 
     python benchmarks/explore.py            # 12 changes at 4,096 runs
     python benchmarks/explore.py --quick    # 4 changes
@@ -31,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from unsim import load_scenario, run
     from unsim.explore.session import DEFAULT_RUNS, Session, WhatIf
-    from unsim.results.plots import plot_group_votes, plot_tallies
+    from unsim.results.plots import map_figure, plot_group_votes, plot_tallies
+    from unsim.results.plots.worldshapes import projected_shapes
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 changes")
@@ -50,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
             [0.3 + 0.03 * i for i in range(n)],
         ),
     ]
-    shown, figures, plain = [], [], []
+    t0 = time.perf_counter()
+    projected_shapes()
+    shapes = time.perf_counter() - t0
+    shown, figures, maps, plain = [], [], [], []
     for i in range(n):
         path, values = levers[i % len(levers)]
         what_if = WhatIf.of({path: round(values[i], 6)})
@@ -69,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             fig.savefig(io.BytesIO(), format="png", dpi=72)
         figures.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
+        map_figure(results.per_state, "plenary", fig=Figure()).savefig(
+            io.BytesIO(), format="png", dpi=72
+        )
+        maps.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
         run(
             load_scenario(SCENARIO, overrides={path: round(values[i], 6)}),
             runs=args.runs,
@@ -81,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"re-run of a change, numbers shown: median {med_shown:.3f} s, max {max(shown):.3f} s")
     print(
         f"figures of a change (drawn after the numbers): median {statistics.median(figures):.3f} s"
+    )
+    print(
+        f"world map of a change (drawn after the numbers): median {statistics.median(maps):.3f} s,"
+        f" max {max(maps):.3f} s; the shapes read and projected once: {shapes:.3f} s"
     )
     print(f"baseline, plain unsim.run from the file: median {med_plain:.3f} s")
     print(f"ratio re-run / plain run: {med_shown / med_plain:.2f}")

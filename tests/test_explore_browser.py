@@ -1,10 +1,10 @@
 """The explorer in a real browser: headless Chromium (the system's) driven by Playwright.
 
 Starts ``unsim explore`` on a free local port and opens the address it prints (with the
-launch's token), moves a lever, and checks that the probability the page shows changes and
-equals the library's answer for the same scenario, change and seed; the address without the
-token shows nothing; "Save as" refuses a file outside the save folder, with a message in the
-page, and writes one inside it.
+launch's token), sees the world map of the votes, moves a lever, and checks that the
+probability the page shows changes and equals the library's answer for the same scenario,
+change and seed; the address without the token shows nothing; "Save as" refuses a file
+outside the save folder, with a message in the page, and writes one inside it.
 Skipped with a message when Chromium, Playwright or Solara is missing (``.ci/run`` installs
 them).
 """
@@ -130,6 +130,11 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
                     time.sleep(1)
             page.wait_for_selector('tr[data-outcome="icc_retained"]', timeout=120_000)
             before = _shown_p(page, "icc_retained")
+            # the world map of each state's vote, drawn in the background, shows on first load
+            world_map = page.locator(".unsim-map img[alt^='World map of each state']").first
+            world_map.wait_for(state="visible", timeout=120_000)
+            map_alt = str(world_map.get_attribute("alt"))
+            map_size = world_map.evaluate("img => [img.naturalWidth, img.clientWidth]")
             baseline = run(load_scenario(SCENARIO), runs=RUNS, seed=SEED, workers=1)
             assert float(before) == baseline.outcome("icc_retained")["p"]
 
@@ -181,6 +186,8 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             refused_status, refused_text = refused.status, stranger.inner_text("body")
         finally:
             browser.close()
+    assert "General Assembly plenary" in map_alt, map_alt
+    assert map_size[0] >= 700 and map_size[1] >= 300, map_size  # decoded and laid out
     assert value == 0.0
     assert changes == "1"
     assert state_rows == 3  # North Korea: amendment, Third Committee, plenary

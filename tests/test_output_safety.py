@@ -400,7 +400,9 @@ def test_report_and_plot_replace_only_their_own_files(
     (res / "report.html").write_text("<p>my notes on the run</p>")
     _refused(capsys, ["report", str(res)], res / "report.html", "unsim did not write it")
     (res / "funnel.png").write_bytes(b"\x89PNG my own drawing")
-    figures = {name: _state(res / name) for name in ("tallies.png", "state_support.png")}
+    figures = {
+        name: _state(res / name) for name in ("tallies.png", "state_support.png", "map.png")
+    }
     _refused(capsys, ["plot", str(res)], res / "funnel.png", "unsim did not write it")
     assert {name: _state(res / name) for name in figures} == figures  # none redrawn
     assert is_results_folder(res)

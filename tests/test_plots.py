@@ -371,7 +371,8 @@ def test_comparison_of_a_scenario_with_itself(results: Results) -> None:
 def test_save_standard_plots(results: Results, tmp_path: Path) -> None:
     before = plt.get_fignums()
     written = save_standard_plots(results, tmp_path / "out")
-    assert [p.name for p in written] == ["tallies.png", "funnel.png", "state_support.png"]
+    names = ["tallies.png", "funnel.png", "state_support.png", "map.png"]
+    assert [p.name for p in written] == names
     for path in written:
         assert path.parent == tmp_path / "out"
         assert path.read_bytes()[:8] == PNG_MAGIC
@@ -381,13 +382,20 @@ def test_save_standard_plots(results: Results, tmp_path: Path) -> None:
 
 def test_save_standard_plots_without_the_run_table(results: Results, tmp_path: Path) -> None:
     written = save_standard_plots(replace(results, runs=None), tmp_path)
-    assert sorted(p.name for p in written) == ["funnel.png", "state_support.png", "tallies.png"]
+    assert sorted(p.name for p in written) == [
+        "funnel.png",
+        "map.png",
+        "state_support.png",
+        "tallies.png",
+    ]
     assert all(p.read_bytes()[:8] == PNG_MAGIC for p in written)
 
 
 def test_results_save_writes_the_plots(results: Results, tmp_path: Path) -> None:
     out = results.save(tmp_path / "res", plots=True)
-    assert {"tallies.png", "funnel.png", "state_support.png"} <= {p.name for p in out.iterdir()}
+    assert {"tallies.png", "funnel.png", "state_support.png", "map.png"} <= {
+        p.name for p in out.iterdir()
+    }
 
 
 def test_comparison_plot_shows_probabilities_only() -> None:

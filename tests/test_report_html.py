@@ -3,6 +3,7 @@ scenario and its assumptions in words, written atomically and never over a user'
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -73,6 +74,17 @@ def test_report_names_every_outcome_and_loads_nothing(results: Results, report_t
         assert value.startswith(("data:image/png;base64,", "#")), (tag, attr, value[:40])
     assert "@import" not in text and "url(" not in text
     assert len([r for r in parsed.refs if r[0] == "img"]) >= 3
+
+
+def test_report_shows_the_map_near_the_top(report_text: str) -> None:
+    figure = re.search(r'<figure id="state-map"><img alt="([^"]+)" src="([^"]+)">', report_text)
+    assert figure is not None
+    alt, src = html.unescape(figure[1]), figure[2]
+    assert alt.startswith("World map of each state's vote at the General Assembly plenary")
+    assert src.startswith("data:image/png;base64,") and len(src) > 20_000
+    headings = re.findall(r"<h2>([^<]+)</h2>", report_text)
+    assert headings[:2] == ["Where the votes are", "The question"]
+    assert "Natural Earth" in report_text
 
 
 def test_report_tells_the_scenario_in_words(results: Results, report_text: str) -> None:

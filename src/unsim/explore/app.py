@@ -9,7 +9,6 @@ and shared by its pages, so a change re-runs only the what-if.
 from __future__ import annotations
 
 import html
-import io
 import os
 import threading
 import time
@@ -24,6 +23,7 @@ from unsim.explain.explanation import STAGE_WORDS
 from unsim.explain.figure import waterfall
 from unsim.explore.controls import Control, Section, build_controls
 from unsim.explore.drawn import DRAWN, drawn_box
+from unsim.explore.figures import BackgroundFigure, MapPanel, png
 from unsim.explore.save import SaveAs
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
@@ -233,27 +233,6 @@ def _state_rows(results: Any, stage: str) -> list[dict[str, Any]]:
     ]
 
 
-def _png(fig: Figure, dpi: int = 72) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    fig.clear()
-    return buf.getvalue()
-
-
-@solara.component
-def BackgroundFigure(draw: Callable[[], Figure], key: Any) -> None:
-    """A figure drawn in a worker thread: the numbers of a change show at once, its figures as
-    soon as they are drawn (the previous figure stays until then)."""
-    last = solara.use_ref(cast(bytes | None, None))
-    result = solara.use_thread(lambda: _png(draw()), dependencies=[key], intrusive_cancel=False)
-    if result.value is not None:
-        last.current = result.value
-    if last.current is not None:
-        solara.Image(last.current, width="100%")
-    else:
-        solara.ProgressLinear(True)
-
-
 @solara.component
 def StateDetail(session: Session, results: Any, iso3: str) -> None:
     detail = session.state_detail(results, iso3)
@@ -303,7 +282,7 @@ def StateExplanation(session: Session, results: Any, iso3: str, stage: str) -> N
             f"{e.stance:+.2f} on the model's scale (mean over {e.runs:,} runs), so it most "
             f"likely votes {e.modal}; {flip}"
         )
-        return text, _png(waterfall(e))
+        return text, png(waterfall(e))
 
     result = solara.use_thread(
         work, dependencies=[id(results), iso3, stage], intrusive_cancel=False
@@ -311,9 +290,9 @@ def StateExplanation(session: Session, results: Any, iso3: str, stage: str) -> N
     if result.value is None:
         solara.ProgressLinear(True)
         return
-    text, png = result.value
+    text, image = result.value
     solara.Markdown(html.escape(text).replace("&#x27;", "'"))
-    solara.Image(png, width="100%")
+    solara.Image(image, width="100%")
 
 
 _SORT_KEYS = {
@@ -435,9 +414,13 @@ def _header(session: Any, n_changes: int, error: str | None, seconds: float) -> 
 def _panels(
     session: Any, shown: Any, what_if: Any, state: str, set_state: Callable[[str], None]
 ) -> None:
-    """The outcomes, the tallies, and the states (group bars, the chosen state, the table)."""
+    """The outcomes, the map, the tallies, and the states (group bars, the chosen state, the
+    table)."""
     with solara.Card("Outcomes"):
         solara.HTML(tag="div", unsafe_innerHTML=outcomes_html(session, shown))
+    if len(shown.per_state):
+        with solara.Card("Each state's vote on the map"):
+            MapPanel(shown, key=what_if)
     with solara.Card("Tallies against the threshold"):
         if shown.runs is not None:
             BackgroundFigure(

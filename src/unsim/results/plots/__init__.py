@@ -1,4 +1,5 @@
-"""Figures of a Monte Carlo run: vote tallies, the outcome funnel, state support, comparisons.
+"""Figures of a Monte Carlo run: vote tallies, the outcome funnel, state support, comparisons and
+a world map of each state's vote.
 
 Each function takes result tables (``Results.runs``, ``Results.per_state``, ``Results.summary``, a
 ``--compare`` table) and an optional matplotlib ``ax``; it draws, returns the Axes (or the Figure,
@@ -10,7 +11,8 @@ not registered with pyplot and renders them with matplotlib's Agg renderer, so i
 leaves the user's backend alone and leaves no figure open.
 
 The modules: ``style`` (colours, labels, shared helpers), ``tallies``, ``funnel``, ``states``,
-``compare``, ``groups`` (heat maps and group bars) and ``save``.
+``compare``, ``groups`` (heat maps and group bars), ``worldmap`` (the map; its shapes, shipped
+as package data, in ``worldshapes``) and ``save``.
 """
 
 from unsim.results.plots.compare import plot_comparison
@@ -25,6 +27,7 @@ from unsim.results.plots.save import save_standard_plots
 from unsim.results.plots.states import plot_state_support
 from unsim.results.plots.style import COLORS, FUNNEL, GROUP_LABELS, STAGE_LABELS
 from unsim.results.plots.tallies import plot_tallies, plot_tally_summary, tally_columns
+from unsim.results.plots.worldmap import map_figure, plot_state_map
 
 __all__ = [
     "COLORS",
@@ -32,10 +35,12 @@ __all__ = [
     "GROUP_LABELS",
     "STAGE_LABELS",
     "annotate_heatmap",
+    "map_figure",
     "plot_comparison",
     "plot_funnel",
     "plot_group_heatmap",
     "plot_group_votes",
+    "plot_state_map",
     "plot_state_support",
     "plot_tallies",
     "plot_tally_summary",

@@ -12,20 +12,23 @@ from unsim.results.plots.funnel import plot_funnel
 from unsim.results.plots.states import plot_state_support
 from unsim.results.plots.style import FUNNEL
 from unsim.results.plots.tallies import held_stages, plot_tally_summary, tallies_grid, tally_columns
+from unsim.results.plots.worldmap import map_figure
 from unsim.scenario.schema import GA_STAGES, STAGES
 
 #: The figures :func:`save_standard_plots` may write.
-FIGURES = ("tallies.png", "funnel.png", "state_support.png")
+FIGURES = ("tallies.png", "funnel.png", "state_support.png", "map.png")
 
 
 def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> list[Path]:
-    """Write tallies.png, funnel.png and state_support.png into ``folder``; return the files.
+    """Write tallies.png, funnel.png, state_support.png and map.png into ``folder``; return the
+    files.
 
     ``results`` is a ``unsim.engine.Results``. Without a run table (``results.runs`` is None) the
     tallies figure is drawn from the summary's quantiles. state_support.png shows the plenary (or
-    the last General Assembly stage held) by regional group; it is skipped when no per-state
-    results exist. Figures are rendered with Agg and never registered with pyplot. An existing
-    figure is replaced only if unsim drew it (:data:`FIGURES` can be checked beforehand).
+    the last General Assembly stage held) by regional group, map.png each state's vote there on
+    a world map; both are skipped when no per-state results exist. Figures are rendered with Agg
+    and never registered with pyplot. An existing figure is replaced only if unsim drew it
+    (:data:`FIGURES` can be checked beforehand).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -66,4 +69,5 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
         fig = Figure()
         plot_state_support(per_state, stage=stage, fig=fig)
         save(fig, "state_support.png")
+        save(map_figure(per_state, stage, fig=Figure()), "map.png")
     return written

@@ -1,9 +1,10 @@
 """A results folder as one self-contained HTML file for readers who never ran the model.
 
-``unsim report RESULTS_DIR`` (and ``unsim run ... --report``) writes it: the question and the
-scenario in words, what is data and what is assumption, every outcome with its interval, the
-tallies against their thresholds, the pivotal states, each state's probabilities and how to
-reproduce the run. Figures are embedded as base64 PNG; the file loads nothing from the network.
+``unsim report RESULTS_DIR`` (and ``unsim run ... --report``) writes it: a world map of each
+state's vote, the question and the scenario in words, what is data and what is assumption,
+every outcome with its interval, the tallies against their thresholds, the pivotal states, each
+state's probabilities and how to reproduce the run. Figures are embedded as base64 PNG; the
+file loads nothing from the network.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from unsim.results.plots import (
     FUNNEL,
     GROUP_LABELS,
     STAGE_LABELS,
+    map_figure,
     plot_funnel,
     plot_group_heatmap,
     plot_tallies,
@@ -45,6 +47,7 @@ table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .92rem; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e5e5e5; text-align: left; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 img { max-width: 100%; height: auto; } .note { color: #555; font-size: .9rem; }
+figure { margin: .6rem 0; }
 code { background: #f4f4f4; padding: 0 .25rem; border-radius: 3px; }
 details summary { cursor: pointer; }
 """
@@ -159,6 +162,29 @@ def main_stage(per_state: pd.DataFrame) -> str | None:
     return min(present, key=STAGES.index) if present else None
 
 
+def _map(results: Results) -> str:
+    """Each state's vote at the main stage on a world map, as a figure with its caption."""
+    stage = main_stage(results.per_state)
+    if stage is None:
+        return ""
+    label = STAGE_LABELS.get(stage, stage)
+    img = figure_png(
+        map_figure(results.per_state, stage, fig=Figure()),
+        f"World map of each state's vote at the {label}: blue where a yes is likely, red where a "
+        "no is likely, pale where an abstention or absence is (or yes and no are alike)",
+    )
+    return "\n".join(
+        [
+            "<h2>Where the votes are</h2>",
+            f'<figure id="state-map">{img}<figcaption class="note">{esc(label)}: each state '
+            "coloured by its probability of voting yes minus its probability of voting no, over "
+            "the runs in which the vote was held; small states are dots. Country shapes: Natural "
+            "Earth (public domain). Each state's numbers are in the table at the end.</figcaption>"
+            "</figure>",
+        ]
+    )
+
+
 def _per_state(results: Results) -> str:
     ps = results.per_state
     stage = main_stage(ps)
@@ -238,6 +264,7 @@ def render_report(results: Results) -> str:
         "<p>unsim simulates the vote and the diplomacy around it many times over; each run is "
         "one possible history. The figures below are shares of those runs: the consequences of "
         "the scenario's data and assumptions, not a prediction.</p>",
+        _map(results),
         question(sc),
         data_and_assumptions(sc, s),
         _outcomes(results),
