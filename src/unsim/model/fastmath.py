@@ -31,6 +31,10 @@ from numba import types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
 
+from unsim.model.jitcache import clear_stale
+
+clear_stale()  # before any kernel is loaded from numba's cache (see unsim.model.jitcache)
+
 F = NDArray[np.float32]
 
 #: Compiled once per machine and cached next to this file (or in numba's user cache); no global
