@@ -18,6 +18,7 @@ from unsim.calibration.leversbuild import KEYS, build_levers, latent_effect
 from unsim.calibration.leversfile import (
     HEADER,
     LeversFile,
+    levers_text,
     load_levers,
     write_levers,
 )
@@ -136,6 +137,27 @@ def test_a_wrong_levers_file_is_refused_with_its_key_path(tmp_path: Path) -> Non
     assert "levers.charm_offensive.intensity.dist: unknown distribution; got 'truncnormal'" in text
     assert "did you mean 'truncnorm'?" in text
     assert "levers.target.reform.sd: required key is missing" in text
+
+
+def test_the_shipped_levers_file_round_trips_through_the_one_model(tmp_path: Path) -> None:
+    """Read into the model the scenarios read, and written again by the writer of
+    ``calibrate --levers`` with the command its header names: the same text."""
+    text = SHIPPED.read_text("utf-8")
+    lines = text.splitlines(keepends=True)
+    assert lines[0].startswith("# written by unsim")  # unsim's mark: the command may replace it
+    command = lines[1].split("`")[3]
+    levers = load_levers(SHIPPED)
+    assert levers_text(levers, command) == "".join(lines[1:])
+    again = tmp_path / "again.yaml"
+    write_levers(levers, again, command)
+    assert again.read_text("utf-8").splitlines()[1:] == text.splitlines()[1:]
+    assert load_levers(again) == levers
+    # the scenario reader and the writer's reader are one: the same model, the same values
+    from unsim.scenario.leversfile import LeversFile as ScenarioLeversFile
+    from unsim.scenario.loader import load_levers as scenario_load_levers
+
+    assert LeversFile is ScenarioLeversFile
+    assert scenario_load_levers(SHIPPED) == levers
 
 
 def test_an_entry_needs_its_source_and_takes_no_shared_draw(tmp_path: Path) -> None:
