@@ -29,7 +29,10 @@ from unsim.scenario.schema import Scenario
 from unsim.streams import Streams
 from unsim.uncertainty import Uncertain
 
-from .conftest import DEFAULT_SCENARIO
+from .conftest import POINT_SCENARIO, ROOT
+
+#: The DPRK draft with every lever a point: these tests give distributions of their own.
+DEFAULT_SCENARIO = POINT_SCENARIO
 
 TRUNC = {"dist": "truncnorm", "mean": 0.25, "sd": 0.15, "low": 0.0, "high": 5.0}
 CHARM = "actors.target.strategies[0].intensity"
@@ -577,7 +580,7 @@ def test_a_states_stance_in_parts_adds_up_with_levers_drawn_per_run() -> None:
 
 
 def test_the_readmes_example_of_uncertain_levers_validates() -> None:
-    text = (DEFAULT_SCENARIO.parents[1] / "README.md").read_text()
+    text = (ROOT / "README.md").read_text()
     section = text.split("### Uncertain levers", 1)[1]
     example = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
     strategy = example["actors"]["target"]["strategies"][0]
