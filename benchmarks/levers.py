@@ -1,10 +1,12 @@
-"""Benchmark of uncertain levers: the engine on the default scenario as written (every lever a
-point) against the same scenario with its levers given as distributions, drawn once per run.
+"""Benchmark of uncertain levers: the engine on the DPRK draft with every lever a point
+(``scenarios/levers/reference_2014.yaml``, the values the shipped scenario was first stated
+with) against the same draft with its levers given as distributions, drawn once per run.
 
-Two variants of drawn levers: ``strategies`` (the four strategies' strengths and the
-invitation's credibility, read while a history unfolds) and ``all`` (those and the sponsors'
+Three variants of drawn levers: ``strategies`` (the four strategies' strengths and the
+invitation's credibility, read while a history unfolds), ``all`` (those and the sponsors'
 and allies' budgets and ties, the ICC costs, per-state shifts, the procedural biases and the
-Council shifts, which change every state's starting support and draft argument per run). Each
+Council shifts, which change every state's starting support and draft argument per run) and
+``shipped`` (the shipped ``scenarios/icc_referral.yaml``, which draws its 30 levers). Each
 variant runs in alternation with the point scenario (``--repeat`` pairs, default 5) with one
 worker and no run table, so that each pair sees a shared machine alike; prints the best rate of
 each and the median of the pairs' ratios (drawn / point).
@@ -24,7 +26,8 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "scenarios" / "icc_referral.yaml"
+SCENARIO = ROOT / "scenarios" / "levers" / "reference_2014.yaml"
+SHIPPED = ROOT / "scenarios" / "icc_referral.yaml"
 
 
 def _uniform(point: float, spread: float, low: float, high: float) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def variants() -> dict[str, dict[str, Any]]:
         "behaviour.procedural_shift": around("behaviour.procedural_shift", 0.3, -9, 9),
         "procedure.council.table_into_veto": around("procedure.council.table_into_veto", 0.2, 0, 1),
     }
-    return {"strategies": strategies, "all": {**strategies, **rest}}
+    return {"strategies": strategies, "all": {**strategies, **rest}, "shipped": {}}
 
 
 def _rate(scenario: Any, runs: int, seed: int) -> float:
@@ -92,11 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from unsim.scenario import load_scenario
+    from unsim.scenario.drawn import scenario_levers as drawn_levers
 
     point = load_scenario(SCENARIO)
     figures: dict[str, Any] = {"runs": args.runs, "pairs": args.repeat}
     for name, overrides in variants().items():
-        drawn = load_scenario(SCENARIO, overrides=overrides)
+        drawn = load_scenario(SHIPPED if name == "shipped" else SCENARIO, overrides=overrides)
+        count = len(drawn_levers(drawn))
         for s in (point, drawn):  # warm: kernels compiled, caches filled
             _rate(s, 2 * s.simulation.block_size, 1)
         pairs = [
@@ -105,14 +110,14 @@ def main(argv: list[str] | None = None) -> int:
         ]
         ratios = [d / p for p, d in pairs]
         figures[name] = {
-            "levers": len(overrides),
+            "levers": count,
             "point_runs_per_s": max(p for p, _ in pairs),
             "drawn_runs_per_s": max(d for _, d in pairs),
             "ratio_median": float(np.median(ratios)),
             "ratios": ratios,
         }
         print(
-            f"{name:<11} {len(overrides):>2} levers drawn: "
+            f"{name:<11} {count:>2} levers drawn: "
             f"{figures[name]['drawn_runs_per_s']:,.0f} runs/s against "
             f"{figures[name]['point_runs_per_s']:,.0f} as points; median ratio "
             f"{figures[name]['ratio_median']:.2f} ({', '.join(f'{r:.2f}' for r in ratios)})"

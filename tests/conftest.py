@@ -16,6 +16,9 @@ settings.load_profile("unsim")
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 DEFAULT_SCENARIO = SCENARIOS / "icc_referral.yaml"
+#: The same DPRK draft with every lever a point (the values the shipped scenario was first
+#: stated with): for tests of the model's mechanics at given values.
+POINT_SCENARIO = SCENARIOS / "levers" / "reference_2014.yaml"
 
 
 def _data_dir() -> Path:

@@ -24,6 +24,7 @@ NOTHING: dict[str, Any] = {
     "actors.target.strategies": [],
     "actors.sponsors.bargaining.accept_offer_min_credibility": 1.01,
     "actors.sponsors.bargaining.drop_if_expected_yes_share_below": 0.0,
+    "actors.sponsors.bargaining.credibility_noise": 0.0,
     "actors.sponsors.lobbying.budget": 0.0,
     "actors.allies.counter_lobbying.budget": 0.0,
     "actors.allies.tie": 0.0,

@@ -20,14 +20,16 @@ from unsim.results.tables import _jsonable
 from unsim.scenario import load_scenario
 from unsim.scenario.schema import GA_STAGES
 
-from .conftest import DEFAULT_SCENARIO
+from .conftest import POINT_SCENARIO
 
 SEED = 20141118
 RUNS = 1300  # three blocks of 500, 500 and 300
 
 
 def scenario(**overrides):
-    return load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": 500, **overrides})
+    """The DPRK draft with point values: the engine's mechanics at known values (the shipped
+    scenario draws its levers; tests/test_levers.py has the draws)."""
+    return load_scenario(POINT_SCENARIO, overrides={"simulation.block_size": 500, **overrides})
 
 
 def same_summary(a: dict, b: dict) -> bool:

@@ -25,7 +25,9 @@ import pytest
 
 from .conftest import ROOT
 
-SCENARIO = ROOT / "scenarios" / "icc_referral.yaml"
+#: The DPRK draft with its levers as points: a slider moves a number, not a distribution (the
+#: shipped scenario's levers are drawn per run; tests/test_levers.py has the drawn box)
+SCENARIO = ROOT / "scenarios" / "levers" / "reference_2014.yaml"
 RUNS = 2000
 SEED = 7
 LEVER = "actors.sponsors.bargaining.accept_offer_min_credibility"
@@ -112,6 +114,7 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
         "playwright.sync_api", reason="Playwright is not installed (the test extra has it)"
     )
     from unsim import load_scenario, run
+    from unsim.engine.assumptions import data_only
 
     url, proc = explorer
     outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
@@ -137,6 +140,12 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             map_size = world_map.evaluate("img => [img.naturalWidth, img.clientWidth]")
             baseline = run(load_scenario(SCENARIO), runs=RUNS, seed=SEED, workers=1)
             assert float(before) == baseline.outcome("icc_retained")["p"]
+            # beside it, the data-only forecast: the library's, on the same seed and runs
+            row = page.locator('tr[data-outcome="referral_tabled"]').first
+            shown_bare = float(str(row.get_attribute("data-p-data-only")))
+            bare = run(data_only(load_scenario(SCENARIO)), runs=RUNS, seed=SEED, workers=1)
+            assert shown_bare == bare.outcome("referral_tabled")["p"]
+            assert page.locator('.unsim-yes tr[data-yes="third_committee"]').count() == 1
 
             page.get_by_text("Sponsors: bargaining bar and lobbying").click()
             lever = page.locator(_lever_selector(LEVER)).first

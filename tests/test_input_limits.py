@@ -31,6 +31,7 @@ def _scenario(folder: Path, name: str, change: Any = None) -> Path:
     text = DEFAULT_SCENARIO.read_text(encoding="utf-8")
     text = text.replace("world: worlds/un_2014.yaml", f"world: {WORLD}")
     text = text.replace("calibration: calibration/dprk_2014.yaml", f"calibration: {CALIBRATION}")
+    text = text.replace("levers: levers/", f"levers: {SCENARIOS / 'levers'}/")
     if change is not None:
         text = change(text)
     path = folder / f"{name}.yaml"
@@ -406,8 +407,8 @@ def test_a_state_given_twice_in_two_cases_is_an_error(
         tmp_path,
         "twice",
         lambda t: t.replace(
-            "    JPN: {support_shift: 3.0}\n",
-            "    JPN: {support_shift: 3.0}\n    jpn: {support_shift: -3.0}\n",
+            "    KOR:\n",
+            "    jpn: {support_shift: -3.0}\n    KOR:\n",
         ),
     )
     message = "actors.states: 'JPN' and 'jpn' name the same state"

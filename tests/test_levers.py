@@ -29,7 +29,10 @@ from unsim.scenario.schema import Scenario
 from unsim.streams import Streams
 from unsim.uncertainty import Uncertain
 
-from .conftest import DEFAULT_SCENARIO
+from .conftest import POINT_SCENARIO, ROOT
+
+#: The DPRK draft with every lever a point: these tests give distributions of their own.
+DEFAULT_SCENARIO = POINT_SCENARIO
 
 TRUNC = {"dist": "truncnorm", "mean": 0.25, "sd": 0.15, "low": 0.0, "high": 5.0}
 CHARM = "actors.target.strategies[0].intensity"
@@ -577,7 +580,7 @@ def test_a_states_stance_in_parts_adds_up_with_levers_drawn_per_run() -> None:
 
 
 def test_the_readmes_example_of_uncertain_levers_validates() -> None:
-    text = (DEFAULT_SCENARIO.parents[1] / "README.md").read_text()
+    text = (ROOT / "README.md").read_text()
     section = text.split("### Uncertain levers", 1)[1]
     example = yaml.safe_load(section.split("```yaml", 1)[1].split("```", 1)[0])
     strategy = example["actors"]["target"]["strategies"][0]
@@ -611,3 +614,38 @@ def test_the_draws_are_the_same_for_any_number_of_workers() -> None:
     # and a block's draws differ from the next block's
     drawn = one.runs[f"lever:{CHARM}"].to_numpy()
     assert not np.array_equal(drawn[:400], drawn[400:800])
+
+
+def test_distributions_sharing_a_name_draw_one_uniform_and_keep_their_structure() -> None:
+    """``shared: NAME``: every distribution naming it is drawn from one uniform per run (the
+    ICC cost of the parties, the non-parties and a state hostile to the Court keep their ratio
+    in every run); the others keep their own streams, unchanged."""
+    icc = {"dist": "uniform", "low": 0.0, "shared": "icc_cost"}
+    shared = {
+        "behaviour.icc_aversion_by_bloc.ICC_PARTIES": {**icc, "high": 2.0},
+        "behaviour.icc_aversion": {**icc, "high": 4.0},
+        "actors.states.CHN.icc_aversion": {**icc, "high": 6.0},
+        CHARM: TRUNC,
+    }
+    runs = run(_scenario(shared), runs=2000, seed=8).runs
+    assert runs is not None
+    parties = runs["lever:behaviour.icc_aversion_by_bloc.ICC_PARTIES"].to_numpy(np.float64)
+    others = runs["lever:behaviour.icc_aversion"].to_numpy(np.float64)
+    china = runs["lever:actors.states.CHN.icc_aversion"].to_numpy(np.float64)
+    np.testing.assert_allclose(others, 2 * parties, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(china, 3 * parties, rtol=1e-6, atol=1e-6)
+    assert parties.min() >= 0 and parties.max() <= 2 and parties.std() > 0.5
+    # apart, they are drawn independently; the charm offensive's draws are the same either way
+    apart = {k: ({kk: vv for kk, vv in v.items() if kk != "shared"}) for k, v in shared.items()}
+    alone = run(_scenario(apart), runs=2000, seed=8).runs
+    assert alone is not None
+    free = alone["lever:behaviour.icc_aversion"].to_numpy(np.float64)
+    free_parties = alone["lever:behaviour.icc_aversion_by_bloc.ICC_PARTIES"].to_numpy(np.float64)
+    assert abs(np.corrcoef(free, free_parties)[0, 1]) < 0.1
+    assert np.array_equal(runs[f"lever:{CHARM}"], alone[f"lever:{CHARM}"])
+    # the name is written back as given, and shown with the distribution
+    s = _scenario(shared)
+    assert s.model_dump(mode="json")["behaviour"]["icc_aversion"]["shared"] == "icc_cost"
+    assert "drawn with icc_cost" in s.behaviour.icc_aversion.dist.describe()  # type: ignore[attr-defined]
+    text = _problems({"behaviour.icc_aversion": {**icc, "high": 4.0, "shared": "icc cost"}})
+    assert "behaviour.icc_aversion.shared" in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,10 +15,17 @@ import yaml
 from unsim.calibration.episodes import LEVERS, load_episodes
 from unsim.calibration.levermap import DELTAS, Reference
 from unsim.calibration.leversbuild import KEYS, build_levers, latent_effect
-from unsim.calibration.leversfile import HEADER, LeversFile, load_levers, write_levers
+from unsim.calibration.leversfile import (
+    HEADER,
+    LeversFile,
+    levers_text,
+    load_levers,
+    write_levers,
+)
 from unsim.calibration.metareg import fit_meta
 from unsim.cli import main
 from unsim.errors import ExitCode, OutputError, ScenarioError
+from unsim.uncertainty.distributions import TruncNormal
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios" / "levers" / "levers_2014.yaml"
@@ -67,18 +75,18 @@ def test_a_levers_file_round_trips(tmp_path: Path) -> None:
     assert set(levers.levers) == set(KEYS.values())
     path = tmp_path / "levers.yaml"
     write_levers(levers, path, "unsim calibrate --levers ...")
-    assert path.read_text("utf-8").startswith(f"# {HEADER}")
+    lines = path.read_text("utf-8").splitlines()
+    assert lines[0].startswith("# written by unsim") and lines[1].startswith(f"# {HEADER}")
     back = load_levers(path)
     assert back == levers
     # rewriting its own file is allowed; the strategy levers are in their parameters' units
     write_levers(back, path, "again")
-    charm = back.levers["charm_offensive.intensity"]
-    assert charm.dist == "truncnorm" and charm.low == 0.0 and charm.high == 5.0
-    assert back.levers["target.reform"].dist == "normal"
-    assert (
-        back.levers["behaviour.icc_aversion"].mean
-        == -back.levers["behaviour.icc_aversion"].effect_latent.mean
-    )
+    charm = back.levers["charm_offensive.intensity"].distribution
+    assert isinstance(charm, TruncNormal) and (charm.low, charm.high) == (0.0, 5.0)
+    assert back.levers["target.reform"].distribution.dist == "normal"
+    icc = back.levers["behaviour.icc_aversion"]
+    assert isinstance(icc.distribution, TruncNormal)
+    assert icc.distribution.mean == -icc.effect_latent.mean
 
 
 def test_unidentified_levers_are_centred_at_zero_with_a_spread() -> None:
@@ -105,9 +113,16 @@ def test_a_lever_that_does_not_ship_keeps_its_estimate_within_one_sd() -> None:
 def test_a_file_unsim_did_not_write_is_never_replaced(tmp_path: Path) -> None:
     path = tmp_path / "notes.yaml"
     path.write_text("my notes\n", encoding="utf-8")
-    with pytest.raises(OutputError, match="not a levers file unsim wrote"):
+    with pytest.raises(OutputError, match="unsim did not write it"):
         write_levers(_built(), path, "cmd")
     assert path.read_text("utf-8") == "my notes\n"
+    # nor a file the command reads, even one unsim wrote
+    own = tmp_path / "own.yaml"
+    write_levers(_built(), own, "cmd")
+    before = own.read_text("utf-8")
+    with pytest.raises(OutputError, match="input of this command"):
+        write_levers(_built(), own, "cmd", inputs=[own])
+    assert own.read_text("utf-8") == before
 
 
 def test_a_wrong_levers_file_is_refused_with_its_key_path(tmp_path: Path) -> None:
@@ -118,9 +133,84 @@ def test_a_wrong_levers_file_is_refused_with_its_key_path(tmp_path: Path) -> Non
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(ScenarioError) as err:
         load_levers(path)
-    text = str(err.value)
-    assert "charm_offensive.intensity" in text and "truncnorm" in text
-    assert "missing sd" in text
+    text = err.value.render()
+    assert "levers.charm_offensive.intensity.dist: unknown distribution; got 'truncnormal'" in text
+    assert "did you mean 'truncnorm'?" in text
+    assert "levers.target.reform.sd: required key is missing" in text
+
+
+def test_the_shipped_levers_file_round_trips_through_the_one_model(tmp_path: Path) -> None:
+    """Read into the model the scenarios read, and written again by the writer of
+    ``calibrate --levers`` with the command its header names: the same text."""
+    text = SHIPPED.read_text("utf-8")
+    lines = text.splitlines(keepends=True)
+    assert lines[0].startswith("# written by unsim")  # unsim's mark: the command may replace it
+    command = lines[1].split("`")[3]
+    levers = load_levers(SHIPPED)
+    assert levers_text(levers, command) == "".join(lines[1:])
+    again = tmp_path / "again.yaml"
+    write_levers(levers, again, command)
+    assert again.read_text("utf-8").splitlines()[1:] == text.splitlines()[1:]
+    assert load_levers(again) == levers
+    # the scenario reader and the writer's reader are one: the same model, the same values
+    from unsim.scenario.leversfile import LeversFile as ScenarioLeversFile
+    from unsim.scenario.loader import load_levers as scenario_load_levers
+
+    assert LeversFile is ScenarioLeversFile
+    assert scenario_load_levers(SHIPPED) == levers
+
+
+def test_an_entry_needs_its_source_and_takes_no_shared_draw(tmp_path: Path) -> None:
+    raw = _built().model_dump(mode="json")
+    del raw["levers"]["target.reform"]["source"]
+    raw["levers"]["threats.intensity"]["shared"] = "x"
+    del raw["levers"]["draft.condemnation"]["unit"]
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_levers(path)
+    text = err.value.render()
+    assert "levers.target.reform.source: required key is missing" in text
+    assert "shared: not in a levers file" in text
+    assert "levers.draft.condemnation.unit: required key is missing" in text
+
+
+def test_a_latent_unit_lever_is_referenced_where_a_support_shift_is_stated() -> None:
+    """Every entry of the shipped file is readable by the scenario loader: each named by its
+    scenario parameter where it has one, a latent-unit one as a bloc's or a state's support
+    shift, drawn per run."""
+    from unsim import load_scenario, run
+
+    levers = load_levers(SHIPPED)
+    strategies = {"charm_offensive": 0, "invitation": 1, "threats": 2}
+    overrides: dict[str, Any] = {"levers": str(SHIPPED)}
+    latent = []
+    for name in levers.levers:
+        head, _, field = name.partition(".")
+        if head in strategies:
+            overrides[f"actors.target.strategies[{strategies[head]}].{field}"] = {"lever": name}
+        elif name == "behaviour.icc_aversion":
+            overrides[name] = {"lever": name}
+        else:
+            latent.append(name)
+    assert set(latent) == {
+        "target.reform",
+        "target.prisoner_release",
+        "procedure.no_action_motion",
+        "draft.commission_of_inquiry",
+        "draft.condemnation",
+        "draft.security_council",
+    }
+    for i, name in enumerate(latent):
+        overrides[f"behaviour.bloc_effects.{['EU', 'AU', 'OIC'][i % 3]}"] = {"lever": name}
+        overrides[f"actors.states.{['BRA', 'IND', 'ZAF'][i % 3]}.support_shift"] = {"lever": name}
+    scenario = load_scenario(ROOT / "scenarios" / "icc_referral.yaml", overrides=overrides)
+    assert scenario.behaviour.bloc_effects["EU"].lever in latent  # type: ignore[attr-defined]
+    table = run(scenario, runs=300, seed=3).runs
+    assert table is not None
+    for path in ("behaviour.bloc_effects.EU", "actors.states.BRA.support_shift"):
+        drawn = table[f"lever:{path}"].to_numpy()
+        assert drawn.std() > 0.1 and abs(drawn.mean()) < 0.5  # centred at 0 with a spread
 
 
 @pytest.mark.skipif(not SHIPPED.exists(), reason="the levers file is written by the command")
@@ -157,7 +247,8 @@ def test_the_command_line_refuses_bad_input(tmp_path: Path, capsys: pytest.Captu
     assert "episodes" in capsys.readouterr().err
     code = main(["backtest", "--levers", "--json", str(theirs)])
     assert code == ExitCode.INVALID_INPUT
-    assert "exists; nothing was written" in capsys.readouterr().err
+    assert "unsim did not write it" in capsys.readouterr().err
+    assert theirs.read_text("utf-8") == "x: 1\n"
     code = main(["backtest", "--levers", "--timesplit"])
     assert code == ExitCode.INVALID_INPUT
     assert "give no SCENARIO" in capsys.readouterr().err
@@ -258,7 +349,7 @@ def test_the_output_is_checked_before_any_work(
     theirs = tmp_path / "theirs.yaml"
     theirs.write_text("x: 1\n", encoding="utf-8")
     for out, message in (
-        (theirs, "not a levers file unsim wrote"),
+        (theirs, "unsim did not write it"),
         (tmp_path / "none" / "l.yaml", "does not exist"),
     ):
         code = main(["calibrate", "--levers", "--before", "2014-11-18", "--out", str(out)])

@@ -31,7 +31,7 @@ from unsim.model import (
 from unsim.scenario import load_scenario
 from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
 
-from .conftest import DEFAULT_SCENARIO
+from .conftest import DEFAULT_SCENARIO, POINT_SCENARIO
 
 N_STATES = 193
 TOTAL_ROUNDS = 8 + 3 + 1  # rounds.third_committee + plenary + security_council (default scenario)
@@ -469,7 +469,10 @@ def test_lobbying_pressure_is_the_allocation_rule(default_scenario):
     lobbying weights (swing x receptiveness of states in neither camp)."""
     from unsim.model import rules
 
-    s = scenario(**{"actors.target.strategies": [], "actors.allies.counter_lobbying.budget": 0})
+    s = load_scenario(  # a budget of one value (the shipped scenario draws it per run)
+        POINT_SCENARIO,
+        overrides={"actors.target.strategies": [], "actors.allies.counter_lobbying.budget": 0},
+    )
     m = UNModel(s, replicates=64, seed=3)
     m._cache.clear()
     m._ledger.clear()

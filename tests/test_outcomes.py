@@ -13,6 +13,7 @@ from unsim.model import UNModel
 from unsim.model.outcomes import CATEGORIES, count_runs, outcomes_for, run_columns, vetoes
 from unsim.results.text import compare, format_summary
 from unsim.scenario import load_scenario
+from unsim.scenario.drawn import scenario_levers
 
 from .conftest import DEFAULT_SCENARIO
 
@@ -70,7 +71,10 @@ def test_the_run_table_has_the_declared_columns_in_order_with_their_types(stages
     res = run(s, runs=300, seed=5)
     assert res.runs is not None
     events = [c.removeprefix("event_") for c in res.runs.columns if c.startswith("event_")]
-    declared = run_columns(PERMANENT, events)
+    # the scenario's levers drawn per run close the table, one column each
+    levers = [(lever.column, lever.path) for lever in scenario_levers(s)]
+    assert len(levers) == 30
+    declared = run_columns(PERMANENT, events, levers)
     assert list(res.runs.columns) == ["run"] + [c.name for c in declared]
     for c in declared:
         got = res.runs[c.name].dtype

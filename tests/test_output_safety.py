@@ -450,6 +450,7 @@ def test_force_keeps_a_folder_holding_a_users_file_or_an_input(
         + DEFAULT_SCENARIO.read_text()
         .replace("world: worlds/", f"world: {SCENARIOS}/worlds/")
         .replace("calibration: calibration/", f"calibration: {SCENARIOS}/calibration/")
+        .replace("levers: levers/", f"levers: {SCENARIOS}/levers/")
     )
     before = _fingerprint(res)
     assert main([str(scenario), *_argv(res)[1:], "--force"]) == 2
@@ -539,7 +540,8 @@ def test_sweep_resumes_only_the_same_sweep(
         DEFAULT_SCENARIO.read_text()
         .replace("world: worlds/", f"world: {SCENARIOS}/worlds/")
         .replace("calibration: calibration/", f"calibration: {SCENARIOS}/calibration/")
-        .replace("budget: 15.0", "budget: 14.0", 1)
+        .replace("levers: levers/", f"levers: {SCENARIOS}/levers/")
+        .replace("high: 30.0", "high: 28.0", 1)
     )
     _refused(capsys, _sweep(folder, "--resume", scenario=other), folder, "another scenario")
     params = [*_sweep(folder, "--resume")]

@@ -14,7 +14,7 @@ from unsim.errors import ScenarioError
 from unsim.model import UNModel
 from unsim.scenario import load_scenario
 
-from .conftest import DEFAULT_SCENARIO, SCENARIOS
+from .conftest import DEFAULT_SCENARIO, POINT_SCENARIO, SCENARIOS
 
 
 def _model(overrides: dict[str, Any]) -> UNModel:
@@ -81,7 +81,9 @@ def test_a_list_of_states_is_no_influence_group() -> None:
 
 
 def _tabled(overrides: dict[str, Any], runs: int = 2000) -> float:
-    s = load_scenario(SCENARIOS / "icc_referral.yaml", overrides=overrides)
+    """The share of runs in which a referral is tabled, on the DPRK draft with point values
+    (the rules at known values; the shipped scenario draws its levers)."""
+    s = load_scenario(POINT_SCENARIO, overrides=overrides)
     return float(run(s, runs=runs, seed=4).runs["sc_referral_held"].mean())  # type: ignore[index]
 
 
@@ -142,14 +144,14 @@ def test_tabling_by_the_record() -> None:
 def test_an_earlier_scenario_with_table_into_veto_still_runs(tmp_path: Path) -> None:
     """The council block the DPRK scenario had before the rule fitted on the record: it
     validates and votes by the earlier rules (members by their support)."""
-    text = DEFAULT_SCENARIO.read_text()
+    text = POINT_SCENARIO.read_text()  # its Assembly levers points, as the earlier scenario's
     start = text.index("    table_referral: record")
     end = text.index("# Every value below is a prior")
     earlier = (
         text[:start] + "    table_referral: expected\n    table_into_veto: 0.5\n\n" + text[end:]
     )
-    earlier = earlier.replace("worlds/", str(SCENARIOS / "worlds") + "/").replace(
-        "calibration/dprk", str(SCENARIOS / "calibration") + "/dprk"
+    earlier = earlier.replace("../worlds/", str(SCENARIOS / "worlds") + "/").replace(
+        "../calibration/dprk", str(SCENARIOS / "calibration") + "/dprk"
     )
     path = tmp_path / "earlier.yaml"
     path.write_text(earlier)

@@ -104,6 +104,7 @@ def _scenario(place: Path, name: str) -> Path:
         "calibration: calibration/dprk_2014.yaml",
         f"calibration: {SCENARIOS / 'calibration/dprk_2014.yaml'}",
     )
+    text = text.replace("levers: levers/", f"levers: {SCENARIOS / 'levers'}/")
     path = place / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -81,8 +81,10 @@ _SUFFIXES: dict[str, Kind] = {
 }
 _YAML_MARKS = (
     b"# written by unsim",
-    # calibration files written before the mark existed (their header names the command)
+    # calibration and levers files written before the mark existed (their header names the
+    # command)
     b"# Calibration written by `python -m unsim calibrate",
+    b"# Levers written by `unsim calibrate --levers`",
 )
 _JSON_MARK = re.compile(rb'^\s*\{\s*"written_by"\s*:\s*"unsim\b')
 _HTML_MARK = b'<meta name="generator" content="unsim'

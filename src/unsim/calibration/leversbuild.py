@@ -45,8 +45,10 @@ KEYS: dict[str, str] = {
     "no_action_motion": "procedure.no_action_motion",
 }
 LATENT_UNIT = (
-    "shift of every state's support for the draft (latent scale of the vote model); no scenario "
-    "parameter takes it yet: it acts as a change of the calibration's intercept would"
+    "shift of the support for the draft (latent scale of the vote model), as a change of the "
+    "calibration's intercept would move every state's; a scenario whose case had the event may "
+    "reference it where it states such a shift: behaviour.bloc_effects.<BLOC> (the bloc's "
+    "members, one draw per run) or actors.states.<ISO3>.support_shift (one state)"
 )
 ICC_UNIT = (
     "the ICC language's cost for every state (latent scale): minus the lever's effect on the level"
@@ -137,14 +139,16 @@ def _entry(
         + (f" Map: {units['map']}." if units["map"] else "")
     )
     dist = {k: v for k, v in units.items() if k not in ("unit", "map")}
-    return LeverEntry(
-        **dist,
-        unit=units["unit"],
-        effect_latent=Effect(mean=_r(mean), sd=_r(sd)),
-        effect_yes_votes=Effect(mean=_r(votes_mean, 2), sd=_r(votes_sd, 2)),
-        episodes=decision["episodes"],
-        identified=decision["identified"],
-        source=source,
+    return LeverEntry.flat(
+        {
+            **dist,
+            "unit": units["unit"],
+            "effect_latent": Effect(mean=_r(mean), sd=_r(sd)),
+            "effect_yes_votes": Effect(mean=_r(votes_mean, 2), sd=_r(votes_sd, 2)),
+            "episodes": decision["episodes"],
+            "identified": decision["identified"],
+            "source": source,
+        }
     )
 
 

@@ -16,7 +16,8 @@ from unsim.cli.args import input_file as _input
 from unsim.cli.args import iso_date as _date
 from unsim.cli.args import positive as _positive
 from unsim.cli.args import runs as _runs
-from unsim.errors import ExitCode, InputError, OutputError
+from unsim.errors import ExitCode, InputError
+from unsim.ownership import check_output, json_text, write_text_output
 
 __all__ = [
     "add_backtest_levers_flags",
@@ -25,7 +26,10 @@ __all__ = [
     "cmd_calibrate_levers",
 ]
 
-DEFAULT_REFERENCE = Path("scenarios") / "icc_referral.yaml"
+#: The reference draft at which the levers are mapped to votes and parameters: the 2014 DPRK
+#: draft with the point values it was first stated with (the shipped scenarios draw levers from
+#: the file this builds; measuring on them would make the file depend on itself).
+DEFAULT_REFERENCE = Path("scenarios") / "levers" / "reference_2014.yaml"
 DEFAULT_CUT = dt.date(2014, 11, 18)
 
 
@@ -104,9 +108,23 @@ def _command(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def _new_file(path: Path | None, flag: str) -> None:
-    if path is not None and Path(path).exists():
-        raise OutputError(f"{flag} {path}: exists; nothing was written. Choose a new file name")
+def _inputs(args: argparse.Namespace, reference: Path | None = None) -> list[Path]:
+    """The files the command reads: the episodes, the data and the reference draft's."""
+    from unsim.calibration.episodes import DEFAULT_EPISODES
+    from unsim.cli.outputs import data_inputs, scenario_inputs
+
+    episodes = Path(args.episodes) if args.episodes is not None else Path(DEFAULT_EPISODES)
+    return [episodes, *data_inputs(args.data), *scenario_inputs(reference)]
+
+
+def _check_json(args: argparse.Namespace, inputs: list[Path], out: Path | None = None) -> None:
+    """``--json FILE``: refused at once where unsim may not write it (:mod:`unsim.ownership`)."""
+    path = getattr(args, "json", None)
+    if path is None:
+        return
+    if out is not None and Path(path).absolute() == Path(out).absolute():
+        raise InputError(f"--out and --json name the same file ({out}): give two")
+    check_output(path, "json", inputs=inputs)
 
 
 def cmd_calibrate_levers(args: argparse.Namespace) -> int:
@@ -115,10 +133,11 @@ def cmd_calibrate_levers(args: argparse.Namespace) -> int:
     from unsim.calibration.leversbuild import build_levers
     from unsim.calibration.leversfile import check_writable, write_levers
 
-    check_writable(args.out)
-    _new_file(getattr(args, "json", None), "--json")
-    reference = args.reference or DEFAULT_REFERENCE
-    if not Path(reference).is_file():
+    reference = Path(args.reference or DEFAULT_REFERENCE)
+    inputs = _inputs(args, reference)
+    check_writable(args.out, inputs)
+    _check_json(args, inputs, args.out)
+    if not reference.is_file():
         raise InputError(f"--reference: {reference} not found; name the reference draft")
     _, items = _prepare(args, args.before)
     result = evaluate(items)
@@ -134,11 +153,11 @@ def cmd_calibrate_levers(args: argparse.Namespace) -> int:
         ref,
         result["summary"],
     )
-    write_levers(levers, args.out, _command(args))
+    write_levers(levers, args.out, _command(args), inputs=inputs)
     print(_report(items, result))
     print(f"wrote {args.out}: {len(levers.levers)} levers from {len(items)} episodes")
     if getattr(args, "json", None) is not None:
-        _write_json(args.json, items, result, ref)
+        _write_json(args.json, items, result, ref, inputs)
     return int(ExitCode.OK)
 
 
@@ -151,13 +170,14 @@ def cmd_backtest_levers(args: argparse.Namespace) -> int:
         )
     if args.out is not None:
         raise InputError("--levers writes its report with --json FILE, not --out")
-    _new_file(args.json, "--json")
+    inputs = _inputs(args)
+    _check_json(args, inputs)
     before = args.before or DEFAULT_CUT
     _, items = _prepare(args, before)
     result = evaluate(items)
     print(_report(items, result, per_episode=True))
     if args.json is not None:
-        _write_json(args.json, items, result, None)
+        _write_json(args.json, items, result, None, inputs)
     return int(ExitCode.OK)
 
 
@@ -221,8 +241,9 @@ def _report(items: list[Any], result: dict[str, Any], per_episode: bool = False)
     return "\n".join(lines)
 
 
-def _write_json(path: Path, items: list[Any], result: dict[str, Any], ref: Any) -> None:
-    from unsim.atomic import write_text_atomically
+def _write_json(
+    path: Path, items: list[Any], result: dict[str, Any], ref: Any, inputs: list[Path]
+) -> None:
     from unsim.calibration.levers import fit_table
 
     fit = result["fit"]
@@ -263,4 +284,5 @@ def _write_json(path: Path, items: list[Any], result: dict[str, Any], ref: Any) 
             "yes_change": ref.curve,
             "per_unit": ref.per_unit,
         }
-    write_text_atomically(path, json.dumps(out, indent=1, default=float) + "\n")
+    text = json_text(json.loads(json.dumps(out, default=float)), indent=1) + "\n"
+    write_text_output(path, "json", text, inputs=inputs)

@@ -19,8 +19,8 @@ RESULTS_FILES = (
 
 
 def scenario_inputs(path: str | Path | None, overrides: Iterable[str] = ()) -> list[Path]:
-    """A scenario file and the world and calibration files it names (after ``--set``); only
-    the scenario itself when it cannot be read (loading it reports why)."""
+    """A scenario file and the world, calibration and levers files it names (after ``--set``);
+    only the scenario itself when it cannot be read (loading it reports why)."""
     if path is None:
         return []
     from unsim.scenario.loader import apply_overrides, read_yaml
@@ -31,7 +31,7 @@ def scenario_inputs(path: str | Path | None, overrides: Iterable[str] = ()) -> l
         data = apply_overrides(dict(read_yaml(path)), list(overrides))
     except (UnsimError, ValueError, TypeError):
         return files
-    for key in ("world", "calibration"):
+    for key in ("world", "calibration", "levers"):
         value = data.get(key)
         if isinstance(value, str):
             try:

@@ -26,6 +26,7 @@ from unsim.explore.drawn import DRAWN, drawn_box
 from unsim.explore.figures import BackgroundFigure, MapPanel, png
 from unsim.explore.save import SaveAs
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
+from unsim.explore.tables import outcomes_html, pct, state_table_html, yes_votes_html
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
 from unsim.results.report.html import main_stage
 
@@ -181,40 +182,6 @@ def Controls(sections: list[Section], values: dict[str, Any], disabled: frozense
 # --------------------------------------------------------------------------------------------
 # results
 # --------------------------------------------------------------------------------------------
-def _pct(x: float) -> str:
-    return "n/a" if x != x else f"{100 * x:.1f} %"
-
-
-def outcomes_html(session: Session, results: Any) -> str:
-    """The outcome table: probability, interval, baseline and the paired change. Each row
-    carries its exact probability in ``data-p`` (read by the browser test)."""
-    rows = []
-    for o in session.outcomes(results):
-        if o.name.startswith("veto_") and o.p == 0 and o.p_baseline == 0:
-            continue
-        cls = "unsim-up" if o.diff_low > 0 else "unsim-down" if o.diff_high < 0 else ""
-        change = (
-            f"{100 * o.diff:+.1f} pts [{100 * o.diff_low:+.1f}, {100 * o.diff_high:+.1f}]"
-            if o.diff == o.diff and o.diff_low == o.diff_low
-            else f"{100 * o.diff:+.1f} pts"
-        )
-        rows.append(
-            f'<tr data-outcome="{o.name}" data-p="{o.p!r}">'
-            f"<td>{html.escape(o.label)}</td>"
-            f'<td class="num unsim-p">{_pct(o.p)}</td>'
-            f'<td class="num">{100 * o.ci_low:.1f}–{_pct(o.ci_high)}</td>'
-            f'<td class="num">{_pct(o.p_baseline)}</td>'
-            f'<td class="num {cls}">{change}</td></tr>'
-        )
-    head = (
-        "<tr><th>outcome</th><th>probability</th><th>95 % interval</th><th>baseline</th>"
-        "<th>change from baseline [95 % interval, paired]</th></tr>"
-    )
-    return (
-        f'<table class="unsim-outcomes"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
-    )
-
-
 def _state_rows(results: Any, stage: str) -> list[dict[str, Any]]:
     ps = results.per_state
     df = ps[ps["stage"].astype(str) == stage]
@@ -241,8 +208,8 @@ def StateDetail(session: Session, results: Any, iso3: str) -> None:
     rows = []
     for r in detail.itertuples():
         cells = "".join(
-            f'<td class="num">{_pct(getattr(r, c))}<br><small>'
-            f"{_pct(getattr(r, c + '_low'))}–{_pct(getattr(r, c + '_high'))}</small></td>"
+            f'<td class="num">{pct(getattr(r, c))}<br><small>'
+            f"{pct(getattr(r, c + '_low'))}–{pct(getattr(r, c + '_high'))}</small></td>"
             for c in ("yes", "no", "abstain", "absent", "pivotal")
         )
         rows.append(
@@ -306,28 +273,6 @@ _SORT_KEYS = {
 }
 
 
-def state_table_html(rows: list[dict[str, Any]], selected: str) -> str:
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("state", "regional group", "yes", "no", "abstain", "absent", "pivotal")
-    )
-    body = []
-    for r in rows:
-        mark = ' style="background:#fff3c4"' if r["iso3"] == selected else ""
-        nums = "".join(
-            f'<td class="num">{r[c]:.1f} %</td>' for c in ("yes", "no", "abstain", "absent")
-        )
-        body.append(
-            f'<tr data-iso3="{r["iso3"]}"{mark}><td>{html.escape(r["name"])}</td>'
-            f"<td>{html.escape(r['group'])}</td>{nums}"
-            f'<td class="num">{r["pivotal"]:.2f} %</td></tr>'
-        )
-    return (
-        '<div style="max-height: 28rem; overflow-y: auto"><table class="unsim-outcomes">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
-
-
 @solara.component
 def StateTable(rows: list[dict[str, Any]], stage: str, selected: str) -> None:
     """Every state's probabilities at a stage, sortable by any column."""
@@ -359,15 +304,18 @@ def Page() -> None:
     changed = {k: v for k, v in values.items() if defaults.get(k) != v}
     what_if = WhatIf.of(changed, disabled)
 
-    def compute() -> tuple[Any, str | None, float]:
+    def compute() -> tuple[Any, Any, str | None, float]:
         t0 = time.perf_counter()
         try:
-            return session.results(what_if), None, time.perf_counter() - t0
+            results = session.results(what_if)
+            return results, session.data_only(what_if), None, time.perf_counter() - t0
         except UnsimError as err:
-            return None, str(err), time.perf_counter() - t0
+            return None, None, str(err), time.perf_counter() - t0
 
-    results, error, seconds = solara.use_memo(compute, [what_if])
+    results, bare, error, seconds = solara.use_memo(compute, [what_if])
     shown = results if results is not None else session.baseline
+    if results is None:
+        bare = session.data_only(WhatIf())
 
     solara.Title(f"unsim explore: {session.scenario.name}")
     solara.Style(_CSS)
@@ -376,7 +324,7 @@ def Page() -> None:
         SaveAs(session, what_if)
     with solara.Column():
         _header(session, len(changed) + len(disabled), error, seconds)
-        _panels(session, shown, what_if, state, set_state)
+        _panels(session, shown, bare, what_if, state, set_state)
 
 
 def _sidebar(session: Any, sections: Any, values: dict[str, Any], disabled: frozenset[int]) -> None:
@@ -412,12 +360,18 @@ def _header(session: Any, n_changes: int, error: str | None, seconds: float) -> 
 
 
 def _panels(
-    session: Any, shown: Any, what_if: Any, state: str, set_state: Callable[[str], None]
+    session: Any,
+    shown: Any,
+    bare: Any,
+    what_if: Any,
+    state: str,
+    set_state: Callable[[str], None],
 ) -> None:
-    """The outcomes, the map, the tallies, and the states (group bars, the chosen state, the
-    table)."""
+    """The outcomes (beside the baseline and the data-only forecast), the map, the tallies, and
+    the states (group bars, the chosen state, the table)."""
     with solara.Card("Outcomes"):
-        solara.HTML(tag="div", unsafe_innerHTML=outcomes_html(session, shown))
+        solara.HTML(tag="div", unsafe_innerHTML=outcomes_html(session, shown, bare))
+        solara.HTML(tag="div", unsafe_innerHTML=yes_votes_html(session, shown, bare))
     if len(shown.per_state):
         with solara.Card("Each state's vote on the map"):
             MapPanel(shown, key=what_if)

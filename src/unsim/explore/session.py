@@ -19,14 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from unsim.engine import run
+from unsim.engine.assumptions import data_only as strip_assumptions
 from unsim.errors import OutputError
 from unsim.explain import Explanation, explain, replay
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
+from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.model.outcomes import OUTCOMES, vetoes
 from unsim.ownership import check_output, write_text_output
 from unsim.results.stats import paired_difference, proportion
@@ -84,6 +87,35 @@ class Outcome:
     diff: float
     diff_low: float
     diff_high: float
+    #: the data-only forecast (every stated assumption removed) with its 95 % interval: NaN
+    #: when not asked for or when the outcome cannot happen there
+    p_data_only: float = math.nan
+    data_only_low: float = math.nan
+    data_only_high: float = math.nan
+
+
+@dataclass(frozen=True)
+class YesVotes:
+    """A vote on the draft: its mean yes votes and their 5-95 % over the runs in which it was
+    held, as shown and data only."""
+
+    stage: str
+    mean: float
+    low: float
+    high: float
+    data_only: float
+    data_only_low: float
+    data_only_high: float
+
+
+def _yes(runs: pd.DataFrame, stage: str) -> tuple[float, float, float]:
+    """Mean, 5 % and 95 % of a vote's yes votes over the runs in which it was held."""
+    held = runs[f"{stage}_held"].to_numpy(dtype=bool)
+    yes = runs[f"{stage}_yes"].to_numpy(dtype=np.float64)[held]
+    if not yes.size:
+        return math.nan, math.nan, math.nan
+    low, high = np.quantile(yes, (0.05, 0.95))
+    return float(yes.mean()), float(low), float(high)
 
 
 class Session:
@@ -111,6 +143,8 @@ class Session:
         sim_seed = self.scenario.simulation.seed
         self.seed = int(seed if seed is not None else sim_seed if sim_seed is not None else 0)
         self._cache: OrderedDict[WhatIf, Results] = OrderedDict()
+        #: data-only results by their scenario (most what-ifs change only what it removes)
+        self._bare: OrderedDict[str, Results] = OrderedDict()
         self._cache_size = cache_size
         self._replays: OrderedDict[int, tuple[Results, Replay]] = OrderedDict()
         self._lock = threading.Lock()
@@ -140,10 +174,44 @@ class Session:
                 self._cache.popitem(last=False)
             return results
 
+    def data_only(self, what_if: WhatIf) -> Results:
+        """The what-if's data-only forecast (every assumption it states removed, as ``unsim
+        run --data-only``) on the session's seed and runs: what the calibration alone says.
+        What-ifs with the same data-only scenario share one run (cached)."""
+        bare = strip_assumptions(self.scenario_for(what_if))
+        key = bare.model_dump_json()
+        with self._lock:
+            if key in self._bare:
+                self._bare.move_to_end(key)
+                return self._bare[key]
+            results = run(bare, runs=self.runs, seed=self.seed, workers=1)
+            self._bare[key] = results
+            while len(self._bare) > 4:
+                self._bare.popitem(last=False)
+            return results
+
     # -- what to show -----------------------------------------------------------------------
-    def outcomes(self, results: Results) -> list[Outcome]:
+    @staticmethod
+    def yes_votes(results: Results, bare: Results) -> list[YesVotes]:
+        """Each vote on the draft held in ``results``: its yes votes, as shown and data only
+        (``bare``), each with its 5-95 % over runs."""
+        runs, bare_runs = results.runs, bare.runs
+        assert runs is not None and bare_runs is not None
+        out = []
+        for stage in DRAFT_VOTES:
+            if f"{stage}_held" not in runs or not runs[f"{stage}_held"].any():
+                continue
+            mean, low, high = _yes(runs, stage)
+            b_mean, b_low, b_high = (
+                _yes(bare_runs, stage) if f"{stage}_held" in bare_runs else (math.nan,) * 3
+            )
+            out.append(YesVotes(stage, mean, low, high, b_mean, b_low, b_high))
+        return out
+
+    def outcomes(self, results: Results, bare: Results | None = None) -> list[Outcome]:
         """Every outcome's probability with its interval, and the paired change from the
-        baseline with its interval (common random numbers)."""
+        baseline with its interval (common random numbers); with ``bare`` (the data-only
+        results), the data-only probability and its interval too."""
         world = self.scenario.world
         assert isinstance(world, World)
         registry = {o.name: o for o in OUTCOMES + vetoes(world.security_council.permanent)}
@@ -163,6 +231,10 @@ class Session:
             if name not in shown:
                 o = {"label": o["label"], **proportion(int(happened.sum()), len(runs))}
             d = paired_difference(entry.happened(base_runs), happened)
+            only: dict[str, float] = {}
+            if bare is not None and bare.runs is not None and entry.key in bare.runs:
+                done = entry.happened(bare.runs)
+                only = proportion(int(done.sum()), len(done))
             label = str(o["label"])
             if name.startswith("veto_") and name[5:] in names:
                 label = f"{names[name[5:]]} vetoes"
@@ -177,6 +249,9 @@ class Session:
                     diff=float(d["diff"]),
                     diff_low=float(d["ci_low"]),
                     diff_high=float(d["ci_high"]),
+                    p_data_only=float(only.get("p", math.nan)),
+                    data_only_low=float(only.get("ci_low", math.nan)),
+                    data_only_high=float(only.get("ci_high", math.nan)),
                 )
             )
         return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -104,6 +104,27 @@ class Attribution(StageAttribution):
     by_stage: dict[str, StageAttribution] = {}
 
 
+class DataOnlyRow(_Saved):
+    """A line of the forecast as given beside the data-only one."""
+
+    label: str
+    kind: Literal["votes", "share"]
+    as_given: float
+    data_only: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    as_given_range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    data_only_range: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+
+
+class DataOnly(_Saved):
+    """``summary["data_only"]``: the forecast as given beside the data-only one."""
+
+    runs: Count
+    rows: dict[str, DataOnlyRow]
+
+
 class SavedSummary(_Saved):
     """A results folder's ``summary.json``."""
 
@@ -113,8 +134,9 @@ class SavedSummary(_Saved):
     pivotal: list[Pivotal] = []
     seed: Annotated[int, Field(ge=0)] | None = None
     attribution: Attribution | None = None
+    data_only: DataOnly | None = None
 
-    @field_validator("attribution", mode="before")
+    @field_validator("attribution", "data_only", mode="before")
     @classmethod
     def _none_for_empty(cls, value: Any) -> Any:
         return None if value == {} else value  # what a scenario without draft votes gets

@@ -1,7 +1,9 @@
 """Which numbers of a scenario are given as distributions (its *levers drawn per run*), each
 with the path where the scenario gives it and the name of its random stream: ``lever:`` and
 the path, with a strategy's entry named by its key (its label, else its type: see
-``strategies.instance_keys``), as the strategies' own streams are. The model draws them
+``strategies.instance_keys``), as the strategies' own streams are; a distribution with a
+``shared`` name draws from the stream ``lever-shared:`` and that name, with every other one
+sharing it. The model draws them
 (:mod:`unsim.model.levers`); the attribution, the report and ``unsim validate`` list them."""
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def scenario_levers(scenario: Scenario) -> tuple[Lever, ...]:
     for i, (entry, key) in enumerate(zip(strategies, instance_keys(strategies), strict=True)):
         for sub, value in uncertain_items(entry):
             path = f"{STRATEGIES}[{i}].{sub}"
-            out.append(Lever(path, f"lever:{STRATEGIES}[{key}].{sub}", value))
+            out.append(Lever(path, _stream(value, f"lever:{STRATEGIES}[{key}].{sub}"), value))
     roots: list[tuple[str, Any]] = [
         ("actors.sponsors", scenario.actors.sponsors),
         ("actors.allies", scenario.actors.allies),
@@ -53,5 +55,12 @@ def scenario_levers(scenario: Scenario) -> tuple[Lever, ...]:
         ("procedure.council", scenario.procedure.council),
     ]
     for root, node in roots:
-        out += [Lever(p, f"lever:{p}", v) for p, v in uncertain_items(node, root)]
+        out += [Lever(p, _stream(v, f"lever:{p}"), v) for p, v in uncertain_items(node, root)]
     return tuple(out)
+
+
+def _stream(value: Uncertain, own: str) -> str:
+    """The lever's stream: its own, or the one of its ``shared`` name (one uniform per run for
+    every distribution sharing it)."""
+    shared = value.dist.shared
+    return own if shared is None else f"lever-shared:{shared}"

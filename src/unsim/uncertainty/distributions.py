@@ -4,17 +4,22 @@
     {dist: truncnorm, mean, sd, low, high}        {dist: beta, a, b}  (optional low, high)
     {dist: uniform, low, high}
 
-each with an optional ``source`` (its evidence). ``mean`` and ``sd`` of a truncated normal are
-those of the normal it is cut from; a beta lies on [0, 1], or on [low, high] when they are given.
+each with an optional ``source`` (its evidence) and an optional ``shared`` name: the
+distributions of a scenario that share a name are drawn from one uniform per run, so their
+quantiles move together (``uniform(0, 2)`` and ``uniform(0, 4)`` shared keep a ratio of 1 to 2
+in every run: a structure the evidence gives, with a size it does not). ``mean`` and ``sd`` of
+a truncated normal are those of the normal it is cut from; a beta lies on [0, 1], or on [low,
+high] when they are given.
 
 A run draws a value by the inverse of the distribution function (``ppf``) of one uniform of its
-own stream. The uniforms lie on the grid ``(k + 1/2) / 2**32`` (:func:`grid_uniforms`: 32 random
-bits, finer than the float32 in which the model uses the value), so no draw is ever at an
-infinite tail: a distribution's *reach*, the smallest and the largest value any run can draw, is
-``ppf`` of the grid's first and last points (a normal reaches 6.3 sd either side of its mean, a
-lognormal 6.3 sigma). A field's bounds must hold the reach: that is what "the distribution stays
-within the field's bounds" means, exactly (a normal or a lognormal whose reach leaves them is
-refused; a truncated normal, a beta or a uniform stays where it is told).
+own stream (of the shared name's stream when it has one). The uniforms lie on the grid
+``(k + 1/2) / 2**32`` (:func:`grid_uniforms`: 32 random bits, finer than the float32 in which
+the model uses the value), so no draw is ever at an infinite tail: a distribution's *reach*, the
+smallest and the largest value any run can draw, is ``ppf`` of the grid's first and last points
+(a normal reaches 6.3 sd either side of its mean, a lognormal 6.3 sigma). A field's bounds must
+hold the reach: that is what "the distribution stays within the field's bounds" means, exactly
+(a normal or a lognormal whose reach leaves them is refused; a truncated normal, a beta or a
+uniform stays where it is told).
 """
 
 from __future__ import annotations
@@ -69,6 +74,14 @@ class _Distribution(Strict):
     source: str | None = Field(
         None, max_length=2000, description="the evidence for this distribution (kept with it)"
     )
+    shared: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="a name: the scenario's distributions sharing it are drawn from one "
+        "uniform per run (their quantiles move together)",
+    )
 
     def frozen(self) -> Any:  # pragma: no cover - every subclass has its own
         raise NotImplementedError
@@ -94,13 +107,16 @@ class _Distribution(Strict):
         return float(self.ppf(np.array([q]))[0])
 
     def parameters(self) -> dict[str, float]:
-        """Its parameters as written (without ``dist`` and ``source``)."""
-        return {k: float(v) for k, v in self.model_dump(exclude={"dist", "source"}).items()}
+        """Its parameters as written (without ``dist``, ``source`` and ``shared``)."""
+        dumped = self.model_dump(exclude={"dist", "source", "shared"})
+        return {k: float(v) for k, v in dumped.items()}
 
     def describe(self) -> str:
-        """In short: ``truncnorm(mean 0.25, sd 0.15, low 0, high 5)``."""
+        """In short: ``truncnorm(mean 0.25, sd 0.15, low 0, high 5)`` (and ``; drawn with
+        NAME`` for a shared one)."""
         args = ", ".join(f"{k} {_fmt(v)}" for k, v in self.parameters().items())
-        return f"{self.dist}({args})"
+        shared = f"; drawn with {self.shared}" if self.shared else ""
+        return f"{self.dist}({args}){shared}"
 
     def spread(self) -> str:
         """Its mean, sd and central 90 %: ``mean 0.27, sd 0.14, 90 % in [0.05, 0.52]``."""

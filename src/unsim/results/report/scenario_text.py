@@ -3,6 +3,7 @@ what is assumption (with the attribution of the forecast to each assumption)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -194,18 +195,28 @@ def _attribution(attr: Mapping[str, Any], scenario: Scenario) -> str:
         except (TypeError, ValueError):
             return "n/a"
 
-    rows: list[list[str]] = [["from the data alone", *(plain(data_only.get(c)) for c in cats)]]
+    def spread(part: Mapping[str, Any]) -> str:
+        runs: Any = part.get("yes_runs")
+        try:
+            return f"{float(runs[0]):+.0f} to {float(runs[1]):+.0f}"
+        except (TypeError, ValueError, IndexError, KeyError):
+            return ""
+
+    rows: list[list[str]] = [["from the data alone", *(plain(data_only.get(c)) for c in cats), ""]]
     for part in attr.get("parts", []):
         label = part.get("label") or label_for(str(part.get("name", "")), scenario)
-        rows.append([f"+ {label}", *(num(part.get(c)) for c in cats)])
-    rows.append(["the scenario as given", *(plain(as_given.get(c)) for c in cats)])
+        rows.append([f"+ {label}", *(num(part.get(c)) for c in cats), spread(part)])
+    rows.append(["the scenario as given", *(plain(as_given.get(c)) for c in cats), ""])
     return "\n".join(
         [
             f"<p>How the expected votes at the <b>{esc(STAGE_LABELS.get(stage, words(stage)))}"
             "</b> move from what the data alone give (calibrated positions and behaviour, no "
             "stated assumptions) to the scenario as given, adding one assumption at a time in "
-            "the order below: each row is the change that assumption makes.</p>",
-            table(["", *cats], rows, numeric=range(1, 5)),
+            "the order below: each row is the change that assumption makes to the mean tally, "
+            "and its last column how much that change of the yes votes varies from one run to "
+            "another (its 5 % and 95 % quantiles: for a lever drawn per run, its own "
+            "uncertainty).</p>",
+            table(["", *cats, "yes: 5–95 % over runs"], rows, numeric=range(1, 6)),
         ]
     )
 
@@ -237,27 +248,49 @@ def uncertain_levers(scenario: Scenario) -> str:
     )
 
 
+def _with_range(r: Mapping[str, Any], side: str) -> str:
+    """A forecast's value with its interval over runs (the 5-95 % of a vote's yes votes, the
+    95 % interval of a share), as the main job prints it."""
+    value = float(r[side])
+    span = r.get(f"{side}_range")
+    if r.get("kind") == "votes":
+        text = f"{value:.1f}"
+        if span and not any(math.isnan(float(x)) for x in span):
+            text += f" ({float(span[0]):.0f}–{float(span[1]):.0f})"
+        return text
+    text = f"{100 * value:.1f} %"
+    if span and not any(math.isnan(float(x)) for x in span):
+        text += f" ({100 * float(span[0]):.1f}–{100 * float(span[1]):.1f})"
+    return text
+
+
 def data_only_table(summary: Mapping[str, Any]) -> str:
-    """The forecast as given beside the data-only one (``summary["data_only"]``)."""
+    """The forecast as given beside the data-only one (``summary["data_only"]``), each with its
+    interval over runs, and the paired difference."""
     forecast = summary.get("data_only") or {}
     rows = []
     for r in (forecast.get("rows") or {}).values():
-        scale, unit = (1.0, "") if r.get("kind") == "votes" else (100.0, " %")
+        scale = 1.0 if r.get("kind") == "votes" else 100.0
         try:
-            cells = [scale * float(r[k]) for k in ("as_given", "data_only", "diff")]
+            given, bare = _with_range(r, "as_given"), _with_range(r, "data_only")
+            diff = scale * float(r["diff"])
             ci = f"[{scale * float(r['ci_low']):+.1f}, {scale * float(r['ci_high']):+.1f}]"
         except (KeyError, TypeError, ValueError):
             continue
-        given, bare = (f"{c:.1f}{unit}" for c in cells[:2])
-        rows.append([str(r.get("label", "")), given, bare, f"{cells[2]:+.1f}", ci])
+        unit = "" if scale == 1.0 else " pts"
+        rows.append([str(r.get("label", "")), given, bare, f"{diff:+.1f}{unit}", ci])
     if not rows:
         return ""
     return "\n".join(
         [
-            f"<p>The forecast as given beside the calibration's alone (every stated assumption "
-            f"removed), paired on {int(forecast.get('runs', 0)):,} runs; the difference is as "
-            "given minus data only, with its 95 % interval over runs.</p>",
-            table(["", "as given", "data only", "difference", "interval"], rows, range(1, 5)),
+            "<h3>The forecast as given and from the data alone</h3>",
+            f"<p>The scenario's forecast beside the calibration's alone (every stated assumption "
+            f"removed), paired on {int(forecast.get('runs', 0)):,} runs. Yes votes are means "
+            "over the runs in which the vote was held, with their 5–95 % range over runs; an "
+            "outcome is the share of runs in which it happened, with its 95 % interval. The "
+            "difference is as given minus data only, with its 95 % interval over the paired "
+            "runs.</p>",
+            table(["", "as given", "data only", "difference", "95 % interval"], rows, range(1, 5)),
         ]
     )
 
@@ -287,8 +320,8 @@ def data_and_assumptions(scenario: Scenario, summary: Mapping[str, Any]) -> str:
     attribution = summary.get("attribution")
     if attribution:
         parts.append(_attribution(attribution, scenario))
-        parts.append(data_only_table(summary))
-    else:
+    parts.append(data_only_table(summary))
+    if not attribution:
         parts.append(
             "<p>These values are stated priors of the scenario, not estimated from past votes "
             "(together with the strategies' parameters above). Change or sweep them to see how "
