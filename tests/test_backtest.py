@@ -151,7 +151,8 @@ def test_baselines_from_previous_votes() -> None:
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def split_2011(data_dir: Path) -> dict:
-    from unsim.calibration.validation import load_real_data, series_timesplit
+    from unsim.calibration.timesplit import series_timesplit
+    from unsim.calibration.validation import load_real_data
 
     data = load_real_data(data_dir)
     # a shorter window than the default keeps the test fast; the README table uses 10 sessions
@@ -174,7 +175,7 @@ def test_timesplit_forecasts_a_past_vote_better_than_naive_baselines(split_2011:
 
 
 def test_timesplit_table_renders_as_markdown(split_2011: dict) -> None:
-    from unsim.calibration.validation import series_timesplit_markdown
+    from unsim.calibration.timesplit import series_timesplit_markdown
 
     text = series_timesplit_markdown(split_2011)
     assert "| 2011 | unsim |" in text

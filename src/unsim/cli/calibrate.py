@@ -193,7 +193,18 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         help="years of the time split (e.g. 2009-2011; default 2006-2011, or with --series "
         "every vote since 2000 that has an earlier one)",
     )
-    p.add_argument("--series", help="with --timesplit: ISO3 of the series (default PRK)")
+    p.add_argument(
+        "--series",
+        help="with --timesplit: ISO3 of the series (default PRK), or 'all': every country "
+        "human-rights series with a vote to forecast",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_seed,
+        nargs="+",
+        metavar="SEED",
+        help="with --timesplit --series all: the master seeds to average over (default 0 1 2 3 4)",
+    )
     p.add_argument("--match", help="with --series: text naming the country in the roll calls")
     p.add_argument(
         "--json",
@@ -237,6 +248,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if (args.series is not None or args.json is not None) and not args.timesplit:
         raise InputError("--series and --json go with --timesplit")
+    if args.seeds is not None and (args.series or "").lower() != "all":
+        raise InputError("--seeds goes with --timesplit --series all (else give --seed)")
     if args.timesplit:
         return _series_timesplit(args, data)
     from unsim.scenario import load_scenario
@@ -260,10 +273,16 @@ def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
     import json
 
     from unsim.atomic import write_text_atomically
-    from unsim.calibration.validation import series_timesplit, series_timesplit_markdown
+    from unsim.calibration.timesplit import (
+        SERIES_METHODS,
+        series_timesplit,
+        series_timesplit_markdown,
+    )
 
     if args.scenario is not None or args.actual is not None:
         raise InputError("--timesplit builds its own scenarios: give no SCENARIO or --actual")
+    if (args.series or "").lower() == "all":
+        return _timesplit_all(args, data)
     years = _years(args.years) if args.years_given else None
     result = series_timesplit(
         args.series or "PRK",
@@ -280,12 +299,34 @@ def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
         rows = [
             {"year": y["year"], "date": y["date"], "rcid": y["rcid"], "method": m, **y[m]}
             for y in result["years"]
-            for m in ("unsim", "last_vote", "cutpoints", "all_yes")
+            for m in SERIES_METHODS
         ]
         import pandas as pd
 
         table = pd.DataFrame(rows).drop(columns="median")
         write_text_atomically(args.out, table.to_csv(index=False))
+    if args.json is not None:
+        write_text_atomically(args.json, json.dumps(result, indent=1) + "\n")
+    return int(ExitCode.OK)
+
+
+def _timesplit_all(args: argparse.Namespace, data: Any) -> int:
+    """``backtest --timesplit --series all [--seeds ...]``: every series, several seeds."""
+    import json
+
+    from unsim.atomic import write_text_atomically
+    from unsim.calibration.timesplitall import timesplit_all, timesplit_all_markdown
+
+    if args.years_given or args.match or args.seed is not None or args.out is not None:
+        raise InputError("--series all takes --seeds, --runs, --workers and --json only")
+    result = timesplit_all(
+        data,
+        seeds=args.seeds or (0, 1, 2, 3, 4),
+        runs=args.runs or 2000,
+        workers=args.workers,
+        progress=lambda m: print(m, file=sys.stderr),
+    )
+    print(timesplit_all_markdown(result))
     if args.json is not None:
         write_text_atomically(args.json, json.dumps(result, indent=1) + "\n")
     return int(ExitCode.OK)
