@@ -36,6 +36,10 @@ __all__ = [
     "LOGIT_C",
     "LOGIT_SESSIONS",
     "LogitChoice",
+    "choose_logistic",
+    "class_probabilities",
+    "design",
+    "fit_logistic",
     "logit_forecast",
     "smoothed_last_vote",
     "training_rows",
@@ -96,14 +100,14 @@ def training_rows(
     )
 
 
-def _design(x: pd.DataFrame, meta: pd.DataFrame, codes: Sequence[str], told: bool) -> np.ndarray:
+def design(x: pd.DataFrame, meta: pd.DataFrame, codes: Sequence[str], told: bool) -> np.ndarray:
     if not told:
         return x.to_numpy(dtype=np.float64)
     ind = np.stack([(meta["series"] == c).to_numpy(dtype=np.float64) for c in codes], axis=1)
     return np.hstack([x.to_numpy(dtype=np.float64), ind])
 
 
-def _fit(xs: np.ndarray, y: np.ndarray, c: float) -> Any:
+def fit_logistic(xs: np.ndarray, y: np.ndarray, c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -113,7 +117,7 @@ def _fit(xs: np.ndarray, y: np.ndarray, c: float) -> Any:
     return model
 
 
-def _probabilities(model: Any, xs: np.ndarray) -> np.ndarray:
+def class_probabilities(model: Any, xs: np.ndarray) -> np.ndarray:
     """(rows, 4) probabilities of Y, N, A, X (0 for an outcome never seen in training)."""
     p = model.predict_proba(xs)
     out = np.zeros((len(xs), len(OUTCOMES)))
@@ -127,7 +131,7 @@ def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.log(np.maximum(p[np.arange(len(y)), idx], 0.01)).mean())
 
 
-def _choose(
+def choose_logistic(
     x: pd.DataFrame, y: pd.Series, meta: pd.DataFrame, codes: Sequence[str]
 ) -> tuple[bool, int, float, list[dict[str, Any]]]:
     """The series indicator, window and ``C`` with the best log loss on the last session."""
@@ -141,11 +145,11 @@ def _choose(
             fit_rows = ~val & (meta["session"] > last - 1 - sessions).to_numpy()
             if len(set(y[fit_rows])) < 2:
                 continue
-            xs_fit = _design(x[fit_rows], meta[fit_rows], codes, told)
-            xs_val = _design(x[val], meta[val], codes, told)
+            xs_fit = design(x[fit_rows], meta[fit_rows], codes, told)
+            xs_val = design(x[val], meta[val], codes, told)
             for c in LOGIT_C:
-                model = _fit(xs_fit, y[fit_rows].to_numpy(), c)
-                loss = _log_loss(_probabilities(model, xs_val), y[val].to_numpy())
+                model = fit_logistic(xs_fit, y[fit_rows].to_numpy(), c)
+                loss = _log_loss(class_probabilities(model, xs_val), y[val].to_numpy())
                 rows.append({"series_indicator": told, "sessions": sessions, "C": c,
                              "log_loss": round(loss, 5)})  # fmt: skip
     if not rows:
@@ -171,14 +175,14 @@ def logit_forecast(
     with threadpool_limits(limits=1, user_api="blas"):
         x, y, meta = training_rows(history, statics, positions, history.before(date))
         codes = sorted(set(meta["series"]) | {series})
-        told, sessions, c, table = _choose(x, y, meta, codes)
+        told, sessions, c, table = choose_logistic(x, y, meta, codes)
         keep = (meta["session"] > int(meta["session"].max()) - sessions).to_numpy()
-        model = _fit(_design(x[keep], meta[keep], codes, told), y[keep].to_numpy(), c)
+        model = fit_logistic(design(x[keep], meta[keep], codes, told), y[keep].to_numpy(), c)
         index = pd.Index(list(states), name="iso3")
         xf = vote_features(history, series, series, date, session, index, statics, positions)
         xf = xf.reindex(columns=x.columns).fillna(0.0)
         mf = pd.DataFrame({"series": series}, index=index)
-        p = _probabilities(model, _design(xf, mf, codes, told))
+        p = class_probabilities(model, design(xf, mf, codes, told))
     choice = LogitChoice(told, sessions, c, table, int(keep.sum()))
     return pd.DataFrame(p, index=index, columns=list(OUTCOMES)), choice
 

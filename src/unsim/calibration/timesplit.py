@@ -67,6 +67,7 @@ __all__ = [
 SERIES_METHODS = ("unsim", "logit", "last_vote_smoothed", "last_vote", "cutpoints", "all_yes")
 #: The scores of each method and vote.
 METRICS = ("accuracy", "brier", "logloss", "coverage50", "coverage90")
+TALLIES = ("yes", "no", "abstain", "absent")
 #: A vote of a series to forecast: (series, vote index, seeds).
 Task = tuple[str, int, tuple[int, ...]]
 _BASELINE_NAMES = {"last_vote": "last_vote", "cut_points": "cutpoints", "all_yes": "all_yes"}
@@ -213,7 +214,8 @@ def _scored(
             "logloss": s["log_loss"],
             "coverage50": s["in50"] / n,
             "coverage90": s["in90"] / n,
-            "median": {t: s.get(f"{t}_median") for t in ("yes", "no", "abstain", "absent")},
+            "median": {t: s.get(f"{t}_median") for t in TALLIES},
+            "in90": {t: s.get(f"{t}_in90") for t in TALLIES},
         }
     return entry
 

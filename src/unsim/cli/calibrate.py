@@ -93,6 +93,8 @@ def _choice(row: dict[str, Any]) -> str:
     calibrating."""
     if "spec" in row:
         return str(row["spec"])
+    if "pooled_weight" in row:
+        return f"pooled regression's weight {row['pooled_weight']:g}, habit {row['habit']}"
     if "habit" in row:
         return f"habit {row['habit']}"
     return f"states' offsets, sd {row['state_offset_sd']}"
@@ -100,7 +102,12 @@ def _choice(row: dict[str, Any]) -> str:
 
 def _choice_score(row: dict[str, Any]) -> str:
     if "standard_error" in row:
-        return f"(se {row['standard_error']}) by likelihood on {row['n']} votes of states"
+        on = ", ".join(row.get("judged_on", []))
+        return f"(habit se {row['standard_error']}) by likelihood on {row['n']} votes of states" + (
+            f" ({on})" if on else ""
+        )
+    if "log_likelihood" in row:
+        return f"log likelihood {row['log_likelihood']:.1f}"
     if "log_loss" in row:
         return f"log loss {row['log_loss']:.4f} on {row['votes']} vote(s)"
     return f"borrowed from {', '.join(row.get('borrowed_from', []))}"
