@@ -477,8 +477,11 @@ def series_provenance(
             "ordered-logit ideal points on the sessions before the cut; the series' vote model "
             "(per-vote levels, position, the state's record on the series, band) by maximum "
             "likelihood, trend and session / regional-group shocks by moments, specification "
-            "chosen by out-of-sample log loss on the series' later votes; absences on the series "
-            "and comparable country human-rights votes, shrunk toward each state's general rate"
+            "chosen by out-of-sample log loss on the series' later votes; each state's support "
+            "mixed with a logistic regression pooled over the country human-rights series, the "
+            "mix and the habit chosen by likelihood on the series' last votes; absences on the "
+            "series and comparable country human-rights votes, shrunk toward each state's general "
+            "rate, and their vote-to-vote spread"
         ),
         "window": {"sessions": list(sc.ideal.sessions), "roll_calls": len(sc.ideal.rcids)},
         "ideal_points": sc.ideal.config.as_dict(),
