@@ -252,11 +252,14 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if args.council:
         return _council_backtest(args)
     args.years_given = args.years is not None
-    data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if (args.series is not None or args.json is not None) and not args.timesplit:
         raise InputError("--series and --json go with --timesplit")
-    if args.seeds is not None and (args.series or "").lower() != "all":
+    every = (args.series or "").lower() == "all"
+    if args.seeds is not None and not every:
         raise InputError("--seeds goes with --timesplit --series all (else give --seed)")
+    if every and (args.years_given or args.match or args.seed is not None or args.out):
+        raise InputError("--series all takes --seeds, --runs, --workers and --json only")
+    data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if args.timesplit:
         return _series_timesplit(args, data)
     from unsim.scenario import load_scenario
@@ -324,8 +327,6 @@ def _timesplit_all(args: argparse.Namespace, data: Any) -> int:
     from unsim.atomic import write_text_atomically
     from unsim.calibration.timesplitall import timesplit_all, timesplit_all_markdown
 
-    if args.years_given or args.match or args.seed is not None or args.out is not None:
-        raise InputError("--series all takes --seeds, --runs, --workers and --json only")
     result = timesplit_all(
         data,
         seeds=args.seeds or (0, 1, 2, 3, 4),
