@@ -270,7 +270,7 @@ def choose_mix(
             bucket.extend(values)
     if not parts[0]:
         return 0.0, 0.0, float("nan"), []
-    lam, h, se, rows = mix_holdout(*parts, weights=weights)
+    lam, h, se, rows = mix_holdout(parts[0], parts[1], parts[2], parts[3], weights=weights)
     n = int(sum(len(c) for c in parts[2]))
     chosen = {
         "pooled_weight": lam,

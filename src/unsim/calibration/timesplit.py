@@ -68,8 +68,9 @@ SERIES_METHODS = ("unsim", "logit", "last_vote_smoothed", "last_vote", "cutpoint
 #: The scores of each method and vote.
 METRICS = ("accuracy", "brier", "logloss", "coverage50", "coverage90")
 TALLIES = ("yes", "no", "abstain", "absent")
-#: A vote of a series to forecast: (series, vote index, seeds).
-Task = tuple[str, int, tuple[int, ...]]
+#: A vote of a series to forecast: (series, vote index, seeds, the calibration's seed or None:
+#: each seed's own).
+Task = tuple[str, int, tuple[int, ...], int | None]
 _BASELINE_NAMES = {"last_vote": "last_vote", "cut_points": "cutpoints", "all_yes": "all_yes"}
 
 
@@ -164,7 +165,7 @@ def series_timesplit(
     targets = vote_targets(job, years, since)
     if not targets:
         raise InputError(f"no recorded vote of the {job.code} series to forecast in those years")
-    tasks: list[Task] = [(job.code, k, (seed,)) for k in targets]
+    tasks: list[Task] = [(job.code, k, (seed,), None) for k in targets]
     done = run_tasks({job.code: job}, tasks, workers, progress)
     rows = [entries[seed] for entries in done]
     return {
@@ -220,10 +221,8 @@ def _scored(
     return entry
 
 
-def _unsim_forecast(
-    job: SeriesJob, k: int, date: dt.date, states: list[str], seed: int
-) -> tuple[Forecast, Any]:
-    """The calibration on the data before vote ``k`` and the engine's forecast, for ``seed``."""
+def _calibration(job: SeriesJob, date: dt.date, seed: int) -> tuple[Any, Calibration]:
+    """The calibration on the data before ``date`` (the ideal points' start from ``seed``)."""
     from unsim.calibration.seriescal import build_series_calibration, calibrate_series
 
     data, code = job.data, job.code
@@ -231,13 +230,24 @@ def _unsim_forecast(
         data.votes, data.roll_calls, data.members, code, date, job.match, job.config, seed
     )
     cal = build_series_calibration(sc, f"{code.lower()}_before_{date}", {"before": str(date)})
-    scenario = series_backtest_scenario(job.world, cal, states, date, code, job.runs, seed)
+    return sc, cal
+
+
+def _unsim_forecast(
+    job: SeriesJob, date: dt.date, states: list[str], seed: int, cal: Calibration
+) -> Forecast:
+    """The engine's forecast of the vote on ``date`` with the calibration ``cal``, for ``seed``."""
+    scenario = series_backtest_scenario(job.world, cal, states, date, job.code, job.runs, seed)
     results = _engine()(scenario, runs=job.runs, seed=seed, workers=1)
-    return forecast_from_results(results, "plenary", "unsim"), sc
+    return forecast_from_results(results, "plenary", "unsim")
 
 
-def forecast_vote(job: SeriesJob, k: int, seeds: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Vote ``k`` of the series forecast from the data before it and scored, for each seed."""
+def forecast_vote(
+    job: SeriesJob, k: int, seeds: Sequence[int], calibration_seed: int | None = None
+) -> dict[int, dict[str, Any]]:
+    """Vote ``k`` of the series forecast from the data before it and scored, for each seed: the
+    calibration with the seed too, or once with ``calibration_seed`` when given (the seed of a
+    calibration only starts the ideal points' optimiser), the engine's runs with each seed."""
     date = pd.Timestamp(job.used.loc[k, "date"]).date()
     rcid = int(job.used.loc[k, "rcid"])
     actual = job.all_votes.letters[rcid].dropna()
@@ -249,8 +259,10 @@ def forecast_vote(job: SeriesJob, k: int, seeds: Sequence[int]) -> dict[int, dic
     previous = [job.all_votes.letters[r].dropna() for r in job.all_votes.rcids[:k]]
     fixed: dict[str, pd.DataFrame] | None = None
     out: dict[int, dict[str, Any]] = {}
+    shared = _calibration(job, date, calibration_seed) if calibration_seed is not None else None
     for seed in seeds:
-        model, sc = _unsim_forecast(job, k, date, states, seed)
+        sc, cal = shared if shared is not None else _calibration(job, date, seed)
+        model = _unsim_forecast(job, date, states, seed, cal)
         if fixed is None:
             fixed = _baseline_probabilities(job, k, date, states, sc.ideal.positions)
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 1])))
@@ -282,9 +294,9 @@ def _set_jobs(jobs: dict[str, SeriesJob]) -> None:
 
 
 def _task(task: Task) -> dict[int, dict[str, Any]]:
-    code, k, seeds = task
+    code, k, seeds, calibration_seed = task
     with threadpool_limits(limits=1, user_api="blas"):
-        return forecast_vote(_JOBS[code], k, seeds)
+        return forecast_vote(_JOBS[code], k, seeds, calibration_seed)
 
 
 def run_tasks(
@@ -308,7 +320,7 @@ def run_tasks(
                 i = futures[future]
                 out[i] = future.result()
                 if progress:
-                    code, k, _ = tasks[i]
+                    code, k = tasks[i][:2]
                     when = pd.Timestamp(jobs[code].used.loc[k, "date"]).date()
                     progress(f"  {n}/{len(tasks)} done: {code} {when}")
         return [o for o in out if o is not None]

@@ -2,11 +2,14 @@
 (``unsim backtest --timesplit --series all --seeds 0 1 2 3 4``).
 
 The series are those of :data:`~unsim.calibration.series.COMPARABLE` with a recorded vote since
-``since`` that has an earlier one. Each vote is a task (its calibration and the engine's runs for
-every seed, the baselines once, :func:`~.timesplit.forecast_vote`); the tasks of all series share
-one pool of worker processes. Per series and seed, each method's scores are averaged over the
-votes; those means are then summarised over the seeds (mean, sd, lowest, highest). ``overall``
-averages over every forecast vote of every series (each vote weighs alike).
+``since`` that has an earlier one. Each vote is a task (:func:`~.timesplit.forecast_vote`): its
+calibration once, with the first seed (a calibration's seed only starts the ideal points'
+optimiser: another one moves the positions by less than 0.001), the engine's runs with every
+seed, the baselines' probabilities once and their tallies with every seed; the tasks of all
+series share one pool of worker processes. Per series and seed, each method's scores are
+averaged over the votes; those means are then summarised over the seeds (mean, sd, lowest,
+highest). ``overall`` averages over every forecast vote of every series (each vote weighs
+alike).
 
 The targets a forecast should meet on a series with at least :data:`TARGET_MIN_VOTES` recorded
 votes, averaged over the seeds: Brier score and log loss below both ``logit`` and ``last_vote``,
@@ -112,7 +115,7 @@ def timesplit_all(
     else:
         jobs = {c.upper(): series_job(data, w, c.upper(), None, config, runs) for c in series}
     tasks: list[Task] = [
-        (code, k, tuple(seeds))
+        (code, k, tuple(seeds), seeds[0])
         for code, job in jobs.items()
         for k in vote_targets(job, None, since)
     ]
@@ -121,7 +124,7 @@ def timesplit_all(
     done = run_tasks(jobs, tasks, workers, progress)
     out: dict[str, Any] = {"seeds": list(seeds), "runs": runs, "since": since, "series": {}}
     for code, job in jobs.items():
-        rows = [d for (c, _, _), d in zip(tasks, done, strict=True) if c == code]
+        rows = [d for t, d in zip(tasks, done, strict=True) if t[0] == code]
         per_seed = {s: summarise([r[s] for r in rows]) for s in seeds}
         summary = _over_seeds(per_seed)
         out["series"][code] = {
