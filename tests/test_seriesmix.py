@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from unsim.calibration.seriesfit import _quadrature
+from unsim.calibration.seriesfit import quadrature
 from unsim.calibration.serieslevels import vote_probabilities
 from unsim.calibration.seriesmix import MIX_WEIGHTS, mix_holdout, support_for
 
 
 def _integrated(support: np.ndarray, band: float, sd: float) -> pd.DataFrame:
-    nodes, weights = _quadrature()
+    nodes, weights = quadrature()
     p = np.einsum(
         "nkc,k->nc", vote_probabilities(support[:, None] + sd * nodes[None, :], band), weights
     )

@@ -196,7 +196,6 @@ def _calibrate_series(
         in_window = found.used.tail(FEW_VOTES)
     sv = series_votes(votes, members, in_window)
     sv = SeriesVotes(sv.letters.drop(index=code, errors="ignore"), sv.dates)
-    sessions = [int(s) for s in in_window["session"]]
     history = country_history(votes, roll_calls, members, cut, code, match)
     groups = members.set_index("iso3")["un_regional_group"]
     warnings: list[str] = []
@@ -205,16 +204,15 @@ def _calibrate_series(
             f"the series has {len(in_window)} recorded vote(s) in the window (fewer than "
             f"{FEW_VOTES}): its estimates are weak"
         )
+    sessions = [int(s) for s in in_window["session"]]
     context = _Context(
         votes, roll_calls, members, code, cut, first_session, ideal, groups, history, sessions
     )
     fit, table = _fit_vote_model(context, sv, select, warnings)
     data_last = pd.Timestamp(votes["date"].max())
     if (cut - data_last).days > 365:
-        warnings.append(
-            f"the forecast date {cut.date()} is more than a year past the data's last roll "
-            f"call ({data_last.date()})"
-        )
+        warnings.append(f"the forecast date {cut.date()} is more than a year past the data's "
+                        f"last roll call ({data_last.date()})")  # fmt: skip
     absence, info = _absences(context, sv)
     return SeriesCalibration(
         iso3=code,

@@ -215,7 +215,7 @@ def state_records(fit: SeriesFit, letters: pd.DataFrame) -> tuple[pd.Series, flo
     return term / scale, scale
 
 
-def _quadrature(k: int = 15) -> tuple[FloatArray, FloatArray]:
+def quadrature(k: int = 15) -> tuple[FloatArray, FloatArray]:
     x, w = np.polynomial.hermite.hermgauss(k)
     return np.sqrt(2.0) * x, w / np.sqrt(np.pi)
 
@@ -430,7 +430,7 @@ def forecast_probabilities(
         + p["position_weight"] * positions.reindex(index).fillna(0.0).to_numpy()
         + weight * rec.reindex(index).fillna(0.0).to_numpy()
     )
-    nodes, weights = _quadrature()
+    nodes, weights = quadrature()
     probs = np.einsum(
         "nkc,k->nc",
         vote_probabilities(s[:, None] + sd * nodes[None, :], p["abstention_band"]),

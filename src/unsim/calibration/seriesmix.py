@@ -45,8 +45,8 @@ from unsim.calibration.seriesfit import (
     SeriesFit,
     SeriesVotes,
     Spec,
-    _quadrature,
     forecast_probabilities,
+    quadrature,
 )
 from unsim.calibration.serieshabit import fit_habit, last_votes
 from unsim.calibration.serieslevels import vote_probabilities
@@ -193,7 +193,7 @@ def holdout_forecasts(
 def support_for(p: pd.DataFrame, band: float, sd: float) -> pd.Series:
     """The support of each state whose probabilities given presence (the level and the groups'
     shocks of sd ``sd`` integrated) are closest to ``p`` (least Kullback-Leibler divergence)."""
-    nodes, weights = _quadrature()
+    nodes, weights = quadrature()
     q = np.einsum(
         "gkc,k->gc", vote_probabilities(_GRID[:, None] + sd * nodes[None, :], band), weights
     )

@@ -40,10 +40,10 @@ from unsim.calibration.idealpoint import IdealPointConfig
 from unsim.calibration.validation import (
     DEFAULT_WORLD,
     RealData,
-    _engine,
-    _groups,
     backtest_scenario,
+    engine_run,
     load_real_data,
+    world_groups,
 )
 from unsim.errors import InputError
 from unsim.scenario import Calibration, Scenario, World, load_world
@@ -199,7 +199,7 @@ def _baseline_probabilities(
     session = int(job.used.loc[k, "session"])
     statics = state_table(data.members)
     logit, _ = logit_forecast(history, code, cut, session, states, statics, positions)
-    smoothed, _ = smoothed_last_vote(history, code, cut, states, _groups(job.world))
+    smoothed, _ = smoothed_last_vote(history, code, cut, states, world_groups(job.world))
     return {"logit": logit, "last_vote_smoothed": smoothed}
 
 
@@ -238,7 +238,7 @@ def _unsim_forecast(
 ) -> Forecast:
     """The engine's forecast of the vote on ``date`` with the calibration ``cal``, for ``seed``."""
     scenario = series_backtest_scenario(job.world, cal, states, date, job.code, job.runs, seed)
-    results = _engine()(scenario, runs=job.runs, seed=seed, workers=1)
+    results = engine_run()(scenario, runs=job.runs, seed=seed, workers=1)
     return forecast_from_results(results, "plenary", "unsim")
 
 
@@ -268,8 +268,9 @@ def forecast_vote(
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 1])))
         forecasts = [model]
         forecasts += [Forecast(m, p, sample_tallies(p, job.runs, rng)) for m, p in fixed.items()]
+        groups = world_groups(job.world)
         naive = baseline_forecasts(
-            previous, states, _groups(job.world), sc.ideal.positions, sc.absence, job.runs, seed
+            previous, states, groups, sc.ideal.positions, sc.absence, job.runs, seed
         )
         forecasts += [f for f in naive if f.method in _BASELINE_NAMES]
         entry = {

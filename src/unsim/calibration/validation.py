@@ -44,10 +44,12 @@ __all__ = [
     "DEFAULT_WORLD",
     "RealData",
     "backtest_scenario",
+    "engine_run",
     "load_real_data",
     "previous_votes",
     "restrict_world",
     "score_scenario",
+    "world_groups",
 ]
 
 _WORLD_IN_REPO = Path("scenarios") / "worlds" / "un_2014.yaml"
@@ -160,11 +162,11 @@ def backtest_scenario(
     return scenario_from_dict(raw, source=f"<{name}>")
 
 
-def _groups(world: World) -> pd.Series:
+def world_groups(world: World) -> pd.Series:
     return pd.Series({s.iso3: s.group for s in world.states}, name="group")
 
 
-def _engine() -> Callable[..., Any]:
+def engine_run() -> Callable[..., Any]:
     try:
         from unsim.engine import run
     except ImportError as exc:  # pragma: no cover - the engine ships with the package
@@ -202,7 +204,7 @@ def _scenario_baselines(
     return baseline_forecasts(
         previous,
         scenario.world.codes,
-        _groups(scenario.world),
+        world_groups(scenario.world),
         positions,
         absence,
         draws=max(results.summary.get("runs", 2000), 1000),
@@ -223,7 +225,7 @@ def score_scenario(
     """
     if not isinstance(scenario.world, World):
         raise InputError("the scenario's world is not loaded")
-    run = _engine()
+    run = engine_run()
     results = run(scenario, runs=runs, seed=seed, workers=1)
     notes: list[str] = []
     baselines = _scenario_baselines(scenario, results, data, notes)

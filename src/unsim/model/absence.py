@@ -42,7 +42,8 @@ def shake_plain(u: F, absence: F, multiplier: F) -> F:
     low = x * np.divide(a, t, out=np.zeros_like(t), where=t > 0)
     high = a + (x - t) * (1.0 - a) / np.maximum(1.0 - t, 1e-12)
     out = np.where(x < t, low, high)
-    return np.where(a > 0, out, x).astype(np.float32)  # type: ignore[no-any-return]
+    kept = (a > 0) & (a < 1)  # never or always absent: no shock changes that
+    return np.where(kept, out, x).astype(np.float32)  # type: ignore[no-any-return]
 
 
 @numba.njit(**JIT)
@@ -51,7 +52,7 @@ def shake(u: F, absence: F, multiplier: F) -> None:  # pragma: no cover - compil
     cap = np.float32(ABSENCE_CAP)
     for i in range(u.shape[0]):
         a = absence[i]
-        if a <= 0:
+        if a <= 0 or a >= 1:  # never or always absent: no shock changes that
             continue
         top = max(a, cap)
         row = u[i]
