@@ -3,8 +3,8 @@ state's agreement with a reference state and its absences in earlier sessions.
 
 Everything here is built from the votes dated strictly before the cut (:func:`country_history`
 drops every later row first), so that a forecast of a vote on or after the cut cannot see it.
-Used by the statistical baselines (:mod:`.baselines`) and the series' pooled term
-(:mod:`.seriesother`).
+Used by the statistical baselines (:mod:`.baselines`) and the pooled regression of the series'
+vote model (:mod:`.seriesmix`).
 
 - **Events**: the recorded plenary votes of every country-specific series of
   :data:`~unsim.calibration.series.COMPARABLE` (and of the series forecast, if it is not one of
