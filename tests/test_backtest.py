@@ -151,7 +151,8 @@ def test_baselines_from_previous_votes() -> None:
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def split_2011(data_dir: Path) -> dict:
-    from unsim.calibration.validation import load_real_data, series_timesplit
+    from unsim.calibration.timesplit import series_timesplit
+    from unsim.calibration.validation import load_real_data
 
     data = load_real_data(data_dir)
     # a shorter window than the default keeps the test fast; the README table uses 10 sessions
@@ -174,8 +175,45 @@ def test_timesplit_forecasts_a_past_vote_better_than_naive_baselines(split_2011:
 
 
 def test_timesplit_table_renders_as_markdown(split_2011: dict) -> None:
-    from unsim.calibration.validation import series_timesplit_markdown
+    from unsim.calibration.timesplit import series_timesplit_markdown
 
     text = series_timesplit_markdown(split_2011)
     assert "| 2011 | unsim |" in text
     assert "| method (mean over votes) |" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timesplit", "--series", "PRK", "--seeds", "0", "1"], "--seeds goes with"),
+        (["--timesplit", "--series", "all", "--seed", "3"], "--series all takes"),
+        (["--timesplit", "--series", "all", "--years", "2009"], "--series all takes"),
+    ],
+)
+def test_the_all_series_time_split_refuses_options_it_does_not_take(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unsim.cli import main
+
+    assert main(["backtest", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_all_series_summary_and_its_targets() -> None:
+    """The summary over seeds of per-vote scores, and the targets read from it."""
+    from unsim.calibration.timesplit import METRICS, SERIES_METHODS
+    from unsim.calibration.timesplitall import _over_seeds, targets_met
+
+    def scores(brier: float) -> dict:
+        return {m: {k: brier if k == "brier" else 0.8 for k in METRICS} for m in SERIES_METHODS}
+
+    per_seed = {0: scores(0.20), 1: scores(0.30)}
+    summary = _over_seeds(per_seed)
+    assert summary["unsim"]["brier"]["mean"] == pytest.approx(0.25)
+    assert summary["unsim"]["brier"]["sd"] == pytest.approx(np.std([0.2, 0.3], ddof=1))
+    assert summary["logit"]["brier"]["min"] == 0.20 and summary["logit"]["brier"]["max"] == 0.30
+    met = targets_met(summary)
+    # equal to the baselines: not below them; accuracy equal: at least; coverage 0.8: inside
+    assert met == {"brier": False, "logloss": False, "accuracy": True, "coverage90": True}
+    summary["unsim"]["brier"]["mean"] = 0.2
+    assert targets_met(summary)["brier"] is True

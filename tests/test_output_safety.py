@@ -354,7 +354,8 @@ def test_backtest_refuses_its_input_and_replaces_its_own_scores(
 def test_backtest_timesplit_and_council_refuse_before_running(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _no_work(monkeypatch, "unsim.calibration.validation.series_timesplit")
+    _no_work(monkeypatch, "unsim.calibration.timesplit.series_timesplit")
+    _no_work(monkeypatch, "unsim.calibration.timesplitall.timesplit_all")
     _no_work(monkeypatch, "unsim.calibration.validation.load_real_data")
     _no_work(monkeypatch, "unsim.calibration.council_backtest.council_backtest")
     mine = tmp_path / "mine.json"

@@ -276,7 +276,8 @@ def test_engine_intervals_cover_tallies_simulated_from_the_same_uncertainty() ->
 @pytest.mark.slow
 def test_series_timesplit_writes_every_method(data_dir: Path, tmp_path: Path) -> None:
     from unsim.calibration.idealpoint import IdealPointConfig
-    from unsim.calibration.validation import load_real_data, series_timesplit
+    from unsim.calibration.timesplit import series_timesplit
+    from unsim.calibration.validation import load_real_data
 
     data = load_real_data(data_dir)
     config = IdealPointConfig(sessions=4)  # a short window: a quick ideal-point estimate

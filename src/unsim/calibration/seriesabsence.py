@@ -6,7 +6,8 @@ human-rights resolutions of the window), shrunk toward its general absence rate 
 votes (empirical Bayes, :data:`ABSENCE_PSEUDO_VOTES` pseudo-votes). :func:`series_absence`
 spreads the series' own level of absences over the states by those rates and adds each state's
 own absences on the series; :func:`select_absence` chooses the strength of that prior out of
-sample on the series' last votes.
+sample on the series' last votes. :func:`absence_shock_sd` measures how much the number of absences
+varies from vote to vote beyond independent absences (the engine's ``absence_sd``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "ABSENCE_PSEUDO_CANDIDATES",
     "ABSENCE_PSEUDO_VOTES",
     "SERIES_ABSENCE_PSEUDO_VOTES",
+    "absence_shock_sd",
     "fit_absence",
     "select_absence",
     "series_absence",
@@ -134,3 +136,18 @@ def select_absence(
         rows.append({"pseudo_votes": k, "log_loss": round(float(np.mean(losses)), 5)})
     best = min(rows, key=lambda r: r["log_loss"])
     return float(best["pseudo_votes"]), rows
+
+
+def absence_shock_sd(absent: pd.DataFrame, rates: pd.Series) -> float:
+    """The sd of a vote's log multiplier of absences: the spread of ``log(absent / expected)``
+    over the roll calls of ``absent`` ((states x roll calls) True absent, False present, NaN not
+    a member), ``expected`` the sum of the members' ``rates``, beyond the spread the counts'
+    own (Poisson) variation gives (its mean ``1 / expected``); 0 with fewer than 3 roll calls."""
+    member = absent.notna()
+    expected = (member.astype(float).mul(rates.reindex(absent.index).fillna(0.0), axis=0)).sum()
+    count = absent.fillna(False).astype(bool).sum()
+    if len(count) < 3:
+        return 0.0
+    r = np.log((count.to_numpy() + 0.5) / (expected.to_numpy() + 0.5))
+    excess = float(np.var(r, ddof=1)) - float(np.mean(1.0 / (expected.to_numpy() + 0.5)))
+    return float(np.sqrt(max(excess, 0.0)))

@@ -10,6 +10,7 @@ the global ``behaviour`` and the fit's ``uncertainty`` that the engine draws per
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from unsim import __version__
+from unsim.calibration.baselinefeatures import state_table
+from unsim.calibration.history import CountryHistory, country_history
 from unsim.calibration.idealcache import cached_ideal_points
 from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints
 from unsim.calibration.series import (
@@ -28,7 +31,12 @@ from unsim.calibration.series import (
     comparable_roll_calls,
     find_series,
 )
-from unsim.calibration.seriesabsence import fit_absence, select_absence, series_absence
+from unsim.calibration.seriesabsence import (
+    absence_shock_sd,
+    fit_absence,
+    select_absence,
+    series_absence,
+)
 from unsim.calibration.seriesfit import (
     SPECS,
     SeriesFit,
@@ -38,8 +46,15 @@ from unsim.calibration.seriesfit import (
     select_spec,
     state_records,
 )
-from unsim.calibration.serieshabit import last_votes, select_habit, with_habit
-from unsim.calibration.seriespool import pooled_fit
+from unsim.calibration.serieshabit import last_votes, with_habit
+from unsim.calibration.seriesmix import (
+    MIX_WEIGHTS,
+    Source,
+    choose_mix,
+    pooled_regression,
+    with_mix,
+)
+from unsim.calibration.seriespool import pooled_fit, weight_uncertainty
 from unsim.calibration.seriesstate import select_offset_sd, with_offsets
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
 from unsim.errors import InputError
@@ -133,6 +148,7 @@ def _calibrate_series(
         in_window = found.used.tail(FEW_VOTES)
     sv = series_votes(votes, members, in_window)
     sv = SeriesVotes(sv.letters.drop(index=code, errors="ignore"), sv.dates)
+    history = country_history(votes, roll_calls, members, cut, code, match)
     groups = members.set_index("iso3")["un_regional_group"]
     warnings: list[str] = []
     if len(in_window) < FEW_VOTES:
@@ -140,14 +156,15 @@ def _calibrate_series(
             f"the series has {len(in_window)} recorded vote(s) in the window (fewer than "
             f"{FEW_VOTES}): its estimates are weak"
         )
-    context = _Context(votes, roll_calls, members, code, cut, first_session, ideal, groups)
+    sessions = [int(s) for s in in_window["session"]]
+    context = _Context(
+        votes, roll_calls, members, code, cut, first_session, ideal, groups, history, sessions
+    )
     fit, table = _fit_vote_model(context, sv, select, warnings)
     data_last = pd.Timestamp(votes["date"].max())
     if (cut - data_last).days > 365:
-        warnings.append(
-            f"the forecast date {cut.date()} is more than a year past the data's last roll "
-            f"call ({data_last.date()})"
-        )
+        warnings.append(f"the forecast date {cut.date()} is more than a year past the data's "
+                        f"last roll call ({data_last.date()})")  # fmt: skip
     absence, info = _absences(context, sv)
     return SeriesCalibration(
         iso3=code,
@@ -187,6 +204,7 @@ def _absences(c: _Context, sv: SeriesVotes) -> tuple[pd.Series, dict[str, Any]]:
     session_of = sessions.set_index("rcid")["session"]
     ages = float(session_of.max()) - session_of.astype(float)
     propensity, info = fit_absence(absent, c.ideal.absence, ages=ages)
+    info["absence_sd"] = round(absence_shock_sd(absent, propensity), 4)
     own = sv.letters == "X"
     own = own.where(sv.letters.notna())
     pseudo, choice = select_absence(own, propensity, ages)
@@ -206,6 +224,9 @@ class _Context:
     first_session: int
     ideal: IdealPoints
     groups: pd.Series
+    history: CountryHistory
+    sessions: list[int]
+    """the sessions of the series' votes in the window"""
 
 
 def _fit_vote_model(
@@ -213,7 +234,8 @@ def _fit_vote_model(
 ) -> tuple[SeriesFit, list[dict[str, Any]]]:
     """The series' vote model: its specification and the states' offsets chosen out of sample
     (:mod:`.seriesfit`, :mod:`.seriesstate`), fitted on its own votes or, with too few,
-    borrowed from the comparable series; the choices' table."""
+    borrowed from the comparable series; mixed with the pooled regression and the habit
+    (:mod:`.seriesmix`); the choices' table."""
     positions, groups = c.ideal.positions, c.groups
     fits: dict[tuple[Spec, int], SeriesFit] = {}
     spec, table = select_spec(sv, positions, groups, fits=fits) if select else (SPECS[2], [])
@@ -223,44 +245,45 @@ def _fit_vote_model(
         fit = fit_series(sv, positions, groups, spec)
         warnings += fit.warnings
     else:
-        fit = pooled_fit(
-            [fit_series(lv, positions, groups, spec) for _, lv in lenders], c.cut, spec
-        )
+        lent = [fit_series(lv.votes, positions, groups, spec) for lv in lenders]
+        fit = pooled_fit(lent, c.cut, spec)
         warnings.append(
             f"{n} recorded vote(s) of the series: the record and position weights, band and "
-            f"level are borrowed from the comparable series {', '.join(k for k, _ in lenders)}"
+            f"level are borrowed from the comparable series {', '.join(lv.code for lv in lenders)}"
         )
     if not select:
         return fit, table
     if n >= OWN_OFFSETS_MIN_VOTES:
         sd, rows = select_offset_sd(sv, positions, groups, spec, fits=fits)
-        h, h_se, row = select_habit(sv, positions, groups, spec, sd, fits=fits)
+        sources = [Source(c.code, sv, c.sessions, sd, fits)]
     else:
-        sd, h, h_se, rows = _borrowed_state_terms(lenders, positions, groups, spec)
-        row = {"habit": round(h, 4), "borrowed_from": [k for k, _ in lenders]}
-    return with_habit(with_offsets(fit, sv, positions, groups, sd), h, h_se), table + rows + [row]
+        sd, rows, sources = _borrowed_offsets(lenders, positions, groups, spec)
+    regression = pooled_regression(c.history, state_table(c.members), positions, c.code)
+    weights = MIX_WEIGHTS if n >= OWN_OFFSETS_MIN_VOTES else (1.0,)
+    lam, h, h_se, mix_rows = choose_mix(regression, sources, positions, groups, spec, weights)
+    fit = with_habit(with_offsets(fit, sv, positions, groups, sd), h, h_se)
+    fit = with_mix(fit, regression, sv, positions, c.cut, lam, c.code)
+    return fit, table + rows + mix_rows
 
 
-def _borrowed_state_terms(
-    lenders: list[tuple[str, SeriesVotes]], positions: pd.Series, groups: pd.Series, spec: Spec
-) -> tuple[float, float, float, list[dict[str, Any]]]:
-    """The offsets' sd and the habit (and its standard error) of a series with too few votes:
-    each chosen on the comparable series, averaged weighted by their votes."""
-    chosen = []
-    for _, lv in lenders:
+def _borrowed_offsets(
+    lenders: list[Source], positions: pd.Series, groups: pd.Series, spec: Spec
+) -> tuple[float, list[dict[str, Any]], list[Source]]:
+    """The offsets' sd of a series with too few votes: chosen on each comparable series, averaged
+    weighted by their votes; and the comparable series with their own sd, to judge the mix and
+    the habit on."""
+    sources = []
+    for lender in lenders:
         fits: dict[tuple[Spec, int], SeriesFit] = {}
-        sd = select_offset_sd(lv, positions, groups, spec, fits=fits)[0]
-        h, se, _ = select_habit(lv, positions, groups, spec, sd, fits=fits)
-        chosen.append((sd, h, se, len(lv.rcids)))
-    weights = [c[3] for c in chosen]
-    sd = float(np.average([c[0] for c in chosen], weights=weights))
-    h = float(np.average([c[1] for c in chosen], weights=weights))
-    se = float(np.sqrt(np.average([c[2] ** 2 for c in chosen], weights=weights)))
-    rows = [{"state_offset_sd": round(sd, 4), "borrowed_from": [k for k, _ in lenders]}]
-    return sd, h, se, rows
+        sd = select_offset_sd(lender.votes, positions, groups, spec, fits=fits)[0]
+        sources.append(dataclasses.replace(lender, offset_sd=sd, fits=fits))
+    weights = [len(s.votes.rcids) for s in sources]
+    sd = float(np.average([s.offset_sd for s in sources], weights=weights))
+    rows = [{"state_offset_sd": round(sd, 4), "borrowed_from": [s.code for s in sources]}]
+    return sd, rows, sources
 
 
-def _lenders(c: _Context) -> list[tuple[str, SeriesVotes]]:
+def _lenders(c: _Context) -> list[Source]:
     """The comparable series with enough votes in the window to lend their estimates."""
     out = []
     for other in COMPARABLE:
@@ -271,7 +294,8 @@ def _lenders(c: _Context) -> list[tuple[str, SeriesVotes]]:
         if len(used) < LENDER_MIN_VOTES:
             continue
         sv = series_votes(c.votes, c.members, used)
-        out.append((other, SeriesVotes(sv.letters.drop(index=other, errors="ignore"), sv.dates)))
+        sv = SeriesVotes(sv.letters.drop(index=other, errors="ignore"), sv.dates)
+        out.append(Source(other, sv, [int(s) for s in used["session"]]))
     if not out:
         raise InputError(
             f"the {c.code} series has too few votes before {c.cut.date()} and no comparable "
@@ -285,27 +309,6 @@ def _r(value: float | None, digits: int = 4) -> float | None:
         return None
     out = round(float(value), digits)
     return 0.0 if out == 0 else out
-
-
-def _weight_uncertainty(fit: SeriesFit, scale: float) -> dict[str, float | None]:
-    """The sds of the position weight and of the record's weight as the engine reads it, and
-    their correlation. The record's weight is the record's and the last vote's summed, ``w``;
-    the engine's per-state record is their mix (and the offset) divided by ``scale`` (``w`` or
-    more), so its weight's sd is ``sd(w)`` in proportion: ``sd(w) * scale / w`` (the offsets
-    uncertain in the same proportion)."""
-    c = fit.covariance["weights"]
-    mixed = ("record_weight", "last_vote_weight") if fit.spec.last else ("record_weight",)
-    pos_var = max(c["position_weight"]["position_weight"], 0.0)
-    rec_var = max(sum(c[a].get(b, 0.0) for a in mixed for b in mixed), 0.0)
-    cross = sum(c["position_weight"].get(b, 0.0) for b in mixed)
-    rho = cross / np.sqrt(pos_var * rec_var) if pos_var > 0 and rec_var > 0 else 0.0
-    w = sum(fit.params.get(k, 0.0) for k in mixed)
-    ratio = scale / w if w > 0 and scale > w else 1.0
-    return {
-        "position_weight_sd": _r(float(np.sqrt(pos_var))),
-        "record_weight_sd": _r(float(np.sqrt(rec_var) * ratio)),
-        "weights_correlation": _r(float(np.clip(rho, -1.0, 1.0))),
-    }
 
 
 def _diagnostics(sc: SeriesCalibration, level: float) -> dict[str, Any]:
@@ -380,7 +383,8 @@ def build_series_calibration(
         "habit": _r(p.get("habit", 0.0)),
     }
     uncertainty = {"level_sd": _r(level_sd), "group_shock_sd": _r(p["group_shock_sd"])}
-    uncertainty.update(_weight_uncertainty(fit, record_weight))
+    uncertainty["absence_sd"] = _r(sc.absence_info["comparable"]["absence_sd"])
+    uncertainty.update(weight_uncertainty(fit, record_weight))
     states: dict[str, dict[str, float | str | None]] = {}
     last = last_votes(sc.votes.letters)
     for code in sorted(sc.ideal.positions.index):
@@ -423,8 +427,11 @@ def series_provenance(
             "ordered-logit ideal points on the sessions before the cut; the series' vote model "
             "(per-vote levels, position, the state's record on the series, band) by maximum "
             "likelihood, trend and session / regional-group shocks by moments, specification "
-            "chosen by out-of-sample log loss on the series' later votes; absences on the series "
-            "and comparable country human-rights votes, shrunk toward each state's general rate"
+            "chosen by out-of-sample log loss on the series' later votes; each state's support "
+            "mixed with a logistic regression pooled over the country human-rights series, the "
+            "mix and the habit chosen by likelihood on the series' last votes; absences on the "
+            "series and comparable country human-rights votes, shrunk toward each state's general "
+            "rate, and their vote-to-vote spread"
         ),
         "window": {"sessions": list(sc.ideal.sessions), "roll_calls": len(sc.ideal.rcids)},
         "ideal_points": sc.ideal.config.as_dict(),

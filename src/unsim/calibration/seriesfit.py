@@ -174,6 +174,9 @@ class SeriesFit:
     at_bounds: list[str] = field(default_factory=list)
     offsets: pd.Series | None = None
     """each state's own offset on the series (:mod:`.seriesstate`), if fitted"""
+    terms: pd.Series | None = None
+    """each state's part of the support beyond the level and its position, when it takes the
+    place of the record, last vote and offset (:mod:`.seriesmix`)"""
 
     def level_at(self, date: pd.Timestamp | str) -> tuple[float, float]:
         """The expected level at ``date`` and the sd of the level a vote then has
@@ -193,7 +196,11 @@ def state_records(fit: SeriesFit, letters: pd.DataFrame) -> tuple[pd.Series, flo
     """Each state's own term on the series after the votes in ``letters``, as the engine reads
     it (a record in [-1, 1] times a weight): the record weighted, plus the last vote weighted,
     plus the state's offset, divided by the weight that keeps every state within [-1, 1] (the
-    record's and the last vote's weights summed, or more if an offset needs it)."""
+    record's and the last vote's weights summed, or more if an offset needs it). A fit with
+    ``terms`` gives them instead, divided by the largest."""
+    if fit.terms is not None:
+        scale = float(fit.terms.abs().max()) if len(fit.terms) else 0.0
+        return (fit.terms / scale if scale > 0 else fit.terms), scale
     g = fit.params["record_weight"]
     h = fit.params.get("last_vote_weight", 0.0) if fit.spec.last else 0.0
     record = record_scores(letters, fit.spec.decay).iloc[:, -1]
@@ -208,7 +215,7 @@ def state_records(fit: SeriesFit, letters: pd.DataFrame) -> tuple[pd.Series, flo
     return term / scale, scale
 
 
-def _quadrature(k: int = 15) -> tuple[FloatArray, FloatArray]:
+def quadrature(k: int = 15) -> tuple[FloatArray, FloatArray]:
     x, w = np.polynomial.hermite.hermgauss(k)
     return np.sqrt(2.0) * x, w / np.sqrt(np.pi)
 
@@ -423,7 +430,7 @@ def forecast_probabilities(
         + p["position_weight"] * positions.reindex(index).fillna(0.0).to_numpy()
         + weight * rec.reindex(index).fillna(0.0).to_numpy()
     )
-    nodes, weights = _quadrature()
+    nodes, weights = quadrature()
     probs = np.einsum(
         "nkc,k->nc",
         vote_probabilities(s[:, None] + sd * nodes[None, :], p["abstention_band"]),

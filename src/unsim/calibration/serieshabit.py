@@ -4,17 +4,17 @@ model, so that given presence
 
     P(vote) = h * [vote == last] + (1 - h) * P_model(vote).
 
-``h`` is fitted by maximum likelihood on the series' last votes before the cut, each forecast
-out of sample from the votes before it with the chosen specification and states' offsets (the
-model's probabilities are then those the forecast would have had), over the states present with
-an earlier present vote on the series. Its standard error is the inverse square root of the
-observed information. A series with too few votes borrows ``h`` from the comparable series.
+``h`` is fitted by maximum likelihood (:func:`fit_habit`) on the series' last votes before the
+cut, each forecast out of sample from the votes before it with the chosen specification,
+states' offsets and mix with the pooled regression (:func:`~.seriesmix.choose_mix`: the model's
+probabilities are then those the forecast would have had), over the states present with an
+earlier present vote on the series. Its standard error is the inverse square root of the
+observed information. A series with too few votes fits it on the comparable series' votes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,13 +23,9 @@ from scipy import optimize
 from unsim.calibration.seriesfit import (
     CATEGORY,
     SeriesFit,
-    SeriesVotes,
-    Spec,
-    forecast_probabilities,
 )
-from unsim.calibration.seriesstate import fitted, with_offsets
 
-__all__ = ["HABIT_MAX", "fit_habit", "last_votes", "select_habit", "with_habit"]
+__all__ = ["HABIT_MAX", "fit_habit", "last_votes", "with_habit"]
 
 #: Upper bound of the fitted habit (a habit of 1 would make every other vote impossible).
 HABIT_MAX = 0.99
@@ -65,72 +61,6 @@ def fit_habit(p_chosen: np.ndarray, repeated: np.ndarray) -> tuple[float, float]
         h = float(optimize.minimize_scalar(nll, bounds=(0.0, HABIT_MAX), method="bounded").x)
     info = float((((r - p) / (h * r + (1.0 - h) * p)) ** 2).sum())
     return h, (1.0 / np.sqrt(info) if info > 0 else float("nan"))
-
-
-def habit_observations(
-    votes: SeriesVotes,
-    positions: pd.Series,
-    groups: pd.Series,
-    spec: Spec,
-    sd: float,
-    targets: list[int],
-    fits: dict[tuple[Spec, int], SeriesFit] | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The model's probability of each vote cast at the votes ``targets`` (forecast from the
-    votes before each) and whether it repeated the state's last vote, over the states present
-    with an earlier present vote."""
-    p_all: list[np.ndarray] = []
-    r_all: list[np.ndarray] = []
-    for k in targets:
-        past = votes.head(k)
-        fit = fitted(fits, spec, k, past, positions, groups)
-        col = votes.letters.iloc[:, k]
-        last = last_votes(past.letters).reindex(col.index)
-        keep = col.isin(list(CATEGORY)) & last.notna()
-        states = list(col.index[keep])
-        probs = forecast_probabilities(
-            with_offsets(fit, past, positions, groups, sd),
-            past,
-            positions,
-            states,
-            votes.dates.iloc[k],
-        )
-        chosen = col[keep].to_numpy()
-        p_all.append(
-            probs.to_numpy()[np.arange(len(states)), [probs.columns.get_loc(c) for c in chosen]]
-        )
-        r_all.append((chosen == last[keep].to_numpy()).astype(np.float64))
-    if not p_all:
-        return np.empty(0), np.empty(0)
-    return np.concatenate(p_all), np.concatenate(r_all)
-
-
-def select_habit(
-    votes: SeriesVotes,
-    positions: pd.Series,
-    groups: pd.Series,
-    spec: Spec,
-    sd: float,
-    holdout: int = 3,
-    fits: dict[tuple[Spec, int], SeriesFit] | None = None,
-) -> tuple[float, float, dict[str, Any]]:
-    """``(h, standard error, table row)`` fitted on the last ``holdout`` votes of the series
-    (each forecast from the votes before it; at least two earlier votes needed); 0 without."""
-    t = votes.letters.shape[1]
-    targets = list(range(max(2, t - holdout), t))
-    p, r = habit_observations(votes, positions, groups, spec, sd, targets, fits)
-    h, se = fit_habit(p, r)
-    row = {
-        "habit": round(h, 4),
-        "standard_error": _round(se),
-        "votes": len(targets),
-        "n": int(p.size),
-    }
-    return h, se, row
-
-
-def _round(value: float) -> float | None:
-    return round(float(value), 4) if np.isfinite(value) else None
 
 
 def with_habit(fit: SeriesFit, habit: float, standard_error: float) -> SeriesFit:

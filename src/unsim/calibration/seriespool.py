@@ -1,4 +1,5 @@
-"""A fit borrowed from comparable series, for a series with too few votes of its own."""
+"""A fit borrowed from comparable series, for a series with too few votes of its own; the
+weights' uncertainty as the engine reads it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 from unsim.calibration.seriesfit import WEIGHTS, SeriesFit, Spec
 from unsim.errors import InputError
 
-__all__ = ["pooled_fit"]
+__all__ = ["pooled_fit", "weight_uncertainty"]
 
 
 def _pooled_weights(fits: Sequence[SeriesFit], wts: np.ndarray, params: dict[str, float]) -> dict:
@@ -69,3 +70,31 @@ def pooled_fit(fits: Sequence[SeriesFit], date: pd.Timestamp | str, spec: Spec) 
         warnings=[],
         at_bounds=[],
     )
+
+
+def _rounded(value: float | None, digits: int = 4) -> float | None:
+    if value is None or not np.isfinite(value):
+        return None
+    out = round(float(value), digits)
+    return 0.0 if out == 0 else out
+
+
+def weight_uncertainty(fit: SeriesFit, scale: float) -> dict[str, float | None]:
+    """The sds of the position weight and of the record's weight as the engine reads it, and
+    their correlation. The record's weight is the record's and the last vote's summed, ``w``;
+    the engine's per-state record is their mix (and the offset) divided by ``scale`` (``w`` or
+    more), so its weight's sd is ``sd(w)`` in proportion: ``sd(w) * scale / w`` (the offsets
+    uncertain in the same proportion)."""
+    c = fit.covariance["weights"]
+    mixed = ("record_weight", "last_vote_weight") if fit.spec.last else ("record_weight",)
+    pos_var = max(c["position_weight"]["position_weight"], 0.0)
+    rec_var = max(sum(c[a].get(b, 0.0) for a in mixed for b in mixed), 0.0)
+    cross = sum(c["position_weight"].get(b, 0.0) for b in mixed)
+    rho = cross / np.sqrt(pos_var * rec_var) if pos_var > 0 and rec_var > 0 else 0.0
+    w = sum(fit.params.get(k, 0.0) for k in mixed)
+    ratio = scale / w if w > 0 and scale > w else 1.0
+    return {
+        "position_weight_sd": _rounded(float(np.sqrt(pos_var))),
+        "record_weight_sd": _rounded(float(np.sqrt(rec_var) * ratio)),
+        "weights_correlation": _rounded(float(np.clip(rho, -1.0, 1.0))),
+    }

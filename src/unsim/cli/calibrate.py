@@ -113,6 +113,8 @@ def _choice(row: dict[str, Any]) -> str:
     calibrating."""
     if "spec" in row:
         return str(row["spec"])
+    if "pooled_weight" in row:
+        return f"pooled regression's weight {row['pooled_weight']:g}, habit {row['habit']}"
     if "habit" in row:
         return f"habit {row['habit']}"
     return f"states' offsets, sd {row['state_offset_sd']}"
@@ -120,7 +122,12 @@ def _choice(row: dict[str, Any]) -> str:
 
 def _choice_score(row: dict[str, Any]) -> str:
     if "standard_error" in row:
-        return f"(se {row['standard_error']}) by likelihood on {row['n']} votes of states"
+        on = ", ".join(row.get("judged_on", []))
+        return f"(habit se {row['standard_error']}) by likelihood on {row['n']} votes of states" + (
+            f" ({on})" if on else ""
+        )
+    if "log_likelihood" in row:
+        return f"log likelihood {row['log_likelihood']:.1f}"
     if "log_loss" in row:
         return f"log loss {row['log_loss']:.4f} on {row['votes']} vote(s)"
     return f"borrowed from {', '.join(row.get('borrowed_from', []))}"
@@ -215,7 +222,18 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         help="years of the time split (e.g. 2009-2011; default 2006-2011, or with --series "
         "every vote since 2000 that has an earlier one)",
     )
-    p.add_argument("--series", help="with --timesplit: ISO3 of the series (default PRK)")
+    p.add_argument(
+        "--series",
+        help="with --timesplit: ISO3 of the series (default PRK), or 'all': every country "
+        "human-rights series with a vote to forecast",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_seed,
+        nargs="+",
+        metavar="SEED",
+        help="with --timesplit --series all: the master seeds to average over (default 0 1 2 3 4)",
+    )
     p.add_argument("--match", help="with --series: text naming the country in the roll calls")
     p.add_argument(
         "--json",
@@ -263,6 +281,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     args.years_given = args.years is not None
     if (args.series is not None or args.json is not None) and not args.timesplit:
         raise InputError("--series and --json go with --timesplit")
+    every = (args.series or "").lower() == "all"
+    if args.seeds is not None and not every:
+        raise InputError("--seeds goes with --timesplit --series all (else give --seed)")
+    if every and (args.years_given or args.match or args.seed is not None or args.out):
+        raise InputError("--series all takes --seeds, --runs, --workers and --json only")
     args.inputs = _check_outputs(args)
     data = load_real_data(args.data) if (args.timesplit or args.data) else None
     if args.timesplit:
@@ -299,10 +322,16 @@ def _check_outputs(args: argparse.Namespace) -> list[Path]:
 
 
 def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
-    from unsim.calibration.validation import series_timesplit, series_timesplit_markdown
+    from unsim.calibration.timesplit import (
+        SERIES_METHODS,
+        series_timesplit,
+        series_timesplit_markdown,
+    )
 
     if args.scenario is not None or args.actual is not None:
         raise InputError("--timesplit builds its own scenarios: give no SCENARIO or --actual")
+    if (args.series or "").lower() == "all":
+        return _timesplit_all(args, data)
     years = _years(args.years) if args.years_given else None
     result = series_timesplit(
         args.series or "PRK",
@@ -319,7 +348,7 @@ def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
         rows = [
             {"year": y["year"], "date": y["date"], "rcid": y["rcid"], "method": m, **y[m]}
             for y in result["years"]
-            for m in ("unsim", "last_vote", "cutpoints", "all_yes")
+            for m in SERIES_METHODS
         ]
         import pandas as pd
 
@@ -328,6 +357,23 @@ def _series_timesplit(args: argparse.Namespace, data: Any) -> int:
     if args.json is not None:
         text = json_text(result, indent=1) + "\n"
         write_text_output(args.json, "json", text, inputs=args.inputs)
+    return int(ExitCode.OK)
+
+
+def _timesplit_all(args: argparse.Namespace, data: Any) -> int:
+    """``backtest --timesplit --series all [--seeds ...]``: every series, several seeds."""
+    from unsim.calibration.timesplitall import timesplit_all, timesplit_all_markdown
+
+    result = timesplit_all(
+        data,
+        seeds=args.seeds or (0, 1, 2, 3, 4),
+        runs=args.runs or 2000,
+        workers=args.workers,
+        progress=lambda m: print(m, file=sys.stderr),
+    )
+    print(timesplit_all_markdown(result))
+    if args.json is not None:
+        write_text_output(args.json, "json", json_text(result, indent=1) + "\n", inputs=args.inputs)
     return int(ExitCode.OK)
 
 

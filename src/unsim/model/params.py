@@ -113,6 +113,8 @@ class Parameters:
     groups: Groups
     uncertainty: Uncertainty | None  #: None when the calibration gives no uncertainty
     habit: Habit | None = None  #: the states' habit of repeating their last vote (None: none)
+    #: sd of a run's log multiplier of absences at an Assembly vote (0: none; ``model.absence``)
+    absence_sd: float = 0.0
 
 
 def effective_behaviour(scenario: Scenario) -> Behaviour:
@@ -141,7 +143,13 @@ def build_parameters(scenario: Scenario) -> Parameters:
         groups=_groups(world, b, roles),
         uncertainty=_uncertainty(_calibration(scenario), world, position, record, roles.target),
         habit=habit_parameters(_calibration(scenario), world, b, roles.target),
+        absence_sd=_absence_sd(_calibration(scenario)),
     )
+
+
+def _absence_sd(cal: Calibration | None) -> float:
+    """The calibration's ``uncertainty.absence_sd`` (0 without)."""
+    return float(cal.uncertainty.get("absence_sd", 0.0)) if cal is not None else 0.0
 
 
 def _calibration(scenario: Scenario) -> Calibration | None:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model import habit, kernels, rules
+from unsim.model import absence, habit, kernels, rules
 from unsim.model.agents import AllyCoalition, MemberState, SponsorCoalition
 from unsim.model.diplomacy import Diplomacy
 from unsim.model.kernel_args import DRAFT_VOTES
@@ -87,6 +87,7 @@ class Voting(Diplomacy):
             self._record(stage, none, votes, none, np.zeros((4, self.n_replicates), np.int32))
             return none
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
+        u = absence.shaken(self, stage, u)
         votes, counts = habit.apply_habit(self, stage, *self.assembly_votes(stage, u))
         adopted = self._rule(stage).adopted(counts[0], counts[1]) & held
         self._record(stage, held, votes, adopted, counts)

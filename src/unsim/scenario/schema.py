@@ -74,7 +74,7 @@ class Calibration(Strict):
         default_factory=dict,
         description="sizes the engine draws per run: level_sd (intercept and session shock), "
         "group_shock_sd (per regional group), position_weight_sd, record_weight_sd, "
-        "weights_correlation",
+        "weights_correlation, absence_sd (a vote's log multiplier of absences)",
     )
     states: dict[str, CalibratedState] = Field(..., max_length=MAX_STATES)
     diagnostics: dict[str, Any] = Field(default_factory=dict)
