@@ -117,7 +117,6 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from unsim.engine.dask import DaskExecutor
     from unsim.engine.rng import new_master_seed
     from unsim.results.tables import check_output_folder, probe_output_folder, staging_folder
     from unsim.scenario import load_scenario
@@ -142,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     ]
     check_output_folder(out, force=args.force, inputs=args.inputs)
     probe_output_folder(out)
-    executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
+    executor = _dask_executor(args)
     # without a comparison (which pairs the two tables in memory) the run table is streamed into
     # the folder being built as the blocks arrive
     staging = staging_folder(out) if other is None else None
@@ -157,6 +156,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             executor.close()
     _finish(args, results, other_results, out, staging)
     return ExitCode.OK
+
+
+def _dask_executor(args: argparse.Namespace) -> Any:
+    """The Dask executor of ``--dask`` (its module loaded only then), else None."""
+    if args.dask is None:
+        return None
+    from unsim.engine.dask import DaskExecutor
+
+    return DaskExecutor(args.dask, timeout=args.dask_timeout)
 
 
 def _simulate(
