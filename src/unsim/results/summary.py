@@ -58,15 +58,13 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
                 )
             )
             entry[cat]["mean"] = float((hist * np.arange(len(hist))).sum() / max(hist.sum(), 1))
-        mean_pv = 0.0
-        if stage not in SC_STAGES:
-            yes = agg.hists[f"{stage}_yes"]
-            no = agg.hists[f"{stage}_no"]
-            mean_pv = float(
-                ((yes * np.arange(len(yes))).sum() + (no * np.arange(len(no))).sum()) / held
-            )
+        # the median over runs of the yes votes each run needed (``VoteRule.needed_each``, as
+        # the tallies' figure marks it): the rule is monotone in the members present and
+        # voting, so it is the rule at their median (nine in the Council)
+        voting = agg.hists.get(f"{stage}_voting")
+        median_pv = hist_quantiles(voting, (0.5,))[0] if voting is not None else 0.0
         rule = vote_rule(stage, scenario.resolution.majority)
-        entry["median_needed_yes"] = rule.needed_for(mean_pv)
+        entry["median_needed_yes"] = rule.needed_for(median_pv)
         tallies[stage] = entry
     pivotal = []
     for stage, counts in agg.pivotal.items():
