@@ -162,6 +162,9 @@ def _run_handler(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from unsim.cli.steps import started_at
+
+    started = started_at()  # the start-up a command's header counts
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "run")  # `unsim SCENARIO.yaml` means `unsim run SCENARIO.yaml`
@@ -170,8 +173,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return ExitCode.INVALID_INPUT
+    args.started = started
     return _run_handler(args)
 
 
+def program() -> int:
+    """``unsim`` as a program (the ``unsim`` script, ``python -m unsim``): :func:`main`, then
+    the objects of the process frozen (``gc.freeze``), so that the interpreter's last garbage
+    collections, as the process ends, do not walk every object of the libraries the command
+    loaded (numba, Mesa, pandas, matplotlib...): it ends sooner (README, Reproducibility and
+    speed). Not for a caller that goes on after the command: they would never be collected."""
+    import gc
+
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(program())

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ class Results:
         force: bool = False,
         staging: str | Path | None = None,
         inputs: Iterable[str | Path] = (),
+        step: Callable[[str, str], AbstractContextManager[None]] | None = None,
     ) -> Path:
         """Write the results folder atomically: built in a temporary folder, then renamed.
 
@@ -104,6 +106,9 @@ class Results:
         results folder that unsim wrote earlier (every file in it unsim's, none of them one of the
         ``inputs`` of the command), which is then replaced. Anything else is refused with
         :class:`OutputError` and left untouched.
+
+        ``step``: a context manager factory ``step(key, text)`` around drawing the figures
+        (the command line announces and times it, ``unsim.cli.steps``).
         """
         out = Path(out_dir)
         inputs = list(inputs)
@@ -112,13 +117,27 @@ class Results:
         with output_errors(out):
             write_folder_atomically(
                 out,
-                lambda f: self._write(f, table_format, plots),
+                lambda f: self._write_with_figures(f, table_format, plots, step),
                 tmp,
                 check_replaced=lambda old: check_replaced_folder(out, look_in=old),
             )
         if self.runs_file is not None and tmp is not None and self.runs_file.parent == tmp:
             self.runs_file = out / self.runs_file.name if table_format == "parquet" else None
         return out
+
+    def _write_with_figures(
+        self,
+        folder: Path,
+        table_format: str,
+        plots: bool,
+        step: Callable[[str, str], AbstractContextManager[None]] | None,
+    ) -> None:
+        self._write(folder, table_format, False)
+        if plots:
+            from unsim.results.plots import save_standard_plots
+
+            with (step or _no_step)("figures", "drawing the figures"):
+                save_standard_plots(self, folder)
 
     def _write(self, folder: Path, table_format: str, plots: bool) -> None:
         """The files of a new results folder, each with unsim's mark (CSV tables listed in the
@@ -193,6 +212,10 @@ class Results:
             metadata=metadata,
             explain=_read_table(folder, "explain", EXPLAIN_COLUMNS, ("mean", "lo", "hi")),
         )
+
+
+def _no_step(key: str, text: str) -> AbstractContextManager[None]:
+    return nullcontext()
 
 
 #: Largest run table read back by :meth:`Results.load`, on disk and once read (the other tables
