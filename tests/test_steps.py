@@ -264,3 +264,23 @@ def test_the_step_words_name_every_step_the_command_times() -> None:
     source = inspect.getsource(run_module)
     used = set(re.findall(r'steps\.step\(\s*"(\w+)"', source)) | {"start_up", "kernels"}
     assert used <= set(STEP_WORDS), used - set(STEP_WORDS)
+
+
+def test_the_benchmark_reads_the_steps_the_header_prints() -> None:
+    """benchmarks/cli.py reports where the time goes from the header: the two agree."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_cli", ROOT / "benchmarks" / "cli.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = run(load_scenario(DEFAULT_SCENARIO), runs=50, seed=1, keep_runs=False)
+    timings = {"start_up": 1.25, "kernels": 0.5, "runs": 0.75, "figures": 2.0, "total": 4.5}
+    found = bench.steps_of(format_summary(results, timings=timings))
+    assert found == {
+        "start-up": 1.2,
+        "kernels": 0.5,
+        "runs": 0.8,
+        "figures": 2.0,
+        "total": 4.5,
+    }

@@ -134,9 +134,9 @@ class Results:
     ) -> None:
         self._write(folder, table_format, False)
         if plots:
-            from unsim.results.plots import save_standard_plots
-
             with (step or _no_step)("figures", "drawing the figures"):
+                from unsim.results.plots import save_standard_plots  # matplotlib: a figure's
+
                 save_standard_plots(self, folder)
 
     def _write(self, folder: Path, table_format: str, plots: bool) -> None:
