@@ -243,13 +243,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     table = _analyse(args, bounds, common)
     table.attrs["labels"] = names
     skipped = outcomes_without_indices(table)
-    for outcome, why in skipped.items():  # said even with --quiet: the table leaves it out
-        print(
-            f"warning: {outcome}: no Sobol indices, {why}: a Sobol index shares out the "
-            "outcome's variance over the points; left out of the table and the figure (its "
-            "rows in indices.parquet hold NaN)",
-            file=sys.stderr,
-        )
+    _warn_no_indices(skipped)
     signs = convergence_warnings(table, names)
     info = {
         **meta,
@@ -268,6 +262,18 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     _report(args, base.scenario.name, seed, table, names, signs, info)
     print(f"\nresults: {out}")
     return 0
+
+
+def _warn_no_indices(skipped: dict[str, str]) -> None:
+    """Say which outcomes have no Sobol indices, and why (even with --quiet: the printed table
+    and the figure leave them out)."""
+    for outcome, why in skipped.items():
+        print(
+            f"warning: {outcome}: no Sobol indices, {why}: a Sobol index shares out the "
+            "outcome's variance over the points; left out of the table and the figure (its "
+            "rows in indices.parquet hold NaN)",
+            file=sys.stderr,
+        )
 
 
 def _analyse(args: argparse.Namespace, bounds: Any, common: dict[str, Any]) -> Any:

@@ -27,7 +27,6 @@ from unsim.results.output import (
     probe_output_folder,
     staging_folder,
 )
-from unsim.results.saved import SavedSummary, check_columns, check_shape, read_mapping
 from unsim.results.summary import build_per_state, build_summary, threshold_text
 from unsim.scenario.schema import Scenario
 
@@ -169,6 +168,8 @@ class Results:
     def load(cls, folder: str | Path) -> Results:
         """Read a results folder that :meth:`save` wrote; :class:`InputError` if it is not one
         (missing or corrupt files, a file instead of a folder)."""
+        from unsim.results.saved import SavedSummary, check_shape, read_mapping  # reading only
+
         folder = Path(folder)
         try:
             info = folder.stat()
@@ -233,6 +234,7 @@ def _read_table(
     """A results folder's table ``name`` (Parquet, else CSV), None if it has none; read within
     bounds (:mod:`unsim.safetables`), with the ``columns`` given (``numeric`` holding
     numbers)."""
+    from unsim.results.saved import check_columns
     from unsim.safeio import FileReadError
     from unsim.safetables import (
         MAX_DATA_BYTES,

@@ -51,18 +51,7 @@ def format_summary(
             "data only: the calibration's forecast, every assumption the scenario states removed"
         )
     lines += ["", "Outcome                                         P      95% interval"]
-    rare = []
-    for name, o in s["outcomes"].items():
-        if name.startswith("veto_") and o["p"] < VETO_SHOWN:
-            rare.append(name.removeprefix("veto_"))
-            continue
-        lines.append(
-            f"  {o['label']:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
-        )
-    if rare:
-        lines.append(
-            f"  {'vetoes by ' + ', '.join(rare):<44}<0.05% each (in summary.json: every outcome)"
-        )
+    lines += _outcome_lines(s["outcomes"])
     lines += [
         "",
         "Tallies when held: median [5%-95%]",
@@ -97,6 +86,23 @@ def format_summary(
     if out:
         lines += ["", f"Results written to {out}"]
     return "\n".join(lines)
+
+
+def _outcome_lines(outcomes: Mapping[str, Any]) -> list[str]:
+    """A line per outcome; the permanent members' vetoes rarer than ``VETO_SHOWN`` share one."""
+    lines, rare = [], []
+    for name, o in outcomes.items():
+        if name.startswith("veto_") and o["p"] < VETO_SHOWN:
+            rare.append(name.removeprefix("veto_"))
+            continue
+        lines.append(
+            f"  {o['label']:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
+        )
+    if rare:
+        lines.append(
+            f"  {'vetoes by ' + ', '.join(rare):<44}<0.05% each (in summary.json: every outcome)"
+        )
+    return lines
 
 
 def _header(
