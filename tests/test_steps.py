@@ -284,3 +284,32 @@ def test_the_benchmark_reads_the_steps_the_header_prints() -> None:
         "figures": 2.0,
         "total": 4.5,
     }
+
+
+@pytest.mark.slow
+def test_a_first_run_compiles_the_kernels_with_a_message(tmp_path: Path) -> None:
+    """A numba cache of its own: the kernels are compiled (tens of seconds), said once when it
+    starts, and reported apart in the header; the next run loads them and says nothing of it."""
+    import os
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    flags = ["--runs", "300", "--no-plots", "--no-attribution", "--no-explain"]
+
+    def command(name: str) -> subprocess.CompletedProcess[str]:
+        out = str(tmp_path / name)
+        return subprocess.run(
+            [sys.executable, "-m", "unsim", str(DEFAULT_SCENARIO), "--out", out, *flags],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+
+    first = command("first")
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.splitlines()[0] == f"unsim: {COMPILING}"
+    assert first.stderr.count("compiling") == 1
+    assert re.search(r"compiling the kernels \d+\.\d s", first.stdout)
+    again = command("again")
+    assert again.returncode == 0, again.stderr
+    assert "compiling" not in again.stderr and "compiling" not in again.stdout
