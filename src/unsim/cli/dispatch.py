@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -161,10 +162,10 @@ def _run_handler(args: argparse.Namespace) -> int:
         return ExitCode.FAILURE
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from unsim.cli.steps import started_at
-
-    started = started_at()  # the start-up a command's header counts
+def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
+    """Run the command ``argv`` (default: the process's arguments); its exit code.
+    ``started``: when the command started, for the start-up its header counts (default now)."""
+    started = time.perf_counter() if started is None else started
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "run")  # `unsim SCENARIO.yaml` means `unsim run SCENARIO.yaml`
@@ -185,7 +186,9 @@ def program() -> int:
     speed). Not for a caller that goes on after the command: they would never be collected."""
     import gc
 
-    code = main()
+    from unsim.cli import STARTED
+
+    code = main(started=STARTED)  # the start-up counted from the command line's import
     gc.freeze()
     return code
 

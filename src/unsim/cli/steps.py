@@ -22,7 +22,6 @@ __all__ = [
     "COMPILING",
     "Steps",
     "ready_kernels",
-    "started_at",
     "step_seconds",
     "summary_timings",
     "warn_scenarios",
@@ -33,21 +32,6 @@ COMPILING = (
     "compiling the model's kernels with numba: the first run on this machine (or of this "
     "version) takes 10 to 30 s more, once; later runs load them from the cache"
 )
-
-_started: list[float] = []
-
-
-def started_at() -> float:
-    """When the command started: for the first command of the process, when the command line
-    was imported (``unsim.cli.STARTED``, so that the start-up's imports count), afterwards
-    now."""
-    if not _started:
-        from unsim.cli import STARTED
-
-        _started.append(STARTED)
-        return STARTED
-    return time.perf_counter()
-
 
 class Steps:
     """The steps of one command: announced on ``stream`` (stderr) and timed.
