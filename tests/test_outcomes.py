@@ -137,3 +137,56 @@ def test_a_paired_comparison_covers_every_outcome_of_the_summary():
     assert named <= set(table["outcome"])
     assert "icc_dropped_bargain" in named
     assert (table["diff"] == 0).all()
+
+
+@pytest.mark.parametrize("majority", ["simple", "two_thirds"])
+def test_the_yes_votes_needed_are_one_number_in_the_text_the_figure_and_the_summary(majority):
+    """The median over runs of the yes votes each run needed (``VoteRule.needed_each``): the
+    summary, the text's "needed" column, the tallies' figure ("required N") and the summary's
+    figure all show it."""
+    from matplotlib.figure import Figure
+
+    from unsim.model.procedure import vote_rule
+    from unsim.results.plots import plot_tallies, plot_tally_summary
+
+    s = load_scenario(DEFAULT_SCENARIO, overrides={"resolution.majority": majority})
+    res = run(s, runs=3000, seed=11)
+    runs = res.runs
+    text = format_summary(res).split("Tallies when held", 1)[1]
+    for stage, row in (("third_committee", "Third Committee"), ("plenary", "Plenary")):
+        held = runs[f"{stage}_held"]
+        yes, no = runs.loc[held, f"{stage}_yes"], runs.loc[held, f"{stage}_no"]
+        each = vote_rule(stage, majority).needed_each(yes.to_numpy(), no.to_numpy())
+        median = int(np.quantile(each, 0.5, method="lower"))
+        assert res.summary["tallies"][stage]["median_needed_yes"] == median
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(row))
+        assert line.endswith(f" {median} yes") and "~" not in line
+        ax = plot_tallies(runs, stage, majority, ax=Figure().add_subplot())
+        assert f"required {median}" in [t.get_text() for t in ax.texts]
+    fig = plot_tally_summary(res.summary, fig=Figure())
+    drawn = {
+        round(float(line.get_xdata()[0]))
+        for ax in fig.axes
+        for line in ax.lines
+        if line.get_gid() == "threshold"
+    }
+    assert {res.summary["tallies"][st]["median_needed_yes"] for st in ("plenary",)} <= drawn
+
+
+def test_vetoes_that_never_happen_share_one_line_and_stay_in_the_summary():
+    s = load_scenario(DEFAULT_SCENARIO)
+    res = run(s, runs=2000, seed=4, keep_runs=False)
+    outcomes = res.summary["outcomes"]
+    assert {f"veto_{c}" for c in PERMANENT} <= set(outcomes)  # every outcome kept
+    rare = [c for c in PERMANENT if outcomes[f"veto_{c}"]["p"] < 0.0005]
+    common = [c for c in PERMANENT if c not in rare]
+    assert rare and common  # the default scenario: China and Russia veto, the others never
+    lines = format_summary(res).splitlines()
+    for c in rare:
+        assert not any(ln.strip().startswith(f"{c} vetoes") for ln in lines)
+    for c in common:
+        assert any(ln.strip().startswith(f"{c} vetoes") for ln in lines)
+    grouped = [ln for ln in lines if ln.strip().startswith("vetoes by")]
+    assert grouped == [
+        f"  {'vetoes by ' + ', '.join(rare):<44}<0.05% each (in summary.json: every outcome)"
+    ]

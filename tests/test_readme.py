@@ -95,3 +95,30 @@ def test_ci_pythons_skips_an_interpreter_the_machine_lacks() -> None:
         check=True,
     ).stdout
     assert out == "Python 9.99: not found on this machine (PATH or pyenv), skipped\n"
+
+
+def test_readme_commands_run_the_venv_it_sets_up() -> None:
+    """The README sets up ``.venv``: every command it gives runs that venv's python or pip
+    (a bare ``python`` may be another one, without unsim)."""
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    commands = [line.strip() for block in blocks for line in block.splitlines()]
+    commands += re.findall(r"`([^`\n]+)`", text)  # inline code
+    bare = [
+        c
+        for c in commands
+        if re.match(r"(python|pip)[\d.]*\s", c) and not c.startswith("python3 -m venv .venv")
+    ]
+    assert bare == [], bare
+    assert ".venv/bin/python -m unsim scenarios/icc_referral.yaml" in text
+
+
+def test_readme_says_what_its_timings_measure() -> None:
+    """No 'about half a second' for a command whose runs alone take that: the set-up states
+    the runs and the whole command apart, as benchmarks/cli.py measures them."""
+    text = (ROOT / "README.md").read_text()
+    setup = text.split("## Set-up", 1)[1].split("Run the tests:", 1)[0]
+    assert "about half a second" not in text
+    assert "benchmarks/cli.py" in setup
+    assert re.search(r"the runs alone[^.]*\d", setup), setup
+    assert re.search(r"the whole command[^.]*\d", setup), setup

@@ -226,7 +226,7 @@ CORPUS = [
         "a sponsor that is not a member",
         {"resolution.sponsors": ["EU", "TWN"]},
         "resolution.sponsors[1]: unknown state or bloc; got 'TWN'",
-        "allowed: any of the world's",
+        "allowed: an ISO3 code of the world's 193 states, or one of its blocs: AU, EU,",
     ),
     (
         "a strategy of unknown type",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import matplotlib
@@ -88,12 +89,22 @@ def test_scenario_indices_and_plot(tmp_path) -> None:  # type: ignore[no-untyped
         "actors.target.strategies[0].intensity": (0.0, 0.3),
         "simulation.rounds.third_committee": (2, 10),  # whole-number bounds: rounded points
     }
-    table = sobol(DEFAULT_SCENARIO, params, n=4, runs=60, seed=3, out=tmp_path / "sobol")
+    outcomes = ["plenary_yes_mean", "icc_retained", "referral_adopted"]
+    table = sobol(DEFAULT_SCENARIO, params, outcomes, n=4, runs=60, seed=3, out=tmp_path / "sobol")
     assert len(table) == 3 * 2
-    assert set(table["outcome"]) == {"plenary_adopted", "icc_retained", "referral_adopted"}
+    assert set(table["outcome"]) == set(outcomes)
     assert (tmp_path / "sobol" / "sweep.parquet").exists()
-    ax = plot_sensitivity(table, "icc_retained")
+    from unsim.studies.sensitivity import outcomes_without_indices
+
+    ax = plot_sensitivity(table, "plenary_yes_mean")
     assert len(ax.patches) == 2 * 2  # S1 and ST for each parameter
+    # the ICC language is retained at every point of these ranges: a note, not empty bars
+    assert "icc_retained" in outcomes_without_indices(table)
+    assert not plot_sensitivity(table, "icc_retained").patches
+    # one labeller: the scenario's words, as a sweep's and the command line's
+    charm_label = "charm offensive: intensity"
+    assert table.attrs["labels"]["actors.target.strategies[0].intensity"] == charm_label
+    assert charm_label in [t.get_text() for t in ax.get_xticklabels()]
     ax = plot_sensitivity(table)
     table = morris(
         DEFAULT_SCENARIO,
@@ -104,9 +115,78 @@ def test_scenario_indices_and_plot(tmp_path) -> None:  # type: ignore[no-untyped
         seed=3,
     )
     assert table.attrs["evaluations"] == 3 * 3
+    assert table.attrs["labels"]["actors.target.strategies[0].intensity"] == charm_label
+    ticks = [t.get_text() for t in plot_sensitivity(table, "icc_retained").get_xticklabels()]
+    assert charm_label in ticks and not any(t.startswith("strategy 1") for t in ticks)
     charm = table.set_index(["outcome", "parameter"]).loc[
         ("plenary_yes_mean", "actors.target.strategies[0].intensity")
     ]
     assert charm["mu"] < 0 and charm["mu_star"] > 0  # the charm offensive costs yes votes
     assert plot_sensitivity(table, "plenary_yes_mean") is not None
     plt.close("all")
+
+
+def test_an_outcome_that_never_varies_has_no_indices_and_says_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """No ``nan ± nan`` and no empty panel: the outcome is named, with why, and left out."""
+    from matplotlib.figure import Figure
+
+    from unsim.cli.sensitivity import format_indices
+    from unsim.studies.plots import save_sensitivity_figure
+    from unsim.studies.sensitivity import outcomes_without_indices
+
+    def model(x: np.ndarray) -> np.ndarray:
+        return np.column_stack([x[:, 0], x[:, 1] + x[:, 0], np.ones(len(x))])
+
+    table = sobol_analysis(model, {"a": (0, 1), "b": (0, 1)}, n=64, seed=1)
+    assert table[table["outcome"] == "y2"][["S1", "ST"]].isna().all().all()  # kept, as NaN
+    why = outcomes_without_indices(table)
+    assert list(why) == ["y2"] and "the same at all 256 points (1)" in why["y2"]
+    bare = table.copy()
+    bare.attrs = {}  # as read back from indices.parquet
+    assert list(outcomes_without_indices(bare)) == ["y2"]
+    text = format_indices(table, {})
+    assert "nan" not in text and "y2" not in text and "y0" in text and "y1" in text
+    ax = plot_sensitivity(table, "y2", ax=Figure().add_subplot())
+    assert not ax.patches and "no Sobol indices" in ax.texts[0].get_text()
+    ax = plot_sensitivity(table, ax=Figure().add_subplot())  # the others only
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {"y0 (ST)", "y1 (ST)"}
+    save_sensitivity_figure(table, tmp_path / "indices.png")
+    assert (tmp_path / "indices.png").exists()
+
+
+def test_the_command_warns_of_an_outcome_without_indices(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    out = tmp_path / "s"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "unsim",
+            "sensitivity",
+            str(DEFAULT_SCENARIO),
+            "--param",
+            "actors.target.strategies[0].intensity=0:1",
+            "--n",
+            "2",
+            "--runs",
+            "20",
+            "--outcome",
+            "plenary_adopted",  # adopted in every run of every point
+            "--outcome",
+            "plenary_yes_mean",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: plenary_adopted: no Sobol indices, the same at all" in proc.stderr
+    assert "nan" not in proc.stdout and "plenary_yes_mean" in proc.stdout
+    info = json.loads((out / "sensitivity.json").read_text())
+    assert list(info["no_indices"]) == ["plenary_adopted"]

@@ -256,14 +256,22 @@ def test_discover_and_plot_a_sweep_folder(
     out = tmp_path / "found"
     args = ["discover", str(sweep_dir), "--outcome", "icc_retained", "--below", "--out", str(out)]
     assert main([*args, "--threshold", "0.5"]) == 0
-    text = capsys.readouterr().out
+    said = capsys.readouterr()
+    text = said.out
     assert "box 1: coverage" in text and "bargaining: accept offer min credibility" in text
+    assert said.err.startswith("unsim: looking for boxes of icc_retained (PRIM) over the points")
+    assert f"unsim: saving the discovery to {out} (drawing its figure)" in said.err
     for name in ("boxes.csv", "trajectory.csv", "discovery.json", "discovery.png"):
         assert (out / name).exists(), name
     assert main([*args, "--threshold", "0.5"]) != 0  # the folder is not overwritten
     capsys.readouterr()
     assert main(["discover", str(sweep_dir), "--outcome", "icc_retaind"]) == 2
     assert "unknown outcome 'icc_retaind'" in capsys.readouterr().err
+    # every point a case (the plenary adopts at all of them): an error, not PRIM's assertion
+    assert main(["discover", str(sweep_dir), "--outcome", "plenary_adopted"]) == 2
+    err = capsys.readouterr().err
+    assert "every point has plenary_adopted at least 0.5, so there are no boxes to find" in err
+    assert "internal error" not in err
 
     assert main(["plot", str(sweep_dir)]) == 0
     assert main(["plot", str(out)]) == 0

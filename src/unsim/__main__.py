@@ -1,3 +1,5 @@
-from unsim.cli import main
+"""``python -m unsim``: the command line (``unsim.cli``) as a program."""
 
-raise SystemExit(main())
+from unsim.cli import program
+
+raise SystemExit(program())

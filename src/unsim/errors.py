@@ -90,6 +90,8 @@ class Problem:
     has_value: bool = False
     allowed: str | None = None
     suggestion: str | None = None
+    #: what to do about it, said last (how to make a missing file, declare a new name...)
+    hint: str | None = None
 
     def render(self) -> str:
         parts = [f"{self.path or '(top level)'}: {self.message}"]
@@ -100,6 +102,8 @@ class Problem:
         text = "; ".join(parts)
         if self.suggestion:
             text += f"; did you mean {self.suggestion!r}?"
+        if self.hint:
+            text += f"; {self.hint}"
         return text
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "Strict",
     "check_actor",
     "check_state",
+    "known_blocs",
 ]
 
 #: Bounds of values on the latent support scale (shifts, biases, positions): far beyond any
@@ -75,14 +76,45 @@ def _world(info: ValidationInfo) -> Any:
     return ctx.get("world") if isinstance(ctx, dict) else None
 
 
-def _unknown(kind: str, value: str, choices: list[str]) -> PydanticCustomError:
-    hint = did_you_mean(value, choices)
-    allowed = ", ".join(choices) if len(choices) <= 12 else f"any of the world's {len(choices)}"
+def _unknown(
+    kind: str, value: str, choices: list[str], allowed: str | None = None, hint: str = ""
+) -> PydanticCustomError:
+    suggestion = did_you_mean(value, choices)
+    if allowed is None:
+        allowed = ", ".join(choices) if len(choices) <= 12 else f"any of the world's {len(choices)}"
     return PydanticCustomError(
         "unknown_reference",
         "unknown {kind}",
-        {"kind": kind, "allowed": allowed, "suggestion": hint or ""},
+        {"kind": kind, "allowed": allowed, "suggestion": suggestion or "", "hint": hint},
     )
+
+
+#: How a scenario declares a bloc the world file does not have.
+NEW_BLOC = (
+    "a new bloc is declared in the world file (the scenario's `world:`) under `blocs:`, as "
+    "NAME: {name: ..., members: [ISO3, ...]} (README, Scenario format)"
+)
+
+
+def known_blocs(world: Any) -> str:
+    """The blocs of ``world`` in words, for a message: "AU, EU, ... (world 'un_2014')"."""
+    names = sorted(world.blocs)
+    listed = ", ".join(names) if names else "none"
+    return f"{listed} (world {world.name!r})"
+
+
+def _unknown_actor(value: str, world: Any) -> PydanticCustomError:
+    """An unknown state or bloc: the world's blocs listed (its states counted), how to declare
+    a new bloc, and a "did you mean" only for a close name (up to four letters, a mistyped code,
+    among the states' codes and the blocs; a longer name among the blocs alone, so that
+    "ASEAN" does not suggest "SEN")."""
+    blocs = sorted(world.blocs)
+    choices = blocs + sorted(world.codes) if len(value) <= 4 else blocs
+    allowed = (
+        f"an ISO3 code of the world's {len(world.codes)} states, or one of its blocs: "
+        + known_blocs(world)
+    )
+    return _unknown("state or bloc", value, choices, allowed, NEW_BLOC)
 
 
 def check_state(value: str, info: ValidationInfo) -> str:
@@ -107,7 +139,7 @@ def check_actor(value: str, info: ValidationInfo) -> str:
         return value
     if value.upper() in world.codes:
         return value.upper()
-    raise _unknown("state or bloc", value, sorted(world.blocs) + sorted(world.codes))
+    raise _unknown_actor(value, world)
 
 
 StateRef = Annotated[str, AfterValidator(check_state)]

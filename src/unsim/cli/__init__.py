@@ -6,6 +6,11 @@
 exit code. ``args`` holds the argument types and flags the subcommands share.
 """
 
-from unsim.cli.dispatch import build_parser, main
+import time
 
-__all__ = ["build_parser", "main"]
+#: When the command line was imported: a command's header counts its start-up from here.
+STARTED = time.perf_counter()
+
+from unsim.cli.dispatch import build_parser, main, program  # noqa: E402
+
+__all__ = ["STARTED", "build_parser", "main", "program"]

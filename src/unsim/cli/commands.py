@@ -25,11 +25,13 @@ def add_scenario_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
         "plot", help="redraw the figures of a results, sweep, sensitivity or discovery folder"
     )
     p.add_argument("results", type=Path)
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the figures written")
     p.set_defaults(handler=cmd_plot)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from unsim.scenario import load_scenario
+    from unsim.scenario.advice import scenario_warnings
     from unsim.scenario.drawn import scenario_levers
 
     failed = 0
@@ -45,7 +47,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             extra = (
                 f", {drawn} distribution{'s' if drawn != 1 else ''} drawn per run" if drawn else ""
             )
-            print(f"{path}: ok ({s.name}: {n} states, {len(s.resolution.stages)} stages{extra})")
+            stages = len(s.resolution.stages)
+            print(f"{path}: ok ({s.name}: {n} states, {stages} stages{extra})", flush=True)
+            for text in scenario_warnings(s):  # valid, but the results may mislead
+                print(f"warning: {path}: {text}", file=sys.stderr)
     return ExitCode.INVALID_INPUT if failed else ExitCode.OK
 
 
@@ -61,6 +66,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from unsim.cli.outputs import results_inputs
+    from unsim.cli.steps import Steps
     from unsim.ownership import check_output
     from unsim.results.plots import save_standard_plots
     from unsim.results.plots.save import FIGURES
@@ -73,6 +79,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         for name in FIGURES:
             check_output(folder / name, "png", inputs=results_inputs(folder))
     results = None if study else Results.load(folder)
+    Steps(quiet=args.quiet).say(f"drawing the figures of {folder}")
     with output_errors(folder):
         try:
             if results is None:

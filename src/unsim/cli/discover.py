@@ -61,6 +61,7 @@ def add_discover_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
+    from unsim.cli.steps import Steps
     from unsim.results.tables import check_output_folder
     from unsim.studies.discovery import discover_in_folder, format_discovery, save_discovery
 
@@ -77,6 +78,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
             out = out.with_name(f"{name}-discover-{args.outcome}-{n}")
     # before the boxes are looked for
     check_output_folder(Path(out), hint="or leave out --out for a new folder beside the study")
+    steps = Steps(quiet=args.quiet)
+    steps.say(f"looking for boxes of {args.outcome} (PRIM) over the points of {folder}")
     try:
         found = discover_in_folder(
             folder,
@@ -89,6 +92,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
         )
     except ValueError as err:
         raise InputError(str(err)) from None
+    figure = "" if args.no_plots else " (drawing its figure)"
+    steps.say(f"saving the discovery to {out}{figure}")
     save_discovery(found, Path(out), str(folder), plots=not args.no_plots)
     if args.quiet:
         print(out)

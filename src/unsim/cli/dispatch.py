@@ -21,6 +21,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -161,7 +162,10 @@ def _run_handler(args: argparse.Namespace) -> int:
         return ExitCode.FAILURE
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> int:
+    """Run the command ``argv`` (default: the process's arguments); its exit code.
+    ``started``: when the command started, for the start-up its header counts (default now)."""
+    started = time.perf_counter() if started is None else started
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "run")  # `unsim SCENARIO.yaml` means `unsim run SCENARIO.yaml`
@@ -170,8 +174,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return ExitCode.INVALID_INPUT
+    args.started = started
     return _run_handler(args)
 
 
+def program() -> int:
+    """``unsim`` as a program (the ``unsim`` script, ``python -m unsim``): :func:`main`, then
+    the objects of the process frozen (``gc.freeze``), so that the interpreter's last garbage
+    collections, as the process ends, do not walk every object of the libraries the command
+    loaded (numba, Mesa, pandas, matplotlib...): it ends sooner (README, Reproducibility and
+    speed). Not for a caller that goes on after the command: they would never be collected."""
+    import gc
+
+    from unsim.cli import STARTED
+
+    code = main(started=STARTED)  # the start-up counted from the command line's import
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(program())

@@ -22,11 +22,13 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
         help="the HTML file to write (default: RESULTS/report.html); an existing file is "
         "replaced only if it is a report unsim wrote",
     )
+    p.add_argument("--quiet", "-q", action="store_true", help="print only the report written")
     p.set_defaults(handler=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from unsim.cli.outputs import results_inputs
+    from unsim.cli.steps import Steps
     from unsim.ownership import check_output
     from unsim.results.report.html import write_report
     from unsim.results.tables import Results
@@ -35,6 +37,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     inputs = results_inputs(args.results)
     check_output(out, "html", inputs=inputs)  # before the results are read
     results = Results.load(args.results)
+    Steps(quiet=args.quiet).say(f"writing the report of {args.results} (drawing its figures)")
     try:
         written = write_report(results, out, inputs=inputs)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:

@@ -7,7 +7,6 @@ import argparse
 import datetime as dt
 import shutil
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +14,13 @@ from unsim.cli.args import add_parallel_arguments
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
 from unsim.cli.outputs import scenario_inputs
+from unsim.cli.steps import ready_kernels, step_seconds, summary_timings, warn_scenarios
 from unsim.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from unsim.cli.steps import Steps
     from unsim.results.tables import Results
     from unsim.scenario.schema import Scenario
 
@@ -100,10 +101,6 @@ def _add_analysis_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _progress(enabled: bool) -> bool:
-    return enabled and sys.stderr.isatty()
-
-
 def _results_dir(args: argparse.Namespace, name: str) -> Path:
     if args.out is not None:
         return Path(args.out)
@@ -117,11 +114,12 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from unsim.engine.dask import DaskExecutor
+    from unsim.cli.steps import Steps
     from unsim.engine.rng import new_master_seed
     from unsim.results.tables import check_output_folder, probe_output_folder, staging_folder
     from unsim.scenario import load_scenario
 
+    steps = Steps(quiet=args.quiet, started=getattr(args, "started", None))
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     other = load_scenario(args.compare, overrides=args.overrides) if args.compare else None
     if other is not None and args.data_only:
@@ -132,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     if other is not None:
         check_pairable(scenario, other, args.scenario, args.compare)
+    warn_scenarios(steps, [(args.scenario, scenario), (args.compare, other)])
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     args.seed_used = seed if seed is not None else new_master_seed()
     # refuse an output folder before running, not after
@@ -142,12 +141,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     ]
     check_output_folder(out, force=args.force, inputs=args.inputs)
     probe_output_folder(out)
-    executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
+    import unsim.engine.core  # noqa: F401  (the libraries of the runs load in the start-up)
+
+    steps.mark("start_up")
+    executor = _dask_executor(args)
     # without a comparison (which pairs the two tables in memory) the run table is streamed into
     # the folder being built as the blocks arrive
     staging = staging_folder(out) if other is None else None
     try:
-        results, other_results = _simulate(args, scenario, other, executor, staging)
+        with steps.watching_compiles():
+            results, other_results = _simulate(args, scenario, other, executor, staging, steps)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -155,8 +158,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
-    _finish(args, results, other_results, out, staging)
+    _finish(args, results, other_results, out, staging, steps)
     return ExitCode.OK
+
+
+def _dask_executor(args: argparse.Namespace) -> Any:
+    """The Dask executor of ``--dask`` (its module loaded only then), else None."""
+    if args.dask is None:
+        return None
+    from unsim.engine.dask import DaskExecutor
+
+    return DaskExecutor(args.dask, timeout=args.dask_timeout)
 
 
 def _simulate(
@@ -165,42 +177,70 @@ def _simulate(
     other: Scenario | None,
     executor: Any,
     staging: Path | None,
+    steps: Steps,
 ) -> tuple[Results, Results | None]:
-    """The run, its attribution table and breakdown table, and the paired second scenario."""
+    """The run, its attribution table and breakdown table, and the paired second scenario, each
+    a step of its own (announced and timed), the kernels made ready first."""
     from unsim.engine import run
 
     common = dict(seed=args.seed_used, workers=args.workers, executor=executor)
-    t0 = time.perf_counter()
-    results = run(
-        scenario,
-        runs=args.runs,
-        progress=_progress(not args.quiet),
-        run_table=staging / "runs.parquet" if staging is not None else None,
-        data_only=args.data_only,
-        **common,
-    )
-    results.metadata["timings"]["cli_seconds"] = time.perf_counter() - t0
+    ready_kernels(scenario, inline=executor is None and args.workers == 1, steps=steps)
+    n = int(args.runs if args.runs is not None else scenario.simulation.runs)
+    with steps.step("runs", f"running {n:,} runs ({_where(args, executor)})"):
+        results = run(
+            scenario,
+            runs=n,
+            progress=steps.counter(n),
+            run_table=staging / "runs.parquet" if staging is not None else None,
+            data_only=args.data_only,
+            **common,
+        )
+    results.metadata["timings"]["cli_seconds"] = steps.seconds["runs"]
     if not (args.no_attribution or args.data_only):  # a data-only run states nothing
-        from unsim.engine.attribution import attribute
-
-        t1 = time.perf_counter()
-        runs = min(args.attribution_runs, results.summary["runs"])
-        attribution = attribute(scenario, runs=runs, base=results, **common)
-        if attribution:  # none without an Assembly vote on the draft
-            # the forecast as given beside the data-only one (the attribution's last variant)
-            results.summary["data_only"] = attribution.pop("forecast")
-            results.summary["attribution"] = attribution
-        results.metadata["timings"]["attribution_seconds"] = time.perf_counter() - t1
+        _attribution(args, scenario, results, common, steps)
     if not args.no_explain:
         from unsim.explain.breakdown import save_with
 
-        save_with(results)
+        with steps.step("explanation", "explaining each state's stance (the first runs again)"):
+            save_with(results)
         if args.csv:
             results.metadata["explain"]["file"] = "explain.csv"
     if other is None:
         return results, None
-    runs = results.summary["runs"]
-    return results, run(other, runs=runs, progress=_progress(not args.quiet), **common)
+    with steps.step("comparison", f"running the same {n:,} runs of {args.compare}"):
+        return results, run(other, runs=n, progress=steps.counter(n), **common)
+
+
+def _attribution(
+    args: argparse.Namespace,
+    scenario: Scenario,
+    results: Results,
+    common: dict[str, Any],
+    steps: Steps,
+) -> None:
+    """The attribution table (and the data-only forecast beside the scenario's) as a step."""
+    from unsim.engine.attribution import attribute, planned_runs
+
+    runs = min(args.attribution_runs, results.summary["runs"])
+    total = planned_runs(scenario, runs, args.seed_used, base=results)
+    if not total:  # none without an Assembly vote on the draft
+        return
+    text = f"attribution: {total:,} runs of the scenario without each stated assumption in turn"
+    with steps.step("attribution", text):
+        attribution = attribute(
+            scenario, runs=runs, base=results, progress=steps.counter(total), **common
+        )
+    if attribution:
+        # the forecast as given beside the data-only one (the attribution's last variant)
+        results.summary["data_only"] = attribution.pop("forecast")
+        results.summary["attribution"] = attribution
+    results.metadata["timings"]["attribution_seconds"] = steps.seconds["attribution"]
+
+
+def _where(args: argparse.Namespace, executor: Any) -> str:
+    if executor is not None:
+        return f"on the Dask scheduler at {args.dask}"
+    return "1 worker" if args.workers == 1 else f"{args.workers} workers"
 
 
 def _finish(
@@ -209,33 +249,39 @@ def _finish(
     other_results: Results | None,
     out: Path,
     staging: Path | None,
+    steps: Steps,
 ) -> None:
     """Save the results folder (and report, comparison) and print the summary."""
     from unsim.results.text import compare, format_comparison, format_summary
 
     results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
-    written = results.save(
-        out,
-        table_format="csv" if args.csv else "parquet",
-        plots=not args.no_plots,
-        force=args.force,
-        staging=staging,
-        inputs=args.inputs,
-    )
+    results.metadata["timings"].update(step_seconds(steps))
+    with steps.step("saving", f"saving the results to {out}"):
+        written = results.save(
+            out,
+            table_format="csv" if args.csv else "parquet",
+            plots=not args.no_plots,
+            force=args.force,
+            staging=staging,
+            inputs=args.inputs,
+            step=steps.step,
+        )
     if getattr(args, "report", False):
         from unsim.results.report.html import write_report
 
-        write_report(results, written / "report.html")
+        with steps.step("report", "writing report.html"):
+            write_report(results, written / "report.html")
     comparison_text = None
     if other_results is not None:
         name_a, name_b = results.scenario.name, other_results.scenario.name
         table = compare(results, other_results)
-        _save_comparison(written, table, (name_a, name_b))
+        with steps.step("figures", "drawing the comparison"):
+            _save_comparison(written, table, (name_a, name_b))
         comparison_text = format_comparison(table, name_a, name_b)
     if args.quiet:
         print(written)
         return
-    print(format_summary(results, results.metadata["timings"]["cli_seconds"], str(written)))
+    print(format_summary(results, out=str(written), timings=summary_timings(steps)))
     if comparison_text:
         print()
         print(comparison_text)

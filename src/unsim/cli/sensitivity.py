@@ -211,6 +211,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from unsim.studies.base import prepare
     from unsim.studies.convergence import convergence_warnings, suggest_n
     from unsim.studies.labels import labels
+    from unsim.studies.sensitivity import outcomes_without_indices
 
     if not args.params:
         raise InputError("give at least one --param PATH=LOW:HIGH")
@@ -241,6 +242,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     }
     table = _analyse(args, bounds, common)
     table.attrs["labels"] = names
+    skipped = outcomes_without_indices(table)
+    _warn_no_indices(skipped)
     signs = convergence_warnings(table, names)
     info = {
         **meta,
@@ -249,6 +252,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         "points": int(table.attrs.get("evaluations", 0)),
         "labels": names,
         "warnings": [w.message for w in signs],
+        "no_indices": skipped,
         "suggested_n": suggest_n(args.n, args.method) if signs else None,
     }
     _save(out, table, info, plots=not args.no_plots)
@@ -258,6 +262,18 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     _report(args, base.scenario.name, seed, table, names, signs, info)
     print(f"\nresults: {out}")
     return 0
+
+
+def _warn_no_indices(skipped: dict[str, str]) -> None:
+    """Say which outcomes have no Sobol indices, and why (even with --quiet: the printed table
+    and the figure leave them out)."""
+    for outcome, why in skipped.items():
+        print(
+            f"warning: {outcome}: no Sobol indices, {why}: a Sobol index shares out the "
+            "outcome's variance over the points; left out of the table and the figure (its "
+            "rows in indices.parquet hold NaN)",
+            file=sys.stderr,
+        )
 
 
 def _analyse(args: argparse.Namespace, bounds: Any, common: dict[str, Any]) -> Any:
@@ -322,9 +338,14 @@ def _report(
 
 def format_indices(table: Any, names: dict[str, str]) -> str:
     """The indices per outcome, most influential parameter first."""
+    from unsim.studies.sensitivity import outcomes_without_indices
+
     sobol_table = "ST" in table.columns
+    skipped = outcomes_without_indices(table)
     lines = []
     for outcome, part in table.groupby("outcome", sort=False):
+        if outcome in skipped:  # its indices are NaN: said in a warning instead
+            continue
         key = "ST" if sobol_table else "mu_star"
         part = part.sort_values(key, ascending=False)
         lines.append(f"\n{outcome}")

@@ -23,13 +23,14 @@ later ones (the bargaining bar's part is what it adds once the strategies are go
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from unsim.engine.assumptions import Assumption, assumptions
-from unsim.engine.core import run
+from unsim.engine.core import run_table
 from unsim.engine.dataonly import data_only_forecast
 from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.results.stats import paired_difference
@@ -83,14 +84,33 @@ def _reusable(
     """The first ``runs`` rows of ``base``'s run table when they are the runs ``run(scenario,
     runs, seed)`` would give: same scenario and seed, and either the same number of runs or a
     whole number of blocks (block ``b`` draws from the streams of (seed, ``b``) alone)."""
-    if base is None or base.seed != seed or base.scenario is not scenario:
+    if base is None or not _same_runs(base, scenario, runs, seed):
         return None
-    n = int(base.summary["runs"])
-    if n == runs or (n > runs and runs % scenario.simulation.block_size == 0):
-        table = base.run_table()  # in memory, or streamed to a file as the blocks arrived
-        if table is not None and len(table) == n:
-            return table.iloc[:runs].reset_index(drop=True)
+    table = base.run_table()  # in memory, or streamed to a file as the blocks arrived
+    if table is not None and len(table) == int(base.summary["runs"]):
+        return table.iloc[:runs].reset_index(drop=True)
     return None
+
+
+def _same_runs(base: Results, scenario: Scenario, runs: int, seed: int) -> bool:
+    """Whether the first ``runs`` runs of ``base`` are those of ``run(scenario, runs, seed)``."""
+    if base.seed != seed or base.scenario is not scenario:
+        return False
+    n = int(base.summary["runs"])
+    return n == runs or (n > runs and runs % scenario.simulation.block_size == 0)
+
+
+def planned_runs(scenario: Scenario, runs: int, seed: int, base: Results | None = None) -> int:
+    """How many runs :func:`attribute` will run (the variants', less the first ones of
+    ``base`` it reuses): what a progress bar of it counts."""
+    if not any(s in scenario.resolution.stages for s in DRAFT_STAGES):
+        return 0
+    reused = (
+        base is not None
+        and (base.runs is not None or base.runs_file is not None)
+        and _same_runs(base, scenario, runs, seed)
+    )
+    return runs * (len(assumptions(scenario)) + (0 if reused else 1))
 
 
 def attribute(
@@ -101,6 +121,7 @@ def attribute(
     *,
     executor: Any = None,
     base: Results | None = None,
+    progress: Callable[[Iterable[Any], int], Iterable[Any]] | None = None,
 ) -> dict[str, Any]:
     """The attribution of the scenario's Assembly tallies to its assumptions (module doc).
 
@@ -111,16 +132,17 @@ def attribute(
     first draft stage in the scenario), ``order``, ``as_given``, ``data_only``, ``parts`` (each
     with ``name``, ``label``, the change in mean ``yes``/``no``/``abstain``/``absent`` and the
     half-width of its 95 % interval as ``yes_ci``...), ``runs``, ``seed`` and ``by_stage`` (the
-    same for every draft stage held)."""
+    same for every draft stage held). ``progress`` wraps each variant's results as
+    :func:`unsim.engine.run`'s does."""
     steps = assumptions(scenario)
     stages = [s for s in DRAFT_STAGES if s in scenario.resolution.stages]
     if not stages:
         return {}
 
     def table(s: Scenario) -> pd.DataFrame:
-        res = run(s, runs=runs, seed=seed, workers=workers, executor=executor)
-        assert res.runs is not None
-        return res.runs
+        return run_table(
+            s, runs=runs, seed=seed, workers=workers, executor=executor, progress=progress or False
+        )
 
     first = _reusable(base, scenario, runs, seed)
     tables = [first if first is not None else table(scenario)]

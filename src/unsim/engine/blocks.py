@@ -239,6 +239,9 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
         )
         for j, cat in enumerate(TALLY_CATEGORIES):
             res.hists[f"{stage}_{cat}"] = hists[j]
+        if stage in GA_STAGES:  # present and voting: the majority each run needed
+            voting = out[f"{stage}_yes"][held].astype(np.int64) + out[f"{stage}_no"][held]
+            res.hists[f"{stage}_voting"] = np.bincount(voting, minlength=size)
         votes = model.votes.get(stage)
         if votes is None:
             continue

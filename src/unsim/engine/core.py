@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unsim import __version__
 from unsim.council.tabling import tabling_fit
@@ -26,6 +26,9 @@ from unsim.engine.rng import new_master_seed
 from unsim.results.runtable import RunTableWriter
 from unsim.results.tables import Results, build_per_state, build_summary, runs_frame
 from unsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def plan_blocks(runs: int, block_size: int) -> list[int]:
@@ -67,16 +70,27 @@ def _map(
 def _with_progress(
     results: Iterator[BlockResult],
     n_results: int,
+    runs: int,
     progress: bool | Callable[[Iterable[Any], int], Iterable[Any]],
 ) -> Iterable[BlockResult]:
-    """The results with a progress bar (True) or wrapped by the caller's callable."""
+    """The results with a progress bar of the runs done (True) or wrapped by the caller's
+    callable (given the results and how many there will be)."""
     if progress is True:
-        from tqdm.auto import tqdm
-
-        return tqdm(results, total=n_results, unit="task", leave=False)
+        return counted_runs(results, runs)
     if callable(progress):
         return progress(results, n_results)
     return results
+
+
+def counted_runs(results: Iterable[BlockResult], total: int) -> Iterator[BlockResult]:
+    """The results, with a progress bar that counts the runs they hold (a result holds a block
+    or a task of several blocks, of different sizes: counting results would not be runs)."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, unit="run", unit_scale=True, leave=False) as bar:
+        for res in results:
+            bar.update(res.n)
+            yield res
 
 
 def _reduce(
@@ -128,7 +142,8 @@ def run(
     executor: where blocks run instead of local processes: a ``DaskExecutor``, a
         ``concurrent.futures.Executor`` or any :class:`unsim.engine.executors.TaskExecutor`.
     keep_runs: keep the run table (one row per run); without it memory stays flat in ``runs``.
-    progress: show a progress bar (True) or wrap the block iterator with a callable.
+    progress: show a progress bar of the runs done (True), or wrap the iterator of results
+        (``BlockResult``, each holding ``n`` runs) with a callable ``progress(results, count)``.
     run_table: write the run table to this Parquet file as the blocks arrive (Arrow record
         batches) instead of keeping it in memory; ``Results.runs`` is then None and
         ``Results.runs_file`` the file (``Results.run_table()`` reads it).
@@ -145,7 +160,7 @@ def run(
     keep_runs = keep_runs or run_table is not None
     chosen = choose_executor(workers, executor)
     results, n_results = _map(scenario, int(seed), sizes, keep_runs, chosen)
-    agg, chunks = _reduce(_with_progress(results, n_results, progress), run_table)
+    agg, chunks = _reduce(_with_progress(results, n_results, runs, progress), run_table)
     wall = time.perf_counter() - t0
     summary = build_summary(agg, scenario)
     summary["seed"] = int(seed)
@@ -164,6 +179,24 @@ def run(
         metadata=metadata,
         runs_file=Path(run_table) if run_table is not None else None,
     )
+
+
+def run_table(
+    scenario: Scenario,
+    runs: int,
+    seed: int,
+    workers: int = 1,
+    *,
+    executor: Any = None,
+    progress: bool | Callable[[Iterable[Any], int], Iterable[Any]] = False,
+) -> pd.DataFrame:
+    """The run table of ``run(scenario, runs, seed, ...)`` alone, the same rows, without the
+    summary, the per-state table and the metadata that ``run`` builds around it: what the
+    attribution compares, variant after variant."""
+    sizes = plan_blocks(int(runs), scenario.simulation.block_size)
+    results, n_results = _map(scenario, int(seed), sizes, True, choose_executor(workers, executor))
+    _, chunks = _reduce(_with_progress(results, n_results, int(runs), progress), None)
+    return runs_frame(chunks, scenario)
 
 
 def _run_metadata(scenario: Scenario, seed: int, sizes: list[int], where: Any) -> dict[str, Any]:

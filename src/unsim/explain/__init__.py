@@ -2,11 +2,21 @@
 
 ``explain(results, "IDN")`` returns an :class:`Explanation`; ``unsim explain`` prints it and
 draws it; the main job saves every state's breakdown as ``explain.parquet``.
+
+Its names load on first use, so that the main job, which needs the breakdown table alone
+(``unsim.explain.breakdown``), does not load what explaining one state needs (its recorded
+votes, read with the calibration's helpers).
 """
 
-from unsim.explain.breakdown import breakdown_table, compute_table, replay
-from unsim.explain.explanation import Explanation, explain
-from unsim.explain.text import format_explanation
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from unsim.explain.breakdown import breakdown_table, compute_table, replay
+    from unsim.explain.explanation import Explanation, explain
+    from unsim.explain.text import format_explanation
 
 __all__ = [
     "Explanation",
@@ -16,3 +26,21 @@ __all__ = [
     "format_explanation",
     "replay",
 ]
+
+_HOMES = {
+    "Explanation": "unsim.explain.explanation",
+    "breakdown_table": "unsim.explain.breakdown",
+    "compute_table": "unsim.explain.breakdown",
+    "explain": "unsim.explain.explanation",
+    "format_explanation": "unsim.explain.text",
+    "replay": "unsim.explain.breakdown",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'unsim.explain' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

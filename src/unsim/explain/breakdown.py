@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.stats import norm
+from scipy.special import ndtri  # scipy.stats.norm.ppf, without loading scipy.stats
 
 from unsim.explain.tracker import VOTED_STAGES, StageRecord, Tracker, part_labels
 from unsim.model.params import Habit
@@ -121,7 +121,7 @@ def mean_interval(values: NDArray[Any], level: float = 0.95) -> tuple[Any, Any, 
     mean = values.mean(axis=1, dtype=np.float64)
     if n < 2:
         return mean, mean, mean
-    half = float(norm.ppf(0.5 + level / 2)) * values.std(axis=1, ddof=1, dtype=np.float64)
+    half = float(ndtri(0.5 + level / 2)) * values.std(axis=1, ddof=1, dtype=np.float64)
     half = half / math.sqrt(n)
     return mean, mean - half, mean + half
 

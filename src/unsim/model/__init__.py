@@ -1,16 +1,26 @@
-"""The agent-based model: agents, decision rules and UN procedure."""
+"""The agent-based model: agents, decision rules and UN procedure.
 
-from unsim.model.agents import (
-    AllyCoalition,
-    MemberState,
-    SponsorCoalition,
-    TargetState,
-    VetoHolder,
-)
-from unsim.model.inspection import inspect_run
-from unsim.model.model import UNModel
-from unsim.model.outcomes import EVENTS, ICC_REASON, ICC_STATUS
-from unsim.model.rules import Vote
+Its names load on first use (as :mod:`unsim.engine`'s), so that what reads the model's
+declarations alone (``unsim.model.outcomes``, ``unsim.model.procedure``: the results folder, the
+report, the figures) does not load Mesa and the compiled kernels."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from unsim.model.agents import (
+        AllyCoalition,
+        MemberState,
+        SponsorCoalition,
+        TargetState,
+        VetoHolder,
+    )
+    from unsim.model.inspection import inspect_run
+    from unsim.model.model import UNModel
+    from unsim.model.outcomes import EVENTS, ICC_REASON, ICC_STATUS
+    from unsim.model.rules import Vote
 
 __all__ = [
     "EVENTS",
@@ -25,3 +35,26 @@ __all__ = [
     "Vote",
     "inspect_run",
 ]
+
+_HOMES = {
+    "AllyCoalition": "unsim.model.agents",
+    "MemberState": "unsim.model.agents",
+    "SponsorCoalition": "unsim.model.agents",
+    "TargetState": "unsim.model.agents",
+    "VetoHolder": "unsim.model.agents",
+    "inspect_run": "unsim.model.inspection",
+    "UNModel": "unsim.model.model",
+    "EVENTS": "unsim.model.outcomes",
+    "ICC_REASON": "unsim.model.outcomes",
+    "ICC_STATUS": "unsim.model.outcomes",
+    "Vote": "unsim.model.rules",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'unsim.model' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

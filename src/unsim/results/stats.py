@@ -11,7 +11,6 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import norm
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -30,8 +29,11 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
 
 @lru_cache(maxsize=16)
 def _z(level: float) -> float:
-    """The normal quantile of a two-sided ``level`` interval (computed once per level)."""
-    return float(norm.ppf(0.5 + level / 2))
+    """The normal quantile of a two-sided ``level`` interval (computed once per level; ``ndtri``
+    is what ``scipy.stats.norm.ppf`` computes, without loading ``scipy.stats``)."""
+    from scipy.special import ndtri
+
+    return float(ndtri(0.5 + level / 2))
 
 
 def proportion(successes: int, n: int, level: float = 0.95) -> dict[str, float]:

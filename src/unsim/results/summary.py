@@ -4,17 +4,19 @@ pivotal."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from unsim.engine.blocks import TALLY_CATEGORIES, BlockResult
 from unsim.model.outcomes import outcomes_for
 from unsim.model.procedure import vote_rule
 from unsim.model.rules import Vote
 from unsim.results.stats import hist_quantiles, proportion
 from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
+
+if TYPE_CHECKING:
+    from unsim.engine.blocks import BlockResult
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -32,6 +34,8 @@ def pivotal_ranking(counts: np.ndarray, codes: list[str]) -> np.ndarray:
 
 
 def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
+    from unsim.engine.blocks import TALLY_CATEGORIES  # the engine loads only where it runs
+
     n = agg.n
     world = scenario.world
     assert isinstance(world, World)
@@ -62,15 +66,13 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
             )
             weighted = float((hist * np.arange(len(hist))).sum())
             entry[cat]["mean"] = weighted / max(float(hist.sum()), 1.0)
-        mean_pv = 0.0
-        if stage not in SC_STAGES:
-            yes = agg.hists[f"{stage}_yes"]
-            no = agg.hists[f"{stage}_no"]
-            mean_pv = float(
-                ((yes * np.arange(len(yes))).sum() + (no * np.arange(len(no))).sum()) / held
-            )
+        # the median over runs of the yes votes each run needed (``VoteRule.needed_each``, as
+        # the tallies' figure marks it): the rule is monotone in the members present and
+        # voting, so it is the rule at their median (nine in the Council)
+        voting = agg.hists.get(f"{stage}_voting")
+        median_pv = hist_quantiles(voting, (0.5,))[0] if voting is not None else 0.0
         rule = vote_rule(stage, scenario.resolution.majority)
-        entry["median_needed_yes"] = rule.needed_for(mean_pv)
+        entry["median_needed_yes"] = rule.needed_for(median_pv)
         tallies[stage] = entry
     pivotal = []
     for stage, counts in agg.pivotal.items():

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ from unsim.results.output import (
     probe_output_folder,
     staging_folder,
 )
-from unsim.results.saved import SavedSummary, check_columns, check_shape, read_mapping
 from unsim.results.summary import build_per_state, build_summary, threshold_text
 from unsim.scenario.schema import Scenario
 
@@ -94,6 +94,7 @@ class Results:
         force: bool = False,
         staging: str | Path | None = None,
         inputs: Iterable[str | Path] = (),
+        step: Callable[[str, str], AbstractContextManager[None]] | None = None,
     ) -> Path:
         """Write the results folder atomically: built in a temporary folder, then renamed.
 
@@ -104,6 +105,9 @@ class Results:
         results folder that unsim wrote earlier (every file in it unsim's, none of them one of the
         ``inputs`` of the command), which is then replaced. Anything else is refused with
         :class:`OutputError` and left untouched.
+
+        ``step``: a context manager factory ``step(key, text)`` around drawing the figures
+        (the command line announces and times it, ``unsim.cli.steps``).
         """
         out = Path(out_dir)
         inputs = list(inputs)
@@ -112,13 +116,27 @@ class Results:
         with output_errors(out):
             write_folder_atomically(
                 out,
-                lambda f: self._write(f, table_format, plots),
+                lambda f: self._write_with_figures(f, table_format, plots, step),
                 tmp,
                 check_replaced=lambda old: check_replaced_folder(out, look_in=old),
             )
         if self.runs_file is not None and tmp is not None and self.runs_file.parent == tmp:
             self.runs_file = out / self.runs_file.name if table_format == "parquet" else None
         return out
+
+    def _write_with_figures(
+        self,
+        folder: Path,
+        table_format: str,
+        plots: bool,
+        step: Callable[[str, str], AbstractContextManager[None]] | None,
+    ) -> None:
+        self._write(folder, table_format, False)
+        if plots:
+            with (step or _no_step)("figures", "drawing the figures"):
+                from unsim.results.plots import save_standard_plots  # matplotlib: a figure's
+
+                save_standard_plots(self, folder)
 
     def _write(self, folder: Path, table_format: str, plots: bool) -> None:
         """The files of a new results folder, each with unsim's mark (CSV tables listed in the
@@ -150,6 +168,8 @@ class Results:
     def load(cls, folder: str | Path) -> Results:
         """Read a results folder that :meth:`save` wrote; :class:`InputError` if it is not one
         (missing or corrupt files, a file instead of a folder)."""
+        from unsim.results.saved import SavedSummary, check_shape, read_mapping  # reading only
+
         folder = Path(folder)
         try:
             info = folder.stat()
@@ -195,6 +215,10 @@ class Results:
         )
 
 
+def _no_step(key: str, text: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
 #: Largest run table read back by :meth:`Results.load`, on disk and once read (the other tables
 #: within the limits of :mod:`unsim.safetables`).
 MAX_TABLE_BYTES = 4 << 30
@@ -210,6 +234,7 @@ def _read_table(
     """A results folder's table ``name`` (Parquet, else CSV), None if it has none; read within
     bounds (:mod:`unsim.safetables`), with the ``columns`` given (``numeric`` holding
     numbers)."""
+    from unsim.results.saved import check_columns
     from unsim.safeio import FileReadError
     from unsim.safetables import (
         MAX_DATA_BYTES,

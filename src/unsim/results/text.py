@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -10,40 +11,52 @@ import pandas as pd
 from unsim.model.stages import STAGE_SHORT
 from unsim.results.stats import paired_difference
 from unsim.results.tables import OUTCOMES, Results
-from unsim.scenario.schema import SC_STAGES
 
 
 def _pct(x: float) -> str:
     return "  n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:5.1f}%"
 
 
-def format_summary(results: Results, elapsed: float | None = None, out: str | None = None) -> str:
+#: The steps of the run command in the header's words (``unsim.cli.steps``), in their order.
+STEP_WORDS = {
+    "start_up": "start-up",
+    "kernels": "kernels",
+    "runs": "runs",
+    "attribution": "attribution",
+    "explanation": "explanation",
+    "comparison": "comparison",
+    "saving": "saving",
+    "figures": "figures",
+    "report": "report",
+}
+#: A veto row shows in the outcome table when at least this share of runs saw the veto (it
+#: prints as 0.0 % below); rarer vetoes share one line (every one is in summary.json).
+VETO_SHOWN = 0.0005
+
+
+def format_summary(
+    results: Results,
+    elapsed: float | None = None,
+    out: str | None = None,
+    timings: Mapping[str, float] | None = None,
+) -> str:
+    """The run's summary as text. ``timings``: the command's steps in seconds (``STEP_WORDS``'
+    keys, ``compiling`` and ``total``; ``unsim.cli.steps.summary_timings``) for the header;
+    else ``elapsed``, the runs' seconds."""
     s = results.summary
     sc = results.scenario
-    lines = [
-        f"unsim · {sc.name}: {sc.resolution.title}",
-        f"{s['runs']:,} runs · seed {results.seed}"
-        + (f" · {elapsed:.1f} s ({s['runs'] / elapsed:,.0f} runs/s)" if elapsed else ""),
-    ]
+    lines = [f"unsim · {sc.name}: {sc.resolution.title}", *_header(results, elapsed, timings)]
     if results.metadata.get("data_only"):
         lines.append(
             "data only: the calibration's forecast, every assumption the scenario states removed"
         )
-    lines += [
-        "",
-        "Outcome                                         P      95% interval",
-    ]
-    for name, o in s["outcomes"].items():
-        if name.startswith("veto_") and o["p"] == 0:
-            continue
-        lines.append(
-            f"  {o['label']:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
-        )
+    lines += ["", "Outcome                                         P      95% interval"]
+    lines += _outcome_lines(s["outcomes"])
     lines += [
         "",
         "Tallies when held: median [5%-95%]",
         "  stage                     runs held    "
-        "yes            no             abstain        absent     needed",
+        "yes            no             abstain        absent     needed (median)",
     ]
     for stage, t in s["tallies"].items():
         held = t["held"] / s["runs"]
@@ -54,11 +67,7 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
             c = t[cat]
             return f"{c['q50']:>4.0f} [{c['q05']:.0f}-{c['q95']:.0f}]".ljust(15)
 
-        need = (
-            f"{t['median_needed_yes']} yes" + (", no veto" if stage == "sc_referral" else "")
-            if stage in SC_STAGES
-            else f"~{t['median_needed_yes']} yes"
-        )
+        need = f"{t['median_needed_yes']} yes" + (", no veto" if stage == "sc_referral" else "")
         lines.append(
             f"  {STAGE_SHORT.get(stage, stage):<26}{_pct(held)}     "
             f"{q('yes')}{q('no')}{q('abstain')}{q('absent')}{need}"
@@ -77,6 +86,47 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
     if out:
         lines += ["", f"Results written to {out}"]
     return "\n".join(lines)
+
+
+def _outcome_lines(outcomes: Mapping[str, Any]) -> list[str]:
+    """A line per outcome; the permanent members' vetoes rarer than ``VETO_SHOWN`` share one."""
+    lines, rare = [], []
+    for name, o in outcomes.items():
+        if name.startswith("veto_") and o["p"] < VETO_SHOWN:
+            rare.append(name.removeprefix("veto_"))
+            continue
+        lines.append(
+            f"  {o['label']:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
+        )
+    if rare:
+        lines.append(
+            f"  {'vetoes by ' + ', '.join(rare):<44}<0.05% each (in summary.json: every outcome)"
+        )
+    return lines
+
+
+def _header(
+    results: Results, elapsed: float | None, timings: Mapping[str, float] | None
+) -> list[str]:
+    """The runs and seed, the runs' rate and where the command's time went."""
+    n = results.summary["runs"]
+    head = f"{n:,} runs · seed {results.seed}"
+    if timings is None:
+        return [head + (f" · {elapsed:.1f} s ({n / elapsed:,.0f} runs/s)" if elapsed else "")]
+    runs = timings.get("runs", 0.0)
+    if runs > 0:
+        head += f" · runs {runs:.1f} s ({n / runs:,.0f} runs/s)"
+    parts = [f"{word} {timings[key]:.1f} s" for key, word in STEP_WORDS.items() if key in timings]
+    compiled = timings.get("compiling", 0.0)
+    if compiled > 0:
+        parts.append(f"compiling the kernels {compiled:.1f} s")
+    lines = [head, f"time {timings.get('total', sum(timings.values())):.1f} s: " + ", ".join(parts)]
+    if compiled > 0:
+        lines.append(
+            "  numba compiled the model's kernels: the first run on this machine (or of this "
+            "version of unsim); later runs load them from the cache"
+        )
+    return lines
 
 
 def _assumption_lines(summary: dict[str, Any]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import types
@@ -14,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from unsim.errors import Problem, ScenarioError, did_you_mean
+from unsim.fields import NEW_BLOC, known_blocs
 from unsim.safeio import FileReadError, load_yaml, read_bounded
 from unsim.scenario.leversfile import LeversFile
 from unsim.scenario.overrides import apply_overrides, parse_override, split_path
@@ -223,7 +225,13 @@ def _context_problem(path: str, kind: str, ctx: dict[str, Any], value: Any) -> P
     else:
         message, shown = f"unknown {ctx.get('kind', 'name')}", True
     return Problem(
-        path, message, value, shown, ctx.get("allowed") or None, ctx.get("suggestion") or None
+        path,
+        message,
+        value,
+        shown,
+        ctx.get("allowed") or None,
+        ctx.get("suggestion") or None,
+        ctx.get("hint") or None,
     )
 
 
@@ -279,7 +287,7 @@ def scenario_from_dict(
         cpath = _file_path(base, c)
         assert cpath is not None
         if not cpath.exists() and not cpath.is_symlink():  # a link's problem: said on reading
-            problems.append(Problem("calibration", "calibration file not found", c, True))
+            problems.append(_missing_calibration(data, c, cpath))
         else:
             data["calibration"] = load_calibration(cpath)
     levers = _resolve_levers(data, base, source, problems)
@@ -294,6 +302,24 @@ def scenario_from_dict(
     if problems:
         raise ScenarioError(source, problems)
     return scenario
+
+
+def _missing_calibration(data: Mapping[str, Any], given: str, path: Path) -> Problem:
+    """A calibration file that is not there, with the command that makes it."""
+    resolution = data.get("resolution")
+    target = resolution.get("target") if isinstance(resolution, Mapping) else None
+    date = data.get("date")
+    series = target if isinstance(target, str) and target.isalpha() else "ISO3"
+    before = str(date) if isinstance(date, str | dt.date) else "DATE"
+    return Problem(
+        "calibration",
+        "calibration file not found",
+        given,
+        True,
+        hint=f"make it with `unsim calibrate --series {series.upper()} --before {before} "
+        f"--out {path}` (README, Calibration), or leave `calibration:` out to run on the "
+        "schema's defaults",
+    )
 
 
 def _resolve_levers(
@@ -384,8 +410,9 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
                     "unknown bloc",
                     bloc,
                     True,
-                    ", ".join(sorted(names)),
-                    did_you_mean(bloc, names),
+                    f"a bloc of the world: {known_blocs(world)}",
+                    did_you_mean(bloc, sorted(names)),
+                    NEW_BLOC,
                 )
             )
     target = s.resolution.target

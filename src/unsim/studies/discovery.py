@@ -172,10 +172,13 @@ def discover_in_folder(
         raise InputError(f"{folder}: no parameter varies over the points")
     values = table[col].to_numpy(dtype=float)
     cases = values < threshold if below else values >= threshold
-    if not cases.any():
+    if not cases.any() or cases.all():
+        which = "no point" if not cases.any() else "every point"
         raise InputError(
-            f"no point has {outcome} {'below' if below else 'at least'} {threshold} "
-            f"(over the points it ranges from {np.nanmin(values):.3f} to {np.nanmax(values):.3f})"
+            f"{which} has {outcome} {'below' if below else 'at least'} {threshold}, so there "
+            "are no boxes to find (over the points it ranges from "
+            f"{np.nanmin(values):.3f} to {np.nanmax(values):.3f}); choose another --threshold"
+            + ("" if below else " or --below")
         )
     found = discover(table[params], cases, density=density, peel_alpha=peel_alpha, boxes=boxes)
     return Discovery(

@@ -166,17 +166,28 @@ def save_sensitivity_figure(table: pd.DataFrame, path: Path) -> Path:
     with their 95 % intervals."""
     from matplotlib.figure import Figure
 
-    from unsim.studies.sensitivity import plot_sensitivity
+    from unsim.studies.sensitivity import (
+        no_indices_note,
+        outcomes_without_indices,
+        plot_sensitivity,
+    )
 
-    outcomes = list(dict.fromkeys(table["outcome"]))
+    skipped = outcomes_without_indices(table)  # no panel of empty bars: said in words
+    outcomes = [o for o in dict.fromkeys(table["outcome"]) if o not in skipped]
     params = table["parameter"].nunique()
     width = max(6.0, 0.7 * params + 3)
-    fig = Figure(figsize=(width, 3.6 * len(outcomes)), layout="constrained")
+    fig = Figure(figsize=(width, 3.6 * max(len(outcomes), 1)), layout="constrained")
+    if not outcomes:
+        no_indices_note(fig.subplots(), skipped)
+        return _save(fig, path)
     axes = fig.subplots(len(outcomes), 1, squeeze=False).ravel()
     for ax, outcome in zip(axes, outcomes, strict=True):
         part = table[table["outcome"] == outcome].copy()
         part.attrs = dict(table.attrs)
         plot_sensitivity(part, outcome=outcome, ax=ax)
+    if skipped:
+        left_out = "; ".join(f"{o} ({why})" for o, why in skipped.items())
+        fig.suptitle(f"no Sobol indices: {left_out}", fontsize="small", color="0.3")
     return _save(fig, path)
 
 

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from unsim.scenario.schema import Scenario
 from unsim.studies.base import Base, prepare
 from unsim.studies.designs import check_design_size, parse_range
+from unsim.studies.labels import labels
 from unsim.studies.sweeps import run_points
 from unsim.studies.table import outcome_column
 
@@ -41,6 +42,8 @@ __all__ = [
     "distribution_range",
     "morris",
     "morris_analysis",
+    "no_indices_note",
+    "outcomes_without_indices",
     "plot_sensitivity",
     "sobol",
     "sobol_analysis",
@@ -143,9 +146,11 @@ def sobol_analysis(
     x = sobol_sample.sample(problem, base, calc_second_order=False, seed=seed)
     ys = _outputs(model(x), outputs)
     rows = []
+    no_indices: dict[str, str] = {}
     for name in ys.columns:
         y = ys[name].to_numpy(dtype=float)
         if not np.isfinite(y).all() or np.var(y) == 0:
+            no_indices[str(name)] = _why_no_indices(y)
             res = {
                 k: np.full(problem["num_vars"], math.nan)
                 for k in ("S1", "S1_conf", "ST", "ST_conf")
@@ -169,8 +174,31 @@ def sobol_analysis(
                 }
             )
     table = pd.DataFrame(rows)
-    table.attrs = {"method": "sobol", "evaluations": len(x)}
+    table.attrs = {"method": "sobol", "evaluations": len(x), "no_indices": no_indices}
     return table
+
+
+def _why_no_indices(y: NDArray[np.float64]) -> str:
+    """Why an outcome has no Sobol index: it is the same at every point (no variance to share
+    out), or not a number at some."""
+    bad = int((~np.isfinite(y)).sum())
+    if bad:
+        return f"not a number at {bad} of the {len(y)} points"
+    return f"the same at all {len(y)} points ({y[0]:.4g})"
+
+
+def outcomes_without_indices(table: pd.DataFrame) -> dict[str, str]:
+    """The outcomes of a Sobol table that have no indices, with why: a Sobol index shares out
+    the outcome's variance over the points, and one that never varies has none (its rows hold
+    NaN). From the analysis (``attrs["no_indices"]``) or, for a table read back from a file,
+    every outcome whose total indices are all missing. A Morris table has none (an outcome
+    that never varies has elementary effects of 0)."""
+    found = {str(k): str(v) for k, v in dict(table.attrs.get("no_indices") or {}).items()}
+    if "ST" in table.columns:
+        for outcome, part in table.groupby("outcome", sort=False):
+            if part["ST"].isna().all():
+                found.setdefault(str(outcome), "it did not vary over the points")
+    return found
 
 
 def morris_analysis(
@@ -326,6 +354,7 @@ def sobol(
     )
     table = sobol_analysis(model, params, n, seed=seed or 0, outputs=list(outcomes))
     table.attrs["runs"] = runs
+    table.attrs["labels"] = labels(params, base.scenario)  # as a sweep's: one labeller
     return table
 
 
@@ -371,6 +400,7 @@ def morris(
         model, params, trajectories, levels=levels, seed=seed or 0, outputs=list(outcomes)
     )
     table.attrs["runs"] = runs
+    table.attrs["labels"] = labels(params, base.scenario)  # as a sweep's: one labeller
     return table
 
 
@@ -385,10 +415,17 @@ def plot_sensitivity(
     from unsim.studies.sweep_plots import axes_or_new, param_label
 
     ax = axes_or_new(ax)
+    skipped = outcomes_without_indices(table)
     if outcome is not None:
         table = table[table["outcome"] == outcome]
         if table.empty:
             raise ValueError(f"no indices for outcome {outcome!r}")
+        if outcome in skipped:  # a note instead of empty bars
+            return no_indices_note(ax, {outcome: skipped[outcome]})
+    elif skipped:
+        table = table[~table["outcome"].isin(list(skipped))]
+        if table.empty:
+            return no_indices_note(ax, skipped)
     sobol_table = "ST" in table.columns
     params = list(dict.fromkeys(table["parameter"]))
     outcomes = list(dict.fromkeys(table["outcome"]))
@@ -423,4 +460,14 @@ def plot_sensitivity(
         ax.set_title(title)
     ax.axhline(0, color="grey", lw=0.8)
     ax.legend(fontsize="small")
+    return ax
+
+
+def no_indices_note(ax: Axes, skipped: Mapping[str, str]) -> Axes:
+    """An empty panel that says which outcomes have no Sobol indices, and why."""
+    from unsim.studies.sweep_plots import outcome_label
+
+    text = "\n".join(f"{outcome_label(o)}: no Sobol indices ({why})" for o, why in skipped.items())
+    ax.text(0.5, 0.5, text, ha="center", va="center", color="0.3", transform=ax.transAxes)
+    ax.set_axis_off()
     return ax

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
@@ -87,6 +86,10 @@ def pct(p: float) -> str:
 
 
 def new_axes(figsize: tuple[float, float]) -> Axes:
+    """Axes on a new pyplot figure (pyplot is loaded here only: saving draws on figures that
+    pyplot does not hold)."""
+    import matplotlib.pyplot as plt
+
     _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
@@ -97,6 +100,8 @@ def new_figure(
     layout: Literal["constrained"] | None = "constrained",
 ) -> Figure:
     if fig is None:
+        import matplotlib.pyplot as plt
+
         return plt.figure(figsize=figsize, layout=layout)
     fig.set_size_inches(*figsize)
     fig.set_layout_engine(layout)
