@@ -167,19 +167,35 @@ class MemberState(mesa.Agent):
 class VetoHolder(MemberState):
     """A permanent member of the Security Council: its negative vote on a substantive draft is a
     veto. A patron of the target defends it harder in the Council than in the Assembly: at the
-    referral draft its stance loses the Council rule's ``patron_defence`` (without a rule, the
-    patron's tie)."""
+    referral draft its stance loses the Council rule's ``patron_defence`` less the patrons'
+    shared shock of the run (:meth:`patrons_shock`; without a rule, the patron's tie)."""
 
     def defence(self, stage: str) -> F | np.float32:
         m = self.model
         if not (m.patrons[self.index] and stage == "sc_referral"):
             return np.float32(0.0)
         votes = m.spec.procedure.council.votes
-        if votes is not None:
-            given = m.lever("procedure.council.votes.patron_defence", votes.patron_defence)
-        else:
+        if votes is None:
             given = m.lever("actors.allies.patron_tie", m.spec.actors.allies.patron_tie)
-        return np.asarray(given, dtype=np.float32)  # type: ignore[return-value]
+            return np.asarray(given, dtype=np.float32)  # type: ignore[return-value]
+        given = m.lever("procedure.council.votes.patron_defence", votes.patron_defence)
+        defence = np.asarray(given, dtype=np.float32)
+        if not votes.patron_shock:
+            return defence  # type: ignore[return-value]
+        return defence - self.patrons_shock(m)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def patrons_shock(m: UNModel) -> F:
+        """(replicates,) what the patrons' shared shock adds to each patron's referral stance in
+        each run: ``procedure.council.votes.patron_shock`` (as drawn, where a distribution)
+        times one standard normal of the run from its own stream, the same for every patron
+        (zero without the rule or the shock)."""
+        votes = m.spec.procedure.council.votes
+        if votes is None or not votes.patron_shock:
+            return np.zeros(m.n_replicates, dtype=np.float32)
+        sd = m.lever("procedure.council.votes.patron_shock", votes.patron_shock)
+        z = m.streams.normal("council:patron_shock", m.n_replicates)
+        return np.asarray(sd, dtype=np.float32) * z  # type: ignore[no-any-return]
 
 
 class TargetState(MemberState):

@@ -74,13 +74,22 @@ class CouncilVotes(Levered):
     """How each member votes on a referral draft (its stance, on the latent scale of the vote
     model's band and noise): ``norm + support_weight * support - icc_weight * ICC cost -
     patron_defence (a patron among the permanent members) - dissent (a stated dissenter)``
-    plus its own ``actors.states.<ISO3>.council_shift``. Fitted by ``unsim backtest --council``."""
+    plus its own ``actors.states.<ISO3>.council_shift``; a patron's also takes
+    ``patron_shock`` times a standard normal of the run that every patron shares. Fitted by
+    ``unsim backtest --council``."""
 
     norm: float = Field(..., ge=-LATENT, le=LATENT, description="the Council's norm toward yes")
     patron_defence: float = Field(
         ..., ge=0, le=LATENT, description="a patron's defence of the target (actors.allies.patrons)"
     )
     dissent: float = Field(0.0, ge=0, le=LATENT, description="reluctance of a member in dissenters")
+    patron_shock: float = Field(
+        0.0,
+        ge=0,
+        le=LATENT,
+        description="sd of a shock drawn once per run and shared by the target's patrons among "
+        "the permanent members (their votes go together; 0: drawn apart)",
+    )
     dissenters: list[StateRef] = Field(
         default_factory=list,
         max_length=15,
