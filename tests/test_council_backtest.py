@@ -145,6 +145,33 @@ def test_the_scenario_states_the_rule_fitted_on_the_record(scenario, data_dir: P
         assert getattr(votes, k) == pytest.approx(fitted[k], abs=0.006), k
 
 
+def test_the_fit_with_its_errors_and_the_patrons_scored_together(scenario, result, cases) -> None:
+    """The rule on every vote with its standard errors; the patrons' shared shock judged leave
+    one case out on each case's votes scored jointly, against the same rule without it and
+    with a shock of each patron's own."""
+    fit = result["rule"]
+    assert fit["params"] == list(rule.FITTED)
+    assert fit["estimate"] == pytest.approx({p: result["fitted"]["all"][p] for p in rule.FITTED})
+    assert all(0 < fit["se"][p] < 5 for p in rule.FITTED)
+    corr = np.array(fit["correlation"])
+    assert corr == pytest.approx(corr.T) and np.diag(corr) == pytest.approx(np.ones(4))
+    joint = result["joint"]
+    # the record: China and Russia, both patrons in five votes, voted alike in four
+    assert (joint["pairs"], joint["alike"]) == (5, 4)
+    assert fit["alike_apart"] < 4 / 5 and abs(fit["alike_implied"] - 4 / 5) < 0.1
+    b = effective_behaviour(scenario)
+    designs = {k: rule.design(c) for k, c in cases.items()}
+    for row in joint["cases"]:
+        others = [d for k, d in designs.items() if k != row["case"]]
+        theta = rule.fit_votes(others, b.abstention_band, b.vote_noise)
+        ll = rule.case_log_likelihood(designs[row["case"]], theta, b.abstention_band, 1.0)
+        assert row["shared"] == pytest.approx(-ll, rel=1e-4)
+    total = joint["total"]
+    assert total["shared"] < min(total["apart"], total["own"])
+    text = council_markdown(result)
+    assert "patron_shock: {dist: lognormal" in text and "a shock of each patron's own" in text
+
+
 def test_the_tabling_rule_at_each_referral(result) -> None:
     tab = result["tabling"]
     assert tab["fit"]["opposed"]["windows"] == ["darfur", "syria", "gaza", "dprk"]

@@ -134,11 +134,22 @@ def _outcome_probabilities(s: Array, band: float, noise: float) -> Array:
     return np.stack([p_yes, p_no, 1.0 - p_yes - p_no], axis=-1)
 
 
-def _patrons_shocked(d: Design, s: Array, theta: Mapping[str, float]) -> Array:
+def _shock_points(runs: int) -> tuple[Array, Array]:
+    """The shock's values for stances drawn over ``runs`` runs, (runs, nodes), and the nodes'
+    weights: without draws (one run), the nodes of :func:`shock_grid`; with them, one value a
+    run, the normal's quantile at ``(r + 1/2) / runs`` (stratified, so the runs' mean covers
+    the shock and the draws together, as the model's runs do)."""
+    if runs == 1:
+        z, w = shock_grid()
+        return z[None, :], w
+    return special.ndtri((np.arange(runs) + 0.5) / runs)[:, None], np.ones(1)
+
+
+def _patrons_shocked(d: Design, s: Array, theta: Mapping[str, float]) -> tuple[Array, Array]:
     """(patrons, runs, nodes) the patrons' stances (rows of ``s``, members by runs) with their
-    shared shock at each node of :func:`shock_grid`."""
-    z, _ = shock_grid()
-    return s[d.patron > 0][:, :, None] + theta.get("patron_shock", 0.0) * z[None, None, :]
+    shared shock at each of its values (:func:`_shock_points`), and the values' weights."""
+    z, w = _shock_points(s.shape[1])
+    return s[d.patron > 0][:, :, None] + theta.get("patron_shock", 0.0) * z[None, :, :], w
 
 
 def probabilities(d: Design, theta: Mapping[str, float], band: float, noise: float) -> Array:
@@ -147,9 +158,9 @@ def probabilities(d: Design, theta: Mapping[str, float], band: float, noise: flo
     s = stances(d, theta)
     p = _outcome_probabilities(s, band, noise).mean(axis=1)
     if theta.get("patron_shock", 0.0) and d.patron.any():
-        _, w = shock_grid()
-        shocked = _outcome_probabilities(_patrons_shocked(d, s, theta), band, noise)
-        p[d.patron > 0] = np.einsum("prkc,k->pc", shocked, w) / s.shape[1]
+        shocked, w = _patrons_shocked(d, s, theta)
+        p_shocked = _outcome_probabilities(shocked, band, noise)
+        p[d.patron > 0] = np.einsum("prkc,k->pc", p_shocked, w) / s.shape[1]
     return p  # type: ignore[no-any-return]
 
 
@@ -165,8 +176,8 @@ def case_log_likelihood(
         return float(np.log(np.maximum(p, 1e-300)).sum())
     rest = _outcome_probabilities(s[~pat], band, noise).mean(axis=1)
     total = float(np.log(np.maximum(rest[np.arange(len(rest)), d.y[~pat]], 1e-300)).sum())
-    _, w = shock_grid()
-    p = _outcome_probabilities(_patrons_shocked(d, s, theta), band, noise)
+    shocked, w = _patrons_shocked(d, s, theta)
+    p = _outcome_probabilities(shocked, band, noise)
     own = np.take_along_axis(p, d.y[pat][:, None, None, None], axis=3)[..., 0]  # (P, runs, k)
     if shared:
         joint = float((own.prod(axis=0) @ w).mean())
@@ -195,8 +206,10 @@ def pair_probabilities(theta: Mapping[str, float], band: float, noise: float) ->
     return np.einsum("k,ki,kj->ij", w, p, p)  # type: ignore[no-any-return]
 
 
-def _theta_of(free: Sequence[str], x: Array) -> dict[str, float]:
-    theta = dict.fromkeys(PARAMS, 0.0)
+def _theta_of(
+    free: Sequence[str], x: Array, fixed: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    theta = {**dict.fromkeys(PARAMS, 0.0), **(fixed or {})}
     theta.update(zip(free, (float(v) for v in x), strict=True))
     return theta
 
@@ -208,12 +221,16 @@ def _objective(
     free: Sequence[str],
     prior_sd: float,
     shared: bool = True,
+    fixed: Mapping[str, float] | None = None,
 ) -> Callable[[Array], float]:
-    """The negative log posterior of the parameters ``free`` (as an array, in that order)."""
+    """The negative log posterior of the parameters ``free`` (as an array, in that order),
+    those in ``fixed`` held at their values (and their prior's term)."""
+    held = float(sum((v / prior_sd) ** 2 / 2 for v in (fixed or {}).values()))
 
     def objective(x: Array) -> float:
-        prior = float(np.sum((np.asarray(x) / prior_sd) ** 2) / 2)
-        return -log_likelihood(designs, _theta_of(free, x), band, noise, shared) + prior
+        prior = float(np.sum((np.asarray(x) / prior_sd) ** 2) / 2) + held
+        theta = _theta_of(free, x, fixed)
+        return -log_likelihood(designs, theta, band, noise, shared) + prior
 
     return objective
 
@@ -233,13 +250,14 @@ def fit_votes(
     free: Sequence[str] = FITTED,
     prior_sd: float = PRIOR_SD,
     shared: bool = True,
+    fixed: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """The parameters in ``free`` by maximum a posteriori on ``designs`` (the others 0). The
-    patrons' shock makes the posterior less regular, so the search starts twice from the mode
-    found without it, with the shock at 1 and at 4, and keeps the better end (``shared=False``:
-    each patron's own shock, a comparison)."""
+    """The parameters in ``free`` by maximum a posteriori on ``designs`` (those in ``fixed`` at
+    their values, the others 0). The patrons' shock makes the posterior less regular, so the
+    search starts twice from the mode found without it, with the shock at 1 and at 4, and
+    keeps the better end (``shared=False``: each patron's own shock, a comparison)."""
     _check(designs, free)
-    objective = _objective(designs, band, noise, free, prior_sd, shared)
+    objective = _objective(designs, band, noise, free, prior_sd, shared, fixed)
     bounds = [(0.0, None) if p in NON_NEGATIVE else (None, None) for p in free]
     starts = [np.array([band + 1.0 if p == "norm" else 1.0 for p in free])]
     if "patron_shock" in free:
@@ -249,7 +267,21 @@ def fit_votes(
         ]
     ends = [optimize.minimize(objective, x0, method="L-BFGS-B", bounds=bounds) for x0 in starts]
     best = min(ends, key=lambda r: float(r.fun))
-    return _theta_of(free, best.x)
+    return _theta_of(free, best.x, fixed)
+
+
+def log_posterior(
+    designs: Sequence[Design],
+    theta: Mapping[str, float],
+    band: float,
+    noise: float,
+    free: Sequence[str] = FITTED,
+    prior_sd: float = PRIOR_SD,
+) -> float:
+    """The log posterior (up to its constant) of ``theta``, the parameters in ``free`` drawn
+    from the prior."""
+    x = np.array([theta[p] for p in free])
+    return -_objective(designs, band, noise, free, prior_sd)(x)
 
 
 def standard_errors(
