@@ -13,16 +13,9 @@ from scipy import special
 from unsim.council import votes as rule
 from unsim.council.cases import VoteCase
 from unsim.council.record import Window
-from unsim.council.tabling import (
-    draw_chances,
-    exposure,
-    fit_tabling,
-    from_moments,
-    tabled,
-    tabling_fit,
-)
+from unsim.council.tabling import exposure, fit_tabling, from_moments, record_chance, record_fit
 from unsim.scenario import load_scenario
-from unsim.scenario.council import TablingChance
+from unsim.uncertainty import Uncertain
 
 from .conftest import DEFAULT_SCENARIO
 
@@ -87,33 +80,34 @@ def test_many_synthetic_windows_recover_the_chance() -> None:
     assert abs(fit.mean - 0.3) < 2 * fit.sd and fit.sd < 0.02
 
 
-def test_a_stated_chance_and_the_per_run_draw() -> None:
-    fit = from_moments(TablingChance(mean=0.3, sd=0.1))
-    assert fit.mean == pytest.approx(0.3) and fit.sd == pytest.approx(0.1)
-    u = np.random.default_rng(1).random(200_000).astype(np.float32)
-    draws = draw_chances(fit, u)
-    assert abs(draws.mean() - 0.3) < 0.002 and abs(draws.std() - 0.1) < 0.002
-    # a larger uniform never gives a smaller chance (common random numbers keep the rank)
-    order = np.argsort(u)
-    assert np.all(np.diff(draws[order]) >= 0)
-    # the model's decision is the same as comparing a run's uniform with its drawn chance
-    v = np.random.default_rng(2).random(200_000).astype(np.float32)
-    assert np.array_equal(tabled(fit, u, v), v < draws)
-    point = from_moments(TablingChance(mean=0.4, sd=0.0))
-    assert np.array_equal(tabled(point, u[:10], v[:10]), v[:10] < np.float32(0.4))
-    assert np.all(draw_chances(point, u[:10]) == np.float32(0.4))
+def test_the_earlier_mean_and_sd_are_the_beta_of_those_moments() -> None:
+    beta = from_moments(0.3, 0.1)
+    assert not isinstance(beta, float)
+    assert beta.expectation() == pytest.approx(0.3) and beta.deviation() == pytest.approx(0.1)
+    assert from_moments(0.4, 0.0) == 0.4
     with pytest.raises(ValueError, match="too large"):
-        TablingChance(mean=0.1, sd=0.35)
+        from_moments(0.1, 0.35)
 
 
 def test_the_default_scenario_reads_the_record_before_its_date() -> None:
     scenario = load_scenario(DEFAULT_SCENARIO)
-    fit = tabling_fit(scenario)
+    fit = record_fit(True, scenario.date)
     assert fit.windows == ("darfur", "syria", "gaza", "dprk")
     assert (fit.alpha, fit.drafts) == (3.0, 2)
     # as known before the Syria vote of May 2014, Syria's own draft is not yet in it
-    early = tabling_fit(scenario, dt.date(2014, 5, 22))
+    early = record_fit(True, dt.date(2014, 5, 22))
     assert early.drafts == 1 and early.mean < fit.mean
+    # left out of a scenario, the chance is the record's Beta as known on its date
+    left_out = load_scenario(
+        DEFAULT_SCENARIO,
+        overrides={"procedure.council.tabling.chance": None, "date": "2014-05-22"},
+    )
+    chance = left_out.procedure.council.tabling.chance
+    assert isinstance(chance, Uncertain) and chance.dist == record_chance(
+        True, dt.date(2014, 5, 22)
+    )
+    assert (chance.dist.a, chance.dist.b) == (early.alpha, early.beta)
+    assert "darfur, syria, gaza, dprk" in str(chance.dist.source)
 
 
 def _case(key: str, votes: dict[str, str], patrons=(), dissenters=()) -> VoteCase:

@@ -264,18 +264,19 @@ class SponsorCoalition(mesa.Agent):
         draft that can win nine votes is tabled with probability
         ``1 - veto_probability * (1 - table_into_veto)``: always when no veto is expected, with
         the chance ``table_into_veto`` into a certain veto (its own random stream). With
-        ``record``, a draft that can win nine votes is tabled with the run's own chance, drawn
-        from the chance fitted on the Council's record for the stated signal (or stated;
-        ``unsim.council.tabling``)."""
+        ``record``, a draft that can win nine votes is tabled with the chance
+        ``tabling.chance``, the run's own where it is a distribution (the record's Beta when
+        the scenario leaves it out; ``unsim.council.tabling``)."""
         council = self.model.spec.procedure.council
         rule = council.table_referral
         n = self.model.n_replicates
         if rule == "record":
-            streams = self.model.streams
-            fit = tabling.tabling_fit(self.model.spec)
-            chance_u = streams.uniform("sponsors:tabling_chance", n)
-            u = streams.uniform("sponsors:table_referral", n)
-            return (expected_yes >= 9) & tabling.tabled(fit, chance_u, u)  # type: ignore[no-any-return]
+            stated = council.tabling.chance
+            if stated is None:  # a scenario copied without validation: the record's mean
+                stated = tabling.record_fit(bool(council.tabling.opposed_by)).mean
+            chance = self.model.lever("procedure.council.tabling.chance", stated)
+            u = self.model.streams.uniform("sponsors:table_referral", n)
+            return (expected_yes >= 9) & (u < np.float32(chance))  # type: ignore[no-any-return]
         if rule == "expected":
             into = self.model.lever("procedure.council.table_into_veto", council.table_into_veto)
             chance = 1.0 - veto_probability * np.float32(1.0 - into)
