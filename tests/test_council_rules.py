@@ -341,3 +341,33 @@ def test_the_patrons_vote_alike_in_the_runs_as_the_fit_implies(shock: float) -> 
     alike = np.trace(implied)
     assert abs(np.trace(seen) - alike) < 4 * np.sqrt(alike * (1 - alike) / runs)
     assert (alike > 0.7) if shock else (alike < 0.55)
+
+
+def test_one_shock_per_situation() -> None:
+    """With one vote per situation the per-situation likelihood is the per-vote one; with two
+    votes of one situation their patrons' votes are integrated over one shock together."""
+    theta = {**dict.fromkeys(rule.PARAMS, 0.0), "norm": 4.0, "patron_defence": 6.0}
+    theta["patron_shock"] = 3.0
+    a, b = _synthetic(theta, 2, seed=8)
+    a, b = replace(a, situation="x"), replace(b, situation="y")
+    per_vote = rule.log_likelihood([a, b], theta, BAND, NOISE)
+    assert rule.log_likelihood([a, b], theta, BAND, NOISE, "situation") == pytest.approx(per_vote)
+    same = replace(b, situation="x")
+    together = rule.log_likelihood([a, same], theta, BAND, NOISE, "situation")
+    z, w = rule.shock_grid()
+
+    def patrons(d: rule.Design) -> np.ndarray:
+        s = rule.stances(d, theta)[d.patron > 0][:, :1] + 3.0 * z[None, :]
+        p_yes = special.expit((s - BAND) / NOISE)
+        p_no = special.expit((-BAND - s) / NOISE)
+        p = np.stack([p_yes, p_no, 1 - p_yes - p_no], axis=-1)
+        return np.take_along_axis(p, d.y[d.patron > 0][:, None, None], axis=2)[..., 0].prod(0)
+
+    apart = sum(
+        rule.case_log_likelihood(
+            replace(d, patron=np.zeros(15), y=np.where(d.patron > 0, 0, d.y)), theta, BAND, NOISE
+        )
+        - 2 * np.log(special.expit((4.0 - BAND) / NOISE))
+        for d in (a, same)
+    )
+    assert together == pytest.approx(apart + np.log(np.sum(w * patrons(a) * patrons(same))))

@@ -60,7 +60,42 @@ def rule_fit(designs: Sequence[rule.Design], band: float, noise: float) -> dict[
         ),
         "stance_sd": stance_spread(se, cov),
         "shock_profile": shock_profile(designs, theta, se["patron_shock"], band, noise),
+        "readings": readings(designs, band, noise),
     }
+
+
+def _through(theta: dict[str, float], band: float, noise: float) -> float:
+    """P(neither of two patrons votes no): a tabled draft is not vetoed by them."""
+    pair = rule.pair_probabilities(theta, band, noise)
+    return float(pair[np.ix_([0, 2], [0, 2])].sum())
+
+
+def readings(designs: Sequence[rule.Design], band: float, noise: float) -> list[dict[str, Any]]:
+    """What the patrons' numbers rest on: the rule fitted as it is, with one shock per
+    situation instead of per vote, without the shock, and on the patrons of one situation
+    alone (Darfur's had abstained on earlier drafts, Syria's had vetoed them; the other
+    situation's patrons left out), each with how often two patrons vote alike and let a tabled
+    draft through (neither votes no)."""
+    variants: list[tuple[str, Sequence[rule.Design], tuple[str, ...], bool | str]] = [
+        ("the rule (a shock per vote)", designs, rule.FITTED, True),
+        ("one shock per situation", designs, rule.FITTED, "situation"),
+        ("no shock (votes drawn apart)", designs, rule.INDEPENDENT, True),
+    ]
+    for situation in sorted({d.situation for d in designs if d.patron.any()}):
+        alone = [d if d.situation == situation else _without_patrons(d) for d in designs]
+        variants.append((f"{situation}'s patrons alone", alone, rule.FITTED, True))
+    rows = []
+    for name, cases, free, shared in variants:
+        theta = rule.fit_votes(cases, band, noise, free, shared=shared)
+        rows.append(
+            {
+                "reading": name,
+                **{p: theta[p] for p in ("norm", "patron_defence", "patron_shock")},
+                "alike": float(np.trace(rule.pair_probabilities(theta, band, noise))),
+                "through": _through(theta, band, noise),
+            }
+        )
+    return rows
 
 
 def stance_spread(se: dict[str, float], cov: np.ndarray) -> dict[str, dict[str, float]]:
@@ -143,6 +178,7 @@ def _without_patrons(d: rule.Design) -> rule.Design:
         support=None if d.support is None else d.support[keep],
         icc=None if d.icc is None else d.icc[keep],
         referral=d.referral,
+        situation=d.situation,
     )
 
 
@@ -171,7 +207,7 @@ def rule_distributions(fit: dict[str, Any], source: str) -> dict[str, dict[str, 
     else:
         out["patron_shock"] = {"dist": "point", "value": _r(shock)}
     for p, d in out.items():
-        d["source"] = f"{source}: estimate {est[p]:.3f}, standard error {se[p]:.3f}"
+        d["source"] = f"{source}: estimate {est[p]:.3f}, se {se[p]:.3f}"
     return out
 
 
@@ -187,19 +223,20 @@ def tabling_distribution(fit: TablingFit, source: str) -> dict[str, Any]:
 
 
 def paste_yaml(votes: dict[str, dict[str, Any]], chance: dict[str, Any] | None) -> str:
-    """The block of ``procedure.council`` to paste into a scenario (flow mappings, one a
-    line)."""
+    """The block of ``procedure.council`` to paste into a scenario (a flow mapping for each
+    number, its source on a line of its own)."""
 
-    def flow(d: dict[str, Any]) -> str:
+    def flow(d: dict[str, Any], indent: int) -> str:
         if d.get("dist") == "point":
             return f"{d['value']}"
-        items = []
-        for k, v in d.items():
-            items.append(f'{k}: "{v}"' if k == "source" else f"{k}: {v}")
-        return "{" + ", ".join(items) + "}"
+        items = ", ".join(f"{k}: {v}" for k, v in d.items() if k != "source")
+        if "source" not in d:
+            return "{" + items + "}"
+        return "{" + items + ",\n" + " " * (indent + 1) + f'source: "{d["source"]}"' + "}"
 
     lines = ["procedure:", "  council:"]
     if chance is not None:
-        lines += ["    tabling:", f"      chance: {flow(chance)}"]
-    lines += ["    votes:"] + [f"      {k}: {flow(d)}" for k, d in votes.items()]
+        lines += ["    tabling:", f"      chance: {flow(chance, len('      chance: '))}"]
+    lines += ["    votes:"]
+    lines += [f"      {k}: {flow(d, len(f'      {k}: '))}" for k, d in votes.items()]
     return "\n".join(lines)

@@ -105,6 +105,19 @@ def _rule_lines(fit: dict[str, Any]) -> list[str]:
             lines.append(
                 f"| {r['shock']:.2f} | {r['drop']:.2f} | {r['lognormal']:.2f} | {r['normal']:.2f} |"
             )
+    lines += [
+        "",
+        "What the patrons' numbers rest on (two patrons: how often they vote alike, and let a "
+        "tabled draft through, neither voting no):",
+        "",
+        "| reading | norm | patron_defence | patron_shock | alike | through |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in fit["readings"]:
+        lines.append(
+            f"| {r['reading']} | {r['norm']:.2f} | {r['patron_defence']:.2f} | "
+            f"{r['patron_shock']:.2f} | {r['alike']:.3f} | {r['through']:.3f} |"
+        )
     return lines
 
 

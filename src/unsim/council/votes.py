@@ -72,6 +72,7 @@ class Design:
     support: Array | None = None  #: (members, runs) Assembly support draws
     icc: Array | None = None  #: (members, runs) ICC cost draws
     referral: bool = True
+    situation: str = ""  #: the situation voted on (the record's window)
 
 
 def design(
@@ -94,6 +95,7 @@ def design(
         support=support,
         icc=icc if case.referral else None,
         referral=case.referral,
+        situation=case.situation,
     )
 
 
@@ -164,6 +166,24 @@ def probabilities(d: Design, theta: Mapping[str, float], band: float, noise: flo
     return p  # type: ignore[no-any-return]
 
 
+def _apart(p: Array, y: NDArray[np.intp]) -> float:
+    """Sum of the log probabilities of the votes ``y`` of members voting apart (p: members,
+    runs, 3; the runs' mean)."""
+    chosen = p.mean(axis=1)[np.arange(len(y)), y]
+    return float(np.log(np.maximum(chosen, 1e-300)).sum())
+
+
+def _patrons_votes(
+    d: Design, s: Array, theta: Mapping[str, float], band: float, noise: float
+) -> tuple[Array, Array]:
+    """(patrons, runs, nodes) each patron's probability of its recorded vote at each value of
+    the shared shock, and the values' weights."""
+    shocked, w = _patrons_shocked(d, s, theta)
+    p = _outcome_probabilities(shocked, band, noise)
+    pat = d.patron > 0
+    return np.take_along_axis(p, d.y[pat][:, None, None, None], axis=3)[..., 0], w
+
+
 def case_log_likelihood(
     d: Design, theta: Mapping[str, float], band: float, noise: float, shared: bool = True
 ) -> float:
@@ -172,18 +192,34 @@ def case_log_likelihood(
     s = stances(d, theta)
     pat = d.patron > 0
     if not (theta.get("patron_shock", 0.0) and pat.any()):
-        p = _outcome_probabilities(s, band, noise).mean(axis=1)[np.arange(len(d.y)), d.y]
-        return float(np.log(np.maximum(p, 1e-300)).sum())
-    rest = _outcome_probabilities(s[~pat], band, noise).mean(axis=1)
-    total = float(np.log(np.maximum(rest[np.arange(len(rest)), d.y[~pat]], 1e-300)).sum())
-    shocked, w = _patrons_shocked(d, s, theta)
-    p = _outcome_probabilities(shocked, band, noise)
-    own = np.take_along_axis(p, d.y[pat][:, None, None, None], axis=3)[..., 0]  # (P, runs, k)
+        return _apart(_outcome_probabilities(s, band, noise), d.y)
+    total = _apart(_outcome_probabilities(s[~pat], band, noise), d.y[~pat])
+    own, w = _patrons_votes(d, s, theta, band, noise)
     if shared:
         joint = float((own.prod(axis=0) @ w).mean())
         return total + float(np.log(max(joint, 1e-300)))
-    apart = (own @ w).mean(axis=1)
-    return total + float(np.log(np.maximum(apart, 1e-300)).sum())
+    return total + float(np.log(np.maximum((own @ w).mean(axis=1), 1e-300)).sum())
+
+
+def _by_situation(
+    designs: Sequence[Design], theta: Mapping[str, float], band: float, noise: float
+) -> float:
+    """The log likelihood with one shock per situation, shared by its patrons at every vote on
+    it (a comparison: the rule draws one per vote). Cases without design draws only."""
+    total = 0.0
+    together: dict[str, Array] = {}
+    weights = shock_grid()[1]
+    for d in designs:
+        s = stances(d, theta)
+        if s.shape[1] != 1:
+            raise ValueError("one shock per situation is fitted on cases without design draws")
+        pat = d.patron > 0
+        total += _apart(_outcome_probabilities(s[~pat], band, noise), d.y[~pat])
+        if pat.any():
+            own, _ = _patrons_votes(d, s, theta, band, noise)
+            product = own.prod(axis=0)[0]
+            together[d.situation] = together.get(d.situation, 1.0) * product
+    return total + sum(float(np.log(max(float(g @ weights), 1e-300))) for g in together.values())
 
 
 def log_likelihood(
@@ -191,9 +227,14 @@ def log_likelihood(
     theta: Mapping[str, float],
     band: float,
     noise: float,
-    shared: bool = True,
+    shared: bool | str = True,
 ) -> float:
-    return sum(case_log_likelihood(d, theta, band, noise, shared) for d in designs)
+    """The designs' log likelihood under ``theta``: the patrons' shock shared at each vote
+    (True), each patron's own (False), or one a situation, shared at every vote on it
+    (``"situation"``)."""
+    if shared == "situation":
+        return _by_situation(designs, theta, band, noise)
+    return sum(case_log_likelihood(d, theta, band, noise, bool(shared)) for d in designs)
 
 
 def pair_probabilities(theta: Mapping[str, float], band: float, noise: float) -> Array:
@@ -220,7 +261,7 @@ def _objective(
     noise: float,
     free: Sequence[str],
     prior_sd: float,
-    shared: bool = True,
+    shared: bool | str = True,
     fixed: Mapping[str, float] | None = None,
 ) -> Callable[[Array], float]:
     """The negative log posterior of the parameters ``free`` (as an array, in that order),
@@ -249,13 +290,13 @@ def fit_votes(
     noise: float,
     free: Sequence[str] = FITTED,
     prior_sd: float = PRIOR_SD,
-    shared: bool = True,
+    shared: bool | str = True,
     fixed: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """The parameters in ``free`` by maximum a posteriori on ``designs`` (those in ``fixed`` at
     their values, the others 0). The patrons' shock makes the posterior less regular, so the
     search starts twice from the mode found without it, with the shock at 1 and at 4, and
-    keeps the better end (``shared=False``: each patron's own shock, a comparison)."""
+    keeps the better end (``shared``: as :func:`log_likelihood`)."""
     _check(designs, free)
     objective = _objective(designs, band, noise, free, prior_sd, shared, fixed)
     bounds = [(0.0, None) if p in NON_NEGATIVE else (None, None) for p in free]
