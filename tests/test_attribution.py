@@ -13,6 +13,7 @@ from unsim.cli import main
 from unsim.engine import run
 from unsim.engine.attribution import CATEGORIES, assumptions, attribute, format_attribution
 from unsim.scenario import load_scenario
+from unsim.scenario.drawn import scenario_levers
 
 from .conftest import DEFAULT_SCENARIO
 
@@ -34,6 +35,13 @@ NOTHING: dict[str, Any] = {
     "behaviour.icc_aversion_by_bloc": {},
 }
 CHARM = {"type": "charm_offensive", "intensity": 0.3, "icc_share": 0.8}
+
+
+def _nothing() -> dict[str, Any]:
+    """NOTHING, and every number the scenario gives as a distribution (the Council's, fitted
+    on its record) at its mean."""
+    levers = scenario_levers(load_scenario(DEFAULT_SCENARIO))
+    return {**NOTHING, **{lever.path: float(lever.value) for lever in levers}}
 
 
 def _mean(results: Any, stage: str, category: str) -> float:
@@ -60,7 +68,8 @@ def test_the_parts_add_up_to_what_they_explain(default_attribution: dict[str, An
             assert sum(p[c] for c in CATEGORIES) == pytest.approx(0.0, abs=1e-9)
     assert a["order"] == [p["name"] for p in a["parts"]]
     assert a["order"][:4] == [f"strategies[{i}]" for i in range(4)]
-    assert a["order"][-1] == "icc_aversion"
+    # last, the spread of the Council's numbers fitted on its record, set to their means
+    assert a["order"][-2:] == ["icc_aversion", "spread"]
     assert a["parts"][0]["label"] == "charm offensive"
 
 
@@ -68,7 +77,7 @@ def test_the_ends_are_the_scenario_as_given_and_with_nothing_stated(
     default_attribution: dict[str, Any],
 ) -> None:
     given = run(load_scenario(DEFAULT_SCENARIO), runs=RUNS, seed=SEED)
-    bare = run(load_scenario(DEFAULT_SCENARIO, overrides=NOTHING), runs=RUNS, seed=SEED)
+    bare = run(load_scenario(DEFAULT_SCENARIO, overrides=_nothing()), runs=RUNS, seed=SEED)
     for c in CATEGORIES:
         assert default_attribution["as_given"][c] == pytest.approx(
             _mean(given, "third_committee", c), abs=1e-9
@@ -76,7 +85,7 @@ def test_the_ends_are_the_scenario_as_given_and_with_nothing_stated(
         assert default_attribution["data_only"][c] == pytest.approx(
             _mean(bare, "third_committee", c), abs=1e-9
         )
-    assert assumptions(load_scenario(DEFAULT_SCENARIO, overrides=NOTHING)) == []
+    assert assumptions(load_scenario(DEFAULT_SCENARIO, overrides=_nothing())) == []
 
 
 @pytest.mark.parametrize(
@@ -88,12 +97,12 @@ def test_the_ends_are_the_scenario_as_given_and_with_nothing_stated(
     ],
 )
 def test_a_single_assumption_gets_the_whole_difference(only: dict[str, Any], name: str) -> None:
-    with_it = load_scenario(DEFAULT_SCENARIO, overrides={**NOTHING, **only})
+    with_it = load_scenario(DEFAULT_SCENARIO, overrides={**_nothing(), **only})
     steps = assumptions(with_it)
     assert [s.name for s in steps] == [name]
     a = attribute(with_it, runs=RUNS, seed=SEED)
     given = run(with_it, runs=RUNS, seed=SEED)
-    without = run(load_scenario(DEFAULT_SCENARIO, overrides=NOTHING), runs=RUNS, seed=SEED)
+    without = run(load_scenario(DEFAULT_SCENARIO, overrides=_nothing()), runs=RUNS, seed=SEED)
     (part,) = a["parts"]
     for c in CATEGORIES:
         expected = _mean(given, "third_committee", c) - _mean(without, "third_committee", c)

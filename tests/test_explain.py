@@ -90,14 +90,28 @@ def test_every_states_parts_add_up_to_the_models_stance(default: Any) -> None:
         # the agenda is procedural (no ICC)
         assert "procedural" in rec.parts and "icc" not in rec.parts
     # the referral draft, by the Council's rule of the scenario (procedure.council.votes): the
-    # norm, each member's own shift, a dissenter's reluctance, China's and Russia's defence
+    # norm, each member's own shift, a dissenter's reluctance, China's and Russia's defence and
+    # the shock they share, each number as drawn in the run
     rec = tracker.stages["sc_referral"]
-    assert set(rec.parts) == {"council_norm", "council", "dissent", "patron_defence"}
-    votes = default.procedure.council.votes
-    assert np.all(rec.parts["council_norm"] == np.float32(votes.norm))
-    defence = rec.parts["patron_defence"][:, 0]
-    assert {model.world.codes[i] for i in np.flatnonzero(defence)} == {"CHN", "RUS"}
-    assert defence.min() == np.float32(-votes.patron_defence)
+    assert set(rec.parts) == {
+        "council_norm",
+        "council",
+        "dissent",
+        "patron_defence",
+        "patron_shock",
+    }
+    assert model.levers is not None
+    drawn = model.levers.draws
+    root = "procedure.council.votes"
+    np.testing.assert_array_equal(rec.parts["council_norm"][0], drawn[f"{root}.norm"])
+    defence = rec.parts["patron_defence"]
+    patrons = [model.world.index[c] for c in ("CHN", "RUS")]
+    assert set(np.flatnonzero(np.abs(defence).max(axis=1))) == set(patrons)
+    shock = rec.parts["patron_shock"]
+    assert set(np.flatnonzero(np.abs(shock).max(axis=1))) == set(patrons)
+    for i in patrons:
+        np.testing.assert_array_equal(defence[i], -drawn[f"{root}.patron_defence"])
+        np.testing.assert_array_equal(shock[i], shock[patrons[0]])  # shared by the patrons
     # the earlier rule (no votes block): the support's parts, the ICC cost, a patron's tie
     earlier = default.model_copy(
         update={

@@ -124,21 +124,63 @@ def test_the_tabling_draw_leaves_every_other_number_alone() -> None:
 
 def test_tabling_by_the_record() -> None:
     """``record``: tabled where nine yes votes are expected, with the run's chance drawn from the
-    fit on the Council's record for the stated signal (or the chance stated)."""
-    from unsim.council.tabling import tabling_fit
+    record's fit for the stated signal (or the chance stated)."""
+    from unsim.council.tabling import record_fit
 
     scenario = load_scenario(DEFAULT_SCENARIO)
-    fit = tabling_fit(scenario)
+    fit = record_fit(True, scenario.date)
     nine = _tabled({"procedure.council.table_referral": "if_nine_votes"}, runs=4000)
     assert nine > 0.95
     share = _tabled({}, runs=4000)  # the default scenario: table_referral: record
     # binomial over 4,000 runs: sd of the share about 0.008; 4 sd
     assert abs(share - fit.mean * nine) < 0.032
-    # no permanent member opposed: the other signal's fit (Libya alone, Beta(2, 1))
-    friendly = _tabled({"procedure.council.tabling.opposed_by": []}, runs=4000)
-    assert abs(friendly - 2 / 3 * nine) < 0.032
+    # no permanent member opposed, the chance left out: the other signal's fit (Libya alone,
+    # Beta(2, 1))
+    friendly = {
+        "procedure.council.tabling.opposed_by": [],
+        "procedure.council.tabling.chance": None,
+    }
+    assert abs(_tabled(friendly, runs=4000) - 2 / 3 * nine) < 0.032
+    # the earlier form {mean, sd}: the Beta of those moments
     stated = {"procedure.council.tabling.chance": {"mean": 0.1, "sd": 0.05}}
     assert abs(_tabled(stated, runs=4000) - 0.1 * nine) < 0.02
+    assert _tabled({"procedure.council.tabling.chance": 0.0}, runs=500) == 0.0
+
+
+def test_the_tabling_chance_is_a_lever_drawn_per_run() -> None:
+    """The chance is drawn once per run on its own stream: a column of the run table with its
+    Beta's mean and sd, a run tables more often the higher its draw, and the attribution sets
+    it to its mean with the other spreads (data only draws it no more)."""
+    from unsim.engine.assumptions import assumptions, data_only
+    from unsim.uncertainty import Uncertain
+
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    chance = scenario.procedure.council.tabling.chance
+    assert isinstance(chance, Uncertain) and chance.dist.dist == "beta"
+    runs = 8000
+    table = run(scenario, runs=runs, seed=5).runs
+    assert table is not None
+    drawn = table["lever:procedure.council.tabling.chance"].to_numpy()
+    mean, sd = chance.dist.expectation(), chance.dist.deviation()
+    assert abs(drawn.mean() - mean) < 4 * sd / np.sqrt(runs)
+    assert abs(drawn.std() - sd) < 0.01
+    held = table["sc_referral_held"].to_numpy()
+    low = drawn < np.median(drawn)
+    assert held[~low].mean() > held[low].mean() + 0.15
+    # the attribution: the spread step sets it (and every other distribution) to its mean
+    assert assumptions(scenario)[-1].name == "spread"
+    assert "procedure.council.tabling.chance" in _spread_paths(scenario)
+    plain = data_only(scenario)
+    assert plain.procedure.council.tabling.chance == pytest.approx(mean)
+    assert not isinstance(plain.procedure.council.tabling.chance, Uncertain)
+    again = run(plain, runs=500, seed=5).runs
+    assert again is not None and "lever:procedure.council.tabling.chance" not in again.columns
+
+
+def _spread_paths(scenario: Any) -> list[str]:
+    from unsim.scenario.drawn import scenario_levers
+
+    return [lever.path for lever in scenario_levers(scenario)]
 
 
 def test_an_earlier_scenario_with_table_into_veto_still_runs(tmp_path: Path) -> None:

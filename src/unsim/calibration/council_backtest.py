@@ -33,6 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from unsim.calibration.council_fit import (
+    joint_scores,
+    paste_yaml,
+    rule_distributions,
+    rule_fit,
+    tabling_distribution,
+)
 from unsim.council import votes as rule
 from unsim.council.cases import VoteCase, scored, vote_cases
 from unsim.council.record import load_record
@@ -166,7 +173,8 @@ def council_backtest(
         method: rule.leave_one_out(list(designs.values()), b.abstention_band, b.vote_noise, free)
         for method, free in VARIANTS.items()
     }
-    fitted = rule.fit_votes(list(designs.values()), b.abstention_band, b.vote_noise)
+    fit = rule_fit(list(designs.values()), b.abstention_band, b.vote_noise)
+    fitted = {**dict.fromkeys(rule.PARAMS, 0.0), **fit["estimate"]}
     case_rows: list[dict[str, Any]] = []
     member_rows: list[dict[str, Any]] = []
     for case in cases:
@@ -204,7 +212,23 @@ def council_backtest(
         "members": member_rows,
         "summary": _summary(case_rows),
         "tabling": tabling_backtest(scenario, cases),
+        "rule": fit,
+        "joint": joint_scores(cases, list(designs.values()), b.abstention_band, b.vote_noise),
+        "paste": _paste(scenario, fit),
     }
+
+
+def _paste(scenario: Scenario, fit: dict[str, Any]) -> str:
+    """The fitted rule and the scenario's tabling chance as distributions to paste."""
+    when = scenario.date.isoformat() if scenario.date is not None else "the cut"
+    source = f"fitted on the Council's record before {when} (unsim backtest --council)"
+    council = scenario.procedure.council
+    chance = None
+    if council.table_referral == "record":
+        windows = load_record().windows_before(scenario.date)
+        tab = fit_tabling(windows, opposed=bool(council.tabling.opposed_by))
+        chance = tabling_distribution(tab, source)
+    return paste_yaml(rule_distributions(fit, source), chance)
 
 
 def _variants(

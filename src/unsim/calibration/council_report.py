@@ -55,18 +55,104 @@ def _summary_lines(result: dict[str, Any]) -> list[str]:
 
 def _fitted_lines(result: dict[str, Any]) -> list[str]:
     fitted = result["fitted"]
-    keys = ("norm", "patron_defence", "dissent")
+    keys = ("norm", "patron_defence", "dissent", "patron_shock")
     lines = [
         "",
         f"The Council's rule (band {result['band']:.3f}, noise {result['noise']:.3f}):",
         "",
-        "| fitted on | norm | patron_defence | dissent |",
-        "|---|---:|---:|---:|",
+        "| fitted on | " + " | ".join(keys) + " |",
+        "|---|" + "---:|" * len(keys),
     ]
     for name, theta in fitted.items():
         label = "every vote" if name == "all" else f"all but {name}"
         lines.append(f"| {label} | " + " | ".join(f"{theta[k]:.2f}" for k in keys) + " |")
+    return lines + _rule_lines(result["rule"])
+
+
+def _rule_lines(fit: dict[str, Any]) -> list[str]:
+    """The fit on every vote with its standard errors, correlations and what it implies."""
+    params = fit["params"]
+    lines = [
+        "",
+        "Fitted on every vote, with standard errors (the log posterior's curvature at its mode) "
+        "and correlations:",
+        "",
+        "| | estimate | se | " + " | ".join(params) + " |",
+        "|---|---:|---:|" + "---:|" * len(params),
+    ]
+    for i, p in enumerate(params):
+        corr = " | ".join(f"{c:+.2f}" for c in fit["correlation"][i])
+        lines.append(f"| {p} | {fit['estimate'][p]:.3f} | {fit['se'][p]:.3f} | {corr} |")
+    spread = fit["stance_sd"]
+    lines += [
+        "",
+        f"Two patrons vote alike with probability {fit['alike_implied']:.3f} "
+        f"({fit['alike_apart']:.3f} without the shared shock). Drawn apart, the numbers give a "
+        f"patron's stance an sd of {spread['patron']['drawn']:.3f} (the fit: "
+        f"{spread['patron']['fit']:.3f}) and a dissenter's {spread['dissenter']['drawn']:.3f} "
+        f"({spread['dissenter']['fit']:.3f}).",
+    ]
+    if fit["shock_profile"]:
+        lines += [
+            "",
+            "The shock's profile: how far the log posterior falls (the others refitted), against "
+            "a lognormal and a normal of the same standard error:",
+            "",
+            "| shock | fall | lognormal | normal |",
+            "|---:|---:|---:|---:|",
+        ]
+        for r in fit["shock_profile"]:
+            lines.append(
+                f"| {r['shock']:.2f} | {r['drop']:.2f} | {r['lognormal']:.2f} | {r['normal']:.2f} |"
+            )
+    lines += [
+        "",
+        "What the patrons' numbers rest on (two patrons: how often they vote alike, and let a "
+        "tabled draft through, neither voting no):",
+        "",
+        "| reading | norm | patron_defence | patron_shock | alike | through |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in fit["readings"]:
+        lines.append(
+            f"| {r['reading']} | {r['norm']:.2f} | {r['patron_defence']:.2f} | "
+            f"{r['patron_shock']:.2f} | {r['alike']:.3f} | {r['through']:.3f} |"
+        )
     return lines
+
+
+def _joint_lines(result: dict[str, Any]) -> list[str]:
+    joint = result["joint"]
+    lines = [
+        "",
+        f"The patrons' votes scored together, each vote left out of its own fit (the pairs of "
+        f"patrons voted alike in {joint['alike']} of {joint['pairs']}): log loss of the whole "
+        "vote (of the patrons' pair)",
+        "",
+        "| case | shared shock (the rule) | votes drawn apart | a shock of each patron's own |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in joint["cases"]:
+        cells = []
+        for name in ("shared", "apart", "own"):
+            pair = f" ({r[name + '_pair']:.3f})" if r["patrons"] else ""
+            cells.append(f"{r[name]:.3f}{pair}")
+        lines.append(f"| {r['case']} | " + " | ".join(cells) + " |")
+    total = joint["total"]
+    lines.append(f"| total | {total['shared']:.3f} | {total['apart']:.3f} | {total['own']:.3f} |")
+    return lines
+
+
+def _paste_lines(result: dict[str, Any]) -> list[str]:
+    return [
+        "",
+        "To paste into a scenario (the fit as distributions drawn per run; README, The Security "
+        "Council side):",
+        "",
+        "```yaml",
+        result["paste"],
+        "```",
+    ]
 
 
 def _tabling_lines(result: dict[str, Any]) -> list[str]:
@@ -126,6 +212,8 @@ def council_markdown(result: dict[str, Any]) -> str:
         _case_lines(result)
         + _summary_lines(result)
         + _fitted_lines(result)
+        + _joint_lines(result)
         + _tabling_lines(result)
+        + _paste_lines(result)
         + _member_lines(result)
     )

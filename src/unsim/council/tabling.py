@@ -13,10 +13,12 @@ The record cannot identify more: every opposed window but none of the others had
 of inquiry or a similar body's recommendation behind it, and the Assembly voted on the situation
 in one of them only (README, The Security Council side).
 
-A run draws its own chance from that posterior (:func:`draw_chances`; :func:`tabled` decides
-with it, the one place the model does), so the runs carry the estimation uncertainty; the
-scenario can state a chance instead (``procedure.council.tabling.chance``, mean and sd: the Beta
-of those moments).
+The scenario's chance, ``procedure.council.tabling.chance``, is a number that may be a
+distribution like any other (``unsim.uncertainty``): left out, it is this posterior as known on
+the scenario's date (:func:`record_chance`, filled in when the scenario is read), and each run
+draws its own chance from it on its own stream (``lever:procedure.council.tabling.chance``), so
+the runs carry the estimation uncertainty, the run table has the draws and the attribution sets
+it to its mean with the other spreads.
 """
 
 from __future__ import annotations
@@ -25,16 +27,14 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
 from scipy import special
 
 from unsim.council.record import Window, load_record
-from unsim.scenario.council import TablingChance
-from unsim.scenario.schema import Scenario
+from unsim.uncertainty.distributions import Beta
+from unsim.uncertainty.values import Uncertain
 
-F = NDArray[np.float32]
 YEAR_DAYS = 365.25
 #: Beta(1, 1): every chance equally likely before the record is seen.
 PRIOR = (1.0, 1.0)
@@ -49,25 +49,18 @@ class TablingFit:
     drafts: int = 0  #: windows that ended in a draft
     years_without: float = 0.0  #: years sought without one
     windows: tuple[str, ...] = ()  #: the windows it was fitted on
-    point: float | None = None  #: a chance stated without uncertainty (alpha, beta unused)
 
     @property
     def mean(self) -> float:
-        if self.point is not None:
-            return self.point
         return self.alpha / (self.alpha + self.beta)
 
     @property
     def sd(self) -> float:
-        if self.point is not None:
-            return 0.0
         a, b = self.alpha, self.beta
         return math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
 
     def interval(self, level: float = 0.9) -> tuple[float, float]:
         """The central ``level`` interval of the chance."""
-        if self.point is not None:
-            return self.point, self.point
         tail = (1.0 - level) / 2
         lo, hi = special.betaincinv(self.alpha, self.beta, [tail, 1.0 - tail])
         return float(lo), float(hi)
@@ -114,40 +107,57 @@ def fit_tabling(
     )
 
 
-def from_moments(chance: TablingChance) -> TablingFit:
-    """A stated chance as the Beta of its mean and sd (sd 0: the mean in every run)."""
-    m, sd = chance.mean, chance.sd
+def record_fit(opposed: bool, date: dt.date | None = None) -> TablingFit:
+    """The chance fitted on the record as known on ``date`` (all of it when None) for the
+    signal ``opposed``."""
+    return fit_tabling(load_record().windows_before(date), opposed=opposed)
+
+
+def record_chance(opposed: bool, date: dt.date | None = None) -> Beta:
+    """The record's chance for the signal as a scenario's distribution (its source says what
+    it rests on): what ``procedure.council.tabling.chance`` is when a scenario leaves it out."""
+    fit = record_fit(opposed, date)
+    when = f"before {date.isoformat()}" if date is not None else "to its cut"
+    return Beta(
+        a=fit.alpha,
+        b=fit.beta,
+        source=f"fitted on the Council's record {when} for the signal "
+        f"({'a permanent member opposed' if opposed else 'none opposed'}): {fit.drafts} drafts "
+        f"in {fit.drafts + fit.years_without:.2f} years sought ({', '.join(fit.windows)}), "
+        "uniform prior (unsim backtest --council)",
+    )
+
+
+def from_moments(mean: float, sd: float) -> Beta | float:
+    """A chance stated by its mean and sd (the format before distributions): the Beta of those
+    moments, or the mean itself when the sd is 0. ``ValueError`` when no Beta has them."""
+    if not 0 < mean < 1:
+        raise ValueError(f"the mean must lie strictly between 0 and 1, got {mean}")
     if sd == 0:
-        return TablingFit(alpha=math.nan, beta=math.nan, point=m)
-    k = m * (1 - m) / sd**2 - 1
-    return TablingFit(alpha=m * k, beta=(1 - m) * k)
+        return mean
+    if not 0 < sd**2 < mean * (1 - mean):
+        limit = (mean * (1 - mean)) ** 0.5
+        raise ValueError(
+            f"sd {sd} is too large for mean {mean}: a Beta distribution needs 0 < sd < {limit:.3f}"
+        )
+    k = mean * (1 - mean) / sd**2 - 1
+    return Beta(a=mean * k, b=(1 - mean) * k, source=f"stated as mean {mean} and sd {sd}")
 
 
-def tabling_fit(scenario: Scenario, date: dt.date | None = None) -> TablingFit:
-    """The scenario's chance: stated (``procedure.council.tabling.chance``) or fitted on the
-    record as known on ``date`` (default the scenario's date) for its signal."""
-    tabling = scenario.procedure.council.tabling
-    if tabling.chance is not None:
-        return from_moments(tabling.chance)
-    when = date if date is not None else scenario.date
-    return fit_tabling(load_record().windows_before(when), opposed=bool(tabling.opposed_by))
-
-
-def draw_chances(fit: TablingFit, u: F) -> F:
-    """(runs,) each run's chance of tabling from uniforms ``u`` (runs,): the inverse of the
-    Beta's distribution function, so a run keeps its rank among chances whatever the fit (common
-    random numbers). A point chance is the same in every run."""
-    if fit.point is not None:
-        return np.full(u.shape, fit.point, dtype=np.float32)
-    return special.betaincinv(fit.alpha, fit.beta, u.astype(np.float64)).astype(np.float32)
-
-
-def tabled(fit: TablingFit, u_chance: F, u_table: F) -> NDArray[np.bool_]:
-    """(runs,) where each run tables: its uniform ``u_table`` below its own chance, the one
-    :func:`draw_chances` draws from ``u_chance``. Decided without inverting the Beta: ``u <
-    F^-1(c)`` exactly when ``F(u) < c`` for the Beta's distribution function ``F`` (a quarter
-    of the time)."""
-    if fit.point is not None:
-        return u_table < np.float32(fit.point)  # type: ignore[no-any-return]
-    cdf = special.betainc(fit.alpha, fit.beta, u_table.astype(np.float64))
-    return cdf < u_chance.astype(np.float64)  # type: ignore[no-any-return]
+def tabling_summary(chance: float | None, opposed: bool, date: dt.date | None) -> dict[str, Any]:
+    """What a run's metadata says of the tabling chance: the scenario's (a distribution with
+    its mean, sd, 90 % interval and source, or a number) and the record's fit for its signal
+    on its date."""
+    stated: dict[str, Any]
+    if isinstance(chance, Uncertain):
+        d = chance.dist
+        stated = {
+            "distribution": d.describe(),
+            "mean": d.expectation(),
+            "sd": d.deviation(),
+            "interval_90": [d.quantile(0.05), d.quantile(0.95)],
+            "source": d.source,
+        }
+    else:
+        stated = {"value": chance}
+    return {"chance": stated, "record": record_fit(opposed, date).summary()}

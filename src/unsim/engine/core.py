@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unsim import __version__
-from unsim.council.tabling import tabling_fit
+from unsim.council.tabling import tabling_summary
 from unsim.engine.assumptions import data_only as strip_assumptions
 from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
 from unsim.engine.executors import TaskExecutor, choose_executor
@@ -202,12 +202,14 @@ def run_table(
 def _run_metadata(scenario: Scenario, seed: int, sizes: list[int], where: Any) -> dict[str, Any]:
     """What a run's metadata says of the run: the resolved scenario, seed, runs and blocks,
     where they ran (a number of local workers, or the executor's type) and, under the Council's
-    rule ``table_referral: record``, the tabling chance each run drew its own from
-    (``unsim.council.tabling``)."""
-    if scenario.procedure.council.table_referral == "record":
+    rule ``table_referral: record``, the tabling chance the runs drew theirs from and the
+    record's fit for its signal (``unsim.council.tabling``)."""
+    council = scenario.procedure.council
+    if council.table_referral == "record":
+        opposed = bool(council.tabling.opposed_by)
         return {
             **_plain_metadata(scenario, seed, sizes, where),
-            "council_tabling": tabling_fit(scenario).summary(),
+            "council_tabling": tabling_summary(council.tabling.chance, opposed, scenario.date),
         }
     return _plain_metadata(scenario, seed, sizes, where)
 

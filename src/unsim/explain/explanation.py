@@ -70,7 +70,9 @@ class Explanation:
         if self.flip is None:
             return ""
         shift = abs(self.flip.shift)
-        movable = self.parts[(self.parts["mean"].abs() > 1e-9) & (self.parts["part"] != "chance")]
+        # not the parts that are chance draws of the run (their mean is noise)
+        chance = self.parts["part"].isin(["chance", "patron_shock"])
+        movable = self.parts[(self.parts["mean"].abs() > 1e-9) & ~chance]
         if movable.empty:
             return ""
         ratio = shift / movable["mean"].abs()

@@ -30,9 +30,10 @@ Council shift (``MemberState.council_stance``): at the agenda vote plus the proc
 the referral draft less the ICC language's full cost (a referral is the ICC) and, for a patron
 of the target among the permanent members, its tie; or, where the scenario states the
 Council's rule fitted on its record (``procedure.council.votes``), at the referral draft the
-rule's norm, its own Council shift, a dissenter's reluctance and a patron's defence (and its
-weighted support and ICC cost, if the rule weighs them). Nothing moves after the Council's
-rounds, so the recorder reads those stances when the run finishes.
+rule's norm, its own Council shift, a dissenter's reluctance, a patron's defence and the shock
+the patrons share in the run (and its weighted support and ICC cost, if the rule weighs them).
+Nothing moves after the Council's rounds, so the recorder reads those stances when the run
+finishes.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from numpy.typing import NDArray
 
 from unsim.engine.blocks import prepare_process
 from unsim.model import UNModel, kernels
+from unsim.model.agents import VetoHolder
 from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.scenario.labels import strategy_name
 from unsim.scenario.schema import SC_STAGES, Scenario
@@ -81,6 +83,7 @@ PATRON = ("patron", "a patron's defence in the Council (stated tie)")
 NORM = ("council_norm", "the Council's norm toward yes (fitted)")
 DEFENCE = ("patron_defence", "a patron's defence in the Council (fitted)")
 DISSENT = ("dissent", "an earlier dissent on the situation (fitted)")
+SHOCK = ("patron_shock", "the patrons' shared shock of the run (fitted spread)")
 
 
 @dataclass
@@ -386,11 +389,14 @@ class Tracker:
             if code in votes.dissenters:
                 dissent[i] = -np.float32(1.0) * lever(f"{root}.dissent", votes.dissent)
         defends = np.zeros((n, r), np.float32)
-        defends[m.patrons & m.permanent] = -np.float32(1.0) * lever(
-            f"{root}.patron_defence", votes.patron_defence
-        )
+        shock = np.zeros((n, r), np.float32)
+        patrons = m.patrons & m.permanent
+        defends[patrons] = -np.float32(1.0) * lever(f"{root}.patron_defence", votes.patron_defence)
+        shock[patrons] = VetoHolder.patrons_shock(m)
         norm = np.broadcast_to(np.asarray(lever(f"{root}.norm", votes.norm), np.float32), (n, r))
         parts.update({NORM[0]: norm, COUNCIL[0]: own, DISSENT[0]: dissent, DEFENCE[0]: defends})
+        if votes.patron_shock:
+            parts[SHOCK[0]] = shock
         return parts
 
 
@@ -418,5 +424,6 @@ def part_labels(tracker_labels: dict[str, str]) -> dict[str, str]:
         NORM[0]: NORM[1],
         DEFENCE[0]: DEFENCE[1],
         DISSENT[0]: DISSENT[1],
+        SHOCK[0]: SHOCK[1],
         **tracker_labels,
     }

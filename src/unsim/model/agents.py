@@ -167,19 +167,35 @@ class MemberState(mesa.Agent):
 class VetoHolder(MemberState):
     """A permanent member of the Security Council: its negative vote on a substantive draft is a
     veto. A patron of the target defends it harder in the Council than in the Assembly: at the
-    referral draft its stance loses the Council rule's ``patron_defence`` (without a rule, the
-    patron's tie)."""
+    referral draft its stance loses the Council rule's ``patron_defence`` less the patrons'
+    shared shock of the run (:meth:`patrons_shock`; without a rule, the patron's tie)."""
 
     def defence(self, stage: str) -> F | np.float32:
         m = self.model
         if not (m.patrons[self.index] and stage == "sc_referral"):
             return np.float32(0.0)
         votes = m.spec.procedure.council.votes
-        if votes is not None:
-            given = m.lever("procedure.council.votes.patron_defence", votes.patron_defence)
-        else:
+        if votes is None:
             given = m.lever("actors.allies.patron_tie", m.spec.actors.allies.patron_tie)
-        return np.asarray(given, dtype=np.float32)  # type: ignore[return-value]
+            return np.asarray(given, dtype=np.float32)  # type: ignore[return-value]
+        given = m.lever("procedure.council.votes.patron_defence", votes.patron_defence)
+        defence = np.asarray(given, dtype=np.float32)
+        if not votes.patron_shock:
+            return defence  # type: ignore[return-value]
+        return defence - self.patrons_shock(m)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def patrons_shock(m: UNModel) -> F:
+        """(replicates,) what the patrons' shared shock adds to each patron's referral stance in
+        each run: ``procedure.council.votes.patron_shock`` (as drawn, where a distribution)
+        times one standard normal of the run from its own stream, the same for every patron
+        (zero without the rule or the shock)."""
+        votes = m.spec.procedure.council.votes
+        if votes is None or not votes.patron_shock:
+            return np.zeros(m.n_replicates, dtype=np.float32)
+        sd = m.lever("procedure.council.votes.patron_shock", votes.patron_shock)
+        z = m.streams.normal("council:patron_shock", m.n_replicates)
+        return np.asarray(sd, dtype=np.float32) * z  # type: ignore[no-any-return]
 
 
 class TargetState(MemberState):
@@ -248,18 +264,19 @@ class SponsorCoalition(mesa.Agent):
         draft that can win nine votes is tabled with probability
         ``1 - veto_probability * (1 - table_into_veto)``: always when no veto is expected, with
         the chance ``table_into_veto`` into a certain veto (its own random stream). With
-        ``record``, a draft that can win nine votes is tabled with the run's own chance, drawn
-        from the chance fitted on the Council's record for the stated signal (or stated;
-        ``unsim.council.tabling``)."""
+        ``record``, a draft that can win nine votes is tabled with the chance
+        ``tabling.chance``, the run's own where it is a distribution (the record's Beta when
+        the scenario leaves it out; ``unsim.council.tabling``)."""
         council = self.model.spec.procedure.council
         rule = council.table_referral
         n = self.model.n_replicates
         if rule == "record":
-            streams = self.model.streams
-            fit = tabling.tabling_fit(self.model.spec)
-            chance_u = streams.uniform("sponsors:tabling_chance", n)
-            u = streams.uniform("sponsors:table_referral", n)
-            return (expected_yes >= 9) & tabling.tabled(fit, chance_u, u)  # type: ignore[no-any-return]
+            stated = council.tabling.chance
+            if stated is None:  # a scenario copied without validation: the record's mean
+                stated = tabling.record_fit(bool(council.tabling.opposed_by)).mean
+            chance = self.model.lever("procedure.council.tabling.chance", stated)
+            u = self.model.streams.uniform("sponsors:table_referral", n)
+            return (expected_yes >= 9) & (u < np.float32(chance))  # type: ignore[no-any-return]
         if rule == "expected":
             into = self.model.lever("procedure.council.table_into_veto", council.table_into_veto)
             chance = 1.0 - veto_probability * np.float32(1.0 - into)

@@ -14,35 +14,41 @@ Two rules come from the Council's own record (``unsim.council``):
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
-from unsim.fields import LATENT, StateRef, Strict
-from unsim.uncertainty import Levered
-
-
-class TablingChance(Strict):
-    """A stated chance of tabling, with its uncertainty: drawn per run from the Beta
-    distribution of this mean and standard deviation (sd 0: the mean in every run)."""
-
-    mean: float = Field(..., gt=0, lt=1, description="mean chance that a referral is tabled")
-    sd: float = Field(0.0, ge=0, lt=0.5, description="its standard deviation over runs")
-
-    @model_validator(mode="after")
-    def _beta(self) -> TablingChance:
-        if self.sd**2 >= self.mean * (1 - self.mean):
-            limit = (self.mean * (1 - self.mean)) ** 0.5
-            raise ValueError(
-                f"sd {self.sd} is too large for mean {self.mean}: a Beta distribution needs "
-                f"sd < {limit:.3f}"
-            )
-        return self
+from unsim.council.tabling import from_moments, record_chance
+from unsim.fields import LATENT, StateRef
+from unsim.uncertainty import Levered, Uncertain
+from unsim.uncertainty.values import problem
 
 
-class Tabling(Strict):
-    """What the rule ``table_referral: record`` reads: the signal observable before the vote and,
-    if stated, the chance itself."""
+def _old_chance(value: Any) -> Any:
+    """A chance written as ``{mean, sd}`` (the format before distributions) as the Beta of
+    those moments (``{dist: beta, ...}``, or the mean itself when the sd is 0); anything else
+    as it is. ``ValueError`` with what to write instead when no Beta has those moments."""
+    if not (isinstance(value, Mapping) and set(value) and set(value) <= {"mean", "sd"}):
+        return value
+    mean, sd = value.get("mean"), value.get("sd", 0.0)
+    if not isinstance(mean, int | float) or not isinstance(sd, int | float) or sd < 0:
+        raise ValueError(f"{{mean, sd}} needs two numbers (sd at least 0), got {dict(value)}")
+    beta = from_moments(float(mean), float(sd))
+    return beta if isinstance(beta, float) else beta.model_dump(exclude_none=True)
+
+
+class Tabling(Levered):
+    """What the rule ``table_referral: record`` reads: the signal observable before the vote and
+    the chance itself (a number or a distribution; left out: the record's)."""
 
     opposed_by: list[StateRef] = Field(
         default_factory=list,
@@ -50,11 +56,35 @@ class Tabling(Strict):
         description="permanent members that defended the target in the Council's votes or "
         "publicly opposed a referral of the situation (stated patrons): the signal",
     )
-    chance: TablingChance | None = Field(
+    chance: float | None = Field(
         None,
-        description="the chance of tabling (mean, sd); left out: fitted on the Council's record "
-        "before the scenario's date for the signal (unsim.council.tabling)",
+        ge=0,
+        le=1,
+        description="the chance that a referral that can win nine votes is tabled, a number or "
+        "a distribution drawn once per run (e.g. {dist: beta, a, b}); left out: fitted on the "
+        "Council's record before the scenario's date for the signal (unsim.council.tabling). "
+        "The earlier form {mean, sd} is read as the Beta of those moments",
     )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _earlier_form(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """``chance: {mean, sd}`` read as the Beta of those moments (before the distributions
+        are read)."""
+        if not (isinstance(data, Mapping) and "chance" in data):
+            return handler(data)
+        try:
+            chance = _old_chance(data["chance"])
+        except ValueError as err:
+            detail = problem(
+                ("chance",),
+                dict(data["chance"]),
+                str(err),
+                "a number in [0, 1] or a distribution such as {dist: beta, a: 3, b: 4.75} "
+                "(the earlier {mean, sd} is read as the Beta of those moments)",
+            )
+            raise ValidationError.from_exception_data(cls.__name__, [detail]) from None
+        return handler({**data, "chance": chance})
 
     @field_validator("opposed_by")
     @classmethod
@@ -74,13 +104,22 @@ class CouncilVotes(Levered):
     """How each member votes on a referral draft (its stance, on the latent scale of the vote
     model's band and noise): ``norm + support_weight * support - icc_weight * ICC cost -
     patron_defence (a patron among the permanent members) - dissent (a stated dissenter)``
-    plus its own ``actors.states.<ISO3>.council_shift``. Fitted by ``unsim backtest --council``."""
+    plus its own ``actors.states.<ISO3>.council_shift``; a patron's also takes
+    ``patron_shock`` times a standard normal of the run that every patron shares. Fitted by
+    ``unsim backtest --council``."""
 
     norm: float = Field(..., ge=-LATENT, le=LATENT, description="the Council's norm toward yes")
     patron_defence: float = Field(
         ..., ge=0, le=LATENT, description="a patron's defence of the target (actors.allies.patrons)"
     )
     dissent: float = Field(0.0, ge=0, le=LATENT, description="reluctance of a member in dissenters")
+    patron_shock: float = Field(
+        0.0,
+        ge=0,
+        le=LATENT,
+        description="sd of a shock drawn once per run and shared by the target's patrons among "
+        "the permanent members (their votes go together; 0: drawn apart)",
+    )
     dissenters: list[StateRef] = Field(
         default_factory=list,
         max_length=15,
@@ -127,3 +166,14 @@ class Council(Levered):
         description="how members vote on the referral draft, fitted on the Council's record "
         "(left out: by their Assembly support, the Council shift and a patron's tie)",
     )
+
+
+def fill_record_chance(council: Council, on: date | None) -> None:
+    """Under ``table_referral: record`` with the chance left out, the chance fitted on the
+    Council's record as known on ``on`` (:func:`unsim.council.tabling.record_chance`), set as
+    the scenario's distribution (so it is drawn, shown and removed like any other)."""
+    tabling = council.tabling
+    if council.table_referral != "record" or tabling.chance is not None:
+        return
+    chance = Uncertain(record_chance(bool(tabling.opposed_by), on))
+    tabling.__dict__["chance"] = chance

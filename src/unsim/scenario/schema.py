@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import Field, field_validator, model_validator
 
 from unsim.fields import LATENT, MAX_ROUND, MAX_SEED, MAX_STATES, ActorRef, StateRef, Strict
-from unsim.scenario.council import Council
+from unsim.scenario.council import Council, fill_record_chance
 from unsim.scenario.leversfile import LeversFile
 from unsim.scenario.world import (
     REGIONAL_GROUPS,
@@ -416,6 +416,13 @@ class Scenario(Strict):
     sweep: SweepSpec | None = Field(
         None, description="a parameter sweep over this scenario (python -m unsim sweep)"
     )
+
+    @model_validator(mode="after")
+    def _record_chance(self) -> Scenario:
+        """The tabling chance left out under ``table_referral: record``: the record's, as known
+        on the scenario's date."""
+        fill_record_chance(self.procedure.council, self.date)
+        return self
 
 
 __all__ = [
