@@ -133,3 +133,36 @@ def test_a_paired_comparison_covers_every_outcome_of_the_summary():
     assert named <= set(table["outcome"])
     assert "icc_dropped_bargain" in named
     assert (table["diff"] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("credibility", "floor", "reason"),
+    [(1.0, 0.0, "bargain"), (0.0, 0.99, "support_short")],
+    ids=["the offer taken", "support short"],
+)
+def test_invitation_accepted_counts_only_runs_where_the_offer_was_the_reason(
+    credibility: float, floor: float, reason: str
+) -> None:
+    """Where the sponsors drop the ICC language for lack of support while the offer stands,
+    the invitation was not accepted: it is accepted only where the language went for it."""
+    s = load_scenario(
+        DEFAULT_SCENARIO,
+        overrides={
+            "actors.target.strategies[1].credibility": credibility,
+            "actors.target.strategies[1].demanded_terms": {},
+            "actors.target.strategies[1].schedule": {"start": 1},
+            "actors.sponsors.bargaining.from_round": 2,  # the offer stands when they weigh it
+            "actors.sponsors.bargaining.credibility_noise": 0.0,
+            "actors.sponsors.bargaining.drop_if_expected_yes_share_below": floor,
+        },
+    )
+    runs = run(s, runs=512, seed=3).runs
+    assert runs is not None
+    dropped = runs["icc_reason"] == reason
+    assert dropped.mean() > 0.5  # the case is the one meant: the language goes in most runs
+    accepted = runs["event_invitation_accepted"].to_numpy()
+    assert (runs.loc[accepted, "icc_reason"] == "bargain").all()
+    if reason == "bargain":
+        assert accepted.sum() == dropped.sum()
+    else:
+        assert not accepted.any()
