@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any
 
 import pandas as pd
 
 from unsim.model.stages import STAGE_SHORT
+from unsim.results.bottomline import HEADING, bottom_line
+from unsim.results.grouped import TRIVIAL, outcome_groups, pivotal_by_stage
 from unsim.results.stats import paired_difference
 from unsim.results.tables import OUTCOMES, Results
-from unsim.scenario.schema import SC_STAGES
+from unsim.scenario.schema import SC_STAGES, World
 
 
 def _pct(x: float) -> str:
@@ -29,16 +32,14 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
         lines.append(
             "data only: the calibration's forecast, every assumption the scenario states removed"
         )
-    lines += [
-        "",
-        "Outcome                                         P      95% interval",
-    ]
-    for name, o in s["outcomes"].items():
-        if name.startswith("veto_") and o["p"] == 0:
-            continue
-        lines.append(
-            f"  {o['label']:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
-        )
+    lines += ["", *bottom_line_lines(results)]
+    lines += ["", "Outcome                                         P      95% interval"]
+    for group in outcome_groups(s["outcomes"], _names(results)):
+        lines.append(f" {group.title}")
+        for _name, label, o in group.rows:
+            lines.append(
+                f"  {label[:44]:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
+            )
     lines += [
         "",
         "Tallies when held: median [5%-95%]",
@@ -63,20 +64,47 @@ def format_summary(results: Results, elapsed: float | None = None, out: str | No
             f"  {STAGE_SHORT.get(stage, stage):<26}{_pct(held)}     "
             f"{q('yes')}{q('no')}{q('abstain')}{q('absent')}{need}"
         )
-    if s.get("pivotal"):
-        lines += ["", "States most often pivotal (their vote decided the result)"]
-        top = [r for r in sorted(s["pivotal"], key=lambda r: -r["p"])[:8] if r["p"] > 0]
-        if not top:
-            lines.append("  none: no single vote decided a result in any run")
-        for r in top:
-            lines.append(
-                f"  {r['iso3']} {r['name'][:28]:<28} {STAGE_SHORT.get(r['stage'], r['stage']):<24}"
-                f"{_pct(r['p'])} of runs"
-            )
+    lines += _pivotal_lines(s)
     lines += _assumption_lines(s)
     if out:
         lines += ["", f"Results written to {out}"]
     return "\n".join(lines)
+
+
+def _names(results: Results) -> dict[str, str]:
+    world = results.scenario.world
+    return {st.iso3: st.name for st in world.states} if isinstance(world, World) else {}
+
+
+def bottom_line_lines(results: Results, width: int = 100) -> list[str]:
+    """The bottom line (``unsim.results.bottomline``) as wrapped lines, a sentence a point."""
+    lines = [f"{HEADING} (95 % intervals over runs in brackets)"]
+    for sentence in bottom_line(results.summary, results.scenario)["sentences"]:
+        lines += textwrap.wrap(sentence, width, initial_indent="  - ", subsequent_indent="    ")
+    return lines
+
+
+def _pivotal_lines(summary: dict[str, Any]) -> list[str]:
+    """The states pivotal at each vote where some state is, in at least ``TRIVIAL`` of runs."""
+    if not summary.get("pivotal"):
+        return []
+    shown, minor = pivotal_by_stage(summary)
+    lines = ["", "Pivotal states at each vote (their vote alone decided the result)"]
+    for st in shown:
+        held = "" if st.held >= 0.995 else f", held in {100 * st.held:.1f} % of runs"
+        lines.append(f"  {st.label}{held}")
+        for iso3, name, p, p_held in st.states[:8]:
+            of_held = "" if st.held >= 0.995 else f" ({100 * p_held:.1f} % of those where held)"
+            lines.append(f"    {iso3} {name[:28]:<28} {100 * p:5.1f} % of runs{of_held}")
+    if minor:
+        most = max(minor, key=lambda st: st.states[0][2])
+        where = ", ".join(st.label for st in minor)
+        lines.append(
+            f"  {'at the other votes' if shown else 'at every vote'}, no state is pivotal in "
+            f"{100 * TRIVIAL:.0f} % of runs or more ({where}; at most "
+            f"{100 * most.states[0][2]:.2f} %, {most.states[0][1]} at the {most.label})"
+        )
+    return lines
 
 
 def _assumption_lines(summary: dict[str, Any]) -> list[str]:
