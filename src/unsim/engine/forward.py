@@ -32,7 +32,16 @@ from unsim.model.stages import STAGE_SHORT
 from unsim.results.stats import paired_difference
 from unsim.scenario.schema import Scenario
 
-__all__ = ["RANGE", "format_forward", "forward_of", "forward_table", "quantities"]
+__all__ = [
+    "ORDER_SENTENCE",
+    "PLUS_MINUS",
+    "RANGE",
+    "format_forward",
+    "forward_of",
+    "forward_table",
+    "quantities",
+    "spread_text",
+]
 
 #: The range over runs of a tally's per-run changes: its 5 % and 95 % quantiles.
 RANGE = (0.05, 0.95)
