@@ -26,6 +26,7 @@ from unsim.explore.drawn import DRAWN, drawn_box
 from unsim.explore.figures import BackgroundFigure, MapPanel, png
 from unsim.explore.save import SaveAs
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
+from unsim.results.bottomline import HEADING, bottom_line
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
 from unsim.results.report.html import main_stage
 
@@ -39,6 +40,8 @@ _CSS = """
 .unsim-up { color: #2166ac; } .unsim-down { color: #b2182b; }
 .unsim-help { color: #666; font-size: 0.8rem; margin: -10px 0 10px 0; line-height: 1.2; }
 .unsim-lever-label { font-size: 0.9rem; margin-top: 6px; }
+.unsim-bottom-line ul { margin: 0 0 4px 0; padding-left: 1.2rem; }
+.unsim-bottom-line li { margin-bottom: 4px; }
 .unsim-save-dir { color: #666; font-size: 0.8rem; margin: 0 0 8px 0; line-height: 1.2; }
 """
 
@@ -183,6 +186,17 @@ def Controls(sections: list[Section], values: dict[str, Any], disabled: frozense
 # --------------------------------------------------------------------------------------------
 def _pct(x: float) -> str:
     return "n/a" if x != x else f"{100 * x:.1f} %"
+
+
+def bottom_line_html(results: Any) -> str:
+    """The bottom line of the results shown (``unsim.results.bottomline``: the sentences of
+    the terminal, the report and ``summary.json``), as HTML."""
+    sentences = bottom_line(results.summary, results.scenario)["sentences"]
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return (
+        f'<div class="unsim-bottom-line"><ul>{items}</ul>'
+        '<p class="unsim-help">In brackets: 95 % intervals over runs.</p></div>'
+    )
 
 
 def outcomes_html(session: Session, results: Any) -> str:
@@ -376,6 +390,8 @@ def Page() -> None:
         SaveAs(session, what_if)
     with solara.Column():
         _header(session, len(changed) + len(disabled), error, seconds)
+        with solara.Card(HEADING):
+            solara.HTML(tag="div", unsafe_innerHTML=bottom_line_html(shown))
         _panels(session, shown, what_if, state, set_state)
 
 
