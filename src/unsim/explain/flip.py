@@ -167,8 +167,14 @@ def part_scale(
     return 1.0 + past, 1.0 + d, VOTES[to]
 
 
+#: How far either way, and how finely, :func:`zones` looks for changes of the most likely vote
+#: before finding each one by bisection (a zone narrower than the step may be missed).
+ZONE_SPAN = 20.0
+ZONE_STEP = 0.1
+
+
 def zones(
-    stances: NDArray[Any], rule: StateRule, span: float = MAX_SHIFT, step: float = 0.05
+    stances: NDArray[Any], rule: StateRule, span: float = ZONE_SPAN, step: float = ZONE_STEP
 ) -> list[tuple[float, float, str]]:
     """The state's most likely vote as its stance moves: (from, to, vote) on the stance scale
     (the runs' mean stance moved by a shift within ``span`` either way, every run by the same
