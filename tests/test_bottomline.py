@@ -183,3 +183,11 @@ def test_the_run_prints_it_first_and_saves_it(tmp_path: Path, capsys: Any) -> No
     flat = " ".join(text.split())
     for sentence in saved["sentences"]:
         assert " ".join(sentence.split()) in flat
+    # the forward table is checked when read back: a tampered one is named, nothing is drawn
+    doc = json.loads((out / "summary.json").read_text())
+    doc["attribution"]["forward"]["parts"][0]["change"]["plenary_yes"]["mean"] = "-19.7"
+    (out / "summary.json").write_text(json.dumps(doc))
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "attribution.forward.parts[0].change.plenary_yes.mean" in err
+    assert not (out / "report.html").exists()
