@@ -123,12 +123,64 @@ def test_reused_runs_are_the_runs_it_would_make() -> None:
 def test_printed_table_lists_every_part(default_attribution: dict[str, Any]) -> None:
     lines = format_attribution(default_attribution)
     text = "\n".join(lines)
-    assert "as given" in text and "data only" in text
+    assert "data only" in text and "= as given" in text
+    assert "the parts depend on the order" in text and "95 % interval" in text
     for p in default_attribution["parts"]:
         assert p["label"][:40] in text
-    as_given = next(line for line in lines if line.split()[:2] == ["as", "given"])
-    yes = float(as_given.split()[2])
+    # read forward: data only first, each assumption added in the reverse of its removal order
+    rows = [line for line in lines if line.startswith("  + ")]
+    labels = [p["label"] for p in reversed(default_attribution["parts"])]
+    assert [r[4:].split("  ")[0].rstrip() for r in rows] == [lab[:44] for lab in labels]
+    as_given = next(line for line in lines if line.split()[:3] == ["=", "as", "given"])
+    yes = float(as_given.split()[3])
     assert yes == pytest.approx(default_attribution["as_given"]["yes"], abs=0.05)
+
+
+def test_the_forward_parts_add_up_to_as_given_minus_data_only(
+    default_attribution: dict[str, Any],
+) -> None:
+    """At every quantity (the Assembly's yes votes at each vote, the ICC language's retention,
+    the referral tabled and adopted) the parts added from the data alone reach the scenario as
+    given; the yes votes' parts are the removal table's, in reverse."""
+    f = default_attribution["forward"]
+    assert list(f["quantities"]) == [
+        "third_committee_yes",
+        "plenary_yes",
+        "icc_retained",
+        "referral_tabled",
+        "referral_adopted",
+    ]
+    assert f["order"] == list(reversed(default_attribution["order"]))
+    for q in f["quantities"]:
+        total = sum(p["change"][q]["mean"] for p in f["parts"])
+        assert total == pytest.approx(f["as_given"][q] - f["data_only"][q], abs=1e-9), q
+    for stage in ("third_committee", "plenary"):
+        table = default_attribution["by_stage"][stage]
+        assert f["as_given"][f"{stage}_yes"] == pytest.approx(table["as_given"]["yes"])
+        for fwd, back in zip(f["parts"], reversed(table["parts"]), strict=True):
+            assert fwd["name"] == back["name"]
+            assert fwd["change"][f"{stage}_yes"]["mean"] == pytest.approx(back["yes"])
+    # something moves (the test can fail): the ICC language's cost takes yes votes away
+    icc = next(p for p in f["parts"] if p["name"] == "icc_aversion")
+    assert icc["change"]["plenary_yes"]["mean"] < -5
+    assert icc["change"]["plenary_yes"]["ci"] > 0
+    assert not any(p["drawn"] for p in f["parts"])
+
+
+def test_a_drawn_lever_is_marked_with_its_spread_over_runs() -> None:
+    drawn = {"dist": "truncnorm", "mean": 0.3, "sd": 0.15, "low": 0, "high": 1}
+    s = load_scenario(
+        DEFAULT_SCENARIO, overrides={"actors.target.strategies[0].intensity": drawn}
+    )
+    a = attribute(s, runs=RUNS, seed=SEED)
+    f = a["forward"]
+    marked = {p["name"]: p["drawn"] for p in f["parts"]}
+    assert marked["strategies[0]"] and not marked["icc_aversion"]
+    charm = next(p for p in f["parts"] if p["name"] == "strategies[0]")
+    low, high = charm["change"]["plenary_yes"]["runs"]
+    assert low < charm["change"]["plenary_yes"]["mean"] < high
+    text = "\n".join(format_attribution(a))
+    assert "(runs: Committee " in text
 
 
 def test_cli_stores_and_prints_the_attribution(
@@ -138,7 +190,7 @@ def test_cli_stores_and_prints_the_attribution(
     args = [str(DEFAULT_SCENARIO), "--runs", "300", "--seed", "5", "--no-plots"]
     assert main([*args, "--out", str(out), "--attribution-runs", "200"]) == 0
     text = capsys.readouterr().out
-    assert "What the assumptions move" in text and "data only" in text
+    assert "From the data alone to the scenario as given" in text and "data only" in text
     a = json.loads((out / "summary.json").read_text())["attribution"]
     assert a["stage"] == "third_committee" and a["runs"] == 200
     assert set(a["as_given"]) == set(CATEGORIES) == set(a["data_only"])
@@ -146,7 +198,7 @@ def test_cli_stores_and_prints_the_attribution(
         diff = a["as_given"][c] - a["data_only"][c]
         assert np.isclose(sum(p[c] for p in a["parts"]), diff)
     assert main([*args, "--out", str(tmp_path / "bare"), "--no-attribution"]) == 0
-    assert "What the assumptions move" not in capsys.readouterr().out
+    assert "From the data alone" not in capsys.readouterr().out
     assert "attribution" not in json.loads((tmp_path / "bare" / "summary.json").read_text())
 
 

@@ -54,7 +54,8 @@ def test_summary_answers_the_question(run_dir: tuple[Path, str]) -> None:
         "visit held",
         "cooperation halted",
         "95% interval",
-        "States most often pivotal",
+        "The bottom line",
+        "Pivotal states at each vote",
         f"{RUNS} runs · seed 7",
         f"Results written to {out}",
     ):

@@ -448,3 +448,96 @@ def test_a_council_member_is_explained_at_the_councils_votes(default: Any) -> No
         explain(res, "IDN", "sc_referral", replayed=rep, recorded=False)
     with pytest.raises(InputError, match="did you mean 'sc_agenda'"):
         explain(res, "RUS", "sc_agend", replayed=rep, recorded=False)
+
+
+def test_an_icc_flip_is_said_as_the_states_icc_cost_and_holds_in_the_model() -> None:
+    """Where nothing feeds back (no lobbying, no strategies), the ICC cost the explanation
+    names for the state changes its most likely vote in a new run, set just past it; just short
+    of it, it does not."""
+    given = {
+        "actors.states.IDN.support_shift": 4.0,
+        "behaviour.icc_aversion": 2.0,
+        "resolution.stages": ["third_committee", "plenary"],  # no amendment to delete it
+    }
+    e = explain(run(_bare(given), runs=BLOCK, seed=SEED), "IDN", runs=BLOCK, recorded=False)
+    icc = next(c for c in e.levers if c.part == "icc")
+    assert re.fullmatch(
+        r"an ICC cost (above|below) [\d.]+ for this state \(now 2, the cost for every state\)",
+        icc.text,
+    ), icc.text
+    assert icc.path == "behaviour.icc_aversion"
+    assert f"{icc.text}: then {icc.to_vote}" in format_explanation(e)
+    assert not any(c.part in ("intercept", "position", "record", "chance") for c in e.levers)
+    for share, flips in ((1.02, True), (0.98, False)):
+        cost = 2.0 + share * (icc.value - 2.0)
+        moved = _bare({**given, "actors.states.IDN.icc_aversion": cost})
+        m = explain(run(moved, runs=BLOCK, seed=SEED), "IDN", runs=BLOCK, recorded=False)
+        assert (m.modal == icc.to_vote) is flips, (cost, m.modal)
+        assert (m.modal == e.modal) is not flips
+
+
+def test_a_lobbying_flip_is_said_as_a_multiple_of_the_lobbying_of_the_state(default: Any) -> None:
+    """No number of the scenario is proportional to the lobbying a state gets (the sponsors
+    share their budget by each state's swing): the change is a multiple of it, and that multiple
+    of the part flips the state's vote by its rule."""
+    res = run(default, runs=BLOCK, seed=SEED)
+    rep = replay(default, SEED, BLOCK)
+    rec = rep.stages["plenary"]
+    found = 0
+    for code in rep.codes:
+        e = explain(res, code, runs=BLOCK, replayed=rep, recorded=False)
+        lobbying = [c for c in e.levers if c.part == "lobbying"]
+        if not lobbying:
+            continue
+        c = lobbying[0]
+        assert re.fullmatch(
+            r"(at (least|most) [\d.]+ times|without) the sponsors' lobbying of this state", c.text
+        ), c.text
+        assert c.text in format_explanation(e) and "latent" not in format_explanation(e)
+        i = rep.codes.index(code)
+        s = rec.stance[i, rec.held]
+        part = np.asarray(rec.parts["lobbying"])[i, rec.held]
+        rule = _rule(rep, code)
+        assert VOTES[int(rule.modal((s + (c.factor - 1) * part)[None, :])[0])] == c.to_vote
+        assert c.to_vote != e.modal
+        found += 1
+        if found == 3:
+            break
+    assert found == 3
+
+
+def test_the_flip_in_votes_counts_the_other_states_it_would_move(default: Any) -> None:
+    res = run(default, runs=BLOCK, seed=SEED)
+    rep = replay(default, SEED, BLOCK)
+    e = explain(res, "IDN", runs=BLOCK, replayed=rep, recorded=False)
+    assert e.flip is not None and e.votes is not None
+    rec = rep.stages["plenary"]
+    moved, yes = 0, 0.0
+    for code in rep.codes:
+        if code == "IDN":
+            continue
+        i = rep.codes.index(code)
+        rule = _rule(rep, code)
+        s = rec.stance[i, rec.held]
+        before, after = rule.probabilities(s), rule.probabilities(s + e.flip.shift)
+        moved += int(np.argmax(before) != np.argmax(after))
+        yes += float(after[0] - before[0])
+    assert e.votes.of == 192 and e.votes.states == moved > 0
+    assert e.votes.yes == pytest.approx(yes, abs=1e-6)
+    assert f"change the most likely vote of {moved} of the other 192" in format_explanation(e)
+    # the zones: its vote along the stance scale, its own at its stance
+    here = next(z for z in e.zones if z[0] <= e.stance < z[1])
+    assert here[2] == e.modal
+    assert [z[2] for z in e.zones][:1] == ["no"] and e.zones[-1][2] == "yes"
+
+
+def test_without_a_stated_lever_the_change_is_said_on_the_latent_scale() -> None:
+    """The calibration alone (no stated assumption): no lever maps, so the one change offered
+    is the stance's, with the word latent; the calibration's own parts are never offered."""
+    from unsim.engine.assumptions import data_only
+
+    bare = data_only(load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": BLOCK}))
+    e = explain(run(bare, runs=BLOCK, seed=SEED), "IDN", runs=BLOCK, recorded=False)
+    assert e.flip is not None and e.levers == []
+    text = format_explanation(e)
+    assert "latent scale, a shift of" in text and "intercept) x" not in text

@@ -225,3 +225,21 @@ def test_group_votes_figure(session: Session) -> None:
     assert [round(ends[i], 6) for i in range(5)] == [
         float(sizes[g]) for g in ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
     ]
+
+
+def test_the_page_opens_with_the_bottom_line_of_what_it_shows(session: Session) -> None:
+    """The explorer's bottom line is the library's (``unsim.results.bottomline``), for the
+    what-if shown; the page puts it above the outcomes (test_explore_browser.py sees it)."""
+    pytest.importorskip("solara", reason="the explorer needs the explore extra (Solara)")
+    import html
+
+    from unsim.explore.app import bottom_line_html
+    from unsim.results.bottomline import bottom_line
+
+    bar = "actors.sponsors.bargaining.accept_offer_min_credibility"
+    what_if = session.results(WhatIf.of({bar: 0.0}))
+    for results in (session.baseline, what_if):
+        text = bottom_line_html(results)
+        sentences = bottom_line(results.summary, results.scenario)["sentences"]
+        assert re.findall(r"<li>([^<]*)</li>", text) == [html.escape(s) for s in sentences]
+    assert bottom_line_html(what_if) != bottom_line_html(session.baseline)

@@ -115,6 +115,7 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
     )
     from unsim import load_scenario, run
     from unsim.engine.assumptions import data_only
+    from unsim.results.bottomline import bottom_line
 
     url, proc = explorer
     outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
@@ -133,6 +134,12 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
                     time.sleep(1)
             page.wait_for_selector('tr[data-outcome="icc_retained"]', timeout=120_000)
             before = _shown_p(page, "icc_retained")
+            # the bottom line at the top of the page, above the outcomes
+            line = page.locator(".unsim-bottom-line").first
+            line.wait_for(state="visible", timeout=60_000)
+            shown_line = line.locator("li").all_inner_texts()
+            line_top = line.bounding_box()["y"]
+            outcomes_top = page.locator(".unsim-outcomes").first.bounding_box()["y"]
             # the world map of each state's vote, drawn in the background, shows on first load
             world_map = page.locator(".unsim-map img[alt^='World map of each state']").first
             world_map.wait_for(state="visible", timeout=120_000)
@@ -195,6 +202,9 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
             refused_status, refused_text = refused.status, stranger.inner_text("body")
         finally:
             browser.close()
+    sentences = bottom_line(baseline.summary, baseline.scenario)["sentences"]
+    assert [" ".join(s.split()) for s in shown_line] == sentences
+    assert line_top < outcomes_top
     assert "General Assembly plenary" in map_alt, map_alt
     assert map_size[0] >= 700 and map_size[1] >= 300, map_size  # decoded and laid out
     assert value == 0.0

@@ -182,11 +182,45 @@ def test_vetoes_that_never_happen_share_one_line_and_stay_in_the_summary():
     common = [c for c in PERMANENT if c not in rare]
     assert rare and common  # the default scenario: China and Russia veto, the others never
     lines = format_summary(res).splitlines()
+    names = {st.iso3: st.name for st in s.world.states}
     for c in rare:
-        assert not any(ln.strip().startswith(f"{c} vetoes") for ln in lines)
+        assert not any(ln.strip().startswith(f"vetoed by {names[c]}") for ln in lines)
     for c in common:
-        assert any(ln.strip().startswith(f"{c} vetoes") for ln in lines)
+        assert any(ln.strip().startswith(f"vetoed by {names[c]}") for ln in lines)
     grouped = [ln for ln in lines if ln.strip().startswith("vetoes by")]
     assert grouped == [
         f"  {'vetoes by ' + ', '.join(rare):<44}<0.05% each (in summary.json: every outcome)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("credibility", "floor", "reason"),
+    [(1.0, 0.0, "bargain"), (0.0, 0.99, "support_short")],
+    ids=["the offer taken", "support short"],
+)
+def test_invitation_accepted_counts_only_runs_where_the_offer_was_the_reason(
+    credibility: float, floor: float, reason: str
+) -> None:
+    """Where the sponsors drop the ICC language for lack of support while the offer stands,
+    the invitation was not accepted: it is accepted only where the language went for it."""
+    s = load_scenario(
+        DEFAULT_SCENARIO,
+        overrides={
+            "actors.target.strategies[1].credibility": credibility,
+            "actors.target.strategies[1].demanded_terms": {},
+            "actors.target.strategies[1].schedule": {"start": 1},
+            "actors.sponsors.bargaining.from_round": 2,  # the offer stands when they weigh it
+            "actors.sponsors.bargaining.credibility_noise": 0.0,
+            "actors.sponsors.bargaining.drop_if_expected_yes_share_below": floor,
+        },
+    )
+    runs = run(s, runs=512, seed=3).runs
+    assert runs is not None
+    dropped = runs["icc_reason"] == reason
+    assert dropped.mean() > 0.5  # the case is the one meant: the language goes in most runs
+    accepted = runs["event_invitation_accepted"].to_numpy()
+    assert (runs.loc[accepted, "icc_reason"] == "bargain").all()
+    if reason == "bargain":
+        assert accepted.sum() == dropped.sum()
+    else:
+        assert not accepted.any()

@@ -66,7 +66,7 @@ def test_report_names_every_outcome_and_loads_nothing(results: Results, report_t
     for name, o in results.summary["outcomes"].items():
         assert o["label"] in body or name.startswith("veto_"), name
     for code in ("China", "Russia"):  # vetoes by name
-        assert f"{code} vetoes" in body
+        assert f"vetoed by {code}" in body
     # nothing from the network: every src/href is inline data or a fragment
     assert parsed.refs, "expected embedded figures"
     for tag, attr, value in parsed.refs:
@@ -83,7 +83,7 @@ def test_report_shows_the_map_near_the_top(report_text: str) -> None:
     assert alt.startswith("World map of each state's vote at the General Assembly plenary")
     assert src.startswith("data:image/png;base64,") and len(src) > 20_000
     headings = re.findall(r"<h2>([^<]+)</h2>", report_text)
-    assert headings[:2] == ["Where the votes are", "The question"]
+    assert headings[:3] == ["The bottom line", "Where the votes are", "The question"]
     assert "Natural Earth" in report_text
 
 
@@ -147,9 +147,12 @@ def test_report_renders_an_attribution_table(results: Results) -> None:
         )
     )
     body = " ".join(_parse(text).text)
-    assert "+ invitation" in body and "-12.3" in body and "+8.2" in body
+    assert "+ invitation" in body and "-12.3" in body
     assert "+ behaviour: ICC aversion" in body  # a part without a label is named in words
-    assert "100.8" in body and "88.5" in body
+    # read forward: from the data alone, the last assumption removed added first
+    assert body.index("from the data alone") < body.index("100.8") < body.index("+ behaviour")
+    assert body.index("+ behaviour") < body.index("+ invitation") < body.index("88.5")
+    assert "the parts depend on the order" in body
     assert "stated priors" not in body
 
 
@@ -174,6 +177,16 @@ def test_report_command_and_run_flag(tmp_path: Path, capsys, monkeypatch) -> Non
     )
     report = out / "report.html"
     assert report.exists() and "<html" in report.read_text()
+    # the bottom line first, as summary.json has it; the attribution read forward
+    import json
+
+    text = report.read_text()
+    saved = json.loads((out / "summary.json").read_text())["bottom_line"]["sentences"]
+    first = re.findall(r"<h2>([^<]+)</h2>", text)[0]
+    assert first == "The bottom line"
+    section = text.split('<section id="bottom-line">', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r"<li>([^<]*)</li>", section) == [html.escape(s) for s in saved]
+    assert len(saved) == 4 and "ICC language retained (share of runs)" in text
     again = tmp_path / "again.html"
     assert main(["report", str(out), "--out", str(again)]) == 0
     assert again.read_text() == report.read_text()  # the same results give the same report

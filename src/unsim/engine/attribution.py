@@ -18,6 +18,11 @@ removed (tallies averaged over the runs in which the stage was held), so the par
 ``as_given - data_only`` by construction. Its interval is a normal one on the per-run
 differences of the runs held in both variants. An earlier removal takes the interactions with
 later ones (the bargaining bar's part is what it adds once the strategies are gone).
+
+Read from the other end, the variants are a path from the data alone to the scenario as given,
+adding each assumption in turn (the last removed first): :mod:`unsim.engine.forward` measures
+that path on the Assembly's yes votes, the ICC language's retention and the Council's referral,
+and the text and the report show it that way (``attribution["forward"]``).
 """
 
 from __future__ import annotations
@@ -32,15 +37,16 @@ import pandas as pd
 from unsim.engine.assumptions import Assumption, assumptions
 from unsim.engine.core import run_table
 from unsim.engine.dataonly import data_only_forecast
+from unsim.engine.forward import format_forward, forward_of, forward_table
 from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.results.stats import paired_difference
 from unsim.results.tables import Results
+from unsim.scenario.drawn import scenario_levers
 from unsim.scenario.schema import Scenario
 
 CATEGORIES = ("yes", "no", "abstain", "absent")
 #: The range over runs of a part's per-run differences: its 5 % and 95 % quantiles.
 RANGE = (0.05, 0.95)
-WIDTHS = (9, 8, 9, 8)
 #: The Assembly stages on the draft itself, the first held is the one attributed at top level.
 DRAFT_STAGES = DRAFT_VOTES
 
@@ -147,8 +153,11 @@ def attribute(
     first = _reusable(base, scenario, runs, seed)
     tables = [first if first is not None else table(scenario)]
     current = scenario
+    drawn = []
     for step in steps:
+        before = len(scenario_levers(current))
         current = step.remove(current)
+        drawn.append(len(scenario_levers(current)) < before)  # it removes a drawn number
         tables.append(table(current))
     by_stage = {
         stage: _stage_table(tables, steps, stage)
@@ -165,39 +174,14 @@ def attribute(
         "runs": runs,
         "seed": seed,
         "by_stage": by_stage,
+        "forward": forward_table(tables, steps, scenario, drawn),
         "forecast": data_only_forecast(tables[0], tables[-1], scenario, current, seed),
     }
 
 
 def format_attribution(attribution: dict[str, Any]) -> list[str]:
-    """A short table of the attribution, as lines of text."""
+    """The attribution as lines of text: read forward, from the data alone to the scenario as
+    given (:mod:`unsim.engine.forward`)."""
     if not attribution:
         return []
-    from unsim.model.stages import STAGE_SHORT
-
-    stage = STAGE_SHORT.get(attribution["stage"], attribution["stage"])
-    head = f"  {'':<46}{'yes':>9}{'no':>8}{'abstain':>9}{'absent':>8}"
-
-    def row(label: str, v: dict[str, Any], sign: bool = False, ci: bool = False) -> str:
-        fmt = "{:+.1f}" if sign else "{:.1f}"
-        cells = "".join(f"{fmt.format(v[c]):>{w}}" for c, w in zip(CATEGORIES, WIDTHS, strict=True))
-        half, spread = v.get("yes_ci"), v.get("yes_runs")
-        extra = ""
-        if ci and half is not None and not math.isnan(half):
-            extra = f"   (yes ±{half:.1f}"
-            if spread is not None and not any(math.isnan(q) for q in spread):
-                extra += f"; runs {spread[0]:+.0f} to {spread[1]:+.0f}"
-            extra += ")"
-        return f"  {label[:46]:<46}{cells}{extra}"
-
-    lines = [
-        f"What the assumptions move: {stage}, mean tally "
-        f"({attribution['runs']:,} paired runs a variant; assumptions removed in this order)",
-        "  intervals over runs: yes ± the 95 % interval of the mean change, runs: 5-95 % of the "
-        "change run by run (it holds a drawn lever's own spread)",
-        head,
-        row("as given", attribution["as_given"]),
-    ]
-    lines += [row(f"{p['label']}", p, sign=True, ci=True) for p in attribution["parts"]]
-    lines.append(row("data only (calibration, no stated priors)", attribution["data_only"]))
-    return lines
+    return format_forward(forward_of(attribution), int(attribution.get("runs", 0)))

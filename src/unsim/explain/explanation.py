@@ -13,9 +13,18 @@ from numpy.typing import NDArray
 
 from unsim.errors import InputError, did_you_mean
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay, held_runs, mean_interval, replay
-from unsim.explain.flip import VOTES, Flip, PartScale, StateRule, part_scale, smallest_shift
+from unsim.explain.flip import (
+    VOTES,
+    Flip,
+    PartScale,
+    StateRule,
+    part_scale,
+    smallest_shift,
+    zones,
+)
 from unsim.explain.record import RecordedVotes, recorded_votes
 from unsim.explain.tracker import VOTED_STAGES, StageRecord
+from unsim.explain.units import LeverChange, VotesMoved, lever_changes, lever_units, votes_moved
 from unsim.results.stats import proportion
 from unsim.scenario.schema import Calibration, Scenario, World
 
@@ -41,8 +50,11 @@ class Explanation:
     interval over all the runs (``p``, ``ci_low``, ``ci_high``, ``n``); ``pivotal`` likewise.
     ``modal``: its most likely vote by the model's vote rule at the replayed stances, with its
     ``habit`` of repeating its ``last_vote`` on the series (``model.habit``); ``flip``
-    the smallest stance shift that changes it (None if none can: a state most likely absent)
-    and ``scales`` the factors on single parts that would (nearest 1 first). ``recorded``: its
+    the smallest stance shift that changes it (None if none can: a state most likely absent),
+    ``votes`` what that shift would do given to every other voter, ``scales`` the factors on
+    single parts that would change it (nearest 1 first) and ``levers`` those said in the
+    scenario's levers (``unsim.explain.units``); ``zones`` its most likely vote along the
+    stance scale. ``recorded``: its
     votes on the calibration's series. ``runs``: the runs the parts are averaged over (the
     main job's first runs, replayed)."""
 
@@ -64,6 +76,12 @@ class Explanation:
     notes: list[str] = field(default_factory=list)
     habit: float = 0.0
     last_vote: str | None = None
+    #: the flip's shift given to every other voter: the votes it would move
+    votes: VotesMoved | None = None
+    #: the changes of a single lever that change its most likely vote (``unsim.explain.units``)
+    levers: list[LeverChange] = field(default_factory=list)
+    #: its most likely vote as its stance moves: (from, to, vote) on the stance scale
+    zones: list[tuple[float, float, str]] = field(default_factory=list)
 
     def size_in_words(self) -> str:
         """The flip's shift compared with the state's largest-moving parts, in words."""
@@ -248,6 +266,9 @@ def explain(
     scales = _scales(rec, parts, i, held, replayed)
     probs, pivotal = _probabilities(results, code, stage)
     notes = _notes(rec, held, world, code, stage)
+    flip = smallest_shift(stances, rule)
+    means = dict(zip(parts["part"], parts["mean"], strict=True))
+    units = lever_units(replayed.scenario, code, means, replayed.labels)
     return Explanation(
         iso3=code,
         name=world.states[i].name,
@@ -261,10 +282,25 @@ def explain(
         modal=VOTES[int(rule.modal(stances[None, :])[0])],
         habit=rule.habit,
         last_vote=VOTES[rule.last] if rule.last >= 0 else None,
-        flip=smallest_shift(stances, rule),
+        flip=flip,
         scales=scales,
         recorded=recorded_votes(scenario, code, load_data=recorded),
         runs=int(held.sum()),
         seed=replayed.seed,
         notes=notes,
+        votes=None if flip is None else _votes_moved(rec, held, i, replayed, flip.shift),
+        levers=lever_changes(scales, units),
+        zones=zones(stances, rule),
     )
+
+
+def _votes_moved(
+    rec: StageRecord, held: NDArray[np.bool_], i: int, replayed: Replay, shift: float
+) -> VotesMoved:
+    """The flip's ``shift`` given to every other state voting at the stage."""
+    voters = range(rec.stance.shape[0])
+    rules = [
+        _state_rule(rec, j, replayed) if rec.members is None or rec.members[j] else None
+        for j in voters
+    ]
+    return votes_moved(rec.stance[:, held], rules, i, shift)

@@ -16,6 +16,7 @@ make its last vote the most likely whatever its stance (no shift then flips it).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -164,3 +165,33 @@ def part_scale(
     d, to = min(found, key=lambda f: abs(f[0]))
     past = max(_past(d), -1.0)  # a factor of 0 is as far as it goes
     return 1.0 + past, 1.0 + d, VOTES[to]
+
+
+#: How far either way, and how finely, :func:`zones` looks for changes of the most likely vote
+#: before finding each one by bisection (a zone narrower than the step may be missed).
+ZONE_SPAN = 20.0
+ZONE_STEP = 0.1
+
+
+def zones(
+    stances: NDArray[Any], rule: StateRule, span: float = ZONE_SPAN, step: float = ZONE_STEP
+) -> list[tuple[float, float, str]]:
+    """The state's most likely vote as its stance moves: (from, to, vote) on the stance scale
+    (the runs' mean stance moved by a shift within ``span`` either way, every run by the same
+    shift, as :func:`smallest_shift` moves them; the ends are open: -inf and inf)."""
+    s = np.asarray(stances, dtype=np.float32)
+    centre = float(s.mean(dtype=np.float64))
+    grid = np.arange(-span, span + step / 2, step)
+    votes = rule.modal(s[None, :] + grid.astype(np.float32)[:, None])
+    out: list[tuple[float, float, str]] = []
+    start = -math.inf
+    for j in np.flatnonzero(votes[1:] != votes[:-1]):
+        lo, hi = float(grid[j]), float(grid[j + 1])
+        while hi - lo > TOLERANCE:  # the change itself, by bisection
+            mid = (lo + hi) / 2
+            at = int(rule.modal(s[None, :] + np.float32(mid))[0])
+            lo, hi = (mid, hi) if at == int(votes[j]) else (lo, mid)
+        out.append((start, centre + hi, VOTES[int(votes[j])]))
+        start = centre + hi
+    out.append((start, math.inf, VOTES[int(votes[-1])]))
+    return out

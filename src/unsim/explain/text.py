@@ -58,8 +58,11 @@ def format_explanation(e: Explanation) -> str:
 
 
 def _modal_lines(e: Explanation) -> list[str]:
-    """Its most likely vote, its habit, and the smallest changes that would change it."""
-    lines = [f"Most likely vote by the model's vote rule: {e.modal}"]
+    """Its most likely vote, its habit, and the smallest changes that would change it: in
+    votes and in the scenario's levers (``unsim.explain.units``)."""
+    p = e.probabilities.get(e.modal, {}).get("p", float("nan"))
+    share = f" ({100 * p:.1f} % of runs)" if p == p else ""
+    lines = [f"Most likely vote by the model's vote rule: {e.modal}{share}"]
     if e.habit > 0:
         lines.append(
             f"  (when present it repeats its last vote on the series, {e.last_vote}, with "
@@ -68,16 +71,24 @@ def _modal_lines(e: Explanation) -> list[str]:
     if e.flip is None:
         why = "absence and its habit do not" if e.habit > 0 else "absence does not"
         lines.append(f"  no change of stance changes it ({why} depend on the stance)")
-    else:
-        f = e.flip
+        return lines
+    f = e.flip
+    if e.levers:
         lines.append(
-            f"  smallest change that makes it {f.to_vote}: a shift of {f.shift:+.3f} in stance "
-            f"(the change comes at {f.threshold:+.3f}), {e.size_in_words()}"
+            "  What would make it vote otherwise, each change alone (the rest as the scenario "
+            "states it):"
         )
-        if e.scales:
-            for s in e.scales[:3]:
-                how = "without it (x 0)" if s.factor <= 0 else f"x {s.factor:.2f}"
-                lines.append(f"  or {s.label} {how}: then {s.to_vote}")
-        else:
-            lines.append("  no single part, scaled by 0 to 20, would do it")
+        lines += [f"    {c.text}: then {c.to_vote}" for c in e.levers[:4]]
+    else:
+        lines.append(
+            f"  no lever the scenario states would change it alone; on the model's latent scale, "
+            f"a shift of {f.shift:+.2f} in its stance would make it {f.to_vote}"
+        )
+    if e.votes is not None and e.votes.of:
+        v = e.votes
+        lines.append(
+            f"  In votes: the smallest change that makes it {f.to_vote}, made to every other "
+            f"state's stance at this vote, would change the most likely vote of {v.states} of "
+            f"the other {v.of} and the mean yes tally by {v.yes:+.1f}"
+        )
     return lines

@@ -27,6 +27,7 @@ from unsim.explore.figures import BackgroundFigure, MapPanel, png
 from unsim.explore.save import SaveAs
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
 from unsim.explore.tables import outcomes_html, pct, state_table_html, yes_votes_html
+from unsim.results.bottomline import HEADING, bottom_line
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
 from unsim.results.report.html import main_stage
 
@@ -40,6 +41,8 @@ _CSS = """
 .unsim-up { color: #2166ac; } .unsim-down { color: #b2182b; }
 .unsim-help { color: #666; font-size: 0.8rem; margin: -10px 0 10px 0; line-height: 1.2; }
 .unsim-lever-label { font-size: 0.9rem; margin-top: 6px; }
+.unsim-bottom-line ul { margin: 0 0 4px 0; padding-left: 1.2rem; }
+.unsim-bottom-line li { margin-bottom: 4px; }
 .unsim-save-dir { color: #666; font-size: 0.8rem; margin: 0 0 8px 0; line-height: 1.2; }
 """
 
@@ -182,6 +185,17 @@ def Controls(sections: list[Section], values: dict[str, Any], disabled: frozense
 # --------------------------------------------------------------------------------------------
 # results
 # --------------------------------------------------------------------------------------------
+def bottom_line_html(results: Any) -> str:
+    """The bottom line of the results shown (``unsim.results.bottomline``: the sentences of
+    the terminal, the report and ``summary.json``), as HTML."""
+    sentences = bottom_line(results.summary, results.scenario)["sentences"]
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return (
+        f'<div class="unsim-bottom-line"><ul>{items}</ul>'
+        '<p class="unsim-help">In brackets: 95 % intervals over runs.</p></div>'
+    )
+
+
 def _state_rows(results: Any, stage: str) -> list[dict[str, Any]]:
     ps = results.per_state
     df = ps[ps["stage"].astype(str) == stage]
@@ -324,6 +338,8 @@ def Page() -> None:
         SaveAs(session, what_if)
     with solara.Column():
         _header(session, len(changed) + len(disabled), error, seconds)
+        with solara.Card(HEADING):
+            solara.HTML(tag="div", unsafe_innerHTML=bottom_line_html(shown))
         _panels(session, shown, bare, what_if, state, set_state)
 
 

@@ -97,11 +97,41 @@ class StageAttribution(_Saved):
     parts: list[AttributionPart]
 
 
+class ForwardChange(_Saved):
+    mean: float | None
+    ci: float | None = None
+    runs: list[float | None] | None = None
+
+
+class ForwardPart(_Saved):
+    name: str
+    label: str
+    drawn: bool = False
+    change: dict[str, ForwardChange]
+
+
+class ForwardQuantity(_Saved):
+    label: str
+    short: str
+    kind: Literal["votes", "share"]
+
+
+class Forward(_Saved):
+    """The attribution read forward (``unsim.engine.forward``)."""
+
+    order: list[str] = []
+    quantities: dict[str, ForwardQuantity]
+    data_only: dict[str, float | None]
+    as_given: dict[str, float | None]
+    parts: list[ForwardPart]
+
+
 class Attribution(StageAttribution):
     stage: str
     order: list[str] = []
     runs: Count
     by_stage: dict[str, StageAttribution] = {}
+    forward: Forward | None = None
 
 
 class DataOnlyRow(_Saved):

@@ -18,6 +18,7 @@ from unsim.atomic import write_folder_atomically
 from unsim.errors import InputError, one_line
 from unsim.model.outcomes import OUTCOMES
 from unsim.ownership import JSON_KEY, json_text, record_files, write_parquet
+from unsim.results.bottomline import bottom_line
 from unsim.results.output import (
     check_output_folder,
     check_replaced_folder,
@@ -157,7 +158,9 @@ class Results:
             table(self.explain, "explain")
         if table_format == "csv":
             record_files(folder, {p.name: None for p in folder.glob("*.csv")})
-        (folder / "summary.json").write_text(json_text(_jsonable(self.summary)))
+        # the bottom line, from the summary as it is now (with the attribution, if it ran)
+        summary = {**self.summary, "bottom_line": bottom_line(self.summary, self.scenario)}
+        (folder / "summary.json").write_text(json_text(_jsonable(summary)))
         (folder / "metadata.json").write_text(json_text(_jsonable(self.metadata)))
         if plots:
             from unsim.results.plots import save_standard_plots

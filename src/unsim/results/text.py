@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from unsim.model.stages import STAGE_SHORT
+from unsim.results.bottomline import HEADING, bottom_line
+from unsim.results.grouped import TRIVIAL, VETO_SHOWN, outcome_groups, pivotal_by_stage
 from unsim.results.stats import paired_difference
 from unsim.results.tables import OUTCOMES, Results
+from unsim.scenario.schema import World
 
 
 def _pct(x: float) -> str:
@@ -29,9 +33,6 @@ STEP_WORDS = {
     "figures": "figures",
     "report": "report",
 }
-#: A veto row shows in the outcome table when at least this share of runs saw the veto (it
-#: prints as 0.0 % below); rarer vetoes share one line (every one is in summary.json).
-VETO_SHOWN = 0.0005
 
 
 def format_summary(
@@ -50,8 +51,9 @@ def format_summary(
         lines.append(
             "data only: the calibration's forecast, every assumption the scenario states removed"
         )
+    lines += ["", *bottom_line_lines(results)]
     lines += ["", "Outcome                                         P      95% interval"]
-    lines += _outcome_lines(s["outcomes"])
+    lines += _outcome_lines(s["outcomes"], _names(results))
     lines += [
         "",
         "Tallies when held: median [5%-95%]",
@@ -72,32 +74,25 @@ def format_summary(
             f"  {STAGE_SHORT.get(stage, stage):<26}{_pct(held)}     "
             f"{q('yes')}{q('no')}{q('abstain')}{q('absent')}{need}"
         )
-    if s.get("pivotal"):
-        lines += ["", "States most often pivotal (their vote decided the result)"]
-        top = [r for r in sorted(s["pivotal"], key=lambda r: -r["p"])[:8] if r["p"] > 0]
-        if not top:
-            lines.append("  none: no single vote decided a result in any run")
-        for r in top:
-            lines.append(
-                f"  {r['iso3']} {r['name'][:28]:<28} {STAGE_SHORT.get(r['stage'], r['stage']):<24}"
-                f"{_pct(r['p'])} of runs"
-            )
+    lines += _pivotal_lines(s)
     lines += _assumption_lines(s)
     if out:
         lines += ["", f"Results written to {out}"]
     return "\n".join(lines)
 
 
-def _outcome_lines(outcomes: Mapping[str, Any]) -> list[str]:
-    """A line per outcome; the permanent members' vetoes rarer than ``VETO_SHOWN`` share one."""
-    lines, rare = [], []
-    for name, o in outcomes.items():
-        if name.startswith("veto_") and o["p"] < VETO_SHOWN:
-            rare.append(name.removeprefix("veto_"))
-            continue
-        lines.append(
-            f"  {o['label']:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
-        )
+def _outcome_lines(outcomes: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    """The outcomes in their groups (``unsim.results.grouped``), a line each; the permanent
+    members' vetoes rarer than ``VETO_SHOWN`` share one line under the Council's."""
+    lines = []
+    for group in outcome_groups(outcomes, names):
+        lines.append(f" {group.title}")
+        for _name, label, o in group.rows:
+            lines.append(
+                f"  {label[:44]:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
+            )
+    rare = [n.removeprefix("veto_") for n, o in outcomes.items() if n.startswith("veto_")]
+    rare = [c for c in rare if float(outcomes[f"veto_{c}"]["p"]) < VETO_SHOWN]
     if rare:
         lines.append(
             f"  {'vetoes by ' + ', '.join(rare):<44}<0.05% each (in summary.json: every outcome)"
@@ -125,6 +120,42 @@ def _header(
         lines.append(
             "  numba compiled the model's kernels: the first run on this machine (or of this "
             "version of unsim); later runs load them from the cache"
+        )
+    return lines
+
+
+def _names(results: Results) -> dict[str, str]:
+    world = results.scenario.world
+    return {st.iso3: st.name for st in world.states} if isinstance(world, World) else {}
+
+
+def bottom_line_lines(results: Results, width: int = 100) -> list[str]:
+    """The bottom line (``unsim.results.bottomline``) as wrapped lines, a sentence a point."""
+    lines = [f"{HEADING} (95 % intervals over runs in brackets)"]
+    for sentence in bottom_line(results.summary, results.scenario)["sentences"]:
+        lines += textwrap.wrap(sentence, width, initial_indent="  - ", subsequent_indent="    ")
+    return lines
+
+
+def _pivotal_lines(summary: dict[str, Any]) -> list[str]:
+    """The states pivotal at each vote where some state is, in at least ``TRIVIAL`` of runs."""
+    if not summary.get("pivotal"):
+        return []
+    shown, minor = pivotal_by_stage(summary)
+    lines = ["", "Pivotal states at each vote (their vote alone decided the result)"]
+    for st in shown:
+        held = "" if st.held >= 0.995 else f", held in {100 * st.held:.1f} % of runs"
+        lines.append(f"  {st.label}{held}")
+        for iso3, name, p, p_held in st.states[:8]:
+            of_held = "" if st.held >= 0.995 else f" ({100 * p_held:.1f} % of those where held)"
+            lines.append(f"    {iso3} {name[:28]:<28} {100 * p:5.1f} % of runs{of_held}")
+    if minor:
+        most = max(minor, key=lambda st: st.states[0][2])
+        where = ", ".join(st.label for st in minor)
+        lines.append(
+            f"  {'at the other votes' if shown else 'at every vote'}, no state is pivotal in "
+            f"{100 * TRIVIAL:.0f} % of runs or more ({where}; at most "
+            f"{100 * most.states[0][2]:.2f} %, {most.states[0][1]} at the {most.label})"
         )
     return lines
 

@@ -56,7 +56,9 @@ class Invitation(Strategy):
     ICC aversion by ``effect * credibility``. The offer is genuine with probability ``credibility``
     (drawn once per run). If conditional, the sponsors weigh it in their bargaining rule; the target
     withdraws it if the ICC language is still in the draft at the first General Assembly vote. The
-    visit is held if the offer is genuine and still stands (and, if conditional, the language went).
+    offer is accepted (event ``invitation_accepted``) where the sponsors give the language up for
+    it, not where they drop it for lack of support. The visit is held if the offer is genuine and
+    still stands (and, if conditional, the language went).
     """
 
     type: Literal["invitation"] = "invitation"
@@ -112,8 +114,11 @@ class Invitation(Strategy):
         return ctx.memory("standing") > 0
 
     def on_icc_dropped(self, ctx: StrategyContext, mask: BoolArray) -> None:
+        # accepted: the sponsors gave the language up for an offer (not for lack of support,
+        # where the offer merely still stood)
         if self.conditional_on_dropping_icc:
-            ctx.event("invitation_accepted", mask & (ctx.memory("standing") > 0))
+            taken = mask & ctx.icc_bargained & (ctx.memory("standing") > 0)
+            ctx.event("invitation_accepted", taken)
 
     def on_vote(self, ctx: StrategyContext, stage: str, adopted: BoolArray) -> None:
         if not self.conditional_on_dropping_icc or stage not in ("third_committee", "plenary"):

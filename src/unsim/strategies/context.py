@@ -91,9 +91,10 @@ class StrategyContext:
     a strategy is written once and runs unchanged for one replicate or for thousands.
 
     Read-only views: ``support``, ``icc_aversion`` (states, replicates), ``receptiveness``
-    (states, 1), ``allies``, ``patrons`` (states,), ``icc_retained`` (replicates,), and the
-    methods ``swing()``, ``undecided()``, ``expected_yes_share()``. Verbs: ``shift``, ``event``,
-    ``memory`` (writable scratch state), ``draw``; ``state_mask`` and ``has_event`` read.
+    (states, 1), ``allies``, ``patrons`` (states,), ``icc_retained``, ``icc_bargained``
+    (replicates,), and the methods ``swing()``, ``undecided()``, ``expected_yes_share()``. Verbs:
+    ``shift``, ``event``, ``memory`` (writable scratch state), ``draw``; ``state_mask`` and
+    ``has_event`` read.
     """
 
     __slots__ = ("_events", "_host", "key", "owner", "shared")
@@ -166,6 +167,15 @@ class StrategyContext:
     def icc_retained(self) -> BoolArray:
         """(replicates,) whether the ICC language is still in the draft."""
         return read_only(self._host.icc_retained, "icc_retained")  # type: ignore[no-any-return]
+
+    @property
+    def icc_bargained(self) -> BoolArray:
+        """(replicates,) where the sponsors gave the ICC language up for a conditional offer
+        (the run's ``icc_reason`` is ``bargain``), not for lack of support or by amendment."""
+        from unsim.model.outcomes import ICC_REASON
+
+        bargained = self._host.icc_reason == ICC_REASON.index("bargain")
+        return read_only(bargained, "icc_bargained")  # type: ignore[no-any-return]
 
     def swing(self) -> FloatArray:
         """(states, replicates) weight in [0, 1]: how undecided each state is on the draft."""

@@ -17,6 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from unsim.ownership import Paths, check_output, write_text_output
+from unsim.results.bottomline import HEADING, bottom_line
+from unsim.results.grouped import TRIVIAL, outcome_groups, pivotal_by_stage
 from unsim.results.plots import (
     FUNNEL,
     GROUP_LABELS,
@@ -31,7 +33,6 @@ from unsim.results.plots import (
 from unsim.results.report.markup import esc, figure_png, percent, table
 from unsim.results.report.scenario_text import data_and_assumptions, question, world_of
 from unsim.results.tables import Results
-from unsim.scenario.labels import words
 from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
 
 #: Marks a file as written by this module (a report is replaced only if it carries unsim's
@@ -56,31 +57,42 @@ details summary { cursor: pointer; }
 # --------------------------------------------------------------------------------------------
 # results
 # --------------------------------------------------------------------------------------------
+def _bottom_line(results: Results) -> str:
+    """The bottom line (``unsim.results.bottomline``), first in the report."""
+    sentences = bottom_line(results.summary, results.scenario)["sentences"]
+    items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
+    return (
+        f'<section id="bottom-line"><h2>{esc(HEADING)}</h2><ul>{items}</ul>'
+        '<p class="note">In brackets: 95 % intervals over runs (Wilson). The numbers behind '
+        "these sentences are in the tables below and in <code>summary.json</code> "
+        "(<code>bottom_line</code>).</p></section>"
+    )
+
+
 def _outcomes(results: Results) -> str:
     s = results.summary
     names = {st.iso3: st.name for st in world_of(results.scenario).states}
-    rows = []
-    for name, o in s["outcomes"].items():
-        label = o.get("label", words(name))
-        if name.startswith("veto_") and name[5:] in names:
-            label = f"{names[name[5:]]} vetoes"
-        rows.append(
-            (
-                label,
-                percent(o.get("p")),
-                f"{percent(o.get('ci_low'))} to {percent(o.get('ci_high'))}",
-            )
-        )
     parts = [
         "<h2>Outcomes</h2>",
         f"<p>Each probability is the share of the {int(s['runs']):,} simulated histories in which "
-        "the outcome happened, with its 95 % interval (Wilson, over runs).</p>",
+        "the outcome happened, with its 95 % interval (Wilson, over runs). The last group holds "
+        "what the runs record along the way (the target's strategies and their events).</p>",
     ]
     if any(k in s["outcomes"] for k in FUNNEL):
         fig = Figure(figsize=(8.0, 5.0), layout="constrained")
         plot_funnel(s, ax=fig.add_subplot())
         parts.append(figure_png(fig, "probability of each outcome from committee to Council"))
-    parts.append(table(["outcome", "probability", "95 % interval"], rows, numeric=(1, 2)))
+    for group in outcome_groups(s["outcomes"], names):
+        rows = [
+            (
+                label,
+                percent(o.get("p")),
+                f"{percent(o.get('ci_low'))} to {percent(o.get('ci_high'))}",
+            )
+            for _name, label, o in group.rows
+        ]
+        parts.append(f"<h3>{esc(group.title)}</h3>")
+        parts.append(table(["outcome", "probability", "95 % interval"], rows, numeric=(1, 2)))
     return "\n".join(parts)
 
 
@@ -129,25 +141,37 @@ def _tallies(results: Results) -> str:
 
 
 def _pivotal(results: Results) -> str:
-    piv = sorted(results.summary.get("pivotal", []), key=lambda r: -float(r["p"]))
+    shown, minor = pivotal_by_stage(results.summary)
     parts = [
         "<h2>Pivotal states</h2>",
         "<p>A state is pivotal in a run when changing its vote alone would have changed the "
-        "result of that vote.</p>",
+        "result of that vote. The states are ranked at each vote where some state is pivotal in "
+        f"{100 * TRIVIAL:.0f} % of the runs or more.</p>",
     ]
-    if not piv:
+    if not shown and not minor:
         parts.append("<p>No state was pivotal in any run.</p>")
         return "\n".join(parts)
-    rows = [
-        (
-            r["name"],
-            STAGE_LABELS.get(r["stage"], r["stage"]),
-            percent(r["p"]),
-            f"{percent(r['ci_low'])} to {percent(r['ci_high'])}",
+    for st in shown:
+        held = "" if st.held >= 0.995 else f" (held in {percent(st.held)} of runs)"
+        parts.append(f"<h3>{esc(STAGE_LABELS.get(st.stage, st.label))}{esc(held)}</h3>")
+        rows = [
+            (name, percent(p), percent(p_held)) for _iso3, name, p, p_held in st.states[:20]
+        ]
+        parts.append(
+            table(
+                ["state", "pivotal in, of all runs", "of the runs where the vote was held"],
+                rows,
+                numeric=(1, 2),
+            )
         )
-        for r in piv[:20]
-    ]
-    parts.append(table(["state", "vote", "pivotal in", "95 % interval"], rows, numeric=(2, 3)))
+    if minor:
+        where = ", ".join(STAGE_LABELS.get(st.stage, st.label) for st in minor)
+        most = max(minor, key=lambda st: st.states[0][2])
+        parts.append(
+            f"<p>{'At the other votes' if shown else 'At every vote'} ({esc(where)}) no state "
+            f"is pivotal in {100 * TRIVIAL:.0f} % of the runs or more (at most "
+            f"{percent(most.states[0][2], 2)}: {esc(most.states[0][1])}).</p>"
+        )
     return "\n".join(parts)
 
 
@@ -261,6 +285,7 @@ def render_report(results: Results) -> str:
         f'<p class="sub">Scenario <b>{esc(sc.name)}</b>'
         + (f", as of {esc(sc.date)}" if sc.date else "")
         + f" · {int(s['runs']):,} simulated histories · seed {results.seed}</p>",
+        _bottom_line(results),
         "<p>unsim simulates the vote and the diplomacy around it many times over; each run is "
         "one possible history. The figures below are shares of those runs: the consequences of "
         "the scenario's data and assumptions, not a prediction.</p>",

@@ -10,7 +10,7 @@ from typing import Any
 from unsim.results.plots import (
     STAGE_LABELS,
 )
-from unsim.results.report.markup import esc, table
+from unsim.results.report.markup import esc, percent, table
 from unsim.scenario.labels import describe, label_for, strategy_name, words
 from unsim.scenario.schema import Scenario, World
 from unsim.strategies import Strategy
@@ -178,45 +178,56 @@ def _prior_rows(scenario: Scenario) -> list[tuple[str, str, str]]:
 
 
 def _attribution(attr: Mapping[str, Any], scenario: Scenario) -> str:
-    stage = str(attr.get("stage", ""))
-    cats = ("yes", "no", "abstain", "absent")
-    as_given = attr.get("as_given", {}) or {}
-    data_only = attr.get("data_only", {}) or {}
+    """The attribution read forward: from the data alone, each stated assumption added in
+    turn, to the scenario as given (``unsim.engine.forward``)."""
+    from unsim.engine.forward import ORDER_SENTENCE, PLUS_MINUS, forward_of, spread_text
 
-    def num(x: Any) -> str:
-        try:
-            return f"{float(x):+.1f}"
-        except (TypeError, ValueError):
+    forward = forward_of(dict(attr))
+    qs = forward.get("quantities") or {}
+    if not qs:
+        return ""
+    kinds = {k: q.get("kind") for k, q in qs.items()}
+
+    def level(k: str, values: Mapping[str, Any]) -> str:
+        v = values.get(k)
+        if v is None or v != v:
             return "n/a"
+        return f"{float(v):.1f}" if kinds[k] == "votes" else percent(v)
 
-    def plain(x: Any) -> str:
-        try:
-            return f"{float(x):.1f}"
-        except (TypeError, ValueError):
+    def change(k: str, part: Mapping[str, Any]) -> str:
+        c = (part.get("change") or {}).get(k) or {}
+        mean, ci = c.get("mean"), c.get("ci")
+        if mean is None or mean != mean:
             return "n/a"
+        scale = 1.0 if kinds[k] == "votes" else 100.0
+        if mean == 0 and not ci:
+            return "0"
+        text = f"{scale * mean:+.1f}"
+        return text + (f" ±{scale * ci:.1f}" if ci is not None and ci == ci else "")
 
-    def spread(part: Mapping[str, Any]) -> str:
-        runs: Any = part.get("yes_runs")
-        try:
-            return f"{float(runs[0]):+.0f} to {float(runs[1]):+.0f}"
-        except (TypeError, ValueError, IndexError, KeyError):
-            return ""
-
-    rows: list[list[str]] = [["from the data alone", *(plain(data_only.get(c)) for c in cats), ""]]
-    for part in attr.get("parts", []):
+    rows: list[list[str]] = [
+        ["from the data alone", *(level(k, forward["data_only"]) for k in qs)]
+    ]
+    for part in forward.get("parts", []):
         label = part.get("label") or label_for(str(part.get("name", "")), scenario)
-        rows.append([f"+ {label}", *(num(part.get(c)) for c in cats), spread(part)])
-    rows.append(["the scenario as given", *(plain(as_given.get(c)) for c in cats), ""])
+        spread = spread_text(part, qs)
+        rows.append(
+            [f"+ {label}" + (f" ({spread})" if spread else ""), *(change(k, part) for k in qs)]
+        )
+    rows.append(["= the scenario as given", *(level(k, forward["as_given"]) for k in qs)])
+    heads = [
+        f"{q.get('label', k)}" + (" (share of runs)" if kinds[k] == "share" else "")
+        for k, q in qs.items()
+    ]
+    runs = int(attr.get("runs", 0) or 0)
     return "\n".join(
         [
-            f"<p>How the expected votes at the <b>{esc(STAGE_LABELS.get(stage, words(stage)))}"
-            "</b> move from what the data alone give (calibrated positions and behaviour, no "
-            "stated assumptions) to the scenario as given, adding one assumption at a time in "
-            "the order below: each row is the change that assumption makes to the mean tally, "
-            "and its last column how much that change of the yes votes varies from one run to "
-            "another (its 5 % and 95 % quantiles: for a lever drawn per run, its own "
-            "uncertainty).</p>",
-            table(["", *cats, "yes: 5–95 % over runs"], rows, numeric=range(1, 6)),
+            "<p>How the forecast moves from what the data alone give (calibrated positions and "
+            "behaviour, no stated assumption) to the scenario as given, adding one stated "
+            f"assumption at a time ({runs:,} paired runs a variant, on the same random "
+            f"numbers): each row is the change that assumption makes. {esc(ORDER_SENTENCE)}</p>",
+            table(["", *heads], rows, numeric=range(1, len(qs) + 1)),
+            f'<p class="note">{esc(PLUS_MINUS)}</p>',
         ]
     )
 
