@@ -25,6 +25,7 @@ BLOCS = "one of its blocs: AU, EU, G77, ICC_PARTIES, NAM, OIC (world 'un_2014')"
 def _raw(calibration: bool = True) -> dict:
     raw = read_yaml(DEFAULT_SCENARIO)
     raw["world"] = str((SCENARIOS / "worlds" / "un_2014.yaml").resolve())
+    raw["levers"] = str((SCENARIOS / raw["levers"]).resolve())  # the copy lives elsewhere
     if calibration:
         raw["calibration"] = str((SCENARIOS / "calibration" / "dprk_2014.yaml").resolve())
     else:

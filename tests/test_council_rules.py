@@ -17,7 +17,7 @@ from unsim.council.tabling import exposure, fit_tabling, from_moments, record_ch
 from unsim.scenario import load_scenario
 from unsim.uncertainty import Uncertain
 
-from .conftest import DEFAULT_SCENARIO
+from .conftest import DEFAULT_SCENARIO, POINT_SCENARIO
 
 BAND, NOISE = 2.6689, 1.0
 
@@ -98,8 +98,8 @@ def test_the_default_scenario_reads_the_record_before_its_date() -> None:
     early = record_fit(True, dt.date(2014, 5, 22))
     assert early.drafts == 1 and early.mean < fit.mean
     # left out of a scenario, the chance is the record's Beta as known on its date
-    left_out = load_scenario(
-        DEFAULT_SCENARIO,
+    left_out = load_scenario(  # its levers file is fitted up to November: the point draft
+        POINT_SCENARIO,
         overrides={"procedure.council.tabling.chance": None, "date": "2014-05-22"},
     )
     chance = left_out.procedure.council.tabling.chance

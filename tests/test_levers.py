@@ -119,6 +119,35 @@ def test_a_distribution_stands_as_its_mean_and_dumps_as_written(spec: dict[str, 
     assert value != float(value)
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "normal", "mean": 1.2, "sd": 0.3},
+        {"dist": "truncnorm", "mean": 0.0, "sd": 0.48, "low": 0.0, "high": 5.0},
+        {"dist": "truncnorm", "mean": 7.223, "sd": 1.932, "low": 0.0, "high": 1000.0},
+        {"dist": "truncnorm", "mean": -10.0, "sd": 1.0, "low": 0.0, "high": 5.0},  # far tail
+        {"dist": "truncnorm", "mean": 10.0, "sd": 1.0, "low": -5.0, "high": 0.0},
+        {"dist": "truncnorm", "mean": 0.3, "sd": 0.15, "low": 0.0, "high": 1.0},
+        {"dist": "lognormal", "median": 3.874, "sigma": 0.4758},
+        {"dist": "beta", "a": 1.0, "b": 11.0, "low": 0.1, "high": 2.0},
+        {"dist": "uniform", "low": 0.0, "high": 30.0},
+    ],
+)
+def test_moments_and_quantiles_are_scipy_stats_without_loading_it(spec: dict[str, Any]) -> None:
+    """Mean, sd and the quantile function come from closed forms and ``scipy.special`` (a run
+    need not load ``scipy.stats``): they agree with ``scipy.stats``' distribution."""
+    from unsim.uncertainty.values import distribution_from
+
+    dist, problems = distribution_from(spec, ("x",))
+    assert dist is not None and not problems
+    frozen = dist.frozen()  # scipy.stats' own
+    assert dist.expectation() == pytest.approx(float(frozen.mean()), rel=1e-12, abs=1e-12)
+    assert dist.deviation() == pytest.approx(float(frozen.std()), rel=1e-9, abs=1e-12)
+    u = np.linspace(1e-6, 1 - 1e-6, 20_001)
+    reach = float(frozen.ppf(1 - 1e-6) - frozen.ppf(1e-6))
+    assert np.max(np.abs(dist.ppf(u) - frozen.ppf(u))) <= 1e-9 * reach
+
+
 def test_bad_distributions_are_clean_errors_in_validate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

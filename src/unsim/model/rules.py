@@ -26,8 +26,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model.fastmath import tanh
-
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
 
@@ -44,6 +42,14 @@ VOTE_LETTERS = {Vote.YES: "Y", Vote.NO: "N", Vote.ABSTAIN: "A", Vote.ABSENT: "X"
 #: ``IntEnum`` member by converting the whole array to int64 (measured 14 x slower).
 YES, NO, ABSTAIN, ABSENT = (np.int8(v) for v in Vote)
 ICC_FACTOR = {"retained": 1.0, "softened": 0.5, "dropped": 0.0}
+
+
+def tanh(x: NDArray[np.floating]) -> F:
+    """The project's float32 tanh (``unsim.model.fastmath.tanh``), loaded on first use: the vote
+    rules' constants are read by commands that never run the model (and never load numba)."""
+    from unsim.model.fastmath import tanh as exact_tanh
+
+    return exact_tanh(x)
 
 
 def sigmoid(x: NDArray[np.floating]) -> F:

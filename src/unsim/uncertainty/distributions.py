@@ -24,6 +24,7 @@ uniform stays where it is told).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -141,6 +142,12 @@ class Normal(_Distribution):
 
         return self.mean + self.sd * ndtri(u)  # type: ignore[no-any-return]
 
+    def expectation(self) -> float:
+        return float(self.mean)
+
+    def deviation(self) -> float:
+        return float(self.sd)
+
 
 class TruncNormal(_Distribution):
     dist: Literal["truncnorm"] = "truncnorm"
@@ -162,13 +169,50 @@ class TruncNormal(_Distribution):
         return truncnorm(a, b, loc=self.mean, scale=self.sd)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
-        from scipy.stats import truncnorm
+        """The normal's quantile function at the uniform placed between the bounds' mass
+        (``scipy.special``: a run never loads ``scipy.stats``), taken on the side of the
+        normal the bounds leave in a tail, mirrored where both are above the mean, so the
+        mass between them keeps its precision; rounded into the bounds."""
+        from scipy.special import ndtr, ndtri
 
-        # the distribution's own ppf (robust in the tails), unfrozen: freezing costs more than
-        # the draws; its value can round a hair beyond a bound
         a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
-        value = truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)
-        return np.clip(value, self.low, self.high)
+        u = np.asarray(u, dtype=np.float64)
+        if a > 0:  # both bounds above the mean: the mirror image has both below it
+            a, b, u = -b, -a, 1.0 - u
+            sign = -1.0
+        else:
+            sign = 1.0
+        pa, pb = ndtr(a), ndtr(b)
+        z = np.clip(ndtri(pa + u * (pb - pa)), a, b)
+        value = self.mean + sign * self.sd * z
+        return np.clip(value, self.low, self.high)  # type: ignore[no-any-return]
+
+    def _moments(self) -> tuple[float, float]:
+        """Mean and sd from the normal's density and distribution function at the bounds
+        (``scipy.special``; ``scipy.stats`` only where the kept mass is too small for them)."""
+        from scipy.special import ndtr
+
+        a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
+        mass = float(ndtr(b) - ndtr(a))
+        if mass < 1e-6:
+            frozen = self.frozen()
+            return float(frozen.mean()), float(frozen.std())
+
+        def density(z: float) -> float:
+            return 0.0 if math.isinf(z) else math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+        da, db = density(a), density(b)
+        za = 0.0 if math.isinf(a) else a * da
+        zb = 0.0 if math.isinf(b) else b * db
+        shift = (da - db) / mass
+        variance = max(1.0 + (za - zb) / mass - shift * shift, 0.0)
+        return self.mean + self.sd * shift, self.sd * math.sqrt(variance)
+
+    def expectation(self) -> float:
+        return self._moments()[0]
+
+    def deviation(self) -> float:
+        return self._moments()[1]
 
 
 class LogNormal(_Distribution):
@@ -185,6 +229,12 @@ class LogNormal(_Distribution):
         from scipy.special import ndtri
 
         return self.median * np.exp(self.sigma * ndtri(u))  # type: ignore[no-any-return]
+
+    def expectation(self) -> float:
+        return self.median * math.exp(0.5 * self.sigma**2)
+
+    def deviation(self) -> float:
+        return self.expectation() * math.sqrt(math.expm1(self.sigma**2))
 
 
 class Beta(_Distribution):
@@ -211,6 +261,13 @@ class Beta(_Distribution):
         value = self.low + (self.high - self.low) * betaincinv(self.a, self.b, u)
         return np.clip(value, self.low, self.high)
 
+    def expectation(self) -> float:
+        return self.low + (self.high - self.low) * self.a / (self.a + self.b)
+
+    def deviation(self) -> float:
+        n = self.a + self.b
+        return (self.high - self.low) * math.sqrt(self.a * self.b / (n * n * (n + 1)))
+
 
 class Uniform(_Distribution):
     dist: Literal["uniform"] = "uniform"
@@ -230,6 +287,12 @@ class Uniform(_Distribution):
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
         return self.low + (self.high - self.low) * u
+
+    def expectation(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+    def deviation(self) -> float:
+        return (self.high - self.low) / math.sqrt(12.0)
 
 
 #: The distributions by their ``dist`` name, in the order the documentation lists them.
