@@ -486,3 +486,47 @@ def test_only_abstains_through_the_shifts_the_search_finds(session: Session) -> 
     # a state that already abstains needs no change
     assert modal_votes(session.baseline, "IND")["plenary"] == "abstain"
     assert only_abstains(session, WhatIf(), "IND").values == {}
+
+
+# --------------------------------------------------------------------------------------------
+# the page's figures: drawn once, then only what moves
+# --------------------------------------------------------------------------------------------
+def test_a_repainted_figure_is_the_figure_drawn_in_full(session: Session) -> None:
+    """Each figure of the page, painted over its kept picture after another what-if (only
+    what moves drawn again), has the same pixels as the same figure drawn in full, and differs
+    from the first what-if's."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from unsim.explore import painters
+
+    n = len(session.scenario.world.states)  # type: ignore[union-attr]
+    first = session.baseline
+    second = session.results(WhatIf.of({"behaviour.icc_aversion": 5.0}))
+    draws = {
+        "tallies": lambda r: painters.tallies_png(r.runs, "simple", n),
+        "groups": lambda r: painters.groups_png(r.per_state, "plenary", first.per_state),
+        "map": lambda r: painters.map_png(r.per_state, "plenary"),
+        "council map": lambda r: painters.map_png(r.per_state, "sc_agenda"),
+    }
+
+    def pixels(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+    for name, draw in draws.items():
+        painters._PAINTERS.clear()
+        before = pixels(draw(first))
+        painter = next(iter(painters._PAINTERS.values()))
+        kept = painter._background
+        repainted = pixels(draw(second))  # over the picture kept from the first
+        assert painter._background is kept, name  # the still picture was not drawn again
+        for artist in painter.moving:  # now the whole figure, every artist drawn
+            artist.set_animated(False)
+        painter.canvas.draw()
+        full = pixels(painters.png_bytes(painter.canvas))
+        assert repainted.shape == full.shape == before.shape, name
+        assert np.array_equal(repainted, full), name
+        assert not np.array_equal(repainted, before), name
+    painters._PAINTERS.clear()
