@@ -1,8 +1,10 @@
-"""The explorer's figures: drawn in a worker thread after the numbers, and the world map panel."""
+"""The explorer's figures: painted in a worker thread after the numbers
+(:mod:`unsim.explore.painters`), and the world map panel."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 from collections.abc import Callable
@@ -11,7 +13,8 @@ from typing import Any, cast
 import solara
 from matplotlib.figure import Figure
 
-from unsim.results.plots import STAGE_LABELS, map_figure
+from unsim.explore.painters import map_png
+from unsim.results.plots import STAGE_LABELS
 from unsim.results.report.html import main_stage
 from unsim.scenario.schema import STAGES
 
@@ -24,31 +27,44 @@ def png(fig: Figure, dpi: int = 72) -> bytes:
     return buf.getvalue()
 
 
-def img_html(data: bytes, alt: str) -> str:
+def img_html(data: bytes, alt: str, key: str = "") -> str:
     """An ``<img>`` of PNG bytes with its text alternative (inline: nothing is fetched)."""
     src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="{src}" style="width: 100%; height: auto">'
+    return (
+        f'<img alt="{html.escape(alt)}" data-key="{key}" src="{src}" '
+        'style="width: 100%; height: auto">'
+    )
+
+
+def figure_key(key: Any) -> str:
+    """A short name of what a figure shows (its what-if, seed, runs, stage), for the page."""
+    return hashlib.sha256(repr(key).encode("utf-8")).hexdigest()[:12]
 
 
 @solara.component
-def BackgroundFigure(draw: Callable[[], Figure], key: Any, alt: str | None = None) -> None:
-    """A figure drawn in a worker thread: the numbers of a change show at once, its figures as
-    soon as they are drawn (the previous figure stays until then). With ``alt``, the figure is
-    an ``<img>`` with that text alternative."""
-    last = solara.use_ref(cast(tuple[bytes, str | None] | None, None))
+def BackgroundFigure(paint: Callable[[], bytes], key: Any, alt: str) -> None:
+    """A figure painted in a worker thread (``paint`` returns its PNG): the numbers of a change
+    show at once, its figure as soon as it is painted. Until then the previous figure stays,
+    dimmed and marked "redrawing…". An ``<img>`` with the text alternative ``alt``; its
+    ``data-key`` names what it shows."""
+    last = solara.use_ref(cast(tuple[bytes, str, Any] | None, None))
     result = solara.use_thread(
-        lambda: (png(draw()), alt), dependencies=[key], intrusive_cancel=False
+        lambda: (paint(), alt, key), dependencies=[key], intrusive_cancel=False
     )
-    if result.value is not None:
+    if result.state == solara.ResultState.FINISHED and result.value is not None:
         last.current = result.value
     if last.current is None:
         solara.ProgressLinear(True)
         return
-    data, drawn_alt = last.current  # the text of the figure shown, drawn for its own key
-    if drawn_alt is None:
-        solara.Image(data, width="100%")
-    else:
-        solara.HTML(tag="div", unsafe_innerHTML=img_html(data, drawn_alt), classes=["unsim-map"])
+    data, drawn_alt, drawn_key = last.current  # the figure shown, with its own text
+    stale = drawn_key != key
+    badge = '<span class="unsim-redrawing">redrawing…</span>' if stale else ""
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=img_html(data, drawn_alt, figure_key(drawn_key)) + badge,
+        classes=["unsim-figure", "unsim-map" if drawn_alt.startswith("World map") else "unsim-fig"]
+        + (["unsim-stale"] if stale else []),
+    )
 
 
 def map_alt(stage: str) -> str:
@@ -75,8 +91,4 @@ def MapPanel(shown: Any, key: Any) -> None:
         value=STAGE_LABELS.get(stage, stage),
         on_value=lambda label: set_stage(labels.get(label, first)),
     )
-    BackgroundFigure(
-        lambda: map_figure(shown.per_state, stage, fig=Figure()),
-        key=(key, stage),
-        alt=map_alt(stage),
-    )
+    BackgroundFigure(lambda: map_png(shown.per_state, stage), key=(key, stage), alt=map_alt(stage))
