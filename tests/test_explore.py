@@ -373,6 +373,9 @@ def test_a_link_reloads_the_same_what_if(reader) -> None:  # type: ignore[no-unt
     assert (state.disabled, state.seed, state.runs, state.state) == (frozenset({3}), 7, 2048, "CHN")
     assert state.pinned == pinned
     assert encode(state.values, state.disabled, 7, 2048, state.pinned, "CHN") == query
+    # a variant A with no change is pinned too; none pinned, none read
+    assert reader.read(encode({}, (), 1, 2, ({}, ())))[0].pinned == ({}, frozenset())
+    assert reader.read(encode({}, (), 1, 2))[0].pinned is None
 
 
 def test_a_bad_link_says_what_is_wrong(reader) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,8 @@
 ``?set=actors.target.strategies[0].intensity=0.6&off=3&seed=7&runs=4096`` sets a lever (as
 ``unsim run --set`` does: the value is read as YAML, by unsim's bounded safe reader), switches a
 strategy off (by its index), and fixes the seed and the number of runs; ``pin.set`` and
-``pin.off`` give a pinned variant A the same way, and ``state`` the state shown. The server's
+``pin.off`` give a pinned variant A the same way (``pin=A`` says there is one, even with no
+change), and ``state`` the state shown. The server's
 access token is never part of a link made here (:func:`encode` leaves it out, and
 :func:`decode` ignores it): a link can be shared; whoever opens it still needs the token.
 
@@ -27,7 +28,7 @@ from unsim.scenario.overrides import parse_override
 from unsim.scenario.schema import StateOverride
 
 #: The parameters a link may carry (the token is the server's, read by its guard).
-PARAMETERS = ("set", "off", "seed", "runs", "pin.set", "pin.off", "state", TOKEN_PARAMETER)
+PARAMETERS = ("set", "off", "seed", "runs", "pin", "pin.set", "pin.off", "state", TOKEN_PARAMETER)
 #: Bounds on what an address may hold.
 MAX_QUERY = 16_000
 MAX_ENTRIES = 400
@@ -74,6 +75,7 @@ def encode(
     items += [("off", str(i)) for i in sorted(disabled)]
     items += [("seed", str(int(seed))), ("runs", str(int(runs)))]
     if pinned is not None:
+        items.append(("pin", "A"))  # a variant A pinned, even one with no change
         items += [("pin.set", f"{k}={_value_text(v)}") for k, v in sorted(pinned[0].items())]
         items += [("pin.off", str(i)) for i in sorted(pinned[1])]
     if state:
@@ -170,6 +172,8 @@ class Reader:
                 elif name in ("off", "pin.off"):
                     (pin_off if name == "pin.off" else off).add(self.strategy(name, text))
                     pinned |= name == "pin.off"
+                elif name == "pin":
+                    pinned = True
                 elif name == "seed":
                     state.seed = _integer(name, text, 0, MAX_SEED)
                 elif name == "runs":
