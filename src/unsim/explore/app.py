@@ -21,7 +21,7 @@ from unsim.cli.args import MAX_SEED
 from unsim.errors import UnsimError
 from unsim.explore.controls import Section, all_controls, build_controls
 from unsim.explore.exports import exports
-from unsim.explore.figures import BackgroundFigure, MapPanel
+from unsim.explore.figures import BackgroundFigure, MapPanel, figure_key
 from unsim.explore.guard import host_value
 from unsim.explore.leverui import Controls, StateLevers, state_choices
 from unsim.explore.pagestate import (
@@ -32,9 +32,9 @@ from unsim.explore.pagestate import (
     SEED,
     STATE,
     VALUES,
+    AddressSync,
     reset,
     share_query,
-    use_address,
     without_token,
 )
 from unsim.explore.painters import groups_png, tallies_png
@@ -132,6 +132,7 @@ class Computed:
     """What a change computed: the what-if's results (B), its baseline and variant A on the
     same seed and runs, or the error that made it invalid; and how long it took."""
 
+    key: tuple[WhatIf, WhatIf | None, int, int]  #: the what-if, variant A, seed and runs
     results: Any
     baseline: Any
     pinned: Any
@@ -139,17 +140,16 @@ class Computed:
     seconds: float
 
 
-def compute(
-    session: Session, what_if: WhatIf, pinned: WhatIf | None, seed: int, runs: int
-) -> Computed:
+def compute(session: Session, key: tuple[WhatIf, WhatIf | None, int, int]) -> Computed:
+    what_if, pinned, seed, runs = key
     t0 = time.perf_counter()
     try:
         results = session.results(what_if, seed, runs)
         baseline = session.baseline_for(results)
         a = session.results(pinned, seed, runs) if pinned is not None else None
     except UnsimError as err:
-        return Computed(None, None, None, str(err), time.perf_counter() - t0)
-    return Computed(results, baseline, a, None, time.perf_counter() - t0)
+        return Computed(key, None, None, None, str(err), time.perf_counter() - t0)
+    return Computed(key, results, baseline, a, None, time.perf_counter() - t0)
 
 
 def changes(session: Session, sections: list[Section], values: dict[str, Any]) -> dict[str, Any]:
@@ -194,20 +194,19 @@ def Page() -> None:
     variant_a = WhatIf.of(*a_changes) if a_changes else None
     if not STATE.value and "PRK" in world.index:
         STATE.set("PRK")
-    query = share_query(changed, disabled, seed, runs, a_changes, STATE.value)
-    use_address(reader, query)
+    AddressSync(reader, share_query(changed, disabled, seed, runs, a_changes, STATE.value))
 
+    key = (what_if, variant_a, seed, runs)
     result = solara.use_thread(
-        lambda: compute(session, what_if, variant_a, seed, runs),
-        dependencies=[what_if, variant_a, seed, runs],
-        intrusive_cancel=False,
+        lambda: compute(session, key), dependencies=[key], intrusive_cancel=False
     )
     last = solara.use_ref(cast(Computed | None, None))
     now = result.value if result.state == solara.ResultState.FINISHED else None
     if now is not None and now.results is not None:
         last.current = now
-    error = now.error if now is not None else None
-    updating = now is None
+    error = now.error if now is not None and now.key == key else None
+    # updating from the render of the change itself: the numbers shown are of another change
+    updating = error is None and (last.current is None or last.current.key != key)
 
     solara.Title(f"unsim explore: {session.scenario.name}")
     solara.Style(_CSS)
@@ -217,14 +216,15 @@ def Page() -> None:
             StateLevers(session, what_if, values, seed, runs, states)
         SaveAs(session, what_if)
     with solara.Column():
-        _header(session, len(changed) + len(disabled), error, last.current, updating)
+        with solara.Column(gap="4px"):  # what comes and goes here leaves the panels in place
+            _header(session, len(changed) + len(disabled), error, last.current, updating)
         shown = last.current
         if shown is None:
             solara.ProgressLinear(True)
             return
         with solara.Column(classes=["unsim-numbers"] + (["unsim-stale"] if updating else [])):
             _numbers(session, shown)
-        _panels(session, shown, what_if, seed, runs, variant_a)
+        _panels(session, shown)
 
 
 def _sidebar(
@@ -342,7 +342,8 @@ def _header(
         results = shown.results
         solara.HTML(
             tag="div",
-            unsafe_innerHTML=f'<span class="unsim-seed">seed {results.seed}</span>, '
+            unsafe_innerHTML=f'<span class="unsim-seed" data-key="{figure_key(shown.key)}">'
+            f"seed {results.seed}</span>, "
             f"{int(results.summary['runs']):,} runs · "
             f'<span class="unsim-timing">computed in {shown.seconds:.2f} s (model run '
             f"{session.last_seconds:.2f} s)</span>",
@@ -367,12 +368,11 @@ def _numbers(session: Any, shown: Computed) -> None:
         )
 
 
-def _panels(
-    session: Any, shown: Computed, what_if: WhatIf, seed: int, runs: int, a: WhatIf | None
-) -> None:
+def _panels(session: Any, shown: Computed) -> None:
     """The map, the tallies, the states (group bars, the chosen state, the table) and the
-    downloads."""
+    downloads, of the numbers shown (their figures painted after them)."""
     results, baseline = shown.results, shown.baseline
+    what_if, a, seed, runs = shown.key
     key = (what_if, seed, runs)
     n_states = len(results.scenario.world.states)
     if len(results.per_state):

@@ -13,7 +13,7 @@ from typing import Any, cast
 import solara
 from matplotlib.figure import Figure
 
-from unsim.explore.painters import map_png
+from unsim.explore.painters import map_png, painting
 from unsim.results.plots import STAGE_LABELS
 from unsim.results.report.html import main_stage
 from unsim.scenario.schema import STAGES
@@ -48,9 +48,12 @@ def BackgroundFigure(paint: Callable[[], bytes], key: Any, alt: str) -> None:
     dimmed and marked "redrawing…". An ``<img>`` with the text alternative ``alt``; its
     ``data-key`` names what it shows."""
     last = solara.use_ref(cast(tuple[bytes, str, Any] | None, None))
-    result = solara.use_thread(
-        lambda: (paint(), alt, key), dependencies=[key], intrusive_cancel=False
-    )
+
+    def work() -> tuple[bytes, str, Any]:
+        with painting():  # counted from the start, while it waits for its turn too
+            return paint(), alt, key
+
+    result = solara.use_thread(work, dependencies=[key], intrusive_cancel=False)
     if result.state == solara.ResultState.FINISHED and result.value is not None:
         last.current = result.value
     if last.current is None:

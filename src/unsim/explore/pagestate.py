@@ -63,10 +63,12 @@ def apply(state: PageState, problems: list[str]) -> None:
     LINK_PROBLEMS.set(problems)
 
 
-def use_address(reader: Reader, query: str) -> None:
+@solara.component
+def AddressSync(reader: Reader, query: str) -> None:
     """Keep the address and the page in step: a new address (a link opened, the browser's
     back or forward) sets the page; a change of the page (``query``, from :func:`share_query`)
-    is pushed to the address. The token is never written into it."""
+    is pushed to the address. The token is never written into it. A component of its own, so
+    that a new address re-renders it alone (and what reads the address), not the page."""
     router = solara.use_router()
     seen = solara.use_ref(cast(str | None, None))
     search = without_token(router.search)

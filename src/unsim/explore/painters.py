@@ -21,7 +21,8 @@ import io
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,9 @@ BIN = 2
 _LOCK = threading.Lock()
 _PAINTERS: OrderedDict[Any, Painter] = OrderedDict()
 _KEEP = 12
+#: Figures being painted, so that slower work (a state's explanation) can let them go first.
+_BUSY = 0
+_IDLE = threading.Condition()
 
 
 def png_bytes(canvas: FigureCanvasAgg) -> bytes:
@@ -99,10 +103,31 @@ class Painter:
         return png_bytes(self.canvas)
 
 
+@contextmanager
+def painting() -> Iterator[None]:
+    """Counts a figure as being painted while in the block (see :func:`wait_for_figures`)."""
+    global _BUSY
+    with _IDLE:
+        _BUSY += 1
+    try:
+        yield
+    finally:
+        with _IDLE:
+            _BUSY -= 1
+            _IDLE.notify_all()
+
+
+def wait_for_figures(timeout: float) -> None:
+    """Wait until no figure is being painted (at most ``timeout`` seconds): work that is not
+    a figure waits, so that the figures follow the numbers closely."""
+    with _IDLE:
+        _IDLE.wait_for(lambda: _BUSY == 0, timeout)
+
+
 def painted(key: Any, build: Callable[[], Any], update: Callable[[Any], None]) -> bytes:
     """Draw with the painter of ``key`` (made by ``build`` the first time): ``update`` sets its
     moving artists, then it renders. One figure at a time in the process."""
-    with _LOCK:
+    with painting(), _LOCK:
         painter = _PAINTERS.get(key)
         if painter is None:
             painter = build()

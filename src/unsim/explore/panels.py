@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import math
+import time
 from typing import Any
 
 import solara
@@ -14,6 +15,7 @@ from unsim.explain.explanation import STAGE_WORDS
 from unsim.explain.figure import waterfall
 from unsim.explore.exports import Export
 from unsim.explore.figures import png
+from unsim.explore.painters import wait_for_figures
 from unsim.explore.session import Session
 from unsim.explore.variants import TALLY_VOTES, compare_variants, paired_tally_change, tallies
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS
@@ -167,6 +169,8 @@ def StateExplanation(session: Session, results: Any, iso3: str, stage: str) -> N
     worker thread."""
 
     def work() -> tuple[str, bytes]:
+        time.sleep(0.1)  # the figures of the change start their threads
+        wait_for_figures(timeout=3.0)  # and go first: the replay below takes a while
         e = session.explanation(results, iso3, stage)
         if e.flip is None:
             flip = "no change of its stance changes it."
