@@ -520,6 +520,7 @@ def test_a_repainted_figure_is_the_figure_drawn_in_full(session: Session) -> Non
 
     for name, draw in draws.items():
         painters._PAINTERS.clear()
+        painters._MADE.clear()
         before = pixels(draw(first))
         painter = next(iter(painters._PAINTERS.values()))
         kept = painter._background
@@ -533,3 +534,69 @@ def test_a_repainted_figure_is_the_figure_drawn_in_full(session: Session) -> Non
         assert np.array_equal(repainted, full), name
         assert not np.array_equal(repainted, before), name
     painters._PAINTERS.clear()
+
+
+def test_figures_painted_ahead_are_not_painted_again(session: Session) -> None:
+    """A figure painted ahead of the page (as soon as the numbers are computed) is what the
+    page's own call returns, without painting it again; a call while it is being painted waits
+    for it; a failed painting is not kept."""
+    import threading
+
+    from unsim.explore import painters
+    from unsim.explore.figures import prefetch
+
+    results = session.results(WhatIf.of({"behaviour.icc_aversion": 3.0}))
+    painters._MADE.clear()
+    prefetch(results, session.baseline)
+    n = len(session.scenario.world.states)  # type: ignore[union-attr]
+    for _ in range(2400):  # the three figures of the main vote, painted ahead (2 min at most)
+        with painters._MADE_LOCK:
+            futures = [f for f, _ in painters._MADE.values()]
+        if len(futures) == 3 and all(f.done() for f in futures):
+            break
+        threading.Event().wait(0.05)
+    calls = []
+    real = painters.painted
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    painters.painted = counted  # type: ignore[assignment]
+    try:
+        shown = painters.tallies_png(results.runs, "simple", n)
+        assert painters.map_png(results.per_state, "plenary")[:8] == b"\x89PNG\r\n\x1a\n"
+        painters.groups_png(results.per_state, "plenary", session.baseline.per_state)
+        assert calls == []  # all three were painted ahead
+        painters.map_png(results.per_state, "sc_agenda")  # a stage not painted ahead
+        assert [c[0] for c in calls] == ["map"]
+    finally:
+        painters.painted = real  # type: ignore[assignment]
+    assert shown == painters.tallies_png(results.runs, "simple", n)
+
+    started, release, made = threading.Event(), threading.Event(), []
+
+    def slow() -> bytes:
+        started.set()
+        release.wait(30)
+        made.append(1)
+        return b"picture"
+
+    got: list[bytes] = []
+    first = threading.Thread(target=lambda: got.append(painters.once(("t", 1), (), slow)))
+    first.start()
+    started.wait(30)
+    second = threading.Thread(target=lambda: got.append(painters.once(("t", 1), (), slow)))
+    second.start()
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert got == [b"picture", b"picture"] and made == [1]
+
+    def broken() -> bytes:
+        raise RuntimeError("no canvas")
+
+    with pytest.raises(RuntimeError):
+        painters.once(("t", 2), (), broken)
+    assert painters.once(("t", 2), (), lambda: b"again") == b"again"
+    painters._MADE.clear()

@@ -21,7 +21,7 @@ from unsim.cli.args import MAX_SEED
 from unsim.errors import UnsimError
 from unsim.explore.controls import Section, all_controls, build_controls
 from unsim.explore.exports import exports
-from unsim.explore.figures import BackgroundFigure, MapPanel, figure_key
+from unsim.explore.figures import BackgroundFigure, MapPanel, figure_key, prefetch
 from unsim.explore.guard import host_value
 from unsim.explore.leverui import Controls, StateLevers, state_choices
 from unsim.explore.pagestate import (
@@ -149,6 +149,7 @@ def compute(session: Session, key: tuple[WhatIf, WhatIf | None, int, int]) -> Co
         a = session.results(pinned, seed, runs) if pinned is not None else None
     except UnsimError as err:
         return Computed(key, None, None, None, str(err), time.perf_counter() - t0)
+    prefetch(results, baseline)  # the figures, painted while the numbers are shown
     return Computed(key, results, baseline, a, None, time.perf_counter() - t0)
 
 

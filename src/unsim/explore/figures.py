@@ -7,13 +7,14 @@ import base64
 import hashlib
 import html
 import io
+import threading
 from collections.abc import Callable
 from typing import Any, cast
 
 import solara
 from matplotlib.figure import Figure
 
-from unsim.explore.painters import map_png, painting
+from unsim.explore.painters import groups_png, map_png, painting, tallies_png
 from unsim.results.plots import STAGE_LABELS
 from unsim.results.report.html import main_stage
 from unsim.scenario.schema import STAGES
@@ -68,6 +69,30 @@ def BackgroundFigure(paint: Callable[[], bytes], key: Any, alt: str) -> None:
         classes=["unsim-figure", "unsim-map" if drawn_alt.startswith("World map") else "unsim-fig"]
         + (["unsim-stale"] if stale else []),
     )
+
+
+def paint_ahead(results: Any, baseline: Any) -> None:
+    """Paint the page's figures of ``results`` (tallies, regional groups and map at the main
+    vote): the page's own calls then find them made (:func:`unsim.explore.painters.once`)."""
+    stage = main_stage(results.per_state)
+    n_states = len(results.scenario.world.states)
+    try:
+        if results.runs is not None:
+            tallies_png(results.runs, results.scenario.resolution.majority, n_states)
+        if stage is not None:
+            map_png(results.per_state, stage)
+            groups_png(results.per_state, stage, baseline.per_state)
+    except Exception:  # the page paints it again, and shows the error
+        pass
+
+
+def prefetch(results: Any, baseline: Any) -> None:
+    """:func:`paint_ahead` in a thread of its own, started as soon as the numbers are computed:
+    the figures are painted while the page shows the numbers, and follow them by about a
+    render (see ``benchmarks/explore.py --browser``)."""
+    threading.Thread(
+        target=paint_ahead, args=(results, baseline), name="unsim-figures", daemon=True
+    ).start()
 
 
 def map_alt(stage: str) -> str:

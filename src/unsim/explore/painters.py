@@ -22,6 +22,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,6 +64,11 @@ _KEEP = 12
 #: Figures being painted, so that slower work (a state's explanation) can let them go first.
 _BUSY = 0
 _IDLE = threading.Condition()
+#: The PNGs painted last, by what they show (the tables' identities: each entry keeps its
+#: tables alive, so an identity is never reused while it is here), painted or being painted.
+_MADE: OrderedDict[tuple[Any, ...], tuple[Future[bytes], tuple[Any, ...]]] = OrderedDict()
+_MADE_LOCK = threading.Lock()
+_MADE_KEEP = 24
 
 
 def png_bytes(canvas: FigureCanvasAgg) -> bytes:
@@ -138,6 +144,32 @@ def painted(key: Any, build: Callable[[], Any], update: Callable[[Any], None]) -
             _PAINTERS.move_to_end(key)
         update(painter)
         return painter.render()
+
+
+def once(key: tuple[Any, ...], tables: tuple[Any, ...], make: Callable[[], bytes]) -> bytes:
+    """The PNG of ``key`` (the tables' ``id`` and the other arguments), made by ``make`` the
+    first time: a figure already painted ahead of the page (:func:`unsim.explore.figures.
+    prefetch`) is not painted again, and one being painted is waited for."""
+    with _MADE_LOCK:
+        entry = _MADE.get(key)
+        if entry is not None:
+            _MADE.move_to_end(key)
+        else:
+            future: Future[bytes] = Future()
+            _MADE[key] = (future, tables)
+            while len(_MADE) > _MADE_KEEP:
+                _MADE.popitem(last=False)
+    if entry is not None:
+        return entry[0].result()
+    try:
+        future.set_result(make())
+    except BaseException as err:
+        future.set_exception(err)
+        with _MADE_LOCK:  # the next call paints it again (and shows the error)
+            if key in _MADE and _MADE[key][0] is future:
+                del _MADE[key]
+        raise
+    return future.result()
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,7 +319,13 @@ def tallies_png(runs: pd.DataFrame, majority: str, n_states: int) -> bytes:
     def update(p: Any) -> None:
         p.update(runs, majority)
 
-    return painted(("tallies", stages, n_states), lambda: TallyPainter(stages, n_states), update)
+    return once(
+        ("tallies", id(runs), majority, n_states),
+        (runs,),
+        lambda: painted(
+            ("tallies", stages, n_states), lambda: TallyPainter(stages, n_states), update
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,7 +395,11 @@ def groups_png(per_state: pd.DataFrame, stage: str, baseline: pd.DataFrame) -> b
         p.update(sums.reindex(list(groups)), byes.to_numpy(dtype=float))
 
     key = ("groups", stage, groups, sizes)
-    return painted(key, lambda: GroupPainter(stage, groups, sizes), update)
+    return once(
+        ("groups", id(per_state), stage, id(baseline)),
+        (per_state, baseline),
+        lambda: painted(key, lambda: GroupPainter(stage, groups, sizes), update),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,4 +450,8 @@ def map_png(per_state: pd.DataFrame, stage: str) -> bytes:
     def update(p: Any) -> None:
         p.update(per_state, stage)
 
-    return painted(("map", council), lambda: MapPainter(per_state, stage), update)
+    return once(
+        ("map", id(per_state), stage),
+        (per_state,),
+        lambda: painted(("map", council), lambda: MapPainter(per_state, stage), update),
+    )
