@@ -307,7 +307,13 @@ def test_the_dashboard_pins_links_downloads_and_abstains(explorer) -> None:  # t
             linked_diff = linked.locator(
                 'table.unsim-variants tr[data-outcome="icc_retained"]'
             ).first.get_attribute("data-diff")
-            # the seed, set in the page
+            # the seed, set in the page (once it has settled: figures painted, nothing updating)
+            linked.wait_for_function(
+                "() => document.querySelectorAll('.unsim-figure img').length >= 3"
+                " && !document.querySelector('.unsim-updating')"
+                " && !document.querySelector('.unsim-stale')",
+                timeout=120_000,
+            )
             seed_box = linked.get_by_label("Seed")
             seed_box.fill("11")
             seed_box.press("Enter")
