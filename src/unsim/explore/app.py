@@ -42,7 +42,7 @@ from unsim.explore.panels import (
     Downloads,
     StateDetail,
     StateTable,
-    _state_rows,
+    state_rows,
     tallies_html,
     variants_html,
 )
@@ -412,7 +412,7 @@ def _states_card(session: Any, results: Any, baseline: Any, key: Any, stage: str
     )
     if state in names:
         StateDetail(session, results, state)
-    StateTable(_state_rows(results, stage), stage, state)
+    StateTable(state_rows(results, stage), stage, state)
 
 
 def _exports(

@@ -115,7 +115,7 @@ def Downloads(groups: list[tuple[str, list[Export]]]) -> None:
                 )
 
 
-def _state_rows(results: Any, stage: str) -> list[dict[str, Any]]:
+def state_rows(results: Any, stage: str) -> list[dict[str, Any]]:
     ps = results.per_state
     df = ps[ps["stage"].astype(str) == stage]
     return [
