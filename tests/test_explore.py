@@ -243,3 +243,378 @@ def test_the_page_opens_with_the_bottom_line_of_what_it_shows(session: Session) 
         sentences = bottom_line(results.summary, results.scenario)["sentences"]
         assert re.findall(r"<li>([^<]*)</li>", text) == [html.escape(s) for s in sentences]
     assert bottom_line_html(what_if) != bottom_line_html(session.baseline)
+
+
+# --------------------------------------------------------------------------------------------
+# seeds, variants side by side, tallies
+# --------------------------------------------------------------------------------------------
+def test_another_seed_is_the_librarys_run_on_that_seed(session: Session) -> None:
+    path = "behaviour.icc_aversion"
+    shown = session.results(WhatIf.of({path: 1.0}), seed=11)
+    expected = run(load_scenario(DEFAULT_SCENARIO, overrides={path: 1.0}), runs=RUNS, seed=11)
+    assert shown.seed == 11
+    assert shown.summary["outcomes"] == expected.summary["outcomes"]
+    base = session.baseline_for(shown)
+    assert base.seed == 11 and base is session.results(WhatIf(), seed=11)
+    assert base.summary["outcomes"] != session.baseline.summary["outcomes"]  # seed 3's
+    # the change is paired with the baseline of its own seed
+    o = {x.name: x for x in session.outcomes(shown)}["committee_adopted"]
+    assert o.p_baseline == base.outcome("committee_adopted")["p"]
+
+
+def test_variants_a_and_b_are_paired_run_by_run(session: Session) -> None:
+    import numpy as np
+
+    from unsim.explore.variants import compare_variants
+    from unsim.model.outcomes import OUTCOMES
+
+    a = session.results(WhatIf.of({"actors.target.strategies[0].intensity": 1.2}))
+    b = session.results(
+        WhatIf.of({"actors.target.strategies[0].intensity": 1.2, "behaviour.icc_aversion": 4.0})
+    )
+    rows = {r.name: r for r in compare_variants(session, a, b)}
+    registry = {o.name: o for o in OUTCOMES}
+    checked = 0
+    for name in ("icc_retained", "committee_adopted", "plenary_adopted"):
+        r = rows[name]
+        ha, hb = (np.asarray(registry[name].happened(x.runs), dtype=float) for x in (a, b))
+        assert r.a == a.outcome(name)["p"] and r.b == b.outcome(name)["p"]
+        assert r.baseline == session.baseline.outcome(name)["p"]
+        assert r.diff == pytest.approx(float((hb - ha).mean()))
+        assert r.diff_low <= r.diff <= r.diff_high
+        # paired: no wider than the interval of two independent proportions
+        independent = 1.96 * (r.a * (1 - r.a) / RUNS + r.b * (1 - r.b) / RUNS) ** 0.5
+        assert (r.diff_high - r.diff_low) / 2 <= independent + 1e-12
+        checked += 1
+    assert checked == 3
+    assert rows["icc_retained"].diff < 0  # a costlier ICC language is dropped more often
+    other_seed = session.results(WhatIf(), seed=12)
+    with pytest.raises(ValueError, match="share a seed"):
+        compare_variants(session, a, other_seed)
+
+
+def test_tallies_median_and_range_of_each_stage(session: Session) -> None:
+    import numpy as np
+
+    from unsim.explore.variants import tallies
+
+    table = tallies(session.baseline).set_index("stage")
+    runs = session.baseline.runs
+    assert runs is not None
+    held_stages = [s for s in table.index if runs[f"{s}_held"].any()]
+    assert list(table.index) == held_stages and "plenary" in held_stages
+    for stage in held_stages:
+        held = runs[f"{stage}_held"].to_numpy(dtype=bool)
+        assert table.loc[stage, "held"] == held.sum()
+        for vote in ("yes", "no", "abstain"):
+            counts = np.sort(runs.loc[held, f"{stage}_{vote}"].to_numpy())
+            n = len(counts)
+            assert table.loc[stage, f"{vote}_median"] == counts[(n - 1) // 2]
+            lo, hi = table.loc[stage, f"{vote}_q05"], table.loc[stage, f"{vote}_q95"]
+            assert lo <= table.loc[stage, f"{vote}_median"] <= hi
+            assert (counts < lo).mean() <= 0.05 and (counts > hi).mean() <= 0.05
+
+
+# --------------------------------------------------------------------------------------------
+# downloads
+# --------------------------------------------------------------------------------------------
+def test_downloads_are_the_tables_and_figures_named_after_the_what_if(session: Session) -> None:
+    import io
+
+    import pandas as pd
+
+    from unsim.explore.exports import changes_hash, export_name, exports
+
+    what_if = WhatIf.of({"behaviour.icc_aversion": 1.5}, disabled={3})
+    results = session.results(what_if, seed=5)
+    files = {e.filename: e for e in exports("icc_referral", what_if, results, session.baseline)}
+    digest = changes_hash(what_if)
+    assert re.fullmatch(r"[0-9a-f]{8}", digest)
+    assert digest == changes_hash(WhatIf.of({"behaviour.icc_aversion": 1.5}, disabled={3}))
+    assert digest != changes_hash(WhatIf.of({"behaviour.icc_aversion": 1.5}))
+    assert digest != changes_hash(WhatIf.of({"behaviour.icc_aversion": 1.25}, disabled={3}))
+    stem = f"icc_referral_seed5_whatif-{digest}"
+    assert set(files) == {
+        f"{stem}_{what}.{suffix}"
+        for what, suffix in [
+            ("runs", "csv"),
+            ("runs", "parquet"),
+            ("states", "csv"),
+            ("states", "parquet"),
+            ("tallies", "png"),
+            ("groups", "png"),
+            ("map", "png"),
+        ]
+    }
+    runs = pd.read_parquet(io.BytesIO(files[f"{stem}_runs.parquet"].make()))
+    pd.testing.assert_frame_equal(runs, results.runs)
+    states = pd.read_csv(io.BytesIO(files[f"{stem}_states.csv"].make()))
+    assert list(states.columns) == list(results.per_state.columns)
+    assert len(states) == len(results.per_state)
+    assert states["p_yes"].to_numpy() == pytest.approx(results.per_state["p_yes"].to_numpy())
+    png = files[f"{stem}_map.png"].make()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    assert export_name("icc_referral", 3, WhatIf(), "runs", "csv") == (
+        "icc_referral_seed3_baseline_runs.csv"
+    )
+    assert export_name("a/b c", 3, WhatIf(), "runs", "csv").startswith("a-b-c_seed3")
+
+
+# --------------------------------------------------------------------------------------------
+# the state in the address
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def reader(session: Session):  # type: ignore[no-untyped-def]
+    from unsim.explore.share import Reader
+
+    paths = [c.path for c in all_controls(build_controls(session.scenario))]
+    return Reader(paths, session.scenario.world.codes, 4, session.runs)  # type: ignore[union-attr]
+
+
+def test_a_link_reloads_the_same_what_if(reader) -> None:  # type: ignore[no-untyped-def]
+    from unsim.explore.share import encode
+
+    values = {
+        "actors.target.strategies[0].intensity": 0.6,
+        "actors.allies.patrons": ["CHN"],
+        "actors.states.CHN.council_shift": 0.25,
+        "procedure.amendment.move": "never",
+        "actors.sponsors.bargaining.accept_offer_min_credibility": 0.1 + 0.2,  # all its digits
+    }
+    pinned = ({"behaviour.icc_aversion": 1.5}, frozenset({1}))
+    query = encode(values, {3}, seed=7, runs=2048, pinned=pinned, state="CHN")
+    assert "token" not in query
+    assert "set=actors.target.strategies[0].intensity=0.6" in query
+    state, problems = reader.read(f"token=secret&{query}")
+    assert problems == []
+    assert state.values == values
+    assert (state.disabled, state.seed, state.runs, state.state) == (frozenset({3}), 7, 2048, "CHN")
+    assert state.pinned == pinned
+    assert encode(state.values, state.disabled, 7, 2048, state.pinned, "CHN") == query
+    # a variant A with no change is pinned too; none pinned, none read
+    assert reader.read(encode({}, (), 1, 2, ({}, ())))[0].pinned == ({}, frozenset())
+    assert reader.read(encode({}, (), 1, 2))[0].pinned is None
+
+
+def test_a_bad_link_says_what_is_wrong(reader) -> None:  # type: ignore[no-untyped-def]
+    state, problems = reader.read(
+        "set=behaviour.icc_aversio=1&seed=-1&runs=10000000&off=9&state=CHM&colour=red"
+        "&set=actors.states.XYZ.support_shift=1&set=actors.states.CHN.support_shfit=1"
+        "&set=behaviour.icc_aversion=!!python/object:os.system%20x&set=behaviour.icc_aversion=2"
+    )
+    text = "\n".join(problems)
+    assert "did you mean 'behaviour.icc_aversion'" in text
+    assert "seed: expected a whole number from 0" in text
+    assert "runs: expected a whole number from 1 to 100,000; got 10,000,000" in text
+    assert "off: expected a whole number from 0 to 3; got 9" in text
+    assert "state: 'CHM' is not a state of the world (an ISO3 code); did you mean" in text
+    assert "'colour': not a parameter" in text
+    assert "'XYZ' is not a state of the world" in text
+    assert "did you mean 'support_shift'" in text
+    assert "python/object" in text  # refused by the safe reader, named
+    assert len(problems) == 9
+    assert state.values == {"behaviour.icc_aversion": 2}  # the good part is kept
+    _, problems = reader.read("set=" + "x" * 20_000)
+    assert "characters long" in problems[0]
+
+
+# --------------------------------------------------------------------------------------------
+# "Save as YAML": a new name, the scenario's evidence kept, the same what-if reloaded
+# --------------------------------------------------------------------------------------------
+EVIDENCE = "# EVIDENCE-OF-THE-BUDGET: a comment that must survive"
+SOURCE = "a prior from the 2013 lobbying reports"
+
+
+@pytest.fixture(scope="module")
+def sourced(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """The default scenario with a distribution that carries a ``source:`` and a comment of
+    evidence above the lobbying budget, in a folder of its own (its files found from there)."""
+    folder = tmp_path_factory.mktemp("sourced")
+    text = DEFAULT_SCENARIO.read_text()
+    text = text.replace("worlds/", f"{DEFAULT_SCENARIO.parent}/worlds/")
+    text = text.replace("calibration/", f"{DEFAULT_SCENARIO.parent}/calibration/")
+    text = text.replace(
+        "    lobbying: {budget: 15.0, efficacy: 1.0}",
+        f"    {EVIDENCE}\n    lobbying: {{budget: {{dist: truncnorm, mean: 15, sd: 3, low: 5,"
+        f' high: 25, source: "{SOURCE}"}}, efficacy: 1.0}}',
+    )
+    path = folder / "sourced.yaml"
+    path.write_text(text)
+    return Session(path, runs=RUNS, seed=3)
+
+
+def test_save_keeps_the_evidence_and_reloads_the_same_what_if(sourced: Session) -> None:
+    what_if = WhatIf.of(
+        {
+            "behaviour.icc_aversion": 0.75,
+            "actors.states.CHN.council_shift": 0.5,  # a state's own value, added to its entry
+            "actors.states.BRA.support_shift": -1.0,  # a state the scenario does not name
+            "actors.target.strategies[2].intensity": 0.35,  # of a strategy after one taken out
+        },
+        disabled={1},
+    )
+    assert sourced.default_save_name() == "sourced_whatif_1.yaml"
+    written = sourced.save_yaml(what_if, sourced.default_save_name())
+    assert written == sourced.save_dir / "sourced_whatif_1.yaml"
+    assert sourced.default_save_name() == "sourced_whatif_2.yaml"  # never an existing name
+    text = written.read_text()
+    original = sourced.text
+    # every comment of the scenario is kept, but those of the strategy taken out
+    taken_out = original[original.index("      # Offered on condition") :]
+    taken_out = taken_out[: taken_out.index("      # The DPRK threatened")]
+    kept = [
+        line.strip()
+        for line in original.splitlines()
+        if line.strip().startswith("#") and line not in taken_out
+    ]
+    assert kept and all(line in text for line in kept)
+    assert EVIDENCE in text and f'source: "{SOURCE}"' in text
+    assert "conditional_on_dropping_icc" not in text
+    assert "#   behaviour.icc_aversion = 0.75 (was 2.0)" in text
+    assert "#   strategy 2 (invitation) switched off (taken out)" in text
+    assert main(["validate", str(written)]) == 0
+    saved = Session(written, runs=RUNS, seed=3)
+    reloaded = saved.baseline
+    shown = sourced.results(what_if)
+    assert reloaded.summary["outcomes"] == shown.summary["outcomes"]
+    assert reloaded.per_state.equals(shown.per_state)
+    # an unchanged scenario saves as its own text, but the header and the paths
+    plain = sourced.to_yaml(WhatIf(), sourced.path)
+    assert plain.split("\n", 1)[1] == original
+
+
+def test_only_abstains_through_the_shifts_the_search_finds(session: Session) -> None:
+    from unsim.explore.statelevers import modal_votes, only_abstains, state_controls
+
+    controls = {c.path: c for c in state_controls(session.scenario, "CHN")}
+    assert controls["actors.states.CHN.icc_aversion"].value == 3.0  # the scenario's own
+    assert controls["actors.states.CHN.council_shift"].max >= 20
+    before = modal_votes(session.baseline, "CHN")
+    assert before["plenary"] == "no" and before["sc_referral"] == "no"
+    found = only_abstains(session, WhatIf(), "CHN")
+    assert set(found.values) == {
+        "actors.states.CHN.support_shift",
+        "actors.states.CHN.council_shift",
+    }
+    assert found.values["actors.states.CHN.support_shift"] > 0  # towards the middle
+    after = session.results(WhatIf.of(found.values))
+    modal = modal_votes(after, "CHN")
+    assert modal == found.modal
+    for stage in ("third_committee", "plenary", "sc_referral"):
+        assert modal[stage] == "abstain", (stage, modal)
+    # the agenda vote too, or the page is told that no one Council shift serves both
+    assert modal["sc_agenda"] == "abstain" or "Security Council: agenda" in " ".join(found.notes)
+    # a state that already abstains needs no change
+    assert modal_votes(session.baseline, "IND")["plenary"] == "abstain"
+    assert only_abstains(session, WhatIf(), "IND").values == {}
+
+
+# --------------------------------------------------------------------------------------------
+# the page's figures: drawn once, then only what moves
+# --------------------------------------------------------------------------------------------
+def test_a_repainted_figure_is_the_figure_drawn_in_full(session: Session) -> None:
+    """Each figure of the page, painted over its kept picture after another what-if (only
+    what moves drawn again), has the same pixels as the same figure drawn in full, and differs
+    from the first what-if's."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from unsim.explore import painters
+
+    n = len(session.scenario.world.states)  # type: ignore[union-attr]
+    first = session.baseline
+    second = session.results(WhatIf.of({"behaviour.icc_aversion": 5.0}))
+    draws = {
+        "tallies": lambda r: painters.tallies_png(r.runs, "simple", n),
+        "groups": lambda r: painters.groups_png(r.per_state, "plenary", first.per_state),
+        "map": lambda r: painters.map_png(r.per_state, "plenary"),
+        "council map": lambda r: painters.map_png(r.per_state, "sc_agenda"),
+    }
+
+    def pixels(data: bytes) -> np.ndarray:
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+    for name, draw in draws.items():
+        painters._PAINTERS.clear()
+        painters._MADE.clear()
+        before = pixels(draw(first))
+        painter = next(iter(painters._PAINTERS.values()))
+        kept = painter._background
+        repainted = pixels(draw(second))  # over the picture kept from the first
+        assert painter._background is kept, name  # the still picture was not drawn again
+        for artist in painter.moving:  # now the whole figure, every artist drawn
+            artist.set_animated(False)
+        painter.canvas.draw()
+        full = pixels(painters.png_bytes(painter.canvas))
+        assert repainted.shape == full.shape == before.shape, name
+        assert np.array_equal(repainted, full), name
+        assert not np.array_equal(repainted, before), name
+    painters._PAINTERS.clear()
+
+
+def test_figures_painted_ahead_are_not_painted_again(session: Session) -> None:
+    """A figure painted ahead of the page (as soon as the numbers are computed) is what the
+    page's own call returns, without painting it again; a call while it is being painted waits
+    for it; a failed painting is not kept."""
+    import threading
+
+    from unsim.explore import painters
+    from unsim.explore.figures import prefetch
+
+    results = session.results(WhatIf.of({"behaviour.icc_aversion": 3.0}))
+    painters._MADE.clear()
+    prefetch(results, session.baseline)
+    n = len(session.scenario.world.states)  # type: ignore[union-attr]
+    for _ in range(2400):  # the three figures of the main vote, painted ahead (2 min at most)
+        with painters._MADE_LOCK:
+            futures = [f for f, _ in painters._MADE.values()]
+        if len(futures) == 3 and all(f.done() for f in futures):
+            break
+        threading.Event().wait(0.05)
+    calls = []
+    real = painters.painted
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    painters.painted = counted  # type: ignore[assignment]
+    try:
+        shown = painters.tallies_png(results.runs, "simple", n)
+        assert painters.map_png(results.per_state, "plenary")[:8] == b"\x89PNG\r\n\x1a\n"
+        painters.groups_png(results.per_state, "plenary", session.baseline.per_state)
+        assert calls == []  # all three were painted ahead
+        painters.map_png(results.per_state, "sc_agenda")  # a stage not painted ahead
+        assert [c[0] for c in calls] == ["map"]
+    finally:
+        painters.painted = real  # type: ignore[assignment]
+    assert shown == painters.tallies_png(results.runs, "simple", n)
+
+    started, release, made = threading.Event(), threading.Event(), []
+
+    def slow() -> bytes:
+        started.set()
+        release.wait(30)
+        made.append(1)
+        return b"picture"
+
+    got: list[bytes] = []
+    first = threading.Thread(target=lambda: got.append(painters.once(("t", 1), (), slow)))
+    first.start()
+    started.wait(30)
+    second = threading.Thread(target=lambda: got.append(painters.once(("t", 1), (), slow)))
+    second.start()
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert got == [b"picture", b"picture"] and made == [1]
+
+    def broken() -> bytes:
+        raise RuntimeError("no canvas")
+
+    with pytest.raises(RuntimeError):
+        painters.once(("t", 2), (), broken)
+    assert painters.once(("t", 2), (), lambda: b"again") == b"again"
+    painters._MADE.clear()

@@ -51,9 +51,11 @@ def _lever_selector(path: str) -> str:
     return ".lever-" + "".join(c if c.isalnum() else "-" for c in path)
 
 
-@pytest.fixture
-def explorer(tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def explorer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One server for the module's tests (each browser page is a session of its own)."""
     pytest.importorskip("solara", reason="the explorer needs the explore extra (Solara)")
+    tmp_path = tmp_path_factory.mktemp("explorer")
     port = _free_port()
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -80,7 +82,7 @@ def explorer(tmp_path: Path):  # type: ignore[no-untyped-def]
         start_new_session=True,
     )
     try:
-        yield _printed_url(tmp_path / "server.log", port, proc), proc
+        yield _printed_url(tmp_path / "server.log", port, proc), proc, tmp_path
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -102,11 +104,23 @@ def _printed_url(log: Path, port: int, proc: subprocess.Popen[bytes]) -> str:
     raise AssertionError(f"no address printed:\n{log.read_text()}")
 
 
+def _open(page, url: str, proc, sync_api) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + 120
+    while True:  # the server needs a few seconds to listen
+        try:
+            page.goto(url, timeout=10_000)
+            return
+        except sync_api.Error:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(1)
+
+
 def _shown_p(page, outcome: str) -> str:  # type: ignore[no-untyped-def]
     return str(page.locator(f'tr[data-outcome="{outcome}"]').first.get_attribute("data-p"))
 
 
-def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_moving_a_lever_shows_the_librarys_answer(explorer) -> None:  # type: ignore[no-untyped-def]
     chromium = _chromium()
     if chromium is None:
         pytest.skip("no system Chromium (apt-get install -y chromium); .ci/run installs it")
@@ -117,21 +131,13 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
     from unsim.engine.assumptions import data_only
     from unsim.results.bottomline import bottom_line
 
-    url, proc = explorer
+    url, proc, tmp_path = explorer
     outside = tmp_path.parent / f"{tmp_path.name}-outside.yaml"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            deadline = time.monotonic() + 120
-            while True:  # the server needs a few seconds to listen
-                try:
-                    page.goto(url, timeout=10_000)
-                    break
-                except sync_api.Error:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise
-                    time.sleep(1)
+            _open(page, url, proc, sync_api)
             page.wait_for_selector('tr[data-outcome="icc_retained"]', timeout=120_000)
             before = _shown_p(page, "icc_retained")
             # the bottom line at the top of the page, above the outcomes
@@ -223,3 +229,160 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer, tmp_path: Path) -> N
     assert f"{LEVER} = 0.0" in saved
     assert refused_status == 403 and "forbidden" in refused_text
     assert "What if" not in refused_text
+
+
+#: Records, from before a change, whether the page marked itself as updating and a figure as
+#: being redrawn, and when the numbers and then every figure were shown (for the log only:
+#: no test asserts a time).
+RECORDER = """() => {
+  const row = () => document.querySelector('tr[data-outcome="icc_retained"]');
+  const before = row() && row().getAttribute('data-p');
+  const keys = () => [...document.querySelectorAll('.unsim-figure img')].map(i => i.dataset.key);
+  const old = keys();
+  const marks = {updating: false, stale: false, numbers: null, figures: null};
+  const t0 = performance.now();
+  new MutationObserver(() => {
+    if (document.querySelector('.unsim-updating')) marks.updating = true;
+    if (document.querySelector('.unsim-figure.unsim-stale')) marks.stale = true;
+    const r = row();
+    if (marks.numbers === null && r && r.getAttribute('data-p') !== before)
+      marks.numbers = performance.now() - t0;
+    const now = keys();
+    if (marks.numbers !== null && marks.figures === null && now.length === old.length
+        && now.every((k, i) => k !== old[i]) && !document.querySelector('.unsim-stale'))
+      marks.figures = performance.now() - t0;
+  }).observe(document.body, {subtree: true, childList: true, attributes: true});
+  window.__marks = marks;
+}"""
+
+
+def test_the_dashboard_pins_links_downloads_and_abstains(explorer) -> None:  # type: ignore[no-untyped-def]
+    """Variant A pinned and B edited (paired difference as the library's), the page's state in
+    its address without the token and a link that reloads it, the seed set, a download named
+    after the what-if, each stage's tallies, the default new name to save under, and China
+    made to abstain through its shifts."""
+    import numpy as np
+
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no system Chromium (apt-get install -y chromium); .ci/run installs it")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright is not installed (the test extra has it)"
+    )
+    from unsim import load_scenario, run
+
+    url, proc, folder = explorer
+    lever = "behaviour.icc_aversion"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1100})
+            page = context.new_page()
+            _open(page, url, proc, sync_api)
+            page.wait_for_selector('tr[data-outcome="icc_retained"]', timeout=120_000)
+            page.wait_for_function("() => !location.search.includes('token')", timeout=30_000)
+            first_address = page.evaluate("location.search")
+            seed_shown = page.locator(".unsim-seed").first.inner_text()
+            default_name = page.get_by_label("Save the edited scenario as").input_value()
+            page.get_by_role("button", name="Pin as variant A").click()
+            page.locator(".unsim-pinned").first.wait_for(timeout=30_000)
+            page.wait_for_selector("table.unsim-variants", timeout=60_000)
+            page.locator(".unsim-figure img").nth(2).wait_for(timeout=60_000)
+            page.evaluate(RECORDER)
+            page.get_by_text("How states decide").first.click()
+            slider = page.locator(_lever_selector(lever)).first.locator("[role=slider]").first
+            slider.wait_for(state="attached", timeout=30_000)
+            slider.focus()
+            page.keyboard.press("End")  # the ICC language at its costliest
+            page.wait_for_function(
+                "() => { const r = document.querySelector("
+                "'table.unsim-variants tr[data-outcome=\"icc_retained\"]');"
+                " return r && Number(r.getAttribute('data-diff')) !== 0; }",
+                timeout=60_000,
+            )
+            page.wait_for_function("() => window.__marks.figures !== null", timeout=60_000)
+            marks = page.evaluate("window.__marks")
+            print(
+                f"numbers shown {marks['numbers'] / 1000:.2f} s after the key press, every "
+                f"figure {(marks['figures'] - marks['numbers']) / 1000:.2f} s after them"
+            )
+            value = float(str(slider.get_attribute("aria-valuenow")))
+            row = page.locator('table.unsim-variants tr[data-outcome="icc_retained"]').first
+            shown_b, shown_diff = (
+                float(str(row.get_attribute(a))) for a in ("data-p", "data-diff")
+            )
+            plenary_yes = page.locator(
+                'tr[data-stage="plenary"][data-variant="B"] td[data-vote="yes"]'
+            ).first.get_attribute("data-median")
+            page.wait_for_function(f"() => location.search.includes('set={lever}=')")
+            address = page.evaluate("location.search")
+            # the link, opened in another page (the same browser: its cookie, no token)
+            linked = context.new_page()
+            linked.goto(url.split("?", 1)[0] + address)
+            linked.wait_for_selector(
+                f'table.unsim-variants tr[data-outcome="icc_retained"][data-p="{shown_b!r}"]',
+                timeout=120_000,
+            )
+            linked_diff = linked.locator(
+                'table.unsim-variants tr[data-outcome="icc_retained"]'
+            ).first.get_attribute("data-diff")
+            # the seed, set in the page (once it has settled: figures painted, nothing updating)
+            linked.wait_for_function(
+                "() => document.querySelectorAll('.unsim-figure img').length >= 3"
+                " && !document.querySelector('.unsim-updating')"
+                " && !document.querySelector('.unsim-stale')",
+                timeout=120_000,
+            )
+            seed_box = linked.get_by_label("Seed")
+            seed_box.fill("11")
+            seed_box.press("Enter")
+            linked.locator(".unsim-seed", has_text="seed 11").first.wait_for(timeout=60_000)
+            linked.wait_for_function(
+                "() => !document.querySelector('.unsim-updating')", timeout=60_000
+            )
+            seed11_p = float(str(_shown_p(linked, "icc_retained")))
+            # a download named after the scenario, the seed and the changes
+            button = page.get_by_role("button", name="run table .csv").first  # the what-if's
+            with page.expect_download(timeout=60_000) as got:
+                button.dispatch_event("click")  # (the long sidebar can lie over it)
+            download = got.value
+            download_name = download.suggested_filename
+            download_lines = Path(download.path()).read_text().count("\n")
+            # China only abstains
+            page.get_by_text("A state's own values").first.dispatch_event("click")
+            page.locator("button.unsim-only-abstains").first.dispatch_event("click")
+            abstains = page.locator(".unsim-abstains").first
+            abstains.wait_for(timeout=180_000)
+            abstain_text = abstains.inner_text()
+            page.wait_for_function(
+                "() => location.search.includes('actors.states.CHN.support_shift')",
+                timeout=60_000,
+            )
+        finally:
+            browser.close()
+    assert "seed=7" in first_address and f"runs={RUNS}" in first_address
+    assert "token" not in first_address and "token" not in address
+    assert seed_shown.startswith(f"seed {SEED}")
+    assert default_name == "icc_referral_whatif_1.yaml"
+    assert marks["updating"] and marks["stale"], marks  # it said it was updating, then redrawing
+    assert value == 10.0
+    scenario = load_scenario(SCENARIO)
+    a = run(scenario, runs=RUNS, seed=SEED, workers=1)
+    b = run(load_scenario(SCENARIO, overrides={lever: value}), runs=RUNS, seed=SEED, workers=1)
+    assert shown_b == b.outcome("icc_retained")["p"]
+    assert a.runs is not None and b.runs is not None
+    paired = float(
+        np.mean(b.runs["icc_retained"].to_numpy(float) - a.runs["icc_retained"].to_numpy(float))
+    )
+    assert shown_diff == pytest.approx(paired, abs=1e-12)
+    assert shown_diff < 0  # the costlier language is dropped more often
+    held = b.runs["plenary_held"].to_numpy(bool)
+    expected_yes = np.quantile(b.runs["plenary_yes"].to_numpy()[held], 0.5, method="inverted_cdf")
+    assert int(str(plenary_yes)) == int(expected_yes)
+    assert linked_diff is not None and float(linked_diff) == pytest.approx(shown_diff, abs=1e-12)
+    b11 = run(load_scenario(SCENARIO, overrides={lever: value}), runs=RUNS, seed=11, workers=1)
+    assert seed11_p == b11.outcome("icc_retained")["p"]
+    assert re.fullmatch(r"icc_referral_seed7_whatif-[0-9a-f]{8}_runs\.csv", download_name)
+    assert download_lines == RUNS + 1  # a header and a line per run
+    assert "no forced vote" in abstain_text and "China" in abstain_text
+    assert not any(folder.glob("icc_referral_whatif_*.yaml"))  # nothing saved unasked

@@ -551,22 +551,24 @@ def test_the_explorers_lever_keeps_a_distribution_or_sets_a_number() -> None:
     unticking sets the number shown (its mean), ticking it again drops the number."""
     solara = pytest.importorskip("solara", reason="the explorer needs the explore extra")
     ipyvuetify = pytest.importorskip("ipyvuetify")
-    from unsim.explore import app
+    from unsim.explore.drawn import DRAWN
+    from unsim.explore.leverui import Lever
+    from unsim.explore.pagestate import VALUES
 
     control = next(
         c for c in all_controls(build_controls(_scenario({CHARM: TRUNC}))) if c.path == CHARM
     )
-    app._VALUES.value = {}
-    _, rc = solara.render(app.Lever(control, app.DRAWN), handle_error=False)
+    VALUES.value = {}
+    _, rc = solara.render(Lever(control, DRAWN), handle_error=False)
     (box,) = rc.find(ipyvuetify.Checkbox).widgets
     assert box.v_model is True and "drawn per run" in box.label
     box.v_model = False
-    assert app._VALUES.value == {CHARM: control.value}
-    _, rc = solara.render(app.Lever(control, 0.4), handle_error=False)
+    assert VALUES.value == {CHARM: control.value}
+    _, rc = solara.render(Lever(control, 0.4), handle_error=False)
     (box,) = rc.find(ipyvuetify.Checkbox).widgets
     assert box.v_model is False
     box.v_model = True
-    assert app._VALUES.value == {}
+    assert VALUES.value == {}
 
 
 def test_the_results_folder_and_report_carry_the_draws_and_their_evidence(

@@ -304,3 +304,17 @@ def _votes_moved(
         for j in voters
     ]
     return votes_moved(rec.stance[:, held], rules, i, shift)
+
+
+def state_stances(
+    results: Results, iso3: str, stage: str, replayed: Replay
+) -> tuple[NDArray[np.float32], StateRule]:
+    """State ``iso3``'s stances at ``stage`` over the replayed runs in which it was held, and
+    its vote rule there (for the searches of :mod:`unsim.explain.flip`).
+    :class:`~unsim.errors.InputError` as :func:`explain`."""
+    world = results.scenario.world
+    assert isinstance(world, World)
+    code = _resolve_state(world, iso3)
+    stage, rec, replayed = _stage_record(results, code, stage, None, replayed)
+    i = world.index[code]
+    return rec.stance[i, held_runs(rec)], _state_rule(rec, i, replayed)

@@ -195,3 +195,50 @@ def zones(
         start = centre + hi
     out.append((start, math.inf, VOTES[int(votes[-1])]))
     return out
+
+
+def _edge(
+    vote_at: Callable[[NDArray[np.float64]], NDArray[np.int64]],
+    inside: float,
+    outside: float,
+    target: int,
+) -> float:
+    """The point between ``inside`` (where the modal vote is ``target``) and ``outside``
+    (where it is not) at which it changes, to ``TOLERANCE``, on the inside."""
+    while abs(outside - inside) > TOLERANCE:
+        mid = (inside + outside) / 2
+        if int(vote_at(np.array([mid]))[0]) == target:
+            inside = mid
+        else:
+            outside = mid
+    return inside
+
+
+def vote_interval(stances: NDArray[Any], rule: StateRule, vote: str) -> tuple[float, float] | None:
+    """The shifts of every run's stance at which ``vote`` is the most likely vote: the interval
+    (low, high) of them nearest no shift, within ``MAX_SHIFT`` either way and to
+    ``TOLERANCE``; None when no such shift makes it the most likely (for an abstention: a state
+    most likely absent, or held to another vote by its habit). The smallest-change search of
+    :func:`smallest_shift`, aimed at one vote."""
+    s = np.asarray(stances, dtype=np.float32)
+    target = VOTES.index(vote)
+
+    def vote_at(shifts: NDArray[np.float64]) -> NDArray[np.int64]:
+        return rule.modal(s[None, :] + shifts.astype(np.float32)[:, None])  # type: ignore[no-any-return]
+
+    grid = np.linspace(-MAX_SHIFT, MAX_SHIFT, 961)  # steps of 0.125, zero among them
+    votes = vote_at(grid)
+    hits = np.flatnonzero(votes == target)
+    if not hits.size:
+        return None
+    j = int(hits[np.argmin(np.abs(grid[hits]))])
+    lo = j
+    while lo > 0 and votes[lo - 1] == target:
+        lo -= 1
+    hi = j
+    while hi < len(grid) - 1 and votes[hi + 1] == target:
+        hi += 1
+    low = _edge(vote_at, float(grid[lo]), float(grid[lo - 1]), target) if lo > 0 else -MAX_SHIFT
+    top = len(grid) - 1
+    high = _edge(vote_at, float(grid[hi]), float(grid[hi + 1]), target) if hi < top else MAX_SHIFT
+    return low, high

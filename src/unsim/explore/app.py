@@ -12,24 +12,49 @@ import html
 import os
 import threading
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import solara
-from matplotlib.figure import Figure
 
+from unsim.cli.args import MAX_SEED
 from unsim.errors import UnsimError
-from unsim.explain.explanation import STAGE_WORDS
-from unsim.explain.figure import waterfall
-from unsim.explore.controls import Control, Section, build_controls
-from unsim.explore.drawn import DRAWN, drawn_box
-from unsim.explore.figures import BackgroundFigure, MapPanel, png
+from unsim.explore.controls import Section, all_controls, build_controls
+from unsim.explore.exports import exports
+from unsim.explore.figures import BackgroundFigure, MapPanel, figure_key, prefetch
+from unsim.explore.guard import host_value
+from unsim.explore.leverui import Controls, StateLevers, state_choices
+from unsim.explore.pagestate import (
+    DISABLED,
+    LINK_PROBLEMS,
+    PINNED,
+    RUNS,
+    SEED,
+    STATE,
+    VALUES,
+    AddressSync,
+    reset,
+    share_query,
+    without_token,
+)
+from unsim.explore.painters import groups_png, tallies_png
+from unsim.explore.panels import (
+    Downloads,
+    StateDetail,
+    StateTable,
+    state_rows,
+    tallies_html,
+    variants_html,
+)
 from unsim.explore.save import SaveAs
+from unsim.explore.server import display_host
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
-from unsim.explore.tables import outcomes_html, pct, state_table_html, yes_votes_html
+from unsim.explore.share import MAX_LINK_RUNS, Reader
+from unsim.explore.tables import outcomes_html, yes_votes_html
 from unsim.results.bottomline import HEADING, bottom_line
-from unsim.results.plots import GROUP_LABELS, STAGE_LABELS, plot_group_votes, plot_tallies
+from unsim.results.plots import STAGE_LABELS
 from unsim.results.report.html import main_stage
+from unsim.scenario.schema import StateOverride, World
 
 _SESSION: Session | None = None
 _SESSION_LOCK = threading.Lock()
@@ -38,12 +63,19 @@ _CSS = """
 .unsim-outcomes { border-collapse: collapse; font-size: 0.92rem; width: 100%; }
 .unsim-outcomes th, .unsim-outcomes td { padding: 2px 8px; border-bottom: 1px solid #eee; }
 .unsim-outcomes td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.unsim-tallies td { white-space: nowrap; }
 .unsim-up { color: #2166ac; } .unsim-down { color: #b2182b; }
 .unsim-help { color: #666; font-size: 0.8rem; margin: -10px 0 10px 0; line-height: 1.2; }
 .unsim-lever-label { font-size: 0.9rem; margin-top: 6px; }
 .unsim-bottom-line ul { margin: 0 0 4px 0; padding-left: 1.2rem; }
 .unsim-bottom-line li { margin-bottom: 4px; }
 .unsim-save-dir { color: #666; font-size: 0.8rem; margin: 0 0 8px 0; line-height: 1.2; }
+.unsim-stale { opacity: 0.45; transition: opacity 0.1s; }
+.unsim-updating, .unsim-redrawing { color: #8a5a00; background: #fff3c4; padding: 2px 8px;
+  border-radius: 4px; font-size: 0.85rem; display: inline-block; }
+.unsim-redrawing { position: absolute; top: 4px; left: 4px; opacity: 1; }
+.unsim-figure { position: relative; }
+.unsim-abstains { font-size: 0.85rem; margin: 6px 0; line-height: 1.3; }
 """
 
 
@@ -62,126 +94,6 @@ def get_session() -> Session:
         return _SESSION
 
 
-def _css_class(path: str) -> str:
-    """A CSS class naming a control by its path (for tests and styling)."""
-    return "lever-" + "".join(c if c.isalnum() else "-" for c in path)
-
-
-# --------------------------------------------------------------------------------------------
-# controls
-# --------------------------------------------------------------------------------------------
-#: The what-if of each browser session (Solara keeps a reactive variable per session).
-_VALUES: solara.Reactive[dict[str, Any]] = solara.reactive(cast(dict[str, Any], {}))
-_DISABLED: solara.Reactive[frozenset[int]] = solara.reactive(frozenset())
-
-
-def _set_value(path: str, value: Any) -> None:
-    _VALUES.value = {**_VALUES.value, path: value}
-
-
-def _set_enabled(index: int, on: bool) -> None:
-    disabled = _DISABLED.value
-    _DISABLED.value = disabled - {index} if on else disabled | {index}
-
-
-@solara.component
-def Lever(control: Control, value: Any) -> None:
-    """One control, drawn by its kind. Its arguments are plain values, so a change of one lever
-    re-renders that lever alone."""
-    if control.kind == "enabled":
-        index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
-
-        def on_value(v: Any) -> None:
-            _set_enabled(index, bool(v))
-    else:
-
-        def on_value(v: Any) -> None:
-            _set_value(control.path, v)
-
-    with solara.Column(classes=[_css_class(control.path)], gap="0px"):
-        if control.kind in ("enabled", "bool"):
-            solara.Switch(label=control.label, value=bool(value), on_value=on_value)
-        elif control.kind in ("float", "int"):
-            _number_lever(control, value, on_value)
-        elif control.kind == "choice":
-            solara.Select(
-                label=control.label,
-                values=list(control.choices),
-                value=value,
-                on_value=on_value,
-            )
-        elif control.kind in ("multichoice", "states"):
-            choices = list(control.choices) if control.kind == "multichoice" else _state_codes()
-            solara.SelectMultiple(
-                label=control.label,
-                values=list(value or []),
-                all_values=choices,
-                on_value=on_value,
-            )
-        if control.help and control.kind != "enabled":
-            solara.HTML(
-                tag="div", unsafe_innerHTML=html.escape(control.help), classes=["unsim-help"]
-            )
-
-
-def _number_lever(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
-    """A number: a checkbox to set it when it is optional, its label and value, a slider."""
-    if control.spread:  # a distribution: drawn per run, or set to a number
-        value = drawn_box(control, value, on_value, _VALUES)
-    if control.optional:
-        solara.Checkbox(
-            label=f"{control.label}: set",
-            value=value is not None,
-            on_value=lambda on: on_value(
-                (control.value if control.value is not None else control.min) if on else None
-            ),
-        )
-    if value is not None:
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=html.escape(f"{control.label}: {value:g}"),
-            classes=["unsim-lever-label"],
-        )
-        if control.kind == "int":
-            solara.SliderInt(
-                label="",
-                value=int(value),
-                min=int(control.min or 0),
-                max=int(control.max or 1),
-                step=int(control.step or 1),
-                on_value=on_value,
-            )
-        else:
-            solara.SliderFloat(
-                label="",
-                value=float(value),
-                min=float(control.min or 0.0),
-                max=float(control.max or 1.0),
-                step=float(control.step or 0.01),
-                on_value=lambda v: on_value(round(float(v), 6)),
-            )
-
-
-def _state_codes() -> list[str]:
-    world = get_session().scenario.world
-    codes: list[str] = list(getattr(world, "codes", []))
-    blocs = list(getattr(world, "blocs", {}) or {})
-    return blocs + codes
-
-
-@solara.component
-def Controls(sections: list[Section], values: dict[str, Any], disabled: frozenset[int]) -> None:
-    for i, section in enumerate(sections):
-        with solara.Details(summary=section.title, expand=i == 0):
-            for control in section.controls:
-                if control.kind == "enabled":
-                    index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
-                    Lever(control, index not in disabled)
-                else:
-                    given = DRAWN if control.spread else control.value
-                    Lever(control, values.get(control.path, given))
-
-
 # --------------------------------------------------------------------------------------------
 # results
 # --------------------------------------------------------------------------------------------
@@ -196,169 +108,204 @@ def bottom_line_html(results: Any) -> str:
     )
 
 
-def _state_rows(results: Any, stage: str) -> list[dict[str, Any]]:
-    ps = results.per_state
-    df = ps[ps["stage"].astype(str) == stage]
-    return [
-        {
-            "iso3": r.iso3,
-            "name": r.name,
-            "group": GROUP_LABELS.get(str(r.group), str(r.group)),
-            "yes": round(100 * float(r.p_yes), 1),
-            "no": round(100 * float(r.p_no), 1),
-            "abstain": round(100 * float(r.p_abstain), 1),
-            "absent": round(100 * float(r.p_absent), 1),
-            "pivotal": round(100 * float(r.p_pivotal), 2),
-        }
-        for r in df.itertuples()
-    ]
+@dataclass(frozen=True)
+class Computed:
+    """What a change computed: the what-if's results (B), its baseline, variant A and its
+    data-only forecast on the same seed and runs, or the error that made it invalid; and how
+    long it took."""
+
+    key: tuple[WhatIf, WhatIf | None, int, int]  #: the what-if, variant A, seed and runs
+    results: Any
+    baseline: Any
+    pinned: Any
+    error: str | None
+    seconds: float
+    #: the what-if's data-only results (every stated assumption removed)
+    bare: Any = None
 
 
-@solara.component
-def StateDetail(session: Session, results: Any, iso3: str) -> None:
-    detail = session.state_detail(results, iso3)
-    names = dict(zip(results.per_state["iso3"], results.per_state["name"], strict=False))
-    solara.Markdown(f"**{names.get(iso3, iso3)}**: probability of each vote (95 % interval)")
-    rows = []
-    for r in detail.itertuples():
-        cells = "".join(
-            f'<td class="num">{pct(getattr(r, c))}<br><small>'
-            f"{pct(getattr(r, c + '_low'))}–{pct(getattr(r, c + '_high'))}</small></td>"
-            for c in ("yes", "no", "abstain", "absent", "pivotal")
-        )
-        rows.append(
-            f'<tr data-stage="{r.stage}"><td>{html.escape(STAGE_LABELS.get(r.stage, r.stage))}'
-            f"</td>{cells}</tr>"
-        )
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML='<table class="unsim-outcomes unsim-state"><thead><tr><th>vote</th>'
-        "<th>yes</th><th>no</th><th>abstain</th><th>absent</th><th>pivotal</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>",
-    )
-    stage = main_stage(results.per_state)
-    if stage in ("third_committee", "plenary"):
-        StateExplanation(session, results, iso3, stage)
-    if "sc_referral" in set(detail["stage"].astype(str)):  # a member of the Council, where it votes
-        StateExplanation(session, results, iso3, "sc_referral")
+def compute(session: Session, key: tuple[WhatIf, WhatIf | None, int, int]) -> Computed:
+    what_if, pinned, seed, runs = key
+    t0 = time.perf_counter()
+    try:
+        results = session.results(what_if, seed, runs)
+        baseline = session.baseline_for(results)
+        a = session.results(pinned, seed, runs) if pinned is not None else None
+        prefetch(results, baseline)  # the figures, painted while the rest is computed and shown
+        bare = session.data_only(what_if, seed, runs)
+    except UnsimError as err:
+        return Computed(key, None, None, None, str(err), time.perf_counter() - t0)
+    return Computed(key, results, baseline, a, None, time.perf_counter() - t0, bare)
 
 
-@solara.component
-def StateExplanation(session: Session, results: Any, iso3: str, stage: str) -> None:
-    """Why the state votes as it does (``unsim.explain``): its most likely vote, the smallest
-    change of stance that changes it, and its stance in parts as a waterfall; worked out in a
-    worker thread."""
-
-    def work() -> tuple[str, bytes]:
-        e = session.explanation(results, iso3, stage)
-        if e.flip is None:
-            flip = "no change of its stance changes it."
+def changes(session: Session, sections: list[Section], values: dict[str, Any]) -> dict[str, Any]:
+    """The values that differ from the scenario's (a state's own: from its entry, or the
+    schema's default)."""
+    defaults = {c.path: c.value for s in sections for c in s.controls}
+    out = {}
+    for path, value in values.items():
+        if path in defaults:
+            given = defaults[path]
         else:
-            flip = (
-                f"a shift of {e.flip.shift:+.2f} in its stance would make it {e.flip.to_vote} "
-                f"({e.size_in_words()})."
-            )
-        text = (
-            f"**Why, at the {STAGE_WORDS.get(stage, stage)} vote**: its stance there is "
-            f"{e.stance:+.2f} on the model's scale (mean over {e.runs:,} runs), so it most "
-            f"likely votes {e.modal}; {flip}"
-        )
-        return text, png(waterfall(e))
-
-    result = solara.use_thread(
-        work, dependencies=[id(results), iso3, stage], intrusive_cancel=False
-    )
-    if result.value is None:
-        solara.ProgressLinear(True)
-        return
-    text, image = result.value
-    solara.Markdown(html.escape(text).replace("&#x27;", "'"))
-    solara.Image(image, width="100%")
-
-
-_SORT_KEYS = {
-    "yes": "probability of yes",
-    "no": "probability of no",
-    "abstain": "probability of abstaining",
-    "absent": "probability of being absent",
-    "pivotal": "how often pivotal",
-    "name": "name",
-    "group": "regional group",
-}
-
-
-@solara.component
-def StateTable(rows: list[dict[str, Any]], stage: str, selected: str) -> None:
-    """Every state's probabilities at a stage, sortable by any column."""
-    key, set_key = solara.use_state("yes")
-    descending, set_descending = solara.use_state(True)
-    ordered = sorted(rows, key=lambda r: (r[key], r["name"]), reverse=descending)
-    with solara.Row():
-        solara.Select(
-            label="Sort states by",
-            values=list(_SORT_KEYS.values()),
-            value=_SORT_KEYS[key],
-            on_value=lambda v: set_key(next(k for k, t in _SORT_KEYS.items() if t == v)),
-        )
-        solara.Switch(label="largest first", value=descending, on_value=set_descending)
-    solara.Markdown(f"{STAGE_LABELS.get(stage, stage)}: every state's probability of each vote.")
-    solara.HTML(tag="div", unsafe_innerHTML=state_table_html(ordered, selected))
+            parts = path.split(".")
+            own = session.scenario.actors.states.get(parts[2]) if len(parts) == 4 else None
+            given = getattr(own or StateOverride(), parts[-1], None)
+        if given != value:
+            out[path] = value
+    return out
 
 
 @solara.component
 def Page() -> None:
     session = get_session()
     sections = solara.use_memo(lambda: build_controls(session.scenario), [])
-    values = _VALUES.value
-    disabled = _DISABLED.value
-    state, set_state = solara.use_state("PRK" if "PRK" in session.scenario.world.codes else "")  # type: ignore[union-attr]
-
-    # only values that differ from the scenario's are changes
-    defaults = {c.path: c.value for s in sections for c in s.controls}
-    changed = {k: v for k, v in values.items() if defaults.get(k) != v}
+    states = solara.use_memo(lambda: state_choices(session.scenario), [])
+    world = session.scenario.world
+    assert isinstance(world, World)
+    reader = solara.use_memo(
+        lambda: Reader(
+            [c.path for c in all_controls(sections)],
+            world.codes,
+            len(session.scenario.actors.target.strategies),
+            session.runs,
+        ),
+        [],
+    )
+    values, disabled, pinned = VALUES.value, DISABLED.value, PINNED.value
+    seed = SEED.value if SEED.value is not None else session.seed
+    runs = RUNS.value if RUNS.value is not None else session.runs
+    changed = changes(session, sections, values)
     what_if = WhatIf.of(changed, disabled)
+    a_changes = (changes(session, sections, pinned[0]), pinned[1]) if pinned else None
+    variant_a = WhatIf.of(*a_changes) if a_changes else None
+    if not STATE.value and "PRK" in world.index:
+        STATE.set("PRK")
+    AddressSync(reader, share_query(changed, disabled, seed, runs, a_changes, STATE.value))
 
-    def compute() -> tuple[Any, Any, str | None, float]:
-        t0 = time.perf_counter()
-        try:
-            results = session.results(what_if)
-            return results, session.data_only(what_if), None, time.perf_counter() - t0
-        except UnsimError as err:
-            return None, None, str(err), time.perf_counter() - t0
-
-    results, bare, error, seconds = solara.use_memo(compute, [what_if])
-    shown = results if results is not None else session.baseline
-    if results is None:
-        bare = session.data_only(WhatIf())
+    key = (what_if, variant_a, seed, runs)
+    result = solara.use_thread(
+        lambda: compute(session, key), dependencies=[key], intrusive_cancel=False
+    )
+    last = solara.use_ref(cast(Computed | None, None))
+    now = result.value if result.state == solara.ResultState.FINISHED else None
+    if now is not None and now.results is not None:
+        last.current = now
+    error = now.error if now is not None and now.key == key else None
+    # updating from the render of the change itself: the numbers shown are of another change
+    updating = error is None and (last.current is None or last.current.key != key)
 
     solara.Title(f"unsim explore: {session.scenario.name}")
     solara.Style(_CSS)
     with solara.Sidebar():
-        _sidebar(session, sections, values, disabled)
+        _sidebar(session, sections, values, disabled, states)
+        with solara.Details(summary="A state's own values (what if China only abstains?)"):
+            StateLevers(session, what_if, values, seed, runs, states)
         SaveAs(session, what_if)
     with solara.Column():
-        _header(session, len(changed) + len(disabled), error, seconds)
-        with solara.Card(HEADING):
-            solara.HTML(tag="div", unsafe_innerHTML=bottom_line_html(shown))
-        _panels(session, shown, bare, what_if, state, set_state)
+        with solara.Column(gap="4px"):  # what comes and goes here leaves the panels in place
+            _header(session, len(changed) + len(disabled), error, last.current, updating)
+        shown = last.current
+        if shown is None:
+            solara.ProgressLinear(True)
+            return
+        with solara.Column(classes=["unsim-numbers"] + (["unsim-stale"] if updating else [])):
+            _numbers(session, shown)
+        _panels(session, shown)
 
 
-def _sidebar(session: Any, sections: Any, values: dict[str, Any], disabled: frozenset[int]) -> None:
-    """The levers and reset."""
+def _sidebar(
+    session: Any,
+    sections: Any,
+    values: dict[str, Any],
+    disabled: frozenset[int],
+    states: tuple[str, ...],
+) -> None:
+    """The seed and runs, variant A, the link, reset, and the levers."""
     solara.Markdown(
-        f"### What if…\n{session.runs:,} runs per change, seed {session.seed}, on common "
-        "random numbers with the baseline (the scenario as written)."
+        "### What if…\nEach change re-runs the scenario on the same seed and runs as the "
+        "baseline (the scenario as written), so the two are paired on common random numbers."
     )
-    solara.Button(
-        "Reset to the scenario",
-        on_click=lambda: (_VALUES.set({}), _DISABLED.set(frozenset())),
-        outlined=True,
-    )
-    Controls(sections, values, disabled)
+    RunSettings(session)
+    Variants()
+    ShareLink()
+    solara.Button("Reset to the scenario", on_click=reset, outlined=True)
+    Controls(sections, values, disabled, states)
 
 
-def _header(session: Any, n_changes: int, error: str | None, seconds: float) -> None:
-    """The draft's title, the number of changes, an invalid change's error, the timing."""
+@solara.component
+def RunSettings(session: Session) -> None:
+    """The seed and the runs per change, shown and settable."""
+    message, set_message = solara.use_state("")
+    seed = SEED.value if SEED.value is not None else session.seed
+    runs = RUNS.value if RUNS.value is not None else session.runs
+    top = max(MAX_LINK_RUNS, session.runs)
+
+    def set_seed(value: int | None) -> None:
+        if value is None or not 0 <= value <= MAX_SEED:
+            set_message(f"seed: a whole number from 0 to {MAX_SEED:,}; got {value}")
+        else:
+            set_message("")
+            SEED.set(int(value))
+
+    def set_runs(value: int | None) -> None:
+        if value is None or not 1 <= value <= top:
+            set_message(f"runs: a whole number from 1 to {top:,}; got {value}")
+        else:
+            set_message("")
+            RUNS.set(int(value))
+
+    with solara.Row(classes=["unsim-run-settings"]):
+        solara.InputInt("Seed", value=seed, on_value=set_seed, continuous_update=False)
+        solara.InputInt("Runs per change", value=runs, on_value=set_runs, continuous_update=False)
+    if message:
+        solara.Error(message)
+
+
+@solara.component
+def Variants() -> None:
+    """Pin the what-if as variant A (and keep editing B), or let A go."""
+    pinned = PINNED.value
+    with solara.Row(gap="4px"):
+        solara.Button(
+            "Pin as variant A",
+            on_click=lambda: PINNED.set((dict(VALUES.value), DISABLED.value)),
+            outlined=True,
+            classes=["unsim-pin"],
+        )
+        if pinned is not None:
+            solara.Button("Unpin A", on_click=lambda: PINNED.set(None), text=True)
+    if pinned is not None:
+        n = len(pinned[0]) + len(pinned[1])
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"Variant A: {n} lever(s) set; the levers now edit variant B.",
+            classes=["unsim-help", "unsim-pinned"],
+        )
+
+
+@solara.component
+def ShareLink() -> None:
+    """The address of this what-if (its levers, seed and runs), without the token."""
+    router = solara.use_router()
+    query = without_token(router.search)
+    host = display_host(os.environ.get("UNSIM_EXPLORE_HOST", "127.0.0.1"))
+    port = os.environ.get("UNSIM_EXPLORE_PORT", "8765")
+    url = f"http://{host_value(host, int(port))}/?{query}"
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=f'<a class="unsim-link" href="?{html.escape(query)}">Link to this '
+        f"what-if</a>: <code>{html.escape(url)}</code><br>It holds no token: whoever opens it "
+        "also needs the address <code>unsim explore</code> printed (or to have opened it in "
+        "this browser).",
+        classes=["unsim-help"],
+    )
+
+
+def _header(
+    session: Any, n_changes: int, error: str | None, shown: Computed | None, updating: bool
+) -> None:
+    """The draft's title, the number of changes, an invalid change's error, a link's problems,
+    whether it is updating, the seed and the timing."""
     solara.HTML(
         tag="div",
         unsafe_innerHTML=f"<h2>{html.escape(session.scenario.resolution.title)}</h2>"
@@ -368,60 +315,106 @@ def _header(session: Any, n_changes: int, error: str | None, seconds: float) -> 
     )
     if error:
         solara.Error(f"This change makes the scenario invalid, results not updated: {error}")
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f'<span class="unsim-timing">computed in {seconds:.2f} s '
-        f"(model run {session.last_seconds:.2f} s)</span>",
-    )
-
-
-def _panels(
-    session: Any,
-    shown: Any,
-    bare: Any,
-    what_if: Any,
-    state: str,
-    set_state: Callable[[str], None],
-) -> None:
-    """The outcomes (beside the baseline and the data-only forecast), the map, the tallies, and
-    the states (group bars, the chosen state, the table)."""
-    with solara.Card("Outcomes"):
-        solara.HTML(tag="div", unsafe_innerHTML=outcomes_html(session, shown, bare))
-        solara.HTML(tag="div", unsafe_innerHTML=yes_votes_html(session, shown, bare))
-    if len(shown.per_state):
-        with solara.Card("Each state's vote on the map"):
-            MapPanel(shown, key=what_if)
-    with solara.Card("Tallies against the threshold"):
-        if shown.runs is not None:
-            BackgroundFigure(
-                lambda: plot_tallies(
-                    shown.runs,
-                    majority=shown.scenario.resolution.majority,
-                    fig=Figure(figsize=(11, 7), layout="constrained"),
-                ),
-                key=what_if,
-            )
-    stage = main_stage(shown.per_state)
-    if stage is None:
-        return
-    with solara.Card("States"):
-
-        def group_figure() -> Figure:
-            fig = Figure(figsize=(9, 3.4), layout="constrained")
-            plot_group_votes(
-                shown.per_state, stage, baseline=session.baseline.per_state, ax=fig.add_subplot()
-            )
-            return fig
-
-        BackgroundFigure(group_figure, key=(what_if, stage))
-        names = dict(zip(shown.per_state["iso3"], shown.per_state["name"], strict=False))
-        codes = {name: code for code, name in names.items()}
-        solara.Select(
-            label="State: its probability of each vote and of being pivotal",
-            values=sorted(codes),
-            value=names.get(state),
-            on_value=lambda name: set_state(codes.get(name, "")),
+    for problem in LINK_PROBLEMS.value:
+        solara.Warning(f"The address asked for something the page cannot use: {problem}")
+    if updating:
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML="updating… re-running the scenario; the numbers below are the "
+            "last ones",
+            classes=["unsim-updating"],
         )
-        if state:
-            StateDetail(session, shown, state)
-        StateTable(_state_rows(shown, stage), stage, state)
+    if shown is not None:
+        results = shown.results
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f'<span class="unsim-seed" data-key="{figure_key(shown.key)}">'
+            f"seed {results.seed}</span>, "
+            f"{int(results.summary['runs']):,} runs · "
+            f'<span class="unsim-timing">computed in {shown.seconds:.2f} s (model run '
+            f"{session.last_seconds:.2f} s)</span>",
+        )
+
+
+def _numbers(session: Any, shown: Computed) -> None:
+    """The bottom line, the outcome table (beside the baseline and the data-only forecast; B
+    against A when a variant is pinned), the yes votes as shown and from the data alone, and
+    each stage's tallies."""
+    results, baseline, a, bare = shown.results, shown.baseline, shown.pinned, shown.bare
+    with solara.Card(HEADING):
+        solara.HTML(tag="div", unsafe_innerHTML=bottom_line_html(results))
+    with solara.Card("Outcomes"):
+        if a is None:
+            solara.HTML(tag="div", unsafe_innerHTML=outcomes_html(session, results, bare))
+        else:
+            solara.HTML(tag="div", unsafe_innerHTML=variants_html(session, a, results))
+        solara.HTML(tag="div", unsafe_innerHTML=yes_votes_html(session, results, bare))
+    with solara.Card("Votes at each stage"):
+        variants = [("baseline", baseline)] + ([("A", a), ("B", results)] if a else [])
+        if a is None:
+            variants.append(("what-if", results))
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=tallies_html(variants, (a, results) if a is not None else None),
+        )
+
+
+def _panels(session: Any, shown: Computed) -> None:
+    """The map, the tallies, the states (group bars, the chosen state, the table) and the
+    downloads, of the numbers shown (their figures painted after them)."""
+    results, baseline = shown.results, shown.baseline
+    what_if, a, seed, runs = shown.key
+    key = (what_if, seed, runs)
+    n_states = len(results.scenario.world.states)
+    if len(results.per_state):
+        with solara.Card("Each state's vote on the map"):
+            MapPanel(results, key=key)
+    with solara.Card("Tallies against the threshold"):
+        if results.runs is not None:
+            majority = results.scenario.resolution.majority
+            BackgroundFigure(
+                lambda: tallies_png(results.runs, majority, n_states),
+                key=key,
+                alt="Histograms of the yes, no and abstain votes at each stage",
+            )
+    stage = main_stage(results.per_state)
+    if stage is not None:
+        with solara.Card("States"):
+            _states_card(session, results, baseline, key, stage)
+    with solara.Card("Download"):
+        Downloads(_exports(session, what_if, results, baseline, shown.pinned, a))
+
+
+def _states_card(session: Any, results: Any, baseline: Any, key: Any, stage: str) -> None:
+    BackgroundFigure(
+        lambda: groups_png(results.per_state, stage, baseline.per_state),
+        key=(key, stage),
+        alt=f"Expected votes of each regional group at the {STAGE_LABELS.get(stage, stage)}",
+    )
+    names = dict(zip(results.per_state["iso3"], results.per_state["name"], strict=False))
+    codes = {name: code for code, name in names.items()}
+    state = STATE.value
+    solara.Select(
+        label="State: its probability of each vote and of being pivotal",
+        values=sorted(codes),
+        value=names.get(state),
+        on_value=lambda name: STATE.set(codes.get(name, "")),
+    )
+    if state in names:
+        StateDetail(session, results, state)
+    StateTable(state_rows(results, stage), stage, state)
+
+
+def _exports(
+    session: Any, what_if: WhatIf, results: Any, baseline: Any, pinned: Any, a: WhatIf | None
+) -> list[tuple[str, list[Any]]]:
+    name = session.scenario.name
+    groups = [
+        ("this what-if" + (" (variant B)" if a else ""), exports(name, what_if, results, baseline)),
+    ]
+    if a is not None and pinned is not None:
+        groups.append(("variant A", exports(name, a, pinned, baseline)))
+    groups.append(
+        ("the baseline (the scenario as written)", exports(name, WhatIf(), baseline, baseline))
+    )
+    return groups

@@ -16,8 +16,10 @@ __all__ = ["SaveAs"]
 
 @solara.component
 def SaveAs(session: Session, what_if: WhatIf) -> None:
-    """Save as YAML: the name is taken as typed, and a click at once saves it (a ref holds it)."""
-    default = f"{session.path.stem}_whatif.yaml"
+    """Save as YAML: a new name is offered (``<scenario>_whatif_<n>.yaml``, never the
+    scenario's own); the name is taken as typed, and a click at once saves it (a ref holds
+    it)."""
+    default = solara.use_memo(session.default_save_name, [])
     save_to, set_save_to = solara.use_state(default)
     latest = solara.use_ref(default)
     message, set_message = solara.use_state(("", ""))
@@ -33,6 +35,7 @@ def SaveAs(session: Session, what_if: WhatIf) -> None:
             set_message(("error", str(err)))
         else:
             set_message(("ok", f"saved {written}; check it with: unsim validate {written}"))
+            on_name(session.default_save_name())  # the next save is offered a new name
 
     solara.InputText(
         "Save the edited scenario as", value=save_to, on_value=on_name, continuous_update=True

@@ -10,7 +10,6 @@ the change between them is a paired difference.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -21,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from unsim.engine import run
 from unsim.engine.assumptions import data_only as strip_assumptions
@@ -29,14 +27,15 @@ from unsim.errors import OutputError
 from unsim.explain import Explanation, explain, replay
 from unsim.explain.breakdown import EXPLAIN_RUNS, Replay
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
+from unsim.explore.yamlsave import default_save_name, edited_text
 from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.model.outcomes import OUTCOMES, vetoes
 from unsim.ownership import check_output, write_text_output
 from unsim.results.stats import paired_difference, proportion
 from unsim.results.tables import Results
+from unsim.safeio import read_bounded
 from unsim.scenario.loader import apply_overrides, read_yaml, scenario_from_dict
 from unsim.scenario.schema import Scenario, World
-from unsim.strategies import Strategy
 
 
 @dataclass(frozen=True)
@@ -131,6 +130,8 @@ class Session:
     ) -> None:
         self.path = Path(path)
         self.raw = read_yaml(self.path)
+        #: the scenario's text, read within bounds (saved what-ifs are copies of it)
+        self.text = read_bounded(self.path).decode("utf-8")
         self.base_dir = self.path.parent
         #: "Save as" writes only under this folder (default: the scenario's)
         self.save_dir = Path(save_dir if save_dir is not None else self.base_dir).resolve()
@@ -142,9 +143,10 @@ class Session:
         self.runs = int(runs)
         sim_seed = self.scenario.simulation.seed
         self.seed = int(seed if seed is not None else sim_seed if sim_seed is not None else 0)
-        self._cache: OrderedDict[WhatIf, Results] = OrderedDict()
-        #: data-only results by their scenario (most what-ifs change only what it removes)
-        self._bare: OrderedDict[str, Results] = OrderedDict()
+        self._cache: OrderedDict[tuple[WhatIf, int, int], Results] = OrderedDict()
+        #: data-only results by their scenario, seed and runs (most what-ifs change only what
+        #: it removes, so they share one)
+        self._bare: OrderedDict[tuple[str, int, int], Results] = OrderedDict()
         self._cache_size = cache_size
         self._replays: OrderedDict[int, tuple[Results, Replay]] = OrderedDict()
         self._lock = threading.Lock()
@@ -159,36 +161,49 @@ class Session:
             edited_raw(self._resolved, what_if), base_dir=self.base_dir, source=str(self.path)
         )
 
-    def results(self, what_if: WhatIf) -> Results:
-        """The what-if's results on the session's seed and runs (cached). Raises
-        :class:`unsim.errors.ScenarioError` if the change makes the scenario invalid."""
+    def results(self, what_if: WhatIf, seed: int | None = None, runs: int | None = None) -> Results:
+        """The what-if's results on ``seed`` and ``runs`` (default: the session's; cached).
+        Raises :class:`unsim.errors.ScenarioError` if the change makes the scenario invalid."""
+        seed = self.seed if seed is None else int(seed)
+        runs = self.runs if runs is None else int(runs)
+        key = (what_if, seed, runs)
         with self._lock:
-            if what_if in self._cache:
-                self._cache.move_to_end(what_if)
-                return self._cache[what_if]
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
             t0 = time.perf_counter()
-            results = run(self.scenario_for(what_if), runs=self.runs, seed=self.seed, workers=1)
+            results = run(self.scenario_for(what_if), runs=runs, seed=seed, workers=1)
             self.last_seconds = time.perf_counter() - t0
-            self._cache[what_if] = results
+            self._cache[key] = results
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
             return results
 
-    def data_only(self, what_if: WhatIf) -> Results:
+    def data_only(
+        self, what_if: WhatIf, seed: int | None = None, runs: int | None = None
+    ) -> Results:
         """The what-if's data-only forecast (every assumption it states removed, as ``unsim
-        run --data-only``) on the session's seed and runs: what the calibration alone says.
-        What-ifs with the same data-only scenario share one run (cached)."""
+        run --data-only``) on ``seed`` and ``runs`` (default: the session's): what the
+        calibration alone says. What-ifs with the same data-only scenario share one run
+        (cached by that scenario, the seed and the runs)."""
+        seed = self.seed if seed is None else int(seed)
+        runs = self.runs if runs is None else int(runs)
         bare = strip_assumptions(self.scenario_for(what_if))
-        key = bare.model_dump_json()
+        key = (bare.model_dump_json(), seed, runs)
         with self._lock:
             if key in self._bare:
                 self._bare.move_to_end(key)
                 return self._bare[key]
-            results = run(bare, runs=self.runs, seed=self.seed, workers=1)
+            results = run(bare, runs=runs, seed=seed, workers=1)
             self._bare[key] = results
             while len(self._bare) > 4:
                 self._bare.popitem(last=False)
             return results
+
+    def baseline_for(self, results: Results) -> Results:
+        """The baseline (the scenario as written) on the seed and runs of ``results``: the
+        reference its changes are paired with."""
+        return self.results(WhatIf(), results.seed, n_runs(results))
 
     # -- what to show -----------------------------------------------------------------------
     @staticmethod
@@ -208,21 +223,25 @@ class Session:
             out.append(YesVotes(stage, mean, low, high, b_mean, b_low, b_high))
         return out
 
-    def outcomes(self, results: Results, bare: Results | None = None) -> list[Outcome]:
-        """Every outcome's probability with its interval, and the paired change from the
-        baseline with its interval (common random numbers); with ``bare`` (the data-only
-        results), the data-only probability and its interval too."""
+    def outcomes(
+        self, results: Results, bare: Results | None = None, *, reference: Results | None = None
+    ) -> list[Outcome]:
+        """Every outcome's probability with its interval, and the paired change from
+        ``reference`` (default: the baseline on the same seed and runs) with its interval
+        (common random numbers); with ``bare`` (the data-only results), the data-only
+        probability and its interval too."""
         world = self.scenario.world
         assert isinstance(world, World)
         registry = {o.name: o for o in OUTCOMES + vetoes(world.security_council.permanent)}
         names = {st.iso3: st.name for st in world.states}
-        base_runs, runs = self.baseline.runs, results.runs
+        reference = reference if reference is not None else self.baseline_for(results)
+        base_runs, runs = reference.runs, results.runs
         assert base_runs is not None and runs is not None
         out = []
         shown = results.summary["outcomes"]
-        # an outcome of the baseline that cannot happen in the what-if (its strategy switched
+        # an outcome of the reference that cannot happen in the what-if (its strategy switched
         # off) is shown too, as the run table has it: never
-        every = {**self.baseline.summary["outcomes"], **shown}
+        every = {**reference.summary["outcomes"], **shown}
         for name, o in every.items():
             entry = registry.get(name)
             if entry is None or entry.key not in runs or entry.key not in base_runs:
@@ -274,47 +293,40 @@ class Session:
             rows.append(row)
         return pd.DataFrame(rows)
 
-    def explanation(self, results: Results, iso3: str, stage: str) -> Explanation:
-        """Why ``iso3`` votes as it does at ``stage`` in ``results`` (``unsim.explain``): the
-        replay of the results' first runs is kept for the last few results, so that choosing
-        another state costs no new replay."""
+    def replayed(self, results: Results) -> Replay:
+        """The replay of the first runs of ``results`` (``unsim.explain``), kept for the last
+        few results, so that explaining another state costs no new replay."""
         key = id(results)
         with self._lock:
             held = self._replays.get(key)
-        if held is None or held[0] is not results:
-            rep = replay(results.scenario, results.seed, min(EXPLAIN_RUNS, self.runs))
-            with self._lock:
-                self._replays[key] = (results, rep)
-                while len(self._replays) > 4:
-                    self._replays.popitem(last=False)
-        else:
-            rep = held[1]
-        return explain(results, iso3, stage, replayed=rep, recorded=False)
+        if held is not None and held[0] is results:
+            return held[1]
+        rep = replay(results.scenario, results.seed, min(EXPLAIN_RUNS, n_runs(results)))
+        with self._lock:
+            self._replays[key] = (results, rep)
+            while len(self._replays) > 4:
+                self._replays.popitem(last=False)
+        return rep
+
+    def explanation(self, results: Results, iso3: str, stage: str) -> Explanation:
+        """Why ``iso3`` votes as it does at ``stage`` in ``results`` (``unsim.explain``), from
+        :meth:`replayed`."""
+        return explain(results, iso3, stage, replayed=self.replayed(results), recorded=False)
 
     # -- saving -----------------------------------------------------------------------------
     def to_yaml(self, what_if: WhatIf, out: str | Path) -> str:
-        """The edited scenario as YAML text, with world, calibration and levers paths made
-        relative to the folder of ``out`` (so ``unsim validate out`` finds them)."""
-        raw = edited_raw(self.raw, what_if)
-        out_dir = Path(out).resolve().parent
-        for key in ("world", "calibration", "levers"):
-            value = raw.get(key)
-            if isinstance(value, str):
-                target = (self.base_dir / value).resolve()
-                raw[key] = Path(_relpath(target, out_dir)).as_posix()
-        changes = [f"#   {k} = {v!r}" for k, v in what_if.as_dict().items()]
-        changes += [
-            f"#   strategy {i + 1} ({self._strategy_key(i)}) switched off"
-            for i in sorted(what_if.disabled)
-        ]
-        head = [f"# A what-if of {self.path}, saved by `unsim explore`."]
-        if changes:
-            head += ["# Changed:", *changes]
-        return "\n".join(head) + "\n" + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+        """The edited scenario as YAML text: the scenario's own text with the changed values
+        set and its comments and sources kept (:mod:`unsim.explore.yamlsave`), with world,
+        calibration and levers paths made relative to the folder of ``out`` (so
+        ``unsim validate out`` finds them)."""
+        header = [f"# A what-if of {self.path}, saved by `unsim explore`."]
+        return edited_text(
+            self.text, what_if.as_dict(), what_if.disabled, self.base_dir, Path(out), header
+        )
 
-    def _strategy_key(self, i: int) -> str:
-        strategy: Strategy = self.scenario.actors.target.strategies[i]
-        return str(strategy.key)
+    def default_save_name(self) -> str:
+        """The name "Save as" offers: ``<scenario>_whatif_<n>.yaml``, new in the save folder."""
+        return default_save_name(self.path.stem, self.save_dir)
 
     def save_yaml(self, what_if: WhatIf, out: str | Path) -> Path:
         """Write the edited scenario to a new file ``out`` under the save folder (a relative
@@ -359,5 +371,6 @@ def save_target(out: str | Path, save_dir: Path) -> Path:
     return target
 
 
-def _relpath(target: Path, start: Path) -> str:
-    return os.path.relpath(target, start)
+def n_runs(results: Results) -> int:
+    """How many runs ``results`` holds."""
+    return int(results.summary["runs"])

@@ -54,7 +54,7 @@ def plot_state_map(per_state: pd.DataFrame, stage: str, ax: Axes | None = None) 
     if ax is None:
         ax = new_axes((11.0, 6.2))
     shapes = projected_shapes()
-    colors, voting = _entry_colors(shapes.key, shapes.member, df)
+    colors, voting = entry_colors(shapes.key, shapes.member, df)
     for gid, rings in (("map_states", shapes.member_rings()), ("map_other", shapes.other_rings())):
         ax.add_collection(
             PolyCollection(
@@ -94,7 +94,7 @@ def map_figure(per_state: pd.DataFrame, stage: str, fig: Figure | None = None) -
     return fig
 
 
-def _entry_colors(
+def entry_colors(
     keys: NDArray[np.str_], member: NDArray[np.bool_], df: pd.DataFrame
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """The RGBA colour of each entry of the shapes (its vote, or grey) and whether it votes."""

@@ -1,0 +1,221 @@
+"""The explorer's levers: one control per value of the scenario (generated from its schema,
+:mod:`unsim.explore.controls`), and a state's own levers with "what if it only abstains?"
+(:mod:`unsim.explore.statelevers`)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any, cast
+
+import solara
+
+from unsim.errors import UnsimError
+from unsim.explore.controls import Control, Section
+from unsim.explore.drawn import DRAWN, drawn_box
+from unsim.explore.pagestate import LEVER_STATE, VALUES, set_enabled, set_value
+from unsim.explore.session import Session, WhatIf
+from unsim.explore.statelevers import only_abstains, state_controls
+from unsim.results.plots import STAGE_LABELS
+
+
+def _css_class(path: str) -> str:
+    """A CSS class naming a control by its path (for tests and styling)."""
+    return "lever-" + "".join(c if c.isalnum() else "-" for c in path)
+
+
+@solara.component
+def Lever(control: Control, value: Any, states: tuple[str, ...] = ()) -> None:
+    """One control, drawn by its kind. Its arguments are plain values, so a change of one lever
+    re-renders that lever alone."""
+    if control.kind == "enabled":
+        index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
+
+        def on_value(v: Any) -> None:
+            set_enabled(index, bool(v))
+    else:
+
+        def on_value(v: Any) -> None:
+            set_value(control.path, v)
+
+    with solara.Column(classes=[_css_class(control.path)], gap="0px"):
+        if control.kind in ("enabled", "bool"):
+            solara.Switch(label=control.label, value=bool(value), on_value=on_value)
+        elif control.kind in ("float", "int"):
+            _number_lever(control, value, on_value)
+        elif control.kind == "choice":
+            solara.Select(
+                label=control.label,
+                values=list(control.choices),
+                value=value,
+                on_value=on_value,
+            )
+        elif control.kind in ("multichoice", "states"):
+            choices = list(control.choices) if control.kind == "multichoice" else list(states)
+            solara.SelectMultiple(
+                label=control.label,
+                values=list(value or []),
+                all_values=choices,
+                on_value=on_value,
+            )
+        if control.help and control.kind != "enabled":
+            solara.HTML(
+                tag="div", unsafe_innerHTML=html.escape(control.help), classes=["unsim-help"]
+            )
+
+
+def _number_lever(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
+    """A number: a checkbox to set it when it is optional, its label and value, a slider."""
+    if control.spread:  # a distribution: drawn per run, or set to a number
+        value = drawn_box(control, value, on_value, VALUES)
+    if control.optional:
+        solara.Checkbox(
+            label=f"{control.label}: set",
+            value=value is not None,
+            on_value=lambda on: on_value(
+                (control.value if control.value is not None else control.min) if on else None
+            ),
+        )
+    if value is not None:
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(f"{control.label}: {value:g}"),
+            classes=["unsim-lever-label"],
+        )
+        if control.kind == "int":
+            solara.SliderInt(
+                label="",
+                value=int(value),
+                min=int(control.min or 0),
+                max=int(control.max or 1),
+                step=int(control.step or 1),
+                on_value=on_value,
+            )
+        else:
+            solara.SliderFloat(
+                label="",
+                value=float(value),
+                min=float(control.min or 0.0),
+                max=float(control.max or 1.0),
+                step=float(control.step or 0.01),
+                on_value=lambda v: on_value(round(float(v), 6)),
+            )
+
+
+def state_choices(scenario: Any) -> tuple[str, ...]:
+    """What a list of states may hold: the world's blocs and its states' codes."""
+    world = scenario.world
+    codes: list[str] = list(getattr(world, "codes", []))
+    blocs = list(getattr(world, "blocs", {}) or {})
+    return tuple(blocs + codes)
+
+
+@solara.component
+def Controls(
+    sections: list[Section],
+    values: dict[str, Any],
+    disabled: frozenset[int],
+    states: tuple[str, ...] = (),
+) -> None:
+    for i, section in enumerate(sections):
+        with solara.Details(summary=section.title, expand=i == 0):
+            for control in section.controls:
+                if control.kind == "enabled":
+                    index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
+                    Lever(control, index not in disabled)
+                else:
+                    given = DRAWN if control.spread else control.value
+                    Lever(control, values.get(control.path, given), states)
+
+
+# --------------------------------------------------------------------------------------------
+# a state's own levers
+# --------------------------------------------------------------------------------------------
+@solara.component
+def StateLevers(
+    session: Session,
+    what_if: WhatIf,
+    values: dict[str, Any],
+    seed: int,
+    runs: int,
+    states: tuple[str, ...] = (),
+) -> None:
+    """A state chosen in a list, its own values as levers, and "only abstains"."""
+    world = session.scenario.world
+    names = {s.iso3: s.name for s in world.states}  # type: ignore[union-attr]
+    code = LEVER_STATE.value if LEVER_STATE.value in names else "CHN"
+    code = code if code in names else next(iter(names))
+    by_name = {v: k for k, v in names.items()}
+    solara.Select(
+        label="State",
+        values=sorted(by_name),
+        value=names[code],
+        on_value=lambda name: LEVER_STATE.set(by_name.get(name, code)),
+    )
+    controls = solara.use_memo(lambda: state_controls(session.scenario, code), [code])
+    for control in controls:
+        Lever(control, values.get(control.path, control.value), states)
+    OnlyAbstains(session, what_if, code, names[code], seed, runs)
+
+
+def abstain_text(found: Any, name: str) -> str:
+    """What "only abstains" set, and why it is set so, in words."""
+    kinds = {"support_shift": "General Assembly", "council_shift": "Security Council"}
+    parts = []
+    for path, value in found.values.items():
+        lever = path.rsplit(".", 1)[1]
+        where = kinds.get(lever, "")
+        parts.append(f"{lever.replace('_', ' ')} {value:+.2f} (at the {where}'s votes)")
+    set_ = "; ".join(parts)
+    now = ", ".join(f"{STAGE_LABELS.get(s, s)}: {v}" for s, v in found.modal.items())
+    text = (
+        "unsim's model has no forced vote: a state votes by its stance. So 'only abstains' is "
+        "set as the smallest shift of its stance (a little inside) that makes abstaining its "
+        "most likely vote, found by unsim.explain's smallest-change search and checked on the "
+        f"full runs. {name}: {set_ or 'no change needed'}. Its most likely vote now: {now}."
+    )
+    if found.notes:
+        text += " " + "; ".join(found.notes) + "."
+    return text
+
+
+@solara.component
+def OnlyAbstains(
+    session: Session, what_if: WhatIf, code: str, name: str, seed: int, runs: int
+) -> None:
+    """The button, the search in a worker thread, and the shifts it found set as levers."""
+    asked, set_asked = solara.use_state(cast(tuple[WhatIf, str, int, int] | None, None))
+
+    def work() -> tuple[Any, str]:
+        if asked is None:
+            return None, ""
+        try:
+            return only_abstains(session, asked[0], asked[1], asked[2], asked[3]), ""
+        except UnsimError as err:
+            return None, str(err)
+
+    result = solara.use_thread(work, dependencies=[asked], intrusive_cancel=False)
+    found, error = result.value if result.value is not None else (None, "")
+
+    def set_found() -> None:
+        if found is not None and found.values:
+            VALUES.value = {**VALUES.value, **found.values}
+
+    solara.use_effect(set_found, [found])
+    solara.Button(
+        f"What if {name} only abstains?",
+        on_click=lambda: set_asked((what_if, code, seed, runs)),
+        outlined=True,
+        classes=["unsim-only-abstains"],
+    )
+    if asked is not None and result.state != solara.ResultState.FINISHED:
+        solara.ProgressLinear(True)
+        solara.HTML(tag="div", unsafe_innerHTML="searching…", classes=["unsim-help"])
+    elif error:
+        solara.Error(error)
+    elif found is not None and found.iso3 == code:
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=html.escape(abstain_text(found, name)),
+            classes=["unsim-abstains"],
+        )
