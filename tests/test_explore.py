@@ -19,7 +19,7 @@ from unsim.explore.session import Session, WhatIf, edited_raw, save_target
 from unsim.scenario.labels import is_code_path
 from unsim.scenario.schema import Bargaining, Behaviour
 
-from .conftest import DEFAULT_SCENARIO
+from .conftest import DEFAULT_SCENARIO, POINT_SCENARIO
 
 RUNS = 512
 
@@ -32,6 +32,13 @@ def scenario():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def session() -> Session:
     return Session(DEFAULT_SCENARIO, runs=RUNS, seed=3)
+
+
+@pytest.fixture(scope="module")
+def point_session() -> Session:
+    """The DPRK draft with its levers as points (scenarios/levers/reference_2014.yaml): for
+    the mechanics at known values."""
+    return Session(POINT_SCENARIO, runs=RUNS, seed=3)
 
 
 def test_controls_cover_the_main_levers(scenario) -> None:  # type: ignore[no-untyped-def]
@@ -427,12 +434,14 @@ SOURCE = "a prior from the 2013 lobbying reports"
 
 @pytest.fixture(scope="module")
 def sourced(tmp_path_factory: pytest.TempPathFactory) -> Session:
-    """The default scenario with a distribution that carries a ``source:`` and a comment of
-    evidence above the lobbying budget, in a folder of its own (its files found from there)."""
+    """The DPRK draft with point values, with a distribution that carries a ``source:`` and a
+    comment of evidence above the lobbying budget, in a folder of its own (its files found
+    from there)."""
     folder = tmp_path_factory.mktemp("sourced")
-    text = DEFAULT_SCENARIO.read_text()
-    text = text.replace("worlds/", f"{DEFAULT_SCENARIO.parent}/worlds/")
-    text = text.replace("calibration/", f"{DEFAULT_SCENARIO.parent}/calibration/")
+    text = POINT_SCENARIO.read_text()
+    scenarios = POINT_SCENARIO.parent.parent
+    text = text.replace("world: ../worlds/", f"world: {scenarios}/worlds/")
+    text = text.replace("calibration: ../calibration/", f"calibration: {scenarios}/calibration/")
     text = text.replace(
         "    lobbying: {budget: 15.0, efficacy: 1.0}",
         f"    {EVIDENCE}\n    lobbying: {{budget: {{dist: truncnorm, mean: 15, sd: 3, low: 5,"
@@ -512,7 +521,7 @@ def test_only_abstains_through_the_shifts_the_search_finds(session: Session) -> 
 # --------------------------------------------------------------------------------------------
 # the page's figures: drawn once, then only what moves
 # --------------------------------------------------------------------------------------------
-def test_a_repainted_figure_is_the_figure_drawn_in_full(session: Session) -> None:
+def test_a_repainted_figure_is_the_figure_drawn_in_full(point_session: Session) -> None:
     """Each figure of the page, painted over its kept picture after another what-if (only
     what moves drawn again), has the same pixels as the same figure drawn in full, and differs
     from the first what-if's."""
@@ -523,9 +532,9 @@ def test_a_repainted_figure_is_the_figure_drawn_in_full(session: Session) -> Non
 
     from unsim.explore import painters
 
-    n = len(session.scenario.world.states)  # type: ignore[union-attr]
-    first = session.baseline
-    second = session.results(WhatIf.of({"behaviour.icc_aversion": 5.0}))
+    n = len(point_session.scenario.world.states)  # type: ignore[union-attr]
+    first = point_session.baseline
+    second = point_session.results(WhatIf.of({"behaviour.icc_aversion": 5.0}))
     draws = {
         "tallies": lambda r: painters.tallies_png(r.runs, "simple", n),
         "groups": lambda r: painters.groups_png(r.per_state, "plenary", first.per_state),
