@@ -363,7 +363,7 @@ def test_the_dashboard_pins_links_downloads_and_abstains(explorer) -> None:  # t
     assert "seed=7" in first_address and f"runs={RUNS}" in first_address
     assert "token" not in first_address and "token" not in address
     assert seed_shown.startswith(f"seed {SEED}")
-    assert default_name == "icc_referral_whatif_1.yaml"
+    assert default_name == f"{SCENARIO.stem}_whatif_1.yaml"  # the scenario file's name
     assert marks["updating"] and marks["stale"], marks  # it said it was updating, then redrawing
     assert value == 10.0
     scenario = load_scenario(SCENARIO)
@@ -382,7 +382,10 @@ def test_the_dashboard_pins_links_downloads_and_abstains(explorer) -> None:  # t
     assert linked_diff is not None and float(linked_diff) == pytest.approx(shown_diff, abs=1e-12)
     b11 = run(load_scenario(SCENARIO, overrides={lever: value}), runs=RUNS, seed=11, workers=1)
     assert seed11_p == b11.outcome("icc_retained")["p"]
-    assert re.fullmatch(r"icc_referral_seed7_whatif-[0-9a-f]{8}_runs\.csv", download_name)
+    # downloads are named after the scenario's own name
+    assert re.fullmatch(
+        rf"{re.escape(scenario.name)}_seed7_whatif-[0-9a-f]{{8}}_runs\.csv", download_name
+    )
     assert download_lines == RUNS + 1  # a header and a line per run
     assert "no forced vote" in abstain_text and "China" in abstain_text
-    assert not any(folder.glob("icc_referral_whatif_*.yaml"))  # nothing saved unasked
+    assert not any(folder.glob(f"{SCENARIO.stem}_whatif_*.yaml"))  # nothing saved unasked
