@@ -5,8 +5,9 @@ A warm session of the default scenario (``unsim.explore.session.Session``, the a
 count) is given a fixed series of distinct changes (the ICC language's cost, the charm
 offensive's intensity, the sponsors' bar, in turn). For each change:
 
-- **numbers**: from the change to the numbers the page shows (the what-if's run, the outcome
-  table with its paired changes, each stage's tallies);
+- **numbers**: from the change to the numbers the page shows (the what-if's run, its data-only
+  forecast (one run, shared by the changes of stated levers), the bottom line, the outcome
+  table with its paired changes and data-only column, the yes votes, each stage's tallies);
 - **figure latency**: from the numbers to the page's three figures (tallies, regional groups,
   world map) painted as PNG, one after the other, as the page paints them
   (:mod:`unsim.explore.painters`: the still parts drawn once, then only what moves);
@@ -72,6 +73,7 @@ def server_side(n: int, runs: int) -> dict[str, Any]:
     from unsim.explore import painters
     from unsim.explore.session import Session, WhatIf
     from unsim.explore.variants import tallies
+    from unsim.results.bottomline import bottom_line
     from unsim.results.plots import map_figure, plot_group_votes, plot_tallies
 
     t0 = time.perf_counter()
@@ -91,8 +93,12 @@ def server_side(n: int, runs: int) -> dict[str, Any]:
     numbers, figures, full, plain = [], [], [], []
     for path, value in changes(n):
         t0 = time.perf_counter()
-        results = session.results(WhatIf.of({path: value}))
-        session.outcomes(results)
+        what_if = WhatIf.of({path: value})
+        results = session.results(what_if)
+        bare = session.data_only(what_if)
+        bottom_line(results.summary, results.scenario)
+        session.outcomes(results, bare)
+        session.yes_votes(results, bare)
         tallies(results)
         numbers.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
