@@ -99,3 +99,32 @@ def test_the_explorer_shows_the_data_only_forecast(session: Session) -> None:
     assert f"{yes.mean():.1f}" in text and "data only" in text
     # without the data-only results the table is as before
     assert "data only" not in outcomes_html(session, shown)
+
+
+def test_the_data_only_forecast_follows_the_seed_and_runs_shown(session: Session) -> None:
+    """The dashboard's seed and runs apply to the data-only forecast too (cached by its
+    scenario, seed and runs), and the outcome table pairs with a reference (variant A) while
+    it shows the data-only column."""
+    lever = {"actors.target.strategies[0].intensity": 1.0}
+    bare = session.data_only(WhatIf.of(lever), seed=11, runs=256)
+    expected = run(data_only(session.scenario), runs=256, seed=11, workers=1)
+    assert bare.seed == 11 and bare.summary["runs"] == 256
+    assert bare.summary["outcomes"] == expected.summary["outcomes"]
+    assert session.data_only(WhatIf(), seed=11, runs=256) is bare  # shared, as on seed 3
+    assert session.data_only(WhatIf()) is not bare
+    assert session.data_only(WhatIf()).seed == 3
+    a = session.results(WhatIf(), seed=11, runs=256)
+    b = session.results(WhatIf.of(lever), seed=11, runs=256)
+    assert a is session.results(WhatIf(), seed=11, runs=256)  # cached by seed and runs too
+    rows = {o.name: o for o in session.outcomes(b, bare, reference=a)}
+    tabled = rows["referral_tabled"]
+    assert tabled.p_baseline == a.outcome("referral_tabled")["p"]
+    assert tabled.p == b.outcome("referral_tabled")["p"]
+    assert tabled.p_data_only == expected.outcome("referral_tabled")["p"]
+    from unsim.model.outcomes import OUTCOMES
+
+    entry = next(o for o in OUTCOMES if o.name == "referral_tabled")
+    assert a.runs is not None and b.runs is not None
+    ha, hb = (np.asarray(entry.happened(x.runs), dtype=float) for x in (a, b))
+    assert tabled.diff == pytest.approx(float(np.mean(hb - ha)), abs=1e-12)
+    assert tabled.diff != 0  # a stronger charm offensive moves the tabling
