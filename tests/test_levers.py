@@ -566,7 +566,9 @@ def test_a_states_stance_in_parts_adds_up_with_levers_drawn_per_run() -> None:
 
     tracker = Tracker(_scenario(MANY), seed=1, block=0, size=256)
     tracker.simulate()
-    assert set(tracker.stages) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
+    assert set(tracker.stages) == {
+        "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
+    }
     for stage, record in tracker.stages.items():
         total = sum(np.asarray(p, np.float64) for p in record.parts.values())
         rows = record.members if record.members is not None else slice(None)
