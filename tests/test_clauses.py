@@ -1,0 +1,132 @@
+"""A state's stance on a clause apart from its stance on the draft: the model's stances and
+votes, the old mirror as a special case, and the pair model's estimator on known answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from unsim.calibration.clausefit import fit_pairs, tables
+from unsim.model import UNModel
+from unsim.model.rules import YES
+from unsim.scenario import load_scenario
+
+from .conftest import DEFAULT_SCENARIO as REFERENCE
+
+#: the ICC language retained by no bargain; an amendment deleting it moved in every run
+AMENDED: dict[str, Any] = {
+    "actors.target.strategies": [],
+    "actors.sponsors.bargaining.accept_offer_min_credibility": 1.01,
+    "actors.sponsors.bargaining.drop_if_expected_yes_share_below": 0.0,
+    "procedure.amendment.move": "always",
+    "procedure.no_action_motion.move": "never",
+}
+CLAUSE = {"behaviour.clause_pass_through": 0.2, "behaviour.clause_deviation_sd": 2.0}
+
+
+def _model(overrides: dict[str, Any], replicates: int = 400, seed: int = 3) -> UNModel:
+    return UNModel(load_scenario(REFERENCE, overrides=overrides), replicates=replicates, seed=seed)
+
+
+def _stances(overrides: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, float, float]:
+    m = _model({**AMENDED, **overrides})
+    m.step()  # a round of diplomacy: the stances at the first votes
+    b = m.behaviour
+    return m.stances("amendment"), m.stances("third_committee"), b.abstention_band, b.amendment_bias
+
+
+def test_with_full_pass_through_and_no_deviation_the_votes_mirror_each_other() -> None:
+    """Pass-through 1 and no deviation (the defaults): the amendment's stance is minus the
+    draft's plus its bias, for every state and run while the language stands, so no state is
+    surely for both; the model gives the same results as a scenario that does not name them."""
+    amendment, draft, band, bias = _stances(
+        {"behaviour.clause_pass_through": 1.0, "behaviour.clause_deviation_sd": 0.0}
+    )
+    np.testing.assert_allclose(amendment + draft, bias, atol=1e-4)
+    assert not ((amendment > band) & (draft > band)).any()
+    plain = _model(AMENDED, replicates=300).simulate()
+    named = _model(
+        {**AMENDED, "behaviour.clause_pass_through": 1.0, "behaviour.clause_deviation_sd": 0.0},
+        replicates=300,
+    ).simulate()
+    for key in ("amendment_yes", "amendment_no", "third_committee_yes", "plenary_yes"):
+        np.testing.assert_array_equal(plain[key], named[key])
+
+
+def test_a_state_may_be_for_deleting_the_paragraphs_and_for_the_draft() -> None:
+    """With a clause stance of its own (pass-through 0.2, deviation sd 2), states whose stance
+    is beyond the band for deleting the paragraphs and for the draft exist; their sum is no
+    longer the amendment's bias."""
+    amendment, draft, band, bias = _stances(CLAUSE)
+    both = (amendment > band) & (draft > band)
+    assert both.any()  # never under the mirror (the test above): the sum is the bias, < 2 band
+    assert np.abs(amendment + draft - bias).max() > 1.0
+
+
+def test_an_amendment_fails_while_states_that_voted_for_it_vote_for_the_draft() -> None:
+    """In runs where the amendment deleting the ICC paragraphs fails (the language stands at the
+    committee's vote), states vote yes on the amendment and yes on the draft: many more than
+    under the old mirror, which has few (each vote's own noise)."""
+
+    def both_yes(overrides: dict[str, Any]) -> tuple[int, int]:
+        m = _model({**AMENDED, **overrides}, replicates=400)
+        kept: dict[str, np.ndarray] = {}
+        record = m._record
+
+        def keep(stage: str, held: Any, votes: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+            kept[stage] = votes.copy()  # every state's votes at the stage (states, runs)
+            return record(stage, held, votes, *args, **kwargs)
+
+        m._record = keep  # type: ignore[method-assign]
+        res = m.simulate()
+        failed = res["amendment_held"] & ~res["amendment_adopted"]
+        yes = (kept["amendment"] == YES) & (kept["third_committee"] == YES)
+        return int(failed.sum()), int(yes[:, failed].sum())
+
+    runs, own = both_yes(CLAUSE)
+    mirror_runs, mirror = both_yes({})
+    assert runs > 50 and mirror_runs > 50
+    assert own / runs > 3 * mirror / mirror_runs
+    assert own >= 100  # state-runs voting for the failed amendment and for the draft
+
+
+def _synthetic(lam: float, sigma: float, band: float, n_pairs: int, seed: int) -> Any:
+    """States' votes on pairs drawn by the pair model (``clausefit``'s module doc), written
+    out here: the clause vote first, the whole carrying ``lam`` of the clause term if the
+    clause stayed in."""
+    rng = np.random.default_rng(seed)
+    states = 150
+    rows = []
+
+    def vote(latent: np.ndarray) -> np.ndarray:
+        e = rng.logistic(size=latent.shape)
+        return np.where(latent + e > band, 2, np.where(latent + e < -band, 0, 1))
+
+    for j in range(n_pairs):
+        m, tau, mu = rng.uniform(-1, 5), rng.uniform(1.5, 4), rng.uniform(-1.5, 1.5)
+        o = -1.0 if j % 4 == 0 else 1.0  # every fourth a hostile amendment
+        s = m + tau * rng.standard_normal(states)
+        d = sigma * rng.standard_normal(states)
+        clause = vote(o * (s + d) + mu)
+        kept = ((clause == 2).sum() > (clause == 0).sum()) == (o > 0)
+        whole = vote(s + lam * kept * d)
+        rows.append((np.full(states, j), whole, clause))
+    pair, whole, clause = (np.concatenate(c) for c in zip(*rows, strict=True))
+    return tables(pair, whole, clause, n_pairs)
+
+
+@pytest.mark.parametrize(("lam", "sigma"), [(0.3, 2.0), (0.8, 1.0)])
+def test_the_estimator_recovers_a_known_pass_through_and_deviation(lam: float, sigma: float) -> None:
+    band = 1.5
+    t = _synthetic(lam, sigma, band, n_pairs=40, seed=11)
+    fit = fit_pairs(t, band)
+    se_lam, se_sig = fit.se["pass_through"], fit.se["deviation_sd"]
+    assert se_lam is not None and se_sig is not None
+    assert 0 < se_lam < 0.3 and 0 < se_sig < 0.5
+    assert abs(fit.pass_through - lam) < max(3 * se_lam, 0.1)
+    assert abs(fit.deviation_sd - sigma) < max(3 * se_sig, 0.15)
+    # the mirror fits worse than the truth by far
+    mirror = fit_pairs(t, band, fixed=(1.0, 0.0))
+    assert fit.log_likelihood - mirror.log_likelihood > 10
