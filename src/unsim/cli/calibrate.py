@@ -20,6 +20,7 @@ from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
 from unsim.cli.args import whole_number as _count
 from unsim.cli.args import workers as _workers
+from unsim.cli.clauses import add_clause_options, cmd_calibrate_clauses
 from unsim.cli.outputs import data_inputs, scenario_inputs
 from unsim.errors import ExitCode, InputError
 from unsim.ownership import check_output, json_text, write_text_output
@@ -64,6 +65,7 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--dims", type=_dims, default=2, help="ideal-point dimensions (1 or 2)")
     p.add_argument("--hr-weight", type=float, default=2.0, help="weight of human-rights votes")
     p.add_argument("--name", help="calibration name (default: the output file's stem)")
+    add_clause_options(p)
     p.set_defaults(handler=cmd_calibrate)
     return p
 
@@ -127,6 +129,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         resolve_data_file,
     )
 
+    if args.clauses:
+        return cmd_calibrate_clauses(args)
     if not args.hr_weight > 0:
         raise InputError(f"--hr-weight must be positive, got {args.hr_weight}")
     votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
