@@ -66,7 +66,7 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--hr-weight", type=float, default=2.0, help="weight of human-rights votes")
     p.add_argument("--name", help="calibration name (default: the output file's stem)")
     add_clause_options(p)
-    p.set_defaults(handler=cmd_calibrate)
+    p.set_defaults(handler=_calibrate)
     return p
 
 
@@ -110,6 +110,11 @@ def _choice_score(row: dict[str, Any]) -> str:
     return f"borrowed from {', '.join(row.get('borrowed_from', []))}"
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    """``calibrate --clauses`` or a series' calibration."""
+    return cmd_calibrate_clauses(args) if args.clauses else cmd_calibrate(args)
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from unsim.calibration.calibrate import write_calibration
     from unsim.calibration.idealpoint import IdealPointConfig
@@ -129,8 +134,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         resolve_data_file,
     )
 
-    if args.clauses:
-        return cmd_calibrate_clauses(args)
     if not args.hr_weight > 0:
         raise InputError(f"--hr-weight must be positive, got {args.hr_weight}")
     votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
