@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from unsim.calibration.clausefit import fit_pairs, tables
@@ -136,3 +137,54 @@ def test_the_estimator_recovers_a_known_pass_through_and_deviation(
     # the mirror fits worse than the truth by far
     mirror = fit_pairs(t, band, fixed=(1.0, 0.0))
     assert fit.log_likelihood - mirror.log_likelihood > 10
+
+
+def test_separate_votes_are_paired_with_the_vote_on_the_whole(data_dir: Any) -> None:
+    """On the real roll calls before the cut: every separate vote is paired or listed with the
+    reason; a pair's vote on the whole is a later or same-session roll call of the same
+    resolution that is not itself a separate vote; the DR Congo's paragraph votes of 2002 find
+    the vote on the whole the data date earlier; the country-specific ones are marked."""
+    from unsim.calibration.clausepairs import _WHOLE_IN_NAME, find_pairs
+    from unsim.data import ROLL_CALLS_FILE, load_roll_calls
+
+    rc = load_roll_calls(data_dir / ROLL_CALLS_FILE)
+    found = find_pairs(rc, "2014-11-18")
+    pairs, counts = found.pairs, found.counts
+    separate = ((rc["amend"] == 1) | (rc["para"] == 1)) & (rc["date"] < "2014-11-18")
+    assert counts["separate_votes"] == counts["paired"] + len(found.dropped)
+    assert counts["separate_votes"] <= int(separate.sum())
+    assert all(d["why"] for d in found.dropped)
+    by = rc.set_index("rcid")
+    wholes = by.loc[pairs["whole"]]
+    flagged = wholes[(wholes["amend"] == 1) | (wholes["para"] == 1)]
+    # a whole the data flag as a separate vote names the whole ("RES, AS AMENDED")
+    assert flagged["descr"].str.contains(_WHOLE_IN_NAME).all()
+    assert (by.loc[pairs["whole"], "session"].to_numpy() == pairs["session"].to_numpy()).all()
+    congo = pairs[pairs["title"].str.contains("Democratic Republic of the Congo")]
+    assert congo["country"].all() and congo["hr"].all()
+    assert set(congo["session"]) >= {57, 58, 59}
+    late = congo[congo["date"] == "2002-12-18"]
+    assert len(late) and (by.loc[late["whole"], "date"] < pd.Timestamp("2002-12-18")).all()
+
+
+def test_the_amendments_parts_add_up_to_its_stance_with_a_clause_stance() -> None:
+    """``unsim explain``'s parts at the amendment and at the votes on the draft, with a
+    pass-through of 0.2 and a clause deviation: they add up to the stance the model used; the
+    clause deviation is a part of its own, with the opposite sign on the amendment (yes =
+    delete) and a fifth of its size on the draft."""
+    from unsim.explain.tracker import Tracker
+
+    s = load_scenario(REFERENCE, overrides={**AMENDED, **CLAUSE})
+    tracker = Tracker(s, seed=5, block=0, size=128)
+    tracker.simulate()
+    for stage in ("amendment", "third_committee", "plenary"):
+        rec = tracker.stages[stage]
+        total = np.sum([np.asarray(v, dtype=np.float64) for v in rec.parts.values()], axis=0)
+        np.testing.assert_allclose(total, rec.stance, rtol=0, atol=5e-5)
+    own = tracker.model.clause_deviation
+    amendment = tracker.stages["amendment"].parts["clause_deviation"]
+    np.testing.assert_allclose(amendment, -own, atol=1e-6)
+    assert np.abs(amendment).max() > 1.0
+    draft = tracker.stages["third_committee"].parts["clause_deviation"]
+    retained = tracker.model.icc_factor() == 1
+    np.testing.assert_allclose(draft[:, retained], 0.2 * own[:, retained], atol=1e-5)
