@@ -8,10 +8,11 @@ alike:
     exported with ``git archive``) on the default scenario;
   * ``mirror``: this tree's code on the same scenario (pass-through 1, no clause deviation:
     the model before clauses had a stance);
-  * ``clauses``: this tree's code on the default scenario with the shipped clause calibration
-    (``--clause-calibration``).
+  * ``clauses``: this tree's code on the default scenario with a clause stance of its own
+    (``--pass-through``, ``--deviation-sd``: each state's deviation drawn per run, and the
+    draft's vote reading the baseline), through a clause calibration file of those values.
 
-    python benchmarks/clauses.py --before-src /tmp/base/src --clause-calibration FILE
+    python benchmarks/clauses.py --before-src /tmp/base/src
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,9 +50,16 @@ def _rate(src: Path, scenario: Path, runs: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _with_clauses(calibration: Path) -> Path:
-    """The default scenario naming the clause calibration, written next to it (its relative
-    paths hold) under a new name of this process (removed after)."""
+def _with_clauses(folder: Path, pass_through: float, sd: float) -> Path:
+    """The default scenario naming a clause calibration of these values (written in
+    ``folder``), itself written next to the default (its relative paths hold) under a new name
+    of this process (removed after)."""
+    calibration = folder / "clauses.yaml"
+    calibration.write_text(
+        "kind: clauses\nname: bench\nbefore: 2014-11-18\nbehaviour:\n"
+        f"  clause_pass_through: {pass_through}\n  clause_deviation_sd: {sd}\n",
+        encoding="utf-8",
+    )
     text = SCENARIO.read_text(encoding="utf-8")
     text += f"\nclause_calibration: {calibration.resolve()}\n"
     path = SCENARIO.parent / f".bench_clauses_{os.getpid()}.yaml"
@@ -62,12 +71,14 @@ def _with_clauses(calibration: Path) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before-src", type=Path, required=True)
-    ap.add_argument("--clause-calibration", type=Path, required=True)
+    ap.add_argument("--pass-through", type=float, default=0.5)
+    ap.add_argument("--deviation-sd", type=float, default=1.5)
     ap.add_argument("--runs", type=int, default=20_000)
     ap.add_argument("--repeats", type=int, default=4)
     args = ap.parse_args()
     rates: dict[str, list[float]] = {"before": [], "mirror": [], "clauses": []}
-    clauses = _with_clauses(args.clause_calibration)
+    folder = tempfile.TemporaryDirectory()
+    clauses = _with_clauses(Path(folder.name), args.pass_through, args.deviation_sd)
     try:
         configs = {
             "before": (args.before_src, SCENARIO),
@@ -79,6 +90,7 @@ def main() -> None:
                 rates[name].append(_rate(src, scenario, args.runs))
     finally:
         clauses.unlink()
+        folder.cleanup()
     best = {k: max(v) for k, v in rates.items()}
     print(json.dumps({"runs/s (best)": best, "all": rates}, indent=1))
     for name in ("mirror", "clauses"):

@@ -188,3 +188,34 @@ def test_the_amendments_parts_add_up_to_its_stance_with_a_clause_stance() -> Non
     draft = tracker.stages["third_committee"].parts["clause_deviation"]
     retained = tracker.model.icc_factor() == 1
     np.testing.assert_allclose(draft[:, retained], 0.2 * own[:, retained], atol=1e-5)
+
+
+def _clause_file(folder: Any, before: str = "2014-11-18") -> Any:
+    path = folder / "clauses.yaml"
+    path.write_text(
+        f"kind: clauses\nname: t\nbefore: {before}\nbehaviour:\n"
+        "  clause_pass_through: 0.3\n  clause_deviation_sd: 1.25\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_clause_calibration_fills_what_the_scenario_does_not_set(tmp_path: Any) -> None:
+    """The shipped scenario takes the shipped clause calibration (the mirror, chosen out of
+    sample); another file's values fill the behaviour unless the scenario sets its own; a file
+    fitted on votes after the scenario's date is refused, naming the key."""
+    from unsim.errors import ScenarioError
+    from unsim.model.params import effective_behaviour
+
+    shipped = effective_behaviour(load_scenario(REFERENCE))
+    assert (shipped.clause_pass_through, shipped.clause_deviation_sd) == (1.0, 0.0)
+    path = str(_clause_file(tmp_path))
+    b = effective_behaviour(load_scenario(REFERENCE, overrides={"clause_calibration": path}))
+    assert (b.clause_pass_through, b.clause_deviation_sd) == (0.3, 1.25)
+    own = {"clause_calibration": path, "behaviour.clause_pass_through": 0.7}
+    b = effective_behaviour(load_scenario(REFERENCE, overrides=own))
+    assert (b.clause_pass_through, b.clause_deviation_sd) == (0.7, 1.25)
+    (tmp_path / "late").mkdir()
+    late = str(_clause_file(tmp_path / "late", before="2015-01-01"))
+    with pytest.raises(ScenarioError, match="clause_calibration"):
+        load_scenario(REFERENCE, overrides={"clause_calibration": late})

@@ -145,7 +145,7 @@ def holdout_score(t: PairTables, lam: float, sigma: float, band: float) -> dict[
 
 @dataclass(frozen=True)
 class ClauseResult:
-    """The comparison, the chosen specification and its fit on every pair before the cut."""
+    """The comparison, the chosen specification's values, and the estimates on every pair."""
 
     data: ClauseData
     before: dt.date
@@ -155,8 +155,11 @@ class ClauseResult:
     comparison: list[dict[str, Any]]
     chosen: str
     final: PairFit
+    """the chosen specification on every pair before the cut: the engine's values"""
+    estimate: PairFit
+    """every pair, the pass-through in the engine's range 0..1, with standard errors"""
     unconstrained: PairFit
-    """the chosen specification on every pair with the pass-through free of the engine's range"""
+    """every pair, the pass-through free (bounds -1 and 2), with standard errors"""
 
 
 def _row(spec: str, fit: PairFit, score: dict[str, float], hr_score: dict[str, float] | None,
@@ -203,25 +206,45 @@ def calibrate_clauses(
         rows.append(_row(spec, fit, score, hr_score, noise))
     chosen = min(rows, key=lambda r: r["holdout"]["log_loss"])["spec"]
     w = _weights(pairs, chosen, hr_weight, country_weight)
-    every = _weighted(t, np.arange(t.n_pairs), w)
-    final = _fit(every, chosen, b)
-    free = final if chosen == "mirror" else fit_pairs(every, b)
-    return ClauseResult(data, before, holdout_from, band, noise, rows, chosen, final, free)
+    every = np.arange(t.n_pairs)
+    final = _fit(_weighted(t, every, w), chosen, b)
+    estimate = final if chosen == "all" else _fit(t, "all", b)
+    free = fit_pairs(t, b)
+    return ClauseResult(
+        data, before, holdout_from, band, noise, rows, chosen, final, estimate, free
+    )
 
 
 def _se(value: float | None, scale: float = 1.0) -> float | None:
     return None if value is None else round(value * scale, 4)
 
 
+def _estimate(f: PairFit, noise: float, note: str) -> dict[str, Any]:
+    return {
+        "pass_through": round(f.pass_through, 4),
+        "pass_through_se": _se(f.se.get("pass_through")),
+        "deviation_sd": round(f.deviation_sd * noise, 4),
+        "deviation_sd_se": _se(f.se.get("deviation_sd"), noise),
+        "log_likelihood": round(f.log_likelihood, 2),
+        "fitted_on": {"pairs": f.n_pairs, "votes": f.n_votes},
+        "note": note,
+    }
+
+
 def _votes_section(r: ClauseResult) -> dict[str, Any]:
+    """The roll calls used (rcid of the separate vote and of its vote on the whole), those
+    of human-rights and country-specific resolutions, and those left out by reason."""
     pairs = r.data.found.pairs
-    listed = pairs[["rcid", "whole", "date", "kind", "hr", "country"]].copy()
-    listed["title"] = pairs["title"].str[:80]
+    dropped: dict[str, list[int]] = {}
+    for d in r.data.found.dropped:
+        dropped.setdefault(str(d["why"]), []).append(int(str(d["rcid"])))
     return {
         "counts": r.data.found.counts,
         "held_out_from_session": r.holdout_from,
-        "pairs": listed.to_dict(orient="records"),
-        "dropped": r.data.found.dropped,
+        "pairs": [[int(a), int(b)] for a, b in zip(pairs["rcid"], pairs["whole"], strict=True)],
+        "human_rights": [int(x) for x in pairs.loc[pairs["hr"], "rcid"]],
+        "country_specific": [int(x) for x in pairs.loc[pairs["country"], "rcid"]],
+        "dropped": dropped,
     }
 
 
@@ -237,26 +260,13 @@ def build_clause_calibration(
     )
     estimates = {
         "specification": r.chosen,
-        "pass_through": {
-            "value": round(f.pass_through, 4),
-            "standard_error": _se(f.se.get("pass_through")),
-        },
-        "deviation_sd": {
-            "value": round(f.deviation_sd * r.noise, 4),
-            "standard_error": _se(f.se.get("deviation_sd"), r.noise),
-        },
-        "unconstrained": {
-            "pass_through": round(r.unconstrained.pass_through, 4),
-            "pass_through_se": _se(r.unconstrained.se.get("pass_through")),
-            "deviation_sd": round(r.unconstrained.deviation_sd * r.noise, 4),
-            "deviation_sd_se": _se(r.unconstrained.se.get("deviation_sd"), r.noise),
-            "log_likelihood": round(r.unconstrained.log_likelihood, 2),
-            "note": "the pass-through free of the engine's range 0..1 (bounds -1 and 2)",
-        },
+        "every_pair": _estimate(r.estimate, r.noise, "the pass-through in the engine's range 0..1"),
+        "every_pair_unconstrained": _estimate(
+            r.unconstrained, r.noise, "the pass-through free (bounds -1 and 2)"
+        ),
+        "mirror_log_likelihood": round(r.final.log_likelihood, 2) if r.chosen == "mirror" else None,
         "band": round(r.band, 4),
         "vote_noise": r.noise,
-        "log_likelihood": round(f.log_likelihood, 2),
-        "fitted_on": {"pairs": f.n_pairs, "votes": f.n_votes},
     }
     return ClauseCalibration(
         name=name,

@@ -110,15 +110,22 @@ def cmd_calibrate_clauses(args: argparse.Namespace) -> int:
         "# Do not edit by hand: rerun the command.\n"
     )
     text = header + yaml.safe_dump(
-        cal.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
+        cal.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100,
+        default_flow_style=None,
     )
     write_text_output(args.out, "yaml", text, inputs=inputs)
-    e = cal.estimates
+    b, e = cal.behaviour, cal.estimates
     print(
-        f"chosen: {result.chosen}; pass-through {e['pass_through']['value']} "
-        f"(se {e['pass_through']['standard_error']}), deviation sd "
-        f"{e['deviation_sd']['value']} (se {e['deviation_sd']['standard_error']})"
+        f"chosen: {result.chosen}: pass-through {b.clause_pass_through}, deviation sd "
+        f"{b.clause_deviation_sd}"
     )
+    for key in ("every_pair", "every_pair_unconstrained"):
+        x = e[key]
+        print(
+            f"  {key}: pass-through {x['pass_through']} (se {x['pass_through_se']}), deviation "
+            f"sd {x['deviation_sd']} (se {x['deviation_sd_se']}), log likelihood "
+            f"{x['log_likelihood']}"
+        )
     print(f"wrote {args.out}")
     return int(ExitCode.OK)
 
