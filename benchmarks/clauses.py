@@ -5,9 +5,9 @@ scenario, the best of ``--repeats``; the configurations alternate so that each s
 alike:
 
   * ``before``: the code at ``--before-src`` (a source tree, e.g. the branch's merge base
-    exported with ``git archive``) on the default scenario;
+    exported with ``git archive``) on the default scenario less its clause calibration;
   * ``mirror``: this tree's code on the same scenario (pass-through 1, no clause deviation:
-    the model before clauses had a stance);
+    the model before clauses had a stance, and what the shipped clause calibration gives);
   * ``clauses``: this tree's code on the default scenario with a clause stance of its own
     (``--pass-through``, ``--deviation-sd``: each state's deviation drawn per run, and the
     draft's vote reading the baseline), through a clause calibration file of those values.
@@ -50,22 +50,28 @@ def _rate(src: Path, scenario: Path, runs: int) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _with_clauses(folder: Path, pass_through: float, sd: float) -> Path:
-    """The default scenario naming a clause calibration of these values (written in
-    ``folder``), itself written next to the default (its relative paths hold) under a new name
+def _scenario_file(tag: str, text: str) -> Path:
+    """``text`` written next to the default scenario (its relative paths hold) under a new name
     of this process (removed after)."""
+    path = SCENARIO.parent / f".bench_clauses_{tag}_{os.getpid()}.yaml"
+    with path.open("x", encoding="utf-8") as fh:  # never a file this script did not make
+        fh.write(text)
+    return path
+
+
+def _scenarios(folder: Path, pass_through: float, sd: float) -> tuple[Path, Path]:
+    """(the default scenario without its clause calibration, which the code before reads as
+    it was; the default naming a clause calibration of these values, written in ``folder``)."""
     calibration = folder / "clauses.yaml"
     calibration.write_text(
         "kind: clauses\nname: bench\nbefore: 2014-11-18\nbehaviour:\n"
         f"  clause_pass_through: {pass_through}\n  clause_deviation_sd: {sd}\n",
         encoding="utf-8",
     )
-    text = SCENARIO.read_text(encoding="utf-8")
-    text += f"\nclause_calibration: {calibration.resolve()}\n"
-    path = SCENARIO.parent / f".bench_clauses_{os.getpid()}.yaml"
-    with path.open("x", encoding="utf-8") as fh:  # never a file this script did not make
-        fh.write(text)
-    return path
+    lines = SCENARIO.read_text(encoding="utf-8").splitlines(keepends=True)
+    plain = "".join(x for x in lines if not x.startswith("clause_calibration:"))
+    clauses = plain + f"\nclause_calibration: {calibration.resolve()}\n"
+    return _scenario_file("plain", plain), _scenario_file("clauses", clauses)
 
 
 def main() -> None:
@@ -78,17 +84,18 @@ def main() -> None:
     args = ap.parse_args()
     rates: dict[str, list[float]] = {"before": [], "mirror": [], "clauses": []}
     folder = tempfile.TemporaryDirectory()
-    clauses = _with_clauses(Path(folder.name), args.pass_through, args.deviation_sd)
+    plain, clauses = _scenarios(Path(folder.name), args.pass_through, args.deviation_sd)
     try:
         configs = {
-            "before": (args.before_src, SCENARIO),
-            "mirror": (ROOT / "src", SCENARIO),
+            "before": (args.before_src, plain),
+            "mirror": (ROOT / "src", plain),
             "clauses": (ROOT / "src", clauses),
         }
         for _ in range(args.repeats):
             for name, (src, scenario) in configs.items():
                 rates[name].append(_rate(src, scenario, args.runs))
     finally:
+        plain.unlink()
         clauses.unlink()
         folder.cleanup()
     best = {k: max(v) for k, v in rates.items()}
