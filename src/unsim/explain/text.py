@@ -66,7 +66,8 @@ def format_explanation(e: Explanation) -> str:
         lines.append(
             f"  record term of the calibration: {e.recorded.record:+.3f} "
             "(its earlier votes, yes 1, abstain 0, no -1, weighted with its last vote and its own "
-            "offset on the series; times the record weight it is the record part above)"
+            "offset on the series; times the record weight it is the record part above"
+            + (", negated on the amendment)" if e.stage == "amendment" else ")")
         )
     lines += [f"Note: {n}" for n in e.notes]
     return "\n".join(lines)
