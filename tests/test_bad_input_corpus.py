@@ -31,7 +31,11 @@ from .conftest import ROOT, SCENARIOS, slow_selected
 DRIVER = Path(__file__).with_name("corpus_driver.py")
 CASE_SECONDS = 10.0
 MEMORY_CAP = 1 << 30  # bytes of address space a batch may use
-SCENARIO_TEXT = (SCENARIOS / "icc_referral.yaml").read_text(encoding="utf-8")
+#: the default scenario, its clause calibration named by absolute path (copies live elsewhere)
+SCENARIO_TEXT = (SCENARIOS / "icc_referral.yaml").read_text(encoding="utf-8").replace(
+    "clause_calibration: calibration/clauses_2014.yaml",
+    f"clause_calibration: {SCENARIOS / 'calibration' / 'clauses_2014.yaml'}",
+)
 
 #: Every numeric value of the default scenario a user may set, and values none of them allows.
 NUMERIC_PATHS = [

@@ -150,7 +150,7 @@ def test_an_earlier_scenario_with_table_into_veto_still_runs(tmp_path: Path) -> 
     )
     earlier = earlier.replace("worlds/", str(SCENARIOS / "worlds") + "/").replace(
         "calibration/dprk", str(SCENARIOS / "calibration") + "/dprk"
-    )
+    ).replace("calibration/clauses", str(SCENARIOS / "calibration") + "/clauses")
     path = tmp_path / "earlier.yaml"
     path.write_text(earlier)
     s = load_scenario(path)

@@ -198,6 +198,7 @@ def _default_raw() -> dict:
     raw = read_yaml(DEFAULT_SCENARIO)
     raw["world"] = str((SCENARIOS / "worlds" / "un_2014.yaml").resolve())
     raw["calibration"] = str((SCENARIOS / "calibration" / "dprk_2014.yaml").resolve())
+    raw["clause_calibration"] = str((SCENARIOS / raw["clause_calibration"]).resolve())
     return raw
 
 
