@@ -219,3 +219,71 @@ def test_a_clause_calibration_fills_what_the_scenario_does_not_set(tmp_path: Any
     late = str(_clause_file(tmp_path / "late", before="2015-01-01"))
     with pytest.raises(ScenarioError, match="clause_calibration"):
         load_scenario(REFERENCE, overrides={"clause_calibration": late})
+
+
+def _write_record(folder: Any, lam: float, sigma: float, band: float, sessions: int) -> Any:
+    """A roll-call record of ``sessions`` sessions, each with two separate votes on a paragraph
+    and the vote on the whole after them the same day, 150 states voting by the pair model;
+    the files in the data's formats. Returns the votes file's path."""
+    rng = np.random.default_rng(21)
+    states = 150
+    codes = [f"{chr(65 + i // 26)}{chr(65 + i % 26)}Z" for i in range(states)]
+    pd.DataFrame(
+        {"iso3": codes, "cow": np.arange(states) + 2, "name": [f"State {c}" for c in codes],
+         "un_regional_group": "WEOG"}
+    ).to_csv(folder / "un_member_states_2014.csv", index=False)  # fmt: skip
+    calls, votes, rcid = [], [], 1
+    letters = {0: 3, 1: 2, 2: 1}  # no, abstain, yes as the data code them
+    ccode = np.arange(states) + 2
+    for session in range(1, sessions + 1):
+        date = pd.Timestamp(f"{1950 + session}-12-01")
+        s = rng.uniform(0, 4) + rng.uniform(1.5, 3.5) * rng.standard_normal(states)
+        for part in range(2):  # two drafts a session, each a paragraph vote and the whole's
+            d = sigma * rng.standard_normal(states)
+            clause = s + d + rng.uniform(-1, 1) + rng.logistic(size=states)
+            whole = s + lam * d + rng.logistic(size=states)
+            for rc, latent, flag in ((rcid, clause, 1), (rcid + 1, whole, 0)):
+                vote = np.where(latent > band, 2, np.where(latent < -band, 0, 1))
+                text = f"TO ADOPT PARA {part}" if flag else "TO ADOPT THE DRAFT RESOLUTION"
+                unres = f"R/{session}/{part}{'BA'[flag]}"
+                calls.append((rc, session, date.date(), unres, 0, flag, text))
+                votes.append(
+                    pd.DataFrame(
+                        {"rcid": rc, "session": session, "ccode": ccode, "hr": 1,
+                         "vote": [letters[int(v)] for v in vote],
+                         "date": date.strftime("%m/%d/%Y")}
+                    )
+                )  # fmt: skip
+            rcid += 2
+    columns = ["rcid", "session", "date", "unres", "amend", "para", "descr"]
+    pd.DataFrame(calls, columns=columns).to_csv(
+        folder / "unga_roll_calls_1946_2014-09.csv", index=False
+    )
+    path = folder / "unga_votes_1946_2014-09.csv.gz"
+    pd.concat(votes).to_csv(path, index=False)
+    return path
+
+
+def test_calibrate_clauses_writes_a_file_the_scenarios_read(tmp_path: Any) -> None:
+    """``unsim calibrate --clauses`` on a record drawn with a clause stance of its own: every
+    separate vote paired, the specifications compared on the held-out sessions (the mirror
+    loses there), the estimate near the truth, a file a scenario reads; bad input is refused
+    with a clean error before any data is read."""
+    from unsim.cli import main
+    from unsim.scenario.loader import load_clause_calibration
+
+    votes = _write_record(tmp_path, lam=0.2, sigma=2.5, band=1.0, sessions=12)
+    out = tmp_path / "clauses.yaml"
+    args = ["calibrate", "--clauses", "--before", "2014-11-18", "--votes", str(votes),
+            "--out", str(out), "--holdout-sessions", "3"]  # fmt: skip
+    assert main([*args[:-1], "0"]) == 2 and not out.exists()
+    assert main(args) == 0
+    cal = load_clause_calibration(out)
+    assert cal.votes["counts"]["paired"] == cal.votes["counts"]["separate_votes"] == 24
+    specs = [row["spec"] for row in cal.validation["comparison"]]
+    assert specs == ["mirror", "all", "human_rights_weighted", "human_rights"]
+    assert cal.validation["chosen"] != "mirror"
+    est = cal.estimates["every_pair"]
+    assert abs(est["deviation_sd"] - 2.5) < max(3 * est["deviation_sd_se"], 0.5)
+    assert abs(est["pass_through"] - 0.2) < 0.35
+    assert cal.behaviour.clause_deviation_sd > 1.0
