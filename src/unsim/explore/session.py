@@ -139,6 +139,8 @@ class Session:
         self._resolved = dict(self.raw, world=self.scenario.world)
         if self.scenario.calibration is not None:
             self._resolved["calibration"] = self.scenario.calibration
+        if self.scenario.clause_calibration is not None:
+            self._resolved["clause_calibration"] = self.scenario.clause_calibration
         self.runs = int(runs)
         sim_seed = self.scenario.simulation.seed
         self.seed = int(seed if seed is not None else sim_seed if sim_seed is not None else 0)
@@ -293,11 +295,12 @@ class Session:
 
     # -- saving -----------------------------------------------------------------------------
     def to_yaml(self, what_if: WhatIf, out: str | Path) -> str:
-        """The edited scenario as YAML text, with world, calibration and levers paths made
-        relative to the folder of ``out`` (so ``unsim validate out`` finds them)."""
+        """The edited scenario as YAML text, with world, calibration, clause calibration and
+        levers paths made relative to the folder of ``out`` (so ``unsim validate out`` finds
+        them)."""
         raw = edited_raw(self.raw, what_if)
         out_dir = Path(out).resolve().parent
-        for key in ("world", "calibration", "levers"):
+        for key in ("world", "calibration", "clause_calibration", "levers"):
             value = raw.get(key)
             if isinstance(value, str):
                 target = (self.base_dir / value).resolve()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from unsim.errors import Problem, ScenarioError, did_you_mean
 from unsim.fields import NEW_BLOC, known_blocs
 from unsim.safeio import FileReadError, load_yaml, read_bounded
+from unsim.scenario.clausefile import ClauseCalibration
 from unsim.scenario.leversfile import LeversFile
 from unsim.scenario.overrides import apply_overrides, parse_override, split_path
 from unsim.scenario.schema import Behaviour, Calibration, Scenario, World
@@ -25,6 +26,7 @@ from unsim.strategies.registry import is_strategy_entry, registered, unregistere
 __all__ = [
     "apply_overrides",
     "load_calibration",
+    "load_clause_calibration",
     "load_levers",
     "load_scenario",
     "load_world",
@@ -261,6 +263,26 @@ def load_levers(path: str | Path) -> LeversFile:
     return levers
 
 
+def load_clause_calibration(path: str | Path) -> ClauseCalibration:
+    """A clause calibration file (``kind: clauses``)."""
+    clauses: ClauseCalibration = _validate(ClauseCalibration, read_yaml(path), str(path))
+    return clauses
+
+
+def _resolve_file(
+    data: dict[str, Any], base: Path, key: str, load: Any, problems: list[Problem]
+) -> None:
+    """The file a scenario names at ``key`` (read from ``base``) put in its place."""
+    given = data.get(key)
+    if isinstance(given, str):
+        path = _file_path(base, given)
+        if path is None or not path.exists():
+            what = "not a valid file path" if path is None else "file not found"
+            problems.append(Problem(key, what, given, True))
+        else:
+            data[key] = load(path)
+
+
 def _file_path(base: Path, value: str) -> Path | None:
     """``value`` resolved from ``base`` (a link loop left to the read), None if no file name."""
     try:
@@ -290,6 +312,7 @@ def scenario_from_dict(
             problems.append(_missing_calibration(data, c, cpath))
         else:
             data["calibration"] = load_calibration(cpath)
+    _resolve_file(data, base, "clause_calibration", load_clause_calibration, problems)
     levers = _resolve_levers(data, base, source, problems)
     try:
         context = {"world": world, "levers": levers}
@@ -429,6 +452,18 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
         )
     if isinstance(s.calibration, Calibration):
         out += _calibration_problems(s, s.calibration, world)
+    clauses = s.clause_calibration
+    if isinstance(clauses, ClauseCalibration) and s.date is not None and clauses.before > s.date:
+        out.append(
+            Problem(
+                "clause_calibration",
+                f"the clause calibration {clauses.name!r} used votes up to {clauses.before}, "
+                f"after the scenario's date {s.date}: a forecast may use only what was known "
+                "before it",
+                str(clauses.before),
+                True,
+            )
+        )
     if isinstance(s.levers, LeversFile) and s.date is not None and s.levers.before > s.date:
         out.append(
             Problem(
