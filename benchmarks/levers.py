@@ -6,7 +6,7 @@ Three variants of drawn levers: ``strategies`` (the four strategies' strengths a
 invitation's credibility, read while a history unfolds), ``all`` (those and the sponsors'
 and allies' budgets and ties, the ICC costs, per-state shifts, the procedural biases and the
 Council shifts, which change every state's starting support and draft argument per run) and
-``shipped`` (the shipped ``scenarios/icc_referral.yaml``, which draws its 30 levers). Each
+``shipped`` (the shipped ``scenarios/icc_referral.yaml``, which draws its 35 levers). Each
 variant runs in alternation with the point scenario (``--repeat`` pairs, default 5) with one
 worker and no run table, so that each pair sees a shared machine alike; prints the best rate of
 each and the median of the pairs' ratios (drawn / point).

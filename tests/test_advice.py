@@ -26,6 +26,7 @@ def _raw(calibration: bool = True) -> dict:
     raw = read_yaml(DEFAULT_SCENARIO)
     raw["world"] = str((SCENARIOS / "worlds" / "un_2014.yaml").resolve())
     raw["levers"] = str((SCENARIOS / raw["levers"]).resolve())  # the copy lives elsewhere
+    raw["clause_calibration"] = str((SCENARIOS / raw["clause_calibration"]).resolve())
     if calibration:
         raw["calibration"] = str((SCENARIOS / "calibration" / "dprk_2014.yaml").resolve())
     else:

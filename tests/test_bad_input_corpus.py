@@ -37,11 +37,13 @@ DRIVER = Path(__file__).with_name("corpus_driver.py")
 CASE_SECONDS = 60.0
 MEMORY_CAP = 1 << 30  # bytes of address space a batch may use
 #: The DPRK draft with point values (the shipped scenario draws its levers; the corpus edits
-#: numbers as text), its world and calibration named as the shipped scenario names them.
+#: numbers as text), its world and calibration named as the shipped scenario names them, its
+#: clause calibration by absolute path.
 SCENARIO_TEXT = (
     (SCENARIOS / "levers" / "reference_2014.yaml")
     .read_text(encoding="utf-8")
     .replace("world: ../worlds/", "world: worlds/")
+    .replace("clause_calibration: ../", f"clause_calibration: {SCENARIOS}/")  # copies elsewhere
     .replace("calibration: ../calibration/", "calibration: calibration/")
     .replace("name: icc_referral_reference", "name: icc_referral")
 )

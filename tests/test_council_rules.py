@@ -100,7 +100,11 @@ def test_the_default_scenario_reads_the_record_before_its_date() -> None:
     # left out of a scenario, the chance is the record's Beta as known on its date
     left_out = load_scenario(  # its levers file is fitted up to November: the point draft
         POINT_SCENARIO,
-        overrides={"procedure.council.tabling.chance": None, "date": "2014-05-22"},
+        overrides={
+            "procedure.council.tabling.chance": None,
+            "date": "2014-05-22",
+            "clause_calibration": None,  # fitted up to November too
+        },
     )
     chance = left_out.procedure.council.tabling.chance
     assert isinstance(chance, Uncertain) and chance.dist == record_chance(

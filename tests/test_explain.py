@@ -60,7 +60,9 @@ def default_replay(default: Any) -> Replay:
 def test_every_states_parts_add_up_to_the_models_stance(default: Any) -> None:
     tracker = Tracker(default, seed=SEED, block=0, size=BLOCK)
     out = tracker.simulate()
-    assert set(tracker.stages) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
+    assert set(tracker.stages) == {
+        "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
+    }
     model = tracker.model
     for stage, rec in tracker.stages.items():
         # rec.stance is UNModel.stances(stage) read at the vote (in the Council, each member's
@@ -140,7 +142,9 @@ def test_the_table_adds_up_and_names_the_strategies(default_replay: Replay) -> N
     from unsim.explain import breakdown_table
 
     table = breakdown_table(default_replay)
-    assert set(table["stage"]) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
+    assert set(table["stage"]) == {
+        "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
+    }
     # in the Council only its members vote
     assert table[table["stage"] == "sc_referral"]["iso3"].nunique() == 15
     parts = table[table["part"] != STANCE].groupby(["iso3", "stage"])["mean"].sum()
@@ -314,7 +318,9 @@ def test_the_breakdown_is_saved_with_a_run_and_loads_back(tmp_path: Path, capsys
     table = loaded.explain
     assert list(table.columns) == ["iso3", "stage", "part", "label", "mean", "lo", "hi", "runs"]
     assert table["iso3"].nunique() == 193
-    assert set(table["stage"]) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
+    assert set(table["stage"]) == {
+        "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
+    }
     assert loaded.metadata["explain"]["file"] == "explain.parquet"
     assert loaded.metadata["explain"]["runs"] == 600
     # the explanation from the folder (replayed as it was run) agrees with the saved table

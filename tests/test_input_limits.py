@@ -32,6 +32,9 @@ def _scenario(folder: Path, name: str, change: Any = None) -> Path:
     text = text.replace("world: worlds/un_2014.yaml", f"world: {WORLD}")
     text = text.replace("calibration: calibration/dprk_2014.yaml", f"calibration: {CALIBRATION}")
     text = text.replace("levers: levers/", f"levers: {SCENARIOS / 'levers'}/")
+    text = text.replace(
+        "clause_calibration: calibration/", f"clause_calibration: {SCENARIOS / 'calibration'}/"
+    )
     if change is not None:
         text = change(text)
     path = folder / f"{name}.yaml"

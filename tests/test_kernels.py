@@ -76,14 +76,16 @@ def test_pull_is_the_weighted_group_means():
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
-def _form(stage: str, band: float, noise: float, bias: float) -> np.ndarray:
-    """``kernel_args.argument_form`` for the given parameters (the model's own)."""
+def _form(stage: str, band: float, noise: float, bias: float, p: float = 1.0) -> np.ndarray:
+    """``kernel_args.argument_form`` for the given parameters (the model's own; ``p`` the
+    draft's clause pass-through)."""
 
     class Behaviour:
         vote_noise = noise
         abstention_band = band
         amendment_bias = bias
         no_action_bias = bias
+        clause_pass_through = p
 
     return argument_form(Behaviour, stage)  # type: ignore[arg-type]
 
@@ -98,13 +100,13 @@ def _observation(r, n, groups=3):
     )
 
 
-def _plain_stance(stage, baseline, deviation, icc, factor, bias):
+def _plain_stance(stage, baseline, deviation, icc, factor, bias, pass_through=1.0):
     support = baseline + deviation
     if stage == "amendment":
         return rules.amendment_stance(support, icc, bias)
     if stage == "no_action_motion":
         return rules.no_action_stance(support, bias)
-    return rules.draft_stance(support, icc, factor)
+    return rules.draft_stance(support, icc, factor, pass_through)
 
 
 arrays = st.integers(1, 12).flatmap(
@@ -125,19 +127,23 @@ factors = st.lists(st.sampled_from([1.0, 0.5, 0.0]), min_size=24, max_size=24)
     st.floats(0, 3),
     st.floats(0.2, 3),
     st.floats(-2, 2),
+    st.sampled_from([1.0, 0.0, 0.37]),
 )
-def test_argument_forms_are_the_stances(args, factor, stage, band, noise, bias):
+def test_argument_forms_are_the_stances(args, factor, stage, band, noise, bias, pass_through):
     """Every Assembly vote's tanh argument, as a kernel form of (deviation, draft base, baseline,
-    gap), is ``present_tanh``'s argument of the stance the rules define."""
+    gap), is ``present_tanh``'s argument of the stance the rules define, the draft's with any
+    clause pass-through."""
     baseline, deviation, icc = args
     f = np.asarray(factor, dtype=F32)
     base = rules.draft_base(baseline, icc, band, noise)
     gap = (1 - f).astype(F32)
     use_gap = stage == "third_committee" and bool(gap.any())
     one = np.ones(deviation.shape[0], F32)
-    draft = _draft(gap, use_gap, _form(stage, band, noise, bias), band, noise, one, one)
+    form = _form(stage, band, noise, bias, pass_through)
+    draft = _draft(gap, use_gap, form, band, noise, one, one)
     got = kernels.argument(kernels.Histories(deviation, base, baseline), draft)
-    stance = _plain_stance(stage, baseline, deviation, icc, f, bias).astype(np.float64)
+    stance = _plain_stance(stage, baseline, deviation, icc, f, bias, pass_through)
+    stance = stance.astype(np.float64)
     expected = (stance - band) / (2 * noise)
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-5)
 
@@ -151,8 +157,17 @@ def _csr_inputs(rng, n, groups):
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays, factors, st.floats(0, 3), st.floats(0.2, 3), st.integers(0, 2**32 - 1))
-def test_observe_is_the_expected_tally_swing_and_group_means(args, factor, band, noise, seed):
+@given(
+    arrays,
+    factors,
+    st.floats(0, 3),
+    st.floats(0.2, 3),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1.0, 0.4]),
+)
+def test_observe_is_the_expected_tally_swing_and_group_means(
+    args, factor, band, noise, seed, pass_through
+):
     baseline, deviation, icc = args
     n, r = deviation.shape
     rng = np.random.default_rng(seed)
@@ -162,10 +177,11 @@ def test_observe_is_the_expected_tally_swing_and_group_means(args, factor, band,
     f = np.asarray(factor, dtype=F32)
     base = rules.draft_base(baseline, icc, band, noise)
     sums, group_means, swing = out = _observation(r, n)
-    draft = _draft((1 - f).astype(F32), True, _form("plenary", band, noise, 0), band, noise,
-                   presence, lobbied)  # fmt: skip
+    form = _form("plenary", band, noise, 0, pass_through)
+    gap = (1 - f).astype(F32)
+    draft = _draft(gap, bool(gap.any()), form, band, noise, presence, lobbied)
     kernels.observe(kernels.Histories(deviation, base, baseline), draft, member_csr, out)
-    stance = rules.draft_stance(baseline + deviation, icc, f)
+    stance = rules.draft_stance(baseline + deviation, icc, f, pass_through)
     p_yes, p_no = rules.present_probabilities(stance, band, noise)
     np.testing.assert_allclose(0.5 * (presence.sum() + sums[0]), presence @ p_yes, atol=1e-4)
     np.testing.assert_allclose(0.5 * (presence.sum() - sums[1]), presence @ p_no, atol=1e-4)
@@ -192,10 +208,11 @@ def test_start_is_the_plain_starting_state_and_its_observation(args, factor, ban
     deviation, base, baseline = hist = kernels.Histories(*(np.empty((n, r), F32) for _ in range(3)))
     sums, group_means, swing = out = _observation(r, n)
 
-    def prior(loadings, group_of):
+    def prior(loadings, group_of, clause=kernels.NO_CLAUSE):
         return kernels.Prior(
-            expected[:, 0].copy(), sd, icc[:, 0].copy(), F32(band), half, loadings, group_of
-        )
+            expected[:, 0].copy(), sd, icc[:, 0].copy(), F32(band), half, loadings, group_of,
+            clause,
+        )  # fmt: skip
 
     none = prior(kernels.NO_LOADINGS, kernels.NO_GROUPS)
     kernels.start(none, noise_draws, kernels.NO_DRAWS, False, hist, draft, out)
@@ -214,6 +231,13 @@ def test_start_is_the_plain_starting_state_and_its_observation(args, factor, ban
     np.testing.assert_allclose(drawn, plain + shocks, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(base, rules.draft_base(plain, icc[:, :1], band, noise))
     assert (deviation == 0).all()
+    # with each state's own clause deviation: its clause cost is its aversion less it
+    clause = rng.standard_normal((n, r)).astype(F32)
+    own = kernels.Histories(np.empty((n, r), F32), np.empty((n, r), F32), np.empty((n, r), F32))
+    kernels.start(prior(kernels.NO_LOADINGS, kernels.NO_GROUPS, clause), noise_draws,
+                  kernels.NO_DRAWS, False, own, draft, _observation(r, n))  # fmt: skip
+    cost = (icc[:, :1] - clause).astype(F32)
+    np.testing.assert_array_equal(own.base, rules.draft_base(plain, cost, band, noise))
     again = _observation(r, n)
     kernels.observe(hist, draft, member_csr, again)
     for got, want in zip((sums, group_means, swing), again, strict=True):
@@ -221,9 +245,16 @@ def test_start_is_the_plain_starting_state_and_its_observation(args, factor, ban
 
 
 @settings(max_examples=60, deadline=None)
-@given(arrays, factors, st.floats(0, 1), st.booleans(), st.integers(0, 2**32 - 1))
+@given(
+    arrays,
+    factors,
+    st.floats(0, 1),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1.0, 0.4]),
+)
 def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
-    args, factor, rate, observe_next, seed
+    args, factor, rate, observe_next, seed, pass_through
 ):
     """Support moves as ``rules.deliberate`` with the pressure swing x (pushes on the swung
     bases) + pushes on the others + custom pushes; the ICC aversion rises by its own pressure;
@@ -251,13 +282,14 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     icc_pushes = pushes(0.6, rng.random() < 0.3)
     f = np.asarray(factor, dtype=F32)
     half = F32(0.5 / noise)
-    form = _form("third_committee", band, noise, 0)
+    form = _form("third_committee", band, noise, 0, pass_through)
     presence = rng.random(n).astype(F32)
     lobbied = rng.random(n).astype(F32)
     base = rules.draft_base(baseline, icc, band, noise)
     # the round starts from an observation
     sums, group_means, swing = out = _observation(r, n)
-    draft = _draft((1 - f).astype(F32), True, form, band, noise, presence, lobbied)
+    gap = (1 - f).astype(F32)
+    draft = _draft(gap, bool(gap.any()), form, band, noise, presence, lobbied)
     kernels.observe(kernels.Histories(deviation, base, baseline), draft, member_csr, out)
 
     def pressure(coefficients, rows, full):

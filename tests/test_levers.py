@@ -154,6 +154,7 @@ def test_bad_distributions_are_clean_errors_in_validate(
     raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
     raw["world"] = str(DEFAULT_SCENARIO.parent / raw["world"])
     raw["calibration"] = str(DEFAULT_SCENARIO.parent / raw["calibration"])
+    raw["clause_calibration"] = str(DEFAULT_SCENARIO.parent / raw["clause_calibration"])
     actors, behaviour = raw["actors"], raw.setdefault("behaviour", {})
     actors["target"]["strategies"][0]["intensity"] = {"dist": "normul", "mean": 1, "sd": 1}
     actors["sponsors"]["lobbying"]["budget"] = {"dist": "uniform", "low": 1, "hihg": 2}
@@ -492,7 +493,7 @@ def _drawn_file(folder: Path, levers: Path | None = None) -> Path:
     levers file ``levers`` when one is given)."""
     scenario = folder / "drawn.yaml"
     raw = yaml.safe_load(DEFAULT_SCENARIO.read_text())
-    for key in ("world", "calibration"):
+    for key in ("world", "calibration", "clause_calibration"):
         raw[key] = str(DEFAULT_SCENARIO.parent / raw[key])
     raw["actors"]["target"]["strategies"][0]["intensity"] = TRUNC
     if levers is not None:
@@ -608,7 +609,9 @@ def test_a_states_stance_in_parts_adds_up_with_levers_drawn_per_run() -> None:
 
     tracker = Tracker(_scenario(MANY), seed=1, block=0, size=256)
     tracker.simulate()
-    assert set(tracker.stages) == {"third_committee", "plenary", "sc_agenda", "sc_referral"}
+    assert set(tracker.stages) == {
+        "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
+    }
     for stage, record in tracker.stages.items():
         total = sum(np.asarray(p, np.float64) for p in record.parts.values())
         rows = record.members if record.members is not None else slice(None)

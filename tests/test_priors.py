@@ -193,7 +193,7 @@ def test_an_earlier_scenario_with_table_into_veto_still_runs(tmp_path: Path) -> 
         text[:start] + "    table_referral: expected\n    table_into_veto: 0.5\n\n" + text[end:]
     )
     earlier = earlier.replace("../worlds/", str(SCENARIOS / "worlds") + "/").replace(
-        "../calibration/dprk", str(SCENARIOS / "calibration") + "/dprk"
+        "../calibration/", str(SCENARIOS / "calibration") + "/"
     )
     path = tmp_path / "earlier.yaml"
     path.write_text(earlier)

@@ -199,6 +199,7 @@ def _default_raw() -> dict:
     raw["world"] = str((SCENARIOS / "worlds" / "un_2014.yaml").resolve())
     raw["calibration"] = str((SCENARIOS / "calibration" / "dprk_2014.yaml").resolve())
     raw["levers"] = str((SCENARIOS / "levers" / "levers_2014.yaml").resolve())
+    raw["clause_calibration"] = str((SCENARIOS / raw["clause_calibration"]).resolve())
     return raw
 
 

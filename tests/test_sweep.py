@@ -207,6 +207,7 @@ def _scenario_with_sweep(tmp_path: Path, spec: dict[str, object]) -> Path:
     raw["world"] = str(SCENARIOS / raw["world"])
     raw["calibration"] = str(SCENARIOS / raw["calibration"])
     raw["levers"] = str(SCENARIOS / raw["levers"])
+    raw["clause_calibration"] = str(SCENARIOS / raw["clause_calibration"])
     raw["sweep"] = spec
     path = tmp_path / "swept.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))

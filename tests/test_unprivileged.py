@@ -139,6 +139,9 @@ def _scenario(place: Path, name: str) -> Path:
         f"calibration: {SCENARIOS / 'calibration/dprk_2014.yaml'}",
     )
     text = text.replace("levers: levers/", f"levers: {SCENARIOS / 'levers'}/")
+    text = text.replace(
+        "clause_calibration: calibration/", f"clause_calibration: {SCENARIOS / 'calibration'}/"
+    )
     path = place / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
     return path

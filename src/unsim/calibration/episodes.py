@@ -28,7 +28,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from unsim.errors import Problem, ScenarioError, did_you_mean
 from unsim.fields import Strict
-from unsim.scenario.loader import problems_from_validation, read_yaml
+from unsim.scenario.loader import read_yaml
+from unsim.scenario.problems import problems_from_validation
 
 __all__ = [
     "DEFAULT_EPISODES",

@@ -20,6 +20,7 @@ from unsim.cli.args import positive as _positive
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
 from unsim.cli.args import workers as _workers
+from unsim.cli.clauses import add_clause_options, cmd_calibrate_clauses
 from unsim.cli.levers import (
     add_backtest_levers_flags,
     add_calibrate_levers_flags,
@@ -82,7 +83,8 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--name", help="calibration name (default: the output file's stem)")
     add_calibrate_levers_flags(p)
-    p.set_defaults(handler=cmd_calibrate)
+    add_clause_options(p)
+    p.set_defaults(handler=_calibrate)
     return p
 
 
@@ -131,6 +133,13 @@ def _choice_score(row: dict[str, Any]) -> str:
     if "log_loss" in row:
         return f"log loss {row['log_loss']:.4f} on {row['votes']} vote(s)"
     return f"borrowed from {', '.join(row.get('borrowed_from', []))}"
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    """``calibrate --clauses``, ``--levers`` or a series' calibration."""
+    if args.clauses and args.levers:
+        raise InputError("--clauses and --levers are two calibrations: give one")
+    return cmd_calibrate_clauses(args) if args.clauses else cmd_calibrate(args)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ def scenario_inputs(path: str | Path | None, overrides: Iterable[str] = ()) -> l
         data = apply_overrides(dict(read_yaml(path)), list(overrides))
     except (UnsimError, ValueError, TypeError):
         return files
-    for key in ("world", "calibration", "levers"):
+    for key in ("world", "calibration", "levers", "clause_calibration"):
         value = data.get(key)
         if isinstance(value, str):
             try:

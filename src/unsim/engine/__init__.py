@@ -9,8 +9,9 @@ aggregates) can import ``unsim.engine.blocks`` without loading the engine's runn
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from unsim.lazy import lazy_names
 
 if TYPE_CHECKING:
     from unsim.engine.assumptions import data_only
@@ -33,8 +34,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'unsim.engine' has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_names(__name__, _HOMES)

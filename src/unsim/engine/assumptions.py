@@ -105,8 +105,9 @@ def _spread_assumption(scenario: Scenario) -> Assumption | None:
             s = _replace(s, lever.path, float(lever.value))
         return s
 
-    named = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
-    return Assumption("spread", f"spread of other levers, at their means ({named})", points)
+    # short enough for the tables' label column (the paths are the run table's lever: columns)
+    label = f"other drawn numbers at their means ({len(paths)})"
+    return Assumption("spread", label, points)
 
 
 def _strategy_assumptions(scenario: Scenario) -> list[Assumption]:

@@ -10,8 +10,9 @@ votes, read with the calibration's helpers).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from unsim.lazy import lazy_names
 
 if TYPE_CHECKING:
     from unsim.explain.breakdown import breakdown_table, compute_table, replay
@@ -37,10 +38,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'unsim.explain' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES)

@@ -106,6 +106,7 @@ def _joined(records: list[dict[str, StageRecord]]) -> dict[str, StageRecord]:
             held=np.concatenate([r.held for r in recs]),
             absence=recs[0].absence,
             members=recs[0].members,
+            by_habit=recs[0].by_habit,
         )
     return out
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from unsim.results.tables import Results
 
 STAGE_WORDS = {
+    "amendment": "amendment",
     "third_committee": "Third Committee",
     "plenary": "plenary",
     "sc_agenda": "Security Council's agenda",
@@ -140,7 +141,7 @@ def _scales(
 def _state_rule(rec: StageRecord, i: int, replayed: Replay) -> StateRule:
     """State ``i``'s vote rule at the stage: the model's, and its habit (``model.habit``) at
     the Assembly's votes on the draft (in the Council, every member votes by its stance)."""
-    h = replayed.habit if rec.members is None else None
+    h = replayed.habit if rec.members is None and rec.by_habit else None
     last = -1 if h is None else int(h.last[i])
     habit = float(h.chance[i]) if h is not None and last >= 0 else 0.0
     return StateRule(float(rec.absence[i]), replayed.band, replayed.noise, habit, last)

@@ -5,6 +5,14 @@ from __future__ import annotations
 from unsim.explain.explanation import STAGE_WORDS, Explanation
 from unsim.explain.flip import VOTES
 
+#: How the amendment's stance is formed, in words (before its parts).
+_AMENDMENT = (
+    "(on the amendment deleting the ICC paragraphs, yes = delete: minus its stance on the\n"
+    " paragraphs, the clause stance: its support for the draft and its own clause term, the\n"
+    " ICC cost and its own deviation, each part below with the sign it has on deleting\n"
+    " them; plus the amendment's bias)"
+)
+
 
 def _pct(x: float) -> str:
     return f"{100 * x:5.1f} %"
@@ -19,6 +27,8 @@ def format_explanation(e: Explanation) -> str:
         f"Its stance on the model's scale, in parts (mean over {e.runs:,} runs, seed {e.seed}, "
         "with the 95 % interval of the mean):",
     ]
+    if e.stage == "amendment":
+        lines.insert(2, _AMENDMENT)
     for _, p in e.parts.iterrows():
         lines.append(f"  {p['label'][:52]:<52}{p['mean']:+8.3f}   [{p['lo']:+.3f}, {p['hi']:+.3f}]")
     lines.append(f"  {'':<52}{'-' * 8}")
@@ -26,6 +36,12 @@ def format_explanation(e: Explanation) -> str:
         f"  {'stance the model used for the vote':<52}{e.stance:+8.3f}   "
         f"[{e.stance_lo:+.3f}, {e.stance_hi:+.3f}]"
     )
+    if e.stage == "amendment":
+        bias = e.parts.loc[e.parts["part"] == "amendment_bias", "mean"].sum()
+        lines.append(
+            f"  {'its stance on the ICC paragraphs (yes = keep)':<52}{bias - e.stance:+8.3f}"
+            "   (minus the parts above but the amendment's bias)"
+        )
     lines += ["", "Its vote (probability over all runs, 95 % interval):"]
     for v in VOTES:
         p = e.probabilities[v]
@@ -51,7 +67,8 @@ def format_explanation(e: Explanation) -> str:
             f"  record term of the calibration: {e.recorded.record:+.3f} "
             "(its earlier votes, yes 1, abstain 0, no -1, weighted with its last vote and its own "
             "offset on the series, mixed with its record on the other country series; times the "
-            "record weight it is the record part above)"
+            "record weight it is the record part above"
+            + (", negated on the amendment)" if e.stage == "amendment" else ")")
         )
     lines += [f"Note: {n}" for n in e.notes]
     return "\n".join(lines)

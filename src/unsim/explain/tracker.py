@@ -2,13 +2,15 @@
 
 A state's stance on the draft at a vote is
 
-    support - (ICC factor) x (ICC aversion),   support = baseline + deviation
+    support - (pass-through) x (ICC factor) x (clause cost),   support = baseline + deviation,
+    clause cost = ICC aversion - clause deviation
 
-(``UNModel.stances``). The baseline is the sum of the model's named parts of the expected
-support (``UNModel.support_parts``: intercept, position, record, blocs, ties, per-state shift)
-plus the run's chance (noise and the calibration's uncertainty, drawn once per run). The
-deviation starts at zero and moves only in the diplomatic rounds, by a rule that is linear in
-it (``kernels.deliberate``):
+and on the amendment deleting the ICC paragraphs minus its stance on the paragraphs (support
+less the whole clause cost) plus the amendment's bias (``UNModel.stances``). The baseline is
+the sum of the model's named parts of the expected support (``UNModel.support_parts``:
+intercept, position, record, blocs, ties, per-state shift) plus the run's chance (noise and
+the calibration's uncertainty, drawn once per run). The deviation starts at zero and moves
+only in the diplomatic rounds, by a rule that is linear in it (``kernels.deliberate``):
 
     new deviation = keep x (deviation + pressure) + pull x (group means of the deviation)
 
@@ -16,8 +18,9 @@ with ``pressure`` the sum of the round's pushes (the sponsors' lobbying, the all
 counter-lobbying, each strategy of the target). So the deviation is, exactly, the sum over the
 sources of each source's pushes carried forward by that same rule: a push on a neighbour that
 reaches a state through its groups counts for the source that made it. The ICC aversion moves
-by its own pushes alone (no pull), and what the ICC language costs at the vote is the ICC
-factor of the run (retained 1, softened 0.5, dropped 0) times it.
+by its own pushes alone (no pull), and what the ICC language costs at the vote on the draft is
+the clause's pass-through times the ICC factor of the run (retained 1, softened 0.5, dropped
+0) times it, the ICC aversion as stated and the state's own clause deviation shown apart.
 
 :class:`Tracker` runs the model's own ``simulate`` and watches it through public methods: each
 source's pushes are the change in ``UNModel.pressure`` while that source acts (its methods are
@@ -59,8 +62,9 @@ Array = NDArray[np.floating[Any]]
 DRAFT_STAGES = DRAFT_VOTES
 #: The Council's votes, whose members' stances the tracker records.
 COUNCIL_STAGES = SC_STAGES
-#: Every vote the tracker records, in the order they are held.
-VOTED_STAGES = DRAFT_STAGES + COUNCIL_STAGES
+#: Every vote the tracker records, in the order they are held: the amendment deleting the ICC
+#: paragraphs, the votes on the draft, the Council's.
+VOTED_STAGES = ("amendment", *DRAFT_STAGES, *COUNCIL_STAGES)
 #: The named parts of the model's expected support, in the order they are shown, and in words.
 STATIC_PARTS = {
     "intercept": "the vote model's level (intercept)",
@@ -72,6 +76,8 @@ STATIC_PARTS = {
 }
 CHANCE = ("chance", "chance: the run's noise and calibration uncertainty")
 ICC = ("icc", "the ICC language's cost")
+CLAUSE = ("clause_deviation", "its own deviation on the ICC clause (drawn per run)")
+BIAS = ("amendment_bias", "the amendment's bias (stated)")
 LOBBYING = ("lobbying", "the sponsors' lobbying")
 COUNTER = ("counter_lobbying", "the allies' lobbying")
 TARGET = ("target", "the target votes against a draft on itself")
@@ -96,6 +102,8 @@ class StageRecord:
     absence: NDArray[np.float32]
     #: (states,) who votes: every state at the Assembly (None), the 15 members in the Council
     members: NDArray[np.bool_] | None = None
+    #: whether a state's habit of repeating its last vote applies (the votes on the draft)
+    by_habit: bool = True
 
 
 class _Recorder:
@@ -173,6 +181,8 @@ class Tracker:
         self._last: dict[str, Array] = {}
         self._step, self._deliberate, self._shift = model.step, model.deliberate, model.shift
         model.shift = self._tracked_shift  # type: ignore[method-assign]
+        self._amend = model._amendment
+        model._amendment = self._tracked_amendment  # type: ignore[method-assign]
         # the pull: the bloc-pull-weighted means of each state's groups (as the kernels form it)
         self._members = model.compiled.members  # each state's groups, 1 / group size
         self._pull_of = kernels.csr(
@@ -297,7 +307,8 @@ class Tracker:
 
     def _parts(self, factor: Any | None, scale: Any = 1.0) -> dict[str, Array]:
         """The stance's parts: the support's (times ``scale``), less ``factor`` (per run) times
-        the ICC aversion, whose pushes count for the sources that made them (no ICC part with
+        the clause cost: the ICC aversion as stated, the state's own clause deviation, and the
+        pushes to the aversion, which count for the sources that made them (no ICC part with
         ``factor`` None: the support alone)."""
         m = self.model
         n, r = m.n_states, m.n_replicates
@@ -306,7 +317,11 @@ class Tracker:
             parts = {k: v * np.float32(scale) for k, v in parts.items()}
         if factor is not None:
             pushed_icc = sum(self._icc.values(), np.zeros((n, r), dtype=np.float32))
-            parts[ICC[0]] = -factor * (m.icc_aversion - pushed_icc)
+            own = m.clause_deviation
+            stated = m.icc_aversion - pushed_icc
+            parts[ICC[0]] = -factor * (stated if own is None else stated + own)
+            if own is not None:
+                parts[CLAUSE[0]] = factor * own
         icc = self._icc if factor is not None else {}
         for name in sorted(set(self._flow) | set(icc), key=_order):
             part = self._flow.get(name, np.zeros((n, r), dtype=np.float32)) * np.float32(scale)
@@ -315,11 +330,27 @@ class Tracker:
             parts[name] = part
         return parts
 
+    def _tracked_amendment(self, walk: Any) -> None:
+        """The amendment's vote, its stances recorded just before it: minus the stance on the
+        ICC paragraphs (the support's parts and the whole clause cost's, negated), plus the
+        amendment's bias."""
+        m = self.model
+        n, r = m.n_states, m.n_replicates
+        parts = self._parts(np.float32(-1.0), scale=-1.0)
+        bias = m.lever("behaviour.amendment_bias", m.behaviour.amendment_bias)
+        parts[BIAS[0]] = np.broadcast_to(np.asarray(bias, dtype=np.float32), (n, r))
+        absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
+        stance = np.array(m.stances("amendment"), dtype=np.float32)
+        held = np.ones(r, dtype=bool)  # set from the outcomes after the run
+        self.stages["amendment"] = StageRecord(parts, stance, held, absence, by_habit=False)
+        self._amend(walk)
+
     def _record(self, stage: str) -> None:
         if stage not in DRAFT_STAGES:
             return
         m = self.model
-        parts = self._parts(m.icc_factor().astype(np.float32)[None, :])
+        through = np.float32(m.behaviour.clause_pass_through)
+        parts = self._parts(through * m.icc_factor().astype(np.float32)[None, :])
         n, r = m.n_states, m.n_replicates
         absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
         stance = np.array(m.stances(stage), dtype=np.float32)
@@ -415,6 +446,8 @@ def part_labels(tracker_labels: dict[str, str]) -> dict[str, str]:
         CHANCE[0]: CHANCE[1],
         ICC[0]: ICC[1],
         TARGET[0]: TARGET[1],
+        CLAUSE[0]: CLAUSE[1],
+        BIAS[0]: BIAS[1],
         LOBBYING[0]: LOBBYING[1],
         COUNTER[0]: COUNTER[1],
         OTHER[0]: OTHER[1],

@@ -140,6 +140,8 @@ class Session:
         self._resolved = dict(self.raw, world=self.scenario.world)
         if self.scenario.calibration is not None:
             self._resolved["calibration"] = self.scenario.calibration
+        if self.scenario.clause_calibration is not None:
+            self._resolved["clause_calibration"] = self.scenario.clause_calibration
         self.runs = int(runs)
         sim_seed = self.scenario.simulation.seed
         self.seed = int(seed if seed is not None else sim_seed if sim_seed is not None else 0)
@@ -317,7 +319,7 @@ class Session:
     def to_yaml(self, what_if: WhatIf, out: str | Path) -> str:
         """The edited scenario as YAML text: the scenario's own text with the changed values
         set and its comments and sources kept (:mod:`unsim.explore.yamlsave`), with world,
-        calibration and levers paths made relative to the folder of ``out`` (so
+        calibration, clause calibration and levers paths made relative to the folder of ``out`` (so
         ``unsim validate out`` finds them)."""
         header = [f"# A what-if of {self.path}, saved by `unsim explore`."]
         return edited_text(

@@ -27,7 +27,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from unsim.scenario.overrides import split_path
 
 #: Keys whose value is a path relative to the scenario's folder.
-PATH_KEYS = ("world", "calibration", "levers")
+PATH_KEYS = ("world", "calibration", "clause_calibration", "levers")
 #: A name the explorer offers by default: ``<scenario>_whatif_<n>.yaml``.
 _DEFAULT = re.compile(r"_whatif_(\d+)\.ya?ml$")
 

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from unsim.council import tabling
 from unsim.model import rules
 from unsim.model.habit import repeat_last
+from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.model.outcomes import ICC_REASON
 
 if TYPE_CHECKING:
@@ -34,7 +35,14 @@ class MemberState(mesa.Agent):
     """A member state. Its support for the draft is a row of the model's arrays (one value per
     replicate). Each round the member states deliberate together (``UNModel.deliberate``): each
     takes the pressure it received and moves toward its groups' shift; in the Council each votes
-    by its own rule."""
+    by its own rule.
+
+    How it votes in the Assembly: on the ICC paragraphs it has a stance of its own
+    (``clause_stance``: its support for the draft's purpose plus its own clause term, minus
+    its ICC aversion plus its clause deviation), which its vote on the amendment deleting them
+    follows in full (``amendment_stance``); its vote on the draft carries only the share
+    ``behaviour.clause_pass_through`` of the clause term (``draft_stance``), so it may dislike
+    the paragraphs and still vote for the draft."""
 
     model: UNModel
 
@@ -54,11 +62,41 @@ class MemberState(mesa.Agent):
 
     @property
     def icc_aversion(self) -> F:
-        """(replicates,) what the ICC language costs this state."""
+        """(replicates,) what the ICC language costs this state: its ICC aversion (stated, and
+        pushed since) less its own clause deviation; minus its clause term."""
         m, i, b = self.model, self.index, self.model.behaviour
         return rules.icc_from_draft_base(
             m.baseline[i], m.draft_base[i], b.abstention_band, b.vote_noise
         )
+
+    @property
+    def clause_deviation(self) -> F:
+        """(replicates,) its own deviation on the ICC clause in each run, beside its ICC
+        aversion (``behaviour.clause_deviation_sd``; zero without one)."""
+        drawn = self.model.clause_deviation
+        if drawn is None:
+            return np.zeros(self.model.n_replicates, dtype=np.float32)
+        return drawn[self.index]  # type: ignore[no-any-return]
+
+    @property
+    def clause_stance(self) -> F:
+        """(replicates,) its stance on the ICC paragraphs themselves (yes = keep them)."""
+        return rules.clause_stance(self.support, self.icc_aversion)
+
+    def draft_stance(self) -> F:
+        """(replicates,) its stance on the draft: its support less the share
+        ``clause_pass_through`` of the ICC language's cost, as retained or softened."""
+        m = self.model
+        factor = m.icc_factor()
+        pass_through = m.behaviour.clause_pass_through
+        return rules.draft_stance(self.support, self.icc_aversion, factor, pass_through)
+
+    def amendment_stance(self) -> F:
+        """(replicates,) its stance on the amendment deleting the ICC paragraphs (yes =
+        delete): minus its ``clause_stance``, plus the amendment's bias."""
+        m = self.model
+        bias = m.lever("behaviour.amendment_bias", m.behaviour.amendment_bias)
+        return rules.amendment_stance(self.support, self.icc_aversion, bias)
 
     @property
     def mean_support(self) -> float:
@@ -115,7 +153,13 @@ class MemberState(mesa.Agent):
         return rules.cast_votes(stance, b.abstention_band, b.vote_noise, none, u)
 
     def stance(self, stage: str) -> F:
-        """This state's latent stance on the item voted at ``stage`` (per replicate)."""
+        """This state's latent stance on the item voted at ``stage`` (per replicate): on the
+        amendment, on the draft (``amendment_stance``, ``draft_stance``) or on the no-action
+        motion (the model's, for every state at once: ``UNModel.stances``)."""
+        if stage == "amendment":
+            return self.amendment_stance()
+        if stage in DRAFT_VOTES:
+            return self.draft_stance()
         return self.model.stances(stage)[self.index]
 
     def council_stance(self, stage: str) -> F:

@@ -66,8 +66,10 @@ class Diplomacy:
 
     @property
     def icc_aversion(self) -> F:
-        """(states, replicates) what the ICC language costs each state (computed once per round
-        from ``draft_base`` and shared)."""
+        """(states, replicates) what the ICC language costs each state: its ICC aversion (as
+        stated and pushed since) less its own clause deviation, the whole of its clause term,
+        as its vote on the amendment deleting the language sees it (computed once per round
+        from ``draft_base`` and shared; the draft carries ``clause_pass_through`` of it)."""
         icc = self._cache.get("icc_aversion")
         if icc is None:
             b = self.behaviour

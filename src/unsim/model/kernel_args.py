@@ -110,9 +110,14 @@ class Ballot(NamedTuple):
     counts: NDArray[np.int32]  #: (4, replicates) out: yes, no, abstain, absent
 
 
+#: No clause deviations (``start`` forms the clause cost from the ICC aversion alone).
+NO_CLAUSE = np.zeros((0, 0), dtype=np.float32)
+
+
 class Prior(NamedTuple):
     """What a block starts from: baseline = ``expected`` + ``sd`` x noise (+ the calibration's
-    draws through ``loadings``), and the draft base from ``icc`` (``rules.draft_base``)."""
+    draws through ``loadings``), and the draft base from the clause cost ``icc`` less the
+    state's own clause deviation ``clause`` (``rules.draft_base``)."""
 
     expected: F  #: (states,) expected support
     sd: Any  #: float32 state noise
@@ -121,6 +126,7 @@ class Prior(NamedTuple):
     half: Any  #: float32 1 / (2 vote noise)
     loadings: F  #: (states, 4) loadings of the level, two weights and group shock (or empty)
     group_of: I64  #: (states,) each state's regional group (or empty)
+    clause: F = NO_CLAUSE  #: (states, replicates) each state's clause deviation (or empty)
 
 
 #: No draws (``start`` without calibration uncertainty).
@@ -183,11 +189,16 @@ def argument_form(behaviour: Behaviour, stage: str) -> F:
     stage's stance, ``UNModel.stances``) as a *form*: coefficients (cd, cb, gb, cbl, gbl, c0, g0)
     of z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap, in a state's deviation d,
     its draft base b, its baseline bl and the replicate's gap (1 - ICC factor). With
-    h = 1 / (2 noise) and the ICC aversion = bl - band - b / h (``rules.icc_from_draft_base``):
+    h = 1 / (2 noise), the clause cost (ICC aversion less the clause deviation)
+    = bl - band - b / h (``rules.icc_from_draft_base``) and the draft's pass-through p
+    (``behaviour.clause_pass_through``):
 
-    * draft: (support - factor x aversion - band) h = h d + b + gap (h bl - h band - b)
-    * amendment: (aversion - support + bias - band) h = -h d - b + (bias - 2 band) h
+    * draft: (support - p x factor x cost - band) h
+      = h d + p (1 - gap) b + (1 - p + p gap) (h bl - h band)
+    * amendment: (cost - support + bias - band) h = -h d - b + (bias - 2 band) h
     * no-action motion: (-support + bias - band) h = -h d - h bl + (bias - band) h
+
+    With p = 1 the draft's form reads no baseline (h d + b + gap (h bl - h band - b)).
     """
     b = behaviour
     h, band = 0.5 / b.vote_noise, b.abstention_band
@@ -196,7 +207,8 @@ def argument_form(behaviour: Behaviour, stage: str) -> F:
     elif stage == "no_action_motion":
         form = (-h, 0.0, 0.0, -h, 0.0, (b.no_action_bias - band) * h, 0.0)
     else:
-        form = (h, 1.0, -1.0, 0.0, h, 0.0, -band * h)
+        p = b.clause_pass_through
+        form = (h, p, -p, (1.0 - p) * h, p * h, -(1.0 - p) * band * h, -p * band * h)
     return np.asarray(form, dtype=np.float32)
 
 

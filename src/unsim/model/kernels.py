@@ -12,6 +12,7 @@ from unsim.model.fastmath import SHARED_LIMIT, pair_args, tanh_pair, tanh_pair_a
 from unsim.model.kernel_args import (
     BASES,
     EMPTY_BASIS,
+    NO_CLAUSE,
     NO_DRAWS,
     NO_GROUPS,
     NO_LOADINGS,
@@ -35,6 +36,7 @@ from unsim.model.vote_kernels import cast, expected, state_counts, tally_histogr
 __all__ = [
     "BASES",
     "EMPTY_BASIS",
+    "NO_CLAUSE",
     "NO_DRAWS",
     "NO_GROUPS",
     "NO_LOADINGS",

@@ -203,8 +203,12 @@ class UNModel(Voting, mesa.Model):
         uncertainty, draws = self.params.uncertainty, kernels.NO_DRAWS
         if uncertainty is not None:  # the calibration's uncertainty, drawn per run
             draws = self.streams.normal("calibration:uncertainty", (3 + uncertainty.groups, r))
+        self.clause_deviation = self._draw_clause_deviation()
+        prior = self.compiled.prior
+        if self.clause_deviation is not None:
+            prior = prior._replace(clause=self.clause_deviation)
         kernels.start(
-            self.compiled.prior,
+            prior,
             noise,
             draws,
             uncertainty is not None,
@@ -230,6 +234,17 @@ class UNModel(Voting, mesa.Model):
         self.votes: dict[str, NDArray[np.int8]] = {}
         self.outcomes: dict[str, NDArray[Any]] = {}
         self._cache: dict[str, Any] = {}
+
+    def _draw_clause_deviation(self) -> F | None:
+        """(states, replicates) each state's own deviation on the clause in each run, from its
+        stream ``clause_deviation`` (None where there is none: no sd, or no ICC clause)."""
+        sd = self.behaviour.clause_deviation_sd
+        if not sd or not self.spec.resolution.clauses.icc_referral:
+            return None
+        shape = (self.n_states, self.n_replicates)
+        deviation = self.streams.normal("clause_deviation", shape) * np.float32(sd)
+        deviation[self.target] = 0.0  # the target's support is set, not formed
+        return deviation.astype(np.float32, copy=False)
 
     def _start_levers(self, noise: F, shocks: F | None) -> None:
         """This block's draws of the scenario's distributions (``unsim.model.levers``): the
@@ -366,7 +381,8 @@ class UNModel(Voting, mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "deviation", "draft_base", "_swing", "_group_means", "_sums"):
+        for name in ("baseline", "deviation", "draft_base", "_swing", "_group_means", "_sums",
+                     "clause_deviation"):  # fmt: skip
             setattr(self, name, None)
         self.votes = {}
         self._cache.clear()

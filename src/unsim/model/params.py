@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model.rules import VOTE_LETTERS
+from unsim.scenario.clausefile import ClauseCalibration
 from unsim.scenario.schema import Behaviour, Calibration, Scenario, World
 
 F = NDArray[np.float32]
@@ -118,13 +119,15 @@ class Parameters:
 
 
 def effective_behaviour(scenario: Scenario) -> Behaviour:
-    """The scenario's behaviour with the calibration's fitted values where the scenario sets
-    none of its own."""
+    """The scenario's behaviour with the calibration's fitted values (and the clause
+    calibration's) where the scenario sets none of its own."""
     b, cal = scenario.behaviour, _calibration(scenario)
-    if cal is None:
-        return b
-    fitted = {k: v for k, v in cal.behaviour.items() if k not in b.model_fields_set}
-    return b.model_copy(update=fitted)
+    fitted = dict(cal.behaviour) if cal is not None else {}
+    clauses = scenario.clause_calibration
+    if isinstance(clauses, ClauseCalibration):
+        fitted.update(clauses.behaviour.model_dump())
+    fitted = {k: v for k, v in fitted.items() if k not in b.model_fields_set}
+    return b.model_copy(update=fitted) if fitted else b
 
 
 def build_parameters(scenario: Scenario) -> Parameters:

@@ -334,30 +334,34 @@ def start(
     x ``noise``, plus with ``use_draws`` the run's draws of what the calibration leaves
     uncertain: ``loadings[i] . (draws[0], draws[1], draws[2], draws[3 + group_of[i]])`` (the
     level and the two weights, and the state's group shock; ``draws`` (3 + groups,
-    replicates)); the draft's tanh argument ``h.base`` = ``rules.draft_base`` (with ``half`` =
-    1 / (2 noise)) and a zero ``h.deviation``; and ``observe`` of it (the group means of a zero
-    deviation are zero)."""
+    replicates)); the draft's tanh argument ``h.base`` = ``rules.draft_base`` of the clause
+    cost, the ICC aversion less the state's own clause deviation (``prior.clause``, if any;
+    with ``half`` = 1 / (2 noise)) and a zero ``h.deviation``; and ``observe`` of it (the group
+    means of a zero deviation are zero)."""
     n, r_count = noise.shape
     out.sums[:] = 0
     out.group_means[:] = 0
     z = np.empty(r_count, dtype=np.float32)
     sd, band, half, loadings = prior.sd, prior.band, prior.half, prior.loadings
+    none = np.zeros(r_count, dtype=np.float32)  # no clause deviation: the cost is the aversion
+    own = prior.clause.shape[0] > 0
     for i in range(n):
         e = prior.expected[i]
         icc = prior.icc[i]
         nz, bl, b, d = noise[i], h.baseline[i], h.base[i], h.deviation[i]
+        cl = prior.clause[i] if own else none
         if use_draws:
             l0, l1, l2, l3 = loadings[i, 0], loadings[i, 1], loadings[i, 2], loadings[i, 3]
             d0, d1, d2, dg = draws[0], draws[1], draws[2], draws[3 + prior.group_of[i]]
             for r in range(r_count):
                 x = e + sd * nz[r] + (l0 * d0[r] + l1 * d1[r] + l2 * d2[r] + l3 * dg[r])
                 bl[r] = x
-                b[r] = ((x - band) - icc) * half
+                b[r] = ((x - band) - (icc - cl[r])) * half
                 d[r] = 0
         else:
             for r in range(r_count):
                 x = e + sd * nz[r]
                 bl[r] = x
-                b[r] = ((x - band) - icc) * half
+                b[r] = ((x - band) - (icc - cl[r])) * half
                 d[r] = 0
         _observe_row(h, i, draft, out, z)

@@ -126,11 +126,26 @@ def subtract_scaled(a: F, b: F, factor: F | None) -> F:
     return out
 
 
-def draft_stance(support: F, icc_aversion: F, icc_factor: F | float) -> F:
-    """Stance on the draft: support less what its ICC language (retained, softened) costs."""
+def draft_stance(
+    support: F, icc_aversion: F, icc_factor: F | float, pass_through: float = 1.0
+) -> F:
+    """Stance on the draft: support less what its ICC language (retained, softened) costs, of
+    which the draft carries the share ``pass_through`` (``icc_aversion``: the state's whole
+    clause cost, its own clause deviation in it; ``clause_stance``)."""
+    if pass_through != 1.0:
+        icc_factor = (np.float32(pass_through) * np.asarray(icc_factor, np.float32)).astype(
+            np.float32
+        )
     if isinstance(icc_factor, np.ndarray) and icc_factor.ndim:
         return subtract_scaled(support, icc_aversion, icc_factor.astype(np.float32, copy=False))
     return support - icc_aversion * np.float32(icc_factor)  # type: ignore[no-any-return]
+
+
+def clause_stance(support: F, icc_aversion: F) -> F:
+    """Stance on the ICC paragraphs themselves (yes = keep them): the state's support for the
+    draft's purpose plus its own clause term, minus its whole clause cost (``icc_aversion``:
+    the ICC aversion less the state's clause deviation)."""
+    return support - icc_aversion  # type: ignore[no-any-return]
 
 
 def no_action_stance(support: F, bias: float) -> F:
@@ -139,7 +154,8 @@ def no_action_stance(support: F, bias: float) -> F:
 
 
 def amendment_stance(support: F, icc_aversion: F, bias: float) -> F:
-    """Stance on an amendment deleting the ICC paragraphs (yes = delete)."""
+    """Stance on an amendment deleting the ICC paragraphs (yes = delete): minus the
+    ``clause_stance`` plus the amendment's bias, in full whatever the draft's pass-through."""
     return icc_aversion - support + np.float32(bias)  # type: ignore[no-any-return]
 
 

@@ -48,7 +48,9 @@ class Voting(Diplomacy):
 
     def stances(self, stage: str) -> F:
         """(states, replicates) every state's stance at ``stage`` (``rules``: on the no-action
-        motion, on the amendment deleting the ICC paragraphs, or on the draft)."""
+        motion; on the amendment deleting the ICC paragraphs, minus its stance on the clause
+        plus the amendment's bias; or on the draft, which carries the pass-through's share of
+        the clause's cost). ``MemberState`` reads one state's."""
         b = self.behaviour
         if stage == "no_action_motion":
             bias = self.lever(_BIAS[stage], b.no_action_bias)
@@ -56,7 +58,8 @@ class Voting(Diplomacy):
         if stage == "amendment":
             bias = self.lever(_BIAS[stage], b.amendment_bias)
             return rules.amendment_stance(self.support, self.icc_aversion, bias)
-        return rules.draft_stance(self.support, self.icc_aversion, self.icc_factor())
+        factor = self.icc_factor()
+        return rules.draft_stance(self.support, self.icc_aversion, factor, b.clause_pass_through)
 
     def _record(
         self,

@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 from pydantic import Field, field_validator, model_validator
 
 from unsim.fields import LATENT, MAX_ROUND, MAX_SEED, MAX_STATES, ActorRef, StateRef, Strict
+from unsim.scenario.clausefile import ClauseCalibration
 from unsim.scenario.council import Council, fill_record_chance
 from unsim.scenario.leversfile import LeversFile
 from unsim.scenario.world import (
@@ -207,6 +208,10 @@ FITTED = (
     "it is the vote model's own parameter, fitted by the calibration, whose uncertainty every "
     "run draws already (calibration.uncertainty)"
 )
+CLAUSE_DRAW = (
+    "it is the size of each state's own draw in each run (the compiled start of a block "
+    "takes one value)"
+)
 
 
 class StateOverride(Levered):
@@ -250,6 +255,8 @@ class Behaviour(Levered):
         "bloc_pull": STRUCTURAL,
         "regional_weight": STRUCTURAL,
         "bloc_weight": STRUCTURAL,
+        "clause_pass_through": STRUCTURAL,
+        "clause_deviation_sd": CLAUSE_DRAW,
     }
 
     intercept: float = Field(
@@ -311,6 +318,21 @@ class Behaviour(Levered):
     )
     amendment_bias: float = Field(
         -0.5, ge=-LATENT, le=LATENT, description="added to support for a hostile amendment"
+    )
+    clause_pass_through: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="the share of a state's own clause term (its ICC cost, less its clause "
+        "deviation) that its vote on the whole draft carries; its vote on the amendment "
+        "deleting the clause carries all of it (1: the two votes mirror each other)",
+    )
+    clause_deviation_sd: float = Field(
+        0.0,
+        ge=0,
+        le=LATENT,
+        description="sd of a state's own deviation on the clause, beside its ICC cost, drawn "
+        "per state and run (0: none)",
     )
     council_shift: float = Field(
         0.5, ge=-LATENT, le=LATENT, description="added to support in Security Council votes"
@@ -407,6 +429,12 @@ class Scenario(Strict):
         None,
         description="path of a levers file (relative to this file): distributions of levers, "
         "fitted on past episodes, that a number may name as {lever: NAME}",
+    )
+    clause_calibration: str | ClauseCalibration | None = Field(
+        None,
+        description="path of a clause calibration file (relative to this file; unsim calibrate "
+        "--clauses): the clause pass-through and deviation fitted on separate votes, used "
+        "where behaviour does not set them",
     )
     resolution: Resolution
     procedure: Procedure = Field(default_factory=Procedure)

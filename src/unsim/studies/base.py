@@ -41,16 +41,18 @@ class Base:
             raw["world"] = self.scenario.world
             if self.scenario.calibration is not None:
                 raw["calibration"] = self.scenario.calibration
+            if self.scenario.clause_calibration is not None:
+                raw["clause_calibration"] = self.scenario.clause_calibration
         return scenario_from_dict(
             raw, base_dir=self.base_dir, source=self.source, overrides=overrides
         )
 
 
 def inline_files(raw: dict[str, Any], base_dir: Path) -> dict[str, Any]:
-    """Read the world, calibration and levers files into the mapping: points validate fast and
-    can be shipped to workers that do not share this file system."""
+    """Read the world, calibration, clause calibration and levers files into the mapping:
+    points validate fast and can be shipped to workers that do not share this file system."""
     out = dict(raw)
-    for key in ("world", "calibration", "levers"):
+    for key in ("world", "calibration", "clause_calibration", "levers"):
         value = out.get(key)
         if isinstance(value, str):
             path = Path(value) if Path(value).is_absolute() else base_dir / value
