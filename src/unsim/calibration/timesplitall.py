@@ -59,8 +59,8 @@ def _spread(values: Sequence[float]) -> dict[str, float]:
     return {
         "mean": float(v.mean()),
         "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-        "min": float(v.min()),
-        "max": float(v.max()),
+        "min": float(np.min(v)),
+        "max": float(np.max(v)),
     }
 
 

@@ -185,7 +185,7 @@ def zones(
     votes = rule.modal(s[None, :] + grid.astype(np.float32)[:, None])
     out: list[tuple[float, float, str]] = []
     start = -math.inf
-    for j in np.flatnonzero(votes[1:] != votes[:-1]):
+    for j in np.flatnonzero(votes[1:] != votes[:-1]).tolist():
         lo, hi = float(grid[j]), float(grid[j + 1])
         while hi - lo > TOLERANCE:  # the change itself, by bisection
             mid = (lo + hi) / 2

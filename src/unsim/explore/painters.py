@@ -290,14 +290,14 @@ class TallyPainter(Painter):
                 share = np.bincount(counts[cat], minlength=per)[:per] / n
                 for rect, h in zip(panel["bars"][i * per : (i + 1) * per], share, strict=True):
                     rect.set_height(float(h))
-                peak = max(peak, float(share.max(initial=0.0)))
+                peak = max(peak, float(np.max(share)) if share.size else 0.0)
             return peak
         size = len(panel["edges"]) - 1
         for stairs, cat in zip(panel["bars"], TALLY_CATS, strict=True):
             per_count = np.bincount(np.clip(counts[cat], 0, size * BIN - 1), minlength=size * BIN)
             share = per_count[: size * BIN].reshape(size, BIN).sum(axis=1) / n
             stairs.set_data(share)
-            peak = max(peak, float(share.max(initial=0.0)))
+            peak = max(peak, float(np.max(share)) if share.size else 0.0)
         return peak
 
 
