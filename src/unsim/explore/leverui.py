@@ -134,13 +134,13 @@ def SliderAndBox(control: Control, value: Any, on_value: Callable[[Any], None]) 
             on_value(number)
 
     solara.use_effect(lambda: set_problem(""), [value])  # moved by the slider or a link
-    with solara.Row(gap="8px", style={"align-items": "center"}):
+    with solara.Row(gap="8px", style={"align-items": "center"}, classes=["unsim-slider-row"]):
         with solara.Column(gap="0px", style={"flex": "1 1 auto", "min-width": "0"}):
             _slider(control, value, on_value)
         with solara.Column(gap="0px", style={"flex": "0 0 6.5em"}):
             solara.InputText(
                 label="type",
-                value=f"{value:.10g}",
+                value=f"{value:g}",
                 on_value=typed,
                 error=bool(problem),
                 dense=True,
