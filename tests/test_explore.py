@@ -19,7 +19,7 @@ from unsim.explore.session import Session, WhatIf, edited_raw, save_target
 from unsim.scenario.labels import is_code_path
 from unsim.scenario.schema import Bargaining, Behaviour
 
-from .conftest import DEFAULT_SCENARIO, POINT_SCENARIO
+from .conftest import DEFAULT_SCENARIO, POINT_SCENARIO, ROOT
 
 RUNS = 512
 
@@ -97,6 +97,72 @@ def test_a_new_numeric_field_appears_with_no_app_change(scenario) -> None:  # ty
     assert patience.label == "sponsors' bargaining: patience"
     memory = controls["behaviour.memory_rounds"]
     assert (memory.kind, memory.min, memory.max, memory.step) == ("int", 1, 20, 1)
+
+
+@pytest.mark.parametrize(
+    "path", [*sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml")), str(POINT_SCENARIO)]
+)
+def test_every_control_says_its_unit(path: str) -> None:
+    """Each control (a state's own among them) says its unit or scale in words; a number on
+    the model's latent scale says so and gives its scale in votes or what 0 means."""
+    from unsim.explore.statelevers import state_controls
+
+    scenario = load_scenario(path)
+    controls = all_controls(build_controls(scenario)) + state_controls(scenario, "CHN")
+    for c in controls:
+        unit = c.unit.strip()
+        assert unit, c.path
+        assert unit.lower().strip("() ") != "latent scale", c.path
+        if "latent" in unit:
+            assert "yes votes" in unit or "0:" in unit, (c.path, unit)
+        if c.kind in ("float", "int") and c.min == 0 and c.max == 1:
+            assert "0-1" in unit or "0:" in unit, (c.path, unit)
+    by_path = {c.path: c.unit for c in controls}
+    assert (
+        "yes votes' share" in by_path["actors.sponsors.bargaining.drop_if_expected_yes_share_below"]
+    )
+    assert by_path["behaviour.icc_aversion"].startswith("the ICC language's cost in support units")
+    assert "lobbying budget" in by_path["actors.sponsors.lobbying.budget"]
+
+
+def test_a_new_field_says_what_its_range_means(scenario) -> None:  # type: ignore[no-untyped-def]
+    from unsim.explore.controls import Control, unit_for
+
+    count = Control("behaviour.memory_rounds", "memory", "rounds", "int", 4, 1, 20, 1)
+    assert unit_for(count) == "whole number from 1 (1: the least) to 20 (the most)"
+    latent = Control("behaviour.lean", "lean", "a lean (latent scale)", "float", 0.0, -2, 2, 0.01)
+    assert "yes votes" in unit_for(latent)
+
+
+def test_a_typed_number_sets_the_lever_as_its_slider(scenario) -> None:  # type: ignore[no-untyped-def]
+    """A number typed in a lever's box: the slider's step and bounds; refused with a reason
+    outside them, or when it is no number."""
+    from unsim.explore.controls import slider_value, typed_value
+
+    controls = {c.path: c for c in all_controls(build_controls(scenario))}
+    bar = controls["actors.sponsors.bargaining.accept_offer_min_credibility"]
+    assert bar.step == 0.01
+    assert typed_value(bar, " 0.5 ") == (0.5, "")
+    assert typed_value(bar, "0,25") == (0.25, "")
+    assert typed_value(bar, "0.503") == (0.5, "")  # the slider's step
+    assert typed_value(bar, "0.506") == (0.51, "")
+    assert typed_value(bar, "1.01") == (1.01, "")  # the top of its range
+    for text in ("1.2", "-0.1", "inf", "nan"):
+        value, why = typed_value(bar, text)
+        assert value is None and "type a number from 0 to 1.01" in why, text
+    value, why = typed_value(bar, "about half")
+    assert value is None and "is not a number" in why
+    # a number between two steps (a distribution's mean) is placed on the nearest by the slider
+    chance = controls["procedure.council.tabling.chance"]
+    assert chance.spread and chance.step == 0.01
+    placed = slider_value(chance, chance.value)
+    assert abs(placed - chance.value) <= chance.step / 2 and round(placed / chance.step, 9) % 1 == 0
+    assert slider_value(chance, placed) == placed
+    start = controls["actors.target.strategies[0].schedule.start"]
+    assert typed_value(start, "3") == (3, "")
+    value, why = typed_value(start, "2.5")
+    assert value is None and "whole number" in why
+    assert typed_value(start, str(start.max + 1))[0] is None
 
 
 def test_a_what_if_is_the_librarys_run_on_the_same_seed(session: Session) -> None:

@@ -3,7 +3,8 @@
 Starts ``unsim explore`` on a free local port and opens the address it prints (with the
 launch's token), sees the world map of the votes, moves a lever, and checks that the
 probability the page shows changes and equals the library's answer for the same scenario,
-change and seed; the address without the token shows nothing; "Save as" refuses a file
+change and seed, and types a number in the lever's box (the same; a number outside its range
+refused in the page); the address without the token shows nothing; "Save as" refuses a file
 outside the save folder, with a message in the page, and writes one inside it.
 Skipped with a message when Chromium, Playwright or Solara is missing (``.ci/run`` installs
 them).
@@ -31,6 +32,8 @@ SCENARIO = ROOT / "scenarios" / "levers" / "reference_2014.yaml"
 RUNS = 2000
 SEED = 7
 LEVER = "actors.sponsors.bargaining.accept_offer_min_credibility"
+#: the number typed in the lever's box (the slider's step is 0.01)
+TYPED = 0.3
 
 
 def _chromium() -> str | None:
@@ -160,6 +163,12 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer) -> None:  # type: ig
             assert shown_bare == bare.outcome("referral_tabled")["p"]
             assert page.locator('.unsim-yes tr[data-yes="third_committee"]').count() == 1
 
+            # the Council's procedure opened: its numbers between two of their sliders' steps
+            # (the norm 4.76 on steps of 0.1, the tabling chance's mean) are not set by it
+            page.get_by_text("Procedure", exact=True).first.click()
+            page.locator(_lever_selector("procedure.council.votes.norm")).first.wait_for(
+                state="visible", timeout=30_000
+            )
             page.get_by_text("Sponsors: bargaining bar and lobbying").click()
             lever = page.locator(_lever_selector(LEVER)).first
             lever.wait_for(state="visible", timeout=30_000)
@@ -201,6 +210,34 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer) -> None:  # type: ig
             save_as.fill("mine.yaml")
             save_button.click()
             page.locator("text=check it with: unsim validate").first.wait_for(timeout=30_000)
+            # the lever's number box: it shows the slider's value; a number typed in it re-runs
+            # the what-if as the slider does; one outside the slider's range is refused in the
+            # page and changes nothing
+            box = lever.locator(".unsim-number input").first
+            box_after_slider = box.input_value()
+            unit_shown = lever.locator(".unsim-unit").first.inner_text()
+            box.fill(str(TYPED))
+            box.press("Enter")
+            page.wait_for_function(
+                "([sel, old]) => { const r = document.querySelector(sel);"
+                " return r && r.getAttribute('data-p') !== old; }",
+                arg=['tr[data-outcome="icc_retained"]', after],
+                timeout=60_000,
+            )
+            page.wait_for_function(
+                "() => !document.querySelector('.unsim-updating')", timeout=60_000
+            )
+            typed_p = _shown_p(page, "icc_retained")
+            typed_slider = float(str(slider.get_attribute("aria-valuenow")))
+            box.fill("1.5")
+            box.press("Enter")
+            refusal = lever.locator(".unsim-refused").first
+            refusal.wait_for(timeout=30_000)
+            refused_message = refusal.inner_text()
+            page.wait_for_timeout(1500)  # time for a re-run, had one been started
+            refused_p = _shown_p(page, "icc_retained")
+            refused_slider = float(str(slider.get_attribute("aria-valuenow")))
+            updating_after_refusal = page.locator(".unsim-updating").count()
             # the address without the token, in a browser without the cookie: nothing
             stranger = browser.new_context().new_page()
             refused = stranger.goto(url.split("?", 1)[0])
@@ -214,7 +251,7 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer) -> None:  # type: ig
     assert "General Assembly plenary" in map_alt, map_alt
     assert map_size[0] >= 700 and map_size[1] >= 300, map_size  # decoded and laid out
     assert value == 0.0
-    assert changes == "1"
+    assert changes == "1"  # the slider's lever alone: opening a section set nothing
     assert state_rows == 3  # North Korea: amendment, Third Committee, plenary
     expected = run(
         load_scenario(SCENARIO, overrides={LEVER: value}), runs=RUNS, seed=SEED, workers=1
@@ -228,6 +265,17 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer) -> None:  # type: ig
     saved = (tmp_path / "mine.yaml").read_text()
     assert f"{LEVER} = 0.0" in saved
     assert refused_status == 403 and "forbidden" in refused_text
+    # the number box: the slider's value, then a typed number as the library's run
+    assert float(box_after_slider) == value
+    assert "probability 0-1" in unit_shown
+    typed = run(load_scenario(SCENARIO, overrides={LEVER: TYPED}), runs=RUNS, seed=SEED, workers=1)
+    assert typed_slider == TYPED  # the slider follows the box
+    assert float(typed_p) == typed.outcome("icc_retained")["p"]
+    assert float(typed_p) != float(after)
+    # out of range: the message, and nothing changed
+    assert "outside the range" in refused_message and "0 to 1.01" in refused_message
+    assert refused_p == typed_p and refused_slider == TYPED
+    assert updating_after_refusal == 0
     assert "What if" not in refused_text
 
 

@@ -67,6 +67,10 @@ _CSS = """
 .unsim-up { color: #2166ac; } .unsim-down { color: #b2182b; }
 .unsim-help { color: #666; font-size: 0.8rem; margin: -10px 0 10px 0; line-height: 1.2; }
 .unsim-lever-label { font-size: 0.9rem; margin-top: 6px; }
+.unsim-unit { color: #2d5f8a; font-size: 0.78rem; line-height: 1.2; margin: 1px 0 2px 0; }
+.unsim-refused { color: #b00020; font-size: 0.8rem; line-height: 1.2; margin: 0 0 8px 0; }
+.unsim-unit + .unsim-help, .unsim-slider-row + .unsim-help, .unsim-refused + .unsim-help {
+  margin-top: 0; }
 .unsim-bottom-line ul { margin: 0 0 4px 0; padding-left: 1.2rem; }
 .unsim-bottom-line li { margin-bottom: 4px; }
 .unsim-save-dir { color: #666; font-size: 0.8rem; margin: 0 0 8px 0; line-height: 1.2; }

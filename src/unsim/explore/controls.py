@@ -58,12 +58,121 @@ class Control:
     #: for a number the scenario gives as a distribution: the distribution and its spread in
     #: words (``value`` is then its mean); it is kept unless the lever is set to a number
     spread: str = ""
+    #: its unit or scale in words (:data:`UNITS`), shown beside it
+    unit: str = ""
 
 
 @dataclass
 class Section:
     title: str
     controls: list[Control] = field(default_factory=list)
+
+
+#: Support (the vote model's latent scale) in votes, measured on the reference draft
+#: (scenarios/levers/reference_2014.yaml, the 2014 DPRK draft) at its Third Committee vote with
+#: the lever map's own functions (scripts/lever_votes.py: 4,096 paired runs, seed 1): every
+#: state's support shifted by -0.5 and +0.5 moved the mean yes tally by -5.71 and +5.62; the
+#: charm offensive at intensity 0.3 by -14.13, a genuine unconditional invitation of effect 1.5
+#: by -8.04 and the threats at intensity 0.2 by +2.26, each against the strategy's absence.
+VOTES = "0.5 ≈ 5.7 yes votes if every state moves by it, at the 2014 DPRK draft"
+SUPPORT = f"support units (latent scale; {VOTES})"
+SUPPORT_AGAINST = f"support units against the draft (latent scale; {VOTES})"
+COUNCIL = "support units at the Council's votes (latent scale; no conversion to votes measured)"
+PROBABILITY = "probability 0-1"
+ROUND = "diplomatic round (1: the first)"
+
+#: Each numeric field's unit, by its name (or ``<strategy or part>.<name>``, looked up first).
+UNITS: dict[str, str] = {
+    "charm_offensive.intensity": "support units per active round (latent scale; 0.3 ≈ 14.1 "
+    "fewer yes votes at the 2014 DPRK draft); 0: no effect",
+    "threats.intensity": "support units per active round (latent scale; 0.2 ≈ 2.3 more yes "
+    "votes at the 2014 DPRK draft, the backfire outweighing); 0: no effect",
+    "deception.intensity": f"support units per active round while unexposed (latent scale; "
+    f"{VOTES}); 0: no effect",
+    "inducements.amount": f"support units per active round, times receptiveness (latent scale; "
+    f"{VOTES}); 0: no effect",
+    "invitation.effect": "ICC cost units, once (latent scale; 1.5 ≈ 8.0 fewer yes votes at the "
+    "2014 DPRK draft, for a genuine unconditional offer); 0: no effect",
+    "invitation.credibility": PROBABILITY,
+    "icc_share": "share 0-1 of the effect (0: all on support, 1: all on the ICC language's cost)",
+    "backfire": "share 0-1 of the intensity pulling undecided states toward yes (0: none)",
+    "intimidation": "share 0-1 of the intensity pushing undecided states toward no (0: none)",
+    "exposure_hazard": "probability 0-1 per round",
+    "exposure_penalty": f"{SUPPORT}, once on exposure; 0: no backlash",
+    "expected_yes_share_above": "yes votes' share 0-1 of those present and voting",
+    "drop_if_expected_yes_share_below": "yes votes' share 0-1 of those present and voting "
+    "(0: never give way)",
+    "start": ROUND,
+    "end": ROUND,
+    "from_round": ROUND,
+    "lobbying.budget": f"lobbying budget, support units per round over the states lobbied "
+    f"(latent scale; {VOTES}); 0: none",
+    "counter_lobbying.budget": f"counter-lobbying budget, support units per round over the "
+    f"states lobbied (latent scale; {VOTES}); 0: none",
+    "efficacy": "multiplier on the budget (0: no effect, 1: as budgeted)",
+    "accept_offer_min_credibility": "probability 0-1 (above 1: never accept)",
+    "credibility_noise": "sd on the probability scale 0-1 (0: judged exactly)",
+    "unmet_terms_discount": "factor 0-1 on credibility (1: no discount)",
+    "tie": f"{SUPPORT_AGAINST}; 0: no tie",
+    "patron_tie": f"{SUPPORT_AGAINST}; 0: no tie",
+    "icc_aversion": f"the ICC language's cost in support units (latent scale; {VOTES}); "
+    "below 0: the language attracts",
+    "receptiveness": "multiplier on pressure (0: unmoved, 1: as applied)",
+    "bloc_pull": "share 0-1 of the gap closed per round (0: no pull)",
+    "regional_weight": "relative weight in the pull (0: ignored, 1: as a bloc)",
+    "bloc_weight": "relative weight in the pull (0: ignored, 1: as the region)",
+    "no_action_bias": f"{SUPPORT}; 0: as for the draft",
+    "amendment_bias": f"{SUPPORT}; 0: as for the draft",
+    "clause_pass_through": "share 0-1 (0: the clause is not in the vote on the whole draft, "
+    "1: all of it)",
+    "clause_deviation_sd": f"sd in {SUPPORT}; 0: none",
+    "council_shift": f"{COUNCIL}; 0: no shift",
+    "procedural_shift": f"{COUNCIL}; 0: no shift",
+    "table_into_veto": PROBABILITY,
+    "chance": PROBABILITY,
+    "norm": f"{COUNCIL}; 0: neutral",
+    "patron_defence": f"{COUNCIL}; 0: no defence",
+    "dissent": f"{COUNCIL}; 0: no reluctance",
+    "patron_shock": f"sd in {COUNCIL}; 0: drawn apart",
+    "support_weight": "weight (0: ignored, 1: one for one)",
+    "icc_weight": "weight (0: ignored, 1: one for one)",
+    "third_committee": "diplomatic rounds (0: none)",
+    "plenary": "diplomatic rounds (0: none)",
+    "security_council": "diplomatic rounds (0: none)",
+    "support_shift": f"{SUPPORT}; 0: no shift",
+    "position": "ideal point on the calibration's human-rights scale (0: its centre)",
+    "absence": PROBABILITY,
+}
+
+
+def unit_for(control: Control, owner: str = "") -> str:
+    """A control's unit in words: from :data:`UNITS` by ``<owner>.<name>``, ``<part>.<name>``
+    or the name, else from its kind and range (a field added to the schema still says what its
+    ends mean)."""
+    parts = control.path.split(".")
+    name = parts[-1]
+    part = parts[-2].split("[")[0] if len(parts) > 1 else ""
+    for key in (f"{owner}.{name}", f"{part}.{name}", name):
+        if key in UNITS:
+            return UNITS[key]
+    if control.kind == "enabled":
+        return "on or off: the strategy in the scenario or taken out"
+    if control.kind == "bool":
+        return "on or off"
+    if control.kind in ("choice", "multichoice"):
+        few = ", ".join(str(c) for c in control.choices)
+        return f"{'one' if control.kind == 'choice' else 'any'} of: {few}"
+    if control.kind == "states":
+        return "states (ISO3 codes) or blocs"
+    lo, hi = control.min, control.max
+    if "latent" in control.help:
+        return f"{SUPPORT}; 0: none"
+    whole = "whole number" if control.kind == "int" else "number"
+    return f"{whole} from {lo:g} ({lo:g}: the least) to {hi:g} (the most)"
+
+
+def with_unit(control: Control, owner: str = "") -> Control:
+    return replace(control, unit=unit_for(control, owner))
 
 
 def _bounds(info: FieldInfo) -> tuple[float | None, float | None, float | None, float | None]:
@@ -198,7 +307,7 @@ def model_controls(
             continue
         control = _field_control(path, info, value, scenario, max_round)
         if control is not None:
-            out.append(control)
+            out.append(with_unit(control, str(getattr(node, "type", ""))))
     return out
 
 
@@ -234,6 +343,7 @@ def build_controls(scenario: Scenario) -> list[Section]:
                 (type(strategy).__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
                 "enabled",
                 True,
+                unit=unit_for(Control(prefix, "", "", "enabled", True)),
             )
         )
         section.controls += model_controls(strategy, prefix, scenario, max_round=max_round)
@@ -246,6 +356,36 @@ def build_controls(scenario: Scenario) -> list[Section]:
         if controls:
             sections.append(Section(title, controls))
     return sections
+
+
+def slider_value(control: Control, x: float) -> float:
+    """Where the slider puts ``x`` (Vuetify's rounding): the nearest step counted from the
+    range's start, within the range, to the step's decimals; then as the slider's callback
+    rounds it (6 decimals)."""
+    lo, hi = float(control.min or 0.0), float(control.max or 1.0)
+    step = float(control.step or 0.01)
+    offset = lo % step
+    snapped = min(math.floor((x - offset) / step + 0.5) * step + offset, hi)
+    decimals = max(0, -math.floor(math.log10(step)))
+    return round(round(snapped, decimals), 6)
+
+
+def typed_value(control: Control, text: str) -> tuple[float | int | None, str]:
+    """The value a number typed in a lever's box sets, as its slider would set it, or ``None``
+    and why it is refused (not a number, outside the slider's range, not whole for a count)."""
+    lo, hi = control.min, control.max
+    allowed = f"from {lo:g} to {hi:g}"
+    try:
+        x = float(text.strip().replace(",", "."))
+    except ValueError:
+        return None, f"'{text.strip()[:20]}' is not a number: type one {allowed}"
+    if not math.isfinite(x) or lo is None or hi is None or not lo <= x <= hi:
+        return None, f"{text.strip()[:20]} is outside the range: type a number {allowed}"
+    if control.kind == "int":
+        if x != int(x):
+            return None, f"{x:g} is not a whole number: type one {allowed}"
+        return int(x), ""
+    return slider_value(control, x), ""
 
 
 def all_controls(sections: list[Section]) -> list[Control]:

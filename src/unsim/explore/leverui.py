@@ -11,7 +11,7 @@ from typing import Any, cast
 import solara
 
 from unsim.errors import UnsimError
-from unsim.explore.controls import Control, Section
+from unsim.explore.controls import Control, Section, slider_value, typed_value
 from unsim.explore.drawn import DRAWN, drawn_box
 from unsim.explore.pagestate import LEVER_STATE, VALUES, set_enabled, set_value
 from unsim.explore.session import Session, WhatIf
@@ -58,14 +58,21 @@ def Lever(control: Control, value: Any, states: tuple[str, ...] = ()) -> None:
                 all_values=choices,
                 on_value=on_value,
             )
+        if control.unit and control.kind not in ("float", "int"):  # a number's is by its value
+            _unit_line(control)
         if control.help and control.kind != "enabled":
             solara.HTML(
                 tag="div", unsafe_innerHTML=html.escape(control.help), classes=["unsim-help"]
             )
 
 
+def _unit_line(control: Control) -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(control.unit), classes=["unsim-unit"])
+
+
 def _number_lever(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
-    """A number: a checkbox to set it when it is optional, its label and value, a slider."""
+    """A number: a checkbox to set it when it is optional, its label, value and unit, a slider
+    and a box to type it in."""
     if control.spread:  # a distribution: drawn per run, or set to a number
         value = drawn_box(control, value, on_value, VALUES)
     if control.optional:
@@ -76,30 +83,71 @@ def _number_lever(control: Control, value: Any, on_value: Callable[[Any], None])
                 (control.value if control.value is not None else control.min) if on else None
             ),
         )
-    if value is not None:
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=html.escape(f"{control.label}: {value:g}"),
-            classes=["unsim-lever-label"],
+    if value is None:
+        _unit_line(control)
+        return
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=html.escape(f"{control.label}: {value:g}"),
+        classes=["unsim-lever-label"],
+    )
+    _unit_line(control)
+    SliderAndBox(control, value, on_value)
+
+
+def _slider(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
+    """The lever's slider, placed on its step nearest the value: given a value between two
+    steps (a distribution's mean), the browser's slider would round it and send the rounded
+    number back as a change, setting a lever nobody moved."""
+    if control.kind == "int":
+        solara.SliderInt(
+            label="",
+            value=int(value),
+            min=int(control.min or 0),
+            max=int(control.max or 1),
+            step=int(control.step or 1),
+            on_value=on_value,
         )
-        if control.kind == "int":
-            solara.SliderInt(
-                label="",
-                value=int(value),
-                min=int(control.min or 0),
-                max=int(control.max or 1),
-                step=int(control.step or 1),
-                on_value=on_value,
+    else:
+        solara.SliderFloat(
+            label="",
+            value=slider_value(control, float(value)),
+            min=float(control.min or 0.0),
+            max=float(control.max or 1.0),
+            step=float(control.step or 0.01),
+            on_value=lambda v: on_value(round(float(v), 6)),
+        )
+
+
+@solara.component
+def SliderAndBox(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
+    """The slider and, beside it, the lever's number to type: on Enter or on leaving the box
+    it sets the lever as the slider would (:func:`unsim.explore.controls.typed_value`); a
+    number it refuses leaves the lever as it was and the page says why. Moving the slider
+    writes its value in the box."""
+    problem, set_problem = solara.use_state("")
+
+    def typed(text: str) -> None:
+        number, why = typed_value(control, text)
+        set_problem(f"{why}; {control.label} stays {value:g}" if why else "")
+        if number is not None and number != value:
+            on_value(number)
+
+    solara.use_effect(lambda: set_problem(""), [value])  # moved by the slider or a link
+    with solara.Row(gap="8px", style={"align-items": "center"}, classes=["unsim-slider-row"]):
+        with solara.Column(gap="0px", style={"flex": "1 1 auto", "min-width": "0"}):
+            _slider(control, value, on_value)
+        with solara.Column(gap="0px", style={"flex": "0 0 6.5em"}):
+            solara.InputText(
+                label="type",
+                value=f"{value:g}",
+                on_value=typed,
+                error=bool(problem),
+                dense=True,
+                classes=["unsim-number"],
             )
-        else:
-            solara.SliderFloat(
-                label="",
-                value=float(value),
-                min=float(control.min or 0.0),
-                max=float(control.max or 1.0),
-                step=float(control.step or 0.01),
-                on_value=lambda v: on_value(round(float(v), 6)),
-            )
+    if problem:
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(problem), classes=["unsim-refused"])
 
 
 def state_choices(scenario: Any) -> tuple[str, ...]:
