@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from hypothesis import settings
@@ -54,3 +57,15 @@ def slow_selected(config: pytest.Config) -> bool:
     slow'`` leaves them out)."""
     expr = str(config.getoption("-m") or "")
     return "slow" in expr.replace("not slow", "")
+
+
+def stop_server(proc: subprocess.Popen[Any], log: IO[Any]) -> None:
+    """Stop a server started in a session of its own (``start_new_session=True``): its whole
+    process group, politely first; then close its log."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    log.close()

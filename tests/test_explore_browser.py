@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, stop_server
 
 #: The DPRK draft with its levers as points: a slider moves a number, not a distribution (the
 #: shipped scenario's levers are drawn per run; tests/test_levers.py has the drawn box)
@@ -87,13 +86,7 @@ def explorer(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     try:
         yield _printed_url(tmp_path / "server.log", port, proc), proc, tmp_path
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+        stop_server(proc, log)
 
 
 def _printed_url(log: Path, port: int, proc: subprocess.Popen[bytes]) -> str:

@@ -23,7 +23,7 @@ import pytest
 
 from unsim.explore.guard import Access, Guard, check, is_loopback
 
-from .conftest import ROOT
+from .conftest import ROOT, stop_server
 
 SCENARIO = ROOT / "scenarios" / "icc_referral.yaml"
 TOKEN = "s3cret-token_0123456789abcdefghij"
@@ -206,13 +206,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str]
         token = _wait_for(proc, log_path, port)
         yield port, token
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+        stop_server(proc, log)
 
 
 def _wait_for(proc: subprocess.Popen[bytes], log_path: Path, port: int) -> str:

@@ -36,20 +36,7 @@ def _user_folder(tmp_path: Path) -> Path:
 
 
 def _run(out: Path, *extra: str) -> int:
-    return main(
-        [
-            str(DEFAULT_SCENARIO),
-            "--runs",
-            "40",
-            "--seed",
-            "3",
-            "--no-plots",
-            "-q",
-            "--out",
-            str(out),
-            *extra,
-        ]
-    )
+    return main([*_argv(out), *extra])
 
 
 @pytest.mark.parametrize("force", [False, True])
