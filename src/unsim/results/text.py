@@ -91,8 +91,11 @@ def _outcome_lines(outcomes: Mapping[str, Any], names: Mapping[str, str]) -> lis
             lines.append(
                 f"  {label[:44]:<44}{_pct(o['p'])}  [{_pct(o['ci_low'])}, {_pct(o['ci_high'])}]"
             )
-    rare = [n.removeprefix("veto_") for n, o in outcomes.items() if n.startswith("veto_")]
-    rare = [c for c in rare if float(outcomes[f"veto_{c}"]["p"]) < VETO_SHOWN]
+    rare = [
+        n.removeprefix("veto_")
+        for n, o in outcomes.items()
+        if n.startswith("veto_") and float(o["p"]) < VETO_SHOWN
+    ]
     if rare:
         lines.append(
             f"  {'vetoes by ' + ', '.join(rare):<44}<0.05% each (in summary.json: every outcome)"
