@@ -112,6 +112,23 @@ def _open(page, url: str, proc, sync_api) -> None:  # type: ignore[no-untyped-de
             time.sleep(1)
 
 
+def _type(box, text: str, applied, sync_api) -> None:  # type: ignore[no-untyped-def]
+    """Type ``text`` in ``box`` and press Enter until ``applied(timeout_ms)`` sees it applied.
+
+    A late re-render of the page (a background run finishing) can put a box back to the value
+    shown before Enter reaches it; the typed value then never applies and a user types it again:
+    so does the test, at most three times, and the last try must succeed."""
+    for attempt in range(3):
+        box.fill(text)
+        box.press("Enter")
+        try:
+            applied(40_000 if attempt < 2 else 60_000)
+            return
+        except sync_api.TimeoutError:
+            if attempt == 2:
+                raise
+
+
 def _shown_p(page, outcome: str) -> str:  # type: ignore[no-untyped-def]
     return str(page.locator(f'tr[data-outcome="{outcome}"]').first.get_attribute("data-p"))
 
@@ -209,13 +226,16 @@ def test_moving_a_lever_shows_the_librarys_answer(explorer) -> None:  # type: ig
             box = lever.locator(".unsim-number input").first
             box_after_slider = box.input_value()
             unit_shown = lever.locator(".unsim-unit").first.inner_text()
-            box.fill(str(TYPED))
-            box.press("Enter")
-            page.wait_for_function(
-                "([sel, old]) => { const r = document.querySelector(sel);"
-                " return r && r.getAttribute('data-p') !== old; }",
-                arg=['tr[data-outcome="icc_retained"]', after],
-                timeout=60_000,
+            _type(
+                box,
+                str(TYPED),
+                lambda ms: page.wait_for_function(
+                    "([sel, old]) => { const r = document.querySelector(sel);"
+                    " return r && r.getAttribute('data-p') !== old; }",
+                    arg=['tr[data-outcome="icc_retained"]', after],
+                    timeout=ms,
+                ),
+                sync_api,
             )
             page.wait_for_function(
                 "() => !document.querySelector('.unsim-updating')", timeout=60_000
@@ -374,20 +394,14 @@ def test_the_dashboard_pins_links_downloads_and_abstains(explorer) -> None:  # t
                 " && !document.querySelector('.unsim-stale')",
                 timeout=120_000,
             )
-            # a late re-render of the page (its data-only run finishing) can put the box back to
-            # the seed shown before Enter reaches it: the typed seed then never applies, and the
-            # test types it again (at most three times; the seed must then show)
-            seed_box = linked.get_by_label("Seed")
-            for attempt in range(3):
-                seed_box.fill("11")
-                seed_box.press("Enter")
-                shown_11 = linked.locator(".unsim-seed", has_text="seed 11").first
-                try:
-                    shown_11.wait_for(timeout=40_000 if attempt < 2 else 60_000)
-                    break
-                except sync_api.TimeoutError:
-                    if attempt == 2:
-                        raise
+            _type(
+                linked.get_by_label("Seed"),
+                "11",
+                lambda ms: linked.locator(".unsim-seed", has_text="seed 11").first.wait_for(
+                    timeout=ms
+                ),
+                sync_api,
+            )
             linked.wait_for_function(
                 "() => !document.querySelector('.unsim-updating')", timeout=60_000
             )
