@@ -11,7 +11,8 @@ import pytest
 
 from unsim.cli import main
 from unsim.engine import run
-from unsim.engine.attribution import CATEGORIES, assumptions, attribute, format_attribution
+from unsim.engine.attribution import CATEGORIES, assumptions, attribute
+from unsim.results.forward import format_attribution
 from unsim.scenario import load_scenario
 from unsim.scenario.drawn import scenario_levers
 

@@ -13,10 +13,10 @@ import pytest
 from unsim import load_scenario, run
 from unsim.cli import main
 from unsim.engine.assumptions import data_only
-from unsim.engine.dataonly import format_data_only
 from unsim.errors import InputError
 from unsim.explore.session import Session, WhatIf
 from unsim.explore.tables import outcomes_html, yes_votes_html
+from unsim.results.dataonly import format_data_only
 from unsim.results.saved import SavedSummary, check_shape
 
 from .conftest import DEFAULT_SCENARIO

@@ -14,9 +14,10 @@ from unsim.engine import run
 from unsim.engine.blocks import simulate_block
 from unsim.errors import InputError
 from unsim.explain import explain, format_explanation, replay
-from unsim.explain.breakdown import STANCE, Replay
+from unsim.explain.breakdown import Replay
 from unsim.explain.flip import VOTES, StateRule
 from unsim.explain.tracker import Tracker
+from unsim.results.breakdown_table import STANCE
 from unsim.results.tables import Results
 from unsim.scenario import load_scenario
 
@@ -356,7 +357,7 @@ def test_recorded_votes_from_the_data(data_dir: Path) -> None:
 )
 def test_the_report_shows_the_pivotal_states_breakdowns(slow_report: bool) -> None:
     from unsim.explain.breakdown import save_with
-    from unsim.explain.report import pivotal_breakdowns_html
+    from unsim.results.report.breakdowns import pivotal_breakdowns_html
     from unsim.results.report.html import render_report
 
     s = load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": BLOCK})
@@ -380,7 +381,7 @@ def test_the_report_shows_the_pivotal_states_breakdowns(slow_report: bool) -> No
 
 def test_the_report_shows_the_permanent_members_at_the_referral() -> None:
     from unsim.explain.breakdown import save_with
-    from unsim.explain.report import veto_breakdowns_html
+    from unsim.results.report.breakdowns import veto_breakdowns_html
 
     s = load_scenario(DEFAULT_SCENARIO, overrides={"simulation.block_size": BLOCK})
     res = run(s, runs=BLOCK, seed=SEED)

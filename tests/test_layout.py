@@ -86,6 +86,7 @@ def test_the_package_is_laid_out_as_the_pipeline() -> None:
     assert set(flat) <= {
         "atomic.py",
         "lazy.py",
+        "limits.py",
         "errors.py",
         "ownership.py",
         "fields.py",

@@ -17,8 +17,8 @@ import pytest
 
 from unsim.cli.steps import COMPILING, Steps, summary_timings
 from unsim.engine import run
-from unsim.engine.blocks import BlockResult
 from unsim.engine.core import counted_runs
+from unsim.results.aggregates import BlockResult
 from unsim.results.tables import Results
 from unsim.results.text import STEP_WORDS, format_summary
 from unsim.scenario import load_scenario

@@ -21,7 +21,6 @@ from unsim.errors import did_you_mean
 __all__ = [
     "LATENT",
     "MAX_ROUND",
-    "MAX_SEED",
     "MAX_STATES",
     "ActorRef",
     "StateRef",
@@ -39,8 +38,6 @@ LATENT = 1000.0
 MAX_STATES = 1000
 #: Largest round number a schedule or the bargaining may name.
 MAX_ROUND = 1000
-#: Largest master seed (64 bits).
-MAX_SEED = 2**64 - 1
 
 
 class Strict(BaseModel):

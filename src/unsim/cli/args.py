@@ -10,12 +10,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-#: Most runs of one scenario (the scenario schema's ``simulation.runs`` bound).
-MAX_RUNS = 100_000_000
-#: Largest master seed (64 bits).
-MAX_SEED = 2**64 - 1
-#: Seconds to wait for a Dask scheduler before giving up (``--dask-timeout``).
-DASK_TIMEOUT = 5.0
+from unsim.limits import DASK_TIMEOUT, MAX_RUNS, MAX_SEED
 
 
 def max_workers() -> int:

@@ -20,7 +20,7 @@ differences of the runs held in both variants. An earlier removal takes the inte
 later ones (the bargaining bar's part is what it adds once the strategies are gone).
 
 Read from the other end, the variants are a path from the data alone to the scenario as given,
-adding each assumption in turn (the last removed first): :mod:`unsim.engine.forward` measures
+adding each assumption in turn (the last removed first): :mod:`unsim.results.forward` measures
 that path on the Assembly's yes votes, the ICC language's retention and the Council's referral,
 and the text and the report show it that way (``attribution["forward"]``).
 """
@@ -36,9 +36,9 @@ import pandas as pd
 
 from unsim.engine.assumptions import Assumption, assumptions
 from unsim.engine.core import run_table
-from unsim.engine.dataonly import data_only_forecast
-from unsim.engine.forward import format_forward, forward_of, forward_table
 from unsim.model.kernel_args import DRAFT_VOTES
+from unsim.results.dataonly import data_only_forecast
+from unsim.results.forward import forward_table
 from unsim.results.stats import paired_difference
 from unsim.results.tables import Results
 from unsim.scenario.drawn import scenario_levers
@@ -177,11 +177,3 @@ def attribute(
         "forward": forward_table(tables, steps, scenario, drawn),
         "forecast": data_only_forecast(tables[0], tables[-1], scenario, current, seed),
     }
-
-
-def format_attribution(attribution: dict[str, Any]) -> list[str]:
-    """The attribution as lines of text: read forward, from the data alone to the scenario as
-    given (:mod:`unsim.engine.forward`)."""
-    if not attribution:
-        return []
-    return format_forward(forward_of(attribution), int(attribution.get("runs", 0)))

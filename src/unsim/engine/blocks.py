@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,38 +21,8 @@ from threadpoolctl import threadpool_limits
 from unsim.model import UNModel, kernels
 from unsim.model.outcomes import count_runs
 from unsim.model.procedure import vote_rule
+from unsim.results.aggregates import TALLY_CATEGORIES, BlockResult
 from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
-
-TALLY_CATEGORIES = ("yes", "no", "abstain", "absent")
-
-
-@dataclass
-class BlockResult:
-    """Aggregates of one block (or of several, once merged)."""
-
-    n: int = 0
-    sums: dict[str, int] = field(default_factory=dict)
-    hists: dict[str, NDArray[np.int64]] = field(default_factory=dict)
-    state_counts: dict[str, NDArray[np.int64]] = field(default_factory=dict)
-    pivotal: dict[str, NDArray[np.int64]] = field(default_factory=dict)
-    runs: dict[str, NDArray[Any]] | None = None
-    seconds: float = 0.0
-
-    def merge(self, other: BlockResult) -> None:
-        self.n += other.n
-        self.seconds += other.seconds
-        for k, v in other.sums.items():
-            self.sums[k] = self.sums.get(k, 0) + v
-        for target, source in (
-            (self.hists, other.hists),
-            (self.state_counts, other.state_counts),
-            (self.pivotal, other.pivotal),
-        ):
-            for k, arr in source.items():
-                if k in target:
-                    target[k] = target[k] + arr
-                else:
-                    target[k] = arr.copy()
 
 
 def _pivotal_counts(

@@ -17,12 +17,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from unsim import __version__
+from unsim._version import __version__
 from unsim.council.tabling import tabling_summary
 from unsim.engine.assumptions import data_only as strip_assumptions
-from unsim.engine.blocks import BlockResult, Task, block_task, iter_blocks
+from unsim.engine.blocks import Task, block_task, iter_blocks
 from unsim.engine.executors import TaskExecutor, choose_executor
 from unsim.engine.rng import new_master_seed
+from unsim.results.aggregates import BlockResult
 from unsim.results.runtable import RunTableWriter
 from unsim.results.tables import Results, build_per_state, build_summary, runs_frame
 from unsim.scenario.schema import Scenario

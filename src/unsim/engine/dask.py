@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from unsim.cli.args import DASK_TIMEOUT as DEFAULT_TIMEOUT
 from unsim.engine.executors import in_order
 from unsim.errors import ClusterError, InputError, one_line
+from unsim.limits import DASK_TIMEOUT as DEFAULT_TIMEOUT
 
 _ADDRESS = re.compile(
     r"^(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?"

@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING
 from unsim.lazy import lazy_names
 
 if TYPE_CHECKING:
-    from unsim.explain.breakdown import breakdown_table, compute_table, replay
+    from unsim.explain.breakdown import breakdown_table, replay
     from unsim.explain.explanation import Explanation, explain
     from unsim.explain.text import format_explanation
 
 __all__ = [
     "Explanation",
     "breakdown_table",
-    "compute_table",
     "explain",
     "format_explanation",
     "replay",
@@ -31,7 +30,6 @@ __all__ = [
 _HOMES = {
     "Explanation": "unsim.explain.explanation",
     "breakdown_table": "unsim.explain.breakdown",
-    "compute_table": "unsim.explain.breakdown",
     "explain": "unsim.explain.explanation",
     "format_explanation": "unsim.explain.text",
     "replay": "unsim.explain.breakdown",

@@ -24,6 +24,7 @@ from scipy.special import ndtri  # scipy.stats.norm.ppf, without loading scipy.s
 
 from unsim.explain.tracker import VOTED_STAGES, StageRecord, Tracker, part_labels
 from unsim.model.params import Habit
+from unsim.results.breakdown_table import COLUMNS, STANCE
 from unsim.scenario.schema import Scenario, World
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 #: Runs replayed by default: one block of the default size (the main job's first block).
 EXPLAIN_RUNS = 2048
-STANCE = "stance"
-COLUMNS = ["iso3", "stage", "part", "label", "mean", "lo", "hi", "runs"]
 
 
 @dataclass

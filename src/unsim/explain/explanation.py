@@ -31,14 +31,6 @@ from unsim.scenario.schema import Calibration, Scenario, World
 if TYPE_CHECKING:
     from unsim.results.tables import Results
 
-STAGE_WORDS = {
-    "amendment": "amendment",
-    "third_committee": "Third Committee",
-    "plenary": "plenary",
-    "sc_agenda": "Security Council's agenda",
-    "sc_referral": "Security Council's referral",
-}
-
 
 @dataclass(frozen=True)
 class Explanation:

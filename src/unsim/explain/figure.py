@@ -9,8 +9,9 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from unsim.explain.explanation import STAGE_WORDS, Explanation
+from unsim.explain.explanation import Explanation
 from unsim.ownership import Paths, save_png
+from unsim.results.breakdown_table import STAGE_WORDS
 from unsim.results.plots.style import COLORS
 
 #: The parts' bars (neutral: the shading says which vote a stance gives) and the stance's.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from unsim.explain.explanation import STAGE_WORDS, Explanation
+from unsim.explain.explanation import Explanation
 from unsim.explain.flip import VOTES
+from unsim.results.breakdown_table import STAGE_WORDS
 
 #: How the amendment's stance is formed, in words (before its parts).
 _AMENDMENT = (

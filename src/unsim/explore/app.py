@@ -17,7 +17,6 @@ from typing import Any, cast
 
 import solara
 
-from unsim.cli.args import MAX_SEED
 from unsim.errors import UnsimError
 from unsim.explore.controls import Section, all_controls, build_controls
 from unsim.explore.exports import exports
@@ -51,6 +50,7 @@ from unsim.explore.server import display_host
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
 from unsim.explore.share import MAX_LINK_RUNS, Reader
 from unsim.explore.tables import outcomes_html, yes_votes_html
+from unsim.limits import MAX_SEED
 from unsim.results.bottomline import HEADING, bottom_line
 from unsim.results.plots import STAGE_LABELS
 from unsim.results.report.html import main_stage

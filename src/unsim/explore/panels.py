@@ -11,7 +11,6 @@ from typing import Any
 
 import solara
 
-from unsim.explain.explanation import STAGE_WORDS
 from unsim.explain.figure import waterfall
 from unsim.explore.exports import Export
 from unsim.explore.figures import png
@@ -19,6 +18,7 @@ from unsim.explore.painters import wait_for_figures
 from unsim.explore.session import Session
 from unsim.explore.tables import pct, state_table_html
 from unsim.explore.variants import TALLY_VOTES, compare_variants, paired_tally_change, tallies
+from unsim.results.breakdown_table import STAGE_WORDS
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS
 from unsim.results.report.html import main_stage
 

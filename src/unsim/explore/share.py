@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from unsim.cli.args import MAX_SEED
 from unsim.errors import ScenarioError, did_you_mean
 from unsim.explore.guard import TOKEN_PARAMETER
+from unsim.limits import MAX_SEED
 from unsim.scenario.overrides import parse_override
 from unsim.scenario.schema import StateOverride
 

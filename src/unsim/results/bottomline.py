@@ -280,7 +280,7 @@ def _council(
 def _assumptions(r: _Reader) -> str | None:
     """What the data alone forecast, and how many votes the strongest stated assumption moves
     (from the attribution read forward)."""
-    from unsim.engine.forward import forward_of
+    from unsim.results.forward import forward_of
 
     forward = forward_of(r.summary.get("attribution") or {})
     qs = forward.get("quantities") or {}

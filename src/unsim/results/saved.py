@@ -117,7 +117,7 @@ class ForwardQuantity(_Saved):
 
 
 class Forward(_Saved):
-    """The attribution read forward (``unsim.engine.forward``)."""
+    """The attribution read forward (``unsim.results.forward``)."""
 
     order: list[str] = []
     quantities: dict[str, ForwardQuantity]

@@ -4,7 +4,7 @@ pivotal."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,11 +12,9 @@ import pandas as pd
 from unsim.model.outcomes import outcomes_for
 from unsim.model.procedure import vote_rule
 from unsim.model.rules import Vote
+from unsim.results.aggregates import TALLY_CATEGORIES, BlockResult
 from unsim.results.stats import hist_quantiles, proportion
 from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
-
-if TYPE_CHECKING:
-    from unsim.engine.blocks import BlockResult
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -34,8 +32,6 @@ def pivotal_ranking(counts: np.ndarray, codes: list[str]) -> np.ndarray:
 
 
 def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
-    from unsim.engine.blocks import TALLY_CATEGORIES  # the engine loads only where it runs
-
     n = agg.n
     world = scenario.world
     assert isinstance(world, World)

@@ -16,7 +16,8 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from unsim.fields import LATENT, MAX_ROUND, MAX_SEED, MAX_STATES, ActorRef, StateRef, Strict
+from unsim.fields import LATENT, MAX_ROUND, MAX_STATES, ActorRef, StateRef, Strict
+from unsim.limits import MAX_RUNS, MAX_SEED
 from unsim.scenario.clausefile import ClauseCalibration
 from unsim.scenario.council import Council, fill_record_chance
 from unsim.scenario.leversfile import LeversFile
@@ -357,7 +358,7 @@ class Rounds(Strict):
 
 
 class Simulation(Strict):
-    runs: int = Field(10_000, ge=1, le=100_000_000)
+    runs: int = Field(10_000, ge=1, le=MAX_RUNS)
     seed: int | None = Field(
         None, ge=0, le=MAX_SEED, description="master seed; drawn and recorded if left out"
     )
@@ -383,7 +384,7 @@ class SweepSpec(Strict):
         None, ge=1, le=1_000_000, description="number of points of a Latin hypercube"
     )
     runs: int | None = Field(
-        None, ge=1, le=100_000_000, description="runs per point (default: simulation.runs)"
+        None, ge=1, le=MAX_RUNS, description="runs per point (default: simulation.runs)"
     )
 
     @model_validator(mode="after")

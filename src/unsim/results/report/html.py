@@ -30,6 +30,7 @@ from unsim.results.plots import (
     plot_tally_summary,
     tally_columns,
 )
+from unsim.results.report.breakdowns import pivotal_breakdowns_html, veto_breakdowns_html
 from unsim.results.report.markup import esc, figure_png, percent, table
 from unsim.results.report.scenario_text import data_and_assumptions, question, world_of
 from unsim.results.tables import Results
@@ -276,7 +277,6 @@ def _reproduce(results: Results) -> str:
 
 def render_report(results: Results) -> str:
     """The report as one HTML document (a string)."""
-    from unsim.explain.report import pivotal_breakdowns_html, veto_breakdowns_html
 
     sc = results.scenario
     s = results.summary

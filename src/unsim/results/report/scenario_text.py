@@ -179,8 +179,8 @@ def _prior_rows(scenario: Scenario) -> list[tuple[str, str, str]]:
 
 def _attribution(attr: Mapping[str, Any], scenario: Scenario) -> str:
     """The attribution read forward: from the data alone, each stated assumption added in
-    turn, to the scenario as given (``unsim.engine.forward``)."""
-    from unsim.engine.forward import ORDER_SENTENCE, PLUS_MINUS, forward_of, spread_text
+    turn, to the scenario as given (``unsim.results.forward``)."""
+    from unsim.results.forward import ORDER_SENTENCE, PLUS_MINUS, forward_of, spread_text
 
     forward = forward_of(dict(attr))
     qs = forward.get("quantities") or {}

@@ -266,3 +266,11 @@ def format_forward(forward: dict[str, Any], runs: int) -> list[str]:
         lines.append(f"  {label:<{LABEL_WIDTH}}{cells}" + (f"   ({extra})" if extra else ""))
     lines.append(f"  {'= as given':<{LABEL_WIDTH}}{levels(forward['as_given'])}")
     return lines
+
+
+def format_attribution(attribution: dict[str, Any]) -> list[str]:
+    """The attribution as lines of text: read forward, from the data alone to the scenario as
+    given (this module)."""
+    if not attribution:
+        return []
+    return format_forward(forward_of(attribution), int(attribution.get("runs", 0)))

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from unsim.explain.breakdown import STANCE
-from unsim.explain.explanation import STAGE_WORDS
-from unsim.explain.tracker import DRAFT_STAGES
+from unsim.model.kernel_args import DRAFT_VOTES as DRAFT_STAGES
+from unsim.results.breakdown_table import STAGE_WORDS, STANCE
 from unsim.scenario.schema import World
 
 if TYPE_CHECKING:

@@ -1,0 +1,9 @@
+"""Bounds and defaults shared by the command line, the scenario format and the engine. No
+imports: the command line reads them while it builds its help, which must stay light."""
+
+#: Most runs of one scenario (``simulation.runs``, ``--runs``).
+MAX_RUNS = 100_000_000
+#: Largest master seed (64 bits).
+MAX_SEED = 2**64 - 1
+#: Seconds to wait for a Dask scheduler before giving up (``--dask-timeout``).
+DASK_TIMEOUT = 5.0
