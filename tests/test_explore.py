@@ -339,14 +339,14 @@ def test_variants_a_and_b_are_paired_run_by_run(session: Session) -> None:
     import numpy as np
 
     from unsim.explore.variants import compare_variants
-    from unsim.model.outcomes import OUTCOMES
+    from unsim.model.outcomes import known_outcomes
 
     a = session.results(WhatIf.of({"actors.target.strategies[0].intensity": 1.2}))
     b = session.results(
         WhatIf.of({"actors.target.strategies[0].intensity": 1.2, "behaviour.icc_aversion": 4.0})
     )
     rows = {r.name: r for r in compare_variants(session, a, b)}
-    registry = {o.name: o for o in OUTCOMES}
+    registry = {o.name: o for o in known_outcomes()}
     checked = 0
     for name in ("icc_retained", "committee_adopted", "plenary_adopted"):
         r = rows[name]

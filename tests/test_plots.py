@@ -17,7 +17,8 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from unsim.engine import OUTCOMES, Results, run
+from unsim.engine import Results, run
+from unsim.model.outcomes import known_outcomes
 from unsim.results.plots import (
     FUNNEL,
     plot_comparison,
@@ -327,7 +328,7 @@ def comparison() -> pd.DataFrame:
             "label": label,
             **paired_difference(results.runs[key].to_numpy(bool), other.runs[key].to_numpy(bool)),
         }
-        for name, label, key in OUTCOMES
+        for name, label, key in known_outcomes()
         if key in results.runs
     ]
     return pd.DataFrame(rows)

@@ -56,6 +56,10 @@ def test_readme_strategy_example_registers_a_strategy_that_acts(
         assert "SovereigntyAppeal" in schema["$defs"]
         before, after = namespace["before"].runs, namespace["after"].runs  # type: ignore[attr-defined]
         assert after["event_sovereignty_appeal"].all()
+        # its declared outcome is in the summary, as the README says
+        shown = namespace["after"].summary["outcomes"]["sovereignty_appeal"]  # type: ignore[attr-defined]
+        assert shown["p"] == 1.0 and shown["label"] == "sovereignty appeal made"
+        assert "sovereignty_appeal" not in namespace["before"].summary["outcomes"]  # type: ignore[attr-defined]
         drop = before["third_committee_yes"] - after["third_committee_yes"]
         assert drop.mean() > 5 * drop.std() / len(drop) ** 0.5  # paired on the same seed
         # the medians the README quotes are the ones the example prints

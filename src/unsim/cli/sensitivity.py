@@ -175,9 +175,9 @@ def _bounds(base: Any, params: list[str]) -> dict[str, tuple[float, float] | tup
 
 def _check_outcomes(outcomes: list[str]) -> None:
     from unsim.errors import did_you_mean
-    from unsim.results.tables import OUTCOMES
+    from unsim.model.outcomes import known_outcomes
 
-    known = [name for name, _, _ in OUTCOMES]
+    known = [name for name, _, _ in known_outcomes()]
     for o in outcomes:
         if o not in known and not o.endswith("_yes_mean"):
             hint = did_you_mean(o, known)

@@ -29,7 +29,7 @@ from unsim.explain.breakdown import EXPLAIN_RUNS, Replay
 from unsim.explore import DEFAULT_RUNS, DEFAULT_SCENARIO
 from unsim.explore.yamlsave import default_save_name, edited_text
 from unsim.model.kernel_args import DRAFT_VOTES
-from unsim.model.outcomes import OUTCOMES, vetoes
+from unsim.model.outcomes import known_outcomes, vetoes
 from unsim.ownership import check_output, write_text_output
 from unsim.results.stats import paired_difference, proportion
 from unsim.results.tables import Results
@@ -234,7 +234,7 @@ class Session:
         probability and its interval too."""
         world = self.scenario.world
         assert isinstance(world, World)
-        registry = {o.name: o for o in OUTCOMES + vetoes(world.security_council.permanent)}
+        registry = {o.name: o for o in known_outcomes() + vetoes(world.security_council.permanent)}
         names = {st.iso3: st.name for st in world.states}
         reference = reference if reference is not None else self.baseline_for(results)
         base_runs, runs = reference.runs, results.runs

@@ -20,13 +20,9 @@ if TYPE_CHECKING:
     )
     from unsim.model.inspection import inspect_run
     from unsim.model.model import UNModel
-    from unsim.model.outcomes import EVENTS, ICC_REASON, ICC_STATUS
     from unsim.model.rules import Vote
 
 __all__ = [
-    "EVENTS",
-    "ICC_REASON",
-    "ICC_STATUS",
     "AllyCoalition",
     "MemberState",
     "SponsorCoalition",
@@ -45,9 +41,6 @@ _HOMES = {
     "VetoHolder": "unsim.model.agents",
     "inspect_run": "unsim.model.inspection",
     "UNModel": "unsim.model.model",
-    "EVENTS": "unsim.model.outcomes",
-    "ICC_REASON": "unsim.model.outcomes",
-    "ICC_STATUS": "unsim.model.outcomes",
     "Vote": "unsim.model.rules",
 }
 

@@ -1,14 +1,15 @@
 """What a run reports, declared once: the run table's columns (:func:`run_columns`: one value
-per run, with its type and how runs are aggregated) and the outcomes (``OUTCOMES``: the share of
-runs where something happened, read from one column). The model fills the columns in this order,
-the run table takes their names, types and categories from here, the blocks of runs aggregate
-them as declared, and the summary, the command line, the comparisons and the plots' labels are
-derived from the outcomes."""
+per run, with its type and how runs are aggregated) and the outcomes (the share of runs where
+something happened, read from one column: the model's ``OUTCOMES``, then those the registered
+strategies declare, ``Strategy.outcomes``, then the vetoes). The model fills the columns in
+this order, the run table takes their names, types and categories from here, the blocks of runs
+aggregate them as declared, and the summary, the command line, the comparisons and the plots'
+labels are derived from the outcomes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -16,23 +17,25 @@ from numpy.typing import NDArray
 
 from unsim.model.stages import STAGE_PLAN, VOTE_OUTCOMES
 from unsim.scenario.schema import Scenario
+from unsim.strategies.builtin import EVENTS
+from unsim.strategies.outcomes import CATEGORIES, ICC_REASON, ICC_STATUS, Outcome
+from unsim.strategies.registry import registered
 
-ICC_STATUS = ("retained", "softened", "dropped")
-ICC_REASON = ("none", "bargain", "support_short", "amendment")
-#: Events every run reports (strategies may add their own).
-EVENTS = (
-    "charm_offensive",
-    "invitation_offered",
-    "invitation_accepted",
-    "invitation_withdrawn",
-    "visit_held",
-    "threats_made",
-    "cooperation_halted",
-    "deception_exposed",
-    "inducements",
-)
-#: The categories of the run table's categorical columns (stored as their codes).
-CATEGORIES: dict[str, tuple[str, ...]] = {"icc_status": ICC_STATUS, "icc_reason": ICC_REASON}
+__all__ = [
+    "CATEGORIES",
+    "EVENTS",
+    "ICC_REASON",
+    "ICC_STATUS",
+    "OUTCOMES",
+    "Column",
+    "Outcome",
+    "count_runs",
+    "known_outcomes",
+    "outcomes_for",
+    "run_columns",
+    "strategy_outcomes",
+    "vetoes",
+]
 
 
 @dataclass(frozen=True)
@@ -133,40 +136,9 @@ def _strategy(kind: str) -> Callable[[Scenario], bool]:
     return present
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One outcome of a run, reported as the share of runs where it happened (with its
-    interval). It unpacks as ``(name, label, key)``."""
-
-    name: str  #: its name in the summary and the command line
-    label: str  #: what it means, in words
-    key: str  #: its column of the run table (``run_columns``)
-    stage: str  #: what produces it: a stage of ``stages.SESSIONS``, "rounds" or "strategies"
-    applies: Callable[[Scenario], bool]  #: whether it can happen in a scenario
-    #: for a categorical column, the category it is; else it is the column being true
-    value: str | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter((self.name, self.label, self.key))
-
-    @property
-    def count_key(self) -> str:
-        """Its count among a block's counts (``count_runs``)."""
-        return self.key if self.value is None else f"{self.key}={self.value}"
-
-    def happened(self, runs: Mapping[str, Any]) -> NDArray[np.bool_]:
-        """(runs,) whether it happened in each run of a run table (a DataFrame, with categories
-        as labels, or a block's arrays, with them as codes)."""
-        values = np.asarray(runs[self.key])
-        if self.value is None:
-            return values.astype(bool)
-        if values.dtype.kind in "iu":
-            return values == CATEGORIES[self.key].index(self.value)  # type: ignore[no-any-return]
-        return values == self.value  # type: ignore[no-any-return]
-
-
-#: The registry: every outcome the summary, the command line and the comparisons report, in
-#: the order they show them (the Council's vetoes follow, one per permanent member: ``vetoes``).
+#: The model's own outcomes, in the order the summary, the command line and the comparisons show
+#: them; the strategies' follow (``strategy_outcomes``), then the Council's vetoes, one per
+#: permanent member (``vetoes``).
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome("no_action_moved", "no-action motion moved", "no_action_motion_held",
             "no_action_motion", _stage("no_action_motion")),
@@ -193,18 +165,6 @@ OUTCOMES: tuple[Outcome, ...] = (
             _stage("sc_referral")),
     Outcome("referral_adopted", "Council refers to the ICC", "sc_referral_adopted",
             "sc_referral", _stage("sc_referral")),
-    Outcome("invitation_offered", "invitation offered", "event_invitation_offered",
-            "strategies", _strategy("invitation")),
-    Outcome("invitation_accepted", "invitation accepted (ICC dropped for it)",
-            "event_invitation_accepted", "strategies", _strategy("invitation")),
-    Outcome("invitation_withdrawn", "invitation withdrawn", "event_invitation_withdrawn",
-            "strategies", _strategy("invitation")),
-    Outcome("visit_held", "visit held", "event_visit_held", "strategies",
-            _strategy("invitation")),
-    Outcome("cooperation_halted", "cooperation halted", "event_cooperation_halted",
-            "strategies", _strategy("threats")),
-    Outcome("deception_exposed", "deception exposed", "event_deception_exposed", "strategies",
-            _strategy("deception")),
 )  # fmt: skip
 
 
@@ -216,8 +176,29 @@ def vetoes(permanent: Iterable[str]) -> tuple[Outcome, ...]:
     )
 
 
+def strategy_outcomes() -> tuple[Outcome, ...]:
+    """The outcomes the registered strategies declare (``Strategy.outcomes``), in the order
+    they were registered, each reported where its strategy is in the scenario."""
+    out: list[Outcome] = []
+    own = {o.name for o in OUTCOMES}
+    for kind, cls in registered().items():
+        for o in cls.declared_outcomes():
+            if o.name in own:
+                raise ValueError(
+                    f"{cls.__module__}.{cls.__qualname__}: outcome {o.name!r} is one of the "
+                    "model's; give it another name"
+                )
+            out.append(o if o.applies is not None else replace(o, applies=_strategy(kind)))
+    return tuple(out)
+
+
+def known_outcomes() -> tuple[Outcome, ...]:
+    """Every outcome a summary may hold but the vetoes: the model's, then the strategies'."""
+    return OUTCOMES + strategy_outcomes()
+
+
 def outcomes_for(scenario: Scenario, permanent: Iterable[str]) -> tuple[Outcome, ...]:
     """The outcomes that can happen in ``scenario`` (the others are left out of its summary):
-    the registry's, then the vetoes of the ``permanent`` members."""
-    every = OUTCOMES + vetoes(permanent)
-    return tuple(o for o in every if o.applies(scenario))
+    the model's, the strategies', then the vetoes of the ``permanent`` members."""
+    every = known_outcomes() + vetoes(permanent)
+    return tuple(o for o in every if o.applies is not None and o.applies(scenario))

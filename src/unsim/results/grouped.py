@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from unsim.model.outcomes import OUTCOMES
+from unsim.model.outcomes import known_outcomes
 from unsim.model.stages import STAGE_SHORT
 from unsim.scenario.schema import STAGES
 
@@ -68,7 +68,7 @@ VETO_SHOWN = 0.0005
 def _group_of(name: str) -> int:
     if name.startswith("veto_"):
         return 2
-    stage = next((o.stage for o in OUTCOMES if o.name == name), "strategies")
+    stage = next((o.stage for o in known_outcomes() if o.name == name), "strategies")
     return next((i for i, g in enumerate(GROUPS) if stage in g[2]), len(GROUPS) - 1)
 
 

@@ -16,7 +16,6 @@ import pandas as pd
 
 from unsim.atomic import write_folder_atomically
 from unsim.errors import InputError, one_line
-from unsim.model.outcomes import OUTCOMES
 from unsim.ownership import JSON_KEY, json_text, record_files, write_parquet
 from unsim.results.bottomline import bottom_line
 from unsim.results.output import (
@@ -28,13 +27,12 @@ from unsim.results.output import (
     probe_output_folder,
     staging_folder,
 )
-from unsim.results.summary import build_per_state, build_summary, threshold_text
+from unsim.results.summary import build_per_state, build_summary
 from unsim.scenario.schema import Scenario
 
-#: Names kept here for the code that imports them from this module (the registry of outcomes
-#: lives in ``unsim.model.outcomes``, the output folder's safety in ``unsim.results.output``).
+#: Names kept here for the code that imports them from this module (the output folder's safety
+#: lives in ``unsim.results.output``, the summary in ``unsim.results.summary``).
 __all__ = [
-    "OUTCOMES",
     "Results",
     "build_per_state",
     "build_summary",
@@ -44,7 +42,6 @@ __all__ = [
     "probe_output_folder",
     "runs_frame",
     "staging_folder",
-    "threshold_text",
 ]
 
 
@@ -74,17 +71,14 @@ class Results:
         return None
 
     def outcome(self, name: str) -> dict[str, float]:
-        """Probability and 95 % interval of an outcome by name (see ``OUTCOMES``; only those
-        that apply to the scenario are in its summary)."""
+        """Probability and 95 % interval of an outcome by name (see
+        ``unsim.model.outcomes.known_outcomes``; only those that apply to the scenario are in
+        its summary)."""
         outcomes = self.summary["outcomes"]
         if name not in outcomes:
             known = ", ".join(outcomes)
             raise KeyError(f"outcome {name!r} does not apply to this scenario; it has: {known}")
         return dict(outcomes[name])
-
-    def outcome_table(self) -> pd.DataFrame:
-        rows = [{"outcome": k, **v} for k, v in self.summary["outcomes"].items()]
-        return pd.DataFrame(rows)
 
     # -- saving -------------------------------------------------------------------------------
     def save(

@@ -9,11 +9,12 @@ from typing import Any
 
 import pandas as pd
 
+from unsim.model.outcomes import known_outcomes
 from unsim.model.stages import STAGE_SHORT
 from unsim.results.bottomline import HEADING, bottom_line
 from unsim.results.grouped import TRIVIAL, VETO_SHOWN, outcome_groups, pivotal_by_stage
 from unsim.results.stats import paired_difference
-from unsim.results.tables import OUTCOMES, Results
+from unsim.results.tables import Results
 from unsim.scenario.schema import World
 
 
@@ -168,11 +169,11 @@ def _assumption_lines(summary: dict[str, Any]) -> list[str]:
     has them."""
     lines: list[str] = []
     if summary.get("attribution"):
-        from unsim.engine.attribution import format_attribution
+        from unsim.results.forward import format_attribution
 
         lines += ["", *format_attribution(summary["attribution"])]
     if summary.get("data_only"):
-        from unsim.engine.dataonly import format_data_only
+        from unsim.results.dataonly import format_data_only
 
         lines += ["", *format_data_only(summary["data_only"])]
     return lines
@@ -188,7 +189,7 @@ def compare(a: Results, b: Results) -> pd.DataFrame:
     if len(a.runs) != len(b.runs) or a.seed != b.seed:
         raise ValueError("a paired comparison needs the same seed and number of runs")
     rows = []
-    for o in OUTCOMES:
+    for o in known_outcomes():
         if o.key not in a.runs or o.key not in b.runs:
             continue
         x, y = o.happened(a.runs), o.happened(b.runs)

@@ -10,6 +10,7 @@ from unsim.strategies.context import (
     StrategyContext,
     bind,
 )
+from unsim.strategies.outcomes import Outcome
 from unsim.strategies.registry import (
     ENTRY_POINT_GROUP,
     StrategyEntry,
@@ -23,6 +24,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Adaptive",
     "BoundStrategy",
+    "Outcome",
     "ReadOnlyArray",
     "ReadOnlyError",
     "Schedule",

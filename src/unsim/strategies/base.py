@@ -20,9 +20,18 @@ from pydantic import Field, model_validator
 
 from unsim.fields import MAX_ROUND, Strict
 from unsim.strategies.context import BoolArray, FloatArray, StrategyContext
+from unsim.strategies.outcomes import Outcome
 from unsim.uncertainty import Levered
 
-__all__ = ["Adaptive", "BoolArray", "FloatArray", "Schedule", "Strategy", "instance_keys"]
+__all__ = [
+    "Adaptive",
+    "BoolArray",
+    "FloatArray",
+    "Outcome",
+    "Schedule",
+    "Strategy",
+    "instance_keys",
+]
 
 
 class Schedule(Strict):
@@ -62,7 +71,8 @@ class Adaptive(Levered):
 
 class Strategy(Levered):
     """Base class of response strategies. A subclass sets ``type: Literal["name"] = "name"``,
-    lists the ``events`` it records, implements ``apply`` (and any other hook it needs) and is
+    lists the ``events`` it records (and, in ``outcomes``, those the summary reports),
+    implements ``apply`` (and any other hook it needs) and is
     registered with ``@register``.
 
     A number parameter (a ``float`` field) may be given as a distribution in a scenario: the
@@ -71,8 +81,12 @@ class Strategy(Levered):
     not ``if intensity:``). A subclass lists in ``point_only`` the parameters that must stay
     numbers, with the reason."""
 
-    #: The events the strategy records (``ctx.event``); each is an outcome of every run.
+    #: The events the strategy records (``ctx.event``); each is a column of the run table.
     events: ClassVar[tuple[str, ...]] = ()
+    #: The outcomes the summary, the comparisons, the explorer and the report show when the
+    #: strategy is in a scenario, each one of its ``events`` (``Outcome(event, label)``).
+    #: None: every event, labelled by its name.
+    outcomes: ClassVar[tuple[Outcome, ...] | None] = None
 
     type: str
     label: str | None = Field(
@@ -81,6 +95,13 @@ class Strategy(Levered):
     )
     schedule: Schedule = Field(default_factory=Schedule)
     adaptive: Adaptive | None = None
+
+    @classmethod
+    def declared_outcomes(cls) -> tuple[Outcome, ...]:
+        """Its ``outcomes``, or one per event when it leaves them out."""
+        if cls.outcomes is not None:
+            return cls.outcomes
+        return tuple(Outcome(e, e.replace("_", " ")) for e in cls.events)
 
     @property
     def key(self) -> str:

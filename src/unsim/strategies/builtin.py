@@ -21,6 +21,7 @@ from pydantic import Field
 from unsim.fields import ActorRef, StateRef
 from unsim.strategies.base import BoolArray, Strategy
 from unsim.strategies.context import StrategyContext
+from unsim.strategies.outcomes import Outcome
 from unsim.strategies.registry import register
 
 Term = Literal["transparent", "prison_camp_access", "unrestricted_access", "follow_up_visits"]
@@ -36,6 +37,7 @@ class CharmOffensive(Strategy):
 
     type: Literal["charm_offensive"] = "charm_offensive"
     events = ("charm_offensive",)
+    outcomes = ()
     intensity: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
     icc_share: float = Field(
         0.7, ge=0, le=1, description="share of the effect on appetite for the ICC language"
@@ -67,6 +69,12 @@ class Invitation(Strategy):
         "invitation_accepted",
         "invitation_withdrawn",
         "visit_held",
+    )
+    outcomes = (
+        Outcome("invitation_offered", "invitation offered"),
+        Outcome("invitation_accepted", "invitation accepted (ICC dropped for it)"),
+        Outcome("invitation_withdrawn", "invitation withdrawn"),
+        Outcome("visit_held", "visit held"),
     )
     visitor: Literal["special_rapporteur", "high_commissioner", "commission_of_inquiry"] = (
         "special_rapporteur"
@@ -147,6 +155,7 @@ class Threats(Strategy):
 
     type: Literal["threats"] = "threats"
     events = ("threats_made", "cooperation_halted")
+    outcomes = (Outcome("cooperation_halted", "cooperation halted"),)
     intensity: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
     backfire: float = Field(0.6, ge=0, le=1, description="pull of undecided states toward yes")
     intimidation: float = Field(0.2, ge=0, le=1, description="push of undecided states toward no")
@@ -175,6 +184,7 @@ class Deception(Strategy):
 
     type: Literal["deception"] = "deception"
     events = ("deception_exposed",)
+    outcomes = (Outcome("deception_exposed", "deception exposed"),)
     intensity: float = Field(0.1, ge=0, le=5, description="shift per active round while unexposed")
     exposure_hazard: float = Field(0.1, ge=0, le=1, description="chance of exposure per round")
     exposure_penalty: float = Field(0.5, ge=0, le=10, description="one-off backlash on exposure")
@@ -195,6 +205,7 @@ class Inducements(Strategy):
 
     type: Literal["inducements"] = "inducements"
     events = ("inducements",)
+    outcomes = ()
     recipients: list[ActorRef] = Field(..., min_length=1, description="states or blocs courted")
     amount: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
 
@@ -202,3 +213,10 @@ class Inducements(Strategy):
         basis = ctx.state_mask(self.recipients)[:, None] * ctx.receptiveness
         ctx.shift("support", basis, -self.amount * active)
         ctx.event("inducements", active)
+
+
+#: The built-in strategies' events, in order: a column of every run table, whichever strategies
+#: a scenario has (``model.outcomes.EVENTS``).
+EVENTS = tuple(
+    e for kind in (CharmOffensive, Invitation, Threats, Deception, Inducements) for e in kind.events
+)

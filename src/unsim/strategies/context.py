@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.errors import did_you_mean
+from unsim.strategies.outcomes import ICC_REASON
 
 if TYPE_CHECKING:
     from unsim.strategies.base import Strategy
@@ -172,8 +173,6 @@ class StrategyContext:
     def icc_bargained(self) -> BoolArray:
         """(replicates,) where the sponsors gave the ICC language up for a conditional offer
         (the run's ``icc_reason`` is ``bargain``), not for lack of support or by amendment."""
-        from unsim.model.outcomes import ICC_REASON
-
         bargained = self._host.icc_reason == ICC_REASON.index("bargain")
         return read_only(bargained, "icc_bargained")  # type: ignore[no-any-return]
 

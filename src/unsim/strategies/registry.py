@@ -27,6 +27,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import SchemaValidator, core_schema
 
 from unsim.strategies.base import Strategy, instance_keys
+from unsim.strategies.outcomes import Outcome
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -73,6 +74,7 @@ def register(cls: S) -> S:
     name = _type_name(cls)
     if not all(isinstance(e, str) and e for e in cls.events):
         raise TypeError(f"{cls.__qualname__}.events must be a tuple of event names")
+    _check_outcomes(cls)
     with _LOCK:
         held = _REGISTRY.get(name)
         if held is not None and held is not cls and _origin(held) != _origin(cls):
@@ -80,8 +82,37 @@ def register(cls: S) -> S:
                 f"strategy type {name!r} is registered already by {_origin(held)}; "
                 f"{_origin(cls)} needs another name"
             )
+        for other in _REGISTRY.values():
+            taken = _outcome_names(other) & _outcome_names(cls)
+            if _origin(other) != _origin(cls) and taken:
+                raise ValueError(
+                    f"{_origin(cls)}: outcome {sorted(taken)[0]!r} is declared already by "
+                    f"{_origin(other)}; give it another name"
+                )
         _REGISTRY[name] = cls
     return cls
+
+
+def _outcome_names(cls: type[Strategy]) -> set[str]:
+    return {o.name for o in cls.declared_outcomes()}
+
+
+def _check_outcomes(cls: type[Strategy]) -> None:
+    """Each of the class's outcomes is an ``Outcome`` of one of its events, named once."""
+    outcomes = cls.declared_outcomes()
+    columns = {f"event_{e}" for e in cls.events}
+    names: set[str] = set()
+    for o in outcomes:
+        if not isinstance(o, Outcome):
+            raise TypeError(f"{cls.__qualname__}.outcomes must hold Outcome entries, got {o!r}")
+        if o.key not in columns or o.value is not None:
+            raise TypeError(
+                f"{cls.__qualname__}: outcome {o.name!r} reads {o.key!r}, not one of its events "
+                f"({', '.join(sorted(columns)) or 'none declared'})"
+            )
+        if o.name in names:
+            raise TypeError(f"{cls.__qualname__}: outcome {o.name!r} is declared twice")
+        names.add(o.name)
 
 
 def _origin(cls: type) -> str:

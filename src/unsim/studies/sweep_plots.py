@@ -37,9 +37,9 @@ def axes_or_new(ax: Axes | None) -> Axes:
 
 def outcome_label(outcome: str) -> str:
     """An outcome in words: its summary label ("plenary adopts"), else its name with spaces."""
-    from unsim.results.tables import OUTCOMES
+    from unsim.model.outcomes import known_outcomes
 
-    for o in OUTCOMES:
+    for o in known_outcomes():
         # an outcome by its name, or by its run table column when it is the column being true
         if outcome in (o.name, f"{o.name}_p") or (o.value is None and outcome == o.key):
             return o.label

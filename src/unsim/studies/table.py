@@ -54,13 +54,13 @@ def param_columns(df: pd.DataFrame) -> list[str]:
 def outcome_column(df: pd.DataFrame, outcome: str) -> str:
     """The column of an outcome's probability: ``plenary_adopted``, ``sc_referral_adopted`` (a run
     table column) and ``plenary_yes_mean`` (a column itself) are all understood."""
-    from unsim.results.tables import OUTCOMES
+    from unsim.model.outcomes import known_outcomes
 
     if outcome in df.columns:
         return outcome
     if f"{outcome}_p" in df.columns:
         return f"{outcome}_p"
-    for o in OUTCOMES:
+    for o in known_outcomes():
         if o.value is None and o.key == outcome and f"{o.name}_p" in df.columns:
             return f"{o.name}_p"
     known = sorted(c[:-2] for c in df.columns if c.endswith("_p"))

@@ -1,0 +1,133 @@
+"""The layers of the package: every import (at the top of a module, inside a function, under
+``if TYPE_CHECKING``, and the module names a lazy loader holds as strings, see ``unsim.lazy``)
+goes down the table below, or stays inside its own unit. A lazy import may keep a command's
+start-up light; it may not hide a dependency that goes up."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+#: The layers, top first. A module belongs to the unit of the longest prefix naming it; it may
+#: import its own unit and any unit of a lower layer, nothing else.
+#:
+#: - the package's facade (``unsim``, lazy names of everything) and ``python -m unsim``;
+#: - the command line, then the what-if explorer it starts;
+#: - the explanations and the studies (sweeps, sensitivity, discovery), each running the engine;
+#: - the calibration (fits and backtests; it runs the engine for its checks);
+#: - the engine (blocks of runs, executors, the attribution), which returns ``Results``;
+#: - the results (tables, summary, text, figures, report), read from the engine's aggregates;
+#: - the model (UNModel, its rules and kernels, the run's columns and outcomes) and the
+#:   Council's recorded votes as calibration cases (they read the scenario's world);
+#: - the scenario format; the strategies (plug-ins) and the Council's record and tabling
+#:   chances (the scenario reads both);
+#: - numbers given as distributions (``uncertainty``);
+#: - the foundations, themselves in order: what reads and writes files safely over errors.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("unsim", "unsim.__main__"),
+    ("unsim.cli",),
+    ("unsim.explore",),
+    ("unsim.explain", "unsim.studies"),
+    ("unsim.calibration",),
+    ("unsim.engine",),
+    ("unsim.results",),
+    ("unsim.model", "unsim.council.votes"),
+    ("unsim.council.cases",),
+    ("unsim.scenario",),
+    ("unsim.strategies", "unsim.council"),
+    ("unsim.uncertainty",),
+    ("unsim.ownership", "unsim.data"),
+    ("unsim.atomic", "unsim.safetables"),
+    ("unsim.safeio", "unsim.fields"),
+    ("unsim.errors", "unsim.limits", "unsim.lazy", "unsim.streams", "unsim._version"),
+    ("unsim.worker_start",),
+)
+
+RANK = {unit: len(LAYERS) - i for i, layer in enumerate(LAYERS) for unit in layer}
+
+
+def modules() -> dict[str, tuple[Path, bool]]:
+    """Every module of the package by its dotted name: (file, whether it is a package)."""
+    out = {}
+    for path in sorted((SRC / "unsim").rglob("*.py")):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        package = parts[-1] == "__init__"
+        out[".".join(parts[:-1] if package else parts)] = (path, package)
+    return out
+
+
+def unit(module: str) -> str:
+    """The unit of ``module``: the longest prefix of it in ``LAYERS``."""
+    parts = module.split(".")
+    for i in range(len(parts), 0, -1):
+        if ".".join(parts[:i]) in RANK:
+            return ".".join(parts[:i])
+    raise AssertionError(f"{module} is in no layer: add it to LAYERS")
+
+
+def imported(name: str, path: Path, package: bool, known: set[str]) -> set[str]:
+    """The unsim modules ``name`` imports anywhere in its file, and those its strings name
+    (a lazy loader's table of homes)."""
+    here = name if package else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = here.split(".")[: len(here.split(".")) - node.level + 1]
+                base = ".".join([*up, base] if base else up)
+            targets = [base, *(f"{base}.{a.name}" for a in node.names)]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "." in node.value:
+            targets = [node.value]  # "unsim.engine.core", not the program's name "unsim"
+        else:
+            continue
+        found |= {t for t in targets if t in known}
+    return found
+
+
+def violations() -> list[str]:
+    """Every import that goes up the layers or sideways into another unit of the same layer."""
+    every = modules()
+    known = set(every)
+    out = []
+    for name, (path, package) in every.items():
+        mine = unit(name)
+        for target in sorted(imported(name, path, package, known)):
+            theirs = unit(target)
+            if theirs != mine and RANK[theirs] >= RANK[mine]:
+                out.append(f"{name} imports {target} ({mine} may not use {theirs})")
+    return out
+
+
+def test_every_module_is_in_a_layer() -> None:
+    every = modules()
+    assert len(every) > 100
+    for name in every:
+        unit(name)
+
+
+def test_imports_go_down_the_layers() -> None:
+    assert violations() == []
+
+
+def test_the_check_sees_function_level_imports_and_lazy_homes(tmp_path: Path) -> None:
+    known = {"unsim.engine.core", "unsim.cli.args", "unsim.results.tables"}
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def f():\n"
+        "    from unsim.cli.args import MAX_SEED\n"
+        "_HOMES = {'run': 'unsim.engine.core'}\n"
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from unsim.results import tables\n",
+        "utf-8",
+    )
+    assert imported("unsim.results.x", module, False, known) == known
+    assert unit("unsim.results.plots.save") == "unsim.results"
+    assert unit("unsim.council.cases") == "unsim.council.cases"
+    assert unit("unsim.council.tabling") == "unsim.council"
+    assert RANK["unsim.cli"] > RANK["unsim.engine"] > RANK["unsim.results"] > RANK["unsim.model"]
