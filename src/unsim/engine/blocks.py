@@ -88,6 +88,7 @@ class ModelSlot:
         return self.model
 
     def release(self) -> None:
+        """Free the held model's memory and forget it."""
         if self.model is not None:
             self.model.release()
             self.model = None

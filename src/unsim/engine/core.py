@@ -243,6 +243,7 @@ def provenance() -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
+    """The versions of Python, unsim and the libraries a run depends on (for the metadata)."""
     import mesa
     import numpy
     import pandas

@@ -92,6 +92,7 @@ class DaskExecutor:
             raise ClusterError(f"the Dask cluster failed while running ({one_line(exc)})") from None
 
     def close(self) -> None:
+        """Close the client if this executor made it (a caller's client is left open)."""
         if self._own:
             # closing a client whose scheduler is gone: nothing left to do
             with contextlib.suppress(Exception):

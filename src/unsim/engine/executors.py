@@ -186,9 +186,11 @@ class LocalExecutor:
 
     @property
     def workers(self) -> int:
+        """How many tasks run at once."""
         return self._workers
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """``fn`` over ``items``, the results in the order of the items."""
         if self.inline:
             for item in items:
                 yield fn(item)
@@ -215,9 +217,11 @@ class FuturesExecutor:
 
     @property
     def workers(self) -> int:
+        """How many tasks run at once."""
         return self._workers
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """``fn`` over ``items``, the results in the order of the items."""
         try:
             yield from in_order(lambda item: self.executor.submit(fn, item), items, self.window)
         except BrokenProcessPool as exc:

@@ -1,4 +1,4 @@
-"""One history in full, for inspection (``unsim inspect`` and the explorer)."""
+"""One history in full, for inspection from Python (``unsim.model.inspect_run``)."""
 
 from __future__ import annotations
 

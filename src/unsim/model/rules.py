@@ -52,15 +52,6 @@ def tanh(x: NDArray[np.floating]) -> F:
     return exact_tanh(x)
 
 
-def sigmoid(x: NDArray[np.floating]) -> F:
-    """The logistic function in float32, as 0.5 + 0.5 tanh(x / 2) (the project's tanh,
-    ``fastmath.tanh``: the same bits on every CPU)."""
-    out = tanh(np.multiply(x, 0.5, dtype=np.float32))
-    out *= np.float32(0.5)
-    out += np.float32(0.5)
-    return out
-
-
 def present_tanh(stance: F, band: float, noise: float) -> tuple[F, F]:
     """The vote probabilities of a present state in tanh form, ``(t_yes, t_no)`` with
     P(yes) = (1 + t_yes) / 2 and P(no) = (1 - t_no) / 2 (sigmoid(x) = (1 + tanh(x / 2)) / 2).

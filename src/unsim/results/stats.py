@@ -37,6 +37,7 @@ def _z(level: float) -> float:
 
 
 def proportion(successes: int, n: int, level: float = 0.95) -> dict[str, float]:
+    """The share ``successes / n`` with its Wilson interval at ``level`` (NaN when n is 0)."""
     lo, hi = wilson_interval(successes, n, level)
     return {"p": successes / n if n else math.nan, "ci_low": lo, "ci_high": hi, "n": n}
 

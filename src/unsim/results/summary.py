@@ -32,6 +32,8 @@ def pivotal_ranking(counts: np.ndarray, codes: list[str]) -> np.ndarray:
 
 
 def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
+    """The summary of the merged aggregates: the runs, each outcome's share with its interval,
+    each vote's tallies, and the states most often pivotal."""
     n = agg.n
     world = scenario.world
     assert isinstance(world, World)
@@ -86,6 +88,8 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
 
 
 def build_per_state(agg: BlockResult, scenario: Scenario) -> pd.DataFrame:
+    """One row per state and stage held (Council members only at the Council's votes): its
+    vote probabilities and how often it was pivotal."""
     world = scenario.world
     assert isinstance(world, World)
     council = set(world.security_council.permanent + world.security_council.elected)

@@ -209,6 +209,7 @@ def compare(a: Results, b: Results) -> pd.DataFrame:
 
 
 def format_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> str:
+    """A paired comparison table (:func:`compare`) as text, B minus A, with intervals."""
     lines = [
         f"Paired comparison on common random numbers: B minus A (A = {name_a}, B = {name_b})",
         f"  {'outcome':<44}{'A':>10}{'B':>10}   B - A [95% interval]",

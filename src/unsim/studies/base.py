@@ -33,6 +33,7 @@ class Base:
     digest: str = field(default="")
 
     def point(self, overrides: Mapping[str, Any]) -> Scenario:
+        """The scenario with ``overrides`` (paths to values) applied, validated."""
         raw = self.raw
         # the world and calibration validated once, unless the point changes them
         touched = {split_path(str(path))[0] for path in overrides if split_path(str(path))}
@@ -90,6 +91,7 @@ def prepare(
 
 
 def canonical(obj: Any) -> str:
+    """``obj`` as compact JSON with sorted keys: the same text for equal values."""
     return json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
 
 

@@ -194,6 +194,7 @@ def discover_in_folder(
 
 
 def format_discovery(d: Discovery) -> str:
+    """A discovery's boxes as text: each box's limits, its coverage and density."""
     rel = "below" if d.below else "at least"
     lines = [
         f"scenario discovery: P({d.outcome}) {rel} {d.threshold:g} in {d.cases} of {d.points} "

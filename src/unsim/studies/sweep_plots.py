@@ -27,6 +27,7 @@ __all__ = [
 
 
 def axes_or_new(ax: Axes | None) -> Axes:
+    """``ax``, or the axes of a new pyplot figure if None."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt

@@ -20,6 +20,7 @@ OUTCOME_FIELDS = ("p", "ci_low", "ci_high")
 
 
 def table_row(index: int, point: Mapping[str, Any], record: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of a sweep table: the point's values, its runs, outcomes and means."""
     row: dict[str, Any] = {"point": index, **point, "runs": record["n"]}
     for name, stats in record["outcomes"].items():
         for f in OUTCOME_FIELDS:
@@ -34,6 +35,7 @@ def build_table(
     seed: int,
     labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
+    """The sweep table, a row per finished point, with its parameters and seed in ``attrs``."""
     rows = [table_row(i, points[i], records[i]) for i in sorted(records)]
     df = pd.DataFrame(rows)
     df.attrs = {"params": list(points[0]) if points else [], "seed": seed}

@@ -69,15 +69,18 @@ ROWS_PER_COLUMN = 56  # states per panel column in the state-support figure
 # helpers
 # ------------------------------------------------------------------------------------------------
 def check_stage(stage: str) -> None:
+    """A ValueError naming the known stages unless ``stage`` is one."""
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
 
 
 def percent_axis(axis: Any) -> None:
+    """Label ``axis`` (a matplotlib x or y axis) in whole percent of 1."""
     axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
 
 
 def pct(p: float) -> str:
+    """A share as a percentage: whole between 10 and 90 %, with one decimal nearer 0 or 1."""
     if math.isnan(p):
         return "n/a"
     if p == 0 or p == 1 or 0.1 <= p <= 0.9:
@@ -99,6 +102,7 @@ def new_figure(
     figsize: tuple[float, float],
     layout: Literal["constrained"] | None = "constrained",
 ) -> Figure:
+    """``fig`` resized to ``figsize`` with ``layout``, or a new pyplot figure if None."""
     if fig is None:
         import matplotlib.pyplot as plt
 

@@ -93,10 +93,12 @@ def tally_columns() -> list[str]:
 
 
 def held_stages(runs: pd.DataFrame) -> list[str]:
+    """The stages held in at least one run of the run table, in procedural order."""
     return [s for s in STAGES if f"{s}_held" in runs and bool(runs[f"{s}_held"].any())]
 
 
 def tallies_grid(runs: pd.DataFrame, majority: str, fig: Figure | None) -> Figure:
+    """Every held stage's tallies as small multiples on one figure (``fig`` if given)."""
     stages = held_stages(runs)
     ncols = 2 if len(stages) > 1 else 1
     nrows = max(1, math.ceil(len(stages) / ncols))

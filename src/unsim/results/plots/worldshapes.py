@@ -51,6 +51,7 @@ class WorldShapes:
     dot: NDArray[np.float64]
 
     def has_dot(self) -> NDArray[np.bool_]:
+        """(shapes,) whether each shape has a dot (a finite position) for a small state."""
         return np.isfinite(self.dot[:, 0])
 
     def member_rings(self) -> NDArray[np.int64]:

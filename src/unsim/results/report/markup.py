@@ -18,12 +18,14 @@ def esc(x: Any) -> str:
 
 
 def percent(p: Any, digits: int = 1) -> str:
+    """A share as a percentage with ``digits`` decimals, "n/a" for None or NaN."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "n/a"
     return f"{100 * float(p):.{digits}f} %"
 
 
 def figure_png(fig: Figure, alt: str) -> str:
+    """``fig`` as an inline PNG ``<img>`` with ``alt`` text; the figure is cleared."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     fig.clear()
@@ -34,6 +36,7 @@ def figure_png(fig: Figure, alt: str) -> str:
 def table(
     headers: Iterable[str], rows: Iterable[Iterable[Any]], numeric: Iterable[int] = ()
 ) -> str:
+    """An HTML table of ``rows`` under ``headers``, the ``numeric`` columns right-aligned."""
     num = set(numeric)
     head = "".join(
         f'<th class="num">{esc(h)}</th>' if i in num else f"<th>{esc(h)}</th>"

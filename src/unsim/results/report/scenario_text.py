@@ -18,6 +18,7 @@ from unsim.uncertainty import Uncertain
 
 
 def world_of(scenario: Scenario) -> World:
+    """The scenario's resolved world (loaded scenarios always have one)."""
     world = scenario.world
     assert isinstance(world, World)
     return world
@@ -87,6 +88,8 @@ def strategy_sentences(scenario: Scenario) -> list[tuple[str, list[tuple[str, st
 
 
 def question(scenario: Scenario) -> str:
+    """The report's opening section: the draft, its target, sponsors, clauses and path through
+    procedure, the target's allies and its response strategies."""
     r = scenario.resolution
     world = world_of(scenario)
     target = {s.iso3: s.name for s in world.states}.get(r.target, r.target)
@@ -307,6 +310,7 @@ def data_only_table(summary: Mapping[str, Any]) -> str:
 
 
 def data_and_assumptions(scenario: Scenario, summary: Mapping[str, Any]) -> str:
+    """The report's section that tells the scenario's data from its stated assumptions."""
     world = world_of(scenario)
     parts = ["<h2>What is data and what is assumption</h2>", "<h3>Data</h3>", "<ul>"]
     parts.append(
