@@ -126,14 +126,14 @@ class Results:
         plots: bool,
         step: Callable[[str, str], AbstractContextManager[None]] | None,
     ) -> None:
-        self._write(folder, table_format, False)
+        self._write(folder, table_format)
         if plots:
             with (step or _no_step)("figures", "drawing the figures"):
                 from unsim.results.plots import save_standard_plots  # matplotlib: a figure's
 
                 save_standard_plots(self, folder)
 
-    def _write(self, folder: Path, table_format: str, plots: bool) -> None:
+    def _write(self, folder: Path, table_format: str) -> None:
         """The files of a new results folder, each with unsim's mark (CSV tables listed in the
         folder's manifest instead, :mod:`unsim.ownership`)."""
 
@@ -156,10 +156,6 @@ class Results:
         summary = {**self.summary, "bottom_line": bottom_line(self.summary, self.scenario)}
         (folder / "summary.json").write_text(json_text(_jsonable(summary)))
         (folder / "metadata.json").write_text(json_text(_jsonable(self.metadata)))
-        if plots:
-            from unsim.results.plots import save_standard_plots
-
-            save_standard_plots(self, folder)
 
     @classmethod
     def load(cls, folder: str | Path) -> Results:
