@@ -67,9 +67,26 @@ def unit(module: str) -> str:
     raise AssertionError(f"{module} is in no layer: add it to LAYERS")
 
 
-def imported(name: str, path: Path, package: bool, known: set[str]) -> set[str]:
-    """The unsim modules ``name`` imports anywhere in its file, and those its strings name
-    (a lazy loader's table of homes)."""
+def origins(path: Path) -> dict[str, str]:
+    """Where a package's ``__init__`` takes each of its names from: the module of an import at
+    its top level, or the home its lazy loader's table gives (``{"run": "unsim.engine.core"}``).
+    ``from unsim import __version__`` thus depends on ``unsim._version``, not on the facade's
+    lazy names, which load only when they are asked for."""
+    out: dict[str, str] = {}
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.update({a.asname or a.name: node.module for a in node.names})
+        elif isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values, strict=True):
+                if isinstance(k, ast.Constant) and isinstance(v, ast.Constant):
+                    out[str(k.value)] = str(v.value)
+    return out
+
+
+def imported(name: str, path: Path, package: bool, known: dict[str, tuple[Path, bool]]) -> set[str]:
+    """The unsim modules ``name`` imports anywhere in its file (a name imported from a package,
+    from the module the package takes it from), and those its strings name (a lazy loader's
+    table of homes)."""
     here = name if package else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
@@ -80,7 +97,14 @@ def imported(name: str, path: Path, package: bool, known: set[str]) -> set[str]:
             if node.level:
                 up = here.split(".")[: len(here.split(".")) - node.level + 1]
                 base = ".".join([*up, base] if base else up)
-            targets = [base, *(f"{base}.{a.name}" for a in node.names)]
+            targets = [f"{base}.{a.name}" for a in node.names]
+            if base in known and known[base][1]:  # names of a package: from where it takes them
+                homes = origins(known[base][0])
+                targets = [
+                    t if t in known else homes.get(t.rpartition(".")[2], base) for t in targets
+                ]
+            else:
+                targets.append(base)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "." in node.value:
             targets = [node.value]  # "unsim.engine.core", not the program's name "unsim"
         else:
@@ -92,11 +116,10 @@ def imported(name: str, path: Path, package: bool, known: set[str]) -> set[str]:
 def violations() -> list[str]:
     """Every import that goes up the layers or sideways into another unit of the same layer."""
     every = modules()
-    known = set(every)
     out = []
     for name, (path, package) in every.items():
         mine = unit(name)
-        for target in sorted(imported(name, path, package, known)):
+        for target in sorted(imported(name, path, package, every)):
             theirs = unit(target)
             if theirs != mine and RANK[theirs] >= RANK[mine]:
                 out.append(f"{name} imports {target} ({mine} may not use {theirs})")
@@ -115,7 +138,7 @@ def test_imports_go_down_the_layers() -> None:
 
 
 def test_the_check_sees_function_level_imports_and_lazy_homes(tmp_path: Path) -> None:
-    known = {"unsim.engine.core", "unsim.cli.args", "unsim.results.tables"}
+    every = modules()
     module = tmp_path / "m.py"
     module.write_text(
         "def f():\n"
@@ -123,10 +146,17 @@ def test_the_check_sees_function_level_imports_and_lazy_homes(tmp_path: Path) ->
         "_HOMES = {'run': 'unsim.engine.core'}\n"
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n"
-        "    from unsim.results import tables\n",
+        "    from unsim.results import tables\n"
+        "from unsim import __version__, sweep\n",
         "utf-8",
     )
-    assert imported("unsim.results.x", module, False, known) == known
+    assert imported("unsim.results.x", module, False, every) == {
+        "unsim.cli.args",
+        "unsim.engine.core",
+        "unsim.results.tables",
+        "unsim._version",  # what the package's __init__ imports it from
+        "unsim.studies.sweeps",  # the home its lazy loader names
+    }
     assert unit("unsim.results.plots.save") == "unsim.results"
     assert unit("unsim.council.cases") == "unsim.council.cases"
     assert unit("unsim.council.tabling") == "unsim.council"

@@ -281,7 +281,7 @@ def build_clause_calibration(
 
 
 def clause_provenance(command: str, paths: dict[str, Path], before: dt.date) -> dict[str, Any]:
-    from unsim._version import __version__
+    from unsim import __version__
     from unsim.calibration.calibrate import file_sha256
 
     return {

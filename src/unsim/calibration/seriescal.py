@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from unsim._version import __version__
+from unsim import __version__
 from unsim.calibration.baselinefeatures import state_table
 from unsim.calibration.history import CountryHistory, country_history
 from unsim.calibration.idealcache import cached_ideal_points

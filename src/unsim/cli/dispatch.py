@@ -29,7 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from unsim._version import __version__
+from unsim import __version__
 from unsim.cli.commands import add_scenario_parsers
 from unsim.cli.run import add_run_parser
 from unsim.errors import ExitCode, UnsimError, one_line

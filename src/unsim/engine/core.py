@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from unsim._version import __version__
+from unsim import __version__
 from unsim.council.tabling import tabling_summary
 from unsim.engine.assumptions import data_only as strip_assumptions
 from unsim.engine.blocks import Task, block_task, iter_blocks
