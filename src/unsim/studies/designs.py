@@ -77,7 +77,8 @@ def scale_unit(u: float, low: float, high: float, integer: bool) -> float | int:
 def lhs_points(
     params: Mapping[str, Sequence[Any]], samples: int, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """A Latin hypercube of ``samples`` points over ``(low, high)`` ranges.
+    """A Latin hypercube of ``samples`` points over ``(low, high)`` ranges
+    (``scipy.stats.qmc.LatinHypercube``, drawn from the study's ``sweep_lhs`` stream).
 
     Each range is cut into ``samples`` equal strata and every stratum holds exactly one point (for
     whole-number ranges, one point per stratum before rounding down). The design is a function of
@@ -86,15 +87,25 @@ def lhs_points(
         raise ValueError("samples must be at least 1")
     check_design_size(samples, f"a Latin hypercube of {samples:,} samples")
     ranges = {name: parse_range(name, b) for name, b in params.items()}
+    if not ranges:
+        return [{} for _ in range(samples)]
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream_key("sweep_lhs"),)))
-    columns = {}
-    for name in ranges:
-        strata = rng.permutation(samples)
-        columns[name] = (strata + rng.random(samples)) / samples
+    unit = _latin_hypercube(len(ranges), rng).random(samples)
     return [
-        {name: scale_unit(float(columns[name][i]), *ranges[name]) for name in ranges}
-        for i in range(samples)
+        {name: scale_unit(float(u), *ranges[name]) for name, u in zip(ranges, row, strict=True)}
+        for row in unit
     ]
+
+
+def _latin_hypercube(d: int, rng: np.random.Generator) -> Any:
+    """SciPy's Latin hypercube sampler in ``d`` dimensions drawing from ``rng`` (its keyword is
+    ``rng`` from SciPy 1.15, ``seed`` before)."""
+    from scipy.stats import qmc  # loaded by a Latin-hypercube sweep only
+
+    try:
+        return qmc.LatinHypercube(d, rng=rng)
+    except TypeError:  # SciPy < 1.15
+        return qmc.LatinHypercube(d, seed=rng)
 
 
 def design_points(
