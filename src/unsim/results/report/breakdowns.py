@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from unsim.model.kernel_args import DRAFT_VOTES as DRAFT_STAGES
 from unsim.results.breakdown_table import STAGE_WORDS, STANCE
 from unsim.scenario.schema import World
 
@@ -23,6 +22,8 @@ SHOWN = 4
 def pivotal_breakdowns_html(results: Results) -> str:
     """The section as HTML, or "" when the results have no breakdown table or no state was
     pivotal at a vote on the draft."""
+    from unsim.model.kernel_args import DRAFT_VOTES as DRAFT_STAGES  # loads numba: a run's only
+
     table = results.explain
     if table is None or table.empty:
         return ""
