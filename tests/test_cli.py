@@ -163,8 +163,8 @@ def test_interrupted_run_leaves_no_results_folder(
     out = tmp_path / "interrupted"
     original = Results._write
 
-    def write_then_interrupt(self: Results, folder: Path, fmt: str, plots: bool) -> None:
-        original(self, folder, fmt, False)  # files are half written...
+    def write_then_interrupt(self: Results, folder: Path, fmt: str) -> None:
+        original(self, folder, fmt)  # files are half written...
         raise KeyboardInterrupt  # ... when the user presses Ctrl-C
 
     monkeypatch.setattr(Results, "_write", write_then_interrupt)
