@@ -60,7 +60,7 @@ def point_tasks(
         pieces = [[(index, overrides, first, part)] for first, part in shards]
     else:
         per = max(1, min(per_task, len(items) // (16 * max(executor.workers, 1))))
-        whole = [(i, overrides, 0, None) for i, overrides in items]
+        whole: list[Piece] = [(i, overrides, 0, None) for i, overrides in items]
         pieces = [whole[first : first + per] for first in range(0, len(whole), per)]
     return [(token, payload, seed, runs, task) for task in pieces]
 
