@@ -10,7 +10,8 @@ whether to resume what is saved there, and a progress bar. Its methods take the 
 
     ev = Evaluator("scenarios/icc_referral.yaml", runs=500, seed=7, workers=2, out="study")
     table = ev.sweep(SweepDesign({"actors.target.strategies[0].intensity": [0, 0.1, 0.2]}))
-    indices = Evaluator(path, runs=300, seed=7).sobol(Sensitivity({path_a: (0, 1)}))
+    ev = Evaluator("scenarios/icc_referral.yaml", runs=300, seed=7)
+    indices = ev.sobol(Sensitivity({"behaviour.icc_aversion": (0.0, 4.0)}, n=64))
 
 Every method runs its points the same way (:func:`unsim.studies.execution.execute_points`: one
 model per worker, re-parameterised from point to point), so a study's results do not depend on

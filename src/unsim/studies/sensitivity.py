@@ -12,8 +12,10 @@ indices from the outcome probabilities.
 - Morris: ``mu_star`` is the mean absolute elementary effect (overall influence), ``sigma`` its
   spread (non-linearity or interactions). Cheaper than Sobol; good for screening many parameters.
 
-The generic :func:`sobol_analysis` and :func:`morris_analysis` take any function of a design
-matrix, so the same code path can be checked on test functions whose indices are known.
+On a scenario, :class:`Sensitivity` states the problem and ``Evaluator.sobol`` or
+``Evaluator.morris`` (:mod:`unsim.studies.evaluator`) runs it. The generic :func:`sobol_analysis`
+and :func:`morris_analysis` take any function of a design matrix, so the same code path can be
+checked on test functions whose indices are known.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ What the target wants, each measured against the baseline:
 - ``referral_avoided``: the Security Council does not refer the situation to the ICC.
 
 ``gain`` is the difference oriented so that positive is good for the target; variants are ranked on
-it, metric by metric.
+it, metric by metric. ``Evaluator.compare`` (:mod:`unsim.studies.evaluator`) runs a comparison.
 """
 
 from __future__ import annotations
