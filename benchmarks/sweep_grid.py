@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from unsim.engine import run
     from unsim.scenario import load_scenario
-    from unsim.studies.sweeps import sweep
+    from unsim.studies.evaluator import Evaluator
 
     values = [round(float(v), 4) for v in np.linspace(0.0, 0.3, size)]
     params = {CHARM: values, THREATS: values}
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers
 
     # warm-up: worker processes started, modules imported, caches filled
-    sweep(SCENARIO, {CHARM: values[:2]}, runs=min(runs, 100), seed=1, workers=workers)
+    Evaluator(SCENARIO, runs=min(runs, 100), seed=1, workers=workers).sweep({CHARM: values[:2]})
     scenario = load_scenario(SCENARIO)
     run(
         scenario,
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     sweeps, bases = [], []
     for _ in range(max(1, args.repeat)):
         t = time.perf_counter()
-        table = sweep(SCENARIO, params, runs=runs, seed=20141118, workers=workers)
+        table = Evaluator(SCENARIO, runs=runs, seed=20141118, workers=workers).sweep(params)
         sweeps.append(time.perf_counter() - t)
         assert len(table) == size * size
         t = time.perf_counter()

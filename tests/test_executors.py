@@ -24,7 +24,7 @@ from unsim.engine.executors import (
     in_order,
 )
 from unsim.scenario import load_scenario
-from unsim.studies.sweeps import sweep
+from unsim.studies.evaluator import Evaluator
 
 from .conftest import DEFAULT_SCENARIO, slow_selected
 
@@ -37,18 +37,20 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "unsim"
 @pytest.fixture(scope="module")
 def reference() -> pd.DataFrame:
     """The sweep on one local worker (in this process)."""
-    return sweep(DEFAULT_SCENARIO, PARAMS, runs=60, seed=7)
+    return Evaluator(DEFAULT_SCENARIO, runs=60, seed=7).sweep(PARAMS)
 
 
 def test_explicit_local_executors_give_the_same_table(reference: pd.DataFrame) -> None:
     for workers in (1, 2):
-        table = sweep(DEFAULT_SCENARIO, PARAMS, runs=60, seed=7, executor=LocalExecutor(workers))
+        table = Evaluator(DEFAULT_SCENARIO, runs=60, seed=7, executor=LocalExecutor(workers)).sweep(
+            PARAMS
+        )
         pd.testing.assert_frame_equal(table, reference)
 
 
 def test_a_thread_pool_gives_the_same_table(reference: pd.DataFrame) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
-        table = sweep(DEFAULT_SCENARIO, PARAMS, runs=60, seed=7, executor=pool)
+        table = Evaluator(DEFAULT_SCENARIO, runs=60, seed=7, executor=pool).sweep(PARAMS)
     pd.testing.assert_frame_equal(table, reference)
 
 
@@ -58,7 +60,7 @@ def test_a_process_pool_gives_the_same_table(request: pytest.FixtureRequest) -> 
         pytest.skip("a new process pool (spawn) runs with -m slow")
     reference = request.getfixturevalue("reference")
     with ProcessPoolExecutor(max_workers=2, mp_context=mp.get_context("spawn")) as pool:
-        table = sweep(DEFAULT_SCENARIO, PARAMS, runs=60, seed=7, executor=pool)
+        table = Evaluator(DEFAULT_SCENARIO, runs=60, seed=7, executor=pool).sweep(PARAMS)
     pd.testing.assert_frame_equal(table, reference)
 
 
@@ -70,16 +72,16 @@ def test_a_dask_client_passed_as_it_is_gives_the_same_table(reference: pd.DataFr
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        table = sweep(DEFAULT_SCENARIO, PARAMS, runs=60, seed=7, executor=client)
+        table = Evaluator(DEFAULT_SCENARIO, runs=60, seed=7, executor=client).sweep(PARAMS)
     pd.testing.assert_frame_equal(table, reference)
 
 
 def test_one_point_spreads_its_blocks_over_a_thread_pool() -> None:
     """A single point runs its blocks on the executor (through the engine's dispatch)."""
     one = {CHARM: [0.1]}
-    serial = sweep(DEFAULT_SCENARIO, one, runs=300, seed=3)
+    serial = Evaluator(DEFAULT_SCENARIO, runs=300, seed=3).sweep(one)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        threaded = sweep(DEFAULT_SCENARIO, one, runs=300, seed=3, executor=pool)
+        threaded = Evaluator(DEFAULT_SCENARIO, runs=300, seed=3, executor=pool).sweep(one)
     pd.testing.assert_frame_equal(threaded, serial)
 
 

@@ -244,7 +244,7 @@ UNSAFE = re.compile(
     r"allow_pickle=True"
 )
 #: The engine sends scenarios pickled to its own worker processes: process-internal bytes.
-PROCESS_INTERNAL = {"engine/blocks.py", "studies/points.py"}
+PROCESS_INTERNAL = {"engine/blocks.py"}
 
 
 def test_no_code_from_data_on_any_read_path() -> None:

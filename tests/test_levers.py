@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from unsim import load_scenario, run, sweep
+from unsim import Evaluator, load_scenario, run
 from unsim.cli import main
 from unsim.engine.assumptions import assumptions, data_only
 from unsim.engine.attribution import attribute
@@ -477,7 +477,7 @@ def test_a_sweep_of_a_loaded_scenario_sets_points_over_its_distributions() -> No
     """A sweep point's record is the full run of its scenario: the swept lever a point there,
     the others drawn as in the scenario (and a loaded scenario keeps the calibration's fits)."""
     s = _scenario({CHARM: TRUNC, "behaviour.icc_aversion": MANY["behaviour.icc_aversion"]})
-    table = sweep(s, params={CHARM: [0.0, 0.5]}, runs=600, seed=4, workers=1)
+    table = Evaluator(s, runs=600, seed=4, workers=1).sweep({CHARM: [0.0, 0.5]})
     for value, row in zip((0.0, 0.5), table.itertuples(index=False), strict=True):
         point = s.model_dump(mode="json", exclude_unset=True)
         full = run(scenario_from_dict(point, overrides={CHARM: value}), runs=600, seed=4)
@@ -610,7 +610,11 @@ def test_a_states_stance_in_parts_adds_up_with_levers_drawn_per_run() -> None:
     tracker = Tracker(_scenario(MANY), seed=1, block=0, size=256)
     tracker.simulate()
     assert set(tracker.stages) == {
-        "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
+        "amendment",
+        "third_committee",
+        "plenary",
+        "sc_agenda",
+        "sc_referral",
     }
     for stage, record in tracker.stages.items():
         total = sum(np.asarray(p, np.float64) for p in record.parts.values())

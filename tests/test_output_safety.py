@@ -107,13 +107,8 @@ def test_sweep_into_a_users_folder_is_refused(tmp_path: Path) -> None:
     (folder / "points" / "mine.json").write_text("{}")
     before = _fingerprint(folder)
     with pytest.raises(OutputError, match="not empty"):
-        unsim.sweep(
-            DEFAULT_SCENARIO,
-            params={"simulation.rounds.plenary": [1, 2]},
-            runs=20,
-            seed=1,
-            workers=1,
-            out=folder,
+        unsim.Evaluator(DEFAULT_SCENARIO, runs=20, seed=1, workers=1, out=folder).sweep(
+            {"simulation.rounds.plenary": [1, 2]}
         )
     assert _fingerprint(folder) == before
 
@@ -388,9 +383,7 @@ def test_report_and_plot_replace_only_their_own_files(
     (res / "report.html").write_text("<p>my notes on the run</p>")
     _refused(capsys, ["report", str(res)], res / "report.html", "unsim did not write it")
     (res / "funnel.png").write_bytes(b"\x89PNG my own drawing")
-    figures = {
-        name: _state(res / name) for name in ("tallies.png", "state_support.png", "map.png")
-    }
+    figures = {name: _state(res / name) for name in ("tallies.png", "state_support.png", "map.png")}
     _refused(capsys, ["plot", str(res)], res / "funnel.png", "unsim did not write it")
     assert {name: _state(res / name) for name in figures} == figures  # none redrawn
     assert is_results_folder(res)

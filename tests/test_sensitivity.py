@@ -9,13 +9,8 @@ import matplotlib
 import numpy as np
 import pytest
 
-from unsim.studies.sensitivity import (
-    morris,
-    morris_analysis,
-    plot_sensitivity,
-    sobol,
-    sobol_analysis,
-)
+from unsim.studies.evaluator import Evaluator, Sensitivity
+from unsim.studies.sensitivity import morris_analysis, plot_sensitivity, sobol_analysis
 
 from .conftest import DEFAULT_SCENARIO
 
@@ -90,7 +85,8 @@ def test_scenario_indices_and_plot(tmp_path) -> None:  # type: ignore[no-untyped
         "simulation.rounds.third_committee": (2, 10),  # whole-number bounds: rounded points
     }
     outcomes = ["plenary_yes_mean", "icc_retained", "referral_adopted"]
-    table = sobol(DEFAULT_SCENARIO, params, outcomes, n=4, runs=60, seed=3, out=tmp_path / "sobol")
+    evaluator = Evaluator(DEFAULT_SCENARIO, runs=60, seed=3, out=tmp_path / "sobol")
+    table = evaluator.sobol(Sensitivity(params, outcomes, n=4))
     assert len(table) == 3 * 2
     assert set(table["outcome"]) == set(outcomes)
     assert (tmp_path / "sobol" / "sweep.parquet").exists()
@@ -106,14 +102,8 @@ def test_scenario_indices_and_plot(tmp_path) -> None:  # type: ignore[no-untyped
     assert table.attrs["labels"]["actors.target.strategies[0].intensity"] == charm_label
     assert charm_label in [t.get_text() for t in ax.get_xticklabels()]
     ax = plot_sensitivity(table)
-    table = morris(
-        DEFAULT_SCENARIO,
-        params,
-        outcomes=["icc_retained", "plenary_yes_mean"],
-        trajectories=3,
-        runs=60,
-        seed=3,
-    )
+    problem = Sensitivity(params, outcomes=["icc_retained", "plenary_yes_mean"], n=3)
+    table = Evaluator(DEFAULT_SCENARIO, runs=60, seed=3).morris(problem)
     assert table.attrs["evaluations"] == 3 * 3
     assert table.attrs["labels"]["actors.target.strategies[0].intensity"] == charm_label
     ticks = [t.get_text() for t in plot_sensitivity(table, "icc_retained").get_xticklabels()]

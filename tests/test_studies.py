@@ -13,10 +13,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from unsim.engine.executors import LocalExecutor
 from unsim.errors import ScenarioError
-from unsim.studies.base import prepare
-from unsim.studies.execution import evaluate, execute_points
-from unsim.studies.points import change_level, set_values
+from unsim.scenario.overrides import set_values
+from unsim.scenario.schema import GA_STAGES
+from unsim.studies.base import Base, prepare
+from unsim.studies.execution import execute_points
+from unsim.studies.points import change_level
+from unsim.studies.table import OUTCOME_FIELDS
 
 from .conftest import DEFAULT_SCENARIO
 
@@ -30,6 +34,21 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
         return (r["n"], r["outcomes"], means)
 
     return plain(a) == plain(b)
+
+
+def _full_run(base: Base, point: dict[str, Any], runs: int, seed: int) -> dict[str, Any]:
+    """A point's record from a full ``run()`` of its scenario, validated whole (its summary)."""
+    from unsim.engine import run
+
+    summary = run(base.point(point), runs=runs, seed=seed, keep_runs=False).summary
+    outcomes = {
+        name: {f: float(v[f]) for f in OUTCOME_FIELDS} for name, v in summary["outcomes"].items()
+    }
+    means = {}
+    for stage in GA_STAGES:
+        tally = summary["tallies"].get(stage)
+        means[f"{stage}_yes_mean"] = float(tally["yes"]["mean"]) if tally else math.nan
+    return {"n": int(summary["runs"]), "outcomes": outcomes, "means": means}
 
 
 @pytest.mark.parametrize(
@@ -46,10 +65,10 @@ def test_point_on_a_reused_model_equals_a_freshly_built_one(param: str, values: 
     base = prepare(DEFAULT_SCENARIO, None)
     items = [(i, {param: v}) for i, v in enumerate(values)]
     got: dict[int, dict[str, Any]] = {}
-    for done in execute_points(base, items, runs=300, seed=11):  # one model, point after point
+    for done in execute_points(base, items, 300, 11, LocalExecutor(1)):  # one model, reused
         got.update(done)
     for i, point in items:
-        _, fresh = evaluate((i, base.point(point), 300, 11, ()))  # a new scenario, a new model
+        fresh = _full_run(base, point, 300, 11)  # a new scenario, a new model
         assert _same(got[i], fresh), point
     # the points differ (the test would pass trivially if the value were ignored)
     assert len({str(r["outcomes"]) + str(r["means"]) for r in got.values()}) == len(values)
@@ -62,10 +81,10 @@ def test_point_reuse_spans_blocks() -> None:
     base.raw = {**base.raw, "simulation": {**base.raw["simulation"], "block_size": 128}}
     items = [(0, {CHARM: 0.2, THREATS: 0.0}), (1, {CHARM: 0.0, THREATS: 0.3})]
     got: dict[int, dict[str, Any]] = {}
-    for done in execute_points(base, items, runs=300, seed=3):
+    for done in execute_points(base, items, 300, 3, LocalExecutor(1)):
         got.update(done)
     for i, point in items:
-        assert _same(got[i], evaluate((i, base.point(point), 300, 3, ()))[1])
+        assert _same(got[i], _full_run(base, point, 300, 3))
 
 
 def test_set_values_checks_each_value_and_marks_it_set() -> None:
@@ -345,7 +364,7 @@ def test_labels_in_words() -> None:
 
 
 def test_a_worker_builds_one_model_for_all_its_points(monkeypatch: pytest.MonkeyPatch) -> None:
-    import unsim.studies.points as points_mod
+    import unsim.engine.blocks as blocks_mod
     from unsim.model import UNModel
 
     built: list[int] = []
@@ -355,10 +374,10 @@ def test_a_worker_builds_one_model_for_all_its_points(monkeypatch: pytest.Monkey
             built.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(points_mod, "UNModel", Counting)
+    monkeypatch.setattr(blocks_mod, "UNModel", Counting)
     base = prepare(DEFAULT_SCENARIO, None)
     items = [(i, {CHARM: 0.01 * i, "behaviour.icc_aversion": 1 + 0.05 * i}) for i in range(40)]
     tasks = 0
-    for _ in execute_points(base, items, runs=20, seed=1):  # 20 tasks of 2 points
+    for _ in execute_points(base, items, 20, 1, LocalExecutor(1)):  # 20 tasks of 2 points
         tasks += 1
     assert tasks > 1 and len(built) == 1

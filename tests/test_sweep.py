@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 import yaml
 
-import unsim.studies.points as points_mod
+import unsim.studies.execution as execution_mod
 from unsim.cli.sweep import parse_param
 from unsim.errors import ScenarioError
 from unsim.scenario.loader import read_yaml
-from unsim.studies.strategy_compare import compare_strategies, default_variants, plot_strategies
+from unsim.studies.evaluator import Evaluator
+from unsim.studies.strategy_compare import default_variants, plot_strategies
 from unsim.studies.sweeps import (
     grid_points,
     lhs_points,
@@ -24,7 +25,6 @@ from unsim.studies.sweeps import (
     param_columns,
     plot_heatmap,
     plot_outcome,
-    sweep,
 )
 
 from .conftest import DEFAULT_SCENARIO, SCENARIOS
@@ -85,7 +85,7 @@ def test_latin_hypercube_needs_ranges() -> None:
 def test_parameter_without_effect_gives_identical_probabilities() -> None:
     """When to table a Council referral cannot change what happens in the General Assembly."""
     values = ["never", "always", "if_nine_votes", "if_no_veto_expected"]
-    df = sweep(DEFAULT_SCENARIO, {TABLE_REFERRAL: values}, runs=300, seed=11)
+    df = Evaluator(DEFAULT_SCENARIO, runs=300, seed=11).sweep({TABLE_REFERRAL: values})
     assert list(df[TABLE_REFERRAL]) == values
     for outcome in ("committee_adopted", "plenary_adopted", "icc_retained"):
         for f in ("p", "ci_low", "ci_high"):
@@ -97,7 +97,9 @@ def test_parameter_without_effect_gives_identical_probabilities() -> None:
 
 
 def test_table_is_tidy() -> None:
-    df = sweep(DEFAULT_SCENARIO, {CHARM: [0.0, 0.2], CREDIBILITY: [0.3, 0.9]}, runs=100, seed=2)
+    df = Evaluator(DEFAULT_SCENARIO, runs=100, seed=2).sweep(
+        {CHARM: [0.0, 0.2], CREDIBILITY: [0.3, 0.9]}
+    )
     assert len(df) == 4
     assert param_columns(df) == [CHARM, CREDIBILITY]
     assert list(df["point"]) == [0, 1, 2, 3]
@@ -112,9 +114,9 @@ def test_invalid_point_fails_before_running(monkeypatch: pytest.MonkeyPatch) -> 
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("no point may run")
 
-    monkeypatch.setattr(points_mod, "evaluate_points", boom)
+    monkeypatch.setattr(execution_mod, "evaluate_points", boom)
     with pytest.raises(ScenarioError) as info:
-        sweep(DEFAULT_SCENARIO, {CHARM: [0.1, -1.0]}, runs=10, seed=1)
+        Evaluator(DEFAULT_SCENARIO, runs=10, seed=1).sweep({CHARM: [0.1, -1.0]})
     text = str(info.value)
     assert "point 1" in text and CHARM in text and "greater than or equal to 0" in text
 
@@ -124,21 +126,21 @@ def test_invalid_point_fails_before_running(monkeypatch: pytest.MonkeyPatch) -> 
 # --------------------------------------------------------------------------------------------
 def test_resume_skips_finished_points(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     params = {CHARM: [0.0, 0.1, 0.2], THREATS: [0.0, 0.3]}
-    full = sweep(DEFAULT_SCENARIO, params, runs=120, seed=7)
+    full = Evaluator(DEFAULT_SCENARIO, runs=120, seed=7).sweep(params)
 
     out = tmp_path / "sweep"
-    real = points_mod.evaluate_points
+    real = execution_mod.evaluate_points
     calls: list[int] = []
 
     def interrupted(task, *args, **kwargs):  # type: ignore[no-untyped-def]
         if len(calls) == 2:
             raise KeyboardInterrupt
-        calls.extend(index for index, _ in task[4])
+        calls.extend(index for index, *_ in task[4])
         return real(task, *args, **kwargs)
 
-    monkeypatch.setattr(points_mod, "evaluate_points", interrupted)
+    monkeypatch.setattr(execution_mod, "evaluate_points", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        sweep(DEFAULT_SCENARIO, params, runs=120, seed=7, out=out)
+        Evaluator(DEFAULT_SCENARIO, runs=120, seed=7, out=out).sweep(params)
     assert len(list((out / "points").glob("*.json"))) == 2
     assert json.loads((out / "metadata.json").read_text())["status"] == "running"
     assert not (out / "sweep.parquet").exists()
@@ -147,11 +149,11 @@ def test_resume_skips_finished_points(tmp_path: Path, monkeypatch: pytest.Monkey
     calls.clear()
 
     def counting(task, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.extend(index for index, _ in task[4])
+        calls.extend(index for index, *_ in task[4])
         return real(task, *args, **kwargs)
 
-    monkeypatch.setattr(points_mod, "evaluate_points", counting)
-    resumed = sweep(DEFAULT_SCENARIO, params, runs=120, seed=7, out=out, resume=True)
+    monkeypatch.setattr(execution_mod, "evaluate_points", counting)
+    resumed = Evaluator(DEFAULT_SCENARIO, runs=120, seed=7, out=out, resume=True).sweep(params)
     assert sorted(calls) == sorted(set(range(6)) - set(done))
     pd.testing.assert_frame_equal(resumed, full)
 
@@ -163,15 +165,17 @@ def test_resume_skips_finished_points(tmp_path: Path, monkeypatch: pytest.Monkey
 
     # a finished sweep resumes without running anything
     calls.clear()
-    again = sweep(DEFAULT_SCENARIO, params, runs=120, seed=7, out=out, resume=True)
+    again = Evaluator(DEFAULT_SCENARIO, runs=120, seed=7, out=out, resume=True).sweep(params)
     assert calls == []
     pd.testing.assert_frame_equal(again, full)
 
 
 def test_resume_recomputes_when_runs_change(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    sweep(DEFAULT_SCENARIO, {CHARM: [0.0, 0.1]}, runs=50, seed=7, out=out)
-    df = sweep(DEFAULT_SCENARIO, {CHARM: [0.0, 0.1]}, runs=60, seed=7, out=out, resume=True)
+    Evaluator(DEFAULT_SCENARIO, runs=50, seed=7, out=out).sweep({CHARM: [0.0, 0.1]})
+    df = Evaluator(DEFAULT_SCENARIO, runs=60, seed=7, out=out, resume=True).sweep(
+        {CHARM: [0.0, 0.1]}
+    )
     assert (df["runs"] == 60).all()
     assert json.loads((out / "metadata.json").read_text())["computed"] == 2
 
@@ -185,8 +189,8 @@ def test_workers_and_dask_give_the_same_table() -> None:
     from unsim.engine import DaskExecutor
 
     params = {CHARM: [0.0, 0.15], CREDIBILITY: [0.4, 0.8]}
-    serial = sweep(DEFAULT_SCENARIO, params, runs=80, seed=5)
-    local = sweep(DEFAULT_SCENARIO, params, runs=80, seed=5, workers=2)
+    serial = Evaluator(DEFAULT_SCENARIO, runs=80, seed=5).sweep(params)
+    local = Evaluator(DEFAULT_SCENARIO, runs=80, seed=5, workers=2).sweep(params)
     pd.testing.assert_frame_equal(local, serial)
     with (
         LocalCluster(
@@ -195,7 +199,7 @@ def test_workers_and_dask_give_the_same_table() -> None:
         Client(cluster) as client,
         DaskExecutor(client) as executor,
     ):
-        dask = sweep(DEFAULT_SCENARIO, params, runs=80, seed=5, executor=executor)
+        dask = Evaluator(DEFAULT_SCENARIO, runs=80, seed=5, executor=executor).sweep(params)
     pd.testing.assert_frame_equal(dask, serial)
 
 
@@ -219,14 +223,14 @@ def test_sweep_declared_in_the_scenario(tmp_path: Path) -> None:
         tmp_path, {"params": {CHARM: [0.0, 0.3], CREDIBILITY: [0.2, 0.9]}, "runs": 40}
     )
     out = tmp_path / "declared"
-    df = sweep(path, seed=3, out=out)
+    df = Evaluator(path, seed=3, out=out).sweep()
     assert len(df) == 4 and (df["runs"] == 40).all()
     assert param_columns(df) == [CHARM, CREDIBILITY]
     # widening the declared grid and resuming runs only the new points
     path = _scenario_with_sweep(
         tmp_path, {"params": {CHARM: [0.0, 0.3, 0.5], CREDIBILITY: [0.2, 0.9]}, "runs": 40}
     )
-    wider = sweep(path, seed=3, out=out, resume=True)
+    wider = Evaluator(path, seed=3, out=out, resume=True).sweep()
     assert len(wider) == 6
     assert json.loads((out / "metadata.json").read_text())["computed"] == 2
     pd.testing.assert_frame_equal(
@@ -235,7 +239,7 @@ def test_sweep_declared_in_the_scenario(tmp_path: Path) -> None:
     lhs = _scenario_with_sweep(
         tmp_path, {"params": {CHARM: [0.0, 0.3]}, "design": "lhs", "samples": 3, "runs": 20}
     )
-    df = sweep(lhs, seed=3)
+    df = Evaluator(lhs, seed=3).sweep()
     assert len(df) == 3 and df[CHARM].between(0.0, 0.3).all()
 
 
@@ -307,7 +311,9 @@ def test_plots_return_axes() -> None:
     import matplotlib.pyplot as plt
     from matplotlib.axes import Axes
 
-    df = sweep(DEFAULT_SCENARIO, {CHARM: [0.0, 0.1, 0.2], THREATS: [0.0, 0.2]}, runs=40, seed=1)
+    df = Evaluator(DEFAULT_SCENARIO, runs=40, seed=1).sweep(
+        {CHARM: [0.0, 0.1, 0.2], THREATS: [0.0, 0.2]}
+    )
     ax = plot_outcome(df, CHARM, "icc_retained")
     assert isinstance(ax, Axes) and len(ax.get_lines()) == 2  # one line per threat intensity
     ax = plot_outcome(df[df[THREATS] == 0.0], CHARM, "sc_referral_adopted")
@@ -355,7 +361,7 @@ def test_strategy_comparison_is_paired_and_ranked() -> None:
         "strong charm offensive": [{**strategies[0], "intensity": 0.6}],
         "generous invitation": [generous],
     }
-    table = compare_strategies(DEFAULT_SCENARIO, variants, runs=200, seed=9)
+    table = Evaluator(DEFAULT_SCENARIO, runs=200, seed=9).compare(variants)
     assert set(table["metric"]) == {
         "icc_dropped",
         "plenary_defeated",

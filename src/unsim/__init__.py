@@ -15,19 +15,21 @@ if TYPE_CHECKING:
     from unsim.engine import DaskExecutor, Results, data_only, run
     from unsim.explain import Explanation, explain
     from unsim.scenario import load_scenario, scenario_from_dict
-    from unsim.studies.sweeps import sweep
+    from unsim.studies.evaluator import Evaluator, Sensitivity, SweepDesign
 
 __all__ = [
     "DaskExecutor",
+    "Evaluator",
     "Explanation",
     "Results",
+    "Sensitivity",
+    "SweepDesign",
     "__version__",
     "data_only",
     "explain",
     "load_scenario",
     "run",
     "scenario_from_dict",
-    "sweep",
 ]
 
 #: Public names and the modules they come from, imported on first use: importing the package
@@ -41,7 +43,9 @@ _LAZY = {
     "data_only": "unsim.engine",
     "load_scenario": "unsim.scenario",
     "scenario_from_dict": "unsim.scenario",
-    "sweep": "unsim.studies.sweeps",
+    "Evaluator": "unsim.studies.evaluator",
+    "Sensitivity": "unsim.studies.evaluator",
+    "SweepDesign": "unsim.studies.evaluator",
 }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from unsim.errors import InputError
+from unsim.scenario.overrides import replace_value
 
 __all__ = ["DELTAS", "PARAMETERS", "Reference", "measure_reference"]
 
@@ -135,13 +136,6 @@ class Reference:
         return m, float(np.sqrt(max(float(w @ (values - m) ** 2), 0.0)))
 
 
-def _replace(model: Any, path: str, value: Any) -> Any:
-    head, _, rest = path.partition(".")
-    if not rest:
-        return model.model_copy(update={head: value})
-    return model.model_copy(update={head: _replace(getattr(model, head), rest, value)})
-
-
 def _mean_yes(scenario: Any, stage: str, runs: int, seed: int) -> float:
     from unsim.engine import run
 
@@ -168,7 +162,7 @@ def _with_strategy(scenario: Any, p: Parameter, value: float | None) -> Any:
         del strategies[index]
     else:
         strategies[index] = strategies[index].model_copy(update={p.name: value, **p.fixed})
-    return _replace(scenario, "actors.target.strategies", strategies)
+    return replace_value(scenario, "actors.target.strategies", strategies)
 
 
 def _reference_value(scenario: Any, p: Parameter) -> float:
@@ -194,7 +188,7 @@ def measure_reference(
     yes = _mean_yes(scenario, stage, runs, seed)
     curve = []
     for delta in DELTAS:
-        shifted = _replace(scenario, "behaviour.intercept", intercept + delta)
+        shifted = replace_value(scenario, "behaviour.intercept", intercept + delta)
         curve.append(_mean_yes(shifted, stage, runs, seed) - yes if delta else 0.0)
     ref = Reference(str(path), stage, runs, seed, yes, DELTAS, tuple(curve), {})
     per_unit: dict[str, dict[str, float]] = {}

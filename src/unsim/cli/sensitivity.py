@@ -210,6 +210,7 @@ def _out_folder(args: argparse.Namespace, base: Any, meta: dict[str, Any]) -> tu
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     from unsim.studies.base import prepare
     from unsim.studies.convergence import convergence_warnings, suggest_n
+    from unsim.studies.evaluator import Evaluator, Sensitivity
     from unsim.studies.labels import labels
     from unsim.studies.sensitivity import outcomes_without_indices
 
@@ -230,17 +231,17 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         "outcomes": outcomes,
     }
     out, seed = _out_folder(args, base, meta)
-    common: dict[str, Any] = {
-        "outcomes": outcomes,
-        "runs": args.runs,
-        "seed": seed,
-        "workers": args.workers,
-        "out": out,
-        "resume": args.resume,
-        "progress": not args.quiet and sys.stderr.isatty(),
-        "metadata": meta,
-    }
-    table = _analyse(args, bounds, common)
+    evaluator = Evaluator(
+        base,
+        runs=args.runs,
+        seed=seed,
+        workers=args.workers,
+        out=out,
+        resume=args.resume,
+        progress=not args.quiet and sys.stderr.isatty(),
+        metadata=meta,
+    )
+    table = _analyse(args, evaluator, Sensitivity(bounds, outcomes, args.n, args.levels))
     table.attrs["labels"] = names
     skipped = outcomes_without_indices(table)
     _warn_no_indices(skipped)
@@ -276,18 +277,16 @@ def _warn_no_indices(skipped: dict[str, str]) -> None:
         )
 
 
-def _analyse(args: argparse.Namespace, bounds: Any, common: dict[str, Any]) -> Any:
+def _analyse(args: argparse.Namespace, evaluator: Any, problem: Any) -> Any:
     """The Sobol or Morris table (bad settings as :class:`InputError`)."""
-    from unsim.studies.sensitivity import morris, sobol
-
     try:
         with warnings.catch_warnings():
             # an outcome constant over some of the points: SALib says so for each; the indices
             # and the convergence check below say what matters
             warnings.filterwarnings("ignore", message="Constant values encountered")
             if args.method == "sobol":
-                return sobol(args.scenario, bounds, n=args.n, **common)
-            return morris(args.scenario, bounds, trajectories=args.n, levels=args.levels, **common)
+                return evaluator.sobol(problem)
+            return evaluator.morris(problem)
     except ValueError as err:
         raise InputError(str(err)) from None
 

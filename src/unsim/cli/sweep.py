@@ -186,7 +186,7 @@ def shown_outcomes(given: list[str] | None, scenario: Any) -> list[str]:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor
     from unsim.studies.base import choose_seed, prepare
-    from unsim.studies.sweeps import sweep
+    from unsim.studies.evaluator import Evaluator, SweepDesign
 
     params = _params(args)
     if args.resume and args.out is None:
@@ -204,19 +204,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         out = Path("results") / base.scenario.name / f"sweep-{stamp}-seed{seed}"
     executor = DaskExecutor(args.dask, timeout=args.dask_timeout) if args.dask is not None else None
     try:
-        table = sweep(
-            args.scenario,
-            params or None,
+        evaluator = Evaluator(
+            base,
             runs=args.runs,
             seed=seed,
-            design="lhs" if args.lhs else None,
-            samples=args.lhs,
             workers=args.workers,
             executor=executor,
             out=out,
             resume=args.resume,
             progress=not args.quiet and sys.stderr.isatty(),
         )
+        design = SweepDesign(params or None, "lhs" if args.lhs else None, args.lhs)
+        table = evaluator.sweep(design)
     except ValueError as err:
         raise InputError(str(err)) from None
     finally:

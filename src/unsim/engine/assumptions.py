@@ -35,7 +35,7 @@ from typing import Any
 
 from unsim.scenario.drawn import scenario_levers
 from unsim.scenario.labels import strategy_name
-from unsim.scenario.overrides import split_path
+from unsim.scenario.overrides import replace_value
 from unsim.scenario.schema import Scenario
 from unsim.strategies import Strategy
 from unsim.uncertainty import Uncertain
@@ -55,21 +55,6 @@ class Assumption:
     name: str
     label: str
     remove: Callable[[Scenario], Scenario]
-
-
-def _replace(model: Any, path: str, value: Any) -> Any:
-    """A copy of ``model`` with the value at ``path`` (dotted, with list indices and mapping
-    keys: ``actors.target.strategies[0].intensity``) set to ``value``."""
-    head, *rest = split_path(path)
-    below = ".".join(f"[{p}]" if isinstance(p, int) else p for p in rest).replace(".[", "[")
-    if isinstance(model, list):
-        items = list(model)
-        items[int(head)] = _replace(items[int(head)], below, value) if rest else value
-        return items
-    if isinstance(model, dict):
-        return {**model, head: _replace(model[head], below, value) if rest else value}
-    inner = _replace(getattr(model, str(head)), below, value) if rest else value
-    return model.model_copy(update={str(head): inner})
 
 
 def assumptions(scenario: Scenario) -> list[Assumption]:
@@ -102,7 +87,7 @@ def _spread_assumption(scenario: Scenario) -> Assumption | None:
 
     def points(s: Scenario) -> Scenario:
         for lever in scenario_levers(s):
-            s = _replace(s, lever.path, float(lever.value))
+            s = replace_value(s, lever.path, float(lever.value))
         return s
 
     # short enough for the tables' label column (the paths are the run table's lever: columns)
@@ -118,7 +103,7 @@ def _strategy_assumptions(scenario: Scenario) -> list[Assumption]:
         # this entry itself (two entries of one type may have the same key and be equal)
         def drop(s: Scenario, entry: Strategy = strategy) -> Scenario:
             kept = [st for st in s.actors.target.strategies if st is not entry]
-            return _replace(s, "actors.target.strategies", kept)  # type: ignore[no-any-return]
+            return replace_value(s, "actors.target.strategies", kept)  # type: ignore[no-any-return]
 
         out.append(Assumption(f"strategies[{i}]", strategy_name(strategy, strategies), drop))
     return out
@@ -132,12 +117,12 @@ def _never_give_way(s: Scenario) -> Scenario:
             "credibility_noise": 0.0,  # credibility is at most 1: never accepted
         }
     )
-    return _replace(s, "actors.sponsors.bargaining", rule)  # type: ignore[no-any-return]
+    return replace_value(s, "actors.sponsors.bargaining", rule)  # type: ignore[no-any-return]
 
 
 def _untie(s: Scenario) -> Scenario:
     allies = s.actors.allies.model_copy(update={"tie": 0.0, "patron_tie": 0.0})
-    return _replace(s, "actors.allies", allies)  # type: ignore[no-any-return]
+    return replace_value(s, "actors.allies", allies)  # type: ignore[no-any-return]
 
 
 def _actor_assumptions(scenario: Scenario) -> list[Assumption]:
@@ -154,7 +139,7 @@ def _actor_assumptions(scenario: Scenario) -> list[Assumption]:
             Assumption(
                 "lobbying",
                 "sponsors' lobbying",
-                lambda s: _replace(s, "actors.sponsors.lobbying.budget", 0.0),
+                lambda s: replace_value(s, "actors.sponsors.lobbying.budget", 0.0),
             )
         )
     counter = actors.allies.counter_lobbying
@@ -163,7 +148,7 @@ def _actor_assumptions(scenario: Scenario) -> list[Assumption]:
             Assumption(
                 "counter_lobbying",
                 "allies' counter-lobbying",
-                lambda s: _replace(s, "actors.allies.counter_lobbying.budget", 0.0),
+                lambda s: replace_value(s, "actors.allies.counter_lobbying.budget", 0.0),
             )
         )
     if (_stated(actors.allies.tie) and actors.allies.members) or (
@@ -179,8 +164,8 @@ def _plain_states(s: Scenario) -> Scenario:
         for code, o in s.actors.states.items()
         if o.icc_aversion is not None
     }
-    s = _replace(s, "actors.states", kept)
-    return _replace(s, "behaviour.bloc_effects", {})  # type: ignore[no-any-return]
+    s = replace_value(s, "actors.states", kept)
+    return replace_value(s, "behaviour.bloc_effects", {})  # type: ignore[no-any-return]
 
 
 def _state_assumptions(scenario: Scenario) -> list[Assumption]:
@@ -206,7 +191,7 @@ def _no_state_icc(s: Scenario) -> Scenario:
     states = {
         code: o.model_copy(update={"icc_aversion": None}) for code, o in s.actors.states.items()
     }
-    return _replace(s, "actors.states", states)  # type: ignore[no-any-return]
+    return replace_value(s, "actors.states", states)  # type: ignore[no-any-return]
 
 
 def _icc_assumptions(scenario: Scenario) -> list[Assumption]:
@@ -225,7 +210,7 @@ def _icc_assumptions(scenario: Scenario) -> list[Assumption]:
             Assumption(
                 "icc_aversion_by_bloc",
                 f"ICC cost by bloc ({', '.join(by_bloc)})",
-                lambda s: _replace(s, "behaviour.icc_aversion_by_bloc", {}),
+                lambda s: replace_value(s, "behaviour.icc_aversion_by_bloc", {}),
             )
         )
     if _stated(behaviour.icc_aversion):
@@ -233,7 +218,7 @@ def _icc_assumptions(scenario: Scenario) -> list[Assumption]:
             Assumption(
                 "icc_aversion",
                 "ICC language's cost (every state)",
-                lambda s: _replace(s, "behaviour.icc_aversion", 0.0),
+                lambda s: replace_value(s, "behaviour.icc_aversion", 0.0),
             )
         )
     return out

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,18 +69,31 @@ def simulate_block(
     return next(iter_blocks(scenario, seed, [(block, size)], keep_runs))
 
 
+#: What a model of one scenario needs to serve a variant of it (a study's point): a new
+#: scenario only (``state``: values read while a history unfolds), its parameters rebuilt
+#: (``parameters``), or a new model (``model``).
+Change = Literal["state", "parameters", "model"]
+
+
 class ModelSlot:
     """Holds the model a sequence of blocks runs on, so that it can outlive one sequence (a
-    worker keeps it for the next task of the same run)."""
+    worker keeps it for the next task of the same run or study)."""
 
     def __init__(self) -> None:
         self.model: UNModel | None = None
 
-    def get(self, scenario: Scenario, seed: int, block: int, size: int) -> UNModel:
+    def get(
+        self, scenario: Scenario, seed: int, block: int, size: int, change: Change = "model"
+    ) -> UNModel:
         """A model of ``scenario`` with ``size`` replicates, set to ``block``: the held one reset
-        (``UNModel.reset``) when it fits, else a new one."""
+        (``UNModel.reset``) when it fits, else a new one. The held model fits when it has
+        ``size`` replicates and holds ``scenario``, or (``change`` other than ``model``) a
+        variant of it that differs as ``change`` says: it is re-parameterised first
+        (``UNModel.reparameterise``)."""
         m = self.model
-        if m is not None and m.spec is scenario and m.n_replicates == size:
+        if m is not None and m.n_replicates == size and (m.spec is scenario or change != "model"):
+            if m.spec is not scenario:
+                m.reparameterise(scenario, parameters=change == "parameters")
             m.reset(seed, block)
             return m
         self.release()
@@ -222,11 +235,34 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
     return res
 
 
-#: Per worker thread: the run last served (its token and scenario) and the model kept for it.
+#: Per worker thread: the run or study last served (its token and payload) and its model slot.
 _WORKER = threading.local()
 
 #: A task: (run token, pickled scenario, seed, first block, block sizes, keep the run table).
 Task = tuple[str, bytes, int, int, list[int], bool]
+
+
+def worker_state(token: str, payload: bytes) -> tuple[Any, ModelSlot]:
+    """What this worker thread keeps for the run or study named ``token``: its payload
+    (unpickled once, on its first task here) and the slot of the model its tasks run on. A new
+    token releases what the previous one kept."""
+    state = _WORKER.__dict__
+    if state.get("token") != token:
+        release_worker()
+        state["token"] = token
+        state["payload"] = pickle.loads(payload)
+        state["slot"] = ModelSlot()
+    return state["payload"], state["slot"]
+
+
+def release_worker() -> None:
+    """Drop what this worker thread keeps (the next run or study brings its own)."""
+    state = _WORKER.__dict__
+    slot: ModelSlot | None = state.pop("slot", None)
+    if slot is not None:
+        slot.release()
+    state.pop("token", None)
+    state.pop("payload", None)
 
 
 def block_task(args: Task) -> BlockResult:
@@ -236,12 +272,5 @@ def block_task(args: Task) -> BlockResult:
     run skips unpickling it and runs on the model it kept from its previous task (built once
     per run and worker thread instead of once per task)."""
     token, payload, seed, first, sizes, keep_runs = args
-    state = _WORKER.__dict__
-    if state.get("token") != token:
-        slot: ModelSlot | None = state.get("slot")
-        if slot is not None:
-            slot.release()
-        state["token"] = token
-        state["scenario"] = pickle.loads(payload)
-        state["slot"] = ModelSlot()
-    return simulate_shard(state["scenario"], seed, first, sizes, keep_runs, state["slot"])
+    scenario, slot = worker_state(token, payload)
+    return simulate_shard(scenario, seed, first, sizes, keep_runs, slot)

@@ -16,6 +16,7 @@ import numpy as np
 from unsim.engine.rng import new_master_seed
 from unsim.errors import Problem, ScenarioError
 from unsim.scenario.loader import read_yaml, scenario_from_dict, split_path
+from unsim.scenario.overrides import NotSettable, set_values
 from unsim.scenario.schema import Scenario
 from unsim.studies.designs import is_number
 
@@ -125,11 +126,9 @@ def representatives(points: Sequence[Mapping[str, Any]], limit: int = 64) -> set
 def check_points(base: Base, points: Sequence[Mapping[str, Any]]) -> None:
     """Check every point first, so that a bad value fails the sweep before any run.
 
-    Each value is checked against its field (``unsim.studies.points.set_values``); the
+    Each value is checked against its field (``unsim.scenario.overrides.set_values``); the
     scenarios of a few representative points (all of them in a small design) are validated
     whole, as a file would be."""
-    from unsim.studies.points import NotSettable, set_values
-
     problems: list[Problem] = []
     whole = representatives(points)
     for i, point in enumerate(points):

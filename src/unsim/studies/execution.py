@@ -1,68 +1,68 @@
 """Running the points of a study on an executor (:mod:`unsim.engine.executors`).
 
-With several points and more than one worker, points run side by side, a task of points per
-worker; otherwise points run one after another, each spreading its blocks over the workers.
-Records come back in the order of the tasks and do not depend on the executor.
+With several points and more than one worker, points run side by side, a task of a few points
+each; a single point on several workers has its blocks spread over them (tasks of consecutive
+blocks, as a run's: ``unsim.engine.core.plan_shards``). Either way a worker runs on the model it
+keeps (:mod:`unsim.studies.points`), and records come back in the order of the points, the same
+for any executor and any number of workers.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Iterable, Iterator, Sequence
+import pickle
+import uuid
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from unsim.engine.executors import TaskExecutor, choose_executor
-from unsim.scenario.schema import GA_STAGES, Scenario
+from unsim.engine.blocks import release_worker
+from unsim.engine.core import plan_blocks, plan_shards
+from unsim.engine.executors import TaskExecutor
 from unsim.studies.base import Base
-from unsim.studies.table import OUTCOME_FIELDS
+from unsim.studies.points import (
+    Part,
+    Piece,
+    PointStudy,
+    PointTask,
+    change_level,
+    evaluate_points,
+    merge_parts,
+    point_record,
+    point_scenario,
+)
 
-__all__ = ["Task", "evaluate", "execute", "execute_points"]
+__all__ = ["Record", "execute_points", "point_tasks"]
 
-#: A task: (point index, scenario, runs, seed, run-table columns to return).
-Task = tuple[int, Scenario, int, int, tuple[str, ...]]
-#: A point's index and its record (outcomes, vote means, optional run-table columns).
+#: A point's index and its record (outcomes, vote means, seconds, optional run-table columns).
 Record = tuple[int, dict[str, Any]]
 
 
-def evaluate(task: Task, executor: TaskExecutor | None = None) -> Record:
-    """Run one point (on ``executor``, else in this process); return its index and record."""
-    from unsim.engine import run
-
-    index, scenario, runs, seed, columns = task
-    t0 = time.perf_counter()
-    results = run(scenario, runs=runs, seed=seed, executor=executor, keep_runs=bool(columns))
-    summary = results.summary
-    outcomes = {
-        name: {f: float(v[f]) for f in OUTCOME_FIELDS} for name, v in summary["outcomes"].items()
-    }
-    means = {}
-    for stage in GA_STAGES:
-        tally = summary["tallies"].get(stage)
-        means[f"{stage}_yes_mean"] = float(tally["yes"]["mean"]) if tally else math.nan
-    record: dict[str, Any] = {
-        "n": int(summary["runs"]),
-        "outcomes": outcomes,
-        "means": means,
-        "seconds": time.perf_counter() - t0,
-    }
-    if columns:
-        assert results.runs is not None
-        record["columns"] = {c: results.runs[c].to_numpy() for c in columns}
-    return index, record
-
-
-def execute(
-    tasks: Iterable[Task], n_tasks: int, workers: int = 1, executor: Any = None
-) -> Iterator[Record]:
-    """(index, record) of every task, in the order of the tasks, on ``executor`` (see
-    :func:`unsim.engine.executors.choose_executor`) or ``workers`` local processes."""
-    chosen = choose_executor(workers, executor)
-    if n_tasks > 1 and not chosen.inline:
-        yield from chosen.map(evaluate, tasks)
-        return
-    for task in tasks:
-        yield evaluate(task, chosen)
+def point_tasks(
+    base: Base,
+    items: Sequence[tuple[int, dict[str, Any]]],
+    runs: int,
+    seed: int,
+    executor: TaskExecutor,
+    columns: tuple[str, ...] = (),
+    per_task: int = 16,
+) -> list[PointTask]:
+    """The points as tasks: a single point on several workers, its blocks spread over them;
+    otherwise a few points each (``per_task`` at most, and at least sixteen tasks a worker when
+    there are enough points, so that no worker idles long at the end)."""
+    token = uuid.uuid4().hex
+    paths = sorted({p for _, overrides in items for p in overrides})
+    study = PointStudy(base, change_level(paths), tuple(columns))
+    payload = pickle.dumps(study)
+    pieces: list[list[Piece]]
+    if not executor.inline and len(items) == 1:
+        index, overrides = items[0]
+        sizes = plan_blocks(runs, point_scenario(base, overrides).simulation.block_size)
+        shards = plan_shards(sizes, executor.workers)
+        pieces = [[(index, overrides, first, part)] for first, part in shards]
+    else:
+        per = max(1, min(per_task, len(items) // (16 * max(executor.workers, 1))))
+        whole: list[Piece] = [(i, overrides, 0, None) for i, overrides in items]
+        pieces = [whole[first : first + per] for first in range(0, len(whole), per)]
+    return [(token, payload, seed, runs, task) for task in pieces]
 
 
 def execute_points(
@@ -70,22 +70,24 @@ def execute_points(
     items: Sequence[tuple[int, dict[str, Any]]],
     runs: int,
     seed: int,
-    workers: int = 1,
-    executor: Any = None,
+    executor: TaskExecutor,
+    columns: tuple[str, ...] = (),
 ) -> Iterator[list[Record]]:
-    """The records of the points ``(index, overrides)``, a task's points at a time, in the order
-    of the tasks (see :mod:`unsim.studies.points`: one model per worker, re-parameterised from
-    point to point)."""
-    from unsim.studies.points import evaluate_points, point_tasks, release_worker_model
-
-    chosen = choose_executor(workers, executor)
-    if not chosen.inline and len(items) == 1:  # one point: its blocks spread over the workers
-        index, overrides = items[0]
-        yield [evaluate((index, base.point(overrides), runs, seed, ()), chosen)]
-        return
-    tasks = point_tasks(base, items, runs, seed, chosen.workers)
+    """The records of the points ``(index, overrides)``, the points each task completes at a
+    time, in the order of the tasks; with ``columns``, each record holds those run-table
+    columns (``record["columns"]``)."""
+    tasks = point_tasks(base, items, runs, seed, executor, columns)
+    parts: dict[int, Part] = {}
     try:
-        yield from chosen.map(evaluate_points, tasks)
+        for done in executor.map(evaluate_points, tasks):
+            records = []
+            for index, part in done:
+                whole = merge_parts(parts.pop(index, None), part)
+                if whole["n"] < runs:  # more of its blocks to come
+                    parts[index] = whole
+                else:
+                    records.append((index, point_record(whole)))
+            yield records
     finally:
-        if chosen.inline:  # the model kept between points lives in this process
-            release_worker_model()
+        if executor.inline:  # the model kept between points lives in this process
+            release_worker()

@@ -1,20 +1,26 @@
-"""Sweep points at the engine's speed: one model per worker, re-parameterised from point to point.
+"""A study's points at the engine's speed: one model per worker, re-parameterised from point to
+point.
 
-A sweep's points differ from their scenario in a few values. Building and validating a whole
+A study's points differ from their scenario in a few values. Building and validating a whole
 scenario, then a whole model (193 agents, their parameters) for every point cost more than the
 point's runs, so here:
 
-* the base scenario travels to a worker once per sweep (pickled, with a token naming the sweep);
-  a point travels as its few ``{path: value}`` overrides;
-* a point's scenario is the base with those values set (:func:`set_values`): each value checked
-  and coerced against its field's type and bounds, its model's validators run, nothing else
-  validated again (every value was checked before the sweep started: see ``sweeps.check_points``);
-* the worker keeps its model and re-parameterises it (``UNModel.reparameterise``): values read
-  only while the history unfolds (the target's strategies, rounds, procedure, sponsors' lobbying
-  and bargaining) just swap the scenario; behaviour, actors' ties and per-state values rebuild
-  the parameters; the world, the calibration or the resolution build a new model;
-* the runs are reduced in the worker to a small record (counts, each outcome's probability and
-  95 % interval, mean yes votes): no run table, no per-state table travels back.
+* the study (its base scenario, how its points differ, the run-table columns it wants) travels to
+  a worker once (pickled, with a token naming it: ``unsim.engine.blocks.worker_state``, as a
+  run's scenario does); a point travels as its few ``{path: value}`` overrides;
+* a point's scenario is the base with those values set (``unsim.scenario.overrides.set_values``):
+  each value checked and coerced against its field's type and bounds, its model's validators
+  run, nothing else validated again (every value was checked before the study started:
+  ``unsim.studies.base.check_points``);
+* the worker keeps its model in the engine's slot (``unsim.engine.blocks.ModelSlot``) and
+  re-parameterises it (``UNModel.reparameterise``): values read only while the history unfolds
+  (the target's strategies, rounds, procedure, sponsors' lobbying and bargaining) just swap the
+  scenario; behaviour, actors' ties and per-state values rebuild the parameters; the world, the
+  calibration or the resolution build a new model;
+* the runs are reduced in the worker to counts (each outcome's runs, the yes votes of each
+  Assembly stage) and, when asked, a few run-table columns; the record of a point
+  (:func:`point_record`: each outcome's probability and 95 % interval, mean yes votes) is built
+  from them, also when its blocks ran in several tasks.
 
 The record is the same, number for number, as the one a full ``run()`` of the point's scenario
 gives (tested).
@@ -23,36 +29,33 @@ gives (tested).
 from __future__ import annotations
 
 import math
-import pickle
-import threading
 import time
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ValidationError
 
-from unsim.engine.blocks import prepare_process
+from unsim.engine.blocks import Change, prepare_process, worker_state
 from unsim.engine.core import plan_blocks
-from unsim.errors import Problem, ScenarioError
 from unsim.model import UNModel
 from unsim.model.outcomes import count_runs, outcomes_for
 from unsim.results.stats import proportion
-from unsim.scenario.loader import split_path
+from unsim.scenario.overrides import NotSettable, set_values
 from unsim.scenario.schema import GA_STAGES, Scenario, World
+from unsim.studies.base import Base
+from unsim.studies.table import OUTCOME_FIELDS
 
 __all__ = [
+    "Piece",
+    "PointStudy",
     "PointTask",
     "change_level",
     "evaluate_points",
+    "merge_parts",
     "point_record",
-    "point_tasks",
-    "set_values",
 ]
-
-OUTCOME_FIELDS = ("p", "ci_low", "ci_high")
 
 #: Paths read only while a history unfolds (by the strategies and the procedure): a model of
 #: the base scenario serves a point that changes them once it holds the point's scenario.
@@ -60,14 +63,12 @@ RUNTIME_PATHS = ("actors.target.strategies", "simulation.rounds", "procedure", "
 #: Paths that shape the model itself (its agents, masks, who is the target): a new model.
 STRUCTURAL_PATHS = ("world", "calibration", "resolution", "simulation.block_size")
 
-Level = Literal["state", "parameters", "model"]
-
 
 def _under(path: str, prefixes: Sequence[str]) -> bool:
     return any(path == p or path.startswith((p + ".", p + "[")) for p in prefixes)
 
 
-def change_level(paths: Sequence[str]) -> Level:
+def change_level(paths: Sequence[str]) -> Change:
     """What a model of one point needs to serve another point that differs in ``paths``: a new
     scenario only (``state``), its parameters rebuilt (``parameters``) or a new model."""
     if any(_under(p, STRUCTURAL_PATHS) for p in paths):
@@ -77,76 +78,67 @@ def change_level(paths: Sequence[str]) -> Level:
     return "parameters"
 
 
-# --------------------------------------------------------------------------------------------
-# A point's scenario without validating it all again
-# --------------------------------------------------------------------------------------------
-class NotSettable(Exception):
-    """The path does not lead to a plain value of a model field: validate the whole point."""
+def point_scenario(base: Base, overrides: Mapping[str, Any]) -> Scenario:
+    """The scenario of a point: the base with its values set, else (a value that is not a plain
+    one: a list, a mapping, the world...) validated whole."""
+    try:
+        return set_values(base.scenario, overrides)
+    except NotSettable:
+        return base.point(overrides)
 
 
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, bool | int | float | str)
+@dataclass
+class PointStudy:
+    """What a worker keeps of a study: the base scenario, how its points differ (``change``),
+    the run-table columns to return, and the scenario of the point it served last (a point whose
+    blocks come in several tasks is set up once)."""
+
+    base: Base
+    change: Change
+    columns: tuple[str, ...] = ()
+    last: tuple[dict[str, Any], Scenario] | None = field(default=None, repr=False)
+
+    def scenario(self, overrides: dict[str, Any]) -> Scenario:
+        if self.last is None or self.last[0] != overrides:
+            self.last = (overrides, point_scenario(self.base, overrides))
+        return self.last[1]
 
 
-def set_values(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
-    """``scenario`` with each ``{dotted.path: value}`` set, validated value by value.
-
-    The model holding each value is validated again with it (the value's type and bounds, the
-    model's own validators); the models above it are copied with the new one.
-    The fields a value is given for count as set (as when a file gives them), so a calibration
-    does not fill them. Raises :class:`ScenarioError` for a bad value and :class:`NotSettable`
-    when a path does not end at a plain value of a model (a mapping key, a whole list or model,
-    the world, the calibration or the resolution): those points are validated whole instead."""
-    out = scenario
-    problems: list[Problem] = []
-    world = scenario.world if isinstance(scenario.world, World) else None
-    for path, value in overrides.items():
-        if _under(path, ("world", "calibration", "resolution")) or not _scalar(value):
-            raise NotSettable(path)
-        parts = split_path(path)
-        if not parts or not isinstance(parts[-1], str):
-            raise NotSettable(path)
-        chain: list[Any] = [out]
-        for part in parts[:-1]:
-            node = chain[-1]
-            if isinstance(part, int) and isinstance(node, list | tuple) and part < len(node):
-                chain.append(node[part])
-            elif isinstance(part, str) and isinstance(node, BaseModel):
-                if part not in type(node).model_fields:
-                    raise NotSettable(path)
-                chain.append(getattr(node, part))
-            else:
-                raise NotSettable(path)
-        parent, name = chain[-1], parts[-1]
-        if not isinstance(parent, BaseModel) or name not in type(parent).model_fields:
-            raise NotSettable(path)
-        if not _scalar(getattr(parent, name)) and getattr(parent, name) is not None:
-            raise NotSettable(path)
-        try:
-            given = {k: getattr(parent, k) for k in parent.model_fields_set}
-            given[name] = value
-            child: Any = type(parent).model_validate(given, context={"world": world})
-        except ValidationError as err:
-            for e in err.errors():
-                problems.append(Problem(path, e["msg"], value, True))
-            continue
-        for depth in range(len(parts) - 2, -1, -1):
-            holder, part = chain[depth], parts[depth]
-            if isinstance(part, int):
-                items = list(holder)
-                items[part] = child
-                child = type(holder)(items)
-            else:
-                child = holder.model_copy(update={part: child})
-        out = child
-    if problems:
-        raise ScenarioError("<point>", problems)
-    return out
+#: Blocks of a point: (point index, overrides, first block, block sizes; None: all of them).
+Piece = tuple[int, dict[str, Any], int, list[int] | None]
+#: A task: (study token, pickled :class:`PointStudy`, seed, runs per point, pieces).
+PointTask = tuple[str, bytes, int, int, list[Piece]]
+#: What a piece gives back: its runs, counts, outcome keys, columns and seconds.
+Part = dict[str, Any]
 
 
-# --------------------------------------------------------------------------------------------
-# Records
-# --------------------------------------------------------------------------------------------
+def evaluate_points(task: PointTask) -> list[tuple[int, Part]]:
+    """Run each piece of a task on the model this worker keeps; return (index, part) pairs.
+
+    Picklable entry point for process pools and Dask."""
+    token, payload, seed, runs, pieces = task
+    study, slot = worker_state(token, payload)
+    prepare_process()
+    results = []
+    for index, overrides, first, sizes in pieces:
+        t0 = time.perf_counter()
+        scenario = study.scenario(overrides)
+        if sizes is None:
+            sizes = plan_blocks(runs, scenario.simulation.block_size)
+        counts: dict[str, int] = {}
+        chunks = []
+        for k, size in enumerate(sizes):
+            model = slot.get(scenario, seed, first + k, size, study.change)
+            out = model.simulate()
+            _block_counts(model, out, counts)
+            if study.columns:
+                chunks.append({c: out[c].copy() for c in study.columns})
+        part = {"n": sum(sizes), "counts": counts, "keys": _outcome_keys(scenario)}
+        part.update(columns=chunks or None, seconds=time.perf_counter() - t0)
+        results.append((index, part))
+    return results
+
+
 def _block_counts(model: UNModel, out: Mapping[str, NDArray[Any]], counts: dict[str, int]) -> None:
     """Add a simulated block's outcome counts to ``counts`` (``outcomes.count_runs``: the same
     keys as a summary's sums) and, per Assembly stage, the yes votes summed over the runs where
@@ -158,112 +150,46 @@ def _block_counts(model: UNModel, out: Mapping[str, NDArray[Any]], counts: dict[
         counts[key] = counts.get(key, 0) + int(out[f"{stage}_yes"][held].sum(dtype=np.int64))
 
 
-def point_record(counts: Mapping[str, int], n: int, scenario: Scenario) -> dict[str, Any]:
-    """A point's record from its counts: each outcome of a summary with its probability and
-    95 % interval, and the mean yes votes of each Assembly stage where it was held."""
+def _outcome_keys(scenario: Scenario) -> list[tuple[str, str]]:
+    """The outcomes that apply to the point's scenario, as in its summary: (name, count key)."""
     world = scenario.world
     assert isinstance(world, World)
-    # the outcomes that apply to the point's scenario, as in its summary
-    keys = [(o.name, o.count_key) for o in outcomes_for(scenario, world.security_council.permanent)]
+    return [(o.name, o.count_key) for o in outcomes_for(scenario, world.security_council.permanent)]
+
+
+def merge_parts(a: Part | None, b: Part) -> Part:
+    """The parts of a point's blocks, in block order, as one."""
+    if a is None:
+        return b
+    counts = dict(a["counts"])
+    for key, v in b["counts"].items():
+        counts[key] = counts.get(key, 0) + v
+    columns = (a["columns"] or []) + (b["columns"] or [])
+    return {
+        "n": a["n"] + b["n"],
+        "counts": counts,
+        "keys": a["keys"],
+        "columns": columns or None,
+        "seconds": a["seconds"] + b["seconds"],
+    }
+
+
+def point_record(part: Part) -> dict[str, Any]:
+    """A point's record from its counts: each outcome of a summary with its probability and
+    95 % interval, the mean yes votes of each Assembly stage where it was held, the seconds its
+    runs took and, when asked, the run-table columns (in run order)."""
+    counts, n = part["counts"], part["n"]
     outcomes = {}
-    for name, key in keys:
+    for name, key in part["keys"]:
         stats = proportion(counts.get(key, 0), n)
         outcomes[name] = {f: float(stats[f]) for f in OUTCOME_FIELDS}
     means = {}
     for stage in GA_STAGES:
         held = counts.get(f"{stage}_held", 0)
         means[f"{stage}_yes_mean"] = counts[f"{stage}_yes_total"] / held if held else math.nan
-    return {"n": n, "outcomes": outcomes, "means": means}
-
-
-# --------------------------------------------------------------------------------------------
-# Tasks
-# --------------------------------------------------------------------------------------------
-#: (sweep token, pickled base, seed, runs per point, [(point index, overrides)], change level)
-PointTask = tuple[str, bytes, int, int, list[tuple[int, dict[str, Any]]], Level]
-
-_WORKER = threading.local()
-
-
-def point_tasks(
-    base: Any,
-    items: Sequence[tuple[int, dict[str, Any]]],
-    runs: int,
-    seed: int,
-    workers: int,
-    per_task: int = 16,
-) -> Iterator[PointTask]:
-    """The points as tasks of a few points each (``per_task`` at most, and at least sixteen tasks
-    a worker when there are enough points, so that no worker idles long at the end)."""
-    token = uuid.uuid4().hex
-    payload = pickle.dumps(base)
-    paths = sorted({p for _, overrides in items for p in overrides})
-    level = change_level(paths)
-    per = max(1, min(per_task, len(items) // (16 * max(workers, 1))))
-    for first in range(0, len(items), per):
-        yield (token, payload, seed, runs, list(items[first : first + per]), level)
-
-
-def _point_scenario(base: Any, overrides: dict[str, Any]) -> Scenario:
-    try:
-        return set_values(base.scenario, overrides)
-    except NotSettable:
-        return base.point(overrides)  # type: ignore[no-any-return]
-
-
-def evaluate_points(task: PointTask) -> list[tuple[int, dict[str, Any]]]:
-    """Run each point of a task on the model this worker keeps; return (index, record) pairs.
-
-    Picklable entry point for process pools and Dask."""
-    token, payload, seed, runs, items, level = task
-    state = _WORKER.__dict__
-    if state.get("token") != token:
-        release_worker_model()
-        state["token"] = token
-        state["base"] = pickle.loads(payload)
-    base = state["base"]
-    prepare_process()
-    results = []
-    for index, overrides in items:
-        t0 = time.perf_counter()
-        scenario = _point_scenario(base, overrides)
-        counts: dict[str, int] = {}
-        sizes = plan_blocks(runs, scenario.simulation.block_size)
-        for block, size in enumerate(sizes):
-            model = _model_for(state, scenario, seed, block, size, level)
-            _block_counts(model, model.simulate(), counts)
-        record = point_record(counts, runs, scenario)
-        record["seconds"] = time.perf_counter() - t0
-        results.append((index, record))
-    return results
-
-
-def _model_for(
-    state: dict[str, Any], scenario: Scenario, seed: int, block: int, size: int, level: Level
-) -> UNModel:
-    """The worker's model set to ``scenario`` and block ``block``: the kept one re-parameterised
-    and reset when it can serve, else a new one."""
-    model: UNModel | None = state.get("model")
-    if model is not None and model.n_replicates == size and level != "model":
-        if model.spec is not scenario:
-            model.reparameterise(scenario, parameters=level == "parameters")
-        model.reset(seed, block)
-        return model
-    _drop_model(state)
-    model = UNModel(scenario, replicates=size, seed=seed, block=block)
-    state["model"] = model
-    return model
-
-
-def _drop_model(state: dict[str, Any]) -> None:
-    model = state.pop("model", None)
-    if model is not None:
-        model.release()
-
-
-def release_worker_model() -> None:
-    """Drop the model and the sweep this thread keeps (the next sweep builds its own)."""
-    state = _WORKER.__dict__
-    _drop_model(state)
-    state.pop("token", None)
-    state.pop("base", None)
+    record: dict[str, Any] = {"n": n, "outcomes": outcomes, "means": means}
+    record["seconds"] = part["seconds"]
+    if part["columns"]:
+        chunks = part["columns"]
+        record["columns"] = {c: np.concatenate([ch[c] for ch in chunks]) for c in chunks[0]}
+    return record

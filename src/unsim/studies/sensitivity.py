@@ -12,15 +12,17 @@ indices from the outcome probabilities.
 - Morris: ``mu_star`` is the mean absolute elementary effect (overall influence), ``sigma`` its
   spread (non-linearity or interactions). Cheaper than Sobol; good for screening many parameters.
 
-The generic :func:`sobol_analysis` and :func:`morris_analysis` take any function of a design
-matrix, so the same code path can be checked on test functions whose indices are known.
+On a scenario, :class:`Sensitivity` states the problem and ``Evaluator.sobol`` or
+``Evaluator.morris`` (:mod:`unsim.studies.evaluator`) runs it. The generic :func:`sobol_analysis`
+and :func:`morris_analysis` take any function of a design matrix, so the same code path can be
+checked on test functions whose indices are known.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,10 +30,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from unsim.scenario.schema import Scenario
-from unsim.studies.base import Base, prepare
 from unsim.studies.designs import check_design_size, parse_range
-from unsim.studies.labels import labels
-from unsim.studies.sweeps import run_points
 from unsim.studies.table import outcome_column
 
 if TYPE_CHECKING:
@@ -39,13 +38,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAIN_OUTCOMES",
+    "Sensitivity",
+    "design_model",
     "distribution_range",
-    "morris",
     "morris_analysis",
     "no_indices_note",
     "outcomes_without_indices",
     "plot_sensitivity",
-    "sobol",
+    "resolve_ranges",
     "sobol_analysis",
 ]
 
@@ -258,31 +258,35 @@ def morris_analysis(
 # --------------------------------------------------------------------------------------------
 # On a scenario
 # --------------------------------------------------------------------------------------------
-def scenario_model(
-    scenario: str | Path | Mapping[str, Any] | Scenario | Base,
-    params: Bounds,
-    outcomes: Sequence[str] = MAIN_OUTCOMES,
-    runs: int = 500,
-    seed: int | None = None,
-    *,
-    workers: int = 1,
-    executor: Any = None,
-    out: str | Path | None = None,
-    resume: bool = False,
-    progress: bool = False,
-    base_dir: str | Path | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> Callable[[NDArray[np.float64]], pd.DataFrame]:
-    """A model for SALib: design matrix -> outcome probabilities, one sweep point per row.
+@dataclass(frozen=True)
+class Sensitivity:
+    """A sensitivity analysis of a scenario (run by ``Evaluator.sobol`` or ``Evaluator.morris``).
 
-    Parameters whose range has whole-number bounds are rounded to whole numbers."""
-    base = scenario if isinstance(scenario, Base) else prepare(scenario, base_dir)
+    params: ``{path: (low, high)}`` (whole-number bounds: the points are rounded to whole
+        numbers), or ``{path: None}`` for a parameter the scenario gives as a distribution: its
+        range is then the distribution's central 98 % (:func:`distribution_range`).
+    outcomes: the outcomes whose probabilities are analysed (columns of a sweep table).
+    n: Sobol's base sample (rounded up to a power of two: ``n * (len(params) + 2)`` points) or
+        Morris's trajectories (``n * (len(params) + 1)`` points); default 32 and 10.
+    levels: the levels of Morris's grid (even).
+    """
+
+    params: Mapping[str, Sequence[float] | None]
+    outcomes: Sequence[str] = MAIN_OUTCOMES
+    n: int | None = None
+    levels: int = 4
+
+
+def design_model(
+    evaluate: Callable[[list[dict[str, Any]]], pd.DataFrame],
+    params: Bounds,
+    outcomes: Sequence[str],
+) -> Model:
+    """A model for SALib: design matrix -> outcome probabilities, one point per row, the points
+    evaluated together by ``evaluate`` (a sweep table back). Parameters whose range has
+    whole-number bounds are rounded to whole numbers."""
     names = list(params)
     integer = [parse_range(name, b)[2] for name, b in params.items()]
-    if seed is None and base.scenario.simulation.seed is None:
-        from unsim.engine.rng import new_master_seed
-
-        seed = new_master_seed()
 
     def model(x: NDArray[np.float64]) -> pd.DataFrame:
         points = [
@@ -292,116 +296,10 @@ def scenario_model(
             }
             for row in x
         ]
-        table = run_points(
-            base,
-            points,
-            runs=runs,
-            seed=seed,
-            workers=workers,
-            executor=executor,
-            out=out,
-            resume=resume,
-            progress=progress,
-            metadata={
-                "design": "sensitivity",
-                "params": {k: list(v) for k, v in params.items()},
-                **dict(metadata or {}),
-            },
-        )
+        table = evaluate(points)
         return pd.DataFrame({o: table[outcome_column(table, o)].to_numpy() for o in outcomes})
 
     return model
-
-
-def sobol(
-    scenario: str | Path | Mapping[str, Any] | Scenario,
-    params: Mapping[str, Sequence[float] | None],
-    outcomes: Sequence[str] = MAIN_OUTCOMES,
-    n: int = 32,
-    runs: int = 500,
-    seed: int | None = None,
-    *,
-    workers: int = 1,
-    executor: Any = None,
-    out: str | Path | None = None,
-    resume: bool = False,
-    progress: bool = False,
-    base_dir: str | Path | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> pd.DataFrame:
-    """Sobol indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``,
-    or ``{path: None}`` for a parameter the scenario gives as a distribution: its range is then
-    the distribution's central 98 %, ``distribution_range``).
-
-    ``n * (len(params) + 2)`` sweep points of ``runs`` runs each, all on the same seed; ``out``
-    and ``resume`` work as for :func:`unsim.studies.sweeps.sweep`. See :func:`sobol_analysis`
-    for the table."""
-    base = prepare(scenario, base_dir)
-    params = resolve_ranges(base.scenario, params)
-    model = scenario_model(
-        base,
-        params,
-        outcomes,
-        runs,
-        seed,
-        workers=workers,
-        executor=executor,
-        out=out,
-        resume=resume,
-        progress=progress,
-        base_dir=base_dir,
-        metadata=metadata,
-    )
-    table = sobol_analysis(model, params, n, seed=seed or 0, outputs=list(outcomes))
-    table.attrs["runs"] = runs
-    table.attrs["labels"] = labels(params, base.scenario)  # as a sweep's: one labeller
-    return table
-
-
-def morris(
-    scenario: str | Path | Mapping[str, Any] | Scenario,
-    params: Mapping[str, Sequence[float] | None],
-    outcomes: Sequence[str] = MAIN_OUTCOMES,
-    trajectories: int = 10,
-    levels: int = 4,
-    runs: int = 500,
-    seed: int | None = None,
-    *,
-    workers: int = 1,
-    executor: Any = None,
-    out: str | Path | None = None,
-    resume: bool = False,
-    progress: bool = False,
-    base_dir: str | Path | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> pd.DataFrame:
-    """Morris indices of the outcomes' probabilities over ``params`` (``{path: (low, high)}``,
-    or ``{path: None}`` for a parameter given as a distribution, as for :func:`sobol`).
-
-    ``trajectories * (len(params) + 1)`` sweep points of ``runs`` runs each, on the same seed. See
-    :func:`morris_analysis` for the table."""
-    base = prepare(scenario, base_dir)
-    params = resolve_ranges(base.scenario, params)
-    model = scenario_model(
-        base,
-        params,
-        outcomes,
-        runs,
-        seed,
-        workers=workers,
-        executor=executor,
-        out=out,
-        resume=resume,
-        progress=progress,
-        base_dir=base_dir,
-        metadata=metadata,
-    )
-    table = morris_analysis(
-        model, params, trajectories, levels=levels, seed=seed or 0, outputs=list(outcomes)
-    )
-    table.attrs["runs"] = runs
-    table.attrs["labels"] = labels(params, base.scenario)  # as a sweep's: one labeller
-    return table
 
 
 # --------------------------------------------------------------------------------------------

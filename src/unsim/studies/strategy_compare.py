@@ -17,7 +17,7 @@ What the target wants, each measured against the baseline:
 - ``referral_avoided``: the Security Council does not refer the situation to the ICC.
 
 ``gain`` is the difference oriented so that positive is good for the target; variants are ranked on
-it, metric by metric.
+it, metric by metric. ``Evaluator.compare`` (:mod:`unsim.studies.evaluator`) runs a comparison.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ import pandas as pd
 
 from unsim.results.stats import paired_difference
 from unsim.scenario.schema import Scenario
-from unsim.studies.base import check_points, choose_seed, prepare
-from unsim.studies.execution import execute
+from unsim.studies.base import prepare
 from unsim.studies.sweep_plots import axes_or_new
 
 if TYPE_CHECKING:
@@ -41,8 +40,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METRICS",
+    "RUN_COLUMNS",
     "STRATEGIES_PATH",
-    "compare_strategies",
+    "comparison_points",
+    "comparison_table",
     "default_variants",
     "plot_strategies",
     "strategy_names",
@@ -57,7 +58,14 @@ METRICS: dict[str, tuple[str, int]] = {
     "plenary_yes": ("yes votes in the plenary", -1),
     "referral_avoided": ("no Council referral", 1),
 }
-_COLUMNS = ("icc_retained", "plenary_adopted", "plenary_held", "plenary_yes", "sc_referral_adopted")
+#: The run-table columns the metrics are computed from.
+RUN_COLUMNS = (
+    "icc_retained",
+    "plenary_adopted",
+    "plenary_held",
+    "plenary_yes",
+    "sc_referral_adopted",
+)
 
 
 def strategy_names(entries: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -137,58 +145,36 @@ def _metric_arrays(
     }
 
 
-def compare_strategies(
-    scenario: str | Path | Mapping[str, Any] | Scenario,
-    variants: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
-    runs: int = 2000,
-    seed: int | None = None,
-    *,
-    baseline: Sequence[Mapping[str, Any]] = (),
-    workers: int = 1,
-    executor: Any = None,
-    progress: bool = False,
-    base_dir: str | Path | None = None,
-) -> pd.DataFrame:
-    """Compare strategy variants with a baseline on common random numbers, ranked per metric.
-
-    Parameters
-    ----------
-    scenario: a scenario file, its raw mapping or a loaded ``Scenario``.
-    variants: ``{name: list of strategy entries}`` as in the scenario file (default:
-        :func:`default_variants`). An empty list means no strategy.
-    runs / seed: runs of every variant and their shared master seed (default: the scenario's).
-    baseline: the strategies of the baseline (default: none).
-
-    Returns one row per (metric, variant): ``metric``, ``label``, ``rank`` (1 = best for the
-    target), ``variant``, ``strategies``, ``baseline`` and ``value`` (the metric's mean under each),
-    ``diff`` = value - baseline with ``ci_low``/``ci_high`` (95 %, paired), ``gain`` with
-    ``gain_low``/``gain_high`` (oriented: positive helps the target) and ``n`` (paired runs).
-    """
-    base = prepare(scenario, base_dir)
-    if variants is None:
-        variants = default_variants(base.raw, base_dir=base.base_dir)
+def comparison_points(
+    variants: Mapping[str, Sequence[Mapping[str, Any]]], baseline: Sequence[Mapping[str, Any]]
+) -> tuple[list[str], list[list[Mapping[str, Any]]], list[dict[str, Any]]]:
+    """The names, strategy lists and points (``{STRATEGIES_PATH: entries}``) of the baseline
+    and the variants, baseline first."""
     if not variants:
         raise ValueError("no variants to compare")
-    seed = choose_seed(base, seed, None)
     names = ["(baseline)", *variants]
-    lists = [list(baseline), *variants.values()]
+    lists = [list(baseline), *(list(v) for v in variants.values())]
     points = [{STRATEGIES_PATH: [dict(e) for e in entries]} for entries in lists]
-    check_points(base, points)
-    tasks = ((i, base.point(p), runs, seed, _COLUMNS) for i, p in enumerate(points))
-    stream = execute(tasks, len(points), workers=workers, executor=executor)
-    if progress:
-        from tqdm.auto import tqdm
+    return names, lists, points
 
-        stream = tqdm(stream, total=len(points), unit="variant", leave=False)
-    columns = {i: record["columns"] for i, record in stream}
+
+def comparison_table(
+    names: Sequence[str],
+    lists: Sequence[Sequence[Mapping[str, Any]]],
+    columns: Mapping[int, Mapping[str, np.ndarray]],
+) -> pd.DataFrame:
+    """Each variant against the baseline (the first), paired run by run, ranked per metric.
+
+    One row per (metric, variant): ``metric``, ``label``, ``rank`` (1 = best for the target),
+    ``variant``, ``strategies``, ``baseline`` and ``value`` (the metric's mean under each),
+    ``diff`` = value - baseline with ``ci_low``/``ci_high`` (95 %, paired), ``gain`` with
+    ``gain_low``/``gain_high`` (oriented: positive helps the target) and ``n`` (paired runs)."""
     rows = [
         row
-        for i in range(1, len(points))
+        for i in range(1, len(names))
         for row in _variant_rows(names[i], lists[i], columns[0], columns[i])
     ]
-    table = _ranked(pd.DataFrame(rows))
-    table.attrs = {"seed": seed, "runs": runs}
-    return table
+    return _ranked(pd.DataFrame(rows))
 
 
 def _variant_rows(
