@@ -20,8 +20,8 @@ from numpy.typing import NDArray
 from unsim.council import tabling
 from unsim.model import rules
 from unsim.model.habit import repeat_last
-from unsim.model.stages import Item, stage_named
 from unsim.model.outcomes import ICC_REASON
+from unsim.model.stages import Item, stage_named
 
 if TYPE_CHECKING:
     from unsim.model.model import UNModel

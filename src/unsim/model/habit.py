@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model.fastmath import JIT
-from unsim.model.stages import stage_named
 from unsim.model.rules import ABSENT, tally
+from unsim.model.stages import stage_named
 
 if TYPE_CHECKING:
     from unsim.model.voting import Voting

@@ -188,8 +188,9 @@ DRAFT_VOTES = tuple(stages_where(lambda st: st.on_draft))
 
 def argument_form(behaviour: Behaviour, item: Item) -> F:
     """The tanh argument of a vote on ``item`` with the Assembly's kernels
-    (``rules.present_tanh`` of the stage's stance, ``UNModel.stances``) as a *form*: coefficients (cd, cb, gb, cbl, gbl, c0, g0)
-    of z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap, in a state's deviation d,
+    (``rules.present_tanh`` of the stage's stance, ``UNModel.stances``) as a *form*:
+    coefficients (cd, cb, gb, cbl, gbl, c0, g0) of
+    z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap, in a state's deviation d,
     its draft base b, its baseline bl and the replicate's gap (1 - ICC factor). With
     h = 1 / (2 noise), the clause cost (ICC aversion less the clause deviation)
     = bl - band - b / h (``rules.icc_from_draft_base``) and the draft's pass-through p

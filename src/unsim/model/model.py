@@ -6,9 +6,10 @@ the plain one-history model, convenient to inspect; with thousands it is how the
 runs. The rules (``unsim.model.rules`` and the strategies) are the same in both cases.
 
 A run walks the stages declared in ``unsim.model.stages``: the Human Rights Council's vote
-where the scenario holds it, ``rounds.third_committee`` diplomatic rounds, the committee session (no-action motion, amendment, the draft), ``rounds.plenary`` rounds,
-the plenary vote, ``rounds.security_council`` rounds, the Council's agenda vote and referral
-draft; each vote decided by its ``VoteRule`` (``unsim.model.procedure``). The parameters come from
+where the scenario holds it, ``rounds.third_committee`` diplomatic rounds, the committee
+session (no-action motion, amendment, the draft), ``rounds.plenary`` rounds, the plenary vote,
+``rounds.security_council`` rounds, the Council's agenda vote and referral draft; each vote
+decided by its stage's ``VoteRule`` (``unsim.model.procedure``). The parameters come from
 ``unsim.model.params`` (in domain units) and the kernels' form of them from
 ``unsim.model.kernel_args``; what a strategy sees and changes is ``unsim.model.diplomacy``, how
 each vote is held ``unsim.model.voting``.

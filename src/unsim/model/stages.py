@@ -95,7 +95,9 @@ ASSEMBLY = Body("assembly", "General Assembly", None, None)
 SECURITY_COUNCIL = Body(
     "security_council", "Security Council", "security_council", 15, is_council=True, absences=False
 )
-HUMAN_RIGHTS_COUNCIL = Body("human_rights_council", "Human Rights Council", "human_rights_council", 47)
+HUMAN_RIGHTS_COUNCIL = Body(
+    "human_rights_council", "Human Rights Council", "human_rights_council", 47
+)
 
 #: The General Assembly's rule (a majority of present and voting), the plenary's (the
 #: resolution's majority: two thirds for an important question), the Council's procedural rule
@@ -136,6 +138,13 @@ class Stage:
     binding: Callable[[Any], bool] = _always
     #: its own outcome in the summary (name, label) where it is ``optional``: "<name>_adopted"
     outcome: tuple[str, str] | None = None
+    #: its name in a narrow column (a table's header; default ``short``)
+    narrow: str = ""
+
+    @property
+    def column_name(self) -> str:
+        """Its name in a narrow column (``narrow``, else ``short``)."""
+        return self.narrow or self.short
 
     @property
     def on_draft(self) -> bool:
@@ -200,6 +209,7 @@ HRC = Stage(
     "procedure.human_rights_council.required)",
     "Human Rights Council", "Human Rights Council", "Human Rights Council",
     optional=True, binding=_hrc_binding, outcome=("hrc_adopted", "Human Rights Council adopts"),
+    narrow="HRC",
 )  # fmt: skip
 SESSIONS: tuple[Session, ...] = (
     Session("human_rights_council", (HRC,), rounds=None),
@@ -215,7 +225,7 @@ SESSIONS: tuple[Session, ...] = (
                   "amendment", bias="behaviour.amendment_bias"),
             Stage("third_committee", ASSEMBLY, MORE_YES, Item.DRAFT, _draft,
                   "where the draft is alive", "Third Committee", "Third Committee",
-                  "Third Committee"),
+                  "Third Committee", narrow="Committee"),
         ),
         rounds="third_committee",
         always=True,
@@ -245,6 +255,7 @@ STAGE_PLAN: tuple[Stage, ...] = tuple(st for session in SESSIONS for st in sessi
 BY_NAME: dict[str, Stage] = {st.name: st for st in STAGE_PLAN}
 #: The stage names, in the order procedure takes them (``resolution.stages`` allows these).
 STAGE_NAMES: tuple[str, ...] = tuple(BY_NAME)
+STAGES = STAGE_NAMES
 #: The stages a scenario goes through when it names none: every stage that is not optional.
 DEFAULT_STAGES: tuple[str, ...] = tuple(st.name for st in STAGE_PLAN if not st.optional)
 #: Each stage's name in words (``Stage.label``) and in a few words (``Stage.short``).
@@ -272,6 +283,17 @@ def stages_where(test: Callable[[Stage], bool], among: Iterable[str] = STAGE_NAM
     order."""
     names = set(among)
     return [st.name for st in STAGE_PLAN if st.name in names and test(st)]
+
+
+def main_stage(present: Iterable[str]) -> str | None:
+    """The stage a per-state view shows among the stages ``present``: the General Assembly's
+    last vote on the draft (the plenary), else its last vote, else the first stage."""
+    assembly = stages_where(lambda st: st.body.everyone, present)
+    on_draft = stages_where(lambda st: st.on_draft, assembly)
+    if on_draft or assembly:
+        return (on_draft or assembly)[-1]
+    names = stages_where(lambda st: True, present)
+    return names[0] if names else None
 
 
 def vote_rule(stage: str, majority: str = "simple") -> VoteRule:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from unsim.model.stages import DEFAULT_STAGES, STAGE_NAMES, stages_where
 from unsim.fields import LATENT, MAX_ROUND, MAX_SEED, MAX_STATES, ActorRef, StateRef, Strict
+from unsim.model.stages import DEFAULT_STAGES, STAGE_NAMES, stages_where
 from unsim.scenario.clausefile import ClauseCalibration
 from unsim.scenario.council import Council, fill_record_chance
 from unsim.scenario.leversfile import LeversFile
