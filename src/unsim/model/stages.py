@@ -52,6 +52,7 @@ class Body:
 
     key: str  #: its name in the declarations
     label: str  #: its name in words
+    short: str  #: its name in a few words ("not on the Council")
     #: who sits in it: None, every member state of the world; "security_council", the world's
     #: Council of 15 (``World.security_council``); else a membership the world file names
     #: (``World.memberships[<membership>]``)
@@ -91,12 +92,22 @@ class Body:
         return np.isin(np.asarray(world.codes), self.members(world))
 
 
-ASSEMBLY = Body("assembly", "General Assembly", None, None)
+ASSEMBLY = Body("assembly", "General Assembly", "Assembly", None, None)
 SECURITY_COUNCIL = Body(
-    "security_council", "Security Council", "security_council", 15, is_council=True, absences=False
+    "security_council",
+    "Security Council",
+    "Council",
+    "security_council",
+    15,
+    is_council=True,
+    absences=False,
 )
 HUMAN_RIGHTS_COUNCIL = Body(
-    "human_rights_council", "Human Rights Council", "human_rights_council", 47
+    "human_rights_council",
+    "Human Rights Council",
+    "Human Rights Council",
+    "human_rights_council",
+    47,
 )
 
 #: The General Assembly's rule (a majority of present and voting), the plenary's (the
@@ -283,6 +294,14 @@ def stages_where(test: Callable[[Stage], bool], among: Iterable[str] = STAGE_NAM
     order."""
     names = set(among)
     return [st.name for st in STAGE_PLAN if st.name in names and test(st)]
+
+
+def the_stage(test: Callable[[Stage], bool]) -> str:
+    """The name of the one stage that passes ``test`` (``LookupError`` if none or several)."""
+    found = stages_where(test)
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} stages pass the test, not one: {found}")
+    return found[0]
 
 
 def main_stage(present: Iterable[str]) -> str | None:
