@@ -164,14 +164,14 @@ def test_no_collector_by_default(default_scenario):
 # -- tallies and records ----------------------------------------------------------------------
 def test_tallies_add_up_and_match_the_recorded_votes(default_block):
     model, out = default_block
-    for st in reported(model.spec.resolution.stages):
-        stage = st.name
+    for declared in reported(model.spec.resolution.stages):
+        stage, body = declared.name, declared.body
         held = out[f"{stage}_held"]
         total = sum(out[f"{stage}_{c}"].astype(int) for c in ("yes", "no", "abstain", "absent"))
-        expected = st.body.size or N_STATES
+        expected = body.size or N_STATES
         assert (total[held] == expected).all(), stage
         assert (total[~held] == 0).all(), stage
-        if not st.body.absences:
+        if not body.absences:
             assert (out[f"{stage}_absent"] == 0).all()
         votes = model.votes.get(stage)
         if votes is None:
