@@ -40,16 +40,17 @@ def test_the_schema_allows_exactly_the_declared_stages() -> None:
     assert STAGES == STAGE_NAMES == tuple(st.name for st in STAGE_PLAN)
     enum = Resolution.model_json_schema()["properties"]["stages"]["items"]["enum"]
     assert tuple(enum) == STAGE_NAMES
-    assert GA_STAGES == tuple(st.name for st in STAGE_PLAN if st.body.everyone)
-    assert SC_STAGES == tuple(st.name for st in STAGE_PLAN if st.body.is_council)
+    assert tuple(st.name for st in STAGE_PLAN if st.body.everyone) == GA_STAGES
+    assert tuple(st.name for st in STAGE_PLAN if st.body.is_council) == SC_STAGES
     # a scenario that names no stages goes through every stage but the optional ones
-    assert DEFAULT_STAGES == tuple(st.name for st in STAGE_PLAN if not st.optional)
+    assert tuple(st.name for st in STAGE_PLAN if not st.optional) == DEFAULT_STAGES
     assert "hrc" in STAGE_NAMES and "hrc" not in DEFAULT_STAGES
 
 
 def _literal_comparisons(text: str) -> list[str]:
     """The lines of ``text`` that compare something with a stage name written as a literal
-    (``== "plenary"``, ``"plenary" in``, ``in ("third_committee", ...)``, ``.startswith("sc_")``)."""
+    (``== "plenary"``, ``"plenary" in``, ``in ("third_committee", ...)``,
+    ``.startswith("sc_")``)."""
     names = "|".join(re.escape(n) for n in STAGE_NAMES)
     quoted = rf"""["'](?:{names})["']"""
     patterns = [
@@ -153,7 +154,9 @@ def test_hrc_adopts_by_more_yes_than_no_with_no_veto(
     assert not rule.veto and rule.assembly and rule.label == "more yes than no"
     yes, no = out["hrc_yes"].astype(int), out["hrc_no"].astype(int)
     assert (out["hrc_adopted"] == (yes > no)).all()
-    assert (rule.adopted(np.array([10, 10, 9]), np.array([9, 10, 10])) == [True, False, False]).all()
+    assert (
+        rule.adopted(np.array([10, 10, 9]), np.array([9, 10, 10])) == [True, False, False]
+    ).all()
     # a permanent member of the Security Council voting no does not block it
     permanent = [model.world.index[c] for c in model.world.security_council.permanent]
     permanent_no = (model.votes["hrc"][permanent] == NO).any(axis=0)
@@ -195,7 +198,9 @@ def test_holding_the_hrc_changes_no_other_stage(hrc_scenario: Scenario) -> None:
     columns are those of the scenario without it, bit for bit."""
     hrc = hrc_scenario.procedure.human_rights_council.model_copy(update={"required": False})
     with_hrc = hrc_scenario.model_copy(
-        update={"procedure": hrc_scenario.procedure.model_copy(update={"human_rights_council": hrc})}
+        update={
+            "procedure": hrc_scenario.procedure.model_copy(update={"human_rights_council": hrc})
+        }
     )
     stages = [s for s in hrc_scenario.resolution.stages if not stage_named(s).optional]
     without = hrc_scenario.model_copy(
@@ -205,7 +210,9 @@ def test_holding_the_hrc_changes_no_other_stage(hrc_scenario: Scenario) -> None:
     b = UNModel(without, 300, seed=3).simulate()
     assert "hrc_held" in a and "hrc_held" not in b
     assert [st.name for st in reported(stages)] == list(DEFAULT_STAGES)
-    assert set(a) - set(b) == {f"hrc_{c}" for c in ("held", "yes", "no", "abstain", "absent", "adopted")}
+    assert set(a) - set(b) == {
+        f"hrc_{c}" for c in ("held", "yes", "no", "abstain", "absent", "adopted")
+    }
     for name, values in b.items():
         np.testing.assert_array_equal(a[name], values, err_msg=name)
 

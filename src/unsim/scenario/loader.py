@@ -13,8 +13,8 @@ from pydantic import BaseModel, ValidationError
 
 from unsim.errors import Problem, ScenarioError, did_you_mean
 from unsim.fields import NEW_BLOC, known_blocs
-from unsim.safeio import FileReadError, load_yaml, read_bounded
 from unsim.model.stages import stage_named
+from unsim.safeio import FileReadError, load_yaml, read_bounded
 from unsim.scenario.clausefile import ClauseCalibration
 from unsim.scenario.leversfile import LeversFile
 from unsim.scenario.overrides import apply_overrides, parse_override, split_path
