@@ -11,6 +11,7 @@ import pytest
 from unsim.engine import OUTCOMES, run
 from unsim.model import UNModel
 from unsim.model.outcomes import CATEGORIES, count_runs, outcomes_for, run_columns, vetoes
+from unsim.model.stages import STAGE_PLAN
 from unsim.results.text import compare, format_summary
 from unsim.scenario import load_scenario
 from unsim.scenario.drawn import scenario_levers
@@ -22,11 +23,11 @@ PERMANENT = ("CHN", "FRA", "GBR", "RUS", "USA")
 
 def test_the_registry_unpacks_as_name_label_and_run_table_column():
     names = [name for name, _label, _key in OUTCOMES]
-    assert len(names) == len(set(names)) == 19
+    assert len(names) == len(set(names)) == 20
 
 
 def test_every_outcome_reads_a_declared_column():
-    columns = {c.name: c for c in run_columns(PERMANENT)}
+    columns = {c.name: c for c in run_columns(PERMANENT, stages=STAGE_PLAN)}
     for o in OUTCOMES + vetoes(PERMANENT):
         col = columns[o.key]
         if o.value is None:
@@ -38,7 +39,18 @@ def test_every_outcome_reads_a_declared_column():
 def test_the_default_scenario_reports_every_outcome():
     s = load_scenario(DEFAULT_SCENARIO)
     got = [o.name for o in outcomes_for(s, PERMANENT)]
-    assert got == [o.name for o in OUTCOMES] + [f"veto_{c}" for c in PERMANENT]
+    # every one but those of the stages it does not hold (the Human Rights Council's)
+    optional = {st.name for st in STAGE_PLAN if st.optional}
+    assert optional and set(s.resolution.stages).isdisjoint(optional)
+    every = [o.name for o in OUTCOMES if o.stage not in optional]
+    assert got == every + [f"veto_{c}" for c in PERMANENT]
+    # a scenario that holds the Human Rights Council's vote reports its outcome too
+    hrc = load_scenario(DEFAULT_SCENARIO.parent / "hrc_path.yaml")
+    assert [o.name for o in outcomes_for(hrc, PERMANENT)] == [o.name for o in OUTCOMES] + [
+        f"veto_{c}" for c in PERMANENT
+    ]
+    # and the run table reports an optional stage's columns only where it is held
+    assert "hrc_held" not in {c.name for c in run_columns(PERMANENT)}
 
 
 def test_outcomes_that_cannot_happen_are_left_out_of_the_summary():
