@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from unsim.model import UNModel, fastmath, kernels, rules
 from unsim.model.kernel_args import argument_form
 from unsim.model.rules import Vote
+from unsim.model.stages import stage_named
 from unsim.scenario import load_scenario
 
 F32 = np.float32
@@ -87,7 +88,7 @@ def _form(stage: str, band: float, noise: float, bias: float, p: float = 1.0) ->
         no_action_bias = bias
         clause_pass_through = p
 
-    return argument_form(Behaviour, stage)  # type: ignore[arg-type]
+    return argument_form(Behaviour, stage_named(stage).item)  # type: ignore[arg-type]
 
 
 def _draft(gap, use_gap, form, band, noise, presence, lobbied):

@@ -18,6 +18,7 @@ from unsim.model.outcomes import (
     run_columns,
     vetoes,
 )
+from unsim.model.stages import STAGE_PLAN
 from unsim.results.text import compare, format_summary
 from unsim.scenario import load_scenario
 from unsim.scenario.drawn import scenario_levers
@@ -36,11 +37,11 @@ def _events(types: tuple[str, ...]) -> set[str]:
 
 def test_the_registry_unpacks_as_name_label_and_run_table_column():
     names = [name for name, _label, _key in known_outcomes()]
-    assert len(names) == len(set(names)) >= 19
+    assert len(names) == len(set(names)) >= 20
 
 
 def test_every_outcome_reads_a_declared_column():
-    columns = {c.name: c for c in run_columns(PERMANENT)}
+    columns = {c.name: c for c in run_columns(PERMANENT, stages=STAGE_PLAN)}
     for o in known_outcomes() + vetoes(PERMANENT):
         col = columns[o.key]
         if o.value is None:
@@ -54,8 +55,21 @@ def test_the_default_scenario_reports_every_outcome():
     got = [o.name for o in outcomes_for(s, PERMANENT)]
     builtin = ("charm_offensive", "invitation", "threats", "deception", "inducements")
     events = _events(builtin)
-    every = [o.name for o in known_outcomes() if o.stage != "strategies" or o.key in events]
+    # every one but those of the stages it does not hold (the Human Rights Council's)
+    optional = {st.name for st in STAGE_PLAN if st.optional}
+    assert optional and set(s.resolution.stages).isdisjoint(optional)
+    every = [
+        o.name
+        for o in known_outcomes()
+        if (o.stage != "strategies" or o.key in events) and o.stage not in optional
+    ]
     assert got == every + [f"veto_{c}" for c in PERMANENT]
+    # a scenario that holds the Human Rights Council's vote reports its outcome too
+    hrc = load_scenario(DEFAULT_SCENARIO.parent / "hrc_path.yaml")
+    every_hrc = [o.name for o in known_outcomes() if o.stage != "strategies" or o.key in events]
+    assert [o.name for o in outcomes_for(hrc, PERMANENT)] == every_hrc + [
+        f"veto_{c}" for c in PERMANENT
+    ]
 
 
 def test_outcomes_that_cannot_happen_are_left_out_of_the_summary():

@@ -73,3 +73,39 @@ def test_scenario_allies_voted_no_on_a_past_dprk_resolution(data_dir: Path) -> N
     no = {cow[c] for c in last.loc[last.vote == 3, "ccode"] if c in cow}
     assert set(s.actors.allies.members) <= no
     assert set(s.actors.allies.patrons) <= no
+
+
+#: The Human Rights Council's members as of 1 January 2014, by their names in the UN's list.
+HRC_2014 = {
+    "Algeria": "DZA", "Argentina": "ARG", "Austria": "AUT", "Benin": "BEN", "Botswana": "BWA",
+    "Brazil": "BRA", "Burkina Faso": "BFA", "Chile": "CHL", "China": "CHN", "Congo": "COG",
+    "Costa Rica": "CRI", "Côte d'Ivoire": "CIV", "Cuba": "CUB", "Czech Republic": "CZE",
+    "Estonia": "EST", "Ethiopia": "ETH", "France": "FRA", "Gabon": "GAB", "Germany": "DEU",
+    "India": "IND", "Indonesia": "IDN", "Ireland": "IRL", "Italy": "ITA", "Japan": "JPN",
+    "Kazakhstan": "KAZ", "Kenya": "KEN", "Kuwait": "KWT", "Maldives": "MDV", "Mexico": "MEX",
+    "Montenegro": "MNE", "Morocco": "MAR", "Namibia": "NAM", "Pakistan": "PAK", "Peru": "PER",
+    "Philippines": "PHL", "Republic of Korea": "KOR", "Romania": "ROU",
+    "Russian Federation": "RUS", "Saudi Arabia": "SAU", "Sierra Leone": "SLE",
+    "South Africa": "ZAF", "the former Yugoslav Republic of Macedonia": "MKD",
+    "United Arab Emirates": "ARE", "United Kingdom": "GBR", "United States": "USA",
+    "Venezuela": "VEN", "Viet Nam": "VNM",
+}  # fmt: skip
+
+
+def test_human_rights_council_2014(members: pd.DataFrame) -> None:
+    """47 UN members in 2014, with the Council's seats by region (General Assembly resolution
+    60/251): 13 African, 13 Asia-Pacific, 6 Eastern European, 8 Latin American and Caribbean,
+    7 Western European and other states."""
+    world = load_world(WORLD)
+    hrc = world.memberships["human_rights_council"].members
+    assert len(hrc) == len(set(hrc)) == len(HRC_2014) == 47
+    assert sorted(hrc) == sorted(HRC_2014.values())
+    assert set(hrc) <= set(members.index)  # UN member states in 2014
+    seats = members.loc[hrc, "un_regional_group"].value_counts().to_dict()
+    assert seats == {
+        "African": 13,
+        "Asia-Pacific": 13,
+        "Eastern European": 6,
+        "GRULAC": 8,
+        "WEOG": 7,
+    }

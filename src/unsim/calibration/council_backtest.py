@@ -47,6 +47,7 @@ from unsim.council.tabling import fit_tabling
 from unsim.engine import run
 from unsim.model import UNModel
 from unsim.model.params import effective_behaviour
+from unsim.model.stages import Item, the_stage
 from unsim.scenario.council import CouncilVotes
 from unsim.scenario.schema import Scenario, World
 
@@ -61,6 +62,9 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 }
 #: Draws of each member's support and ICC cost the fits average over.
 DESIGN_RUNS = 1000
+
+#: The Council's vote on a referral draft, the one the backtest replays.
+REFERRAL = the_stage(lambda st: st.item is Item.REFERRAL)
 
 
 def case_scenario(scenario: Scenario, case: VoteCase, votes: Any = "scenario") -> Scenario:
@@ -94,7 +98,7 @@ def case_scenario(scenario: Scenario, case: VoteCase, votes: Any = "scenario") -
         update={
             "target": case.target,
             "sponsors": [c for c in scenario.resolution.sponsors if c != case.target],
-            "stages": ["sc_referral"],
+            "stages": [REFERRAL],
         }
     )
     if votes == "scenario":
@@ -124,7 +128,7 @@ def member_probabilities(s: Scenario, case: VoteCase, runs: int, seed: int) -> t
     (a :func:`case_scenario`), and its P(adopted)."""
     res = run(s, runs=runs, seed=seed, keep_runs=False)
     ps = res.per_state
-    ps = ps[ps["stage"] == "sc_referral"].set_index("iso3").loc[case.members]
+    ps = ps[ps["stage"].astype(str) == REFERRAL].set_index("iso3").loc[case.members]
     probs = ps[["p_yes", "p_no", "p_abstain"]].to_numpy(dtype=float)
     return probs, float(res.summary["outcomes"]["referral_adopted"]["p"])
 

@@ -176,12 +176,13 @@ def measure_reference(
     path: str | Path, runs: int = 4096, seed: int = 1, levers: list[str] | None = None
 ) -> Reference:
     """Run the reference draft on the grid of shifts and each parameter's two values."""
-    from unsim.model.kernel_args import DRAFT_VOTES
     from unsim.model.params import effective_behaviour
+    from unsim.model.stages import stages_where
     from unsim.scenario import load_scenario
 
     scenario = load_scenario(path)
-    stage = next((s for s in DRAFT_VOTES if s in scenario.resolution.stages), None)
+    held = stages_where(lambda st: st.on_draft and st.body.everyone, scenario.resolution.stages)
+    stage = held[0] if held else None
     if stage is None:
         raise InputError(f"{path}: the reference scenario holds no Assembly vote on its draft")
     intercept = effective_behaviour(scenario).intercept

@@ -27,8 +27,9 @@ def add_explain_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     p.add_argument(
         "--stage",
         default="plenary",
-        help="the vote: plenary (default) or third_committee on the draft; sc_agenda or "
-        "sc_referral in the Security Council (its members only)",
+        help="the vote: plenary (default) or third_committee on the draft, amendment; "
+        "sc_agenda or sc_referral in the Security Council, hrc in the Human Rights Council "
+        "(their members only); the stages of unsim.model.stages",
     )
     p.add_argument("--runs", type=_runs, help="number of runs (default: the scenario's)")
     p.add_argument("--seed", type=_seed, help="master seed (default: the scenario's, or fresh)")

@@ -20,9 +20,9 @@ from threadpoolctl import threadpool_limits
 
 from unsim.model import UNModel, kernels
 from unsim.model.outcomes import count_runs
-from unsim.model.procedure import vote_rule
+from unsim.model.stages import reported, vote_rule
 from unsim.results.aggregates import TALLY_CATEGORIES, BlockResult
-from unsim.scenario.schema import GA_STAGES, STAGES, Scenario
+from unsim.scenario.schema import Scenario
 
 
 def _pivotal_counts(
@@ -46,7 +46,7 @@ def _pivotal_counts(
     yes = outcomes[f"{stage}_yes"].astype(np.int32)
     no = outcomes[f"{stage}_no"].astype(np.int32)
     permanent_no = None
-    if stage == "sc_referral":
+    if rule.veto:
         permanent_no = np.zeros(yes.shape, dtype=np.int32)
         for c in model.world.security_council.permanent:
             permanent_no += outcomes[f"veto_{c}"]
@@ -55,8 +55,9 @@ def _pivotal_counts(
     if not close.any():
         return none
     decides = rule.pivotal(votes[:, close], tuple(f[close] for f in flips), model.permanent)  # type: ignore[arg-type]
-    if not rule.assembly:
-        decides &= model.council[:, None]
+    members = model.members(stage)
+    if members is not None:  # a body of its own: only its members vote
+        decides &= members[:, None]
     return decides.sum(axis=1, dtype=np.int64)  # type: ignore[no-any-return]
 
 
@@ -198,12 +199,14 @@ def _state_counts(
     model: UNModel, stage: str, votes: NDArray[np.int8], held: NDArray[np.bool_]
 ) -> NDArray[np.int64]:
     """(states, 4) how often each state voted yes, no, abstain, absent where the vote was held
-    (``kernels.state_counts``); in the Council only its members vote, the others are absent."""
+    (``kernels.state_counts``); in a body of its own (the Council) only its members vote, the
+    others are absent."""
     counts = np.zeros((votes.shape[0], 4), dtype=np.int64)
     if not held.any():
         return counts
-    if stage not in GA_STAGES:
-        rows = np.flatnonzero(model.council)
+    members = model.members(stage)
+    if members is not None:
+        rows = np.flatnonzero(members)
         counts[:, 3] = held.sum()
         counts[rows] = kernels.state_counts(votes[rows], held)
         return counts
@@ -215,14 +218,15 @@ def _aggregate(model: UNModel, out: dict[str, NDArray[Any]], keep_runs: bool) ->
     res = BlockResult(n=model.n_replicates)
     count_runs(out, model.columns(), res.sums)
     size = model.n_states + 1
-    for stage in STAGES:
+    for st in reported(model.spec.resolution.stages):
+        stage = st.name
         held = out[f"{stage}_held"]
         hists = kernels.tally_histograms(
             *(out[f"{stage}_{cat}"] for cat in TALLY_CATEGORIES), held, size
         )
         for j, cat in enumerate(TALLY_CATEGORIES):
             res.hists[f"{stage}_{cat}"] = hists[j]
-        if stage in GA_STAGES:  # present and voting: the majority each run needed
+        if st.rule.assembly:  # present and voting: the majority each run needed
             voting = out[f"{stage}_yes"][held].astype(np.int64) + out[f"{stage}_no"][held]
             res.hists[f"{stage}_voting"] = np.bincount(voting, minlength=size)
         votes = model.votes.get(stage)

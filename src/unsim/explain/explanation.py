@@ -25,6 +25,7 @@ from unsim.explain.flip import (
 from unsim.explain.record import RecordedVotes, recorded_votes
 from unsim.explain.tracker import VOTED_STAGES, StageRecord
 from unsim.explain.units import LeverChange, VotesMoved, lever_changes, lever_units, votes_moved
+from unsim.model.stages import stage_named
 from unsim.results.stats import proportion
 from unsim.scenario.schema import Calibration, Scenario, World
 
@@ -157,8 +158,8 @@ def _stage_record(
     if rec.members is not None and not rec.members[world.index[code]]:
         members = ", ".join(c for c, m in zip(world.codes, rec.members, strict=True) if m)
         raise InputError(
-            f"--state: {code} does not sit on the Security Council, whose members alone vote at "
-            f"{stage}; got {code!r}; allowed: {members}"
+            f"--state: {code} does not sit on the {stage_named(stage).body.label}, whose members "
+            f"alone vote at {stage}; got {code!r}; allowed: {members}"
         )
     return stage, rec, replayed
 
@@ -167,7 +168,7 @@ def _notes(rec: StageRecord, held: Any, world: World, code: str, stage: str) -> 
     notes = []
     if int(held.sum()) < rec.held.size:
         notes.append(f"the stage was held in {int(held.sum()):,} of the {rec.held.size:,} runs")
-    if stage == "sc_referral" and code in world.security_council.permanent:
+    if stage_named(stage).rule.veto and code in world.security_council.permanent:
         notes.append("a no from a permanent member is a veto")
     return notes
 

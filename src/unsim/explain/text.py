@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from unsim.explain.explanation import Explanation
 from unsim.explain.flip import VOTES
+from unsim.model.stages import Item, stage_named
 from unsim.results.breakdown_table import STAGE_WORDS
 
 #: How the amendment's stance is formed, in words (before its parts).
@@ -28,7 +29,8 @@ def format_explanation(e: Explanation) -> str:
         f"Its stance on the model's scale, in parts (mean over {e.runs:,} runs, seed {e.seed}, "
         "with the 95 % interval of the mean):",
     ]
-    if e.stage == "amendment":
+    amendment = stage_named(e.stage).item is Item.AMENDMENT
+    if amendment:
         lines.insert(2, _AMENDMENT)
     for _, p in e.parts.iterrows():
         lines.append(f"  {p['label'][:52]:<52}{p['mean']:+8.3f}   [{p['lo']:+.3f}, {p['hi']:+.3f}]")
@@ -37,7 +39,7 @@ def format_explanation(e: Explanation) -> str:
         f"  {'stance the model used for the vote':<52}{e.stance:+8.3f}   "
         f"[{e.stance_lo:+.3f}, {e.stance_hi:+.3f}]"
     )
-    if e.stage == "amendment":
+    if amendment:
         bias = e.parts.loc[e.parts["part"] == "amendment_bias", "mean"].sum()
         lines.append(
             f"  {'its stance on the ICC paragraphs (yes = keep)':<52}{bias - e.stance:+8.3f}"
@@ -69,7 +71,7 @@ def format_explanation(e: Explanation) -> str:
             "(its earlier votes, yes 1, abstain 0, no -1, weighted with its last vote and its own "
             "offset on the series, mixed with its record on the other country series; times the "
             "record weight it is the record part above"
-            + (", negated on the amendment)" if e.stage == "amendment" else ")")
+            + (", negated on the amendment)" if amendment else ")")
         )
     lines += [f"Note: {n}" for n in e.notes]
     return "\n".join(lines)

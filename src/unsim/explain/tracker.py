@@ -53,6 +53,7 @@ from unsim.engine.blocks import prepare_process
 from unsim.model import UNModel, kernels
 from unsim.model.agents import VetoHolder
 from unsim.model.kernel_args import DRAFT_VOTES
+from unsim.model.stages import Item, Stage, stage_named, stages_where
 from unsim.scenario.labels import strategy_name
 from unsim.scenario.schema import SC_STAGES, Scenario
 
@@ -62,9 +63,9 @@ Array = NDArray[np.floating[Any]]
 DRAFT_STAGES = DRAFT_VOTES
 #: The Council's votes, whose members' stances the tracker records.
 COUNCIL_STAGES = SC_STAGES
-#: Every vote the tracker records, in the order they are held: the amendment deleting the ICC
-#: paragraphs, the votes on the draft, the Council's.
-VOTED_STAGES = ("amendment", *DRAFT_STAGES, *COUNCIL_STAGES)
+#: Every vote the tracker records, in the order they are held: every vote but the no-action
+#: motion (the amendment deleting the ICC paragraphs, the votes on the draft, the Council's).
+VOTED_STAGES = tuple(stages_where(lambda st: st.item is not Item.NO_ACTION))
 #: The named parts of the model's expected support, in the order they are shown, and in words.
 STATIC_PARTS = {
     "intercept": "the vote model's level (intercept)",
@@ -100,7 +101,8 @@ class StageRecord:
     stance: NDArray[np.float32]
     held: NDArray[np.bool_]
     absence: NDArray[np.float32]
-    #: (states,) who votes: every state at the Assembly (None), the 15 members in the Council
+    #: (states,) who votes: every state at the Assembly (None), the members of a body of its
+    #: own (the Council's 15, the Human Rights Council's 47)
     members: NDArray[np.bool_] | None = None
     #: whether a state's habit of repeating its last vote applies (the votes on the draft)
     by_habit: bool = True
@@ -181,8 +183,8 @@ class Tracker:
         self._last: dict[str, Array] = {}
         self._step, self._deliberate, self._shift = model.step, model.deliberate, model.shift
         model.shift = self._tracked_shift  # type: ignore[method-assign]
-        self._amend = model._amendment
-        model._amendment = self._tracked_amendment  # type: ignore[method-assign]
+        self._amend = model.hold_amendment
+        model.hold_amendment = self._tracked_amendment  # type: ignore[method-assign]
         # the pull: the bloc-pull-weighted means of each state's groups (as the kernels form it)
         self._members = model.compiled.members  # each state's groups, 1 / group size
         self._pull_of = kernels.csr(
@@ -330,23 +332,23 @@ class Tracker:
             parts[name] = part
         return parts
 
-    def _tracked_amendment(self, walk: Any) -> None:
+    def _tracked_amendment(self, stage: Stage, walk: Any) -> None:
         """The amendment's vote, its stances recorded just before it: minus the stance on the
         ICC paragraphs (the support's parts and the whole clause cost's, negated), plus the
         amendment's bias."""
         m = self.model
         n, r = m.n_states, m.n_replicates
         parts = self._parts(np.float32(-1.0), scale=-1.0)
-        bias = m.lever("behaviour.amendment_bias", m.behaviour.amendment_bias)
+        bias = m._bias(stage)
         parts[BIAS[0]] = np.broadcast_to(np.asarray(bias, dtype=np.float32), (n, r))
         absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
-        stance = np.array(m.stances("amendment"), dtype=np.float32)
+        stance = np.array(m.stances(stage.name), dtype=np.float32)
         held = np.ones(r, dtype=bool)  # set from the outcomes after the run
-        self.stages["amendment"] = StageRecord(parts, stance, held, absence, by_habit=False)
-        self._amend(walk)
+        self.stages[stage.name] = StageRecord(parts, stance, held, absence, by_habit=False)
+        self._amend(stage, walk)
 
     def _record(self, stage: str) -> None:
-        if stage not in DRAFT_STAGES:
+        if not stage_named(stage).on_draft:
             return
         m = self.model
         through = np.float32(m.behaviour.clause_pass_through)
@@ -355,18 +357,16 @@ class Tracker:
         absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
         stance = np.array(m.stances(stage), dtype=np.float32)
         held = np.ones(r, dtype=bool)  # set from the outcomes after the run
-        self.stages[stage] = StageRecord(parts, stance, held, absence)
+        self.stages[stage] = StageRecord(parts, stance, held, absence, m.members(stage))
 
     def _record_council(self) -> None:
         """The Council members' stances at its votes held in the scenario, in parts (module
         doc); the other states' rows are left at zero."""
         m = self.model
         n, r = m.n_states, m.n_replicates
-        members = np.asarray(m.council, dtype=bool)
-        for stage in COUNCIL_STAGES:
-            if stage not in m.spec.resolution.stages:
-                continue
-            referral = stage == "sc_referral"
+        for stage in stages_where(lambda st: st.body.is_council, m.spec.resolution.stages):
+            members = m.members(stage)
+            referral = stage_named(stage).item is Item.REFERRAL
             votes = m.spec.procedure.council.votes
             if referral and votes is not None:
                 parts = self._record_parts(votes)

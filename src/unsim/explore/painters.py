@@ -39,10 +39,10 @@ from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
 from unsim.model.procedure import vote_rule
+from unsim.model.stages import stage_named
 from unsim.results.plots import map_figure
 from unsim.results.plots.style import (
     COLORS,
-    COUNCIL_SIZE,
     GROUP_LABELS,
     STAGE_LABELS,
     SUPPORT_CATS,
@@ -52,7 +52,7 @@ from unsim.results.plots.style import (
 )
 from unsim.results.plots.worldmap import entry_colors
 from unsim.results.plots.worldshapes import projected_shapes
-from unsim.scenario.schema import REGIONAL_GROUPS, SC_STAGES, STAGES
+from unsim.scenario.schema import REGIONAL_GROUPS, STAGES
 
 #: The page's figures' resolution (dots per inch): drawn for a screen.
 DPI = 72
@@ -223,14 +223,15 @@ class TallyPainter(Painter):
 
     @staticmethod
     def _panel(ax: Axes, stage: str, n_states: int) -> dict[str, Any]:
-        council = stage in SC_STAGES
+        body = stage_named(stage).body
+        council = body.is_council
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(axis="y", color="0.9", lw=0.8)
         ax.set_axisbelow(True)
         percent_axis(ax.yaxis)
         ax.tick_params(labelsize="small")
         ax.set_title(STAGE_LABELS.get(stage, stage), fontsize="small", loc="left")
-        top = COUNCIL_SIZE if council else n_states
+        top = body.size or n_states
         bars: list[Artist] = []
         lines: list[Artist] = []
         edges = None
@@ -445,7 +446,7 @@ class MapPainter(Painter):
 
 def map_png(per_state: pd.DataFrame, stage: str) -> bytes:
     """The page's world map of each state's vote at ``stage``."""
-    council = stage in SC_STAGES
+    own = not stage_named(stage).body.everyone  # a body of its own: its legend
 
     def update(p: Any) -> None:
         p.update(per_state, stage)
@@ -453,5 +454,5 @@ def map_png(per_state: pd.DataFrame, stage: str) -> bytes:
     return once(
         ("map", id(per_state), stage),
         (per_state,),
-        lambda: painted(("map", council), lambda: MapPainter(per_state, stage), update),
+        lambda: painted(("map", own), lambda: MapPainter(per_state, stage), update),
     )

@@ -18,6 +18,7 @@ from unsim.explore.painters import wait_for_figures
 from unsim.explore.session import Session
 from unsim.explore.tables import pct, state_table_html
 from unsim.explore.variants import TALLY_VOTES, compare_variants, paired_tally_change, tallies
+from unsim.model.stages import Stage, stage_named, stages_where
 from unsim.results.breakdown_table import STAGE_WORDS
 from unsim.results.plots import GROUP_LABELS, STAGE_LABELS
 from unsim.results.report.html import main_stage
@@ -153,10 +154,17 @@ def StateDetail(session: Session, results: Any, iso3: str) -> None:
         f"<tbody>{''.join(rows)}</tbody></table>",
     )
     stage = main_stage(results.per_state)
-    if stage in ("third_committee", "plenary"):
+    if stage is not None and stage_named(stage).on_draft:
         StateExplanation(session, results, iso3, stage)
-    if "sc_referral" in set(detail["stage"].astype(str)):  # a member of the Council, where it votes
-        StateExplanation(session, results, iso3, "sc_referral")
+    # a member of a body of its own (the Council's referral, the Human Rights Council's vote)
+    for own in stages_where(_explained_member_vote, set(detail["stage"].astype(str))):
+        StateExplanation(session, results, iso3, own)
+
+
+def _explained_member_vote(st: Stage) -> bool:
+    """A vote of a body of its own that the state panel explains for its members: one on the
+    draft or the referral (not the Council's procedural agenda vote)."""
+    return not st.body.everyone and (st.on_draft or st.rule.veto)
 
 
 @solara.component

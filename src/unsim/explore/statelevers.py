@@ -22,13 +22,14 @@ from unsim.explain.explanation import state_stances
 from unsim.explain.flip import vote_interval
 from unsim.explore.controls import Control, model_controls
 from unsim.explore.session import Session, WhatIf
+from unsim.model.stages import stages_where
 from unsim.results.plots import STAGE_LABELS
 from unsim.results.tables import Results
 from unsim.scenario.schema import Scenario, StateOverride, World
 
 #: The state's levers that say "only abstains", and the votes each one moves.
-ASSEMBLY = ("support_shift", ("third_committee", "plenary"))
-COUNCIL = ("council_shift", ("sc_agenda", "sc_referral"))
+ASSEMBLY = ("support_shift", tuple(stages_where(lambda st: st.on_draft)))
+COUNCIL = ("council_shift", tuple(stages_where(lambda st: st.body.is_council)))
 #: How far into the range of shifts where abstaining is most likely the value is set, at each
 #: try: first a tenth of its width in from the smallest change (the smallest change itself sits
 #: on the edge, where the full runs can fall either side), then further in, then its middle.

@@ -20,8 +20,8 @@ from numpy.typing import NDArray
 from unsim.council import tabling
 from unsim.model import rules
 from unsim.model.habit import repeat_last
-from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.model.outcomes import ICC_REASON
+from unsim.model.stages import Item, stage_named
 
 if TYPE_CHECKING:
     from unsim.model.model import UNModel
@@ -156,9 +156,10 @@ class MemberState(mesa.Agent):
         """This state's latent stance on the item voted at ``stage`` (per replicate): on the
         amendment, on the draft (``amendment_stance``, ``draft_stance``) or on the no-action
         motion (the model's, for every state at once: ``UNModel.stances``)."""
-        if stage == "amendment":
+        item = stage_named(stage).item
+        if item is Item.AMENDMENT:
             return self.amendment_stance()
-        if stage in DRAFT_VOTES:
+        if item is Item.DRAFT:
             return self.draft_stance()
         return self.model.stances(stage)[self.index]
 
@@ -171,10 +172,11 @@ class MemberState(mesa.Agent):
         patron's tie."""
         m, i = self.model, self.index
         votes = m.spec.procedure.council.votes
-        if stage == "sc_referral" and votes is not None:
+        item = stage_named(stage).item
+        if item is Item.REFERRAL and votes is not None:
             return self._record_stance(votes) - self.defence(stage)  # type: ignore[no-any-return]
         base = self.support + m.council_shift[i]
-        if stage == "sc_agenda":
+        if item is Item.AGENDA:
             shift = m.lever("behaviour.procedural_shift", m.behaviour.procedural_shift)
             return base + np.float32(shift)  # type: ignore[no-any-return]
         stance = rules.draft_stance(base, self.icc_aversion, 1.0)
@@ -216,7 +218,7 @@ class VetoHolder(MemberState):
 
     def defence(self, stage: str) -> F | np.float32:
         m = self.model
-        if not (m.patrons[self.index] and stage == "sc_referral"):
+        if not (m.patrons[self.index] and stage_named(stage).item is Item.REFERRAL):
             return np.float32(0.0)
         votes = m.spec.procedure.council.votes
         if votes is None:

@@ -22,8 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model.fastmath import JIT
-from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.model.rules import ABSENT, tally
+from unsim.model.stages import stage_named
 
 if TYPE_CHECKING:
     from unsim.model.voting import Voting
@@ -69,7 +69,7 @@ def habit_uniforms(model: Voting, stage: str) -> U16 | None:
     """The uniform integers of the habit from its own stream, one per state and run (the same at
     both votes on the draft: a state on standing instructions keeps them for the session); None
     without a habit or at a vote that is not on the draft."""
-    if model.params.habit is None or stage not in DRAFT_VOTES:
+    if model.params.habit is None or not stage_named(stage).on_draft:
         return None
     g = model.streams.generator("habit")
     return g.integers(0, HABIT_LEVELS, (model.n_states, model.n_replicates), dtype=np.uint16)

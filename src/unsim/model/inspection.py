@@ -33,9 +33,10 @@ def inspect_run(scenario: Scenario, seed: int = 0, run: int = 0) -> dict[str, An
         },
         index=codes,
     )
-    for stage in ("sc_agenda", "sc_referral"):
-        if stage in votes:
-            votes.loc[~model.council, stage] = ""
+    for stage in votes.columns:  # a body of its own (the Council): the others do not vote
+        members = model.members(stage)
+        if members is not None:
+            votes.loc[~members, stage] = ""
     votes.index.name = "iso3"
     assert model.datacollector is not None
     agents = model.datacollector.get_agent_vars_dataframe().reset_index()

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from unsim.model.fastmath import pair_args
 from unsim.model.params import Parameters
+from unsim.model.stages import Item, stage_named, stages_where
 from unsim.scenario.schema import Behaviour
 
 F = NDArray[np.float32]
@@ -179,15 +180,17 @@ def kinds(bases: F, pull: F, members: F) -> Kinds:
     )
 
 
-#: Assembly votes, and those on the draft itself (its tanh argument depends on the ICC language).
-ASSEMBLY_VOTES = ("no_action_motion", "amendment", "third_committee", "plenary")
-DRAFT_VOTES = ("third_committee", "plenary")
+#: The votes held with the Assembly's kernels (every body but the Security Council), and those
+#: on the draft itself (its tanh argument depends on the ICC language), in procedural order.
+ASSEMBLY_VOTES = tuple(stages_where(lambda st: not st.body.is_council))
+DRAFT_VOTES = tuple(stages_where(lambda st: st.on_draft))
 
 
-def argument_form(behaviour: Behaviour, stage: str) -> F:
-    """The tanh argument of the vote at an Assembly ``stage`` (``rules.present_tanh`` of the
-    stage's stance, ``UNModel.stances``) as a *form*: coefficients (cd, cb, gb, cbl, gbl, c0, g0)
-    of z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap, in a state's deviation d,
+def argument_form(behaviour: Behaviour, item: Item) -> F:
+    """The tanh argument of a vote on ``item`` with the Assembly's kernels
+    (``rules.present_tanh`` of the stage's stance, ``UNModel.stances``) as a *form*:
+    coefficients (cd, cb, gb, cbl, gbl, c0, g0) of
+    z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap, in a state's deviation d,
     its draft base b, its baseline bl and the replicate's gap (1 - ICC factor). With
     h = 1 / (2 noise), the clause cost (ICC aversion less the clause deviation)
     = bl - band - b / h (``rules.icc_from_draft_base``) and the draft's pass-through p
@@ -202,9 +205,9 @@ def argument_form(behaviour: Behaviour, stage: str) -> F:
     """
     b = behaviour
     h, band = 0.5 / b.vote_noise, b.abstention_band
-    if stage == "amendment":
+    if item is Item.AMENDMENT:
         form = (-h, -1.0, 0.0, 0.0, 0.0, (b.amendment_bias - 2 * band) * h, 0.0)
-    elif stage == "no_action_motion":
+    elif item is Item.NO_ACTION:
         form = (-h, 0.0, 0.0, -h, 0.0, (b.no_action_bias - band) * h, 0.0)
     else:
         p = b.clause_pass_through
@@ -266,7 +269,7 @@ def compile_parameters(p: Parameters) -> Compiled:
         bases=bases,
         kinds=kinds(bases, np.float32(b.bloc_pull) * p.groups.weights, per_size),
         members=csr(per_size),
-        forms={stage: argument_form(b, stage) for stage in ASSEMBLY_VOTES},
+        forms={name: argument_form(b, stage_named(name).item) for name in ASSEMBLY_VOTES},
         prior=Prior(
             expected=traits.expected_support,
             sd=np.float32(b.state_noise),

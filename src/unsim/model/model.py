@@ -5,10 +5,11 @@ array whose last axis is replicates, and every agent acts on its slice. With ``r
 the plain one-history model, convenient to inspect; with thousands it is how the Monte Carlo engine
 runs. The rules (``unsim.model.rules`` and the strategies) are the same in both cases.
 
-A run walks the stages declared in ``unsim.model.stages``: ``rounds.third_committee`` diplomatic
-rounds, the committee session (no-action motion, amendment, the draft), ``rounds.plenary`` rounds,
-the plenary vote, ``rounds.security_council`` rounds, the Council's agenda vote and referral
-draft; each vote decided by its ``VoteRule`` (``unsim.model.procedure``). The parameters come from
+A run walks the stages declared in ``unsim.model.stages``: the Human Rights Council's vote
+where the scenario holds it, ``rounds.third_committee`` diplomatic rounds, the committee
+session (no-action motion, amendment, the draft), ``rounds.plenary`` rounds, the plenary vote,
+``rounds.security_council`` rounds, the Council's agenda vote and referral draft; each vote
+decided by its stage's ``VoteRule`` (``unsim.model.procedure``). The parameters come from
 ``unsim.model.params`` (in domain units) and the kernels' form of them from
 ``unsim.model.kernel_args``; what a strategy sees and changes is ``unsim.model.diplomacy``, how
 each vote is held ``unsim.model.voting``.
@@ -43,7 +44,7 @@ from unsim.model.levers import (
 )
 from unsim.model.outcomes import EVENTS, ICC_STATUS, Column, run_columns
 from unsim.model.params import build_parameters
-from unsim.model.stages import SESSIONS, Walk
+from unsim.model.stages import SESSIONS, Walk, reported
 from unsim.model.voting import Voting
 from unsim.scenario.labels import label_for
 from unsim.scenario.schema import Scenario, World
@@ -90,6 +91,7 @@ class UNModel(Voting, mesa.Model):
         self.n_states = len(self.world.states)
         self.n_replicates = int(replicates)
         self.round = 0
+        self._body_masks: dict[str, B | None] = {}
         self._build_parameters()
         self._build_agents()
         self._bound: list[BoundStrategy] = bind(scenario.actors.target.strategies)
@@ -344,10 +346,10 @@ class UNModel(Voting, mesa.Model):
         walk = Walk(alive=np.ones(self.n_replicates, dtype=bool))
         for session in SESSIONS:
             stages = [st for st in session.stages if st.name in held]
-            if session.always or stages:
-                self._diplomacy(getattr(s.simulation.rounds, session.name))
+            if session.rounds is not None and (session.always or stages):
+                self._diplomacy(getattr(s.simulation.rounds, session.rounds))
             for stage in stages:
-                getattr(self, stage.method)(walk)
+                stage.handler(self, stage, walk)
         for st in self.strategies:
             st.finish(self)
         self.outcomes = self._report_rest()
@@ -359,7 +361,8 @@ class UNModel(Voting, mesa.Model):
         scenario's strategies."""
         e = self.lever_effects
         levers = [(lv.column, label_for(lv.path, self.spec)) for lv in e.levers] if e else []
-        return run_columns(self.world.security_council.permanent, self.events, levers)
+        stages = reported(self.spec.resolution.stages)
+        return run_columns(self.world.security_council.permanent, self.events, levers, stages)
 
     def _report_rest(self) -> dict[str, NDArray[Any]]:
         """Every column of the run table (``outcomes.run_columns``), in its order: the stages'

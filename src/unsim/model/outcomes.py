@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model.stages import STAGE_PLAN, VOTE_OUTCOMES
+from unsim.model.stages import STAGE_PLAN, VOTE_OUTCOMES, Stage, reported
 from unsim.scenario.schema import Scenario
 from unsim.strategies.builtin import EVENTS
 from unsim.strategies.outcomes import CATEGORIES, ICC_REASON, ICC_STATUS, Outcome
@@ -65,13 +65,17 @@ def run_columns(
     permanent: Iterable[str],
     events: Iterable[str] = EVENTS,
     levers: Iterable[tuple[str, str]] = (),
+    stages: Iterable[Stage] | None = None,
 ) -> tuple[Column, ...]:
-    """The run table's columns, in order: each stage's vote (``stages.VOTE_OUTCOMES``), the
-    vetoes of the ``permanent`` members, the ICC language's fate, the ``events`` (``EVENTS``
-    and those the scenario's strategies declare) and the draws of the scenario's distributions
-    (``levers``: (column, what it is), the column ``lever:<path>``, see ``model.levers``)."""
+    """The run table's columns, in order: each stage's vote (``stages.VOTE_OUTCOMES``; of the
+    ``stages`` reported, by default those every scenario reports, ``stages.reported``), the
+    vetoes of the ``permanent`` members and whether a vote with a veto was vetoed, the ICC
+    language's fate, the ``events`` (``EVENTS`` and those the scenario's strategies declare)
+    and the draws of the scenario's distributions (``levers``: (column, what it is), the column
+    ``lever:<path>``, see ``model.levers``)."""
     cols: list[Column] = []
-    for st in STAGE_PLAN:
+    stages = reported(()) if stages is None else tuple(stages)
+    for st in stages:
         for what in VOTE_OUTCOMES:
             if what in ("held", "adopted"):
                 cols.append(Column(f"{st.name}_{what}", f"{st.label}: {what}", "bool", "share"))
@@ -79,12 +83,14 @@ def run_columns(
                 cols.append(
                     Column(f"{st.name}_{what}", f"{st.label}: {what} votes", "int16", "tally")
                 )
+    for st in stages:
+        if st.rule.veto:
+            cols += [
+                Column(f"veto_{c}", f"{c} votes no on {st.item.value}", "bool", "share")
+                for c in permanent
+            ]
+            cols.append(Column(f"{st.name}_vetoed", f"{st.label}: vetoed", "bool", "share"))
     cols += [
-        Column(f"veto_{c}", f"{c} votes no on the referral draft", "bool", "share")
-        for c in permanent
-    ]
-    cols += [
-        Column("sc_referral_vetoed", "referral draft vetoed", "bool", "share"),
         Column("icc_status", "the ICC language at the end", "category", "categories"),
         Column("icc_reason", "why the ICC language was given up", "category", "categories"),
         Column("icc_retained", "ICC language retained", "bool", "share"),
@@ -137,9 +143,14 @@ def _strategy(kind: str) -> Callable[[Scenario], bool]:
 
 
 #: The model's own outcomes, in the order the summary, the command line and the comparisons show
-#: them; the strategies' follow (``strategy_outcomes``), then the Council's vetoes, one per
-#: permanent member (``vetoes``).
+#: them: an optional stage's own first (``Stage.outcome``: that it adopts); the strategies' follow
+#: (``strategy_outcomes``), then the Council's vetoes, one per permanent member (``vetoes``).
 OUTCOMES: tuple[Outcome, ...] = (
+    *(
+        Outcome(st.outcome[0], st.outcome[1], f"{st.name}_adopted", st.name, _stage(st.name))
+        for st in STAGE_PLAN
+        if st.outcome is not None
+    ),
     Outcome("no_action_moved", "no-action motion moved", "no_action_motion_held",
             "no_action_motion", _stage("no_action_motion")),
     Outcome("no_action_adopted", "no-action motion adopted", "no_action_motion_adopted",
@@ -169,9 +180,12 @@ OUTCOMES: tuple[Outcome, ...] = (
 
 
 def vetoes(permanent: Iterable[str]) -> tuple[Outcome, ...]:
-    """One outcome per permanent member of the Council: it vetoed the referral draft."""
+    """One outcome per permanent member of the Council: it vetoed the draft of the stage with a
+    veto (the referral draft)."""
     return tuple(
-        Outcome(f"veto_{c}", f"{c} vetoes", f"veto_{c}", "sc_referral", _stage("sc_referral"))
+        Outcome(f"veto_{c}", f"{c} vetoes", f"veto_{c}", st.name, _stage(st.name))
+        for st in STAGE_PLAN
+        if st.rule.veto
         for c in permanent
     )
 

@@ -5,13 +5,13 @@ The General Assembly decides by a majority of members present and voting (simple
 for important questions; Charter art. 18); the Security Council by nine affirmative votes, on a
 substantive matter with no negative vote of a permanent member (art. 27). The plain functions of
 ``unsim.model.rules`` state the same rules; the model, the engine's aggregation and the summary
-all ask the stage's ``VoteRule`` (``vote_rule``).
+all ask the stage's ``VoteRule`` (``Stage.rule``, declared in ``unsim.model.stages``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from unsim.model import rules
 from unsim.model.rules import NO, YES
-from unsim.scenario.schema import GA_STAGES
 
 B = NDArray[np.bool_]
 Ints = NDArray[np.integer[Any]]
@@ -30,12 +29,28 @@ COUNCIL_YES = 9
 
 @dataclass(frozen=True)
 class VoteRule:
-    """How one vote is decided. ``assembly``: a General Assembly vote (``majority`` "simple" or
-    "two_thirds" of present and voting); otherwise a Council vote, ``procedural`` or not."""
+    """How one vote is decided. ``assembly``: by a majority of the members present and voting,
+    as the General Assembly decides (``majority`` "simple" or "two_thirds"; the Human Rights
+    Council's simple majority too); otherwise a Security Council vote, ``procedural`` or not
+    (substantive: a permanent member's no is a veto). ``important``: the majority is the
+    resolution's (``under``; the plenary's, two thirds for an important question)."""
 
     assembly: bool
     majority: str = "simple"
     procedural: bool = True
+    important: bool = False
+
+    @property
+    def veto(self) -> bool:
+        """A permanent member's negative vote blocks the draft (a substantive Council vote)."""
+        return not self.assembly and not self.procedural
+
+    def under(self, majority: str) -> VoteRule:
+        """The rule where the resolution asks ``majority`` ("simple" or "two_thirds"): an
+        ``important`` rule takes it, the others keep their own."""
+        if not self.important or majority == self.majority:
+            return self
+        return replace(self, majority=majority)
 
     @property
     def label(self) -> str:
@@ -107,10 +122,8 @@ class VoteRule:
 
 
 def vote_rule(stage: str, majority: str = "simple") -> VoteRule:
-    """The rule of the vote at ``stage``; ``majority`` is the resolution's, which applies to
-    the plenary (the other Assembly votes take a simple majority)."""
-    if majority not in ("simple", "two_thirds"):
-        raise ValueError(f"majority must be 'simple' or 'two_thirds', not {majority!r}")
-    if stage in GA_STAGES:
-        return VoteRule(assembly=True, majority=majority if stage == "plenary" else "simple")
-    return VoteRule(assembly=False, procedural=stage != "sc_referral")
+    """The rule of the vote at ``stage`` (``stages.vote_rule``: the stage's declared rule under
+    the resolution's ``majority``)."""
+    from unsim.model.stages import vote_rule as declared  # the declarations import this module
+
+    return declared(stage, majority)

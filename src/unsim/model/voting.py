@@ -1,8 +1,10 @@
 """How the votes of a run are held, as a mixin of ``UNModel``: the stages of
-``unsim.model.stages`` (``UNModel.simulate`` walks them and calls each one's method here), each
-vote's stances, the Assembly's votes (every member state's decision rule at once, compiled, then
-the habit), the Council's (each member's own stance, one rule for the 15 seats), and the tallies
-recorded per replicate (the run table's columns, ``unsim.model.outcomes.run_columns``).
+``unsim.model.stages`` (``UNModel.simulate`` walks them and calls each one's handler, which
+calls its kind's method here: ``hold_*``), each vote's stances, the Assembly's votes (every member
+state's decision rule at once, compiled, then the habit; a body with a membership of its own,
+the Human Rights Council, votes so too, the other states recorded absent and not counted), the
+Council's (each member's own stance, one rule for the 15 seats), and the tallies recorded per
+replicate (the run table's columns, ``unsim.model.outcomes.run_columns``).
 """
 
 from __future__ import annotations
@@ -15,19 +17,15 @@ from numpy.typing import NDArray
 from unsim.model import absence, habit, kernels, rules
 from unsim.model.agents import AllyCoalition, MemberState, SponsorCoalition
 from unsim.model.diplomacy import Diplomacy
-from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.model.outcomes import ICC_REASON, ICC_STATUS
 from unsim.model.params import Parameters
-from unsim.model.procedure import VoteRule, vote_rule
-from unsim.model.stages import Walk
+from unsim.model.procedure import VoteRule
+from unsim.model.stages import Item, Stage, Walk, stage_named
 from unsim.scenario.schema import Scenario
 from unsim.strategies import BoundStrategy
 
 F = NDArray[np.float32]
 B = NDArray[np.bool_]
-
-#: The bias of each motion (``behaviour``), which a scenario may give as a distribution.
-_BIAS = {"no_action_motion": "behaviour.no_action_bias", "amendment": "behaviour.amendment_bias"}
 
 
 class Voting(Diplomacy):
@@ -45,21 +43,33 @@ class Voting(Diplomacy):
     strategies: list[BoundStrategy]
     votes: dict[str, NDArray[np.int8]]
     outcomes: dict[str, NDArray[Any]]
+    _body_masks: dict[str, B | None]
+
+    def members(self, stage: str) -> B | None:
+        """(states,) the members of the body that votes at ``stage`` (None: every state)."""
+        body = stage_named(stage).body
+        if body.key not in self._body_masks:
+            self._body_masks[body.key] = body.mask(self.world)
+        return self._body_masks[body.key]
 
     def stances(self, stage: str) -> F:
         """(states, replicates) every state's stance at ``stage`` (``rules``: on the no-action
         motion; on the amendment deleting the ICC paragraphs, minus its stance on the clause
         plus the amendment's bias; or on the draft, which carries the pass-through's share of
         the clause's cost). ``MemberState`` reads one state's."""
-        b = self.behaviour
-        if stage == "no_action_motion":
-            bias = self.lever(_BIAS[stage], b.no_action_bias)
-            return rules.no_action_stance(self.support, bias)
-        if stage == "amendment":
-            bias = self.lever(_BIAS[stage], b.amendment_bias)
-            return rules.amendment_stance(self.support, self.icc_aversion, bias)
+        b, st = self.behaviour, stage_named(stage)
+        if st.item is Item.NO_ACTION:
+            return rules.no_action_stance(self.support, self._bias(st))
+        if st.item is Item.AMENDMENT:
+            return rules.amendment_stance(self.support, self.icc_aversion, self._bias(st))
         factor = self.icc_factor()
         return rules.draft_stance(self.support, self.icc_aversion, factor, b.clause_pass_through)
+
+    def _bias(self, st: Stage) -> Any:
+        """A motion's bias (``Stage.bias``, a behaviour parameter), as drawn where the scenario
+        gives a distribution."""
+        assert st.bias is not None
+        return self.lever(st.bias, getattr(self.behaviour, st.bias.rpartition(".")[2]))
 
     def _record(
         self,
@@ -72,7 +82,7 @@ class Voting(Diplomacy):
         """Keep the votes at ``stage`` and report its columns: held, the tally (zero where not
         held), adopted."""
         if counts is None:
-            counts = rules.tally(votes, self.council if stage.startswith("sc_") else None)
+            counts = rules.tally(votes, self.members(stage))
         counts[:, ~held] = 0
         self.votes[stage] = votes
         o = self.outcomes
@@ -92,6 +102,10 @@ class Voting(Diplomacy):
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
         u = absence.shaken(self, stage, u)
         votes, counts = habit.apply_habit(self, stage, *self.assembly_votes(stage, u))
+        members = self.members(stage)
+        if members is not None:  # a body of its own: the others are absent, not counted
+            votes[~members] = rules.ABSENT
+            counts = rules.tally(votes, members)
         adopted = self._rule(stage).adopted(counts[0], counts[1]) & held
         self._record(stage, held, votes, adopted, counts)
         return adopted
@@ -102,7 +116,7 @@ class Voting(Diplomacy):
         (``kernels.votes`` of the stage's tanh form). A vote on the draft also observes it."""
         votes = np.empty((self.n_states, self.n_replicates), dtype=np.int8)
         counts = np.empty((4, self.n_replicates), dtype=np.int32)
-        draft = stage in DRAFT_VOTES
+        draft = stage_named(stage).on_draft
         c = self.compiled
         kernels.votes(
             self._histories(),
@@ -121,11 +135,12 @@ class Voting(Diplomacy):
         """How the kernels see a motion's vote (the no-action motion, the amendment): its tanh
         form; with its bias drawn per run, the change from the form's bias enters through the
         per-replicate ``gap`` with coefficient 1 / (2 noise) (``kernel_args.argument_form``)."""
-        c = self.compiled
-        drawn = None if self.levers is None else self.levers.draws.get(_BIAS[stage])
+        c, bias = self.compiled, stage_named(stage).bias
+        assert bias is not None
+        drawn = None if self.levers is None else self.levers.draws.get(bias)
         if drawn is None:
             return c.draft(self._no_gap, False, stage)
-        point = np.float32(getattr(self.behaviour, _BIAS[stage].rpartition(".")[2]))
+        point = np.float32(getattr(self.behaviour, bias.rpartition(".")[2]))
         form = c.forms[stage].copy()
         form[6] = c.half
         return kernels.Draft(drawn - point, True, form, c.pair, c.presence, c.lobbied)
@@ -164,35 +179,32 @@ class Voting(Diplomacy):
         no_veto = np.prod(np.float32(1.0) - p_no[self.permanent[self._council_rows]], axis=0)
         return p_yes.sum(axis=0), np.float32(1.0) - no_veto
 
-    # -- the stages (``stages.SESSIONS``) -------------------------------------------------------
-    def _no_action_motion(self, walk: Walk) -> None:
+    # -- the stages' kinds (``stages.SESSIONS``: each stage's handler calls one) -------------
+    def hold_no_action(self, stage: Stage, walk: Walk) -> None:
         sums = np.empty((2, self.n_replicates), dtype=np.float32)
-        kernels.expected(self._histories(), self._motion("no_action_motion"), sums)
+        kernels.expected(self._histories(), self._motion(stage.name), sums)
         # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
         total = self.compiled.presence_total
         moved = self.ally_agent.moves_no_action(
             np.float32(0.5) * (total + sums[0]), np.float32(0.5) * (total - sums[1])
         )
-        walk.alive &= ~self._assembly_vote("no_action_motion", moved)
+        walk.alive &= ~self._assembly_vote(stage.name, moved)
 
-    def _amendment(self, walk: Walk) -> None:
+    def hold_amendment(self, stage: Stage, walk: Walk) -> None:
         moved = self.ally_agent.moves_amendment() & walk.alive
-        deleted = self._assembly_vote("amendment", moved)
+        deleted = self._assembly_vote(stage.name, moved)
         self.icc_reason[deleted & self.icc_retained] = ICC_REASON.index("amendment")
         self.icc_status[deleted] = ICC_STATUS.index("dropped")
         self._observed = False  # the draft changed
 
-    def _committee(self, walk: Walk) -> None:
-        self._draft_vote("third_committee", walk)
-
-    def _plenary(self, walk: Walk) -> None:
-        self._draft_vote("plenary", walk)
-
-    def _draft_vote(self, stage: str, walk: Walk) -> None:
-        adopted = self._assembly_vote(stage, walk.alive.copy())
+    def hold_draft(self, stage: Stage, walk: Walk) -> None:
+        """A vote on the draft where it stands; the draft goes on only where it is adopted
+        (where the stage is ``binding`` for the scenario)."""
+        adopted = self._assembly_vote(stage.name, walk.alive.copy())
         for st in self.strategies:
-            st.on_vote(self, stage, adopted)
-        walk.alive &= adopted
+            st.on_vote(self, stage.name, adopted)
+        if stage.binding(self.spec):
+            walk.alive &= adopted
 
     def _agenda(self, walk: Walk) -> B:
         if walk.on_agenda is None:
@@ -204,26 +216,27 @@ class Voting(Diplomacy):
             )
         return walk.on_agenda
 
-    def _sc_agenda(self, walk: Walk) -> None:
+    def hold_agenda(self, stage: Stage, walk: Walk) -> None:
         on_agenda = self._agenda(walk)
-        votes, counts = self._council_vote("sc_agenda", on_agenda)
-        adopted = self._rule("sc_agenda").adopted(counts[0], counts[1]) & on_agenda
-        self._record("sc_agenda", on_agenda, votes, adopted, counts)
+        votes, counts = self._council_vote(stage.name, on_agenda)
+        adopted = self._rule(stage.name).adopted(counts[0], counts[1]) & on_agenda
+        self._record(stage.name, on_agenda, votes, adopted, counts)
         walk.on_agenda = adopted
 
-    def _sc_referral(self, walk: Walk) -> None:
-        ey, p_veto = self._expected_council("sc_referral")
+    def hold_referral(self, stage: Stage, walk: Walk) -> None:
+        name = stage.name
+        ey, p_veto = self._expected_council(name)
         tabled = self._agenda(walk) & self.sponsor_agent.table_referral(ey, p_veto)
         if self.spec.procedure.council.referral_requires_icc_language:
             tabled &= self.icc_retained
-        votes, counts = self._council_vote("sc_referral", tabled)
+        votes, counts = self._council_vote(name, tabled)
         perm_no = rules.tally(votes, self.permanent)[1]
-        adopted = self._rule("sc_referral").adopted(counts[0], counts[1], perm_no) & tabled
-        self._record("sc_referral", tabled, votes, adopted, counts)
+        adopted = self._rule(name).adopted(counts[0], counts[1], perm_no) & tabled
+        self._record(name, tabled, votes, adopted, counts)
         for code in self.world.security_council.permanent:
             i = self.world.index[code]
             self.outcomes[f"veto_{code}"] = tabled & (votes[i] == rules.NO)
-        self.outcomes["sc_referral_vetoed"] = tabled & (perm_no > 0)
+        self.outcomes[f"{name}_vetoed"] = tabled & (perm_no > 0)
 
     def _rule(self, stage: str) -> VoteRule:
-        return vote_rule(stage, self.spec.resolution.majority)
+        return stage_named(stage).vote_rule(self.spec.resolution.majority)

@@ -84,6 +84,8 @@ def data_only_forecast(
     both); an outcome is the share of runs in which it happened."""
     rows: dict[str, dict[str, Any]] = {}
     for stage in DRAFT_VOTES:
+        if f"{stage}_held" not in given or f"{stage}_held" not in bare:
+            continue  # an optional stage the scenario does not hold
         held_a = given[f"{stage}_held"].to_numpy(dtype=bool)
         held_b = bare[f"{stage}_held"].to_numpy(dtype=bool)
         if not (held_a.any() or held_b.any()):

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from unsim.model.kernel_args import DRAFT_VOTES
-from unsim.model.stages import STAGE_SHORT
+from unsim.model.stages import BY_NAME, STAGE_SHORT, stage_named
 from unsim.results.stats import paired_difference
 from unsim.scenario.schema import Scenario
 
@@ -60,8 +60,6 @@ SHARES = (
 )
 LABEL_WIDTH = 46
 CELL = 12
-#: The columns' short names of the Assembly's votes.
-SHORT = {"third_committee": "Committee", "plenary": "Plenary"}
 
 
 def quantities(scenario: Scenario, tables: Sequence[pd.DataFrame]) -> dict[str, dict[str, Any]]:
@@ -72,7 +70,7 @@ def quantities(scenario: Scenario, tables: Sequence[pd.DataFrame]) -> dict[str, 
         if stage in scenario.resolution.stages and any(t[f"{stage}_held"].any() for t in tables):
             out[f"{stage}_yes"] = {
                 "label": f"{STAGE_SHORT[stage]}: yes votes",
-                "short": SHORT.get(stage, STAGE_SHORT[stage]),
+                "short": stage_named(stage).column_name,
                 "kind": "votes",
                 "column": f"{stage}_yes",
                 "held": f"{stage}_held",
@@ -108,9 +106,7 @@ def _change(before: Any, after: Any, kind: str) -> dict[str, Any]:
     spread: list[float] | None = None
     if kind == "votes":
         per_run = after[1][both] - before[1][both]
-        spread = (
-            [float(x) for x in np.quantile(per_run, RANGE)] if per_run.size else [math.nan] * 2
-        )
+        spread = [float(x) for x in np.quantile(per_run, RANGE)] if per_run.size else [math.nan] * 2
     return {"mean": mean, "ci": ci, "runs": spread}
 
 
@@ -134,8 +130,7 @@ def forward_table(
     parts = []
     for k in reversed(range(len(steps))):  # the last removed is the first added
         change = {
-            name: _change(values[k + 1][name], values[k][name], q["kind"])
-            for name, q in qs.items()
+            name: _change(values[k + 1][name], values[k][name], q["kind"]) for name, q in qs.items()
         }
         parts.append(
             {
@@ -168,7 +163,7 @@ def forward_of(attribution: dict[str, Any]) -> dict[str, Any]:
     for stage, table in by_stage.items():
         key = f"{stage}_yes"
         name = STAGE_SHORT.get(stage, stage)
-        short = SHORT.get(stage, name)
+        short = stage_named(stage).column_name if stage in BY_NAME else name
         qs[key] = {"label": f"{name}: yes votes", "short": short, "kind": "votes"}
         for p in reversed(table.get("parts", [])):
             part = parts.setdefault(

@@ -2,7 +2,8 @@
 
 The outcomes fall into four groups: the Assembly's votes on the draft, the ICC language, the
 Council, then the target's strategies and other events (what the runs record along the way, out
-of the headline groups). A state is pivotal at a vote when its vote alone decided the result;
+of the headline groups); a stage none of them lists (the Human Rights Council's) has a group of
+its own, in procedural order. A state is pivotal at a vote when its vote alone decided the result;
 the states are ranked per vote, and a vote's list is shown only when some state is pivotal there
 in at least ``TRIVIAL`` of the runs.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from unsim.model.outcomes import known_outcomes
-from unsim.model.stages import STAGE_SHORT
+from unsim.model.stages import STAGE_PLAN, STAGE_SHORT
 from unsim.scenario.schema import STAGES
 
 __all__ = [
@@ -65,11 +66,28 @@ class OutcomeGroup:
 VETO_SHOWN = 0.0005
 
 
-def _group_of(name: str) -> int:
-    if name.startswith("veto_"):
-        return 2
-    stage = next((o.stage for o in known_outcomes() if o.name == name), "strategies")
-    return next((i for i, g in enumerate(GROUPS) if stage in g[2]), len(GROUPS) - 1)
+def groups() -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """``GROUPS``, with a group of its own for each declared stage none of them lists (titled
+    by its body: "The Human Rights Council"), placed before the first group of a later stage."""
+    out = list(GROUPS)
+    listed = {s for g in GROUPS for s in g[2]}
+    order = {st.name: i for i, st in enumerate(STAGE_PLAN)}
+    for st in STAGE_PLAN:
+        if st.name in listed:
+            continue
+        later = [
+            i for i, g in enumerate(out) if any(order.get(s, -1) > order[st.name] for s in g[2])
+        ]
+        out.insert(later[0] if later else len(out) - 1, (f"The {st.body.label}", (), (st.name,)))
+    return out
+
+
+def _group_of(name: str, every: list[tuple[str, tuple[str, ...], tuple[str, ...]]]) -> int:
+    outcome = next((o for o in known_outcomes() if o.name == name), None)
+    stage = outcome.stage if outcome is not None else "strategies"
+    if name.startswith("veto_"):  # a permanent member's veto: at the vote with a veto
+        stage = next((st.name for st in STAGE_PLAN if st.rule.veto), stage)
+    return next((i for i, g in enumerate(every) if stage in g[2]), len(every) - 1)
 
 
 def outcome_groups(
@@ -79,20 +97,21 @@ def outcome_groups(
     veto reads "vetoed by <its name>" (``names``: ISO3 code to name) and is left out when rarer
     than ``VETO_SHOWN``; in each group its leading outcomes come first, then the rest as listed."""
     names = names or {}
-    groups = [OutcomeGroup(title) for title, _, _ in GROUPS]
+    every = groups()
+    found = [OutcomeGroup(title) for title, _, _ in every]
     for name, o in outcomes.items():
         label = str(o.get("label", name))
         if name.startswith("veto_"):
             if float(o.get("p") or 0.0) < VETO_SHOWN:
                 continue
             label = f"vetoed by {names.get(name[5:], name[5:])}"
-        groups[_group_of(name)].rows.append((name, label, o))
-    for group, (_, first, _) in zip(groups, GROUPS, strict=True):
+        found[_group_of(name, every)].rows.append((name, label, o))
+    for group, (_, first, _) in zip(found, every, strict=True):
         rank = {n: i for i, n in enumerate(first)}
         group.rows.sort(key=lambda r: rank.get(r[0], len(rank)))
         if group.title == "The Security Council":  # the vetoes under "referral vetoed"
             group.rows.sort(key=_council_order)
-    return [g for g in groups if g.rows]
+    return [g for g in found if g.rows]
 
 
 def _council_order(row: tuple[str, str, Mapping[str, Any]]) -> tuple[int, float]:

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from unsim.model.outcomes import outcomes_for
-from unsim.model.procedure import vote_rule
 from unsim.model.rules import Vote
+from unsim.model.stages import reported, stage_named, vote_rule
 from unsim.results.aggregates import TALLY_CATEGORIES, BlockResult
 from unsim.results.stats import hist_quantiles, proportion
-from unsim.scenario.schema import SC_STAGES, STAGES, Scenario, World
+from unsim.scenario.schema import Scenario, World
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -43,7 +43,8 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
         for o in outcomes_for(scenario, world.security_council.permanent)
     }
     tallies: dict[str, Any] = {}
-    for stage in STAGES:
+    for st in reported(scenario.resolution.stages):
+        stage = st.name
         held = agg.sums.get(f"{stage}_held", 0)
         if not held:
             continue
@@ -52,7 +53,7 @@ def build_summary(agg: BlockResult, scenario: Scenario) -> dict[str, Any]:
             "threshold": threshold_text(stage, scenario.resolution.majority),
         }
         for cat in TALLY_CATEGORIES:
-            if stage in SC_STAGES and cat == "absent":
+            if not st.body.absences and cat == "absent":
                 continue
             hist = agg.hists[f"{stage}_{cat}"]
             entry[cat] = dict(
@@ -92,7 +93,6 @@ def build_per_state(agg: BlockResult, scenario: Scenario) -> pd.DataFrame:
     vote probabilities and how often it was pivotal."""
     world = scenario.world
     assert isinstance(world, World)
-    council = set(world.security_council.permanent + world.security_council.elected)
     frames = []
     for stage, counts in agg.state_counts.items():
         held = agg.sums.get(f"{stage}_held", 0)
@@ -113,13 +113,15 @@ def build_per_state(agg: BlockResult, scenario: Scenario) -> pd.DataFrame:
                 "runs_held": held,
             }
         )
-        if stage in SC_STAGES:
-            df = df[df.iso3.isin(council)]
+        body = stage_named(stage).body
+        if not body.everyone:  # a body of its own: its members alone
+            df = df[df.iso3.isin(body.members(world))]
         frames.append(df)
     if not frames:
         return pd.DataFrame(
             columns=["stage", "iso3", "name", "group", "p_yes", "p_no", "p_abstain", "p_absent"]
         )
     out = pd.concat(frames, ignore_index=True)
-    out["stage"] = pd.Categorical(out["stage"], categories=list(STAGES), ordered=True)
+    stages = [st.name for st in reported(scenario.resolution.stages)]
+    out["stage"] = pd.Categorical(out["stage"], categories=stages, ordered=True)
     return out

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from unsim.model.outcomes import known_outcomes
-from unsim.model.stages import STAGE_SHORT
+from unsim.model.stages import BY_NAME, STAGE_SHORT, stages_where
 from unsim.results.bottomline import HEADING, bottom_line
 from unsim.results.grouped import TRIVIAL, VETO_SHOWN, outcome_groups, pivotal_by_stage
 from unsim.results.stats import paired_difference
@@ -70,7 +70,8 @@ def format_summary(
             c = t[cat]
             return f"{c['q50']:>4.0f} [{c['q05']:.0f}-{c['q95']:.0f}]".ljust(15)
 
-        need = f"{t['median_needed_yes']} yes" + (", no veto" if stage == "sc_referral" else "")
+        veto = stage in BY_NAME and BY_NAME[stage].rule.veto
+        need = f"{t['median_needed_yes']} yes" + (", no veto" if veto else "")
         lines.append(
             f"  {STAGE_SHORT.get(stage, stage):<26}{_pct(held)}     "
             f"{q('yes')}{q('no')}{q('abstain')}{q('absent')}{need}"
@@ -194,7 +195,7 @@ def compare(a: Results, b: Results) -> pd.DataFrame:
             continue
         x, y = o.happened(a.runs), o.happened(b.runs)
         rows.append({"outcome": o.name, "label": o.label, **paired_difference(x, y)})
-    for stage in ("third_committee", "plenary"):
+    for stage in stages_where(lambda st: st.on_draft):
         col = f"{stage}_yes"
         if col in a.runs and a.runs[f"{stage}_held"].any():
             rows.append(

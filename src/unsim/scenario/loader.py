@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from unsim.errors import Problem, ScenarioError, did_you_mean
 from unsim.fields import NEW_BLOC, known_blocs
+from unsim.model.stages import stage_named
 from unsim.safeio import FileReadError, load_yaml, read_bounded
 from unsim.scenario.clausefile import ClauseCalibration
 from unsim.scenario.leversfile import LeversFile
@@ -271,6 +272,7 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
                     NEW_BLOC,
                 )
             )
+    out += _membership_problems(s, world)
     target = s.resolution.target
     sponsors = {c for r in s.resolution.sponsors for c in world.members_of(r)}
     if target in sponsors:
@@ -308,6 +310,41 @@ def _semantic_problems(s: Scenario) -> list[Problem]:
                 True,
             )
         )
+    return out
+
+
+def _membership_problems(s: Scenario, world: World) -> list[Problem]:
+    """A stage whose body has a membership of its own in the world file (the Human Rights
+    Council's, ``Body.membership``) needs the world to name it, with the body's size."""
+    out = []
+    for k, name in enumerate(s.resolution.stages):
+        body = stage_named(name).body
+        if body.membership is None or body.is_council:
+            continue
+        listed = world.memberships.get(body.membership)
+        if listed is None:
+            known = ", ".join(world.memberships) or "none"
+            out.append(
+                Problem(
+                    f"resolution.stages[{k}]",
+                    f"the {body.label} votes at {name}, and the world {world.name!r} names no "
+                    f"memberships.{body.membership} (its memberships: {known})",
+                    name,
+                    True,
+                    hint=f"list its members in the world file under memberships."
+                    f"{body.membership}.members, or leave {name} out of resolution.stages",
+                )
+            )
+        elif body.size is not None and len(listed.members) != body.size:
+            out.append(
+                Problem(
+                    f"resolution.stages[{k}]",
+                    f"the world's memberships.{body.membership} lists {len(listed.members)} "
+                    f"states; the {body.label} has {body.size}",
+                    name,
+                    True,
+                )
+            )
     return out
 
 

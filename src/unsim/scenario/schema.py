@@ -12,12 +12,13 @@ Every model forbids unknown keys and is frozen; every file carries ``schema_vers
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from unsim.fields import LATENT, MAX_ROUND, MAX_STATES, ActorRef, StateRef, Strict
 from unsim.limits import MAX_RUNS, MAX_SEED
+from unsim.model.stages import DEFAULT_STAGES, STAGE_NAMES, stages_where
 from unsim.scenario.clausefile import ClauseCalibration
 from unsim.scenario.council import Council, fill_record_chance
 from unsim.scenario.leversfile import LeversFile
@@ -31,13 +32,15 @@ from unsim.uncertainty import Levered
 
 SCHEMA_VERSION = 1
 
-Stage = Literal[
-    "no_action_motion", "amendment", "third_committee", "plenary", "sc_agenda", "sc_referral"
-]
-#: Stages in the order procedure takes them.
-STAGES: tuple[str, ...] = get_args(Stage)
-GA_STAGES: tuple[str, ...] = STAGES[:4]
-SC_STAGES: tuple[str, ...] = STAGES[4:]
+#: Stages in the order procedure takes them: the names declared in ``unsim.model.stages``.
+STAGES: tuple[str, ...] = STAGE_NAMES
+#: The General Assembly's stages and the Security Council's (by the body that votes).
+GA_STAGES: tuple[str, ...] = tuple(stages_where(lambda st: st.body.everyone))
+SC_STAGES: tuple[str, ...] = tuple(stages_where(lambda st: st.body.is_council))
+if TYPE_CHECKING:
+    Stage = str
+else:
+    Stage = Literal[STAGE_NAMES]
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,8 +110,9 @@ class Resolution(Strict):
         "simple", description="majority of present and voting needed in the General Assembly"
     )
     stages: list[Stage] = Field(
-        default_factory=lambda: list(STAGES),  # type: ignore[arg-type]
-        description="stages of procedure the draft goes through (taken in procedural order)",
+        default_factory=lambda: list(DEFAULT_STAGES),
+        description="stages of procedure the draft goes through (taken in procedural order; "
+        "left out: every stage but the Human Rights Council's)",
     )
 
     @field_validator("stages")
@@ -130,10 +134,20 @@ class Amendment(Strict):
     deletes: Literal["icc_referral"] = "icc_referral"
 
 
+class HumanRightsCouncil(Strict):
+    required: bool = Field(
+        False,
+        description="the draft goes on to the General Assembly only where the Human Rights "
+        "Council adopts it (false: its vote is reported and the draft goes on either way); read "
+        "where resolution.stages holds hrc",
+    )
+
+
 class Procedure(Strict):
     no_action_motion: NoActionMotion = Field(default_factory=NoActionMotion)
     amendment: Amendment = Field(default_factory=Amendment)
     council: Council = Field(default_factory=Council)
+    human_rights_council: HumanRightsCouncil = Field(default_factory=HumanRightsCouncil)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The world a scenario stands in: member states and their regional groups, blocs and the
-Security Council of a year (usually a file that several scenarios share)."""
+"""The world a scenario stands in: member states and their regional groups, blocs, the Security
+Council of a year and the memberships of other bodies that vote (the Human Rights Council's;
+usually a file that several scenarios share)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from pydantic import Field, model_validator
 
 from unsim.fields import MAX_STATES, Strict
 
-__all__ = ["REGIONAL_GROUPS", "Bloc", "MemberState", "RegionalGroup", "SecurityCouncil", "World"]
+__all__ = [
+    "REGIONAL_GROUPS",
+    "Bloc",
+    "MemberState",
+    "Membership",
+    "RegionalGroup",
+    "SecurityCouncil",
+    "World",
+]
 
 RegionalGroup = Literal["African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG"]
 REGIONAL_GROUPS: tuple[str, ...] = ("African", "Asia-Pacific", "Eastern European", "GRULAC", "WEOG")
@@ -45,6 +54,15 @@ class SecurityCouncil(Strict):
     elected: list[str] = Field(..., min_length=10, max_length=10)
 
 
+class Membership(Strict):
+    """The members of a body that votes on the draft, other than the General Assembly and the
+    Security Council (a stage's ``Body.membership`` names it: ``unsim.model.stages``)."""
+
+    name: str = Field(..., description="full name")
+    members: list[str] = Field(..., min_length=1, max_length=MAX_STATES, description="ISO3 codes")
+    note: str | None = None
+
+
 class World(Strict):
     """Member states, blocs and the Security Council as of ``date``."""
 
@@ -56,6 +74,12 @@ class World(Strict):
     states: list[MemberState] = Field(..., min_length=2, max_length=MAX_STATES)
     blocs: dict[str, Bloc] = Field(default_factory=dict, max_length=MAX_STATES)
     security_council: SecurityCouncil
+    memberships: dict[str, Membership] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="members of other bodies that vote, by name (human_rights_council: the "
+        "Human Rights Council's 47)",
+    )
 
     @cached_property
     def codes(self) -> list[str]:
@@ -75,6 +99,11 @@ class World(Strict):
         bad = []
         for name, bloc in self.blocs.items():
             bad += [f"blocs.{name}.members: {c}" for c in bloc.members if c not in known]
+        for name, body in self.memberships.items():
+            bad += [f"memberships.{name}.members: {c}" for c in body.members if c not in known]
+            dupes = sorted({c for c in body.members if body.members.count(c) > 1})
+            if dupes:
+                raise ValueError(f"memberships.{name}: states listed twice: {', '.join(dupes)}")
         sc = self.security_council
         bad += [f"security_council: {c}" for c in sc.permanent + sc.elected if c not in known]
         if bad:

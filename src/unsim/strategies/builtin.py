@@ -19,12 +19,20 @@ import numpy as np
 from pydantic import Field
 
 from unsim.fields import ActorRef, StateRef
+from unsim.model.stages import stage_named
 from unsim.strategies.base import BoolArray, Strategy
 from unsim.strategies.context import StrategyContext
 from unsim.strategies.outcomes import Outcome
 from unsim.strategies.registry import register
 
 Term = Literal["transparent", "prison_camp_access", "unrestricted_access", "follow_up_visits"]
+
+
+def _assembly_draft(stage: str) -> bool:
+    """The General Assembly's vote on the draft (the Third Committee's, the plenary's): what
+    the invitation's condition and the threat to halt cooperation answer."""
+    st = stage_named(stage)
+    return st.on_draft and st.body.everyone
 
 
 @register
@@ -129,7 +137,7 @@ class Invitation(Strategy):
             ctx.event("invitation_accepted", taken)
 
     def on_vote(self, ctx: StrategyContext, stage: str, adopted: BoolArray) -> None:
-        if not self.conditional_on_dropping_icc or stage not in ("third_committee", "plenary"):
+        if not self.conditional_on_dropping_icc or not _assembly_draft(stage):
             return
         standing = ctx.memory("standing")
         withdraw = (standing > 0) & ctx.icc_retained
@@ -169,7 +177,7 @@ class Threats(Strategy):
         ctx.event("threats_made", active)
 
     def on_vote(self, ctx: StrategyContext, stage: str, adopted: BoolArray) -> None:
-        if self.halt_cooperation and stage in ("third_committee", "plenary"):
+        if self.halt_cooperation and _assembly_draft(stage):
             ctx.event("cooperation_halted", adopted & ctx.has_event("threats_made"))
 
 

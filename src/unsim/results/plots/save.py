@@ -7,13 +7,13 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from unsim.model.stages import main_stage
 from unsim.ownership import save_png
 from unsim.results.plots.funnel import plot_funnel
 from unsim.results.plots.states import plot_state_support
 from unsim.results.plots.style import FUNNEL
 from unsim.results.plots.tallies import held_stages, plot_tally_summary, tallies_grid, tally_columns
 from unsim.results.plots.worldmap import map_figure
-from unsim.scenario.schema import GA_STAGES, STAGES
 
 #: The figures :func:`save_standard_plots` may write.
 FIGURES = ("tallies.png", "funnel.png", "state_support.png", "map.png")
@@ -48,7 +48,7 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
     runs = results.runs
     if runs is None and getattr(results, "runs_file", None) is not None:
         # streamed to a file: only the tally columns are read back
-        runs = results.run_table(tally_columns())
+        runs = results.run_table(tally_columns(results.scenario.resolution.stages))
     if runs is not None and held_stages(runs):
         save(tallies_grid(runs, majority, Figure()), "tallies.png")
     elif summary.get("tallies"):
@@ -59,13 +59,8 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
         save(fig, "funnel.png")
     per_state = results.per_state
     if per_state is not None and len(per_state):
-        present = set(per_state["stage"].astype(str))
-        ga = [s for s in GA_STAGES if s in present]
-        stage = (
-            "plenary"
-            if "plenary" in present
-            else (ga[-1] if ga else min(present, key=STAGES.index))
-        )
+        stage = main_stage(set(per_state["stage"].astype(str)))
+        assert stage is not None
         fig = Figure()
         plot_state_support(per_state, stage=stage, fig=fig)
         save(fig, "state_support.png")

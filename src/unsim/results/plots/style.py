@@ -53,7 +53,7 @@ def _funnel_body(name: str) -> str:
         return "veto"
     stage = next(o.stage for o in OUTCOMES if o.name == name)
     bodies = {st.name: st.body for st in STAGE_PLAN}
-    return "sc" if bodies.get(stage) == "council" else "ga"
+    return "sc" if stage in bodies and bodies[stage].is_council else "ga"
 
 
 FUNNEL_BODY = {k: _funnel_body(k) for k in FUNNEL}

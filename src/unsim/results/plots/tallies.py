@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, overload
 
 import numpy as np
@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
 from unsim.model.procedure import vote_rule
+from unsim.model.stages import STAGE_PLAN, STAGES, reported, stage_named
 from unsim.results.plots.style import (
     COLORS,
     COUNCIL_SIZE,
@@ -31,7 +32,6 @@ from unsim.results.plots.style import (
     pct,
     percent_axis,
 )
-from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
 
 
 @overload
@@ -86,10 +86,13 @@ def plot_tallies(
     return ax
 
 
-def tally_columns() -> list[str]:
-    """The run-table columns that :func:`plot_tallies` reads (to read no more of a large table)."""
+def tally_columns(held: Iterable[str] = ()) -> list[str]:
+    """The run-table columns that :func:`plot_tallies` reads (to read no more of a large table)
+    of a scenario holding the stages ``held`` (``stages.reported``)."""
     cats = ("held", "yes", "no", "abstain", "absent", "adopted")
-    return [f"{s}_{c}" for s in STAGES for c in cats] + ["sc_referral_vetoed"]
+    stages = reported(held)
+    vetoed = [f"{st.name}_vetoed" for st in stages if st.rule.veto]
+    return [f"{st.name}_{c}" for st in stages for c in cats] + vetoed
 
 
 def held_stages(runs: pd.DataFrame) -> list[str]:
@@ -117,7 +120,7 @@ def tallies_grid(runs: pd.DataFrame, majority: str, fig: Figure | None) -> Figur
         labels = list(TALLY_CATS)
         handles.append(Line2D([], [], color=THRESHOLD_COLOR, ls="--", lw=1.3))
         labels.append("yes needed to adopt (GA: median required majority; Council: 9)")
-        if any(s in GA_STAGES for s in stages):
+        if any(stage_named(s).rule.assembly for s in stages):
             handles.append(Line2D([], [], color=THRESHOLD_COLOR, lw=1.2, marker="|", ms=9))
             labels.append("required majority, 5-95 % of runs")
         fig.legend(handles, labels, loc="outside lower center", ncol=len(handles), frameon=False)
@@ -156,19 +159,17 @@ def _draw_tally(ax: Axes, runs: pd.DataFrame, stage: str, majority: str, compact
     counts = {c: runs.loc[held, f"{stage}_{c}"].to_numpy(dtype=np.int64) for c in TALLY_CATS}
     needed = vote_rule(stage, majority).needed_each(counts["yes"], counts["no"]).astype(np.int64)
     adopted = float(runs.loc[held, f"{stage}_adopted"].mean())
-    if stage in SC_STAGES:
-        peak = _council_bars(ax, counts, n)
-    else:
-        peak = _ga_histograms(ax, counts, needed, n)
-    ax.set_ylim(0, peak * 1.2 if stage in GA_STAGES else min(peak * 1.15, 1.0))
+    council = stage_named(stage).body.is_council
+    peak = _council_bars(ax, counts, n) if council else _ga_histograms(ax, counts, needed, n)
+    ax.set_ylim(0, min(peak * 1.15, 1.0) if council else peak * 1.2)
     _threshold(ax, stage, needed, majority, peak * 1.1)
     percent_axis(ax.yaxis)
     ax.grid(axis="y", color="0.9", lw=0.8)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
     outcome = f"adopted in {pct(adopted)}"
-    if stage == "sc_referral" and "sc_referral_vetoed" in runs:
-        outcome += f", vetoed in {pct(float(runs.loc[held, 'sc_referral_vetoed'].mean()))}"
+    if stage_named(stage).rule.veto and f"{stage}_vetoed" in runs:
+        outcome += f", vetoed in {pct(float(runs.loc[held, f'{stage}_vetoed'].mean()))}"
     if compact:
         medians = ", ".join(f"{c} {np.median(counts[c]):.0f}" for c in TALLY_CATS)
         runs_txt = f"{n:,} run{'s' if n > 1 else ''}"
@@ -277,14 +278,17 @@ def plot_tally_summary(summary: Mapping[str, Any], *, fig: Figure | None = None)
 
     Per stage and vote: the 5-95 % range (thin bar), the 25-75 % range (thick bar) and the median
     (dot) over the runs where the vote was held, with the yes votes needed marked (median
-    required majority; nine in the Council). One panel for
-    the General Assembly, one for the Council.
+    required majority; nine in the Council). One panel for each body that votes (the General
+    Assembly, the Council; the Human Rights Council where held), in procedural order.
     """
     tallies: Mapping[str, Any] = summary.get("tallies", {})
-    panels = [
-        (title, [s for s in stages if s in tallies])
-        for title, stages in (("General Assembly", GA_STAGES), ("Security Council", SC_STAGES))
-    ]
+    panels: list[tuple[str, list[str]]] = []
+    for st in STAGE_PLAN:
+        if st.name not in tallies:
+            continue
+        if not panels or panels[-1][0] != st.body.label:
+            panels.append((st.body.label, []))
+        panels[-1][1].append(st.name)
     panels = [(t, s) for t, s in panels if s]
     rows = [len(s) for _, s in panels] or [1]
     fig = new_figure(fig, (8.5, 1.0 * sum(rows) + 1.2 * len(rows) + 0.8))

@@ -13,9 +13,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from numpy.typing import NDArray
 
+from unsim.model.stages import STAGES, Body, stage_named
 from unsim.results.plots.style import COLORS, STAGE_LABELS, check_stage, new_axes, new_figure
 from unsim.results.plots.worldshapes import projected_shapes
-from unsim.scenario.schema import SC_STAGES, STAGES
 
 #: From a certain no to a certain yes through a neutral middle (ColorBrewer's RdBu, whose ends
 #: are the project's colours of no and yes: safe for the common colour-blindnesses).
@@ -82,7 +82,7 @@ def plot_state_map(per_state: pd.DataFrame, stage: str, ax: Axes | None = None) 
     ax.set_aspect("equal")
     ax.set_axis_off()
     _title(ax, df, stage)
-    _legend(ax, council=stage in SC_STAGES)
+    _legend(ax, stage_named(stage).body)
     return ax
 
 
@@ -120,7 +120,7 @@ def _title(ax: Axes, df: pd.DataFrame, stage: str) -> None:
     )
 
 
-def _legend(ax: Axes, council: bool) -> None:
+def _legend(ax: Axes, body: Body) -> None:
     """A colour bar in words below the map, and what grey and the dots mean."""
     cax = ax.inset_axes((0.05, -0.02, 0.42, 0.035))
     bar = ax.figure.colorbar(
@@ -143,9 +143,9 @@ def _legend(ax: Axes, council: bool) -> None:
         Patch(facecolor=NOT_MEMBER, edgecolor=EDGE, hatch=HATCH, lw=0.25),
     ]
     labels = ["small state (a dot at its place)", "not a UN member state"]
-    if council:
+    if not body.everyone:  # a body of its own: the others do not vote
         handles.insert(1, Patch(facecolor=NOT_VOTING))
-        labels.insert(1, "not on the Council (no vote here)")
+        labels.insert(1, f"not on the {body.short} (no vote here)")
     ax.legend(
         handles,
         labels,

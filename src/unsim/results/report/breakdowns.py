@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from unsim.model.stages import stages_where
 from unsim.results.breakdown_table import STAGE_WORDS, STANCE
 from unsim.scenario.schema import World
 
@@ -61,7 +62,8 @@ def veto_breakdowns_html(results: Results) -> str:
     if table is None or table.empty or not isinstance(world, World):
         return ""
     codes = list(world.security_council.permanent)
-    rows = table[(table["stage"].astype(str) == "sc_referral") & table["iso3"].isin(codes)]
+    vetoed = stages_where(lambda st: st.rule.veto)
+    rows = table[table["stage"].astype(str).isin(vetoed) & table["iso3"].isin(codes)]
     if rows.empty:
         return ""
     names = {st.iso3: st.name for st in world.states}

@@ -16,6 +16,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from unsim.model import stages as declared
+from unsim.model.stages import BY_NAME, STAGES
 from unsim.ownership import Paths, check_output, write_text_output
 from unsim.results.bottomline import HEADING, bottom_line
 from unsim.results.grouped import TRIVIAL, outcome_groups, pivotal_by_stage
@@ -34,7 +36,6 @@ from unsim.results.report.breakdowns import pivotal_breakdowns_html, veto_breakd
 from unsim.results.report.markup import esc, figure_png, percent, table
 from unsim.results.report.scenario_text import data_and_assumptions, question, world_of
 from unsim.results.tables import Results
-from unsim.scenario.schema import GA_STAGES, SC_STAGES, STAGES
 
 #: Marks a file as written by this module (a report is replaced only if it carries unsim's
 #: generator mark, :mod:`unsim.ownership`).
@@ -112,7 +113,7 @@ def _tallies(results: Results) -> str:
         need = t.get("median_needed_yes")
         needed = (
             str(t.get("threshold", ""))
-            if stage in SC_STAGES
+            if stage in BY_NAME and BY_NAME[stage].body.is_council  # nine, whoever is present
             else f"{t.get('threshold', '')}: about {need} yes (median)"
         )
         rows.append(
@@ -132,7 +133,7 @@ def _tallies(results: Results) -> str:
     majority = results.scenario.resolution.majority
     runs = results.runs
     if runs is None and results.runs_file is not None:  # streamed to a file: read the tallies
-        runs = results.run_table(tally_columns())
+        runs = results.run_table(tally_columns(results.scenario.resolution.stages))
     if runs is not None and any(f"{st}_held" in runs and runs[f"{st}_held"].any() for st in STAGES):
         fig = plot_tallies(runs, majority=majority, fig=Figure(layout="constrained"))
     else:
@@ -155,9 +156,7 @@ def _pivotal(results: Results) -> str:
     for st in shown:
         held = "" if st.held >= 0.995 else f" (held in {percent(st.held)} of runs)"
         parts.append(f"<h3>{esc(STAGE_LABELS.get(st.stage, st.label))}{esc(held)}</h3>")
-        rows = [
-            (name, percent(p), percent(p_held)) for _iso3, name, p, p_held in st.states[:20]
-        ]
+        rows = [(name, percent(p), percent(p_held)) for _iso3, name, p, p_held in st.states[:20]]
         parts.append(
             table(
                 ["state", "pivotal in, of all runs", "of the runs where the vote was held"],
@@ -177,14 +176,9 @@ def _pivotal(results: Results) -> str:
 
 
 def main_stage(per_state: pd.DataFrame) -> str | None:
-    """The stage a per-state view shows: the plenary, or the last General Assembly stage held."""
-    present = set(per_state["stage"].astype(str)) if len(per_state) else set()
-    if "plenary" in present:
-        return "plenary"
-    ga = [s for s in GA_STAGES if s in present]
-    if ga:
-        return ga[-1]
-    return min(present, key=STAGES.index) if present else None
+    """The stage a per-state view shows: the plenary, or the last General Assembly stage held
+    (``stages.main_stage``)."""
+    return declared.main_stage(set(per_state["stage"].astype(str)) if len(per_state) else set())
 
 
 def _map(results: Results) -> str:
