@@ -37,6 +37,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("unsim.council.cases",),
     ("unsim.scenario",),
     ("unsim.strategies", "unsim.council"),
+    # the stages' declarations and the UN's voting rules, read by the schema, the strategies and
+    # the model alike
+    ("unsim.model.stages",),
+    ("unsim.model.procedure",),
+    ("unsim.model.rules",),
+    ("unsim.model.fastmath",),
+    ("unsim.model.jitcache",),
     ("unsim.uncertainty",),
     ("unsim.ownership", "unsim.data"),
     ("unsim.atomic", "unsim.safetables"),
@@ -147,7 +154,7 @@ def test_the_check_sees_function_level_imports_and_lazy_homes(tmp_path: Path) ->
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n"
         "    from unsim.results import tables\n"
-        "from unsim import __version__, sweep\n",
+        "from unsim import __version__, Evaluator\n",
         "utf-8",
     )
     assert imported("unsim.results.x", module, False, every) == {
@@ -155,7 +162,7 @@ def test_the_check_sees_function_level_imports_and_lazy_homes(tmp_path: Path) ->
         "unsim.engine.core",
         "unsim.results.tables",
         "unsim._version",  # what the package's __init__ imports it from
-        "unsim.studies.sweeps",  # the home its lazy loader names
+        "unsim.studies.evaluator",  # the home its lazy loader names
     }
     assert unit("unsim.results.plots.save") == "unsim.results"
     assert unit("unsim.council.cases") == "unsim.council.cases"

@@ -38,8 +38,7 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
-from unsim.model.procedure import vote_rule
-from unsim.model.stages import stage_named
+from unsim.model.stages import stage_named, vote_rule
 from unsim.results.plots import map_figure
 from unsim.results.plots.style import (
     COLORS,

@@ -120,10 +120,3 @@ class VoteRule:
             out |= (votes == NO) & permanent[:, None] & veto_flips
         return out  # type: ignore[no-any-return]
 
-
-def vote_rule(stage: str, majority: str = "simple") -> VoteRule:
-    """The rule of the vote at ``stage`` (``stages.vote_rule``: the stage's declared rule under
-    the resolution's ``majority``)."""
-    from unsim.model.stages import vote_rule as declared  # the declarations import this module
-
-    return declared(stage, majority)

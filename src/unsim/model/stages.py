@@ -20,15 +20,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model.procedure import VoteRule
 
-if TYPE_CHECKING:
-    from unsim.scenario.world import World
+
+class World(Protocol):
+    """What a body reads of a world (``unsim.scenario.world.World``: the declarations sit below
+    the scenario's schema, which derives its stage names from them)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def codes(self) -> list[str]: ...
+
+    @property
+    def security_council(self) -> Any: ...
+
+    @property
+    def memberships(self) -> Any: ...
 
 #: What every vote reports, per replicate (``<stage>_<name>``; the run table's columns are
 #: declared in ``outcomes.run_columns``, the referral's vetoes among them).

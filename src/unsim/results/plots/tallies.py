@@ -16,8 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
-from unsim.model.procedure import vote_rule
-from unsim.model.stages import STAGE_PLAN, STAGES, reported, stage_named
+from unsim.model.stages import STAGE_PLAN, STAGES, reported, stage_named, vote_rule
 from unsim.results.plots.style import (
     COLORS,
     COUNCIL_SIZE,
