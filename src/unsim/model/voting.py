@@ -20,6 +20,7 @@ from unsim.model.outcomes import ICC_REASON, ICC_STATUS
 from unsim.model.params import Parameters
 from unsim.model.procedure import VoteRule, vote_rule
 from unsim.model.stages import Walk
+from unsim.model.targetvote import apply_target_vote
 from unsim.scenario.schema import Scenario
 from unsim.strategies import BoundStrategy
 
@@ -92,6 +93,7 @@ class Voting(Diplomacy):
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
         u = absence.shaken(self, stage, u)
         votes, counts = habit.apply_habit(self, stage, *self.assembly_votes(stage, u))
+        votes, counts = apply_target_vote(self, stage, votes, counts)
         adopted = self._rule(stage).adopted(counts[0], counts[1]) & held
         self._record(stage, held, votes, adopted, counts)
         return adopted
