@@ -118,7 +118,8 @@ def test_the_gap_fit_recovers_a_known_growth_and_carries_the_habit():
     assert fit.habit_at(0.6, 1) == pytest.approx(0.6)
     carried = [fit.habit_at(0.6, g) for g in (1, 2, 3, 6)]
     assert carried == sorted(carried, reverse=True) and carried[-1] >= 0.0
-    assert fit.habit_at(0.6, 3) == pytest.approx(1 - (1 + fit.growth * np.log(3)) * 0.4)
+    repeat3 = 1 - fit.change * (1 + fit.growth * np.log(3))
+    assert fit.habit_at(0.6, 3) == pytest.approx(0.6 * repeat3 / (1 - fit.change))
     # no pair more than a session apart: no growth
     assert fit_gap({1: (100, 10)}).growth == 0.0
     assert GapFit(0.1, 0.0, {}).habit_at(0.5, 4) == 0.5

@@ -171,10 +171,8 @@ def _calibrate_series(
     groups = members.set_index("iso3")["un_regional_group"]
     warnings: list[str] = []
     if len(in_window) < FEW_VOTES:
-        warnings.append(
-            f"the series has {len(in_window)} recorded vote(s) in the window (fewer than "
-            f"{FEW_VOTES}): its estimates are weak"
-        )
+        warnings.append(f"the series has {len(in_window)} recorded vote(s) in the window (fewer "
+                        f"than {FEW_VOTES}): its estimates are weak")  # fmt: skip
     sessions = [int(s) for s in in_window["session"]]
     context = _Context(
         votes, roll_calls, members, code, cut, first_session, ideal, groups, history, sessions
@@ -185,8 +183,6 @@ def _calibrate_series(
         warnings.append(f"the forecast date {cut.date()} is more than a year past the data's "
                         f"last roll call ({data_last.date()})")  # fmt: skip
     absence, info = _absences(context, sv)
-    target = target_vote_fit(votes, roll_calls, members, cut, code)
-    gap = gap_fit(votes, roll_calls, members, cut, code)
     return SeriesCalibration(
         iso3=code,
         before=cut,
@@ -199,8 +195,8 @@ def _calibrate_series(
         absence_info=info,
         data_last_date=data_last,
         warnings=warnings,
-        target=target,
-        gap=gap,
+        target=target_vote_fit(votes, roll_calls, members, cut, code),
+        gap=gap_fit(votes, roll_calls, members, cut, code),
     )
 
 
