@@ -53,9 +53,18 @@ def test_the_default_scenario_answers_each_part_of_the_question(default: Any) ->
     sentences = line["sentences"]
     assert len(sentences) == 4
     assembly, icc, council, levers = sentences
-    # the Assembly: passes in every run, with the plenary's median and range
-    assert runs["plenary_adopted"].all() and runs["third_committee_adopted"].all()
-    assert assembly.startswith("The draft passes the Third Committee and the plenary in every run")
+    # the Assembly: passes in (nearly) every run, said as often as it does, with the plenary's
+    # median and range
+    committee, plenary = (int(runs[f"{v}_adopted"].sum()) for v in ("third_committee", "plenary"))
+    assert RUNS - 10 <= plenary <= committee
+    if plenary == committee == RUNS:
+        assert assembly.startswith("The draft passes the Third Committee and the plenary in every")
+    else:
+        assert assembly.startswith("The draft passes the Third Committee")
+        words = {0: "every run", 1: "all runs but one", 2: "all runs but two"}
+        for count, stage in ((committee, "Third Committee"), (plenary, "plenary")):
+            said = words.get(RUNS - count, f"{_pct(count, RUNS)} of runs")
+            assert f"the {stage} in {said}" in assembly or f"the {stage} and the" in assembly
     yes = runs["plenary_yes"]
     assert f"a median of {np.quantile(yes, 0.5, method='lower'):.0f} yes at the plenary" in assembly
     # the ICC language: kept in every run of these

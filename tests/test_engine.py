@@ -363,17 +363,22 @@ def test_the_summary_interval_covers_a_known_probability(reference):
 
 
 # -- the per-state table ----------------------------------------------------------------------
-def test_per_state_table(reference):
+def test_per_state_table(reference, small):
     """One row per state and General Assembly stage held (193), one per Council member at a
-    Council stage (15); each row's probabilities sum to 1; the target always votes no; Council
-    members are never absent."""
+    Council stage (15); each row's probabilities sum to 1; the target votes as its calibrated
+    shares say (``target_vote``); Council members are never absent."""
     ps = reference.per_state
     sums = ps[["p_yes", "p_no", "p_abstain", "p_absent"]].sum(axis=1)
     np.testing.assert_allclose(sums, 1.0, atol=1e-9)
     committee = ps[ps["stage"] == "third_committee"]
     assert len(committee) == 193
     prk = committee.set_index("iso3").loc["PRK"]
-    assert prk["p_no"] == 1.0
+    shares = small.calibration.target_vote
+    assert shares  # the shipped calibration gives them
+    n = prk["runs_held"]
+    for name in ("yes", "no", "abstain", "absent"):
+        p = shares.get(name, 0.0)
+        assert abs(prk[f"p_{name}"] - p) <= 5 * np.sqrt(p * (1 - p) / n) + 1e-9, (name, prk)
     assert prk["runs_held"] == reference.runs["third_committee_held"].sum()
     agenda = ps[ps["stage"] == "sc_agenda"]
     assert len(agenda) == 15

@@ -142,8 +142,13 @@ def test_shipped_calibrations_carry_the_habit_and_last_votes(name):
     from unsim.scenario.loader import load_calibration
 
     cal = load_calibration(DEFAULT_SCENARIO.parent / "calibration" / f"{name}.yaml")
-    h = cal.behaviour["habit"]
-    se = cal.diagnostics["estimates"]["habit"]["standard_error"]
+    fitted = cal.diagnostics["estimates"]["habit"]
+    h, se = fitted["value"], fitted["standard_error"]
     assert 0 < h < 1 and se is not None and 0 < se < 1
+    # the habit the engine reads is the fitted one carried to the sessions since the last vote
+    gap = cal.diagnostics["habit_gap"]
+    assert gap["habit_one_session"] == h
+    assert cal.behaviour["habit"] == gap["habit_carried"]
+    assert (gap["habit_carried"] < h) == (gap["sessions_since_last_vote"] > 1)
     last = [s.last_vote for s in cal.states.values() if s.last_vote is not None]
     assert len(last) > 150 and set(last) <= {"Y", "N", "A"}

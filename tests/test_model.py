@@ -363,9 +363,12 @@ def test_rejected_amendment_with_mixed_outcomes_is_exercised():
 
 
 def test_certain_absence_and_presence():
-    """A state with absence 1 is absent at every Assembly vote; the target is never absent."""
+    """A state with absence 1 is absent at every Assembly vote; a target whose calibration gives
+    no shares of its own vote votes no at every one."""
     overrides = {"actors.states.FRA": {"absence": 1.0}}
-    model = UNModel(scenario_with(overrides), replicates=300, seed=8)
+    s = scenario_with(overrides)
+    s = s.model_copy(update={"calibration": s.calibration.model_copy(update={"target_vote": {}})})
+    model = UNModel(s, replicates=300, seed=8)
     model.simulate()
     fra = model.world.index["FRA"]
     assert (model.votes["third_committee"][fra] == Vote.ABSENT).all()

@@ -46,6 +46,7 @@ from unsim.calibration.seriesfit import (
     select_spec,
     state_records,
 )
+from unsim.calibration.seriesgap import GapFit, gap_fit
 from unsim.calibration.serieshabit import last_votes, with_habit
 from unsim.calibration.seriesmix import (
     MIX_WEIGHTS,
@@ -56,6 +57,7 @@ from unsim.calibration.seriesmix import (
 )
 from unsim.calibration.seriespool import pooled_fit, weight_uncertainty
 from unsim.calibration.seriesstate import select_offset_sd, with_offsets
+from unsim.calibration.targetvote import TargetVoteFit, target_vote_fit
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
 from unsim.errors import InputError
 from unsim.scenario.schema import Calibration
@@ -111,6 +113,23 @@ class SeriesCalibration:
     absence_info: dict[str, Any]
     data_last_date: pd.Timestamp
     warnings: list[str] = field(default_factory=list)
+    #: the target's own vote on its resolution (``calibration.targetvote``); None: it votes no
+    target: TargetVoteFit | None = None
+    #: the habit's decline with the sessions since the last recorded vote (``seriesgap``)
+    gap: GapFit | None = None
+
+    @property
+    def sessions_since(self) -> int:
+        """Sessions from the series' last recorded vote before the cut to the cut's session
+        (the Assembly's session ``n`` opens in September of ``1945 + n``)."""
+        cut_session = self.before.year - (1945 if self.before.month >= 9 else 1946)
+        return max(cut_session - int(self.found.used["session"].max()), 1)
+
+    @property
+    def habit(self) -> float:
+        """The fitted habit carried to the forecast's gap (``seriesgap``)."""
+        h = float(self.fit.params.get("habit", 0.0))
+        return self.gap.habit_at(h, self.sessions_since) if self.gap is not None else h
 
 
 def calibrate_series(*args: Any, **kwargs: Any) -> SeriesCalibration:
@@ -152,10 +171,8 @@ def _calibrate_series(
     groups = members.set_index("iso3")["un_regional_group"]
     warnings: list[str] = []
     if len(in_window) < FEW_VOTES:
-        warnings.append(
-            f"the series has {len(in_window)} recorded vote(s) in the window (fewer than "
-            f"{FEW_VOTES}): its estimates are weak"
-        )
+        warnings.append(f"the series has {len(in_window)} recorded vote(s) in the window (fewer "
+                        f"than {FEW_VOTES}): its estimates are weak")  # fmt: skip
     sessions = [int(s) for s in in_window["session"]]
     context = _Context(
         votes, roll_calls, members, code, cut, first_session, ideal, groups, history, sessions
@@ -178,6 +195,8 @@ def _calibrate_series(
         absence_info=info,
         data_last_date=data_last,
         warnings=warnings,
+        target=target_vote_fit(votes, roll_calls, members, cut, code),
+        gap=gap_fit(votes, roll_calls, members, cut, code),
     )
 
 
@@ -380,7 +399,7 @@ def build_series_calibration(
         "vote_noise": 1.0,
         "state_noise": 0.0,
         "absence": _r(float(sc.absence.mean())),
-        "habit": _r(p.get("habit", 0.0)),
+        "habit": _r(sc.habit),
     }
     uncertainty = {"level_sd": _r(level_sd), "group_shock_sd": _r(p["group_shock_sd"])}
     uncertainty["absence_sd"] = _r(sc.absence_info["comparable"]["absence_sd"])
@@ -406,6 +425,24 @@ def build_series_calibration(
         "states": states,
         "diagnostics": diagnostics,
     }
+    if sc.gap is not None:
+        diagnostics["habit_gap"] = {
+            "habit_one_session": _r(p.get("habit", 0.0)),
+            "sessions_since_last_vote": sc.sessions_since,
+            "habit_carried": _r(sc.habit),
+            "change_one_session": _r(sc.gap.change),
+            "growth_per_log_session": _r(sc.gap.growth),
+            "pairs": {str(g): list(v) for g, v in sc.gap.pairs.items()},
+        }
+    if sc.target is not None:
+        raw["target_vote"] = sc.target.probabilities(sc.iso3)
+        diagnostics["target_vote"] = {
+            "repeat": _r(sc.target.repeat),
+            "repeat_se": _r(sc.target.repeat_se),
+            "pooled": {k: _r(v) for k, v in sc.target.pooled.items()},
+            "record": "".join(sc.target.records.get(sc.iso3, [])),
+            "series": sorted(sc.target.records),
+        }
     return Calibration.model_validate(raw)
 
 

@@ -116,6 +116,9 @@ class Parameters:
     habit: Habit | None = None  #: the states' habit of repeating their last vote (None: none)
     #: sd of a run's log multiplier of absences at an Assembly vote (0: none; ``model.absence``)
     absence_sd: float = 0.0
+    #: (4,) the target's own vote on the draft, shares of yes, no, abstain, absent (``Vote``
+    #: order; ``model.targetvote``); None: the target votes no
+    target_vote: NDArray[np.float64] | None = None
 
 
 def effective_behaviour(scenario: Scenario) -> Behaviour:
@@ -147,7 +150,16 @@ def build_parameters(scenario: Scenario) -> Parameters:
         uncertainty=_uncertainty(_calibration(scenario), world, position, record, roles.target),
         habit=habit_parameters(_calibration(scenario), world, b, roles.target),
         absence_sd=_absence_sd(_calibration(scenario)),
+        target_vote=_target_vote(_calibration(scenario)),
     )
+
+
+def _target_vote(cal: Calibration | None) -> NDArray[np.float64] | None:
+    """The calibration's ``target_vote`` in ``Vote`` order (None without one)."""
+    if cal is None or not cal.target_vote:
+        return None
+    shares = [cal.target_vote.get(k, 0.0) for k in ("yes", "no", "abstain", "absent")]
+    return np.asarray(shares, dtype=np.float64) / sum(shares)
 
 
 def _absence_sd(cal: Calibration | None) -> float:

@@ -21,6 +21,7 @@ from unsim.model.outcomes import ICC_REASON, ICC_STATUS
 from unsim.model.params import Parameters
 from unsim.model.procedure import VoteRule
 from unsim.model.stages import Item, Stage, Walk, stage_named
+from unsim.model.targetvote import apply_target_vote
 from unsim.scenario.schema import Scenario
 from unsim.strategies import BoundStrategy
 
@@ -102,6 +103,7 @@ class Voting(Diplomacy):
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
         u = absence.shaken(self, stage, u)
         votes, counts = habit.apply_habit(self, stage, *self.assembly_votes(stage, u))
+        votes, counts = apply_target_vote(self, stage, votes, counts)
         members = self.members(stage)
         if members is not None:  # a body of its own: the others are absent, not counted
             votes[~members] = rules.ABSENT

@@ -82,7 +82,24 @@ class Calibration(Strict):
         "weights_correlation, absence_sd (a vote's log multiplier of absences)",
     )
     states: dict[str, CalibratedState] = Field(..., max_length=MAX_STATES)
+    target_vote: dict[
+        Literal["yes", "no", "abstain", "absent"], Annotated[float, Field(ge=0, le=1)]
+    ] = Field(
+        default_factory=dict,
+        description="the target's own vote on the draft about it, from its record on its series "
+        "(shares of yes, no, abstain and absent, summing to 1); empty: the target votes no",
+    )
     diagnostics: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _target_vote_sums_to_one(self) -> Calibration:
+        total = sum(self.target_vote.values())
+        if self.target_vote and abs(total - 1.0) > 1e-3:
+            raise ValueError(
+                f"target_vote: the shares {dict(self.target_vote)} sum to {total:.4f}; they must "
+                "sum to 1 (yes, no, abstain and absent)"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------------------------
