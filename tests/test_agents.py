@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unsim.model import MemberState, TargetState, UNModel, VetoHolder, rules
-from unsim.model.procedure import VoteRule, vote_rule
+from unsim.model.procedure import VoteRule
+from unsim.model.stages import vote_rule
 from unsim.scenario import load_scenario
 
 from .conftest import DEFAULT_SCENARIO

@@ -177,7 +177,7 @@ def test_the_yes_votes_needed_are_one_number_in_the_text_the_figure_and_the_summ
     figure all show it."""
     from matplotlib.figure import Figure
 
-    from unsim.model.procedure import vote_rule
+    from unsim.model.stages import vote_rule
     from unsim.results.plots import plot_tallies, plot_tally_summary
 
     s = load_scenario(DEFAULT_SCENARIO, overrides={"resolution.majority": majority})
