@@ -218,6 +218,11 @@ class UNModel(Voting, mesa.Model):
         )
         if self.lever_effects is not None:
             self._start_levers(noise, draws if uncertainty is not None else None)
+        run_shift = getattr(self.spec, "run_shift", None)
+        if run_shift is not None:  # a session's linkage (``unsim.session.linkage``)
+            level = uncertainty.loadings[:, 0] if uncertainty is not None else None
+            level_draw = draws[0] if uncertainty is not None else None
+            self._shift_support(run_shift(self.streams, r, self.target, level, level_draw))
         # whether ``_swing``, ``_group_means`` and the two below hold ``observe`` of the current
         # state (a round's deliberation may observe the state it leaves, for the next round)
         self._observed = True
@@ -245,6 +250,21 @@ class UNModel(Voting, mesa.Model):
         deviation = self.streams.normal("clause_deviation", shape) * np.float32(sd)
         deviation[self.target] = 0.0  # the target's support is set, not formed
         return deviation.astype(np.float32, copy=False)
+
+    def _shift_support(self, shift: F | None) -> None:
+        """Add ``shift`` (states, replicates), drawn beside the model's own numbers, to each
+        state's support in each run: the baseline, the draft's tanh argument and what the states
+        observe (as the levers' draws of chance do in ``_start_levers``)."""
+        if shift is None:
+            return
+        self.baseline += shift
+        self.draft_base += shift * self.compiled.half
+        kernels.observe(
+            self._histories(),
+            self._draft_view(),
+            self.compiled.members,
+            self._observation(self._group_means),
+        )
 
     def _start_levers(self, noise: F, shocks: F | None) -> None:
         """This block's draws of the scenario's distributions (``unsim.model.levers``): the
