@@ -110,3 +110,69 @@ def validate_session(path: Path, overrides: list[str]) -> bool:
         flush=True,
     )
     return True
+
+
+def add_session_linkage_options(p: argparse.ArgumentParser) -> None:
+    """``calibrate --session-linkage`` (beside --before, --out, --seed and the data files)."""
+    p.add_argument(
+        "--session-linkage",
+        action="store_true",
+        help="estimate a session's linkage (the per-state factor's and the session shock's sd) "
+        "from the sessions before --before with two or more recorded country human-rights "
+        "votes, and write a linkage file that a session references",
+    )
+
+
+def cmd_calibrate_session(args: argparse.Namespace) -> int:
+    """Write a linkage file (``kind: session_linkage``)."""
+    import yaml
+
+    from unsim.data import (
+        MEMBERS_FILE,
+        ROLL_CALLS_FILE,
+        VOTES_FILE,
+        default_data_dir,
+        load_members,
+        load_roll_calls,
+        load_votes,
+        resolve_data_file,
+    )
+    from unsim.ownership import check_output, write_text_output
+    from unsim.session.calibrate import (
+        build_linkage_file,
+        series_roll_calls,
+        session_votes,
+        without_vote_records,
+    )
+    from unsim.session.estimate import estimate_linkage
+
+    votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
+    members_path = resolve_data_file(args.members, MEMBERS_FILE, near=votes_path)
+    roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
+    inputs = [votes_path, members_path, roll_calls_path]
+    check_output(args.out, "yaml", inputs=inputs)
+    votes, members = load_votes(votes_path), load_members(members_path)
+    found = series_roll_calls(load_roll_calls(roll_calls_path), votes, members, args.before)
+    sessions = session_votes(votes, members, found, args.before, progress=print)
+    if len(sessions) < 2:
+        raise InputError(
+            f"--session-linkage: {len(sessions)} sessions before {args.before} with two or more "
+            "recorded country human-rights votes; at least 2 are needed"
+        )
+    print(f"estimating the linkage on {len(sessions)} sessions")
+    est = estimate_linkage(sessions, seed=args.seed)
+    command = f"python -m unsim calibrate --session-linkage --before {args.before} --out {args.out}"
+    records = without_vote_records(found, Path(votes_path).parent, args.before)
+    link = build_linkage_file(
+        est, args.name or args.out.stem, args.before, records, sessions, command
+    )
+    header = f"# Session linkage written by {command}.\n# Do not edit by hand: rerun the command.\n"
+    text = header + yaml.safe_dump(
+        link.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
+    )
+    write_text_output(args.out, "yaml", text, inputs=inputs)
+    print(
+        f"wrote {args.out}: state factor sd {link.linkage.state_factor.sd:g}, session shock sd "
+        f"{link.linkage.session_shock.sd:g} (statistic {est.statistic:.4f}, {est.pairs} pairs)"
+    )
+    return ExitCode.OK
