@@ -241,3 +241,34 @@ def test_without_vote_draws_follow_the_record(tmp_path: Path) -> None:
     share = res.table["iran.adopted_without_vote"].mean()
     assert abs(share - 3 / 11) < 4 * np.sqrt(3 / 11 * 8 / 11 / 4096)  # Beta(3, 8)'s mean
     assert (res.table["iran.adopted"] >= res.table["iran.adopted_without_vote"]).all()
+
+
+def test_a_command_of_one_draft_says_a_session_is_not_one(tmp_path: Path) -> None:
+    path = _session(tmp_path, {"iran": IRAN}, 0.1, 0.1)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.problems[0].path == "kind"
+    assert "this command takes one draft scenario" in err.value.render()
+
+
+def test_the_command_line_runs_a_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unsim.cli import main
+
+    path = _session(tmp_path, {"iran": IRAN, "syria": SYRIA}, 0.3, 0.2)
+    out = tmp_path / "out"
+    assert main([str(path), "--runs", "256", "--out", str(out), "--no-plots"]) == 0
+    text = capsys.readouterr().out
+    assert "every draft adopted" in text and "correlation of plenary yes, iran and syria" in text
+    table = pd.read_parquet(out / "runs.parquet")
+    assert len(table) == 256 and "syria.plenary_yes" in table
+    assert (out / "drafts" / "iran" / "summary.json").exists()
+    assert main(["validate", str(path)]) == 0
+    assert main([str(path), "--runs", "256", "--out", str(out)]) == 2  # not empty: refused
+    assert main([str(path), "--runs", "256", "--data-only"]) == 2
+    assert (
+        main([str(path), "--runs", "256", "--out", str(out), "--force", "--compare", str(path)])
+        == 0
+    )
+    assert "Paired comparison of sessions" in capsys.readouterr().out

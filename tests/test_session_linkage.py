@@ -65,3 +65,49 @@ def test_the_session_shock_is_seen_in_the_drafts_levels() -> None:
     some = estimate_linkage(_sessions(0.0, 1.0, 30, seed=2), seed=3, replicates=1, grid=grid)
     assert none.shock_sd < 0.35
     assert 0.6 < some.shock_sd < 1.4
+
+
+def test_the_record_of_adoptions_without_a_vote(data_dir) -> None:  # type: ignore[no-untyped-def]
+    """The DPRK's 2012 and 2013 resolutions, adopted without a vote, are counted from its
+    tallies file; its recorded plenary votes (2005-2011) from the roll calls."""
+    import datetime as dt
+
+    from unsim.data import load_members, load_roll_calls, load_votes
+    from unsim.session.calibrate import linked_sessions, series_roll_calls, without_vote_records
+
+    votes = load_votes(data_dir / "unga_votes_1946_2014-09.csv.gz")
+    found = series_roll_calls(
+        load_roll_calls(data_dir / "unga_roll_calls_1946_2014-09.csv"),
+        votes,
+        load_members(data_dir / "un_member_states_2014.csv"),
+        dt.date(2014, 11, 18),
+    )
+    assert (found["date"] < dt.date(2014, 11, 18)).all()
+    records = without_vote_records(found, data_dir, dt.date(2014, 11, 18))
+    prk = records["PRK"]
+    assert prk.without_vote == 2 and prk.adoptions == (found["iso3"] == "PRK").sum() + 2
+    assert records["IRN"].without_vote == 0 and records["IRN"].adoptions >= 11
+    before_2013 = without_vote_records(found, data_dir, dt.date(2013, 1, 1))
+    assert before_2013["PRK"].without_vote == 1
+    sessions = linked_sessions(found)
+    assert sessions and all(found[found["session"] == s]["iso3"].nunique() >= 2 for s in sessions)
+
+
+@pytest.mark.slow
+def test_calibrate_session_linkage_writes_a_file_a_session_reads(data_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On the two sessions before September 1994 (two ideal-point fits)."""
+    import yaml
+
+    from unsim.cli import main
+    from unsim.scenario.sessionload import load_linkage
+
+    out = tmp_path / "linkage.yaml"
+    argv = ["calibrate", "--session-linkage", "--before", "1994-09-01", "--out", str(out)]
+    argv += ["--data", str(data_dir)]
+    assert main(argv) == 0
+    link = load_linkage(out)
+    assert link.fit["sessions"] == [47, 48]
+    factor = link.linkage.state_factor
+    assert factor.sd >= 0 and "sessions 47-48" in factor.source
+    assert yaml.safe_load(out.read_text())["kind"] == "session_linkage"
+    assert main(argv) == 0  # its own file: replaced
