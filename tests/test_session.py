@@ -272,3 +272,27 @@ def test_the_command_line_runs_a_session(
         == 0
     )
     assert "Paired comparison of sessions" in capsys.readouterr().out
+
+
+def test_the_shipped_session_loads_with_its_linkage_file() -> None:
+    loaded = load_session(SCENARIOS / "session_2014_third_committee.yaml")
+    assert list(loaded.drafts) == ["dprk", "iran", "syria"]
+    assert [d.resolution.target for d in loaded.drafts.values()] == ["PRK", "IRN", "SYR"]
+    link = loaded.session.linkage
+    assert getattr(link, "kind", None) == "session_linkage"
+    assert link.before <= loaded.session.date  # type: ignore[union-attr,operator]
+    assert link.without_vote["PRK"].without_vote == 2  # type: ignore[union-attr]
+
+
+def test_the_factor_takes_its_share_of_the_vote_noise() -> None:
+    """With ``factor_from_noise`` the vote noise's variance and the factor's add up to the
+    draft's own vote noise's variance."""
+    from unsim.model.params import effective_behaviour
+    from unsim.session.run import noise_share
+
+    draft = load_scenario(IRAN)
+    s = effective_behaviour(draft).vote_noise
+    share = noise_share(draft, 1.2)
+    assert np.pi**2 / 3 * (s * share) ** 2 + 1.2**2 == pytest.approx(np.pi**2 / 3 * s * s)
+    assert noise_share(draft, 0.0) == 1.0
+    assert noise_share(draft, 50.0) == pytest.approx(0.1)  # at least a tenth of it is left

@@ -42,6 +42,12 @@ class Linkage(Strict):
     session_shock: LinkageSd = Field(
         ..., description="one shock added to every state's support on every draft"
     )
+    factor_from_noise: bool = Field(
+        True,
+        description="the factor is the shared part of each vote's noise: each draft's vote "
+        "noise is scaled down so that the noise and the factor together keep its variance "
+        "(the drafts' own forecasts stay as calibrated); false adds the factor on top",
+    )
     shock_from_level: bool = Field(
         True,
         description="the session shock is the shared part of each draft's level uncertainty "

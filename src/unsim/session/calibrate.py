@@ -22,7 +22,7 @@ import pandas as pd
 from unsim.calibration.idealcache import cached_ideal_points
 from unsim.calibration.series import COMPARABLE, find_series
 from unsim.scenario.session import Linkage, LinkageFile, LinkageSd, WithoutVoteRecord
-from unsim.session.estimate import DraftVotes, LinkageEstimate, SessionVotes
+from unsim.session.estimate import DraftVotes, LinkageEstimate, SessionVotes, scale
 
 #: vote codes of the roll-call data: yes, abstain, no
 SCORES = {1: 1.0, 2: 0.0, 3: -1.0}
@@ -47,6 +47,17 @@ def linked_sessions(found: pd.DataFrame) -> list[int]:
     return sorted(int(s) for s in per[per >= 2].index)
 
 
+def _scores(votes: pd.DataFrame, rcids: list[int], members: pd.DataFrame) -> pd.DataFrame:
+    """(states of the member table, rcids) vote scores (NaN: absent, not a member)."""
+    by_cow = dict(zip(members["cow"], members["iso3"], strict=True))
+    v = votes[votes["rcid"].isin(rcids)]
+    table = pd.DataFrame(
+        {"iso3": v["ccode"].map(by_cow), "rcid": v["rcid"], "score": v["vote"].map(SCORES)}
+    ).dropna(subset=["iso3"])
+    wide = table.drop_duplicates(["iso3", "rcid"]).pivot(index="iso3", columns="rcid")["score"]
+    return wide.reindex(index=list(members["iso3"]), columns=rcids)
+
+
 def session_votes(
     votes: pd.DataFrame,
     members: pd.DataFrame,
@@ -55,9 +66,10 @@ def session_votes(
     progress: Callable[[str], None] | None = None,
 ) -> list[SessionVotes]:
     """Each linked session's drafts as vote scores over the 2014 member states (the target's
-    own vote left out), with the states' ideal points before the session."""
+    own vote left out), each state's record on the series before the session, and the states'
+    ideal points before the session."""
     codes = list(members["iso3"])
-    by_cow = dict(zip(members["cow"], members["iso3"], strict=True))
+    scores = _scores(votes, [int(r) for r in found["rcid"]], members)
     out = []
     for session in linked_sessions(found):
         cut = min(dt.date(1945 + session, 9, 1), before)
@@ -67,14 +79,12 @@ def session_votes(
         x = ideal.positions.reindex(codes).to_numpy(dtype=np.float64)
         drafts = []
         for r in found[found["session"] == session].drop_duplicates("iso3").itertuples():
-            v = votes[votes["rcid"] == r.rcid]
-            iso = v["ccode"].map(by_cow)
-            score = v["vote"].map(SCORES)
-            s = pd.Series(score.to_numpy(), index=iso.to_numpy()).dropna()
-            s = s[~s.index.duplicated()]
-            y = s.reindex(codes).to_numpy(dtype=np.float64)
+            y = np.array(scores[r.rcid], dtype=np.float64)
             y[codes.index(r.iso3)] = np.nan
-            drafts.append(DraftVotes(str(r.iso3), y))
+            earlier = found[(found["iso3"] == r.iso3) & (found["session"] < session)]["rcid"]
+            past = scores[list(earlier)].mean(axis=1) if len(earlier) else pd.Series(dtype=float)
+            record = np.nan_to_num(np.array(past.reindex(codes), dtype=np.float64))
+            drafts.append(DraftVotes(str(r.iso3), y, record))
         out.append(SessionVotes(session, x, drafts))
     return out
 
@@ -112,26 +122,34 @@ def build_linkage_file(
     command: str,
     vote_noise: float = 1.0,
 ) -> LinkageFile:
+    # in the units of a single draft's calibration, whose logistic vote noise holds the factor:
+    # the fitted coefficients there are those here over scale(tau) (estimate's module)
+    k = scale(est.factor_sd)
     span = f"sessions {sessions[0].session}-{sessions[-1].session}" if sessions else "no sessions"
     what = (
         f"`{command}`: {est.sessions} sessions ({span}) with two or more recorded votes on "
         f"country human-rights drafts, {est.drafts} drafts, {est.pairs} pairs"
     )
     factor = LinkageSd(
-        sd=round(est.factor_sd * vote_noise, 4),
+        sd=round(est.factor_sd / k * vote_noise, 4),
         source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
-        "after each draft's ordered logit on the ideal points, matched by simulation",
+        "after each draft's ordered logit on the ideal points and the states' records on the "
+        f"series, matched by simulation: sd {est.factor_sd:.3f} beside a logistic noise of "
+        f"scale 1, {est.factor_sd / k:.3f} in a single draft's units (its noise holds it)",
     )
     shock = LinkageSd(
-        sd=round(est.shock_sd * vote_noise, 4),
+        sd=round(est.shock_sd / k * vote_noise, 4),
         source=f"{what}; covariance of two drafts' levels in one session (each less its "
         f"series' mean): {est.shock_variance:.4f}",
     )
     fit: dict[str, Any] = {
-        "estimator": "unsim.session.estimate (indirect inference on the residual correlation)",
+        "estimator": "unsim.session.estimate (indirect inference on the residual correlation; "
+        "each draft's ordered logit on the ideal point and the state's record on the series)",
         "statistic": round(est.statistic, 5),
         "simulated_statistic": {str(k): round(v, 5) for k, v in est.grid.items()},
         "shock_variance": round(est.shock_variance, 5),
+        "factor_sd_beside_unit_noise": round(est.factor_sd, 4),
+        "scale": round(k, 4),
         "sessions": [s.session for s in sessions],
         "drafts": est.drafts,
         "pairs": est.pairs,

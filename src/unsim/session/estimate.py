@@ -4,8 +4,10 @@ The data: sessions in which the plenary recorded two or more votes on country-sp
 human-rights drafts; each draft a vector of vote scores (yes 1, abstain 0, no -1; NaN absent),
 and each state's ideal point x (what the single-draft model already explains).
 
-1. Each draft alone: an ordered logit on x, the model's vote rule with its logistic noise of scale
-   1: latent z = a + b x + e, yes above the band c, no below -c (``fit_draft``).
+1. Each draft alone: an ordered logit on what the single-draft model explains, the state's ideal
+   point x and its record r on the series (its mean score on the series' earlier votes, 0 for
+   none), the model's vote rule with its logistic noise of scale 1: latent z = a + b x + g r + e,
+   yes above the band c, no below -c (``fit_draft``).
 2. The factor's statistic: the correlation, over the states voting on both, of two drafts'
    residuals (score minus its fitted expectation), averaged over every pair of drafts of a
    session, weighted by the states in the pair (``residual_correlation``).
@@ -40,6 +42,9 @@ TAU_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 class DraftVotes:
     series: str  #: the series (its target's ISO3)
     scores: A  #: (states,) 1 yes, 0 abstain, -1 no, NaN not voting
+    #: (states,) each state's record on the series before the session (mean score; 0 none),
+    #: a covariate beside the ideal point (None: the ideal point alone)
+    record: A | None = None
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,10 @@ class SessionVotes:
 
 @dataclass(frozen=True)
 class Fit:
-    a: float
-    b: float
-    c: float
+    a: float  #: level
+    b: float  #: per unit of ideal point
+    c: float  #: half-width of the abstention band
+    g: float = 0.0  #: per unit of the record on the series
 
 
 @dataclass
@@ -69,9 +75,10 @@ class LinkageEstimate:
 
 
 def _nll(theta: A, x: A, y: A) -> tuple[float, A]:
-    """The ordered logit's negative log likelihood and its gradient in (a, b, log c)."""
-    a, b, logc = theta
-    eta, c = a + b * x, math.exp(logc)
+    """The ordered logit's negative log likelihood and its gradient in (a, coefficients of the
+    columns of ``x``, log c)."""
+    a, betas, logc = theta[0], theta[1:-1], theta[-1]
+    eta, c = a + x @ betas, math.exp(logc)
     up, down = expit(eta - c), expit(-eta - c)  # P(yes), P(no)
     mid = np.clip(1.0 - up - down, 1e-12, 1.0)
     yes, no, abstain = y > 0, y < 0, y == 0
@@ -80,23 +87,35 @@ def _nll(theta: A, x: A, y: A) -> tuple[float, A]:
     g_eta = np.where(yes, 1 - up, np.where(no, -(1 - down), (d_down - d_up) / mid))
     g_c = np.where(yes, -(1 - up), np.where(no, -(1 - down), (d_up + d_down) / mid))
     g_c = np.where(abstain | yes | no, g_c, 0.0)
-    grad = np.array([g_eta.sum(), (g_eta * x).sum(), (g_c * c).sum()])
+    grad = np.concatenate([[g_eta.sum()], x.T @ g_eta, [(g_c * c).sum()]])
     return float(-ll.sum()), -grad
 
 
-def fit_draft(x: A, y: A, start: Fit | None = None) -> Fit:
-    """The ordered logit of one draft's scores ``y`` on ``x`` (both without NaN)."""
-    s = start or Fit(float(np.clip(np.mean(y) * 3, -5, 5)), 1.0, 1.0)
-    theta0 = np.array([s.a, s.b, math.log(max(s.c, 0.05))])
-    bounds = [(-15.0, 15.0), (-15.0, 15.0), (math.log(0.01), math.log(15.0))]
-    res = minimize(_nll, theta0, args=(x, y), jac=True, method="L-BFGS-B", bounds=bounds)
-    a, b, logc = res.x
-    return Fit(float(a), float(b), float(math.exp(logc)))
+def _design(x: A, record: A | None) -> A:
+    return np.column_stack([x] if record is None else [x, record])
 
 
-def expected_score(f: Fit, x: A) -> A:
-    eta = f.a + f.b * x
+def fit_draft(x: A, y: A, start: Fit | None = None, record: A | None = None) -> Fit:
+    """The ordered logit of one draft's scores ``y`` on ``x`` (and the ``record``), no NaN."""
+    s = start or Fit(float(np.clip(np.mean(y) * 3, -5, 5)), 1.0, 1.0, 1.0)
+    logc = math.log(max(s.c, 0.05))
+    theta0 = np.array([s.a, s.b, logc] if record is None else [s.a, s.b, s.g, logc])
+    bounds = [(-15.0, 15.0)] * (len(theta0) - 1) + [(math.log(0.01), math.log(15.0))]
+    res = minimize(
+        _nll, theta0, args=(_design(x, record), y), jac=True, method="L-BFGS-B", bounds=bounds
+    )
+    t = res.x
+    g = 0.0 if record is None else float(t[2])
+    return Fit(float(t[0]), float(t[1]), float(math.exp(t[-1])), g)
+
+
+def expected_score(f: Fit, x: A, record: A | None = None) -> A:
+    eta = f.a + f.b * x + (0.0 if record is None else f.g * record)
     return expit(eta - f.c) - expit(-eta - f.c)  # type: ignore[no-any-return]
+
+
+def _record(d: DraftVotes, m: NDArray[np.bool_]) -> A | None:
+    return None if d.record is None else d.record[m]
 
 
 def _usable(s: SessionVotes) -> list[tuple[DraftVotes, NDArray[np.bool_]]]:
@@ -114,7 +133,7 @@ def residual_correlation(sessions: list[SessionVotes], fits: list[list[Fit]]) ->
         res = []
         for (d, m), f in zip(usable, fs, strict=True):
             r = np.full(len(s.x), np.nan)
-            r[m] = d.scores[m] - expected_score(f, s.x[m])
+            r[m] = d.scores[m] - expected_score(f, s.x[m], _record(d, m))
             res.append(r)
         for i, j in combinations(range(len(res)), 2):
             both = ~np.isnan(res[i]) & ~np.isnan(res[j])
@@ -138,7 +157,7 @@ def fit_sessions(
         fs = []
         for j, (d, m) in enumerate(_usable(s)):
             guess = start[k][j] if start is not None else None
-            fs.append(fit_draft(s.x[m], d.scores[m], guess))
+            fs.append(fit_draft(s.x[m], d.scores[m], guess, _record(d, m)))
         out.append(fs)
     return out
 
@@ -167,9 +186,10 @@ def simulate_sessions(
         drafts = []
         for (d, m), f in zip(_usable(s), fs, strict=True):
             u = np.clip(rng.random(n), 1e-12, 1 - 1e-12)
-            z = k * (f.a + f.b * np.nan_to_num(s.x)) + factor + np.log(u / (1 - u))
+            rec = 0.0 if d.record is None else f.g * d.record
+            z = k * (f.a + f.b * np.nan_to_num(s.x) + rec) + factor + np.log(u / (1 - u))
             y = np.where(z > k * f.c, 1.0, np.where(z < -k * f.c, -1.0, 0.0))
-            drafts.append(DraftVotes(d.series, np.where(m, y, np.nan)))
+            drafts.append(DraftVotes(d.series, np.where(m, y, np.nan), d.record))
         out.append(SessionVotes(s.session, s.x, drafts))
     return out
 

@@ -9,6 +9,7 @@ the session's master seed (``unsim.session.linkage``): run r of every draft draw
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ from unsim.scenario.session import Session
 from unsim.scenario.sessionload import LoadedSession
 from unsim.session.linkage import DraftLinkage, linked, rows_in
 from unsim.streams import stream_key
+
+#: Least share of a draft's vote noise the factor leaves (``noise_share``).
+MIN_NOISE_SHARE = 0.1
 
 
 def draft_seed(master: int, name: str) -> int:
@@ -67,15 +71,34 @@ def draft_linkages(loaded: LoadedSession, seed: int) -> dict[str, DraftLinkage]:
     return out
 
 
+def noise_share(draft: Scenario, factor_sd: float) -> float:
+    """What a draft's vote noise is scaled by when the factor is the shared part of it: the
+    logistic noise's variance (pi^2 / 3) s^2 less the factor's, at least 1 % of it left."""
+    from unsim.model.params import effective_behaviour
+
+    s = effective_behaviour(draft).vote_noise
+    variance = math.pi**2 / 3 * s * s
+    return math.sqrt(max(1.0 - factor_sd * factor_sd / variance, MIN_NOISE_SHARE**2))
+
+
 def session_drafts(loaded: LoadedSession, seed: int) -> dict[str, Scenario]:
-    """The drafts as the session runs them: the session's block size, and its linkage."""
+    """The drafts as the session runs them: the session's block size, the vote noise less the
+    factor's share (``factor_from_noise``), and the linkage."""
+    from unsim.model.params import effective_behaviour
+
     size = loaded.session.simulation.block_size
+    link = loaded.session.linkage_values()
     links = draft_linkages(loaded, seed)
     out: dict[str, Scenario] = {}
     for name, draft in loaded.drafts.items():
         if size is not None and size != draft.simulation.block_size:
             sim = draft.simulation.model_copy(update={"block_size": size})
             draft = draft.model_copy(update={"simulation": sim})
+        if link.factor_from_noise and link.state_factor.sd > 0:
+            share = noise_share(draft, link.state_factor.sd)
+            noise = effective_behaviour(draft).vote_noise * share
+            behaviour = draft.behaviour.model_copy(update={"vote_noise": noise})
+            draft = draft.model_copy(update={"behaviour": behaviour})
         out[name] = linked(draft, links[name])
     return out
 
@@ -102,8 +125,12 @@ def run_session(
     if seed is None:
         seed = s.simulation.seed if s.simulation.seed is not None else new_master_seed()
     seeds = {name: draft_seed(seed, name) for name in loaded.drafts}
+    from unsim.model.params import effective_behaviour
+
     results: dict[str, Results] = {}
-    for name, draft in session_drafts(loaded, seed).items():
+    drafts = session_drafts(loaded, seed)
+    noise = {name: effective_behaviour(d).vote_noise for name, d in drafts.items()}
+    for name, draft in drafts.items():
         if announce is not None:
             announce(f"draft {name}: {runs:,} runs (seed {seeds[name]})")
         results[name] = run(
@@ -117,6 +144,7 @@ def run_session(
         "seed": int(seed),
         "runs": runs,
         "draft_seeds": seeds,
+        "vote_noise": noise,
         "draft_files": {k: str(v) if v else None for k, v in loaded.files.items()},
         "wall_seconds": time.perf_counter() - t0,
     }
