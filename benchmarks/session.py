@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the figures as JSON")
     ap.add_argument("--engine-against", type=Path, metavar="FOLDER", help="another checkout")
     args = ap.parse_args()
-    runs, pairs = (2048, 2) if args.quick else (8192, 3)
+    runs, pairs = (2048, 2) if args.quick else (32768, 5)
     figures: dict[str, object] = {"runs": runs, "pairs": pairs}
     timed = session_pairs(runs, pairs)
     ratios = [s / a for s, a in timed]
@@ -107,9 +107,9 @@ def main() -> None:
     print(f"  median ratio session / sum of drafts alone: {np.median(ratios):.3f} (target <= 1.2)")
     figures.update({"session_over_drafts": float(np.median(ratios)), "pairs_cpu": timed})
     if args.engine_against is not None:
-        eng = engine_pairs(args.engine_against, 4 * runs, pairs)
+        eng = engine_pairs(args.engine_against, 2 * runs, pairs)
         er = [here / there for here, there in eng]
-        print(f"single draft (DPRK), {4 * runs:,} runs, CPU seconds (here, {args.engine_against}):")
+        print(f"single draft (DPRK), {2 * runs:,} runs, CPU seconds (here, {args.engine_against}):")
         for here, there in eng:
             print(f"  {here:7.2f}  {there:7.2f}  ratio {here / there:.3f}")
         print(f"  median ratio here / there: {np.median(er):.3f}")

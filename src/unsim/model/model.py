@@ -267,7 +267,8 @@ class UNModel(Voting, mesa.Model):
         if shift is None:
             return
         self.baseline += shift
-        self.draft_base += shift * self.compiled.half
+        shift *= self.compiled.half  # the shift is this call's: scaled in place
+        self.draft_base += shift
         kernels.observe(
             self._histories(),
             self._draft_view(),

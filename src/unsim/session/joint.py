@@ -62,28 +62,26 @@ def last_stage(loaded: LoadedSession, name: str) -> str:
 
 
 def joint_table(loaded: LoadedSession, results: dict[str, Results], seed: int) -> pd.DataFrame:
-    parts: dict[str, Any] = {}
+    """The session's run table (module docstring)."""
+    frames: list[pd.DataFrame] = []
     adopted_all: NDArray[np.bool_] | None = None
     count: NDArray[np.int64] | None = None
     for name, res in results.items():
         runs = res.runs
         assert runs is not None
-        for col in runs.columns:
-            if col != "run":
-                parts[f"{name}.{col}"] = runs[col].to_numpy()
-        n = len(runs)
-        no_vote = draw_without_vote(without_vote_record(loaded, name), seed, name, n)
+        no_vote = draw_without_vote(without_vote_record(loaded, name), seed, name, len(runs))
         adopted = runs[f"{last_stage(loaded, name)}_adopted"].to_numpy(dtype=bool) | no_vote
-        parts[f"{name}.adopted_without_vote"] = no_vote
-        parts[f"{name}.adopted"] = adopted
+        own = runs.drop(columns="run").add_prefix(f"{name}.")
+        own[f"{name}.adopted_without_vote"] = no_vote
+        own[f"{name}.adopted"] = adopted
+        frames.append(own)
         adopted_all = adopted.copy() if adopted_all is None else adopted_all & adopted
         count = adopted.astype(np.int64) if count is None else count + adopted
     assert adopted_all is not None and count is not None
-    parts["all_adopted"] = adopted_all
-    parts["adopted_count"] = count
-    table = pd.DataFrame(parts)
-    table.insert(0, "run", np.arange(len(table), dtype=np.int64))
-    return table
+    n = len(frames[0])
+    head = pd.DataFrame({"run": np.arange(n, dtype=np.int64)})
+    tail = pd.DataFrame({"all_adopted": adopted_all, "adopted_count": count})
+    return pd.concat([head, *frames, tail], axis=1)
 
 
 def correlation(x: NDArray[Any], y: NDArray[Any], level: float = 0.95) -> dict[str, float]:

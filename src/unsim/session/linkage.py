@@ -17,6 +17,8 @@ The model takes the shift through ``Scenario.run_shift`` (``UNModel._shift_suppo
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,33 +40,89 @@ class DraftLinkage:
     """The linkage as one draft of a session draws it."""
 
     master_seed: int  #: the session's master seed (the linkage's streams)
-    rows: NDArray[np.int64]  #: each of the draft's states' row in the session's world
+    #: each of the draft's states' row in the session's world (None: the same order)
+    rows: NDArray[np.int64] | None
     n_session: int  #: the session world's states
     factor_sd: float
     shock_sd: float
     shock_from_level: bool = True
 
     @property
+    def rows_or_all(self) -> NDArray[np.int64]:
+        return np.arange(self.n_session) if self.rows is None else self.rows
+
+    @property
     def active(self) -> bool:
         return self.factor_sd > 0 or self.shock_sd > 0
 
-    def draws(self, block: int, replicates: int) -> tuple[F, F]:
+    def draws(self, block: int, replicates: int) -> tuple[F | None, F | None]:
         """(session states, replicates) standard normals of the factor, (replicates,) of the
-        shock, for block ``block`` of the session."""
+        shock, for block ``block`` of the session (None for one whose sd is 0)."""
         streams = Streams(self.master_seed, block)
-        factor = streams.normal(FACTOR_STREAM, (self.n_session, replicates))
-        shock = streams.normal(SHOCK_STREAM, replicates)
+        factor = shock = None
+        if self.factor_sd > 0:
+            factor = _factor_draws(streams, self.n_session, replicates)
+        if self.shock_sd > 0:
+            shock = streams.normal(SHOCK_STREAM, replicates)
         return factor, shock
 
-    def _shift(self, factor: F, shock: F, target: int, level: F | None, level_draw: F | None) -> F:
-        out = factor[self.rows] * np.float32(self.factor_sd)
-        s = np.float32(self.shock_sd)
-        out += (shock * s)[None, :]
-        if self.shock_from_level and level is not None and level_draw is not None and s > 0:
-            kept = np.sqrt(np.maximum(level * level - s * s, 0.0)).astype(np.float32)
-            out += (kept - level)[:, None] * level_draw[None, :]
+    def _shift(
+        self,
+        factor: F | None,
+        shock: F | None,
+        shape: tuple[int, int],
+        target: int,
+        level: F | None,
+        level_draw: F | None,
+    ) -> F:
+        """The shift from the draws (``factor`` is used in place: it is this call's)."""
+        if factor is None:
+            out = np.zeros(shape, dtype=np.float32)
+        else:
+            out = factor if self.rows is None else factor[self.rows]
+            out *= np.float32(self.factor_sd)
+        if shock is not None:
+            s = np.float32(self.shock_sd)
+            per_run = shock * s  # (replicates,) what every state gets
+            change = None
+            if self.shock_from_level and level is not None and level_draw is not None:
+                kept = np.sqrt(np.maximum(level * level - s * s, 0.0)).astype(np.float32)
+                change = kept - level  # (states,) the level draw's loading changes by this
+                others = np.delete(change, target)
+                if others.size and np.all(others == others[0]):  # one level_sd: one pass
+                    per_run = per_run + others[0] * level_draw
+                    change = None
+            out += per_run[None, :]
+            if change is not None:
+                assert level_draw is not None
+                out += change[:, None] * level_draw[None, :]
         out[target] = 0.0  # the target's support is set, not formed
-        return out.astype(np.float32, copy=False)
+        return out
+
+
+#: A process keeps the factor's draws of its latest blocks, up to this many bytes: every draft
+#: of a session draws the same ones, block by block, one draft after the other.
+CACHE_BYTES = 64 * 2**20
+_CACHE: OrderedDict[tuple[int, int, int, int], F] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _factor_draws(streams: Streams, n: int, replicates: int) -> F:
+    """(n, replicates) the factor's standard normals of the block of ``streams``: a copy of
+    those kept from another draft of the session, else drawn (and kept)."""
+    key = (streams.seed, streams.block, n, replicates)
+    with _CACHE_LOCK:
+        kept = _CACHE.get(key)
+        if kept is not None:
+            _CACHE.move_to_end(key)
+            return kept.copy()
+    drawn = streams.normal(FACTOR_STREAM, (n, replicates))
+    if drawn.nbytes <= CACHE_BYTES:
+        with _CACHE_LOCK:
+            _CACHE[key] = drawn.copy()
+            while sum(a.nbytes for a in _CACHE.values()) > CACHE_BYTES:
+                _CACHE.popitem(last=False)
+    return drawn
 
 
 class LinkedDraft(Scenario):
@@ -86,7 +144,8 @@ class LinkedDraft(Scenario):
         if link is None or not link.active:
             return None
         factor, shock = link.draws(streams.block, replicates)
-        return link._shift(factor, shock, target, level, draw)
+        shape = (len(level) if level is not None else len(link.rows_or_all), replicates)
+        return link._shift(factor, shock, shape, target, level, draw)
 
 
 def linked(draft: Scenario, linkage: DraftLinkage | None) -> LinkedDraft:
@@ -98,7 +157,10 @@ def linked(draft: Scenario, linkage: DraftLinkage | None) -> LinkedDraft:
     return out
 
 
-def rows_in(world: World, session_world: World) -> NDArray[np.int64]:
-    """Each of ``world``'s states' row in ``session_world`` (KeyError for one not there)."""
+def rows_in(world: World, session_world: World) -> NDArray[np.int64] | None:
+    """Each of ``world``'s states' row in ``session_world`` (KeyError for one not there); None
+    when they are the same states in the same order."""
     index = session_world.index
-    return np.array([index[c] for c in world.codes], dtype=np.int64)
+    rows = np.array([index[c] for c in world.codes], dtype=np.int64)
+    same = len(rows) == len(session_world.codes) and bool((rows == np.arange(len(rows))).all())
+    return None if same else rows
