@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from unsim.results.stats import _z, proportion
+from unsim.results.stats import proportion
 from unsim.results.tables import Results
 from unsim.scenario.session import WithoutVoteRecord
 from unsim.scenario.sessionload import LoadedSession, session_columns
@@ -92,7 +92,10 @@ def correlation(x: NDArray[Any], y: NDArray[Any], level: float = 0.95) -> dict[s
     if n < 4 or x.std() == 0 or y.std() == 0:
         return {"r": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": n}
     r = float(np.corrcoef(x, y)[0, 1])
-    z, half = math.atanh(max(min(r, 0.999999), -0.999999)), _z(level) / math.sqrt(n - 3)
+    from scipy.special import ndtri
+
+    z = math.atanh(max(min(r, 0.999999), -0.999999))
+    half = float(ndtri(0.5 + level / 2)) / math.sqrt(n - 3)
     return {"r": r, "ci_low": math.tanh(z - half), "ci_high": math.tanh(z + half), "n": n}
 
 
