@@ -296,3 +296,19 @@ def test_the_factor_takes_its_share_of_the_vote_noise() -> None:
     assert np.pi**2 / 3 * (s * share) ** 2 + 1.2**2 == pytest.approx(np.pi**2 / 3 * s * s)
     assert noise_share(draft, 0.0) == 1.0
     assert noise_share(draft, 50.0) == pytest.approx(0.1)  # at least a tenth of it is left
+
+
+def test_the_factor_draws_kept_for_other_drafts_are_the_drawn_ones() -> None:
+    """A block's factor draws kept for the session's other drafts are a copy: changing the
+    ones a draft got changes neither the kept ones nor what the next draft gets."""
+    from unsim.session.linkage import FACTOR_STREAM, DraftLinkage
+    from unsim.streams import Streams
+
+    link = DraftLinkage(master_seed=99, rows=None, n_session=5, factor_sd=1.0, shock_sd=0.5)
+    first, shock = link.draws(3, 8)
+    assert first is not None and shock is not None
+    first[:] = 0.0
+    again, _ = link.draws(3, 8)
+    fresh = Streams(99, 3).normal(FACTOR_STREAM, (5, 8))
+    np.testing.assert_array_equal(again, fresh)
+    assert link.draws(4, 8)[0] is not None and not np.array_equal(link.draws(4, 8)[0], fresh)

@@ -346,6 +346,12 @@ def _calibration_problems(s: Scenario, cal: Calibration, world: World) -> list[P
     return out
 
 
+#: The steps a session's loader shares (``unsim.scenario.sessionload``).
+resolve_world = _resolve_world
+file_path = _file_path
+validate_model = _validate
+
+
 def load_scenario(
     path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
 ) -> Scenario:

@@ -12,11 +12,11 @@ from pydantic import ValidationError
 
 from unsim.errors import Problem, ScenarioError, did_you_mean
 from unsim.scenario.loader import (
-    _file_path,
-    _resolve_world,
-    _validate,
+    file_path,
     read_yaml,
+    resolve_world,
     scenario_from_dict,
+    validate_model,
 )
 from unsim.scenario.overrides import apply_overrides
 from unsim.scenario.problems import problems_from_validation
@@ -50,7 +50,7 @@ def is_session_file(path: str | Path) -> bool:
 
 def load_linkage(path: str | Path) -> LinkageFile:
     """A linkage file (``kind: session_linkage``)."""
-    link: LinkageFile = _validate(LinkageFile, read_yaml(path), str(path))
+    link: LinkageFile = validate_model(LinkageFile, read_yaml(path), str(path))
     return link
 
 
@@ -61,7 +61,7 @@ def load_session(
     path = Path(path)
     data = apply_overrides(dict(read_yaml(path)), overrides)
     source, base = str(path), path.parent
-    world, problems = _resolve_world(data, base, source)
+    world, problems = resolve_world(data, base, source)
     _resolve_linkage(data, base, source, problems)
     session: Session | None = None
     try:
@@ -96,7 +96,7 @@ def _resolve_linkage(
     """The session's linkage (a file read from ``base``, or inline), put in ``data``."""
     link = data.get("linkage")
     if isinstance(link, str):
-        lpath = _file_path(base, link)
+        lpath = file_path(base, link)
         if lpath is None or not lpath.exists():
             what = "not a valid file path" if lpath is None else "linkage file not found"
             hint = "make it with `unsim calibrate --session-linkage --before DATE --out FILE`"
@@ -110,7 +110,7 @@ def _resolve_linkage(
             data["linkage"] = _NO_LINK
     elif isinstance(link, dict):
         try:
-            data["linkage"] = _validate(Linkage, link, f"{source} (linkage)")
+            data["linkage"] = validate_model(Linkage, link, f"{source} (linkage)")
         except ScenarioError as err:
             problems += _under("linkage", err)
             data["linkage"] = _NO_LINK
@@ -138,7 +138,7 @@ def _load_draft(
     key = f"drafts.{name}"
     try:
         if isinstance(given, str):
-            dpath = _file_path(base, given)
+            dpath = file_path(base, given)
             if dpath is None or not dpath.exists():
                 what = "not a valid file path" if dpath is None else "draft scenario not found"
                 problems.append(Problem(key, what, given, True))
