@@ -17,7 +17,8 @@ from unsim.scenario.loader import apply_overrides, read_yaml
 
 from .conftest import DEFAULT_SCENARIO, SCENARIOS
 
-ALL_SCENARIOS = sorted(p for p in SCENARIOS.glob("*.yaml"))
+#: Draft scenarios (a session file, ``session_*.yaml``, holds several: tests/test_session.py)
+ALL_SCENARIOS = sorted(p for p in SCENARIOS.glob("*.yaml") if not p.name.startswith("session_"))
 
 
 @pytest.mark.parametrize("path", ALL_SCENARIOS, ids=lambda p: p.name)

@@ -402,17 +402,28 @@ def save_png(
     )
 
 
-def foreign_files(folder: str | Path) -> list[str]:
-    """The entries of ``folder`` that unsim did not write (by their marks; sorted)."""
+def foreign_files(folder: str | Path, depth: int = 2) -> list[str]:
+    """The entries of ``folder`` that unsim did not write (by their marks; sorted). A folder in
+    it (up to ``depth`` levels: a session's drafts) is unsim's if it is not empty and every
+    entry in it is."""
     folder = Path(folder)
     foreign = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         path = Path(entry.path)
+        if depth > 0 and entry.is_dir(follow_symlinks=False) and _own_folder(path, depth - 1):
+            continue
         kind = "json" if entry.name == MANIFEST else kind_of(entry.name)
         regular = entry.is_file(follow_symlinks=False)
         if kind is None or not regular or not is_own(path, kind):
             foreign.append(entry.name)
     return foreign
+
+
+def _own_folder(path: Path, depth: int) -> bool:
+    """A folder that is not empty and holds only unsim's entries."""
+    with os.scandir(path) as entries:
+        empty = next(entries, None) is None
+    return not empty and not foreign_files(path, depth)
 
 
 # -- the operating system's refusals ----------------------------------------------------------

@@ -28,6 +28,7 @@ from unsim.cli.levers import (
     cmd_calibrate_levers,
 )
 from unsim.cli.outputs import data_inputs, scenario_inputs
+from unsim.cli.session import add_session_linkage_options, cmd_calibrate_session
 from unsim.errors import ExitCode, InputError
 from unsim.ownership import check_output, json_text, write_text_output
 
@@ -84,6 +85,7 @@ def add_calibrate_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
     p.add_argument("--name", help="calibration name (default: the output file's stem)")
     add_calibrate_levers_flags(p)
     add_clause_options(p)
+    add_session_linkage_options(p)
     p.set_defaults(handler=_calibrate)
     return p
 
@@ -137,8 +139,12 @@ def _choice_score(row: dict[str, Any]) -> str:
 
 def _calibrate(args: argparse.Namespace) -> int:
     """``calibrate --clauses``, ``--levers`` or a series' calibration."""
-    if args.clauses and args.levers:
-        raise InputError("--clauses and --levers are two calibrations: give one")
+    if args.clauses + args.levers + args.session_linkage > 1:
+        raise InputError(
+            "--clauses, --levers and --session-linkage are three calibrations: give one"
+        )
+    if args.session_linkage:
+        return cmd_calibrate_session(args)
     return cmd_calibrate_clauses(args) if args.clauses else cmd_calibrate(args)
 
 

@@ -30,12 +30,17 @@ def add_scenario_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from unsim.cli.session import validate_session
     from unsim.scenario import load_scenario
     from unsim.scenario.advice import scenario_warnings
     from unsim.scenario.drawn import scenario_levers
+    from unsim.scenario.sessionload import is_session_file
 
     failed = 0
     for path in args.files:
+        if is_session_file(path):
+            failed += not validate_session(path, args.overrides)
+            continue
         try:
             s = load_scenario(path, overrides=args.overrides)
         except ScenarioError as err:

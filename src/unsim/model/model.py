@@ -206,11 +206,8 @@ class UNModel(Voting, mesa.Model):
         if uncertainty is not None:  # the calibration's uncertainty, drawn per run
             draws = self.streams.normal("calibration:uncertainty", (3 + uncertainty.groups, r))
         self.clause_deviation = self._draw_clause_deviation()
-        prior = self.compiled.prior
-        if self.clause_deviation is not None:
-            prior = prior._replace(clause=self.clause_deviation)
         kernels.start(
-            prior,
+            self._prior(),
             noise,
             draws,
             uncertainty is not None,
@@ -220,6 +217,7 @@ class UNModel(Voting, mesa.Model):
         )
         if self.lever_effects is not None:
             self._start_levers(noise, draws if uncertainty is not None else None)
+        self._shift_support(draws if uncertainty is not None else None)
         # whether ``_swing``, ``_group_means`` and the two below hold ``observe`` of the current
         # state (a round's deliberation may observe the state it leaves, for the next round)
         self._observed = True
@@ -247,6 +245,38 @@ class UNModel(Voting, mesa.Model):
         deviation = self.streams.normal("clause_deviation", shape) * np.float32(sd)
         deviation[self.target] = 0.0  # the target's support is set, not formed
         return deviation.astype(np.float32, copy=False)
+
+    def _prior(self) -> Any:
+        """The kernels' prior, with the states' own clause deviations where they are drawn."""
+        prior = self.compiled.prior
+        if self.clause_deviation is not None:
+            prior = prior._replace(clause=self.clause_deviation)
+        return prior
+
+    def _shift_support(self, draws: F | None) -> None:
+        """Add what the scenario draws beside the model's own numbers, per state and run
+        (``Scenario.run_shift``: a session's linkage, ``unsim.session.linkage``; ``draws``:
+        the calibration's uncertainty draws, if any), to each state's support: the baseline,
+        the draft's tanh argument and what the states observe (as the levers' draws of chance
+        do in ``_start_levers``)."""
+        run_shift = getattr(self.spec, "run_shift", None)
+        if run_shift is None:
+            return
+        u = self.params.uncertainty
+        level = u.loadings[:, 0] if u is not None and draws is not None else None
+        level_draw = draws[0] if level is not None and draws is not None else None
+        shift = run_shift(self.streams, self.n_replicates, self.target, level, level_draw)
+        if shift is None:
+            return
+        self.baseline += shift
+        shift *= self.compiled.half  # the shift is this call's: scaled in place
+        self.draft_base += shift
+        kernels.observe(
+            self._histories(),
+            self._draft_view(),
+            self.compiled.members,
+            self._observation(self._group_means),
+        )
 
     def _start_levers(self, noise: F, shocks: F | None) -> None:
         """This block's draws of the scenario's distributions (``unsim.model.levers``): the

@@ -133,6 +133,10 @@ def scenario_from_dict(
     overrides: Mapping[str, Any] | Iterable[str] | None = None,
 ) -> Scenario:
     """Validate a scenario given as a mapping; world and calibration paths resolve from base_dir."""
+    if raw.get("kind") == "session":  # several drafts (unsim.scenario.sessionload)
+        message = "a session of several drafts: this command takes one draft scenario"
+        hint = "`unsim SESSION.yaml` and `unsim validate` take a session; or name one of its drafts"
+        raise ScenarioError(source, [Problem("kind", message, "session", True, hint=hint)])
     data = apply_overrides(dict(raw), overrides)
     base = Path(base_dir)
     world, problems = _resolve_world(data, base, source)
@@ -377,6 +381,12 @@ def _calibration_problems(s: Scenario, cal: Calibration, world: World) -> list[P
             for p in problems_from_validation(Behaviour, err)
         ]
     return out
+
+
+#: The steps a session's loader shares (``unsim.scenario.sessionload``).
+resolve_world = _resolve_world
+file_path = _file_path
+validate_model = _validate
 
 
 def load_scenario(

@@ -1,0 +1,178 @@
+"""``unsim SESSION.yaml`` (a file of ``kind: session``), its ``--compare`` and ``validate``.
+
+The run command hands a session file here; of its flags a session takes ``--runs``, ``--seed``,
+``--workers``, ``--dask``, ``--out``, ``--force``, ``--set``, ``--compare`` (another session),
+``--no-plots`` and ``--quiet``. It refuses those that need a single draft (``--data-only``,
+``--report``, ``--csv``) with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from unsim.errors import ExitCode, InputError, ScenarioError
+
+
+def session_inputs(path: Path, loaded: object) -> list[Path]:
+    files = [path, *(f for f in getattr(loaded, "files", {}).values() if f is not None)]
+    return [Path(f) for f in files]
+
+
+def _refuse_flags(args: argparse.Namespace) -> None:
+    single = [
+        flag
+        for flag, on in (
+            ("--data-only", getattr(args, "data_only", False)),
+            ("--report", getattr(args, "report", False)),
+            ("--csv", getattr(args, "csv", False)),
+        )
+        if on
+    ]
+    if single:
+        raise InputError(
+            f"{args.scenario} is a session: {', '.join(single)} work on one draft scenario; run "
+            "the draft on its own (unsim DRAFT.yaml) for them"
+        )
+
+
+def cmd_run_session(args: argparse.Namespace) -> int:
+    """Run a session (and, with ``--compare``, a second session on the same numbers)."""
+    from unsim.cli.steps import Steps
+    from unsim.engine.rng import new_master_seed
+    from unsim.results.output import check_output_folder, probe_output_folder
+    from unsim.scenario.sessionload import is_session_file, load_session
+    from unsim.session.output import (
+        compare_sessions,
+        format_session,
+        format_session_comparison,
+        save_session,
+    )
+    from unsim.session.run import run_session
+
+    _refuse_flags(args)
+    steps = Steps(quiet=args.quiet, started=getattr(args, "started", None))
+    loaded = load_session(args.scenario, overrides=args.overrides)
+    other = None
+    if args.compare is not None:
+        if not is_session_file(args.compare):
+            raise InputError(f"--compare {args.compare}: a session compares with a session file")
+        other = load_session(args.compare, overrides=args.overrides)
+    s = loaded.session
+    seed = args.seed if args.seed is not None else s.simulation.seed
+    seed = seed if seed is not None else new_master_seed()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else Path("results") / s.name / f"{stamp}-seed{seed}"
+    inputs = session_inputs(args.scenario, loaded)
+    check_output_folder(out, force=args.force, inputs=inputs)
+    probe_output_folder(out)
+    executor = None
+    if args.dask is not None:
+        from unsim.engine.dask import DaskExecutor
+
+        executor = DaskExecutor(args.dask, timeout=args.dask_timeout)
+    common = dict(runs=args.runs, seed=seed, workers=args.workers, executor=executor)
+    try:
+        res = run_session(loaded, announce=steps.say, **common)
+        res_b = run_session(other, announce=steps.say, **common) if other else None
+    finally:
+        if executor is not None:
+            executor.close()
+    res.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
+    written = save_session(res, out, plots=not args.no_plots, force=args.force, inputs=inputs)
+    if args.quiet:
+        print(written)
+        return ExitCode.OK
+    print(format_session(res, out=str(written)))
+    if res_b is not None:
+        print()
+        print(format_session_comparison(compare_sessions(res, res_b), s.name, res_b.session.name))
+    return ExitCode.OK
+
+
+def validate_session(path: Path, overrides: list[str]) -> bool:
+    """``unsim validate`` of a session file: True when valid (its line printed), else False
+    (its problems printed)."""
+    from unsim.scenario.sessionload import load_session
+
+    try:
+        loaded = load_session(path, overrides=overrides)
+    except ScenarioError as err:
+        print(err.render(), file=sys.stderr)
+        return False
+    link = loaded.session.linkage_values()
+    print(
+        f"{path}: ok (session {loaded.session.name}: {len(loaded.drafts)} drafts "
+        f"{', '.join(loaded.drafts)}; state factor sd {link.state_factor.sd:g}, session shock "
+        f"sd {link.session_shock.sd:g})",
+        flush=True,
+    )
+    return True
+
+
+def add_session_linkage_options(p: argparse.ArgumentParser) -> None:
+    """``calibrate --session-linkage`` (beside --before, --out, --seed and the data files)."""
+    p.add_argument(
+        "--session-linkage",
+        action="store_true",
+        help="estimate a session's linkage (the per-state factor's and the session shock's sd) "
+        "from the sessions before --before with two or more recorded country human-rights "
+        "votes, and write a linkage file that a session references",
+    )
+
+
+def cmd_calibrate_session(args: argparse.Namespace) -> int:
+    """Write a linkage file (``kind: session_linkage``)."""
+    import yaml
+
+    from unsim.data import (
+        MEMBERS_FILE,
+        ROLL_CALLS_FILE,
+        VOTES_FILE,
+        default_data_dir,
+        load_members,
+        load_roll_calls,
+        load_votes,
+        resolve_data_file,
+    )
+    from unsim.ownership import check_output, write_text_output
+    from unsim.session.calibrate import (
+        build_linkage_file,
+        series_roll_calls,
+        session_votes,
+        without_vote_records,
+    )
+    from unsim.session.estimate import estimate_linkage
+
+    votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
+    members_path = resolve_data_file(args.members, MEMBERS_FILE, near=votes_path)
+    roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
+    inputs = [votes_path, members_path, roll_calls_path]
+    check_output(args.out, "yaml", inputs=inputs)
+    votes, members = load_votes(votes_path), load_members(members_path)
+    found = series_roll_calls(load_roll_calls(roll_calls_path), votes, members, args.before)
+    sessions = session_votes(votes, members, found, args.before, progress=print)
+    if len(sessions) < 2:
+        raise InputError(
+            f"--session-linkage: {len(sessions)} sessions before {args.before} with two or more "
+            "recorded country human-rights votes; at least 2 are needed"
+        )
+    print(f"estimating the linkage on {len(sessions)} sessions")
+    est = estimate_linkage(sessions, seed=args.seed)
+    command = f"python -m unsim calibrate --session-linkage --before {args.before} --out {args.out}"
+    records = without_vote_records(found, Path(votes_path).parent, args.before)
+    link = build_linkage_file(
+        est, args.name or args.out.stem, args.before, records, sessions, command
+    )
+    header = f"# Session linkage written by {command}.\n# Do not edit by hand: rerun the command.\n"
+    text = header + yaml.safe_dump(
+        link.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
+    )
+    write_text_output(args.out, "yaml", text, inputs=inputs)
+    print(
+        f"wrote {args.out}: state factor sd {link.linkage.state_factor.sd:g}, session shock sd "
+        f"{link.linkage.session_shock.sd:g} (statistic {est.statistic:.4f}, {est.pairs} pairs)"
+    )
+    return ExitCode.OK

@@ -1,0 +1,164 @@
+"""``unsim calibrate --session-linkage``: a session's linkage from past sessions' roll calls.
+
+The sessions: those before the cut date in which the plenary recorded two or more votes on the
+country-specific human-rights series (``calibration.series.COMPARABLE``, found by
+``find_series``). Each state's ideal point for a session is estimated on the ten sessions before
+it (``idealcache.cached_ideal_points``, cut at the session's opening, 1 September). The estimator
+is ``unsim.session.estimate``. The record of adoptions without a recorded vote: the series'
+recorded plenary votes (each an adoption), and for the DPRK the adoptions without a vote that
+its tallies file lists (the roll calls cannot show them: no other series has such a list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from unsim.calibration.idealcache import cached_ideal_points
+from unsim.calibration.series import COMPARABLE, find_series
+from unsim.scenario.session import Linkage, LinkageFile, LinkageSd, WithoutVoteRecord
+from unsim.session.estimate import DraftVotes, LinkageEstimate, SessionVotes, scale
+
+#: vote codes of the roll-call data: yes, abstain, no
+SCORES = {1: 1.0, 2: 0.0, 3: -1.0}
+DPRK_TALLIES = "dprk_hr_resolution_tallies_2005_2013.csv"
+
+
+def series_roll_calls(
+    roll_calls: pd.DataFrame, votes: pd.DataFrame, members: pd.DataFrame, before: dt.date
+) -> pd.DataFrame:
+    """iso3, rcid, session, date of every recorded plenary vote of the comparable series."""
+    rows = []
+    for iso3 in COMPARABLE:
+        found = find_series(roll_calls, iso3, votes, members, before=pd.Timestamp(before))
+        for r in found.used.itertuples():
+            rows.append((iso3, int(r.rcid), int(r.session), pd.Timestamp(r.date).date()))
+    return pd.DataFrame(rows, columns=["iso3", "rcid", "session", "date"])
+
+
+def linked_sessions(found: pd.DataFrame) -> list[int]:
+    """The sessions with votes on two or more series."""
+    per = found.groupby("session")["iso3"].nunique()
+    return sorted(int(s) for s in per[per >= 2].index)
+
+
+def _scores(votes: pd.DataFrame, rcids: list[int], members: pd.DataFrame) -> pd.DataFrame:
+    """(states of the member table, rcids) vote scores (NaN: absent, not a member)."""
+    by_cow = dict(zip(members["cow"], members["iso3"], strict=True))
+    v = votes[votes["rcid"].isin(rcids)]
+    table = pd.DataFrame(
+        {"iso3": v["ccode"].map(by_cow), "rcid": v["rcid"], "score": v["vote"].map(SCORES)}
+    ).dropna(subset=["iso3"])
+    wide = table.drop_duplicates(["iso3", "rcid"]).pivot(index="iso3", columns="rcid")["score"]
+    return wide.reindex(index=list(members["iso3"]), columns=rcids)
+
+
+def session_votes(
+    votes: pd.DataFrame,
+    members: pd.DataFrame,
+    found: pd.DataFrame,
+    before: dt.date,
+    progress: Callable[[str], None] | None = None,
+) -> list[SessionVotes]:
+    """Each linked session's drafts as vote scores over the 2014 member states (the target's
+    own vote left out), each state's record on the series before the session, and the states'
+    ideal points before the session."""
+    codes = list(members["iso3"])
+    scores = _scores(votes, [int(r) for r in found["rcid"]], members)
+    out = []
+    for session in linked_sessions(found):
+        cut = min(dt.date(1945 + session, 9, 1), before)
+        if progress is not None:
+            progress(f"session {session}: ideal points before {cut}")
+        ideal = cached_ideal_points(votes, cut, members)
+        x = ideal.positions.reindex(codes).to_numpy(dtype=np.float64)
+        drafts = []
+        for r in found[found["session"] == session].drop_duplicates("iso3").itertuples():
+            y = np.array(scores[r.rcid], dtype=np.float64)
+            y[codes.index(r.iso3)] = np.nan
+            earlier = found[(found["iso3"] == r.iso3) & (found["session"] < session)]["rcid"]
+            past = scores[list(earlier)].mean(axis=1) if len(earlier) else pd.Series(dtype=float)
+            record = np.nan_to_num(np.array(past.reindex(codes), dtype=np.float64))
+            drafts.append(DraftVotes(str(r.iso3), y, record))
+        out.append(SessionVotes(session, x, drafts))
+    return out
+
+
+def without_vote_records(
+    found: pd.DataFrame, data_dir: Path, before: dt.date
+) -> dict[str, WithoutVoteRecord]:
+    """Each series' adoptions and those without a recorded vote (module docstring)."""
+    out: dict[str, WithoutVoteRecord] = {}
+    no_vote = 0
+    tallies = data_dir / DPRK_TALLIES
+    if tallies.exists():
+        t = pd.read_csv(tallies)
+        t = t[(t["body"] == "Plenary") & (pd.to_datetime(t["date"]).dt.date < before)]
+        no_vote = int((t["modality"] == "without a vote").sum())
+    for iso3, rows in found.groupby("iso3"):
+        k = no_vote if iso3 == "PRK" else 0
+        years = f"{rows['date'].min().year}-{rows['date'].max().year}"
+        source = f"{len(rows)} recorded plenary votes {years} in the roll calls"
+        source += (
+            f"; {k} adoptions without a vote in {DPRK_TALLIES}"
+            if iso3 == "PRK"
+            else "; the data list no adoption of this series without a vote"
+        )
+        out[str(iso3)] = WithoutVoteRecord(without_vote=k, adoptions=len(rows) + k, source=source)
+    return out
+
+
+def build_linkage_file(
+    est: LinkageEstimate,
+    name: str,
+    before: dt.date,
+    records: dict[str, WithoutVoteRecord],
+    sessions: list[SessionVotes],
+    command: str,
+    vote_noise: float = 1.0,
+) -> LinkageFile:
+    # in the units of a single draft's calibration, whose logistic vote noise holds the factor:
+    # the fitted coefficients there are those here over scale(tau) (estimate's module)
+    k = scale(est.factor_sd)
+    span = f"sessions {sessions[0].session}-{sessions[-1].session}" if sessions else "no sessions"
+    what = (
+        f"`{command}`: {est.sessions} sessions ({span}) with two or more recorded votes on "
+        f"country human-rights drafts, {est.drafts} drafts, {est.pairs} pairs"
+    )
+    factor = LinkageSd(
+        sd=round(est.factor_sd / k * vote_noise, 4),
+        source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
+        "after each draft's ordered logit on the ideal points and the states' records on the "
+        f"series, matched by simulation: sd {est.factor_sd:.3f} beside a logistic noise of "
+        f"scale 1, {est.factor_sd / k:.3f} in a single draft's units (its noise holds it)",
+    )
+    shock = LinkageSd(
+        sd=round(est.shock_sd / k * vote_noise, 4),
+        source=f"{what}; covariance of two drafts' levels in one session (each less its "
+        f"series' mean): {est.shock_variance:.4f}",
+    )
+    fit: dict[str, Any] = {
+        "estimator": "unsim.session.estimate (indirect inference on the residual correlation; "
+        "each draft's ordered logit on the ideal point and the state's record on the series)",
+        "statistic": round(est.statistic, 5),
+        "simulated_statistic": {str(k): round(v, 5) for k, v in est.grid.items()},
+        "shock_variance": round(est.shock_variance, 5),
+        "factor_sd_beside_unit_noise": round(est.factor_sd, 4),
+        "scale": round(k, 4),
+        "sessions": [s.session for s in sessions],
+        "drafts": est.drafts,
+        "pairs": est.pairs,
+        "vote_noise": vote_noise,
+    }
+    return LinkageFile(
+        name=name,
+        before=before,
+        linkage=Linkage(state_factor=factor, session_shock=shock),
+        without_vote=records,
+        fit=fit,
+    )

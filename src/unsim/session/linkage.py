@@ -1,0 +1,166 @@
+"""What links the drafts of a session in each run, drawn on common random numbers.
+
+Run r of every draft of a session shares (a) a per-state factor f_i ~ N(0, sd_f^2), a state's
+stance on country-specific resolutions as such, added to its support on every draft, and (b) one
+session shock s ~ N(0, sd_s^2) added to every state's support on every draft. Both come from
+named streams of the session's master seed (``session:state_factor``, ``session:shock``) for the
+block the run belongs to, so every draft of the session draws the same ones whatever its own seed,
+and a draft's own draws (its streams, from its own seed) are exactly those it has when run alone.
+
+With ``shock_from_level`` the session shock is the shared part of each draft's level uncertainty
+(the calibration's ``level_sd``, L): the draft's own level draw d0 is scaled to sqrt(L^2 - sd_s^2)
+so that its level keeps the spread L (a shock larger than L adds the excess on top).
+
+The model takes the shift through ``Scenario.run_shift`` (``UNModel._shift_support``): a
+:class:`LinkedDraft` is a draft scenario that carries its :class:`DraftLinkage`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import PrivateAttr
+
+from unsim.scenario.schema import Scenario, World
+from unsim.streams import Streams
+
+F = NDArray[np.float32]
+
+FACTOR_STREAM = "session:state_factor"
+SHOCK_STREAM = "session:shock"
+
+
+@dataclass(frozen=True)
+class DraftLinkage:
+    """The linkage as one draft of a session draws it."""
+
+    master_seed: int  #: the session's master seed (the linkage's streams)
+    #: each of the draft's states' row in the session's world (None: the same order)
+    rows: NDArray[np.int64] | None
+    n_session: int  #: the session world's states
+    factor_sd: float
+    shock_sd: float
+    shock_from_level: bool = True
+
+    @property
+    def rows_or_all(self) -> NDArray[np.int64]:
+        return np.arange(self.n_session) if self.rows is None else self.rows
+
+    @property
+    def active(self) -> bool:
+        return self.factor_sd > 0 or self.shock_sd > 0
+
+    def draws(self, block: int, replicates: int) -> tuple[F | None, F | None]:
+        """(session states, replicates) standard normals of the factor, (replicates,) of the
+        shock, for block ``block`` of the session (None for one whose sd is 0)."""
+        streams = Streams(self.master_seed, block)
+        factor = shock = None
+        if self.factor_sd > 0:
+            factor = _factor_draws(streams, self.n_session, replicates)
+        if self.shock_sd > 0:
+            shock = streams.normal(SHOCK_STREAM, replicates)
+        return factor, shock
+
+    def _shift(
+        self,
+        factor: F | None,
+        shock: F | None,
+        shape: tuple[int, int],
+        target: int,
+        level: F | None,
+        level_draw: F | None,
+    ) -> F:
+        """The shift from the draws (``factor`` is used in place: it is this call's)."""
+        if factor is None:
+            out = np.zeros(shape, dtype=np.float32)
+        else:
+            out = factor if self.rows is None else factor[self.rows]
+            out *= np.float32(self.factor_sd)
+        if shock is not None:
+            s = np.float32(self.shock_sd)
+            per_run = shock * s  # (replicates,) what every state gets
+            change = None
+            if self.shock_from_level and level is not None and level_draw is not None:
+                kept = np.sqrt(np.maximum(level * level - s * s, 0.0)).astype(np.float32)
+                change = kept - level  # (states,) the level draw's loading changes by this
+                others = np.delete(change, target)
+                if others.size and np.all(others == others[0]):  # one level_sd: one pass
+                    per_run = per_run + others[0] * level_draw
+                    change = None
+            out += per_run[None, :]
+            if change is not None:
+                assert level_draw is not None
+                out += change[:, None] * level_draw[None, :]
+        out[target] = 0.0  # the target's support is set, not formed
+        return out
+
+
+#: A process keeps the factor's draws of its latest blocks, up to this many bytes: every draft
+#: of a session draws the same ones, block by block, one draft after the other.
+CACHE_BYTES = 64 * 2**20
+_CACHE: OrderedDict[tuple[int, int, int, int], F] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _factor_draws(streams: Streams, n: int, replicates: int) -> F:
+    """(n, replicates) the factor's standard normals of the block of ``streams``: a copy of
+    those kept from another draft of the session, else drawn (and kept)."""
+    key = (streams.seed, streams.block, n, replicates)
+    with _CACHE_LOCK:
+        kept = _CACHE.get(key)
+        if kept is not None:
+            _CACHE.move_to_end(key)
+            return kept.copy()
+    drawn = streams.normal(FACTOR_STREAM, (n, replicates))
+    if drawn.nbytes <= CACHE_BYTES:
+        with _CACHE_LOCK:
+            _CACHE[key] = drawn.copy()
+            while sum(a.nbytes for a in _CACHE.values()) > CACHE_BYTES:
+                _CACHE.popitem(last=False)
+    return drawn
+
+
+class LinkedDraft(Scenario):
+    """A draft scenario run as part of a session: the scenario itself, with its linkage (kept
+    apart from the scenario's values: its dump, its files and its checks are the draft's)."""
+
+    _linkage: DraftLinkage | None = PrivateAttr(default=None)
+
+    @property
+    def linkage(self) -> DraftLinkage | None:
+        return self._linkage
+
+    def run_shift(
+        self, streams: Streams, replicates: int, target: int, level: F | None, draw: F | None
+    ) -> F | None:
+        """What the model adds to support in each run (``UNModel._shift_support``): None
+        without linkage."""
+        link = self._linkage
+        if link is None or not link.active:
+            return None
+        factor, shock = link.draws(streams.block, replicates)
+        shape = (len(level) if level is not None else len(link.rows_or_all), replicates)
+        return link._shift(factor, shock, shape, target, level, draw)
+
+
+def linked(draft: Scenario, linkage: DraftLinkage | None) -> LinkedDraft:
+    """``draft`` as a :class:`LinkedDraft` with ``linkage`` (its values not validated again:
+    they are the loaded draft's)."""
+    values: dict[str, Any] = {name: getattr(draft, name) for name in Scenario.model_fields}
+    out = LinkedDraft.model_construct(_fields_set=set(draft.model_fields_set), **values)
+    out._linkage = linkage
+    return out
+
+
+def rows_in(world: World, session_world: World) -> NDArray[np.int64] | None:
+    """Each of ``world``'s states' row in ``session_world`` (KeyError for one not there); None
+    when they are the same states in the same order."""
+    index = session_world.index
+    rows = np.array([index[c] for c in world.codes], dtype=np.int64)
+    same = len(rows) == len(session_world.codes) and bool((rows == np.arange(len(rows))).all())
+    return None if same else rows
