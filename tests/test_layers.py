@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("unsim", "unsim.__main__"),
     ("unsim.cli",),
     ("unsim.explore",),
-    ("unsim.explain", "unsim.studies"),
+    ("unsim.explain", "unsim.studies", "unsim.session"),
     ("unsim.calibration",),
     ("unsim.engine",),
     ("unsim.results",),

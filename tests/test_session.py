@@ -13,8 +13,8 @@ import yaml
 from unsim.engine import run
 from unsim.errors import ScenarioError
 from unsim.scenario import load_scenario
-from unsim.scenario.sessionload import load_session
 from unsim.session.expr import ExpressionError, evaluate, parse
+from unsim.session.load import load_session
 from unsim.session.output import compare_sessions
 from unsim.session.run import draft_seed, run_session
 

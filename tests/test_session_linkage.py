@@ -99,7 +99,7 @@ def test_calibrate_session_linkage_writes_a_file_a_session_reads(data_dir, tmp_p
     import yaml
 
     from unsim.cli import main
-    from unsim.scenario.sessionload import load_linkage
+    from unsim.session.load import load_linkage
 
     out = tmp_path / "linkage.yaml"
     argv = ["calibrate", "--session-linkage", "--before", "1994-09-01", "--out", str(out)]

@@ -34,7 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from unsim.scenario import load_scenario
     from unsim.scenario.advice import scenario_warnings
     from unsim.scenario.drawn import scenario_levers
-    from unsim.scenario.sessionload import is_session_file
+    from unsim.session.load import is_session_file
 
     failed = 0
     for path in args.files:

@@ -43,7 +43,7 @@ def cmd_run_session(args: argparse.Namespace) -> int:
     from unsim.cli.steps import Steps
     from unsim.engine.rng import new_master_seed
     from unsim.results.output import check_output_folder, probe_output_folder
-    from unsim.scenario.sessionload import is_session_file, load_session
+    from unsim.session.load import is_session_file, load_session
     from unsim.session.output import (
         compare_sessions,
         format_session,
@@ -95,7 +95,7 @@ def cmd_run_session(args: argparse.Namespace) -> int:
 def validate_session(path: Path, overrides: list[str]) -> bool:
     """``unsim validate`` of a session file: True when valid (its line printed), else False
     (its problems printed)."""
-    from unsim.scenario.sessionload import load_session
+    from unsim.session.load import load_session
 
     try:
         loaded = load_session(path, overrides=overrides)

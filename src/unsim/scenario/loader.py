@@ -133,7 +133,7 @@ def scenario_from_dict(
     overrides: Mapping[str, Any] | Iterable[str] | None = None,
 ) -> Scenario:
     """Validate a scenario given as a mapping; world and calibration paths resolve from base_dir."""
-    if raw.get("kind") == "session":  # several drafts (unsim.scenario.sessionload)
+    if raw.get("kind") == "session":  # several drafts (unsim.session.load)
         message = "a session of several drafts: this command takes one draft scenario"
         hint = "`unsim SESSION.yaml` and `unsim validate` take a session; or name one of its drafts"
         raise ScenarioError(source, [Problem("kind", message, "session", True, hint=hint)])
@@ -383,7 +383,7 @@ def _calibration_problems(s: Scenario, cal: Calibration, world: World) -> list[P
     return out
 
 
-#: The steps a session's loader shares (``unsim.scenario.sessionload``).
+#: The steps a session's loader shares (``unsim.session.load``).
 resolve_world = _resolve_world
 file_path = _file_path
 validate_model = _validate

@@ -18,7 +18,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from unsim.fields import LATENT, MAX_SEED, Strict
+from unsim.fields import LATENT, Strict
+from unsim.limits import MAX_SEED
 from unsim.scenario.world import World
 
 #: A draft's name in a session: prefixes its run-table columns (``dprk.plenary_adopted``).

@@ -22,8 +22,8 @@ from numpy.typing import NDArray
 from unsim.results.stats import proportion
 from unsim.results.tables import Results
 from unsim.scenario.session import WithoutVoteRecord
-from unsim.scenario.sessionload import LoadedSession, session_columns
 from unsim.session.expr import evaluate, parse
+from unsim.session.load import LoadedSession, session_columns
 from unsim.streams import Streams
 
 if TYPE_CHECKING:
@@ -57,8 +57,11 @@ def draw_without_vote(
 
 def last_stage(loaded: LoadedSession, name: str) -> str:
     """The draft's last Assembly stage (where it is adopted or not)."""
+    from unsim.model.stages import stages_where
+
     stages = loaded.drafts[name].resolution.stages
-    return "plenary" if "plenary" in stages else "third_committee"
+    on_draft = stages_where(lambda st: st.body.everyone and st.on_draft, stages)
+    return on_draft[-1] if on_draft else "third_committee"
 
 
 def joint_table(loaded: LoadedSession, results: dict[str, Results], seed: int) -> pd.DataFrame:

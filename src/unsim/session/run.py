@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from unsim.engine.rng import new_master_seed
-from unsim.fields import MAX_SEED
+from unsim.limits import MAX_SEED
 from unsim.results.tables import Results
 from unsim.scenario.schema import Scenario, World
 from unsim.scenario.session import Session
-from unsim.scenario.sessionload import LoadedSession
 from unsim.session.linkage import DraftLinkage, linked, rows_in
+from unsim.session.load import LoadedSession
 from unsim.streams import stream_key
 
 #: Least share of a draft's vote noise the factor leaves (``noise_share``).
