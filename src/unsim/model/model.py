@@ -33,7 +33,6 @@ from unsim.model.agents import (
     VetoHolder,
 )
 from unsim.model.kernel_args import compile_parameters
-from unsim.model.observers import DELIBERATION, Observer
 from unsim.model.levers import (
     BlockLevers,
     LeverEffects,
@@ -44,6 +43,7 @@ from unsim.model.levers import (
     icc_change,
     support_changes,
 )
+from unsim.model.observers import DELIBERATION, Observer
 from unsim.model.outcomes import EVENTS, ICC_STATUS, Column, run_columns
 from unsim.model.params import build_parameters
 from unsim.model.stages import SESSIONS, Walk, reported

@@ -59,9 +59,7 @@ class Observer:
     def on_push(self, model: UNModel, source: str, quantity: str, values: F) -> None:
         """``source`` pushed ``quantity`` by ``values`` (states, replicates) this round."""
 
-    def on_vote(
-        self, model: UNModel, stage: str, stances: F, votes: NDArray[np.int8]
-    ) -> None:
+    def on_vote(self, model: UNModel, stage: str, stances: F, votes: NDArray[np.int8]) -> None:
         """The vote at ``stage``: every state's stance and vote (states, replicates)."""
 
     def on_run_end(self, model: UNModel) -> None:
