@@ -97,6 +97,7 @@ class UNModel(Voting, mesa.Model):
         self.n_replicates = int(replicates)
         self.round = 0
         self._observers: list[Observer] = list(observers)
+        self._in_round = False  # whether a push reaches the states (in a round's actions)
         self._body_masks: dict[str, B | None] = {}
         self._build_parameters()
         self._build_agents()
@@ -125,6 +126,7 @@ class UNModel(Voting, mesa.Model):
         self.reset_rng(self.streams.generator("mesa"))
         self.round = 0
         self.running = True
+        self._in_round = False
         self._build_state()
 
     def reparameterise(self, scenario: Scenario, parameters: bool = True) -> None:
@@ -189,7 +191,6 @@ class UNModel(Voting, mesa.Model):
 
     def _build_state(self) -> None:
         n, r = self.n_states, self.n_replicates
-        self._in_round = False
         self.strategies: list[Any] = self._bound
         # the parameters' per-state values, which the scenario's distributions change per run
         traits = self.params.traits
