@@ -21,9 +21,9 @@ An :class:`Observer` is handed to the model (``UNModel(..., observers=[obs])`` o
   (``rules.Vote`` codes, where held);
 * ``on_run_end(model)``: when the run's outcomes are reported (``model.outcomes``).
 
-Every method is a no-op here: an observer overrides those it needs. An observer may read the
-model but must not change it (the arrays it is handed are its own). Without observers the model
-runs no extra step.
+Every method is a no-op here: an observer overrides those it needs. An observer reads the model
+and never changes it; the arrays it is handed are not the model's (it may keep them; the
+observers of one model share them). Without observers the model runs no extra step.
 """
 
 from __future__ import annotations
