@@ -22,11 +22,11 @@ by its own pushes alone (no pull), and what the ICC language costs at the vote o
 the clause's pass-through times the ICC factor of the run (retained 1, softened 0.5, dropped
 0) times it, the ICC aversion as stated and the state's own clause deviation shown apart.
 
-:class:`Tracker` runs the model's own ``simulate`` and watches it through public methods: each
-source's pushes are the change in ``UNModel.pressure`` while that source acts (its methods are
-wrapped on the model's instances: nothing in the model changes), and the stances at each vote
-on the draft are read with ``UNModel.stances`` from a recorder that takes part as a strategy
-that never acts (its ``on_vote`` runs right after each vote, before the state changes).
+:class:`Tracker` runs the model's own ``simulate`` and watches it as an observer of its events
+(``unsim.model.observers``; nothing in the model is replaced): each source's pushes are the
+model's own (``on_push``), carried to the end of each round by the model's own deliberation rule
+(``UNModel.deliberated``), and the stances at each vote are the ones the vote used (``on_vote``:
+``UNModel.stances``, in the Council each member's ``council_stance``).
 
 A member of the Security Council takes its stance there from the same support, with its stated
 Council shift (``MemberState.council_stance``): at the agenda vote plus the procedural shift, at
@@ -35,14 +35,10 @@ of the target among the permanent members, its tie; or, where the scenario state
 Council's rule fitted on its record (``procedure.council.votes``), at the referral draft the
 rule's norm, its own Council shift, a dissenter's reluctance, a patron's defence and the shock
 the patrons share in the run (and its weighted support and ICC cost, if the rule weighs them).
-Nothing moves after the Council's rounds, so the recorder reads those stances when the run
-finishes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +46,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.engine.blocks import prepare_process
-from unsim.model import UNModel, kernels
+from unsim.model import UNModel, observers
 from unsim.model.agents import VetoHolder
 from unsim.model.kernel_args import DRAFT_VOTES
+from unsim.model.observers import Observer
 from unsim.model.stages import Item, Stage, stage_named, stages_where
 from unsim.scenario.labels import strategy_name
 from unsim.scenario.schema import SC_STAGES, Scenario
@@ -108,101 +105,27 @@ class StageRecord:
     by_habit: bool = True
 
 
-class _Recorder:
-    """A strategy that never acts: it reads the stances right after each vote on the draft,
-    and the Council members' when the run finishes."""
-
-    key = "_explain_recorder"
-
-    def __init__(self, on_vote: Callable[[str], None], on_finish: Callable[[], None]):
-        self._on_vote = on_vote
-        self._on_finish = on_finish
-
-    def active_mask(self, ctx: Any, share: Any) -> NDArray[np.bool_]:
-        return np.zeros(np.shape(share), dtype=bool)
-
-    def conditional_offer(self, ctx: Any) -> None:
-        return None
-
-    def on_icc_dropped(self, ctx: Any, mask: Any) -> None:
-        return None
-
-    def on_vote(self, ctx: Any, stage: str, adopted: Any) -> None:
-        self._on_vote(stage)
-
-    def finish(self, ctx: Any) -> None:
-        self._on_finish()
-
-
-class _Tagged:
-    """A strategy whose every method runs with the tracker's source set to it."""
-
-    def __init__(self, strategy: Any, tracker: Tracker, name: str):
-        self._strategy = strategy
-        self._tracker = tracker
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        value = getattr(self._strategy, attr)
-        if not callable(value):
-            return value
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._tracker.source(self._name):
-                return value(*args, **kwargs)
-
-        return call
-
-
-class Tracker:
-    """Runs one block of a scenario on the model and splits each state's stance at each vote on
-    the draft into its parts (see the module doc). ``labels`` maps part names to words."""
+class Tracker(Observer):
+    """Runs one block of a scenario on the model, watching it (an observer of the model's
+    events, ``unsim.model.observers``), and splits each state's stance at each vote into its
+    parts (see the module doc). ``labels`` maps part names to words."""
 
     def __init__(self, scenario: Scenario, seed: int, block: int, size: int):
-        model = UNModel(scenario, replicates=size, seed=seed, block=block)
+        model = UNModel(scenario, replicates=size, seed=seed, block=block, observers=[self])
         self.model = model
-        self.labels: dict[str, str] = {}
-        self._in_round = False
-        self._pending: dict[tuple[str, str], Array] = {}
+        self.labels: dict[str, str] = {LOBBYING[0]: LOBBYING[1], COUNTER[0]: COUNTER[1]}
+        # each source of the model's pushes by the part it is shown as: the scenario's
+        # strategies by their place in it, the model's own by their name
+        self._part = {observers.LOBBYING: LOBBYING[0], observers.COUNTER_LOBBYING: COUNTER[0]}
+        strategies = [b.strategy for b in model.strategies]
+        for i, bound in enumerate(model.strategies):
+            name = f"strategies[{i}]"
+            self.labels[name] = strategy_name(strategies[i], strategies)
+            self._part[f"strategy:{bound.key}"] = name
+        self._pending: dict[str, Array] = {}  # each source's pushes to support this round
         self._flow: dict[str, Array] = {}  # each source's share of the deviation
         self._icc: dict[str, Array] = {}  # each source's pushes to the ICC aversion
         self.stages: dict[str, StageRecord] = {}
-        bound = list(model.strategies)
-        # the scenario's entries (the model holds each bound to its key) name the parts
-        strategies = [b.strategy for b in bound]
-        tagged: list[Any] = [_Recorder(self._record, self._record_council)]
-        for i, st in enumerate(bound):
-            name = f"strategies[{i}]"
-            self.labels[name] = strategy_name(strategies[i], strategies)
-            tagged.append(_Tagged(st, self, name))
-        model.strategies = tagged
-        self._wrap(model.sponsor_agent, "lobby", LOBBYING)
-        self._wrap(model.ally_agent, "counter_lobby", COUNTER)
-        self._source = OTHER[0]
-        self._dirty: set[str] = set()
-        self._last: dict[str, Array] = {}
-        self._step, self._deliberate, self._shift = model.step, model.deliberate, model.shift
-        model.shift = self._tracked_shift  # type: ignore[method-assign]
-        self._amend = model.hold_amendment
-        model.hold_amendment = self._tracked_amendment  # type: ignore[method-assign]
-        # the pull: the bloc-pull-weighted means of each state's groups (as the kernels form it)
-        self._members = model.compiled.members  # each state's groups, 1 / group size
-        self._pull_of = kernels.csr(
-            np.float32(model.behaviour.bloc_pull) * model.params.groups.weights.astype(np.float32)
-        )
-        self._n_groups = model.membership.shape[1]
-        model.step = self._tracked_step  # type: ignore[method-assign]
-        model.deliberate = self._tracked_deliberate  # type: ignore[method-assign]
-
-    def _wrap(self, agent: Any, method: str, part: tuple[str, str]) -> None:
-        original = getattr(agent, method)
-        self.labels[part[0]] = part[1]
-
-        def call() -> None:
-            with self.source(part[0]):
-                original()
-
-        setattr(agent, method, call)
 
     def simulate(self) -> dict[str, NDArray[Any]]:
         """The model's own ``simulate`` (the same history as the engine's block). BLAS runs
@@ -214,72 +137,45 @@ class Tracker:
         return out
 
     # -- pushes ---------------------------------------------------------------------------------
-    def _pressure(self, quantity: str) -> Array:
-        p = self.model.pressure(quantity)
-        if p is None:
-            return np.zeros((self.model.n_states, self.model.n_replicates), dtype=np.float32)
-        return p
+    def on_push(self, model: UNModel, source: str, quantity: str, values: Array) -> None:
+        """A push of the round, kept for the part of its source (the deliberation's own move
+        is carried by each source's share below, not kept)."""
+        if source == observers.DELIBERATION:
+            return
+        name = self._part.get(source)
+        if name is None:  # a push the model does not name: its own part
+            name = self._part[source] = source if source != observers.OTHER else OTHER[0]
+            self.labels.setdefault(name, OTHER[1])
+        if quantity == "icc_aversion":  # the ICC aversion moves by its pushes alone
+            prev = self._icc.get(name)
+            self._icc[name] = values if prev is None else prev + values
+        else:
+            prev = self._pending.get(name)
+            self._pending[name] = values if prev is None else prev + values
 
-    @contextmanager
-    def source(self, name: str) -> Iterator[None]:
-        """Attribute the pushes made inside the block to ``name``."""
-        self._settle()
-        previous, self._source = self._source, name
-        try:
-            yield
-        finally:
-            self._settle()
-            self._source = previous
-
-    def _tracked_shift(self, quantity: str, *args: Any, **kwargs: Any) -> None:
-        """``UNModel.shift``, noting that the current source pushed ``quantity`` (pushes
-        outside a round never reach the states: not noted)."""
-        self._shift(quantity, *args, **kwargs)
-        if self._in_round:
-            self._dirty.add(quantity)
-
-    def _settle(self) -> None:
-        """Note the change the current source made to the round's pressure since it was last
-        settled (one ``UNModel.pressure`` per quantity it pushed)."""
-        for quantity in self._dirty:
-            now = self._pressure(quantity)
-            change = now - self._last.get(quantity, 0.0)
-            self._last[quantity] = now
-            key = (quantity, self._source)
-            self._pending[key] = self._pending.get(key, 0.0) + change
-            self.labels.setdefault(self._source, OTHER[1])
-        self._dirty.clear()
-
-    def _tracked_step(self) -> None:
-        self._in_round = True
-        self._pending, self._last = {}, {}
-        try:
-            self._step()
-        finally:
-            self._in_round = False
-
-    def _tracked_deliberate(self) -> None:
-        self._settle()
-        m = self.model
-        keep = 1.0 - float(m.behaviour.bloc_pull)
-        names = set(self._flow) | {n for (q, n) in self._pending if q == "support"}
-        for name in names:
+    def on_round(self, model: UNModel, round: int, phase: str) -> None:
+        """At a round's end each source's share of the deviation moves as the deviation does
+        (``UNModel.deliberated``: linear, so the shares add up to it)."""
+        if phase != "end":
+            return
+        for name in set(self._flow) | set(self._pending):
             flow = self._flow.get(name)
             if flow is None:
-                flow = np.zeros((m.n_states, m.n_replicates), dtype=np.float32)
-            pushed = self._pending.get(("support", name))
-            pulled = kernels.pull(self._members, self._pull_of, flow, self._n_groups)
-            if pushed is not None:
-                flow = flow + pushed
-            flow *= np.float32(keep)
-            flow += pulled
-            self._flow[name] = flow
-        for (q, name), push in self._pending.items():
-            if q == "icc_aversion":
-                prev = self._icc.get(name)
-                self._icc[name] = push if prev is None else prev + push
+                flow = np.zeros((model.n_states, model.n_replicates), dtype=np.float32)
+            self._flow[name] = model.deliberated(flow, self._pending.get(name))
         self._pending = {}
-        self._deliberate()
+
+    def on_vote(self, model: UNModel, stage: str, stances: Array, votes: Any) -> None:
+        """The stances at a vote, in parts: the amendment's, the draft's, the Council's."""
+        st = stage_named(stage)
+        if st.item is Item.NO_ACTION:
+            return
+        if st.body.is_council:
+            self._record_council(stage, stances)
+        elif st.item is Item.AMENDMENT:
+            self._record_amendment(st, stances)
+        else:
+            self._record(stage, stances)
 
     # -- the stances at a vote ------------------------------------------------------------------
     def _support_parts(self) -> dict[str, Array]:
@@ -332,52 +228,44 @@ class Tracker:
             parts[name] = part
         return parts
 
-    def _tracked_amendment(self, stage: Stage, walk: Any) -> None:
-        """The amendment's vote, its stances recorded just before it: minus the stance on the
-        ICC paragraphs (the support's parts and the whole clause cost's, negated), plus the
-        amendment's bias."""
+    def _record_amendment(self, stage: Stage, stance: Array) -> None:
+        """The amendment's stances (the model's, as its vote saw them) in parts: minus the
+        stance on the ICC paragraphs (the support's parts and the whole clause cost's, negated),
+        plus the amendment's bias."""
         m = self.model
         n, r = m.n_states, m.n_replicates
         parts = self._parts(np.float32(-1.0), scale=-1.0)
         bias = m._bias(stage)
         parts[BIAS[0]] = np.broadcast_to(np.asarray(bias, dtype=np.float32), (n, r))
         absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
-        stance = np.array(m.stances(stage.name), dtype=np.float32)
         held = np.ones(r, dtype=bool)  # set from the outcomes after the run
         self.stages[stage.name] = StageRecord(parts, stance, held, absence, by_habit=False)
-        self._amend(stage, walk)
 
-    def _record(self, stage: str) -> None:
-        if not stage_named(stage).on_draft:
-            return
+    def _record(self, stage: str, stance: Array) -> None:
+        """A vote on the draft's stances in parts: the support's less the clause cost's share
+        that reaches the draft (its pass-through times the run's ICC factor)."""
         m = self.model
         through = np.float32(m.behaviour.clause_pass_through)
         parts = self._parts(through * m.icc_factor().astype(np.float32)[None, :])
         n, r = m.n_states, m.n_replicates
         absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
-        stance = np.array(m.stances(stage), dtype=np.float32)
         held = np.ones(r, dtype=bool)  # set from the outcomes after the run
         self.stages[stage] = StageRecord(parts, stance, held, absence, m.members(stage))
 
-    def _record_council(self) -> None:
-        """The Council members' stances at its votes held in the scenario, in parts (module
-        doc); the other states' rows are left at zero."""
+    def _record_council(self, stage: str, stance: Array) -> None:
+        """A Council vote's stances (each member's ``council_stance``, the other states' rows
+        zero) in parts (module doc)."""
         m = self.model
         n, r = m.n_states, m.n_replicates
-        for stage in stages_where(lambda st: st.body.is_council, m.spec.resolution.stages):
-            members = m.members(stage)
-            referral = stage_named(stage).item is Item.REFERRAL
-            votes = m.spec.procedure.council.votes
-            if referral and votes is not None:
-                parts = self._record_parts(votes)
-            else:
-                parts = self._assembly_parts(referral)
-            stance = np.zeros((n, r), dtype=np.float32)
-            for a in m.council_agents:
-                stance[a.index] = a.council_stance(stage)
-            held = np.ones(r, dtype=bool)  # set from the outcomes after the run
-            absent = np.zeros(n, dtype=np.float32)  # in the Council every member votes
-            self.stages[stage] = StageRecord(parts, stance, held, absent, members)
+        referral = stage_named(stage).item is Item.REFERRAL
+        votes = m.spec.procedure.council.votes
+        if referral and votes is not None:
+            parts = self._record_parts(votes)
+        else:
+            parts = self._assembly_parts(referral)
+        held = np.ones(r, dtype=bool)  # set from the outcomes after the run
+        absent = np.zeros(n, dtype=np.float32)  # in the Council every member votes
+        self.stages[stage] = StageRecord(parts, stance, held, absent, m.members(stage))
 
     def _assembly_parts(self, referral: bool) -> dict[str, Array]:
         """A member's Council stance by its support: the support's parts, the Council shift,

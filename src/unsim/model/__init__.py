@@ -20,11 +20,13 @@ if TYPE_CHECKING:
     )
     from unsim.model.inspection import inspect_run
     from unsim.model.model import UNModel
+    from unsim.model.observers import Observer
     from unsim.model.rules import Vote
 
 __all__ = [
     "AllyCoalition",
     "MemberState",
+    "Observer",
     "SponsorCoalition",
     "TargetState",
     "UNModel",
@@ -41,6 +43,7 @@ _HOMES = {
     "VetoHolder": "unsim.model.agents",
     "inspect_run": "unsim.model.inspection",
     "UNModel": "unsim.model.model",
+    "Observer": "unsim.model.observers",
     "Vote": "unsim.model.rules",
 }
 

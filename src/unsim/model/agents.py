@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from unsim.council import tabling
 from unsim.model import rules
 from unsim.model.habit import repeat_last
+from unsim.model.observers import COUNTER_LOBBYING, LOBBYING
 from unsim.model.outcomes import ICC_REASON
 from unsim.model.stages import Item, stage_named
 
@@ -269,7 +270,7 @@ class SponsorCoalition(mesa.Agent):
         if lob.budget and lob.efficacy:
             budget = m.lever("actors.sponsors.lobbying.budget", lob.budget)
             efficacy = m.lever("actors.sponsors.lobbying.efficacy", lob.efficacy)
-            m.shift("support", "lobbied", m.lobby_share(budget * efficacy))
+            m.shift("support", "lobbied", m.lobby_share(budget * efficacy), source=LOBBYING)
 
     def bargain(self) -> None:
         m = self.model
@@ -348,7 +349,8 @@ class AllyCoalition(mesa.Agent):
         if lob.budget and lob.efficacy and m.allies.any():
             budget = m.lever("actors.allies.counter_lobbying.budget", lob.budget)
             efficacy = m.lever("actors.allies.counter_lobbying.efficacy", lob.efficacy)
-            m.shift("support", "lobbied", -m.lobby_share(budget * efficacy))
+            share = -m.lobby_share(budget * efficacy)
+            m.shift("support", "lobbied", share, source=COUNTER_LOBBYING)
 
     def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
         rule = self.model.spec.procedure.no_action_motion.move

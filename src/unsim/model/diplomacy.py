@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model import kernels, rules
+from unsim.model import kernels, observers, rules
 from unsim.model.kernel_args import Compiled
 from unsim.model.levers import BlockLevers
 from unsim.model.outcomes import ICC_STATUS
@@ -57,6 +57,8 @@ class Diplomacy:
     _custom: list[tuple[str, NDArray[np.int64], F, Any]]
     _memory: dict[str, F]
     levers: BlockLevers | None
+    _observers: list[observers.Observer]
+    _in_round: bool
 
     def lever(self, path: str, point: Any) -> Any:
         """The scenario's value at ``path`` in each run of this block: its draws when it is a
@@ -159,7 +161,22 @@ class Diplomacy:
         self._observed_now()
         return np.float32(budget) / self._lobbied_total  # type: ignore[no-any-return]
 
-    def shift(self, quantity: str, basis: Any, coefficient: Any, states: Any = None) -> None:
+    def shift(
+        self,
+        quantity: str,
+        basis: Any,
+        coefficient: Any,
+        states: Any = None,
+        source: str = observers.OTHER,
+    ) -> None:
+        """Push ``basis * coefficient`` to ``quantity`` for this round (booked on the ledger,
+        applied by the round's deliberation); ``source`` names who pushed, for the observers
+        (``unsim.model.observers``), who see each push made in a round."""
+        if self._observers and self._in_round:
+            values = observers.push_values(self, basis, coefficient, states)
+            if values is not None:
+                for o in self._observers:
+                    o.on_push(self, source, quantity, values)  # type: ignore[arg-type]
         if isinstance(basis, str):
             key = (quantity, basis)
             prev = self._ledger.get(key)

@@ -17,6 +17,7 @@ each vote is held ``unsim.model.voting``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import mesa
@@ -42,6 +43,7 @@ from unsim.model.levers import (
     icc_change,
     support_changes,
 )
+from unsim.model.observers import DELIBERATION, Observer
 from unsim.model.outcomes import EVENTS, ICC_STATUS, Column, run_columns
 from unsim.model.params import build_parameters
 from unsim.model.stages import SESSIONS, Walk, reported
@@ -69,6 +71,8 @@ class UNModel(Voting, mesa.Model):
     seed: master seed of the named random streams.
     block: which block of runs this model is (selects its random streams).
     collect: record per-round trajectories with Mesa's DataCollector.
+    observers: :class:`~unsim.model.observers.Observer` s the model calls as the run unfolds
+        (``subscribe`` adds one later).
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class UNModel(Voting, mesa.Model):
         seed: int = 0,
         block: int = 0,
         collect: bool = False,
+        observers: Iterable[Observer] = (),
     ):
         streams = Streams(seed, block)
         super().__init__(rng=streams.generator("mesa"))
@@ -91,6 +96,8 @@ class UNModel(Voting, mesa.Model):
         self.n_states = len(self.world.states)
         self.n_replicates = int(replicates)
         self.round = 0
+        self._observers: list[Observer] = list(observers)
+        self._in_round = False  # whether a push reaches the states (in a round's actions)
         self._body_masks: dict[str, B | None] = {}
         self._build_parameters()
         self._build_agents()
@@ -107,6 +114,10 @@ class UNModel(Voting, mesa.Model):
                 agent_reporters={"support": lambda a: getattr(a, "mean_support", None)},
             )
 
+    def subscribe(self, observer: Observer) -> None:
+        """Have ``observer`` watch this model's runs from now on (``unsim.model.observers``)."""
+        self._observers.append(observer)
+
     def reset(self, seed: int, block: int) -> None:
         """Start the histories of block ``block`` of master seed ``seed`` afresh, keeping the
         agents and the parameters (the engine runs block after block on one model). The state
@@ -115,6 +126,7 @@ class UNModel(Voting, mesa.Model):
         self.reset_rng(self.streams.generator("mesa"))
         self.round = 0
         self.running = True
+        self._in_round = False
         self._build_state()
 
     def reparameterise(self, scenario: Scenario, parameters: bool = True) -> None:
@@ -150,6 +162,7 @@ class UNModel(Voting, mesa.Model):
         self.lobbied_receptiveness = c.lobbied[:, None]
         self.presence = c.presence
         self.membership = p.groups.membership
+        self._pull: kernels.Csr | None = None  # the groups' pull by state (``deliberated``)
         # the scenario's distributions, drawn per run (None: every lever is a point value)
         self.lever_effects = LeverEffects.of(self.spec, p)
 
@@ -327,12 +340,18 @@ class UNModel(Voting, mesa.Model):
         self._cache.clear()
         self._ledger.clear()
         self._custom.clear()
+        for o in self._observers:
+            o.on_round(self, self.round, "start")
+        self._in_round = True  # the pushes from now on reach the states (observers see them)
         self.target_agent.respond()
         self.sponsor_agent.lobby()
         self.ally_agent.counter_lobby()
         self.sponsor_agent.bargain()
         self.deliberate()
+        self._in_round = False
         self._cache.clear()
+        for o in self._observers:
+            o.on_round(self, self.round, "end")
         if self.datacollector is not None:
             self.datacollector.collect(self)
 
@@ -342,6 +361,9 @@ class UNModel(Voting, mesa.Model):
         round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
         draft's tanh argument ``draft_base`` falls by them / (2 noise))."""
         self._observed_now()
+        if self._observers:  # what the deliberation does, besides the pushes (observers)
+            before = self.deviation.copy()
+            pressure = self.pressure("support")
         c = self.compiled
         kernels.deliberate(
             self._histories(),
@@ -359,6 +381,29 @@ class UNModel(Voting, mesa.Model):
             self._group_means, self._next_group_means = self._next_group_means, self._group_means
         self._cache.pop("icc_aversion", None)
         self._cache.pop("support", None)
+        if self._observers:
+            moved = self.deviation - before
+            if pressure is not None:
+                moved -= pressure
+            for o in self._observers:
+                o.on_push(self, DELIBERATION, "support", moved)
+
+    def deliberated(self, deviation: F, pressure: F | None = None) -> F:
+        """What a round's deliberation makes of a deviation (states, replicates) under
+        ``pressure``: ``keep x (deviation + pressure)`` plus each state's bloc-pull-weighted
+        mean of its groups' means of ``deviation`` (``rules.deliberate``, the rule
+        ``kernels.deliberate`` applies to ``deviation``), in the same order on every CPU. It is
+        linear: an observer may carry each source's share of the deviation by it."""
+        if self._pull is None:
+            weights = self.params.groups.weights.astype(np.float32)
+            self._pull = kernels.csr(np.float32(self.behaviour.bloc_pull) * weights)
+        pulled = kernels.pull(
+            self.compiled.members, self._pull, deviation, self.membership.shape[1]
+        )
+        moved = deviation if pressure is None else deviation + pressure
+        moved = moved * self.compiled.keep
+        moved += pulled
+        return moved  # type: ignore[no-any-return]
 
     def _diplomacy(self, rounds: int) -> None:
         for k in range(rounds):
@@ -384,6 +429,8 @@ class UNModel(Voting, mesa.Model):
             st.finish(self)
         self.outcomes = self._report_rest()
         self.running = False
+        for o in self._observers:
+            o.on_run_end(self)
         return self.outcomes
 
     def columns(self) -> tuple[Column, ...]:

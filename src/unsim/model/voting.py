@@ -99,6 +99,8 @@ class Voting(Diplomacy):
             none = np.zeros(self.n_replicates, dtype=bool)
             votes = np.full((self.n_states, self.n_replicates), rules.ABSENT, dtype=np.int8)
             self._record(stage, none, votes, none, np.zeros((4, self.n_replicates), np.int32))
+            if self._observers:
+                self._voted(stage, votes)
             return none
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
         u = absence.shaken(self, stage, u)
@@ -110,6 +112,8 @@ class Voting(Diplomacy):
             counts = rules.tally(votes, members)
         adopted = self._rule(stage).adopted(counts[0], counts[1]) & held
         self._record(stage, held, votes, adopted, counts)
+        if self._observers:
+            self._voted(stage, votes)
         return adopted
 
     def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
@@ -223,6 +227,8 @@ class Voting(Diplomacy):
         votes, counts = self._council_vote(stage.name, on_agenda)
         adopted = self._rule(stage.name).adopted(counts[0], counts[1]) & on_agenda
         self._record(stage.name, on_agenda, votes, adopted, counts)
+        if self._observers:
+            self._voted(stage.name, votes)
         walk.on_agenda = adopted
 
     def hold_referral(self, stage: Stage, walk: Walk) -> None:
@@ -235,10 +241,23 @@ class Voting(Diplomacy):
         perm_no = rules.tally(votes, self.permanent)[1]
         adopted = self._rule(name).adopted(counts[0], counts[1], perm_no) & tabled
         self._record(name, tabled, votes, adopted, counts)
+        if self._observers:
+            self._voted(name, votes)
         for code in self.world.security_council.permanent:
             i = self.world.index[code]
             self.outcomes[f"veto_{code}"] = tabled & (votes[i] == rules.NO)
         self.outcomes[f"{name}_vetoed"] = tabled & (perm_no > 0)
+
+    def _voted(self, stage: str, votes: NDArray[np.int8]) -> None:
+        """Tell the observers of the vote at ``stage``: every state's stance as the vote saw it
+        (in the Council each member's, the others' rows zero) and the votes."""
+        if stage_named(stage).body.is_council:
+            stances = np.zeros((self.n_states, self.n_replicates), dtype=np.float32)
+            stances[self._council_rows] = self._council_stances(stage)
+        else:
+            stances = np.array(self.stances(stage), dtype=np.float32)
+        for o in self._observers:
+            o.on_vote(self, stage, stances, votes.copy())  # type: ignore[arg-type]
 
     def _rule(self, stage: str) -> VoteRule:
         return stage_named(stage).vote_rule(self.spec.resolution.majority)

@@ -98,7 +98,7 @@ class StrategyContext:
     ``has_event`` read.
     """
 
-    __slots__ = ("_events", "_host", "key", "owner", "shared")
+    __slots__ = ("_events", "_host", "key", "owner", "shared", "source")
     _events: tuple[str, ...]
     _host: Any
     #: the entry's key (its label, else its type; see ``instance_keys``)
@@ -107,6 +107,8 @@ class StrategyContext:
     owner: str
     #: whether another entry has the same type (the entry's events are then also qualified)
     shared: bool
+    #: the entry's pushes as the model's observers see them (``unsim.model.observers``)
+    source: str
 
     def __init__(
         self, host: Any, key: str, shared: bool = False, events: Sequence[str] = (), owner: str = ""
@@ -116,6 +118,7 @@ class StrategyContext:
         object.__setattr__(self, "shared", shared)
         object.__setattr__(self, "_events", tuple(events))
         object.__setattr__(self, "owner", owner or key)
+        object.__setattr__(self, "source", f"strategy:{key}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise ReadOnlyError(f"ctx.{name} cannot be set: {_VERBS}")
@@ -213,7 +216,7 @@ class StrategyContext:
                 f"{self.owner}: cannot shift {quantity!r}; allowed: {', '.join(QUANTITIES)}"
                 + (f"; did you mean {hint!r}?" if hint else "")
             )
-        self._host.shift(quantity, basis, coefficient, states)
+        self._host.shift(quantity, basis, coefficient, states, self.source)
 
     def draw(self, stream: str, per_round: bool = True) -> FloatArray:
         """(replicates,) uniforms from a named stream of this entry: the same draws for the same
