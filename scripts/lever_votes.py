@@ -25,11 +25,11 @@ def main() -> None:
         PARAMETERS,
         _mean_yes,
         _reference_value,
-        _replace,
         _with_strategy,
     )
     from unsim.model.params import effective_behaviour
     from unsim.scenario import load_scenario
+    from unsim.scenario.overrides import replace_value
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=4096)
@@ -40,7 +40,7 @@ def main() -> None:
     yes = _mean_yes(scenario, stage, args.runs, args.seed)
     print(f"{SCENARIO.name}, {stage}, {args.runs} runs, seed {args.seed}: mean yes {yes:.2f}")
     for delta in (-0.5, 0.5):
-        shifted = _replace(scenario, "behaviour.intercept", intercept + delta)
+        shifted = replace_value(scenario, "behaviour.intercept", intercept + delta)
         change = _mean_yes(shifted, stage, args.runs, args.seed) - yes
         print(f"every state's support {delta:+g}: {change:+.2f} yes votes")
     for p in PARAMETERS.values():

@@ -71,10 +71,10 @@ class Section:
 #: Support (the vote model's latent scale) in votes, measured on the reference draft
 #: (scenarios/levers/reference_2014.yaml, the 2014 DPRK draft) at its Third Committee vote with
 #: the lever map's own functions (scripts/lever_votes.py: 4,096 paired runs, seed 1): every
-#: state's support shifted by -0.5 and +0.5 moved the mean yes tally by -5.71 and +5.62; the
-#: charm offensive at intensity 0.3 by -14.13, a genuine unconditional invitation of effect 1.5
-#: by -8.04 and the threats at intensity 0.2 by +2.26, each against the strategy's absence.
-VOTES = "0.5 ≈ 5.7 yes votes if every state moves by it, at the 2014 DPRK draft"
+#: state's support shifted by -0.5 and +0.5 moved the mean yes tally by -5.82 and +5.73; the
+#: charm offensive at intensity 0.3 by -14.40, a genuine unconditional invitation of effect 1.5
+#: by -8.19 and the threats at intensity 0.2 by +2.31, each against the strategy's absence.
+VOTES = "0.5 ≈ 5.8 yes votes if every state moves by it, at the 2014 DPRK draft"
 SUPPORT = f"support units (latent scale; {VOTES})"
 SUPPORT_AGAINST = f"support units against the draft (latent scale; {VOTES})"
 COUNCIL = "support units at the Council's votes (latent scale; no conversion to votes measured)"
@@ -83,7 +83,7 @@ ROUND = "diplomatic round (1: the first)"
 
 #: Each numeric field's unit, by its name (or ``<strategy or part>.<name>``, looked up first).
 UNITS: dict[str, str] = {
-    "charm_offensive.intensity": "support units per active round (latent scale; 0.3 ≈ 14.1 "
+    "charm_offensive.intensity": "support units per active round (latent scale; 0.3 ≈ 14.4 "
     "fewer yes votes at the 2014 DPRK draft); 0: no effect",
     "threats.intensity": "support units per active round (latent scale; 0.2 ≈ 2.3 more yes "
     "votes at the 2014 DPRK draft, the backfire outweighing); 0: no effect",
