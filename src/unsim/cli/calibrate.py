@@ -27,7 +27,7 @@ from unsim.cli.levers import (
     cmd_backtest_levers,
     cmd_calibrate_levers,
 )
-from unsim.cli.outputs import data_inputs, scenario_inputs
+from unsim.cli.outputs import data_files, data_inputs, scenario_inputs
 from unsim.cli.session import add_session_linkage_options, cmd_calibrate_session
 from unsim.errors import ExitCode, InputError
 from unsim.ownership import check_output, json_text, write_text_output
@@ -156,32 +156,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         calibrate_series,
         series_provenance,
     )
-    from unsim.data import (
-        MEMBERS_FILE,
-        ROLL_CALLS_FILE,
-        VOTES_FILE,
-        default_data_dir,
-        load_members,
-        load_roll_calls,
-        load_votes,
-        resolve_data_file,
-    )
+    from unsim.data import load_members, load_roll_calls, load_votes
 
     if args.levers:
         return cmd_calibrate_levers(args)
-    votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
-    members_path = resolve_data_file(args.members, MEMBERS_FILE, near=votes_path)
-    roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
-    inputs = [votes_path, members_path, roll_calls_path]
+    paths = data_files(args)
+    inputs = list(paths.values())
     check_output(args.out, "yaml", inputs=inputs)  # before the data is read and fitted
-    votes = load_votes(votes_path)
-    members = load_members(members_path)
-    roll_calls = load_roll_calls(roll_calls_path)
+    votes = load_votes(paths["votes"])
+    members = load_members(paths["members"])
+    roll_calls = load_roll_calls(paths["roll_calls"])
     config = IdealPointConfig(sessions=args.sessions, dims=args.dims, hr_weight=args.hr_weight)
     sc = calibrate_series(
         votes, roll_calls, members, args.series, args.before, args.match, config, args.seed
     )
-    paths = {"votes": votes_path, "roll_calls": roll_calls_path, "members": members_path}
     provenance = series_provenance(sc, _command(args), paths, args.seed)
     name = args.name or args.out.stem
     cal = build_series_calibration(sc, name, provenance)

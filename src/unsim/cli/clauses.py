@@ -76,30 +76,19 @@ def cmd_calibrate_clauses(args: argparse.Namespace) -> int:
         clause_data,
         clause_provenance,
     )
-    from unsim.data import (
-        MEMBERS_FILE,
-        ROLL_CALLS_FILE,
-        VOTES_FILE,
-        default_data_dir,
-        load_members,
-        load_roll_calls,
-        load_votes,
-    )
-    from unsim.data import resolve_data_file as resolve
+    from unsim.cli.outputs import data_files
+    from unsim.data import load_members, load_roll_calls, load_votes
 
     if not 1 <= args.holdout_sessions <= 30:
         raise InputError(f"--holdout-sessions must be 1 to 30, got {args.holdout_sessions}")
-    votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
-    members_path = resolve(args.members, MEMBERS_FILE, near=votes_path)
-    roll_calls_path = resolve(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
-    paths = {"votes": votes_path, "roll_calls": roll_calls_path, "members": members_path}
+    paths = data_files(args)
     inputs = list(paths.values()) + ([args.band_from] if args.band_from else [])
     check_output(args.out, "yaml", inputs=inputs)  # before the data is read and fitted
     band, noise = _scale(args.band_from)
-    votes = load_votes(votes_path)
+    votes = load_votes(paths["votes"])
     hr = set(votes.loc[votes["hr"] == 1, "rcid"].astype(int)) if "hr" in votes else set()
-    data = clause_data(votes, load_roll_calls(roll_calls_path), args.before, hr,
-                       load_members(members_path))  # fmt: skip
+    data = clause_data(votes, load_roll_calls(paths["roll_calls"]), args.before, hr,
+                       load_members(paths["members"]))  # fmt: skip
     print(f"separate votes before {args.before}: {data.found.counts}")
     result = calibrate_clauses(data, args.before, band, noise, args.holdout_sessions)
     provenance = clause_provenance(_command(args), paths, args.before)

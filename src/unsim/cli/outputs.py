@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,3 +61,23 @@ def data_inputs(folder: str | Path | None) -> list[Path]:
         return [p for p in Path(folder).iterdir() if p.is_file()]
     except OSError:
         return []
+
+
+def data_files(args: argparse.Namespace) -> dict[str, Path]:
+    """The votes, roll calls and members files a calibration reads: ``--votes`` (else the one in
+    ``--data`` or the default data folder), and ``--roll-calls`` and ``--members`` (else the
+    ones beside the votes)."""
+    from unsim.data import (
+        MEMBERS_FILE,
+        ROLL_CALLS_FILE,
+        VOTES_FILE,
+        default_data_dir,
+        resolve_data_file,
+    )
+
+    votes = Path(args.votes or (args.data or default_data_dir()) / VOTES_FILE)
+    return {
+        "votes": votes,
+        "roll_calls": resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes),
+        "members": resolve_data_file(args.members, MEMBERS_FILE, near=votes),
+    }

@@ -127,16 +127,8 @@ def cmd_calibrate_session(args: argparse.Namespace) -> int:
     """Write a linkage file (``kind: session_linkage``)."""
     import yaml
 
-    from unsim.data import (
-        MEMBERS_FILE,
-        ROLL_CALLS_FILE,
-        VOTES_FILE,
-        default_data_dir,
-        load_members,
-        load_roll_calls,
-        load_votes,
-        resolve_data_file,
-    )
+    from unsim.cli.outputs import data_files
+    from unsim.data import load_members, load_roll_calls, load_votes
     from unsim.ownership import check_output, write_text_output
     from unsim.session.calibrate import (
         build_linkage_file,
@@ -146,13 +138,11 @@ def cmd_calibrate_session(args: argparse.Namespace) -> int:
     )
     from unsim.session.estimate import estimate_linkage
 
-    votes_path = args.votes or (args.data or default_data_dir()) / VOTES_FILE
-    members_path = resolve_data_file(args.members, MEMBERS_FILE, near=votes_path)
-    roll_calls_path = resolve_data_file(args.roll_calls, ROLL_CALLS_FILE, near=votes_path)
-    inputs = [votes_path, members_path, roll_calls_path]
+    paths = data_files(args)
+    inputs = list(paths.values())
     check_output(args.out, "yaml", inputs=inputs)
-    votes, members = load_votes(votes_path), load_members(members_path)
-    found = series_roll_calls(load_roll_calls(roll_calls_path), votes, members, args.before)
+    votes, members = load_votes(paths["votes"]), load_members(paths["members"])
+    found = series_roll_calls(load_roll_calls(paths["roll_calls"]), votes, members, args.before)
     sessions = session_votes(votes, members, found, args.before, progress=print)
     if len(sessions) < 2:
         raise InputError(
@@ -162,7 +152,7 @@ def cmd_calibrate_session(args: argparse.Namespace) -> int:
     print(f"estimating the linkage on {len(sessions)} sessions")
     est = estimate_linkage(sessions, seed=args.seed)
     command = f"python -m unsim calibrate --session-linkage --before {args.before} --out {args.out}"
-    records = without_vote_records(found, Path(votes_path).parent, args.before)
+    records = without_vote_records(found, paths["votes"].parent, args.before)
     link = build_linkage_file(
         est, args.name or args.out.stem, args.before, records, sessions, command
     )
