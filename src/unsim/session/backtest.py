@@ -72,14 +72,17 @@ def data_before(data: RealData, cut: dt.date) -> RealData:
 
 
 def held_out_sessions(data: RealData, sessions: Iterable[int]) -> dict[int, pd.DataFrame]:
-    """Each session of ``sessions`` with recorded plenary votes on two or more series: the first
-    vote of each series in it (iso3, rcid, session, date), oldest first."""
+    """Each session of ``sessions`` with recorded plenary votes on two or more series that
+    had one in an earlier session (as the time split, which forecasts a vote from the series'
+    earlier ones): the first vote of each in it (iso3, rcid, session, date), oldest first."""
     from unsim.session.calibrate import series_roll_calls
 
     found = series_roll_calls(data.roll_calls, data.votes, data.members, LAST_DATE)
+    first = found.groupby("iso3")["session"].min()
     out = {}
     for s in sessions:
         rows = found[found["session"] == s].sort_values(["date", "rcid"])
+        rows = rows[rows["iso3"].map(first) < s]
         rows = rows.drop_duplicates("iso3").reset_index(drop=True)
         if len(rows) >= 2:
             out[int(s)] = rows
