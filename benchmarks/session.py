@@ -40,7 +40,7 @@ def _cpu(fn) -> float:  # type: ignore[no-untyped-def]
 def session_pairs(runs: int, pairs: int) -> list[tuple[float, float]]:
     """(session CPU seconds, sum of the drafts alone) for each pair, timed in alternation."""
     from unsim.engine import run
-    from unsim.scenario.sessionload import load_session
+    from unsim.session.load import load_session
     from unsim.session.run import draft_seed, run_session, session_drafts
 
     loaded = load_session(SESSION)
