@@ -28,7 +28,13 @@ from unsim.cli.levers import (
     cmd_calibrate_levers,
 )
 from unsim.cli.outputs import data_files, data_inputs, scenario_inputs
-from unsim.cli.session import add_session_linkage_options, cmd_calibrate_session
+from unsim.cli.session import (
+    add_backtest_session_options,
+    add_session_linkage_options,
+    cmd_backtest_session,
+    cmd_calibrate_session,
+    refuse_backtest_session_flags,
+)
 from unsim.errors import ExitCode, InputError
 from unsim.ownership import check_output, json_text, write_text_output
 
@@ -242,7 +248,7 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "--json",
         type=Path,
         metavar="FILE",
-        help="with --timesplit or --council: also write the scores as JSON",
+        help="with --timesplit, --council or --session: also write the scores as JSON",
     )
     p.add_argument("--workers", type=_workers, default=2, help="processes for ideal points")
     p.add_argument("--out", type=Path, help="also write the scores as CSV")
@@ -254,6 +260,7 @@ def add_backtest_parser(subparsers: SubParsers) -> argparse.ArgumentParser:
         "scenarios/icc_referral.yaml)",
     )
     add_backtest_levers_flags(p)
+    add_backtest_session_options(p)
     p.set_defaults(handler=cmd_backtest)
     return p
 
@@ -281,6 +288,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         return _council_backtest(args)
     if args.levers:
         return cmd_backtest_levers(args)
+    if args.session is not None:
+        refuse_backtest_session_flags(args)
+        args.inputs = _check_outputs(args)
+        return cmd_backtest_session(args)
     args.years_given = args.years is not None
     if (args.series is not None or args.json is not None) and not args.timesplit:
         raise InputError("--series and --json go with --timesplit")

@@ -166,3 +166,81 @@ def cmd_calibrate_session(args: argparse.Namespace) -> int:
         f"{link.linkage.session_shock.sd:g} (statistic {est.statistic:.4f}, {est.pairs} pairs)"
     )
     return ExitCode.OK
+
+
+#: The last session a backtest may hold out: the next one votes after 18 November 2014.
+LAST_SESSION_YEAR = 2013
+
+
+def add_backtest_session_options(p: argparse.ArgumentParser) -> None:
+    """``backtest --session YEARS`` (beside --runs, --seed, --data and --json)."""
+    p.add_argument(
+        "--session",
+        metavar="YEARS",
+        help="backtest whole sessions: each General Assembly session opening in YEARS (e.g. "
+        "2008-2013) with two or more recorded plenary votes on country human-rights series, "
+        "its drafts run together, calibrated and linked on the data before its first such vote",
+    )
+
+
+def session_years(text: str) -> range:
+    """``YEAR`` or ``FIRST-LAST``: the years the held-out sessions open in."""
+    try:
+        a, b = (int(t) for t in text.split("-", 1)) if "-" in text else (int(text),) * 2
+    except ValueError:
+        raise InputError(f"--session: expected YEAR or FIRST-LAST, got {text!r}") from None
+    if b < a:
+        raise InputError(f"--session: {b} is before {a}")
+    if a < 1946 or b > LAST_SESSION_YEAR:
+        raise InputError(
+            f"--session: years from 1946 to {LAST_SESSION_YEAR} (the session opening in 2014 "
+            f"votes after 18 November 2014); got {text!r}"
+        )
+    return range(a, b + 1)
+
+
+def refuse_backtest_session_flags(args: argparse.Namespace) -> None:
+    """``--session`` takes --runs, --seed, --data and --json only."""
+    given = [
+        flag
+        for flag, on in (
+            ("SCENARIO", args.scenario is not None),
+            ("--actual", args.actual is not None),
+            ("--timesplit", args.timesplit),
+            ("--series", args.series is not None),
+            ("--seeds", args.seeds is not None),
+            ("--years", args.years is not None),
+            ("--match", args.match is not None),
+            ("--out", args.out is not None),
+        )
+        if on
+    ]
+    if given:
+        raise InputError(
+            f"--session builds its own sessions and takes --runs, --seed, --data and --json "
+            f"only: drop {', '.join(given)}"
+        )
+
+
+def cmd_backtest_session(args: argparse.Namespace) -> int:
+    """``unsim backtest --session YEARS [--runs N --seed S --json FILE]``."""
+    from unsim.calibration.validation import DEFAULT_WORLD, load_real_data
+    from unsim.ownership import json_text, write_text_output
+    from unsim.scenario import load_world
+    from unsim.session.backtest import session_backtest, session_backtest_markdown
+
+    years = session_years(args.session)
+    data = load_real_data(args.data)
+    result = session_backtest(
+        years,
+        data,
+        load_world(DEFAULT_WORLD),
+        runs=args.runs or 2000,
+        seed=args.seed or 0,
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+    print(session_backtest_markdown(result))
+    if args.json is not None:
+        text = json_text(result, indent=1) + "\n"
+        write_text_output(args.json, "json", text, inputs=args.inputs)
+    return int(ExitCode.OK)
