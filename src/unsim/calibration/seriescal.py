@@ -46,7 +46,7 @@ from unsim.calibration.seriesfit import (
     select_spec,
     state_records,
 )
-from unsim.calibration.seriesgap import GapFit, gap_fit
+from unsim.calibration.seriesgap import GapFit, change_pairs, fit_gap, recorded_series
 from unsim.calibration.serieshabit import last_votes, with_habit
 from unsim.calibration.seriesmix import (
     MIX_WEIGHTS,
@@ -57,7 +57,7 @@ from unsim.calibration.seriesmix import (
 )
 from unsim.calibration.seriespool import pooled_fit, weight_uncertainty
 from unsim.calibration.seriesstate import select_offset_sd, with_offsets
-from unsim.calibration.targetvote import TargetVoteFit, target_vote_fit
+from unsim.calibration.targetvote import TargetVoteFit, fit_target_vote, target_records
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
 from unsim.errors import InputError
 from unsim.scenario.schema import Calibration
@@ -183,6 +183,7 @@ def _calibrate_series(
         warnings.append(f"the forecast date {cut.date()} is more than a year past the data's "
                         f"last roll call ({data_last.date()})")  # fmt: skip
     absence, info = _absences(context, sv)
+    series = recorded_series(votes, roll_calls, members, cut, (*COMPARABLE, code))
     return SeriesCalibration(
         iso3=code,
         before=cut,
@@ -195,8 +196,8 @@ def _calibrate_series(
         absence_info=info,
         data_last_date=data_last,
         warnings=warnings,
-        target=target_vote_fit(votes, roll_calls, members, cut, code),
-        gap=gap_fit(votes, roll_calls, members, cut, code),
+        target=fit_target_vote(target_records(series)),
+        gap=fit_gap(change_pairs(series)),
     )
 
 

@@ -22,7 +22,7 @@ trend, ``SeriesFit.level_at``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +31,14 @@ from scipy import optimize
 
 from unsim.calibration.series import COMPARABLE, find_series
 
-__all__ = ["GapFit", "change_pairs", "fit_gap", "gap_fit"]
+__all__ = [
+    "GapFit",
+    "RecordedSeries",
+    "change_pairs",
+    "fit_gap",
+    "gap_fit",
+    "recorded_series",
+]
 
 _PRESENT = ("Y", "N", "A")
 
@@ -58,29 +65,42 @@ class GapFit:
         return habit * repeat / (1.0 - self.change)
 
 
-def change_pairs(
+#: Each country-specific series' recorded votes before a cut: code -> (their sessions, the
+#: states' letters, states x votes, the target's row among them).
+RecordedSeries = Mapping[str, tuple[list[int], pd.DataFrame]]
+
+
+def recorded_series(
     votes: pd.DataFrame,
     roll_calls: pd.DataFrame,
     members: pd.DataFrame,
     cut: pd.Timestamp,
     codes: Iterable[str],
-) -> dict[int, tuple[int, int]]:
-    """gap (sessions) -> (pairs, changes) over the consecutive recorded votes of each series
-    about ``codes`` dated before ``cut`` (two votes of one session are not a pair)."""
+) -> dict[str, tuple[list[int], pd.DataFrame]]:
+    """The recorded votes of each series about ``codes`` dated before ``cut`` (a series with
+    none is left out), read once for the habit's gap and the target's own vote."""
     from unsim.calibration.seriescal import series_votes
 
-    out: dict[int, list[int]] = {}
+    out = {}
     for code in dict.fromkeys(c.upper() for c in codes):
         found = find_series(roll_calls, code, votes, members, before=cut)
-        if len(found.used) < 2:
-            continue
-        letters = series_votes(votes, members, found.used).letters.drop(index=code, errors="ignore")
-        sessions = [int(s) for s in found.used["session"]]
+        if not found.used.empty:
+            sessions = [int(s) for s in found.used["session"]]
+            out[code] = (sessions, series_votes(votes, members, found.used).letters)
+    return out
+
+
+def change_pairs(series: RecordedSeries) -> dict[int, tuple[int, int]]:
+    """gap (sessions) -> (pairs, changes) over the consecutive recorded votes of each series
+    (two votes of one session are not a pair; the target's own votes are left out)."""
+    out: dict[int, list[int]] = {}
+    for code, (sessions, letters) in series.items():
+        states = letters.drop(index=code, errors="ignore")
         for i in range(1, len(sessions)):
             gap = sessions[i] - sessions[i - 1]
             if gap < 1:
                 continue
-            a, b = letters.iloc[:, i - 1], letters.iloc[:, i]
+            a, b = states.iloc[:, i - 1], states.iloc[:, i]
             both = a.isin(_PRESENT) & b.isin(_PRESENT)
             n, changed = int(both.sum()), int((a[both] != b[both]).sum())
             total = out.setdefault(gap, [0, 0])
@@ -116,4 +136,6 @@ def gap_fit(
     code: str,
 ) -> GapFit:  # fmt: skip
     """The growth fitted on the country-specific series known to the finder and ``code``'s."""
-    return fit_gap(change_pairs(votes, roll_calls, members, cut, (*COMPARABLE, code)))
+    return fit_gap(
+        change_pairs(recorded_series(votes, roll_calls, members, cut, (*COMPARABLE, code)))
+    )

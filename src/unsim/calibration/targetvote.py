@@ -15,7 +15,7 @@ vote added to each of the four (Jeffreys), both on the roll calls dated before t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from unsim.calibration.series import COMPARABLE, find_series
+from unsim.calibration.series import COMPARABLE
+from unsim.calibration.seriesgap import RecordedSeries, recorded_series
 
 __all__ = ["TARGET_VOTES", "TargetVoteFit", "fit_target_vote", "target_records"]
 
@@ -53,23 +54,11 @@ class TargetVoteFit:
         }  # fmt: skip
 
 
-def target_records(
-    votes: pd.DataFrame,
-    roll_calls: pd.DataFrame,
-    members: pd.DataFrame,
-    cut: pd.Timestamp,
-    codes: Iterable[str],
-) -> dict[str, list[str]]:
-    """Each target's own votes (letters, ``X`` when absent) on the series about it, dated before
-    ``cut``, in date order; a series with no recorded vote before ``cut`` is left out."""
-    from unsim.calibration.seriescal import series_votes
-
+def target_records(series: RecordedSeries) -> dict[str, list[str]]:
+    """Each target's own votes (letters, ``X`` when absent) on the series about it, in date
+    order."""
     out: dict[str, list[str]] = {}
-    for code in dict.fromkeys(c.upper() for c in codes):
-        found = find_series(roll_calls, code, votes, members, before=cut)
-        if found.used.empty:
-            continue
-        letters = series_votes(votes, members, found.used).letters
+    for code, (_, letters) in series.items():
         own = letters.loc[code] if code in letters.index else pd.Series(dtype=object)
         out[code] = [
             v if isinstance(v, str) and v in _LETTERS else "X" for v in own.reindex(letters.columns)
@@ -111,4 +100,5 @@ def target_vote_fit(
 ) -> TargetVoteFit:
     """The rule fitted on the country-specific series known to the finder and ``code``'s own,
     on the roll calls dated before ``cut``."""
-    return fit_target_vote(target_records(votes, roll_calls, members, cut, (*COMPARABLE, code)))
+    series = recorded_series(votes, roll_calls, members, cut, (*COMPARABLE, code))
+    return fit_target_vote(target_records(series))
