@@ -48,7 +48,7 @@ def test_member_states_decide_as_the_compiled_vote(scenario, seed, rounds, stage
     for _ in range(rounds):
         m.step()
     m.icc_status[: seed % 9] = 1 + seed % 2  # some replicates with softened or dropped language
-    m._observed = False
+    m.observation.observed = False
     u = np.random.default_rng(seed).random((m.n_states, m.n_replicates), dtype=np.float32)
     plain = MemberState.decide(m.member_states, stage, u)
     compiled, counts = m.assembly_votes(stage, u)

@@ -451,7 +451,7 @@ def test_model_rounds_match_the_plain_rules(scenario):
     for _ in range(5):
         m.step()
     m.icc_status[:8] = 2  # some replicates with the language dropped
-    m._observed = False
+    m.observation.observed = False
     stance = m.stances("plenary")
     b = m.behaviour
     p_yes, p_no = rules.present_probabilities(stance, b.abstention_band, b.vote_noise)

@@ -480,7 +480,7 @@ def test_lobbying_pressure_is_the_allocation_rule(default_scenario):
     )
     m = UNModel(s, replicates=64, seed=3)
     m._cache.clear()
-    m._ledger.clear()
+    m.observation.new_round()
     m.sponsor_agent.lobby()
     pushed = m.pressure("support")
     budget = s.actors.sponsors.lobbying.budget * s.actors.sponsors.lobbying.efficacy
@@ -532,7 +532,7 @@ def test_a_named_basis_weighted_by_states_is_that_basis_formed_as_an_array(defau
     moved = []
     for named in (True, False):
         m = UNModel(default_scenario, replicates=8, seed=2)
-        m._observed_now()
+        m.observation.now()
         if named:
             m.shift("icc_aversion", "undecided", coefficient, states=weights)
         else:
@@ -550,7 +550,7 @@ def test_a_named_basis_weighted_by_states_is_that_basis_formed_as_an_array(defau
 def test_the_icc_gap_is_one_less_the_icc_factor(default_scenario):
     m = UNModel(default_scenario, replicates=6, seed=1)
     m.icc_status[:] = np.array([0, 1, 2, 2, 1, 0], dtype=np.int8)
-    gap, used = m._gap()
+    gap, used = m.observation.gap()
     assert used
     np.testing.assert_array_equal(gap, np.float32(1) - m.icc_factor())
     assert gap.dtype == np.float32

@@ -43,6 +43,7 @@ from unsim.model.levers import (
     icc_change,
     support_changes,
 )
+from unsim.model.observation import Observation
 from unsim.model.observers import DELIBERATION, Observer
 from unsim.model.outcomes import EVENTS, ICC_STATUS, Column, run_columns
 from unsim.model.params import build_parameters
@@ -210,11 +211,8 @@ class UNModel(Voting, mesa.Model):
         self.baseline = np.empty((n, r), dtype=np.float32)
         self.draft_base = np.empty((n, r), dtype=np.float32)
         self.deviation = np.empty((n, r), dtype=np.float32)
-        self._swing = np.empty((n, r), dtype=np.float32)
-        self._group_means = np.empty((self.membership.shape[1], r), dtype=np.float32)
-        self._next_group_means = np.empty_like(self._group_means)
-        self._sums = np.empty((3, r), dtype=np.float32)
-        self._no_gap = np.zeros(r, dtype=np.float32)
+        obs = self.observation = Observation(self)
+        obs.allocate(n, self.membership.shape[1], r)
         uncertainty, draws = self.params.uncertainty, kernels.NO_DRAWS
         if uncertainty is not None:  # the calibration's uncertainty, drawn per run
             draws = self.streams.normal("calibration:uncertainty", (3 + uncertainty.groups, r))
@@ -224,22 +222,13 @@ class UNModel(Voting, mesa.Model):
             noise,
             draws,
             uncertainty is not None,
-            self._histories(),
-            self._draft_view(),
-            self._observation(self._group_means),
+            obs.histories(),
+            obs.draft(),
+            obs.out(),
         )
         if self.lever_effects is not None:
             self._start_levers(noise, draws if uncertainty is not None else None)
         self._shift_support(draws if uncertainty is not None else None)
-        # whether ``_swing``, ``_group_means`` and the two below hold ``observe`` of the current
-        # state (a round's deliberation may observe the state it leaves, for the next round)
-        self._observed = True
-        self._observe_next = False
-        self._share: F = self._no_gap
-        self._lobbied_total: F = self._no_gap
-        self._ledger: dict[tuple[str, str], Any] = {}
-        # pushes on custom bases: (quantity, the states reached, the basis there, coefficient)
-        self._custom: list[tuple[str, NDArray[np.int64], F, Any]] = []
         self.icc_reason = np.zeros(r, dtype=np.int8)
         self.sponsor_judgement = self.streams.normal("sponsors:judgement", r)
         self.events: dict[str, B] = {e: np.zeros(r, dtype=bool) for e in EVENTS}
@@ -284,12 +273,7 @@ class UNModel(Voting, mesa.Model):
         self.baseline += shift
         shift *= self.compiled.half  # the shift is this call's: scaled in place
         self.draft_base += shift
-        kernels.observe(
-            self._histories(),
-            self._draft_view(),
-            self.compiled.members,
-            self._observation(self._group_means),
-        )
+        self.observation.observe()
 
     def _start_levers(self, noise: F, shocks: F | None) -> None:
         """This block's draws of the scenario's distributions (``unsim.model.levers``): the
@@ -314,12 +298,7 @@ class UNModel(Voting, mesa.Model):
                 moved -= icc
             moved *= self.compiled.half
             self.draft_base += moved
-            kernels.observe(
-                self._histories(),
-                self._draft_view(),
-                self.compiled.members,
-                self._observation(self._group_means),
-            )
+            self.observation.observe()
         self.support_parts = {
             k: v if k not in parts else v[:, None] + parts[k]
             for k, v in traits.support_parts.items()
@@ -338,8 +317,8 @@ class UNModel(Voting, mesa.Model):
         whether it is made before the deliberation or after."""
         self.round += 1
         self._cache.clear()
-        self._ledger.clear()
-        self._custom.clear()
+        self.observation.new_round()
+        self.observation.fresh = False
         for o in self._observers:
             o.on_round(self, self.round, "start")
         self._in_round = True  # the pushes from now on reach the states (observers see them)
@@ -350,6 +329,7 @@ class UNModel(Voting, mesa.Model):
         self.deliberate()
         self._in_round = False
         self._cache.clear()
+        self.observation.fresh = False
         for o in self._observers:
             o.on_round(self, self.round, "end")
         if self.datacollector is not None:
@@ -360,25 +340,24 @@ class UNModel(Voting, mesa.Model):
         (``rules.deliberate``, applied to every state and replicate at once, fused with the
         round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
         draft's tanh argument ``draft_base`` falls by them / (2 noise))."""
-        self._observed_now()
+        obs = self.observation
+        obs.now()
         if self._observers:  # what the deliberation does, besides the pushes (observers)
             before = self.deviation.copy()
             pressure = self.pressure("support")
         c = self.compiled
         kernels.deliberate(
-            self._histories(),
+            obs.histories(),
             c.kinds,
-            kernels.Round(c.keep, -c.half, self._pushes("support"), self._pushes("icc_aversion")),
-            self._group_means,
-            self._observe_next,
-            self._draft_view(),
-            self._observation(self._next_group_means),
+            kernels.Round(c.keep, -c.half, obs.pushes("support"), obs.pushes("icc_aversion")),
+            obs.group_means,
+            obs.observe_next,
+            obs.draft(),
+            obs.out(obs.next_group_means),
         )
-        # with ``_observe_next`` the kernel observed the state it leaves (the ICC language as
-        # the sponsors left it this round); the swing of the round that ends is gone
-        self._observed = self._observe_next
-        if self._observe_next:
-            self._group_means, self._next_group_means = self._next_group_means, self._group_means
+        # with ``observe_next`` the kernel observed the state it leaves (the ICC language as
+        # the sponsors left it this round)
+        obs.deliberated()
         self._cache.pop("icc_aversion", None)
         self._cache.pop("support", None)
         if self._observers:
@@ -409,9 +388,9 @@ class UNModel(Voting, mesa.Model):
         for k in range(rounds):
             # each round's deliberation also observes the state it leaves for the next round
             # (one pass less); the last round's is followed by a vote, which reads it afresh
-            self._observe_next = k < rounds - 1
+            self.observation.observe_next = k < rounds - 1
             self.step()
-        self._observe_next = False
+        self.observation.observe_next = False
 
     def simulate(self) -> dict[str, NDArray[Any]]:
         """Run every round and stage (``stages.SESSIONS``); return per-replicate outcome
@@ -461,9 +440,9 @@ class UNModel(Voting, mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "deviation", "draft_base", "_swing", "_group_means", "_sums",
-                     "clause_deviation"):  # fmt: skip
+        for name in ("baseline", "deviation", "draft_base", "clause_deviation"):
             setattr(self, name, None)
+        self.observation.release()
         self.votes = {}
         self._cache.clear()
         self._memory.clear()

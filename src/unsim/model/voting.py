@@ -125,16 +125,16 @@ class Voting(Diplomacy):
         draft = stage_named(stage).on_draft
         c = self.compiled
         kernels.votes(
-            self._histories(),
-            c.draft(*self._gap(), stage) if draft else self._motion(stage),
+            self.observation.histories(),
+            c.draft(*self.observation.gap(), stage) if draft else self._motion(stage),
             kernels.Ballot(c.w_offset, c.w_scale, u, votes, counts),
             # a vote on the draft also observes it for the rounds that follow (the state does
             # not change in between)
             draft,
             c.kinds,
-            self._observation(self._group_means),
+            self.observation.out(),
         )
-        self._observed = self._observed or draft
+        self.observation.observed = self.observation.observed or draft
         return votes, counts
 
     def _motion(self, stage: str) -> kernels.Draft:
@@ -145,7 +145,7 @@ class Voting(Diplomacy):
         assert bias is not None
         drawn = None if self.levers is None else self.levers.draws.get(bias)
         if drawn is None:
-            return c.draft(self._no_gap, False, stage)
+            return c.draft(self.observation.no_gap, False, stage)
         point = np.float32(getattr(self.behaviour, bias.rpartition(".")[2]))
         form = c.forms[stage].copy()
         form[6] = c.half
@@ -188,7 +188,7 @@ class Voting(Diplomacy):
     # -- the stages' kinds (``stages.SESSIONS``: each stage's handler calls one) -------------
     def hold_no_action(self, stage: Stage, walk: Walk) -> None:
         sums = np.empty((2, self.n_replicates), dtype=np.float32)
-        kernels.expected(self._histories(), self._motion(stage.name), sums)
+        kernels.expected(self.observation.histories(), self._motion(stage.name), sums)
         # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
         total = self.compiled.presence_total
         moved = self.ally_agent.moves_no_action(
@@ -201,7 +201,7 @@ class Voting(Diplomacy):
         deleted = self._assembly_vote(stage.name, moved)
         self.icc_reason[deleted & self.icc_retained] = ICC_REASON.index("amendment")
         self.icc_status[deleted] = ICC_STATUS.index("dropped")
-        self._observed = False  # the draft changed
+        self.observation.observed = False  # the draft changed
 
     def hold_draft(self, stage: Stage, walk: Walk) -> None:
         """A vote on the draft where it stands; the draft goes on only where it is adopted
