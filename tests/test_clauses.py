@@ -74,13 +74,13 @@ def test_an_amendment_fails_while_states_that_voted_for_it_vote_for_the_draft() 
     def both_yes(overrides: dict[str, Any]) -> tuple[int, int]:
         m = _model({**AMENDED, **overrides}, replicates=400)
         kept: dict[str, np.ndarray] = {}
-        record = m._record
+        record = m.procedure._record
 
         def keep(stage: str, held: Any, votes: np.ndarray, *args: Any, **kwargs: Any) -> Any:
             kept[stage] = votes.copy()  # every state's votes at the stage (states, runs)
             return record(stage, held, votes, *args, **kwargs)
 
-        m._record = keep  # type: ignore[method-assign]
+        m.procedure._record = keep  # type: ignore[method-assign]
         res = m.simulate()
         failed = res["amendment_held"] & ~res["amendment_adopted"]
         yes = (kept["amendment"] == YES) & (kept["third_committee"] == YES)

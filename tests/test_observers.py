@@ -22,7 +22,10 @@ from unsim.model.agents import (
     TargetState,
     VetoHolder,
 )
+from unsim.model.diplomacy import DiplomacyRound
+from unsim.model.observation import Observation
 from unsim.model.stages import stage_named
+from unsim.model.voting import Procedure
 from unsim.scenario import load_scenario
 from unsim.strategies import BoundStrategy, StrategyContext
 
@@ -147,16 +150,17 @@ def test_a_push_outside_a_round_is_not_reported(scenario: Any) -> None:
     assert not rec.pushes
     model.step()
     before = Counter(rec.pushes)
-    model._in_round = True  # as inside a round
+    model.diplomacy.in_round = True  # as inside a round
     model.shift("support", np.ones(model.n_states, dtype=np.float32), 2.0)
-    model._in_round = False
+    model.diplomacy.in_round = False
     assert rec.pushes - before == Counter({("other", "support"): 1})
 
 
 # -- nothing watches a run by replacing its methods ---------------------------------------------
 def _method_names() -> set[str]:
-    """The methods of the model, its agents and the strategies' bindings."""
-    kinds = (UNModel, MemberState, VetoHolder, TargetState, SponsorCoalition, AllyCoalition)
+    """The methods of the model, the parts it holds, its agents and the strategies' bindings."""
+    kinds = (UNModel, DiplomacyRound, Procedure, Observation)
+    kinds += (MemberState, VetoHolder, TargetState, SponsorCoalition, AllyCoalition)
     names: set[str] = set()
     for cls in (*kinds, BoundStrategy, StrategyContext):
         for name, value in inspect.getmembers(cls):
@@ -165,9 +169,12 @@ def _method_names() -> set[str]:
     return names
 
 
-#: How code names a model or an agent: ``model``, ``m``, ``self.model``, ``agent``, ``a``,
-#: ``model.sponsor_agent``, ``model.member_states[i]``...
-MODEL_OR_AGENT = re.compile(r"(^|\.)(model|m|agent|a|\w+_agent|\w+_(agents|states|holders)\[.*\])$")
+#: How code names a model, a part it holds or an agent: ``model``, ``m``, ``self.model``,
+#: ``model.procedure``, ``agent``, ``a``, ``model.sponsor_agent``, ``model.member_states[i]``...
+MODEL_OR_AGENT = re.compile(
+    r"(^|\.)(model|m|agent|a|diplomacy|procedure|observation|\w+_agent"
+    r"|\w+_(agents|states|holders)\[.*\])$"
+)
 
 
 def patches(source: str, methods: set[str]) -> list[str]:

@@ -235,7 +235,7 @@ class Tracker(Observer):
         m = self.model
         n, r = m.n_states, m.n_replicates
         parts = self._parts(np.float32(-1.0), scale=-1.0)
-        bias = m._bias(stage)
+        bias = m.procedure.bias(stage)
         parts[BIAS[0]] = np.broadcast_to(np.asarray(bias, dtype=np.float32), (n, r))
         absence = np.asarray(m.params.traits.absence, np.float32).reshape(n, -1)[:, 0]
         held = np.ones(r, dtype=bool)  # set from the outcomes after the run

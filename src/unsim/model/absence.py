@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from unsim.model.fastmath import JIT
 
 if TYPE_CHECKING:
-    from unsim.model.voting import Voting
+    from unsim.model.model import UNModel
 
 F = NDArray[np.float32]
 
@@ -65,7 +65,7 @@ def shake(u: F, absence: F, multiplier: F) -> None:  # pragma: no cover - compil
                 row[r] = a + (x - t) * ((np.float32(1.0) - a) / max(np.float32(1.0) - t, 1e-12))
 
 
-def shaken(model: Voting, stage: str, u: F) -> F:
+def shaken(model: UNModel, stage: str, u: F) -> F:
     """The uniforms of the Assembly vote at ``stage`` with the run's absence shock (``u``
     itself, unchanged, without one)."""
     sd = model.params.absence_sd

@@ -26,7 +26,7 @@ from unsim.model.rules import ABSENT, tally
 from unsim.model.stages import stage_named
 
 if TYPE_CHECKING:
-    from unsim.model.voting import Voting
+    from unsim.model.model import UNModel
 
 F = NDArray[np.float32]
 I8 = NDArray[np.int8]
@@ -65,7 +65,7 @@ def repeat_last_compiled(votes: I8, last: I8, chance: F, u: U16) -> None:  # pra
             v[r] = code if (np.uint32(ui[r]) < cut) & (old != _ABSENT) else old
 
 
-def habit_uniforms(model: Voting, stage: str) -> U16 | None:
+def habit_uniforms(model: UNModel, stage: str) -> U16 | None:
     """The uniform integers of the habit from its own stream, one per state and run (the same at
     both votes on the draft: a state on standing instructions keeps them for the session); None
     without a habit or at a vote that is not on the draft."""
@@ -76,7 +76,7 @@ def habit_uniforms(model: Voting, stage: str) -> U16 | None:
 
 
 def apply_habit(
-    model: Voting, stage: str, votes: I8, counts: NDArray[np.int32]
+    model: UNModel, stage: str, votes: I8, counts: NDArray[np.int32]
 ) -> tuple[I8, NDArray[np.int32]]:
     """The model's votes at Assembly ``stage`` and their tally with the habit applied (in
     place; unchanged without one)."""

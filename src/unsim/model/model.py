@@ -11,8 +11,11 @@ session (no-action motion, amendment, the draft), ``rounds.plenary`` rounds, the
 ``rounds.security_council`` rounds, the Council's agenda vote and referral draft; each vote
 decided by its stage's ``VoteRule`` (``unsim.model.procedure``). The parameters come from
 ``unsim.model.params`` (in domain units) and the kernels' form of them from
-``unsim.model.kernel_args``; what a strategy sees and changes is ``unsim.model.diplomacy``, how
-each vote is held ``unsim.model.voting``.
+``unsim.model.kernel_args``. The model holds its parts: the diplomatic rounds
+(``self.diplomacy``, ``unsim.model.diplomacy.DiplomacyRound``), the votes (``self.procedure``,
+``unsim.model.voting.Procedure``) and where the draft stands with the round's pushes
+(``self.observation``, ``unsim.model.observation.Observation``); what a strategy sees and
+changes (the ``StrategyContext`` interface of ``unsim.strategies``) is the model's own.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model import kernels
+from unsim.model import kernels, rules
 from unsim.model.agents import (
     AllyCoalition,
     MemberState,
@@ -32,23 +35,23 @@ from unsim.model.agents import (
     TargetState,
     VetoHolder,
 )
+from unsim.model.diplomacy import DiplomacyRound
 from unsim.model.kernel_args import compile_parameters
 from unsim.model.levers import (
     BlockLevers,
     LeverEffects,
-    column_name,
     council_change,
     draw_levers,
     drawn_strategies,
     icc_change,
     support_changes,
 )
-from unsim.model.observation import Observation
-from unsim.model.observers import DELIBERATION, Observer
+from unsim.model.observation import ICC_FACTORS, Observation
+from unsim.model.observers import OTHER, Observer
 from unsim.model.outcomes import EVENTS, ICC_STATUS, Column, run_columns
-from unsim.model.params import build_parameters
+from unsim.model.params import build_parameters, state_mask
 from unsim.model.stages import SESSIONS, Walk, reported
-from unsim.model.voting import Voting
+from unsim.model.voting import Procedure
 from unsim.scenario.labels import label_for
 from unsim.scenario.schema import Scenario, World
 from unsim.strategies import BoundStrategy, bind
@@ -61,7 +64,7 @@ B = NDArray[np.bool_]
 # --------------------------------------------------------------------------------------------
 # The model
 # --------------------------------------------------------------------------------------------
-class UNModel(Voting, mesa.Model):
+class UNModel(mesa.Model):
     """Member states, the Security Council, sponsors, target and allies, over ``replicates``
     independent histories advanced together.
 
@@ -97,9 +100,9 @@ class UNModel(Voting, mesa.Model):
         self.n_states = len(self.world.states)
         self.n_replicates = int(replicates)
         self.round = 0
-        self._observers: list[Observer] = list(observers)
-        self._in_round = False  # whether a push reaches the states (in a round's actions)
-        self._body_masks: dict[str, B | None] = {}
+        self.observers: list[Observer] = list(observers)  # who watches (``subscribe``)
+        self.diplomacy = DiplomacyRound(self)
+        self.procedure = Procedure(self)
         self._build_parameters()
         self._build_agents()
         self._bound: list[BoundStrategy] = bind(scenario.actors.target.strategies)
@@ -117,7 +120,7 @@ class UNModel(Voting, mesa.Model):
 
     def subscribe(self, observer: Observer) -> None:
         """Have ``observer`` watch this model's runs from now on (``unsim.model.observers``)."""
-        self._observers.append(observer)
+        self.observers.append(observer)
 
     def reset(self, seed: int, block: int) -> None:
         """Start the histories of block ``block`` of master seed ``seed`` afresh, keeping the
@@ -127,7 +130,7 @@ class UNModel(Voting, mesa.Model):
         self.reset_rng(self.streams.generator("mesa"))
         self.round = 0
         self.running = True
-        self._in_round = False
+        self.diplomacy.in_round = False
         self._build_state()
 
     def reparameterise(self, scenario: Scenario, parameters: bool = True) -> None:
@@ -163,7 +166,7 @@ class UNModel(Voting, mesa.Model):
         self.lobbied_receptiveness = c.lobbied[:, None]
         self.presence = c.presence
         self.membership = p.groups.membership
-        self._pull: kernels.Csr | None = None  # the groups' pull by state (``deliberated``)
+        self.diplomacy.pull_weights = None  # the groups' pull by state (``deliberated``)
         # the scenario's distributions, drawn per run (None: every lever is a point value)
         self.lever_effects = LeverEffects.of(self.spec, p)
 
@@ -307,90 +310,139 @@ class UNModel(Voting, mesa.Model):
         if council is not None:
             self.council_shift = traits.council_shift[:, None] + council
 
-    # -- a diplomatic round ---------------------------------------------------------------------
-    def step(self) -> None:
-        """One round of diplomacy: the target responds, sponsors and allies lobby, the sponsors
-        weigh the ICC language, every state deliberates.
+    # -- what the states are and see (the ``StrategyContext`` interface of ``unsim.strategies``)
+    def lever(self, path: str, point: Any) -> Any:
+        """The scenario's value at ``path`` in each run of this block: its draws when it is a
+        distribution (an array over runs, ``unsim.model.levers``), else ``point`` (the value as
+        given)."""
+        return point if self.levers is None else self.levers.value(path, point)
 
-        Everyone acts on where the draft stood at the start of the round (the sponsors' judgement
-        included), so the sponsors' choice on the ICC language takes effect from the next round
-        whether it is made before the deliberation or after."""
-        self.round += 1
+    @property
+    def icc_aversion(self) -> F:
+        """(states, replicates) what the ICC language costs each state: its ICC aversion (as
+        stated and pushed since) less its own clause deviation, the whole of its clause term,
+        as its vote on the amendment deleting the language sees it (computed once per round
+        from ``draft_base`` and shared; the draft carries ``clause_pass_through`` of it)."""
+        icc = self._cache.get("icc_aversion")
+        if icc is None:
+            b = self.behaviour
+            icc = self._cache["icc_aversion"] = rules.icc_from_draft_base(
+                self.baseline, self.draft_base, b.abstention_band, b.vote_noise
+            )
+        return icc  # type: ignore[no-any-return]
+
+    @property
+    def support(self) -> F:
+        """(states, replicates) each state's support for the draft: baseline plus deviation
+        (computed once per round and shared, so an agent's row is a view of it)."""
+        support = self._cache.get("support")
+        if support is None:
+            support = self._cache["support"] = self.baseline + self.deviation
+        return support  # type: ignore[no-any-return]
+
+    def new_view(self) -> None:
+        """Forget what was formed from the state and observed of it (a round starts or ends)."""
         self._cache.clear()
-        self.observation.new_round()
         self.observation.fresh = False
-        for o in self._observers:
-            o.on_round(self, self.round, "start")
-        self._in_round = True  # the pushes from now on reach the states (observers see them)
-        self.target_agent.respond()
-        self.sponsor_agent.lobby()
-        self.ally_agent.counter_lobby()
-        self.sponsor_agent.bargain()
-        self.deliberate()
-        self._in_round = False
-        self._cache.clear()
-        self.observation.fresh = False
-        for o in self._observers:
-            o.on_round(self, self.round, "end")
+
+    def forget(self, *keys: str) -> None:
+        """Forget the quantities ``keys`` formed from the state (the state moved)."""
+        for key in keys:
+            self._cache.pop(key, None)
+
+    @property
+    def icc_retained(self) -> B:
+        return self.icc_status == 0  # type: ignore[no-any-return]
+
+    def icc_factor(self) -> F:
+        return ICC_FACTORS[self.icc_status]  # type: ignore[no-any-return]
+
+    def swing(self) -> F:
+        """(states, replicates) this round's swing (``Observation.swing``)."""
+        return self.observation.swing()
+
+    def expected_yes_share(self) -> F:
+        """(replicates,) the expected yes share on the draft (``Observation``)."""
+        return self.observation.expected_yes_share()
+
+    def undecided(self) -> F:
+        """(states, replicates) swing x receptiveness, zero for the target's allies."""
+        if "undecided" not in self._cache:
+            self._cache["undecided"] = self.swing() * self.receptiveness_not_allied
+        return self._cache["undecided"]  # type: ignore[no-any-return]
+
+    def lobbied(self) -> F:
+        """(states, replicates) lobbying weight: swing x receptiveness of states in neither camp."""
+        if "lobbied" not in self._cache:
+            self._cache["lobbied"] = self.swing() * self.lobbied_receptiveness
+        return self._cache["lobbied"]  # type: ignore[no-any-return]
+
+    def lobby_share(self, budget: float) -> F:
+        """Per-replicate coefficient that spreads ``budget`` over the ``lobbied`` weights: pushed on
+        the ``"lobbied"`` basis it gives ``rules.allocate(budget, lobbied())`` (the total weight
+        comes from ``observe``; the weights are never materialised)."""
+        return self.observation.lobby_share(budget)
+
+    def shift(
+        self, quantity: str, basis: Any, coefficient: Any, states: Any = None, source: str = OTHER
+    ) -> None:
+        """Push ``basis * coefficient`` to ``quantity`` for this round (``DiplomacyRound.shift``;
+        ``source`` names who pushed, for the observers)."""
+        self.diplomacy.shift(quantity, basis, coefficient, states, source)
+
+    def pressure(self, quantity: str) -> F | None:
+        """Everything pushed to ``quantity`` this round, as one (states, replicates) array."""
+        return self.observation.pressure(quantity)
+
+    def state_mask(self, refs: list[str]) -> B:
+        return state_mask(self.world, refs)
+
+    def draw(self, stream: str, per_round: bool = True) -> F:
+        return self.streams.uniform(
+            f"strategy:{stream}", self.n_replicates, self.round if per_round else None
+        )
+
+    def event(self, name: str, mask: B) -> None:
+        cur = self.events.get(name)
+        self.events[name] = mask.copy() if cur is None else (cur | mask)
+
+    def has_event(self, name: str) -> B:
+        ev = self.events.get(name)
+        return np.zeros(self.n_replicates, dtype=bool) if ev is None else ev
+
+    def memory(self, key: str, initial: float = 0.0) -> F:
+        if key not in self._memory:
+            self._memory[key] = np.full(self.n_replicates, initial, dtype=np.float32)
+        return self._memory[key]
+
+    # -- the votes (``self.procedure``) ---------------------------------------------------------
+    def members(self, stage: str) -> B | None:
+        """(states,) the members of the body that votes at ``stage`` (None: every state)."""
+        return self.procedure.members(stage)
+
+    def stances(self, stage: str) -> F:
+        """(states, replicates) every state's stance at ``stage`` (``Procedure.stances``)."""
+        return self.procedure.stances(stage)
+
+    def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+        """Every member state's vote at Assembly ``stage`` and the tally
+        (``Procedure.assembly_votes``)."""
+        return self.procedure.assembly_votes(stage, u)
+
+    # -- a diplomatic round (``self.diplomacy``) --------------------------------------------
+    def step(self) -> None:
+        """One round of diplomacy (``DiplomacyRound.step``)."""
+        self.diplomacy.step()
         if self.datacollector is not None:
             self.datacollector.collect(self)
 
     def deliberate(self) -> None:
-        """The member states take this round's pressure and move toward their groups' shift
-        (``rules.deliberate``, applied to every state and replicate at once, fused with the
-        round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
-        draft's tanh argument ``draft_base`` falls by them / (2 noise))."""
-        obs = self.observation
-        obs.now()
-        if self._observers:  # what the deliberation does, besides the pushes (observers)
-            before = self.deviation.copy()
-            pressure = self.pressure("support")
-        c = self.compiled
-        kernels.deliberate(
-            obs.histories(),
-            c.kinds,
-            kernels.Round(c.keep, -c.half, obs.pushes("support"), obs.pushes("icc_aversion")),
-            obs.group_means,
-            obs.observe_next,
-            obs.draft(),
-            obs.out(obs.next_group_means),
-        )
-        # with ``observe_next`` the kernel observed the state it leaves (the ICC language as
-        # the sponsors left it this round)
-        obs.deliberated()
-        self._cache.pop("icc_aversion", None)
-        self._cache.pop("support", None)
-        if self._observers:
-            moved = self.deviation - before
-            if pressure is not None:
-                moved -= pressure
-            for o in self._observers:
-                o.on_push(self, DELIBERATION, "support", moved)
+        """The round's deliberation (``DiplomacyRound.deliberate``)."""
+        self.diplomacy.deliberate()
 
     def deliberated(self, deviation: F, pressure: F | None = None) -> F:
-        """What a round's deliberation makes of a deviation (states, replicates) under
-        ``pressure``: ``keep x (deviation + pressure)`` plus each state's bloc-pull-weighted
-        mean of its groups' means of ``deviation`` (``rules.deliberate``, the rule
-        ``kernels.deliberate`` applies to ``deviation``), in the same order on every CPU. It is
-        linear: an observer may carry each source's share of the deviation by it."""
-        if self._pull is None:
-            weights = self.params.groups.weights.astype(np.float32)
-            self._pull = kernels.csr(np.float32(self.behaviour.bloc_pull) * weights)
-        pulled = kernels.pull(
-            self.compiled.members, self._pull, deviation, self.membership.shape[1]
-        )
-        moved = deviation if pressure is None else deviation + pressure
-        moved = moved * self.compiled.keep
-        moved += pulled
-        return moved  # type: ignore[no-any-return]
-
-    def _diplomacy(self, rounds: int) -> None:
-        for k in range(rounds):
-            # each round's deliberation also observes the state it leaves for the next round
-            # (one pass less); the last round's is followed by a vote, which reads it afresh
-            self.observation.observe_next = k < rounds - 1
-            self.step()
-        self.observation.observe_next = False
+        """What a round's deliberation makes of a deviation (``DiplomacyRound.deliberated``)."""
+        return self.diplomacy.deliberated(deviation, pressure)
 
     def simulate(self) -> dict[str, NDArray[Any]]:
         """Run every round and stage (``stages.SESSIONS``); return per-replicate outcome
@@ -401,14 +453,14 @@ class UNModel(Voting, mesa.Model):
         for session in SESSIONS:
             stages = [st for st in session.stages if st.name in held]
             if session.rounds is not None and (session.always or stages):
-                self._diplomacy(getattr(s.simulation.rounds, session.rounds))
+                self.diplomacy.run(getattr(s.simulation.rounds, session.rounds))
             for stage in stages:
                 stage.handler(self, stage, walk)
         for st in self.strategies:
             st.finish(self)
-        self.outcomes = self._report_rest()
+        self.outcomes = self.procedure.report()
         self.running = False
-        for o in self._observers:
+        for o in self.observers:
             o.on_run_end(self)
         return self.outcomes
 
@@ -419,24 +471,6 @@ class UNModel(Voting, mesa.Model):
         levers = [(lv.column, label_for(lv.path, self.spec)) for lv in e.levers] if e else []
         stages = reported(self.spec.resolution.stages)
         return run_columns(self.world.security_council.permanent, self.events, levers, stages)
-
-    def _report_rest(self) -> dict[str, NDArray[Any]]:
-        """Every column of the run table (``outcomes.run_columns``), in its order: the stages'
-        and the ICC language's as recorded, the events, and the columns of stages not held
-        (not held, no votes)."""
-        for name in ("icc_status", "icc_reason", "icc_retained"):
-            self.outcomes[name] = getattr(self, name).copy()
-        for name, ev in self.events.items():
-            self.outcomes[f"event_{name}"] = ev.copy()
-        for path, drawn in (self.levers.draws if self.levers is not None else {}).items():
-            self.outcomes[column_name(path)] = drawn
-        columns = self.columns()
-        stray = set(self.outcomes) - {c.name for c in columns}
-        if stray:
-            raise RuntimeError(f"outcomes not declared in outcomes.run_columns: {sorted(stray)}")
-        r = self.n_replicates
-        o = self.outcomes
-        return {c.name: o[c.name] if c.name in o else c.empty(r) for c in columns}
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""

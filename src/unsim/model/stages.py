@@ -132,8 +132,8 @@ RESOLUTION_MAJORITY = VoteRule(assembly=True, important=True)
 COUNCIL_PROCEDURAL = VoteRule(assembly=False, procedural=True)
 COUNCIL_SUBSTANTIVE = VoteRule(assembly=False, procedural=False)
 
-#: How a stage is held: ``handler(model, stage, walk)``, on a ``UNModel`` (its methods in
-#: ``unsim.model.voting``).
+#: How a stage is held: ``handler(model, stage, walk)``, on a ``UNModel`` (the methods of its
+#: ``procedure``, ``unsim.model.voting.Procedure``).
 Handler = Callable[[Any, "Stage", "Walk"], None]
 
 
@@ -203,25 +203,25 @@ class Walk:
     on_agenda: NDArray[np.bool_] | None = None  #: (replicates,) the Council may vote on it
 
 
-# -- the handlers: each calls the model's method for its kind of vote (``unsim.model.voting``)
+# -- the handlers: each calls the model's procedure for its kind of vote (``model.voting``)
 def _no_action(model: Any, stage: Stage, walk: Walk) -> None:
-    model.hold_no_action(stage, walk)
+    model.procedure.hold_no_action(stage, walk)
 
 
 def _amendment(model: Any, stage: Stage, walk: Walk) -> None:
-    model.hold_amendment(stage, walk)
+    model.procedure.hold_amendment(stage, walk)
 
 
 def _draft(model: Any, stage: Stage, walk: Walk) -> None:
-    model.hold_draft(stage, walk)
+    model.procedure.hold_draft(stage, walk)
 
 
 def _agenda(model: Any, stage: Stage, walk: Walk) -> None:
-    model.hold_agenda(stage, walk)
+    model.procedure.hold_agenda(stage, walk)
 
 
 def _referral(model: Any, stage: Stage, walk: Walk) -> None:
-    model.hold_referral(stage, walk)
+    model.procedure.hold_referral(stage, walk)
 
 
 def _hrc_binding(spec: Any) -> bool:

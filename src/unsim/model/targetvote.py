@@ -17,12 +17,12 @@ from numpy.typing import NDArray
 from unsim.model.kernel_args import DRAFT_VOTES
 
 if TYPE_CHECKING:
-    from unsim.model.voting import Voting
+    from unsim.model.model import UNModel
 
 I8 = NDArray[np.int8]
 
 
-def target_votes(model: Voting) -> I8 | None:
+def target_votes(model: UNModel) -> I8 | None:
     """(replicates,) the target's vote in each run (``Vote`` codes), or None without shares."""
     shares = model.params.target_vote
     if shares is None:
@@ -33,7 +33,7 @@ def target_votes(model: Voting) -> I8 | None:
 
 
 def apply_target_vote(
-    model: Voting, stage: str, votes: I8, counts: NDArray[np.int32]
+    model: UNModel, stage: str, votes: I8, counts: NDArray[np.int32]
 ) -> tuple[I8, NDArray[np.int32]]:
     """The votes at Assembly ``stage`` and their tally with the target's own vote (in place;
     unchanged without shares or at a vote that is not on the draft)."""
