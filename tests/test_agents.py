@@ -50,7 +50,7 @@ def test_member_states_decide_as_the_compiled_vote(scenario, seed, rounds, stage
     m.icc_status[: seed % 9] = 1 + seed % 2  # some replicates with softened or dropped language
     m.observation.observed = False
     u = np.random.default_rng(seed).random((m.n_states, m.n_replicates), dtype=np.float32)
-    plain = MemberState.decide(m.member_states, stage, u)
+    plain = MemberState.decide(m.member_states, stage, u, plain=True)
     compiled, counts = m.assembly_votes(stage, u)
     b = m.behaviour
     absence = m.params.traits.absence[:, None]
@@ -67,7 +67,7 @@ def test_council_members_decide_as_the_compiled_vote(scenario, seed, stage):
     m.step()
     seats = m.council_agents
     u = np.random.default_rng(seed).random((len(seats), m.n_replicates), dtype=np.float32)
-    plain = MemberState.decide_in_council(seats, stage, u)
+    plain = MemberState.decide_in_council(seats, stage, u, plain=True)
     stance = np.stack([a.council_stance(stage) for a in seats])
     b = m.behaviour
     from unsim.model import kernels
@@ -131,3 +131,17 @@ def test_simple_majority_pivotal_states_are_the_plain_rules(seed):
     flips = rule.swings(adopted, counts[0], counts[1])
     got = rule.pivotal(votes, flips, np.zeros(30, dtype=bool))
     np.testing.assert_array_equal(got, rules.pivotal(votes, adopted, counts[0] - counts[1]))
+
+
+def test_the_member_states_deliberate_together(scenario):
+    """A round's deliberation moves every member state at once (their groups pull them
+    together): ``MemberState.deliberate`` refuses a part of them, and on all of them moves the
+    model's state as a round's deliberation does."""
+    m = UNModel(scenario, replicates=8, seed=3)
+    with pytest.raises(ValueError, match="deliberate together"):
+        MemberState.deliberate(m.member_states[:3])
+    before = m.deviation.copy()
+    m.observation.now()
+    m.shift("support", "receptive", np.full(8, 0.1, dtype=np.float32))
+    MemberState.deliberate(m.member_states)
+    assert not np.array_equal(m.deviation, before)

@@ -127,7 +127,7 @@ def test_member_states_decide_with_their_habit_as_the_compiled_vote():
     rng = np.random.default_rng(9)
     u = rng.random((m.n_states, m.n_replicates), dtype=np.float32)
     hu = rng.integers(0, habit.HABIT_LEVELS, size=(m.n_states, m.n_replicates), dtype=np.uint16)
-    plain = MemberState.decide(m.member_states, "plenary", u, hu)
+    plain = MemberState.decide(m.member_states, "plenary", u, hu, plain=True)
     compiled, _ = m.assembly_votes("plenary", u)
     h = m.params.habit
     habit.repeat_last_compiled(compiled, h.last, h.chance, hu)

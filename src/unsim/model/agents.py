@@ -2,10 +2,13 @@
 and the target's allies.
 
 A member state's quantities are rows of the model's arrays (one value per replicate): its
-support, its ICC aversion, its stance at a stage. Its decision rule is a class method over all
-the states of a kind at once (``MemberState.decide``: the plain rule of ``unsim.model.rules``,
-which the model's compiled kernels apply to every state in one pass; the tests check the two
-agree). The model groups them by kind with Mesa's ``AgentSet`` (``agents.select``).
+support, its ICC aversion, its stance at a stage. What the states do are class methods over
+all the states of a kind at once, which the model calls: ``MemberState.decide`` (their votes in
+the Assembly: the compiled vote of ``unsim.model.vote_kernels`` for every state in one pass, or
+the plain rule of ``unsim.model.rules``; the tests check the two agree),
+``MemberState.deliberate`` (a round's deliberation, ``unsim.model.round_kernels``) and
+``MemberState.decide_in_council``. The model groups them by kind with Mesa's ``AgentSet``
+(``agents.select``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.council import tabling
-from unsim.model import rules
+from unsim.model import kernel_args, round_kernels, rules, vote_kernels
 from unsim.model.habit import repeat_last
 from unsim.model.observers import COUNTER_LOBBYING, LOBBYING
 from unsim.model.outcomes import ICC_REASON
@@ -120,38 +123,134 @@ class MemberState(mesa.Agent):
         stage: str,
         u: F,
         habit_u: NDArray[np.uint16] | None = None,
+        plain: bool = False,
+        counts: NDArray[np.int32] | None = None,
     ) -> NDArray[np.int8]:
-        """The votes of ``states`` at the Assembly ``stage``, all replicates at once:
-        (len(states), replicates) ``rules.Vote`` codes from one uniform ``u`` per state and
-        replicate. Each state votes by its stance (``UNModel.stances``) and its absence as
-        ``rules.cast_votes`` draws: the plain rule that ``kernels.votes`` applies compiled.
-        With the model's habit and its uniform integers ``habit_u`` (states, replicates), a present
-        state then repeats its last vote where ``habit.repeat_last`` says so."""
+        """The votes of ``states`` at the Assembly's (or the Human Rights Council's) ``stage``,
+        all replicates at once: (len(states), replicates) ``rules.Vote`` codes from one uniform
+        ``u`` per state and replicate. Each state votes by its stance at the stage (``stance``:
+        ``draft_stance``, ``amendment_stance``, or on the no-action motion
+        ``rules.no_action_stance``) and its absence, as ``rules.cast_votes`` draws: present, yes
+        with probability sigmoid((stance - band) / noise), no with sigmoid((-band - stance) /
+        noise), abstain otherwise.
+
+        For the model's member states (all of them, ``UNModel.member_states``) this runs
+        compiled: ``vote_kernels.votes`` of the stage's tanh form (``vote_form``: the form of
+        ``kernel_args.argument_form``), which tallies the votes into ``counts`` (4, replicates)
+        as it goes and, on the draft, observes it for the rounds that follow. For another set of
+        states, or with ``plain``, the plain rule (``rules.cast_votes`` of
+        ``UNModel.stances``); the tests check the two agree. With the model's habit and its
+        uniform integers ``habit_u`` (states, replicates), a present state then repeats its last
+        vote where ``habit.repeat_last`` says so (the model applies its habit after the tally,
+        ``habit.apply_habit``)."""
         agents = list(states)
         if not agents:
             return np.empty((0, u.shape[-1]), dtype=np.int8)
         m = agents[0].model
         rows = np.array([a.index for a in agents], dtype=np.intp)
-        b = m.behaviour
-        absence = m.params.traits.absence[rows][:, None]
-        stance = m.stances(stage)[rows]
-        votes = rules.cast_votes(stance, b.abstention_band, b.vote_noise, absence, u)
+        if plain or agents != m.member_states:
+            b = m.behaviour
+            absence = m.params.traits.absence[rows][:, None]
+            stance = m.stances(stage)[rows]
+            votes = rules.cast_votes(stance, b.abstention_band, b.vote_noise, absence, u)
+        else:
+            votes = cls._compiled_votes(m, stage, u, counts)
         h = m.params.habit
         if h is None or habit_u is None:
             return votes
         return repeat_last(votes, h.last[rows], h.chance[rows], habit_u[rows])
 
     @classmethod
-    def decide_in_council(cls, states: Iterable[MemberState], stage: str, u: F) -> NDArray[np.int8]:
+    def _compiled_votes(
+        cls, m: UNModel, stage: str, u: F, counts: NDArray[np.int32] | None
+    ) -> NDArray[np.int8]:
+        """Every member state's vote at ``stage``, compiled (``decide``)."""
+        votes = np.empty((m.n_states, m.n_replicates), dtype=np.int8)
+        if counts is None:
+            counts = np.empty((4, m.n_replicates), dtype=np.int32)
+        obs, c = m.observation, m.compiled
+        draft = stage in kernel_args.DRAFT_VOTES
+        vote_kernels.votes(
+            obs.histories(),
+            cls.vote_form(m, stage),
+            kernel_args.Ballot(c.w_offset, c.w_scale, u, votes, counts),
+            # a vote on the draft also observes it for the rounds that follow (the state does
+            # not change in between)
+            draft,
+            c.kinds,
+            obs.out(),
+        )
+        obs.observed = obs.observed or draft
+        return votes
+
+    @staticmethod
+    def vote_form(m: UNModel, stage: str) -> kernel_args.Draft:
+        """How the kernels see the vote at Assembly ``stage`` (``Compiled.vote``): the draft
+        where it stands, or a motion with its bias as drawn in each run."""
+        obs = m.observation
+        gap, use_gap = obs.gap() if stage in kernel_args.DRAFT_VOTES else (obs.no_gap, False)
+        draws = None if m.levers is None else m.levers.draws
+        return m.compiled.vote(stage, gap, use_gap, draws)
+
+    @classmethod
+    def deliberate(cls, states: Iterable[MemberState]) -> None:
+        """The round's deliberation of the member states, in place: each takes the pressure
+        pushed to it this round (the ledger of the model's ``Observation``) and closes the share
+        ``bloc_pull`` of the gap between its own shift and its groups' (``rules.deliberate``:
+        new deviation = keep x (deviation + pressure) + the pull-weighted means of its groups'
+        deviations); its ICC aversion rises by its own pushes (the draft's tanh argument
+        ``draft_base`` falls by them / (2 noise)). All the model's member states and replicates
+        at once, compiled (``round_kernels.deliberate``, fused with the round's pushes; with
+        ``Observation.observe_next`` the same pass observes the draft for the next round)."""
+        agents = list(states)
+        m = agents[0].model
+        if agents != m.member_states:
+            raise ValueError("the member states deliberate together: pass model.member_states")
+        obs, c = m.observation, m.compiled
+        pushes = (obs.pushes("support"), obs.pushes("icc_aversion"))
+        round_kernels.deliberate(
+            obs.histories(),
+            c.kinds,
+            kernel_args.Round(c.keep, -c.half, *pushes),
+            obs.group_means,
+            obs.observe_next,
+            obs.draft(),
+            obs.out(obs.next_group_means),
+        )
+        obs.deliberated()
+
+    @classmethod
+    def decide_in_council(
+        cls,
+        states: Iterable[MemberState],
+        stage: str,
+        u: F,
+        plain: bool = False,
+        counts: NDArray[np.int32] | None = None,
+    ) -> NDArray[np.int8]:
         """The votes of Council members ``states`` at ``stage`` (all present), each by its own
-        ``council_stance``: ``rules.cast_votes`` with no absence (``kernels.cast`` compiled)."""
+        ``council_stance``: ``rules.cast_votes`` with no absence. For the model's Council
+        (``UNModel.council_agents``) compiled: ``vote_kernels.cast`` of the stances formed once
+        between two rounds (``Procedure.council_stances``: the sponsors' expectation and the
+        vote read the same), tallied into ``counts``; for other states, or with ``plain``, the
+        plain rule."""
         agents = list(states)
         if not agents:
             return np.empty((0, u.shape[-1]), dtype=np.int8)
-        b = agents[0].model.behaviour
-        stance = np.stack([a.council_stance(stage) for a in agents])
-        none = np.zeros((1, 1), dtype=np.float32)
-        return rules.cast_votes(stance, b.abstention_band, b.vote_noise, none, u)
+        m = agents[0].model
+        b = m.behaviour
+        if plain or agents != m.council_agents:
+            stance = np.stack([a.council_stance(stage) for a in agents])
+            none = np.zeros((1, 1), dtype=np.float32)
+            return rules.cast_votes(stance, b.abstention_band, b.vote_noise, none, u)
+        out = np.empty((len(agents), m.n_replicates), dtype=np.int8)
+        if counts is None:
+            counts = np.empty((4, m.n_replicates), dtype=np.int32)
+        half = m.compiled.half
+        band_half = np.float32(b.abstention_band) * half
+        stances = m.procedure.council_stances(stage)
+        vote_kernels.cast(stances, half, band_half, m.compiled.pair, u, out, counts)
+        return out
 
     def stance(self, stage: str) -> F:
         """This state's latent stance on the item voted at ``stage`` (per replicate): on the

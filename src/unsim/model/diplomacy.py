@@ -1,6 +1,7 @@
 """A diplomatic round, as an object the model holds (``UNModel.diplomacy``): the target
 responds, the sponsors and the allies lobby, the sponsors weigh the ICC language, and every
-member state deliberates (it takes the round's pressure and moves toward its groups' shift).
+member state deliberates (``MemberState.deliberate``: it takes the round's pressure and moves
+toward its groups' shift).
 
 Pushes (``shift``, the verb of the ``StrategyContext`` interface of ``unsim.strategies``, which
 the model offers its strategies) are booked on the ledger of the model's ``Observation``
@@ -16,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model import kernels, observers
+from unsim.model.agents import MemberState
 from unsim.model.observers import DELIBERATION
 
 if TYPE_CHECKING:
@@ -68,28 +70,14 @@ class DiplomacyRound:
 
     def deliberate(self) -> None:
         """The member states take this round's pressure and move toward their groups' shift
-        (``rules.deliberate``, applied to every state and replicate at once, fused with the
-        round's pushes in ``kernels.deliberate``). The ICC aversion rises by its own pushes (the
-        draft's tanh argument ``draft_base`` falls by them / (2 noise)). The observers see what
+        (``MemberState.deliberate``, every state and replicate at once). The observers see what
         the deliberation does besides the pushes."""
         m = self.model
         m.observation.now()
         if m.observers:  # what the deliberation does, besides the pushes (observers)
             before = m.deviation.copy()
             pressure = m.observation.pressure("support")
-        obs, c = m.observation, m.compiled
-        kernels.deliberate(
-            obs.histories(),
-            c.kinds,
-            kernels.Round(c.keep, -c.half, obs.pushes("support"), obs.pushes("icc_aversion")),
-            obs.group_means,
-            obs.observe_next,
-            obs.draft(),
-            obs.out(obs.next_group_means),
-        )
-        # with ``observe_next`` the kernel observed the state it leaves (the ICC language as
-        # the sponsors left it this round)
-        obs.deliberated()
+        MemberState.deliberate(m.member_states)
         m.forget("icc_aversion", "support")
         if m.observers:
             moved = m.deviation - before

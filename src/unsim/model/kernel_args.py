@@ -231,11 +231,30 @@ class Compiled:
     kinds: Kinds  #: states that move alike
     members: Csr  #: (states, groups) 1 / group size over each state's groups
     forms: dict[str, F]  #: each Assembly vote's tanh form (``argument_form``)
+    #: each motion's bias: its path among the scenario's values and the value its form has
+    biases: dict[str, tuple[str, np.float32]]
     prior: Prior  #: what a block starts from
 
     def draft(self, gap: F, use_gap: bool, stage: str = "third_committee") -> Draft:
         """The vote at ``stage`` as the kernels see it (the draft's, by default)."""
         return Draft(gap, use_gap, self.forms[stage], self.pair, self.presence, self.lobbied)
+
+    def vote(self, stage: str, gap: F, use_gap: bool, draws: dict[str, F] | None) -> Draft:
+        """The vote at Assembly ``stage`` as the kernels see it: the draft where it stands
+        (with the ICC ``gap``), or a motion (the no-action motion, the amendment; ``gap`` the
+        replicates' zeros) with its bias as drawn in each run (``draws``: the scenario's draws
+        by path, ``unsim.model.levers``; None: none). A drawn bias enters through the
+        per-replicate gap with coefficient 1 / (2 noise), as its change from the bias the form
+        was built with (``argument_form``)."""
+        if stage in DRAFT_VOTES:
+            return self.draft(gap, use_gap, stage)
+        path, point = self.biases[stage]
+        drawn = None if draws is None else draws.get(path)
+        if drawn is None:
+            return self.draft(gap, False, stage)
+        form = self.forms[stage].copy()
+        form[6] = self.half
+        return Draft(drawn - point, True, form, self.pair, self.presence, self.lobbied)
 
 
 def compile_parameters(p: Parameters) -> Compiled:
@@ -270,6 +289,7 @@ def compile_parameters(p: Parameters) -> Compiled:
         kinds=kinds(bases, np.float32(b.bloc_pull) * p.groups.weights, per_size),
         members=csr(per_size),
         forms={name: argument_form(b, stage_named(name).item) for name in ASSEMBLY_VOTES},
+        biases={name: _bias(b, name) for name in ASSEMBLY_VOTES if name not in DRAFT_VOTES},
         prior=Prior(
             expected=traits.expected_support,
             sd=np.float32(b.state_noise),
@@ -280,3 +300,10 @@ def compile_parameters(p: Parameters) -> Compiled:
             group_of=NO_GROUPS if u is None else u.group_of,
         ),
     )
+
+
+def _bias(behaviour: Behaviour, stage: str) -> tuple[str, np.float32]:
+    """A motion's bias (``Stage.bias``): its path and its value in ``behaviour``."""
+    path = stage_named(stage).bias
+    assert path is not None
+    return path, np.float32(getattr(behaviour, path.rpartition(".")[2]))

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model import absence, habit, kernels, rules
+from unsim.model.agents import MemberState
 from unsim.model.levers import column_name
 from unsim.model.outcomes import ICC_REASON, ICC_STATUS
 from unsim.model.procedure import VoteRule
@@ -111,61 +112,27 @@ class Procedure:
 
     def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
         """Every member state's vote at Assembly ``stage`` from the uniforms ``u`` (states,
-        replicates), and the tally: ``MemberState.decide`` for all states at once, compiled
-        (``kernels.votes`` of the stage's tanh form). A vote on the draft also observes it."""
+        replicates), and the tally: ``MemberState.decide`` for all states at once (compiled). A
+        vote on the draft also observes it."""
         m = self.model
-        votes = np.empty((m.n_states, m.n_replicates), dtype=np.int8)
         counts = np.empty((4, m.n_replicates), dtype=np.int32)
-        draft = stage_named(stage).on_draft
-        c = m.compiled
-        kernels.votes(
-            m.observation.histories(),
-            c.draft(*m.observation.gap(), stage) if draft else self._motion(stage),
-            kernels.Ballot(c.w_offset, c.w_scale, u, votes, counts),
-            # a vote on the draft also observes it for the rounds that follow (the state does
-            # not change in between)
-            draft,
-            c.kinds,
-            m.observation.out(),
-        )
-        m.observation.observed = m.observation.observed or draft
+        votes = MemberState.decide(m.member_states, stage, u, counts=counts)
         return votes, counts
 
-    def _motion(self, stage: str) -> kernels.Draft:
-        """How the kernels see a motion's vote (the no-action motion, the amendment): its tanh
-        form; with its bias drawn per run, the change from the form's bias enters through the
-        per-replicate ``gap`` with coefficient 1 / (2 noise) (``kernel_args.argument_form``)."""
-        m = self.model
-        c, bias = m.compiled, stage_named(stage).bias
-        assert bias is not None
-        drawn = None if m.levers is None else m.levers.draws.get(bias)
-        if drawn is None:
-            return c.draft(m.observation.no_gap, False, stage)
-        point = np.float32(getattr(m.behaviour, bias.rpartition(".")[2]))
-        form = c.forms[stage].copy()
-        form[6] = c.half
-        return kernels.Draft(drawn - point, True, form, c.pair, c.presence, c.lobbied)
-
     def _council_vote(self, stage: str, held: B) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
-        """Every member's vote by its own stance (``council_stance``), then one rule for the 15
-        seats at once (``rules.cast_votes`` with no absences, as ``kernels.cast``): the votes of
-        all states (the others absent) and the tally."""
+        """Every member's vote by its own stance (``MemberState.decide_in_council``): the votes
+        of all states (the others absent) and the tally."""
         m = self.model
         # one uniform per Council seat (in world order of the members) and replicate
         seats, r = len(m.council_agents), m.n_replicates
         u = m.streams.uniform(f"vote:{stage}", (seats, r))
-        cast = np.empty((seats, r), dtype=np.int8)
         counts = np.empty((4, r), dtype=np.int32)
-        half = m.compiled.half
-        band_half = np.float32(m.behaviour.abstention_band) * half
-        kernels.cast(
-            self._council_stances(stage), half, band_half, m.compiled.pair, u, cast, counts
-        )
+        cast = MemberState.decide_in_council(m.council_agents, stage, u, counts=counts)
         votes = np.full((m.n_states, r), rules.ABSENT, dtype=np.int8)
         votes[m._council_rows] = cast
         return votes, counts
 
-    def _council_stances(self, stage: str) -> F:
+    def council_stances(self, stage: str) -> F:
         """(seats, replicates) each Council member's stance at ``stage``, by its own rule (formed
         once between two rounds: the sponsors' expectation and the vote read the same)."""
         m = self.model
@@ -178,7 +145,7 @@ class Procedure:
         m = self.model
         b = m.behaviour
         p_yes, p_no = rules.present_probabilities(
-            self._council_stances(stage), b.abstention_band, b.vote_noise
+            self.council_stances(stage), b.abstention_band, b.vote_noise
         )
         no_veto = np.prod(np.float32(1.0) - p_no[m.permanent[m._council_rows]], axis=0)
         return p_yes.sum(axis=0), np.float32(1.0) - no_veto
@@ -187,7 +154,7 @@ class Procedure:
     def hold_no_action(self, stage: Stage, walk: Walk) -> None:
         m = self.model
         sums = np.empty((2, m.n_replicates), dtype=np.float32)
-        kernels.expected(m.observation.histories(), self._motion(stage.name), sums)
+        kernels.expected(m.observation.histories(), MemberState.vote_form(m, stage.name), sums)
         # expected yes = sum of presence * (1 + t_yes) / 2, expected no likewise
         total = m.compiled.presence_total
         moved = m.ally_agent.moves_no_action(
@@ -257,7 +224,7 @@ class Procedure:
         m = self.model
         if stage_named(stage).body.is_council:
             stances = np.zeros((m.n_states, m.n_replicates), dtype=np.float32)
-            stances[m._council_rows] = self._council_stances(stage)
+            stances[m._council_rows] = self.council_stances(stage)
         else:
             stances = np.array(self.stances(stage), dtype=np.float32)
         for o in m.observers:
