@@ -15,13 +15,8 @@ import numpy as np
 import pytest
 
 from unsim.model import Observer, UNModel
-from unsim.model.agents import (
-    AllyCoalition,
-    MemberState,
-    SponsorCoalition,
-    TargetState,
-    VetoHolder,
-)
+from unsim.model.agents import MemberState, TargetState, VetoHolder
+from unsim.model.coalitions import AllyCoalition, SponsorCoalition
 from unsim.model.diplomacy import DiplomacyRound
 from unsim.model.observation import Observation
 from unsim.model.stages import stage_named

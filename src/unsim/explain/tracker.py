@@ -47,7 +47,6 @@ from numpy.typing import NDArray
 
 from unsim.engine.blocks import prepare_process
 from unsim.model import UNModel, observers
-from unsim.model.agents import VetoHolder
 from unsim.model.kernel_args import DRAFT_VOTES
 from unsim.model.observers import Observer
 from unsim.model.stages import Item, Stage, stage_named, stages_where
@@ -211,8 +210,9 @@ class Tracker(Observer):
         m = self.model
         n, r = m.n_states, m.n_replicates
         parts = self._support_parts()
-        if scale != 1.0:
-            parts = {k: v * np.float32(scale) for k, v in parts.items()}
+        scale = np.asarray(scale, dtype=np.float32)  # a number, or per run where drawn
+        if np.any(scale != 1.0):
+            parts = {k: v * scale for k, v in parts.items()}
         if factor is not None:
             pushed_icc = sum(self._icc.values(), np.zeros((n, r), dtype=np.float32))
             own = m.clause_deviation
@@ -222,7 +222,7 @@ class Tracker(Observer):
                 parts[CLAUSE[0]] = factor * own
         icc = self._icc if factor is not None else {}
         for name in sorted(set(self._flow) | set(icc), key=_order):
-            part = self._flow.get(name, np.zeros((n, r), dtype=np.float32)) * np.float32(scale)
+            part = self._flow.get(name, np.zeros((n, r), dtype=np.float32)) * scale
             if factor is not None and name in icc:
                 part -= factor * icc[name]
             parts[name] = part
@@ -254,69 +254,30 @@ class Tracker(Observer):
 
     def _record_council(self, stage: str, stance: Array) -> None:
         """A Council vote's stances (each member's ``council_stance``, the other states' rows
-        zero) in parts (module doc)."""
+        zero) in parts: the weighted support's and ICC aversion's, and the parts the model
+        gives (``MemberState.council_stance_parts``; every state's, as it would stand in the
+        Council)."""
         m = self.model
         n, r = m.n_states, m.n_replicates
-        referral = stage_named(stage).item is Item.REFERRAL
-        votes = m.spec.procedure.council.votes
-        if referral and votes is not None:
-            parts = self._record_parts(votes)
+        members = m.member_states
+        given = [a.council_stance_parts(stage) for a in members]
+        support, icc = given[0][0], given[0][1]  # the rule's weights, the same for every member
+        parts: dict[str, Array] = {}
+        if stage_named(stage).item is Item.REFERRAL and m.spec.procedure.council.votes:
+            # the Council's rule: its weighted support and ICC cost, where it weighs them
+            if np.any(support) or np.any(icc):
+                weighted = self._parts(np.asarray(icc, np.float32), scale=support)
+                parts.update({k: v for k, v in weighted.items() if np.any(v)})
         else:
-            parts = self._assembly_parts(referral)
+            parts = self._parts(np.float32(icc) if icc else None)
+        for j, a in enumerate(members):
+            for name, value in given[j][2].items():
+                if name not in parts:
+                    parts[name] = np.zeros((n, r), dtype=np.float32)
+                parts[name][a.index] = value
         held = np.ones(r, dtype=bool)  # set from the outcomes after the run
         absent = np.zeros(n, dtype=np.float32)  # in the Council every member votes
         self.stages[stage] = StageRecord(parts, stance, held, absent, m.members(stage))
-
-    def _assembly_parts(self, referral: bool) -> dict[str, Array]:
-        """A member's Council stance by its support: the support's parts, the Council shift,
-        the procedural shift (agenda) or the ICC cost and a patron's tie (referral)."""
-        m = self.model
-        n, r = m.n_states, m.n_replicates
-        parts = self._parts(np.float32(1.0) if referral else None)
-        # per state, or per state and run where a lever is drawn per run
-        shift = np.asarray(m.council_shift, dtype=np.float32)
-        parts[COUNCIL[0]] = np.broadcast_to(shift, (n, r))
-        if not referral:
-            given = m.lever("behaviour.procedural_shift", m.behaviour.procedural_shift)
-            procedural = np.asarray(given, dtype=np.float32)
-            parts[PROCEDURAL[0]] = np.broadcast_to(procedural, (n, r))
-        elif (m.patrons & m.permanent).any():  # a veto holder's own rule (``VetoHolder``)
-            defends = (m.patrons & m.permanent).astype(np.float32)[:, None]
-            given = m.lever("actors.allies.patron_tie", m.spec.actors.allies.patron_tie)
-            tie = -np.asarray(given, dtype=np.float32) * defends
-            parts[PATRON[0]] = np.broadcast_to(tie, (n, r))
-        return parts
-
-    def _record_parts(self, votes: Any) -> dict[str, Array]:
-        """A member's referral stance by the Council's rule fitted on its record: its weighted
-        support and ICC cost (if any), the norm, its own Council shift, a dissenter's
-        reluctance and a patron's defence (``MemberState.council_stance``)."""
-        m = self.model
-        n, r = m.n_states, m.n_replicates
-        parts: dict[str, Array] = {}
-        if votes.support_weight or votes.icc_weight:
-            weighted = self._parts(np.float32(votes.icc_weight), scale=votes.support_weight)
-            parts.update({k: v for k, v in weighted.items() if np.any(v)})
-        # each number per run where the scenario gives it as a distribution
-        lever, root = m.lever, "procedure.council.votes"
-        states = m.spec.actors.states
-        own = np.zeros((n, r), np.float32)
-        dissent = np.zeros((n, r), np.float32)
-        for i, code in enumerate(m.world.codes):
-            if code in states:
-                own[i] = lever(f"actors.states.{code}.council_shift", states[code].council_shift)
-            if code in votes.dissenters:
-                dissent[i] = -np.float32(1.0) * lever(f"{root}.dissent", votes.dissent)
-        defends = np.zeros((n, r), np.float32)
-        shock = np.zeros((n, r), np.float32)
-        patrons = m.patrons & m.permanent
-        defends[patrons] = -np.float32(1.0) * lever(f"{root}.patron_defence", votes.patron_defence)
-        shock[patrons] = VetoHolder.patrons_shock(m)
-        norm = np.broadcast_to(np.asarray(lever(f"{root}.norm", votes.norm), np.float32), (n, r))
-        parts.update({NORM[0]: norm, COUNCIL[0]: own, DISSENT[0]: dissent, DEFENCE[0]: defends})
-        if votes.patron_shock:
-            parts[SHOCK[0]] = shock
-        return parts
 
 
 def _order(name: str) -> tuple[int, str]:

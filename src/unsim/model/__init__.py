@@ -11,13 +11,8 @@ from typing import TYPE_CHECKING
 from unsim.lazy import lazy_names
 
 if TYPE_CHECKING:
-    from unsim.model.agents import (
-        AllyCoalition,
-        MemberState,
-        SponsorCoalition,
-        TargetState,
-        VetoHolder,
-    )
+    from unsim.model.agents import MemberState, TargetState, VetoHolder
+    from unsim.model.coalitions import AllyCoalition, SponsorCoalition
     from unsim.model.inspection import inspect_run
     from unsim.model.model import UNModel
     from unsim.model.observers import Observer
@@ -36,9 +31,9 @@ __all__ = [
 ]
 
 _HOMES = {
-    "AllyCoalition": "unsim.model.agents",
+    "AllyCoalition": "unsim.model.coalitions",
     "MemberState": "unsim.model.agents",
-    "SponsorCoalition": "unsim.model.agents",
+    "SponsorCoalition": "unsim.model.coalitions",
     "TargetState": "unsim.model.agents",
     "VetoHolder": "unsim.model.agents",
     "inspect_run": "unsim.model.inspection",

@@ -28,13 +28,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model import kernels, rules
-from unsim.model.agents import (
-    AllyCoalition,
-    MemberState,
-    SponsorCoalition,
-    TargetState,
-    VetoHolder,
-)
+from unsim.model.agents import MemberState, TargetState, VetoHolder
+from unsim.model.coalitions import AllyCoalition, SponsorCoalition
 from unsim.model.diplomacy import DiplomacyRound
 from unsim.model.kernel_args import compile_parameters
 from unsim.model.levers import (
