@@ -168,3 +168,72 @@ def test_the_check_sees_function_level_imports_and_lazy_homes(tmp_path: Path) ->
     assert unit("unsim.council.cases") == "unsim.council.cases"
     assert unit("unsim.council.tabling") == "unsim.council"
     assert RANK["unsim.cli"] > RANK["unsim.engine"] > RANK["unsim.results"] > RANK["unsim.model"]
+
+
+#: The files README's "The model" names for how a state votes at the plenary, from the agent
+#: class: the agent, the plain rules, the vote's form for the kernels, the compiled vote.
+VOTE_FILES = (
+    "unsim.model.agents",
+    "unsim.model.rules",
+    "unsim.model.kernel_args",
+    "unsim.model.vote_kernels",
+)
+
+
+def _reached_from(path: Path, cls_name: str, method: str) -> tuple[set[str], set[str]]:
+    """The modules (and their functions or names, ``module.name``) that ``cls_name.method`` of
+    the module at ``path`` names, following the class's own methods it calls (``cls.x``,
+    ``self.x``); the model's parts it calls (``m.stances``) are objects, not modules."""
+    tree = ast.parse(path.read_text("utf-8"))
+    known = modules()
+    imported: dict[str, str] = {}  # a name at the module's top -> the module it comes from
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("unsim"):
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                imported[alias.asname or alias.name] = full if full in known else node.module
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name)
+    methods = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}
+    todo, seen, reached, names = [method], set(), set(), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in ast.walk(methods[name]):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                owner = node.value.id
+                if owner in ("cls", "self") and node.attr in methods:
+                    todo.append(node.attr)
+                elif owner in imported:
+                    reached.add(imported[owner])
+                    names.add(f"{imported[owner]}.{node.attr}")
+            elif isinstance(node, ast.Name) and node.id in imported:
+                reached.add(imported[node.id])
+    return reached, names
+
+
+def test_how_a_state_votes_at_the_plenary_is_read_in_four_files() -> None:
+    """``MemberState.decide``, which the model calls for every Assembly vote (the plenary's
+    among them), reaches the compiled vote through the files README's model section names:
+    every module it (and the agent's own methods it calls) names is one of them, and it calls
+    the compiled vote ``vote_kernels.votes`` with the vote's form from ``kernel_args``."""
+    readme = (SRC.parent / "README.md").read_text("utf-8")
+    section = readme[readme.index("## The model") :]
+    section = section[: section.index("\n## ", 1)]
+    for module in VOTE_FILES:
+        assert f"src/{module.replace('.', '/')}.py" in section or (
+            f"{module.rpartition('.')[2]}.py" in section
+        ), module
+    reached, names = _reached_from(SRC / "unsim/model/agents.py", "MemberState", "decide")
+    assert reached <= set(VOTE_FILES), sorted(reached - set(VOTE_FILES))
+    assert "unsim.model.vote_kernels.votes" in names
+    assert {"unsim.model.kernel_args.Ballot", "unsim.model.rules.cast_votes"} <= names
+    # the vote kernel itself builds on the kernels' own helpers (the form's evaluation, tanh)
+    kernel = ast.parse((SRC / "unsim/model/vote_kernels.py").read_text("utf-8"))
+    sources = {n.module for n in kernel.body if isinstance(n, ast.ImportFrom)}
+    assert sources <= {"__future__", "typing", "numba", "numpy", "numpy.typing"} | {
+        "unsim.model.fastmath",
+        "unsim.model.kernel_args",
+        "unsim.model.round_kernels",
+    }

@@ -21,7 +21,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model import kernel_args, round_kernels, rules, vote_kernels
-from unsim.model.habit import repeat_last
 from unsim.model.stages import Item, stage_named
 
 if TYPE_CHECKING:
@@ -138,7 +137,7 @@ class MemberState(mesa.Agent):
         states, or with ``plain``, the plain rule (``rules.cast_votes`` of
         ``UNModel.stances``); the tests check the two agree. With the model's habit and its
         uniform integers ``habit_u`` (states, replicates), a present state then repeats its last
-        vote where ``habit.repeat_last`` says so (the model applies its habit after the tally,
+        vote where ``rules.repeat_last`` says so (the model applies its habit after the tally,
         ``habit.apply_habit``)."""
         agents = list(states)
         if not agents:
@@ -155,7 +154,7 @@ class MemberState(mesa.Agent):
         h = m.params.habit
         if h is None or habit_u is None:
             return votes
-        return repeat_last(votes, h.last[rows], h.chance[rows], habit_u[rows])
+        return rules.repeat_last(votes, h.last[rows], h.chance[rows], habit_u[rows])
 
     @classmethod
     def _compiled_votes(

@@ -9,8 +9,8 @@ integer from the named stream ``habit`` (the same at both votes on the draft), s
 draws are unchanged; with no habit
 (0, or no last votes in the calibration) nothing is drawn and the votes are the model's rule's.
 
-``repeat_last`` is the plain rule; ``repeat_last_compiled`` applies it in one compiled pass (the
-tests check the two agree).
+``repeat_last`` is the plain rule (with the other plain rules, in ``unsim.model.rules``);
+``repeat_last_compiled`` applies it in one compiled pass (the tests check the two agree).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from unsim.model.fastmath import JIT
-from unsim.model.rules import ABSENT, tally
+from unsim.model.rules import ABSENT, HABIT_LEVELS, U16, repeat_last, tally
 from unsim.model.stages import stage_named
 
 if TYPE_CHECKING:
@@ -31,24 +31,7 @@ if TYPE_CHECKING:
 F = NDArray[np.float32]
 I8 = NDArray[np.int8]
 _ABSENT = np.int8(ABSENT)
-
-
-#: A habit's uniforms are 16-bit integers (a quarter of the float32 draws' cost): a state repeats
-#: where its integer is below ``chance * HABIT_LEVELS`` (probability within 2e-5 of ``chance``).
-HABIT_LEVELS = 65536
-U16 = NDArray[np.uint16]
-
-
-def _cutoffs(chance: F) -> NDArray[np.uint32]:
-    """Each state repeats where its uniform integer is below its cutoff."""
-    return (chance * np.float32(HABIT_LEVELS)).astype(np.uint32)  # type: ignore[no-any-return]
-
-
-def repeat_last(votes: I8, last: I8, chance: F, u: U16) -> I8:
-    """The plain rule: ``votes`` (states, replicates) with each present state that has a last
-    vote repeating it where its uniform integer ``u`` is below ``chance * HABIT_LEVELS``."""
-    repeats = (votes != _ABSENT) & (last[:, None] >= 0) & (u < _cutoffs(chance)[:, None])
-    return np.where(repeats, last[:, None], votes).astype(np.int8)  # type: ignore[no-any-return]
+__all__ = ["HABIT_LEVELS", "apply_habit", "habit_uniforms", "repeat_last", "repeat_last_compiled"]
 
 
 @numba.njit(**JIT)

@@ -278,3 +278,25 @@ def pivotal(votes: NDArray[np.int8], adopted: B, margin_ok: NDArray[np.integer])
     flip_yes = adopted & (margin_ok <= 2) & (votes == YES)
     flip_no = ~adopted & (margin_ok >= -1) & (votes == NO)
     return flip_yes | flip_no  # type: ignore[no-any-return]
+
+
+#: A habit's uniforms are 16-bit integers (a quarter of the float32 draws' cost): a state repeats
+#: where its integer is below ``chance * HABIT_LEVELS`` (probability within 2e-5 of ``chance``;
+#: ``unsim.model.habit``).
+HABIT_LEVELS = 65536
+U16 = NDArray[np.uint16]
+
+
+def _cutoffs(chance: F) -> NDArray[np.uint32]:
+    """Each state repeats where its uniform integer is below its cutoff."""
+    return (chance * np.float32(HABIT_LEVELS)).astype(np.uint32)  # type: ignore[no-any-return]
+
+
+def repeat_last(
+    votes: NDArray[np.int8], last: NDArray[np.int8], chance: F, u: U16
+) -> NDArray[np.int8]:
+    """A state's habit (``unsim.model.habit``): ``votes`` (states, replicates) with each present
+    state that has a last vote repeating it where its uniform integer ``u`` is below ``chance *
+    HABIT_LEVELS``."""
+    repeats = (votes != ABSENT) & (last[:, None] >= 0) & (u < _cutoffs(chance)[:, None])
+    return np.where(repeats, last[:, None], votes).astype(np.int8)  # type: ignore[no-any-return]
