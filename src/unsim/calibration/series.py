@@ -24,6 +24,7 @@ __all__ = [
     "COMPARABLE",
     "SeriesRollCalls",
     "comparable_roll_calls",
+    "comparable_series_of",
     "find_series",
     "series_pattern",
 ]
@@ -194,12 +195,21 @@ def comparable_roll_calls(
     since: str | pd.Timestamp | None = None,
 ) -> list[int]:
     """Roll calls of every country-specific human-rights series in :data:`COMPARABLE`."""
-    out: set[int] = set()
+    return sorted(set(comparable_series_of(roll_calls, before, since)))
+
+
+def comparable_series_of(
+    roll_calls: pd.DataFrame,
+    before: str | pd.Timestamp | None = None,
+    since: str | pd.Timestamp | None = None,
+) -> dict[int, str]:
+    """The roll calls of :func:`comparable_roll_calls`, each with the series it belongs to."""
+    out: dict[int, str] = {}
     for code in COMPARABLE:
         # duplicates by symbol and date only: comparing vote vectors costs more than it gains
         found = find_series(roll_calls, code, None, before=before)
         used = found.used
         if since is not None:
             used = used[used["date"] >= pd.Timestamp(since)]
-        out.update(int(r) for r in used["rcid"])
-    return sorted(out)
+        out.update((int(r), code) for r in used["rcid"] if int(r) not in out)
+    return out

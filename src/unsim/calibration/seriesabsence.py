@@ -7,7 +7,9 @@ votes (empirical Bayes, :data:`ABSENCE_PSEUDO_VOTES` pseudo-votes). :func:`serie
 spreads the series' own level of absences over the states by those rates and adds each state's
 own absences on the series; :func:`select_absence` chooses the strength of that prior out of
 sample on the series' last votes. :func:`absence_shock_sd` measures how much the number of absences
-varies from vote to vote beyond independent absences (the engine's ``absence_sd``).
+varies from vote to vote beyond independent absences; :func:`absence_shock_within` the same
+around each series' own level, as the engine's ``absence_sd`` of a series whose level of absences
+is its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = [
     "ABSENCE_PSEUDO_VOTES",
     "SERIES_ABSENCE_PSEUDO_VOTES",
     "absence_shock_sd",
+    "absence_shock_within",
     "fit_absence",
     "select_absence",
     "series_absence",
@@ -138,16 +141,67 @@ def select_absence(
     return float(best["pseudo_votes"]), rows
 
 
+def _log_ratios(absent: pd.DataFrame, rates: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per roll call, ``log(absent / expected)`` (half a count added to each) and ``expected``
+    (the counts' own, Poisson, variance of the ratio is about ``1 / (expected + 1/2)``)."""
+    member = absent.notna()
+    expected = (member.astype(float).mul(rates.reindex(absent.index).fillna(0.0), axis=0)).sum()
+    count = absent.fillna(False).astype(bool).sum()
+    r = np.log((count + 0.5) / (expected + 0.5))
+    return r.astype(float), expected.astype(float)
+
+
+def absence_shock_within(
+    absent: pd.DataFrame,
+    rates: pd.Series,
+    series_of: pd.Series,
+    own_weights: np.ndarray,
+    min_dof: int = 3,
+) -> tuple[float, dict[str, Any]]:
+    """The sd of a vote's log multiplier of absences for a series whose level of absences is
+    its own votes' weighted mean (:func:`series_absence`): the spread of ``log(absent /
+    expected)`` around each comparable series' own mean, pooled over the series (a series with
+    ``n`` votes gives ``n - 1`` degrees of freedom), beyond the counts' Poisson spread; plus the
+    error of the series' own level, that spread and its own votes' Poisson spread over their
+    effective number (``own_weights``: the weights :func:`series_absence` gives them).
+    ``series_of``: each roll call's series. With fewer than ``min_dof`` degrees of freedom,
+    :func:`absence_shock_sd` over every roll call (no series' own level)."""
+    r, expected = _log_ratios(absent, rates)
+    labels = series_of.reindex(r.index)
+    ok = labels.notna()
+    r, expected, labels = r[ok], expected[ok], labels[ok]
+    level = r.groupby(labels).transform("mean")
+    dev = r - level
+    # the counts' own (binomial) spread at the series' own level of absences
+    member = absent.loc[:, r.index].notna().to_numpy(dtype=np.float64)
+    base = rates.reindex(absent.index).fillna(0.0).to_numpy(dtype=np.float64)
+    p = np.clip(base[:, None] * np.exp(level.to_numpy())[None, :], 0.0, 0.95) * member
+    poisson = pd.Series((p * (1.0 - p)).sum(axis=0) / (p.sum(axis=0) + 0.5) ** 2, index=r.index)
+    dof = int((labels.groupby(labels).size() - 1).sum())
+    w = np.asarray(own_weights, dtype=np.float64)
+    n_eff = float(w.sum() ** 2 / (w**2).sum()) if w.size and (w**2).sum() > 0 else 0.0
+    if dof < min_dof or n_eff <= 0:
+        sd = absence_shock_sd(absent, rates)
+        return sd, {"absence_sd_pooled_within_series": None, "fallback_all_votes": round(sd, 4)}
+    within = float(dev @ dev) / dof
+    excess = max(within - float(poisson.mean()), 0.0)
+    level_var = within / n_eff
+    sd = float(np.sqrt(excess + level_var))
+    return sd, {
+        "absence_sd_pooled_within_series": round(float(np.sqrt(excess)), 4),
+        "within_series_dof": dof,
+        "own_votes_effective": round(n_eff, 3),
+        "level_error_sd": round(float(np.sqrt(level_var)), 4),
+    }
+
+
 def absence_shock_sd(absent: pd.DataFrame, rates: pd.Series) -> float:
     """The sd of a vote's log multiplier of absences: the spread of ``log(absent / expected)``
     over the roll calls of ``absent`` ((states x roll calls) True absent, False present, NaN not
     a member), ``expected`` the sum of the members' ``rates``, beyond the spread the counts'
     own (Poisson) variation gives (its mean ``1 / expected``); 0 with fewer than 3 roll calls."""
-    member = absent.notna()
-    expected = (member.astype(float).mul(rates.reindex(absent.index).fillna(0.0), axis=0)).sum()
-    count = absent.fillna(False).astype(bool).sum()
-    if len(count) < 3:
+    r, expected = _log_ratios(absent, rates)
+    if len(r) < 3:
         return 0.0
-    r = np.log((count.to_numpy() + 0.5) / (expected.to_numpy() + 0.5))
-    excess = float(np.var(r, ddof=1)) - float(np.mean(1.0 / (expected.to_numpy() + 0.5)))
+    excess = float(np.var(r.to_numpy(), ddof=1)) - float(np.mean(1.0 / (expected + 0.5)))
     return float(np.sqrt(max(excess, 0.0)))

@@ -28,11 +28,13 @@ from unsim.calibration.idealpoint import IdealPointConfig, IdealPoints
 from unsim.calibration.series import (
     COMPARABLE,
     SeriesRollCalls,
-    comparable_roll_calls,
+    comparable_series_of,
     find_series,
 )
 from unsim.calibration.seriesabsence import (
+    ABSENCE_DECAY,
     absence_shock_sd,
+    absence_shock_within,
     fit_absence,
     select_absence,
     series_absence,
@@ -204,8 +206,9 @@ def _calibrate_series(
 def _absences(c: _Context, sv: SeriesVotes) -> tuple[pd.Series, dict[str, Any]]:
     """Absence rates: the series and the comparable high-profile votes in the window."""
     votes = c.votes
-    comparable = comparable_roll_calls(c.roll_calls, votes, before=c.cut)
-    comparable = sorted(set(comparable) | set(sv.rcids))
+    series_of = comparable_series_of(c.roll_calls, before=c.cut)
+    series_of.update({int(r): c.code for r in sv.rcids})
+    comparable = sorted(series_of)
     sessions = votes.loc[votes["rcid"].isin(comparable), ["rcid", "session"]].drop_duplicates()
     comparable = sessions.loc[sessions["session"] >= c.first_session, "rcid"].astype(int).tolist()
     iso = dict(zip(c.members["cow"].astype(int), c.members["iso3"].astype(str), strict=True))
@@ -224,9 +227,13 @@ def _absences(c: _Context, sv: SeriesVotes) -> tuple[pd.Series, dict[str, Any]]:
     session_of = sessions.set_index("rcid")["session"]
     ages = float(session_of.max()) - session_of.astype(float)
     propensity, info = fit_absence(absent, c.ideal.absence, ages=ages)
-    info["absence_sd"] = round(absence_shock_sd(absent, propensity), 4)
     own = sv.letters == "X"
     own = own.where(sv.letters.notna())
+    own_weights = np.power(ABSENCE_DECAY, ages.reindex(own.columns).fillna(0.0).to_numpy(float))
+    sd, shock = absence_shock_within(absent, propensity, pd.Series(series_of), own_weights)
+    info["absence_sd_all_votes"] = round(absence_shock_sd(absent, propensity), 4)
+    info["absence_sd"] = round(sd, 4)
+    info["absence_sd_estimate"] = shock
     pseudo, choice = select_absence(own, propensity, ages)
     absence, own_info = series_absence(own, propensity, ages, pseudo_votes=pseudo)
     return absence, {"comparable": info, "series": own_info, "pseudo_votes_comparison": choice}

@@ -99,7 +99,8 @@ def previous_votes(data: RealData, before: dt.date | str) -> list[pd.Series]:
 
 
 def restrict_world(world: World, codes: Iterable[str]) -> dict[str, Any]:
-    """The world as a mapping, keeping only the states in ``codes`` (and their bloc seats)."""
+    """The world as a mapping, keeping only the states in ``codes`` (and their seats in blocs and
+    other bodies)."""
     keep = set(codes)
     raw = world.model_dump(mode="json")
     raw["states"] = [s for s in raw["states"] if s["iso3"] in keep]
@@ -109,6 +110,12 @@ def restrict_world(world: World, codes: Iterable[str]) -> dict[str, Any]:
         if members:
             blocs[name] = {**bloc, "members": members}
     raw["blocs"] = blocs
+    bodies = {}
+    for name, body in raw.get("memberships", {}).items():
+        members = [c for c in body["members"] if c in keep]
+        if members:
+            bodies[name] = {**body, "members": members}
+    raw["memberships"] = bodies
     council = world.security_council
     missing = [c for c in council.permanent + council.elected if c not in keep]
     if missing:
