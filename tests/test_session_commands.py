@@ -109,3 +109,46 @@ def test_report_of_a_session_file_says_what_to_do(
     assert main(["report", str(session_file)]) == 2
     err = capsys.readouterr().err
     assert "is a session file" in err and "--report" in err and "Traceback" not in err
+
+
+def test_explain_a_draft_as_run_within_the_session(
+    session_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from unsim.cli.explain import _session_draft
+    from unsim.explain.explanation import explain
+
+    args = argparse.Namespace(draft="iran", seed=None, runs=RUNS, workers=1)
+    results, _ = _session_draft(args, session_file)
+    within = run_session(load_session(session_file), runs=RUNS).drafts["iran"]
+    assert results.seed == within.seed and results.runs is not None and within.runs is not None
+    pd.testing.assert_frame_equal(results.runs, within.runs)  # the session's draft, bit for bit
+    parts = explain(results, "IDN", "plenary", recorded=False).parts.set_index("part")
+    assert "session" in parts.index and "chance" in parts.index
+    assert parts.loc["session", "hi"] > parts.loc["session", "lo"]  # drawn per run
+    # the draft alone has no such part
+    from unsim.engine import run
+    from unsim.scenario import load_scenario
+
+    alone = run(load_scenario(IRAN, ["simulation.block_size=256"]), RUNS, results.seed)
+    assert "session" not in set(explain(alone, "IDN", "plenary", recorded=False).parts["part"])
+    png = tmp_path / "e.png"
+    argv = ["explain", str(session_file), "--draft", "iran", "--state", "IDN", "--no-record"]
+    assert main([*argv, "--runs", str(RUNS), "--out", str(png)]) == 0
+    text = capsys.readouterr().out
+    assert "Draft iran as run within session test_session" in text
+    assert "the session's linkage" in text and png.exists()
+
+
+def test_explain_of_a_session_needs_a_draft_of_it(
+    session_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["explain", str(session_file), "--state", "IDN", "--runs", "16"]
+    assert main(base) == 2
+    assert "--draft NAME says which draft" in capsys.readouterr().err
+    assert main([*base, "--draft", "irn"]) == 2
+    err = capsys.readouterr().err
+    assert "'irn' is not one of its drafts" in err and "did you mean 'iran'" in err
+    assert main(["explain", IRAN, "--draft", "iran", "--state", "IDN", "--runs", "16"]) == 2
+    assert "is not a session file" in capsys.readouterr().err

@@ -272,6 +272,7 @@ class UNModel(Voting, mesa.Model):
         the calibration's uncertainty draws, if any), to each state's support: the baseline,
         the draft's tanh argument and what the states observe (as the levers' draws of chance
         do in ``_start_levers``)."""
+        self.support_shift: F | None = None  # (states, runs): what the explanation shows
         run_shift = getattr(self.spec, "run_shift", None)
         if run_shift is None:
             return
@@ -282,8 +283,8 @@ class UNModel(Voting, mesa.Model):
         if shift is None:
             return
         self.baseline += shift
-        shift *= self.compiled.half  # the shift is this call's: scaled in place
-        self.draft_base += shift
+        self.support_shift = shift
+        self.draft_base += shift * self.compiled.half
         kernels.observe(
             self._histories(),
             self._draft_view(),
