@@ -152,3 +152,135 @@ def test_explain_of_a_session_needs_a_draft_of_it(
     assert "'irn' is not one of its drafts" in err and "did you mean 'iran'" in err
     assert main(["explain", IRAN, "--draft", "iran", "--state", "IDN", "--runs", "16"]) == 2
     assert "is not a session file" in capsys.readouterr().err
+
+
+# -- sweeps and sensitivity analyses of a session ---------------------------------------------
+def _point_session(tmp_path: Path, session_file: Path, intensity: float, sd: float) -> Path:
+    """The session file of a point: the Iran draft with its first strategy's intensity, the
+    linkage's factor sd."""
+    import yaml
+
+    draft = yaml.safe_load(Path(IRAN).read_text())
+    draft["world"] = str(Path(IRAN).parent / draft["world"])
+    for key in ("calibration", "clause_calibration", "levers"):
+        if isinstance(draft.get(key), str):
+            draft[key] = str(Path(IRAN).parent / draft[key])
+    draft["actors"]["target"]["strategies"][0]["intensity"] = intensity
+    (tmp_path / "iran_point.yaml").write_text(yaml.safe_dump(draft))
+    data = yaml.safe_load(session_file.read_text())
+    data["drafts"]["iran"] = str(tmp_path / "iran_point.yaml")
+    data["linkage"]["state_factor"]["sd"] = sd
+    path = tmp_path / "point_session.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_a_session_sweep_point_is_the_session_run_with_its_values(
+    session_file: Path, tmp_path: Path
+) -> None:
+    from unsim.session.study import session_base
+    from unsim.studies.evaluator import Evaluator, SweepDesign
+
+    key = "iran.actors.target.strategies[0].intensity"
+    design = {key: [0.0, 0.25], "linkage.state_factor.sd": [0.0, 1.0]}
+    one = Evaluator(session_base(session_file), runs=RUNS, seed=7).sweep(SweepDesign(design))
+    assert len(one) == 4
+    row = one[(one[key] == 0.25) & (one["linkage.state_factor.sd"] == 1.0)].iloc[0]
+    res = run_session(load_session(_point_session(tmp_path, session_file, 0.25, 1.0)), runs=RUNS)
+    t = res.table
+    assert row["all_adopted_p"] == pytest.approx(t["all_adopted"].mean())
+    assert row["adopted_count_mean"] == pytest.approx(t["adopted_count"].mean())
+    held = t["iran.plenary_held"].to_numpy(bool)
+    assert row["iran.plenary_yes_mean"] == pytest.approx(t["iran.plenary_yes"][held].mean())
+    assert row["iran.adopted_p"] == pytest.approx(t["iran.adopted"].mean())
+    gap = (t["syria.plenary_yes"] - t["iran.plenary_yes"]).mean()
+    assert row["yes_gap_mean"] == pytest.approx(gap)
+    share = ((t["iran.plenary_yes"] >= 80) & t["syria.adopted"]).mean()
+    assert row["iran_80_and_syria_p"] == pytest.approx(share)
+    # the strategy moves the Iran draft's votes, not the Syria draft's
+    same_sd = one[one["linkage.state_factor.sd"] == 1.0]
+    assert same_sd["iran.plenary_yes_mean"].nunique() == 2
+    assert same_sd["syria.plenary_yes_mean"].nunique() == 1
+
+
+def test_a_session_sweep_is_the_same_on_one_and_two_workers(session_file: Path) -> None:
+    from unsim.session.study import session_base
+    from unsim.studies.evaluator import Evaluator, SweepDesign
+
+    design = SweepDesign({"linkage.session_shock.sd": [0.0, 0.4]})
+    base = session_base(session_file)
+    one = Evaluator(base, runs=RUNS, seed=3).sweep(design)
+    two = Evaluator(base, runs=RUNS, seed=3, workers=2).sweep(design)
+    pd.testing.assert_frame_equal(one, two)
+    # a single point's blocks spread over the workers
+    single = SweepDesign({"syria.behaviour.vote_noise": [1.2]})
+    a = Evaluator(base, runs=RUNS, seed=3).sweep(single)
+    b = Evaluator(base, runs=RUNS, seed=3, workers=2).sweep(single)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_session_sweep_and_sensitivity_on_the_command_line(
+    session_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "sweep"
+    argv = ["sweep", str(session_file), "--param", "linkage.state_factor.sd=0,1"]
+    assert main([*argv, "--runs", "128", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "all_adopted" in text and "iran.plenary_yes" in text and "yes_gap" in text
+    assert len(pd.read_parquet(out / "sweep.parquet")) == 2
+    bad = [
+        "sweep",
+        str(session_file),
+        "--param",
+        "iram.behaviour.vote_noise=1",
+        "--param",
+        "syria.behaviour.vote_nois=1",
+        "--param",
+        "linkage.state_factr.sd=1",
+        "--runs",
+        "16",
+        "--out",
+        str(tmp_path / "bad"),
+    ]
+    assert main(bad) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'iran.behaviour.vote_noise'" in err
+    assert "syria.behaviour.vote_nois: unknown key" in err and "did you mean 'vote_noise'" in err
+    assert "linkage.state_factr: unknown key" in err and "'state_factor'" in err
+    assert "Traceback" not in err and not (tmp_path / "bad").exists()
+    sens = tmp_path / "sens"
+    argv = ["sensitivity", str(session_file), "--method", "morris", "--n", "2", "--runs", "64"]
+    params = [
+        "--param",
+        "linkage.state_factor.sd=0:1",
+        "--param",
+        "iran.behaviour.vote_noise=0.8:1.2",
+    ]
+    assert main([*argv, *params, "--out", str(sens), "--no-plots", "--quiet"]) == 0
+    indices = pd.read_parquet(sens / "indices.parquet")
+    assert {"all_adopted", "iran.plenary_yes", "yes_gap"} <= set(indices["outcome"])
+    assert main([*argv, *params, "--outcome", "al_adopted", "--out", str(tmp_path / "s2")]) == 2
+    assert "did you mean 'all_adopted'" in capsys.readouterr().err
+
+
+def test_discover_over_a_session_sweep(
+    session_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unsim.session.study import session_base
+    from unsim.studies.evaluator import Evaluator, SweepDesign
+
+    out = tmp_path / "sweep"
+    key = "iran.actors.target.strategies[0].intensity"
+    design = SweepDesign({key: [0.0, 0.1, 0.2, 0.3], "linkage.state_factor.sd": [0.0, 1.0]})
+    table = Evaluator(session_base(session_file), runs=128, seed=5, out=out).sweep(design)
+    cases = int((table["iran_80_and_syria_p"] >= 0.7).sum())
+    assert 0 < cases < len(table)  # the strategy moves the joint outcome across the threshold
+    found = tmp_path / "found"
+    argv = ["discover", str(out), "--outcome", "iran_80_and_syria", "--threshold", "0.7"]
+    assert main([*argv, "--out", str(found), "--no-plots"]) == 0
+    text = capsys.readouterr().out
+    assert f"in {cases} of {len(table)} points" in text and "iran: " in text
+    assert (found / "boxes.csv").exists()
+    assert main(["discover", str(session_file), "--outcome", "all_adopted"]) == 2
+    err = capsys.readouterr().err
+    assert "is a session file" in err and "unsim sweep" in err
