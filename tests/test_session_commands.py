@@ -284,3 +284,10 @@ def test_discover_over_a_session_sweep(
     assert main(["discover", str(session_file), "--outcome", "all_adopted"]) == 2
     err = capsys.readouterr().err
     assert "is a session file" in err and "unsim sweep" in err
+
+
+def test_the_data_only_session_is_the_same_on_one_and_two_workers(session_file: Path) -> None:
+    bare = data_only_session(load_session(session_file))
+    one = run_session(bare, runs=RUNS, workers=1)
+    two = run_session(bare, runs=RUNS, workers=2)
+    pd.testing.assert_frame_equal(one.table, two.table)

@@ -197,6 +197,8 @@ class Evaluator:
         file; default: :func:`unsim.studies.strategy_compare.default_variants`) against the
         ``baseline`` strategies (default: none), paired run by run, ranked per metric (see
         :func:`unsim.studies.strategy_compare.comparison_table`)."""
+        if not self.base.raw:  # a session's (``unsim.session.study``)
+            raise ValueError("a strategy comparison is of one draft: give its scenario")
         if variants is None:
             variants = default_variants(self.base.raw, base_dir=self.base.base_dir)
         names, lists, points = comparison_points(variants, baseline)
