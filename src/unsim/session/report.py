@@ -108,12 +108,7 @@ def _draft(name: str, saved: SavedSession) -> str:
             f"{esc(title)}</h2>",
             '<p class="note">As run within the session (its linkage included); its own results '
             f"folder is <code>drafts/{esc(name)}</code>.</p>",
-            single._bottom_line(r),
-            single._map(r),
-            single._outcomes(r),
-            single._tallies(r),
-            single._pivotal(r),
-            single._per_state(r),
+            *single.draft_sections(r),
             "</section>",
         ]
     )
@@ -143,7 +138,7 @@ def render_session_report(saved: SavedSession) -> str:
         f'<meta name="generator" content="{single.GENERATOR}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Session {esc(saved.name)}</title>"
-        f"<style>{single._CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+        f"<style>{single.CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
 

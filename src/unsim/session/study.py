@@ -280,7 +280,7 @@ def needed_columns(loaded: LoadedSession) -> dict[str, tuple[str, ...]]:
 def evaluate_session_points(task: tuple[Any, ...]) -> list[tuple[int, dict[str, Part]]]:
     """Run each piece of a task: every draft's blocks on its model slot. Picklable entry point
     for process pools and Dask."""
-    from unsim.studies.points import _block_counts, _outcome_keys
+    from unsim.studies.points import block_counts, outcome_keys
 
     token, payload, seed, runs, pieces = task
     study, _ = worker_state(token, payload)
@@ -299,12 +299,12 @@ def evaluate_session_points(task: tuple[Any, ...]) -> list[tuple[int, dict[str, 
             for k, size in enumerate(blocks):
                 model = slot.get(scenario, draft_seed(seed, name), first + k, size, study.change)
                 sim = model.simulate()
-                _block_counts(model, sim, counts)
+                block_counts(model, sim, counts)
                 chunks.append({c: sim[c].copy() for c in study.columns[name]})
             parts[name] = {
                 "n": sum(blocks),
                 "counts": counts,
-                "keys": _outcome_keys(scenario),
+                "keys": outcome_keys(scenario),
                 "columns": chunks,
                 "seconds": time.perf_counter() - t0,
             }
