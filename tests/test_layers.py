@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("unsim", "unsim.__main__"),
     ("unsim.cli",),
     ("unsim.explore",),
+    ("unsim.session.study",),  # a session's studies: the study evaluator over a session
     ("unsim.explain", "unsim.studies", "unsim.session"),
     ("unsim.calibration",),
     ("unsim.engine",),

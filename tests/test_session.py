@@ -266,7 +266,7 @@ def test_the_command_line_runs_a_session(
     assert (out / "drafts" / "iran" / "summary.json").exists()
     assert main(["validate", str(path)]) == 0
     assert main([str(path), "--runs", "256", "--out", str(out)]) == 2  # not empty: refused
-    assert main([str(path), "--runs", "256", "--data-only"]) == 2
+    assert main([str(path), "--runs", "256", "--data-only", "--compare", str(path)]) == 2
     assert (
         main([str(path), "--runs", "256", "--out", str(out), "--force", "--compare", str(path)])
         == 0

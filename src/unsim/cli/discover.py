@@ -29,7 +29,11 @@ def add_discover_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("sweep", type=Path, help="a sweep's or a sensitivity analysis's folder")
+    p.add_argument(
+        "sweep",
+        type=Path,
+        help="a sweep's or a sensitivity analysis's folder (of a scenario or of a session)",
+    )
     p.add_argument("--outcome", required=True, help="outcome, e.g. icc_retained, referral_tabled")
     p.add_argument(
         "--threshold",
@@ -66,6 +70,15 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from unsim.studies.discovery import discover_in_folder, format_discovery, save_discovery
 
     folder = Path(args.sweep)
+    if folder.is_file() and folder.suffix in (".yaml", ".yml"):
+        from unsim.session.load import is_session_file
+
+        what = "a session file" if is_session_file(folder) else "a scenario file"
+        raise InputError(
+            f"{folder} is {what}: discovery looks over a study's points; run `unsim sweep "
+            f"{folder} --param ... --out DIR` (or `unsim sensitivity`), then `unsim discover DIR "
+            "--outcome ...`"
+        )
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder (give a sweep's or a sensitivity's folder)")
     out = args.out

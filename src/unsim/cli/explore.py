@@ -50,7 +50,11 @@ def add_explore_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
         "launch's token) opens it.",
     )
     p.add_argument(
-        "scenario", type=Path, nargs="?", default=Path(DEFAULT_SCENARIO), help="scenario YAML"
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=Path(DEFAULT_SCENARIO),
+        help="scenario YAML, or a session file (a selector chooses its draft)",
     )
     p.add_argument(
         "--runs", type=positive, default=DEFAULT_RUNS, help=f"runs per change ({DEFAULT_RUNS})"
@@ -133,8 +137,18 @@ def _check_host(args: argparse.Namespace) -> None:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from unsim.scenario import load_scenario
+    from unsim.session.load import is_session_file, load_session
 
-    load_scenario(args.scenario)  # a wrong scenario is reported here, not in the browser
+    # a wrong scenario or session is reported here, not in the browser
+    if is_session_file(args.scenario):
+        inline = [n for n, f in load_session(args.scenario).files.items() if f is None]
+        if inline:
+            raise InputError(
+                f"{args.scenario}: the explorer edits each draft's own file; "
+                f"{', '.join(inline)} given inline: put each in a file of its own"
+            )
+    else:
+        load_scenario(args.scenario)
     save_dir = _save_dir(args)
     if importlib.util.find_spec("solara") is None or importlib.util.find_spec("uvicorn") is None:
         print("unsim explore needs Solara: pip install 'unsim-diplomacy[explore]'", file=sys.stderr)

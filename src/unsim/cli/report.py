@@ -15,7 +15,11 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
         description="Write one self-contained HTML file (figures embedded, nothing loaded from "
         "the network) that explains a results folder to a reader who never ran the model.",
     )
-    p.add_argument("results", type=Path, help="a results folder written by `unsim run`")
+    p.add_argument(
+        "results",
+        type=Path,
+        help="a results folder written by `unsim run` (of a draft or of a session)",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -32,7 +36,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     from unsim.ownership import check_output
     from unsim.results.report.html import write_report
     from unsim.results.tables import Results
+    from unsim.session.load import is_session_file
+    from unsim.session.views import is_session_folder
 
+    if Path(args.results).is_file() and is_session_file(args.results):
+        raise InputError(
+            f"{args.results} is a session file: a report is of its results; run it with "
+            f"`unsim {args.results} --report` (the report is written in its results folder), or "
+            "give `unsim report` the results folder of a session run"
+        )
+    if is_session_folder(args.results):
+        return _report_session(args)
     out = args.out if args.out is not None else Path(args.results) / "report.html"
     inputs = results_inputs(args.results)
     check_output(out, "html", inputs=inputs)  # before the results are read
@@ -43,6 +57,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise InputError(
             f"{args.results}: the results in it are not as unsim writes them, cannot report "
+            f"them ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None
+    print(written)
+    return ExitCode.OK
+
+
+def _report_session(args: argparse.Namespace) -> int:
+    """The report of a session's results folder (``unsim.session.report``)."""
+    from unsim.cli.steps import Steps
+    from unsim.ownership import check_output
+    from unsim.session.report import write_session_report
+    from unsim.session.views import load_session_results
+
+    folder = Path(args.results)
+    out = args.out if args.out is not None else folder / "report.html"
+    inputs = [folder / "summary.json", folder / "metadata.json", folder / "runs.parquet"]
+    check_output(out, "html", inputs=inputs)
+    saved = load_session_results(folder)
+    Steps(quiet=args.quiet).say(f"writing the report of the session in {folder}")
+    try:
+        written = write_session_report(saved, out, inputs=inputs)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise InputError(
+            f"{folder}: the session's results in it are not as unsim writes them, cannot report "
             f"them ({type(exc).__name__}: {str(exc)[:200]})"
         ) from None
     print(written)

@@ -102,7 +102,12 @@ def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.A
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument(
+        "scenario",
+        type=Path,
+        help="scenario YAML file, or a session file (parameters NAME.KEY.PATH of its drafts, "
+        "or linkage.KEY)",
+    )
     p.add_argument("--method", choices=("sobol", "morris"), default="sobol")
     p.add_argument(
         "--param",
@@ -147,7 +152,7 @@ def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.A
 def _bounds(base: Any, params: list[str]) -> dict[str, tuple[float, float] | tuple[int, int]]:
     """Ranges by path; whole numbers where the scenario's value at the path is one."""
     from unsim.scenario.labels import value_at
-    from unsim.studies.sensitivity import distribution_range
+    from unsim.session.study import value_scenario
 
     out: dict[str, Any] = {}
     for text in params:
@@ -156,12 +161,13 @@ def _bounds(base: Any, params: list[str]) -> dict[str, tuple[float, float] | tup
             raise InputError(f"--param {path} given twice")
         if given is None:  # the range of its distribution
             try:
-                out[path] = distribution_range(base.scenario, path)
+                out[path] = base.ranges({path: None})[path]
             except ValueError as err:
                 raise InputError(f"--param {err}") from None
             continue
         low, high = given
-        current = value_at(base.scenario, path)
+        scenario, own = value_scenario(base, path)
+        current = value_at(scenario, own) if scenario is not None else None
         if isinstance(current, int) and not isinstance(current, bool):
             if not (low.is_integer() and high.is_integer()):
                 raise InputError(
@@ -173,13 +179,15 @@ def _bounds(base: Any, params: list[str]) -> dict[str, tuple[float, float] | tup
     return out
 
 
-def _check_outcomes(outcomes: list[str]) -> None:
+def _check_outcomes(outcomes: list[str], base: Any = None) -> None:
     from unsim.errors import did_you_mean
     from unsim.model.outcomes import known_outcomes
+    from unsim.session.study import SessionBase, session_outcomes
 
-    known = [name for name, _, _ in known_outcomes()]
+    session = isinstance(base, SessionBase)
+    known = session_outcomes(base) if session else [name for name, _, _ in known_outcomes()]
     for o in outcomes:
-        if o not in known and not o.endswith("_yes_mean"):
+        if o not in known and (session or not o.endswith("_yes_mean")):
             hint = did_you_mean(o, known)
             raise InputError(
                 f"--outcome {o!r}: unknown outcome; allowed: {', '.join(known)}, "
@@ -208,21 +216,21 @@ def _out_folder(args: argparse.Namespace, base: Any, meta: dict[str, Any]) -> tu
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    from unsim.studies.base import prepare
+    from unsim.session.study import SessionBase, default_outcomes, study_base
     from unsim.studies.convergence import convergence_warnings, suggest_n
     from unsim.studies.evaluator import Evaluator, Sensitivity
-    from unsim.studies.labels import labels
     from unsim.studies.sensitivity import outcomes_without_indices
 
     if not args.params:
         raise InputError("give at least one --param PATH=LOW:HIGH")
     if args.resume and args.out is None:
         raise InputError("--resume needs --out (the folder of the analysis to resume)")
-    outcomes = list(args.outcomes or DEFAULT_OUTCOMES)
-    _check_outcomes(outcomes)
-    base = prepare(args.scenario, None)
+    base = study_base(args.scenario)
+    default = default_outcomes(base) if isinstance(base, SessionBase) else DEFAULT_OUTCOMES
+    outcomes = list(args.outcomes or default)
+    _check_outcomes(outcomes, base)
     bounds = _bounds(base, args.params)
-    names = labels(bounds, base.scenario)
+    names = base.labels(list(bounds))
     meta = {
         "kind": "sensitivity",
         "method": args.method,

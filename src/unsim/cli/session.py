@@ -2,8 +2,8 @@
 
 The run command hands a session file here; of its flags a session takes ``--runs``, ``--seed``,
 ``--workers``, ``--dask``, ``--out``, ``--force``, ``--set``, ``--compare`` (another session),
-``--no-plots`` and ``--quiet``. It refuses those that need a single draft (``--data-only``,
-``--report``, ``--csv``) with a message.
+``--no-plots``, ``--quiet``, ``--data-only`` (every draft data-only, the linkage kept, beside the
+session as given), ``--csv`` and ``--report`` (the session's report, ``unsim.session.report``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,13 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from unsim.errors import ExitCode, InputError, ScenarioError
+
+if TYPE_CHECKING:
+    from unsim.session.load import LoadedSession
+    from unsim.session.run import SessionResults
 
 
 def session_inputs(path: Path, loaded: object) -> list[Path]:
@@ -21,42 +26,25 @@ def session_inputs(path: Path, loaded: object) -> list[Path]:
     return [Path(f) for f in files]
 
 
-def _refuse_flags(args: argparse.Namespace) -> None:
-    single = [
-        flag
-        for flag, on in (
-            ("--data-only", getattr(args, "data_only", False)),
-            ("--report", getattr(args, "report", False)),
-            ("--csv", getattr(args, "csv", False)),
-        )
-        if on
-    ]
-    if single:
-        raise InputError(
-            f"{args.scenario} is a session: {', '.join(single)} work on one draft scenario; run "
-            "the draft on its own (unsim DRAFT.yaml) for them"
-        )
-
-
 def cmd_run_session(args: argparse.Namespace) -> int:
-    """Run a session (and, with ``--compare``, a second session on the same numbers)."""
+    """Run a session (and, with ``--compare``, a second session on the same numbers; with
+    ``--data-only``, the data-only session beside it)."""
     from unsim.cli.steps import Steps
     from unsim.engine.rng import new_master_seed
     from unsim.results.output import check_output_folder, probe_output_folder
     from unsim.session.load import is_session_file, load_session
-    from unsim.session.output import (
-        compare_sessions,
-        format_session,
-        format_session_comparison,
-        save_session,
-    )
     from unsim.session.run import run_session
+    from unsim.session.views import data_only_session
 
-    _refuse_flags(args)
     steps = Steps(quiet=args.quiet, started=getattr(args, "started", None))
     loaded = load_session(args.scenario, overrides=args.overrides)
     other = None
     if args.compare is not None:
+        if args.data_only:
+            raise InputError(
+                "--data-only and --compare: the data-only session removes what --compare would "
+                "compare; run each on its own"
+            )
         if not is_session_file(args.compare):
             raise InputError(f"--compare {args.compare}: a session compares with a session file")
         other = load_session(args.compare, overrides=args.overrides)
@@ -74,22 +62,74 @@ def cmd_run_session(args: argparse.Namespace) -> int:
 
         executor = DaskExecutor(args.dask, timeout=args.dask_timeout)
     common = dict(runs=args.runs, seed=seed, workers=args.workers, executor=executor)
+    run_loaded = data_only_session(loaded) if args.data_only else loaded
     try:
-        res = run_session(loaded, announce=steps.say, **common)
+        res = run_session(run_loaded, announce=steps.say, **common)
+        if args.data_only:
+            steps.say("the session as given, on the same runs (for the paired difference)")
+            other = loaded
         res_b = run_session(other, announce=steps.say, **common) if other else None
     finally:
         if executor is not None:
             executor.close()
     res.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
-    written = save_session(res, out, plots=not args.no_plots, force=args.force, inputs=inputs)
+    res.metadata["data_only"] = bool(args.data_only)
+    _finish_session(args, loaded, other, res, res_b, out, inputs)
+    return ExitCode.OK
+
+
+def _finish_session(
+    args: argparse.Namespace,
+    loaded: LoadedSession,
+    other: LoadedSession | None,
+    res: SessionResults,
+    res_b: SessionResults | None,
+    out: Path,
+    inputs: list[Path],
+) -> None:
+    """Save the folder (with the paired table, the report) and print the summary."""
+    from unsim.session.output import format_session, save_session
+    from unsim.session.views import format_paired, paired_table
+
+    paired = None
+    if res_b is not None:
+        # data only: as given (B) minus data only (A); --compare: B minus A
+        paired = paired_table(loaded, res.table, res_b.table, other)
+    name = "data_only" if args.data_only else "comparison"
+    written = save_session(
+        res,
+        out,
+        plots=not args.no_plots,
+        force=args.force,
+        inputs=inputs,
+        table_format="csv" if args.csv else "parquet",
+        tables={name: paired} if paired is not None else None,
+    )
+    if getattr(args, "report", False):
+        from unsim.session.report import write_session_report
+        from unsim.session.views import load_session_results
+
+        write_session_report(load_session_results(written), written / "report.html")
     if args.quiet:
         print(written)
-        return ExitCode.OK
+        return
+    if args.data_only:
+        print("The data-only session (every draft's stated assumptions removed, the linkage kept):")
     print(format_session(res, out=str(written)))
-    if res_b is not None:
+    if paired is not None and res_b is not None:
         print()
-        print(format_session_comparison(compare_sessions(res, res_b), s.name, res_b.session.name))
-    return ExitCode.OK
+        if args.data_only:
+            title = (
+                "The session as given beside its data-only forecast (every draft's stated "
+                "assumptions removed, the linkage kept), paired run by run"
+            )
+            print(format_paired(paired, title, "data only", "as given"))
+        else:
+            title = (
+                "Paired comparison of sessions on common random numbers: B minus A (A = "
+                f"{loaded.session.name}, B = {res_b.session.name})"
+            )
+            print(format_paired(paired, title, "A", "B"))
 
 
 def validate_session(path: Path, overrides: list[str]) -> bool:

@@ -93,7 +93,12 @@ def add_sweep_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument(
+        "scenario",
+        type=Path,
+        help="scenario YAML file, or a session file (parameters NAME.KEY.PATH of its drafts, "
+        "or linkage.KEY)",
+    )
     p.add_argument(
         "--param",
         dest="params",
@@ -164,14 +169,19 @@ def _params(args: argparse.Namespace) -> dict[str, list[Any]]:
     return params
 
 
-def shown_outcomes(given: list[str] | None, scenario: Any) -> list[str]:
+def shown_outcomes(given: list[str] | None, scenario: Any, base: Any = None) -> list[str]:
     """The outcomes to print: those given (an ``--outcome`` the sweep's table will not have is
-    refused, naming those it will), else the defaults that apply to the scenario."""
+    refused, naming those it will), else the defaults that apply to the scenario (or session:
+    ``base`` a ``SessionBase``)."""
     from unsim.errors import did_you_mean
+    from unsim.session.study import SessionBase, default_outcomes, session_outcomes
     from unsim.studies.table import sweep_outcomes
 
-    known = sweep_outcomes(scenario)
+    session = isinstance(base, SessionBase)
+    known = session_outcomes(base) if session else sweep_outcomes(scenario)
     if not given:
+        if session:
+            return default_outcomes(base)
         return [name for name in DEFAULT_OUTCOMES if name in known]
     for name in given:
         if name not in known:
@@ -185,18 +195,19 @@ def shown_outcomes(given: list[str] | None, scenario: Any) -> list[str]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from unsim.engine import DaskExecutor
-    from unsim.studies.base import choose_seed, prepare
+    from unsim.session.study import study_base
+    from unsim.studies.base import choose_seed
     from unsim.studies.evaluator import Evaluator, SweepDesign
 
     params = _params(args)
     if args.resume and args.out is None:
         raise InputError("--resume needs --out (the folder of the sweep to resume)")
-    base = prepare(args.scenario, None)
-    if not params and base.scenario.sweep is None:
+    base = study_base(args.scenario)
+    if not params and getattr(base.scenario, "sweep", None) is None:
         raise InputError(
             f"{args.scenario}: no --param given and the scenario declares no sweep section"
         )
-    outcomes = shown_outcomes(args.outcomes, base.scenario)
+    outcomes = shown_outcomes(args.outcomes, base.scenario, base)
     seed = choose_seed(base, args.seed, args.out if args.resume else None)
     out = args.out
     if out is None:

@@ -72,6 +72,7 @@ STATIC_PARTS = {
     "shift": "per-state support shift (stated)",
 }
 CHANCE = ("chance", "chance: the run's noise and calibration uncertainty")
+LINKAGE = ("session", "the session's linkage (state factor, shock)")
 ICC = ("icc", "the ICC language's cost")
 CLAUSE = ("clause_deviation", "its own deviation on the ICC clause (drawn per run)")
 BIAS = ("amendment_bias", "the amendment's bias (stated)")
@@ -199,7 +200,12 @@ class Tracker(Observer):
         fixed[np.abs(fixed) < 1e-3] = 0.0
         if fixed.any():
             parts[TARGET[0]] = np.broadcast_to(fixed, (n, r))
-        parts[CHANCE[0]] = m.baseline - (expected + fixed).astype(np.float32)
+        shift = getattr(m, "support_shift", None)  # a session's linkage
+        if shift is not None:
+            parts[LINKAGE[0]] = shift
+            parts[CHANCE[0]] = m.baseline - shift - (expected + fixed).astype(np.float32)
+        else:
+            parts[CHANCE[0]] = m.baseline - (expected + fixed).astype(np.float32)
         return parts
 
     def _parts(self, factor: Any | None, scale: Any = 1.0) -> dict[str, Array]:
@@ -293,6 +299,7 @@ def part_labels(tracker_labels: dict[str, str]) -> dict[str, str]:
     return {
         **STATIC_PARTS,
         CHANCE[0]: CHANCE[1],
+        LINKAGE[0]: LINKAGE[1],
         ICC[0]: ICC[1],
         TARGET[0]: TARGET[1],
         CLAUSE[0]: CLAUSE[1],

@@ -48,6 +48,7 @@ from unsim.explore.panels import (
 from unsim.explore.save import SaveAs
 from unsim.explore.server import display_host
 from unsim.explore.session import DEFAULT_RUNS, DEFAULT_SCENARIO, Session, WhatIf
+from unsim.explore.sessiondraft import session_explorers
 from unsim.explore.share import MAX_LINK_RUNS, Reader
 from unsim.explore.tables import outcomes_html, yes_votes_html
 from unsim.limits import MAX_SEED
@@ -55,8 +56,12 @@ from unsim.results.bottomline import HEADING, bottom_line
 from unsim.results.plots import STAGE_LABELS
 from unsim.results.report.html import main_stage
 from unsim.scenario.schema import StateOverride, World
+from unsim.session.load import is_session_file
 
-_SESSION: Session | None = None
+_SESSION: Any = None  #: a Session, or (a session file) a function of the draft giving one
+#: the drafts of a session file (empty for a scenario) and the one shown
+DRAFTS: list[str] = []
+DRAFT = solara.reactive("")
 _SESSION_LOCK = threading.Lock()
 
 _CSS = """
@@ -83,19 +88,48 @@ _CSS = """
 """
 
 
-def get_session() -> Session:
-    """The server process's session, made on first use."""
+def get_session(draft: str = "") -> Session:
+    """The server process's session, made on first use (of a session file: the chosen draft's,
+    default its first)."""
     global _SESSION
     with _SESSION_LOCK:
         if _SESSION is None:
             seed = os.environ.get("UNSIM_EXPLORE_SEED")
-            _SESSION = Session(
-                os.environ.get("UNSIM_EXPLORE_SCENARIO", DEFAULT_SCENARIO),
-                runs=int(os.environ.get("UNSIM_EXPLORE_RUNS", DEFAULT_RUNS)),
-                seed=int(seed) if seed else None,
-                save_dir=os.environ.get("UNSIM_EXPLORE_SAVE_DIR") or None,
-            )
-        return _SESSION
+            path = os.environ.get("UNSIM_EXPLORE_SCENARIO", DEFAULT_SCENARIO)
+            runs = int(os.environ.get("UNSIM_EXPLORE_RUNS", DEFAULT_RUNS))
+            save_dir = os.environ.get("UNSIM_EXPLORE_SAVE_DIR") or None
+            if is_session_file(path):
+                DRAFTS[:], _SESSION = session_explorers(
+                    path, runs, int(seed) if seed else None, save_dir
+                )
+            else:
+                _SESSION = Session(
+                    path, runs=runs, seed=int(seed) if seed else None, save_dir=save_dir
+                )
+    if DRAFTS:
+        return cast(Session, _SESSION(draft if draft in DRAFTS else DRAFTS[0]))
+    return cast(Session, _SESSION)
+
+
+@solara.component
+def DraftSelector() -> None:
+    """Of a session file: which draft the page shows (its levers, its numbers)."""
+    if not DRAFTS:
+        return
+    chosen = DRAFT.value if DRAFT.value in DRAFTS else DRAFTS[0]
+
+    def choose(name: str) -> None:
+        if name != chosen:
+            reset()
+            DRAFT.set(name)
+
+    solara.Select(label="Draft of the session", values=list(DRAFTS), value=chosen, on_value=choose)
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML="Each draft runs as the session runs it (its linkage included); the "
+        "outcome table ends with the session's own outcomes.",
+        classes=["unsim-help", "unsim-draft-help"],
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -161,9 +195,9 @@ def changes(session: Session, sections: list[Section], values: dict[str, Any]) -
 
 @solara.component
 def Page() -> None:
-    session = get_session()
-    sections = solara.use_memo(lambda: build_controls(session.scenario), [])
-    states = solara.use_memo(lambda: state_choices(session.scenario), [])
+    session = get_session(DRAFT.value)
+    sections = solara.use_memo(lambda: build_controls(session.scenario), [session])
+    states = solara.use_memo(lambda: state_choices(session.scenario), [session])
     world = session.scenario.world
     assert isinstance(world, World)
     reader = solara.use_memo(
@@ -173,7 +207,7 @@ def Page() -> None:
             len(session.scenario.actors.target.strategies),
             session.runs,
         ),
-        [],
+        [session],
     )
     values, disabled, pinned = VALUES.value, DISABLED.value, PINNED.value
     seed = SEED.value if SEED.value is not None else session.seed
@@ -201,6 +235,7 @@ def Page() -> None:
     solara.Title(f"unsim explore: {session.scenario.name}")
     solara.Style(_CSS)
     with solara.Sidebar():
+        DraftSelector()
         _sidebar(session, sections, values, disabled, states)
         with solara.Details(summary="A state's own values (what if China only abstains?)"):
             StateLevers(session, what_if, values, seed, runs, states)

@@ -259,6 +259,7 @@ class UNModel(mesa.Model):
         the calibration's uncertainty draws, if any), to each state's support: the baseline,
         the draft's tanh argument and what the states observe (as the levers' draws of chance
         do in ``_start_levers``)."""
+        self.support_shift: F | None = None  # (states, runs): what the explanation shows
         run_shift = getattr(self.spec, "run_shift", None)
         if run_shift is None:
             return
@@ -269,8 +270,8 @@ class UNModel(mesa.Model):
         if shift is None:
             return
         self.baseline += shift
-        shift *= self.compiled.half  # the shift is this call's: scaled in place
-        self.draft_base += shift
+        self.support_shift = shift  # the linkage's shift of each state's support, kept for explain
+        self.draft_base += shift * self.compiled.half
         self.observation.observe()
 
     def _start_levers(self, noise: F, shocks: F | None) -> None:

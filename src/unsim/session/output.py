@@ -107,12 +107,15 @@ def save_session(
     plots: bool = True,
     force: bool = False,
     inputs: Iterable[str | Path] = (),
+    table_format: str = "parquet",
+    tables: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the session's folder atomically: metadata.json, summary.json, runs.parquet (the
-    joint run table), pairs.png and each draft's results folder under ``drafts/``."""
+    joint run table; ``runs.csv`` with ``table_format="csv"``), pairs.png, each draft's results
+    folder under ``drafts/`` and any further ``tables`` (by name, in the same format)."""
     from unsim.atomic import write_folder_atomically
     from unsim.engine.core import provenance
-    from unsim.ownership import json_text, output_errors, save_png, write_parquet
+    from unsim.ownership import json_text, output_errors, record_files, save_png, write_parquet
     from unsim.results.output import check_output_folder, check_replaced_folder
 
     inputs = list(inputs)
@@ -122,9 +125,15 @@ def save_session(
     def write(folder: Path) -> None:
         (folder / "metadata.json").write_text(json_text(meta), encoding="utf-8")
         (folder / "summary.json").write_text(json_text(_plain(res.summary)), encoding="utf-8")
-        write_parquet(res.table, folder / "runs.parquet")
+        for name, df in {"runs": res.table, **(tables or {})}.items():
+            if table_format == "csv":
+                df.to_csv(folder / f"{name}.csv", index=False)
+            else:
+                write_parquet(df, folder / f"{name}.parquet")
+        if table_format == "csv":
+            record_files(folder, {p.name: None for p in folder.glob("*.csv")})
         for name, r in res.drafts.items():
-            r.save(folder / "drafts" / name, plots=plots)
+            r.save(folder / "drafts" / name, table_format=table_format, plots=plots)
         if plots:
             save_png(pairs_figure(res), folder / "pairs.png", dpi=110)
 

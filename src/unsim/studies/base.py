@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,38 @@ class Base:
         return scenario_from_dict(
             raw, base_dir=self.base_dir, source=self.source, overrides=overrides
         )
+
+    # what a study asks of what it varies (a session's, ``unsim.session.study``, the same)
+    def check(self, points: Sequence[Mapping[str, Any]]) -> None:
+        """Every point checked before anything runs (:func:`check_points`)."""
+        check_points(self, points)
+
+    def labels(self, paths: Sequence[str]) -> dict[str, str]:
+        """The paths in words (``unsim.studies.labels``)."""
+        from unsim.studies.labels import labels
+
+        return labels(paths, self.scenario)
+
+    def ranges(
+        self, params: Mapping[str, Sequence[float] | None]
+    ) -> dict[str, Sequence[float]]:
+        """A sensitivity analysis's ranges, those left out from the scenario's distributions."""
+        from unsim.studies.sensitivity import resolve_ranges
+
+        return resolve_ranges(self.scenario, params)
+
+    def execute(
+        self,
+        items: list[tuple[int, dict[str, Any]]],
+        runs: int,
+        seed: int,
+        executor: Any,
+        columns: tuple[str, ...] = (),
+    ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        """The records of the points ``(index, overrides)``, as tasks finish."""
+        from unsim.studies.execution import execute_points
+
+        return execute_points(self, items, runs, seed, executor, columns)
 
 
 def inline_files(raw: dict[str, Any], base_dir: Path) -> dict[str, Any]:

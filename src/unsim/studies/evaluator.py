@@ -31,13 +31,11 @@ from unsim.engine.executors import choose_executor
 from unsim.scenario.schema import Scenario
 from unsim.studies.base import Base, check_points, choose_seed, plain, prepare
 from unsim.studies.designs import design_points
-from unsim.studies.execution import Record, execute_points
-from unsim.studies.labels import labels
+from unsim.studies.execution import Record
 from unsim.studies.sensitivity import (
     Sensitivity,
     design_model,
     morris_analysis,
-    resolve_ranges,
     sobol_analysis,
 )
 from unsim.studies.storage import point_key
@@ -154,7 +152,7 @@ class Evaluator:
         ``metadata.json`` records of the design."""
         t0 = time.perf_counter()
         points = [{k: plain(v) for k, v in p.items()} for p in design]
-        check_points(self.base, points)
+        self.base.check(points)
         keys = [point_key(self.base, p, runs, self.seed) for p in points]
         extra = {**dict(about), **self.metadata}
         meta = sweep_metadata(self.base, points, runs, self.seed, extra)
@@ -172,7 +170,7 @@ class Evaluator:
         """Sobol indices of the outcomes' probabilities over the problem's ranges: ``n *
         (len(params) + 2)`` points (see :func:`unsim.studies.sensitivity.sobol_analysis` for
         the table); the design is drawn from the master seed."""
-        params = resolve_ranges(self.scenario, problem.params)
+        params = self.base.ranges(problem.params)
         model = design_model(self._sensitivity_points(params), params, problem.outcomes)
         n = problem.n if problem.n is not None else 32
         table = sobol_analysis(model, params, n, seed=self.seed, outputs=list(problem.outcomes))
@@ -182,7 +180,7 @@ class Evaluator:
         """Morris indices of the outcomes' probabilities over the problem's ranges: ``n *
         (len(params) + 1)`` points, ``n`` trajectories (see
         :func:`unsim.studies.sensitivity.morris_analysis` for the table)."""
-        params = resolve_ranges(self.scenario, problem.params)
+        params = self.base.ranges(problem.params)
         model = design_model(self._sensitivity_points(params), params, problem.outcomes)
         n = problem.n if problem.n is not None else 10
         table = morris_analysis(
@@ -199,6 +197,8 @@ class Evaluator:
         file; default: :func:`unsim.studies.strategy_compare.default_variants`) against the
         ``baseline`` strategies (default: none), paired run by run, ranked per metric (see
         :func:`unsim.studies.strategy_compare.comparison_table`)."""
+        if not self.base.raw:  # a session's (``unsim.session.study``)
+            raise ValueError("a strategy comparison is of one draft: give its scenario")
         if variants is None:
             variants = default_variants(self.base.raw, base_dir=self.base.base_dir)
         names, lists, points = comparison_points(variants, baseline)
@@ -217,7 +217,7 @@ class Evaluator:
     ) -> Iterator[list[Record]]:
         """The records of the points ``(index, overrides)``, as tasks finish."""
         executor = choose_executor(self.workers, self.executor)
-        return execute_points(self.base, items, runs, self.seed, executor, columns)
+        return self.base.execute(items, runs, self.seed, executor, columns)
 
     def _sensitivity_points(
         self, params: Mapping[str, Sequence[float]]
@@ -233,5 +233,5 @@ class Evaluator:
 
     def _indices(self, table: pd.DataFrame, params: Mapping[str, Any]) -> pd.DataFrame:
         table.attrs["runs"] = self.runs_per_point(SENSITIVITY_RUNS)
-        table.attrs["labels"] = labels(params, self.scenario)  # as a sweep's: one labeller
+        table.attrs["labels"] = self.base.labels(list(params))  # as a sweep's: one labeller
         return table

@@ -51,9 +51,11 @@ __all__ = [
     "Piece",
     "PointStudy",
     "PointTask",
+    "block_counts",
     "change_level",
     "evaluate_points",
     "merge_parts",
+    "outcome_keys",
     "point_record",
 ]
 
@@ -130,16 +132,16 @@ def evaluate_points(task: PointTask) -> list[tuple[int, Part]]:
         for k, size in enumerate(sizes):
             model = slot.get(scenario, seed, first + k, size, study.change)
             out = model.simulate()
-            _block_counts(model, out, counts)
+            block_counts(model, out, counts)
             if study.columns:
                 chunks.append({c: out[c].copy() for c in study.columns})
-        part = {"n": sum(sizes), "counts": counts, "keys": _outcome_keys(scenario)}
+        part = {"n": sum(sizes), "counts": counts, "keys": outcome_keys(scenario)}
         part.update(columns=chunks or None, seconds=time.perf_counter() - t0)
         results.append((index, part))
     return results
 
 
-def _block_counts(model: UNModel, out: Mapping[str, NDArray[Any]], counts: dict[str, int]) -> None:
+def block_counts(model: UNModel, out: Mapping[str, NDArray[Any]], counts: dict[str, int]) -> None:
     """Add a simulated block's outcome counts to ``counts`` (``outcomes.count_runs``: the same
     keys as a summary's sums) and, per Assembly stage, the yes votes summed over the runs where
     it was held."""
@@ -150,7 +152,7 @@ def _block_counts(model: UNModel, out: Mapping[str, NDArray[Any]], counts: dict[
         counts[key] = counts.get(key, 0) + int(out[f"{stage}_yes"][held].sum(dtype=np.int64))
 
 
-def _outcome_keys(scenario: Scenario) -> list[tuple[str, str]]:
+def outcome_keys(scenario: Scenario) -> list[tuple[str, str]]:
     """The outcomes that apply to the point's scenario, as in its summary: (name, count key)."""
     world = scenario.world
     assert isinstance(world, World)

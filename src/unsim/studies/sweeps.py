@@ -82,9 +82,7 @@ def sweep_metadata(
     extra: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """What ``metadata.json`` says of a sweep (the parameters labelled in words)."""
-    from unsim.studies.labels import labels as path_labels
-
-    names = path_labels(dict.fromkeys(k for p in points for k in p), base.scenario)
+    names = base.labels(list(dict.fromkeys(k for p in points for k in p)))
     return {
         "kind": "sweep",
         "scenario": base.scenario.name,
@@ -171,7 +169,7 @@ def sweep_settings(
 ) -> tuple[Mapping[str, Sequence[Any]], Design, int | None, int | None]:
     """The parameters, design, samples and runs of a sweep: those given, else the scenario's
     ``sweep`` section's."""
-    spec = base.scenario.sweep
+    spec = getattr(base.scenario, "sweep", None)  # a session has none
     params, kind, samples = design.params, design.kind, design.samples
     if params is None:
         if spec is None:

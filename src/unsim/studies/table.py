@@ -62,6 +62,8 @@ def outcome_column(df: pd.DataFrame, outcome: str) -> str:
         return outcome
     if f"{outcome}_p" in df.columns:
         return f"{outcome}_p"
+    if f"{outcome}_mean" in df.columns:  # a number's mean (a session's adopted_count)
+        return f"{outcome}_mean"
     for o in known_outcomes():
         if o.value is None and o.key == outcome and f"{o.name}_p" in df.columns:
             return f"{o.name}_p"

@@ -269,6 +269,23 @@ def _reproduce(results: Results) -> str:
     )
 
 
+#: The report's style sheet (a report of several drafts, a session's, uses it too).
+CSS = _CSS
+
+
+def draft_sections(results: Results) -> list[str]:
+    """The sections of one draft's results that a report of several drafts (a session's)
+    shows for each: its bottom line, map, outcomes, tallies, pivotal states and states' votes."""
+    return [
+        _bottom_line(results),
+        _map(results),
+        _outcomes(results),
+        _tallies(results),
+        _pivotal(results),
+        _per_state(results),
+    ]
+
+
 def render_report(results: Results) -> str:
     """The report as one HTML document (a string)."""
 
