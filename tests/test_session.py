@@ -276,12 +276,13 @@ def test_the_command_line_runs_a_session(
 
 def test_the_shipped_session_loads_with_its_linkage_file() -> None:
     loaded = load_session(SCENARIOS / "session_2014_third_committee.yaml")
-    assert list(loaded.drafts) == ["dprk", "iran", "syria"]
-    assert [d.resolution.target for d in loaded.drafts.values()] == ["PRK", "IRN", "SYR"]
+    assert list(loaded.drafts) == ["dprk", "iran", "syria", "myanmar"]
+    assert [d.resolution.target for d in loaded.drafts.values()] == ["PRK", "IRN", "SYR", "MMR"]
     link = loaded.session.linkage
     assert getattr(link, "kind", None) == "session_linkage"
     assert link.before <= loaded.session.date  # type: ignore[union-attr,operator]
     assert link.without_vote["PRK"].without_vote == 2  # type: ignore[union-attr]
+    assert link.without_vote["MMR"].without_vote == 2  # type: ignore[union-attr]
 
 
 def test_the_factor_takes_its_share_of_the_vote_noise() -> None:

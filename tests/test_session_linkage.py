@@ -69,7 +69,8 @@ def test_the_session_shock_is_seen_in_the_drafts_levels() -> None:
 
 def test_the_record_of_adoptions_without_a_vote(data_dir) -> None:  # type: ignore[no-untyped-def]
     """The DPRK's 2012 and 2013 resolutions, adopted without a vote, are counted from its
-    tallies file; its recorded plenary votes (2005-2011) from the roll calls."""
+    tallies file, Myanmar's from the public record written into the code; their recorded
+    plenary votes from the roll calls."""
     import datetime as dt
 
     from unsim.data import load_members, load_roll_calls, load_votes
@@ -87,8 +88,11 @@ def test_the_record_of_adoptions_without_a_vote(data_dir) -> None:  # type: igno
     prk = records["PRK"]
     assert prk.without_vote == 2 and prk.adoptions == (found["iso3"] == "PRK").sum() + 2
     assert records["IRN"].without_vote == 0 and records["IRN"].adoptions >= 11
+    mmr = records["MMR"]
+    assert mmr.without_vote == 2 and mmr.adoptions == (found["iso3"] == "MMR").sum() + 2
+    assert "A/RES/67/233" in mmr.source or "67/233" in mmr.source
     before_2013 = without_vote_records(found, data_dir, dt.date(2013, 1, 1))
-    assert before_2013["PRK"].without_vote == 1
+    assert before_2013["PRK"].without_vote == 1 and before_2013["MMR"].without_vote == 1
     sessions = linked_sessions(found)
     assert sessions and all(found[found["session"] == s]["iso3"].nunique() >= 2 for s in sessions)
 

@@ -6,7 +6,8 @@ country-specific human-rights series (``calibration.series.COMPARABLE``, found b
 it (``idealcache.cached_ideal_points``, cut at the session's opening, 1 September). The estimator
 is ``unsim.session.estimate``. The record of adoptions without a recorded vote: the series'
 recorded plenary votes (each an adoption), and for the DPRK the adoptions without a vote that
-its tallies file lists (the roll calls cannot show them: no other series has such a list).
+its tallies file lists (the roll calls cannot show them), and the adoptions without a vote on the
+public record that no data file lists (``PUBLIC_WITHOUT_VOTE``: Myanmar's of 2012 and 2013).
 """
 
 from __future__ import annotations
@@ -27,6 +28,25 @@ from unsim.session.estimate import DraftVotes, LinkageEstimate, SessionVotes, sc
 #: vote codes of the roll-call data: yes, abstain, no
 SCORES = {1: 1.0, 2: 0.0, 3: -1.0}
 DPRK_TALLIES = "dprk_hr_resolution_tallies_2005_2013.csv"
+
+#: Adoptions without a recorded vote on the public record, before 18 November 2014, that no data
+#: file lists: iso3 -> (date, symbol, source) each. The roll calls hold no recorded vote on them
+#: (tests/test_scenarios_2014.py checks it).
+PUBLIC_WITHOUT_VOTE: dict[str, tuple[tuple[dt.date, str, str], ...]] = {
+    "MMR": (
+        (
+            dt.date(2012, 12, 24),
+            "A/RES/67/233",
+            "resolution 67/233 of 24 December 2012, adopted without a vote (its text as "
+            "published; Human Rights Council resolution 22/14 of April 2013 recalls it)",
+        ),
+        (
+            dt.date(2013, 12, 27),
+            "A/RES/68/242",
+            "resolution 68/242 of 27 December 2013, adopted without a vote (its text as published)",
+        ),
+    ),
+}
 
 
 def series_roll_calls(
@@ -101,14 +121,17 @@ def without_vote_records(
         t = t[(t["body"] == "Plenary") & (pd.to_datetime(t["date"]).dt.date < before)]
         no_vote = int((t["modality"] == "without a vote").sum())
     for iso3, rows in found.groupby("iso3"):
-        k = no_vote if iso3 == "PRK" else 0
+        public = [p for p in PUBLIC_WITHOUT_VOTE.get(str(iso3), ()) if p[0] < before]
+        k = no_vote if iso3 == "PRK" else len(public)
         years = f"{rows['date'].min().year}-{rows['date'].max().year}"
         source = f"{len(rows)} recorded plenary votes {years} in the roll calls"
-        source += (
-            f"; {k} adoptions without a vote in {DPRK_TALLIES}"
-            if iso3 == "PRK"
-            else "; the data list no adoption of this series without a vote"
-        )
+        if iso3 == "PRK":
+            source += f"; {k} adoptions without a vote in {DPRK_TALLIES}"
+        elif public:
+            listed = "; ".join(p[2] for p in public)
+            source += f"; {k} adoptions without a vote on the public record: {listed}"
+        else:
+            source += "; the data list no adoption of this series without a vote"
         out[str(iso3)] = WithoutVoteRecord(without_vote=k, adoptions=len(rows) + k, source=source)
     return out
 
