@@ -313,3 +313,55 @@ def test_the_factor_draws_kept_for_other_drafts_are_the_drawn_ones() -> None:
     fresh = Streams(99, 3).normal(FACTOR_STREAM, (5, 8))
     np.testing.assert_array_equal(again, fresh)
     assert link.draws(4, 8)[0] is not None and not np.array_equal(link.draws(4, 8)[0], fresh)
+
+
+def _copula(tmp_path: Path, drafts: dict[str, Any], rho: float, runs: int) -> Path:
+    path = _session(tmp_path, drafts, 0.0, 0.0, simulation={"runs": runs, "seed": 7})
+    data = yaml.safe_load(path.read_text())
+    data["linkage"]["vote_copula"] = {"rho": rho, "source": "test"}
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_the_vote_copula_keeps_a_drafts_own_tallies(tmp_path: Path) -> None:
+    """With the vote copula, a draft's runs pair with those it has alone (the same seed, the
+    same draws but the vote uniforms): its tallies' mean and spread stay within sampling error
+    of those without it."""
+    runs = 4096
+    drafts = {"iran": IRAN, "syria": SYRIA}
+    off = run_session(load_session(_copula(tmp_path, drafts, 0.0, runs)))
+    on = run_session(load_session(_copula(tmp_path, drafts, 0.8, runs)))
+    for name in drafts:
+        a, b = off.table[f"{name}.plenary_yes"], on.table[f"{name}.plenary_yes"]
+        d = (b - a).to_numpy(dtype=float)
+        assert (d != 0).mean() > 0.5  # the votes are drawn anew
+        assert abs(d.mean()) < 4 * d.std() / np.sqrt(runs) + 0.05, (name, d.mean())
+        assert b.std() == pytest.approx(a.std(), rel=0.1)
+        own = [c for c in off.table if c.startswith(f"{name}.lever:")]
+        assert own  # the draft's own draws pair exactly
+        for column in own:
+            np.testing.assert_array_equal(off.table[column], on.table[column])
+
+
+def test_the_vote_copula_correlates_the_uniforms_not_their_marginals() -> None:
+    """Two drafts' vote uniforms of the same block: each still uniform, their normal scores
+    correlated by rho; rho 0 hands the uniforms back untouched; another stage draws its own."""
+    from scipy.special import ndtri
+
+    from unsim.session.linkage import DraftLinkage
+    from unsim.streams import Streams
+
+    link = DraftLinkage(master_seed=5, rows=None, n_session=50, factor_sd=0, shock_sd=0)
+    cop = DraftLinkage(5, None, 50, 0.0, 0.0, copula_rho=0.6)
+    u1 = Streams(11, 0).uniform("vote:plenary", (50, 4000))
+    u2 = Streams(12, 0).uniform("vote:plenary", (50, 4000))
+    assert link.vote_uniforms(0, "plenary", u1) is u1
+    a, b = cop.vote_uniforms(0, "plenary", u1), cop.vote_uniforms(0, "plenary", u2)
+    other = cop.vote_uniforms(0, "third_committee", u2)
+    for x in (a, b):
+        assert x.dtype == np.float32 and x.min() >= 0.0 and x.max() < 1.0
+        assert x.mean() == pytest.approx(0.5, abs=0.005)
+        assert x.var() == pytest.approx(1 / 12, abs=0.002)
+    za, zb, zo = (ndtri(x.astype(np.float64)).ravel() for x in (a, b, other))
+    assert np.corrcoef(za, zb)[0, 1] == pytest.approx(0.6, abs=0.02)
+    assert abs(np.corrcoef(za, zo)[0, 1]) < 0.02

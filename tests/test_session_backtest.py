@@ -175,7 +175,7 @@ def test_a_session_end_to_end(backtest_2010: dict[str, Any]) -> None:
             assert d[how]["logloss"] > 0
         # the same draft, calibrated a few days apart at most: close forecasts
         assert abs(d["session"]["accuracy"] - d["alone"]["accuracy"]) < 0.1
-    assert s["linkage"]["state_factor_sd"] > 0 and max(s["linkage"]["sessions"]) < SESSION_2010
+    assert s["linkage"]["vote_copula_rho"] > 0 and max(s["linkage"]["sessions"]) < SESSION_2010
     pair = s["pairs"]["prk~irn"]
     assert pair["observed"] == (
         pair["interval_a"][0] <= pair["recorded"][0] <= pair["interval_a"][1]

@@ -103,6 +103,9 @@ class Voting(Diplomacy):
                 self._voted(stage, votes)
             return none
         u = self.streams.uniform(f"vote:{stage}", (self.n_states, self.n_replicates))
+        linked = getattr(self.spec, "vote_uniforms", None)  # a session's vote copula
+        if linked is not None:
+            u = linked(self.streams, stage, u)
         u = absence.shaken(self, stage, u)
         votes, counts = habit.apply_habit(self, stage, *self.assembly_votes(stage, u))
         votes, counts = apply_target_vote(self, stage, votes, counts)

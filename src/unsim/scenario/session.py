@@ -34,6 +34,13 @@ class LinkageSd(Strict):
     source: str = Field(..., min_length=1, max_length=2000, description="the evidence for it")
 
 
+class LinkageCorrelation(Strict):
+    """The vote copula's correlation, with its evidence."""
+
+    rho: float = Field(..., ge=0, le=0.99, description="correlation of the normal scores")
+    source: str = Field(..., min_length=1, max_length=2000, description="the evidence for it")
+
+
 class Linkage(Strict):
     """What links the drafts of a session: drawn once per run, shared by every draft."""
 
@@ -54,6 +61,12 @@ class Linkage(Strict):
         description="the session shock is the shared part of each draft's level uncertainty "
         "(the calibration's level_sd): the draft's own level draw is scaled down so that its "
         "spread stays level_sd; false adds the shock on top",
+    )
+    vote_copula: LinkageCorrelation | None = Field(
+        None,
+        description="a Gaussian copula on the uniforms that cast each state's votes: their "
+        "normal scores correlate by rho across the drafts through a shared per-state normal, "
+        "so every draft's own vote distribution stays exactly as alone",
     )
 
 

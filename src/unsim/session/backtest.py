@@ -113,7 +113,12 @@ def held_out_drafts(rows: pd.DataFrame, letters: pd.DataFrame, world: World) -> 
 
 def session_linkage(data: RealData, cut: dt.date, seed: int) -> tuple[Linkage, dict[str, Any]]:
     """The linkage estimated on the sessions before ``cut`` (``calibrate --session-linkage``)."""
-    from unsim.session.calibrate import build_linkage_file, series_roll_calls, session_votes
+    from unsim.session.calibrate import (
+        LINKAGE_FORM,
+        build_linkage_file,
+        series_roll_calls,
+        session_votes,
+    )
     from unsim.session.estimate import estimate_linkage
 
     found = series_roll_calls(data.roll_calls, data.votes, data.members, cut)
@@ -123,13 +128,14 @@ def session_linkage(data: RealData, cut: dt.date, seed: int) -> tuple[Linkage, d
             f"the linkage before {cut}: {len(sessions)} earlier sessions with two or more recorded "
             "country human-rights votes; at least 2 are needed"
         )
-    est = estimate_linkage(sessions, seed=seed)
+    est = estimate_linkage(sessions, seed=seed, form=LINKAGE_FORM)
     command = f"unsim calibrate --session-linkage --before {cut}"
     link = build_linkage_file(est, "backtest", cut, {}, sessions, command)
     return link.linkage, {
         **link.fit,
         "state_factor_sd": link.linkage.state_factor.sd,
         "session_shock_sd": link.linkage.session_shock.sd,
+        "vote_copula_rho": est.copula_rho,
     }
 
 

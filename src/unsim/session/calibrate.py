@@ -22,12 +22,21 @@ import pandas as pd
 
 from unsim.calibration.idealcache import cached_ideal_points
 from unsim.calibration.series import COMPARABLE, find_series
-from unsim.scenario.session import Linkage, LinkageFile, LinkageSd, WithoutVoteRecord
+from unsim.scenario.session import (
+    Linkage,
+    LinkageCorrelation,
+    LinkageFile,
+    LinkageSd,
+    WithoutVoteRecord,
+)
 from unsim.session.estimate import DraftVotes, LinkageEstimate, SessionVotes, scale
 
 #: vote codes of the roll-call data: yes, abstain, no
 SCORES = {1: 1.0, 2: 0.0, 3: -1.0}
 DPRK_TALLIES = "dprk_hr_resolution_tallies_2005_2013.csv"
+#: the linkage's form the command estimates and writes: the vote copula, which leaves every
+#: draft's own vote distribution as alone (``unsim.session.linkage``)
+LINKAGE_FORM = "copula"
 
 #: Adoptions without a recorded vote on the public record, before 18 November 2014, that no data
 #: file lists: iso3 -> (date, symbol, source) each. The roll calls hold no recorded vote on them
@@ -136,6 +145,35 @@ def without_vote_records(
     return out
 
 
+def _linkage(est: LinkageEstimate, what: str, vote_noise: float) -> Linkage:
+    """The linkage of an estimate: the vote copula's rho, or the factor's sd in a single
+    draft's units (its logistic noise holds it), and the session shock's sd."""
+    k = scale(est.factor_sd)
+    shock = LinkageSd(
+        sd=round(est.shock_sd / k * vote_noise, 4),
+        source=f"{what}; covariance of two drafts' levels in one session (each less its "
+        f"series' mean): {est.shock_variance:.4f}",
+    )
+    if est.form == "copula":
+        copula = LinkageCorrelation(
+            rho=round(min(est.copula_rho, 0.99), 4),
+            source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
+            "after each draft's ordered logit on the ideal points and the states' records on "
+            "the series, matched by simulation with the drafts' uniforms' normal scores "
+            f"correlated by rho: {est.copula_rho:.3f} (each draft's votes as its fit alone)",
+        )
+        none = LinkageSd(sd=0.0, source=f"{what}; none: the vote copula links the votes")
+        return Linkage(state_factor=none, session_shock=shock, vote_copula=copula)
+    factor = LinkageSd(
+        sd=round(est.factor_sd / k * vote_noise, 4),
+        source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
+        "after each draft's ordered logit on the ideal points and the states' records on the "
+        f"series, matched by simulation: sd {est.factor_sd:.3f} beside a logistic noise of "
+        f"scale 1, {est.factor_sd / k:.3f} in a single draft's units (its noise holds it)",
+    )
+    return Linkage(state_factor=factor, session_shock=shock)
+
+
 def build_linkage_file(
     est: LinkageEstimate,
     name: str,
@@ -145,43 +183,33 @@ def build_linkage_file(
     command: str,
     vote_noise: float = 1.0,
 ) -> LinkageFile:
-    # in the units of a single draft's calibration, whose logistic vote noise holds the factor:
-    # the fitted coefficients there are those here over scale(tau) (estimate's module)
-    k = scale(est.factor_sd)
     span = f"sessions {sessions[0].session}-{sessions[-1].session}" if sessions else "no sessions"
     what = (
         f"`{command}`: {est.sessions} sessions ({span}) with two or more recorded votes on "
         f"country human-rights drafts, {est.drafts} drafts, {est.pairs} pairs"
     )
-    factor = LinkageSd(
-        sd=round(est.factor_sd / k * vote_noise, 4),
-        source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
-        "after each draft's ordered logit on the ideal points and the states' records on the "
-        f"series, matched by simulation: sd {est.factor_sd:.3f} beside a logistic noise of "
-        f"scale 1, {est.factor_sd / k:.3f} in a single draft's units (its noise holds it)",
-    )
-    shock = LinkageSd(
-        sd=round(est.shock_sd / k * vote_noise, 4),
-        source=f"{what}; covariance of two drafts' levels in one session (each less its "
-        f"series' mean): {est.shock_variance:.4f}",
-    )
+    copula = est.form == "copula"
     fit: dict[str, Any] = {
         "estimator": "unsim.session.estimate (indirect inference on the residual correlation; "
         "each draft's ordered logit on the ideal point and the state's record on the series)",
+        "form": est.form,
         "statistic": round(est.statistic, 5),
         "simulated_statistic": {str(k): round(v, 5) for k, v in est.grid.items()},
         "shock_variance": round(est.shock_variance, 5),
-        "factor_sd_beside_unit_noise": round(est.factor_sd, 4),
-        "scale": round(k, 4),
         "sessions": [s.session for s in sessions],
         "drafts": est.drafts,
         "pairs": est.pairs,
         "vote_noise": vote_noise,
     }
+    if copula:
+        fit["vote_copula_rho"] = round(est.copula_rho, 4)
+    else:
+        fit["factor_sd_beside_unit_noise"] = round(est.factor_sd, 4)
+        fit["scale"] = round(scale(est.factor_sd), 4)
     return LinkageFile(
         name=name,
         before=before,
-        linkage=Linkage(state_factor=factor, session_shock=shock),
+        linkage=_linkage(est, what, vote_noise),
         without_vote=records,
         fit=fit,
     )

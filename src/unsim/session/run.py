@@ -67,6 +67,7 @@ def draft_linkages(loaded: LoadedSession, seed: int) -> dict[str, DraftLinkage]:
             factor_sd=link.state_factor.sd,
             shock_sd=link.session_shock.sd,
             shock_from_level=link.shock_from_level,
+            copula_rho=0.0 if link.vote_copula is None else link.vote_copula.rho,
         )
     return out
 
