@@ -365,3 +365,56 @@ def test_the_vote_copula_correlates_the_uniforms_not_their_marginals() -> None:
     za, zb, zo = (ndtri(x.astype(np.float64)).ravel() for x in (a, b, other))
     assert np.corrcoef(za, zb)[0, 1] == pytest.approx(0.6, abs=0.02)
     assert abs(np.corrcoef(za, zo)[0, 1]) < 0.02
+
+
+DPRK = str(SCENARIOS / "icc_referral.yaml")
+NO_ICC = {
+    "file": DPRK,
+    "set": {
+        "resolution.clauses.icc_referral": False,
+        "resolution.stages": ["no_action_motion", "third_committee", "plenary"],
+    },
+}
+
+
+def _spill(tmp_path: Path, dprk: Any, spillover: Any) -> pd.DataFrame:
+    path = _session(tmp_path, {"dprk": dprk, "iran": IRAN}, 0.0, 0.0)
+    data = yaml.safe_load(path.read_text())
+    if spillover is not None:
+        data["linkage"]["spillover"] = spillover
+    path.write_text(yaml.safe_dump(data))
+    return run_session(load_session(path)).table
+
+
+def test_a_spillover_of_zero_gives_the_drafts_as_without_it(tmp_path: Path) -> None:
+    none, zero = _spill(tmp_path, DPRK, None), _spill(tmp_path, DPRK, 0.0)
+    pd.testing.assert_frame_equal(none, zero)
+
+
+def test_the_dprk_drafts_icc_language_moves_the_iran_drafts_votes(tmp_path: Path) -> None:
+    """With a spillover, the Iran draft loses yes votes in the runs where the DPRK draft keeps
+    its ICC language (its cost for each state, carried in part), and its runs pair exactly
+    where the DPRK draft has no ICC language; the DPRK draft's own runs never move."""
+    share = {"dist": "uniform", "low": 0.2, "high": 0.6, "source": "test"}
+    base, spilled = _spill(tmp_path, DPRK, None), _spill(tmp_path, DPRK, share)
+    dprk = [c for c in base if c.startswith("dprk.")]
+    pd.testing.assert_frame_equal(base[dprk], spilled[dprk])
+    retained = base["dprk.icc_retained"].astype(bool).to_numpy()
+    assert retained.mean() > 0.5
+    change = (spilled["iran.plenary_yes"] - base["iran.plenary_yes"]).to_numpy(dtype=float)
+    assert change[retained].mean() < -1.0
+    assert change[retained].mean() + 4 * change[retained].std() / np.sqrt(retained.sum()) < 0
+    dropped = (base["dprk.icc_status"].astype(str) == "dropped").to_numpy()
+    assert (change[dropped] == 0).all()
+    plain, plain_spilled = _spill(tmp_path, NO_ICC, None), _spill(tmp_path, NO_ICC, share)
+    pd.testing.assert_frame_equal(plain, plain_spilled)
+    assert not plain["dprk.icc_retained"].astype(bool).any()
+
+
+def test_a_spillover_needs_its_source(tmp_path: Path) -> None:
+    path = _session(tmp_path, {"iran": IRAN}, 0.0, 0.0)
+    data = yaml.safe_load(path.read_text())
+    data["linkage"]["spillover"] = {"dist": "uniform", "low": 0.0, "high": 0.5}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ScenarioError, match="source"):
+        load_session(path)

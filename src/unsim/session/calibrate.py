@@ -30,6 +30,7 @@ from unsim.scenario.session import (
     WithoutVoteRecord,
 )
 from unsim.session.estimate import DraftVotes, LinkageEstimate, SessionVotes, scale
+from unsim.uncertainty.distributions import Uniform
 
 #: vote codes of the roll-call data: yes, abstain, no
 SCORES = {1: 1.0, 2: 0.0, 3: -1.0}
@@ -145,6 +146,27 @@ def without_vote_records(
     return out
 
 
+def spillover_prior(rho: float, statistic: float) -> Uniform | None:
+    """The spillover's distribution derived from what the data identify (none without a
+    shared stance): no past draft carried ICC-referral language, so its size is bounded, not
+    estimated: from 0 to the copula's rho."""
+    high = round(min(rho, 0.99), 2)
+    if high <= 0:
+        return None
+    return Uniform(
+        low=0.0,
+        high=high,
+        source="no draft before the date carried ICC-referral language, so the share of a "
+        "state's change of stance on one draft (from its content) that carries to the other "
+        "drafts is not estimated directly; bounded by what the data identify: 0, the content's "
+        "cost the draft's own (as the drafts ran before), to the correlation of a state's "
+        f"latent stances across a session's drafts (the vote copula's rho, {rho:.2f}), the "
+        "share a content shock carries if it moves a state's stance on country drafts as such "
+        "as a residual shock does; uniform between them (mean "
+        f"{high / 2:.2f}, beside the residual correlation of the vote scores, {statistic:.3f})",
+    )
+
+
 def _linkage(est: LinkageEstimate, what: str, vote_noise: float) -> Linkage:
     """The linkage of an estimate: the vote copula's rho, or the factor's sd in a single
     draft's units (its logistic noise holds it), and the session shock's sd."""
@@ -163,7 +185,12 @@ def _linkage(est: LinkageEstimate, what: str, vote_noise: float) -> Linkage:
             f"correlated by rho: {est.copula_rho:.3f} (each draft's votes as its fit alone)",
         )
         none = LinkageSd(sd=0.0, source=f"{what}; none: the vote copula links the votes")
-        return Linkage(state_factor=none, session_shock=shock, vote_copula=copula)
+        return Linkage(
+            state_factor=none,
+            session_shock=shock,
+            vote_copula=copula,
+            spillover=spillover_prior(est.copula_rho, est.statistic),
+        )
     factor = LinkageSd(
         sd=round(est.factor_sd / k * vote_noise, 4),
         source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "

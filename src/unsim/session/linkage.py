@@ -40,6 +40,7 @@ from scipy.special import ndtr, ndtri
 
 from unsim.scenario.schema import Scenario, World
 from unsim.streams import Streams
+from unsim.uncertainty.distributions import Distribution
 
 F = NDArray[np.float32]
 
@@ -62,6 +63,11 @@ class DraftLinkage:
     shock_sd: float
     shock_from_level: bool = True
     copula_rho: float = 0.0  #: the vote copula's correlation (0: none)
+    #: (session states, runs) the other drafts' content changes this draft's support takes a
+    #: share of (``unsim.session.spillover``; None: no spillover)
+    spill: F | None = None
+    spill_dist: Distribution | float | None = None  #: the share, drawn per run
+    block_size: int = 0  #: the session's block size (the runs of block b start at b times it)
 
     @property
     def rows_or_all(self) -> NDArray[np.int64]:
@@ -70,6 +76,17 @@ class DraftLinkage:
     @property
     def active(self) -> bool:
         return self.factor_sd > 0 or self.shock_sd > 0
+
+    def spill_shift(self, block: int, replicates: int) -> F:
+        """(the draft's states, replicates) what the spillover adds to support in the runs of
+        ``block``: the share drawn per run times the other drafts' content changes."""
+        from unsim.session.spillover import spill_draws
+
+        assert self.spill is not None and self.spill_dist is not None
+        start = block * self.block_size
+        change = self.spill[self.rows_or_all, start : start + replicates]
+        share = spill_draws(self.spill_dist, self.master_seed, block, replicates)
+        return (change * share[None, :]).astype(np.float32)  # type: ignore[no-any-return]
 
     def vote_uniforms(self, block: int, stage: str, u: F) -> F:
         """The uniforms (states, replicates) that cast the votes at Assembly ``stage`` through
@@ -175,11 +192,15 @@ class LinkedDraft(Scenario):
         """What the model adds to support in each run (``UNModel._shift_support``): None
         without linkage."""
         link = self._linkage
-        if link is None or not link.active:
+        if link is None or not (link.active or link.spill is not None):
             return None
         factor, shock = link.draws(streams.block, replicates)
         shape = (len(level) if level is not None else len(link.rows_or_all), replicates)
-        return link._shift(factor, shock, shape, target, level, draw)
+        out = link._shift(factor, shock, shape, target, level, draw)
+        if link.spill is not None:
+            out += link.spill_shift(streams.block, replicates)
+            out[target] = 0.0  # the target's support is set, not formed
+        return out
 
     def vote_uniforms(self, streams: Streams, stage: str, u: F) -> F:
         """The uniforms that cast the votes at Assembly ``stage`` (``Voting._assembly_vote``):
