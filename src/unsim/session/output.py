@@ -28,12 +28,15 @@ def _share(entry: dict[str, float]) -> str:
 
 
 def _spill_mean(spill: dict[str, Any]) -> float:
-    from pydantic import TypeAdapter
+    """The mean of the spillover's distribution as ``summary.json`` holds it."""
+    from typing import Annotated
 
-    from unsim.scenario.session import Linkage
+    from pydantic import Field, TypeAdapter
 
-    dist = TypeAdapter(Linkage.model_fields["spillover"].annotation).validate_python(spill)
-    return float(dist.expectation())
+    from unsim.uncertainty.distributions import Distribution
+
+    kind = Annotated[Distribution, Field(discriminator="dist")]
+    return float(TypeAdapter(kind).validate_python(spill).expectation())
 
 
 def format_session(res: SessionResults, out: str | None = None) -> str:
