@@ -1,10 +1,10 @@
 """Benchmark of a session: its cost over the sum of its drafts run alone, in one sitting.
 
-The shipped session (scenarios/session_2014_third_committee.yaml: the DPRK, Iran and Syria
-drafts) is run as a session and, in alternation, each of its drafts alone on the seed the session
-gives it, the same runs, 1 worker; the cost is the process's CPU time (a shared machine's other
-load counts in wall time, not in CPU time). Reported: the ratio session / sum of the drafts alone
-for each pair and their median (target: at most 1.2).
+The shipped session (scenarios/session_2014_third_committee.yaml: the DPRK, Iran, Syria and
+Myanmar drafts) is run as a session and, in alternation, each of its drafts alone on the seed the
+session gives it, the same runs, 1 worker; the cost is the process's CPU time (a shared
+machine's other load counts in wall time, not in CPU time). Reported: the ratio session / sum of
+the drafts alone for each pair and their median (target: at most 1.2).
 
 With ``--engine-against FOLDER`` (another checkout, e.g. the main branch) it also times a single
 draft (the DPRK's) on both sources, alternating, each in a fresh process: the engine's speed for

@@ -276,12 +276,13 @@ def test_the_command_line_runs_a_session(
 
 def test_the_shipped_session_loads_with_its_linkage_file() -> None:
     loaded = load_session(SCENARIOS / "session_2014_third_committee.yaml")
-    assert list(loaded.drafts) == ["dprk", "iran", "syria"]
-    assert [d.resolution.target for d in loaded.drafts.values()] == ["PRK", "IRN", "SYR"]
+    assert list(loaded.drafts) == ["dprk", "iran", "syria", "myanmar"]
+    assert [d.resolution.target for d in loaded.drafts.values()] == ["PRK", "IRN", "SYR", "MMR"]
     link = loaded.session.linkage
     assert getattr(link, "kind", None) == "session_linkage"
     assert link.before <= loaded.session.date  # type: ignore[union-attr,operator]
     assert link.without_vote["PRK"].without_vote == 2  # type: ignore[union-attr]
+    assert link.without_vote["MMR"].without_vote == 2  # type: ignore[union-attr]
 
 
 def test_the_factor_takes_its_share_of_the_vote_noise() -> None:
@@ -312,3 +313,108 @@ def test_the_factor_draws_kept_for_other_drafts_are_the_drawn_ones() -> None:
     fresh = Streams(99, 3).normal(FACTOR_STREAM, (5, 8))
     np.testing.assert_array_equal(again, fresh)
     assert link.draws(4, 8)[0] is not None and not np.array_equal(link.draws(4, 8)[0], fresh)
+
+
+def _copula(tmp_path: Path, drafts: dict[str, Any], rho: float, runs: int) -> Path:
+    path = _session(tmp_path, drafts, 0.0, 0.0, simulation={"runs": runs, "seed": 7})
+    data = yaml.safe_load(path.read_text())
+    data["linkage"]["vote_copula"] = {"rho": rho, "source": "test"}
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_the_vote_copula_keeps_a_drafts_own_tallies(tmp_path: Path) -> None:
+    """With the vote copula, a draft's runs pair with those it has alone (the same seed, the
+    same draws but the vote uniforms): its tallies' mean and spread stay within sampling error
+    of those without it."""
+    runs = 4096
+    drafts = {"iran": IRAN, "syria": SYRIA}
+    off = run_session(load_session(_copula(tmp_path, drafts, 0.0, runs)))
+    on = run_session(load_session(_copula(tmp_path, drafts, 0.8, runs)))
+    for name in drafts:
+        a, b = off.table[f"{name}.plenary_yes"], on.table[f"{name}.plenary_yes"]
+        d = (b - a).to_numpy(dtype=float)
+        assert (d != 0).mean() > 0.5  # the votes are drawn anew
+        assert abs(d.mean()) < 4 * d.std() / np.sqrt(runs) + 0.05, (name, d.mean())
+        assert b.std() == pytest.approx(a.std(), rel=0.1)
+        own = [c for c in off.table if c.startswith(f"{name}.lever:")]
+        assert own  # the draft's own draws pair exactly
+        for column in own:
+            np.testing.assert_array_equal(off.table[column], on.table[column])
+
+
+def test_the_vote_copula_correlates_the_uniforms_not_their_marginals() -> None:
+    """Two drafts' vote uniforms of the same block: each still uniform, their normal scores
+    correlated by rho; rho 0 hands the uniforms back untouched; another stage draws its own."""
+    from scipy.special import ndtri
+
+    from unsim.session.linkage import DraftLinkage
+    from unsim.streams import Streams
+
+    link = DraftLinkage(master_seed=5, rows=None, n_session=50, factor_sd=0, shock_sd=0)
+    cop = DraftLinkage(5, None, 50, 0.0, 0.0, copula_rho=0.6)
+    u1 = Streams(11, 0).uniform("vote:plenary", (50, 4000))
+    u2 = Streams(12, 0).uniform("vote:plenary", (50, 4000))
+    assert link.vote_uniforms(0, "plenary", u1) is u1
+    a, b = cop.vote_uniforms(0, "plenary", u1), cop.vote_uniforms(0, "plenary", u2)
+    other = cop.vote_uniforms(0, "third_committee", u2)
+    for x in (a, b):
+        assert x.dtype == np.float32 and x.min() >= 0.0 and x.max() < 1.0
+        assert x.mean() == pytest.approx(0.5, abs=0.005)
+        assert x.var() == pytest.approx(1 / 12, abs=0.002)
+    za, zb, zo = (ndtri(x.astype(np.float64)).ravel() for x in (a, b, other))
+    assert np.corrcoef(za, zb)[0, 1] == pytest.approx(0.6, abs=0.02)
+    assert abs(np.corrcoef(za, zo)[0, 1]) < 0.02
+
+
+DPRK = str(SCENARIOS / "icc_referral.yaml")
+NO_ICC = {
+    "file": DPRK,
+    "set": {
+        "resolution.clauses.icc_referral": False,
+        "resolution.stages": ["no_action_motion", "third_committee", "plenary"],
+    },
+}
+
+
+def _spill(tmp_path: Path, dprk: Any, spillover: Any) -> pd.DataFrame:
+    path = _session(tmp_path, {"dprk": dprk, "iran": IRAN}, 0.0, 0.0)
+    data = yaml.safe_load(path.read_text())
+    if spillover is not None:
+        data["linkage"]["spillover"] = spillover
+    path.write_text(yaml.safe_dump(data))
+    return run_session(load_session(path)).table
+
+
+def test_a_spillover_of_zero_gives_the_drafts_as_without_it(tmp_path: Path) -> None:
+    none, zero = _spill(tmp_path, DPRK, None), _spill(tmp_path, DPRK, 0.0)
+    pd.testing.assert_frame_equal(none, zero)
+
+
+def test_the_dprk_drafts_icc_language_moves_the_iran_drafts_votes(tmp_path: Path) -> None:
+    """With a spillover, the Iran draft loses yes votes in the runs where the DPRK draft keeps
+    its ICC language (its cost for each state, carried in part), and its runs pair exactly
+    where the DPRK draft has no ICC language; the DPRK draft's own runs never move."""
+    share = {"dist": "uniform", "low": 0.2, "high": 0.6, "source": "test"}
+    base, spilled = _spill(tmp_path, DPRK, None), _spill(tmp_path, DPRK, share)
+    dprk = [c for c in base if c.startswith("dprk.")]
+    pd.testing.assert_frame_equal(base[dprk], spilled[dprk])
+    retained = base["dprk.icc_retained"].astype(bool).to_numpy()
+    assert retained.mean() > 0.5
+    change = (spilled["iran.plenary_yes"] - base["iran.plenary_yes"]).to_numpy(dtype=float)
+    assert change[retained].mean() < -1.0
+    assert change[retained].mean() + 4 * change[retained].std() / np.sqrt(retained.sum()) < 0
+    dropped = (base["dprk.icc_status"].astype(str) == "dropped").to_numpy()
+    assert (change[dropped] == 0).all()
+    plain, plain_spilled = _spill(tmp_path, NO_ICC, None), _spill(tmp_path, NO_ICC, share)
+    pd.testing.assert_frame_equal(plain, plain_spilled)
+    assert not plain["dprk.icc_retained"].astype(bool).any()
+
+
+def test_a_spillover_needs_its_source(tmp_path: Path) -> None:
+    path = _session(tmp_path, {"iran": IRAN}, 0.0, 0.0)
+    data = yaml.safe_load(path.read_text())
+    data["linkage"]["spillover"] = {"dist": "uniform", "low": 0.0, "high": 0.5}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ScenarioError, match="source"):
+        load_session(path)

@@ -170,12 +170,14 @@ def test_a_session_end_to_end(backtest_2010: dict[str, Any]) -> None:
     assert s["session"] == SESSION_2010 and s["cut"] == "2010-12-21"
     assert set(s["drafts"]) == {"prk", "irn"} and set(s["pairs"]) == {"prk~irn"}
     for d in s["drafts"].values():
-        for how in ("session", "alone"):
+        for how in ("session", "alone", "alone_at_cut"):
             assert 0.5 < d[how]["accuracy"] <= 1 and 0 < d[how]["brier"] < 1
             assert d[how]["logloss"] > 0
         # the same draft, calibrated a few days apart at most: close forecasts
         assert abs(d["session"]["accuracy"] - d["alone"]["accuracy"]) < 0.1
-    assert s["linkage"]["state_factor_sd"] > 0 and max(s["linkage"]["sessions"]) < SESSION_2010
+        # the session's own drafts unlinked: the same calibration, only the linkage differs
+        assert abs(d["session"]["brier"] - d["alone_at_cut"]["brier"]) < 0.02
+    assert s["linkage"]["vote_copula_rho"] > 0 and max(s["linkage"]["sessions"]) < SESSION_2010
     pair = s["pairs"]["prk~irn"]
     assert pair["observed"] == (
         pair["interval_a"][0] <= pair["recorded"][0] <= pair["interval_a"][1]

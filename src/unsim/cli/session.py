@@ -171,6 +171,7 @@ def cmd_calibrate_session(args: argparse.Namespace) -> int:
     from unsim.data import load_members, load_roll_calls, load_votes
     from unsim.ownership import check_output, write_text_output
     from unsim.session.calibrate import (
+        LINKAGE_FORM,
         build_linkage_file,
         series_roll_calls,
         session_votes,
@@ -190,7 +191,7 @@ def cmd_calibrate_session(args: argparse.Namespace) -> int:
             "recorded country human-rights votes; at least 2 are needed"
         )
     print(f"estimating the linkage on {len(sessions)} sessions")
-    est = estimate_linkage(sessions, seed=args.seed)
+    est = estimate_linkage(sessions, seed=args.seed, form=LINKAGE_FORM)
     command = f"python -m unsim calibrate --session-linkage --before {args.before} --out {args.out}"
     records = without_vote_records(found, paths["votes"].parent, args.before)
     link = build_linkage_file(
@@ -201,8 +202,10 @@ def cmd_calibrate_session(args: argparse.Namespace) -> int:
         link.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
     )
     write_text_output(args.out, "yaml", text, inputs=inputs)
+    cop = link.linkage.vote_copula
     print(
-        f"wrote {args.out}: state factor sd {link.linkage.state_factor.sd:g}, session shock sd "
+        f"wrote {args.out}: vote copula rho {0.0 if cop is None else cop.rho:g}, state factor "
+        f"sd {link.linkage.state_factor.sd:g}, session shock sd "
         f"{link.linkage.session_shock.sd:g} (statistic {est.statistic:.4f}, {est.pairs} pairs)"
     )
     return ExitCode.OK

@@ -97,6 +97,9 @@ class Procedure:
                 self._voted(stage, votes)
             return none
         u = m.streams.uniform(f"vote:{stage}", (m.n_states, m.n_replicates))
+        linked = getattr(m.spec, "vote_uniforms", None)  # a session's vote copula
+        if linked is not None:
+            u = linked(m.streams, stage, u)
         u = absence.shaken(m, stage, u)
         votes, counts = habit.apply_habit(m, stage, *self.assembly_votes(stage, u))
         votes, counts = apply_target_vote(m, stage, votes, counts)

@@ -14,13 +14,14 @@ recorded vote.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
 from unsim.fields import LATENT, Strict
 from unsim.limits import MAX_SEED
 from unsim.scenario.world import World
+from unsim.uncertainty.distributions import Distribution
 
 #: A draft's name in a session: prefixes its run-table columns (``dprk.plenary_adopted``).
 DRAFT_NAME = r"^[a-z][a-z0-9_]{0,39}$"
@@ -31,6 +32,13 @@ class LinkageSd(Strict):
     """One sd of the linkage, in latent support units, with its evidence."""
 
     sd: float = Field(..., ge=0, le=LATENT, description="standard deviation (latent units)")
+    source: str = Field(..., min_length=1, max_length=2000, description="the evidence for it")
+
+
+class LinkageCorrelation(Strict):
+    """The vote copula's correlation, with its evidence."""
+
+    rho: float = Field(..., ge=0, le=0.99, description="correlation of the normal scores")
     source: str = Field(..., min_length=1, max_length=2000, description="the evidence for it")
 
 
@@ -55,6 +63,30 @@ class Linkage(Strict):
         "(the calibration's level_sd): the draft's own level draw is scaled down so that its "
         "spread stays level_sd; false adds the shock on top",
     )
+    vote_copula: LinkageCorrelation | None = Field(
+        None,
+        description="a Gaussian copula on the uniforms that cast each state's votes: their "
+        "normal scores correlate by rho across the drafts through a shared per-state normal, "
+        "so every draft's own vote distribution stays exactly as alone",
+    )
+    spillover: Annotated[Distribution, Field(discriminator="dist")] | float | None = Field(
+        None,
+        description="the share of a state's change of stance on one draft from its content "
+        "(the ICC language's cost for it, as retained, softened or dropped in the run) that "
+        "carries to its support on the session's other drafts: a distribution drawn once per "
+        "run (stream session:spillover), with its source, or a share from 0 to 1; none or 0: "
+        "no spillover",
+    )
+
+    @field_validator("spillover")
+    @classmethod
+    def _spillover_source(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"spillover: a share from 0 to 1; got {value:g}")
+        elif value is not None and not value.source:
+            raise ValueError("spillover: a distribution needs its `source:` (its evidence)")
+        return value
 
 
 class WithoutVoteRecord(Strict):

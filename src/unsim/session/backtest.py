@@ -17,8 +17,10 @@ dated strictly before the session's first such vote, the cut:
 data cut at the session's first vote (:func:`data_before`), and reads the recorded votes only to
 score. The scores: each draft's per-state forecast (accuracy, Brier, log loss, as the time split
 scores them) next to the single-draft time split's forecast of the same vote
-(``timesplit.forecast_vote``: calibrated on the data before that vote, run alone), and the joint
-coverage of the yes tallies (:func:`joint_coverage`).
+(``timesplit.forecast_vote``: calibrated on the data before that vote, run alone) and to the
+same drafts as the session calibrated them run unlinked (``alone_at_cut``: alone, with the
+information a forecaster had at the session's cut), and the joint coverage of the yes tallies
+(:func:`joint_coverage`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from unsim.calibration.backtest import forecast_from_results, score, tally_count
 from unsim.calibration.validation import RealData
 from unsim.errors import InputError
 from unsim.scenario.schema import Scenario, World
-from unsim.scenario.session import Linkage, Session
+from unsim.scenario.session import Linkage, LinkageSd, Session
 from unsim.session.load import LoadedSession
 from unsim.session.run import SessionResults
 
@@ -48,6 +50,13 @@ LAST_DATE = dt.date(2014, 11, 18)
 #: The tallies' interval, as the time split's (``backtest.INTERVALS['90']``).
 LEVEL = (0.05, 0.95)
 SCORES = ("accuracy", "brier", "logloss")
+#: each draft scored in the session (linked), alone as the time split (calibrated before its
+#: own vote) and alone at the session's cut (the session's drafts, unlinked)
+HOWS = ("session", "alone", "alone_at_cut")
+#: the linkage off: each draft of a session gives what it gives alone
+UNLINKED = Linkage(
+    state_factor=LinkageSd(sd=0.0, source="off"), session_shock=LinkageSd(sd=0.0, source="off")
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,12 @@ def held_out_drafts(rows: pd.DataFrame, letters: pd.DataFrame, world: World) -> 
 
 def session_linkage(data: RealData, cut: dt.date, seed: int) -> tuple[Linkage, dict[str, Any]]:
     """The linkage estimated on the sessions before ``cut`` (``calibrate --session-linkage``)."""
-    from unsim.session.calibrate import build_linkage_file, series_roll_calls, session_votes
+    from unsim.session.calibrate import (
+        LINKAGE_FORM,
+        build_linkage_file,
+        series_roll_calls,
+        session_votes,
+    )
     from unsim.session.estimate import estimate_linkage
 
     found = series_roll_calls(data.roll_calls, data.votes, data.members, cut)
@@ -123,13 +137,14 @@ def session_linkage(data: RealData, cut: dt.date, seed: int) -> tuple[Linkage, d
             f"the linkage before {cut}: {len(sessions)} earlier sessions with two or more recorded "
             "country human-rights votes; at least 2 are needed"
         )
-    est = estimate_linkage(sessions, seed=seed)
+    est = estimate_linkage(sessions, seed=seed, form=LINKAGE_FORM)
     command = f"unsim calibrate --session-linkage --before {cut}"
     link = build_linkage_file(est, "backtest", cut, {}, sessions, command)
     return link.linkage, {
         **link.fit,
         "state_factor_sd": link.linkage.state_factor.sd,
         "session_shock_sd": link.linkage.session_shock.sd,
+        "vote_copula_rho": est.copula_rho,
     }
 
 
@@ -183,9 +198,11 @@ def forecast_session(
     runs: int,
     seed: int,
     linkage: Linkage | None = None,
+    keep: dict[str, Scenario] | None = None,
 ) -> tuple[SessionResults, dict[str, Any]]:
     """The session's forecast from ``data`` (which the caller cuts at ``cut``): the drafts
-    calibrated and the linkage estimated (unless given) on the data before ``cut``."""
+    calibrated and the linkage estimated (unless given) on the data before ``cut`` (the
+    drafts as calibrated put in ``keep``, if given)."""
     if linkage is None:
         linkage, fit = session_linkage(data, cut, seed)
     else:
@@ -195,6 +212,8 @@ def forecast_session(
             "given": True,
         }
     scenarios = draft_scenarios(data, world, drafts, cut, runs, seed)
+    if keep is not None:
+        keep.update(scenarios)
     name = f"backtest_{cut.isoformat()}"
     return run_drafts(scenarios, world, linkage, runs, seed, name), fit
 
@@ -299,8 +318,14 @@ def backtest_one(
     if progress:
         names = ", ".join(d.iso3 for d in drafts)
         progress(f"session {session}: {names}; calibrating on the data before {cut}")
-    res, fit = forecast_session(data_before(data, cut), world, drafts, cut, runs, seed)
+    scenarios: dict[str, Scenario] = {}
+    res, fit = forecast_session(
+        data_before(data, cut), world, drafts, cut, runs, seed, None, scenarios
+    )
     scores, yes = score_session(res, drafts, letters)
+    # the same drafts, calibrated at the same cut, unlinked: each as it runs alone
+    unlinked = run_drafts(scenarios, world, UNLINKED, runs, seed, f"alone_{cut.isoformat()}")
+    at_cut, _ = score_session(unlinked, drafts, letters)
     for d in drafts:
         if progress:
             progress(f"  {d.iso3} {d.date}: the single-draft time split")
@@ -310,6 +335,7 @@ def backtest_one(
             "rcid": d.rcid,
             "session": scores[d.name],
             "alone": alone_scores(data, world, d, runs, seed),
+            "alone_at_cut": {k: v for k, v in at_cut[d.name].items() if k != "recorded"},
         }
     return {
         "session": session,
@@ -328,7 +354,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     drafts = [d for r in rows for d in r["drafts"].values()]
     pairs = [p for r in rows for p in r["pairs"].values()]
     mean: dict[str, Any] = {}
-    for how in ("session", "alone"):
+    for how in HOWS:
         mean[how] = {k: float(np.mean([d[how][k] for d in drafts])) for k in SCORES}
         mean[how]["yes_in90"] = float(np.mean([d[how]["yes_in90"] for d in drafts]))
     observed = sum(p["observed"] for p in pairs)
@@ -385,7 +411,8 @@ def session_backtest_markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Sessions backtest: {len(result['sessions'])} sessions, {result['runs']} runs, seed "
         f"{result['seed']}; each draft in its session (calibrated before the session's first "
-        "vote, linked) and alone (the single-draft time split)",
+        "vote, linked), alone (the single-draft time split) and alone at the session's cut "
+        "(the session's drafts unlinked; in the means)",
         "",
         "| session | draft | recorded yes | in session: accuracy | Brier | log loss | yes median, "
         "90 % PI | alone: accuracy | Brier | log loss | yes median, 90 % PI |",

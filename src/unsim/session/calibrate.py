@@ -6,7 +6,8 @@ country-specific human-rights series (``calibration.series.COMPARABLE``, found b
 it (``idealcache.cached_ideal_points``, cut at the session's opening, 1 September). The estimator
 is ``unsim.session.estimate``. The record of adoptions without a recorded vote: the series'
 recorded plenary votes (each an adoption), and for the DPRK the adoptions without a vote that
-its tallies file lists (the roll calls cannot show them: no other series has such a list).
+its tallies file lists (the roll calls cannot show them), and the adoptions without a vote on the
+public record that no data file lists (``PUBLIC_WITHOUT_VOTE``: Myanmar's of 2012 and 2013).
 """
 
 from __future__ import annotations
@@ -21,12 +22,41 @@ import pandas as pd
 
 from unsim.calibration.idealcache import cached_ideal_points
 from unsim.calibration.series import COMPARABLE, find_series
-from unsim.scenario.session import Linkage, LinkageFile, LinkageSd, WithoutVoteRecord
+from unsim.scenario.session import (
+    Linkage,
+    LinkageCorrelation,
+    LinkageFile,
+    LinkageSd,
+    WithoutVoteRecord,
+)
 from unsim.session.estimate import DraftVotes, LinkageEstimate, SessionVotes, scale
+from unsim.uncertainty.distributions import Uniform
 
 #: vote codes of the roll-call data: yes, abstain, no
 SCORES = {1: 1.0, 2: 0.0, 3: -1.0}
 DPRK_TALLIES = "dprk_hr_resolution_tallies_2005_2013.csv"
+#: the linkage's form the command estimates and writes: the vote copula, which leaves every
+#: draft's own vote distribution as alone (``unsim.session.linkage``)
+LINKAGE_FORM = "copula"
+
+#: Adoptions without a recorded vote on the public record, before 18 November 2014, that no data
+#: file lists: iso3 -> (date, symbol, source) each. The roll calls hold no recorded vote on them
+#: (tests/test_scenarios_2014.py checks it).
+PUBLIC_WITHOUT_VOTE: dict[str, tuple[tuple[dt.date, str, str], ...]] = {
+    "MMR": (
+        (
+            dt.date(2012, 12, 24),
+            "A/RES/67/233",
+            "resolution 67/233 of 24 December 2012, adopted without a vote (its text as "
+            "published; Human Rights Council resolution 22/14 of April 2013 recalls it)",
+        ),
+        (
+            dt.date(2013, 12, 27),
+            "A/RES/68/242",
+            "resolution 68/242 of 27 December 2013, adopted without a vote (its text as published)",
+        ),
+    ),
+}
 
 
 def series_roll_calls(
@@ -101,16 +131,74 @@ def without_vote_records(
         t = t[(t["body"] == "Plenary") & (pd.to_datetime(t["date"]).dt.date < before)]
         no_vote = int((t["modality"] == "without a vote").sum())
     for iso3, rows in found.groupby("iso3"):
-        k = no_vote if iso3 == "PRK" else 0
+        public = [p for p in PUBLIC_WITHOUT_VOTE.get(str(iso3), ()) if p[0] < before]
+        k = no_vote if iso3 == "PRK" else len(public)
         years = f"{rows['date'].min().year}-{rows['date'].max().year}"
         source = f"{len(rows)} recorded plenary votes {years} in the roll calls"
-        source += (
-            f"; {k} adoptions without a vote in {DPRK_TALLIES}"
-            if iso3 == "PRK"
-            else "; the data list no adoption of this series without a vote"
-        )
+        if iso3 == "PRK":
+            source += f"; {k} adoptions without a vote in {DPRK_TALLIES}"
+        elif public:
+            listed = "; ".join(p[2] for p in public)
+            source += f"; {k} adoptions without a vote on the public record: {listed}"
+        else:
+            source += "; the data list no adoption of this series without a vote"
         out[str(iso3)] = WithoutVoteRecord(without_vote=k, adoptions=len(rows) + k, source=source)
     return out
+
+
+def spillover_prior(rho: float, statistic: float) -> Uniform | None:
+    """The spillover's distribution derived from what the data identify (none without a
+    shared stance): no past draft carried ICC-referral language, so its size is bounded, not
+    estimated: from 0 to the copula's rho."""
+    high = round(min(rho, 0.99), 2)
+    if high <= 0:
+        return None
+    return Uniform(
+        low=0.0,
+        high=high,
+        source="no draft before the date carried ICC-referral language, so the share of a "
+        "state's change of stance on one draft (from its content) that carries to the other "
+        "drafts is not estimated directly; bounded by what the data identify: 0, the content's "
+        "cost the draft's own (as the drafts ran before), to the correlation of a state's "
+        f"latent stances across a session's drafts (the vote copula's rho, {rho:.2f}), the "
+        "share a content shock carries if it moves a state's stance on country drafts as such "
+        "as a residual shock does; uniform between them (mean "
+        f"{high / 2:.2f}, beside the residual correlation of the vote scores, {statistic:.3f})",
+    )
+
+
+def _linkage(est: LinkageEstimate, what: str, vote_noise: float) -> Linkage:
+    """The linkage of an estimate: the vote copula's rho, or the factor's sd in a single
+    draft's units (its logistic noise holds it), and the session shock's sd."""
+    k = scale(est.factor_sd)
+    shock = LinkageSd(
+        sd=round(est.shock_sd / k * vote_noise, 4),
+        source=f"{what}; covariance of two drafts' levels in one session (each less its "
+        f"series' mean): {est.shock_variance:.4f}",
+    )
+    if est.form == "copula":
+        copula = LinkageCorrelation(
+            rho=round(min(est.copula_rho, 0.99), 4),
+            source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
+            "after each draft's ordered logit on the ideal points and the states' records on "
+            "the series, matched by simulation with the drafts' uniforms' normal scores "
+            f"correlated by rho: {est.copula_rho:.3f} (each draft's votes as its fit alone)",
+        )
+        none = LinkageSd(sd=0.0, source=f"{what}; none: the vote copula links the votes")
+        return Linkage(
+            state_factor=none,
+            session_shock=shock,
+            vote_copula=copula,
+            spillover=spillover_prior(est.copula_rho, est.statistic),
+        )
+    factor = LinkageSd(
+        sd=round(est.factor_sd / k * vote_noise, 4),
+        source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
+        "after each draft's ordered logit on the ideal points and the states' records on the "
+        f"series, matched by simulation: sd {est.factor_sd:.3f} beside a logistic noise of "
+        f"scale 1, {est.factor_sd / k:.3f} in a single draft's units (its noise holds it)",
+    )
+    return Linkage(state_factor=factor, session_shock=shock)
 
 
 def build_linkage_file(
@@ -122,43 +210,33 @@ def build_linkage_file(
     command: str,
     vote_noise: float = 1.0,
 ) -> LinkageFile:
-    # in the units of a single draft's calibration, whose logistic vote noise holds the factor:
-    # the fitted coefficients there are those here over scale(tau) (estimate's module)
-    k = scale(est.factor_sd)
     span = f"sessions {sessions[0].session}-{sessions[-1].session}" if sessions else "no sessions"
     what = (
         f"`{command}`: {est.sessions} sessions ({span}) with two or more recorded votes on "
         f"country human-rights drafts, {est.drafts} drafts, {est.pairs} pairs"
     )
-    factor = LinkageSd(
-        sd=round(est.factor_sd / k * vote_noise, 4),
-        source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
-        "after each draft's ordered logit on the ideal points and the states' records on the "
-        f"series, matched by simulation: sd {est.factor_sd:.3f} beside a logistic noise of "
-        f"scale 1, {est.factor_sd / k:.3f} in a single draft's units (its noise holds it)",
-    )
-    shock = LinkageSd(
-        sd=round(est.shock_sd / k * vote_noise, 4),
-        source=f"{what}; covariance of two drafts' levels in one session (each less its "
-        f"series' mean): {est.shock_variance:.4f}",
-    )
+    copula = est.form == "copula"
     fit: dict[str, Any] = {
         "estimator": "unsim.session.estimate (indirect inference on the residual correlation; "
         "each draft's ordered logit on the ideal point and the state's record on the series)",
+        "form": est.form,
         "statistic": round(est.statistic, 5),
         "simulated_statistic": {str(k): round(v, 5) for k, v in est.grid.items()},
         "shock_variance": round(est.shock_variance, 5),
-        "factor_sd_beside_unit_noise": round(est.factor_sd, 4),
-        "scale": round(k, 4),
         "sessions": [s.session for s in sessions],
         "drafts": est.drafts,
         "pairs": est.pairs,
         "vote_noise": vote_noise,
     }
+    if copula:
+        fit["vote_copula_rho"] = round(est.copula_rho, 4)
+    else:
+        fit["factor_sd_beside_unit_noise"] = round(est.factor_sd, 4)
+        fit["scale"] = round(scale(est.factor_sd), 4)
     return LinkageFile(
         name=name,
         before=before,
-        linkage=Linkage(state_factor=factor, session_shock=shock),
+        linkage=_linkage(est, what, vote_noise),
         without_vote=records,
         fit=fit,
     )

@@ -16,6 +16,12 @@ and each state's ideal point x (what the single-draft model already explains).
    coefficients scaled up by sqrt(1 + tau^2 / (pi^2 / 3)), the attenuation a logit suffers
    from a left-out normal term), on a grid of tau with common random numbers; tau is where the
    simulated statistic meets the observed one (linear interpolation; 0 below the grid's start).
+3'. The vote copula's rho (``form="copula"``, what ``calibrate --session-linkage`` writes):
+   the same statistic on data simulated from the fits whose vote noise is logistic in each
+   draft but whose uniforms' normal scores correlate by rho across a session's drafts (a
+   per-state, per-session normal g: u = Phi(sqrt(1 - rho) z + sqrt(rho) g)). Each draft's
+   votes keep the fitted ordered logit's distribution, so the fits need no rescaling; rho is
+   where the simulated statistic meets the observed one on a grid of rho.
 4. The session shock's sd: the drafts' fitted levels a (at x = 0, scaled up as in 3), less each
    series' mean over the sessions; the mean product of two drafts' deviations in the same
    session estimates the shock's variance (0 if negative).
@@ -31,11 +37,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import expit, log_expit
+from scipy.special import expit, log_expit, ndtr
 
 A = NDArray[np.float64]
 LOGISTIC_VAR = math.pi**2 / 3
 TAU_GRID = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+RHO_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class LinkageEstimate:
     sessions: int = 0
     pairs: int = 0
     drafts: int = 0
+    form: str = "factor"  #: "factor" (a normal term beside the noise) or "copula"
+    copula_rho: float = 0.0  #: the vote copula's correlation (``form="copula"``)
 
 
 def _nll(theta: A, x: A, y: A) -> tuple[float, A]:
@@ -174,18 +183,28 @@ def simulate_sessions(
     rng: np.random.Generator,
     shock_sd: float = 0.0,
     rescale: bool = True,
+    rho: float | None = None,
 ) -> list[SessionVotes]:
     """Sessions of the same shape (states, presence, ideal points) drawn from ``fits`` with a
     per-state factor of sd ``tau`` shared by a session's drafts (and a session shock of sd
-    ``shock_sd``); with ``rescale`` the fits' coefficients are scaled up by ``scale(tau)``."""
-    k = scale(tau) if rescale else 1.0
+    ``shock_sd``); with ``rescale`` the fits' coefficients are scaled up by ``scale(tau)``.
+    With ``rho`` the drafts are linked by the vote copula instead (``tau`` is then ignored):
+    each draft's noise stays logistic, its uniforms' normal scores correlate by ``rho``."""
+    copula = rho is not None
+    k = scale(tau) if rescale and not copula else 1.0
     out = []
     for s, fs in zip(sessions, fits, strict=True):
         n = len(s.x)
-        factor = rng.standard_normal(n) * tau + rng.standard_normal() * shock_sd
+        g = rng.standard_normal(n)
+        factor = (0.0 if copula else g * tau) + rng.standard_normal() * shock_sd
         drafts = []
         for (d, m), f in zip(_usable(s), fs, strict=True):
-            u = np.clip(rng.random(n), 1e-12, 1 - 1e-12)
+            if rho is not None:
+                z = rng.standard_normal(n)
+                u = ndtr(math.sqrt(1.0 - rho) * z + math.sqrt(rho) * g)
+            else:
+                u = rng.random(n)
+            u = np.clip(u, 1e-12, 1 - 1e-12)
             rec = 0.0 if d.record is None else f.g * d.record
             z = k * (f.a + f.b * np.nan_to_num(s.x) + rec) + factor + np.log(u / (1 - u))
             y = np.where(z > k * f.c, 1.0, np.where(z < -k * f.c, -1.0, 0.0))
@@ -209,21 +228,34 @@ def shock_variance(sessions: list[SessionVotes], fits: list[list[Fit]], k: float
 
 
 def estimate_linkage(
-    sessions: list[SessionVotes], seed: int = 0, replicates: int = 4, grid: Any = TAU_GRID
+    sessions: list[SessionVotes],
+    seed: int = 0,
+    replicates: int = 4,
+    grid: Any = None,
+    form: str = "factor",
 ) -> LinkageEstimate:
-    """The factor's and the session shock's sd, in latent units of the vote noise (module)."""
+    """The factor's sd (``form="factor"``, in latent units of the vote noise) or the vote
+    copula's rho (``form="copula"``), and the session shock's sd (module)."""
+    if form not in ("factor", "copula"):
+        raise ValueError(f"form: {form!r}; allowed: 'factor', 'copula'")
+    copula = form == "copula"
+    grid = (RHO_GRID if copula else TAU_GRID) if grid is None else grid
     fits = fit_sessions(sessions)
     observed, pairs = residual_correlation(sessions, fits)
     curve: dict[float, float] = {}
-    for tau in grid:
-        rng = np.random.default_rng(seed)  # the same numbers at every tau
+    for value in grid:
+        rng = np.random.default_rng(seed)  # the same numbers at every point of the grid
         values = []
         for _ in range(replicates):
-            sim = simulate_sessions(sessions, fits, float(tau), rng)
+            if copula:
+                sim = simulate_sessions(sessions, fits, 0.0, rng, rho=float(value))
+            else:
+                sim = simulate_sessions(sessions, fits, float(value), rng)
             values.append(residual_correlation(sim, fit_sessions(sim, fits))[0])
-        curve[float(tau)] = float(np.mean(values))
-    taus, stats = np.array(list(curve)), np.maximum.accumulate(np.array(list(curve.values())))
-    tau_hat = float(np.interp(observed, stats, taus)) if observed > stats[0] else 0.0
+        curve[float(value)] = float(np.mean(values))
+    points, stats = np.array(list(curve)), np.maximum.accumulate(np.array(list(curve.values())))
+    hat = float(np.interp(observed, stats, points)) if observed > stats[0] else 0.0
+    tau_hat = 0.0 if copula else hat
     var_s = shock_variance(sessions, fits, scale(tau_hat))
     return LinkageEstimate(
         factor_sd=tau_hat,
@@ -234,4 +266,6 @@ def estimate_linkage(
         sessions=len(sessions),
         pairs=pairs,
         drafts=sum(len(s.drafts) for s in sessions),
+        form=form,
+        copula_rho=hat if copula else 0.0,
     )

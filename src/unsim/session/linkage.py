@@ -11,12 +11,23 @@ With ``shock_from_level`` the session shock is the shared part of each draft's l
 (the calibration's ``level_sd``, L): the draft's own level draw d0 is scaled to sqrt(L^2 - sd_s^2)
 so that its level keeps the spread L (a shock larger than L adds the excess on top).
 
-The model takes the shift through ``Scenario.run_shift`` (``UNModel._shift_support``): a
-:class:`LinkedDraft` is a draft scenario that carries its :class:`DraftLinkage`.
+The vote copula (``vote_copula.rho``) links the drafts without changing any draft's own
+distribution: the uniform u that casts a state's vote at an Assembly stage (``rules.cast_votes``:
+one per state, replicate and stage) becomes Phi(sqrt(1 - rho) Phi^-1(u) + sqrt(rho) g), with g a
+per-state standard normal of the session's stream ``session:vote_copula:STAGE``, the same for
+every draft. It is again uniform and independent of everything else the draft draws, so each
+draft's votes are distributed exactly as alone (up to float32 rounding), while a state's votes
+on two drafts correlate (their normal scores by rho). A stage draws its own g, so that a draft's
+Third Committee and plenary uniforms stay independent, as alone.
+
+The model takes the shift through ``Scenario.run_shift`` (``UNModel._shift_support``) and the
+copula through ``vote_uniforms`` (``Procedure._assembly_vote``): a :class:`LinkedDraft` is a draft
+scenario that carries its :class:`DraftLinkage`.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -25,14 +36,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import PrivateAttr
+from scipy.special import ndtr, ndtri
 
 from unsim.scenario.schema import Scenario, World
 from unsim.streams import Streams
+from unsim.uncertainty.distributions import Distribution
 
 F = NDArray[np.float32]
 
 FACTOR_STREAM = "session:state_factor"
 SHOCK_STREAM = "session:shock"
+COPULA_STREAM = "session:vote_copula"
+#: the largest float32 below 1: a transformed uniform stays in [0, 1)
+_BELOW_ONE = np.float32(1.0 - 2.0**-24)
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,12 @@ class DraftLinkage:
     factor_sd: float
     shock_sd: float
     shock_from_level: bool = True
+    copula_rho: float = 0.0  #: the vote copula's correlation (0: none)
+    #: (session states, runs) the other drafts' content changes this draft's support takes a
+    #: share of (``unsim.session.spillover``; None: no spillover)
+    spill: F | None = None
+    spill_dist: Distribution | float | None = None  #: the share, drawn per run
+    block_size: int = 0  #: the session's block size (the runs of block b start at b times it)
 
     @property
     def rows_or_all(self) -> NDArray[np.int64]:
@@ -54,6 +76,34 @@ class DraftLinkage:
     @property
     def active(self) -> bool:
         return self.factor_sd > 0 or self.shock_sd > 0
+
+    def spill_shift(self, block: int, replicates: int) -> F:
+        """(the draft's states, replicates) what the spillover adds to support in the runs of
+        ``block``: the share drawn per run times the other drafts' content changes."""
+        from unsim.session.spillover import spill_draws
+
+        assert self.spill is not None and self.spill_dist is not None
+        start = block * self.block_size
+        change = self.spill[self.rows_or_all, start : start + replicates]
+        share = spill_draws(self.spill_dist, self.master_seed, block, replicates)
+        return (change * share[None, :]).astype(np.float32)  # type: ignore[no-any-return]
+
+    def vote_uniforms(self, block: int, stage: str, u: F) -> F:
+        """The uniforms (states, replicates) that cast the votes at Assembly ``stage`` through
+        the vote copula (module docstring); ``u`` itself without one."""
+        rho = float(self.copula_rho)
+        if rho <= 0.0:
+            return u
+        streams = Streams(self.master_seed, block)
+        g = _factor_draws(streams, self.n_session, u.shape[1], f"{COPULA_STREAM}:{stage}")
+        if self.rows is not None:
+            g = g[self.rows]
+        z = ndtri(u.astype(np.float64))
+        z *= math.sqrt(1.0 - rho)
+        z += math.sqrt(rho) * g
+        out = ndtr(z).astype(np.float32)
+        np.minimum(out, _BELOW_ONE, out=out)
+        return out  # type: ignore[no-any-return]
 
     def draws(self, block: int, replicates: int) -> tuple[F | None, F | None]:
         """(session states, replicates) standard normals of the factor, (replicates,) of the
@@ -103,20 +153,21 @@ class DraftLinkage:
 #: A process keeps the factor's draws of its latest blocks, up to this many bytes: every draft
 #: of a session draws the same ones, block by block, one draft after the other.
 CACHE_BYTES = 64 * 2**20
-_CACHE: OrderedDict[tuple[int, int, int, int], F] = OrderedDict()
+_CACHE: OrderedDict[tuple[int, int, int, int, str], F] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _factor_draws(streams: Streams, n: int, replicates: int) -> F:
-    """(n, replicates) the factor's standard normals of the block of ``streams``: a copy of
-    those kept from another draft of the session, else drawn (and kept)."""
-    key = (streams.seed, streams.block, n, replicates)
+def _factor_draws(streams: Streams, n: int, replicates: int, stream: str = FACTOR_STREAM) -> F:
+    """(n, replicates) the standard normals of ``stream`` (the factor's, or the copula's at a
+    stage) of the block of ``streams``: a copy of those kept from another draft of the session,
+    else drawn (and kept)."""
+    key = (streams.seed, streams.block, n, replicates, stream)
     with _CACHE_LOCK:
         kept = _CACHE.get(key)
         if kept is not None:
             _CACHE.move_to_end(key)
             return kept.copy()
-    drawn = streams.normal(FACTOR_STREAM, (n, replicates))
+    drawn = streams.normal(stream, (n, replicates))
     if drawn.nbytes <= CACHE_BYTES:
         with _CACHE_LOCK:
             _CACHE[key] = drawn.copy()
@@ -141,11 +192,21 @@ class LinkedDraft(Scenario):
         """What the model adds to support in each run (``UNModel._shift_support``): None
         without linkage."""
         link = self._linkage
-        if link is None or not link.active:
+        if link is None or not (link.active or link.spill is not None):
             return None
         factor, shock = link.draws(streams.block, replicates)
         shape = (len(level) if level is not None else len(link.rows_or_all), replicates)
-        return link._shift(factor, shock, shape, target, level, draw)
+        out = link._shift(factor, shock, shape, target, level, draw)
+        if link.spill is not None:
+            out += link.spill_shift(streams.block, replicates)
+            out[target] = 0.0  # the target's support is set, not formed
+        return out
+
+    def vote_uniforms(self, streams: Streams, stage: str, u: F) -> F:
+        """The uniforms that cast the votes at Assembly ``stage`` (``Procedure._assembly_vote``):
+        ``u`` itself without a vote copula."""
+        link = self._linkage
+        return u if link is None else link.vote_uniforms(streams.block, stage, u)
 
 
 def linked(draft: Scenario, linkage: DraftLinkage | None) -> LinkedDraft:

@@ -134,9 +134,18 @@ def _under(key: str, err: ScenarioError, where: str = "") -> list[Problem]:
 def _load_draft(
     name: str, given: Any, base: Path, source: str, problems: list[Problem]
 ) -> tuple[Scenario | None, Path | None]:
-    """A draft of the session, its problems added to ``problems`` under ``drafts.NAME``."""
+    """A draft of the session, its problems added to ``problems`` under ``drafts.NAME``: a
+    file, ``{file: PATH, set: {KEY: VALUE}}`` (a file with some of its values changed, as
+    ``--set`` does), or a scenario mapping."""
     key = f"drafts.{name}"
     try:
+        overrides = None
+        if isinstance(given, dict) and set(given) <= {"file", "set"} and "file" in given:
+            overrides = given.get("set") or {}
+            if not isinstance(overrides, dict):
+                problems.append(Problem(f"{key}.set", "expected a mapping", overrides, True))
+                return None, None
+            given = given["file"]
         if isinstance(given, str):
             dpath = file_path(base, given)
             if dpath is None or not dpath.exists():
@@ -150,7 +159,7 @@ def _load_draft(
                     Problem(key, "a draft must be a scenario file", kind, True, "kind: scenario")
                 )
                 return None, None
-            return scenario_from_dict(raw, dpath.parent, str(dpath)), dpath
+            return scenario_from_dict(raw, dpath.parent, str(dpath), overrides=overrides), dpath
         if isinstance(given, dict):
             return scenario_from_dict(given, base, f"{source} ({key})"), None
     except ScenarioError as err:

@@ -27,15 +27,37 @@ def _share(entry: dict[str, float]) -> str:
     return f"{_pct(entry['p'])} [{_pct(entry['ci_low']).strip()}, {_pct(entry['ci_high']).strip()}]"
 
 
+def _spill_mean(spill: dict[str, Any]) -> float:
+    """The mean of the spillover's distribution as ``summary.json`` holds it."""
+    from typing import Annotated
+
+    from pydantic import Field, TypeAdapter
+
+    from unsim.uncertainty.distributions import Distribution
+
+    kind = Annotated[Distribution, Field(discriminator="dist")]
+    return float(TypeAdapter(kind).validate_python(spill).expectation())
+
+
 def format_session(res: SessionResults, out: str | None = None) -> str:
     """The session's summary in a few lines: each draft, then what they do together."""
     s = res.summary
     link = s["linkage"]
+    copula = link.get("vote_copula") or {}
+    spill = link.get("spillover")
+    spill_text = (
+        ""
+        if spill is None
+        else f", spillover {spill:g}"
+        if isinstance(spill, (int, float))
+        else f", spillover {spill['dist']} (mean {_spill_mean(spill):.2f})"
+    )
     lines = [
         f"Session {res.session.name}: {len(res.drafts)} drafts, {res.runs:,} runs, seed {res.seed}",
-        f"  linkage: state factor sd {link['state_factor']['sd']:g}, session shock sd "
-        f"{link['session_shock']['sd']:g}"
-        + (" (the shared part of each draft's level)" if link["shock_from_level"] else ""),
+        f"  linkage: vote copula rho {copula.get('rho', 0.0):g}, state factor sd "
+        f"{link['state_factor']['sd']:g}, session shock sd {link['session_shock']['sd']:g}"
+        + (" (the shared part of each draft's level)" if link["shock_from_level"] else "")
+        + spill_text,
         "",
         f"  {'draft':<10}{'target':<8}{'adopted [95%]':<26}{'without a vote':<16}"
         f"{'plenary yes: median [5-95%]'}",

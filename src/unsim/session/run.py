@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -67,6 +67,7 @@ def draft_linkages(loaded: LoadedSession, seed: int) -> dict[str, DraftLinkage]:
             factor_sd=link.state_factor.sd,
             shock_sd=link.session_shock.sd,
             shock_from_level=link.shock_from_level,
+            copula_rho=0.0 if link.vote_copula is None else link.vote_copula.rho,
         )
     return out
 
@@ -103,6 +104,53 @@ def session_drafts(loaded: LoadedSession, seed: int) -> dict[str, Scenario]:
     return out
 
 
+@dataclass
+class Spill:
+    """The order the drafts run in and what each takes of the others' content (the drafts
+    with content first; ``unsim.session.spillover``)."""
+
+    order: list[str]
+    dist: Any = None  #: the spillover's distribution (None: no spillover)
+    world: World | None = None
+    sources: dict[str, Scenario] = field(default_factory=dict)
+
+    def receiving(self, name: str, draft: Scenario, done: dict[str, Results]) -> Scenario:
+        """``draft`` with the sum of the content changes of the drafts with content, or as it
+        is without spillover (a draft with content takes none: they run first)."""
+        from unsim.session.linkage import LinkedDraft, linked
+        from unsim.session.spillover import content_change, in_session_rows
+
+        others = [k for k in self.sources if k != name and k in done]
+        if self.dist is None or name in self.sources or not others:
+            return draft
+        assert isinstance(draft, LinkedDraft) and draft.linkage is not None and self.world
+        total = None
+        for k in others:
+            runs = done[k].runs
+            assert runs is not None
+            change = in_session_rows(
+                content_change(self.sources[k], runs), self.sources[k], self.world
+            )
+            total = change if total is None else total + change
+        size = int(draft.simulation.block_size)
+        link = replace(draft.linkage, spill=total, spill_dist=self.dist, block_size=size)
+        return linked(draft, link)
+
+
+def spilled_runs(loaded: LoadedSession, drafts: dict[str, Scenario], runs: int) -> Spill:
+    """The drafts' order and the spillover's set-up (``Spill``)."""
+    from unsim.session.spillover import has_content, spills
+
+    dist = loaded.session.linkage_values().spillover
+    sources = {k: d for k, d in drafts.items() if has_content(d)}
+    if not spills(dist) or not sources:
+        return Spill(list(drafts))
+    order = list(sources) + [k for k in drafts if k not in sources]
+    world = loaded.session.world
+    assert isinstance(world, World)
+    return Spill(order, dist, world, sources)
+
+
 def run_session(
     loaded: LoadedSession,
     runs: int | None = None,
@@ -127,15 +175,18 @@ def run_session(
     seeds = {name: draft_seed(seed, name) for name in loaded.drafts}
     from unsim.model.params import effective_behaviour
 
-    results: dict[str, Results] = {}
     drafts = session_drafts(loaded, seed)
     noise = {name: effective_behaviour(d).vote_noise for name, d in drafts.items()}
-    for name, draft in drafts.items():
+    results: dict[str, Results] = {}
+    spill = spilled_runs(loaded, drafts, runs)
+    for name in spill.order:
+        draft = spill.receiving(name, drafts[name], results)
         if announce is not None:
             announce(f"draft {name}: {runs:,} runs (seed {seeds[name]})")
         results[name] = run(
             draft, runs, seeds[name], workers, executor=executor, keep_runs=True, progress=progress
         )
+    results = {name: results[name] for name in drafts}
     table = joint_table(loaded, results, seed)
     out = SessionResults(s, int(seed), runs, seeds, results, table)
     out.summary = joint_summary(loaded, out)
