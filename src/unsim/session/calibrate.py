@@ -48,7 +48,7 @@ PUBLIC_WITHOUT_VOTE: dict[str, tuple[tuple[dt.date, str, str], ...]] = {
             dt.date(2012, 12, 24),
             "A/RES/67/233",
             "resolution 67/233 of 24 December 2012, adopted without a vote (its text as "
-            "published; Human Rights Council resolution 22/14 of April 2013 recalls it)",
+            "published; Human Rights Council resolution 22/14 of 21 March 2013 recalls it)",
         ),
         (
             dt.date(2013, 12, 27),
