@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from unsim import lightmesa
 from unsim.lazy import lazy_names
 
 if TYPE_CHECKING:
@@ -49,3 +50,7 @@ _HOMES = {
 
 
 __getattr__ = lazy_names(__name__, _HOMES)
+
+# Mesa's package without the parts unsim does not use (its spaces, SciPy's spatial module,
+# networkx, the batch runner...), which load on first use: see unsim.lightmesa.
+lightmesa.install()
