@@ -2,10 +2,11 @@
 
 Mesa's ``__init__`` imports every part of the library (``mesa.space``, ``mesa.experimental`` and
 through it SciPy's spatial module, ``mesa.discrete_space`` and networkx, ``mesa.batchrunner`` and
-tqdm, ``mesa.datacollection``...), about half a second on a quiet machine, while unsim needs only
-``mesa.Agent``, ``mesa.Model`` and the ``AgentSet`` they use. :func:`install`, called before Mesa
-is first imported (``unsim.model`` calls it), puts a finder at the head of ``sys.meta_path`` that
-serves the ``mesa`` package once, as follows, and then takes itself away:
+tqdm, ``mesa.datacollection``...): importing it took 0.9 s at a load average of 2, NumPy alone
+0.24 s. unsim needs only ``mesa.Agent``, ``mesa.Model`` and the ``AgentSet`` they use.
+:func:`install`, called before Mesa is first imported (``unsim.model`` calls it), puts a finder
+at the head of ``sys.meta_path`` that serves the ``mesa`` package once, as follows, and then
+takes itself away:
 
 * the package's own ``__init__.py`` is read and run as Mesa ships it, except its top-level
   imports of its own parts (``import mesa.space as space``, ``from mesa.agent import Agent``,
