@@ -9,7 +9,7 @@ Each repetition times, one after the other (so that each sees the shared machine
   its kernels loaded: what the command's "runs" step does;
 * ``libraries``: a new process that imports the libraries the runs need (NumPy, pandas, PyArrow,
   numba, SciPy's special functions, and Mesa's ``Agent`` and ``Model`` served light as unsim
-  serves them, ``unsim.lightmesa``): the floor of any command that runs the model in a new
+  serves them, ``unsim.model.lightmesa``): the floor of any command that runs the model in a new
   process;
 * ``python``: an interpreter that imports nothing (``python -c pass``), a new process.
 
@@ -78,7 +78,8 @@ def steps_of(text: str) -> dict[str, float]:
 #: What the ``libraries`` measure imports (and, as the unsim program does, freezes at its end).
 LIBRARIES = (
     "import gc, numpy, pandas, pyarrow.parquet, numba, scipy.special; "
-    "from unsim import lightmesa; lightmesa.install(); import mesa.agent, mesa.model; gc.freeze()"
+    "from unsim.model import lightmesa; lightmesa.install(); "
+    "import mesa.agent, mesa.model; gc.freeze()"
 )
 #: The commands' environment: Python's bytecode written and read (as a user's default).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}

@@ -1,4 +1,4 @@
-"""Mesa's package imported light (unsim.lightmesa): its parts load on first use, and a program
+"""Mesa's package imported light (unsim.model.lightmesa): its parts load on first use, and a program
 that asks for them gets what Mesa's own import gives."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from unsim.lightmesa import split_imports
+from unsim.model.lightmesa import split_imports
 
 PARTS = ("mesa.space", "mesa.batchrunner", "mesa.datacollection", "mesa.experimental")
 
@@ -53,7 +53,7 @@ def test_the_model_runs_on_a_light_mesa_without_its_parts() -> None:
         f"""
         import sys
         parts = {PARTS!r} + ("scipy.spatial", "networkx")
-        from unsim import lightmesa
+        from unsim.model import lightmesa
         lightmesa.install()
         import mesa.agent, mesa.model  # what Agent and Model load themselves (Mesa 3.5's
         before = [m for m in parts if m in sys.modules]  # model loads mesa.experimental)

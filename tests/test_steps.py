@@ -229,7 +229,7 @@ def _loaded(*args: str) -> set[str]:
 
 _MESA_OWN = """
 import sys
-from unsim import lightmesa
+from unsim.model import lightmesa
 lightmesa.install()
 import mesa.agent, mesa.model
 print(" ".join(m for m in sys.modules if m.split(".")[0] in ("mesa", "scipy", "networkx", "tqdm")))
@@ -241,7 +241,7 @@ def test_the_quick_run_loads_only_what_it_needs(tmp_path: Path) -> None:
     loaded = _loaded(str(DEFAULT_SCENARIO), "--out", str(tmp_path / "r"), *flags)
     # What Mesa's Agent and Model load themselves (nothing more on Mesa 3.3; Mesa 3.5's model
     # loads mesa.experimental and SciPy's spatial module); nothing else of Mesa's (its spaces,
-    # batch runner, data collector...: unsim.lightmesa), nor of the rest.
+    # batch runner, data collector...: unsim.model.lightmesa), nor of the rest.
     proc = subprocess.run([sys.executable, "-c", _MESA_OWN], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     mesa_own = set(proc.stdout.split())

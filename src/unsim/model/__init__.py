@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from unsim import lightmesa
 from unsim.lazy import lazy_names
+from unsim.model import lightmesa
 
 if TYPE_CHECKING:
     from unsim.model.agents import (
@@ -52,5 +52,5 @@ _HOMES = {
 __getattr__ = lazy_names(__name__, _HOMES)
 
 # Mesa's package without the parts unsim does not use (its spaces, SciPy's spatial module,
-# networkx, the batch runner...), which load on first use: see unsim.lightmesa.
+# networkx, the batch runner...), which load on first use: see unsim.model.lightmesa.
 lightmesa.install()
