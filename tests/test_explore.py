@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import Field
@@ -493,6 +494,53 @@ def test_a_bad_link_says_what_is_wrong(reader) -> None:  # type: ignore[no-untyp
     assert state.values == {"behaviour.icc_aversion": 2}  # the good part is kept
     _, problems = reader.read("set=" + "x" * 20_000)
     assert "characters long" in problems[0]
+
+
+def test_the_browsers_late_report_of_the_opened_address_puts_no_lever_back(reader) -> None:  # type: ignore[no-untyped-def]
+    """The browser reports the address the page was opened with once, when its side is set up,
+    possibly after the page pushed its own state and a lever was set (typed in its box): the
+    lever stays, and the page's address is pushed again; the browser's back button, later,
+    still sets the page to the address it goes back to."""
+    import solara
+    from solara.routing import Router, router_context
+
+    from unsim.explore import pagestate
+    from unsim.explore.pagestate import READS, VALUES, AddressSync
+
+    lever = "actors.sponsors.bargaining.accept_offer_min_credibility"
+    query = solara.reactive("seed=7")
+    pushed: list[str] = []  # what the page pushed to the address
+    browser: list[Any] = []  # the address as the browser sets it (a report, back, forward)
+
+    @solara.component
+    def Page() -> None:
+        path, set_path = solara.use_state("/?token=secret")
+        browser[:] = [set_path]
+
+        def push(to: str) -> None:
+            pushed.append(to)
+            set_path(to)
+
+        router_context.provide(Router(path, routes=[], set_path=push))
+        AddressSync(reader, query.value)
+
+    try:
+        _, rc = solara.render(Page(), handle_error=False)
+        assert pushed == ["/?seed=7"] and VALUES.value == {}  # opened, then its own address
+        VALUES.set({lever: 0.3})  # a number typed in the lever's box
+        query.set(f"set={lever}=0.3&seed=7")
+        assert pushed[-1] == f"/?set={lever}=0.3&seed=7"
+        browser[0]("/?token=secret")  # the browser's late report of the address it opened
+        assert VALUES.value == {lever: 0.3}  # the lever stays
+        assert pushed[-1] == f"/?set={lever}=0.3&seed=7" and len(pushed) == 3  # pushed again
+        browser[0]("/?seed=7")  # the browser's back button: the address before the lever
+        assert VALUES.value == {}
+        rc.close()
+    finally:
+        VALUES.set({})
+        READS.set(0)
+        pagestate.SEED.set(None)
+        pagestate.RUNS.set(None)
 
 
 # --------------------------------------------------------------------------------------------

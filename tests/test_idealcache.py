@@ -245,6 +245,11 @@ UNSAFE = re.compile(
 )
 #: The engine sends scenarios pickled to its own worker processes: process-internal bytes.
 PROCESS_INTERNAL = {"engine/blocks.py"}
+#: Mesa's own installed ``__init__``, run with its parts' imports deferred (unsim.model.lightmesa):
+#: the library's code, which ``import mesa`` runs anyway, never data. Only this line.
+LIBRARY_CODE = {
+    "model/lightmesa.py": 'exec(compile(tree, self.loader.path, "exec"), module.__dict__)',
+}
 
 
 def test_no_code_from_data_on_any_read_path() -> None:
@@ -253,6 +258,8 @@ def test_no_code_from_data_on_any_read_path() -> None:
         rel = str(path.relative_to(SRC))
         for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
             code = line.split("#", 1)[0]
+            if LIBRARY_CODE.get(rel) == line.strip():
+                continue
             if UNSAFE.search(code) or ("np.load(" in code and "allow_pickle=False" not in code):
                 found.append(f"{rel}:{number}: {line.strip()}")
             if "pickle.loads(" in code and rel not in PROCESS_INTERNAL:

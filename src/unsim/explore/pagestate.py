@@ -68,22 +68,50 @@ def AddressSync(reader: Reader, query: str) -> None:
     """Keep the address and the page in step: a new address (a link opened, the browser's
     back or forward) sets the page; a change of the page (``query``, from :func:`share_query`)
     is pushed to the address. The token is never written into it. A component of its own, so
-    that a new address re-renders it alone (and what reads the address), not the page."""
+    that a new address re-renders it alone (and what reads the address), not the page.
+
+    The browser reports the address it was opened with once, when its side of the page is
+    set up, which can be seconds after the page pushed its own state (its first render, a lever
+    moved, a number typed): that report is not a navigation, and taking it for one would put
+    every lever back to the opened address (:func:`opening_report`); the page's own address is
+    pushed again instead."""
     router = solara.use_router()
     seen = solara.use_ref(cast(str | None, None))
+    opened = solara.use_ref(cast(str | None, None))  # the address read first
+    reported = solara.use_ref(False)  # the browser has reported an address of its own
     search = without_token(router.search)
 
     def sync() -> None:
-        if seen.current is None or search != seen.current:  # the address changed
-            seen.current = search
-            apply(*reader.read(search))
-            READS.value += 1  # the page renders what it read; its own query follows
+        if seen.current is None:  # the page opened: the address sets it
+            seen.current = opened.current = search
+            _read(reader, search)
             return
+        if search != seen.current:  # the address changed, or the browser reported its own
+            first = not reported.current
+            reported.current = True
+            if not opening_report(first, search, opened.current, seen.current):
+                seen.current = search
+                _read(reader, search)
+                return
+            seen.current = None  # the page's own address, pushed again below
         if query != seen.current:
             seen.current = query
             router.push(f"{router.path or '/'}?{query}")
 
     solara.use_effect(sync, [search, query, READS.value])
+
+
+def opening_report(first: bool, search: str, opened: str | None, seen: str | None) -> bool:
+    """Whether an address the page did not push is the browser's late report of the address
+    the page was opened with (ignored: the page's own address is pushed again), rather than a
+    navigation: the browser's first report, of the opened address, after the page pushed
+    another (``seen``: what it last pushed)."""
+    return first and search == opened and seen != opened
+
+
+def _read(reader: Reader, search: str) -> None:
+    apply(*reader.read(search))
+    READS.value += 1  # the page renders what it read; its own query follows
 
 
 def share_query(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from unsim.lazy import lazy_names
+from unsim.model import lightmesa
 
 if TYPE_CHECKING:
     from unsim.model.agents import MemberState, TargetState, VetoHolder
@@ -44,3 +45,7 @@ _HOMES = {
 
 
 __getattr__ = lazy_names(__name__, _HOMES)
+
+# Mesa's package without the parts unsim does not use (its spaces, SciPy's spatial module,
+# networkx, the batch runner...), which load on first use: see unsim.model.lightmesa.
+lightmesa.install()

@@ -1,0 +1,162 @@
+"""Mesa's package imported light: its submodules and names loaded on first use.
+
+Mesa's ``__init__`` imports every part of the library (``mesa.space``, ``mesa.experimental`` and
+through it SciPy's spatial module, ``mesa.discrete_space`` and networkx, ``mesa.batchrunner`` and
+tqdm, ``mesa.datacollection``...): importing it took 0.9 s at a load average of 2, NumPy alone
+0.24 s. unsim needs only ``mesa.Agent``, ``mesa.Model`` and the ``AgentSet`` they use.
+:func:`install`, called before Mesa is first imported (``unsim.model`` calls it), puts a finder
+at the head of ``sys.meta_path`` that serves the ``mesa`` package once, as follows, and then
+takes itself away:
+
+* the package's own ``__init__.py`` is read and run as Mesa ships it, except its top-level
+  imports of its own parts (``import mesa.space as space``, ``from mesa.agent import Agent``,
+  ``from .model import Model``): each name they bind is instead given by the package's module
+  ``__getattr__`` (PEP 562), which imports the part the first time the name is asked for and
+  keeps it in the package from then on;
+* an import whose name the rest of ``__init__`` uses, and any other statement, runs as usual.
+
+So ``import mesa; mesa.space.MultiGrid``, ``from mesa import DataCollector``, ``import
+mesa.visualization`` and ``dir(mesa)`` give what they give with Mesa's own import; only the time
+a part is loaded changes. Nothing is changed if Mesa is already imported when :func:`install` is
+called, or if its ``__init__`` is not a Python source file. The parts are read from Mesa's
+``__init__`` itself, so a Mesa version that adds or removes one (3.5 adds ``mesa.time``) needs no
+change here.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+PACKAGE = "mesa"
+
+#: A name the package binds -> (the module it comes from, the attribute, or None: the module).
+Deferred = dict[str, tuple[str, str | None]]
+
+
+def install(package: str = PACKAGE) -> None:
+    """Serve ``package`` light when it is next imported (nothing if it is already imported)."""
+    if package in sys.modules:
+        return
+    if any(isinstance(f, _LightFinder) and f.package == package for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _LightFinder(package))
+
+
+class _LightFinder(importlib.abc.MetaPathFinder):
+    """Finds ``package`` with the finders after it and wraps its loader; used once."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != self.package:
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if isinstance(loader, importlib.machinery.SourceFileLoader) and spec.origin:
+            spec.loader = _LightLoader(loader)
+        return spec
+
+
+class _LightLoader(importlib.abc.Loader):
+    """Runs the package's ``__init__`` with its own parts' imports deferred."""
+
+    def __init__(self, loader: importlib.machinery.SourceFileLoader) -> None:
+        self.loader = loader
+
+    def __getattr__(self, name: str) -> Any:  # get_source, is_package, resources...
+        return getattr(self.loader, name)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        name = module.__name__
+        source = self.loader.get_source(name) or ""
+        tree = ast.parse(source, filename=self.loader.path)
+        deferred = split_imports(tree, name)
+        exec(compile(tree, self.loader.path, "exec"), module.__dict__)
+        namespace = module.__dict__
+        namespace["__getattr__"] = deferred_names(name, deferred, namespace.get("__getattr__"))
+        namespace["__dir__"] = lambda: sorted(set(namespace) | set(deferred))
+
+
+def split_imports(tree: ast.Module, package: str) -> Deferred:
+    """Take out of ``tree``'s top level the imports of ``package``'s own parts whose names the
+    rest does not use; return the names they bound."""
+    found: list[tuple[ast.stmt, Deferred]] = []
+    for node in tree.body:
+        names = _own_imports(node, package)
+        if names:
+            found.append((node, names))
+    taken = {id(node) for node, _ in found}
+    used = {
+        n.id
+        for stmt in tree.body
+        if id(stmt) not in taken
+        for n in ast.walk(stmt)
+        if isinstance(n, ast.Name)
+    }
+    deferred: Deferred = {}
+    for node, names in found:
+        if used.isdisjoint(names):
+            deferred.update(names)
+        else:
+            taken.discard(id(node))
+    tree.body = [stmt for stmt in tree.body if id(stmt) not in taken]
+    return deferred
+
+
+def _own_imports(node: ast.stmt, package: str) -> Deferred:
+    """The names an import of ``package``'s own parts binds (empty for anything else)."""
+    prefix = package + "."
+    if isinstance(node, ast.Import):
+        if all(a.name.startswith(prefix) and a.asname for a in node.names):
+            return {a.asname: (a.name, None) for a in node.names if a.asname}
+        return {}
+    if isinstance(node, ast.ImportFrom) and node.level in (0, 1):
+        home = node.module or ""
+        if node.level == 1:
+            home = f"{package}.{home}" if home else package
+        if (home.startswith(prefix) or node.level == 1) and all(a.name != "*" for a in node.names):
+            if home == package:  # from . import space: a submodule each
+                return {a.asname or a.name: (f"{package}.{a.name}", None) for a in node.names}
+            return {a.asname or a.name: (home, a.name) for a in node.names}
+    return {}
+
+
+def deferred_names(
+    package: str, deferred: Deferred, own: Callable[[str], Any] | None = None
+) -> Callable[[str], Any]:
+    """The package's ``__getattr__``: a deferred name imported on first use, then kept; any
+    other name asked of the package's own ``__getattr__``, if it has one."""
+
+    def __getattr__(name: str) -> Any:
+        if name not in deferred:
+            if own is not None:
+                return own(name)
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        home, attribute = deferred[name]
+        module = importlib.import_module(home)
+        value = module if attribute is None else getattr(module, attribute)
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return __getattr__
