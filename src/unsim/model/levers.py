@@ -72,7 +72,7 @@ def draw_levers(levers: tuple[Lever, ...], streams: Streams, runs: int) -> dict[
 # --------------------------------------------------------------------------------------------
 # What the draws change
 # --------------------------------------------------------------------------------------------
-def _icc_owner(scenario: Scenario, world: World) -> NDArray[np.object_]:
+def icc_owner(scenario: Scenario, world: World) -> NDArray[np.object_]:
     """(states,) the path of the number that sets each state's ICC cost (``params._traits``:
     the global cost, a bloc's in the order listed, the state's own)."""
     owner = np.full(len(world.states), "behaviour.icc_aversion", dtype=object)
@@ -126,7 +126,7 @@ class LeverEffects:
         for code in scenario.actors.states:
             support[f"actors.states.{code}.support_shift"] = ("shift", unit[code])
             council[f"actors.states.{code}.council_shift"] = np.eye(1, n, world.index[code])[0]
-        owner = _icc_owner(scenario, world)
+        owner = icc_owner(scenario, world)
         paths = {lever.path for lever in levers}
         cal = scenario.calibration
         u = cal.uncertainty if isinstance(cal, Calibration) else {}

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from unsim.model.levers import _icc_owner
+from unsim.model.levers import icc_owner
 from unsim.model.params import build_parameters, effective_behaviour
 from unsim.model.rules import ICC_FACTOR
 from unsim.scenario.drawn import column_name
@@ -47,7 +47,7 @@ def content_change(draft: Scenario, runs: pd.DataFrame) -> F:
     params = build_parameters(draft)
     n = len(runs)
     cost = np.repeat(np.asarray(params.traits.icc_aversion, np.float32)[:, None], n, axis=1)
-    owner = _icc_owner(draft, world)
+    owner = icc_owner(draft, world)
     for path in sorted(set(owner)):
         column = column_name(path)
         if column in runs:
