@@ -419,10 +419,12 @@ class UNModel(mesa.Model):
         """(states, replicates) every state's stance at ``stage`` (``Procedure.stances``)."""
         return self.procedure.stances(stage)
 
-    def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
-        """Every member state's vote at Assembly ``stage`` and the tally
-        (``Procedure.assembly_votes``)."""
-        return self.procedure.assembly_votes(stage, u)
+    def assembly_votes(
+        self, stage: str, u: F, habit_u: NDArray[np.uint16] | None = None
+    ) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+        """Every member state's vote at Assembly ``stage`` and the tally, with the habit where
+        ``habit_u`` is given (``Procedure.assembly_votes``)."""
+        return self.procedure.assembly_votes(stage, u, habit_u)
 
     # -- a diplomatic round (``self.diplomacy``) --------------------------------------------
     def step(self) -> None:
