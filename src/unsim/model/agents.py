@@ -64,10 +64,9 @@ class MemberState(mesa.Agent):
     def icc_aversion(self) -> F:
         """(replicates,) what the ICC language costs this state: its ICC aversion (stated, and
         pushed since) less its own clause deviation; minus its clause term."""
-        m, i, b = self.model, self.index, self.model.behaviour
-        return rules.icc_from_draft_base(
-            m.baseline[i], m.draft_base[i], b.abstention_band, b.vote_noise
-        )
+        m, i = self.model, self.index
+        clause = m.clause_deviation
+        return m.aversion[i] if clause is None else m.aversion[i] - clause[i]  # type: ignore[no-any-return]
 
     @property
     def clause_deviation(self) -> F:
@@ -198,10 +197,10 @@ class MemberState(mesa.Agent):
         pushed to it this round (the ledger of the model's ``Observation``) and closes the share
         ``bloc_pull`` of the gap between its own shift and its groups' (``rules.deliberate``:
         new deviation = keep x (deviation + pressure) + the pull-weighted means of its groups'
-        deviations); its ICC aversion rises by its own pushes (the draft's tanh argument
-        ``draft_base`` falls by them / (2 noise)). All the model's member states and replicates
-        at once, compiled (``round_kernels.deliberate``, fused with the round's pushes; with
-        ``Observation.observe_next`` the same pass observes the draft for the next round)."""
+        deviations); its ICC aversion rises by its own pushes. All the model's member states
+        and replicates at once, compiled (``round_kernels.deliberate``, fused with the round's
+        pushes; with ``Observation.observe_next`` the same pass observes the draft for the
+        next round)."""
         agents = list(states)
         m = agents[0].model
         if agents != m.member_states:
@@ -211,7 +210,7 @@ class MemberState(mesa.Agent):
         round_kernels.deliberate(
             obs.histories(),
             c.kinds,
-            kernel_args.Round(c.keep, -c.half, *pushes),
+            kernel_args.Round(c.keep, *pushes),
             obs.group_means,
             obs.observe_next,
             obs.draft(),

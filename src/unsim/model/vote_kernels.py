@@ -30,10 +30,11 @@ def expected(h: Histories, draft: Draft, sums: F) -> None:  # pragma: no cover -
     of a vote whose tanh argument has ``draft.form`` (its expected tally in tanh form)."""
     sums[:] = 0
     z = np.empty(h.deviation.shape[1], dtype=np.float32)
+    none = np.zeros(h.deviation.shape[1], dtype=np.float32)
     yes_sum, no_sum = sums[0], sums[1]
     pair = draft.pair
     for i in range(h.deviation.shape[0]):
-        argument_row(h, i, draft, z)
+        argument_row(h, i, draft, z, none)
         p = draft.presence[i]
         for r in range(z.shape[0]):
             t_yes, t_no = tanh_pair(z[r], pair)
@@ -75,10 +76,10 @@ def _vote_row(
 ) -> None:  # pragma: no cover - compiled
     """State ``i``'s votes, added to the packed tally; with ``observe`` its share of
     ``observe`` (its deviation summed into its kind's row ``moved``). ``work``: (z, packed,
-    moved)."""
-    z, packed, m = work
+    moved, a row of zeros)."""
+    z, packed, m, none = work
     d = h.deviation[i]
-    argument_row(h, i, draft, z)
+    argument_row(h, i, draft, z, none)
     a = ballot.w_offset[i]
     s = ballot.w_scale[i]
     ui = ballot.u[i]
@@ -110,6 +111,7 @@ def votes(
     n, r_count = h.deviation.shape
     packed = _byte_tally(n, r_count)
     z = np.empty(r_count, dtype=np.float32)
+    none = np.zeros(r_count, dtype=np.float32)
     n_kinds = kinds.members.ptr.shape[0] - 1
     moved = np.zeros((n_kinds if observe else 0, r_count), dtype=np.float32)
     unobserved = np.empty(0 if observe else r_count, dtype=np.float32)  # (a row of its own)
@@ -118,7 +120,7 @@ def votes(
         out.group_means[:] = 0
     for i in range(n):
         m = moved[kinds.kind_of[i]] if observe else unobserved
-        _vote_row(h, i, draft, ballot, observe, out, (z, packed, m))
+        _vote_row(h, i, draft, ballot, observe, out, (z, packed, m, none))
     for k in range(moved.shape[0]):
         spread_row(kinds.members, k, moved[k], out.group_means)
     _unpack(packed, ballot.counts)
