@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from unsim.calibration.serieshabit import fit_habit, last_votes
-from unsim.model import MemberState, UNModel, habit, rules
+from unsim.model import MemberState, UNModel, habit, rules, vote_kernels
 from unsim.scenario import load_scenario
 
 from .conftest import DEFAULT_SCENARIO
@@ -62,8 +62,10 @@ def test_plain_and_compiled_habit_agree():
     u = rng.integers(0, habit.HABIT_LEVELS, size=(40, 300), dtype=np.uint16)
     plain = habit.repeat_last(votes, last, chance, u)
     compiled = votes.copy()
-    habit.repeat_last_compiled(compiled, last, chance, u)
+    counts = np.full((4, 300), -1, dtype=np.int32)
+    vote_kernels.repeat_last(compiled, last, chance, u, counts)
     np.testing.assert_array_equal(compiled, plain)
+    np.testing.assert_array_equal(counts, rules.tally(plain))
     moved = plain != votes
     assert moved.any()
     assert (plain[moved] == np.broadcast_to(last[:, None], votes.shape)[moved]).all()
@@ -92,7 +94,7 @@ def test_no_habit_leaves_the_votes_unchanged(monkeypatch):
     m = UNModel(scenario, replicates=256, seed=5)
     assert m.params.habit is None
     got = m.simulate()
-    monkeypatch.setattr(habit, "apply_habit", lambda model, stage, votes, counts: (votes, counts))
+    monkeypatch.setattr(habit, "habit_uniforms", lambda model, stage: None)
     bare = UNModel(scenario, replicates=256, seed=5)
     want = bare.simulate()
     assert got.keys() == want.keys()
@@ -111,7 +113,7 @@ def test_a_habit_moves_votes_only_to_the_last_vote():
     without = UNModel(_with_habit(0.0), replicates=256, seed=5)
     without.step()
     u = np.random.default_rng(1).random((with_h.n_states, 256), dtype=np.float32)
-    a, counts = habit.apply_habit(with_h, "plenary", *with_h.assembly_votes("plenary", u))
+    a, counts = with_h.assembly_votes("plenary", u, habit.habit_uniforms(with_h, "plenary"))
     np.testing.assert_array_equal(counts, rules.tally(a))
     b, _ = without.assembly_votes("plenary", u)
     moved = a != b
@@ -128,9 +130,8 @@ def test_member_states_decide_with_their_habit_as_the_compiled_vote():
     u = rng.random((m.n_states, m.n_replicates), dtype=np.float32)
     hu = rng.integers(0, habit.HABIT_LEVELS, size=(m.n_states, m.n_replicates), dtype=np.uint16)
     plain = MemberState.decide(m.member_states, "plenary", u, hu, plain=True)
-    compiled, _ = m.assembly_votes("plenary", u)
-    h = m.params.habit
-    habit.repeat_last_compiled(compiled, h.last, h.chance, hu)
+    compiled, counts = m.assembly_votes("plenary", u, hu)
+    np.testing.assert_array_equal(counts, rules.tally(compiled))
     differ = plain != compiled
     assert differ.mean() < 1e-3  # (only at a threshold's rounding: see test_agents)
 

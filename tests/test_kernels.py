@@ -131,22 +131,28 @@ factors = st.lists(st.sampled_from([1.0, 0.5, 0.0]), min_size=24, max_size=24)
     st.sampled_from([1.0, 0.0, 0.37]),
 )
 def test_argument_forms_are_the_stances(args, factor, stage, band, noise, bias, pass_through):
-    """Every Assembly vote's tanh argument, as a kernel form of (deviation, draft base, baseline,
-    gap), is ``present_tanh``'s argument of the stance the rules define, the draft's with any
-    clause pass-through."""
+    """Every Assembly vote's tanh argument, as a kernel form of (deviation, clause cost,
+    baseline, gap), is ``present_tanh``'s argument of the stance the rules define, the draft's
+    with any clause pass-through; the cost is the ICC aversion less the clause deviation."""
     baseline, deviation, icc = args
     f = np.asarray(factor, dtype=F32)
-    base = rules.draft_base(baseline, icc, band, noise)
     gap = (1 - f).astype(F32)
     use_gap = stage == "third_committee" and bool(gap.any())
     one = np.ones(deviation.shape[0], F32)
     form = _form(stage, band, noise, bias, pass_through)
     draft = _draft(gap, use_gap, form, band, noise, one, one)
-    got = kernels.argument(kernels.Histories(deviation, base, baseline), draft)
+    got = kernels.argument(kernels.Histories(deviation, icc, baseline), draft)
     stance = _plain_stance(stage, baseline, deviation, icc, f, bias, pass_through)
     stance = stance.astype(np.float64)
     expected = (stance - band) / (2 * noise)
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=2e-5)
+    # the same cost as an aversion less a clause deviation
+    clause = np.linspace(-1, 1, icc.size, dtype=F32).reshape(icc.shape)
+    aversion = (icc + clause).astype(F32)
+    own = kernels.argument(kernels.Histories(deviation, aversion, baseline, clause), draft)
+    stance = _plain_stance(stage, baseline, deviation, aversion - clause, f, bias, pass_through)
+    expected = (stance.astype(np.float64) - band) / (2 * noise)
+    np.testing.assert_allclose(own, expected, rtol=2e-5, atol=2e-5)
 
 
 def _csr_inputs(rng, n, groups):
@@ -176,12 +182,11 @@ def test_observe_is_the_expected_tally_swing_and_group_means(
     presence = rng.random(n).astype(F32)
     lobbied = rng.random(n).astype(F32)
     f = np.asarray(factor, dtype=F32)
-    base = rules.draft_base(baseline, icc, band, noise)
     sums, group_means, swing = out = _observation(r, n)
     form = _form("plenary", band, noise, 0, pass_through)
     gap = (1 - f).astype(F32)
     draft = _draft(gap, bool(gap.any()), form, band, noise, presence, lobbied)
-    kernels.observe(kernels.Histories(deviation, base, baseline), draft, member_csr, out)
+    kernels.observe(kernels.Histories(deviation, icc, baseline), draft, member_csr, out)
     stance = rules.draft_stance(baseline + deviation, icc, f, pass_through)
     p_yes, p_no = rules.present_probabilities(stance, band, noise)
     np.testing.assert_allclose(0.5 * (presence.sum() + sums[0]), presence @ p_yes, atol=1e-4)
@@ -196,24 +201,23 @@ def test_observe_is_the_expected_tally_swing_and_group_means(
 @settings(max_examples=40, deadline=None)
 @given(arrays, factors, st.floats(0, 3), st.floats(0.2, 3), st.integers(0, 2**32 - 1))
 def test_start_is_the_plain_starting_state_and_its_observation(args, factor, band, noise, seed):
-    """A block's start: the baseline and draft base as ``rules`` form them (the same numbers), a
-    zero deviation, and the observation ``observe`` makes of that state."""
+    """A block's start: the baseline as the plain rule forms it (the same numbers), the ICC
+    aversion as stated, a zero deviation, and the observation ``observe`` makes of that state
+    (with the states' own clause deviations where there are some)."""
     expected, noise_draws, icc = args
     n, r = noise_draws.shape
     rng = np.random.default_rng(seed)
     _, _, member_csr = _csr_inputs(rng, n, 3)
     presence, lobbied = rng.random(n).astype(F32), rng.random(n).astype(F32)
-    sd, half = F32(0.7), F32(0.5 / noise)
+    sd = F32(0.7)
     gap = (1 - np.asarray(factor, dtype=F32)).astype(F32)
     draft = _draft(gap, True, _form("plenary", band, noise, 0), band, noise, presence, lobbied)
-    deviation, base, baseline = hist = kernels.Histories(*(np.empty((n, r), F32) for _ in range(3)))
+    hist = kernels.Histories(*(np.empty((n, r), F32) for _ in range(3)))
+    deviation, aversion, baseline = hist[:3]
     sums, group_means, swing = out = _observation(r, n)
 
-    def prior(loadings, group_of, clause=kernels.NO_CLAUSE):
-        return kernels.Prior(
-            expected[:, 0].copy(), sd, icc[:, 0].copy(), F32(band), half, loadings, group_of,
-            clause,
-        )  # fmt: skip
+    def prior(loadings, group_of):
+        return kernels.Prior(expected[:, 0].copy(), sd, icc[:, 0].copy(), loadings, group_of)
 
     none = prior(kernels.NO_LOADINGS, kernels.NO_GROUPS)
     kernels.start(none, noise_draws, kernels.NO_DRAWS, False, hist, draft, out)
@@ -230,15 +234,20 @@ def test_start_is_the_plain_starting_state_and_its_observation(args, factor, ban
     )
     shocks = loadings[:, :3] @ draws[:3] + loadings[:, 3:] * draws[3 + group_of]
     np.testing.assert_allclose(drawn, plain + shocks, rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(base, rules.draft_base(plain, icc[:, :1], band, noise))
+    np.testing.assert_array_equal(aversion, np.broadcast_to(icc[:, :1], (n, r)))
     assert (deviation == 0).all()
-    # with each state's own clause deviation: its clause cost is its aversion less it
+    # with each state's own clause deviation: it observes the clause cost, its aversion less it
     clause = rng.standard_normal((n, r)).astype(F32)
-    own = kernels.Histories(np.empty((n, r), F32), np.empty((n, r), F32), np.empty((n, r), F32))
-    kernels.start(prior(kernels.NO_LOADINGS, kernels.NO_GROUPS, clause), noise_draws,
-                  kernels.NO_DRAWS, False, own, draft, _observation(r, n))  # fmt: skip
+    own = kernels.Histories(*(np.empty((n, r), F32) for _ in range(3)), clause)
+    seen = _observation(r, n)
+    kernels.start(prior(kernels.NO_LOADINGS, kernels.NO_GROUPS), noise_draws,
+                  kernels.NO_DRAWS, False, own, draft, seen)  # fmt: skip
+    np.testing.assert_array_equal(own.aversion, aversion)
     cost = (icc[:, :1] - clause).astype(F32)
-    np.testing.assert_array_equal(own.base, rules.draft_base(plain, cost, band, noise))
+    plain_cost = _observation(r, n)
+    kernels.observe(kernels.Histories(own.deviation, cost, plain), draft, member_csr, plain_cost)
+    for got, want in zip(seen, plain_cost, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     again = _observation(r, n)
     kernels.observe(hist, draft, member_csr, again)
     for got, want in zip((sums, group_means, swing), again, strict=True):
@@ -282,16 +291,14 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     support_pushes = pushes(0.3, rng.random() < 0.5)
     icc_pushes = pushes(0.6, rng.random() < 0.3)
     f = np.asarray(factor, dtype=F32)
-    half = F32(0.5 / noise)
     form = _form("third_committee", band, noise, 0, pass_through)
     presence = rng.random(n).astype(F32)
     lobbied = rng.random(n).astype(F32)
-    base = rules.draft_base(baseline, icc, band, noise)
     # the round starts from an observation
     sums, group_means, swing = out = _observation(r, n)
     gap = (1 - f).astype(F32)
     draft = _draft(gap, bool(gap.any()), form, band, noise, presence, lobbied)
-    kernels.observe(kernels.Histories(deviation, base, baseline), draft, member_csr, out)
+    kernels.observe(kernels.Histories(deviation, icc, baseline), draft, member_csr, out)
 
     def pressure(coefficients, rows, full):
         k = kernels.SWUNG
@@ -304,20 +311,18 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
     pull = rules.group_pull(deviation, membership, weights)
     expected_support = rules.deliberate(support, baseline, pressure(*support_pushes), pull, rate)
     expected_icc = icc + pressure(*icc_pushes)
-    d, b = deviation.copy(), base.copy()
+    d, a = deviation.copy(), icc.copy()
     next_group_means = np.empty_like(group_means)
     kernels.deliberate(
-        kernels.Histories(d, b, baseline), kinds,
-        kernels.Round(F32(1 - rate), -half, support_pushes, icc_pushes), group_means,
+        kernels.Histories(d, a, baseline), kinds,
+        kernels.Round(F32(1 - rate), support_pushes, icc_pushes), group_means,
         observe_next, draft, kernels.Observation(sums, next_group_means, swing),
     )  # fmt: skip
     np.testing.assert_allclose(baseline + d, expected_support, rtol=1e-4, atol=1e-3)
-    np.testing.assert_allclose(
-        rules.icc_from_draft_base(baseline, b, band, noise), expected_icc, rtol=1e-4, atol=1e-3
-    )
+    np.testing.assert_allclose(a, expected_icc, rtol=1e-4, atol=1e-3)
     if observe_next:
         again = _observation(r, n)
-        kernels.observe(kernels.Histories(d, b, baseline), draft, member_csr, again)
+        kernels.observe(kernels.Histories(d, a, baseline), draft, member_csr, again)
         for got, want in zip((sums, next_group_means, swing), again, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
@@ -325,7 +330,7 @@ def test_deliberate_is_the_deliberate_rule_with_the_rounds_pushes(
 def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
     n, r = 6, 10
     zero = np.zeros((n, r), dtype=F32)
-    base = np.ones((n, r), dtype=F32)
+    aversion = np.ones((n, r), dtype=F32)
     k = len(kernels.BASES)
     none = kernels.Pushes(np.zeros((k, r), F32), kernels.NO_ROWS, kernels.EMPTY_BASIS)
     kinds = kernels.kinds(
@@ -337,10 +342,10 @@ def test_deliberate_leaves_an_unmoved_state_exactly_where_it_was():
         np.zeros(r, F32), False, np.zeros(7, F32), 1, 1, np.ones(n, F32), np.ones(n, F32)
     )
     kernels.deliberate(
-        kernels.Histories(zero, base, zero), kinds, kernels.Round(F32(0.8), F32(-0.5), none, none),
+        kernels.Histories(zero, aversion, zero), kinds, kernels.Round(F32(0.8), none, none),
         means, False, draft, kernels.Observation(sums, means.copy(), np.ones((n, r), F32)),
     )  # fmt: skip
-    assert (zero == 0).all() and (base == 1).all()
+    assert (zero == 0).all() and (aversion == 1).all()
 
 
 @settings(max_examples=60, deadline=None)
@@ -369,7 +374,6 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
     votes = np.empty((n, r), dtype=np.int8)
     counts = np.empty((4, r), dtype=np.int32)
     gap = (1 - f).astype(F32)
-    base = rules.draft_base(baseline, icc, band, noise)
     draft = stage == "plenary"
     form = _form(stage, band, noise, bias)
     presence, lobbied = (1 - absence[:, 0]).astype(F32), rng.random(n).astype(F32)
@@ -379,7 +383,7 @@ def test_votes_are_cast_votes_and_their_tally(args, factor, stage, band, noise, 
         np.zeros((n, 4), F32), np.zeros((n, 3), F32), (membership / sizes).astype(F32)
     )
     observed = _observation(r, n)
-    hist = kernels.Histories(deviation, base, baseline)
+    hist = kernels.Histories(deviation, icc, baseline)
     view = _draft(gap, draft, form, band, noise, presence, lobbied)
     ballot = kernels.Ballot(((1 - h) / h).astype(F32), (1 / h).astype(F32), u, votes, counts)
     kernels.votes(hist, view, ballot, draft, kinds, observed)

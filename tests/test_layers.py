@@ -218,7 +218,10 @@ def test_how_a_state_votes_at_the_plenary_is_read_in_four_files() -> None:
     """``MemberState.decide``, which the model calls for every Assembly vote (the plenary's
     among them), reaches the compiled vote through the files README's model section names:
     every module it (and the agent's own methods it calls) names is one of them, and it calls
-    the compiled vote ``vote_kernels.votes`` with the vote's form from ``kernel_args``."""
+    the compiled vote ``vote_kernels.votes`` with the vote's form from ``kernel_args``, and the
+    habit's compiled pass ``vote_kernels.repeat_last`` (its plain rule ``rules.repeat_last``);
+    the model's votes reach the habit through ``decide`` alone (``Procedure`` names no pass of
+    its own)."""
     readme = (SRC.parent / "README.md").read_text("utf-8")
     section = readme[readme.index("## The model") :]
     section = section[: section.index("\n## ", 1)]
@@ -230,6 +233,15 @@ def test_how_a_state_votes_at_the_plenary_is_read_in_four_files() -> None:
     assert reached <= set(VOTE_FILES), sorted(reached - set(VOTE_FILES))
     assert "unsim.model.vote_kernels.votes" in names
     assert {"unsim.model.kernel_args.Ballot", "unsim.model.rules.cast_votes"} <= names
+    assert {"unsim.model.vote_kernels.repeat_last", "unsim.model.rules.repeat_last"} <= names
+    # the habit's module only draws its uniforms: no compiled pass of its own, nothing that
+    # applies it outside ``decide``
+    habit = ast.parse((SRC / "unsim/model/habit.py").read_text("utf-8"))
+    assert not any(isinstance(n, ast.Attribute) and n.attr == "njit" for n in ast.walk(habit)), (
+        "the habit's compiled pass belongs in vote_kernels.py"
+    )
+    voting = (SRC / "unsim/model/voting.py").read_text("utf-8")
+    assert "repeat_last" not in voting and "MemberState.decide" in voting
     # the vote kernel itself builds on the kernels' own helpers (the form's evaluation, tanh)
     kernel = ast.parse((SRC / "unsim/model/vote_kernels.py").read_text("utf-8"))
     sources = {n.module for n in kernel.body if isinstance(n, ast.ImportFrom)}
@@ -237,4 +249,5 @@ def test_how_a_state_votes_at_the_plenary_is_read_in_four_files() -> None:
         "unsim.model.fastmath",
         "unsim.model.kernel_args",
         "unsim.model.round_kernels",
+        "unsim.model.rules",  # the habit's levels (``rules.HABIT_LEVELS``)
     }

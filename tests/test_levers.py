@@ -373,7 +373,7 @@ def test_in_each_run_the_draws_act_as_the_point_values_would() -> None:
     distribution set to its draw in run j: the same votes, events and outcomes."""
     s = _scenario(MANY)
     m = UNModel(s, replicates=64, seed=3)
-    start = (m.baseline.copy(), m.draft_base.copy())
+    start = (m.baseline.copy(), m.aversion.copy())
     out = m.simulate()
     assert m.levers is not None
     draws = m.levers.draws
@@ -383,7 +383,7 @@ def test_in_each_run_the_draws_act_as_the_point_values_would() -> None:
         point = {k: float(v[j]) for k, v in draws.items()}
         p = UNModel(_scenario({**MANY, **point}), replicates=64, seed=3)
         np.testing.assert_allclose(p.baseline[:, j], start[0][:, j], atol=1e-4)
-        np.testing.assert_allclose(p.draft_base[:, j], start[1][:, j], atol=1e-4)
+        np.testing.assert_allclose(p.aversion[:, j], start[1][:, j], atol=1e-4)
         got = p.simulate()
         differ = [c for c in got if not c.startswith("lever:") and got[c][j] != out[c][j]]
         assert differ == [], (j, differ)

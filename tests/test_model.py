@@ -525,7 +525,7 @@ def test_a_push_on_a_custom_basis_moves_exactly_its_states(default_scenario):
 
 def test_a_named_basis_weighted_by_states_is_that_basis_formed_as_an_array(default_scenario):
     """``shift(..., states=weights)`` pushes what the named basis times the weights, formed as
-    an array, pushes; and the deliberation moves the draft the same."""
+    an array, pushes; and the deliberation moves the ICC aversion the same."""
     rng = np.random.default_rng(3)
     weights = np.where(rng.random(193) < 0.2, rng.random(193), 1).astype(np.float32)
     coefficient = rng.random(8).astype(np.float32)
@@ -543,7 +543,7 @@ def test_a_named_basis_weighted_by_states_is_that_basis_formed_as_an_array(defau
             pressure, m.undecided() * weights[:, None] * coefficient, rtol=1e-5, atol=1e-6
         )
         m.deliberate()
-        moved.append(m.draft_base.copy())
+        moved.append(m.aversion.copy())
     np.testing.assert_allclose(moved[0], moved[1], rtol=1e-5, atol=1e-5)
 
 

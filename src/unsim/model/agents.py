@@ -64,10 +64,9 @@ class MemberState(mesa.Agent):
     def icc_aversion(self) -> F:
         """(replicates,) what the ICC language costs this state: its ICC aversion (stated, and
         pushed since) less its own clause deviation; minus its clause term."""
-        m, i, b = self.model, self.index, self.model.behaviour
-        return rules.icc_from_draft_base(
-            m.baseline[i], m.draft_base[i], b.abstention_band, b.vote_noise
-        )
+        m, i = self.model, self.index
+        clause = m.clause_deviation
+        return m.aversion[i] if clause is None else m.aversion[i] - clause[i]  # type: ignore[no-any-return]
 
     @property
     def clause_deviation(self) -> F:
@@ -136,9 +135,9 @@ class MemberState(mesa.Agent):
         as it goes and, on the draft, observes it for the rounds that follow. For another set of
         states, or with ``plain``, the plain rule (``rules.cast_votes`` of
         ``UNModel.stances``); the tests check the two agree. With the model's habit and its
-        uniform integers ``habit_u`` (states, replicates), a present state then repeats its last
-        vote where ``rules.repeat_last`` says so (the model applies its habit after the tally,
-        ``habit.apply_habit``)."""
+        uniform integers ``habit_u`` (states, replicates, ``habit.habit_uniforms``), a present
+        state then repeats its last vote where ``rules.repeat_last`` says so: compiled, in
+        ``vote_kernels.repeat_last``, which tallies the votes after it into ``counts``."""
         agents = list(states)
         if not agents:
             return np.empty((0, u.shape[-1]), dtype=np.int8)
@@ -149,21 +148,25 @@ class MemberState(mesa.Agent):
             absence = m.params.traits.absence[rows][:, None]
             stance = m.stances(stage)[rows]
             votes = rules.cast_votes(stance, b.abstention_band, b.vote_noise, absence, u)
-        else:
-            votes = cls._compiled_votes(m, stage, u, counts)
+            h = m.params.habit
+            if h is None or habit_u is None:
+                return votes
+            return rules.repeat_last(votes, h.last[rows], h.chance[rows], habit_u[rows])
+        if counts is None:
+            counts = np.empty((4, m.n_replicates), dtype=np.int32)
+        votes = cls._compiled_votes(m, stage, u, counts)
         h = m.params.habit
-        if h is None or habit_u is None:
-            return votes
-        return rules.repeat_last(votes, h.last[rows], h.chance[rows], habit_u[rows])
+        if h is not None and habit_u is not None:
+            vote_kernels.repeat_last(votes, h.last, h.chance, habit_u, counts)
+        return votes
 
     @classmethod
     def _compiled_votes(
-        cls, m: UNModel, stage: str, u: F, counts: NDArray[np.int32] | None
+        cls, m: UNModel, stage: str, u: F, counts: NDArray[np.int32]
     ) -> NDArray[np.int8]:
-        """Every member state's vote at ``stage``, compiled (``decide``)."""
+        """Every member state's vote at ``stage``, compiled (``decide``), tallied into
+        ``counts``."""
         votes = np.empty((m.n_states, m.n_replicates), dtype=np.int8)
-        if counts is None:
-            counts = np.empty((4, m.n_replicates), dtype=np.int32)
         obs, c = m.observation, m.compiled
         draft = stage in kernel_args.DRAFT_VOTES
         vote_kernels.votes(
@@ -194,10 +197,10 @@ class MemberState(mesa.Agent):
         pushed to it this round (the ledger of the model's ``Observation``) and closes the share
         ``bloc_pull`` of the gap between its own shift and its groups' (``rules.deliberate``:
         new deviation = keep x (deviation + pressure) + the pull-weighted means of its groups'
-        deviations); its ICC aversion rises by its own pushes (the draft's tanh argument
-        ``draft_base`` falls by them / (2 noise)). All the model's member states and replicates
-        at once, compiled (``round_kernels.deliberate``, fused with the round's pushes; with
-        ``Observation.observe_next`` the same pass observes the draft for the next round)."""
+        deviations); its ICC aversion rises by its own pushes. All the model's member states
+        and replicates at once, compiled (``round_kernels.deliberate``, fused with the round's
+        pushes; with ``Observation.observe_next`` the same pass observes the draft for the
+        next round)."""
         agents = list(states)
         m = agents[0].model
         if agents != m.member_states:
@@ -207,7 +210,7 @@ class MemberState(mesa.Agent):
         round_kernels.deliberate(
             obs.histories(),
             c.kinds,
-            kernel_args.Round(c.keep, -c.half, *pushes),
+            kernel_args.Round(c.keep, *pushes),
             obs.group_means,
             obs.observe_next,
             obs.draft(),

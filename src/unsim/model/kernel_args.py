@@ -41,14 +41,20 @@ class Csr(NamedTuple):
     weight: F  #: (entries,) float32
 
 
+#: No clause deviations (a state's clause cost is its ICC aversion).
+NO_CLAUSE = np.zeros((0, 0), dtype=np.float32)
+
+
 class Histories(NamedTuple):
-    """A block's state: each state's support is ``baseline + deviation``, and the draft's tanh
-    argument at zero deviation with the ICC language retained is ``base``
-    (``rules.draft_base``: (baseline - band - ICC aversion) / (2 noise))."""
+    """A block's state in domain units: each state's support is ``baseline + deviation``, and
+    what the ICC language costs it is ``aversion - clause`` (its ICC aversion less its own
+    clause deviation, where there is one). The kernels form a vote's tanh argument from them
+    (``argument_form``)."""
 
     deviation: F  #: (states, replicates) support moved since the start
-    base: F  #: (states, replicates) the draft's tanh argument at zero deviation
+    aversion: F  #: (states, replicates) the ICC aversion, as stated, drawn and pushed since
     baseline: F  #: (states, replicates) the support each history started from
+    clause: F = NO_CLAUSE  #: (states, replicates) each state's clause deviation (or empty)
 
 
 class Draft(NamedTuple):
@@ -57,7 +63,7 @@ class Draft(NamedTuple):
 
     gap: F  #: (replicates,) 1 - the ICC factor (0 while the language is retained)
     use_gap: bool  #: whether any ``gap`` is not 0
-    form: F  #: (7,) the tanh argument's coefficients (cd, cb, gb, cbl, gbl, c0, g0)
+    form: F  #: (7,) the tanh argument's coefficients (cd, cc, gc, cbl, gbl, c0, g0)
     pair: Any  #: ``fastmath.pair_args(band / noise)``
     presence: F  #: (states,) probability of being present, 1 - absence
     lobbied: F  #: (states,) lobbying weight of each state (receptiveness in neither camp)
@@ -92,10 +98,9 @@ class Pushes(NamedTuple):
 
 class Round(NamedTuple):
     """A round's deliberation: ``keep`` = 1 - bloc_pull, and the pushes to support and to the ICC
-    aversion (which moves the draft base by its pressure x ``icc_scale`` = -1 / (2 noise))."""
+    aversion (which rises by its pressure)."""
 
     keep: Any  #: float32
-    icc_scale: Any  #: float32
     support: Pushes
     icc: Pushes
 
@@ -111,23 +116,15 @@ class Ballot(NamedTuple):
     counts: NDArray[np.int32]  #: (4, replicates) out: yes, no, abstain, absent
 
 
-#: No clause deviations (``start`` forms the clause cost from the ICC aversion alone).
-NO_CLAUSE = np.zeros((0, 0), dtype=np.float32)
-
-
 class Prior(NamedTuple):
     """What a block starts from: baseline = ``expected`` + ``sd`` x noise (+ the calibration's
-    draws through ``loadings``), and the draft base from the clause cost ``icc`` less the
-    state's own clause deviation ``clause`` (``rules.draft_base``)."""
+    draws through ``loadings``), and the ICC aversion ``icc``."""
 
     expected: F  #: (states,) expected support
     sd: Any  #: float32 state noise
     icc: F  #: (states,) ICC aversion
-    band: Any  #: float32 abstention band
-    half: Any  #: float32 1 / (2 vote noise)
     loadings: F  #: (states, 4) loadings of the level, two weights and group shock (or empty)
     group_of: I64  #: (states,) each state's regional group (or empty)
-    clause: F = NO_CLAUSE  #: (states, replicates) each state's clause deviation (or empty)
 
 
 #: No draws (``start`` without calibration uncertainty).
@@ -189,29 +186,26 @@ DRAFT_VOTES = tuple(stages_where(lambda st: st.on_draft))
 def argument_form(behaviour: Behaviour, item: Item) -> F:
     """The tanh argument of a vote on ``item`` with the Assembly's kernels
     (``rules.present_tanh`` of the stage's stance, ``UNModel.stances``) as a *form*:
-    coefficients (cd, cb, gb, cbl, gbl, c0, g0) of
-    z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap, in a state's deviation d,
-    its draft base b, its baseline bl and the replicate's gap (1 - ICC factor). With
-    h = 1 / (2 noise), the clause cost (ICC aversion less the clause deviation)
-    = bl - band - b / h (``rules.icc_from_draft_base``) and the draft's pass-through p
+    coefficients (cd, cc, gc, cbl, gbl, c0, g0) of
+    z = cd d + (cc + gc gap) c + (cbl + gbl gap) bl + c0 + g0 gap, in the model's state in
+    domain units: a state's deviation d and baseline bl (its support is bl + d), its clause
+    cost c (its ICC aversion less its clause deviation) and the replicate's gap (1 - ICC
+    factor). With h = 1 / (2 noise) and the draft's pass-through p
     (``behaviour.clause_pass_through``):
 
-    * draft: (support - p x factor x cost - band) h
-      = h d + p (1 - gap) b + (1 - p + p gap) (h bl - h band)
-    * amendment: (cost - support + bias - band) h = -h d - b + (bias - 2 band) h
+    * draft: (support - p x factor x cost - band) h = h d + (-p h + p h gap) c + h bl - h band
+    * amendment: (cost - support + bias - band) h = -h d + h c - h bl + (bias - band) h
     * no-action motion: (-support + bias - band) h = -h d - h bl + (bias - band) h
-
-    With p = 1 the draft's form reads no baseline (h d + b + gap (h bl - h band - b)).
     """
     b = behaviour
     h, band = 0.5 / b.vote_noise, b.abstention_band
     if item is Item.AMENDMENT:
-        form = (-h, -1.0, 0.0, 0.0, 0.0, (b.amendment_bias - 2 * band) * h, 0.0)
+        form = (-h, h, 0.0, -h, 0.0, (b.amendment_bias - band) * h, 0.0)
     elif item is Item.NO_ACTION:
         form = (-h, 0.0, 0.0, -h, 0.0, (b.no_action_bias - band) * h, 0.0)
     else:
         p = b.clause_pass_through
-        form = (h, p, -p, (1.0 - p) * h, p * h, -(1.0 - p) * band * h, -p * band * h)
+        form = (h, -p * h, p * h, h, 0.0, -band * h, 0.0)
     return np.asarray(form, dtype=np.float32)
 
 
@@ -294,8 +288,6 @@ def compile_parameters(p: Parameters) -> Compiled:
             expected=traits.expected_support,
             sd=np.float32(b.state_noise),
             icc=traits.icc_aversion,
-            band=np.float32(b.abstention_band),
-            half=half,
             loadings=NO_LOADINGS if u is None else u.loadings,
             group_of=NO_GROUPS if u is None else u.group_of,
         ),

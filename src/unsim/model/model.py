@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 from numpy.typing import NDArray
 
-from unsim.model import kernels, rules
+from unsim.model import kernels
 from unsim.model.agents import MemberState, TargetState, VetoHolder
 from unsim.model.coalitions import AllyCoalition, SponsorCoalition
 from unsim.model.diplomacy import DiplomacyRound
@@ -201,13 +201,14 @@ class UNModel(mesa.Model):
         if not self.spec.resolution.clauses.icc_referral:
             self.icc_status[:] = ICC_STATUS.index("dropped")
         noise = self.streams.normal("state_noise", (n, r))
-        # support is kept as its deviation from the baseline (``support`` adds them up), and
-        # the ICC aversion folded into the draft's tanh argument (``icc_aversion`` gives it
-        # back): ``kernels.start`` forms the three in one pass, as ``rules.draft_base`` would,
-        # and observes where the draft stands (into the round's working arrays, which
-        # ``observe`` writes and ``deliberate`` reads)
+        # the state in domain units: support as its baseline and its deviation from it
+        # (``support`` adds them up), the ICC aversion (as stated, drawn and pushed since) and
+        # each state's own clause deviation (``icc_aversion`` is the one less the other):
+        # ``kernels.start`` forms them in one pass and observes where the draft stands (into
+        # the round's working arrays, which ``observe`` writes and ``deliberate`` reads); the
+        # kernels form each vote's tanh argument from them (``kernel_args.argument_form``)
         self.baseline = np.empty((n, r), dtype=np.float32)
-        self.draft_base = np.empty((n, r), dtype=np.float32)
+        self.aversion = np.empty((n, r), dtype=np.float32)
         self.deviation = np.empty((n, r), dtype=np.float32)
         obs = self.observation = Observation(self)
         obs.allocate(n, self.membership.shape[1], r)
@@ -216,7 +217,7 @@ class UNModel(mesa.Model):
             draws = self.streams.normal("calibration:uncertainty", (3 + uncertainty.groups, r))
         self.clause_deviation = self._draw_clause_deviation()
         kernels.start(
-            self._prior(),
+            self.compiled.prior,
             noise,
             draws,
             uncertainty is not None,
@@ -246,19 +247,11 @@ class UNModel(mesa.Model):
         deviation[self.target] = 0.0  # the target's support is set, not formed
         return deviation.astype(np.float32, copy=False)
 
-    def _prior(self) -> Any:
-        """The kernels' prior, with the states' own clause deviations where they are drawn."""
-        prior = self.compiled.prior
-        if self.clause_deviation is not None:
-            prior = prior._replace(clause=self.clause_deviation)
-        return prior
-
     def _shift_support(self, draws: F | None) -> None:
         """Add what the scenario draws beside the model's own numbers, per state and run
         (``Scenario.run_shift``: a session's linkage, ``unsim.session.linkage``; ``draws``:
-        the calibration's uncertainty draws, if any), to each state's support: the baseline,
-        the draft's tanh argument and what the states observe (as the levers' draws of chance
-        do in ``_start_levers``)."""
+        the calibration's uncertainty draws, if any), to each state's support (its baseline),
+        and observe the draft again (as the levers' draws of chance do in ``_start_levers``)."""
         self.support_shift: F | None = None  # (states, runs): what the explanation shows
         run_shift = getattr(self.spec, "run_shift", None)
         if run_shift is None:
@@ -271,7 +264,6 @@ class UNModel(mesa.Model):
             return
         self.baseline += shift
         self.support_shift = shift  # the linkage's shift of each state's support, kept for explain
-        self.draft_base += shift * self.compiled.half
         self.observation.observe()
 
     def _start_levers(self, noise: F, shocks: F | None) -> None:
@@ -294,9 +286,7 @@ class UNModel(mesa.Model):
                 moved += chance
             self.baseline += moved
             if icc is not None:
-                moved -= icc
-            moved *= self.compiled.half
-            self.draft_base += moved
+                self.aversion += icc
             self.observation.observe()
         self.support_parts = {
             k: v if k not in parts else v[:, None] + parts[k]
@@ -316,15 +306,14 @@ class UNModel(mesa.Model):
     @property
     def icc_aversion(self) -> F:
         """(states, replicates) what the ICC language costs each state: its ICC aversion (as
-        stated and pushed since) less its own clause deviation, the whole of its clause term,
-        as its vote on the amendment deleting the language sees it (computed once per round
-        from ``draft_base`` and shared; the draft carries ``clause_pass_through`` of it)."""
+        stated and pushed since, ``aversion``) less its own clause deviation, the whole of its
+        clause term, as its vote on the amendment deleting the language sees it (formed once
+        per round and shared; the draft carries ``clause_pass_through`` of it)."""
         icc = self._cache.get("icc_aversion")
         if icc is None:
-            b = self.behaviour
-            icc = self._cache["icc_aversion"] = rules.icc_from_draft_base(
-                self.baseline, self.draft_base, b.abstention_band, b.vote_noise
-            )
+            clause = self.clause_deviation
+            icc = self.aversion if clause is None else self.aversion - clause
+            self._cache["icc_aversion"] = icc
         return icc  # type: ignore[no-any-return]
 
     @property
@@ -420,10 +409,12 @@ class UNModel(mesa.Model):
         """(states, replicates) every state's stance at ``stage`` (``Procedure.stances``)."""
         return self.procedure.stances(stage)
 
-    def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
-        """Every member state's vote at Assembly ``stage`` and the tally
-        (``Procedure.assembly_votes``)."""
-        return self.procedure.assembly_votes(stage, u)
+    def assembly_votes(
+        self, stage: str, u: F, habit_u: NDArray[np.uint16] | None = None
+    ) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+        """Every member state's vote at Assembly ``stage`` and the tally, with the habit where
+        ``habit_u`` is given (``Procedure.assembly_votes``)."""
+        return self.procedure.assembly_votes(stage, u, habit_u)
 
     # -- a diplomatic round (``self.diplomacy``) --------------------------------------------
     def step(self) -> None:
@@ -470,7 +461,7 @@ class UNModel(mesa.Model):
 
     def release(self) -> None:
         """Drop the large per-replicate arrays and the agents (a block is done with them)."""
-        for name in ("baseline", "deviation", "draft_base", "clause_deviation"):
+        for name in ("baseline", "deviation", "aversion", "clause_deviation"):
             setattr(self, name, None)
         self.observation.release()
         self.votes = {}

@@ -61,8 +61,10 @@ class Observation:
 
     # -- how the kernels see the state --------------------------------------------------------
     def histories(self) -> kernels.Histories:
+        """The model's state (in domain units) as the kernels take it."""
         m = self.model
-        return kernels.Histories(m.deviation, m.draft_base, m.baseline)
+        clause = kernels.NO_CLAUSE if m.clause_deviation is None else m.clause_deviation
+        return kernels.Histories(m.deviation, m.aversion, m.baseline, clause)
 
     def out(self, group_means: F | None = None) -> kernels.Observation:
         """Where ``observe`` writes (the group means into ``group_means``, by default the

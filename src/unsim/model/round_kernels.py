@@ -1,7 +1,8 @@
 """The rules of a diplomatic round, each fused into one compiled pass.
 
-A round of diplomacy reads each state's support (kept as its deviation from the baseline) and the
-draft's tanh argument (``rules.draft_base``) to see where the votes stand, and moves them. Written
+A round of diplomacy reads each state's support (its baseline plus its deviation) and its ICC
+aversion (less its own clause deviation: the clause's cost) to see where the votes stand, and
+moves them (the deviation, and the aversion by its pushes). Written
 as NumPy expressions the same rules take a dozen passes over arrays of a few megabytes each, and
 memory traffic, not arithmetic, sets the pace. These kernels (compiled by numba) do each step in a
 single pass and keep every intermediate in registers: a round is one pass (``deliberate`` moves
@@ -27,38 +28,46 @@ from unsim.model.kernel_args import Csr, Draft, Histories, Kinds, Observation, P
 
 F = NDArray[np.float32]
 
-#: A tanh argument's *form*: the coefficients (cd, cb, gb, cbl, gbl, c0, g0) of
-#:     z = cd d + (cb + gb gap) b + (cbl + gbl gap) bl + c0 + g0 gap
-#: in a state's deviation d, its draft base b, its baseline bl and the replicate's ``gap`` (1 - the
-#: ICC factor: 0 while the language is retained). Every vote in the model has such a form
-#: (``kernel_args.argument_form``).
+#: A tanh argument's *form*: the coefficients (cd, cc, gc, cbl, gbl, c0, g0) of
+#:     z = cd d + (cc + gc gap) c + (cbl + gbl gap) bl + c0 + g0 gap
+#: in a state's deviation d, its clause cost c (its ICC aversion less its clause deviation), its
+#: baseline bl and the replicate's ``gap`` (1 - the ICC factor: 0 while the language is
+#: retained). Every vote in the model has such a form (``kernel_args.argument_form``).
 
 
 @numba.njit(inline="always", **JIT)
 def _argument(
-    d: F, b: F, bl: F, gap: F, use_gap: bool, form: F, z: F
+    d: F, a: F, cl: F, bl: F, gap: F, use_gap: bool, form: F, z: F
 ) -> None:  # pragma: no cover - compiled
-    """One state's row of a tanh argument of the given ``form``."""
-    cd, cb, gb, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
+    """One state's row of a tanh argument of the given ``form`` (``a`` its ICC aversion, ``cl``
+    its clause deviation: the cost c = a - cl)."""
+    cd, cc, gc, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
     if use_gap:
         for r in range(d.shape[0]):
             g = gap[r]
-            z[r] = cd * d[r] + (cb + gb * g) * b[r] + (cbl + gbl * g) * bl[r] + c0 + g0 * g
-    elif cbl != 0 and cb != 0:
+            c = a[r] - cl[r]
+            z[r] = cd * d[r] + (cc + gc * g) * c + (cbl + gbl * g) * bl[r] + c0 + g0 * g
+    elif cc != 0:
         for r in range(d.shape[0]):
-            z[r] = cd * d[r] + cb * b[r] + cbl * bl[r] + c0
-    elif cbl != 0:  # the no-action motion's form reads the baseline but not the draft base
+            z[r] = cd * d[r] + cc * (a[r] - cl[r]) + cbl * bl[r] + c0
+    else:  # the no-action motion's form reads no clause cost
         for r in range(d.shape[0]):
             z[r] = cd * d[r] + cbl * bl[r] + c0
-    else:
-        for r in range(d.shape[0]):
-            z[r] = cd * d[r] + cb * b[r] + c0
 
 
 @numba.njit(inline="always", **JIT)
-def argument_row(h: Histories, i: int, draft: Draft, z: F) -> None:  # pragma: no cover
-    """State ``i``'s row of the tanh argument of ``draft.form`` into ``z``."""
-    _argument(h.deviation[i], h.base[i], h.baseline[i], draft.gap, draft.use_gap, draft.form, z)
+def clause_row(h: Histories, i: int, none: F) -> F:  # pragma: no cover - compiled
+    """State ``i``'s clause deviation (``none``, a row of zeros, where there is none)."""
+    return h.clause[i] if h.clause.shape[0] > 0 else none
+
+
+@numba.njit(inline="always", **JIT)
+def argument_row(h: Histories, i: int, draft: Draft, z: F, none: F) -> None:  # pragma: no cover
+    """State ``i``'s row of the tanh argument of ``draft.form`` into ``z`` (``none``: a row of
+    zeros, its clause deviation where there is none)."""
+    cl = clause_row(h, i, none)
+    d, a, bl = h.deviation[i], h.aversion[i], h.baseline[i]
+    _argument(d, a, cl, bl, draft.gap, draft.use_gap, draft.form, z)
 
 
 @numba.njit(**JIT)
@@ -66,8 +75,9 @@ def argument(h: Histories, draft: Draft) -> F:  # pragma: no cover - compiled
     """(states, replicates) the tanh argument of ``draft.form`` (what the other kernels compute
     row by row; for tests)."""
     out = np.empty_like(h.deviation)
+    none = np.zeros(h.deviation.shape[1], dtype=np.float32)
     for i in range(h.deviation.shape[0]):
-        argument_row(h, i, draft, out[i])
+        argument_row(h, i, draft, out[i], none)
     return out
 
 
@@ -123,10 +133,11 @@ def pull(members: Csr, weights: Csr, x: F, n_groups: int) -> F:  # pragma: no co
 
 @numba.njit(**JIT)
 def _observe_row(
-    h: Histories, i: int, draft: Draft, out: Observation, z: F
+    h: Histories, i: int, draft: Draft, out: Observation, z: F, none: F
 ) -> None:  # pragma: no cover - compiled
-    """State ``i``'s share of ``observe`` but for the group means (``z`` a work row)."""
-    argument_row(h, i, draft, z)
+    """State ``i``'s share of ``observe`` but for the group means (``z`` a work row, ``none`` a
+    row of zeros)."""
+    argument_row(h, i, draft, z, none)
     p, lw, sums, swing = draft.presence[i], draft.lobbied[i], out.sums, out.swing[i]
     pair = draft.pair
     for r in range(z.shape[0]):
@@ -146,8 +157,9 @@ def observe(h: Histories, draft: Draft, members: Csr, out: Observation) -> None:
     out.sums[:] = 0
     out.group_means[:] = 0
     z = np.empty(h.deviation.shape[1], dtype=np.float32)
+    none = np.zeros(h.deviation.shape[1], dtype=np.float32)
     for i in range(h.deviation.shape[0]):
-        _observe_row(h, i, draft, out, z)
+        _observe_row(h, i, draft, out, z, none)
         spread_row(members, i, h.deviation[i], out.group_means)
 
 
@@ -162,9 +174,9 @@ def _combine(a: Any, x: F, b: Any, y: F, out: F) -> None:  # pragma: no cover - 
 def _shared_rows(kinds: Kinds, rnd: Round, group_means: F) -> Any:  # pragma: no cover
     """The parts of a round the states of a kind share, once per pattern or kind: (keep x swung
     support pushes, keep x other support pushes + pull, the ICC aversion's swung and other
-    pushes x ``icc_scale``)."""
+    pushes)."""
     r_count = group_means.shape[1]
-    patterns, keep, scale = kinds.patterns, rnd.keep, rnd.icc_scale
+    patterns, keep = kinds.patterns, rnd.keep
     n_kinds, n_patterns = kinds.kind_pattern.shape[0], patterns.shape[0]
     swung = np.empty((n_patterns, r_count), dtype=np.float32)
     icc_swung = np.empty((n_patterns, r_count), dtype=np.float32)
@@ -174,8 +186,8 @@ def _shared_rows(kinds: Kinds, rnd: Round, group_means: F) -> Any:  # pragma: no
     for q in range(n_patterns):
         w0, w1, w2, w3 = patterns[q, 0], patterns[q, 1], patterns[q, 2], patterns[q, 3]
         _combine(keep * w0, s[0], keep * w1, s[1], swung[q])
-        _combine(scale * w0, c[0], scale * w1, c[1], icc_swung[q])
-        _combine(scale * w2, c[2], scale * w3, c[3], icc_rest[q])
+        _combine(w0, c[0], w1, c[1], icc_swung[q])
+        _combine(w2, c[2], w3, c[3], icc_rest[q])
     for k in range(n_kinds):
         q = kinds.kind_pattern[k]
         _combine(keep * patterns[q, 2], s[2], keep * patterns[q, 3], s[3], rest[k])
@@ -193,18 +205,18 @@ def _custom_pushes(h: Histories, rnd: Round) -> None:  # pragma: no cover - comp
         for r in range(r_count):
             d[r] += f[r]
     for j in range(rnd.icc.rows.shape[0]):
-        b = h.base[rnd.icc.rows[j]]
+        a = h.aversion[rnd.icc.rows[j]]
         f = rnd.icc.values[j]
         for r in range(r_count):
-            b[r] += rnd.icc_scale * f[r]
+            a[r] += f[r]
 
 
 @numba.njit(inline="always", **JIT)
-def _step(r: int, d: F, b: F, s: Any, keep: Any, rows: Any) -> Any:  # pragma: no cover
-    """Replicate ``r`` of a state's (deviation, draft base) after the round, from its swing
+def _step(r: int, d: F, a: F, s: Any, keep: Any, rows: Any) -> Any:  # pragma: no cover
+    """Replicate ``r`` of a state's (deviation, ICC aversion) after the round, from its swing
     ``s`` and its kind's rows (swung, rest, ICC swung, ICC rest: see ``deliberate``)."""
     ss, rr, si, ri = rows
-    return keep * d[r] + s * ss[r] + rr[r], b[r] + s * si[r] + ri[r]
+    return keep * d[r] + s * ss[r] + rr[r], a[r] + s * si[r] + ri[r]
 
 
 @numba.njit(**JIT)
@@ -212,12 +224,12 @@ def _move(h: Histories, kinds: Kinds, keep: Any, shared: Any, swing: F) -> None:
     """Every state's step of the round (``_step``), without observing where it lands."""
     swung, rest, icc_swung, icc_rest = shared
     for i in range(h.deviation.shape[0]):
-        d, b, sw = h.deviation[i], h.base[i], swing[i]
+        d, a, sw = h.deviation[i], h.aversion[i], swing[i]
         k = kinds.kind_of[i]
         q = kinds.kind_pattern[k]
         rows = (swung[q], rest[k], icc_swung[q], icc_rest[q])
         for r in range(d.shape[0]):
-            d[r], b[r] = _step(r, d, b, sw[r], keep, rows)
+            d[r], a[r] = _step(r, d, a, sw[r], keep, rows)
 
 
 @numba.njit(**JIT)
@@ -228,32 +240,33 @@ def _move_and_observe(
     summed per kind into ``moved``)."""
     swung, rest, icc_swung, icc_rest = shared
     gap, form, pair, sums = draft.gap, draft.form, draft.pair, out.sums
-    general = draft.use_gap or form[3] != 0
-    cd, cb, gb, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
+    cd, cc, gc, cbl, gbl, c0, g0 = form[0], form[1], form[2], form[3], form[4], form[5], form[6]
+    none = np.zeros(h.deviation.shape[1], dtype=np.float32)
     for i in range(h.deviation.shape[0]):
-        d, b, sw = h.deviation[i], h.base[i], out.swing[i]
+        d, a, sw, bl = h.deviation[i], h.aversion[i], out.swing[i], h.baseline[i]
+        cl = clause_row(h, i, none)
         k = kinds.kind_of[i]
         q = kinds.kind_pattern[k]
         rows = (swung[q], rest[k], icc_swung[q], icc_rest[q])
         p, lw, m = draft.presence[i], draft.lobbied[i], moved[k]
-        if general:
-            bl = h.baseline[i]
+        if draft.use_gap:
             for r in range(d.shape[0]):
-                dn, bn = _step(r, d, b, sw[r], keep, rows)
+                dn, an = _step(r, d, a, sw[r], keep, rows)
                 d[r] = dn
-                b[r] = bn
+                a[r] = an
                 m[r] += dn
                 g = gap[r]
-                z = cd * dn + (cb + gb * g) * bn + (cbl + gbl * g) * bl[r] + c0 + g0 * g
+                c = an - cl[r]
+                z = cd * dn + (cc + gc * g) * c + (cbl + gbl * g) * bl[r] + c0 + g0 * g
                 t_yes, t_no = tanh_pair(z, pair)
                 observed_at(r, t_yes, t_no, p, lw, sums, sw)
         else:
             for r in range(d.shape[0]):
-                dn, bn = _step(r, d, b, sw[r], keep, rows)
+                dn, an = _step(r, d, a, sw[r], keep, rows)
                 d[r] = dn
-                b[r] = bn
+                a[r] = an
                 m[r] += dn
-                z = cd * dn + cb * bn + c0
+                z = cd * dn + cc * (an - cl[r]) + cbl * bl[r] + c0
                 t_yes, t_no = tanh_pair(z, pair)
                 observed_at(r, t_yes, t_no, p, lw, sums, sw)
 
@@ -279,12 +292,11 @@ def deliberate(
     with pressure = swing x (``bases[:, :2]`` @ ``c[:2]``) + ``bases[:, 2:]`` @ ``c[2:]``, plus
     the custom pushes (``rnd.support``): ``bases`` (states, 4) are the model's named bases in
     ``BASES`` order (here by kind: ``kinds.patterns``), ``c`` their per-replicate coefficients.
-    The ICC aversion rises by its own pressure (``rnd.icc``); the draft's tanh argument
-    ``h.base`` falls by it x ``rnd.icc_scale`` (= -1 / (2 noise)).
+    The ICC aversion ``h.aversion`` rises by its own pressure (``rnd.icc``).
 
     The parts of a round the states of a kind share (their pushes, less the swing, and their
     pull) are formed once per kind: a few dozen rows instead of one per state. The states then
-    differ by their own deviation, draft base and swing alone:
+    differ by their own deviation, ICC aversion and swing alone:
 
         new d = keep d + swing x (keep x swung pushes) + (keep x other pushes + pull)
 
@@ -334,34 +346,29 @@ def start(
     x ``noise``, plus with ``use_draws`` the run's draws of what the calibration leaves
     uncertain: ``loadings[i] . (draws[0], draws[1], draws[2], draws[3 + group_of[i]])`` (the
     level and the two weights, and the state's group shock; ``draws`` (3 + groups,
-    replicates)); the draft's tanh argument ``h.base`` = ``rules.draft_base`` of the clause
-    cost, the ICC aversion less the state's own clause deviation (``prior.clause``, if any;
-    with ``half`` = 1 / (2 noise)) and a zero ``h.deviation``; and ``observe`` of it (the group
-    means of a zero deviation are zero)."""
+    replicates)); the ICC aversion ``h.aversion`` = ``prior.icc`` and a zero ``h.deviation``;
+    and ``observe`` of it (with the states' own clause deviations ``h.clause``, if any; the
+    group means of a zero deviation are zero)."""
     n, r_count = noise.shape
     out.sums[:] = 0
     out.group_means[:] = 0
     z = np.empty(r_count, dtype=np.float32)
-    sd, band, half, loadings = prior.sd, prior.band, prior.half, prior.loadings
-    none = np.zeros(r_count, dtype=np.float32)  # no clause deviation: the cost is the aversion
-    own = prior.clause.shape[0] > 0
+    sd, loadings = prior.sd, prior.loadings
+    none = np.zeros(r_count, dtype=np.float32)
     for i in range(n):
         e = prior.expected[i]
         icc = prior.icc[i]
-        nz, bl, b, d = noise[i], h.baseline[i], h.base[i], h.deviation[i]
-        cl = prior.clause[i] if own else none
+        nz, bl, a, d = noise[i], h.baseline[i], h.aversion[i], h.deviation[i]
         if use_draws:
             l0, l1, l2, l3 = loadings[i, 0], loadings[i, 1], loadings[i, 2], loadings[i, 3]
             d0, d1, d2, dg = draws[0], draws[1], draws[2], draws[3 + prior.group_of[i]]
             for r in range(r_count):
-                x = e + sd * nz[r] + (l0 * d0[r] + l1 * d1[r] + l2 * d2[r] + l3 * dg[r])
-                bl[r] = x
-                b[r] = ((x - band) - (icc - cl[r])) * half
+                bl[r] = e + sd * nz[r] + (l0 * d0[r] + l1 * d1[r] + l2 * d2[r] + l3 * dg[r])
+                a[r] = icc
                 d[r] = 0
         else:
             for r in range(r_count):
-                x = e + sd * nz[r]
-                bl[r] = x
-                b[r] = ((x - band) - (icc - cl[r])) * half
+                bl[r] = e + sd * nz[r]
+                a[r] = icc
                 d[r] = 0
-        _observe_row(h, i, draft, out, z)
+        _observe_row(h, i, draft, out, z, none)

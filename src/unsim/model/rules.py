@@ -67,24 +67,6 @@ def present_tanh(stance: F, band: float, noise: float) -> tuple[F, F]:
     return tanh(t_yes), tanh(t_no)
 
 
-def draft_base(baseline: F, icc_aversion: F, band: float, noise: float) -> F:
-    """(baseline - band - icc_aversion) / (2 noise): ``present_tanh``'s argument for the draft at
-    zero deviation with the ICC language retained. The rounds keep this array instead of the ICC
-    aversion (``icc_from_draft_base`` gives it back): a pass and an array fewer each round."""
-    out = np.subtract(baseline, np.float32(band), dtype=np.float32)
-    out -= icc_aversion
-    out *= np.float32(0.5 / noise)
-    return out
-
-
-def icc_from_draft_base(baseline: F, base: F, band: float, noise: float) -> F:
-    """The ICC aversion behind a ``draft_base``: baseline - band - 2 noise base."""
-    out = np.multiply(base, np.float32(-2.0 * noise), dtype=np.float32)
-    out += baseline
-    out -= np.float32(band)
-    return out
-
-
 def present_probabilities(stance: F, band: float, noise: float) -> tuple[F, F]:
     """P(yes), P(no) for a present state (abstain is the rest)."""
     p_yes, p_no = present_tanh(stance, band, noise)

@@ -1,5 +1,6 @@
 """The rules of a vote, each fused into one compiled pass: the expected tally, the votes and their
-tally (``rules.cast_votes`` then ``rules.tally``), and the counts the engine aggregates.
+tally (``rules.cast_votes`` then ``rules.tally``), a state's habit of repeating its last vote
+and the tally after it (``rules.repeat_last``), and the counts the engine aggregates.
 
 The tests check each against the plain rules of :mod:`unsim.model.rules`
 (``tests/test_kernels.py``). The arguments are the named structures of
@@ -17,6 +18,7 @@ from numpy.typing import NDArray
 from unsim.model.fastmath import JIT, ONE, TWO, tanh_pair
 from unsim.model.kernel_args import Ballot, Draft, Histories, Kinds, Observation
 from unsim.model.round_kernels import argument_row, observed_at, spread_row
+from unsim.model.rules import HABIT_LEVELS
 
 F = NDArray[np.float32]
 _YES, _NO, _ABSTAIN, _ABSENT = (np.int8(v) for v in range(4))  # rules.Vote's codes
@@ -28,10 +30,11 @@ def expected(h: Histories, draft: Draft, sums: F) -> None:  # pragma: no cover -
     of a vote whose tanh argument has ``draft.form`` (its expected tally in tanh form)."""
     sums[:] = 0
     z = np.empty(h.deviation.shape[1], dtype=np.float32)
+    none = np.zeros(h.deviation.shape[1], dtype=np.float32)
     yes_sum, no_sum = sums[0], sums[1]
     pair = draft.pair
     for i in range(h.deviation.shape[0]):
-        argument_row(h, i, draft, z)
+        argument_row(h, i, draft, z, none)
         p = draft.presence[i]
         for r in range(z.shape[0]):
             t_yes, t_no = tanh_pair(z[r], pair)
@@ -73,10 +76,10 @@ def _vote_row(
 ) -> None:  # pragma: no cover - compiled
     """State ``i``'s votes, added to the packed tally; with ``observe`` its share of
     ``observe`` (its deviation summed into its kind's row ``moved``). ``work``: (z, packed,
-    moved)."""
-    z, packed, m = work
+    moved, a row of zeros)."""
+    z, packed, m, none = work
     d = h.deviation[i]
-    argument_row(h, i, draft, z)
+    argument_row(h, i, draft, z, none)
     a = ballot.w_offset[i]
     s = ballot.w_scale[i]
     ui = ballot.u[i]
@@ -108,6 +111,7 @@ def votes(
     n, r_count = h.deviation.shape
     packed = _byte_tally(n, r_count)
     z = np.empty(r_count, dtype=np.float32)
+    none = np.zeros(r_count, dtype=np.float32)
     n_kinds = kinds.members.ptr.shape[0] - 1
     moved = np.zeros((n_kinds if observe else 0, r_count), dtype=np.float32)
     unobserved = np.empty(0 if observe else r_count, dtype=np.float32)  # (a row of its own)
@@ -116,10 +120,38 @@ def votes(
         out.group_means[:] = 0
     for i in range(n):
         m = moved[kinds.kind_of[i]] if observe else unobserved
-        _vote_row(h, i, draft, ballot, observe, out, (z, packed, m))
+        _vote_row(h, i, draft, ballot, observe, out, (z, packed, m, none))
     for k in range(moved.shape[0]):
         spread_row(kinds.members, k, moved[k], out.group_means)
     _unpack(packed, ballot.counts)
+
+
+@numba.njit(**JIT)
+def repeat_last(
+    votes: NDArray[np.int8],
+    last: NDArray[np.int8],
+    chance: F,
+    u: NDArray[np.uint16],
+    counts: NDArray[np.int32],
+) -> None:  # pragma: no cover - compiled
+    """A state's habit (``rules.repeat_last``) in place, one branch-free pass over each state's
+    row: a present state with a last vote (``last`` >= 0) repeats it where its uniform integer
+    ``u`` is below ``chance x HABIT_LEVELS``; then the tally of the votes into ``counts``
+    (4, replicates), as ``votes`` counts them (``rules.tally``)."""
+    n, r_count = votes.shape
+    packed = _byte_tally(n, r_count)
+    for i in range(n):
+        code = last[i]
+        v = votes[i]
+        if code >= 0:
+            cut = np.uint32(chance[i] * np.float32(HABIT_LEVELS))
+            ui = u[i]
+            for r in range(r_count):
+                old = v[r]
+                v[r] = code if (np.uint32(ui[r]) < cut) & (old != _ABSENT) else old
+        for r in range(r_count):
+            packed[r] += np.int32(1) << (np.int32(8) * np.int32(v[r]))
+    _unpack(packed, counts)
 
 
 @numba.njit(**JIT)

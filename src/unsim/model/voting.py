@@ -101,7 +101,7 @@ class Procedure:
         if linked is not None:
             u = linked(m.streams, stage, u)
         u = absence.shaken(m, stage, u)
-        votes, counts = habit.apply_habit(m, stage, *self.assembly_votes(stage, u))
+        votes, counts = self.assembly_votes(stage, u, habit.habit_uniforms(m, stage))
         votes, counts = apply_target_vote(m, stage, votes, counts)
         members = self.members(stage)
         if members is not None:  # a body of its own: the others are absent, not counted
@@ -113,13 +113,16 @@ class Procedure:
             self._voted(stage, votes)
         return adopted
 
-    def assembly_votes(self, stage: str, u: F) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
+    def assembly_votes(
+        self, stage: str, u: F, habit_u: NDArray[np.uint16] | None = None
+    ) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
         """Every member state's vote at Assembly ``stage`` from the uniforms ``u`` (states,
-        replicates), and the tally: ``MemberState.decide`` for all states at once (compiled). A
-        vote on the draft also observes it."""
+        replicates), with the habit where ``habit_u`` gives its uniform integers
+        (``habit.habit_uniforms``), and the tally: ``MemberState.decide`` for all states at
+        once (compiled). A vote on the draft also observes it."""
         m = self.model
         counts = np.empty((4, m.n_replicates), dtype=np.int32)
-        votes = MemberState.decide(m.member_states, stage, u, counts=counts)
+        votes = MemberState.decide(m.member_states, stage, u, habit_u, counts=counts)
         return votes, counts
 
     def _council_vote(self, stage: str, held: B) -> tuple[NDArray[np.int8], NDArray[np.int32]]:
