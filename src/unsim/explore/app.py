@@ -23,6 +23,7 @@ from unsim.explore.exports import exports
 from unsim.explore.figures import BackgroundFigure, MapPanel, figure_key, prefetch
 from unsim.explore.guard import host_value
 from unsim.explore.leverui import Controls, StateLevers, state_choices
+from unsim.explore.numberbox import NumberBox, refusal
 from unsim.explore.pagestate import (
     DISABLED,
     LINK_PROBLEMS,
@@ -273,31 +274,40 @@ def _sidebar(
 
 @solara.component
 def RunSettings(session: Session) -> None:
-    """The seed and the runs per change, shown and settable."""
-    message, set_message = solara.use_state("")
+    """The seed and the runs per change, shown and settable (typed: :mod:`.numberbox`)."""
     seed = SEED.value if SEED.value is not None else session.seed
     runs = RUNS.value if RUNS.value is not None else session.runs
     top = max(MAX_LINK_RUNS, session.runs)
 
-    def set_seed(value: int | None) -> None:
+    def set_seed(text: str) -> str:
+        value = _whole(text)
         if value is None or not 0 <= value <= MAX_SEED:
-            set_message(f"seed: a whole number from 0 to {MAX_SEED:,}; got {value}")
-        else:
-            set_message("")
-            SEED.set(int(value))
+            return f"seed: a whole number from 0 to {MAX_SEED:,}; got {text!r}"
+        SEED.set(value)
+        return ""
 
-    def set_runs(value: int | None) -> None:
+    def set_runs(text: str) -> str:
+        value = _whole(text)
         if value is None or not 1 <= value <= top:
-            set_message(f"runs: a whole number from 1 to {top:,}; got {value}")
-        else:
-            set_message("")
-            RUNS.set(int(value))
+            return f"runs: a whole number from 1 to {top:,}; got {text!r}"
+        RUNS.set(value)
+        return ""
 
-    with solara.Row(classes=["unsim-run-settings"]):
-        solara.InputInt("Seed", value=seed, on_value=set_seed, continuous_update=False)
-        solara.InputInt("Runs per change", value=runs, on_value=set_runs, continuous_update=False)
-    if message:
-        solara.Error(message)
+    with solara.Column():  # one root: the boxes are not drawn anew when a refusal shows
+        with solara.Row(classes=["unsim-run-settings"]):
+            NumberBox("seed", "Seed", str(seed), set_seed)
+            NumberBox("runs", "Runs per change", str(runs), set_runs)
+        message = refusal("seed", str(seed)) or refusal("runs", str(runs))
+        if message:
+            solara.Error(message)
+
+
+def _whole(text: str) -> int | None:
+    """A whole number typed, or None."""
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 @solara.component

@@ -13,6 +13,7 @@ import solara
 from unsim.errors import UnsimError
 from unsim.explore.controls import Control, Section, slider_value, typed_value
 from unsim.explore.drawn import DRAWN, drawn_box
+from unsim.explore.numberbox import NumberBox, refusal
 from unsim.explore.pagestate import LEVER_STATE, VALUES, set_enabled, set_value
 from unsim.explore.session import Session, WhatIf
 from unsim.explore.statelevers import only_abstains, state_controls
@@ -121,33 +122,32 @@ def _slider(control: Control, value: Any, on_value: Callable[[Any], None]) -> No
 
 @solara.component
 def SliderAndBox(control: Control, value: Any, on_value: Callable[[Any], None]) -> None:
-    """The slider and, beside it, the lever's number to type: on Enter or on leaving the box
-    it sets the lever as the slider would (:func:`unsim.explore.controls.typed_value`); a
-    number it refuses leaves the lever as it was and the page says why. Moving the slider
-    writes its value in the box."""
-    problem, set_problem = solara.use_state("")
+    """The slider and, beside it, the lever's number to type (:mod:`.numberbox`): on Enter or
+    on leaving the box it sets the lever as the slider would
+    (:func:`unsim.explore.controls.typed_value`); a number it refuses leaves the lever as it was
+    and the page says why. Moving the slider writes its value in the box."""
+    name = "lever:" + control.path
+    shown = f"{value:g}"
 
-    def typed(text: str) -> None:
+    def typed(text: str) -> str:
         number, why = typed_value(control, text)
-        set_problem(f"{why}; {control.label} stays {value:g}" if why else "")
+        if why:
+            return f"{why}; {control.label} stays {value:g}"
         if number is not None and number != value:
             on_value(number)
+        return ""
 
-    solara.use_effect(lambda: set_problem(""), [value])  # moved by the slider or a link
-    with solara.Row(gap="8px", style={"align-items": "center"}, classes=["unsim-slider-row"]):
-        with solara.Column(gap="0px", style={"flex": "1 1 auto", "min-width": "0"}):
-            _slider(control, value, on_value)
-        with solara.Column(gap="0px", style={"flex": "0 0 6.5em"}):
-            solara.InputText(
-                label="type",
-                value=f"{value:g}",
-                on_value=typed,
-                error=bool(problem),
-                dense=True,
-                classes=["unsim-number"],
-            )
-    if problem:
-        solara.HTML(tag="div", unsafe_innerHTML=html.escape(problem), classes=["unsim-refused"])
+    # one root whatever is shown: a refusal appearing beside the row would otherwise put the
+    # row in a new container of its own, and draw the slider and the box anew
+    with solara.Column(gap="0px"):
+        with solara.Row(gap="8px", style={"align-items": "center"}, classes=["unsim-slider-row"]):
+            with solara.Column(gap="0px", style={"flex": "1 1 auto", "min-width": "0"}):
+                _slider(control, value, on_value)
+            with solara.Column(gap="0px", style={"flex": "0 0 6.5em"}):
+                NumberBox(name, "type", shown, typed, dense=True, classes=["unsim-number"])
+        refused = refusal(name, shown)
+        if refused:
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(refused), classes=["unsim-refused"])
 
 
 def state_choices(scenario: Any) -> tuple[str, ...]:
