@@ -21,7 +21,15 @@ __all__ = ["KERNEL_MODULES", "clear_stale", "sources_digest"]
 HERE = Path(__file__).resolve().parent
 #: The modules whose functions numba compiles and caches (and those the kernels inline or read a
 #: constant of: the habit's levels are the plain rules').
-KERNEL_MODULES = ("fastmath", "round_kernels", "vote_kernels", "habit", "kernel_args", "rules")
+KERNEL_MODULES = (
+    "fastmath",
+    "round_kernels",
+    "vote_kernels",
+    "copula_kernels",
+    "habit",
+    "kernel_args",
+    "rules",
+)
 STAMP = "unsim-kernels.sha256"
 
 

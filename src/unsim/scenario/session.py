@@ -38,7 +38,7 @@ class LinkageSd(Strict):
 class LinkageCorrelation(Strict):
     """The vote copula's correlation, with its evidence."""
 
-    rho: float = Field(..., ge=0, le=0.99, description="correlation of the normal scores")
+    rho: float = Field(..., ge=0, le=0.99, description="correlation of the uniforms")
     source: str = Field(..., min_length=1, max_length=2000, description="the evidence for it")
 
 
@@ -65,9 +65,10 @@ class Linkage(Strict):
     )
     vote_copula: LinkageCorrelation | None = Field(
         None,
-        description="a Gaussian copula on the uniforms that cast each state's votes: their "
-        "normal scores correlate by rho across the drafts through a shared per-state normal, "
-        "so every draft's own vote distribution stays exactly as alone",
+        description="a mixture copula on the uniforms that cast each state's votes: a "
+        "state's uniform on each draft is, with probability sqrt(rho), one shared by every "
+        "draft (per state, stage and run), so that they correlate by rho across the drafts "
+        "and every draft's own vote distribution stays exactly as alone",
     )
     spillover: Annotated[Distribution, Field(discriminator="dist")] | float | None = Field(
         None,

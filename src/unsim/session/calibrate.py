@@ -181,8 +181,9 @@ def _linkage(est: LinkageEstimate, what: str, vote_noise: float) -> Linkage:
             rho=round(min(est.copula_rho, 0.99), 4),
             source=f"{what}; residual correlation {est.statistic:.4f} across a session's drafts "
             "after each draft's ordered logit on the ideal points and the states' records on "
-            "the series, matched by simulation with the drafts' uniforms' normal scores "
-            f"correlated by rho: {est.copula_rho:.3f} (each draft's votes as its fit alone)",
+            "the series, matched by simulation with the drafts' vote uniforms linked by the "
+            "mixture copula (shared with probability sqrt(rho)) and correlated by rho: "
+            f"{est.copula_rho:.3f} (each draft's votes as its fit alone)",
         )
         none = LinkageSd(sd=0.0, source=f"{what}; none: the vote copula links the votes")
         return Linkage(

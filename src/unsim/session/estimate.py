@@ -18,10 +18,12 @@ and each state's ideal point x (what the single-draft model already explains).
    simulated statistic meets the observed one (linear interpolation; 0 below the grid's start).
 3'. The vote copula's rho (``form="copula"``, what ``calibrate --session-linkage`` writes):
    the same statistic on data simulated from the fits whose vote noise is logistic in each
-   draft but whose uniforms' normal scores correlate by rho across a session's drafts (a
-   per-state, per-session normal g: u = Phi(sqrt(1 - rho) z + sqrt(rho) g)). Each draft's
-   votes keep the fitted ordered logit's distribution, so the fits need no rescaling; rho is
-   where the simulated statistic meets the observed one on a grid of rho.
+   draft but whose uniforms are linked across a session's drafts as the model links them
+   (``unsim.session.linkage``): a per-state, per-session uniform v, and each draft's own
+   uniform u0 giving u = v where u0 < w = sqrt(rho), else (u0 - w) / (1 - w), so that two
+   drafts' uniforms correlate by rho. Each draft's votes keep the fitted ordered logit's
+   distribution, so the fits need no rescaling; rho is where the simulated statistic meets the
+   observed one on a grid of rho.
 4. The session shock's sd: the drafts' fitted levels a (at x = 0, scaled up as in 3), less each
    series' mean over the sessions; the mean product of two drafts' deviations in the same
    session estimates the shock's variance (0 if negative).
@@ -37,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import expit, log_expit, ndtr
+from scipy.special import expit, log_expit
 
 A = NDArray[np.float64]
 LOGISTIC_VAR = math.pi**2 / 3
@@ -189,21 +191,19 @@ def simulate_sessions(
     per-state factor of sd ``tau`` shared by a session's drafts (and a session shock of sd
     ``shock_sd``); with ``rescale`` the fits' coefficients are scaled up by ``scale(tau)``.
     With ``rho`` the drafts are linked by the vote copula instead (``tau`` is then ignored):
-    each draft's noise stays logistic, its uniforms' normal scores correlate by ``rho``."""
+    each draft's noise stays logistic, its uniforms correlate by ``rho`` (module, 3')."""
     copula = rho is not None
     k = scale(tau) if rescale and not copula else 1.0
     out = []
     for s, fs in zip(sessions, fits, strict=True):
         n = len(s.x)
-        g = rng.standard_normal(n)
+        g = rng.random(n) if copula else rng.standard_normal(n)  # the shared uniform v
         factor = (0.0 if copula else g * tau) + rng.standard_normal() * shock_sd
         drafts = []
         for (d, m), f in zip(_usable(s), fs, strict=True):
+            u = rng.random(n)
             if rho is not None:
-                z = rng.standard_normal(n)
-                u = ndtr(math.sqrt(1.0 - rho) * z + math.sqrt(rho) * g)
-            else:
-                u = rng.random(n)
+                u = mixed(u, g, rho)
             u = np.clip(u, 1e-12, 1 - 1e-12)
             rec = 0.0 if d.record is None else f.g * d.record
             z = k * (f.a + f.b * np.nan_to_num(s.x) + rec) + factor + np.log(u / (1 - u))
@@ -211,6 +211,13 @@ def simulate_sessions(
             drafts.append(DraftVotes(d.series, np.where(m, y, np.nan), d.record))
         out.append(SessionVotes(s.session, s.x, drafts))
     return out
+
+
+def mixed(u: A, v: A, rho: float) -> A:
+    """The vote copula on a draft's uniforms ``u`` with the shared ones ``v``: v where
+    u < w = sqrt(rho), else (u - w) / (1 - w) (``unsim.model.copula_kernels``)."""
+    w = min(math.sqrt(rho), 1.0 - 2.0**-20)
+    return np.where(u < w, v, (u - w) / (1.0 - w))
 
 
 def shock_variance(sessions: list[SessionVotes], fits: list[list[Fit]], k: float) -> float:

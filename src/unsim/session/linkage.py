@@ -13,12 +13,17 @@ so that its level keeps the spread L (a shock larger than L adds the excess on t
 
 The vote copula (``vote_copula.rho``) links the drafts without changing any draft's own
 distribution: the uniform u that casts a state's vote at an Assembly stage (``rules.cast_votes``:
-one per state, replicate and stage) becomes Phi(sqrt(1 - rho) Phi^-1(u) + sqrt(rho) g), with g a
-per-state standard normal of the session's stream ``session:vote_copula:STAGE``, the same for
-every draft. It is again uniform and independent of everything else the draft draws, so each
-draft's votes are distributed exactly as alone (up to float32 rounding), while a state's votes
-on two drafts correlate (their normal scores by rho). A stage draws its own g, so that a draft's
-Third Committee and plenary uniforms stay independent, as alone.
+one per state, replicate and stage) is, where u < w = sqrt(rho), replaced by v, a uniform shared
+by every draft of the session (the same state, stage and run), and else rescaled to
+(u - w) / (1 - w): the mixture copula w M + (1 - w) Pi of the draft's uniform and the shared one
+(``unsim.model.copula_kernels``, one compiled pass in place). u' is again exactly uniform and
+independent of everything else the draft draws, so each draft's votes are distributed exactly as
+alone (up to float32 rounding), while a state's uniforms on two drafts are the same v with
+probability w^2 = rho and otherwise independent: they correlate by rho. v is a counter-based
+hash of the stage's key (from the session's master seed and ``session:vote_copula:STAGE``), the
+run's global index and the state's session row: no draw, no memory, the same for any block
+layout and worker count; a stage has its own key, so that a draft's Third Committee and plenary
+uniforms stay independent, as alone.
 
 The model takes the shift through ``Scenario.run_shift`` (``UNModel._shift_support``) and the
 copula through ``vote_uniforms`` (``Procedure._assembly_vote``): a :class:`LinkedDraft` is a draft
@@ -36,10 +41,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import PrivateAttr
-from scipy.special import ndtr, ndtri
 
 from unsim.scenario.schema import Scenario, World
-from unsim.streams import Streams
+from unsim.streams import Streams, stream_key
 from unsim.uncertainty.distributions import Distribution
 
 F = NDArray[np.float32]
@@ -47,8 +51,6 @@ F = NDArray[np.float32]
 FACTOR_STREAM = "session:state_factor"
 SHOCK_STREAM = "session:shock"
 COPULA_STREAM = "session:vote_copula"
-#: the largest float32 below 1: a transformed uniform stays in [0, 1)
-_BELOW_ONE = np.float32(1.0 - 2.0**-24)
 
 
 @dataclass(frozen=True)
@@ -88,22 +90,19 @@ class DraftLinkage:
         share = spill_draws(self.spill_dist, self.master_seed, block, replicates)
         return (change * share[None, :]).astype(np.float32)  # type: ignore[no-any-return]
 
-    def vote_uniforms(self, block: int, stage: str, u: F) -> F:
+    def vote_uniforms(self, first_run: int, stage: str, u: F) -> F:
         """The uniforms (states, replicates) that cast the votes at Assembly ``stage`` through
-        the vote copula (module docstring); ``u`` itself without one."""
+        the vote copula (module docstring), ``u`` changed in place, the runs' global indices
+        from ``first_run``; ``u`` itself untouched without one."""
+        from unsim.model.copula_kernels import mix
+
         rho = float(self.copula_rho)
         if rho <= 0.0:
             return u
-        streams = Streams(self.master_seed, block)
-        g = _factor_draws(streams, self.n_session, u.shape[1], f"{COPULA_STREAM}:{stage}")
-        if self.rows is not None:
-            g = g[self.rows]
-        z = ndtri(u.astype(np.float64))
-        z *= math.sqrt(1.0 - rho)
-        z += math.sqrt(rho) * g
-        out = ndtr(z).astype(np.float32)
-        np.minimum(out, _BELOW_ONE, out=out)
-        return out  # type: ignore[no-any-return]
+        rows = self.rows_or_all.astype(np.int64)
+        weight = min(math.sqrt(rho), 1.0 - 2.0**-20)
+        mix(u, rows, np.uint64(copula_key(self.master_seed, stage)), np.int64(first_run), weight)
+        return u
 
     def draws(self, block: int, replicates: int) -> tuple[F | None, F | None]:
         """(session states, replicates) standard normals of the factor, (replicates,) of the
@@ -158,8 +157,8 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _factor_draws(streams: Streams, n: int, replicates: int, stream: str = FACTOR_STREAM) -> F:
-    """(n, replicates) the standard normals of ``stream`` (the factor's, or the copula's at a
-    stage) of the block of ``streams``: a copy of those kept from another draft of the session,
+    """(n, replicates) the standard normals of ``stream`` (the factor's) of the block of
+    ``streams``: a copy of those kept from another draft of the session,
     else drawn (and kept)."""
     key = (streams.seed, streams.block, n, replicates, stream)
     with _CACHE_LOCK:
@@ -174,6 +173,15 @@ def _factor_draws(streams: Streams, n: int, replicates: int, stream: str = FACTO
             while sum(a.nbytes for a in _CACHE.values()) > CACHE_BYTES:
                 _CACHE.popitem(last=False)
     return drawn
+
+
+def copula_key(master_seed: int, stage: str) -> int:
+    """The vote copula's 64-bit key at ``stage``: the first word of the session's seed
+    sequence for the stream ``session:vote_copula:STAGE``."""
+    seq = np.random.SeedSequence(
+        int(master_seed), spawn_key=(stream_key(f"{COPULA_STREAM}:{stage}"),)
+    )
+    return int(seq.generate_state(1, np.uint64)[0])
 
 
 class LinkedDraft(Scenario):
@@ -206,7 +214,9 @@ class LinkedDraft(Scenario):
         """The uniforms that cast the votes at Assembly ``stage`` (``Procedure._assembly_vote``):
         ``u`` itself without a vote copula."""
         link = self._linkage
-        return u if link is None else link.vote_uniforms(streams.block, stage, u)
+        if link is None:
+            return u
+        return link.vote_uniforms(streams.block * int(self.simulation.block_size), stage, u)
 
 
 def linked(draft: Scenario, linkage: DraftLinkage | None) -> LinkedDraft:

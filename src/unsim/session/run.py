@@ -113,12 +113,24 @@ class Spill:
     dist: Any = None  #: the spillover's distribution (None: no spillover)
     world: World | None = None
     sources: dict[str, Scenario] = field(default_factory=dict)
+    #: each source's content changes on the session's rows, computed once for all receivers
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def change(self, name: str, done: dict[str, Results]) -> Any:
+        """The content changes of source ``name`` (session states, runs), from its run table."""
+        from unsim.session.spillover import content_change, in_session_rows
+
+        if name not in self.changes:
+            runs = done[name].runs
+            assert runs is not None and self.world is not None
+            source = self.sources[name]
+            self.changes[name] = in_session_rows(content_change(source, runs), source, self.world)
+        return self.changes[name]
 
     def receiving(self, name: str, draft: Scenario, done: dict[str, Results]) -> Scenario:
         """``draft`` with the sum of the content changes of the drafts with content, or as it
         is without spillover (a draft with content takes none: they run first)."""
         from unsim.session.linkage import LinkedDraft, linked
-        from unsim.session.spillover import content_change, in_session_rows
 
         others = [k for k in self.sources if k != name and k in done]
         if self.dist is None or name in self.sources or not others:
@@ -126,11 +138,7 @@ class Spill:
         assert isinstance(draft, LinkedDraft) and draft.linkage is not None and self.world
         total = None
         for k in others:
-            runs = done[k].runs
-            assert runs is not None
-            change = in_session_rows(
-                content_change(self.sources[k], runs), self.sources[k], self.world
-            )
+            change = self.change(k, done)
             total = change if total is None else total + change
         size = int(draft.simulation.block_size)
         link = replace(draft.linkage, spill=total, spill_dist=self.dist, block_size=size)

@@ -52,9 +52,12 @@ def content_change(draft: Scenario, runs: pd.DataFrame) -> F:
         column = column_name(path)
         if column in runs:
             cost[owner == path] = runs[column].to_numpy(np.float32)[None, :]
-    status = runs["icc_status"].astype(str).map(ICC_FACTOR).to_numpy(np.float32)
+    codes, statuses = pd.factorize(runs["icc_status"])  # a few statuses, many runs
+    factors = np.array([ICC_FACTOR[str(x)] for x in statuses] + [np.nan], dtype=np.float32)
+    status = factors[codes]  # none (code -1): NaN, as the mapping gave
     share = np.float32(effective_behaviour(draft).clause_pass_through)
-    out = -(cost * (share * status)[None, :]).astype(np.float32)
+    cost *= -(share * status)[None, :]
+    out = cost
     out[world.index[draft.resolution.target]] = 0.0
     return out
 
