@@ -92,6 +92,33 @@ class Outcome:
     data_only_low: float = math.nan
     data_only_high: float = math.nan
 
+    @classmethod
+    def paired(
+        cls,
+        name: str,
+        label: str,
+        shown: Mapping[str, Any],
+        diff: Mapping[str, Any],
+        data_only: Mapping[str, Any] | None = None,
+    ) -> Outcome:
+        """The row of an outcome from its share as shown (``proportion``), its paired difference
+        from the reference (``paired_difference``) and, if given, its data-only share."""
+        only = data_only or {}
+        return cls(
+            name=name,
+            label=label,
+            p=float(shown["p"]),
+            ci_low=float(shown["ci_low"]),
+            ci_high=float(shown["ci_high"]),
+            p_baseline=float(diff["p_a"]),
+            diff=float(diff["diff"]),
+            diff_low=float(diff["ci_low"]),
+            diff_high=float(diff["ci_high"]),
+            p_data_only=float(only.get("p", math.nan)),
+            data_only_low=float(only.get("ci_low", math.nan)),
+            data_only_high=float(only.get("ci_high", math.nan)),
+        )
+
 
 @dataclass(frozen=True)
 class YesVotes:
@@ -259,22 +286,7 @@ class Session:
             label = str(o["label"])
             if name.startswith("veto_") and name[5:] in names:
                 label = f"{names[name[5:]]} vetoes"
-            out.append(
-                Outcome(
-                    name=name,
-                    label=label,
-                    p=float(o["p"]),
-                    ci_low=float(o["ci_low"]),
-                    ci_high=float(o["ci_high"]),
-                    p_baseline=float(d["p_a"]),
-                    diff=float(d["diff"]),
-                    diff_low=float(d["ci_low"]),
-                    diff_high=float(d["ci_high"]),
-                    p_data_only=float(only.get("p", math.nan)),
-                    data_only_low=float(only.get("ci_low", math.nan)),
-                    data_only_high=float(only.get("ci_high", math.nan)),
-                )
-            )
+            out.append(Outcome.paired(name, label, o, d, only))
         return out
 
     @staticmethod

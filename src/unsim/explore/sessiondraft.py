@@ -112,19 +112,7 @@ class DraftInSession(Session):
             )
             o = proportion(int(happened.sum()), len(happened))
             d = paired_difference(before[name], happened)
-            rows.append(
-                Outcome(
-                    name=f"session:{name}",
-                    label=label,
-                    p=float(o["p"]),
-                    ci_low=float(o["ci_low"]),
-                    ci_high=float(o["ci_high"]),
-                    p_baseline=float(d["p_a"]),
-                    diff=float(d["diff"]),
-                    diff_low=float(d["ci_low"]),
-                    diff_high=float(d["ci_high"]),
-                )
-            )
+            rows.append(Outcome.paired(f"session:{name}", label, o, d))
         return rows
 
 

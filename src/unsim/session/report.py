@@ -133,13 +133,7 @@ def render_session_report(saved: SavedSession) -> str:
         "<h2>How to reproduce it</h2>",
         table(["", ""], [("command", command), ("master seed", str(saved.seed))]),
     ]
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f'<meta name="generator" content="{single.GENERATOR}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Session {esc(saved.name)}</title>"
-        f"<style>{single.CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
+    return single.page(f"Session {saved.name}", body)
 
 
 def write_session_report(saved: SavedSession, out: str | Path, inputs: Paths = ()) -> Path:

@@ -269,10 +269,6 @@ def _reproduce(results: Results) -> str:
     )
 
 
-#: The report's style sheet (a report of several drafts, a session's, uses it too).
-CSS = _CSS
-
-
 def draft_sections(results: Results) -> list[str]:
     """The sections of one draft's results that a report of several drafts (a session's)
     shows for each: its bottom line, map, outcomes, tallies, pivotal states and states' votes."""
@@ -311,11 +307,17 @@ def render_report(results: Results) -> str:
         _per_state(results),
         _reproduce(results),
     ]
+    return page(f"{sc.name}: {sc.resolution.title}", body)
+
+
+def page(title: str, body: list[str]) -> str:
+    """A whole report page: the parts of ``body`` under ``title`` (escaped here), in the
+    report's style; a draft's report and a session's share it."""
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f'<meta name="generator" content="{GENERATOR}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(sc.name)}: {esc(sc.resolution.title)}</title>"
+        f"<title>{esc(title)}</title>"
         f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
