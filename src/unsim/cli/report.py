@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from unsim.errors import ExitCode, InputError
 
@@ -52,14 +54,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     check_output(out, "html", inputs=inputs)  # before the results are read
     results = Results.load(args.results)
     Steps(quiet=args.quiet).say(f"writing the report of {args.results} (drawing its figures)")
-    try:
-        written = write_report(results, out, inputs=inputs)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise InputError(
-            f"{args.results}: the results in it are not as unsim writes them, cannot report "
-            f"them ({type(exc).__name__}: {str(exc)[:200]})"
-        ) from None
-    print(written)
+    print(_written(args.results, "results", lambda: write_report(results, out, inputs=inputs)))
     return ExitCode.OK
 
 
@@ -76,12 +71,16 @@ def _report_session(args: argparse.Namespace) -> int:
     check_output(out, "html", inputs=inputs)
     saved = load_session_results(folder)
     Steps(quiet=args.quiet).say(f"writing the report of the session in {folder}")
+    print(_written(folder, "session's results", lambda: write_session_report(saved, out, inputs)))
+    return ExitCode.OK
+
+
+def _written(folder: Any, what: str, write: Callable[[], Path]) -> Path:
+    """The report ``write`` wrote; results not as unsim writes them are a clear input error."""
     try:
-        written = write_session_report(saved, out, inputs=inputs)
+        return write()
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise InputError(
-            f"{folder}: the session's results in it are not as unsim writes them, cannot report "
+            f"{folder}: the {what} in it are not as unsim writes them, cannot report "
             f"them ({type(exc).__name__}: {str(exc)[:200]})"
         ) from None
-    print(written)
-    return ExitCode.OK
