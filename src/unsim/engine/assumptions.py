@@ -86,6 +86,7 @@ def _spread_assumption(scenario: Scenario) -> Assumption | None:
         return None
 
     def points(s: Scenario) -> Scenario:
+        """The scenario with each of its drawn numbers set to its mean."""
         for lever in scenario_levers(s):
             s = replace_value(s, lever.path, float(lever.value))
         return s
@@ -102,6 +103,7 @@ def _strategy_assumptions(scenario: Scenario) -> list[Assumption]:
     for i, strategy in enumerate(strategies):
         # this entry itself (two entries of one type may have the same key and be equal)
         def drop(s: Scenario, entry: Strategy = strategy) -> Scenario:
+            """The scenario without this one strategy of the target."""
             kept = [st for st in s.actors.target.strategies if st is not entry]
             return replace_value(s, "actors.target.strategies", kept)  # type: ignore[no-any-return]
 

@@ -146,6 +146,7 @@ def attribute(
         return {}
 
     def table(s: Scenario) -> pd.DataFrame:
+        """The run table of a scenario variant on the same runs and seed."""
         return run_table(
             s, runs=runs, seed=seed, workers=workers, executor=executor, progress=progress or False
         )

@@ -84,6 +84,7 @@ class DaskExecutor:
         from distributed.client import FutureCancelledError
 
         def submit(item: Any) -> Any:
+            """Send one item to the cluster; its future."""
             return self.client.submit(fn, item, pure=False)
 
         try:

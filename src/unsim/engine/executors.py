@@ -70,9 +70,15 @@ class TaskExecutor(Protocol):
 
 
 class Submitted(Protocol):
-    def result(self) -> Any: ...
+    """A task sent to an executor whose result comes later (a future)."""
 
-    def cancel(self) -> Any: ...
+    def result(self) -> Any:
+        """The task's return value, once it is done."""
+        ...
+
+    def cancel(self) -> Any:
+        """Cancel the task if it has not run yet."""
+        ...
 
 
 def in_order(
