@@ -132,6 +132,7 @@ def smallest_shift(stances: NDArray[Any], rule: StateRule) -> Flip | None:
     start = int(rule.modal(s[None, :])[0])
 
     def vote_at(shifts: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The state's most likely vote (an index into ``VOTES``) at each shift of its stance."""
         return rule.modal(s[None, :] + shifts.astype(np.float32)[:, None])  # type: ignore[no-any-return]
 
     found = [f for f in (_first_change(vote_at, start, d) for d in (MAX_SHIFT, -MAX_SHIFT)) if f]
@@ -156,6 +157,7 @@ def part_scale(
     start = int(rule.modal(s[None, :])[0])
 
     def vote_at(d: NDArray[np.float64]) -> NDArray[np.int64]:  # d = k - 1
+        """The state's most likely vote at each factor on ``part`` (given as factor - 1)."""
         return rule.modal(s[None, :] + d.astype(np.float32)[:, None] * p)  # type: ignore[no-any-return]
 
     ways = (_first_change(vote_at, start, MAX_FACTOR - 1), _first_change(vote_at, start, -1.0))
@@ -224,6 +226,7 @@ def vote_interval(stances: NDArray[Any], rule: StateRule, vote: str) -> tuple[fl
     target = VOTES.index(vote)
 
     def vote_at(shifts: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The state's most likely vote (an index into ``VOTES``) at each shift of its stance."""
         return rule.modal(s[None, :] + shifts.astype(np.float32)[:, None])  # type: ignore[no-any-return]
 
     grid = np.linspace(-MAX_SHIFT, MAX_SHIFT, 961)  # steps of 0.125, zero among them
