@@ -46,6 +46,10 @@ class Box:
 
 @dataclass
 class Discovery:
+    """A scenario discovery's result: the boxes found for the points where ``outcome``'s
+    probability is at least ``threshold`` (below it with ``below``), and how many points and
+    cases of interest there were."""
+
     outcome: str
     threshold: float
     below: bool
@@ -229,6 +233,7 @@ def save_discovery(d: Discovery, out: Path, source: str, plots: bool = True) -> 
     check_output_folder(out, hint="or leave out --out for a new folder beside the study")
 
     def write(folder: Path) -> None:
+        """Write the boxes, trajectory, ``discovery.json`` (and the figure) in ``folder``."""
         write_boxes(d, folder)
         record_files(folder, {"boxes.csv": None, "trajectory.csv": None})
         (folder / "discovery.json").write_text(json_text(discovery_info(d, source)))

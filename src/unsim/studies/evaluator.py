@@ -227,6 +227,7 @@ class Evaluator:
         runs = self.runs_per_point(SENSITIVITY_RUNS)
 
         def evaluate(points: list[dict[str, Any]]) -> pd.DataFrame:
+            """The run table of the given sensitivity points."""
             return self._table(points, runs, about)
 
         return evaluate

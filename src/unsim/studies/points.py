@@ -101,6 +101,7 @@ class PointStudy:
     last: tuple[dict[str, Any], Scenario] | None = field(default=None, repr=False)
 
     def scenario(self, overrides: dict[str, Any]) -> Scenario:
+        """The scenario of the point ``overrides`` (kept for the next task of that point)."""
         if self.last is None or self.last[0] != overrides:
             self.last = (overrides, point_scenario(self.base, overrides))
         return self.last[1]

@@ -289,6 +289,8 @@ def design_model(
     integer = [parse_range(name, b)[2] for name, b in params.items()]
 
     def model(x: NDArray[np.float64]) -> pd.DataFrame:
+        """The outcome probabilities (one row per point, one column per outcome) of the design
+        matrix ``x`` (one point per row, one column per parameter)."""
         points = [
             {
                 name: int(np.rint(v)) if whole else float(v)

@@ -106,6 +106,7 @@ def default_variants(
     variants: dict[str, list[dict[str, Any]]] = {}
 
     def add(idx: Sequence[int]) -> None:
+        """Add the variant of the strategies at ``idx``, named by joining their names."""
         variants[" + ".join(names[i] for i in idx)] = [entries[i] for i in idx]
 
     if singles:

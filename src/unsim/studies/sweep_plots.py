@@ -144,6 +144,7 @@ def plot_heatmap(
     )
 
     def ticks(values: Sequence[Any]) -> list[str]:
+        """Tick labels of the values: numbers in short form, others as text."""
         return [f"{v:g}" if is_number(v) else str(v) for v in values]
 
     from unsim.results.plots import readable_text_color
