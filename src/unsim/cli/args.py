@@ -23,6 +23,7 @@ def _short(text: str) -> str:
 
 
 def integer_between(text: str, least: int, most: int | None = None) -> int:
+    """The whole number in ``text``, from ``least`` up to ``most`` if any (else an error)."""
     if len(text) > 40:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {_short(text)!r}")
     try:
@@ -71,6 +72,7 @@ def number_between(
     high = f"less than {most:g}" if below else f"at most {most:g}"
 
     def number(text: str) -> float:
+        """The number in ``text``, checked against the range."""
         try:
             value = float(text) if len(text) <= 40 else math.nan
         except ValueError:
@@ -91,6 +93,7 @@ def count_between(least: int, most: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``least`` to ``most``."""
 
     def count(text: str) -> int:
+        """The whole number in ``text``, checked against the range."""
         return integer_between(text, least, most)
 
     count.__name__ = "count"
@@ -102,6 +105,7 @@ seconds = number_between(0, 3600, above=True)
 
 
 def iso_date(text: str) -> dt.date:
+    """An argparse type: a date YYYY-MM-DD."""
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -155,6 +155,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    """`unsim calibrate`: fit state positions and a series' vote model to real roll calls."""
     from unsim.calibration.calibrate import write_calibration
     from unsim.calibration.idealpoint import IdealPointConfig
     from unsim.calibration.seriescal import (
@@ -281,6 +282,7 @@ def _years(text: str) -> range:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
+    """`unsim backtest`: score a forecast against a recorded vote, with naive baselines."""
     from unsim.calibration.backtest import read_actual
     from unsim.calibration.validation import load_real_data, score_scenario
 

@@ -70,6 +70,7 @@ def _scale(path: Path | None) -> tuple[float, float]:
 
 
 def cmd_calibrate_clauses(args: argparse.Namespace) -> int:
+    """`unsim calibrate --clauses`: fit the clauses' effects from votes on paragraphs."""
     from unsim.calibration.clausecal import (
         build_clause_calibration,
         calibrate_clauses,

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def add_scenario_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `validate`, `schema` and `plot` commands."""
     p = sub.add_parser("validate", help="check scenario files and report every problem")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
@@ -30,6 +31,7 @@ def add_scenario_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """`unsim validate`: check scenario and session files and report every problem."""
     from unsim.cli.session import validate_session
     from unsim.scenario import load_scenario
     from unsim.scenario.advice import scenario_warnings
@@ -60,6 +62,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    """`unsim schema`: print the JSON Schema of scenario files."""
     from unsim.scenario.schema import Scenario
 
     schema = Scenario.model_json_schema()
@@ -70,6 +73,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """`unsim plot`: redraw the figures of a results, sweep, sensitivity or discovery folder."""
     from unsim.cli.outputs import results_inputs
     from unsim.cli.steps import Steps
     from unsim.ownership import check_output

@@ -23,6 +23,7 @@ __all__ = ["add_discover_parser", "cmd_discover"]
 
 
 def add_discover_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add the `discover` command."""
     p = subparsers.add_parser(
         "discover",
         help="scenario discovery (PRIM): which parameter ranges lead to an outcome",
@@ -65,6 +66,7 @@ def add_discover_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
+    """`unsim discover`: find the parameter ranges of a sweep that lead to an outcome."""
     from unsim.cli.steps import Steps
     from unsim.results.tables import check_output_folder
     from unsim.studies.discovery import discover_in_folder, format_discovery, save_discovery

@@ -54,6 +54,7 @@ COMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `unsim` command line and its commands."""
     parser = argparse.ArgumentParser(
         prog="unsim",
         description="Simulate UN votes and the diplomacy around them. "
@@ -99,6 +100,7 @@ def _sigterm_raises() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
+        """Turn SIGTERM into ``Terminated``."""
         raise Terminated()
 
     previous = signal.signal(signal.SIGTERM, handler)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 
 def add_explain_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `explain` command."""
     p = sub.add_parser(
         "explain",
         help="why a state votes as it does: its stance in parts, what would change its vote",
@@ -76,6 +77,7 @@ def _figure_path(args: argparse.Namespace, default_dir: Path, name: str) -> Path
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    """`unsim explain`: explain one state's vote in a scenario or a results folder."""
     from unsim.cli.outputs import results_inputs, scenario_inputs
     from unsim.engine import run
     from unsim.explain.explanation import explain

@@ -41,6 +41,7 @@ def host(text: str) -> str:
 
 
 def add_explore_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `explore` command."""
     p = sub.add_parser(
         "explore",
         help="open a what-if explorer of a scenario in the browser",
@@ -136,6 +137,7 @@ def _check_host(args: argparse.Namespace) -> None:
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
+    """`unsim explore`: check the scenario, then serve the what-if explorer."""
     from unsim.scenario import load_scenario
     from unsim.session.load import is_session_file, load_session
 

@@ -34,6 +34,7 @@ DEFAULT_CUT = dt.date(2014, 11, 18)
 
 
 def add_calibrate_levers_flags(p: argparse.ArgumentParser) -> None:
+    """Add the flags of `unsim calibrate --levers`."""
     g = p.add_argument_group("levers (with --levers)")
     g.add_argument(
         "--levers",
@@ -53,6 +54,7 @@ def add_calibrate_levers_flags(p: argparse.ArgumentParser) -> None:
 
 
 def add_backtest_levers_flags(p: argparse.ArgumentParser) -> None:
+    """Add the flags of `unsim backtest --levers`."""
     g = p.add_argument_group("levers (with --levers)")
     g.add_argument(
         "--levers",
@@ -128,6 +130,7 @@ def _check_json(args: argparse.Namespace, inputs: list[Path], out: Path | None =
 
 
 def cmd_calibrate_levers(args: argparse.Namespace) -> int:
+    """`unsim calibrate --levers`: estimate the levers' effects from past episodes."""
     from unsim.calibration.levermap import measure_reference
     from unsim.calibration.levers import evaluate
     from unsim.calibration.leversbuild import build_levers
@@ -162,6 +165,7 @@ def cmd_calibrate_levers(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest_levers(args: argparse.Namespace) -> int:
+    """`unsim backtest --levers`: forecast each past episode with levers estimated without it."""
     from unsim.calibration.levers import evaluate
 
     if args.scenario is not None or args.actual is not None or args.timesplit:

@@ -11,6 +11,7 @@ from unsim.errors import ExitCode, InputError
 
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `report` command."""
     p = sub.add_parser(
         "report",
         help="write one self-contained HTML report of a results folder",
@@ -33,6 +34,7 @@ def add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """`unsim report`: write one self-contained HTML report of a results folder."""
     from unsim.cli.outputs import results_inputs
     from unsim.cli.steps import Steps
     from unsim.ownership import check_output

@@ -34,6 +34,7 @@ ATTRIBUTION_RUNS = 4096
 # run
 # --------------------------------------------------------------------------------------------
 def add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `run` command."""
     p = sub.add_parser("run", help="run a scenario's Monte Carlo and summarise it")
     p.add_argument("scenario", type=Path, help="scenario YAML file")
     p.add_argument(
@@ -114,6 +115,7 @@ def _results_dir(args: argparse.Namespace, name: str) -> Path:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """`unsim run`: run a scenario's (or a session's) Monte Carlo and write its results."""
     from unsim.cli.steps import Steps
     from unsim.engine.rng import new_master_seed
     from unsim.results.tables import check_output_folder, probe_output_folder, staging_folder

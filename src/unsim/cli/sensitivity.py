@@ -96,6 +96,7 @@ def parse_range_param(text: str) -> tuple[str, tuple[float, float] | None]:
 
 
 def add_sensitivity_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add the `sensitivity` command."""
     p = subparsers.add_parser(
         "sensitivity",
         help="Sobol or Morris sensitivity indices of the outcomes over parameter ranges",
@@ -216,6 +217,7 @@ def _out_folder(args: argparse.Namespace, base: Any, meta: dict[str, Any]) -> tu
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """`unsim sensitivity`: Sobol or Morris indices of the outcomes over parameter ranges."""
     from unsim.session.study import SessionBase, default_outcomes, study_base
     from unsim.studies.convergence import convergence_warnings, suggest_n
     from unsim.studies.evaluator import Evaluator, Sensitivity

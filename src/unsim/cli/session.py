@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 def session_inputs(path: Path, loaded: object) -> list[Path]:
+    """The files a session reads: the session file and its drafts' own files."""
     files = [path, *(f for f in getattr(loaded, "files", {}).values() if f is not None)]
     return [Path(f) for f in files]
 

@@ -102,6 +102,7 @@ class Steps:
             self._bars.append(bar)
 
         def progress(results: Iterable[Any], count: int) -> Iterator[Any]:
+            """Pass the results on, counting their runs on the bar."""
             for res in results:
                 if bar is not None:
                     bar.update(int(getattr(res, "n", 0)))
@@ -196,10 +197,12 @@ class _RunBar:
         self.closed = False
 
     def update(self, n: int) -> None:
+        """Count ``n`` more runs done."""
         self.done += n
         self.bar.update(n)
 
     def close(self) -> None:
+        """Close the bar (once)."""
         if not self.closed:
             self.closed = True
             self.bar.close()
@@ -212,10 +215,14 @@ def _compile_listener(steps: Steps) -> Any:
     from numba.core.event import Listener
 
     class CompileListener(Listener):  # type: ignore[misc]
+        """Tells ``steps`` when numba starts and ends compiling a function."""
+
         def on_start(self, event: Any) -> None:
+            """Numba starts compiling a function."""
             steps._compile_started()
 
         def on_end(self, event: Any) -> None:
+            """Numba has compiled a function."""
             steps._compile_ended()
 
     return CompileListener()

@@ -194,6 +194,7 @@ def shown_outcomes(given: list[str] | None, scenario: Any, base: Any = None) -> 
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """`unsim sweep`: run a scenario over a grid or a Latin hypercube of values; write the table."""
     from unsim.engine import DaskExecutor
     from unsim.session.study import study_base
     from unsim.studies.base import choose_seed
