@@ -70,6 +70,7 @@ class HeldOutDraft:
 
     @property
     def name(self) -> str:
+        """The draft's name in its session: the target's ISO3 in lower case."""
         return self.iso3.lower()
 
 

@@ -211,6 +211,8 @@ def build_linkage_file(
     command: str,
     vote_noise: float = 1.0,
 ) -> LinkageFile:
+    """The session linkage file of an estimate: the linkage, each series' adoptions without a
+    vote (``records``) and how it was estimated (``fit``)."""
     span = f"sessions {sessions[0].session}-{sessions[-1].session}" if sessions else "no sessions"
     what = (
         f"`{command}`: {est.sessions} sessions ({span}) with two or more recorded votes on "

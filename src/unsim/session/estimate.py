@@ -49,6 +49,8 @@ RHO_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 @dataclass(frozen=True)
 class DraftVotes:
+    """One draft's recorded votes in a session, by state."""
+
     series: str  #: the series (its target's ISO3)
     scores: A  #: (states,) 1 yes, 0 abstain, -1 no, NaN not voting
     #: (states,) each state's record on the series before the session (mean score; 0 none),
@@ -58,6 +60,8 @@ class DraftVotes:
 
 @dataclass(frozen=True)
 class SessionVotes:
+    """One session's drafts with recorded votes, and its states' ideal points."""
+
     session: int
     x: A  #: (states,) ideal points (NaN: none)
     drafts: list[DraftVotes]
@@ -65,6 +69,8 @@ class SessionVotes:
 
 @dataclass(frozen=True)
 class Fit:
+    """One draft's ordered logit: latent a + b x + g r + noise; yes above c, no below -c."""
+
     a: float  #: level
     b: float  #: per unit of ideal point
     c: float  #: half-width of the abstention band
@@ -73,6 +79,9 @@ class Fit:
 
 @dataclass
 class LinkageEstimate:
+    """A session linkage estimated from past sessions (module doc): the factor's or the vote
+    copula's size, the session shock's sd, the observed statistic and the simulated ones."""
+
     factor_sd: float
     shock_sd: float
     statistic: float
@@ -121,6 +130,7 @@ def fit_draft(x: A, y: A, start: Fit | None = None, record: A | None = None) -> 
 
 
 def expected_score(f: Fit, x: A, record: A | None = None) -> A:
+    """Each state's expected vote score (yes 1, abstain 0, no -1) under the fit, shape of ``x``."""
     eta = f.a + f.b * x + (0.0 if record is None else f.g * record)
     return expit(eta - f.c) - expit(-eta - f.c)  # type: ignore[no-any-return]
 
@@ -163,6 +173,7 @@ def residual_correlation(sessions: list[SessionVotes], fits: list[list[Fit]]) ->
 def fit_sessions(
     sessions: list[SessionVotes], start: list[list[Fit]] | None = None
 ) -> list[list[Fit]]:
+    """The ordered logit of every draft of every session (``fit_draft``), from ``start``."""
     out = []
     for k, s in enumerate(sessions):
         fs = []

@@ -47,11 +47,14 @@ class ExpressionError(ValueError):
 
 @dataclass(frozen=True)
 class Expression:
+    """A parsed expression over a session's run-table columns: its text and its tree."""
+
     text: str
     tree: Node
 
     @property
     def names(self) -> set[str]:
+        """The column names the expression uses."""
         return set(_names(self.tree))
 
 
@@ -81,9 +84,11 @@ class _Parser:
         self.tokens, self.i, self.depth = tokens, 0, 0
 
     def peek(self) -> str | None:
+        """The next token, or None at the end."""
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
     def take(self) -> str:
+        """The next token, moving past it; an error at the end."""
         tok = self.peek()
         if tok is None:
             raise ExpressionError("the expression ends too soon")
@@ -91,6 +96,7 @@ class _Parser:
         return tok
 
     def expr(self) -> Node:
+        """An expression: terms joined by ``or``."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ExpressionError(f"nested more than {MAX_DEPTH} deep")
@@ -99,15 +105,18 @@ class _Parser:
         return node
 
     def conj(self) -> Node:
+        """Terms joined by ``and``."""
         return self.binary(("and",), self.negation)
 
     def binary(self, ops: tuple[str, ...], sub: Any) -> Node:
+        """``sub`` terms joined left to right by any of the operators ``ops``."""
         node = sub()
         while self.peek() in ops:
             node = (self.take(), node, sub())
         return node
 
     def negation(self) -> Node:
+        """A comparison, or ``not`` before one."""
         if self.peek() == "not":
             self.take()
             self.depth += 1
@@ -117,6 +126,7 @@ class _Parser:
         return self.compare()
 
     def compare(self) -> Node:
+        """A sum, or two sums compared (no chains of comparisons)."""
         node = self.sum()
         if self.peek() in _COMPARE:
             node = (self.take(), node, self.sum())
@@ -125,15 +135,18 @@ class _Parser:
         return node
 
     def sum(self) -> Node:
+        """Terms joined by ``+`` and ``-``."""
         return self.binary(("+", "-"), self.unary)
 
     def unary(self) -> Node:
+        """A term, or ``-`` before one."""
         if self.peek() == "-":
             self.take()
             return ("neg", self.unary())
         return self.atom()
 
     def atom(self) -> Node:
+        """A number, ``true``, ``false``, a column name or an expression in brackets."""
         tok = self.take()
         if tok == "(":
             node = self.expr()

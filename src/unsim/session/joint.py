@@ -103,6 +103,9 @@ def correlation(x: NDArray[Any], y: NDArray[Any], level: float = 0.95) -> dict[s
 
 
 def joint_summary(loaded: LoadedSession, res: SessionResults) -> dict[str, Any]:
+    """The session's ``summary.json``: each draft's adoption and summary, how many drafts are
+    adopted, the plenary yes votes' correlation between drafts, the session's own outcomes
+    and its linkage."""
     t, n = res.table, len(res.table)
     drafts: dict[str, Any] = {}
     for name, r in res.drafts.items():

@@ -73,10 +73,12 @@ class DraftLinkage:
 
     @property
     def rows_or_all(self) -> NDArray[np.int64]:
+        """Each of the draft's states' row in the session's world."""
         return np.arange(self.n_session) if self.rows is None else self.rows
 
     @property
     def active(self) -> bool:
+        """Whether the linkage draws a factor or a shock (a standard deviation above 0)."""
         return self.factor_sd > 0 or self.shock_sd > 0
 
     def spill_shift(self, block: int, replicates: int) -> F:
@@ -192,6 +194,7 @@ class LinkedDraft(Scenario):
 
     @property
     def linkage(self) -> DraftLinkage | None:
+        """The draft's linkage in its session (None: none)."""
         return self._linkage
 
     def run_shift(

@@ -145,6 +145,7 @@ def save_session(
     meta = {"kind": "session", **res.metadata, **provenance()}
 
     def write(folder: Path) -> None:
+        """Write the metadata, summary, tables, drafts' results (and the figure) in ``folder``."""
         (folder / "metadata.json").write_text(json_text(meta), encoding="utf-8")
         (folder / "summary.json").write_text(json_text(_plain(res.summary)), encoding="utf-8")
         for name, df in {"runs": res.table, **(tables or {})}.items():
@@ -197,6 +198,7 @@ def compare_sessions(a: SessionResults, b: SessionResults) -> pd.DataFrame:
 
 
 def format_session_comparison(table: pd.DataFrame, name_a: str, name_b: str) -> str:
+    """The paired comparison of two sessions (:func:`compare_sessions`'s table) as text."""
     lines = [
         f"Paired comparison of sessions on common random numbers: B minus A (A = {name_a}, "
         f"B = {name_b})",

@@ -58,6 +58,7 @@ class SessionBase(Base):
 
     @property
     def session(self) -> LoadedSession:
+        """The loaded session."""
         assert self.loaded is not None
         return self.loaded
 
@@ -157,6 +158,7 @@ class SessionBase(Base):
             raise ScenarioError(self.source, problems)
 
     def labels(self, paths: Sequence[str]) -> dict[str, str]:
+        """The paths in words, each draft's prefixed with its name."""
         out = {}
         for path in paths:
             head, _, rest = path.partition(".")
@@ -167,6 +169,7 @@ class SessionBase(Base):
         return out
 
     def ranges(self, params: Mapping[str, Sequence[float] | None]) -> dict[str, Sequence[float]]:
+        """A sensitivity analysis's ranges (a draft's path without one: from its distribution)."""
         out: dict[str, Sequence[float]] = {}
         for path, bounds in params.items():
             head, _, rest = path.partition(".")
@@ -186,6 +189,7 @@ class SessionBase(Base):
         executor: Any,
         columns: tuple[str, ...] = (),
     ) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        """The records of the points ``(index, overrides)``, as tasks finish."""
         return execute_session_points(self, items, runs, seed, executor)
 
 
@@ -256,6 +260,7 @@ class SessionStudy:
         return {n: self.last[n][1] for n in keys}
 
     def release(self) -> None:
+        """Free every draft's held model and forget them."""
         for slot in self.slots.values():
             slot.release()
         self.slots.clear()
@@ -384,6 +389,7 @@ def session_record(base: SessionBase, parts: dict[str, Part], seed: int) -> dict
     n = len(table)
 
     def share(values: Any) -> dict[str, float]:
+        """The share of runs where ``values`` is true, as ``p``, ``ci_low`` and ``ci_high``."""
         stats = proportion(int(np.asarray(values).sum()), n)
         return {f: float(stats[f]) for f in OUTCOME_FIELDS}
 
