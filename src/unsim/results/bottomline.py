@@ -44,6 +44,7 @@ class _Reader:
         self.numbers: dict[str, Any] = {}
 
     def has(self, name: str) -> bool:
+        """Whether the summary holds the outcome ``name``."""
         return name in self.outcomes
 
     def count(self, name: str) -> int:

@@ -250,6 +250,7 @@ def format_forward(forward: dict[str, Any], runs: int) -> list[str]:
     ]
 
     def levels(values: dict[str, Any]) -> str:
+        """A row's cells: each quantity's value (votes, or % of runs)."""
         return "".join(f"{_level(values.get(k), kinds[k]):>{CELL}}" for k in qs)
 
     start = "data only (the calibration alone)"

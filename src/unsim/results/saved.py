@@ -47,6 +47,8 @@ Count = Annotated[int, Field(ge=0)]
 
 
 class OutcomeStats(_Saved):
+    """An outcome's share of runs and its interval."""
+
     label: str = ""
     p: Share
     ci_low: Share
@@ -54,6 +56,8 @@ class OutcomeStats(_Saved):
 
 
 class Quantiles(_Saved):
+    """The quantiles and mean of a tally of votes over the runs."""
+
     q05: float
     q25: float
     q50: float
@@ -63,6 +67,8 @@ class Quantiles(_Saved):
 
 
 class Tally(_Saved):
+    """A stage's tallies: the runs it was held, its threshold and each vote's quantiles."""
+
     held: Count
     threshold: str = ""
     yes: Quantiles | None = None
@@ -73,6 +79,8 @@ class Tally(_Saved):
 
 
 class Pivotal(_Saved):
+    """How often a state was pivotal at a stage: its share of runs and its interval."""
+
     stage: str
     iso3: str
     name: str
@@ -82,6 +90,8 @@ class Pivotal(_Saved):
 
 
 class AttributionPart(_Saved):
+    """What one assumption changes in the mean yes, no, abstain and absent votes."""
+
     name: str
     label: str
     yes: float
@@ -92,18 +102,24 @@ class AttributionPart(_Saved):
 
 
 class StageAttribution(_Saved):
+    """One stage's attribution: the scenario as given, the data alone and each assumption's part."""
+
     as_given: dict[str, float]
     data_only: dict[str, float]
     parts: list[AttributionPart]
 
 
 class ForwardChange(_Saved):
+    """One quantity's change: its mean, its interval's half-width and its 5-95 % range by run."""
+
     mean: float | None
     ci: float | None = None
     runs: list[float | None] | None = None
 
 
 class ForwardPart(_Saved):
+    """One assumption added (read forward): what it changes in each quantity."""
+
     name: str
     label: str
     drawn: bool = False
@@ -111,6 +127,8 @@ class ForwardPart(_Saved):
 
 
 class ForwardQuantity(_Saved):
+    """A quantity the forward reading follows: its label and whether it counts votes or runs."""
+
     label: str
     short: str
     kind: Literal["votes", "share"]
@@ -127,6 +145,8 @@ class Forward(_Saved):
 
 
 class Attribution(StageAttribution):
+    """The attribution of a results folder's ``summary.json`` (``unsim.engine.attribution``)."""
+
     stage: str
     order: list[str] = []
     runs: Count
@@ -196,6 +216,8 @@ class PointRecord(_Saved):
 
 
 class DiscoveryBox(_Saved):
+    """A box of a discovery: its coverage, density, mass, points and step on the trajectory."""
+
     coverage: Share
     density: Share
     mass: Share

@@ -138,6 +138,7 @@ class Results:
         folder's manifest instead, :mod:`unsim.ownership`)."""
 
         def table(df: pd.DataFrame, name: str) -> None:
+            """Write the table ``df`` as ``name``, in CSV or Parquet."""
             if table_format == "csv":
                 df.to_csv(folder / f"{name}.csv", index=False)
             else:

@@ -65,6 +65,7 @@ def format_summary(
         held = t["held"] / s["runs"]
 
         def q(cat: str, t: dict[str, Any] = t) -> str:
+            """The median of a vote's tally at this stage with its 5-95 % range, or blanks."""
             if cat not in t:
                 return " " * 15
             c = t[cat]

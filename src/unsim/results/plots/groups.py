@@ -30,6 +30,7 @@ def readable_text_color(rgba: Any) -> str:
     r, g, b = to_rgba(rgba)[:3]
 
     def linear(c: float) -> float:
+        """The sRGB channel ``c`` (0 to 1) made linear."""
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
     luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)

@@ -35,6 +35,7 @@ def save_standard_plots(results: Any, folder: str | Path, dpi: int = 150) -> lis
     written: list[Path] = []
 
     def save(fig: Figure, name: str) -> None:
+        """Save ``fig`` as ``name`` in the folder, then clear it."""
         # atomically: a figure being redrawn is replaced whole, never left half written, and
         # only if unsim drew it (unsim.ownership)
         path = save_png(fig, folder / name, dpi=dpi)

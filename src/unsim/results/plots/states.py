@@ -36,7 +36,11 @@ def plot_state_support(
     ax: None = None,
     *,
     fig: Figure | None = None,
-) -> Figure: ...
+) -> Figure:
+    """Without ``ax``: a Figure with one panel per group (drawn into ``fig`` if given)."""
+    ...
+
+
 @overload
 def plot_state_support(
     per_state: pd.DataFrame,
@@ -46,7 +50,11 @@ def plot_state_support(
     *,
     ax: Axes,
     fig: Figure | None = None,
-) -> Axes: ...
+) -> Axes:
+    """With ``ax`` by keyword: every state in that one Axes, which is returned."""
+    ...
+
+
 @overload
 def plot_state_support(
     per_state: pd.DataFrame,
@@ -56,7 +64,11 @@ def plot_state_support(
     ax: Axes,
     *,
     fig: Figure | None = None,
-) -> Axes: ...
+) -> Axes:
+    """With ``ax`` in its place: every state in that one Axes, which is returned."""
+    ...
+
+
 def plot_state_support(
     per_state: pd.DataFrame,
     stage: str = "plenary",
@@ -156,6 +168,7 @@ def _support_groups(
     df: pd.DataFrame, by: str, world: World | None
 ) -> list[tuple[str, pd.DataFrame]]:
     def order(rows: pd.DataFrame) -> pd.DataFrame:
+        """The states from most to least likely to vote yes (then least likely no, then by name)."""
         return rows.sort_values(["p_yes", "p_no", "name"], ascending=[False, True, True])
 
     if by == "group":

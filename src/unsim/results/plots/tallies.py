@@ -41,7 +41,11 @@ def plot_tallies(
     ax: None = None,
     *,
     fig: Figure | None = None,
-) -> Figure: ...
+) -> Figure:
+    """Without a stage: every stage held in some run, as small multiples in a Figure."""
+    ...
+
+
 @overload
 def plot_tallies(
     runs: pd.DataFrame,
@@ -50,7 +54,11 @@ def plot_tallies(
     ax: Axes | None = None,
     *,
     fig: Figure | None = None,
-) -> Axes: ...
+) -> Axes:
+    """With a stage: its tallies in one Axes (``ax`` if given), which is returned."""
+    ...
+
+
 def plot_tallies(
     runs: pd.DataFrame,
     stage: str | None = None,

@@ -105,6 +105,7 @@ def _tallies(results: Results) -> str:
     for stage, t in s.get("tallies", {}).items():
 
         def q(cat: str, t: Mapping[str, Any] = t) -> str:
+            """The median of a vote's tally at this stage with its 5-95 % range, or a dash."""
             c = t.get(cat)
             if not c:
                 return "–"

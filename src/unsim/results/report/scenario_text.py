@@ -192,12 +192,14 @@ def _attribution(attr: Mapping[str, Any], scenario: Scenario) -> str:
     kinds = {k: q.get("kind") for k, q in qs.items()}
 
     def level(k: str, values: Mapping[str, Any]) -> str:
+        """Quantity ``k``'s value in ``values``: votes, or a percentage of runs."""
         v = values.get(k)
         if v is None or v != v:
             return "n/a"
         return f"{float(v):.1f}" if kinds[k] == "votes" else percent(v)
 
     def change(k: str, part: Mapping[str, Any]) -> str:
+        """What the part changes in quantity ``k``: the mean change ± its interval's half-width."""
         c = (part.get("change") or {}).get(k) or {}
         mean, ci = c.get("mean"), c.get("ci")
         if mean is None or mean != mean:
