@@ -120,6 +120,7 @@ def DraftSelector() -> None:
     chosen = DRAFT.value if DRAFT.value in DRAFTS else DRAFTS[0]
 
     def choose(name: str) -> None:
+        """Show the draft ``name``, its levers back to the scenario as written."""
         if name != chosen:
             reset()
             DRAFT.set(name)
@@ -164,6 +165,8 @@ class Computed:
 
 
 def compute(session: Session, key: tuple[WhatIf, WhatIf | None, int, int]) -> Computed:
+    """The results of a change (``key``: what-if, variant A or None, seed, runs): the what-if's,
+    its baseline's, variant A's and its data-only results, or the error; and the seconds taken."""
     what_if, pinned, seed, runs = key
     t0 = time.perf_counter()
     try:
@@ -196,6 +199,7 @@ def changes(session: Session, sections: list[Section], values: dict[str, Any]) -
 
 @solara.component
 def Page() -> None:
+    """The explorer's page: the levers in the sidebar, the numbers and panels of the change."""
     session = get_session(DRAFT.value)
     sections = solara.use_memo(lambda: build_controls(session.scenario), [session])
     states = solara.use_memo(lambda: state_choices(session.scenario), [session])
@@ -280,6 +284,7 @@ def RunSettings(session: Session) -> None:
     top = max(MAX_LINK_RUNS, session.runs)
 
     def set_seed(text: str) -> str:
+        """Set the seed typed: "", or why it is refused."""
         value = _whole(text)
         if value is None or not 0 <= value <= MAX_SEED:
             return f"seed: a whole number from 0 to {MAX_SEED:,}; got {text!r}"
@@ -287,6 +292,7 @@ def RunSettings(session: Session) -> None:
         return ""
 
     def set_runs(text: str) -> str:
+        """Set the runs per change typed: "", or why they are refused."""
         value = _whole(text)
         if value is None or not 1 <= value <= top:
             return f"runs: a whole number from 1 to {top:,}; got {text!r}"

@@ -64,6 +64,8 @@ class Control:
 
 @dataclass
 class Section:
+    """A titled group of the sidebar's controls."""
+
     title: str
     controls: list[Control] = field(default_factory=list)
 
@@ -172,6 +174,7 @@ def unit_for(control: Control, owner: str = "") -> str:
 
 
 def with_unit(control: Control, owner: str = "") -> Control:
+    """The control with its unit in words (:func:`unit_for`)."""
     return replace(control, unit=unit_for(control, owner))
 
 
@@ -389,4 +392,5 @@ def typed_value(control: Control, text: str) -> tuple[float | int | None, str]:
 
 
 def all_controls(sections: list[Section]) -> list[Control]:
+    """Every control of the sections, in order."""
     return [c for s in sections for c in s.controls]

@@ -25,6 +25,7 @@ def drawn_box(control: Control, value: Any, on_value: Callable[[Any], None], val
     drawn = value == DRAWN
 
     def keep(on: bool) -> None:
+        """Ticked: keep the lever drawn per run (its number taken out); else set it to its mean."""
         if on:
             values.value = {k: v for k, v in values.value.items() if k != control.path}
         else:

@@ -108,6 +108,7 @@ def figure(results: Results, baseline: Results, name: str, stage: str | None = N
 
 
 def figure_png(results: Results, baseline: Results, name: str, stage: str | None = None) -> bytes:
+    """The page's figure ``name`` (at ``stage``) as a PNG to download."""
     buf = io.BytesIO()
     figure(results, baseline, name, stage).savefig(buf, format="png", dpi=DOWNLOAD_DPI)
     return buf.getvalue()
@@ -122,6 +123,7 @@ def exports(
     seed = results.seed
 
     def table_maker(get: Callable[[Results], Any], fmt: str) -> Callable[[], bytes]:
+        """A download of the table ``get`` takes from the results, in the format ``fmt``."""
         return lambda: table_bytes(get(results), fmt)
 
     for what, get in TABLES.items():

@@ -51,6 +51,7 @@ def BackgroundFigure(paint: Callable[[], bytes], key: Any, alt: str) -> None:
     last = solara.use_ref(cast(tuple[bytes, str, Any] | None, None))
 
     def work() -> tuple[bytes, str, Any]:
+        """Paint the figure: its PNG, its text alternative and its key."""
         with painting():  # counted from the start, while it waits for its turn too
             return paint(), alt, key
 
@@ -96,6 +97,7 @@ def prefetch(results: Any, baseline: Any) -> None:
 
 
 def map_alt(stage: str) -> str:
+    """The world map's text alternative at ``stage``."""
     return (
         f"World map of each state's vote at the {STAGE_LABELS.get(stage, stage)}: blue where a "
         "yes is likely, red where a no is likely, pale where an abstention or absence is"

@@ -100,11 +100,13 @@ class Access:
 
     @property
     def cookie_name(self) -> str:
+        """The name of this explorer's cookie (one per port)."""
         # cookies are not kept apart by port: two explorers on one machine need two names
         return f"unsim-explore-{self.port}"
 
     @property
     def hosts(self) -> frozenset[str]:
+        """The Host values the server answers to: each name with the port (on 80, also without)."""
         values = {host_value(n, self.port) for n in self.names}
         if self.port == 80:
             values |= {host_value(n, self.port)[: -len(":80")] for n in self.names}
@@ -112,6 +114,7 @@ class Access:
 
     @property
     def origins(self) -> frozenset[str]:
+        """The Origin header values allowed: ``http://`` followed by one of :attr:`hosts`."""
         return frozenset(f"http://{h}" for h in self.hosts)
 
     def url(self, host: str, path: str = "/") -> str:
@@ -120,14 +123,18 @@ class Access:
         return f"http://{host_value(host, self.port)}{path}?{query}"
 
     def set_cookie(self) -> bytes:
+        """The Set-Cookie header that keeps the token (HTTP only, same site)."""
         return f"{self.cookie_name}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode()
 
     def token_matches(self, given: str) -> bool:
+        """Whether ``given`` is the launch's token (compared in constant time)."""
         return hmac.compare_digest(given.encode("utf-8", "replace"), self.token.encode("utf-8"))
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether a request may reach the app, why not, and whether to set the token's cookie."""
+
     allowed: bool
     reason: str = ""
     set_cookie: bool = False
@@ -201,6 +208,7 @@ class Guard:
 
     def _with_cookie(self, send: Send) -> Send:
         async def wrapped(message: Message) -> None:
+            """Send ``message``; a response's headers get the token cookie and a referrer policy."""
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 headers.append((b"set-cookie", self.access.set_cookie()))

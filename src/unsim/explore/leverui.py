@@ -33,10 +33,12 @@ def Lever(control: Control, value: Any, states: tuple[str, ...] = ()) -> None:
         index = int(control.path.rsplit("[", 1)[1].rstrip("]"))
 
         def on_value(v: Any) -> None:
+            """Switch the strategy on or off."""
             set_enabled(index, bool(v))
     else:
 
         def on_value(v: Any) -> None:
+            """Set the lever to ``v``."""
             set_value(control.path, v)
 
     with solara.Column(classes=[_css_class(control.path)], gap="0px"):
@@ -130,6 +132,7 @@ def SliderAndBox(control: Control, value: Any, on_value: Callable[[Any], None]) 
     shown = f"{value:g}"
 
     def typed(text: str) -> str:
+        """Set the lever to the number typed: "", or why it is refused (the lever stays)."""
         number, why = typed_value(control, text)
         if why:
             return f"{why}; {control.label} stays {value:g}"
@@ -165,6 +168,7 @@ def Controls(
     disabled: frozenset[int],
     states: tuple[str, ...] = (),
 ) -> None:
+    """The sidebar's sections of levers, the first one open."""
     for i, section in enumerate(sections):
         with solara.Details(summary=section.title, expand=i == 0):
             for control in section.controls:
@@ -235,6 +239,7 @@ def OnlyAbstains(
     asked, set_asked = solara.use_state(cast(tuple[WhatIf, str, int, int] | None, None))
 
     def work() -> tuple[Any, str]:
+        """The search for the shifts that make the state only abstain, or the error."""
         if asked is None:
             return None, ""
         try:
@@ -246,6 +251,7 @@ def OnlyAbstains(
     found, error = result.value if result.value is not None else (None, "")
 
     def set_found() -> None:
+        """Set the shifts found as levers."""
         if found is not None and found.values:
             VALUES.value = {**VALUES.value, **found.values}
 

@@ -76,6 +76,7 @@ def _log_render(name: str, field: Any) -> None:
     whether a box is drawn anew, and when)."""
 
     def log() -> None:
+        """Log the box's widget."""
         widget = solara.get_widget(field)
         _LOG.warning("numberbox %s render widget %s", name, getattr(widget, "model_id", None))
 
@@ -110,15 +111,18 @@ def NumberBox(
     shown_ref.current = shown
 
     def listen() -> Callable[[], None]:
+        """Apply the text typed on Enter or on leaving the box; returns what stops listening."""
         widget = cast(ipyvue.VueWidget, solara.get_widget(field))
 
         def on_event(*_: Any) -> None:
+            """Apply the text typed in the box."""
             apply_typed(name, shown_ref.current, apply_ref.current)
 
         for event in ("keyup.enter", "focusout"):
             widget.on_event(event, on_event)
 
         def stop() -> None:
+            """Stop listening to the box's events."""
             for event in ("keyup.enter", "focusout"):
                 widget.on_event(event, on_event, remove=True)
 

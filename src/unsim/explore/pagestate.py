@@ -31,10 +31,12 @@ READS: solara.Reactive[int] = solara.reactive(0)
 
 
 def set_value(path: str, value: Any) -> None:
+    """Set the lever ``path`` to ``value``."""
     VALUES.value = {**VALUES.value, path: value}
 
 
 def set_enabled(index: int, on: bool) -> None:
+    """Switch the target's strategy ``index`` on or off."""
     disabled = DISABLED.value
     DISABLED.value = disabled - {index} if on else disabled | {index}
 
@@ -82,6 +84,7 @@ def AddressSync(reader: Reader, query: str) -> None:
     search = without_token(router.search)
 
     def sync() -> None:
+        """Set the page from a new address, or push the page's state to the address."""
         if seen.current is None:  # the page opened: the address sets it
             seen.current = opened.current = search
             _read(reader, search)

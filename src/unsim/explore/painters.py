@@ -263,6 +263,7 @@ class TallyPainter(Painter):
         return {"council": council, "bars": bars, "lines": lines, "edges": edges}
 
     def update(self, runs: pd.DataFrame, majority: str) -> None:
+        """Redraw each stage's tallies of a run table: the bars, their scale, the yes needed."""
         scales = []
         for stage, panel in self.panels.items():
             ax = panel["bars"][0].axes
@@ -317,6 +318,7 @@ def tallies_png(runs: pd.DataFrame, majority: str, n_states: int) -> bytes:
     stages = tuple(s for s in STAGES if f"{s}_held" in runs and bool(runs[f"{s}_held"].any()))
 
     def update(p: Any) -> None:
+        """Set the painter's bars and lines to this run table."""
         p.update(runs, majority)
 
     return once(
@@ -372,6 +374,7 @@ class GroupPainter(Painter):
         super().__init__(fig, [*moving, self.marker, *ax.spines.values()])
 
     def update(self, sums: pd.DataFrame, baseline_yes: Any) -> None:
+        """Set the bars to each group's expected votes and the marks to the baseline's yes votes."""
         left = np.zeros(len(self.groups))
         for cat in SUPPORT_CATS:
             width = sums[f"p_{cat}"].to_numpy(dtype=float)
@@ -392,6 +395,7 @@ def groups_png(per_state: pd.DataFrame, stage: str, baseline: pd.DataFrame) -> b
     byes = base.groupby("group", observed=True)["p_yes"].sum().reindex(list(groups))
 
     def update(p: Any) -> None:
+        """Set the painter's bars to these groups' expected votes."""
         p.update(sums.reindex(list(groups)), byes.to_numpy(dtype=float))
 
     key = ("groups", stage, groups, sizes)
@@ -425,6 +429,7 @@ class MapPainter(Painter):
         super().__init__(fig, [self.states, by_gid["map_other"], self.dots])
 
     def update(self, per_state: pd.DataFrame, stage: str) -> None:
+        """Colour each state by its vote at ``stage``, and set the title."""
         shapes = projected_shapes()
         df = per_state[per_state["stage"].astype(str) == stage]
         colors, voting = entry_colors(shapes.key, shapes.member, df)
@@ -448,6 +453,7 @@ def map_png(per_state: pd.DataFrame, stage: str) -> bytes:
     own = not stage_named(stage).body.everyone  # a body of its own: its legend
 
     def update(p: Any) -> None:
+        """Set the painter's colours to these states' votes."""
         p.update(per_state, stage)
 
     return once(

@@ -114,6 +114,8 @@ def Downloads(groups: list[tuple[str, list[Export]]]) -> None:
 
 
 def state_rows(results: Any, stage: str) -> list[dict[str, Any]]:
+    """The state table's rows at ``stage``: each state's name, regional group and probability of
+    each vote and of being pivotal (in %)."""
     ps = results.per_state
     df = ps[ps["stage"].astype(str) == stage]
     return [
@@ -133,6 +135,7 @@ def state_rows(results: Any, stage: str) -> list[dict[str, Any]]:
 
 @solara.component
 def StateDetail(session: Session, results: Any, iso3: str) -> None:
+    """A state's probability of each vote at each stage (95 % intervals) and why it votes so."""
     detail = session.state_detail(results, iso3)
     names = dict(zip(results.per_state["iso3"], results.per_state["name"], strict=False))
     solara.Markdown(f"**{names.get(iso3, iso3)}**: probability of each vote (95 % interval)")
@@ -174,6 +177,7 @@ def StateExplanation(session: Session, results: Any, iso3: str, stage: str) -> N
     worker thread."""
 
     def work() -> tuple[str, bytes]:
+        """The explanation's text and its waterfall figure (PNG)."""
         time.sleep(0.1)  # the figures of the change start their threads
         wait_for_figures(timeout=3.0)  # and go first: the replay below takes a while
         e = session.explanation(results, iso3, stage)

@@ -25,10 +25,12 @@ def SaveAs(session: Session, what_if: WhatIf) -> None:
     message, set_message = solara.use_state(("", ""))
 
     def on_name(name: str) -> None:
+        """Keep the name typed (the next click saves to it)."""
         latest.current = name
         set_save_to(name)
 
     def save() -> None:
+        """Save the what-if as YAML under the name typed, and say where (or why not)."""
         try:
             written = session.save_yaml(what_if, Path(latest.current))
         except (UnsimError, OSError) as err:

@@ -101,6 +101,8 @@ def serve(access: Access, host: str, open_browser: bool) -> int:
 
 
 def main() -> int:
+    """Serve the explorer as `unsim explore` starts it (token, host and port in the environment);
+    returns the exit code."""
     env = os.environ
     token = env.pop("UNSIM_EXPLORE_TOKEN", "")
     if not token:

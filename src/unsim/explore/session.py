@@ -47,10 +47,12 @@ class WhatIf:
 
     @classmethod
     def of(cls, overrides: Mapping[str, Any] | None = None, disabled: Iterable[int] = ()) -> WhatIf:
+        """The what-if of the values set (by path) and the strategies switched off, in one order."""
         items = tuple(sorted((overrides or {}).items()))
         return cls(tuple((k, _freeze(v)) for k, v in items), frozenset(disabled))
 
     def as_dict(self) -> dict[str, Any]:
+        """The values set, by path."""
         return {k: _thaw(v) for k, v in self.overrides}
 
 
@@ -77,6 +79,9 @@ def edited_raw(raw: Mapping[str, Any], what_if: WhatIf) -> dict[str, Any]:
 
 @dataclass
 class Outcome:
+    """An outcome's row on the page: its share of runs under the what-if (95 % interval), its
+    paired difference from the reference and, if asked for, its data-only share."""
+
     name: str
     label: str
     p: float
@@ -184,6 +189,7 @@ class Session:
 
     # -- running ----------------------------------------------------------------------------
     def scenario_for(self, what_if: WhatIf) -> Scenario:
+        """The scenario with the what-if applied (the scenario itself when it changes nothing)."""
         if not what_if.overrides and not what_if.disabled:
             return self.scenario
         return scenario_from_dict(

@@ -126,6 +126,7 @@ def session_explorers(
     lock = threading.Lock()
 
     def get(draft: str) -> DraftInSession:
+        """The explorer session of ``draft`` (made on first use, then kept)."""
         with lock:
             if draft not in made:
                 made[draft] = DraftInSession(path, draft, runs, seed, save_dir, loaded)

@@ -146,6 +146,7 @@ class Reader:
         )
 
     def strategy(self, name: str, text: str) -> int:
+        """The index of a strategy in ``text`` (the link's ``name``), one of the scenario's."""
         if self.n_strategies == 0:
             raise LinkError(f"{name}: the scenario has no strategy to switch off; got {text!r}")
         return _integer(name, text, 0, self.n_strategies - 1)
@@ -195,6 +196,7 @@ class Reader:
         return state, problems
 
     def state_code(self, text: str) -> str:
+        """The ISO3 code in ``text``, if a state of the world has it (else an error)."""
         code = text.strip().upper()
         if code not in self.codes:
             hint = did_you_mean(code, sorted(self.codes))

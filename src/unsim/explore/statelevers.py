@@ -191,6 +191,7 @@ def only_abstains(
     base = dict(what_if.as_dict())
 
     def run(values: Mapping[str, Any]) -> Results:
+        """The results with ``values`` set (the same strategies off, seed and runs)."""
         return session.results(WhatIf.of(values, what_if.disabled), seed, runs)
 
     values = dict(base)

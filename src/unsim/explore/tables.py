@@ -14,6 +14,7 @@ __all__ = ["outcomes_html", "pct", "state_table_html", "yes_votes_html"]
 
 
 def pct(x: float) -> str:
+    """A share as a percentage with one decimal ("n/a" for NaN)."""
     return "n/a" if x != x else f"{100 * x:.1f} %"
 
 
@@ -89,6 +90,8 @@ def yes_votes_html(session: Session, results: Any, bare: Any) -> str:
 
 
 def state_table_html(rows: list[dict[str, Any]], selected: str) -> str:
+    """The state table as HTML: a row per state (``selected`` marked), its probability of each
+    vote and of being pivotal (in %)."""
     head = "".join(
         f"<th>{h}</th>"
         for h in ("state", "regional group", "yes", "no", "abstain", "absent", "pivotal")
