@@ -58,10 +58,12 @@ def write_atomically(path: str | Path, write: Callable[[str], object]) -> Path:
 
 
 def write_text_atomically(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
     return write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def current_umask() -> int:
+    """The process's file-creation mask, read without changing it."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

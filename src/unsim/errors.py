@@ -94,6 +94,8 @@ class Problem:
     hint: str | None = None
 
     def render(self) -> str:
+        """The problem in one line: key path, message, value got, what is allowed, did-you-mean,
+        hint."""
         parts = [f"{self.path or '(top level)'}: {self.message}"]
         if self.has_value:
             parts.append(f"got {_short(self.value)}")
@@ -128,6 +130,7 @@ class ScenarioError(UnsimError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        """The source and its problems, one a line (at most ``MAX_SHOWN``, then how many more)."""
         n = len(self.problems)
         source = (
             self.source if len(self.source) <= 160 else f"{self.source[:80]}...{self.source[-77:]}"

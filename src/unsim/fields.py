@@ -115,6 +115,8 @@ def _unknown_actor(value: str, world: Any) -> PydanticCustomError:
 
 
 def check_state(value: str, info: ValidationInfo) -> str:
+    """A state's ISO3 code, trimmed and upper-cased, checked against the world (if any) else in
+    form."""
     value = value.strip().upper()
     world = _world(info)
     if world is None:

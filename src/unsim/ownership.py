@@ -200,6 +200,7 @@ def is_own(path: str | Path, kind: Kind) -> bool:
 
 # -- CSV: the manifest ------------------------------------------------------------------------
 def sha256_of(path: str | Path) -> str:
+    """The SHA-256 of a regular file's content, as hex."""
     digest = hashlib.sha256()
     fd = _open_regular(path)
     try:

@@ -81,6 +81,7 @@ class YamlLimitError(yaml.YAMLError):
 
 
 def size_text(n: int) -> str:
+    """A size in bytes for a message: in MiB from 1 MiB up, else in bytes."""
     return f"{n / (1024 * 1024):.0f} MiB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
@@ -208,6 +209,7 @@ class _NoDuplicates(SafeConstructor):
     """The safe constructor, refusing a key given twice in one mapping (naming both lines)."""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping, refusing a key that appears twice in it (both lines named)."""
         if isinstance(node, MappingNode):
             seen: dict[Any, Any] = {}
             for key_node, _ in node.value:
@@ -246,6 +248,7 @@ class BoundedLoader(Reader, Scanner, Parser, Composer, _NoDuplicates, Resolver):
         self._depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # type: ignore[override]
+        """Compose a node, refusing nesting deeper than ``MAX_YAML_DEPTH``."""
         self._depth += 1
         try:
             if self._depth > MAX_YAML_DEPTH:
@@ -283,6 +286,8 @@ def _check_events(text: str | bytes) -> None:
     total = 0
 
     def add(size: int, mark: Any) -> None:
+        """Count ``size`` nodes into the open collection (or the document); refuse past
+        ``MAX_YAML_NODES``."""
         nonlocal total
         if stack:
             stack[-1][0] += size

@@ -21,6 +21,7 @@ def new_master_seed() -> int:
 
 
 def stream_key(name: str) -> int:
+    """The number that names stream ``name`` in its seed's spawn key (CRC-32 of the name)."""
     return zlib.crc32(name.encode("utf-8"))
 
 
@@ -32,6 +33,7 @@ class Streams:
         self.block = int(block)
 
     def generator(self, name: str, round_: int | None = None) -> np.random.Generator:
+        """A generator for stream ``name`` of this block (and ``round_``, for per-round draws)."""
         key = (self.block, stream_key(name), 0 if round_ is None else round_ + 1)
         return np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key))
@@ -40,9 +42,11 @@ class Streams:
     def uniform(
         self, name: str, shape: int | tuple[int, ...], round_: int | None = None
     ) -> NDArray[np.float32]:
+        """Uniform float32 draws in [0, 1) of ``shape`` from stream ``name``."""
         return self.generator(name, round_).random(shape, dtype=np.float32)
 
     def normal(
         self, name: str, shape: int | tuple[int, ...], round_: int | None = None
     ) -> NDArray[np.float32]:
+        """Standard normal float32 draws of ``shape`` from stream ``name``."""
         return self.generator(name, round_).standard_normal(shape, dtype=np.float32)

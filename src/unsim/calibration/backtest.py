@@ -97,6 +97,7 @@ class ActualVote:
 
     @property
     def stages(self) -> list[str]:
+        """The stages with a recorded tally, in procedural order."""
         return [s for s in STAGES if s in self.tallies]
 
 
@@ -355,6 +356,7 @@ def scores_table(
     votes: pd.Series | None,
     tallies: Mapping[str, int] | None,
 ) -> pd.DataFrame:
+    """The scores of each forecast against the recorded votes and tallies, one row per forecast."""
     return pd.DataFrame([score(f, votes, tallies) for f in forecasts])
 
 
@@ -381,6 +383,8 @@ def _fit_cut_points(
     """Slope and two cut points of an ordered logit of no < abstain < yes on position."""
 
     def nll(theta: NDArray[np.float64]) -> float:
+        """The negative log likelihood of (slope, first cut, log gap between the cuts), lightly
+        penalised."""
         slope, tau1, log_gap = theta
         eta = slope * position
         f1 = special.expit(tau1 - eta)

@@ -101,6 +101,8 @@ def training_rows(
 
 
 def design(x: pd.DataFrame, meta: pd.DataFrame, codes: Sequence[str], told: bool) -> np.ndarray:
+    """The regression's design matrix: the features, with an indicator column per series if
+    ``told``."""
     if not told:
         return x.to_numpy(dtype=np.float64)
     ind = np.stack([(meta["series"] == c).to_numpy(dtype=np.float64) for c in codes], axis=1)
@@ -108,6 +110,8 @@ def design(x: pd.DataFrame, meta: pd.DataFrame, codes: Sequence[str], told: bool
 
 
 def fit_logistic(xs: np.ndarray, y: np.ndarray, c: float) -> Any:
+    """A logistic regression (standardised features, regularisation ``c``) fitted to ``xs`` and
+    ``y``."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

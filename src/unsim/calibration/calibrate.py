@@ -44,6 +44,7 @@ class RecordedVotes:
 
     @property
     def present(self) -> pd.DataFrame:
+        """The rows of the states present at the vote (vote not ``X``)."""
         return self.table[self.table["vote"] != "X"]
 
 

@@ -281,6 +281,8 @@ def build_clause_calibration(
 
 
 def clause_provenance(command: str, paths: dict[str, Path], before: dt.date) -> dict[str, Any]:
+    """Where a clause calibration came from: command, inputs and their SHA-256, the cut date,
+    unsim's version."""
     from unsim import __version__
     from unsim.calibration.calibrate import file_sha256
 

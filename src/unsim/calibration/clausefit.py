@@ -69,9 +69,11 @@ class PairTables:
 
     @property
     def n_pairs(self) -> int:
+        """The number of pairs."""
         return int(self.counts.shape[0])
 
     def subset(self, rows: NDArray[np.intp]) -> PairTables:
+        """The tables of the pairs at ``rows``."""
         return PairTables(self.counts[rows], self.orientation[rows], self.kept[rows])
 
 
@@ -143,6 +145,7 @@ def _inner(x: A, lam: float, sigma: float, band: float, t: PairTables,
     high = np.array([_LOCAL[0][1], np.log(_LOCAL[1][1]), _LOCAL[2][1]])[:, None]
 
     def at(y: A) -> tuple[A, A]:  # log likelihood and gradient in (m, log tau, mu)
+        """The log likelihood and its gradient in (m, log tau, mu), at ``y``."""
         ll, grad, _, _ = _terms(_natural(y), lam, sigma, band, t, z)
         return ll, grad * np.stack([np.ones_like(y[1]), np.exp(y[1]), np.ones_like(y[1])])
 
@@ -227,6 +230,7 @@ class PairFit:
 
     @property
     def estimates(self) -> dict[str, float]:
+        """The pass-through and the deviation's sd, by name."""
         return {"pass_through": self.pass_through, "deviation_sd": self.deviation_sd}
 
 
@@ -283,6 +287,7 @@ def _standard_errors(
     n, step = t.n_pairs, 1e-4
 
     def column(e: A) -> A:
+        """One column of the Hessian: the central difference of the gradient along ``e``."""
         return (_objective(theta + e, t, band, z, None)[1]
                 - _objective(theta - e, t, band, z, None)[1]) / (2 * step)  # fmt: skip
 

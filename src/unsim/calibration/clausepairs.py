@@ -78,6 +78,8 @@ class ClausePairs:
 
     @property
     def counts(self) -> dict[str, int]:
+        """How many separate votes there were, how many paired, and the paired by kind
+        (paragraph, amendment, human rights, country-specific)."""
         p = self.pairs
         return {
             "separate_votes": len(p) + len(self.dropped),

@@ -227,6 +227,8 @@ def paste_yaml(votes: dict[str, dict[str, Any]], chance: dict[str, Any] | None) 
     number, its source on a line of its own)."""
 
     def flow(d: dict[str, Any], indent: int) -> str:
+        """A number's distribution as a YAML flow mapping (a point as its value), its source on
+        a line of its own."""
         if d.get("dist") == "point":
             return f"{d['value']}"
         items = ", ".join(f"{k}: {v}" for k, v in d.items() if k != "source")

@@ -157,10 +157,14 @@ class Episode(Strict):
 
     @property
     def changed(self) -> bool:
+        """Whether the episode gives any lever (an indicator of what changed)."""
         return bool(self.levers)
 
 
 class EpisodesFile(Strict):
+    """A file of episodes: recorded votes of the series, each with what changed before it (ids
+    and votes unique)."""
+
     schema_version: Literal[1] = 1
     kind: Literal["episodes"] = "episodes"
     name: str = Field(..., max_length=80)

@@ -141,6 +141,7 @@ def write_cache(path: Path, ideal: IdealPoints, digest: str) -> Path:
     arrays["checksum"] = np.array(_checksum(arrays))
 
     def save(tmp: str) -> None:
+        """Write the arrays to the temporary file ``tmp`` (``np.savez``)."""
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)  # type: ignore[arg-type]
 

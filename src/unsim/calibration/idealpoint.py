@@ -79,6 +79,7 @@ class IdealPointConfig:
     max_iter: int = 3000
 
     def as_dict(self) -> dict[str, Any]:
+        """The settings as a plain dict (for the provenance)."""
         return {
             "sessions": self.sessions,
             "dims": self.dims,
@@ -219,6 +220,8 @@ class _Objective:
         self.abstain_weight = np.bincount(j_abs, weights=w_abs, minlength=self.j)
 
     def unpack(self, theta: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """The parameter vector split into positions (n, d), discriminations (j, d), first cut
+        points (j,) and the log gaps to the second (j,)."""
         n, j, d = self.n, self.j, self.d
         x = theta[: n * d].reshape(n, d)
         b = theta[n * d : n * d + j * d].reshape(j, d)

@@ -64,6 +64,7 @@ class EpisodeData:
 
     @property
     def x(self) -> list[float]:
+        """The episode's lever indicators, in the order of ``LEVERS`` (0 where not given)."""
         return [self.episode.levers.get(n, 0.0) for n in LEVERS]
 
 
@@ -133,6 +134,8 @@ def fit_levers(items: Sequence[EpisodeData]) -> MetaFit:
 
 
 def bias_of_controls(items: Sequence[EpisodeData]) -> tuple[float, float, int]:
+    """The mean shift of the control episodes (no lever set), its standard error and their
+    number."""
     x = lever_matrix([i.episode for i in items]).to_numpy()
     return control_bias([i.shift.shift for i in items], x)
 

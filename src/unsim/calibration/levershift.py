@@ -112,6 +112,7 @@ def fit_level(f: VoteForecast) -> tuple[float, float]:
     standard error (inverse square root of the curvature)."""
 
     def nll(level: float) -> float:
+        """The negative log likelihood of the votes cast at vote level ``level``."""
         return float(-np.log(np.maximum(_chosen(f, level), 1e-300)).sum())
 
     res = optimize.minimize_scalar(nll, bounds=(-15.0, 15.0), method="bounded")
@@ -135,13 +136,16 @@ class EpisodeShift:
 
     @property
     def shift(self) -> float:
+        """The level less what the calibration expected."""
         return self.level - self.expected
 
     @property
     def variance(self) -> float:
+        """The shift's variance: the level's sampling variance plus the expected level's."""
         return self.level_se**2 + self.expected_sd**2
 
     def as_dict(self) -> dict[str, Any]:
+        """The shift as a plain dict, rounded to four places."""
         return {
             "id": self.id,
             "level": round(self.level, 4),
@@ -155,6 +159,8 @@ class EpisodeShift:
 
 
 def episode_shift(episode_id: str, f: VoteForecast) -> EpisodeShift:
+    """An episode's shift: its vote level by maximum likelihood against the forecast's expected
+    level."""
     level, se = fit_level(f)
     return EpisodeShift(episode_id, level, se, f.expected, f.expected_sd, len(f.states))
 

@@ -59,6 +59,7 @@ class MetaFit:
     notes: list[str] = field(default_factory=list)
 
     def estimated(self, name: str) -> bool:
+        """Whether the coefficient ``name`` could be estimated (finite)."""
         return bool(np.isfinite(self.coef[self.names.index(name)]))
 
     def effect(self, name: str) -> tuple[float, float]:
@@ -138,6 +139,8 @@ def _fit_taus(
     with_levers = bool(np.any(s > 0))
 
     def objective(th: FloatArray) -> float:
+        """-2 x the restricted log likelihood at the taus ``th`` (their absolute values,
+        capped)."""
         t = np.minimum(np.abs(th), TAU_MAX)
         return _reml(y, v, x, s, np.array([t[0], t[1] if with_levers else 0.0]))
 

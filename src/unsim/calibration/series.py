@@ -64,9 +64,12 @@ class SeriesRollCalls:
 
     @property
     def rcids(self) -> list[int]:
+        """The roll-call ids of the votes used."""
         return [int(r) for r in self.used["rcid"]]
 
     def describe(self) -> str:
+        """The series' roll calls in words: those used (rcid, date, resolution), then those
+        dropped and why."""
         lines = [f"series {self.iso3}: {len(self.used)} recorded plenary votes"]
         for _, r in self.used.iterrows():
             lines.append(f"  rcid {int(r['rcid'])}  {pd.Timestamp(r['date']).date()}  {r['unres']}")

@@ -104,6 +104,9 @@ def series_votes(votes: pd.DataFrame, members: pd.DataFrame, found: pd.DataFrame
 
 @dataclass(frozen=True)
 class SeriesCalibration:
+    """A series' calibration before the cut: ideal points, roll calls, votes, the vote model's
+    fit, absences and warnings."""
+
     iso3: str
     before: pd.Timestamp
     ideal: IdealPoints
@@ -460,6 +463,8 @@ def series_provenance(
     paths: dict[str, Path],
     seed: int,
 ) -> dict[str, Any]:
+    """Where a series calibration came from: command, series, inputs and their SHA-256, cut,
+    method, window, seed, version."""
     from unsim.calibration.calibrate import file_sha256
 
     return {

@@ -97,6 +97,7 @@ class Spec:
 
     @property
     def name(self) -> str:
+        """The specification in words: record (and its decay), last vote, trend."""
         rec = "no record" if self.decay is None else f"record decay {self.decay:g}"
         if self.last:
             rec += " + last vote"
@@ -125,9 +126,11 @@ class SeriesVotes:
 
     @property
     def rcids(self) -> list[int]:
+        """The roll-call ids of the votes, in order."""
         return [int(c) for c in self.letters.columns]
 
     def head(self, k: int) -> SeriesVotes:
+        """The first ``k`` votes."""
         cols = self.letters.columns[:k]
         return SeriesVotes(self.letters[cols], self.dates.loc[cols])
 
@@ -216,6 +219,8 @@ def state_records(fit: SeriesFit, letters: pd.DataFrame) -> tuple[pd.Series, flo
 
 
 def quadrature(k: int = 15) -> tuple[FloatArray, FloatArray]:
+    """Gauss-Hermite nodes and weights (``k`` of them) for the expectation over a standard
+    normal."""
     x, w = np.polynomial.hermite.hermgauss(k)
     return np.sqrt(2.0) * x, w / np.sqrt(np.pi)
 
@@ -322,6 +327,7 @@ def _fit_ordered_logit(d: Observations, use_record: bool, use_last: bool) -> _St
     theta0 = np.r_[np.zeros(t), 1.5, 1.0 if use_record else 0.0, 0.5 if use_last else 0.0, 1.0]
 
     def f(th: FloatArray) -> float:
+        """The negative log likelihood at ``th``."""
         return _nll(th, d, t)
 
     res = optimize.minimize(f, theta0, method="L-BFGS-B", bounds=bounds)

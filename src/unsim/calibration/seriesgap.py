@@ -123,6 +123,7 @@ def fit_gap(pairs: dict[int, tuple[int, int]]) -> GapFit:
     logs = np.log(gaps)
 
     def nll(x: np.ndarray) -> float:
+        """The negative log likelihood of (c, k) from the changed counts per gap."""
         p = np.clip(x[0] * (1.0 + x[1] * logs), 1e-9, 1 - 1e-9)
         return float(-(changed * np.log(p) + (n - changed) * np.log1p(-p)).sum())
 

@@ -50,9 +50,11 @@ def fit_habit(p_chosen: np.ndarray, repeated: np.ndarray) -> tuple[float, float]
         return 0.0, float("nan")
 
     def nll(h: float) -> float:
+        """The negative log likelihood at habit ``h``."""
         return float(-np.log(h * r + (1.0 - h) * p).sum())
 
     def score(h: float) -> float:
+        """The derivative of the log likelihood at habit ``h``."""
         return float(((r - p) / (h * r + (1.0 - h) * p)).sum())
 
     if score(0.0) <= 0:

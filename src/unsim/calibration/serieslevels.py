@@ -41,6 +41,9 @@ def vote_probabilities(support: FloatArray, band: float) -> FloatArray:
 
 @dataclass(frozen=True)
 class LevelTrend:
+    """The series' levels: intercept, trend and their covariance, the session shock's sd and its
+    standard error, warnings."""
+
     intercept: float
     trend: float
     with_trend: bool
@@ -94,6 +97,8 @@ def fit_level_trend(
 
 @dataclass(frozen=True)
 class GroupShock:
+    """The regional groups' shock at each vote: its sd, standard error and warnings."""
+
     sd: float
     se: float
     warnings: list[str] = field(default_factory=list)
@@ -104,6 +109,7 @@ def _group_offset(cat: NDArray[np.intp], base: FloatArray, band: float) -> tuple
     when not identified, e.g. a unanimous group)."""
 
     def gnll(u: float) -> float:
+        """The negative log likelihood of the group's votes at offset ``u``."""
         p = vote_probabilities(base + u, band)
         return float(-np.log(np.maximum(p[np.arange(len(cat)), cat], 1e-300)).sum())
 

@@ -257,6 +257,8 @@ def choose_mix(
         t = src.votes.letters.shape[1]
 
         def fit_at(k: int, states: list[str], src: Source = src) -> pd.DataFrame:
+            """The forecast probabilities of ``states`` at vote ``k`` from the fit on the votes
+            before it."""
             past = src.votes.head(k)
             fit = fitted(src.fits, spec, k, past, positions, groups)
             fit = with_offsets(fit, past, positions, groups, src.offset_sd)

@@ -66,6 +66,8 @@ def state_offsets(
     n = len(index)
 
     def nll(u: np.ndarray) -> np.ndarray:
+        """(observations,) each observed vote's negative log likelihood at the states' offsets
+        ``u``."""
         p = vote_probabilities(base + u[d.state], band)[rows, d.category]
         return -np.log(np.maximum(p, 1e-300))
 
@@ -90,6 +92,7 @@ def _levels(vote: np.ndarray, category: np.ndarray, part: np.ndarray, band: floa
         cat, s0 = category[sel], part[sel]
 
         def nll(level: float, cat: np.ndarray = cat, s0: np.ndarray = s0) -> float:
+            """The negative log likelihood of one vote's votes at level ``level``."""
             p = vote_probabilities(s0 + level, band)[np.arange(len(cat)), cat]
             return float(-np.log(np.maximum(p, 1e-300)).sum())
 

@@ -84,6 +84,7 @@ def _fit_repeat(r: np.ndarray, p: np.ndarray) -> tuple[float, float]:
         return 0.0, float("nan")
 
     def nll(q: float) -> float:
+        """The negative log likelihood at repeat share ``q``."""
         return float(-np.log(q * r + (1.0 - q) * p).sum())
 
     q = float(optimize.minimize_scalar(nll, bounds=(0.0, 0.999), method="bounded").x)

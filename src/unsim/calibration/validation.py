@@ -76,10 +76,13 @@ class RealData:
 
     @property
     def dprk(self) -> pd.DataFrame:
+        """The recorded plenary votes on human rights in the DPRK, oldest first."""
         return dprk_plenary_roll_calls(self.roll_calls)
 
 
 def load_real_data(data_dir: str | Path | None = None) -> RealData:
+    """Read the real UN data (votes, roll calls, member states) from ``data_dir`` or the default
+    folder."""
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     return RealData(
         load_votes(folder / VOTES_FILE),
@@ -170,10 +173,12 @@ def backtest_scenario(
 
 
 def world_groups(world: World) -> pd.Series:
+    """Each state's UN regional group, by ISO3 code."""
     return pd.Series({s.iso3: s.group for s in world.states}, name="group")
 
 
 def engine_run() -> Callable[..., Any]:
+    """The engine's ``run``; a clear error if the engine cannot be imported."""
     try:
         from unsim.engine import run
     except ImportError as exc:  # pragma: no cover - the engine ships with the package

@@ -51,6 +51,7 @@ class VoteCase:
 
     @property
     def members(self) -> list[str]:
+        """The ISO3 codes of the members that voted, sorted."""
         return sorted(self.votes)
 
 

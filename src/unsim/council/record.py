@@ -75,6 +75,7 @@ class Window(Strict):
 
     @property
     def end(self) -> dt.date:
+        """When the window ended: the draft's date if tabled, else ``until``."""
         return self.tabled if self.tabled is not None else self.until  # type: ignore[return-value]
 
     @property
@@ -93,6 +94,8 @@ class Window(Strict):
 
 
 class MemberVotes(Strict):
+    """The Council members' votes on one draft: in favour, against, abstaining (ISO3 codes)."""
+
     in_favour: list[Code] = Field(default_factory=list)
     against: list[Code] = Field(default_factory=list)
     abstaining: list[Code] = Field(default_factory=list)
@@ -135,6 +138,9 @@ class CouncilVote(Strict):
 
 
 class Record(Strict):
+    """The Council's record up to ``cut``: the windows in which a referral was sought, and the
+    votes."""
+
     schema_version: Literal[1]
     kind: Literal["council_record"]
     cut: dt.date

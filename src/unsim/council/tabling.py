@@ -52,10 +52,12 @@ class TablingFit:
 
     @property
     def mean(self) -> float:
+        """The mean chance per year that a sought referral is tabled."""
         return self.alpha / (self.alpha + self.beta)
 
     @property
     def sd(self) -> float:
+        """The standard deviation of that chance."""
         a, b = self.alpha, self.beta
         return math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
 
@@ -66,6 +68,8 @@ class TablingFit:
         return float(lo), float(hi)
 
     def summary(self) -> dict[str, object]:
+        """The fit as a plain dict: mean, sd, 90% interval, the Beta's parameters, and what it
+        was fitted on."""
         lo, hi = self.interval()
         return {
             "mean": self.mean,

@@ -269,6 +269,7 @@ def _objective(
     held = float(sum((v / prior_sd) ** 2 / 2 for v in (fixed or {}).values()))
 
     def objective(x: Array) -> float:
+        """The negative log posterior at the free parameters ``x``."""
         prior = float(np.sum((np.asarray(x) / prior_sd) ** 2) / 2) + held
         theta = _theta_of(free, x, fixed)
         return -log_likelihood(designs, theta, band, noise, shared) + prior

@@ -99,6 +99,7 @@ class MemberState(mesa.Agent):
 
     @property
     def mean_support(self) -> float:
+        """Its support for the draft, averaged over the replicates."""
         return float(self.support.mean())
 
     @property
@@ -357,6 +358,8 @@ class VetoHolder(MemberState):
     shared shock of the run (:meth:`patrons_shock`; without a rule, the patron's tie)."""
 
     def defence(self, stage: str) -> F | np.float32:
+        """Its defence of the target at ``stage``: nonzero only for a patron at the referral
+        draft."""
         m = self.model
         if not (m.patrons[self.index] and stage_named(stage).item is Item.REFERRAL):
             return np.float32(0.0)
@@ -371,6 +374,8 @@ class VetoHolder(MemberState):
         return defence - self.patrons_shock(m)  # type: ignore[no-any-return]
 
     def defence_parts(self, stage: str) -> dict[str, Any]:
+        """The parts of :meth:`defence` by name (as they enter its stance, so negative), for the
+        explanation."""
         m = self.model
         if not (m.patrons[self.index] and stage_named(stage).item is Item.REFERRAL):
             return {}
@@ -401,6 +406,8 @@ class TargetState(MemberState):
     """The state the draft addresses; it answers pressure with its response strategies."""
 
     def respond(self) -> None:
+        """Apply each of its strategies in the replicates where it is active, given the expected
+        yes share."""
         m = self.model
         share = m.expected_yes_share()
         for strategy in m.strategies:

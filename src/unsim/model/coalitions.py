@@ -36,6 +36,8 @@ class SponsorCoalition(mesa.Agent):
             m.shift("support", "lobbied", m.lobby_share(budget * efficacy), source=LOBBYING)
 
     def bargain(self) -> None:
+        """From the bargaining round on, soften or drop the ICC language where the sponsors
+        accept an offer or expect too few yes votes."""
         m = self.model
         rule = m.spec.actors.sponsors.bargaining
         if m.round < rule.from_round or not m.spec.resolution.clauses.icc_referral:
@@ -107,6 +109,7 @@ class AllyCoalition(mesa.Agent):
     model: UNModel
 
     def counter_lobby(self) -> None:
+        """The allies lobby against the draft, lowering the support of the states they reach."""
         m = self.model
         lob = m.spec.actors.allies.counter_lobbying
         if lob.budget and lob.efficacy and m.allies.any():
@@ -116,6 +119,8 @@ class AllyCoalition(mesa.Agent):
             m.shift("support", "lobbied", share, source=COUNTER_LOBBYING)
 
     def moves_no_action(self, expected_yes: F, expected_no: F) -> B:
+        """(replicates,) where the allies move no action: always, never, or where the expected
+        yes exceed the expected no."""
         rule = self.model.spec.procedure.no_action_motion.move
         n = self.model.n_replicates
         if rule == "always":
@@ -125,6 +130,7 @@ class AllyCoalition(mesa.Agent):
         return expected_yes > expected_no  # type: ignore[no-any-return]
 
     def moves_amendment(self) -> B:
+        """(replicates,) where the allies move the amendment deleting the ICC paragraphs."""
         rule = self.model.spec.procedure.amendment.move
         m = self.model
         if rule == "never" or not m.spec.resolution.clauses.icc_referral:

@@ -79,6 +79,7 @@ def _float_from_bits(typingctx: Any, bits: Any) -> Any:  # pragma: no cover - co
     """The float32 whose bits are those of the int32 ``bits`` (a reinterpretation)."""
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        """The LLVM instruction: reinterpret the int32's bits as float32."""
         return builder.bitcast(args[0], ir.FloatType())
 
     return types.float32(types.int32), codegen
@@ -90,6 +91,7 @@ def _fma(typingctx: Any, a: Any, b: Any, c: Any) -> Any:  # pragma: no cover - c
     exact ``fmaf`` where it has not)."""
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        """The LLVM call: the ``llvm.fma`` intrinsic on three float32."""
         f32 = ir.FloatType()
         fnty = ir.FunctionType(f32, [f32, f32, f32])
         return builder.call(builder.module.declare_intrinsic("llvm.fma", [f32], fnty), args)

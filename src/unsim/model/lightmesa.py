@@ -58,6 +58,8 @@ class _LightFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
+        """The spec of ``package`` from the finders after this one, its loader wrapped; None for
+        other modules."""
         if fullname != self.package:
             return None
         if self in sys.meta_path:
@@ -85,9 +87,11 @@ class _LightLoader(importlib.abc.Loader):
         return getattr(self.loader, name)
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        """None: the default module creation."""
         return None
 
     def exec_module(self, module: ModuleType) -> None:
+        """Run the package's ``__init__`` with its own parts' imports deferred until first use."""
         name = module.__name__
         source = self.loader.get_source(name) or ""
         tree = ast.parse(source, filename=self.loader.path)

@@ -337,9 +337,12 @@ class UNModel(mesa.Model):
 
     @property
     def icc_retained(self) -> B:
+        """(replicates,) whether the draft still holds its ICC language in full."""
         return self.icc_status == 0  # type: ignore[no-any-return]
 
     def icc_factor(self) -> F:
+        """(replicates,) the share of the ICC language's cost the draft carries: retained,
+        softened or dropped."""
         return ICC_FACTORS[self.icc_status]  # type: ignore[no-any-return]
 
     def swing(self) -> F:
@@ -380,22 +383,29 @@ class UNModel(mesa.Model):
         return self.observation.pressure(quantity)
 
     def state_mask(self, refs: list[str]) -> B:
+        """(states,) which states ``refs`` names (ISO3 codes or blocs of the world)."""
         return state_mask(self.world, refs)
 
     def draw(self, stream: str, per_round: bool = True) -> F:
+        """(replicates,) uniforms from the strategy stream ``stream``, a new draw each round if
+        ``per_round``."""
         return self.streams.uniform(
             f"strategy:{stream}", self.n_replicates, self.round if per_round else None
         )
 
     def event(self, name: str, mask: B) -> None:
+        """Mark event ``name`` as happened in the replicates of ``mask`` (added to earlier
+        marks)."""
         cur = self.events.get(name)
         self.events[name] = mask.copy() if cur is None else (cur | mask)
 
     def has_event(self, name: str) -> B:
+        """(replicates,) where event ``name`` has been marked (all False if never)."""
         ev = self.events.get(name)
         return np.zeros(self.n_replicates, dtype=bool) if ev is None else ev
 
     def memory(self, key: str, initial: float = 0.0) -> F:
+        """(replicates,) the float32 memory ``key`` of the run, set to ``initial`` at first use."""
         if key not in self._memory:
             self._memory[key] = np.full(self.n_replicates, initial, dtype=np.float32)
         return self._memory[key]

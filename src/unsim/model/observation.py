@@ -138,6 +138,7 @@ class Observation:
 
     # -- the ledger of the round's pushes ------------------------------------------------------
     def new_round(self) -> None:
+        """Clear the ledger of the pushes, for a new round."""
         self.ledger.clear()
         self.custom.clear()
 

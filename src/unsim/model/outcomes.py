@@ -54,6 +54,7 @@ class Column:
 
     @property
     def numpy_dtype(self) -> np.dtype[Any]:
+        """The numpy dtype of its column (a category is stored as int8)."""
         return np.dtype("int8" if self.dtype == "category" else self.dtype)
 
     def empty(self, runs: int) -> NDArray[Any]:
@@ -119,6 +120,7 @@ def count_runs(
 
 def _stage(name: str) -> Callable[[Scenario], bool]:
     def held(s: Scenario) -> bool:
+        """Whether the scenario's draft goes through this stage."""
         return name in s.resolution.stages
 
     return held
@@ -126,6 +128,7 @@ def _stage(name: str) -> Callable[[Scenario], bool]:
 
 def _icc_stage(name: str) -> Callable[[Scenario], bool]:
     def held(s: Scenario) -> bool:
+        """Whether the scenario's draft goes through this stage and carries ICC language."""
         return name in s.resolution.stages and bool(s.resolution.clauses.icc_referral)
 
     return held
@@ -137,6 +140,7 @@ def _icc(s: Scenario) -> bool:
 
 def _strategy(kind: str) -> Callable[[Scenario], bool]:
     def present(s: Scenario) -> bool:
+        """Whether the target uses a strategy of this kind."""
         return any(getattr(st, "type", None) == kind for st in s.actors.target.strategies)
 
     return present

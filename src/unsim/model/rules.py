@@ -31,6 +31,8 @@ B = NDArray[np.bool_]
 
 
 class Vote(IntEnum):
+    """A state's vote: yes, no, abstain or absent (the int8 codes of the vote arrays)."""
+
     YES = 0
     NO = 1
     ABSTAIN = 2

@@ -33,16 +33,21 @@ class World(Protocol):
     the scenario's schema, which derives its stage names from them)."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The world's name."""
 
     @property
-    def codes(self) -> list[str]: ...
+    def codes(self) -> list[str]:
+        """The ISO3 codes of its states, in the order of the state axis."""
 
     @property
-    def security_council(self) -> Any: ...
+    def security_council(self) -> Any:
+        """Its Security Council: the permanent and elected members."""
 
     @property
-    def memberships(self) -> Any: ...
+    def memberships(self) -> Any:
+        """The members of its other bodies that vote (such as the Human Rights Council), by name."""
+
 
 #: What every vote reports, per replicate (``<stage>_<name>``; the run table's columns are
 #: declared in ``outcomes.run_columns``, the referral's vetoes among them).

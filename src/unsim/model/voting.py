@@ -158,6 +158,8 @@ class Procedure:
 
     # -- the stages' kinds (``stages.SESSIONS``: each stage's handler calls one) -------------
     def hold_no_action(self, stage: Stage, walk: Walk) -> None:
+        """The no-action motion: moved by the allies as they judge the expected tally; where it
+        is adopted the draft dies."""
         m = self.model
         sums = np.empty((2, m.n_replicates), dtype=np.float32)
         kernels.expected(m.observation.histories(), MemberState.vote_form(m, stage.name), sums)
@@ -169,6 +171,8 @@ class Procedure:
         walk.alive &= ~self._assembly_vote(stage.name, moved)
 
     def hold_amendment(self, stage: Stage, walk: Walk) -> None:
+        """The amendment deleting the ICC paragraphs: moved by the allies; where adopted the ICC
+        language is dropped."""
         m = self.model
         moved = m.ally_agent.moves_amendment() & walk.alive
         deleted = self._assembly_vote(stage.name, moved)
@@ -198,6 +202,8 @@ class Procedure:
         return walk.on_agenda
 
     def hold_agenda(self, stage: Stage, walk: Walk) -> None:
+        """The Council's procedural vote to put the item on its agenda; the walk goes on where
+        it is adopted."""
         on_agenda = self._agenda(walk)
         votes, counts = self._council_vote(stage.name, on_agenda)
         adopted = self._rule(stage.name).adopted(counts[0], counts[1]) & on_agenda
@@ -207,6 +213,8 @@ class Procedure:
         walk.on_agenda = adopted
 
     def hold_referral(self, stage: Stage, walk: Walk) -> None:
+        """The Council's vote on the referral draft, tabled by the sponsors; records adoption,
+        each permanent member's veto and whether it was vetoed."""
         m = self.model
         name = stage.name
         ey, p_veto = self._expected_council(name)

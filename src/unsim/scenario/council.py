@@ -135,6 +135,9 @@ class CouncilVotes(Levered):
 
 
 class Council(Levered):
+    """The Security Council's part: when it takes the matter up, when a referral draft is
+    tabled, and how members vote on it."""
+
     requires_plenary_adoption: bool = Field(
         True, description="the Council takes the matter up only if the plenary adopted the draft"
     )

@@ -31,6 +31,7 @@ class Lever:
 
     @property
     def column(self) -> str:
+        """Its column in the run table (``lever:<path>``)."""
         return column_name(self.path)
 
 

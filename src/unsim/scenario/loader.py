@@ -82,11 +82,13 @@ def _validate(model: type[BaseModel], raw: Any, source: str, context: Any = None
 
 
 def load_world(path: str | Path) -> World:
+    """Read and validate a world file (YAML); a bad one is a clear error."""
     world: World = _validate(World, read_yaml(path), str(path))
     return world
 
 
 def load_calibration(path: str | Path) -> Calibration:
+    """Read and validate a calibration file (YAML); a bad one is a clear error."""
     cal: Calibration = _validate(Calibration, read_yaml(path), str(path))
     return cal
 

@@ -113,6 +113,8 @@ def _unknown_type(path: str, ctx: dict[str, Any], value: Any) -> Problem:
 
 
 def problems_from_validation(model: type[BaseModel], err: ValidationError) -> list[Problem]:
+    """pydantic's validation errors as unsim's problems: key path, message, value, allowed and
+    did-you-mean."""
     problems: list[Problem] = []
     for e in err.errors(include_url=False):
         loc = tuple(e.get("loc", ()))

@@ -116,6 +116,8 @@ class Clauses(Strict):
 
 
 class Resolution(Strict):
+    """The draft: its title, target, sponsors, clauses, majority and stages of procedure."""
+
     title: str
     target: StateRef = Field(..., description="the state whose conduct the draft addresses")
     sponsors: list[ActorRef] = Field(

@@ -113,6 +113,8 @@ class LinkageFile(Strict):
 
 
 class SessionSimulation(Strict):
+    """How to run a session: runs, the session's master seed and replicates per block."""
+
     runs: int = Field(10_000, ge=1, le=100_000_000)
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="the session's master seed")
     block_size: int | None = Field(

@@ -30,6 +30,8 @@ REGIONAL_GROUPS: tuple[str, ...] = ("African", "Asia-Pacific", "Eastern European
 # World
 # --------------------------------------------------------------------------------------------
 class MemberState(Strict):
+    """A member state: its ISO3 code, name and UN regional group (and a second group, if any)."""
+
     iso3: str = Field(..., pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code")
     name: str
     group: RegionalGroup = Field(..., description="UN regional group")
@@ -39,6 +41,9 @@ class MemberState(Strict):
 
 
 class Bloc(Strict):
+    """A named group of states: its members (ISO3 codes), and whether it is an influence group
+    in deliberation."""
+
     name: str = Field(..., description="full name")
     members: list[str] = Field(..., min_length=1, max_length=MAX_STATES, description="ISO3 codes")
     note: str | None = None
@@ -50,6 +55,8 @@ class Bloc(Strict):
 
 
 class SecurityCouncil(Strict):
+    """The Security Council's members: the five permanent and ten elected (ISO3 codes)."""
+
     permanent: list[str] = Field(..., min_length=5, max_length=5)
     elected: list[str] = Field(..., min_length=10, max_length=10)
 
@@ -83,10 +90,12 @@ class World(Strict):
 
     @cached_property
     def codes(self) -> list[str]:
+        """The ISO3 codes of its states, in the order of the state axis."""
         return [s.iso3 for s in self.states]
 
     @cached_property
     def index(self) -> dict[str, int]:
+        """Each state's position on the state axis, by ISO3 code."""
         return {c: i for i, c in enumerate(self.codes)}
 
     @model_validator(mode="after")

@@ -51,6 +51,7 @@ class Schedule(Strict):
         return self
 
     def covers(self, round_: int) -> bool:
+        """Whether round ``round_`` lies within the schedule (``end`` None: no last round)."""
         return round_ >= self.start and (self.end is None or round_ <= self.end)
 
 
@@ -122,6 +123,7 @@ class Strategy(Levered):
         return mask
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:  # pragma: no cover
+        """Act in the replicates of ``active`` (each strategy says how)."""
         raise NotImplementedError
 
     def conditional_offer(self, ctx: StrategyContext) -> BoolArray | None:

@@ -52,6 +52,8 @@ class CharmOffensive(Strategy):
     )
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        """Push the undecided states: their ICC aversion down by the ICC share of the intensity,
+        their support down by the rest."""
         ctx.shift("icc_aversion", "undecided", (self.intensity * self.icc_share) * active)
         ctx.shift("support", "undecided", -(self.intensity * (1.0 - self.icc_share)) * active)
         ctx.event("charm_offensive", active)
@@ -109,6 +111,8 @@ class Invitation(Strategy):
         return self.credibility * (unmet_terms_discount if unmet else 1.0)
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        """Offer the invitation where it is active and not yet offered: whether it is genuine is
+        drawn once per run; an effect moves the ICC aversion of the undecided states met."""
         offered = ctx.has_event("invitation_offered")
         new = active & ~offered
         if not new.any():  # offered everywhere it is active already: nothing to draw or push
@@ -125,11 +129,15 @@ class Invitation(Strategy):
             ctx.shift("icc_aversion", "undecided", coefficient, states=self._met(ctx))
 
     def conditional_offer(self, ctx: StrategyContext) -> np.ndarray | None:
+        """(replicates,) where the offer conditional on dropping the ICC language stands; None
+        if the invitation is unconditional."""
         if not self.conditional_on_dropping_icc:
             return None
         return ctx.memory("standing") > 0
 
     def on_icc_dropped(self, ctx: StrategyContext, mask: BoolArray) -> None:
+        """Mark the invitation accepted where the sponsors gave the ICC language up in a bargain
+        while the offer stood."""
         # accepted: the sponsors gave the language up for an offer (not for lack of support,
         # where the offer merely still stood)
         if self.conditional_on_dropping_icc:
@@ -137,6 +145,8 @@ class Invitation(Strategy):
             ctx.event("invitation_accepted", taken)
 
     def on_vote(self, ctx: StrategyContext, stage: str, adopted: BoolArray) -> None:
+        """At the Assembly's vote on the draft, withdraw a conditional offer where the ICC
+        language is still in it."""
         if not self.conditional_on_dropping_icc or not _assembly_draft(stage):
             return
         standing = ctx.memory("standing")
@@ -145,6 +155,8 @@ class Invitation(Strategy):
         ctx.event("invitation_withdrawn", withdraw)
 
     def finish(self, ctx: StrategyContext) -> None:
+        """Mark the visit held where a genuine offer still stands (and, if conditional, the ICC
+        language was dropped)."""
         held = (ctx.memory("standing") > 0) & (ctx.memory("genuine") > 0)
         if self.conditional_on_dropping_icc:
             held &= ~ctx.icc_retained
@@ -170,6 +182,8 @@ class Threats(Strategy):
     halt_cooperation: bool = True
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        """Lower the allies' support by the intensity, and move the undecided states' support by
+        (backfire - intimidation) times it."""
         ctx.shift("support", "allies", -self.intensity * active)
         ctx.shift(
             "support", "undecided", ((self.backfire - self.intimidation) * self.intensity) * active
@@ -177,6 +191,8 @@ class Threats(Strategy):
         ctx.event("threats_made", active)
 
     def on_vote(self, ctx: StrategyContext, stage: str, adopted: BoolArray) -> None:
+        """With ``halt_cooperation``, mark cooperation halted where the Assembly adopts the
+        draft after threats."""
         if self.halt_cooperation and _assembly_draft(stage):
             ctx.event("cooperation_halted", adopted & ctx.has_event("threats_made"))
 
@@ -198,6 +214,8 @@ class Deception(Strategy):
     exposure_penalty: float = Field(0.5, ge=0, le=10, description="one-off backlash on exposure")
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        """Lower the undecided states' support until the deception is exposed (a hazard each
+        round); exposure moves the receptive states' support by the penalty."""
         act = active & ~ctx.has_event("deception_exposed")
         ctx.shift("support", "undecided", -self.intensity * act)
         exposed = act & (ctx.draw("exposure") < self.exposure_hazard)
@@ -218,6 +236,8 @@ class Inducements(Strategy):
     amount: float = Field(0.1, ge=0, le=5, description="shift per active round (latent scale)")
 
     def apply(self, ctx: StrategyContext, active: BoolArray) -> None:
+        """Lower the support of the recipient states, weighted by their receptiveness, by the
+        amount."""
         basis = ctx.state_mask(self.recipients)[:, None] * ctx.receptiveness
         ctx.shift("support", basis, -self.amount * active)
         ctx.event("inducements", active)

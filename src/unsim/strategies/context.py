@@ -61,6 +61,7 @@ class ReadOnlyArray(np.ndarray):  # type: ignore[type-arg]
         super().__setitem__(key, value)
 
     def fill(self, value: Any) -> None:
+        """Refused on a read-only view of the model; fills the array otherwise."""
         if not self.flags.writeable:
             self._refuse()
         super().fill(value)
@@ -131,10 +132,12 @@ class StrategyContext:
 
     @property
     def n_states(self) -> int:
+        """The number of member states in the world."""
         return int(self._host.n_states)
 
     @property
     def n_replicates(self) -> int:
+        """The number of replicates (runs) in the block."""
         return int(self._host.n_replicates)
 
     @property
@@ -284,6 +287,7 @@ class BoundStrategy:
         return f"BoundStrategy({self.key!r}, {self.strategy!r})"
 
     def context(self, host: Any) -> StrategyContext:
+        """The entry's context on ``host`` (made once per model, then reused)."""
         ctx = self._context
         if ctx is None or ctx._host is not host:
             kind = type(self.strategy)
@@ -292,25 +296,34 @@ class BoundStrategy:
         return ctx
 
     def active_mask(self, host: Any, expected_yes_share: FloatArray) -> BoolArray:
+        """(replicates,) where the strategy acts this round, given a read-only (replicates,)
+        expected yes share."""
         share = read_only(expected_yes_share, "expected_yes_share()")
         return self.strategy.active_mask(self.context(host), share)
 
     def apply(self, host: Any, active: BoolArray) -> None:
+        """Let the strategy act in the replicates of ``active``."""
         self.strategy.apply(self.context(host), active)
 
     def conditional_offer(self, host: Any) -> BoolArray | None:
+        """(replicates,) where the strategy's offer conditional on dropping the ICC language
+        stands, or None."""
         return self.strategy.conditional_offer(self.context(host))
 
     def offer_credibility(self, sponsors: list[str], unmet_terms_discount: float) -> float:
+        """How credible the sponsors (ISO3 codes) find the strategy's conditional offer."""
         return self.strategy.offer_credibility(sponsors, unmet_terms_discount)
 
     def on_icc_dropped(self, host: Any, mask: BoolArray) -> None:
+        """Tell the strategy the sponsors dropped the ICC language in the replicates of ``mask``."""
         self.strategy.on_icc_dropped(self.context(host), mask)
 
     def on_vote(self, host: Any, stage: str, adopted: BoolArray) -> None:
+        """Tell the strategy the result of the vote at ``stage``."""
         self.strategy.on_vote(self.context(host), stage, adopted)
 
     def finish(self, host: Any) -> None:
+        """Let the strategy record its end-of-run events, then declare its events to the model."""
         ctx = self.context(host)
         self.strategy.finish(ctx)
         ctx.declare_events()

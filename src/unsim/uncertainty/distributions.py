@@ -85,6 +85,7 @@ class _Distribution(Strict):
     )
 
     def frozen(self) -> Any:  # pragma: no cover - every subclass has its own
+        """The distribution as a frozen scipy.stats distribution."""
         raise NotImplementedError
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:  # pragma: no cover
@@ -105,6 +106,7 @@ class _Distribution(Strict):
         return float(self.frozen().std())
 
     def quantile(self, q: float) -> float:
+        """The value at quantile q (between 0 and 1)."""
         return float(self.ppf(np.array([q]))[0])
 
     def parameters(self) -> dict[str, float]:
@@ -128,28 +130,36 @@ class _Distribution(Strict):
 
 
 class Normal(_Distribution):
+    """A normal distribution, by its mean and standard deviation."""
+
     dist: Literal["normal"] = "normal"
     mean: Number = Field(..., description="its mean")
     sd: Spread = Field(..., description="its standard deviation (more than 0)")
 
     def frozen(self) -> Any:
+        """The distribution as a frozen scipy.stats.norm."""
         from scipy.stats import norm
 
         return norm(loc=self.mean, scale=self.sd)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The values at the uniforms ``u``: mean + sd times the standard normal quantile."""
         from scipy.special import ndtri
 
         return self.mean + self.sd * ndtri(u)  # type: ignore[no-any-return]
 
     def expectation(self) -> float:
+        """Its mean."""
         return float(self.mean)
 
     def deviation(self) -> float:
+        """Its standard deviation."""
         return float(self.sd)
 
 
 class TruncNormal(_Distribution):
+    """A normal distribution cut to [low, high], by the mean and sd of the normal it is cut from."""
+
     dist: Literal["truncnorm"] = "truncnorm"
     mean: Number = Field(..., description="mean of the normal it is cut from")
     sd: Spread = Field(..., description="sd of the normal it is cut from")
@@ -163,6 +173,7 @@ class TruncNormal(_Distribution):
         return self
 
     def frozen(self) -> Any:
+        """The distribution as a frozen scipy.stats.truncnorm."""
         from scipy.stats import truncnorm
 
         a, b = (self.low - self.mean) / self.sd, (self.high - self.mean) / self.sd
@@ -199,6 +210,7 @@ class TruncNormal(_Distribution):
             return float(frozen.mean()), float(frozen.std())
 
         def density(z: float) -> float:
+            """The standard normal density at z (0 at an infinite bound)."""
             return 0.0 if math.isinf(z) else math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
 
         da, db = density(a), density(b)
@@ -209,35 +221,46 @@ class TruncNormal(_Distribution):
         return self.mean + self.sd * shift, self.sd * math.sqrt(variance)
 
     def expectation(self) -> float:
+        """The mean of the truncated distribution."""
         return self._moments()[0]
 
     def deviation(self) -> float:
+        """The standard deviation of the truncated distribution."""
         return self._moments()[1]
 
 
 class LogNormal(_Distribution):
+    """A log-normal distribution, by its median and the standard deviation of its logarithm."""
+
     dist: Literal["lognormal"] = "lognormal"
     median: float = Field(..., gt=0, le=SCALE, description="its median (more than 0)")
     sigma: float = Field(..., gt=0, le=10, description="sd of its logarithm")
 
     def frozen(self) -> Any:
+        """The distribution as a frozen scipy.stats.lognorm."""
         from scipy.stats import lognorm
 
         return lognorm(s=self.sigma, scale=self.median)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The values at the uniforms ``u``: the median times exp(sigma times the normal
+        quantile)."""
         from scipy.special import ndtri
 
         return self.median * np.exp(self.sigma * ndtri(u))  # type: ignore[no-any-return]
 
     def expectation(self) -> float:
+        """Its mean: median times exp(sigma² / 2)."""
         return self.median * math.exp(0.5 * self.sigma**2)
 
     def deviation(self) -> float:
+        """Its standard deviation: the mean times the square root of exp(sigma²) - 1."""
         return self.expectation() * math.sqrt(math.expm1(self.sigma**2))
 
 
 class Beta(_Distribution):
+    """A beta distribution with shapes a and b, stretched from [0, 1] to [low, high]."""
+
     dist: Literal["beta"] = "beta"
     a: float = Field(..., gt=0, le=SCALE, description="first shape parameter")
     b: float = Field(..., gt=0, le=SCALE, description="second shape parameter")
@@ -251,25 +274,31 @@ class Beta(_Distribution):
         return self
 
     def frozen(self) -> Any:
+        """The distribution as a frozen scipy.stats.beta on [low, high]."""
         from scipy.stats import beta
 
         return beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The values at the uniforms ``u`` (the beta quantile, stretched to [low, high])."""
         from scipy.special import betaincinv
 
         value = self.low + (self.high - self.low) * betaincinv(self.a, self.b, u)
         return np.clip(value, self.low, self.high)
 
     def expectation(self) -> float:
+        """Its mean: low + (high - low) a / (a + b)."""
         return self.low + (self.high - self.low) * self.a / (self.a + self.b)
 
     def deviation(self) -> float:
+        """Its standard deviation, stretched to [low, high]."""
         n = self.a + self.b
         return (self.high - self.low) * math.sqrt(self.a * self.b / (n * n * (n + 1)))
 
 
 class Uniform(_Distribution):
+    """A uniform distribution on [low, high]."""
+
     dist: Literal["uniform"] = "uniform"
     low: Number = Field(..., description="lowest value")
     high: Number = Field(..., description="highest value")
@@ -281,17 +310,21 @@ class Uniform(_Distribution):
         return self
 
     def frozen(self) -> Any:
+        """The distribution as a frozen scipy.stats.uniform."""
         from scipy.stats import uniform
 
         return uniform(loc=self.low, scale=self.high - self.low)
 
     def ppf(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The values at the uniforms ``u``, stretched linearly to [low, high]."""
         return self.low + (self.high - self.low) * u
 
     def expectation(self) -> float:
+        """Its mean, halfway between low and high."""
         return 0.5 * (self.low + self.high)
 
     def deviation(self) -> float:
+        """Its standard deviation: (high - low) / sqrt(12)."""
         return (self.high - self.low) / math.sqrt(12.0)
 
 

@@ -83,12 +83,16 @@ def is_uncertain_input(value: Any) -> bool:
 # Bounds and problems
 # --------------------------------------------------------------------------------------------
 class Bounds(typing.NamedTuple):
+    """The limits a value must keep (greater or equal, greater, less or equal, less; None:
+    no such limit)."""
+
     ge: float | None = None
     gt: float | None = None
     le: float | None = None
     lt: float | None = None
 
     def holds(self, lo: float, hi: float) -> bool:
+        """Whether the whole range [lo, hi] keeps within the limits."""
         return not (
             (self.ge is not None and lo < self.ge)
             or (self.gt is not None and lo <= self.gt)
