@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from unsim.fields import LATENT, MAX_ROUND, MAX_STATES, ActorRef, StateRef, Strict
-from unsim.limits import MAX_RUNS, MAX_SEED
+from unsim.limits import MAX_RUNS
 from unsim.model.stages import DEFAULT_STAGES, STAGE_NAMES, stages_where
 from unsim.scenario.clausefile import ClauseCalibration
-from unsim.scenario.council import Council, fill_record_chance
+from unsim.scenario.council import fill_record_chance
 from unsim.scenario.leversfile import LeversFile
+from unsim.scenario.procedure import Procedure
+from unsim.scenario.simulation import Simulation
 from unsim.scenario.world import (
     REGIONAL_GROUPS,
     World,
@@ -47,6 +49,9 @@ else:
 # Calibration (written by ``python -m unsim calibrate``)
 # --------------------------------------------------------------------------------------------
 class CalibratedState(Strict):
+    """A state as calibrated: its ideal point, chance of absence, record on the series and last
+    vote."""
+
     position: float = Field(
         ..., ge=-LATENT, le=LATENT, description="ideal point on the human-rights dimension"
     )
@@ -106,6 +111,9 @@ class Calibration(Strict):
 # Resolution and procedure
 # --------------------------------------------------------------------------------------------
 class Clauses(Strict):
+    """What the draft contains: an encouragement to refer the situation to the ICC, targeted
+    sanctions."""
+
     icc_referral: bool = Field(
         True,
         description="the draft encourages the Security Council to refer the situation to the ICC",
@@ -142,37 +150,12 @@ class Resolution(Strict):
         return sorted(v, key=STAGES.index)
 
 
-class NoActionMotion(Strict):
-    move: Literal["never", "always", "if_expected_to_pass"] = "if_expected_to_pass"
-    mover: StateRef | None = Field(None, description="the state that moves it (for the record)")
-
-
-class Amendment(Strict):
-    move: Literal["never", "always", "if_icc_retained"] = "if_icc_retained"
-    mover: StateRef | None = None
-    deletes: Literal["icc_referral"] = "icc_referral"
-
-
-class HumanRightsCouncil(Strict):
-    required: bool = Field(
-        False,
-        description="the draft goes on to the General Assembly only where the Human Rights "
-        "Council adopts it (false: its vote is reported and the draft goes on either way); read "
-        "where resolution.stages holds hrc",
-    )
-
-
-class Procedure(Strict):
-    no_action_motion: NoActionMotion = Field(default_factory=NoActionMotion)
-    amendment: Amendment = Field(default_factory=Amendment)
-    council: Council = Field(default_factory=Council)
-    human_rights_council: HumanRightsCouncil = Field(default_factory=HumanRightsCouncil)
-
-
 # --------------------------------------------------------------------------------------------
 # Actors
 # --------------------------------------------------------------------------------------------
 class Target(Strict):
+    """The target state: its response strategies."""
+
     strategies: StrategyList = Field(
         default_factory=list,
         max_length=100,
@@ -181,6 +164,8 @@ class Target(Strict):
 
 
 class Lobbying(Levered):
+    """Lobbying: pressure per round (the budget, over the states lobbied) and its efficacy."""
+
     budget: float = Field(
         1.0,
         ge=0,
@@ -191,6 +176,9 @@ class Lobbying(Levered):
 
 
 class Bargaining(Levered):
+    """When the sponsors give way on the ICC language (drop or soften it): for a credible enough
+    offer, or when the expected yes share looks short."""
+
     type: Literal["threshold"] = "threshold"
     action: Literal["drop", "soften"] = Field(
         "drop", description="what the sponsors do to the ICC language when they give way"
@@ -215,11 +203,16 @@ class Bargaining(Levered):
 
 
 class Sponsors(Strict):
+    """The sponsors' lobbying and bargaining."""
+
     lobbying: Lobbying = Field(default_factory=Lobbying)
     bargaining: Bargaining = Field(default_factory=Bargaining)
 
 
 class Allies(Levered):
+    """The target's allies and patrons: who they are, how far they lean against the draft, and their
+    counter-lobbying."""
+
     members: list[ActorRef] = Field(
         default_factory=list, max_length=MAX_STATES, description="the target's allies"
     )
@@ -268,6 +261,8 @@ class StateOverride(Levered):
 
 
 class Actors(Strict):
+    """The actors: the target, the sponsors, the allies, and overrides for single states."""
+
     target: Target = Field(default_factory=Target)
     sponsors: Sponsors = Field(default_factory=Sponsors)
     allies: Allies = Field(default_factory=Allies)
@@ -381,23 +376,6 @@ class Behaviour(Levered):
         default_factory=dict,
         max_length=MAX_STATES,
         description="support added for members of a bloc (by bloc name)",
-    )
-
-
-class Rounds(Strict):
-    third_committee: int = Field(8, ge=0, le=100, description="diplomatic rounds before it")
-    plenary: int = Field(3, ge=0, le=100)
-    security_council: int = Field(1, ge=0, le=100)
-
-
-class Simulation(Strict):
-    runs: int = Field(10_000, ge=1, le=MAX_RUNS)
-    seed: int | None = Field(
-        None, ge=0, le=MAX_SEED, description="master seed; drawn and recorded if left out"
-    )
-    rounds: Rounds = Field(default_factory=Rounds)
-    block_size: int = Field(
-        2048, ge=1, le=1_000_000, description="replicates advanced together in one model"
     )
 
 
