@@ -65,7 +65,9 @@ def _model_at(model: type[BaseModel], loc: Iterable[Any]) -> type[BaseModel] | N
 
 
 #: Names pydantic gives the members of a union, and its validator marks, in an error's location.
-_UNION_MEMBERS = frozenset({"str", "int", "float", "bool", "none", "World", "Calibration"})
+_UNION_MEMBERS = frozenset(
+    {"str", "int", "float", "bool", "none", "World", "Calibration", "SharedAllies"}
+)
 _VALIDATOR_MARK = re.compile(r"^[a-z-]+\[.*\]$")
 
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Discriminator, Field, Tag, field_validator
 
-from unsim.fields import LATENT, Strict
+from unsim.fields import LATENT, StateRef, Strict
 from unsim.limits import MAX_SEED
 from unsim.scenario.world import World
 from unsim.uncertainty.distributions import Distribution
@@ -112,6 +112,49 @@ class LinkageFile(Strict):
     fit: dict[str, Any] = Field(default_factory=dict, description="what the estimate rests on")
 
 
+class SharedAllies(Strict):
+    """The states that counter-lobby on every draft of the session where they are not the
+    target."""
+
+    members: list[StateRef] = Field(..., min_length=1, max_length=200)
+    source: str = Field(..., min_length=1, max_length=2000, description="the evidence for it")
+
+
+class SharedStrategy(Strict):
+    """A strategy run by one draft's target (``from``) on another draft (``draft``)."""
+
+    draft: str = Field(..., pattern=DRAFT_NAME, description="the draft it acts on")
+    from_: str = Field(..., alias="from", pattern=DRAFT_NAME, description="whose target runs it")
+    strategy: dict[str, Any] = Field(
+        ..., description="a strategy entry, as under the draft's actors.target.strategies"
+    )
+
+
+def _allies_kind(value: Any) -> str:
+    """The union's member for a value: only its errors are reported."""
+    return "SharedAllies" if isinstance(value, dict | SharedAllies) else "bool"
+
+
+class SharedActors(Strict):
+    """Actors of the session acting across its drafts (``unsim.session.shared``)."""
+
+    allies_across_drafts: Annotated[
+        Annotated[bool, Tag("bool")] | Annotated[SharedAllies, Tag("SharedAllies")],
+        Discriminator(_allies_kind),
+    ] = Field(
+        False,
+        description="true: each draft's ally coalition also includes every other draft's target "
+        "and allies; or the states listed (members, source); a draft's own target, sponsors and "
+        "co-sponsors are left out of its coalition",
+    )
+    strategies: list[SharedStrategy] = Field(
+        default_factory=list,
+        max_length=100,
+        description="strategies appended to a draft's target strategies, run by another draft's "
+        "target",
+    )
+
+
 class SessionSimulation(Strict):
     """How to run a session: runs, the session's master seed and replicates per block."""
 
@@ -156,6 +199,9 @@ class Session(Strict):
         max_length=50,
         description="name -> expression over the drafts' columns (dprk.plenary_adopted and "
         "iran.plenary_yes > 90)",
+    )
+    shared_actors: SharedActors | None = Field(
+        None, description="actors acting across the drafts (none: each draft's own only)"
     )
     simulation: SessionSimulation = Field(default_factory=SessionSimulation)
 

@@ -3,8 +3,9 @@ the scenario loader does: key path, value, what is allowed, did-you-mean."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from unsim.scenario.overrides import apply_overrides
 from unsim.scenario.problems import problems_from_validation
 from unsim.scenario.schema import Scenario, World
 from unsim.scenario.session import Linkage, LinkageFile, LinkageSd, Session
+from unsim.session.shared import merge_shared, shared_problems
 
 #: The columns a session adds to each draft's (``unsim.session.joint``).
 DRAFT_EXTRA = ("adopted", "adopted_without_vote")
@@ -71,10 +73,13 @@ def load_session(
     drafts: dict[str, Scenario] = {}
     files: dict[str, Path | None] = {}
     if session is not None and world is not None:
-        for name, given in session.drafts.items():
-            draft, where = _load_draft(name, given, base, source, problems)
-            if draft is not None:
-                drafts[name], files[name] = draft, where
+        drafts, files = _load_drafts(session, base, source, problems)
+        shared = session.shared_actors
+        if shared is not None and not problems:
+            problems += shared_problems(shared, list(drafts))
+            if not problems:  # again, each with the shared actors merged in
+                merge = {n: partial(merge_shared, n, shared=shared, drafts=drafts) for n in drafts}
+                drafts, files = _load_drafts(session, base, source, problems, merge)
         problems += _outcome_problems(session, world)
         if not problems:
             problems += _session_problems(session, drafts, world)
@@ -131,8 +136,35 @@ def _under(key: str, err: ScenarioError, where: str = "") -> list[Problem]:
     ]
 
 
+#: Changes a draft's scenario data (after its ``set:`` overrides) before it is validated.
+Merge = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _load_drafts(
+    session: Session,
+    base: Path,
+    source: str,
+    problems: list[Problem],
+    merge: Mapping[str, Merge] | None = None,
+) -> tuple[dict[str, Scenario], dict[str, Path | None]]:
+    """The session's drafts that load, in its order, and their files."""
+    drafts: dict[str, Scenario] = {}
+    files: dict[str, Path | None] = {}
+    for name, given in session.drafts.items():
+        how = None if merge is None else merge.get(name)
+        draft, where = _load_draft(name, given, base, source, problems, how)
+        if draft is not None:
+            drafts[name], files[name] = draft, where
+    return drafts, files
+
+
 def _load_draft(
-    name: str, given: Any, base: Path, source: str, problems: list[Problem]
+    name: str,
+    given: Any,
+    base: Path,
+    source: str,
+    problems: list[Problem],
+    merge: Merge | None = None,
 ) -> tuple[Scenario | None, Path | None]:
     """A draft of the session, its problems added to ``problems`` under ``drafts.NAME``: a
     file, ``{file: PATH, set: {KEY: VALUE}}`` (a file with some of its values changed, as
@@ -159,8 +191,11 @@ def _load_draft(
                     Problem(key, "a draft must be a scenario file", kind, True, "kind: scenario")
                 )
                 return None, None
+            if merge is not None:
+                raw, overrides = merge(apply_overrides(dict(raw), overrides)), None
             return scenario_from_dict(raw, dpath.parent, str(dpath), overrides=overrides), dpath
         if isinstance(given, dict):
+            given = given if merge is None else merge(given)
             return scenario_from_dict(given, base, f"{source} ({key})"), None
     except ScenarioError as err:
         problems += _under(key, err, "" if isinstance(given, dict) else f" (in {err.source})")
