@@ -158,7 +158,7 @@ def add_session_linkage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--session-linkage",
         action="store_true",
-        help="estimate a session's linkage (the per-state factor's and the session shock's sd) "
+        help="estimate a session's linkage (the vote copula's rho and the session shock's sd) "
         "from the sessions before --before with two or more recorded country human-rights "
         "votes, and write a linkage file that a session references",
     )

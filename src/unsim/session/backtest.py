@@ -8,7 +8,7 @@ dated strictly before the session's first such vote, the cut:
 - each draft is built as the single-draft time split builds it (``calibration.timesplit``: a
   plenary-only draft on the series' target, the states recorded at the vote), its calibration
   fitted on the data before the cut (not before its own vote);
-- the linkage (the per-state factor's and the session shock's sd) is estimated on the sessions
+- the linkage (the vote copula's rho and the session shock's sd) is estimated on the sessions
   before the cut (``session.calibrate``, ``session.estimate``), as ``calibrate
   --session-linkage --before CUT`` would;
 - the drafts run together as a session (``session.run``).
