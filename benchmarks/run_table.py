@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         c = time.process_time()
         t = time.perf_counter()
         res = run(scenario, runs=args.runs, seed=seed, workers=args.workers, keep_runs=False)
-        res.save(work / "without", plots=False)
+        res.save(work / "without")
         elapsed = time.perf_counter() - t
         cpu["without"].append(time.process_time() - c)
         shutil.rmtree(work / "without")
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             run_table=staging / "runs.parquet",
         )
-        res.save(work / "streamed", plots=False, staging=staging)
+        res.save(work / "streamed", staging=staging)
         elapsed = time.perf_counter() - t
         cpu["streamed"].append(time.process_time() - c)
         assert (work / "streamed" / "runs.parquet").stat().st_size > 0
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         c = time.process_time()
         t = time.perf_counter()
         res = run(scenario, runs=args.runs, seed=seed, workers=args.workers)
-        res.save(work / "memory", plots=False)
+        res.save(work / "memory")
         elapsed = time.perf_counter() - t
         cpu["in_memory"].append(time.process_time() - c)
         shutil.rmtree(work / "memory")

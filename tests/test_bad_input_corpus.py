@@ -702,7 +702,7 @@ def _results_folder(folder: Path, good: str) -> Path:
     from unsim.engine import run
     from unsim.scenario import load_scenario
 
-    run(load_scenario(good), runs=20, seed=1).save(folder, plots=False)
+    run(load_scenario(good), runs=20, seed=1).save(folder)
     (folder / "notes.txt").write_text("what I think of this run\n")
     (folder / "report.html").write_text("<p>my report</p>\n")
     (folder / "tallies.png").write_bytes(b"\x89PNG\r\n\x1a\n the user's drawing")

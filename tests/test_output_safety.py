@@ -452,7 +452,7 @@ def test_a_file_added_during_a_forced_run_keeps_the_old_folder(
     (res / "added.txt").write_text("saved while the run ran")
     before = _fingerprint(res)
     with pytest.raises(OutputError, match=r"added\.txt"):
-        results.save(res, plots=False, force=True)
+        results.save(res, force=True)
     assert _fingerprint(res) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -393,10 +395,23 @@ def test_save_standard_plots_without_the_run_table(results: Results, tmp_path: P
 
 
 def test_results_save_writes_the_plots(results: Results, tmp_path: Path) -> None:
-    out = results.save(tmp_path / "res", plots=True)
+    out = results.save(tmp_path / "res", also=partial(save_standard_plots, results))
     assert {"tallies.png", "funnel.png", "state_support.png", "map.png"} <= {
         p.name for p in out.iterdir()
     }
+
+
+def test_results_save_draws_no_figure_itself(results: Results, tmp_path: Path) -> None:
+    """The results folder's tables are the results' own; the figures are the caller's (the
+    command line passes them as ``also``), and the results module never names the plots."""
+    out = results.save(tmp_path / "res")
+    assert not list(out.glob("*.png"))
+    assert {"summary.json", "metadata.json", "per_state.parquet"} <= {p.name for p in out.iterdir()}
+    tree = ast.parse((Path(__file__).parents[1] / "src/unsim/results/tables.py").read_text())
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert not {m for m in imported if m.startswith(("unsim.results.plots", "matplotlib"))}
 
 
 def test_comparison_plot_shows_probabilities_only() -> None:

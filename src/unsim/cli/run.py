@@ -7,6 +7,7 @@ import argparse
 import datetime as dt
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -267,11 +268,10 @@ def _finish(
         written = results.save(
             out,
             table_format="csv" if args.csv else "parquet",
-            plots=not args.no_plots,
             force=args.force,
             staging=staging,
             inputs=args.inputs,
-            step=steps.step,
+            also=None if args.no_plots else figure_writer(results, steps),
         )
     if getattr(args, "report", False):
         from unsim.results.report.html import write_report
@@ -320,6 +320,21 @@ def check_pairable(a: Scenario, b: Scenario, path_a: Path, path_b: Path) -> None
             + "; ".join(differences)
             + ". Compare scenarios of one world, target and stages (run each on its own instead)"
         )
+
+
+def figure_writer(results: Results, steps: Steps) -> Callable[[Path], None]:
+    """What draws the standard figures into a results folder being written, as the step
+    "figures" (for ``Results.save(also=...)``: the figures are written with the tables, in one
+    atomic folder, but drawn by the command, not by the results)."""
+
+    def draw(folder: Path) -> None:
+        """The figures, into ``folder``."""
+        with steps.step("figures", "drawing the figures"):
+            from unsim.results.plots import save_standard_plots  # matplotlib: a figure's
+
+            save_standard_plots(results, folder)
+
+    return draw
 
 
 def _save_comparison(folder: Path, table: pd.DataFrame, names: tuple[str, str]) -> None:

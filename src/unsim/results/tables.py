@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,11 +84,10 @@ class Results:
         self,
         out_dir: str | Path,
         table_format: str = "parquet",
-        plots: bool = True,
         force: bool = False,
         staging: str | Path | None = None,
         inputs: Iterable[str | Path] = (),
-        step: Callable[[str, str], AbstractContextManager[None]] | None = None,
+        also: Callable[[Path], object] | None = None,
     ) -> Path:
         """Write the results folder atomically: built in a temporary folder, then renamed.
 
@@ -101,8 +99,10 @@ class Results:
         ``inputs`` of the command), which is then replaced. Anything else is refused with
         :class:`OutputError` and left untouched.
 
-        ``step``: a context manager factory ``step(key, text)`` around drawing the figures
-        (the command line announces and times it, ``unsim.cli.steps``).
+        ``also``: a function given the folder being built, called after the tables are in it,
+        to add files of its own to the same atomic write: the command line draws the figures
+        with it (``unsim.results.plots.save_standard_plots``), so that the folder appears with
+        its figures or not at all. The results themselves draw nothing.
         """
         out = Path(out_dir)
         inputs = list(inputs)
@@ -111,7 +111,7 @@ class Results:
         with output_errors(out):
             write_folder_atomically(
                 out,
-                lambda f: self._write_with_figures(f, table_format, plots, step),
+                lambda f: self._write_with(f, table_format, also),
                 tmp,
                 check_replaced=lambda old: check_replaced_folder(out, look_in=old),
             )
@@ -119,19 +119,13 @@ class Results:
             self.runs_file = out / self.runs_file.name if table_format == "parquet" else None
         return out
 
-    def _write_with_figures(
-        self,
-        folder: Path,
-        table_format: str,
-        plots: bool,
-        step: Callable[[str, str], AbstractContextManager[None]] | None,
+    def _write_with(
+        self, folder: Path, table_format: str, also: Callable[[Path], object] | None
     ) -> None:
+        """The folder's own files, then whatever ``also`` adds."""
         self._write(folder, table_format)
-        if plots:
-            with (step or _no_step)("figures", "drawing the figures"):
-                from unsim.results.plots import save_standard_plots  # matplotlib: a figure's
-
-                save_standard_plots(self, folder)
+        if also is not None:
+            also(folder)
 
     def _write(self, folder: Path, table_format: str) -> None:
         """The files of a new results folder, each with unsim's mark (CSV tables listed in the
@@ -207,10 +201,6 @@ class Results:
             metadata=metadata,
             explain=_read_table(folder, "explain", EXPLAIN_COLUMNS, ("mean", "lo", "hi")),
         )
-
-
-def _no_step(key: str, text: str) -> AbstractContextManager[None]:
-    return nullcontext()
 
 
 #: Largest run table read back by :meth:`Results.load`, on disk and once read (the other tables

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,6 +141,9 @@ def save_session(
     from unsim.ownership import json_text, output_errors, record_files, save_png, write_parquet
     from unsim.results.output import check_output_folder, check_replaced_folder
 
+    if plots:
+        from unsim.results.plots import save_standard_plots  # matplotlib: only to draw
+
     inputs = list(inputs)
     check_output_folder(out, force=force, inputs=inputs)
     meta = {"kind": "session", **res.metadata, **provenance()}
@@ -156,7 +160,8 @@ def save_session(
         if table_format == "csv":
             record_files(folder, {p.name: None for p in folder.glob("*.csv")})
         for name, r in res.drafts.items():
-            r.save(folder / "drafts" / name, table_format=table_format, plots=plots)
+            draw = partial(save_standard_plots, r) if plots else None
+            r.save(folder / "drafts" / name, table_format=table_format, also=draw)
         if plots:
             save_png(pairs_figure(res), folder / "pairs.png", dpi=110)
 
