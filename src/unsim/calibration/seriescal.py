@@ -180,10 +180,8 @@ def _calibrate_series(
         warnings.append(f"the series has {len(in_window)} recorded vote(s) in the window (fewer "
                         f"than {FEW_VOTES}): its estimates are weak")  # fmt: skip
     sessions = [int(s) for s in in_window["session"]]
-    context = _Context(
-        votes, roll_calls, members, code, cut, first_session, ideal, groups, history, sessions,
-        len(found.used),
-    )  # fmt: skip
+    context = _Context(votes, roll_calls, members, code, cut, first_session, ideal, groups,
+                       history, sessions, len(found.used))  # fmt: skip
     fit, table = _fit_vote_model(context, sv, select, warnings)
     data_last = pd.Timestamp(votes["date"].max())
     if (cut - data_last).days > 365:
