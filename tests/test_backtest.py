@@ -217,3 +217,39 @@ def test_the_all_series_summary_and_its_targets() -> None:
     assert met == {"brier": False, "logloss": False, "accuracy": True, "coverage90": True}
     summary["unsim"]["brier"]["mean"] = 0.2
     assert targets_met(summary)["brier"] is True
+
+
+def test_the_targets_table_gives_each_gap_with_its_standard_error() -> None:
+    """The printed targets: unsim's gap to each baseline ± its standard error, ``~`` where the
+    gap is within two of them, and the coverage's share with the range honest intervals give."""
+    from scipy import stats
+
+    from unsim.calibration.timesplit import METRICS, SERIES_METHODS
+    from unsim.calibration.timesplitall import coverage_range, targets_met, timesplit_all_markdown
+
+    def spread(x: float) -> dict:
+        return {"mean": x, "sd": 0.0, "min": x, "max": x}
+
+    summary = {m: {k: spread(0.8) for k in METRICS} for m in SERIES_METHODS}
+    summary["unsim"]["brier"] = spread(0.2)
+
+    def gap(diff: float, se: float) -> dict:
+        return {"diff": diff, "se": se, "se_votes": None}
+
+    paired = {b: {k: gap(-0.03, 0.01) for k in ("accuracy", "brier", "logloss")}
+              for b in ("logit", "last_vote")}  # fmt: skip
+    paired["last_vote"]["accuracy"] = gap(-0.004, 0.003)
+    series = {"forecast_votes": 4, "years": [2001, 2004], "summary": summary,
+              "targets": targets_met(summary), "paired": paired}  # fmt: skip
+    overall = {"forecast_votes": 4, "summary": summary, "paired": paired}
+    result = {"series": {"AAA": series}, "overall": overall, "since": 2000, "seeds": [0],
+              "runs": 10, "seconds": 1.0}  # fmt: skip
+    text = timesplit_all_markdown(result)
+    row = next(line for line in text.splitlines() if line.startswith("| AAA | met"))
+    assert "met (-0.0300 ± 0.0100 / -0.0300 ± 0.0100)" in row
+    assert "met (~-0.004 ± 0.003)" in row  # accuracy 0.8 against 0.8: met, and within noise
+    lo, hi = coverage_range(16)
+    assert f"80% of 16; honest: {lo:.0%}-{hi:.0%}" in row
+    # the range: at most 5 % of honest coverages below it and at most 5 % above
+    assert stats.binom.cdf(lo * 16 - 1, 16, 0.9) <= 0.05 < stats.binom.cdf(lo * 16, 16, 0.9)
+    assert hi == 1.0

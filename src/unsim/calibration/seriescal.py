@@ -59,6 +59,7 @@ from unsim.calibration.seriesmix import (
 )
 from unsim.calibration.seriespool import pooled_fit, weight_uncertainty
 from unsim.calibration.seriesstate import select_offset_sd, with_offsets
+from unsim.calibration.seriesyoung import young_habit
 from unsim.calibration.targetvote import TargetVoteFit, fit_target_vote, target_records
 from unsim.data import ABSENT, ABSTAIN, NO, NOT_MEMBER, YES
 from unsim.errors import InputError
@@ -179,9 +180,8 @@ def _calibrate_series(
         warnings.append(f"the series has {len(in_window)} recorded vote(s) in the window (fewer "
                         f"than {FEW_VOTES}): its estimates are weak")  # fmt: skip
     sessions = [int(s) for s in in_window["session"]]
-    context = _Context(
-        votes, roll_calls, members, code, cut, first_session, ideal, groups, history, sessions
-    )
+    context = _Context(votes, roll_calls, members, code, cut, first_session, ideal, groups,
+                       history, sessions, len(found.used))  # fmt: skip
     fit, table = _fit_vote_model(context, sv, select, warnings)
     data_last = pd.Timestamp(votes["date"].max())
     if (cut - data_last).days > 365:
@@ -257,6 +257,8 @@ class _Context:
     history: CountryHistory
     sessions: list[int]
     """the sessions of the series' votes in the window"""
+    depth: int
+    """the series' recorded votes before the cut"""
 
 
 def _fit_vote_model(
@@ -265,7 +267,7 @@ def _fit_vote_model(
     """The series' vote model: its specification and the states' offsets chosen out of sample
     (:mod:`.seriesfit`, :mod:`.seriesstate`), fitted on its own votes or, with too few,
     borrowed from the comparable series; mixed with the pooled regression and the habit
-    (:mod:`.seriesmix`); the choices' table."""
+    (:mod:`.seriesmix`; a young series' habit: :mod:`.seriesyoung`); the choices' table."""
     positions, groups = c.ideal.positions, c.groups
     fits: dict[tuple[Spec, int], SeriesFit] = {}
     spec, table = select_spec(sv, positions, groups, fits=fits) if select else (SPECS[2], [])
@@ -291,6 +293,9 @@ def _fit_vote_model(
     regression = pooled_regression(c.history, state_table(c.members), positions, c.code)
     weights = MIX_WEIGHTS if n >= OWN_OFFSETS_MIN_VOTES else (1.0,)
     lam, h, h_se, mix_rows = choose_mix(regression, sources, positions, groups, spec, weights)
+    data = (c.votes, c.roll_calls, c.members)
+    if n < OWN_OFFSETS_MIN_VOTES and (y := young_habit(regression, data, c.code, c.depth, c.cut)):
+        h, h_se, mix_rows = y[0], y[1], [*mix_rows, y[2]]  # the habit at the same age
     fit = with_habit(with_offsets(fit, sv, positions, groups, sd), h, h_se)
     fit = with_mix(fit, regression, sv, positions, c.cut, lam, c.code)
     return fit, table + rows + mix_rows

@@ -15,7 +15,8 @@ together by likelihood on the series' last votes before the cut, each forecast f
 before it. A series with fewer than three votes in the window has no own model to weigh (its
 weights would be borrowed from the other series, which the pooled regression pools already):
 it takes the pooled regression alone, and the habit that goes with it on the comparable series'
-last votes. The engine reads one support per state: the support that, under the series'
+votes at the same age (as many earlier votes: :mod:`.seriesyoung`; without any, on their last
+votes). The engine reads one support per state: the support that, under the series'
 band and the level's and groups' uncertainty, gives the mixed probabilities closest (least
 Kullback-Leibler divergence) is the state's; its part beyond the level and the position is the
 fit's ``terms`` (the calibration's ``record`` times ``record_weight``).

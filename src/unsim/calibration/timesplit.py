@@ -283,7 +283,20 @@ def forecast_vote(
             "warnings": sc.warnings,
         }
         out[seed] = _scored(entry, forecasts, votes, tallies)
+        out[seed]["paired"] = _paired(forecasts, votes)
     return out
+
+
+def _paired(forecasts: list[Forecast], votes: pd.Series) -> dict[str, Any]:
+    """unsim's per-state scores paired with the targets' baselines' (:mod:`.paired`)."""
+    from unsim.calibration.paired import PAIRED_BASELINES, paired_vote
+
+    by = {_BASELINE_NAMES.get(f.method, f.method): f.probabilities for f in forecasts}
+    common = votes.index
+    for name in ("unsim", *PAIRED_BASELINES):
+        common = common.intersection(by[name].index)
+    baselines = {name: by[name] for name in PAIRED_BASELINES}
+    return paired_vote(by["unsim"], baselines, votes.loc[common])
 
 
 _JOBS: dict[str, SeriesJob] = {}

@@ -24,12 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from unsim.calibration.idealpoint import IdealPointConfig
+from unsim.calibration.paired import paired_series
 from unsim.calibration.series import COMPARABLE
 from unsim.calibration.timesplit import (
     METRICS,
     SERIES_METHODS,
+    TALLIES,
     Task,
     run_tasks,
     series_job,
@@ -52,6 +55,8 @@ __all__ = [
 TARGET_MIN_VOTES = 4
 #: The range the 90 % intervals' coverage of the recorded tallies should fall in.
 COVERAGE90 = (0.80, 0.98)
+#: A gap smaller than this many of its standard errors is reported as within its noise.
+NOISE_SE = 2.0
 
 
 def _spread(values: Sequence[float]) -> dict[str, float]:
@@ -133,10 +138,15 @@ def timesplit_all(
             "years": [r[seeds[0]]["year"] for r in rows],
             "summary": summary,
             "targets": targets_met(summary) if len(job.used) >= TARGET_MIN_VOTES else None,
+            "paired": paired_series({s: [r[s] for r in rows] for s in seeds}),
             "per_seed": {str(s): [r[s] for r in rows] for s in seeds},
         }
     overall = {s: summarise([d[s] for d in done]) for s in seeds}
-    out["overall"] = {"forecast_votes": len(done), "summary": _over_seeds(overall)}
+    out["overall"] = {
+        "forecast_votes": len(done),
+        "summary": _over_seeds(overall),
+        "paired": paired_series({s: [d[s] for d in done] for s in seeds}),
+    }
     out["seconds"] = round(time.perf_counter() - start, 1)
     return out
 
@@ -145,6 +155,35 @@ def _cell(s: dict[str, float], percent: bool) -> str:
     if percent:
         return f"{s['mean']:.0%} ± {100 * s['sd']:.0f}"
     return f"{s['mean']:.3f} ± {s['sd']:.3f}"
+
+
+def _gap_text(gap: dict[str, float | None], digits: int) -> str:
+    diff, se = float(gap["diff"] or 0.0), float(gap["se"] or 0.0)
+    tie = "~" if abs(diff) < NOISE_SE * se else ""
+    return f"{tie}{diff:+.{digits}f} ± {se:.{digits}f}"
+
+
+def coverage_range(tallies: int, level: float = 0.90, mass: float = 0.90) -> tuple[float, float]:
+    """The central ``mass`` range of the share of ``tallies`` recorded tallies inside honest
+    ``level`` intervals, were they inside independently (binomial)."""
+    lo, hi = stats.binom.ppf([(1 - mass) / 2, (1 + mass) / 2], tallies, level)
+    return float(lo) / tallies, float(hi) / tallies
+
+
+def _coverage_text(v: dict[str, Any]) -> str:
+    n = len(TALLIES) * int(v["forecast_votes"])
+    lo, hi = coverage_range(n)
+    return f"{v['summary']['unsim']['coverage90']['mean']:.0%} of {n}; honest: {lo:.0%}-{hi:.0%}"
+
+
+def _target_cell(met: bool | None, paired: dict[str, Any], key: str) -> str:
+    """A target's cell: met or not, and unsim's gap to the baselines with its standard error."""
+    names = ("last_vote",) if key == "accuracy" else ("logit", "last_vote")
+    digits = 3 if key == "accuracy" else 4
+    gaps = " / ".join(_gap_text(paired[n][key], digits) for n in names)
+    if met is None:
+        return f"({gaps})"
+    return f"{'met' if met else '**not met**'} ({gaps})"
 
 
 def timesplit_all_markdown(result: dict[str, Any]) -> str:
@@ -165,16 +204,29 @@ def timesplit_all_markdown(result: dict[str, Any]) -> str:
             s = summary[m]
             cells = [_cell(s[k], k.startswith("coverage")) for k in METRICS]
             lines.append(f"| {label} | {m} | " + " | ".join(cells) + " |")
-    lines += ["", "| series | Brier | log loss | accuracy | 90 % coverage in 80-98 % |",
-              "|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "| series | Brier | log loss | accuracy | 90 % coverage in 80-98 % |",
+        "|---|---|---|---|---|",
+    ]
     for code, v in result["series"].items():
         t = v["targets"]
         if t is None:
             lines.append(f"| {code} | fewer than {TARGET_MIN_VOTES} recorded votes | | | |")
             continue
-        lines.append(
-            f"| {code} | " + " | ".join("met" if t[k] else "**not met**" for k in
-                                        ("brier", "logloss", "accuracy", "coverage90")) + " |"
-        )  # fmt: skip
+        cells = [_target_cell(t[k], v["paired"], k) for k in ("brier", "logloss", "accuracy")]
+        cells.append(f"{'met' if t['coverage90'] else '**not met**'} ({_coverage_text(v)})")
+        lines.append(f"| {code} | " + " | ".join(cells) + " |")
+    overall = result["overall"]
+    cells = [_target_cell(None, overall["paired"], k) for k in ("brier", "logloss", "accuracy")]
+    lines.append(f"| all ({overall['forecast_votes']}) | " + " | ".join(cells) + " | |")
+    lines += [
+        "",
+        "(In brackets: unsim's score minus logit's / minus last_vote's (accuracy: minus "
+        "last_vote's), mean over the votes ± its standard error over the states' paired "
+        f"differences; ~: within {NOISE_SE:g} standard errors of no gap. Coverage: of how many "
+        "recorded tallies, and the central 90 % range of the share inside honest 90 % "
+        "intervals were they inside independently.)",
+    ]
     lines.append(f"\nWall time {result['seconds']:.0f} s.")
     return "\n".join(lines)
