@@ -126,3 +126,64 @@ def test_readme_says_what_its_timings_measure() -> None:
     assert "benchmarks/cli.py" in setup
     assert re.search(r"the runs alone[^.]*\d", setup), setup
     assert re.search(r"the whole command[^.]*\d", setup), setup
+
+
+#: A README command's placeholders, and what stands for them when its flags are checked.
+PLACEHOLDERS = {"<run id>": "RUN_ID", " N ": " 1 ", " N]": " 1]"}
+
+
+def readme_unsim_commands(text: str) -> list[str]:
+    """Every ``unsim`` command of the README's fenced blocks (continued lines joined), as
+    written; a line that only lists commands (``sweep / sensitivity / discover ...``) is not one."""
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", text, re.S)
+    lines = [ln for block in blocks for ln in block.replace("\\\n", " ").splitlines()]
+    starts = (".venv/bin/python -m unsim ", ".venv/bin/unsim ")
+    return [ln.strip() for ln in lines if ln.startswith(starts) and " / " not in ln]
+
+
+def test_every_readme_command_is_accepted_by_the_command_line() -> None:
+    """Each ``unsim`` command the README shows parses as written: the command, its flags and
+    their values are ones the parser knows (optional parts in brackets and ``N`` filled in), the
+    files of the repository it names exist, a folder it reads directly under ``results/`` is
+    one an earlier command writes, and a value holding ``[`` is quoted, so that a shell that
+    expands it (zsh's default) passes it on as written."""
+    import glob
+    import itertools
+    import shlex
+
+    from unsim.cli.dispatch import COMMANDS, build_parser
+
+    commands = readme_unsim_commands((ROOT / "README.md").read_text())
+    assert len(commands) >= 40, commands  # the README's commands are found
+    problems = []
+    written: set[str] = set()  # the folders earlier commands write (--out)
+    for command in commands:
+        line = command
+        for placeholder, value in PLACEHOLDERS.items():
+            line = line.replace(placeholder, value)
+        line = re.sub(r"\[((?:--|[A-Z])[^\]\[]*)\]", r"\1", line)  # [--flag VALUE], [SCENARIO]
+        unquoted = [w for w in line.split() if re.search(r"\w\[", w) and not re.search("[\"']", w)]
+        if unquoted:
+            problems.append(f"{command}: quote {unquoted}")
+        words = shlex.split(line, comments=True)
+        words = words[: words.index(">")] if ">" in words else words  # the output redirected
+        argv = words[3:] if words[0].endswith("python") else words[1:]
+        if argv[0] not in COMMANDS:
+            argv.insert(0, "run")
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:
+            problems.append(f"{command}: not accepted by the parser ({argv})")
+            continue
+        assert getattr(args, "handler", None) is not None, command
+        for before, word in itertools.pairwise(words):
+            if word.startswith("scenarios/") and not glob.glob(str(ROOT / word)):
+                problems.append(f"{command}: {word} is not in the repository")
+            if before == "--out":
+                written.add(word)
+            elif re.fullmatch(r"results/[^/]+", word) and word not in written:
+                problems.append(
+                    f"{command}: no earlier command writes {word} (a run's folder is "
+                    "results/<scenario>/<run id>)"
+                )
+    assert problems == [], "\n".join(problems)
