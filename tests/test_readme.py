@@ -187,3 +187,54 @@ def test_every_readme_command_is_accepted_by_the_command_line() -> None:
                     "results/<scenario>/<run id>)"
                 )
     assert problems == [], "\n".join(problems)
+
+
+def test_the_explorers_units_in_votes_are_what_lever_votes_measures() -> None:
+    """The votes the explorer's units quote (``unsim.explore.controls``) and the README's
+    figures for them are what ``scripts/lever_votes.py`` measures on the current code (within
+    0.1 vote at the explorer's one decimal, 0.05 at the README's two: a processor of another
+    kind may move a vote in thousands of runs)."""
+    import subprocess
+    import sys
+
+    from unsim.explore import controls
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "lever_votes.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    measured = {
+        key: float(value)
+        for key, value in re.findall(r"^(.+?): ([-+]\d+\.\d+) yes votes$", out, re.M)
+    }
+    down, up = measured["every state's support -0.5"], measured["every state's support +0.5"]
+    charm = measured["charm_offensive.intensity 0.3 against its absence"]
+    invitation = measured["invitation.effect 1.5 against its absence"]
+    threats = measured["threats.intensity 0.2 against its absence"]
+    units = {
+        name: float(votes) * (-1 if way == "fewer" else 1)
+        for name, text in controls.UNITS.items()
+        for votes, way in re.findall(r"≈ (\d+\.\d) (fewer|more) yes votes", text)
+    }
+    assert units == pytest.approx(
+        {
+            "charm_offensive.intensity": charm,
+            "threats.intensity": threats,
+            "invitation.effect": invitation,
+        },
+        abs=0.1,
+    )
+    (every,) = re.findall(r"0\.5 ≈ (\d+\.\d) yes votes", controls.VOTES)
+    assert float(every) == pytest.approx((up - down) / 2, abs=0.1)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    quoted = re.search(
+        r"by -0\.5 and \+0\.5 moved the mean yes tally by (\S+) and (\S+), the charm offensive at "
+        r"0\.3 by (\S+), the invitation's effect 1\.5 by (\S+) and the threats at 0\.2 by (\S+?)\)",
+        readme,
+    )
+    assert quoted is not None
+    figures = [float(x.rstrip(",")) for x in quoted.groups()]
+    assert figures == pytest.approx([down, up, charm, invitation, threats], abs=0.05)
