@@ -583,3 +583,29 @@ def test_a_scenarios_folder_of_runs_is_refused_naming_a_run_to_give(
     assert main(["explain", str(empty), "--state", "CHN"]) == 2
     err = capsys.readouterr().err
     assert f"{empty}: not a results folder (summary.json missing)" in err and "holds" not in err
+
+
+def test_the_data_not_found_message_names_each_place_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from the repository's root, the two places looked at for the real data (beside the
+    current folder and beside the repository) are one: the message says it once."""
+    import unsim.data
+    from unsim.errors import DataNotFoundError
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.delenv("UNSIM_DATA_DIR", raising=False)
+    monkeypatch.setattr(unsim.data, "_REPO_ROOT", repo)
+    monkeypatch.chdir(repo)
+    with pytest.raises(DataNotFoundError) as caught:
+        unsim.data.default_data_dir()
+    looked = re.search(r"looked in (.*?)\)", str(caught.value))
+    assert looked is not None and looked[1] == str(tmp_path / "shared" / "data"), caught.value
+    elsewhere = tmp_path / "a" / "b"  # from another folder, both places are named
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(DataNotFoundError) as caught:
+        unsim.data.default_data_dir()
+    both = f"{tmp_path / 'a' / 'shared' / 'data'}, {tmp_path / 'shared' / 'data'}"
+    assert f"looked in {both})" in str(caught.value)
