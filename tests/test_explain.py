@@ -552,3 +552,60 @@ def test_without_a_stated_lever_the_change_is_said_on_the_latent_scale() -> None
     assert e.flip is not None and e.levers == []
     text = format_explanation(e)
     assert "latent scale, a shift of" in text and "intercept) x" not in text
+
+
+def test_a_scenarios_folder_of_runs_is_refused_naming_a_run_to_give(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """``results/<scenario>`` holds the runs' folders, not a run's results: ``explain``, ``plot``
+    and ``report`` say it is not a results folder and name a results folder inside it, rather
+    than reading it as a scenario file."""
+    parent = tmp_path / "icc_referral"
+    run_folder = parent / "20141118-000000-seed3"
+    code = main(
+        [str(DEFAULT_SCENARIO), "--runs", "300", "--seed", "3", "--out", str(run_folder), *QUICK]
+    )
+    assert code == 0
+    capsys.readouterr()
+    for command in (
+        ["explain", str(parent), "--state", "CHN"],
+        ["plot", str(parent)],
+        ["report", str(parent)],
+    ):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert f"{parent}: not a results folder (summary.json missing)" in err, err
+        assert str(run_folder) in err and "Traceback" not in err, err
+        assert "cannot read the file" not in err, err
+    # an empty folder is refused as before, with nothing to suggest
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["explain", str(empty), "--state", "CHN"]) == 2
+    err = capsys.readouterr().err
+    assert f"{empty}: not a results folder (summary.json missing)" in err and "holds" not in err
+
+
+def test_the_data_not_found_message_names_each_place_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from the repository's root, the two places looked at for the real data (beside the
+    current folder and beside the repository) are one: the message says it once."""
+    import unsim.data
+    from unsim.errors import DataNotFoundError
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.delenv("UNSIM_DATA_DIR", raising=False)
+    monkeypatch.setattr(unsim.data, "_REPO_ROOT", repo)
+    monkeypatch.chdir(repo)
+    with pytest.raises(DataNotFoundError) as caught:
+        unsim.data.default_data_dir()
+    looked = re.search(r"looked in (.*?)\)", str(caught.value))
+    assert looked is not None and looked[1] == str(tmp_path / "shared" / "data"), caught.value
+    elsewhere = tmp_path / "a" / "b"  # from another folder, both places are named
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(DataNotFoundError) as caught:
+        unsim.data.default_data_dir()
+    both = f"{tmp_path / 'a' / 'shared' / 'data'}, {tmp_path / 'shared' / 'data'}"
+    assert f"looked in {both})" in str(caught.value)

@@ -175,6 +175,36 @@ def test_a_script_without_main_guard_gets_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr, proc.stderr
 
 
+def test_a_program_read_from_standard_input_gets_a_clear_error(tmp_path: Path) -> None:
+    """``python - < analysis.py``: the workers cannot import a program read from standard
+    input again; the error says so, not that a worker died of its own."""
+    program = textwrap.dedent(
+        f"""
+        from unsim import load_scenario, run
+        from unsim.errors import UnsimError
+        if __name__ == "__main__":
+            scenario = load_scenario({str(DEFAULT_SCENARIO)!r})
+            try:
+                run(scenario, runs=5000, seed=1, workers=2)
+            except UnsimError as err:
+                print("ERROR:", err)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-"],
+        input=program,
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert "ERROR:" in proc.stdout and "standard input" in proc.stdout, proc.stdout + proc.stderr
+    assert "out of memory" not in proc.stdout, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr  # no worker was started to fail
+
+
 def test_interrupting_a_process_group_prints_no_worker_tracebacks(tmp_path: Path) -> None:
     """As when a notebook's kernel is interrupted and shut down: Ctrl-C reaches every process
     of the group; the workers ignore it, the parent stops its pool cleanly."""

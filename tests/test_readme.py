@@ -126,3 +126,115 @@ def test_readme_says_what_its_timings_measure() -> None:
     assert "benchmarks/cli.py" in setup
     assert re.search(r"the runs alone[^.]*\d", setup), setup
     assert re.search(r"the whole command[^.]*\d", setup), setup
+
+
+#: A README command's placeholders, and what stands for them when its flags are checked.
+PLACEHOLDERS = {"<run id>": "RUN_ID", " N ": " 1 ", " N]": " 1]"}
+
+
+def readme_unsim_commands(text: str) -> list[str]:
+    """Every ``unsim`` command of the README's fenced blocks (continued lines joined), as
+    written; a line that only lists commands (``sweep / sensitivity / discover ...``) is not one."""
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", text, re.S)
+    lines = [ln for block in blocks for ln in block.replace("\\\n", " ").splitlines()]
+    starts = (".venv/bin/python -m unsim ", ".venv/bin/unsim ")
+    return [ln.strip() for ln in lines if ln.startswith(starts) and " / " not in ln]
+
+
+def test_every_readme_command_is_accepted_by_the_command_line() -> None:
+    """Each ``unsim`` command the README shows parses as written: the command, its flags and
+    their values are ones the parser knows (optional parts in brackets and ``N`` filled in), the
+    files of the repository it names exist, a folder it reads directly under ``results/`` is
+    one an earlier command writes, and a value holding ``[`` is quoted, so that a shell that
+    expands it (zsh's default) passes it on as written."""
+    import glob
+    import itertools
+    import shlex
+
+    from unsim.cli.dispatch import COMMANDS, build_parser
+
+    commands = readme_unsim_commands((ROOT / "README.md").read_text())
+    assert len(commands) >= 40, commands  # the README's commands are found
+    problems = []
+    written: set[str] = set()  # the folders earlier commands write (--out)
+    for command in commands:
+        line = command
+        for placeholder, value in PLACEHOLDERS.items():
+            line = line.replace(placeholder, value)
+        line = re.sub(r"\[((?:--|[A-Z])[^\]\[]*)\]", r"\1", line)  # [--flag VALUE], [SCENARIO]
+        unquoted = [w for w in line.split() if re.search(r"\w\[", w) and not re.search("[\"']", w)]
+        if unquoted:
+            problems.append(f"{command}: quote {unquoted}")
+        words = shlex.split(line, comments=True)
+        words = words[: words.index(">")] if ">" in words else words  # the output redirected
+        argv = words[3:] if words[0].endswith("python") else words[1:]
+        if argv[0] not in COMMANDS:
+            argv.insert(0, "run")
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit:
+            problems.append(f"{command}: not accepted by the parser ({argv})")
+            continue
+        assert getattr(args, "handler", None) is not None, command
+        for before, word in itertools.pairwise(words):
+            if word.startswith("scenarios/") and not glob.glob(str(ROOT / word)):
+                problems.append(f"{command}: {word} is not in the repository")
+            if before == "--out":
+                written.add(word)
+            elif re.fullmatch(r"results/[^/]+", word) and word not in written:
+                problems.append(
+                    f"{command}: no earlier command writes {word} (a run's folder is "
+                    "results/<scenario>/<run id>)"
+                )
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_explorers_units_in_votes_are_what_lever_votes_measures() -> None:
+    """The votes the explorer's units quote (``unsim.explore.controls``) and the README's
+    figures for them are what ``scripts/lever_votes.py`` measures on the current code (within
+    0.1 vote at the explorer's one decimal, 0.05 at the README's two: a processor of another
+    kind may move a vote in thousands of runs)."""
+    import subprocess
+    import sys
+
+    from unsim.explore import controls
+
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "lever_votes.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout
+    measured = {
+        key: float(value)
+        for key, value in re.findall(r"^(.+?): ([-+]\d+\.\d+) yes votes$", out, re.M)
+    }
+    down, up = measured["every state's support -0.5"], measured["every state's support +0.5"]
+    charm = measured["charm_offensive.intensity 0.3 against its absence"]
+    invitation = measured["invitation.effect 1.5 against its absence"]
+    threats = measured["threats.intensity 0.2 against its absence"]
+    units = {
+        name: float(votes) * (-1 if way == "fewer" else 1)
+        for name, text in controls.UNITS.items()
+        for votes, way in re.findall(r"≈ (\d+\.\d) (fewer|more) yes votes", text)
+    }
+    assert units == pytest.approx(
+        {
+            "charm_offensive.intensity": charm,
+            "threats.intensity": threats,
+            "invitation.effect": invitation,
+        },
+        abs=0.1,
+    )
+    (every,) = re.findall(r"0\.5 ≈ (\d+\.\d) yes votes", controls.VOTES)
+    assert float(every) == pytest.approx((up - down) / 2, abs=0.1)
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    quoted = re.search(
+        r"by -0\.5 and \+0\.5 moved the mean yes tally by (\S+) and (\S+), the charm offensive at "
+        r"0\.3 by (\S+), the invitation's effect 1\.5 by (\S+) and the threats at 0\.2 by (\S+?)\)",
+        readme,
+    )
+    assert quoted is not None
+    figures = [float(x.rstrip(",")) for x in quoted.groups()]
+    assert figures == pytest.approx([down, up, charm, invitation, threats], abs=0.05)

@@ -76,7 +76,7 @@ def default_data_dir() -> Path:
     for c in candidates:
         if c.is_dir():
             return c.resolve()
-    looked = ", ".join(str(c) for c in candidates)
+    looked = ", ".join(dict.fromkeys(str(c) for c in candidates))  # each place once
     raise DataNotFoundError(
         f"real UN data not found (looked in {looked}); download it as the README says "
         f'("Real data") and set ${DATA_ENV} to its folder'

@@ -84,12 +84,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from unsim.explain.figure import save_waterfall
     from unsim.explain.text import format_explanation
     from unsim.ownership import check_output
-    from unsim.results.tables import Results, is_results_folder, output_errors
+    from unsim.results.tables import Results, output_errors
     from unsim.scenario import load_scenario
     from unsim.session.load import is_session_file
 
     source = Path(args.scenario)
-    from_folder = source.is_dir() and is_results_folder(source)
+    from_folder = source.is_dir()  # a folder is read as results (an odd one says why)
     inputs = results_inputs(source) if from_folder else scenario_inputs(source)
     if args.out is not None and not args.out.is_dir():
         check_output(args.out, "png", inputs=inputs)  # before the run

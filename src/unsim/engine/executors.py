@@ -108,6 +108,12 @@ MAIN_GUARD_HINT = (
     "when it is imported, and each worker imports it again (Python's spawn start method). Put "
     'the code that runs unsim under `if __name__ == "__main__":`, or use workers=1'
 )
+STDIN_HINT = (
+    "worker processes cannot start: the program was read from standard input ({source}, as "
+    "`python - < FILE` does), which each worker would have to import again (Python's spawn "
+    "start method). Run it as a file (`python FILE`), with the code that runs unsim under "
+    '`if __name__ == "__main__":`, or use workers=1'
+)
 
 
 def in_worker_start_up() -> bool:
@@ -124,6 +130,9 @@ def local_pool(workers: int) -> ProcessPoolExecutor:
         # the parent's script, re-imported by a worker, asks for a pool of its own: end this
         # worker quietly; the parent sees the broken pool and explains (see pool_error)
         raise SystemExit(1)
+    source = getattr(sys.modules.get("__main__"), "__file__", None)
+    if isinstance(source, str) and source.startswith("<"):  # '<stdin>': no file to import
+        raise WorkerError(STDIN_HINT.format(source=source))
     pool = _POOLS.get(workers)
     if pool is not None and getattr(pool, "_broken", False):
         pool.shutdown(wait=False, cancel_futures=True)

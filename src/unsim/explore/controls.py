@@ -73,9 +73,10 @@ class Section:
 #: Support (the vote model's latent scale) in votes, measured on the reference draft
 #: (scenarios/levers/reference_2014.yaml, the 2014 DPRK draft) at its Third Committee vote with
 #: the lever map's own functions (scripts/lever_votes.py: 4,096 paired runs, seed 1): every
-#: state's support shifted by -0.5 and +0.5 moved the mean yes tally by -5.82 and +5.73; the
-#: charm offensive at intensity 0.3 by -14.40, a genuine unconditional invitation of effect 1.5
-#: by -8.19 and the threats at intensity 0.2 by +2.31, each against the strategy's absence.
+#: state's support shifted by -0.5 and +0.5 moved the mean yes tally by -5.82 and +5.71; the
+#: charm offensive at intensity 0.3 by -14.38, a genuine unconditional invitation of effect 1.5
+#: by -8.20 and the threats at intensity 0.2 by +2.31, each against the strategy's absence
+#: (tests/test_readme.py checks the figures below against the script).
 VOTES = "0.5 ≈ 5.8 yes votes if every state moves by it, at the 2014 DPRK draft"
 SUPPORT = f"support units (latent scale; {VOTES})"
 SUPPORT_AGAINST = f"support units against the draft (latent scale; {VOTES})"
@@ -93,7 +94,7 @@ UNITS: dict[str, str] = {
     f"{VOTES}); 0: no effect",
     "inducements.amount": f"support units per active round, times receptiveness (latent scale; "
     f"{VOTES}); 0: no effect",
-    "invitation.effect": "ICC cost units, once (latent scale; 1.5 ≈ 8.0 fewer yes votes at the "
+    "invitation.effect": "ICC cost units, once (latent scale; 1.5 ≈ 8.2 fewer yes votes at the "
     "2014 DPRK draft, for a genuine unconditional offer); 0: no effect",
     "invitation.credibility": PROBABILITY,
     "icc_share": "share 0-1 of the effect (0: all on support, 1: all on the ICC language's cost)",

@@ -10,6 +10,7 @@ wrong, never a traceback. Keys unsim does not read are left alone.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -279,7 +280,8 @@ def read_mapping(path: Path, what: str) -> dict[str, Any]:
         data = read_json(path)
     except FileReadError as exc:
         if exc.missing:
-            raise InputError(f"{path.parent}: not {what} ({path.name} missing)") from None
+            hint = _inner_hint(path.parent, path.name)
+            raise InputError(f"{path.parent}: not {what} ({path.name} missing){hint}") from None
         raise InputError(f"{path}: {exc.reason}") from None
     if not isinstance(data, dict):
         problem = Problem("", "expected a mapping of keys", data, True).render()
@@ -287,6 +289,21 @@ def read_mapping(path: Path, what: str) -> dict[str, Any]:
             f"{path}: not as unsim writes it ({problem.removeprefix('(top level): ')})"
         )
     return data
+
+
+def _inner_hint(folder: Path, name: str) -> str:
+    """Where ``folder`` holds folders that have ``name`` (``results/<scenario>/`` holds its runs'
+    folders): the text naming the last of them (by name: a run's begins with its time), to give
+    instead; else nothing. At most 10,000 entries of the folder are looked at."""
+    try:
+        entries = itertools.islice(folder.iterdir(), 10_000)
+        inner = sorted(p for p in entries if (p / name).is_file())
+    except OSError:
+        return ""
+    if not inner:
+        return ""
+    more = f" (the last of {len(inner)})" if len(inner) > 1 else ""
+    return f"; give a folder inside it that holds one, such as {inner[-1]}{more}"
 
 
 def check_columns(
