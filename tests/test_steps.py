@@ -211,6 +211,7 @@ _HEAVY = (
     *("unsim.studies.sweeps", "unsim.calibration", "mesa", "numba", "scipy.spatial"),
     *("networkx", "tqdm", "mesa.space", "mesa.batchrunner", "mesa.datacollection"),
     *("mesa.experimental", "mesa.discrete_space", "mesa.visualization"),
+    *("unsim.session.load", "unsim.scenario.session"),  # a scenario is told from a session light
 )
 _LOADED = f"""
 import sys

@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from unsim.engine.rng import new_master_seed
     from unsim.results.tables import check_output_folder, probe_output_folder, staging_folder
     from unsim.scenario import load_scenario
-    from unsim.session.load import is_session_file
+    from unsim.scenario.loader import is_session_file
 
     if is_session_file(args.scenario):  # several drafts and what links them
         from unsim.cli.session import cmd_run_session
