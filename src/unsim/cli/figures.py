@@ -17,6 +17,7 @@ folder being built is removed.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -102,6 +103,7 @@ def _draw_and_exit(results: Any, folder: Path, runs: Any) -> None:
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # the command says what happened
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        gc.freeze()  # the command's objects: never walked by the copy's collections (nor copied)
         from unsim.results.plots import save_standard_plots
 
         save_standard_plots(results, folder, runs=runs)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from unsim.cli.args import add_parallel_arguments
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
+from unsim.cli.collector import start_up_done
 from unsim.cli.figures import Figures
 from unsim.cli.outputs import scenario_inputs
 from unsim.cli.steps import ready_kernels, step_seconds, summary_timings, warn_scenarios
@@ -69,7 +70,7 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "--report", action="store_true", help="also write report.html (self-contained HTML)"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")
-    p.set_defaults(handler=cmd_run)
+    p.set_defaults(handler=cmd_run, says_start_up_done=True)
 
 
 def _add_analysis_arguments(p: argparse.ArgumentParser) -> None:
@@ -126,6 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if is_session_file(args.scenario):  # several drafts and what links them
         from unsim.cli.session import cmd_run_session
 
+        start_up_done()
         return cmd_run_session(args)
     steps = Steps(quiet=args.quiet, started=getattr(args, "started", None))
     figures = Figures()
@@ -153,6 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import unsim.engine.core  # noqa: F401  (the libraries of the runs load in the start-up)
 
     steps.mark("start_up")
+    start_up_done()  # the collector resumes, the start-up's objects frozen (unsim.cli.collector)
     executor = _dask_executor(args)
     # without a comparison (which pairs the two tables in memory) the run table is streamed into
     # the folder being built as the blocks arrive
