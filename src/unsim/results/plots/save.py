@@ -42,9 +42,8 @@ def save_standard_plots(
     written: list[Path] = []
 
     def save(fig: Figure, name: str) -> None:
-        """Save ``fig`` as ``name`` in the folder (not cleared after: clearing its axes one by
-        one took a tenth of the figures' time; unregistered with pyplot, it is freed as any
-        object)."""
+        """Save ``fig`` as ``name`` in the folder (not cleared after: that cleared its axes one
+        by one, for nothing; unregistered with pyplot, it is freed as any object)."""
         # atomically: a figure being redrawn is replaced whole, never left half written, and
         # only if unsim drew it (unsim.ownership)
         path = save_png(fig, folder / name, dpi=dpi)
