@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import unsim.cli.figures
 import unsim.engine.attribution
 import unsim.results.plots
 from unsim.cli import main
@@ -103,3 +104,36 @@ def test_an_interruption_stops_the_copy_and_leaves_no_folder(
     copy = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(copy, 0)  # stopped and waited for: no such process any more
+
+
+def test_an_interruption_while_waiting_for_the_copy_stops_it_and_leaves_no_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    command = os.getpid()
+    pid_file = tmp_path / "copy.pid"
+
+    def draw(results: Any, folder: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != command:
+            pid_file.write_text(str(os.getpid()))
+            time.sleep(120)
+        return save_standard_plots(results, folder, *args, **kwargs)
+
+    reap = unsim.cli.figures._reap
+    waits: list[int] = []
+
+    def interrupted_once(pid: int) -> int:
+        waits.append(pid)
+        if len(waits) == 1:  # the command waits for the figures: Ctrl-C
+            raise KeyboardInterrupt
+        return reap(pid)  # stopping the copy
+
+    monkeypatch.setattr(unsim.results.plots, "save_standard_plots", draw)
+    monkeypatch.setattr(unsim.cli.figures, "_reap", interrupted_once)
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    assert _run(runs / "r", "--no-attribution") != 0
+    assert "interrupted: no results were written" in capsys.readouterr().err
+    assert sorted(p.name for p in runs.iterdir()) == []
+    assert len(waits) == 2 and waits[0] == waits[1]
+    with pytest.raises(ProcessLookupError):
+        os.kill(waits[0], 0)

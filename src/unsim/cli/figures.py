@@ -10,8 +10,8 @@ adds), writes nothing else and ends; the command goes on with the attribution an
 explanation, then waits for it before it saves the tables. The figures are those the command
 would draw itself, pixel for pixel. If the copy fails in any way, or cannot be started (no
 ``fork``: Windows, macOS), the command draws the figures itself when it saves, as before, with
-the same errors. On an error or an interruption before then, the copy is stopped before the
-folder being built is removed.
+the same errors. On an error or an interruption before the copy is done (while the command
+waits for it too), the copy is stopped before the folder being built is removed.
 """
 
 from __future__ import annotations
@@ -74,9 +74,10 @@ class Figures:
         """For ``Results.save(also=...)``: wait for the copy (step "figures"); None if it drew
         the figures, else what draws them in this process."""
         if self.pid is not None:
-            pid, self.pid = self.pid, None
             with steps.step("figures"):
-                self.drawn = _reap(pid) == 0
+                code = _reap(self.pid)  # interrupted: still there for cancel
+            self.pid = None
+            self.drawn = code == 0
         if self.drawn:
             return None
         return figure_writer(results, steps)

@@ -20,6 +20,8 @@ from unsim.cli.steps import ready_kernels, step_seconds, summary_timings, warn_s
 from unsim.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from unsim.cli.steps import Steps
@@ -165,6 +167,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             results, other_results = _simulate(
                 args, scenario, other, executor, staging, steps, figures
             )
+        also = None if args.no_plots else figures.writer(results, steps)  # drawn alongside: waited
     except BaseException:
         figures.cancel()  # before the folder it draws in is removed
         if staging is not None:
@@ -173,7 +176,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
-    _finish(args, results, other_results, out, staging, steps, figures)
+    _finish(args, results, other_results, out, staging, steps, also)
     return ExitCode.OK
 
 
@@ -270,13 +273,13 @@ def _finish(
     out: Path,
     staging: Path | None,
     steps: Steps,
-    figures: Figures,
+    also: Callable[[Path], None] | None,
 ) -> None:
-    """Save the results folder (and report, comparison) and print the summary."""
+    """Save the results folder (and report, comparison) and print the summary; ``also`` draws
+    the figures into it (None: drawn already, or not asked for)."""
     from unsim.results.text import compare, format_comparison, format_summary
 
     results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
-    also = None if args.no_plots else figures.writer(results, steps)  # drawn alongside: waited for
     results.metadata["timings"].update(step_seconds(steps))
     with steps.step("saving", f"saving the results to {out}"):
         written = results.save(
