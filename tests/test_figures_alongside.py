@@ -121,14 +121,17 @@ def test_an_interruption_while_waiting_for_the_copy_stops_it_and_leaves_no_folde
     reap = unsim.cli.figures._reap
     waits: list[int] = []
 
-    def interrupted_once(pid: int) -> int:
+    def interrupted(pid: int, timeout: float) -> int:
         waits.append(pid)
-        if len(waits) == 1:  # the command waits for the figures: Ctrl-C
-            raise KeyboardInterrupt
+        raise KeyboardInterrupt  # the command waits for the figures: Ctrl-C
+
+    def reaped(pid: int) -> int:
+        waits.append(pid)
         return reap(pid)  # stopping the copy
 
     monkeypatch.setattr(unsim.results.plots, "save_standard_plots", draw)
-    monkeypatch.setattr(unsim.cli.figures, "_reap", interrupted_once)
+    monkeypatch.setattr(unsim.cli.figures, "_wait", interrupted)
+    monkeypatch.setattr(unsim.cli.figures, "_reap", reaped)
     runs = tmp_path / "runs"
     runs.mkdir()
     assert _run(runs / "r", "--no-attribution") != 0
@@ -137,3 +140,40 @@ def test_an_interruption_while_waiting_for_the_copy_stops_it_and_leaves_no_folde
     assert len(waits) == 2 and waits[0] == waits[1]
     with pytest.raises(ProcessLookupError):
         os.kill(waits[0], 0)
+
+
+def test_a_copy_that_never_finishes_is_stopped_and_the_command_draws_the_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy stuck (say, on a lock another thread held when the command forked) cannot hang
+    the command: after its timeout it is stopped and the command draws the figures itself."""
+    command = os.getpid()
+    pid_file = tmp_path / "copy.pid"
+
+    def draw(results: Any, folder: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != command:
+            pid_file.write_text(str(os.getpid()))
+            time.sleep(600)
+        return save_standard_plots(results, folder, *args, **kwargs)
+
+    wait = unsim.cli.figures._wait
+
+    def short(pid: int, timeout: float) -> int | None:
+        assert timeout == unsim.cli.figures.FIGURES_ALONGSIDE_TIMEOUT
+        for _ in range(2000):  # the copy is drawing (stuck)
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.05)
+        return wait(pid, 0.2)
+
+    monkeypatch.setattr(unsim.results.plots, "save_standard_plots", draw)
+    monkeypatch.setattr(unsim.cli.figures, "_wait", short)
+    out = tmp_path / "r"
+    assert _run(out, "--no-attribution") == 0
+    err = capsys.readouterr().err
+    assert "unsim: drawing the figures (alongside)\n" in err
+    assert "unsim: drawing the figures\n" in err  # then by the command itself
+    assert all((out / name).is_file() for name in FIGURES)
+    copy = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(copy, 0)  # stopped and waited for

@@ -10,7 +10,9 @@ adds), writes nothing else and ends; the command goes on with the attribution an
 explanation, then waits for it before it saves the tables. The figures are those the command
 would draw itself, pixel for pixel. If the copy fails in any way, or cannot be started (no
 ``fork``: Windows, macOS), the command draws the figures itself when it saves, as before, with
-the same errors. On an error or an interruption before the copy is done (while the command
+the same errors, and so it does if the copy has not finished ``FIGURES_ALONGSIDE_TIMEOUT``
+seconds after the command is ready for them (it is then stopped: a copy can never hang the
+command). On an error or an interruption before the copy is done (while the command
 waits for it too), the copy is stopped before the folder being built is removed.
 """
 
@@ -21,10 +23,13 @@ import gc
 import os
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from unsim.limits import FIGURES_ALONGSIDE_TIMEOUT
 
 if TYPE_CHECKING:
     from unsim.cli.steps import Steps
@@ -41,9 +46,11 @@ class Figures:
     """The standard figures of one run command: drawn alongside (:meth:`start`) or when the
     results are saved (:meth:`writer`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, timeout: float = FIGURES_ALONGSIDE_TIMEOUT) -> None:
         self.pid: int | None = None
         self.drawn = False
+        #: seconds :meth:`writer` waits for the copy before it stops it and draws the figures
+        self.timeout = timeout
 
     def start(self, results: Any, folder: Path, steps: Steps) -> bool:
         """Fork a copy of the command that draws the figures of ``results`` into ``folder``;
@@ -75,7 +82,9 @@ class Figures:
         the figures, else what draws them in this process."""
         if self.pid is not None:
             with steps.step("figures"):
-                code = _reap(self.pid)  # interrupted: still there for cancel
+                code = _wait(self.pid, self.timeout)  # interrupted: still there for cancel
+            if code is None:  # still drawing (stuck?): stopped, and drawn here
+                self.cancel()
             self.pid = None
             self.drawn = code == 0
         if self.drawn:
@@ -113,6 +122,24 @@ def _draw_and_exit(results: Any, folder: Path, runs: Any) -> None:
         pass
     finally:
         os._exit(code)  # no exit handlers, no buffers of the command's flushed twice
+
+
+def _wait(pid: int, timeout: float) -> int | None:
+    """Wait at most ``timeout`` seconds for the copy: its exit code as :func:`_reap` gives it,
+    or None if it is still running then."""
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return -1
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def _reap(pid: int) -> int:
