@@ -144,3 +144,51 @@ def test_a_deferred_name_is_kept_in_the_package_once_loaded(name: str) -> None:
         """
     )
     assert out == ["True True"]
+
+
+#: What Mesa's logging made of mesa.model: its loggers' names and the class its method logger
+#: names (kept in the decorated method's closure).
+_LOGGING = """
+import sys
+{setup}
+import mesa.model
+import mesa.mesa_logging as logs
+print(sorted((k, v.name) for k, v in logs._module_loggers.items()))
+cells = mesa.model.Model.__init__.__closure__ or ()
+print([c.cell_contents for c in cells if isinstance(c.cell_contents, str)])
+print(type(logs.inspect).__name__)
+"""
+
+
+def test_mesa_s_logging_names_its_loggers_and_classes_as_with_mesa_s_own_import() -> None:
+    light = _python(_LOGGING.format(setup="import unsim.model"))
+    plain = _python(_LOGGING.format(setup=""))
+    assert light[:2] == plain[:2]
+    assert "('mesa.model', 'MESA.mesa.model')" in light[0] and light[1] == "['Model']"
+    assert (light[2], plain[2]) == ("FrameLookups", "module")  # the light lookups were used
+
+
+def test_the_frame_lookups_give_inspect_s_frames_and_names_without_the_source() -> None:
+    import inspect
+
+    from unsim.model.lightmesa import FrameLookups
+
+    def outer() -> tuple[list[inspect.FrameInfo], list[inspect.FrameInfo]]:
+        return FrameLookups.stack(), inspect.stack(0)
+
+    light, full = outer()
+    assert [(f.frame, f.filename, f.lineno, f.function) for f in light[:3]] == [
+        (f.frame, f.filename, f.lineno, f.function) for f in full[:3]
+    ]
+    assert light[0].function == "outer" and light[0].code_context is None
+    frame = inspect.currentframe()
+    assert FrameLookups().getmodule(frame) is inspect.getmodule(frame) is sys.modules[__name__]
+    assert FrameLookups().getmodule(inspect) is inspect  # anything else: inspect's own
+    assert FrameLookups().ismodule(inspect)  # and inspect's other functions
+
+
+def test_a_module_without_inspect_is_left_alone() -> None:
+    from unsim.model.lightmesa import light_frame_lookups
+
+    assert light_frame_lookups("no_such_module_here") is False
+    assert light_frame_lookups("json") is False

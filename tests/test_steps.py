@@ -15,6 +15,7 @@ from pathlib import Path
 import numba
 import pytest
 
+from unsim.cli.figures import can_fork
 from unsim.cli.steps import COMPILING, Steps, summary_timings
 from unsim.engine import run
 from unsim.engine.core import counted_runs
@@ -62,10 +63,11 @@ def test_each_step_is_one_line_on_stderr_when_it_is_not_a_terminal(
     lines = proc.stderr.splitlines()
     expected = [
         f"unsim: running {RUNS} runs (1 worker)",
+        *(["unsim: drawing the figures (alongside)"] if can_fork() else []),
         "unsim: attribution: ",
         "unsim: explaining each state's stance",
         f"unsim: saving the results to {out}",
-        "unsim: drawing the figures",
+        *([] if can_fork() else ["unsim: drawing the figures"]),
         "unsim: writing report.html",
     ]
     starts = [next(i for i, line in enumerate(lines) if line.startswith(e)) for e in expected]
@@ -209,6 +211,7 @@ _HEAVY = (
     *("unsim.studies.sweeps", "unsim.calibration", "mesa", "numba", "scipy.spatial"),
     *("networkx", "tqdm", "mesa.space", "mesa.batchrunner", "mesa.datacollection"),
     *("mesa.experimental", "mesa.discrete_space", "mesa.visualization"),
+    *("unsim.session.load", "unsim.scenario.session"),  # a scenario is told from a session light
 )
 _LOADED = f"""
 import sys

@@ -7,3 +7,6 @@ MAX_RUNS = 100_000_000
 MAX_SEED = 2**64 - 1
 #: Seconds to wait for a Dask scheduler before giving up (``--dask-timeout``).
 DASK_TIMEOUT = 5.0
+#: Seconds the run command waits for its figures drawn alongside (``unsim.cli.figures``) once it
+#: has nothing else to do; a copy still drawing then is stopped and the command draws them.
+FIGURES_ALONGSIDE_TIMEOUT = 60.0

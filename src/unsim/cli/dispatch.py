@@ -30,6 +30,8 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from unsim import __version__
+from unsim.cli import collector
+from unsim.cli.collector import start_up_done
 from unsim.cli.commands import add_scenario_parsers
 from unsim.cli.run import add_run_parser
 from unsim.errors import ExitCode, UnsimError, one_line
@@ -131,6 +133,8 @@ def _run_handler(args: argparse.Namespace) -> int:
     """Run a command's handler and map every way it can end to a message and an exit code."""
     from concurrent.futures.process import BrokenProcessPool
 
+    if not getattr(args, "says_start_up_done", False):  # the run command says when (collector)
+        start_up_done()
     try:
         with _sigterm_raises():
             return int(args.handler(args))
@@ -180,17 +184,23 @@ def main(argv: Sequence[str] | None = None, *, started: float | None = None) -> 
     return _run_handler(args)
 
 
-def program() -> int:
+def program(collector_paused: bool = False) -> int:
     """``unsim`` as a program (the ``unsim`` script, ``python -m unsim``): :func:`main`, then
     the objects of the process frozen (``gc.freeze``), so that the interpreter's last garbage
     collections, as the process ends, do not walk every object of the libraries the command
     loaded (numba, Mesa, pandas, matplotlib...): it ends sooner (README, Reproducibility and
-    speed). Not for a caller that goes on after the command: they would never be collected."""
+    speed). Not for a caller that goes on after the command: they would never be collected.
+    The cyclic collector is paused for the command's start-up (:mod:`unsim.cli.collector`;
+    ``collector_paused``: it was paused before the command line was imported)."""
     import gc
 
     from unsim.cli import STARTED
 
-    code = main(started=STARTED)  # the start-up counted from the command line's import
+    collector.pause(already=collector_paused)
+    try:
+        code = main(started=STARTED)  # the start-up counted from the command line's import
+    finally:
+        collector.start_up_done()  # a command that ended before its start-up was over
     gc.freeze()
     return code
 

@@ -7,18 +7,21 @@ import argparse
 import datetime as dt
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unsim.cli.args import add_parallel_arguments
 from unsim.cli.args import runs as _runs
 from unsim.cli.args import seed as _seed
+from unsim.cli.collector import start_up_done
+from unsim.cli.figures import Figures
 from unsim.cli.outputs import scenario_inputs
 from unsim.cli.steps import ready_kernels, step_seconds, summary_timings, warn_scenarios
 from unsim.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from unsim.cli.steps import Steps
@@ -69,7 +72,7 @@ def add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "--report", action="store_true", help="also write report.html (self-contained HTML)"
     )
     p.add_argument("--quiet", "-q", action="store_true", help="print only where results went")
-    p.set_defaults(handler=cmd_run)
+    p.set_defaults(handler=cmd_run, says_start_up_done=True)
 
 
 def _add_analysis_arguments(p: argparse.ArgumentParser) -> None:
@@ -121,13 +124,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from unsim.engine.rng import new_master_seed
     from unsim.results.tables import check_output_folder, probe_output_folder, staging_folder
     from unsim.scenario import load_scenario
-    from unsim.session.load import is_session_file
+    from unsim.scenario.loader import is_session_file
 
     if is_session_file(args.scenario):  # several drafts and what links them
         from unsim.cli.session import cmd_run_session
 
+        start_up_done()
         return cmd_run_session(args)
     steps = Steps(quiet=args.quiet, started=getattr(args, "started", None))
+    figures = Figures()
     scenario = load_scenario(args.scenario, overrides=args.overrides)
     other = load_scenario(args.compare, overrides=args.overrides) if args.compare else None
     if other is not None and args.data_only:
@@ -152,21 +157,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     import unsim.engine.core  # noqa: F401  (the libraries of the runs load in the start-up)
 
     steps.mark("start_up")
+    start_up_done()  # the collector resumes, the start-up's objects frozen (unsim.cli.collector)
     executor = _dask_executor(args)
     # without a comparison (which pairs the two tables in memory) the run table is streamed into
     # the folder being built as the blocks arrive
     staging = staging_folder(out) if other is None else None
     try:
         with steps.watching_compiles():
-            results, other_results = _simulate(args, scenario, other, executor, staging, steps)
+            results, other_results = _simulate(
+                args, scenario, other, executor, staging, steps, figures
+            )
+        also = None if args.no_plots else figures.writer(results, steps)  # drawn alongside: waited
     except BaseException:
+        figures.cancel()  # before the folder it draws in is removed
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
         if executor is not None:
             executor.close()
-    _finish(args, results, other_results, out, staging, steps)
+    _finish(args, results, other_results, out, staging, steps, also)
     return ExitCode.OK
 
 
@@ -186,9 +196,12 @@ def _simulate(
     executor: Any,
     staging: Path | None,
     steps: Steps,
+    figures: Figures,
 ) -> tuple[Results, Results | None]:
     """The run, its attribution table and breakdown table, and the paired second scenario, each
-    a step of its own (announced and timed), the kernels made ready first."""
+    a step of its own (announced and timed), the kernels made ready first; the figures of the
+    run drawn alongside the attribution and the explanation where they can be
+    (:mod:`unsim.cli.figures`)."""
     from unsim.engine import run
 
     common = dict(seed=args.seed_used, workers=args.workers, executor=executor)
@@ -204,6 +217,8 @@ def _simulate(
             **common,
         )
     results.metadata["timings"]["cli_seconds"] = steps.seconds["runs"]
+    if not args.no_plots and staging is not None and other is None and executor is None:
+        figures.start(results, staging, steps)
     if not (args.no_attribution or args.data_only):  # a data-only run states nothing
         _attribution(args, scenario, results, common, steps)
     if not args.no_explain:
@@ -258,8 +273,10 @@ def _finish(
     out: Path,
     staging: Path | None,
     steps: Steps,
+    also: Callable[[Path], None] | None,
 ) -> None:
-    """Save the results folder (and report, comparison) and print the summary."""
+    """Save the results folder (and report, comparison) and print the summary; ``also`` draws
+    the figures into it (None: drawn already, or not asked for)."""
     from unsim.results.text import compare, format_comparison, format_summary
 
     results.metadata["command"] = " ".join(["unsim", *sys.argv[1:]])
@@ -271,7 +288,7 @@ def _finish(
             force=args.force,
             staging=staging,
             inputs=args.inputs,
-            also=None if args.no_plots else figure_writer(results, steps),
+            also=also,
         )
     if getattr(args, "report", False):
         from unsim.results.report.html import write_report
@@ -320,21 +337,6 @@ def check_pairable(a: Scenario, b: Scenario, path_a: Path, path_b: Path) -> None
             + "; ".join(differences)
             + ". Compare scenarios of one world, target and stages (run each on its own instead)"
         )
-
-
-def figure_writer(results: Results, steps: Steps) -> Callable[[Path], None]:
-    """What draws the standard figures into a results folder being written, as the step
-    "figures" (for ``Results.save(also=...)``: the figures are written with the tables, in one
-    atomic folder, but drawn by the command, not by the results)."""
-
-    def draw(folder: Path) -> None:
-        """The figures, into ``folder``."""
-        with steps.step("figures", "drawing the figures"):
-            from unsim.results.plots import save_standard_plots  # matplotlib: a figure's
-
-            save_standard_plots(results, folder)
-
-    return draw
 
 
 def _save_comparison(folder: Path, table: pd.DataFrame, names: tuple[str, str]) -> None:

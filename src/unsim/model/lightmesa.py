@@ -21,6 +21,16 @@ a part is loaded changes. Nothing is changed if Mesa is already imported when :f
 called, or if its ``__init__`` is not a Python source file. The parts are read from Mesa's
 ``__init__`` itself, so a Mesa version that adds or removes one (3.5 adds ``mesa.time``) needs no
 change here.
+
+Mesa's logging (``mesa.mesa_logging``) names a module's logger and a method's class by looking at
+the caller's frame: ``inspect.stack()``, ``inspect.getmodule(frame)`` and
+``inspect.getouterframes(frame)``, which read the source lines of every frame on the stack and
+search all loaded modules for the file of each frame without one (the import system's), when
+``mesa.model`` is imported: a tenth of a second, for a name. The light package gives that module
+:class:`FrameLookups` in place of ``inspect``: the same frames, file names, line numbers and
+function names, without the source lines, and the module of a frame from its globals; so Mesa
+names its loggers and classes as before. Nothing is changed if the module does not use
+``inspect`` as Mesa 3.3 to 3.5 do.
 """
 
 from __future__ import annotations
@@ -29,12 +39,16 @@ import ast
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
+import inspect
 import sys
 from collections.abc import Callable, Sequence
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 PACKAGE = "mesa"
+#: Mesa's logging, which looks up its callers' frames (see :class:`FrameLookups`).
+LOGGING = "mesa.mesa_logging"
 
 #: A name the package binds -> (the module it comes from, the attribute, or None: the module).
 Deferred = dict[str, tuple[str, str | None]]
@@ -100,6 +114,60 @@ class _LightLoader(importlib.abc.Loader):
         namespace = module.__dict__
         namespace["__getattr__"] = deferred_names(name, deferred, namespace.get("__getattr__"))
         namespace["__dir__"] = lambda: sorted(set(namespace) | set(deferred))
+        if name == PACKAGE:
+            light_frame_lookups(LOGGING)
+
+
+def light_frame_lookups(name: str) -> bool:
+    """Give module ``name`` (imported here if it exists) :class:`FrameLookups` in place of the
+    ``inspect`` module it holds as ``inspect``; True if it was given (False if there is no such
+    module or it holds no ``inspect``)."""
+    try:
+        if importlib.util.find_spec(name) is None:
+            return False
+    except (ImportError, ValueError):
+        return False
+    module = importlib.import_module(name)
+    if getattr(module, "inspect", None) is not inspect:
+        return False
+    module.inspect = FrameLookups()  # type: ignore[attr-defined]
+    return True
+
+
+class FrameLookups:
+    """``inspect`` as a caller that wants frames and names only uses it: :meth:`stack`,
+    :meth:`getouterframes` and :meth:`getmodule` give what ``inspect``'s give but the source
+    lines (``code_context`` and ``index`` are None), without reading any file; anything else is
+    ``inspect``'s own."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(inspect, name)
+
+    @staticmethod
+    def getouterframes(frame: FrameType | None, context: int = 1) -> list[inspect.FrameInfo]:
+        """The frames from ``frame`` outwards, each with its file, line and function."""
+        frames = []
+        while frame is not None:
+            code = frame.f_code
+            frames.append(
+                inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None)
+            )
+            frame = frame.f_back
+        return frames
+
+    @classmethod
+    def stack(cls, context: int = 1) -> list[inspect.FrameInfo]:
+        """The caller's frame and those outside it."""
+        return cls.getouterframes(sys._getframe(1), context)
+
+    @staticmethod
+    def getmodule(obj: Any, _filename: str | None = None) -> ModuleType | None:
+        """The module of ``obj``: for a frame, the loaded module whose globals it runs in."""
+        if isinstance(obj, FrameType):
+            module = sys.modules.get(obj.f_globals.get("__name__", ""))
+            if module is not None and vars(module) is obj.f_globals:
+                return module
+        return inspect.getmodule(obj, _filename)
 
 
 def split_imports(tree: ast.Module, package: str) -> Deferred:

@@ -11,7 +11,7 @@ reads it back as the same table.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,29 @@ from numpy.typing import NDArray
 from unsim.atomic import temporary_file, with_umask_mode
 from unsim.ownership import check_output, marked_schema
 
-__all__ = ["RunTableWriter"]
+__all__ = ["RunTableWriter", "tally_columns", "tally_runs"]
+
+
+def tally_columns(held: Iterable[str] = ()) -> list[str]:
+    """The run-table columns that the tallies figure (``unsim.results.plots.plot_tallies``)
+    reads (to read no more of a large table) of a scenario holding the stages ``held``
+    (``stages.reported``)."""
+    from unsim.model.stages import reported
+
+    cats = ("held", "yes", "no", "abstain", "absent", "adopted")
+    stages = reported(held)
+    vetoed = [f"{st.name}_vetoed" for st in stages if st.rule.veto]
+    return [f"{st.name}_{c}" for st in stages for c in cats] + vetoed
+
+
+def tally_runs(results: Any) -> Any:
+    """The runs the tallies figure is drawn from (a ``pandas.DataFrame``): the results' run
+    table, or the columns it needs read back from the file it was streamed to; None without
+    either."""
+    runs = results.runs
+    if runs is None and getattr(results, "runs_file", None) is not None:
+        runs = results.run_table(tally_columns(results.scenario.resolution.stages))
+    return runs
 
 
 class RunTableWriter:

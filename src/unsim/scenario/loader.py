@@ -71,6 +71,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def is_session_file(path: str | Path) -> bool:
+    """Whether ``path`` is a YAML file whose ``kind`` is ``session`` (False if unreadable: the
+    scenario loader then says why). Here, not with the sessions (``unsim.session.load``), so
+    that the run command of a scenario does not load the sessions' schema to tell."""
+    try:
+        return read_yaml(path).get("kind") == "session"
+    except ScenarioError:
+        return False
+
+
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------

@@ -19,6 +19,9 @@ from unsim.scenario.loader import (
     scenario_from_dict,
     validate_model,
 )
+from unsim.scenario.loader import (
+    is_session_file as is_session_file,  # where the sessions' code takes it from
+)
 from unsim.scenario.overrides import apply_overrides
 from unsim.scenario.problems import problems_from_validation
 from unsim.scenario.schema import Scenario, World
@@ -39,15 +42,6 @@ class LoadedSession:
     drafts: dict[str, Scenario]
     files: dict[str, Path | None]  #: each draft's file (None: inline)
     source: str
-
-
-def is_session_file(path: str | Path) -> bool:
-    """Whether ``path`` is a YAML file whose ``kind`` is ``session`` (False if unreadable: the
-    scenario loader then says why)."""
-    try:
-        return read_yaml(path).get("kind") == "session"
-    except ScenarioError:
-        return False
 
 
 def load_linkage(path: str | Path) -> LinkageFile:

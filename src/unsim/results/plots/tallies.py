@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, overload
 
 import numpy as np
@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from numpy.typing import NDArray
 
-from unsim.model.stages import STAGE_PLAN, STAGES, reported, stage_named, vote_rule
+from unsim.model.stages import STAGE_PLAN, STAGES, stage_named, vote_rule
 from unsim.results.plots.style import (
     COLORS,
     COUNCIL_SIZE,
@@ -31,6 +31,7 @@ from unsim.results.plots.style import (
     pct,
     percent_axis,
 )
+from unsim.results.runtable import tally_columns as tally_columns  # the figures' own
 
 
 @overload
@@ -91,15 +92,6 @@ def plot_tallies(
         ax = new_axes((8.0, 5.6))
     _draw_tally(ax, runs, stage, majority, compact=False)
     return ax
-
-
-def tally_columns(held: Iterable[str] = ()) -> list[str]:
-    """The run-table columns that :func:`plot_tallies` reads (to read no more of a large table)
-    of a scenario holding the stages ``held`` (``stages.reported``)."""
-    cats = ("held", "yes", "no", "abstain", "absent", "adopted")
-    stages = reported(held)
-    vetoed = [f"{st.name}_vetoed" for st in stages if st.rule.veto]
-    return [f"{st.name}_{c}" for st in stages for c in cats] + vetoed
 
 
 def held_stages(runs: pd.DataFrame) -> list[str]:
