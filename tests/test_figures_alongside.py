@@ -39,6 +39,30 @@ def _run(out: Path, *flags: str) -> int:
     return main([str(DEFAULT_SCENARIO), "--out", str(out), *FLAGS, *flags])
 
 
+def _stuck_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make the copy that draws the figures write its pid to the file returned, then sleep for
+    ten minutes instead of drawing (the command itself still draws)."""
+    command = os.getpid()
+    pid_file = tmp_path / "copy.pid"
+
+    def draw(results: Any, folder: Any, *args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != command:
+            pid_file.write_text(str(os.getpid()))
+            time.sleep(600)
+        return save_standard_plots(results, folder, *args, **kwargs)
+
+    monkeypatch.setattr(unsim.results.plots, "save_standard_plots", draw)
+    return pid_file
+
+
+def _started(pid_file: Path) -> None:
+    """Wait (up to 100 s) until the stuck copy has written its pid."""
+    for _ in range(2000):
+        if pid_file.exists() and pid_file.read_text():
+            return
+        time.sleep(0.05)
+
+
 def test_the_figures_drawn_alongside_are_those_the_command_draws_itself(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -76,23 +100,12 @@ def test_a_copy_that_fails_leaves_the_figures_to_the_command(
 def test_an_interruption_stops_the_copy_and_leaves_no_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    command = os.getpid()
-    pid_file = tmp_path / "copy.pid"
-
-    def draw(results: Any, folder: Any, *args: Any, **kwargs: Any) -> Any:
-        if os.getpid() != command:
-            pid_file.write_text(str(os.getpid()))
-            time.sleep(120)
-        return save_standard_plots(results, folder, *args, **kwargs)
+    pid_file = _stuck_copy(tmp_path, monkeypatch)
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
-        for _ in range(400):  # the copy has started
-            if pid_file.exists() and pid_file.read_text():
-                break
-            time.sleep(0.05)
+        _started(pid_file)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(unsim.results.plots, "save_standard_plots", draw)
     monkeypatch.setattr(unsim.engine.attribution, "attribute", interrupted)
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -109,27 +122,19 @@ def test_an_interruption_stops_the_copy_and_leaves_no_folder(
 def test_an_interruption_while_waiting_for_the_copy_stops_it_and_leaves_no_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    command = os.getpid()
-    pid_file = tmp_path / "copy.pid"
-
-    def draw(results: Any, folder: Any, *args: Any, **kwargs: Any) -> Any:
-        if os.getpid() != command:
-            pid_file.write_text(str(os.getpid()))
-            time.sleep(120)
-        return save_standard_plots(results, folder, *args, **kwargs)
-
+    pid_file = _stuck_copy(tmp_path, monkeypatch)
     reap = unsim.cli.figures._reap
     waits: list[int] = []
 
     def interrupted(pid: int, timeout: float) -> int:
         waits.append(pid)
-        raise KeyboardInterrupt  # the command waits for the figures: Ctrl-C
+        _started(pid_file)
+        raise KeyboardInterrupt  # the command waits for the stuck copy: Ctrl-C
 
     def reaped(pid: int) -> int:
         waits.append(pid)
         return reap(pid)  # stopping the copy
 
-    monkeypatch.setattr(unsim.results.plots, "save_standard_plots", draw)
     monkeypatch.setattr(unsim.cli.figures, "_wait", interrupted)
     monkeypatch.setattr(unsim.cli.figures, "_reap", reaped)
     runs = tmp_path / "runs"
@@ -137,7 +142,7 @@ def test_an_interruption_while_waiting_for_the_copy_stops_it_and_leaves_no_folde
     assert _run(runs / "r", "--no-attribution") != 0
     assert "interrupted: no results were written" in capsys.readouterr().err
     assert sorted(p.name for p in runs.iterdir()) == []
-    assert len(waits) == 2 and waits[0] == waits[1]
+    assert len(waits) == 2 and waits[0] == waits[1] == int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(waits[0], 0)
 
@@ -147,26 +152,14 @@ def test_a_copy_that_never_finishes_is_stopped_and_the_command_draws_the_figures
 ) -> None:
     """A copy stuck (say, on a lock another thread held when the command forked) cannot hang
     the command: after its timeout it is stopped and the command draws the figures itself."""
-    command = os.getpid()
-    pid_file = tmp_path / "copy.pid"
-
-    def draw(results: Any, folder: Any, *args: Any, **kwargs: Any) -> Any:
-        if os.getpid() != command:
-            pid_file.write_text(str(os.getpid()))
-            time.sleep(600)
-        return save_standard_plots(results, folder, *args, **kwargs)
-
+    pid_file = _stuck_copy(tmp_path, monkeypatch)
     wait = unsim.cli.figures._wait
 
     def short(pid: int, timeout: float) -> int | None:
         assert timeout == unsim.cli.figures.FIGURES_ALONGSIDE_TIMEOUT
-        for _ in range(2000):  # the copy is drawing (stuck)
-            if pid_file.exists() and pid_file.read_text():
-                break
-            time.sleep(0.05)
+        _started(pid_file)
         return wait(pid, 0.2)
 
-    monkeypatch.setattr(unsim.results.plots, "save_standard_plots", draw)
     monkeypatch.setattr(unsim.cli.figures, "_wait", short)
     out = tmp_path / "r"
     assert _run(out, "--no-attribution") == 0
