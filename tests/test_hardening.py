@@ -147,30 +147,42 @@ def test_stale_temporaries_are_swept_and_nothing_else(tmp_path: Path) -> None:
     assert (tmp_path / "earlier" / "summary.json").read_text() == "{}"  # put back
 
 
-def test_a_script_without_main_guard_gets_a_clear_error(tmp_path: Path) -> None:
-    script = tmp_path / "analysis.py"
-    script.write_text(
-        textwrap.dedent(
-            f"""
-            from unsim import load_scenario, run
-            from unsim.errors import UnsimError
-            scenario = load_scenario({str(DEFAULT_SCENARIO)!r})
-            try:
-                run(scenario, runs=5000, seed=1, workers=2)
-            except UnsimError as err:
-                print("ERROR:", err)
-            """
-        )
+def _two_worker_program(guarded: bool) -> str:
+    """A user's program that runs the default scenario on two local workers and prints the
+    error unsim gives, with or without the ``if __name__ == "__main__":`` guard."""
+    body = textwrap.dedent(
+        f"""
+        scenario = load_scenario({str(DEFAULT_SCENARIO)!r})
+        try:
+            run(scenario, runs=5000, seed=1, workers=2)
+        except UnsimError as err:
+            print("ERROR:", err)
+        """
     )
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
+    head = "from unsim import load_scenario, run\nfrom unsim.errors import UnsimError\n"
+    if guarded:
+        return head + 'if __name__ == "__main__":\n' + textwrap.indent(body, "    ")
+    return head + body
+
+
+def _python(cwd: Path, program: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python PROGRAM`` (``-``: the program read from ``stdin``) in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, program],
+        input=stdin,
+        cwd=cwd,
         env=ENV,
         capture_output=True,
         text=True,
         timeout=180,
         check=False,
     )
+
+
+def test_a_script_without_main_guard_gets_a_clear_error(tmp_path: Path) -> None:
+    script = tmp_path / "analysis.py"
+    script.write_text(_two_worker_program(guarded=False))
+    proc = _python(tmp_path, str(script))
     assert 'if __name__ == "__main__":' in proc.stdout, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
 
@@ -178,28 +190,7 @@ def test_a_script_without_main_guard_gets_a_clear_error(tmp_path: Path) -> None:
 def test_a_program_read_from_standard_input_gets_a_clear_error(tmp_path: Path) -> None:
     """``python - < analysis.py``: the workers cannot import a program read from standard
     input again; the error says so, not that a worker died of its own."""
-    program = textwrap.dedent(
-        f"""
-        from unsim import load_scenario, run
-        from unsim.errors import UnsimError
-        if __name__ == "__main__":
-            scenario = load_scenario({str(DEFAULT_SCENARIO)!r})
-            try:
-                run(scenario, runs=5000, seed=1, workers=2)
-            except UnsimError as err:
-                print("ERROR:", err)
-        """
-    )
-    proc = subprocess.run(
-        [sys.executable, "-"],
-        input=program,
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    proc = _python(tmp_path, "-", stdin=_two_worker_program(guarded=True))
     assert "ERROR:" in proc.stdout and "standard input" in proc.stdout, proc.stdout + proc.stderr
     assert "out of memory" not in proc.stdout, proc.stdout
     assert "Traceback" not in proc.stderr, proc.stderr  # no worker was started to fail
