@@ -153,8 +153,11 @@ def serve(
             encoding="utf-8",
             errors="replace",
         )
+    except BaseException:
+        os.close(read_fd)
+        raise
     finally:
-        os.close(write_fd)  # the child's copy only: its exit closes the pipe
+        os.close(write_fd)  # the child holds the only other copy: its exit closes the pipe
     assert proc.stderr is not None
     relay = Relay(proc.stderr)
     try:
