@@ -235,6 +235,34 @@ def _get(
         conn.close()
 
 
+def test_the_printed_address_answers_at_once() -> None:
+    """The address is printed only once the server accepts connections on it: fetched the
+    moment it appears, it gives the page (no connection refused)."""
+    pytest.importorskip("solara", reason="the explorer needs the explore extra (Solara)")
+    port = _free_port()
+    command = ["explore", str(SCENARIO), "--port", str(port), "--runs", "64", "--no-open"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "unsim", *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    try:
+        seen = []
+        for raw in proc.stderr:  # the first address it prints
+            seen.append(raw.decode(errors="replace"))
+            found = re.search(rf"http://127\.0\.0\.1:{port}/\?token=([\w-]+)", seen[-1])
+            if found:
+                break
+        assert found, "".join(seen)
+        status, _, body = _get(port, f"/?token={found[1]}")  # at once: no retry
+        assert status == 200 and b"<html" in body.lower()
+    finally:
+        stop_server(proc, proc.stderr)
+
+
 def test_http_requests_without_the_token_or_from_elsewhere_get_403(
     server: tuple[int, str],
 ) -> None:

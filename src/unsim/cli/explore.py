@@ -1,7 +1,8 @@
 """``unsim explore [SCENARIO]``: start the what-if explorer on a local port.
 
 The server (:mod:`unsim.explore.server`) runs in a child process; this command checks the flags
-first, makes the launch's token and prints the address that carries it. Only loopback is served
+first, makes the launch's token and, once the server accepts connections
+(:mod:`unsim.explore.launch`), prints the address that carries it. Only loopback is served
 unless ``--allow-remote`` says otherwise.
 """
 
@@ -12,9 +13,7 @@ import errno
 import importlib.util
 import os
 import secrets
-import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -157,6 +156,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         return ExitCode.FAILURE
     _check_host(args)
     _check_bind(args.host, args.port)
+    from unsim.explore.launch import serve
     from unsim.explore.server import display_host
 
     access = Access.for_bind(secrets.token_urlsafe(32), args.host, args.port)
@@ -172,34 +172,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     )
     if args.seed is not None:
         env["UNSIM_EXPLORE_SEED"] = str(args.seed)
-    print(
+    address = (
         f"unsim explore: {access.url(display_host(args.host))}\n"
-        f"  saves go under {save_dir} (Ctrl+C to stop)",
-        file=sys.stderr,
+        f"  saves go under {save_dir} (Ctrl+C to stop)"
     )
-    return _serve([sys.executable, "-m", "unsim.explore.server"], env)
-
-
-def _serve(command: list[str], env: dict[str, str]) -> int:
-    """Run the server until it stops; on Ctrl+C (which it gets too) let it shut down, and
-    stop it on anything else (SIGTERM)."""
-    proc = subprocess.Popen(command, env=env)
-    try:
-        code = proc.wait()
-    except KeyboardInterrupt:
-        _stop(proc, signal.SIGINT)
-        return ExitCode.OK
-    except BaseException:
-        _stop(proc, signal.SIGTERM)
-        raise
-    return 128 - code if code < 0 else code  # stopped by a signal: 128 + its number, as a shell
-
-
-def _stop(proc: subprocess.Popen[bytes], sig: int) -> None:
-    if proc.poll() is None and sig != signal.SIGINT:
-        proc.send_signal(sig)
-    try:
-        proc.wait(timeout=10)
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
-        proc.kill()
-        proc.wait()
+    # printed once the server accepts connections on it (the page answers at once)
+    return serve([sys.executable, "-m", "unsim.explore.server"], env, address)

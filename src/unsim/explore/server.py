@@ -4,9 +4,10 @@ its flags, and passes it the launch's settings in the environment (the token the
 command line, where other users of the machine could read it):
 
 ``UNSIM_EXPLORE_TOKEN`` (removed from the environment once read), ``UNSIM_EXPLORE_HOST``,
-``UNSIM_EXPLORE_PORT``, ``UNSIM_EXPLORE_OPEN`` ("1": open a browser at the tokened address), and
-the page's own ``UNSIM_EXPLORE_SCENARIO``, ``_RUNS``, ``_SEED``, ``_SAVE_DIR`` (see
-:mod:`unsim.explore.app`).
+``UNSIM_EXPLORE_PORT``, ``UNSIM_EXPLORE_OPEN`` ("1": open a browser at the tokened address, once
+the server accepts connections), ``UNSIM_EXPLORE_READY_FD`` (the pipe to tell the launcher that
+it does: :mod:`unsim.explore.launch`), and the page's own ``UNSIM_EXPLORE_SCENARIO``, ``_RUNS``,
+``_SEED``, ``_SAVE_DIR`` (see :mod:`unsim.explore.app`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from types import FrameType
 from typing import Any
 
 from unsim.explore.guard import Access, Guard, is_wildcard, machine_names
+from unsim.explore.launch import READY, READY_FD, START_TIMEOUT
 
 #: The Solara page the server shows.
 APP = "unsim.explore.app"
@@ -66,17 +68,29 @@ def open_redirect(url: str, folder: Path) -> Path:
     return path
 
 
-def _open_when_started(server: Any, url: str, folder: Path) -> None:
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if time.monotonic() > deadline or getattr(server, "should_exit", False):
-            return
-        time.sleep(0.1)
-    webbrowser.open(open_redirect(url, folder).as_uri())
+def _when_started(server: Any, ready_fd: int | None, url: str | None, folder: Path) -> None:
+    """Once the server accepts connections: say so to the launcher (:data:`READY` on the pipe
+    ``ready_fd``), then open the browser at ``url`` (if one is given)."""
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            if time.monotonic() > deadline or getattr(server, "should_exit", False):
+                return
+            time.sleep(0.05)
+        if ready_fd is not None:
+            os.write(ready_fd, READY)
+    except OSError:  # the launcher is gone: nobody to tell, no browser to open
+        return
+    finally:
+        if ready_fd is not None:
+            os.close(ready_fd)
+    if url is not None:
+        webbrowser.open(open_redirect(url, folder).as_uri())
 
 
-def serve(access: Access, host: str, open_browser: bool) -> int:
-    """Serve the guarded app on ``host``:``access.port`` until stopped (SIGINT, SIGTERM)."""
+def serve(access: Access, host: str, open_browser: bool, ready_fd: int | None = None) -> int:
+    """Serve the guarded app on ``host``:``access.port`` until stopped (SIGINT, SIGTERM); write
+    :data:`READY` to ``ready_fd`` once it accepts connections."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -91,13 +105,21 @@ def serve(access: Access, host: str, open_browser: bool) -> int:
     )
     server = uvicorn.Server(config)
     with tempfile.TemporaryDirectory(prefix="unsim-explore-") as folder:
-        if open_browser:
-            url = access.url(display_host(host))
-            threading.Thread(
-                target=_open_when_started, args=(server, url, Path(folder)), daemon=True
-            ).start()
+        url = access.url(display_host(host)) if open_browser else None
+        threading.Thread(
+            target=_when_started, args=(server, ready_fd, url, Path(folder)), daemon=True
+        ).start()
         server.run()
     return 0 if server.started else 1
+
+
+def _ready_fd(text: str) -> int | None:
+    try:
+        fd = int(text)
+        os.fstat(fd)
+    except (ValueError, OSError):
+        return None
+    return fd
 
 
 def main() -> int:
@@ -114,7 +136,8 @@ def main() -> int:
     # through Python's exits (the browser's redirect file is removed on the way)
     signal.signal(signal.SIGTERM, _exit)
     try:
-        return serve(access, host, env.get("UNSIM_EXPLORE_OPEN") == "1")
+        ready_fd = _ready_fd(env.pop(READY_FD, ""))
+        return serve(access, host, env.get("UNSIM_EXPLORE_OPEN") == "1", ready_fd)
     except KeyboardInterrupt:
         return 128 + signal.SIGINT
 
