@@ -55,6 +55,15 @@ def _stuck_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return pid_file
 
 
+def _drawn_by_the_command_after_the_copy(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Run the command into ``out``: it starts the copy, then draws every figure itself."""
+    assert _run(out, "--no-attribution") == 0
+    err = capsys.readouterr().err
+    assert "unsim: drawing the figures (alongside)\n" in err
+    assert "unsim: drawing the figures\n" in err  # then by the command itself
+    assert all((out / name).is_file() for name in FIGURES)
+
+
 def _started(pid_file: Path) -> None:
     """Wait (up to 100 s) until the stuck copy has written its pid."""
     for _ in range(2000):
@@ -89,12 +98,7 @@ def test_a_copy_that_fails_leaves_the_figures_to_the_command(
         return save_standard_plots(results, folder, *args, **kwargs)
 
     monkeypatch.setattr(unsim.results.plots, "save_standard_plots", draw)
-    out = tmp_path / "r"
-    assert _run(out, "--no-attribution") == 0
-    err = capsys.readouterr().err
-    assert "unsim: drawing the figures (alongside)\n" in err
-    assert "unsim: drawing the figures\n" in err  # then by the command itself
-    assert all((out / name).is_file() for name in FIGURES)
+    _drawn_by_the_command_after_the_copy(tmp_path / "r", capsys)
 
 
 def test_an_interruption_stops_the_copy_and_leaves_no_folder(
@@ -161,12 +165,7 @@ def test_a_copy_that_never_finishes_is_stopped_and_the_command_draws_the_figures
         return wait(pid, 0.2)
 
     monkeypatch.setattr(unsim.cli.figures, "_wait", short)
-    out = tmp_path / "r"
-    assert _run(out, "--no-attribution") == 0
-    err = capsys.readouterr().err
-    assert "unsim: drawing the figures (alongside)\n" in err
-    assert "unsim: drawing the figures\n" in err  # then by the command itself
-    assert all((out / name).is_file() for name in FIGURES)
+    _drawn_by_the_command_after_the_copy(tmp_path / "r", capsys)
     copy = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(copy, 0)  # stopped and waited for
