@@ -63,6 +63,7 @@ __all__ = [
     "Forecast",
     "baseline_forecasts",
     "forecast_from_results",
+    "per_state_scores",
     "read_actual",
     "score",
     "scores_table",
@@ -312,17 +313,24 @@ def _interval_hits(tallies: pd.DataFrame, actual: Mapping[str, int]) -> dict[str
     return out
 
 
-def probability_scores(p: NDArray[np.float64], actual: NDArray[np.int_]) -> dict[str, float]:
-    """Accuracy, Brier score and log loss (probabilities below :data:`LOG_LOSS_FLOOR` counted as
-    the floor) of ``p`` (a row per state, a column per possible vote) against the column index
-    of each state's recorded vote."""
+def per_state_scores(
+    p: NDArray[np.float64], actual: NDArray[np.int_]
+) -> dict[str, NDArray[np.float64]]:
+    """Each state's accuracy (1: its most probable vote is the recorded one), Brier score and
+    log loss (probabilities below :data:`LOG_LOSS_FLOOR` counted as the floor) of ``p`` (a row
+    per state, a column per possible vote) against the column index of its recorded vote."""
     onehot = np.eye(p.shape[1])[actual]
     p_actual = p[np.arange(len(actual)), actual]
     return {
-        "accuracy": float((p.argmax(axis=1) == actual).mean()),
-        "brier": float(((p - onehot) ** 2).sum(axis=1).mean()),
-        "log_loss": float(-np.log(np.maximum(p_actual, LOG_LOSS_FLOOR)).mean()) + 0.0,
+        "accuracy": (p.argmax(axis=1) == actual).astype(np.float64),
+        "brier": ((p - onehot) ** 2).sum(axis=1),
+        "log_loss": -np.log(np.maximum(p_actual, LOG_LOSS_FLOOR)),
     }
+
+
+def probability_scores(p: NDArray[np.float64], actual: NDArray[np.int_]) -> dict[str, float]:
+    """The means over the states of :func:`per_state_scores`."""
+    return {k: float(v.mean()) + 0.0 for k, v in per_state_scores(p, actual).items()}
 
 
 def score(

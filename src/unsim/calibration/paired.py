@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from unsim.calibration.backtest import LETTERS, LOG_LOSS_FLOOR
+from unsim.calibration.backtest import LETTERS, per_state_scores
 
 __all__ = ["PAIRED_BASELINES", "PAIRED_METRICS", "paired_series", "paired_vote", "state_scores"]
 
@@ -34,18 +34,12 @@ PAIRED_METRICS = ("accuracy", "brier", "logloss")
 
 
 def state_scores(probabilities: pd.DataFrame, votes: pd.Series) -> dict[str, NDArray[np.float64]]:
-    """Each state's accuracy (1: its most probable vote is the recorded one), Brier score and
-    log loss, over the states of ``votes`` (recorded ``Y``, ``N``, ``A``, ``X``), in their
-    order."""
+    """Each state's accuracy, Brier score and log loss (:func:`.backtest.per_state_scores`), over
+    the states of ``votes`` (recorded ``Y``, ``N``, ``A``, ``X``), in their order."""
     p = probabilities.reindex(votes.index)[list(LETTERS)].to_numpy(dtype=np.float64)
     actual = votes.map({k: i for i, k in enumerate(LETTERS)}).to_numpy(dtype=int)
-    onehot = np.eye(len(LETTERS))[actual]
-    rows = np.arange(len(actual))
-    return {
-        "accuracy": (p.argmax(axis=1) == actual).astype(np.float64),
-        "brier": ((p - onehot) ** 2).sum(axis=1),
-        "logloss": -np.log(np.maximum(p[rows, actual], LOG_LOSS_FLOOR)),
-    }
+    scores = per_state_scores(p, actual)
+    return {"accuracy": scores["accuracy"], "brier": scores["brier"], "logloss": scores["log_loss"]}
 
 
 def paired_vote(
